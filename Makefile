@@ -1,0 +1,56 @@
+# Tollgate — `make run` starts the whole suite, `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV := $(BIN)/uv
+STAMP := $(VENV)/.synced
+PROTO_FILES := $(shell find protos/tollgate -name '*.proto')
+
+.PHONY: run test install protos check-protos lint typecheck buf-lint buf-breaking unit integration bench clean
+
+run: install
+	$(BIN)/tollgate up
+
+test: install check-protos lint typecheck buf-lint buf-breaking
+	$(BIN)/pytest
+
+install: $(STAMP)
+
+$(UV):
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check 'uv==0.13.9'
+
+$(STAMP): $(UV) uv.lock pyproject.toml $(wildcard */pyproject.toml services/*/pyproject.toml)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --all-packages --frozen --quiet
+	touch $(STAMP)
+
+# Generated stubs are checked in; `make protos` rewrites them, `check-protos` fails on drift.
+protos: $(UV)
+	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --all-packages --frozen --quiet
+	$(BIN)/python tools/gen_protos.py protos/gen
+
+check-protos: install
+	$(BIN)/python tools/gen_protos.py --check protos/gen
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: install
+	$(BIN)/mypy services/*/src gateway-edge/src cli/src
+
+buf-lint: install
+	$(BIN)/buf lint
+
+# Compares the protos with main's (a no-op until main has protos).
+buf-breaking: install
+	@if git rev-parse --verify --quiet main >/dev/null && git cat-file -e main:buf.yaml 2>/dev/null; then \
+	  $(BIN)/buf breaking --against '.git#branch=main'; \
+	else echo "buf breaking: main has no protos yet, nothing to compare"; fi
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) .tollgate

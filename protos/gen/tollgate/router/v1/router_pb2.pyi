@@ -1,0 +1,330 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class CallerContext(_message.Message):
+    __slots__ = ("team_id", "project_id", "key_id", "user_id", "request_id", "app_title", "app_referer")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    APP_TITLE_FIELD_NUMBER: _ClassVar[int]
+    APP_REFERER_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    project_id: str
+    key_id: str
+    user_id: str
+    request_id: str
+    app_title: str
+    app_referer: str
+    def __init__(self, team_id: _Optional[str] = ..., project_id: _Optional[str] = ..., key_id: _Optional[str] = ..., user_id: _Optional[str] = ..., request_id: _Optional[str] = ..., app_title: _Optional[str] = ..., app_referer: _Optional[str] = ...) -> None: ...
+
+class ImageUrl(_message.Message):
+    __slots__ = ("url", "detail")
+    URL_FIELD_NUMBER: _ClassVar[int]
+    DETAIL_FIELD_NUMBER: _ClassVar[int]
+    url: str
+    detail: str
+    def __init__(self, url: _Optional[str] = ..., detail: _Optional[str] = ...) -> None: ...
+
+class FileData(_message.Message):
+    __slots__ = ("data", "media_type", "filename")
+    DATA_FIELD_NUMBER: _ClassVar[int]
+    MEDIA_TYPE_FIELD_NUMBER: _ClassVar[int]
+    FILENAME_FIELD_NUMBER: _ClassVar[int]
+    data: str
+    media_type: str
+    filename: str
+    def __init__(self, data: _Optional[str] = ..., media_type: _Optional[str] = ..., filename: _Optional[str] = ...) -> None: ...
+
+class ContentPart(_message.Message):
+    __slots__ = ("text", "image_url", "file")
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_URL_FIELD_NUMBER: _ClassVar[int]
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    image_url: ImageUrl
+    file: FileData
+    def __init__(self, text: _Optional[str] = ..., image_url: _Optional[_Union[ImageUrl, _Mapping]] = ..., file: _Optional[_Union[FileData, _Mapping]] = ...) -> None: ...
+
+class ContentParts(_message.Message):
+    __slots__ = ("parts",)
+    PARTS_FIELD_NUMBER: _ClassVar[int]
+    parts: _containers.RepeatedCompositeFieldContainer[ContentPart]
+    def __init__(self, parts: _Optional[_Iterable[_Union[ContentPart, _Mapping]]] = ...) -> None: ...
+
+class ToolCall(_message.Message):
+    __slots__ = ("id", "type", "name", "arguments")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    ARGUMENTS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    type: str
+    name: str
+    arguments: str
+    def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., name: _Optional[str] = ..., arguments: _Optional[str] = ...) -> None: ...
+
+class ChatMessage(_message.Message):
+    __slots__ = ("role", "text", "parts", "name", "tool_calls", "tool_call_id")
+    ROLE_FIELD_NUMBER: _ClassVar[int]
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    PARTS_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TOOL_CALLS_FIELD_NUMBER: _ClassVar[int]
+    TOOL_CALL_ID_FIELD_NUMBER: _ClassVar[int]
+    role: str
+    text: str
+    parts: ContentParts
+    name: str
+    tool_calls: _containers.RepeatedCompositeFieldContainer[ToolCall]
+    tool_call_id: str
+    def __init__(self, role: _Optional[str] = ..., text: _Optional[str] = ..., parts: _Optional[_Union[ContentParts, _Mapping]] = ..., name: _Optional[str] = ..., tool_calls: _Optional[_Iterable[_Union[ToolCall, _Mapping]]] = ..., tool_call_id: _Optional[str] = ...) -> None: ...
+
+class GenerationParams(_message.Message):
+    __slots__ = ("temperature", "max_tokens", "top_p", "frequency_penalty", "presence_penalty", "stop", "seed", "user", "max_completion_tokens")
+    TEMPERATURE_FIELD_NUMBER: _ClassVar[int]
+    MAX_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    TOP_P_FIELD_NUMBER: _ClassVar[int]
+    FREQUENCY_PENALTY_FIELD_NUMBER: _ClassVar[int]
+    PRESENCE_PENALTY_FIELD_NUMBER: _ClassVar[int]
+    STOP_FIELD_NUMBER: _ClassVar[int]
+    SEED_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    MAX_COMPLETION_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    temperature: float
+    max_tokens: int
+    top_p: float
+    frequency_penalty: float
+    presence_penalty: float
+    stop: _containers.RepeatedScalarFieldContainer[str]
+    seed: int
+    user: str
+    max_completion_tokens: int
+    def __init__(self, temperature: _Optional[float] = ..., max_tokens: _Optional[int] = ..., top_p: _Optional[float] = ..., frequency_penalty: _Optional[float] = ..., presence_penalty: _Optional[float] = ..., stop: _Optional[_Iterable[str]] = ..., seed: _Optional[int] = ..., user: _Optional[str] = ..., max_completion_tokens: _Optional[int] = ...) -> None: ...
+
+class RoutingOptions(_message.Message):
+    __slots__ = ("order", "only", "models")
+    ORDER_FIELD_NUMBER: _ClassVar[int]
+    ONLY_FIELD_NUMBER: _ClassVar[int]
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    order: _containers.RepeatedScalarFieldContainer[str]
+    only: _containers.RepeatedScalarFieldContainer[str]
+    models: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, order: _Optional[_Iterable[str]] = ..., only: _Optional[_Iterable[str]] = ..., models: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class StreamGenerateRequest(_message.Message):
+    __slots__ = ("caller", "model", "messages", "params", "stream", "routing")
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    MESSAGES_FIELD_NUMBER: _ClassVar[int]
+    PARAMS_FIELD_NUMBER: _ClassVar[int]
+    STREAM_FIELD_NUMBER: _ClassVar[int]
+    ROUTING_FIELD_NUMBER: _ClassVar[int]
+    caller: CallerContext
+    model: str
+    messages: _containers.RepeatedCompositeFieldContainer[ChatMessage]
+    params: GenerationParams
+    stream: bool
+    routing: RoutingOptions
+    def __init__(self, caller: _Optional[_Union[CallerContext, _Mapping]] = ..., model: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ..., params: _Optional[_Union[GenerationParams, _Mapping]] = ..., stream: _Optional[bool] = ..., routing: _Optional[_Union[RoutingOptions, _Mapping]] = ...) -> None: ...
+
+class StreamGenerateResponse(_message.Message):
+    __slots__ = ("started", "text_delta", "usage", "finished", "error")
+    STARTED_FIELD_NUMBER: _ClassVar[int]
+    TEXT_DELTA_FIELD_NUMBER: _ClassVar[int]
+    USAGE_FIELD_NUMBER: _ClassVar[int]
+    FINISHED_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    started: GenerationStarted
+    text_delta: TextDelta
+    usage: Usage
+    finished: GenerationFinished
+    error: GenerationError
+    def __init__(self, started: _Optional[_Union[GenerationStarted, _Mapping]] = ..., text_delta: _Optional[_Union[TextDelta, _Mapping]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., finished: _Optional[_Union[GenerationFinished, _Mapping]] = ..., error: _Optional[_Union[GenerationError, _Mapping]] = ...) -> None: ...
+
+class GenerationStarted(_message.Message):
+    __slots__ = ("generation_id", "model", "provider", "created", "provider_model_id", "system_fingerprint")
+    GENERATION_ID_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    SYSTEM_FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
+    generation_id: str
+    model: str
+    provider: str
+    created: _timestamp_pb2.Timestamp
+    provider_model_id: str
+    system_fingerprint: str
+    def __init__(self, generation_id: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., provider_model_id: _Optional[str] = ..., system_fingerprint: _Optional[str] = ...) -> None: ...
+
+class TextDelta(_message.Message):
+    __slots__ = ("text",)
+    TEXT_FIELD_NUMBER: _ClassVar[int]
+    text: str
+    def __init__(self, text: _Optional[str] = ...) -> None: ...
+
+class Usage(_message.Message):
+    __slots__ = ("input_tokens", "output_tokens", "total_tokens", "cached_input_tokens", "cache_write_tokens", "reasoning_tokens")
+    INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CACHED_INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_WRITE_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    REASONING_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    input_tokens: int
+    output_tokens: int
+    total_tokens: int
+    cached_input_tokens: int
+    cache_write_tokens: int
+    reasoning_tokens: int
+    def __init__(self, input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., total_tokens: _Optional[int] = ..., cached_input_tokens: _Optional[int] = ..., cache_write_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ...) -> None: ...
+
+class ProviderAttempt(_message.Message):
+    __slots__ = ("provider", "provider_api_model_id", "credential_type", "success", "start_time", "end_time", "status_code", "provider_response_id", "error_message")
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_API_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SUCCESS_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
+    STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_RESPONSE_ID_FIELD_NUMBER: _ClassVar[int]
+    ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    provider: str
+    provider_api_model_id: str
+    credential_type: str
+    success: bool
+    start_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    status_code: int
+    provider_response_id: str
+    error_message: str
+    def __init__(self, provider: _Optional[str] = ..., provider_api_model_id: _Optional[str] = ..., credential_type: _Optional[str] = ..., success: _Optional[bool] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status_code: _Optional[int] = ..., provider_response_id: _Optional[str] = ..., error_message: _Optional[str] = ...) -> None: ...
+
+class RoutingInfo(_message.Message):
+    __slots__ = ("original_model_id", "resolved_provider", "resolved_provider_api_model_id", "final_provider", "attempts", "fallbacks_available", "canonical_slug")
+    ORIGINAL_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    RESOLVED_PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    RESOLVED_PROVIDER_API_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    FINAL_PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    FALLBACKS_AVAILABLE_FIELD_NUMBER: _ClassVar[int]
+    CANONICAL_SLUG_FIELD_NUMBER: _ClassVar[int]
+    original_model_id: str
+    resolved_provider: str
+    resolved_provider_api_model_id: str
+    final_provider: str
+    attempts: _containers.RepeatedCompositeFieldContainer[ProviderAttempt]
+    fallbacks_available: _containers.RepeatedScalarFieldContainer[str]
+    canonical_slug: str
+    def __init__(self, original_model_id: _Optional[str] = ..., resolved_provider: _Optional[str] = ..., resolved_provider_api_model_id: _Optional[str] = ..., final_provider: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[ProviderAttempt, _Mapping]]] = ..., fallbacks_available: _Optional[_Iterable[str]] = ..., canonical_slug: _Optional[str] = ...) -> None: ...
+
+class GatewayMetadata(_message.Message):
+    __slots__ = ("generation_id", "cost", "market_cost", "routing")
+    GENERATION_ID_FIELD_NUMBER: _ClassVar[int]
+    COST_FIELD_NUMBER: _ClassVar[int]
+    MARKET_COST_FIELD_NUMBER: _ClassVar[int]
+    ROUTING_FIELD_NUMBER: _ClassVar[int]
+    generation_id: str
+    cost: str
+    market_cost: str
+    routing: RoutingInfo
+    def __init__(self, generation_id: _Optional[str] = ..., cost: _Optional[str] = ..., market_cost: _Optional[str] = ..., routing: _Optional[_Union[RoutingInfo, _Mapping]] = ...) -> None: ...
+
+class ProviderMetadata(_message.Message):
+    __slots__ = ("gateway",)
+    GATEWAY_FIELD_NUMBER: _ClassVar[int]
+    gateway: GatewayMetadata
+    def __init__(self, gateway: _Optional[_Union[GatewayMetadata, _Mapping]] = ...) -> None: ...
+
+class GenerationFinished(_message.Message):
+    __slots__ = ("finish_reason", "provider_metadata")
+    FINISH_REASON_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_METADATA_FIELD_NUMBER: _ClassVar[int]
+    finish_reason: str
+    provider_metadata: ProviderMetadata
+    def __init__(self, finish_reason: _Optional[str] = ..., provider_metadata: _Optional[_Union[ProviderMetadata, _Mapping]] = ...) -> None: ...
+
+class GenerationError(_message.Message):
+    __slots__ = ("type", "message", "status_code", "code")
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    type: str
+    message: str
+    status_code: int
+    code: str
+    def __init__(self, type: _Optional[str] = ..., message: _Optional[str] = ..., status_code: _Optional[int] = ..., code: _Optional[str] = ...) -> None: ...
+
+class Pricing(_message.Message):
+    __slots__ = ("input", "output", "input_cache_read", "input_cache_write")
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    INPUT_CACHE_READ_FIELD_NUMBER: _ClassVar[int]
+    INPUT_CACHE_WRITE_FIELD_NUMBER: _ClassVar[int]
+    input: str
+    output: str
+    input_cache_read: str
+    input_cache_write: str
+    def __init__(self, input: _Optional[str] = ..., output: _Optional[str] = ..., input_cache_read: _Optional[str] = ..., input_cache_write: _Optional[str] = ...) -> None: ...
+
+class Model(_message.Message):
+    __slots__ = ("id", "name", "description", "creator", "type", "context_window", "max_output_tokens", "input_modalities", "output_modalities", "released", "pricing", "providers")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
+    CREATOR_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    CONTEXT_WINDOW_FIELD_NUMBER: _ClassVar[int]
+    MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    INPUT_MODALITIES_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_MODALITIES_FIELD_NUMBER: _ClassVar[int]
+    RELEASED_FIELD_NUMBER: _ClassVar[int]
+    PRICING_FIELD_NUMBER: _ClassVar[int]
+    PROVIDERS_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    name: str
+    description: str
+    creator: str
+    type: str
+    context_window: int
+    max_output_tokens: int
+    input_modalities: _containers.RepeatedScalarFieldContainer[str]
+    output_modalities: _containers.RepeatedScalarFieldContainer[str]
+    released: int
+    pricing: Pricing
+    providers: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., creator: _Optional[str] = ..., type: _Optional[str] = ..., context_window: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., input_modalities: _Optional[_Iterable[str]] = ..., output_modalities: _Optional[_Iterable[str]] = ..., released: _Optional[int] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., providers: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class ListModelsRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class ListModelsResponse(_message.Message):
+    __slots__ = ("models",)
+    MODELS_FIELD_NUMBER: _ClassVar[int]
+    models: _containers.RepeatedCompositeFieldContainer[Model]
+    def __init__(self, models: _Optional[_Iterable[_Union[Model, _Mapping]]] = ...) -> None: ...
+
+class GetModelRequest(_message.Message):
+    __slots__ = ("id",)
+    ID_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    def __init__(self, id: _Optional[str] = ...) -> None: ...
+
+class GetModelResponse(_message.Message):
+    __slots__ = ("model",)
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    model: Model
+    def __init__(self, model: _Optional[_Union[Model, _Mapping]] = ...) -> None: ...
