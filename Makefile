@@ -38,7 +38,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 typecheck: install
-	$(BIN)/mypy services/*/src gateway-edge/src cli/src
+	$(BIN)/mypy -p tollgate_common -p tollgate_auth -p tollgate_router -p tollgate_billing -p tollgate_activity -p tollgate_edge -p tollgate_cli
 
 buf-lint: install
 	$(BIN)/buf lint

@@ -1,1 +1,1 @@
-"""tollgate-common."""
+"""Shared library of Tollgate's services: settings, logging, gRPC server, errors, bus, db."""

@@ -1,0 +1,175 @@
+"""NATS JetStream: idempotent streams, de-duplicated publishing, durable pull consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+import nats
+from nats.aio.client import Client
+from nats.aio.msg import Msg
+from nats.errors import TimeoutError as NatsTimeoutError
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
+from nats.js.client import JetStreamContext
+from nats.js.errors import BadRequestError, NotFoundError
+
+log = logging.getLogger(__name__)
+
+MSG_ID_HEADER = "Nats-Msg-Id"
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    name: str
+    subjects: Sequence[str]
+    max_age_seconds: float = 7 * 24 * 3600
+    duplicate_window_seconds: float = 120
+
+
+# The streams of DESIGN §5; every service ensures them at start (creation is idempotent).
+STREAMS: tuple[StreamSpec, ...] = (
+    StreamSpec("TOLLGATE_USAGE", ("tollgate.usage.>",)),
+    StreamSpec("TOLLGATE_ACTIVITY", ("tollgate.activity.>",)),
+    StreamSpec("TOLLGATE_AUTH", ("tollgate.auth.>",), max_age_seconds=24 * 3600),
+)
+
+USAGE_RECORDED = "tollgate.usage.recorded.v1"
+ACTIVITY_RECORDED = "tollgate.activity.recorded.v1"
+
+
+class TransientError(Exception):
+    """Processing failed for a reason that may pass: the message is redelivered later."""
+
+
+class PoisonMessage(Exception):
+    """The message can never be processed: it is terminated (not redelivered)."""
+
+
+@dataclass(frozen=True)
+class Delivery:
+    subject: str
+    msg_id: str
+    data: bytes
+    num_delivered: int
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Delivery], Awaitable[None]]
+
+
+class Bus:
+    """One NATS connection of a process, and its JetStream context."""
+
+    def __init__(self, nc: Client) -> None:
+        self.nc = nc
+        self.js: JetStreamContext = nc.jetstream()
+
+    @classmethod
+    async def connect(cls, url: str, name: str, *, wait_seconds: float = 30.0) -> Bus:
+        """Connect, retrying while the server is not up yet (for at most ``wait_seconds``)."""
+        deadline = asyncio.get_running_loop().time() + wait_seconds
+        while True:
+            try:
+                nc = await nats.connect(
+                    url,
+                    name=name,
+                    connect_timeout=2,
+                    max_reconnect_attempts=-1,
+                    reconnect_time_wait=0.5,
+                    allow_reconnect=True,
+                )
+                return cls(nc)
+            except (OSError, nats.errors.NoServersError, NatsTimeoutError):
+                if asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(0.2)
+
+    async def ensure_streams(self, specs: Sequence[StreamSpec] = STREAMS) -> None:
+        for spec in specs:
+            config = StreamConfig(
+                name=spec.name,
+                subjects=list(spec.subjects),
+                storage=StorageType.FILE,
+                max_age=spec.max_age_seconds,
+                duplicate_window=spec.duplicate_window_seconds,
+            )
+            try:
+                await self.js.stream_info(spec.name)
+            except NotFoundError:
+                try:
+                    await self.js.add_stream(config)
+                except BadRequestError:
+                    # Another process created it between our look-up and our add.
+                    await self.js.stream_info(spec.name)
+
+    async def publish(
+        self, subject: str, payload: bytes, msg_id: str, headers: dict[str, str] | None = None
+    ) -> bool:
+        """Publish once (JetStream drops a repeat of ``msg_id``); True if it was a duplicate."""
+        all_headers = {**(headers or {}), MSG_ID_HEADER: msg_id}
+        ack = await self.js.publish(subject, payload, headers=all_headers, timeout=5)
+        return bool(ack.duplicate)
+
+    async def consume(
+        self,
+        *,
+        stream: str,
+        subject: str,
+        durable: str,
+        handler: Handler,
+        stop: asyncio.Event,
+        batch: int = 100,
+        nak_delay_seconds: float = 2.0,
+    ) -> None:
+        """Durable pull consumer: ack after ``handler`` returns, nak(delay) on TransientError or
+        an unexpected error, term() on PoisonMessage. Runs until ``stop`` is set."""
+        config = ConsumerConfig(
+            durable_name=durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=30,
+            max_deliver=50,
+            filter_subject=subject,
+        )
+        subscription = await self.js.pull_subscribe(
+            subject, durable=durable, stream=stream, config=config
+        )
+        try:
+            while not stop.is_set():
+                try:
+                    messages = await subscription.fetch(batch, timeout=1)
+                except NatsTimeoutError:
+                    continue
+                for message in messages:
+                    await self._dispatch(message, handler, nak_delay_seconds)
+        finally:
+            await subscription.unsubscribe()
+
+    async def _dispatch(self, message: Msg, handler: Handler, nak_delay_seconds: float) -> None:
+        headers = dict(message.headers or {})
+        delivery = Delivery(
+            subject=message.subject,
+            msg_id=headers.get(MSG_ID_HEADER, ""),
+            data=message.data,
+            num_delivered=message.metadata.num_delivered or 1,
+            headers=headers,
+        )
+        try:
+            await handler(delivery)
+        except PoisonMessage:
+            log.error("terminating poison message %s on %s", delivery.msg_id, delivery.subject)
+            await message.term()
+        except TransientError as exc:
+            log.warning("redelivering %s later: %s", delivery.msg_id, exc)
+            await message.nak(delay=nak_delay_seconds)
+        except Exception:
+            log.exception("handler failed for %s; redelivering later", delivery.msg_id)
+            await message.nak(delay=nak_delay_seconds)
+        else:
+            await message.ack()
+
+    async def close(self) -> None:
+        if not self.nc.is_closed:
+            await self.nc.drain()

@@ -1,0 +1,33 @@
+"""Long-lived client channels to peer services."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+CHANNEL_OPTIONS: Sequence[tuple[str, Any]] = (
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.enable_retries", 1),
+)
+
+
+def open_channel(addr: str) -> grpc.aio.Channel:
+    """One channel per peer for the life of the process (HTTP/2 multiplexes the calls)."""
+    return grpc.aio.insecure_channel(addr, options=CHANNEL_OPTIONS)
+
+
+async def is_serving(channel: grpc.aio.Channel, deadline_seconds: float = 1.0) -> bool:
+    """Whether the peer's grpc.health.v1 says SERVING."""
+    stub: Any = health_pb2_grpc.HealthStub(channel)
+    try:
+        reply = await stub.Check(
+            health_pb2.HealthCheckRequest(service=""), timeout=deadline_seconds
+        )
+    except grpc.aio.AioRpcError:
+        return False
+    return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)

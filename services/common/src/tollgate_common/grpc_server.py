@@ -1,0 +1,89 @@
+"""A grpc.aio server with health, the error interceptor and graceful shutdown.
+
+Shutdown order (CONVENTIONS): health NOT_SERVING → stop accepting → drain in-flight calls →
+run the service's own cleanups (drain NATS, dispose the engine) in reverse order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+from tollgate_common.interceptors import ErrorInterceptor
+
+log = logging.getLogger(__name__)
+
+Cleanup = Callable[[], Awaitable[None]]
+
+SERVER_OPTIONS: Sequence[tuple[str, Any]] = (
+    ("grpc.keepalive_time_ms", 30_000),
+    ("grpc.keepalive_permit_without_calls", 1),
+    ("grpc.http2.max_pings_without_data", 0),
+    ("grpc.max_receive_message_length", 64 * 1024 * 1024),
+    ("grpc.so_reuseport", 0),
+)
+
+
+class GrpcService:
+    """Owns one gRPC server: register servicers, then ``await run()`` until a signal arrives."""
+
+    def __init__(self, name: str, listen_addr: str, grace_seconds: float = 10.0) -> None:
+        self.name = name
+        self.listen_addr = listen_addr
+        self.grace_seconds = grace_seconds
+        self.server = grpc.aio.server(interceptors=[ErrorInterceptor()], options=SERVER_OPTIONS)
+        self.health = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        self._service_names: list[str] = [""]
+        self._cleanups: list[Cleanup] = []
+        self._stop = asyncio.Event()
+        self.port = 0
+
+    def add_service_name(self, full_name: str) -> None:
+        """A fully-qualified service name reported by the health service."""
+        self._service_names.append(full_name)
+
+    def on_shutdown(self, cleanup: Cleanup) -> None:
+        """Run ``cleanup`` after the server has drained (last registered runs first)."""
+        self._cleanups.append(cleanup)
+
+    def request_stop(self) -> None:
+        self._stop.set()
+
+    async def start(self) -> int:
+        self.port = self.server.add_insecure_port(self.listen_addr)
+        if self.port == 0:
+            raise OSError(f"{self.name}: cannot listen on {self.listen_addr} (address in use?)")
+        await self.server.start()
+        for service_name in self._service_names:
+            await self.health.set(service_name, health_pb2.HealthCheckResponse.SERVING)
+        log.info(
+            "%s listening on %s", self.name, self.listen_addr.rsplit(":", 1)[0] + f":{self.port}"
+        )
+        return self.port
+
+    async def run(self) -> None:
+        """Start, serve until SIGINT/SIGTERM (or :meth:`request_stop`), then shut down."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, self._stop.set)
+        await self.start()
+        await self._stop.wait()
+        await self.shutdown()
+
+    async def shutdown(self) -> None:
+        log.info("%s shutting down", self.name)
+        await self.health.enter_graceful_shutdown()
+        await self.server.stop(self.grace_seconds)
+        for cleanup in reversed(self._cleanups):
+            try:
+                await cleanup()
+            except Exception:
+                log.exception("%s: cleanup failed", self.name)
+        log.info("%s stopped", self.name)

@@ -1,0 +1,94 @@
+"""Server interceptor: request id into the context, domain errors into rich statuses."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import grpc
+
+from tollgate_common.context import REQUEST_ID_METADATA, request_id_var
+from tollgate_common.errors import DomainError
+
+log = logging.getLogger(__name__)
+
+_INTERNAL = "internal error"
+
+
+def _request_id(context: grpc.aio.ServicerContext[Any, Any]) -> str:
+    for key, value in context.invocation_metadata() or ():
+        if key == REQUEST_ID_METADATA and isinstance(value, str):
+            return value
+    return ""
+
+
+async def _fail(context: grpc.aio.ServicerContext[Any, Any], exc: BaseException) -> None:
+    if isinstance(exc, DomainError):
+        status = exc.to_status()
+        await context.abort(status.code, status.details, status.trailing_metadata)
+    log.error("unexpected error in RPC handler", exc_info=exc)
+    await context.abort(grpc.StatusCode.INTERNAL, _INTERNAL)
+
+
+def _wrap_unary(
+    behavior: Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]],
+) -> Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]:
+    async def handler(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        token = request_id_var.set(_request_id(context))
+        try:
+            return await behavior(request, context)
+        except (DomainError, Exception) as exc:
+            if isinstance(exc, grpc.aio.AbortError):
+                raise
+            await _fail(context, exc)
+        finally:
+            request_id_var.reset(token)
+
+    return handler
+
+
+def _wrap_stream(
+    behavior: Callable[[Any, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Any]],
+) -> Callable[[Any, grpc.aio.ServicerContext[Any, Any]], AsyncIterator[Any]]:
+    async def handler(
+        request: Any, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> AsyncIterator[Any]:
+        token = request_id_var.set(_request_id(context))
+        try:
+            async for item in behavior(request, context):
+                yield item
+        except (DomainError, Exception) as exc:
+            if isinstance(exc, grpc.aio.AbortError):
+                raise
+            await _fail(context, exc)
+        finally:
+            request_id_var.reset(token)
+
+    return handler
+
+
+class ErrorInterceptor(grpc.aio.ServerInterceptor):
+    """Maps DomainError to status + ErrorInfo; anything else to INTERNAL (logged here only)."""
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Any:
+        handler: Any = await continuation(handler_call_details)
+        if handler is None:
+            return handler
+        if handler.unary_unary is not None:
+            return grpc.unary_unary_rpc_method_handler(
+                _wrap_unary(handler.unary_unary),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            return grpc.unary_stream_rpc_method_handler(
+                _wrap_stream(handler.unary_stream),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler

@@ -1,0 +1,37 @@
+"""Settings every service shares, read from the environment (DESIGN §2)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class CommonSettings(BaseSettings):
+    """Base class of each service's settings.
+
+    Subclasses set ``model_config`` with their own ``env_prefix`` (``TOLLGATE_<SVC>_``); the
+    fields below keep their global names whatever the prefix.
+    """
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(
+        default=Path(".tollgate"), validation_alias=AliasChoices("TOLLGATE_DATA_DIR", "data_dir")
+    )
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4233",
+        validation_alias=AliasChoices("TOLLGATE_NATS_URL", "nats_url"),
+    )
+    log_level: str = Field(
+        default="INFO", validation_alias=AliasChoices("TOLLGATE_LOG_LEVEL", "log_level")
+    )
+    shutdown_grace_seconds: float = Field(
+        default=10.0,
+        validation_alias=AliasChoices("TOLLGATE_SHUTDOWN_GRACE_SECONDS", "shutdown_grace_seconds"),
+    )
+
+    def sqlite_url(self, service: str) -> str:
+        """The default database of ``service``: a SQLite file in the data dir."""
+        return f"sqlite+aiosqlite:///{(self.data_dir / f'{service}.db').resolve()}"
