@@ -1,0 +1,231 @@
+"""The one place that maps failures to HTTP statuses and the OpenAI error envelope.
+
+gRPC status + ``google.rpc.ErrorInfo`` → HTTP follows the table in docs/internal-contracts.md;
+``ErrorInfo.metadata`` may add ``param`` and override with ``http_status`` / ``type`` / ``code``
+(provider errors passed through by the router).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import grpc
+import orjson
+from aiohttp import web
+
+from tollgate_common.context import REQUEST_ID_METADATA, request_id_var
+from tollgate_common.errors import ErrorDetails, error_details
+from tollgate_edge.responses import json_response
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+_TYPE_BY_HTTP = {
+    400: "invalid_request_error",
+    401: "authentication_error",
+    402: "insufficient_funds",
+    403: "forbidden",
+    404: "not_found",
+    409: "conflict",
+    429: "rate_limit_exceeded",
+    502: "api_error",
+    503: "service_unavailable",
+    504: "timeout_error",
+}
+
+_GENERIC_MESSAGE = {
+    "invalid_request_error": "invalid request",
+    "authentication_error": "authentication failed",
+    "forbidden": "forbidden",
+    "not_found": "not found",
+    "model_not_found": "model not found",
+    "insufficient_funds": "insufficient funds",
+    "rate_limit_exceeded": "rate limit exceeded",
+    "service_unavailable": "no provider is available for this request",
+    "api_error": "upstream service unavailable",
+    "timeout_error": "the request timed out",
+    "internal_server_error": "internal error",
+}
+
+_RETRY_STATUSES = frozenset({429, 503})
+_DEFAULT_RETRY_AFTER = "1"
+
+
+def type_for_status(status: int) -> str:
+    """The OpenAI ``type`` string of an HTTP status."""
+    found = _TYPE_BY_HTTP.get(status)
+    if found is not None:
+        return found
+    return "invalid_request_error" if status < 500 else "internal_server_error"
+
+
+class ApiError(Exception):
+    """An error the client sees: HTTP status plus the OpenAI envelope."""
+
+    def __init__(
+        self,
+        status: int,
+        type_: str,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        retry_after: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.type = type_
+        self.message = message
+        self.param = param
+        self.code = code
+        if retry_after is None and status in _RETRY_STATUSES:
+            retry_after = _DEFAULT_RETRY_AFTER
+        self.retry_after = retry_after
+
+    def envelope(self) -> dict[str, Any]:
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.type,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
+
+    def response(self, extra: dict[str, Any] | None = None) -> web.Response:
+        payload = self.envelope()
+        if extra:
+            payload.update(extra)
+        headers = {"Retry-After": self.retry_after} if self.retry_after else None
+        return json_response(payload, self.status, headers)
+
+    def sse_event(self) -> bytes:
+        """The one ``data:`` event that reports a failure after a stream has started."""
+        return b"data: " + orjson.dumps(self.envelope()) + b"\n\n"
+
+
+def invalid_request(message: str, param: str | None = None) -> ApiError:
+    return ApiError(400, "invalid_request_error", message, param=param)
+
+
+def not_found(message: str = "not found") -> ApiError:
+    return ApiError(404, "not_found", message)
+
+
+def _mapped(code: grpc.StatusCode, reason: str) -> tuple[int, str]:
+    if code is grpc.StatusCode.INVALID_ARGUMENT:
+        return 400, "invalid_request_error"
+    if code is grpc.StatusCode.UNAUTHENTICATED:
+        return 401, "authentication_error"
+    if code is grpc.StatusCode.PERMISSION_DENIED:
+        return 403, "forbidden"
+    if code is grpc.StatusCode.NOT_FOUND:
+        return (404, "model_not_found") if reason == "MODEL_NOT_FOUND" else (404, "not_found")
+    if code is grpc.StatusCode.RESOURCE_EXHAUSTED:
+        if reason == "INSUFFICIENT_FUNDS":
+            return 402, "insufficient_funds"
+        return 429, "rate_limit_exceeded"
+    if code is grpc.StatusCode.UNAVAILABLE:
+        if reason == "NO_PROVIDER_AVAILABLE":
+            return 503, "service_unavailable"
+        return 502, "api_error"
+    if code is grpc.StatusCode.DEADLINE_EXCEEDED:
+        return 504, "timeout_error"
+    return 500, "internal_server_error"
+
+
+def _http_override(metadata: dict[str, str]) -> int | None:
+    raw = metadata.get("http_status", "")
+    if not raw.isdigit():
+        return None
+    status = int(raw)
+    return status if 400 <= status <= 599 else None
+
+
+def from_details(details: ErrorDetails) -> ApiError:
+    """Map a failed RPC's status + ErrorInfo (docs/internal-contracts.md, Errors)."""
+    metadata = details.metadata
+    override = _http_override(metadata)
+    if override is not None:
+        status, type_ = override, metadata.get("type") or type_for_status(override)
+        code = metadata.get("code") or None
+    else:
+        status, type_ = _mapped(details.code, details.reason)
+        generic_reason = details.reason in ("", details.code.name)
+        code = metadata.get("code") or (None if generic_reason else details.reason.lower())
+    # Without an ErrorInfo the failure did not come from our domain code (a peer down, a
+    # deadline, a crash): its text may name internal addresses, so the client gets a generic one.
+    if details.reason and details.message:
+        message = details.message
+    else:
+        message = _GENERIC_MESSAGE.get(type_, "internal error")
+    retry_after = metadata.get("retry_after")
+    if retry_after is not None and not retry_after.isdigit():
+        retry_after = None
+    return ApiError(
+        status,
+        type_,
+        message,
+        param=metadata.get("param") or None,
+        code=code,
+        retry_after=retry_after,
+    )
+
+
+def from_rpc(error: grpc.aio.AioRpcError) -> ApiError:
+    return from_details(error_details(error))
+
+
+def from_generation_error(
+    type_: str, message: str, status_code: int, code: str
+) -> ApiError:
+    """A ``GenerationError`` event of the router's stream."""
+    status = status_code if 400 <= status_code <= 599 else 502
+    type_ = type_ or type_for_status(status)
+    return ApiError(
+        status,
+        type_,
+        message or _GENERIC_MESSAGE.get(type_, "internal error"),
+        code=code or None,
+    )
+
+
+def from_http_exception(exc: web.HTTPException, path: str) -> ApiError:
+    """aiohttp's own errors: unknown path, wrong method, body too large, ..."""
+    status = exc.status
+    if status == 404:
+        return not_found(f"no such endpoint: {path}")
+    if status == 405 and isinstance(exc, web.HTTPMethodNotAllowed):
+        return ApiError(405, "invalid_request_error", f"method {exc.method} not allowed on {path}")
+    if status == 413:
+        return ApiError(413, "invalid_request_error", "request body too large")
+    type_ = type_for_status(status)
+    return ApiError(status, type_, exc.text or _GENERIC_MESSAGE.get(type_, "error"))
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure becomes the OpenAI envelope; the request id goes into log records."""
+    token = request_id_var.set(request.headers.get(REQUEST_ID_METADATA, ""))
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return exc.response()
+    except grpc.aio.AioRpcError as exc:
+        return from_rpc(exc).response()
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise
+        mapped = from_http_exception(exc, request.path)
+        response = mapped.response()
+        if isinstance(exc, web.HTTPMethodNotAllowed):
+            response.headers["Allow"] = ",".join(sorted(exc.allowed_methods))
+        return response
+    except Exception:
+        log.exception("unhandled error in %s %s", request.method, request.path)
+        return ApiError(500, "internal_server_error", "internal error").response()
+    finally:
+        request_id_var.reset(token)

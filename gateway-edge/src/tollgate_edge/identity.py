@@ -1,0 +1,63 @@
+"""Who is calling, as Envoy's ext_authz (the auth service) established it.
+
+Envoy strips every client-sent ``x-tollgate-*`` header and adds these for an authenticated
+request (docs/internal-contracts.md, Identity headers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from tollgate_edge.errors import ApiError
+
+TEAM_ID = "x-tollgate-team-id"
+TEAM_SLUG = "x-tollgate-team-slug"
+USER_ID = "x-tollgate-user-id"
+KEY_ID = "x-tollgate-key-id"
+PROJECT_ID = "x-tollgate-project-id"
+ROLE = "x-tollgate-role"
+AUTH_METHOD = "x-tollgate-auth-method"
+
+INFERENCE_ROLES = frozenset({"owner", "member"})
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    team_id: str
+    team_slug: str
+    user_id: str
+    key_id: str
+    project_id: str
+    role: str
+    auth_method: str
+
+    @property
+    def may_call_inference(self) -> bool:
+        return self.role in INFERENCE_ROLES
+
+
+def caller_of(request: web.Request) -> Caller:
+    """The caller of ``request``; 401 when the identity headers are missing."""
+    headers = request.headers
+    team_id = headers.get(TEAM_ID, "")
+    if not team_id:
+        raise ApiError(401, "authentication_error", "missing or invalid credentials")
+    return Caller(
+        team_id=team_id,
+        team_slug=headers.get(TEAM_SLUG, ""),
+        user_id=headers.get(USER_ID, ""),
+        key_id=headers.get(KEY_ID, ""),
+        project_id=headers.get(PROJECT_ID, ""),
+        role=headers.get(ROLE, ""),
+        auth_method=headers.get(AUTH_METHOD, ""),
+    )
+
+
+def inference_caller(request: web.Request) -> Caller:
+    """The caller, who must be allowed to run inference (viewers may not: 403)."""
+    caller = caller_of(request)
+    if not caller.may_call_inference:
+        raise ApiError(403, "forbidden", f"role {caller.role or 'none'!r} may not call inference")
+    return caller

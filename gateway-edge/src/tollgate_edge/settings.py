@@ -1,0 +1,41 @@
+"""The edge's settings, read from the environment (docs/internal-contracts.md)."""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import SettingsConfigDict
+
+from tollgate_common.settings import CommonSettings
+
+
+def _peer(name: str, default: str) -> str:
+    return Field(  # type: ignore[no-any-return]
+        default=default,
+        validation_alias=AliasChoices(f"TOLLGATE_{name.upper()}_ADDR", f"{name}_addr"),
+    )
+
+
+class EdgeSettings(CommonSettings):
+    """``TOLLGATE_EDGE_*`` plus the global peer addresses ``TOLLGATE_<SVC>_ADDR``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="TOLLGATE_EDGE_", extra="ignore", populate_by_name=True
+    )
+
+    listen_addr: str = "127.0.0.1:8081"
+    auth_addr: str = _peer("auth", "127.0.0.1:50061")
+    router_addr: str = _peer("router", "127.0.0.1:50062")
+    billing_addr: str = _peer("billing", "127.0.0.1:50063")
+    activity_addr: str = _peer("activity", "127.0.0.1:50064")
+    # Deadline of one generation (the whole stream), and of every other RPC.
+    generation_deadline_seconds: float = Field(default=600.0, gt=0)
+    rpc_deadline_seconds: float = Field(default=10.0, gt=0)
+    # How long a /readyz answer is reused.
+    readiness_cache_seconds: float = Field(default=1.0, ge=0)
+    # Largest request body accepted (Envoy enforces the public limit first).
+    max_body_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
+
+    def listen_host_port(self) -> tuple[str, int]:
+        """``host:port`` (or ``[v6]:port``) split for the socket."""
+        host, _, port = self.listen_addr.rpartition(":")
+        return host.strip("[]") or "127.0.0.1", int(port)

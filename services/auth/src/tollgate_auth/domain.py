@@ -1,0 +1,81 @@
+"""Typed values the auth service passes between its layers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    """A user's role inside a team (ADMIN-API "Roles")."""
+
+    OWNER = "owner"
+    MEMBER = "member"
+    VIEWER = "viewer"
+
+
+class AuthMethod(StrEnum):
+    """How the caller proved who it is; the value is the ``x-tollgate-auth-method`` header."""
+
+    API_KEY = "api-key"
+    OIDC = "oidc"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling, in which team."""
+
+    team_id: str
+    team_slug: str
+    user_id: str
+    role: Role
+    auth_method: AuthMethod
+    key_id: str = ""
+    project_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    """An API key as stored: its hash, whom it acts for, and whether it still may."""
+
+    key_hash: str
+    principal: Principal
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewApiKey:
+    """A key to insert: only its hash and its 12-character prefix are stored."""
+
+    key_id: str
+    team_id: str
+    user_id: str
+    name: str
+    prefix: str
+    key_hash: str
+    created_at: datetime
+    project_id: str | None = None
+    expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BootstrapOwner:
+    """The first team, its owner and the owner's key (DESIGN §2 "first owner key")."""
+
+    team_slug: str
+    team_name: str
+    email: str
+    key_name: str
+    prefix: str
+    key_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedApiKey:
+    """A freshly created key: ``key`` is shown once and never stored."""
+
+    key_id: str
+    key: str
+    prefix: str

@@ -1,0 +1,69 @@
+"""Wiring: engine → repository → service → servicer on the gRPC server, plus the consumer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from tollgate.billing.v1 import billing_pb2_grpc
+from tollgate_common.bus import Bus
+from tollgate_common.db import create_engine
+from tollgate_common.grpc_server import GrpcService
+
+from tollgate_billing.consumer import UsageConsumer
+from tollgate_billing.repository import GenerationRepository
+from tollgate_billing.service import BillingService
+from tollgate_billing.servicer import SERVICE_NAME, BillingServicer
+from tollgate_billing.settings import BillingSettings
+
+log = logging.getLogger(__name__)
+
+BUS_CLIENT_NAME = "tollgate-billing"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class BillingApp:
+    """The billing process. Build it inside the event loop; ``run()`` serves until a signal."""
+
+    def __init__(self, settings: BillingSettings) -> None:
+        self.settings = settings
+        self.engine = create_engine(settings.database_url)
+        self.service = BillingService(GenerationRepository(self.engine))
+        self.consumer = UsageConsumer(self.service)
+        self.grpc = GrpcService("billing", settings.listen_addr, settings.shutdown_grace_seconds)
+        billing_pb2_grpc.add_BillingServiceServicer_to_server(
+            BillingServicer(self.service), self.grpc.server
+        )
+        self.grpc.add_service_name(SERVICE_NAME)
+        self._stop_consuming = asyncio.Event()
+        self._consumer_task: asyncio.Task[None] | None = None
+        # Cleanups run last-registered first: stop consuming → drain NATS → dispose the engine.
+        self.grpc.on_shutdown(self.engine.dispose)
+
+    async def _start_consumer(self) -> None:
+        bus = await Bus.connect(self.settings.nats_url, BUS_CLIENT_NAME)
+        self.grpc.on_shutdown(bus.close)
+        await bus.ensure_streams()
+        self._consumer_task = asyncio.create_task(
+            self.consumer.run(bus, self._stop_consuming), name="billing-usage-consumer"
+        )
+        self.grpc.on_shutdown(self._stop_consumer)
+
+    async def _stop_consumer(self) -> None:
+        self._stop_consuming.set()
+        if self._consumer_task is not None:
+            await self._consumer_task
+
+    async def start(self) -> int:
+        """Connect the bus, start consuming and serving; returns the gRPC port."""
+        await self._start_consumer()
+        return await self.grpc.start()
+
+    async def stop(self) -> None:
+        await self.grpc.shutdown()
+
+    async def run(self) -> None:
+        """Serve until SIGINT/SIGTERM, then shut down gracefully."""
+        await self._start_consumer()
+        await self.grpc.run()

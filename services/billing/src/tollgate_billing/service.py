@@ -1,0 +1,124 @@
+"""Billing's business rules on typed values: recording generations and looking them up."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, fields
+from datetime import datetime
+from decimal import Decimal
+from typing import Protocol
+
+from tollgate_billing.errors import GenerationNotFound, InvalidUsage, missing_field
+from tollgate_billing.models import ID_LENGTH, NAME_LENGTH, SHORT_LENGTH
+
+log = logging.getLogger(__name__)
+
+# Money columns are NUMERIC(38, 18): at most 20 digits before the point.
+MAX_AMOUNT = Decimal(10) ** 20
+
+_ID_FIELDS = ("id", "team_id", "project_id", "key_id", "user_id")
+_NAME_FIELDS = ("model", "provider", "provider_model_id", "price_version")
+_SHORT_FIELDS = ("credential_type", "finish_reason", "status")
+_COUNT_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "cached_input_tokens",
+    "cache_write_tokens",
+    "reasoning_tokens",
+    "ttft_ms",
+    "latency_ms",
+)
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One finished generation, as billing records it."""
+
+    id: str
+    team_id: str
+    project_id: str
+    key_id: str
+    user_id: str
+    model: str
+    provider: str
+    provider_model_id: str
+    credential_type: str
+    streamed: bool
+    finish_reason: str
+    status: str
+    input_tokens: int
+    output_tokens: int
+    cached_input_tokens: int
+    cache_write_tokens: int
+    reasoning_tokens: int
+    cost: Decimal
+    market_cost: Decimal
+    price_version: str
+    ttft_ms: int
+    latency_ms: int
+    created_at: datetime
+
+
+GENERATION_FIELDS = tuple(f.name for f in fields(Generation))
+
+
+class GenerationStore(Protocol):
+    async def record(self, generation: Generation) -> bool:
+        """Store ``generation`` unless its id was seen before; True if stored now."""
+        ...
+
+    async def get(self, team_id: str, generation_id: str) -> Generation | None: ...
+
+
+def validate_generation(generation: Generation) -> None:
+    """Raise :class:`InvalidUsage` for a record that could never be stored."""
+    for name in ("id", "team_id"):
+        if not getattr(generation, name):
+            raise InvalidUsage(f"{name} is empty")
+    for names, limit in (
+        (_ID_FIELDS, ID_LENGTH),
+        (_NAME_FIELDS, NAME_LENGTH),
+        (_SHORT_FIELDS, SHORT_LENGTH),
+    ):
+        for name in names:
+            if len(getattr(generation, name)) > limit:
+                raise InvalidUsage(f"{name} is longer than {limit} characters")
+    for name in _COUNT_FIELDS:
+        if getattr(generation, name) < 0:
+            raise InvalidUsage(f"{name} is negative")
+    for name, amount in (("cost", generation.cost), ("market_cost", generation.market_cost)):
+        if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
+            raise InvalidUsage(f"{name} is out of range: {amount}")
+    if generation.created_at.tzinfo is None:
+        raise InvalidUsage("created_at has no time zone")
+
+
+class BillingService:
+    def __init__(self, store: GenerationStore) -> None:
+        self._store = store
+
+    async def record_usage(self, generation: Generation) -> bool:
+        """Record a finished generation exactly once; False for a repeat of a known one."""
+        validate_generation(generation)
+        stored = await self._store.record(generation)
+        if stored:
+            log.info(
+                "recorded generation %s of team %s: cost %s",
+                generation.id,
+                generation.team_id,
+                generation.cost,
+            )
+        else:
+            log.info("generation %s already recorded; duplicate ignored", generation.id)
+        return stored
+
+    async def get_generation(self, team_id: str, generation_id: str) -> Generation:
+        """The generation ``generation_id`` of ``team_id``; NOT_FOUND for anything else."""
+        if not team_id:
+            raise missing_field("team_id")
+        if not generation_id:
+            raise missing_field("generation_id")
+        generation = await self._store.get(team_id, generation_id)
+        if generation is None:
+            raise GenerationNotFound(f"generation {generation_id} not found")
+        return generation
