@@ -14,9 +14,9 @@ from typing import Any
 import grpc
 import orjson
 from aiohttp import web
-
 from tollgate_common.context import REQUEST_ID_METADATA, request_id_var
 from tollgate_common.errors import ErrorDetails, error_details
+
 from tollgate_edge.responses import json_response
 
 log = logging.getLogger(__name__)
@@ -139,7 +139,7 @@ def _mapped(code: grpc.StatusCode, reason: str) -> tuple[int, str]:
 
 def _http_override(metadata: dict[str, str]) -> int | None:
     raw = metadata.get("http_status", "")
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         return None
     status = int(raw)
     return status if 400 <= status <= 599 else None
@@ -163,7 +163,7 @@ def from_details(details: ErrorDetails) -> ApiError:
     else:
         message = _GENERIC_MESSAGE.get(type_, "internal error")
     retry_after = metadata.get("retry_after")
-    if retry_after is not None and not retry_after.isdigit():
+    if retry_after is not None and not (retry_after.isascii() and retry_after.isdigit()):
         retry_after = None
     return ApiError(
         status,
@@ -179,9 +179,7 @@ def from_rpc(error: grpc.aio.AioRpcError) -> ApiError:
     return from_details(error_details(error))
 
 
-def from_generation_error(
-    type_: str, message: str, status_code: int, code: str
-) -> ApiError:
+def from_generation_error(type_: str, message: str, status_code: int, code: str) -> ApiError:
     """A ``GenerationError`` event of the router's stream."""
     status = status_code if 400 <= status_code <= 599 else 502
     type_ = type_ or type_for_status(status)
@@ -201,7 +199,9 @@ def from_http_exception(exc: web.HTTPException, path: str) -> ApiError:
     if status == 405 and isinstance(exc, web.HTTPMethodNotAllowed):
         return ApiError(405, "invalid_request_error", f"method {exc.method} not allowed on {path}")
     if status == 413:
-        return ApiError(413, "invalid_request_error", "request body too large")
+        return ApiError(
+            413, "invalid_request_error", "request body too large", code="request_too_large"
+        )
     type_ = type_for_status(status)
     return ApiError(status, type_, exc.text or _GENERIC_MESSAGE.get(type_, "error"))
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
-
 from tollgate_common.settings import CommonSettings
 
 
 def _peer(name: str, default: str) -> str:
-    return Field(  # type: ignore[no-any-return]
+    return Field(
         default=default,
         validation_alias=AliasChoices(f"TOLLGATE_{name.upper()}_ADDR", f"{name}_addr"),
     )

@@ -1,0 +1,49 @@
+"""Wiring: the aiohttp application, its routes and the peer channels it owns."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+
+from tollgate_edge.chat import chat_completions
+from tollgate_edge.errors import error_middleware
+from tollgate_edge.health import READINESS, Readiness, healthz, readyz
+from tollgate_edge.lookup import get_generation, list_requests
+from tollgate_edge.models import get_model, list_models
+from tollgate_edge.peers import PEERS, SETTINGS, Peers
+from tollgate_edge.settings import EdgeSettings
+
+
+async def _peers_context(app: web.Application) -> AsyncIterator[None]:
+    """Open one channel per peer at startup; close them after the last request drained."""
+    peers = Peers.open(app[SETTINGS])
+    app[PEERS] = peers
+    yield
+    await peers.close(grace_seconds=1.0)
+
+
+def create_app(settings: EdgeSettings) -> web.Application:
+    app = web.Application(middlewares=[error_middleware], client_max_size=settings.max_body_bytes)
+    app[SETTINGS] = settings
+    app[READINESS] = Readiness(settings.readiness_cache_seconds)
+    app.cleanup_ctx.append(_peers_context)
+    app.router.add_post("/v1/chat/completions", chat_completions)
+    app.router.add_get("/v1/models", list_models, allow_head=False)
+    app.router.add_get("/v1/models/{model_id:.+}", get_model, allow_head=False)
+    app.router.add_get("/v1/generation", get_generation, allow_head=False)
+    app.router.add_get("/v1/requests", list_requests, allow_head=False)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app
+
+
+def create_runner(app: web.Application, shutdown_timeout: float) -> web.AppRunner:
+    """A runner without access logs that cancels a handler when its client disconnects (so the
+    generation upstream is cancelled too)."""
+    return web.AppRunner(
+        app,
+        access_log=None,
+        handler_cancellation=True,
+        shutdown_timeout=shutdown_timeout,
+    )

@@ -1,0 +1,176 @@
+"""``POST /v1/chat/completions``: OpenAI REST/SSE in, ``RouterService.StreamGenerate`` out.
+
+Nothing reaches the client before the router's ``started`` event, so a failure before it (no
+provider, no funds, unknown model, ...) is still a proper HTTP status. After the stream has started
+a failure is one ``data: {"error": ...}`` event followed by ``data: [DONE]``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+
+import grpc
+from aiohttp import web
+from tollgate.router.v1 import router_pb2
+
+from tollgate_edge.chat_request import ChatRequest, parse_chat_request
+from tollgate_edge.chat_response import DONE, ChunkEncoder, completion_body, gateway_metadata
+from tollgate_edge.errors import ApiError, from_generation_error, from_rpc
+from tollgate_edge.identity import Caller, inference_caller
+from tollgate_edge.peers import PEERS, SETTINGS, call_metadata, request_id
+from tollgate_edge.responses import JSON
+
+log = logging.getLogger(__name__)
+
+Events = AsyncIterator[router_pb2.StreamGenerateResponse]
+
+SSE_HEADERS = {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache",
+    "X-Accel-Buffering": "no",
+}
+_MAX_ATTRIBUTION = 512
+
+
+def _broken_stream() -> ApiError:
+    return ApiError(502, "api_error", "the generation ended unexpectedly")
+
+
+def caller_context(caller: Caller, request: web.Request, rid: str) -> router_pb2.CallerContext:
+    headers = request.headers
+    return router_pb2.CallerContext(
+        team_id=caller.team_id,
+        project_id=caller.project_id,
+        key_id=caller.key_id,
+        user_id=caller.user_id,
+        request_id=rid,
+        app_title=headers.get("x-title", "")[:_MAX_ATTRIBUTION],
+        app_referer=headers.get("http-referer", "")[:_MAX_ATTRIBUTION],
+    )
+
+
+async def chat_completions(request: web.Request) -> web.StreamResponse:
+    caller = inference_caller(request)
+    rid = request_id(request)
+    chat = parse_chat_request(await request.read(), caller_context(caller, request, rid))
+    call = request.app[PEERS].router.StreamGenerate(
+        chat.rpc,
+        metadata=call_metadata(request, rid),
+        timeout=request.app[SETTINGS].generation_deadline_seconds,
+    )
+    try:
+        events = aiter(call)
+        started = await _first_event(events)
+        model = started.model or chat.rpc.model
+        if chat.stream:
+            return await _stream(request, chat, started, model, events)
+        return await _collect(started, model, events)
+    finally:
+        # Client gone, deadline hit or a stream error: stop the generation upstream too.
+        if not call.done():
+            call.cancel()
+
+
+def _generation_error(event: router_pb2.StreamGenerateResponse) -> ApiError:
+    error = event.error
+    return from_generation_error(error.type, error.message, error.status_code, error.code)
+
+
+async def _first_event(events: Events) -> router_pb2.GenerationStarted:
+    try:
+        event = await anext(events)
+    except StopAsyncIteration:
+        raise _broken_stream() from None
+    except grpc.aio.AioRpcError as exc:
+        raise from_rpc(exc) from None
+    kind = event.WhichOneof("event")
+    if kind == "started":
+        return event.started
+    if kind == "error":
+        raise _generation_error(event)
+    raise _broken_stream()
+
+
+async def _collect(
+    started: router_pb2.GenerationStarted, model: str, events: Events
+) -> web.Response:
+    texts: list[str] = []
+    usage: router_pb2.Usage | None = None
+    finished: router_pb2.GenerationFinished | None = None
+    try:
+        async for event in events:
+            kind = event.WhichOneof("event")
+            if kind == "text_delta":
+                texts.append(event.text_delta.text)
+            elif kind == "usage":
+                usage = event.usage
+            elif kind == "finished":
+                finished = event.finished
+            elif kind == "error":
+                raise _generation_error(event)
+    except grpc.aio.AioRpcError as exc:
+        raise from_rpc(exc) from None
+    if finished is None:
+        raise _broken_stream()
+    body = completion_body(started, model, "".join(texts), finished, usage)
+    return web.Response(body=body, content_type=JSON)
+
+
+async def _stream(
+    request: web.Request,
+    chat: ChatRequest,
+    started: router_pb2.GenerationStarted,
+    model: str,
+    events: Events,
+) -> web.StreamResponse:
+    encoder = ChunkEncoder(started, model, chat.include_usage)
+    response = web.StreamResponse(headers=SSE_HEADERS)
+    await response.prepare(request)
+    try:
+        await response.write(encoder.role())
+        try:
+            usage, failure = await _relay(response, encoder, started, events)
+        except grpc.aio.AioRpcError as exc:
+            usage, failure = None, from_rpc(exc)
+        except ConnectionResetError:
+            raise
+        except Exception:
+            # The status line has gone out: a bug here can only end the stream in-band.
+            log.exception("relaying a generation failed")
+            usage, failure = None, ApiError(500, "internal_server_error", "internal error")
+        if failure is not None:
+            tail = failure.sse_event() + DONE
+        elif chat.include_usage:
+            tail = encoder.usage(usage) + DONE
+        else:
+            tail = DONE
+        # One write for the last events and the end of the chunked body.
+        await response.write_eof(tail)
+    except ConnectionResetError:
+        pass  # the client went away; the caller cancels the RPC
+    return response
+
+
+async def _relay(
+    response: web.StreamResponse,
+    encoder: ChunkEncoder,
+    started: router_pb2.GenerationStarted,
+    events: Events,
+) -> tuple[router_pb2.Usage | None, ApiError | None]:
+    """Write each delta as it arrives; returns the usage and the failure, if any."""
+    usage: router_pb2.Usage | None = None
+    finished = False
+    async for event in events:
+        kind = event.WhichOneof("event")
+        if kind == "text_delta":
+            await response.write(encoder.text(event.text_delta.text))
+        elif kind == "usage":
+            usage = event.usage
+        elif kind == "finished":
+            metadata = gateway_metadata(event.finished, started.generation_id)
+            await response.write(encoder.finish(event.finished.finish_reason, metadata))
+            finished = True
+        elif kind == "error":
+            return usage, _generation_error(event)
+    return usage, None if finished else _broken_stream()

@@ -1,0 +1,270 @@
+"""Parse and validate an OpenAI chat completion request into a StreamGenerateRequest."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from tollgate.router.v1 import router_pb2
+
+from tollgate_edge.errors import invalid_request
+
+_ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
+_INT64 = (-(2**63), 2**63 - 1)
+_MAX_TOKENS = (1, 2**31 - 1)
+_MESSAGES = "messages"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    rpc: router_pb2.StreamGenerateRequest
+    stream: bool
+    include_usage: bool
+
+
+def parse_chat_request(body: bytes, caller: router_pb2.CallerContext) -> ChatRequest:
+    """Validate ``body``; every problem is a 400 ``invalid_request_error`` naming its param."""
+    try:
+        data = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise invalid_request("the request body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise invalid_request("the request body must be a JSON object")
+    model = data.get("model")
+    if not isinstance(model, str) or not model.strip():
+        raise invalid_request("`model` is required and must be a non-empty string", "model")
+    _reject_unsupported(data)
+    stream = _optional_bool(data, "stream")
+    rpc = router_pb2.StreamGenerateRequest(
+        caller=caller,
+        model=model.strip(),
+        messages=_messages(data.get("messages")),
+        params=_params(data),
+        stream=stream,
+        routing=_routing(data),
+    )
+    return ChatRequest(rpc=rpc, stream=stream, include_usage=_include_usage(data))
+
+
+def _reject_unsupported(data: dict[str, Any]) -> None:
+    n = data.get("n")
+    if n is not None and n != 1:
+        raise invalid_request("only `n: 1` is supported", "n")
+    for key in ("tools", "functions"):
+        if data.get(key):
+            raise invalid_request(f"`{key}` is not supported yet", key)
+
+
+def _optional_bool(data: dict[str, Any], key: str, param: str | None = None) -> bool:
+    value = data.get(key)
+    if value is None:
+        return False
+    if not isinstance(value, bool):
+        raise invalid_request(f"`{param or key}` must be a boolean", param or key)
+    return value
+
+
+def _include_usage(data: dict[str, Any]) -> bool:
+    options = data.get("stream_options")
+    if options is None:
+        return False
+    if not isinstance(options, dict):
+        raise invalid_request("`stream_options` must be an object", "stream_options")
+    return _optional_bool(options, "include_usage", "stream_options.include_usage")
+
+
+# --- messages -----------------------------------------------------------------------------
+
+
+def _messages(raw: Any) -> list[router_pb2.ChatMessage]:
+    if not isinstance(raw, list) or not raw:
+        raise invalid_request("`messages` is required and must be a non-empty array", _MESSAGES)
+    return [_message(item, index) for index, item in enumerate(raw)]
+
+
+def _message(raw: Any, index: int) -> router_pb2.ChatMessage:
+    where = f"messages[{index}]"
+    if not isinstance(raw, dict):
+        raise invalid_request(f"{where} must be an object", _MESSAGES)
+    role = raw.get("role")
+    if role not in _ROLES:
+        raise invalid_request(f"{where}.role must be one of {', '.join(sorted(_ROLES))}", _MESSAGES)
+    fields: dict[str, Any] = {"role": role}
+    content = raw.get("content")
+    if isinstance(content, str):
+        fields["text"] = content
+    elif isinstance(content, list):
+        if not content:
+            raise invalid_request(f"{where}.content must not be an empty array", _MESSAGES)
+        parts = [_part(part, f"{where}.content[{i}]") for i, part in enumerate(content)]
+        fields["parts"] = router_pb2.ContentParts(parts=parts)
+    elif content is not None:
+        raise invalid_request(f"{where}.content must be a string, an array or null", _MESSAGES)
+    name = raw.get("name")
+    if name is not None:
+        fields["name"] = _string(name, f"{where}.name")
+    tool_calls = raw.get("tool_calls")
+    if tool_calls is not None:
+        if role != "assistant" or not isinstance(tool_calls, list):
+            raise invalid_request(
+                f"{where}.tool_calls must be an array on an assistant message", _MESSAGES
+            )
+        fields["tool_calls"] = [
+            _tool_call(c, f"{where}.tool_calls[{i}]") for i, c in enumerate(tool_calls)
+        ]
+    tool_call_id = raw.get("tool_call_id")
+    if tool_call_id is not None:
+        fields["tool_call_id"] = _string(tool_call_id, f"{where}.tool_call_id")
+    elif role == "tool":
+        raise invalid_request(f"{where}.tool_call_id is required on a tool message", _MESSAGES)
+    if content is None and not (role == "assistant" and tool_calls):
+        raise invalid_request(f"{where}.content is required", _MESSAGES)
+    return router_pb2.ChatMessage(**fields)
+
+
+def _string(value: Any, where: str) -> str:
+    if not isinstance(value, str):
+        raise invalid_request(f"{where} must be a string", _MESSAGES)
+    return value
+
+
+def _tool_call(raw: Any, where: str) -> router_pb2.ToolCall:
+    if not isinstance(raw, dict):
+        raise invalid_request(f"{where} must be an object", _MESSAGES)
+    function = raw.get("function")
+    if not isinstance(function, dict):
+        raise invalid_request(f"{where}.function must be an object", _MESSAGES)
+    return router_pb2.ToolCall(
+        id=_string(raw.get("id"), f"{where}.id"),
+        type=_string(raw.get("type", "function"), f"{where}.type"),
+        name=_string(function.get("name"), f"{where}.function.name"),
+        arguments=_string(function.get("arguments", ""), f"{where}.function.arguments"),
+    )
+
+
+def _part(raw: Any, where: str) -> router_pb2.ContentPart:
+    if not isinstance(raw, dict):
+        raise invalid_request(f"{where} must be an object", _MESSAGES)
+    kind = raw.get("type")
+    if kind == "text":
+        return router_pb2.ContentPart(text=_string(raw.get("text"), f"{where}.text"))
+    if kind == "image_url":
+        return router_pb2.ContentPart(image_url=_image_url(raw.get("image_url"), where))
+    if kind == "file":
+        return router_pb2.ContentPart(file=_file(raw.get("file"), where))
+    raise invalid_request(f"{where}.type {kind!r} is not supported", _MESSAGES)
+
+
+def _image_url(raw: Any, where: str) -> router_pb2.ImageUrl:
+    if isinstance(raw, str):
+        return router_pb2.ImageUrl(url=raw)
+    if not isinstance(raw, dict):
+        raise invalid_request(f"{where}.image_url must be an object", _MESSAGES)
+    detail = raw.get("detail")
+    return router_pb2.ImageUrl(
+        url=_string(raw.get("url"), f"{where}.image_url.url"),
+        detail="" if detail is None else _string(detail, f"{where}.image_url.detail"),
+    )
+
+
+def _file(raw: Any, where: str) -> router_pb2.FileData:
+    """The Vercel form ``{data, media_type, filename}`` or OpenAI's ``{file_data, filename}``."""
+    if not isinstance(raw, dict):
+        raise invalid_request(f"{where}.file must be an object", _MESSAGES)
+    data = raw.get("data", raw.get("file_data"))
+    if not isinstance(data, str) or not data:
+        raise invalid_request(
+            f"{where}.file needs `data` or `file_data` (base64 or a data URI)", _MESSAGES
+        )
+    media_type = raw.get("media_type", raw.get("mediaType")) or _data_uri_media_type(data)
+    filename = raw.get("filename") or ""
+    return router_pb2.FileData(
+        data=data,
+        media_type=_string(media_type, f"{where}.file.media_type"),
+        filename=_string(filename, f"{where}.file.filename"),
+    )
+
+
+def _data_uri_media_type(data: str) -> str:
+    if not data.startswith("data:"):
+        return ""
+    end = data.find(",", 5, 256)
+    return data[5:end].split(";", 1)[0] if end > 0 else ""
+
+
+# --- params and routing ---------------------------------------------------------------------
+
+
+def _params(data: dict[str, Any]) -> router_pb2.GenerationParams:
+    fields: dict[str, Any] = {}
+    for key, low, high in (
+        ("temperature", 0.0, 2.0),
+        ("top_p", 0.0, 1.0),
+        ("frequency_penalty", -2.0, 2.0),
+        ("presence_penalty", -2.0, 2.0),
+    ):
+        value = data.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise invalid_request(f"`{key}` must be a number", key)
+        if not low <= value <= high:
+            raise invalid_request(f"`{key}` must be between {low:g} and {high:g}", key)
+        fields[key] = float(value)
+    for key, (low, high) in (
+        ("max_tokens", _MAX_TOKENS),
+        ("max_completion_tokens", _MAX_TOKENS),
+        ("seed", _INT64),
+    ):
+        value = data.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise invalid_request(f"`{key}` must be an integer", key)
+        if not low <= value <= high:
+            raise invalid_request(f"`{key}` must be between {low} and {high}", key)
+        fields[key] = value
+    stop = data.get("stop")
+    if isinstance(stop, str):
+        fields["stop"] = [stop]
+    elif isinstance(stop, list) and all(isinstance(s, str) for s in stop):
+        fields["stop"] = stop
+    elif stop is not None:
+        raise invalid_request("`stop` must be a string or an array of strings", "stop")
+    user = data.get("user")
+    if user is not None:
+        if not isinstance(user, str):
+            raise invalid_request("`user` must be a string", "user")
+        fields["user"] = user
+    return router_pb2.GenerationParams(**fields)
+
+
+def _string_list(container: dict[str, Any], key: str, param: str) -> list[str]:
+    value = container.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise invalid_request(f"`{param}` must be an array of non-empty strings", param)
+    return value
+
+
+def _routing(data: dict[str, Any]) -> router_pb2.RoutingOptions:
+    gateway: dict[str, Any] = {}
+    options = data.get("providerOptions")
+    if options is not None:
+        if not isinstance(options, dict):
+            raise invalid_request("`providerOptions` must be an object", "providerOptions")
+        gateway = options.get("gateway") or {}
+        if not isinstance(gateway, dict):
+            raise invalid_request(
+                "`providerOptions.gateway` must be an object", "providerOptions.gateway"
+            )
+    prefix = "providerOptions.gateway."
+    models = _string_list(gateway, "models", prefix + "models")
+    models += [m for m in _string_list(data, "models", "models") if m not in models]
+    return router_pb2.RoutingOptions(
+        order=_string_list(gateway, "order", prefix + "order"),
+        only=_string_list(gateway, "only", prefix + "only"),
+        models=models,
+    )

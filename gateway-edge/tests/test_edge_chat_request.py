@@ -1,0 +1,164 @@
+"""Validation and conversion of chat completion requests (no network)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from tollgate.router.v1 import router_pb2
+from tollgate_edge.chat_request import parse_chat_request
+from tollgate_edge.errors import ApiError
+
+CALLER = router_pb2.CallerContext(team_id="team_1", request_id="req")
+USER = [{"role": "user", "content": "hi"}]
+
+
+def parse(**body: Any) -> Any:
+    return parse_chat_request(json.dumps(body).encode(), CALLER)
+
+
+def rejected(**body: Any) -> ApiError:
+    with pytest.raises(ApiError) as failure:
+        parse(**body)
+    assert failure.value.status == 400
+    assert failure.value.type == "invalid_request_error"
+    return failure.value
+
+
+def test_a_minimal_request() -> None:
+    chat = parse(model="openai/gpt-4o", messages=USER)
+    assert chat.stream is False and chat.include_usage is False
+    assert chat.rpc.caller.team_id == "team_1"
+    assert chat.rpc.messages[0].text == "hi"
+    assert not chat.rpc.params.HasField("temperature")
+    assert not chat.rpc.params.HasField("max_tokens")
+
+
+def test_nulls_mean_unset() -> None:
+    chat = parse(
+        model="m", messages=USER, temperature=None, stop=None, stream=None, stream_options=None
+    )
+    assert not chat.rpc.params.HasField("temperature") and list(chat.rpc.params.stop) == []
+
+
+def test_stream_options() -> None:
+    chat = parse(model="m", messages=USER, stream=True, stream_options={"include_usage": True})
+    assert chat.stream and chat.include_usage and chat.rpc.stream
+    assert rejected(model="m", messages=USER, stream="yes").param == "stream"
+    assert rejected(model="m", messages=USER, stream_options=[]).param == "stream_options"
+    failure = rejected(model="m", messages=USER, stream_options={"include_usage": 1})
+    assert failure.param == "stream_options.include_usage"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("temperature", "hot"),
+        ("temperature", True),
+        ("temperature", 2.5),
+        ("top_p", -0.1),
+        ("frequency_penalty", 3),
+        ("presence_penalty", [1]),
+        ("max_tokens", 1.5),
+        ("max_tokens", 0),
+        ("max_tokens", True),
+        ("max_completion_tokens", "10"),
+        ("seed", 2**63),
+        ("stop", 5),
+        ("stop", ["a", 1]),
+        ("user", 3),
+        ("n", 2),
+        ("tools", [{"type": "function", "function": {"name": "f"}}]),
+    ],
+)
+def test_bad_params_name_themselves(key: str, value: Any) -> None:
+    assert rejected(model="m", messages=USER, **{key: value}).param == key
+
+
+def test_params_are_converted() -> None:
+    params = parse(
+        model="m",
+        messages=USER,
+        temperature=1,
+        max_completion_tokens=64,
+        frequency_penalty=-0.5,
+        presence_penalty=0.25,
+        stop=["a", "b"],
+        seed=-3,
+        n=1,
+        tools=[],
+    ).rpc.params
+    assert params.temperature == 1.0 and params.max_completion_tokens == 64
+    assert (params.frequency_penalty, params.presence_penalty) == (-0.5, 0.25)
+    assert list(params.stop) == ["a", "b"] and params.seed == -3
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [
+        [{"role": "tool", "content": "x"}],  # no tool_call_id
+        [{"role": "assistant", "content": None}],  # neither content nor tool calls
+        [{"role": "user", "content": []}],
+        [{"role": "user", "content": [{"type": "input_audio", "input_audio": {}}]}],
+        [{"role": "user", "content": [{"type": "text"}]}],
+        [{"role": "user", "content": [{"type": "image_url", "image_url": {"detail": "low"}}]}],
+        [{"role": "user", "content": [{"type": "file", "file": {"filename": "a.pdf"}}]}],
+        [{"role": "user", "content": "x", "tool_calls": []}],
+        [{"role": "assistant", "tool_calls": [{"id": "c", "function": "f"}]}],
+        [{"role": "user", "content": "x", "name": 3}],
+        ["hello"],
+    ],
+)
+def test_bad_messages_are_400_on_messages(messages: list[Any]) -> None:
+    assert rejected(model="m", messages=messages).param == "messages"
+
+
+def test_both_file_forms() -> None:
+    chat = parse(
+        model="m",
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "file",
+                        "file": {
+                            "data": "JVBE",
+                            "media_type": "application/pdf",
+                            "filename": "v.pdf",
+                        },
+                    },
+                    {
+                        "type": "file",
+                        "file": {"file_data": "data:image/png;base64,iVBO", "filename": "o.png"},
+                    },
+                    {"type": "image_url", "image_url": "https://x.test/i.png"},
+                ],
+            }
+        ],
+    )
+    vercel, openai_form, image = chat.rpc.messages[0].parts.parts
+    assert (vercel.file.data, vercel.file.media_type, vercel.file.filename) == (
+        "JVBE",
+        "application/pdf",
+        "v.pdf",
+    )
+    assert openai_form.file.media_type == "image/png"
+    assert openai_form.file.data == "data:image/png;base64,iVBO"
+    assert image.image_url.url == "https://x.test/i.png" and image.image_url.detail == ""
+
+
+def test_routing_options() -> None:
+    chat = parse(
+        model="m",
+        messages=USER,
+        providerOptions={"gateway": {"order": ["a"], "models": ["x/1"]}, "openai": {}},
+        models=["x/1", "y/2"],
+    )
+    assert list(chat.rpc.routing.order) == ["a"] and list(chat.rpc.routing.only) == []
+    assert list(chat.rpc.routing.models) == ["x/1", "y/2"]
+    assert rejected(model="m", messages=USER, models="x/1").param == "models"
+    bad = rejected(model="m", messages=USER, providerOptions={"gateway": {"only": [1]}})
+    assert bad.param == "providerOptions.gateway.only"
+    assert rejected(model="m", messages=USER, providerOptions=[]).param == "providerOptions"
