@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 from pathlib import Path
 
 from tollgate.billing.v1 import billing_pb2_grpc
@@ -16,8 +15,6 @@ from tollgate_billing.repository import GenerationRepository
 from tollgate_billing.service import BillingService
 from tollgate_billing.servicer import SERVICE_NAME, BillingServicer
 from tollgate_billing.settings import BillingSettings
-
-log = logging.getLogger(__name__)
 
 BUS_CLIENT_NAME = "tollgate-billing"
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -58,7 +55,11 @@ class BillingApp:
     async def start(self) -> int:
         """Connect the bus, start consuming and serving; returns the gRPC port."""
         await self._start_consumer()
-        return await self.grpc.start()
+        try:
+            return await self.grpc.start()
+        except Exception:
+            await self.grpc.shutdown()  # e.g. cannot listen: stop consuming, close again
+            raise
 
     async def stop(self) -> None:
         await self.grpc.shutdown()
@@ -66,4 +67,8 @@ class BillingApp:
     async def run(self) -> None:
         """Serve until SIGINT/SIGTERM, then shut down gracefully."""
         await self._start_consumer()
-        await self.grpc.run()
+        try:
+            await self.grpc.run()
+        except Exception:
+            await self.grpc.shutdown()
+            raise

@@ -95,6 +95,11 @@ class UsageConsumer:
                     handler=self.handle,
                     stop=stop,
                 )
+            except TimeoutError:
+                # nats-py's fetch() sometimes raises a bare asyncio.TimeoutError on an idle
+                # stream, which Bus.consume lets through: nothing failed, subscribe again.
+                log.debug("%s fetch timed out; resubscribing", USAGE_CONSUMER)
+                continue
             except Exception:
                 log.exception("%s consumer failed; restarting", USAGE_CONSUMER)
                 with contextlib.suppress(TimeoutError):

@@ -1,0 +1,74 @@
+"""Wiring: engine → repository → service → servicer on the gRPC server, plus the consumer."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from tollgate.activity.v1 import activity_pb2_grpc
+from tollgate_common.bus import Bus
+from tollgate_common.db import create_engine
+from tollgate_common.grpc_server import GrpcService
+
+from tollgate_activity.consumer import UsageConsumer
+from tollgate_activity.repository import RequestLogRepository
+from tollgate_activity.service import ActivityService
+from tollgate_activity.servicer import SERVICE_NAME, ActivityServicer
+from tollgate_activity.settings import ActivitySettings
+
+BUS_CLIENT_NAME = "tollgate-activity"
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+
+class ActivityApp:
+    """The activity process. Build it inside the event loop; ``run()`` serves until a signal."""
+
+    def __init__(self, settings: ActivitySettings) -> None:
+        self.settings = settings
+        self.engine = create_engine(settings.database_url)
+        self.service = ActivityService(RequestLogRepository(self.engine))
+        self.consumer = UsageConsumer(self.service)
+        self.grpc = GrpcService("activity", settings.listen_addr, settings.shutdown_grace_seconds)
+        activity_pb2_grpc.add_ActivityServiceServicer_to_server(
+            ActivityServicer(self.service), self.grpc.server
+        )
+        self.grpc.add_service_name(SERVICE_NAME)
+        self._stop_consuming = asyncio.Event()
+        self._consumer_task: asyncio.Task[None] | None = None
+        # Cleanups run last-registered first: stop consuming → drain NATS → dispose the engine.
+        self.grpc.on_shutdown(self.engine.dispose)
+
+    async def _start_consumer(self) -> None:
+        bus = await Bus.connect(self.settings.nats_url, BUS_CLIENT_NAME)
+        self.grpc.on_shutdown(bus.close)
+        await bus.ensure_streams()
+        self._consumer_task = asyncio.create_task(
+            self.consumer.run(bus, self._stop_consuming), name="activity-usage-consumer"
+        )
+        self.grpc.on_shutdown(self._stop_consumer)
+
+    async def _stop_consumer(self) -> None:
+        self._stop_consuming.set()
+        if self._consumer_task is not None:
+            await self._consumer_task
+
+    async def start(self) -> int:
+        """Connect the bus, start consuming and serving; returns the gRPC port."""
+        await self._start_consumer()
+        try:
+            return await self.grpc.start()
+        except Exception:
+            await self.grpc.shutdown()  # e.g. cannot listen: stop consuming, close again
+            raise
+
+    async def stop(self) -> None:
+        await self.grpc.shutdown()
+
+    async def run(self) -> None:
+        """Serve until SIGINT/SIGTERM, then shut down gracefully."""
+        await self._start_consumer()
+        try:
+            await self.grpc.run()
+        except Exception:
+            await self.grpc.shutdown()
+            raise

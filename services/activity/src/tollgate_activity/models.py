@@ -1,0 +1,87 @@
+"""Activity's tables: the request log and the consumer inbox."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+from sqlalchemy.types import TypeDecorator
+from tollgate_common.db_types import Money
+from tollgate_common.inbox import inbox_table
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware UTC datetime; SQLite keeps it naive (in UTC) and gets the zone back on read.
+
+    Naive UTC in SQLite is a fixed-width string, so comparisons (the keyset cursor) stay correct.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("UtcDateTime columns take aware datetimes")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected a datetime, got {type(value).__name__}")
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+# Column sizes; ids and names longer than these are refused, app attribution is clipped.
+ID_LENGTH = 100
+NAME_LENGTH = 200
+SHORT_LENGTH = 32
+APP_TITLE_LENGTH = 300
+APP_REFERER_LENGTH = 2000
+
+metadata = MetaData()
+
+request_log = Table(
+    "request_log",
+    metadata,
+    Column("generation_id", String(ID_LENGTH), primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("team_id", String(ID_LENGTH), nullable=False),
+    Column("project_id", String(ID_LENGTH), nullable=False),
+    Column("key_id", String(ID_LENGTH), nullable=False),
+    Column("model", String(NAME_LENGTH), nullable=False),
+    Column("provider", String(NAME_LENGTH), nullable=False),
+    Column("credential_type", String(SHORT_LENGTH), nullable=False),
+    Column("input_tokens", BigInteger, nullable=False),
+    Column("output_tokens", BigInteger, nullable=False),
+    Column("cached_input_tokens", BigInteger, nullable=False),
+    Column("reasoning_tokens", BigInteger, nullable=False),
+    Column("cost", Money, nullable=False),
+    Column("market_cost", Money, nullable=False),
+    Column("ttft_ms", BigInteger, nullable=False),
+    Column("latency_ms", BigInteger, nullable=False),
+    Column("streamed", Boolean, nullable=False),
+    Column("finish_reason", String(SHORT_LENGTH), nullable=False),
+    Column("status", String(SHORT_LENGTH), nullable=False),
+    Column("app_title", String(APP_TITLE_LENGTH), nullable=False),
+    Column("app_referer", String(APP_REFERER_LENGTH), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Index("ix_request_log_team_created", "team_id", "created_at", "generation_id"),
+)
+
+inbox = inbox_table(metadata)

@@ -1,0 +1,221 @@
+"""The activity process end to end: real nats-server, SQLite, gRPC server on port 0."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import grpc
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from tollgate.activity.v1 import activity_pb2, activity_pb2_grpc
+from tollgate.events.v1.usage_pb2 import UsageRecorded
+from tollgate_activity.app import MIGRATIONS_DIR, ActivityApp
+from tollgate_activity.settings import ActivitySettings
+from tollgate_common.bus import USAGE_RECORDED, Bus, Delivery
+from tollgate_common.db import migrate_async
+from tollgate_common.errors import error_details
+from tollgate_common.testing import nats_server
+
+T0 = datetime(2026, 3, 1, 9, 0, 0, tzinfo=UTC)
+
+
+@dataclass
+class Running:
+    app: ActivityApp
+    bus: Bus
+    stub: activity_pb2_grpc.ActivityServiceAsyncStub
+    channel: grpc.aio.Channel
+
+    async def publish(self, fact: UsageRecorded, msg_id: str | None = None) -> bool:
+        payload = fact.SerializeToString()
+        return await self.bus.publish(USAGE_RECORDED, payload, msg_id or fact.generation_id)
+
+    async def list_requests(
+        self, team_id: str, **fields: object
+    ) -> activity_pb2.ListRequestsResponse:
+        request = activity_pb2.ListRequestsRequest(team_id=team_id, **fields)  # type: ignore[arg-type]
+        return await self.stub.ListRequests(request, timeout=5)
+
+    async def ids(self, team_id: str, **fields: object) -> list[str]:
+        return [e.generation_id for e in (await self.list_requests(team_id, **fields)).entries]
+
+
+async def until(condition: Callable[[], Awaitable[bool]], timeout: float = 10.0) -> None:
+    """Wait for ``condition`` (the consumer applies facts asynchronously)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
+        await asyncio.sleep(0.05)
+
+
+def usage_fact(
+    generation_id: str, minutes: int = 0, team_id: str = "team_a", cost: str = "0.0000123"
+) -> UsageRecorded:
+    created = Timestamp()
+    created.FromDatetime(T0 + timedelta(minutes=minutes))
+    return UsageRecorded(
+        generation_id=generation_id,
+        team_id=team_id,
+        project_id="prj_1",
+        key_id="key_1",
+        user_id="user_1",
+        model="openai/gpt-4o-mini",
+        provider="openai",
+        credential_type="system",
+        input_tokens=42,
+        output_tokens=7,
+        cost=cost,
+        market_cost=cost,
+        ttft_ms=80,
+        latency_ms=300,
+        streamed=False,
+        finish_reason="stop",
+        status="success",
+        created_at=created,
+        app_title="Test Suite",
+        app_referer="https://tests.example/",
+        attempts=1,
+    )
+
+
+@pytest.fixture
+async def running(tmp_path: Path) -> AsyncIterator[Running]:
+    with nats_server(tmp_path / "js") as nats_url:
+        database_url = f"sqlite+aiosqlite:///{tmp_path / 'activity.db'}"
+        await migrate_async(database_url, MIGRATIONS_DIR)
+        settings = ActivitySettings(
+            listen_addr="127.0.0.1:0",
+            database_url=database_url,
+            nats_url=nats_url,
+            data_dir=tmp_path,
+            shutdown_grace_seconds=1.0,
+        )
+        app = ActivityApp(settings)
+        port = await app.start()
+        bus = await Bus.connect(nats_url, "activity-test-publisher")
+        channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+        stub = activity_pb2_grpc.ActivityServiceStub(channel)
+        try:
+            yield Running(app, bus, stub, channel)
+        finally:
+            await channel.close()
+            await bus.close()
+            await app.stop()
+
+
+async def test_a_published_fact_appears_in_the_request_log(running: Running) -> None:
+    await running.publish(usage_fact("gen_01"))
+    await until(lambda: _has(running, "team_a", 1))
+    [entry] = (await running.list_requests("team_a")).entries
+    assert entry.generation_id == "gen_01"
+    assert entry.cost == "0.0000123"
+    assert entry.market_cost == "0.0000123"
+    assert (entry.model, entry.provider, entry.credential_type) == (
+        "openai/gpt-4o-mini",
+        "openai",
+        "system",
+    )
+    assert (entry.input_tokens, entry.output_tokens, entry.ttft_ms, entry.latency_ms) == (
+        42,
+        7,
+        80,
+        300,
+    )
+    assert (entry.app_title, entry.app_referer, entry.attempts) == (
+        "Test Suite",
+        "https://tests.example/",
+        1,
+    )
+    assert entry.created_at.ToDatetime(UTC) == T0
+
+
+async def test_a_fact_is_logged_once_however_often_it_arrives(running: Running) -> None:
+    fact = usage_fact("gen_dup")
+    assert await running.publish(fact) is False
+    assert await running.publish(fact) is True  # JetStream drops the repeat of the msg id
+    # Past the dedupe window: another msg id, and the handler called directly, concurrently too.
+    await running.publish(usage_fact("gen_dup", cost="99"), msg_id="gen_dup-again")
+    delivery = Delivery(USAGE_RECORDED, "gen_dup", fact.SerializeToString(), num_delivered=2)
+    await asyncio.gather(*(running.app.consumer.handle(delivery) for _ in range(3)))
+    await running.app.consumer.handle(delivery)
+    await running.publish(usage_fact("gen_after", minutes=1))
+    await until(lambda: _has(running, "team_a", 2))
+    entries = (await running.list_requests("team_a")).entries
+    assert [e.generation_id for e in entries] == ["gen_after", "gen_dup"]
+    assert entries[1].cost == "0.0000123"
+
+
+async def test_pages_newest_first_and_only_the_callers_team(running: Running) -> None:
+    for index in range(5):
+        await running.publish(usage_fact(f"gen_{index}", minutes=index))
+    await running.publish(usage_fact("gen_b", minutes=10, team_id="team_b"))
+    await until(lambda: _has(running, "team_a", 5))
+    await until(lambda: _has(running, "team_b", 1))
+
+    first = await running.list_requests("team_a", page_size=2)
+    second = await running.list_requests("team_a", page_size=2, page_token=first.next_page_token)
+    third = await running.list_requests("team_a", page_size=2, page_token=second.next_page_token)
+    assert [[e.generation_id for e in p.entries] for p in (first, second, third)] == [
+        ["gen_4", "gen_3"],
+        ["gen_2", "gen_1"],
+        ["gen_0"],
+    ]
+    assert first.next_page_token and second.next_page_token
+    assert third.next_page_token == ""
+    assert all(e.team_id == "team_a" for p in (first, second, third) for e in p.entries)
+    assert await running.ids("team_b") == ["gen_b"]
+    assert await running.ids("team_c") == []
+    # A cursor of team A used by team B reveals nothing of team A.
+    assert await running.ids("team_b", page_token=first.next_page_token) == []
+    assert await running.ids("team_a", model="other/model") == []
+    assert await running.ids("team_a", provider="openai", project_id="prj_1", page_size=1) == [
+        "gen_4"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("fields", "param"),
+    [
+        ({"page_token": "garbage!"}, "page_token"),
+        ({"page_size": -1}, "page_size"),
+    ],
+)
+async def test_bad_requests_are_invalid_arguments(
+    running: Running, fields: dict[str, object], param: str
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await running.list_requests("team_a", **fields)
+    details = error_details(failure.value)
+    assert details.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert details.metadata["param"] == param
+
+
+async def test_a_team_is_required(running: Running) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await running.list_requests("")
+    assert error_details(failure.value).metadata["param"] == "team_id"
+
+
+async def test_poison_messages_do_not_block_the_consumer(running: Running) -> None:
+    await running.bus.publish(USAGE_RECORDED, b"\xff\xff\xff not protobuf", "garbage-1")
+    await running.publish(usage_fact("gen_bad", cost="a lot"))
+    await running.publish(usage_fact("gen_good"))
+    await until(lambda: _has(running, "team_a", 1))
+    assert await running.ids("team_a") == ["gen_good"]
+
+
+async def test_health_reports_the_service_serving(running: Running) -> None:
+    health = health_pb2_grpc.HealthStub(running.channel)
+    reply = await health.Check(
+        health_pb2.HealthCheckRequest(service="tollgate.activity.v1.ActivityService"), timeout=5
+    )
+    assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def _has(running: Running, team_id: str, count: int) -> bool:
+    return len(await running.ids(team_id, page_size=200)) >= count

@@ -1,0 +1,150 @@
+"""UsageRecorded → RequestLogEntry → protobuf, and the rules applied on the way."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy.exc import DataError, OperationalError
+from tollgate.events.v1.usage_pb2 import UsageRecorded
+from tollgate_activity.consumer import UsageConsumer, entry_from_fact
+from tollgate_activity.service import (
+    ActivityService,
+    Cursor,
+    RequestFilter,
+    RequestLogEntry,
+    validate_entry,
+)
+from tollgate_activity.servicer import entry_to_proto
+from tollgate_common.bus import Delivery, PoisonMessage, TransientError
+from tollgate_common.errors import InvalidArgument
+
+RECEIVED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def _fact(**overrides: object) -> UsageRecorded:
+    created = Timestamp()
+    created.FromDatetime(datetime(2026, 1, 1, 12, 0, 0, 500000, tzinfo=UTC))
+    values: dict[str, object] = {
+        "generation_id": "gen_1",
+        "team_id": "team_a",
+        "project_id": "prj_1",
+        "key_id": "key_1",
+        "model": "openai/gpt-4o",
+        "provider": "openai",
+        "credential_type": "byok",
+        "input_tokens": 10,
+        "output_tokens": 20,
+        "cached_input_tokens": 3,
+        "reasoning_tokens": 4,
+        "cost": "0",
+        "market_cost": "0.0000123",
+        "ttft_ms": 50,
+        "latency_ms": 400,
+        "streamed": False,
+        "finish_reason": "length",
+        "status": "success",
+        "created_at": created,
+        "app_title": "My App",
+        "app_referer": "https://example.com/",
+        "attempts": 2,
+    }
+    values.update(overrides)
+    return UsageRecorded(**values)
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.rows: dict[str, RequestLogEntry] = {}
+        self.fail_with: Exception | None = None
+
+    async def record(self, entry: RequestLogEntry) -> bool:
+        if self.fail_with is not None:
+            raise self.fail_with
+        return self.rows.setdefault(entry.generation_id, entry) is entry
+
+    async def list_page(
+        self, team_id: str, request_filter: RequestFilter, after: Cursor | None, limit: int
+    ) -> list[RequestLogEntry]:
+        return [e for e in self.rows.values() if e.team_id == team_id][:limit]
+
+
+def _delivery(data: bytes, msg_id: str = "gen_1") -> Delivery:
+    return Delivery("tollgate.usage.recorded.v1", msg_id, data, num_delivered=1)
+
+
+def test_fact_maps_to_entry_and_back_to_proto() -> None:
+    entry = entry_from_fact(_fact(), RECEIVED)
+    assert entry.market_cost == Decimal("0.0000123")
+    assert entry.created_at == datetime(2026, 1, 1, 12, 0, 0, 500000, tzinfo=UTC)
+    message = entry_to_proto(entry)
+    assert message.cost == "0"
+    assert message.market_cost == "0.0000123"
+    assert message.created_at.ToDatetime(UTC) == entry.created_at
+    assert (message.app_title, message.app_referer, message.attempts) == (
+        "My App",
+        "https://example.com/",
+        2,
+    )
+    assert (message.credential_type, message.finish_reason, message.streamed) == (
+        "byok",
+        "length",
+        False,
+    )
+    assert (message.cached_input_tokens, message.reasoning_tokens) == (3, 4)
+
+
+def test_fact_without_created_at_takes_the_receipt_time() -> None:
+    fact = _fact()
+    fact.ClearField("created_at")
+    assert entry_from_fact(fact, RECEIVED).created_at == RECEIVED
+
+
+def test_app_attribution_is_clipped_not_refused() -> None:
+    entry = validate_entry(entry_from_fact(_fact(app_title="t" * 5000), RECEIVED))
+    assert len(entry.app_title) == 300
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"generation_id": ""},
+        {"team_id": ""},
+        {"cost": "free"},
+        {"cost": "-0.01"},
+        {"attempts": -1},
+        {"provider": "p" * 201},
+    ],
+)
+async def test_an_invalid_fact_is_poison(overrides: dict[str, object]) -> None:
+    store = MemoryStore()
+    with pytest.raises(PoisonMessage):
+        await UsageConsumer(ActivityService(store)).handle(
+            _delivery(_fact(**overrides).SerializeToString())
+        )
+    assert store.rows == {}
+
+
+async def test_consumer_outcomes() -> None:
+    store = MemoryStore()
+    consumer = UsageConsumer(ActivityService(store))
+    with pytest.raises(PoisonMessage):
+        await consumer.handle(_delivery(b"\xff\xff\xff"))
+    await consumer.handle(_delivery(_fact().SerializeToString()))
+    await consumer.handle(_delivery(_fact(cost="5").SerializeToString(), msg_id="other"))
+    assert list(store.rows) == ["gen_1"]
+    assert store.rows["gen_1"].cost == Decimal(0)
+    store.fail_with = OperationalError("INSERT", {}, Exception("database is locked"))
+    with pytest.raises(TransientError):
+        await consumer.handle(_delivery(_fact(generation_id="gen_2").SerializeToString()))
+    store.fail_with = DataError("INSERT", {}, Exception("value out of range"))
+    with pytest.raises(PoisonMessage):
+        await consumer.handle(_delivery(_fact(generation_id="gen_3").SerializeToString()))
+
+
+async def test_list_requests_needs_a_team() -> None:
+    with pytest.raises(InvalidArgument) as invalid:
+        await ActivityService(MemoryStore()).list_requests("")
+    assert invalid.value.metadata == {"param": "team_id"}

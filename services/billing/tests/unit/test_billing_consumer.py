@@ -1,0 +1,165 @@
+"""The usage consumer's decisions: ack, terminate (poison) or redeliver (transient)."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import grpc
+import pytest
+from sqlalchemy.exc import DataError, OperationalError
+from tollgate.events.v1.usage_pb2 import UsageRecorded
+from tollgate_billing.consumer import UsageConsumer, generation_from_fact
+from tollgate_billing.errors import GenerationNotFound
+from tollgate_billing.service import BillingService, Generation
+from tollgate_common.bus import Delivery, PoisonMessage, TransientError
+from tollgate_common.errors import InvalidArgument
+
+
+class MemoryStore:
+    """An in-memory GenerationStore that can be told to fail."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, Generation] = {}
+        self.fail_with: Exception | None = None
+
+    async def record(self, generation: Generation) -> bool:
+        if self.fail_with is not None:
+            raise self.fail_with
+        if generation.id in self.rows:
+            return False
+        self.rows[generation.id] = generation
+        return True
+
+    async def get(self, team_id: str, generation_id: str) -> Generation | None:
+        found = self.rows.get(generation_id)
+        return found if found is not None and found.team_id == team_id else None
+
+
+def _delivery(fact: UsageRecorded | bytes, msg_id: str = "gen_1") -> Delivery:
+    data = fact if isinstance(fact, bytes) else fact.SerializeToString()
+    return Delivery(subject="tollgate.usage.recorded.v1", msg_id=msg_id, data=data, num_delivered=1)
+
+
+def _fact(**overrides: object) -> UsageRecorded:
+    values: dict[str, object] = {
+        "generation_id": "gen_1",
+        "team_id": "team_a",
+        "model": "openai/gpt-4o",
+        "provider": "openai",
+        "cost": "0.0000123",
+        "market_cost": "0.0000123",
+    }
+    values.update(overrides)
+    return UsageRecorded(**values)
+
+
+@pytest.fixture
+def store() -> MemoryStore:
+    return MemoryStore()
+
+
+@pytest.fixture
+def consumer(store: MemoryStore) -> UsageConsumer:
+    return UsageConsumer(BillingService(store))
+
+
+async def test_a_fact_is_recorded_once(store: MemoryStore, consumer: UsageConsumer) -> None:
+    await consumer.handle(_delivery(_fact()))
+    await consumer.handle(_delivery(_fact(cost="9")))
+    assert list(store.rows) == ["gen_1"]
+    assert store.rows["gen_1"].cost == Decimal("0.0000123")
+
+
+async def test_undecodable_payload_is_poison(consumer: UsageConsumer) -> None:
+    with pytest.raises(PoisonMessage):
+        await consumer.handle(_delivery(b"\xff\xff\xff\xff"))
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"generation_id": ""},
+        {"team_id": ""},
+        {"cost": "twelve"},
+        {"market_cost": "-1"},
+        {"input_tokens": -1},
+        {"model": "m" * 201},
+        {"cost": "1" + "0" * 20},
+    ],
+)
+async def test_invalid_fact_is_poison(
+    store: MemoryStore, consumer: UsageConsumer, overrides: dict[str, object]
+) -> None:
+    with pytest.raises(PoisonMessage):
+        await consumer.handle(_delivery(_fact(**overrides)))
+    assert store.rows == {}
+
+
+async def test_database_failure_is_transient(store: MemoryStore, consumer: UsageConsumer) -> None:
+    store.fail_with = OperationalError("INSERT", {}, Exception("database is locked"))
+    with pytest.raises(TransientError):
+        await consumer.handle(_delivery(_fact()))
+
+
+async def test_values_the_database_refuses_are_poison(
+    store: MemoryStore, consumer: UsageConsumer
+) -> None:
+    store.fail_with = DataError("INSERT", {}, Exception("value too long"))
+    with pytest.raises(PoisonMessage):
+        await consumer.handle(_delivery(_fact()))
+
+
+async def test_idempotency_key_is_the_generation_id(
+    store: MemoryStore, consumer: UsageConsumer
+) -> None:
+    await consumer.handle(_delivery(_fact(), msg_id="gen_1"))
+    await consumer.handle(_delivery(_fact(), msg_id="something-else"))
+    assert len(store.rows) == 1
+
+
+async def test_get_generation_is_scoped_to_the_team(store: MemoryStore) -> None:
+    service = BillingService(store)
+    generation = generation_from_fact(_fact(cost="0.01"), datetime.now(UTC))
+    assert await service.record_usage(generation)
+    assert not await service.record_usage(replace(generation, cost=Decimal(1)))
+    assert (await service.get_generation("team_a", "gen_1")).cost == Decimal("0.01")
+    with pytest.raises(GenerationNotFound) as missing:
+        await service.get_generation("team_b", "gen_1")
+    assert missing.value.code == grpc.StatusCode.NOT_FOUND
+    assert missing.value.reason == "GENERATION_NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    ("team_id", "generation_id", "param"),
+    [("", "gen_1", "team_id"), ("team_a", "", "generation_id")],
+)
+async def test_empty_ids_are_invalid(
+    store: MemoryStore, team_id: str, generation_id: str, param: str
+) -> None:
+    with pytest.raises(InvalidArgument) as invalid:
+        await BillingService(store).get_generation(team_id, generation_id)
+    assert invalid.value.metadata == {"param": param}
+
+
+class FlakyBus:
+    """Stands in for Bus.consume: fails in the given ways, then stops the consumer."""
+
+    def __init__(self, failures: list[Exception]) -> None:
+        self.failures = failures
+        self.calls = 0
+
+    async def consume(self, *, stop: asyncio.Event, **_: object) -> None:
+        self.calls += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        stop.set()
+
+
+async def test_the_consumer_resubscribes_after_a_failure(consumer: UsageConsumer) -> None:
+    bus = FlakyBus([TimeoutError(), RuntimeError("connection closed")])
+    stop = asyncio.Event()
+    await asyncio.wait_for(consumer.run(bus, stop), timeout=10)  # type: ignore[arg-type]
+    assert bus.calls == 3
