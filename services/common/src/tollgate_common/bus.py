@@ -59,6 +59,19 @@ class Delivery:
 Handler = Callable[[Delivery], Awaitable[None]]
 
 
+async def _on_error(error: Exception) -> None:
+    # One line per failed (re)connect attempt, not nats-py's traceback.
+    log.warning("NATS: %s", error or type(error).__name__)
+
+
+async def _on_disconnected() -> None:
+    log.warning("NATS: disconnected; reconnecting")
+
+
+async def _on_reconnected() -> None:
+    log.info("NATS: reconnected")
+
+
 class Bus:
     """One NATS connection of a process, and its JetStream context."""
 
@@ -79,6 +92,9 @@ class Bus:
                     max_reconnect_attempts=-1,
                     reconnect_time_wait=0.5,
                     allow_reconnect=True,
+                    error_cb=_on_error,
+                    disconnected_cb=_on_disconnected,
+                    reconnected_cb=_on_reconnected,
                 )
                 return cls(nc)
             except (OSError, nats.errors.NoServersError, NatsTimeoutError):
@@ -140,7 +156,8 @@ class Bus:
             while not stop.is_set():
                 try:
                     messages = await subscription.fetch(batch, timeout=1)
-                except NatsTimeoutError:
+                except (NatsTimeoutError, TimeoutError):
+                    # An idle stream; nats-py raises either kind depending on where it timed out.
                     continue
                 for message in messages:
                     await self._dispatch(message, handler, nak_delay_seconds)

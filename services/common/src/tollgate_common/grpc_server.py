@@ -57,9 +57,10 @@ class GrpcService:
         self._stop.set()
 
     async def start(self) -> int:
-        self.port = self.server.add_insecure_port(self.listen_addr)
-        if self.port == 0:
-            raise OSError(f"{self.name}: cannot listen on {self.listen_addr} (address in use?)")
+        try:
+            self.port = self.server.add_insecure_port(self.listen_addr)
+        except RuntimeError as exc:  # grpc raises RuntimeError when it cannot bind
+            raise OSError(f"{self.name}: cannot listen on {self.listen_addr} (in use?)") from exc
         await self.server.start()
         for service_name in self._service_names:
             await self.health.set(service_name, health_pb2.HealthCheckResponse.SERVING)

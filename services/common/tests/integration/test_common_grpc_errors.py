@@ -84,3 +84,14 @@ async def test_stream_error_after_first_item(channel: grpc.aio.Channel) -> None:
 
 async def test_health_reports_serving(channel: grpc.aio.Channel) -> None:
     assert await is_serving(channel)
+
+
+async def test_a_taken_port_is_a_clear_error() -> None:
+    first = GrpcService("first", "127.0.0.1:0", grace_seconds=0)
+    port = await first.start()
+    second = GrpcService("second", f"127.0.0.1:{port}", grace_seconds=0)
+    try:
+        with pytest.raises(OSError, match="cannot listen"):
+            await second.start()
+    finally:
+        await first.shutdown()
