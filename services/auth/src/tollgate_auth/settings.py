@@ -6,7 +6,6 @@ from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import SettingsConfigDict
-
 from tollgate_common.settings import CommonSettings
 
 
@@ -23,7 +22,7 @@ class AuthSettings(CommonSettings):
     )
 
     listen_addr: str = "127.0.0.1:50061"
-    database_url: str = ""
+    database_url: str = Field(default="", repr=False)  # may hold a password
     migrate_on_start: bool = True
     key_pepper: SecretStr | None = None
     key_pepper_file: Path | None = None
@@ -45,9 +44,9 @@ class AuthSettings(CommonSettings):
     @property
     def pepper_path(self) -> Path:
         """Where the generated pepper lives when none is configured."""
-        return self.data_dir / "auth-pepper"
+        return (self.data_dir / "auth-pepper").absolute()
 
     @property
     def bootstrap_key_path(self) -> Path:
         """Where a generated bootstrap key is written (mode 0600)."""
-        return self.data_dir / "bootstrap-key"
+        return (self.data_dir / "bootstrap-key").absolute()

@@ -1,0 +1,122 @@
+"""Envoy's ``envoy.service.auth.v3.Authorization/Check``: admit a request or answer 401.
+
+Admitted requests get the identity headers of docs/internal-contracts.md and lose their
+credential headers; refused ones get the OpenAI error envelope. Hot path: no DB access on a
+cache hit, no logging above DEBUG.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, Final
+
+import grpc
+from tollgate.vendor.envoy.service.auth.v3 import external_auth_pb2 as pb
+from tollgate.vendor.envoy.service.auth.v3 import external_auth_pb2_grpc as pb_grpc
+from tollgate_common.context import REQUEST_ID_METADATA, request_id_var
+
+from tollgate_auth.domain import Principal
+from tollgate_auth.errors import AuthenticationFailed, MissingCredential
+from tollgate_auth.keys import CredentialSource, extract_credential
+from tollgate_auth.service import AuthService
+
+log = logging.getLogger(__name__)
+
+SERVICE_NAME: Final = "envoy.service.auth.v3.Authorization"
+
+# google.rpc.Code values carried in CheckResponse.status.
+_OK: Final = 0
+_UNAVAILABLE: Final = 14
+_UNAUTHENTICATED: Final = 16
+
+_OVERWRITE: Final = pb.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
+_CREDENTIAL_HEADERS: Final = ("authorization", "x-api-key")
+
+
+def _header(key: str, value: str) -> pb.HeaderValueOption:
+    return pb.HeaderValueOption(
+        header=pb.HeaderValue(key=key, value=value), append_action=_OVERWRITE
+    )
+
+
+def allowed(principal: Principal) -> pb.CheckResponse:
+    """Admit the request as ``principal``: identity headers in, credential headers out."""
+    return pb.CheckResponse(
+        status=pb.Status(code=_OK),
+        ok_response=pb.OkHttpResponse(
+            headers=[
+                _header("x-tollgate-team-id", principal.team_id),
+                _header("x-tollgate-team-slug", principal.team_slug),
+                _header("x-tollgate-user-id", principal.user_id),
+                _header("x-tollgate-key-id", principal.key_id),
+                _header("x-tollgate-project-id", principal.project_id),
+                _header("x-tollgate-role", principal.role.value),
+                _header("x-tollgate-auth-method", principal.auth_method.value),
+            ],
+            headers_to_remove=_CREDENTIAL_HEADERS,
+        ),
+    )
+
+
+def _denied(
+    grpc_code: int, http_status: int, message: str, error_type: str, code: str
+) -> pb.CheckResponse:
+    envelope = {"error": {"message": message, "type": error_type, "param": None, "code": code}}
+    headers = [_header("content-type", "application/json")]
+    if http_status == 401:
+        headers.append(_header("www-authenticate", "Bearer"))
+    return pb.CheckResponse(
+        status=pb.Status(code=grpc_code, message=message),
+        denied_response=pb.DeniedHttpResponse(
+            status=pb.HttpStatus(code=http_status),
+            headers=headers,
+            body=json.dumps(envelope, separators=(",", ":")),
+        ),
+    )
+
+
+def denied(error: AuthenticationFailed) -> pb.CheckResponse:
+    """Refuse with 401 and the OpenAI envelope (``type: authentication_error``)."""
+    return _denied(_UNAUTHENTICATED, 401, error.message, "authentication_error", error.openai_code)
+
+
+def unavailable() -> pb.CheckResponse:
+    """Refuse with 503 when the credential could not be checked (e.g. database down)."""
+    return _denied(
+        _UNAVAILABLE,
+        503,
+        "The authentication service is temporarily unavailable. Please retry.",
+        "service_unavailable",
+        "service_unavailable",
+    )
+
+
+class AuthorizationServicer(pb_grpc.AuthorizationServicer):
+    """Envoy's ext_authz gRPC service on the auth server."""
+
+    def __init__(self, service: AuthService) -> None:
+        self._service = service
+
+    async def Check(
+        self, request: pb.CheckRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.CheckResponse:
+        headers = request.attributes.request.http.headers
+        request_id = headers.get(REQUEST_ID_METADATA)
+        if request_id:
+            request_id_var.set(request_id)  # the error interceptor resets it after the call
+        credential = extract_credential(headers)
+        try:
+            if credential is None or not credential.value:
+                raise MissingCredential()
+            if credential.source is CredentialSource.API_KEY_HEADER:
+                principal = await self._service.authenticate_api_key(credential.value)
+            else:
+                principal = await self._service.authenticate_bearer(credential.value)
+        except AuthenticationFailed as error:
+            log.debug("ext_authz: refused (%s)", error.reason)
+            return denied(error)
+        except Exception:
+            log.exception("ext_authz: could not check the credential")
+            return unavailable()
+        return allowed(principal)

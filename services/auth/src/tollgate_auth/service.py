@@ -1,0 +1,195 @@
+"""Authentication and the first-start bootstrap, on typed values."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import logging
+from datetime import UTC, datetime
+from enum import Enum
+from pathlib import Path
+
+from tollgate_common.errors import InvalidArgument
+from tollgate_common.ids import new_id
+
+from tollgate_auth.cache import KeyCache, LastUsedTracker
+from tollgate_auth.domain import BootstrapOwner, CreatedApiKey, NewApiKey, Principal
+from tollgate_auth.errors import (
+    ApiKeyExpired,
+    ApiKeyRevoked,
+    InvalidApiKey,
+    InvalidToken,
+    MissingCredential,
+)
+from tollgate_auth.keys import (
+    KeyHasher,
+    generate_api_key,
+    key_prefix,
+    looks_like_jwt,
+    write_secret_once,
+)
+from tollgate_auth.repository import AuthRepository
+
+log = logging.getLogger(__name__)
+
+BOOTSTRAP_TEAM_SLUG = "default"
+BOOTSTRAP_TEAM_NAME = "Default"
+BOOTSTRAP_EMAIL = "admin@localhost"
+BOOTSTRAP_KEY_NAME = "bootstrap"
+
+
+class BootstrapOutcome(Enum):
+    ALREADY_DONE = "already-done"
+    CREATED_FROM_ENV = "created-from-env"
+    CREATED_KEY_FILE = "created-key-file"
+    DONE_ELSEWHERE = "done-elsewhere"
+
+
+class AuthService:
+    """Turns credentials into principals; the hot path reads the cache, not the database."""
+
+    def __init__(
+        self,
+        repository: AuthRepository,
+        hasher: KeyHasher,
+        cache: KeyCache,
+        last_used: LastUsedTracker,
+    ) -> None:
+        self._repository = repository
+        self._hasher = hasher
+        self._cache = cache
+        self._last_used = last_used
+
+    async def authenticate_bearer(self, token: str) -> Principal:
+        """A bearer credential: an OIDC token (a JWT; not supported yet) or an API key."""
+        if not token:
+            raise MissingCredential()
+        if looks_like_jwt(token):
+            raise InvalidToken()
+        return await self.authenticate_api_key(token)
+
+    async def authenticate_api_key(self, key: str) -> Principal:
+        """The principal of an API key; unknown, revoked or expired keys are refused."""
+        if not key:
+            raise MissingCredential()
+        key_hash = self._hasher.hash(key)
+        cached = self._cache.get(key_hash)
+        if cached is not None:
+            record = cached.record
+        else:
+            generation = self._cache.generation
+            record = await self._repository.find_key_by_hash(key_hash)
+            self._cache.put(key_hash, record, generation)
+        if record is None or not hmac.compare_digest(record.key_hash, key_hash):
+            raise InvalidApiKey()
+        if record.revoked_at is not None:
+            raise ApiKeyRevoked()
+        if record.expires_at is not None and record.expires_at <= datetime.now(UTC):
+            raise ApiKeyExpired()
+        self._last_used.touch(record.principal.key_id)
+        return record.principal
+
+    async def create_api_key(
+        self,
+        team_id: str,
+        user_id: str,
+        name: str,
+        *,
+        project_id: str | None = None,
+        expires_at: datetime | None = None,
+    ) -> CreatedApiKey:
+        """A new key for a member of the team; the key itself is returned only here."""
+        if await self._repository.membership_role(team_id, user_id) is None:
+            raise InvalidArgument(
+                "the user is not a member of the team", metadata={"param": "userId"}
+            )
+        key = generate_api_key()
+        new = NewApiKey(
+            key_id=new_id("key"),
+            team_id=team_id,
+            user_id=user_id,
+            name=name,
+            prefix=key_prefix(key),
+            key_hash=self._hasher.hash(key),
+            created_at=datetime.now(UTC),
+            project_id=project_id,
+            expires_at=expires_at,
+        )
+        await self._repository.insert_api_key(new)
+        return CreatedApiKey(key_id=new.key_id, key=key, prefix=new.prefix)
+
+    async def revoke_key(self, key_id: str) -> bool:
+        """Revoke a key; this process refuses it at once (others within their cache TTL)."""
+        revoked = await self._repository.revoke_key(key_id)
+        self._cache.invalidate_key(key_id)
+        return revoked
+
+    async def bootstrap(self, configured_key: str | None, key_file: Path) -> BootstrapOutcome:
+        """Create team ``default`` and its owner key if no API key exists yet (idempotent).
+
+        The key is ``configured_key`` (``TOLLGATE_BOOTSTRAP_API_KEY``) if given, else the one
+        in ``key_file``, else a new one written there (mode 0600). Only the path is logged.
+        """
+        if await self._repository.any_api_key_exists():
+            log.debug("bootstrap: API keys exist already")
+            return BootstrapOutcome.ALREADY_DONE
+        if configured_key:
+            key, from_file = configured_key, False
+        else:
+            content = await asyncio.to_thread(
+                write_secret_once, key_file, (generate_api_key() + "\n").encode()
+            )
+            key, from_file = content.decode().strip(), True
+            if not key:
+                raise RuntimeError(f"the bootstrap key file {key_file} is empty")
+        key_hash = self._hasher.hash(key)
+        owner = BootstrapOwner(
+            team_slug=BOOTSTRAP_TEAM_SLUG,
+            team_name=BOOTSTRAP_TEAM_NAME,
+            email=BOOTSTRAP_EMAIL,
+            key_name=BOOTSTRAP_KEY_NAME,
+            prefix=key_prefix(key),
+            key_hash=key_hash,
+        )
+        if not await self._repository.create_bootstrap_owner(owner):
+            if from_file and await self._repository.find_key_by_hash(key_hash) is None:
+                # Another process bootstrapped with its own key: ours would never work.
+                with contextlib.suppress(FileNotFoundError):
+                    await asyncio.to_thread(key_file.unlink)
+            log.info("bootstrap: another process created the first owner key")
+            return BootstrapOutcome.DONE_ELSEWHERE
+        if from_file:
+            log.info(
+                "bootstrap: created team %r with an owner key; the key is in %s",
+                BOOTSTRAP_TEAM_SLUG,
+                key_file,
+            )
+            return BootstrapOutcome.CREATED_KEY_FILE
+        log.info(
+            "bootstrap: created team %r with TOLLGATE_BOOTSTRAP_API_KEY as its owner key",
+            BOOTSTRAP_TEAM_SLUG,
+        )
+        return BootstrapOutcome.CREATED_FROM_ENV
+
+    async def flush_last_used(self) -> int:
+        """Write the recorded uses to ``api_keys.last_used_at``; returns how many keys."""
+        pending = self._last_used.drain()
+        if not pending:
+            return 0
+        used = {key_id: datetime.fromtimestamp(at, UTC) for key_id, at in pending.items()}
+        try:
+            await self._repository.record_last_used(used)
+        except BaseException:
+            self._last_used.restore(pending)
+            raise
+        return len(pending)
+
+    async def run_last_used_flusher(self, interval_seconds: float) -> None:
+        """Flush every ``interval_seconds`` until cancelled (then the owner flushes once more)."""
+        while True:
+            await asyncio.sleep(interval_seconds)
+            try:
+                await self.flush_last_used()
+            except Exception:
+                log.exception("could not record the keys' last use; will retry")

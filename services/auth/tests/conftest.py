@@ -1,0 +1,135 @@
+"""Fixtures of auth's tests: a migrated database (SQLite, and PostgreSQL when available) and
+the real auth gRPC server on port 0."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+from tollgate.auth.v1 import auth_pb2_grpc
+from tollgate.vendor.envoy.service.auth.v3 import external_auth_pb2_grpc
+from tollgate_auth.app import MIGRATIONS_DIR, AuthApp, build_app
+from tollgate_auth.settings import AuthSettings
+from tollgate_common.db import migrate_async
+
+POSTGRES_ENV = "TOLLGATE_TEST_POSTGRES_URL"
+BOOTSTRAP_ENV = "TOLLGATE_BOOTSTRAP_API_KEY"
+
+
+@pytest.fixture(autouse=True)
+def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests see only the auth settings they set themselves."""
+    for name in list(os.environ):
+        if name.startswith("TOLLGATE_AUTH_") or name in {BOOTSTRAP_ENV, "TOLLGATE_DATA_DIR"}:
+            monkeypatch.delenv(name)
+
+
+async def _fresh_postgres(base_url: str) -> AsyncIterator[str]:
+    """A new database on the server of ``base_url``, dropped afterwards."""
+    name = f"tollgate_auth_test_{uuid.uuid4().hex[:12]}"
+    admin = create_async_engine(base_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A migrated, empty auth database."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'auth.db'}"
+        await migrate_async(url, MIGRATIONS_DIR)
+        yield url
+        return
+    base_url = os.environ.get(POSTGRES_ENV)
+    if not base_url:
+        pytest.skip(f"{POSTGRES_ENV} not set: PostgreSQL tests skipped")
+    async for url in _fresh_postgres(base_url):
+        await migrate_async(url, MIGRATIONS_DIR)
+        yield url
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def make_settings(database_url: str, data_dir: Path) -> Callable[..., AuthSettings]:
+    """Settings for a test server: port 0, the test database, a data dir in tmp_path."""
+
+    def make(**overrides: Any) -> AuthSettings:
+        values: dict[str, Any] = {
+            "listen_addr": "127.0.0.1:0",
+            "database_url": database_url,
+            "data_dir": data_dir,
+            "shutdown_grace_seconds": 1.0,
+        }
+        values.update(overrides)
+        return AuthSettings(**values)
+
+    return make
+
+
+@dataclass
+class RunningAuth:
+    app: AuthApp
+    port: int
+    channel: grpc.aio.Channel
+    auth: Any  # AuthServiceAsyncStub
+    ext_authz: Any  # AuthorizationAsyncStub
+
+
+class AuthServers:
+    """Starts real auth servers on port 0; whatever is still running stops after the test."""
+
+    def __init__(self) -> None:
+        self._running: list[RunningAuth] = []
+
+    async def start(self, settings: AuthSettings) -> RunningAuth:
+        app = await build_app(settings)
+        port = await app.grpc.start()
+        channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
+        server = RunningAuth(
+            app=app,
+            port=port,
+            channel=channel,
+            auth=auth_pb2_grpc.AuthServiceStub(channel),
+            ext_authz=external_auth_pb2_grpc.AuthorizationStub(channel),
+        )
+        self._running.append(server)
+        return server
+
+    async def stop(self, server: RunningAuth) -> None:
+        self._running.remove(server)
+        await server.channel.close()
+        await server.app.grpc.shutdown()
+
+    async def stop_all(self) -> None:
+        for server in reversed(list(self._running)):
+            await self.stop(server)
+
+
+@pytest.fixture
+async def auth_servers() -> AsyncIterator[AuthServers]:
+    servers = AuthServers()
+    try:
+        yield servers
+    finally:
+        await servers.stop_all()

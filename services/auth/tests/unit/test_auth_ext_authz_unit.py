@@ -1,0 +1,72 @@
+"""The ext_authz answers: identity headers on success, the OpenAI envelope on refusal."""
+
+from __future__ import annotations
+
+import json
+
+from tollgate.vendor.envoy.service.auth.v3 import external_auth_pb2 as pb
+from tollgate_auth.domain import AuthMethod, Principal, Role
+from tollgate_auth.errors import InvalidApiKey, InvalidToken, MissingCredential
+from tollgate_auth.ext_authz import allowed, denied, unavailable
+
+
+def test_allowed_sets_identity_headers_and_strips_credentials() -> None:
+    principal = Principal(
+        team_id="team_1",
+        team_slug="acme",
+        user_id="user_1",
+        role=Role.VIEWER,
+        auth_method=AuthMethod.API_KEY,
+        key_id="key_1",
+    )
+    response = allowed(principal)
+    assert response.status.code == 0
+    assert response.WhichOneof("http_response") == "ok_response"
+    headers = {h.header.key: h.header.value for h in response.ok_response.headers}
+    assert headers == {
+        "x-tollgate-team-id": "team_1",
+        "x-tollgate-team-slug": "acme",
+        "x-tollgate-user-id": "user_1",
+        "x-tollgate-key-id": "key_1",
+        "x-tollgate-project-id": "",
+        "x-tollgate-role": "viewer",
+        "x-tollgate-auth-method": "api-key",
+    }
+    assert {h.append_action for h in response.ok_response.headers} == {
+        pb.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
+    }
+    assert set(response.ok_response.headers_to_remove) == {"authorization", "x-api-key"}
+
+
+def _envelope(response: pb.CheckResponse) -> dict[str, object]:
+    body = json.loads(response.denied_response.body)
+    assert set(body) == {"error"}
+    error: dict[str, object] = body["error"]
+    assert set(error) == {"message", "type", "param", "code"}
+    assert error["param"] is None
+    return error
+
+
+def test_denied_is_a_401_with_the_openai_envelope() -> None:
+    response = denied(InvalidApiKey())
+    assert response.status.code == 16
+    assert response.denied_response.status.code == 401
+    headers = {h.header.key: h.header.value for h in response.denied_response.headers}
+    assert headers == {"content-type": "application/json", "www-authenticate": "Bearer"}
+    error = _envelope(response)
+    assert error["type"] == "authentication_error"
+    assert error["code"] == "invalid_api_key"
+
+
+def test_missing_and_oidc_codes() -> None:
+    missing = _envelope(denied(MissingCredential()))
+    assert missing["code"] == "missing_api_key"
+    assert "API key is required" in str(missing["message"])
+    assert _envelope(denied(InvalidToken()))["code"] == "invalid_token"
+
+
+def test_unavailable_is_a_503() -> None:
+    response = unavailable()
+    assert response.status.code == 14
+    assert response.denied_response.status.code == 503
+    assert _envelope(response)["type"] == "service_unavailable"
