@@ -4,7 +4,6 @@ the real auth gRPC server on port 0."""
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,16 +11,13 @@ from typing import Any
 
 import grpc
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 from tollgate.auth.v1 import auth_pb2_grpc
 from tollgate.vendor.envoy.service.auth.v3 import external_auth_pb2_grpc
 from tollgate_auth.app import MIGRATIONS_DIR, AuthApp, build_app
 from tollgate_auth.settings import AuthSettings
 from tollgate_common.db import migrate_async
+from tollgate_common.testing import POSTGRES_ENV, fresh_postgres_database
 
-POSTGRES_ENV = "TOLLGATE_TEST_POSTGRES_URL"
 BOOTSTRAP_ENV = "TOLLGATE_BOOTSTRAP_API_KEY"
 
 
@@ -31,20 +27,6 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith("TOLLGATE_AUTH_") or name in {BOOTSTRAP_ENV, "TOLLGATE_DATA_DIR"}:
             monkeypatch.delenv(name)
-
-
-async def _fresh_postgres(base_url: str) -> AsyncIterator[str]:
-    """A new database on the server of ``base_url``, dropped afterwards."""
-    name = f"tollgate_auth_test_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(base_url, isolation_level="AUTOCOMMIT")
-    try:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -58,7 +40,7 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
     base_url = os.environ.get(POSTGRES_ENV)
     if not base_url:
         pytest.skip(f"{POSTGRES_ENV} not set: PostgreSQL tests skipped")
-    async for url in _fresh_postgres(base_url):
+    async with fresh_postgres_database(base_url, "tollgate_auth_test") as url:
         await migrate_async(url, MIGRATIONS_DIR)
         yield url
 

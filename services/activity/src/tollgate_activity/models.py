@@ -2,50 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
-
 from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
-    DateTime,
-    Dialect,
     Index,
     Integer,
     MetaData,
     String,
     Table,
 )
-from sqlalchemy.types import TypeDecorator
-from tollgate_common.db_types import Money
+from tollgate_common.db_types import Money, UtcDateTime
 from tollgate_common.inbox import inbox_table
-
-
-class UtcDateTime(TypeDecorator[datetime]):
-    """An aware UTC datetime; SQLite keeps it naive (in UTC) and gets the zone back on read.
-
-    Naive UTC in SQLite is a fixed-width string, so comparisons (the keyset cursor) stay correct.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("UtcDateTime columns take aware datetimes")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if not isinstance(value, datetime):
-            raise TypeError(f"expected a datetime, got {type(value).__name__}")
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
 
 # Column sizes; ids and names longer than these are refused, app attribution is clipped.
 ID_LENGTH = 100

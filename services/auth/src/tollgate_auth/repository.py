@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from sqlalchemy import bindparam, exists, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from tollgate_common.db_types import UtcDateTime
 from tollgate_common.ids import new_id
 
 from tollgate_auth.domain import (
@@ -19,7 +20,7 @@ from tollgate_auth.domain import (
     Principal,
     Role,
 )
-from tollgate_auth.models import UtcDateTime, api_keys, memberships, teams, users
+from tollgate_auth.models import api_keys, memberships, teams, users
 
 log = logging.getLogger(__name__)
 
