@@ -1,7 +1,7 @@
 """Generate the Python stubs of every proto under protos/ (and check them for drift).
 
-    python tools/gen_protos.py OUT_DIR          write stubs into OUT_DIR
-    python tools/gen_protos.py --check OUT_DIR  exit 1 if OUT_DIR differs from fresh output
+python tools/gen_protos.py OUT_DIR          write stubs into OUT_DIR
+python tools/gen_protos.py --check OUT_DIR  exit 1 if OUT_DIR differs from fresh output
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def differs(a: Path, b: Path) -> list[str]:
 
 def main(argv: list[str]) -> int:
     check = "--check" in argv
-    out = Path([a for a in argv if not a.startswith("--")][0])
+    out = Path(next(a for a in argv if not a.startswith("--")))
     if not check:
         shutil.rmtree(out / "tollgate", ignore_errors=True)
         generate(out)

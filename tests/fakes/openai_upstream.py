@@ -1,7 +1,8 @@
 """A fake OpenAI upstream speaking the real Chat Completions wire protocol (JSON and SSE).
 
-Replies are deterministic: ``"Echo: <last user text>"`` unless scripted, one word per stream
-chunk. Usage is computed from the request: ``prompt_tokens`` = words in all message texts,
+Replies are deterministic: ``"Echo: <last user text>"`` unless configured (``reply=``) or
+scripted, one word per stream chunk (with ``chunk_delay_ms`` 0 the whole stream is written at
+once, so a client may read several chunks in one go). Usage is computed from the request: ``prompt_tokens`` = words in all message texts,
 ``completion_tokens`` = reply chunks (+ scripted reasoning tokens).
 
 Control surface for tests (no authentication):
@@ -32,66 +33,22 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-_ERRORS: dict[int, tuple[str, str | None, str]] = {
-    400: ("invalid_request_error", None, "Invalid request."),
-    401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
-    403: ("invalid_request_error", "unsupported_country_region_territory", "Forbidden."),
-    404: ("invalid_request_error", "model_not_found", "The model does not exist."),
-    429: ("requests", "rate_limit_exceeded", "Rate limit reached for requests."),
-    500: ("server_error", None, "The server had an error while processing your request."),
-    503: ("server_error", None, "The engine is currently overloaded, please try again later."),
-}
-_FINGERPRINT = "fp_fake0openai"
-
-
-def error_body(
-    status: int, message: str = "", type_: str = "", code: str | None = "", param: str | None = None
-) -> bytes:
-    """OpenAI's error envelope for ``status`` (every key present, as the spec requires)."""
-    default_type, default_code, default_message = _ERRORS.get(
-        status, ("server_error" if status >= 500 else "invalid_request_error", None, "Error.")
-    )
-    return orjson.dumps(
-        {
-            "error": {
-                "message": message or default_message,
-                "type": type_ or default_type,
-                "param": param,
-                "code": default_code if code == "" else code,
-            }
-        }
-    )
-
-
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return " ".join(
-            p.get("text", "") for p in content if isinstance(p, dict) and p.get("type") == "text"
-        )
-    return ""
-
-
-def _usage(prompt: int, completion: int, cached: int, reasoning: int) -> dict[str, Any]:
-    return {
-        "prompt_tokens": prompt,
-        "completion_tokens": completion + reasoning,
-        "total_tokens": prompt + completion + reasoning,
-        "prompt_tokens_details": {"cached_tokens": min(cached, prompt), "audio_tokens": 0},
-        "completion_tokens_details": {
-            "reasoning_tokens": reasoning,
-            "audio_tokens": 0,
-            "accepted_prediction_tokens": 0,
-            "rejected_prediction_tokens": 0,
-        },
-    }
+from tests.fakes.openai_bodies import chunk_frames, completion, error_body, text_of, usage_of
 
 
 class FakeOpenAI:
-    def __init__(self, api_key: str = "sk-fake", *, latency_ms: int = 0, record: int = 1000):
+    def __init__(
+        self,
+        api_key: str = "sk-fake",
+        *,
+        latency_ms: int = 0,
+        reply: str | None = None,
+        record: int = 1000,
+    ) -> None:
+        """``reply`` replaces the echo for every request; ``record`` bounds the requests kept."""
         self.api_key = api_key
         self.latency_ms = latency_ms
+        self.reply = reply
         self._auth = f"Bearer {api_key}"
         self._script: deque[list[Any]] = deque()  # [behaviour, remaining times]
         self.requests: deque[dict[str, Any]] = deque(maxlen=record)
@@ -172,7 +129,9 @@ class FakeOpenAI:
             {
                 "method": request.method,
                 "path": request.path,
-                "headers": {k: v for k, v in request.headers.items() if k.lower() != "authorization"},
+                "headers": {
+                    str(k): v for k, v in request.headers.items() if k.lower() != "authorization"
+                },
                 "body": body,
                 "authorized": authorized,
             }
@@ -202,75 +161,38 @@ class FakeOpenAI:
     ) -> web.StreamResponse:
         messages = body["messages"]
         last_user = next(
-            (_text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), ""
+            (text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), ""
         )
-        text = behaviour.get("reply", f"Echo: {last_user}")
+        text = behaviour.get("reply", f"Echo: {last_user}" if self.reply is None else self.reply)
         words = text.split(" ")
         pieces = [w if i == 0 else " " + w for i, w in enumerate(words)] if text else []
         finish = behaviour.get("finish_reason", "stop")
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
         if isinstance(limit, int) and limit < len(pieces):
             pieces, finish = pieces[:limit], "length"
-        prompt = sum(len(_text_of(m.get("content")).split()) for m in messages)
-        usage = _usage(
+        prompt = sum(len(text_of(m.get("content")).split()) for m in messages)
+        usage = usage_of(
             prompt,
             len(pieces),
             int(behaviour.get("cached_tokens", 0)),
             int(behaviour.get("reasoning_tokens", 0)),
         )
-        ident = f"chatcmpl-{secrets.token_urlsafe(21)}"
-        head = {"id": ident, "created": int(time.time()), "model": body["model"]}
+        ident, created = f"chatcmpl-{secrets.token_urlsafe(21)}", int(time.time())
         if not body.get("stream"):
-            message = {"role": "assistant", "content": "".join(pieces)}
             return web.Response(
-                body=orjson.dumps(
-                    {
-                        **head,
-                        "object": "chat.completion",
-                        "choices": [
-                            {
-                                "index": 0,
-                                "message": {**message, "refusal": None, "annotations": []},
-                                "logprobs": None,
-                                "finish_reason": finish,
-                            }
-                        ],
-                        "usage": usage,
-                        "service_tier": "default",
-                        "system_fingerprint": _FINGERPRINT,
-                    }
-                ),
+                body=completion(ident, created, body["model"], "".join(pieces), finish, usage),
                 content_type="application/json",
                 headers={"x-request-id": f"req_{secrets.token_hex(16)}"},
             )
-        return await self._stream(request, head, body, pieces, finish, usage, behaviour)
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        frames = chunk_frames(
+            ident, created, body["model"], pieces, finish, usage if include_usage else None
+        )
+        return await self._stream(request, frames, behaviour)
 
     async def _stream(
-        self,
-        request: web.Request,
-        head: dict[str, Any],
-        body: dict[str, Any],
-        pieces: list[str],
-        finish: str,
-        usage: dict[str, Any],
-        behaviour: dict[str, Any],
+        self, request: web.Request, frames: list[bytes], behaviour: dict[str, Any]
     ) -> web.StreamResponse:
-        options = body.get("stream_options") or {}
-        include_usage = bool(options.get("include_usage"))
-        base = {
-            **head,
-            "object": "chat.completion.chunk",
-            "service_tier": "default",
-            "system_fingerprint": _FINGERPRINT,
-        }
-
-        def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> bytes:
-            choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
-            payload = {**base, "choices": [choice]}
-            if include_usage:
-                payload["usage"] = None
-            return b"data: " + orjson.dumps(payload) + b"\n\n"
-
         response = web.StreamResponse(
             headers={
                 "Content-Type": "text/event-stream; charset=utf-8",
@@ -279,32 +201,31 @@ class FakeOpenAI:
             }
         )
         await response.prepare(request)
-        frames = [chunk({"role": "assistant", "content": "", "refusal": None})]
-        frames += [chunk({"content": piece}) for piece in pieces]
         delay = behaviour.get("chunk_delay_ms", 0) / 1000
         cut = behaviour.get("break_after_chunks")
-        if cut is not None:
+        if cut is not None:  # the role chunk, then `cut` content chunks, then a dead connection
             await _write_all(response, frames[: 1 + int(cut)], delay)
             await asyncio.sleep(0.05)  # let the client read what was sent, then cut
             if request.transport is not None:
                 request.transport.abort()
             return response
-        frames.append(chunk({}, finish))
-        if include_usage:
-            frames.append(b"data: " + orjson.dumps({**base, "choices": [], "usage": usage}) + b"\n\n")
-        frames.append(b"data: [DONE]\n\n")
-        await _write_all(response, frames, delay)
-        await response.write_eof()
+        if await _write_all(response, frames, delay):
+            await response.write_eof()
         return response
 
 
-async def _write_all(response: web.StreamResponse, frames: list[bytes], delay: float) -> None:
-    if not delay:
-        await response.write(b"".join(frames))
-        return
-    for frame in frames:
-        await response.write(frame)
-        await asyncio.sleep(delay)
+async def _write_all(response: web.StreamResponse, frames: list[bytes], delay: float) -> bool:
+    """Write ``frames`` (at once without a delay); False if the client went away."""
+    try:
+        if not delay:
+            await response.write(b"".join(frames))
+            return True
+        for frame in frames:
+            await response.write(frame)
+            await asyncio.sleep(delay)
+    except ConnectionResetError:
+        return False
+    return True
 
 
 def _error(
@@ -323,10 +244,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--api-key", default="sk-fake")
     parser.add_argument("--latency-ms", type=int, default=0)
+    parser.add_argument("--reply", default=None, help="fixed reply instead of the echo")
     args = parser.parse_args(argv)
 
     async def serve() -> None:
-        fake = FakeOpenAI(args.api_key, latency_ms=args.latency_ms)
+        fake = FakeOpenAI(args.api_key, latency_ms=args.latency_ms, reply=args.reply)
         port = await fake.start(args.port, args.host)
         print(f"fake-openai listening on http://{args.host}:{port}/v1", flush=True)
         stop = asyncio.Event()

@@ -11,7 +11,7 @@ import openai
 import pytest
 from tollgate_cli.stack import Stack
 
-from tests.integration.conftest import UPSTREAM_KEY, Upstream
+from tests.conftest import UPSTREAM_KEY, Upstream
 
 
 def client(stack: Stack, key: str | None = None) -> openai.OpenAI:

@@ -14,7 +14,7 @@ import pytest
 from tollgate_cli.stack import Ports, Stack, StackConfig
 from tollgate_common.testing import free_port, wait_for_port
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 UPSTREAM_KEY = "sk-fake-upstream-key"
 
 

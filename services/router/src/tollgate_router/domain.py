@@ -1,0 +1,170 @@
+"""Typed values of a generation: the request as the servicer hands it over, and the events the
+service yields back (the servicer maps both to and from protobuf)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from tollgate_router.pricing import TokenUsage
+
+# -- request --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TextPart:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ImagePart:
+    url: str
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class FilePart:
+    data: str  # base64 or a data URI
+    media_type: str = ""
+    filename: str = ""
+
+
+ContentPart = TextPart | ImagePart | FilePart
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    id: str
+    name: str
+    arguments: str
+    type: str = "function"
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    role: str
+    # A string, a list of parts, or None (JSON null: an assistant message that only calls tools).
+    content: str | tuple[ContentPart, ...] | None
+    name: str = ""
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationParams:
+    temperature: float | None = None
+    max_tokens: int | None = None
+    max_completion_tokens: int | None = None
+    top_p: float | None = None
+    frequency_penalty: float | None = None
+    presence_penalty: float | None = None
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+    user: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingOptions:
+    order: tuple[str, ...] = ()
+    only: tuple[str, ...] = ()
+    models: tuple[str, ...] = ()  # fallback models, tried after the primary one
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    team_id: str = ""
+    project_id: str = ""
+    key_id: str = ""
+    user_id: str = ""
+    request_id: str = ""
+    app_title: str = ""
+    app_referer: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class GenerationRequest:
+    model: str
+    messages: tuple[Message, ...]
+    params: GenerationParams = GenerationParams()
+    stream: bool = False
+    routing: RoutingOptions = RoutingOptions()
+    caller: Caller = Caller()
+    # Seconds left of the caller's deadline, if it set one.
+    timeout: float | None = None
+
+
+# -- events ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Started:
+    generation_id: str
+    model: str
+    provider: str
+    created: datetime
+    provider_model_id: str
+    system_fingerprint: str
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReported:
+    usage: TokenUsage
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One provider considered for a generation (``skipped`` ones were never called)."""
+
+    provider: str
+    provider_model_id: str
+    success: bool
+    start_time: datetime | None = None
+    end_time: datetime | None = None
+    status_code: int = 0
+    provider_response_id: str = ""
+    error_message: str = ""
+    credential_type: str = "system"
+    skipped: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Routing:
+    original_model_id: str
+    resolved_provider: str
+    resolved_provider_api_model_id: str
+    final_provider: str
+    attempts: tuple[Attempt, ...]
+    fallbacks_available: tuple[str, ...]
+    canonical_slug: str
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayMetadata:
+    generation_id: str
+    cost: str  # USD decimal strings
+    market_cost: str
+    routing: Routing
+
+
+@dataclass(frozen=True, slots=True)
+class Finished:
+    finish_reason: str
+    gateway: GatewayMetadata
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    """A failure after ``Started``: the stream ends with it."""
+
+    type: str
+    message: str
+    status_code: int
+    code: str = ""
+
+
+GenerationEvent = Started | TextDelta | UsageReported | Finished | Failed

@@ -1,0 +1,60 @@
+"""The router's domain errors, each with its gRPC status and ErrorInfo reason."""
+
+from __future__ import annotations
+
+import grpc
+from tollgate_common.errors import DomainError, InvalidArgument, NotFound, Unavailable
+
+
+class ModelNotFound(NotFound):
+    reason = "MODEL_NOT_FOUND"
+
+    def __init__(self, model: str, param: str = "model") -> None:
+        super().__init__(f"model {model!r} not found", metadata={"param": param})
+
+
+class UnsupportedModel(InvalidArgument):
+    reason = "UNSUPPORTED_MODEL"
+
+    def __init__(self, model: str, kind: str) -> None:
+        super().__init__(
+            f"model {model!r} is a {kind} model and cannot generate chat completions",
+            metadata={"param": "model"},
+        )
+
+
+class NoProviderAvailable(Unavailable):
+    reason = "NO_PROVIDER_AVAILABLE"
+
+
+class ProviderFailed(Unavailable):
+    """Every provider tried failed in a way the caller cannot fix (502)."""
+
+    reason = "PROVIDER_ERROR"
+
+
+_CODES = {
+    400: grpc.StatusCode.INVALID_ARGUMENT,
+    401: grpc.StatusCode.UNAUTHENTICATED,
+    403: grpc.StatusCode.PERMISSION_DENIED,
+    404: grpc.StatusCode.NOT_FOUND,
+    409: grpc.StatusCode.ABORTED,
+    413: grpc.StatusCode.INVALID_ARGUMENT,
+    422: grpc.StatusCode.INVALID_ARGUMENT,
+}
+
+
+class ProviderRejected(DomainError):
+    """A provider's own 4xx, passed through: ``metadata.http_status`` (with ``type``, ``code``,
+    ``param``) tells the edge what to answer."""
+
+    reason = "PROVIDER_ERROR"
+
+    def __init__(self, status: int, message: str, *, type: str, code: str, param: str) -> None:
+        metadata = {"http_status": str(status), "type": type}
+        if code:
+            metadata["code"] = code
+        if param:
+            metadata["param"] = param
+        super().__init__(message, metadata=metadata)
+        self.code = _CODES.get(status, grpc.StatusCode.FAILED_PRECONDITION)

@@ -1,0 +1,60 @@
+"""Provider adapters, one module per upstream wire protocol, chosen by a plain match."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import aiohttp
+
+from tollgate_router.providers.base import (
+    ContentDelta,
+    FinishReason,
+    ProviderAdapter,
+    ProviderError,
+    ProviderEvent,
+    ProviderStream,
+    ResponseStart,
+    UpstreamCall,
+    UsageReport,
+)
+from tollgate_router.providers.directory import OPENAI_CHAT, provider_info
+from tollgate_router.providers.openai_chat import OpenAIChatAdapter
+
+__all__ = [
+    "Adapters",
+    "ContentDelta",
+    "FinishReason",
+    "ProviderAdapter",
+    "ProviderError",
+    "ProviderEvent",
+    "ProviderStream",
+    "ResponseStart",
+    "UpstreamCall",
+    "UsageReport",
+    "build_adapters",
+]
+
+
+@dataclass(frozen=True)
+class Adapters:
+    """One adapter per wire protocol, sharing the process's HTTP session."""
+
+    openai_chat: ProviderAdapter
+
+    def for_protocol(self, wire_protocol: str) -> ProviderAdapter | None:
+        match wire_protocol:
+            case "openai-chat":
+                return self.openai_chat
+            case _:
+                return None
+
+    def for_provider(self, provider: str, wire_protocol: str = "") -> ProviderAdapter | None:
+        """The adapter of ``provider`` (a catalog entry's own ``wire_protocol`` wins)."""
+        if not wire_protocol:
+            info = provider_info(provider)
+            wire_protocol = info.wire_protocol if info is not None else OPENAI_CHAT
+        return self.for_protocol(wire_protocol)
+
+
+def build_adapters(session: aiohttp.ClientSession) -> Adapters:
+    return Adapters(openai_chat=OpenAIChatAdapter(session))

@@ -1,0 +1,245 @@
+"""The OpenAI Chat Completions wire format: the request JSON from typed values, and JSON / SSE
+responses and error bodies back into typed events. No I/O here (see ``openai_chat``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from tollgate_router.domain import FilePart, ImagePart, Message, TextPart
+from tollgate_router.providers.base import (
+    ContentDelta,
+    FinishReason,
+    ProviderError,
+    ProviderEvent,
+    ResponseStart,
+    UpstreamCall,
+    UsageReport,
+)
+from tollgate_router.providers.sse import SseEvent
+
+_PARAMS = (
+    "temperature",
+    "max_tokens",
+    "max_completion_tokens",
+    "top_p",
+    "frequency_penalty",
+    "presence_penalty",
+    "seed",
+)
+
+# -- request ----------------------------------------------------------------------------------
+
+
+def _part(part: TextPart | ImagePart | FilePart) -> dict[str, Any]:
+    match part:
+        case TextPart(text=text):
+            return {"type": "text", "text": text}
+        case ImagePart(url=url, detail=detail):
+            image = {"url": url, "detail": detail} if detail else {"url": url}
+            return {"type": "image_url", "image_url": image}
+        case FilePart(data=data, media_type=media_type, filename=filename):
+            if media_type.startswith("audio/"):
+                audio_format = media_type.split("/", 1)[1].replace("mpeg", "mp3")
+                raw = data.split(",", 1)[1] if data.startswith("data:") else data
+                return {"type": "input_audio", "input_audio": {"data": raw, "format": audio_format}}
+            if not data.startswith("data:"):
+                data = f"data:{media_type or 'application/octet-stream'};base64,{data}"
+            file = {"file_data": data, "filename": filename} if filename else {"file_data": data}
+            return {"type": "file", "file": file}
+
+
+def _message(message: Message) -> dict[str, Any]:
+    out: dict[str, Any] = {"role": message.role}
+    content = message.content
+    out["content"] = (
+        content if content is None or isinstance(content, str) else [_part(p) for p in content]
+    )
+    if message.name:
+        out["name"] = message.name
+    if message.tool_calls:
+        out["tool_calls"] = [
+            {
+                "id": call.id,
+                "type": call.type or "function",
+                "function": {"name": call.name, "arguments": call.arguments},
+            }
+            for call in message.tool_calls
+        ]
+    if message.tool_call_id:
+        out["tool_call_id"] = message.tool_call_id
+    return out
+
+
+def request_body(call: UpstreamCall) -> dict[str, Any]:
+    """The upstream JSON. Streams always ask for usage, so it is never lost."""
+    body: dict[str, Any] = {
+        "model": call.provider_model_id,
+        "messages": [_message(m) for m in call.messages],
+        "stream": call.stream,
+    }
+    if call.stream:
+        body["stream_options"] = {"include_usage": True}
+    params = call.params
+    for name in _PARAMS:
+        value = getattr(params, name)
+        if value is not None:
+            body[name] = value
+    if params.stop:
+        body["stop"] = list(params.stop)
+    if params.user:
+        body["user"] = params.user
+    return body
+
+
+# -- responses --------------------------------------------------------------------------------
+
+
+def _str(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def error_from_body(status: int, body: Any, fallback: str = "") -> ProviderError:
+    """OpenAI's envelope ``{"error": {message, type, param, code}}`` (or a bare string)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        message, kind = _str(error.get("message")), _str(error.get("type"))
+        code, param = _str(error.get("code")), _str(error.get("param"))
+    else:
+        message, kind, code, param = _str(error) or fallback, "", "", ""
+    if not kind:
+        kind = "invalid_request_error" if 400 <= status < 500 else "api_error"
+    return ProviderError(
+        status, message or f"provider answered HTTP {status}", type=kind, code=code, param=param
+    )
+
+
+def error_from_response(status: int, raw: bytes) -> ProviderError:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        body = None
+    return error_from_body(status, body, raw[:500].decode("utf-8", "replace").strip())
+
+
+def parse_usage(raw: dict[str, Any]) -> UsageReport:
+    prompt_details = raw.get("prompt_tokens_details") or {}
+    completion_details = raw.get("completion_tokens_details") or {}
+    prompt = int(raw.get("prompt_tokens") or 0)
+    completion = int(raw.get("completion_tokens") or 0)
+    return UsageReport(
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        total_tokens=int(raw.get("total_tokens") or prompt + completion),
+        cached_tokens=int(prompt_details.get("cached_tokens") or 0),
+        cache_write_tokens=int(prompt_details.get("cache_write_tokens") or 0),
+        reasoning_tokens=int(completion_details.get("reasoning_tokens") or 0),
+    )
+
+
+def _start(body: dict[str, Any]) -> ResponseStart:
+    return ResponseStart(
+        response_id=_str(body.get("id")),
+        model=_str(body.get("model")),
+        created=int(body.get("created") or 0),
+        system_fingerprint=_str(body.get("system_fingerprint")),
+    )
+
+
+def _load_object(raw: bytes) -> dict[str, Any]:
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ProviderError(0, "the provider sent malformed JSON", type="api_error") from exc
+    if not isinstance(body, dict):
+        raise ProviderError(0, "the provider sent an unexpected JSON value", type="api_error")
+    if body.get("error"):
+        raise error_from_body(0, body)
+    return body
+
+
+def _malformed(exc: Exception) -> ProviderError:
+    return ProviderError(
+        0, f"the provider sent an unexpected response ({type(exc).__name__})", type="api_error"
+    )
+
+
+def parse_completion(raw: bytes) -> list[ProviderEvent]:
+    """A ``chat.completion`` JSON body as the same events a stream would give."""
+    body = _load_object(raw)
+    try:
+        return _completion_events(body)
+    except (AttributeError, TypeError, ValueError) as exc:
+        raise _malformed(exc) from exc
+
+
+def _completion_events(body: dict[str, Any]) -> list[ProviderEvent]:
+    events: list[ProviderEvent] = [_start(body)]
+    choice: dict[str, Any] = next(
+        (c for c in body.get("choices") or () if c.get("index", 0) == 0), {}
+    )
+    content = (choice.get("message") or {}).get("content")
+    if content:
+        events.append(ContentDelta(str(content)))
+    events.append(FinishReason(_str(choice.get("finish_reason")) or "stop"))
+    if usage := body.get("usage"):
+        events.append(parse_usage(usage))
+    return events
+
+
+def coalesce(events: list[ProviderEvent]) -> list[ProviderEvent]:
+    """Content deltas that arrived in one network read become one: fewer messages downstream
+    (each costs a gRPC write and an SSE frame) and no added latency, since nothing waits."""
+    if len(events) < 3:
+        return events
+    merged: list[ProviderEvent] = []
+    texts: list[str] = []
+    for event in events:
+        if isinstance(event, ContentDelta):
+            texts.append(event.text)
+            continue
+        if texts:
+            merged.append(ContentDelta("".join(texts)))
+            texts = []
+        merged.append(event)
+    if texts:
+        merged.append(ContentDelta("".join(texts)))
+    return merged
+
+
+class ChunkParser:
+    """``chat.completion.chunk`` payloads of one stream into events."""
+
+    def __init__(self) -> None:
+        self.started = False
+        self.finished = False  # a finish_reason was seen
+        self.done = False  # [DONE] was seen
+
+    def feed(self, sse: SseEvent) -> list[ProviderEvent]:
+        if sse.data.startswith(b"[DONE]"):
+            self.done = True
+            return []
+        chunk = _load_object(sse.data)
+        try:
+            return self._events(chunk)
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise _malformed(exc) from exc
+
+    def _events(self, chunk: dict[str, Any]) -> list[ProviderEvent]:
+        events: list[ProviderEvent] = []
+        if not self.started:
+            self.started = True
+            events.append(_start(chunk))
+        for choice in chunk.get("choices") or ():
+            if choice.get("index", 0) != 0:
+                continue
+            text = (choice.get("delta") or {}).get("content")
+            if text:
+                events.append(ContentDelta(text))
+            if reason := choice.get("finish_reason"):
+                self.finished = True
+                events.append(FinishReason(str(reason)))
+        if usage := chunk.get("usage"):
+            events.append(parse_usage(usage))
+        return events

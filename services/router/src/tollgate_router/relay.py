@@ -1,0 +1,221 @@
+"""The part of a generation after a provider has answered: relay its events, settle usage and
+cost, publish the usage fact exactly once (also when the caller goes away mid-stream)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Protocol
+
+from tollgate_common.ids import new_id
+from tollgate_common.money import format_usd
+from tollgate_common.outbox import Fact
+
+from tollgate_router import routing
+from tollgate_router.domain import (
+    Attempt,
+    Failed,
+    Finished,
+    GatewayMetadata,
+    GenerationEvent,
+    GenerationRequest,
+    Routing,
+    Started,
+    TextDelta,
+    UsageReported,
+)
+from tollgate_router.pricing import cost
+from tollgate_router.providers import (
+    ContentDelta,
+    FinishReason,
+    ProviderError,
+    ProviderEvent,
+    ProviderStream,
+    ResponseStart,
+    UsageReport,
+)
+from tollgate_router.routing import Candidate, Plan
+from tollgate_router.usage import UsageRecord, estimate, from_report, usage_fact
+
+log = logging.getLogger(__name__)
+
+
+class FactSink(Protocol):
+    """Where facts go (the outbox): ``put`` never blocks."""
+
+    def put(self, fact: Fact) -> None: ...
+
+
+@dataclass(slots=True)
+class Opened:
+    """A provider that answered, and the first event it sent."""
+
+    candidate: Candidate
+    stream: ProviderStream
+    events: AsyncGenerator[ProviderEvent, None]
+    first: ProviderEvent
+    start_time: datetime
+
+
+@dataclass(slots=True)
+class Generation:
+    """One generation in flight: what the request was and what has been seen so far."""
+
+    request: GenerationRequest
+    plan: Plan
+    attempts: list[Attempt]
+    t0: float  # monotonic start
+    created: datetime
+    price_version: str
+    generation_id: str = field(default_factory=lambda: new_id("gen"))
+    finish_reason: str = ""
+    report: UsageReport | None = None
+    first_content: float | None = None
+    output_chars: int = 0
+    completed: bool = False
+    failure: ProviderError | None = None
+
+
+async def close_stream(
+    stream: ProviderStream | None, events: AsyncGenerator[ProviderEvent, None] | None
+) -> None:
+    if events is not None:
+        await events.aclose()
+    if stream is not None:
+        await stream.aclose()
+
+
+async def relay(
+    generation: Generation, opened: Opened, facts: FactSink
+) -> AsyncGenerator[GenerationEvent, None]:
+    """``Started``, the deltas, then ``UsageReported`` + ``Finished`` (or ``Failed``)."""
+    candidate, first, g = opened.candidate, opened.first, generation
+    pending: list[ProviderEvent] = []
+    response_id = fingerprint = ""
+    if isinstance(first, ResponseStart):
+        response_id, fingerprint = first.response_id, first.system_fingerprint
+    else:
+        pending.append(first)
+    published = False
+    try:
+        yield Started(
+            generation_id=g.generation_id,
+            model=candidate.model.id,
+            provider=candidate.offer.provider,
+            created=g.created,
+            provider_model_id=candidate.offer.provider_model_id,
+            system_fingerprint=fingerprint,
+        )
+        try:
+            source = _chain(pending, opened.events) if pending else opened.events
+            async for event in source:
+                if isinstance(event, ContentDelta):
+                    if g.first_content is None:
+                        g.first_content = time.monotonic()
+                    g.output_chars += len(event.text)
+                    yield TextDelta(event.text)
+                elif isinstance(event, FinishReason):
+                    g.finish_reason = event.reason
+                elif isinstance(event, UsageReport):
+                    g.report = event
+            g.completed = True
+        except ProviderError as exc:
+            g.failure = exc
+        finally:
+            await close_stream(opened.stream, opened.events)
+        record = usage_record(g, candidate)
+        g.attempts.append(_attempt(opened, g.failure, response_id))
+        facts.put(usage_fact(record))
+        published = True
+        if g.failure is not None:
+            yield _failed(g.failure)
+            return
+        yield UsageReported(record.usage)
+        yield Finished(record.finish_reason, _gateway(g, candidate, record))
+    finally:
+        if not published:  # the caller went away mid-stream
+            facts.put(usage_fact(usage_record(g, candidate)))
+            await close_stream(opened.stream, opened.events)
+
+
+def usage_record(g: Generation, candidate: Candidate) -> UsageRecord:
+    now = time.monotonic()
+    if g.report is not None:
+        tokens = from_report(g.report)
+    else:
+        tokens = estimate(g.request.messages, g.output_chars)
+        log.warning("no usage from %s for %s; estimated", candidate.offer.provider, g.generation_id)
+    market_cost = cost(candidate.offer.pricing, tokens)
+    ok = g.completed and g.failure is None
+    return UsageRecord(
+        generation_id=g.generation_id,
+        caller=g.request.caller,
+        model=candidate.model.id,
+        provider=candidate.offer.provider,
+        provider_model_id=candidate.offer.provider_model_id,
+        credential_type=candidate.credential_type,
+        usage=tokens,
+        cost=market_cost,  # system credentials are charged at list price
+        market_cost=market_cost,
+        price_version=g.price_version,
+        ttft_ms=round(((g.first_content or now) - g.t0) * 1000),
+        latency_ms=round((now - g.t0) * 1000),
+        streamed=g.request.stream,
+        finish_reason=(g.finish_reason or "stop") if ok else g.finish_reason,
+        status="success" if ok else "error",
+        created_at=g.created,
+        attempts=sum(1 for a in g.attempts if not a.skipped) + 1,  # + the one relayed
+    )
+
+
+def _gateway(g: Generation, candidate: Candidate, record: UsageRecord) -> GatewayMetadata:
+    first = g.plan.candidates[0].offer
+    return GatewayMetadata(
+        generation_id=g.generation_id,
+        cost=format_usd(record.cost),
+        market_cost=format_usd(record.market_cost),
+        routing=Routing(
+            original_model_id=g.request.model,
+            resolved_provider=first.provider,
+            resolved_provider_api_model_id=first.provider_model_id,
+            final_provider=candidate.offer.provider,
+            attempts=tuple(g.attempts),
+            fallbacks_available=tuple(c.offer.provider for c in g.plan.candidates[1:]),
+            canonical_slug=candidate.model.id,
+        ),
+    )
+
+
+def _attempt(opened: Opened, failure: ProviderError | None, response_id: str) -> Attempt:
+    return Attempt(
+        provider=opened.candidate.offer.provider,
+        provider_model_id=opened.candidate.offer.provider_model_id,
+        success=failure is None,
+        start_time=opened.start_time,
+        end_time=datetime.now(UTC),
+        status_code=200,
+        provider_response_id=response_id,
+        error_message="" if failure is None else routing.describe(failure),
+        credential_type=opened.candidate.credential_type,
+    )
+
+
+def _failed(error: ProviderError) -> Failed:
+    return Failed(
+        type="api_error",
+        message=f"the provider failed mid-stream: {routing.describe(error)}",
+        status_code=error.status if error.status >= 400 else 502,
+        code=error.code,
+    )
+
+
+async def _chain(
+    pending: list[ProviderEvent], events: AsyncGenerator[ProviderEvent, None]
+) -> AsyncGenerator[ProviderEvent, None]:
+    for event in pending:
+        yield event
+    async for event in events:
+        yield event

@@ -1,0 +1,248 @@
+"""``tollgate.router.v1.RouterService``: protobuf in and out, the service does the work."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import grpc
+from tollgate.router.v1 import router_pb2 as pb
+from tollgate.router.v1 import router_pb2_grpc
+from tollgate_common.money import format_usd
+
+from tollgate_router.catalog import ModelInfo
+from tollgate_router.domain import (
+    Attempt,
+    Caller,
+    ContentPart,
+    Failed,
+    FilePart,
+    Finished,
+    GenerationEvent,
+    GenerationParams,
+    GenerationRequest,
+    ImagePart,
+    Message,
+    RoutingOptions,
+    Started,
+    TextDelta,
+    TextPart,
+    ToolCall,
+    UsageReported,
+)
+from tollgate_router.service import GenerationService
+from tollgate_router.usage import timestamp
+
+Context = grpc.aio.ServicerContext[Any, Any]
+
+
+# -- proto → domain ---------------------------------------------------------------------------
+
+
+def _part(part: pb.ContentPart) -> ContentPart:
+    match part.WhichOneof("part"):
+        case "image_url":
+            return ImagePart(part.image_url.url, part.image_url.detail)
+        case "file":
+            return FilePart(part.file.data, part.file.media_type, part.file.filename)
+        case _:
+            return TextPart(part.text)
+
+
+def _message(message: pb.ChatMessage) -> Message:
+    content: str | tuple[ContentPart, ...] | None
+    match message.WhichOneof("content"):
+        case "text":
+            content = message.text
+        case "parts":
+            content = tuple(_part(p) for p in message.parts.parts)
+        case _:
+            content = None
+    return Message(
+        role=message.role,
+        content=content,
+        name=message.name,
+        tool_calls=tuple(
+            ToolCall(id=c.id, name=c.name, arguments=c.arguments, type=c.type or "function")
+            for c in message.tool_calls
+        ),
+        tool_call_id=message.tool_call_id,
+    )
+
+
+def _params(params: pb.GenerationParams) -> GenerationParams:
+    def opt(name: str) -> Any:
+        return getattr(params, name) if params.HasField(name) else None
+
+    return GenerationParams(
+        temperature=opt("temperature"),
+        max_tokens=opt("max_tokens"),
+        max_completion_tokens=opt("max_completion_tokens"),
+        top_p=opt("top_p"),
+        frequency_penalty=opt("frequency_penalty"),
+        presence_penalty=opt("presence_penalty"),
+        stop=tuple(params.stop),
+        seed=opt("seed"),
+        user=params.user,
+    )
+
+
+def generation_request(
+    request: pb.StreamGenerateRequest, timeout: float | None
+) -> GenerationRequest:
+    caller = request.caller
+    return GenerationRequest(
+        model=request.model,
+        messages=tuple(_message(m) for m in request.messages),
+        params=_params(request.params),
+        stream=request.stream,
+        routing=RoutingOptions(
+            order=tuple(request.routing.order),
+            only=tuple(request.routing.only),
+            models=tuple(request.routing.models),
+        ),
+        caller=Caller(
+            team_id=caller.team_id,
+            project_id=caller.project_id,
+            key_id=caller.key_id,
+            user_id=caller.user_id,
+            request_id=caller.request_id,
+            app_title=caller.app_title,
+            app_referer=caller.app_referer,
+        ),
+        timeout=timeout,
+    )
+
+
+# -- domain → proto ---------------------------------------------------------------------------
+
+
+def _attempt(attempt: Attempt) -> pb.ProviderAttempt:
+    message = pb.ProviderAttempt(
+        provider=attempt.provider,
+        provider_api_model_id=attempt.provider_model_id,
+        credential_type=attempt.credential_type,
+        success=attempt.success,
+        status_code=attempt.status_code,
+        provider_response_id=attempt.provider_response_id,
+        error_message=attempt.error_message,
+    )
+    if attempt.start_time is not None:
+        message.start_time.CopyFrom(timestamp(attempt.start_time))
+    if attempt.end_time is not None:
+        message.end_time.CopyFrom(timestamp(attempt.end_time))
+    return message
+
+
+def _finished(event: Finished) -> pb.GenerationFinished:
+    gateway, routing = event.gateway, event.gateway.routing
+    return pb.GenerationFinished(
+        finish_reason=event.finish_reason,
+        provider_metadata=pb.ProviderMetadata(
+            gateway=pb.GatewayMetadata(
+                generation_id=gateway.generation_id,
+                cost=gateway.cost,
+                market_cost=gateway.market_cost,
+                routing=pb.RoutingInfo(
+                    original_model_id=routing.original_model_id,
+                    resolved_provider=routing.resolved_provider,
+                    resolved_provider_api_model_id=routing.resolved_provider_api_model_id,
+                    final_provider=routing.final_provider,
+                    attempts=[_attempt(a) for a in routing.attempts],
+                    fallbacks_available=list(routing.fallbacks_available),
+                    canonical_slug=routing.canonical_slug,
+                ),
+            )
+        ),
+    )
+
+
+def response_of(event: GenerationEvent) -> pb.StreamGenerateResponse:
+    match event:
+        case TextDelta(text=text):
+            return pb.StreamGenerateResponse(text_delta=pb.TextDelta(text=text))
+        case Started():
+            return pb.StreamGenerateResponse(
+                started=pb.GenerationStarted(
+                    generation_id=event.generation_id,
+                    model=event.model,
+                    provider=event.provider,
+                    created=timestamp(event.created),
+                    provider_model_id=event.provider_model_id,
+                    system_fingerprint=event.system_fingerprint,
+                )
+            )
+        case UsageReported(usage=usage):
+            return pb.StreamGenerateResponse(
+                usage=pb.Usage(
+                    input_tokens=usage.input_tokens,
+                    output_tokens=usage.output_tokens,
+                    total_tokens=usage.total_tokens,
+                    cached_input_tokens=usage.cached_input_tokens,
+                    cache_write_tokens=usage.cache_write_tokens,
+                    reasoning_tokens=usage.reasoning_tokens,
+                )
+            )
+        case Finished():
+            return pb.StreamGenerateResponse(finished=_finished(event))
+        case Failed():
+            return pb.StreamGenerateResponse(
+                error=pb.GenerationError(
+                    type=event.type,
+                    message=event.message,
+                    status_code=event.status_code,
+                    code=event.code,
+                )
+            )
+
+
+def model_of(model: ModelInfo) -> pb.Model:
+    priced = next((o.pricing for o in model.providers if o.pricing is not None), None)
+    pricing = pb.Pricing()
+    if priced is not None:
+        pricing = pb.Pricing(
+            input=format_usd(priced.input),
+            output=format_usd(priced.output),
+            input_cache_read=""
+            if priced.input_cache_read is None
+            else format_usd(priced.input_cache_read),
+            input_cache_write=""
+            if priced.input_cache_write is None
+            else format_usd(priced.input_cache_write),
+        )
+    return pb.Model(
+        id=model.id,
+        name=model.name,
+        description=model.description,
+        creator=model.creator,
+        type=model.type,
+        context_window=model.context_window,
+        max_output_tokens=model.max_output_tokens,
+        input_modalities=list(model.input_modalities),
+        output_modalities=list(model.output_modalities),
+        released=model.released,
+        pricing=pricing,
+        providers=[o.provider for o in model.providers],
+    )
+
+
+class RouterServicer(router_pb2_grpc.RouterServiceServicer):
+    def __init__(self, service: GenerationService) -> None:
+        self._service = service
+
+    async def StreamGenerate(
+        self, request: pb.StreamGenerateRequest, context: Context
+    ) -> AsyncIterator[pb.StreamGenerateResponse]:
+        generation = generation_request(request, context.time_remaining())
+        async with contextlib.aclosing(self._service.generate(generation)) as events:
+            async for event in events:
+                yield response_of(event)
+
+    async def ListModels(
+        self, request: pb.ListModelsRequest, context: Context
+    ) -> pb.ListModelsResponse:
+        return pb.ListModelsResponse(models=[model_of(m) for m in self._service.list_models()])
+
+    async def GetModel(self, request: pb.GetModelRequest, context: Context) -> pb.GetModelResponse:
+        return pb.GetModelResponse(model=model_of(self._service.get_model(request.id)))

@@ -1,0 +1,31 @@
+"""Router settings: env prefix ``TOLLGATE_ROUTER_`` (plus the shared ``TOLLGATE_*`` names)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import SettingsConfigDict
+from tollgate_common.settings import CommonSettings
+
+
+class RouterSettings(CommonSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TOLLGATE_ROUTER_", extra="ignore", populate_by_name=True
+    )
+
+    listen_addr: str = "127.0.0.1:50062"
+    # Empty means the SQLite file `<data dir>/router.db` (the outbox only).
+    database_url: str = ""
+    migrate_on_start: bool = True
+    # Extra catalog entries (same format as the shipped catalog.json); they add or override by id.
+    catalog_file: Path | None = Field(
+        default=None, validation_alias=AliasChoices("TOLLGATE_CATALOG_FILE", "catalog_file")
+    )
+    # Upstream HTTP: connect timeout, idle read timeout, connection pool size.
+    upstream_connect_timeout_seconds: float = 10.0
+    upstream_read_timeout_seconds: float = 300.0
+    upstream_max_connections: int = 1000
+
+    def effective_database_url(self) -> str:
+        return self.database_url or self.sqlite_url("router")
