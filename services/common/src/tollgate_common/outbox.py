@@ -1,9 +1,17 @@
-"""Transactional outbox: facts are written to the producer's database, then published.
+"""Outbox: usage and activity facts reach JetStream even while NATS is down.
 
-``Outbox.put`` is cheap and never blocks the hot path. A relay task writes what was put to the
-``outbox`` table in one transaction per batch, publishes the rows to JetStream (with
-``Nats-Msg-Id``) and deletes them. Rows left behind by a crash or a NATS outage are published
-when the relay next runs, so a fact is lost only if the process dies within one flush interval.
+``Outbox.put`` is cheap and never blocks the hot path. A relay task takes what was put in
+batches and publishes it (with ``Nats-Msg-Id``); whatever JetStream has not acknowledged within
+the publish timeout — NATS down, slow or not connected yet — is written to the producer's
+``outbox`` table in one transaction and published from there, oldest first, once the bus takes
+it again (also after a restart).
+
+Facts are not written to the table before a first publish attempt: the router has no database
+transaction for the fact to join, so writing first would buy no atomicity, and at a JetStream
+ack (stored on disk) the fact is as durable as it would be in the table. Either way a fact is
+lost only if the process dies in the moment between ``put`` and the ack or the write. Skipping
+the write keeps two SQL transactions per request off a 2-core machine (measured: ~1 ms of
+router CPU per request at 32 concurrent requests, ~2 ms at 1).
 """
 
 from __future__ import annotations
@@ -58,13 +66,13 @@ class Outbox:
         engine: AsyncEngine,
         table: Table,
         *,
-        flush_interval: float = 0.01,
+        publish_timeout: float = 2.0,
         batch_size: int = 500,
         retry_seconds: float = 1.0,
     ) -> None:
         self._engine = engine
         self._table = table
-        self._flush_interval = flush_interval
+        self._publish_timeout = publish_timeout
         self._batch_size = batch_size
         self._retry_seconds = retry_seconds
         self._pending: list[Fact] = []
@@ -77,23 +85,26 @@ class Outbox:
         self._wake.set()
 
     async def run(self) -> None:
-        """The relay loop; stops after :meth:`close` once everything put has been stored."""
+        """The relay loop; stops after :meth:`close` once everything put is published or stored."""
         backlog = True  # rows of an earlier run may be waiting
         while True:
-            if not self._closing:
+            if not self._pending and not self._closing:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self._retry_seconds)
-                await asyncio.sleep(self._flush_interval)  # let a batch gather
             self._wake.clear()
+            facts, self._pending = self._pending, []
+            unpublished = await self._publish(facts)
             try:
-                written = await self._store_pending()
-                if backlog:
+                if unpublished:
+                    await self._store(unpublished)
+                    backlog = True
+                elif backlog and self.bus is not None:
                     backlog = await self._publish_backlog()
-                elif written:
-                    backlog = not await self._publish_rows(written)
             except Exception:
-                log.exception("outbox relay failed; retrying")
+                log.exception("outbox: cannot reach its table; retrying")
+                self._pending[:0] = unpublished
                 backlog = True
+                await asyncio.sleep(self._retry_seconds)
             if self._closing and not self._pending:
                 return
 
@@ -101,53 +112,42 @@ class Outbox:
         self._closing = True
         self._wake.set()
 
-    async def _store_pending(self) -> list[tuple[int, Fact]]:
-        if not self._pending:
-            return []
-        facts, self._pending = self._pending, []
-        now = datetime.now(UTC)
-        rows: list[tuple[int, Fact]] = []
-        async with self._engine.begin() as conn:
-            for start in range(0, len(facts), self._batch_size):
-                chunk = facts[start : start + self._batch_size]
-                result = await conn.execute(
-                    insert(self._table).returning(self._table.c.id),
-                    [
-                        {
-                            "subject": f.subject,
-                            "msg_id": f.msg_id,
-                            "payload": f.payload,
-                            "created_at": now,
-                        }
-                        for f in chunk
-                    ],
-                )
-                rows.extend(zip(result.scalars().all(), chunk, strict=True))
-        return rows
-
-    async def _publish_rows(self, rows: list[tuple[int, Fact]]) -> bool:
-        """Publish ``rows`` and delete the ones acknowledged; True if all went out."""
+    async def _publish(self, facts: list[Fact]) -> list[Fact]:
+        """Publish ``facts`` at once; returns those JetStream did not acknowledge."""
         bus = self.bus
-        if bus is None or not rows:
-            return not rows
+        if bus is None or not facts:
+            return facts
         results = await asyncio.gather(
-            *(bus.publish(f.subject, f.payload, f.msg_id) for _, f in rows), return_exceptions=True
+            *(self._publish_one(bus, f) for f in facts), return_exceptions=True
         )
-        done = [
-            row_id
-            for (row_id, _), r in zip(rows, results, strict=True)
-            if not isinstance(r, BaseException)
-        ]
-        if done:
-            async with self._engine.begin() as conn:
-                await conn.execute(delete(self._table).where(self._table.c.id.in_(done)))
-        failed = len(rows) - len(done)
+        failed = [f for f, r in zip(facts, results, strict=True) if isinstance(r, BaseException)]
         if failed:
-            log.warning("outbox: %d facts not published yet; will retry", failed)
-        return failed == 0
+            log.warning("outbox: %d facts not published; keeping them for later", len(failed))
+        return failed
+
+    async def _publish_one(self, bus: Bus, fact: Fact) -> None:
+        await asyncio.wait_for(
+            bus.publish(fact.subject, fact.payload, fact.msg_id), timeout=self._publish_timeout
+        )
+
+    async def _store(self, facts: list[Fact]) -> None:
+        now = datetime.now(UTC)
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                insert(self._table),
+                [
+                    {
+                        "subject": f.subject,
+                        "msg_id": f.msg_id,
+                        "payload": f.payload,
+                        "created_at": now,
+                    }
+                    for f in facts
+                ],
+            )
 
     async def _publish_backlog(self) -> bool:
-        """Publish stored rows oldest first; True while more remain to be published."""
+        """Publish stored rows oldest first and delete them; True while more remain."""
         async with self._engine.connect() as conn:
             result = await conn.execute(
                 select(
@@ -162,5 +162,9 @@ class Outbox:
             rows = [(r.id, Fact(r.subject, r.msg_id, r.payload)) for r in result]
         if not rows:
             return False
-        ok = await self._publish_rows(rows)
-        return not ok or len(rows) == self._batch_size
+        failed = await self._publish([fact for _, fact in rows])
+        done = [row_id for row_id, fact in rows if fact not in failed]
+        if done:
+            async with self._engine.begin() as conn:
+                await conn.execute(delete(self._table).where(self._table.c.id.in_(done)))
+        return bool(failed) or len(rows) == self._batch_size

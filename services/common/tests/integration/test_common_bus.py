@@ -81,7 +81,7 @@ async def test_outbox_keeps_facts_until_nats_takes_them(bus: Bus, tmp_path: Path
     engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'producer.db'}")
     async with engine.begin() as conn:
         await conn.run_sync(metadata.create_all)
-    outbox = Outbox(engine, table, flush_interval=0.001, retry_seconds=0.05)
+    outbox = Outbox(engine, table, retry_seconds=0.05)
     relay = asyncio.create_task(outbox.run())
 
     outbox.put(Fact(USAGE_RECORDED, "gen_a", b"A"))
