@@ -8,7 +8,7 @@ a failure is one ``data: {"error": ...}`` event followed by ``data: [DONE]``.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator
 
 import grpc
 from aiohttp import web
@@ -60,7 +60,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         timeout=request.app[SETTINGS].generation_deadline_seconds,
     )
     try:
-        events = aiter(call)
+        events = _unbatched(call)
         started = await _first_event(events)
         model = started.model or chat.rpc.model
         if chat.stream:
@@ -70,6 +70,16 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         # Client gone, deadline hit or a stream error: stop the generation upstream too.
         if not call.done():
             call.cancel()
+
+
+async def _unbatched(call: AsyncIterable[router_pb2.StreamGenerateResponse]) -> Events:
+    """The router's events one by one, whether they came alone or in an EventBatch."""
+    async for message in call:
+        if message.WhichOneof("event") == "batch":
+            for event in message.batch.events:
+                yield event
+        else:
+            yield message
 
 
 def _generation_error(event: router_pb2.StreamGenerateResponse) -> ApiError:

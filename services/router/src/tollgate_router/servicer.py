@@ -236,8 +236,13 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
     ) -> AsyncIterator[pb.StreamGenerateResponse]:
         generation = generation_request(request, context.time_remaining())
         async with contextlib.aclosing(self._service.generate(generation)) as events:
-            async for event in events:
-                yield response_of(event)
+            if request.stream:
+                async for event in events:
+                    yield response_of(event)
+                return
+            # Nobody reads a non-streaming generation before it ends: one message, not four.
+            batch = [response_of(event) async for event in events]
+            yield pb.StreamGenerateResponse(batch=pb.EventBatch(events=batch))
 
     async def ListModels(
         self, request: pb.ListModelsRequest, context: Context

@@ -145,10 +145,14 @@ async def test_usage_fact_reaches_jetstream_keyed_by_generation_id(
     assert fact.attempts == 1
 
 
-async def test_non_streaming_generation_gives_the_same_events(router: RouterUnderTest) -> None:
-    responses = await router.generate(
+async def test_non_streaming_generation_gives_the_same_events_in_one_message(
+    router: RouterUnderTest,
+) -> None:
+    [message] = await router.generate(
         request("gpt-4o-mini", stream=False, params=pb.GenerationParams(temperature=0.5))
     )
+    assert kinds([message]) == ["batch"]
+    responses = list(message.batch.events)
 
     assert kinds(responses) == ["started", "text_delta", "usage", "finished"]
     assert responses[1].text_delta.text == "Echo: hello there router"
