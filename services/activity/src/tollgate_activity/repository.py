@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Sequence
 
-from sqlalchemy import RowMapping, and_, insert, or_, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import RowMapping, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tollgate_common import inbox as inbox_ops
+from tollgate_common.inbox import IdempotentWriter, Row, Stored
 
 from tollgate_activity.models import inbox, request_log
 from tollgate_activity.service import ENTRY_FIELDS, Cursor, RequestFilter, RequestLogEntry
@@ -20,29 +19,15 @@ class RequestLogRepository:
 
     def __init__(self, engine: AsyncEngine, consumer: str = USAGE_CONSUMER) -> None:
         self._engine = engine
-        self._consumer = consumer
-
-    async def record(self, entry: RequestLogEntry) -> bool:
         # The generation id is the fact's idempotency key (its Nats-Msg-Id): claiming it and
         # inserting the row commit together, so a redelivered fact changes nothing.
-        try:
-            async with self._engine.begin() as conn:
-                if not await inbox_ops.claim(conn, inbox, self._consumer, entry.generation_id):
-                    return False
-                await conn.execute(insert(request_log).values(**asdict(entry)))
-        except IntegrityError:
-            # A concurrent delivery of the same fact committed its claim first.
-            if await self._claimed(entry.generation_id):
-                return False
-            raise
-        return True
+        self._writer = IdempotentWriter(engine, inbox, consumer, request_log)
 
-    async def _claimed(self, msg_id: str) -> bool:
-        query = select(inbox.c.msg_id).where(
-            inbox.c.consumer == self._consumer, inbox.c.msg_id == msg_id
-        )
-        async with self._engine.connect() as conn:
-            return (await conn.execute(query)).first() is not None
+    async def record(self, entry: RequestLogEntry) -> bool:
+        return await self._writer.insert(entry.generation_id, _row(entry))
+
+    async def record_many(self, entries: Sequence[RequestLogEntry]) -> list[Stored]:
+        return await self._writer.insert_many([(e.generation_id, _row(e)) for e in entries])
 
     async def list_page(
         self, team_id: str, request_filter: RequestFilter, after: Cursor | None, limit: int
@@ -68,6 +53,11 @@ class RequestLogRepository:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [_entry(row) for row in rows]
+
+
+def _row(entry: RequestLogEntry) -> Row:
+    # Not dataclasses.asdict: that deep-copies every value, a cost paid per row.
+    return {name: getattr(entry, name) for name in ENTRY_FIELDS}
 
 
 def _entry(row: RowMapping) -> RequestLogEntry:

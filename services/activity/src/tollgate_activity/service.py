@@ -5,10 +5,13 @@ from __future__ import annotations
 import base64
 import json
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
+
+from tollgate_common.inbox import Stored
 
 from tollgate_activity.errors import InvalidUsage, invalid_field
 from tollgate_activity.models import (
@@ -102,6 +105,12 @@ class RequestLogStore(Protocol):
         """Store ``entry`` unless its generation was seen before; True if stored now."""
         ...
 
+    async def record_many(self, entries: Sequence[RequestLogEntry]) -> list[Stored]:
+        """Store each entry whose generation was not seen before (a repeat within ``entries``
+        is a duplicate too), in one transaction where possible; one result per entry, in
+        order: REJECTED for values the database refuses. Raises for failures that may pass."""
+        ...
+
     async def list_page(
         self, team_id: str, request_filter: RequestFilter, after: Cursor | None, limit: int
     ) -> list[RequestLogEntry]:
@@ -148,8 +157,11 @@ def validate_entry(entry: RequestLogEntry) -> RequestLogEntry:
             raise InvalidUsage(f"{name} is empty")
     for names, limit in _LIMITS:
         for name in names:
-            if len(getattr(entry, name)) > limit:
+            value = getattr(entry, name)
+            if len(value) > limit:
                 raise InvalidUsage(f"{name} is longer than {limit} characters")
+            if "\x00" in value:  # PostgreSQL cannot store it
+                raise InvalidUsage(f"{name} contains a NUL character")
     for name in _COUNTS:
         if getattr(entry, name) < 0:
             raise InvalidUsage(f"{name} is negative")
@@ -160,8 +172,8 @@ def validate_entry(entry: RequestLogEntry) -> RequestLogEntry:
         raise InvalidUsage("created_at has no time zone")
     return replace(
         entry,
-        app_title=entry.app_title[:APP_TITLE_LENGTH],
-        app_referer=entry.app_referer[:APP_REFERER_LENGTH],
+        app_title=entry.app_title[:APP_TITLE_LENGTH].replace("\x00", ""),
+        app_referer=entry.app_referer[:APP_REFERER_LENGTH].replace("\x00", ""),
     )
 
 
@@ -177,6 +189,28 @@ class ActivityService:
         else:
             log.info("request %s already logged; duplicate ignored", entry.generation_id)
         return stored
+
+    async def record_requests(self, entries: Sequence[RequestLogEntry]) -> list[Stored]:
+        """Add many finished requests to their teams' logs, each exactly once; one result per
+        entry, in order. An invalid entry is REJECTED (and logged) without holding up the
+        others."""
+        valid: list[RequestLogEntry] = []
+        rejected: set[int] = set()
+        for index, entry in enumerate(entries):
+            try:
+                valid.append(validate_entry(entry))
+            except InvalidUsage as exc:
+                log.error("rejecting request %r: %s", entry.generation_id, exc)
+                rejected.add(index)
+        stored = iter(await self._store.record_many(valid) if valid else ())
+        final = [Stored.REJECTED if i in rejected else next(stored) for i in range(len(entries))]
+        log.info(
+            "logged %d requests (%d duplicates ignored, %d rejected)",
+            final.count(Stored.NEW),
+            final.count(Stored.DUPLICATE),
+            final.count(Stored.REJECTED),
+        )
+        return final
 
     async def list_requests(
         self,

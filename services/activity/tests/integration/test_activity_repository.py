@@ -16,6 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate_activity.models import inbox, metadata, request_log
 from tollgate_activity.repository import RequestLogRepository
 from tollgate_activity.service import ActivityService, RequestFilter, RequestLogEntry
+from tollgate_common.inbox import Stored
+
+NEW, DUPLICATE, REJECTED = Stored.NEW, Stored.DUPLICATE, Stored.REJECTED
 
 T0 = datetime(2026, 2, 1, 10, 0, 0, tzinfo=UTC)
 
@@ -161,3 +164,69 @@ async def test_concurrent_deliveries_record_once(repository: RequestLogRepositor
     results = await asyncio.gather(*(repository.record(_entry("gen_1")) for _ in range(5)))
     assert sorted(results) == [False, False, False, False, True]
     assert len(await repository.list_page("team_a", RequestFilter(), None, 10)) == 1
+
+
+async def _counts(engine: AsyncEngine) -> tuple[int, int]:
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(func.count()).select_from(request_log))).scalar_one()
+        claims = (await conn.execute(select(func.count()).select_from(inbox))).scalar_one()
+    return rows, claims
+
+
+async def test_a_batch_logs_each_entry_once(
+    repository: RequestLogRepository, service: ActivityService, engine: AsyncEngine
+) -> None:
+    assert await repository.record(_entry("gen_0"))
+    batch = [
+        _entry("gen_1", 1),
+        _entry("gen_0", 2, cost=Decimal(7)),  # logged before
+        _entry("gen_2", 2),
+        _entry("gen_1", 3, cost=Decimal(9)),  # a repeat within the batch
+        _entry("gen_bad", 4, team_id=""),  # invalid: rejected, the others proceed
+    ]
+    assert await service.record_requests(batch) == [NEW, DUPLICATE, NEW, DUPLICATE, REJECTED]
+    assert await _counts(engine) == (3, 3)
+    page = await repository.list_page("team_a", RequestFilter(), None, 10)
+    assert page == [_entry("gen_2", 2), _entry("gen_1", 1), _entry("gen_0")]
+    # The same batch redelivered, in another order: nothing changes.
+    assert await service.record_requests(batch[::-1]) == [REJECTED] + [DUPLICATE] * 4
+    assert await _counts(engine) == (3, 3)
+
+
+async def test_a_large_batch_is_logged_whole(
+    repository: RequestLogRepository, engine: AsyncEngine
+) -> None:
+    first = [_entry(f"gen_{index:04d}", index) for index in range(0, 1200, 2)]
+    assert await repository.record_many(first) == [NEW] * 600
+    everything = [_entry(f"gen_{index:04d}", index) for index in range(1200)]
+    results = await repository.record_many(everything)
+    assert results == [DUPLICATE if index % 2 == 0 else NEW for index in range(1200)]
+    assert await _counts(engine) == (1200, 1200)
+
+
+async def test_concurrent_batches_log_each_entry_once(
+    repository: RequestLogRepository, engine: AsyncEngine
+) -> None:
+    batches = [[_entry(f"gen_{(start + i) % 12}") for i in range(8)] for start in range(6)]
+    results = await asyncio.gather(*(repository.record_many(batch) for batch in batches))
+    logged = sorted(
+        entry.generation_id
+        for batch, batch_results in zip(batches, results, strict=True)
+        for entry, result in zip(batch, batch_results, strict=True)
+        if result is NEW
+    )
+    assert logged == sorted(f"gen_{index}" for index in range(12))
+    assert await _counts(engine) == (12, 12)
+
+
+async def test_values_the_database_refuses_are_isolated(
+    repository: RequestLogRepository, engine: AsyncEngine
+) -> None:
+    # The service rejects a NUL before it gets here; the repository must cope regardless.
+    # PostgreSQL refuses a NUL character in text; SQLite stores it.
+    refused = engine.dialect.name == "postgresql"
+    batch = [_entry("gen_1"), _entry("gen_bad", model="nul\x00model"), _entry("gen_2")]
+    assert await repository.record_many(batch) == [NEW, REJECTED if refused else NEW, NEW]
+    assert await _counts(engine) == ((2, 2) if refused else (3, 3))
+    again = REJECTED if refused else DUPLICATE
+    assert await repository.record_many(batch) == [DUPLICATE, again, DUPLICATE]

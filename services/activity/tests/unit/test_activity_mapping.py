@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -18,8 +19,9 @@ from tollgate_activity.service import (
     validate_entry,
 )
 from tollgate_activity.servicer import entry_to_proto
-from tollgate_common.bus import Delivery, PoisonMessage, TransientError
+from tollgate_common.bus import Delivery, Outcome, PoisonMessage, TransientError
 from tollgate_common.errors import InvalidArgument
+from tollgate_common.inbox import Stored
 
 RECEIVED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -65,6 +67,12 @@ class MemoryStore:
             raise self.fail_with
         return self.rows.setdefault(entry.generation_id, entry) is entry
 
+    async def record_many(self, entries: Sequence[RequestLogEntry]) -> list[Stored]:
+        if isinstance(self.fail_with, DataError):
+            # What the repository reports for rows the database refuses.
+            return [Stored.REJECTED] * len(entries)
+        return [Stored.NEW if await self.record(e) else Stored.DUPLICATE for e in entries]
+
     async def list_page(
         self, team_id: str, request_filter: RequestFilter, after: Cursor | None, limit: int
     ) -> list[RequestLogEntry]:
@@ -105,6 +113,8 @@ def test_fact_without_created_at_takes_the_receipt_time() -> None:
 def test_app_attribution_is_clipped_not_refused() -> None:
     entry = validate_entry(entry_from_fact(_fact(app_title="t" * 5000), RECEIVED))
     assert len(entry.app_title) == 300
+    entry = validate_entry(entry_from_fact(_fact(app_referer="https://a\x00b/"), RECEIVED))
+    assert entry.app_referer == "https://ab/"
 
 
 @pytest.mark.parametrize(
@@ -116,6 +126,7 @@ def test_app_attribution_is_clipped_not_refused() -> None:
         {"cost": "-0.01"},
         {"attempts": -1},
         {"provider": "p" * 201},
+        {"model": "open\x00ai/gpt-4o"},
     ],
 )
 async def test_an_invalid_fact_is_poison(overrides: dict[str, object]) -> None:
@@ -148,3 +159,49 @@ async def test_list_requests_needs_a_team() -> None:
     with pytest.raises(InvalidArgument) as invalid:
         await ActivityService(MemoryStore()).list_requests("")
     assert invalid.value.metadata == {"param": "team_id"}
+
+
+def _batch_delivery(generation_id: str, **overrides: object) -> Delivery:
+    fact = _fact(generation_id=generation_id, **overrides)
+    return _delivery(fact.SerializeToString(), msg_id=generation_id)
+
+
+async def test_a_batch_logs_each_fact_once_whatever_the_order() -> None:
+    store = MemoryStore()
+    consumer = UsageConsumer(ActivityService(store))
+    batch = [
+        _batch_delivery("gen_1"),
+        _batch_delivery("gen_2"),
+        _batch_delivery("gen_1", cost="5"),  # a repeat within the batch
+        _batch_delivery("gen_3"),
+    ]
+    assert await consumer.handle_batch(batch) == [Outcome.ACK] * 4
+    assert sorted(store.rows) == ["gen_1", "gen_2", "gen_3"]
+    assert store.rows["gen_1"].cost == Decimal(0)
+    # Redelivered, in another order, with one new fact: only that one is added.
+    again = [batch[3], _batch_delivery("gen_4"), batch[0], batch[2], batch[1]]
+    assert await consumer.handle_batch(again) == [Outcome.ACK] * 5
+    assert sorted(store.rows) == ["gen_1", "gen_2", "gen_3", "gen_4"]
+
+
+async def test_poison_in_a_batch_terminates_only_itself() -> None:
+    store = MemoryStore()
+    consumer = UsageConsumer(ActivityService(store))
+    batch = [
+        _batch_delivery("gen_1"),
+        _delivery(b"\xff\xff\xff", msg_id="garbage"),
+        _batch_delivery("gen_free", cost="free"),
+        _batch_delivery("gen_2"),
+        _batch_delivery("gen_long", provider="p" * 201),
+    ]
+    assert await consumer.handle_batch(batch) == [
+        Outcome.ACK,
+        Outcome.TERM,
+        Outcome.TERM,
+        Outcome.ACK,
+        Outcome.TERM,
+    ]
+    assert sorted(store.rows) == ["gen_1", "gen_2"]
+    # The database failing redelivers the valid facts; poison is terminated regardless.
+    store.fail_with = OperationalError("INSERT", {}, Exception("database is locked"))
+    assert await consumer.handle_batch(batch[:2]) == [Outcome.NAK, Outcome.TERM]

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Sequence
 
-from sqlalchemy import RowMapping, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import RowMapping, select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tollgate_common import inbox as inbox_ops
+from tollgate_common.inbox import IdempotentWriter, Row, Stored
 
 from tollgate_billing.models import generations, inbox
 from tollgate_billing.service import GENERATION_FIELDS, Generation
@@ -20,29 +19,15 @@ class GenerationRepository:
 
     def __init__(self, engine: AsyncEngine, consumer: str = USAGE_CONSUMER) -> None:
         self._engine = engine
-        self._consumer = consumer
-
-    async def record(self, generation: Generation) -> bool:
         # The generation id is the fact's idempotency key (its Nats-Msg-Id): claiming it and
         # inserting the row commit together, so a redelivered fact changes nothing.
-        try:
-            async with self._engine.begin() as conn:
-                if not await inbox_ops.claim(conn, inbox, self._consumer, generation.id):
-                    return False
-                await conn.execute(insert(generations).values(**asdict(generation)))
-        except IntegrityError:
-            # A concurrent delivery of the same fact committed its claim first.
-            if await self._claimed(generation.id):
-                return False
-            raise
-        return True
+        self._writer = IdempotentWriter(engine, inbox, consumer, generations)
 
-    async def _claimed(self, msg_id: str) -> bool:
-        query = select(inbox.c.msg_id).where(
-            inbox.c.consumer == self._consumer, inbox.c.msg_id == msg_id
-        )
-        async with self._engine.connect() as conn:
-            return (await conn.execute(query)).first() is not None
+    async def record(self, generation: Generation) -> bool:
+        return await self._writer.insert(generation.id, _row(generation))
+
+    async def record_many(self, batch: Sequence[Generation]) -> list[Stored]:
+        return await self._writer.insert_many([(g.id, _row(g)) for g in batch])
 
     async def get(self, team_id: str, generation_id: str) -> Generation | None:
         query = select(generations).where(
@@ -51,6 +36,11 @@ class GenerationRepository:
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).mappings().first()
         return None if row is None else _generation(row)
+
+
+def _row(generation: Generation) -> Row:
+    # Not dataclasses.asdict: that deep-copies every value, a cost paid per row.
+    return {name: getattr(generation, name) for name in GENERATION_FIELDS}
 
 
 def _generation(row: RowMapping) -> Generation:

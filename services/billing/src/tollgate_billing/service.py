@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
+
+from tollgate_common.inbox import Stored
 
 from tollgate_billing.errors import GenerationNotFound, InvalidUsage, missing_field
 from tollgate_billing.models import ID_LENGTH, NAME_LENGTH, SHORT_LENGTH
@@ -67,6 +70,12 @@ class GenerationStore(Protocol):
         """Store ``generation`` unless its id was seen before; True if stored now."""
         ...
 
+    async def record_many(self, batch: Sequence[Generation]) -> list[Stored]:
+        """Store each generation whose id was not seen before (a repeat within ``batch`` is a
+        duplicate too), in one transaction where possible; one result per item, in order:
+        REJECTED for values the database refuses. Raises for failures that may pass."""
+        ...
+
     async def get(self, team_id: str, generation_id: str) -> Generation | None: ...
 
 
@@ -81,8 +90,11 @@ def validate_generation(generation: Generation) -> None:
         (_SHORT_FIELDS, SHORT_LENGTH),
     ):
         for name in names:
-            if len(getattr(generation, name)) > limit:
+            value = getattr(generation, name)
+            if len(value) > limit:
                 raise InvalidUsage(f"{name} is longer than {limit} characters")
+            if "\x00" in value:  # PostgreSQL cannot store it
+                raise InvalidUsage(f"{name} contains a NUL character")
     for name in _COUNT_FIELDS:
         if getattr(generation, name) < 0:
             raise InvalidUsage(f"{name} is negative")
@@ -111,6 +123,28 @@ class BillingService:
         else:
             log.info("generation %s already recorded; duplicate ignored", generation.id)
         return stored
+
+    async def record_usages(self, batch: Sequence[Generation]) -> list[Stored]:
+        """Record many finished generations, each exactly once; one result per item, in order.
+
+        An invalid generation is REJECTED (and logged) without holding up the others."""
+        rejected: set[int] = set()
+        for index, generation in enumerate(batch):
+            try:
+                validate_generation(generation)
+            except InvalidUsage as exc:
+                log.error("rejecting generation %r: %s", generation.id, exc)
+                rejected.add(index)
+        valid = [g for index, g in enumerate(batch) if index not in rejected]
+        stored = iter(await self._store.record_many(valid) if valid else ())
+        final = [Stored.REJECTED if i in rejected else next(stored) for i in range(len(batch))]
+        log.info(
+            "recorded %d generations (%d duplicates ignored, %d rejected)",
+            final.count(Stored.NEW),
+            final.count(Stored.DUPLICATE),
+            final.count(Stored.REJECTED),
+        )
+        return final
 
     async def get_generation(self, team_id: str, generation_id: str) -> Generation:
         """The generation ``generation_id`` of ``team_id``; NOT_FOUND for anything else."""

@@ -15,6 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate_billing.models import generations, inbox, metadata
 from tollgate_billing.repository import GenerationRepository
 from tollgate_billing.service import Generation
+from tollgate_common.inbox import Stored
+
+NEW, DUPLICATE, REJECTED = Stored.NEW, Stored.DUPLICATE, Stored.REJECTED
 
 
 def _generation(
@@ -99,3 +102,62 @@ async def test_concurrent_deliveries_record_once(engine: AsyncEngine) -> None:
     results = await asyncio.gather(*(repository.record(_generation()) for _ in range(5)))
     assert sorted(results) == [False, False, False, False, True]
     assert await _count(engine) == (1, 1)
+
+
+async def test_a_batch_stores_each_generation_once(engine: AsyncEngine) -> None:
+    repository = GenerationRepository(engine)
+    assert await repository.record(_generation("gen_0"))
+    batch = [
+        _generation("gen_1"),
+        _generation("gen_0", cost=Decimal(7)),  # recorded before
+        _generation("gen_2"),
+        _generation("gen_1", cost=Decimal(9)),  # a repeat within the batch
+    ]
+    assert await repository.record_many(batch) == [NEW, DUPLICATE, NEW, DUPLICATE]
+    assert await _count(engine) == (3, 3)
+    for generation_id in ("gen_0", "gen_1"):
+        stored = await repository.get("team_a", generation_id)
+        assert stored is not None
+        assert stored.cost == Decimal("0.0000123")
+    assert await repository.get("team_a", "gen_2") == _generation("gen_2")
+    # The same batch redelivered, in another order: nothing changes.
+    assert await repository.record_many(batch[::-1]) == [DUPLICATE] * 4
+    assert await _count(engine) == (3, 3)
+
+
+async def test_a_large_batch_is_stored_whole(engine: AsyncEngine) -> None:
+    repository = GenerationRepository(engine)
+    half = [_generation(f"gen_{index:04d}") for index in range(0, 1200, 2)]
+    assert await repository.record_many(half) == [NEW] * 600
+    everything = [_generation(f"gen_{index:04d}") for index in range(1200)]
+    results = await repository.record_many(everything)
+    assert results == [DUPLICATE if index % 2 == 0 else NEW for index in range(1200)]
+    assert await _count(engine) == (1200, 1200)
+
+
+async def test_concurrent_batches_store_each_generation_once(engine: AsyncEngine) -> None:
+    repository = GenerationRepository(engine)
+    batches = [[_generation(f"gen_{(start + i) % 12}") for i in range(8)] for start in range(6)]
+    results = await asyncio.gather(*(repository.record_many(batch) for batch in batches))
+    stored = sorted(
+        generation.id
+        for batch, batch_results in zip(batches, results, strict=True)
+        for generation, result in zip(batch, batch_results, strict=True)
+        if result is NEW
+    )
+    assert stored == sorted(f"gen_{index}" for index in range(12))
+    assert await _count(engine) == (12, 12)
+
+
+async def test_values_the_database_refuses_are_isolated(engine: AsyncEngine) -> None:
+    # The service rejects a NUL before it gets here; the repository must cope regardless.
+    # PostgreSQL refuses a NUL character in text; SQLite stores it.
+    refused = engine.dialect.name == "postgresql"
+    repository = GenerationRepository(engine)
+    bad = _generation("gen_bad", model="nul\x00model")
+    batch = [_generation("gen_1"), bad, _generation("gen_2"), _generation("gen_1")]
+    first = REJECTED if refused else NEW
+    assert await repository.record_many(batch) == [NEW, first, NEW, DUPLICATE]
+    assert await _count(engine) == ((2, 2) if refused else (3, 3))
+    again = REJECTED if refused else DUPLICATE
+    assert await repository.record_many(batch) == [DUPLICATE, again, DUPLICATE, DUPLICATE]

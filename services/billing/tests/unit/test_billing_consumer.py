@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -14,8 +15,9 @@ from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_billing.consumer import UsageConsumer, generation_from_fact
 from tollgate_billing.errors import GenerationNotFound
 from tollgate_billing.service import BillingService, Generation
-from tollgate_common.bus import Delivery, PoisonMessage, TransientError
+from tollgate_common.bus import Delivery, Outcome, PoisonMessage, TransientError
 from tollgate_common.errors import InvalidArgument
+from tollgate_common.inbox import Stored
 
 
 class MemoryStore:
@@ -32,6 +34,12 @@ class MemoryStore:
             return False
         self.rows[generation.id] = generation
         return True
+
+    async def record_many(self, batch: Sequence[Generation]) -> list[Stored]:
+        if isinstance(self.fail_with, DataError):
+            # What the repository reports for rows the database refuses.
+            return [Stored.REJECTED] * len(batch)
+        return [Stored.NEW if await self.record(g) else Stored.DUPLICATE for g in batch]
 
     async def get(self, team_id: str, generation_id: str) -> Generation | None:
         found = self.rows.get(generation_id)
@@ -87,6 +95,7 @@ async def test_undecodable_payload_is_poison(consumer: UsageConsumer) -> None:
         {"market_cost": "-1"},
         {"input_tokens": -1},
         {"model": "m" * 201},
+        {"provider": "open\x00ai"},
         {"cost": "1" + "0" * 20},
     ],
 )
@@ -145,13 +154,13 @@ async def test_empty_ids_are_invalid(
 
 
 class FlakyBus:
-    """Stands in for Bus.consume: fails in the given ways, then stops the consumer."""
+    """Stands in for Bus.consume_batches: fails in the given ways, then stops the consumer."""
 
     def __init__(self, failures: list[Exception]) -> None:
         self.failures = failures
         self.calls = 0
 
-    async def consume(self, *, stop: asyncio.Event, **_: object) -> None:
+    async def consume_batches(self, *, stop: asyncio.Event, **_: object) -> None:
         self.calls += 1
         if self.failures:
             raise self.failures.pop(0)
@@ -163,3 +172,45 @@ async def test_the_consumer_resubscribes_after_a_failure(consumer: UsageConsumer
     stop = asyncio.Event()
     await asyncio.wait_for(consumer.run(bus, stop), timeout=10)  # type: ignore[arg-type]
     assert bus.calls == 3
+
+
+async def test_a_batch_records_each_fact_once(store: MemoryStore, consumer: UsageConsumer) -> None:
+    batch = [
+        _delivery(_fact(generation_id="gen_1"), "gen_1"),
+        _delivery(_fact(generation_id="gen_2"), "gen_2"),
+        _delivery(_fact(generation_id="gen_1", cost="9"), "gen_1"),  # a repeat in the batch
+    ]
+    assert await consumer.handle_batch(batch) == [Outcome.ACK] * 3
+    assert sorted(store.rows) == ["gen_1", "gen_2"]
+    assert store.rows["gen_1"].cost == Decimal("0.0000123")
+    # The whole batch redelivered: nothing changes, everything is acknowledged.
+    assert await consumer.handle_batch(batch[::-1]) == [Outcome.ACK] * 3
+    assert sorted(store.rows) == ["gen_1", "gen_2"]
+
+
+async def test_poison_in_a_batch_terminates_only_itself(
+    store: MemoryStore, consumer: UsageConsumer
+) -> None:
+    batch = [
+        _delivery(_fact(generation_id="gen_1"), "gen_1"),
+        _delivery(b"\xff\xff\xff\xff", "garbage"),
+        _delivery(_fact(generation_id="gen_bad", cost="twelve"), "gen_bad"),
+        _delivery(_fact(generation_id="gen_neg", input_tokens=-1), "gen_neg"),
+        _delivery(_fact(generation_id="gen_2"), "gen_2"),
+    ]
+    assert await consumer.handle_batch(batch) == [
+        Outcome.ACK,
+        Outcome.TERM,
+        Outcome.TERM,
+        Outcome.TERM,
+        Outcome.ACK,
+    ]
+    assert sorted(store.rows) == ["gen_1", "gen_2"]
+
+
+async def test_a_database_failure_redelivers_the_batch_but_not_its_poison(
+    store: MemoryStore, consumer: UsageConsumer
+) -> None:
+    store.fail_with = OperationalError("INSERT", {}, Exception("database is locked"))
+    batch = [_delivery(b"\xff", "garbage"), _delivery(_fact(), "gen_1")]
+    assert await consumer.handle_batch(batch) == [Outcome.TERM, Outcome.NAK]

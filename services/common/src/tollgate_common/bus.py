@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 
 import nats
 from nats.aio.client import Client
@@ -18,6 +20,8 @@ from nats.js.errors import BadRequestError, NotFoundError
 log = logging.getLogger(__name__)
 
 MSG_ID_HEADER = "Nats-Msg-Id"
+# How long an idle fetch waits for a first message (a fetch returns as soon as one is there).
+IDLE_FETCH_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -56,7 +60,16 @@ class Delivery:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class Outcome(Enum):
+    """What becomes of one delivered message once its batch has been handled."""
+
+    ACK = "ack"  # done (applied now, or a duplicate of something already applied)
+    NAK = "nak"  # failed for a reason that may pass: redeliver after a delay
+    TERM = "term"  # poison: never redeliver
+
+
 Handler = Callable[[Delivery], Awaitable[None]]
+BatchHandler = Callable[[Sequence[Delivery]], Awaitable[Sequence[Outcome]]]
 
 
 async def _on_error(error: Exception) -> None:
@@ -128,19 +141,26 @@ class Bus:
         ack = await self.js.publish(subject, payload, headers=all_headers, timeout=5)
         return bool(ack.duplicate)
 
-    async def consume(
+    async def consume_batches(
         self,
         *,
         stream: str,
         subject: str,
         durable: str,
-        handler: Handler,
+        handler: BatchHandler,
         stop: asyncio.Event,
-        batch: int = 100,
+        batch: int = 256,
         nak_delay_seconds: float = 2.0,
+        linger_seconds: float = 0.0,
     ) -> None:
-        """Durable pull consumer: ack after ``handler`` returns, nak(delay) on TransientError or
-        an unexpected error, term() on PoisonMessage. Runs until ``stop`` is set."""
+        """Durable pull consumer: ``handler`` gets each fetched batch (up to ``batch`` messages)
+        at once and returns one :class:`Outcome` per delivery, in order; each message is then
+        acked, nak(delay)ed or terminated. A failing handler gets the whole batch redelivered.
+        Runs until ``stop`` is set.
+
+        A fetch returns as soon as a message is there. After a batch that was not full, the
+        next fetch waits ``linger_seconds``: messages trickling in are then handled together,
+        at most ``1 / linger_seconds`` batches a second, instead of one by one."""
         config = ConsumerConfig(
             durable_name=durable,
             ack_policy=AckPolicy.EXPLICIT,
@@ -155,38 +175,96 @@ class Bus:
         try:
             while not stop.is_set():
                 try:
-                    messages = await subscription.fetch(batch, timeout=1)
+                    # Returns as soon as at least one message is there (nats-py asks with
+                    # no_wait first, then waits for the first message only): the timeout
+                    # bounds an idle wait, and so how long ``stop`` may go unnoticed.
+                    messages = await subscription.fetch(batch, timeout=IDLE_FETCH_SECONDS)
                 except (NatsTimeoutError, TimeoutError):
                     # An idle stream; nats-py raises either kind depending on where it timed out.
                     continue
-                for message in messages:
-                    await self._dispatch(message, handler, nak_delay_seconds)
+                await _settle(messages, handler, nak_delay_seconds)
+                if linger_seconds > 0 and len(messages) < batch:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), linger_seconds)
         finally:
             await subscription.unsubscribe()
 
-    async def _dispatch(self, message: Msg, handler: Handler, nak_delay_seconds: float) -> None:
-        headers = dict(message.headers or {})
-        delivery = Delivery(
-            subject=message.subject,
-            msg_id=headers.get(MSG_ID_HEADER, ""),
-            data=message.data,
-            num_delivered=message.metadata.num_delivered or 1,
-            headers=headers,
+    async def consume(
+        self,
+        *,
+        stream: str,
+        subject: str,
+        durable: str,
+        handler: Handler,
+        stop: asyncio.Event,
+        batch: int = 100,
+        nak_delay_seconds: float = 2.0,
+    ) -> None:
+        """:meth:`consume_batches` with a handler of one message: ack after ``handler``
+        returns, nak(delay) on TransientError or an unexpected error, term() on PoisonMessage."""
+
+        async def each(deliveries: Sequence[Delivery]) -> list[Outcome]:
+            return [await _outcome_of(handler, delivery) for delivery in deliveries]
+
+        await self.consume_batches(
+            stream=stream,
+            subject=subject,
+            durable=durable,
+            handler=each,
+            stop=stop,
+            batch=batch,
+            nak_delay_seconds=nak_delay_seconds,
         )
-        try:
-            await handler(delivery)
-        except PoisonMessage:
-            log.error("terminating poison message %s on %s", delivery.msg_id, delivery.subject)
-            await message.term()
-        except TransientError as exc:
-            log.warning("redelivering %s later: %s", delivery.msg_id, exc)
-            await message.nak(delay=nak_delay_seconds)
-        except Exception:
-            log.exception("handler failed for %s; redelivering later", delivery.msg_id)
-            await message.nak(delay=nak_delay_seconds)
-        else:
-            await message.ack()
 
     async def close(self) -> None:
         if not self.nc.is_closed:
             await self.nc.drain()
+
+
+def _delivery(message: Msg) -> Delivery:
+    headers = dict(message.headers or {})
+    return Delivery(
+        subject=message.subject,
+        msg_id=headers.get(MSG_ID_HEADER, ""),
+        data=message.data,
+        num_delivered=message.metadata.num_delivered or 1,
+        headers=headers,
+    )
+
+
+async def _settle(messages: Sequence[Msg], handler: BatchHandler, nak_delay_seconds: float) -> None:
+    """Run ``handler`` on one fetched batch, then settle each message by its outcome."""
+    deliveries = [_delivery(message) for message in messages]
+    try:
+        outcomes = await handler(deliveries)
+        if len(outcomes) != len(deliveries):
+            raise ValueError(f"{len(outcomes)} outcomes for {len(deliveries)} deliveries")
+    except TransientError as exc:
+        log.warning("redelivering a batch of %d later: %s", len(deliveries), exc)
+        outcomes = [Outcome.NAK] * len(deliveries)
+    except Exception:
+        log.exception("handler failed for a batch of %d; redelivering later", len(deliveries))
+        outcomes = [Outcome.NAK] * len(deliveries)
+    for message, outcome in zip(messages, outcomes, strict=True):
+        if outcome is Outcome.ACK:
+            await message.ack()
+        elif outcome is Outcome.NAK:
+            await message.nak(delay=nak_delay_seconds)
+        else:
+            await message.term()
+
+
+async def _outcome_of(handler: Handler, delivery: Delivery) -> Outcome:
+    """The outcome of a one-message handler: what it raised, if anything, decides."""
+    try:
+        await handler(delivery)
+    except PoisonMessage:
+        log.error("terminating poison message %s on %s", delivery.msg_id, delivery.subject)
+        return Outcome.TERM
+    except TransientError as exc:
+        log.warning("redelivering %s later: %s", delivery.msg_id, exc)
+        return Outcome.NAK
+    except Exception:
+        log.exception("handler failed for %s; redelivering later", delivery.msg_id)
+        return Outcome.NAK
+    return Outcome.ACK

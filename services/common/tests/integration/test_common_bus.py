@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
 from sqlalchemy import MetaData, func, select
-from tollgate_common.bus import USAGE_RECORDED, Bus, Delivery, PoisonMessage, TransientError
+from tollgate_common.bus import (
+    USAGE_RECORDED,
+    Bus,
+    Delivery,
+    Outcome,
+    PoisonMessage,
+    TransientError,
+)
 from tollgate_common.db import create_engine
 from tollgate_common.outbox import Fact, Outbox, outbox_table
 from tollgate_common.testing import nats_server
@@ -73,6 +80,120 @@ async def test_consumer_acks_redelivers_transient_and_terminates_poison(bus: Bus
     # A durable consumer resumes where it stopped: nothing is delivered twice.
     await bus.publish(USAGE_RECORDED, b"new", "gen_new")
     assert await _collect(bus, "test-consumer", {}, until=1) == ["gen_new"]
+
+
+async def test_batch_consumer_settles_each_message_by_its_outcome(bus: Bus) -> None:
+    ids = [f"gen_{index}" for index in range(6)]
+    for msg_id in ids:
+        await bus.publish(USAGE_RECORDED, msg_id.encode(), msg_id)
+    await bus.publish(USAGE_RECORDED, b"poison", "gen_poison")
+    batches: list[list[tuple[str, int]]] = []
+    done: set[str] = set()
+    stop = asyncio.Event()
+    failed_once: set[str] = set()
+
+    async def handler(deliveries: Sequence[Delivery]) -> list[Outcome]:
+        batches.append([(d.msg_id, d.num_delivered) for d in deliveries])
+        if "gen_5" in {d.msg_id for d in deliveries} and "boom" not in failed_once:
+            failed_once.add("boom")
+            raise RuntimeError("the whole batch fails once")
+        outcomes = []
+        for delivery in deliveries:
+            if delivery.msg_id == "gen_poison":
+                outcomes.append(Outcome.TERM)
+            elif delivery.msg_id == "gen_2" and delivery.num_delivered == 2:
+                outcomes.append(Outcome.NAK)  # a transient failure on the redelivery
+            else:
+                outcomes.append(Outcome.ACK)
+                done.add(delivery.msg_id)
+        if done == set(ids):
+            stop.set()
+        return outcomes
+
+    task = asyncio.create_task(
+        bus.consume_batches(
+            stream="TOLLGATE_USAGE",
+            subject=USAGE_RECORDED,
+            durable="batch-consumer",
+            handler=handler,
+            stop=stop,
+            nak_delay_seconds=0.1,
+        )
+    )
+    await asyncio.wait_for(stop.wait(), timeout=20)
+    await task
+    # All seven were waiting, so they came as one batch; it failed, so all seven came again;
+    # then only the one nak'ed message came a third time.
+    assert batches[0] == [(msg_id, 1) for msg_id in [*ids, "gen_poison"]]
+    later = sorted(entry for batch in batches[1:] for entry in batch)
+    assert later == sorted([(msg_id, 2) for msg_id in [*ids, "gen_poison"]] + [("gen_2", 3)])
+    # Acknowledged and terminated messages are not delivered again.
+    await bus.publish(USAGE_RECORDED, b"new", "gen_new")
+    assert await _collect(bus, "batch-consumer", {}, until=1) == ["gen_new"]
+
+
+async def test_a_batch_handler_must_answer_every_delivery(bus: Bus) -> None:
+    for msg_id in ("gen_a", "gen_b"):
+        await bus.publish(USAGE_RECORDED, msg_id.encode(), msg_id)
+    calls: list[list[str]] = []
+    stop = asyncio.Event()
+
+    async def handler(deliveries: Sequence[Delivery]) -> list[Outcome]:
+        calls.append([d.msg_id for d in deliveries])
+        if len(calls) == 1:
+            return [Outcome.ACK]  # one outcome for two: treated as a failure, both come back
+        stop.set()
+        return [Outcome.ACK] * len(deliveries)
+
+    task = asyncio.create_task(
+        bus.consume_batches(
+            stream="TOLLGATE_USAGE",
+            subject=USAGE_RECORDED,
+            durable="short-answers",
+            handler=handler,
+            stop=stop,
+            nak_delay_seconds=0.1,
+        )
+    )
+    await asyncio.wait_for(stop.wait(), timeout=20)
+    await task
+    assert [sorted(call) for call in calls] == [["gen_a", "gen_b"], ["gen_a", "gen_b"]]
+
+
+async def test_lingering_gathers_trickling_messages_into_one_batch(bus: Bus) -> None:
+    await bus.publish(USAGE_RECORDED, b"first", "gen_first")
+    batches: list[list[str]] = []
+    stop = asyncio.Event()
+    trickle: list[asyncio.Task[None]] = []
+
+    async def publish_slowly() -> None:
+        for index in range(5):
+            await bus.publish(USAGE_RECORDED, b"later", f"gen_later_{index}")
+            await asyncio.sleep(0.01)
+
+    async def handler(deliveries: Sequence[Delivery]) -> list[Outcome]:
+        batches.append([d.msg_id for d in deliveries])
+        if len(batches) == 1:
+            # Arrives while the consumer lingers after this (not full) batch.
+            trickle.append(asyncio.create_task(publish_slowly()))
+        else:
+            stop.set()
+        return [Outcome.ACK] * len(deliveries)
+
+    task = asyncio.create_task(
+        bus.consume_batches(
+            stream="TOLLGATE_USAGE",
+            subject=USAGE_RECORDED,
+            durable="lingering",
+            handler=handler,
+            stop=stop,
+            linger_seconds=1.0,
+        )
+    )
+    await asyncio.wait_for(stop.wait(), timeout=20)
+    await asyncio.wait_for(task, timeout=5)  # a stop ends the linger at once
+    await trickle[0]
+    assert batches == [["gen_first"], [f"gen_later_{index}" for index in range(5)]]
 
 
 async def test_outbox_keeps_facts_until_nats_takes_them(bus: Bus, tmp_path: Path) -> None:
