@@ -67,12 +67,14 @@ class Outbox:
         table: Table,
         *,
         publish_timeout: float = 2.0,
+        linger_seconds: float = 0.005,
         batch_size: int = 500,
         retry_seconds: float = 1.0,
     ) -> None:
         self._engine = engine
         self._table = table
         self._publish_timeout = publish_timeout
+        self._linger_seconds = linger_seconds
         self._batch_size = batch_size
         self._retry_seconds = retry_seconds
         self._pending: list[Fact] = []
@@ -91,6 +93,9 @@ class Outbox:
             if not self._pending and not self._closing:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self._retry_seconds)
+                if self._pending and self._linger_seconds:
+                    # Let the request that put the fact finish first, and more facts gather.
+                    await asyncio.sleep(self._linger_seconds)
             self._wake.clear()
             facts, self._pending = self._pending, []
             unpublished = await self._publish(facts)
