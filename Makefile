@@ -7,7 +7,7 @@ UV := $(BIN)/uv
 STAMP := $(VENV)/.synced
 PROTO_FILES := $(shell find protos/tollgate -name '*.proto')
 
-.PHONY: run test install protos check-protos lint typecheck buf-lint buf-breaking unit integration bench clean
+.PHONY: run test install protos check-protos lint typecheck buf-lint buf-breaking bench clean
 
 run: install
 	$(BIN)/tollgate up
