@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from google.protobuf.message import DecodeError
-from sqlalchemy.exc import SQLAlchemyError
 from tollgate.events.v1.usage_pb2 import UsageRecorded
-from tollgate_common.bus import (
-    USAGE_RECORDED,
-    Bus,
-    Delivery,
-    Outcome,
-    PoisonMessage,
-    TransientError,
-)
-from tollgate_common.inbox import Stored
 from tollgate_common.money import parse_usd
+from tollgate_common.usage_consumer import UsageFactConsumer
 
 from tollgate_activity.errors import InvalidUsage
 from tollgate_activity.repository import USAGE_CONSUMER
 from tollgate_activity.service import ActivityService, RequestLogEntry
-
-log = logging.getLogger(__name__)
-
-USAGE_STREAM = "TOLLGATE_USAGE"
-RESTART_DELAY_SECONDS = 1.0
-# After a batch that was not full, wait this long before fetching again: facts trickling in
-# are stored together (a transaction costs ~3 ms of CPU on SQLite however few rows it has),
-# at the price of up to this much delay before a fact becomes visible.
-BATCH_LINGER_SECONDS = 0.05
 
 
 def entry_from_fact(fact: UsageRecorded, received_at: datetime) -> RequestLogEntry:
@@ -69,97 +46,13 @@ def entry_from_fact(fact: UsageRecorded, received_at: datetime) -> RequestLogEnt
     )
 
 
-class UsageConsumer:
-    """Applies UsageRecorded deliveries once each, a fetched batch at a time."""
+class UsageConsumer(UsageFactConsumer[RequestLogEntry]):
+    """The durable ``activity-usage`` consumer (see :mod:`tollgate_common.usage_consumer`)."""
 
     def __init__(self, service: ActivityService) -> None:
-        self._service = service
-
-    async def handle_batch(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
-        """Log the requests of ``deliveries`` (in one transaction where possible); one outcome
-        per delivery: ACK when logged or a duplicate, TERM for a fact that can never be logged
-        (the others proceed), NAK for all when the database fails."""
-        received_at = datetime.now(UTC)
-        outcomes = [Outcome.TERM] * len(deliveries)
-        positions: list[int] = []
-        entries: list[RequestLogEntry] = []
-        for index, delivery in enumerate(deliveries):
-            entry = _decode(delivery, received_at)
-            if entry is not None:
-                positions.append(index)
-                entries.append(entry)
-        if not entries:
-            return outcomes
-        results: Sequence[Stored | None]
-        try:
-            results = await self._service.record_requests(entries)
-        except SQLAlchemyError as exc:
-            log.warning(
-                "database error logging %d requests; redelivering later: %s",
-                len(entries),
-                type(exc).__name__,
-            )
-            results = [None] * len(entries)
-        for index, result in zip(positions, results, strict=True):
-            outcomes[index] = _OUTCOMES[result]
-        return outcomes
-
-    async def handle(self, delivery: Delivery) -> None:
-        """One delivery: returns when it is done, raises PoisonMessage or TransientError."""
-        [outcome] = await self.handle_batch([delivery])
-        if outcome is Outcome.TERM:
-            raise PoisonMessage(f"UsageRecorded {delivery.msg_id!r} cannot be logged")
-        if outcome is Outcome.NAK:
-            raise TransientError(f"UsageRecorded {delivery.msg_id!r}: database error")
-
-    async def run(self, bus: Bus, stop: asyncio.Event) -> None:
-        """Consume until ``stop`` is set, re-subscribing after a failure of the subscription."""
-        while not stop.is_set():
-            try:
-                await bus.consume_batches(
-                    stream=USAGE_STREAM,
-                    subject=USAGE_RECORDED,
-                    durable=USAGE_CONSUMER,
-                    handler=self.handle_batch,
-                    stop=stop,
-                    linger_seconds=BATCH_LINGER_SECONDS,
-                )
-            except TimeoutError:
-                # nats-py's fetch() sometimes raises a bare asyncio.TimeoutError on an idle
-                # stream, which Bus.consume_batches lets through: nothing failed, subscribe again.
-                log.debug("%s fetch timed out; resubscribing", USAGE_CONSUMER)
-                continue
-            except Exception:
-                log.exception("%s consumer failed; restarting", USAGE_CONSUMER)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), RESTART_DELAY_SECONDS)
-
-
-# A logged fact and a repeat of one are done; one the database refuses is poison; None: the
-# database failed, try again later.
-_OUTCOMES = {
-    Stored.NEW: Outcome.ACK,
-    Stored.DUPLICATE: Outcome.ACK,
-    Stored.REJECTED: Outcome.TERM,
-    None: Outcome.NAK,
-}
-
-
-def _decode(delivery: Delivery, received_at: datetime) -> RequestLogEntry | None:
-    """The request log entry of ``delivery``; None (logged) for a fact that can never be."""
-    try:
-        fact = UsageRecorded.FromString(delivery.data)
-    except DecodeError:
-        log.error("terminating undecodable UsageRecorded %r", delivery.msg_id)
-        return None
-    if delivery.msg_id and delivery.msg_id != fact.generation_id:
-        log.warning(
-            "usage fact %s arrived with Nats-Msg-Id %s; deduplicating on the generation id",
-            fact.generation_id,
-            delivery.msg_id,
+        super().__init__(
+            durable=USAGE_CONSUMER,
+            convert=entry_from_fact,
+            store=service.record_requests,
+            invalid=InvalidUsage,
         )
-    try:
-        return entry_from_fact(fact, received_at)
-    except InvalidUsage as exc:
-        log.error("terminating invalid UsageRecorded %r: %s", delivery.msg_id, exc)
-        return None

@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from google.protobuf.message import DecodeError
-from sqlalchemy.exc import SQLAlchemyError
 from tollgate.events.v1.usage_pb2 import UsageRecorded
-from tollgate_common.bus import (
-    USAGE_RECORDED,
-    Bus,
-    Delivery,
-    Outcome,
-    PoisonMessage,
-    TransientError,
-)
-from tollgate_common.inbox import Stored
 from tollgate_common.money import parse_usd
+from tollgate_common.usage_consumer import UsageFactConsumer
 
 from tollgate_billing.errors import InvalidUsage
 from tollgate_billing.repository import USAGE_CONSUMER
 from tollgate_billing.service import BillingService, Generation
-
-log = logging.getLogger(__name__)
-
-USAGE_STREAM = "TOLLGATE_USAGE"
-RESTART_DELAY_SECONDS = 1.0
-# After a batch that was not full, wait this long before fetching again: facts trickling in
-# are stored together (a transaction costs ~3 ms of CPU on SQLite however few rows it has),
-# at the price of up to this much delay before a fact becomes visible.
-BATCH_LINGER_SECONDS = 0.05
 
 
 def generation_from_fact(fact: UsageRecorded, received_at: datetime) -> Generation:
@@ -70,97 +47,13 @@ def generation_from_fact(fact: UsageRecorded, received_at: datetime) -> Generati
     )
 
 
-class UsageConsumer:
-    """Applies UsageRecorded deliveries once each, a fetched batch at a time."""
+class UsageConsumer(UsageFactConsumer[Generation]):
+    """The durable ``billing-usage`` consumer (see :mod:`tollgate_common.usage_consumer`)."""
 
     def __init__(self, service: BillingService) -> None:
-        self._service = service
-
-    async def handle_batch(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
-        """Record the facts of ``deliveries`` (in one transaction where possible); one outcome
-        per delivery: ACK when recorded or a duplicate, TERM for a fact that can never be
-        recorded (the others proceed), NAK for all when the database fails."""
-        received_at = datetime.now(UTC)
-        outcomes = [Outcome.TERM] * len(deliveries)
-        positions: list[int] = []
-        batch: list[Generation] = []
-        for index, delivery in enumerate(deliveries):
-            generation = _decode(delivery, received_at)
-            if generation is not None:
-                positions.append(index)
-                batch.append(generation)
-        if not batch:
-            return outcomes
-        results: Sequence[Stored | None]
-        try:
-            results = await self._service.record_usages(batch)
-        except SQLAlchemyError as exc:
-            log.warning(
-                "database error recording %d usage facts; redelivering later: %s",
-                len(batch),
-                type(exc).__name__,
-            )
-            results = [None] * len(batch)
-        for index, result in zip(positions, results, strict=True):
-            outcomes[index] = _OUTCOMES[result]
-        return outcomes
-
-    async def handle(self, delivery: Delivery) -> None:
-        """One delivery: returns when it is done, raises PoisonMessage or TransientError."""
-        [outcome] = await self.handle_batch([delivery])
-        if outcome is Outcome.TERM:
-            raise PoisonMessage(f"UsageRecorded {delivery.msg_id!r} cannot be recorded")
-        if outcome is Outcome.NAK:
-            raise TransientError(f"UsageRecorded {delivery.msg_id!r}: database error")
-
-    async def run(self, bus: Bus, stop: asyncio.Event) -> None:
-        """Consume until ``stop`` is set, re-subscribing after a failure of the subscription."""
-        while not stop.is_set():
-            try:
-                await bus.consume_batches(
-                    stream=USAGE_STREAM,
-                    subject=USAGE_RECORDED,
-                    durable=USAGE_CONSUMER,
-                    handler=self.handle_batch,
-                    stop=stop,
-                    linger_seconds=BATCH_LINGER_SECONDS,
-                )
-            except TimeoutError:
-                # nats-py's fetch() sometimes raises a bare asyncio.TimeoutError on an idle
-                # stream, which Bus.consume_batches lets through: nothing failed, subscribe again.
-                log.debug("%s fetch timed out; resubscribing", USAGE_CONSUMER)
-                continue
-            except Exception:
-                log.exception("%s consumer failed; restarting", USAGE_CONSUMER)
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), RESTART_DELAY_SECONDS)
-
-
-# A stored fact and a repeat of one are done; one the database refuses is poison; None: the
-# database failed, try again later.
-_OUTCOMES = {
-    Stored.NEW: Outcome.ACK,
-    Stored.DUPLICATE: Outcome.ACK,
-    Stored.REJECTED: Outcome.TERM,
-    None: Outcome.NAK,
-}
-
-
-def _decode(delivery: Delivery, received_at: datetime) -> Generation | None:
-    """The generation of ``delivery``; None (logged) for a fact that can never be recorded."""
-    try:
-        fact = UsageRecorded.FromString(delivery.data)
-    except DecodeError:
-        log.error("terminating undecodable UsageRecorded %r", delivery.msg_id)
-        return None
-    if delivery.msg_id and delivery.msg_id != fact.generation_id:
-        log.warning(
-            "usage fact %s arrived with Nats-Msg-Id %s; deduplicating on the generation id",
-            fact.generation_id,
-            delivery.msg_id,
+        super().__init__(
+            durable=USAGE_CONSUMER,
+            convert=generation_from_fact,
+            store=service.record_usages,
+            invalid=InvalidUsage,
         )
-    try:
-        return generation_from_fact(fact, received_at)
-    except InvalidUsage as exc:
-        log.error("terminating invalid UsageRecorded %r: %s", delivery.msg_id, exc)
-        return None

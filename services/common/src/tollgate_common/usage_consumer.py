@@ -1,0 +1,151 @@
+"""The durable consumer of ``tollgate.usage.recorded.v1`` that billing and activity share.
+
+Each service supplies how a fact becomes its record and how a batch of records is stored; this
+module decodes, isolates poison, maps storage results to ack / nak / term and keeps the
+subscription alive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
+from typing import Generic, TypeVar
+
+from google.protobuf.message import DecodeError
+from sqlalchemy.exc import SQLAlchemyError
+from tollgate.events.v1.usage_pb2 import UsageRecorded
+
+from tollgate_common.bus import (
+    USAGE_RECORDED,
+    Bus,
+    Delivery,
+    Outcome,
+    PoisonMessage,
+    TransientError,
+)
+from tollgate_common.inbox import Stored
+
+log = logging.getLogger(__name__)
+
+Record = TypeVar("Record")
+
+USAGE_STREAM = "TOLLGATE_USAGE"
+RESTART_DELAY_SECONDS = 1.0
+# After a batch that was not full, wait this long before fetching again: facts trickling in
+# are stored together (a transaction costs ~3 ms of CPU on SQLite however few rows it has),
+# at the price of up to this much delay before a fact becomes visible.
+BATCH_LINGER_SECONDS = 0.05
+
+# A stored fact and a repeat of one are done; one the database refuses is poison; None: the
+# database failed, try again later.
+_OUTCOMES = {
+    Stored.NEW: Outcome.ACK,
+    Stored.DUPLICATE: Outcome.ACK,
+    Stored.REJECTED: Outcome.TERM,
+    None: Outcome.NAK,
+}
+
+
+class UsageFactConsumer(Generic[Record]):
+    """Applies UsageRecorded deliveries once each, a fetched batch at a time.
+
+    ``convert`` turns a fact into the service's record and raises ``invalid`` for a fact that
+    can never be stored; ``store`` stores a batch (idempotently) and returns one result each.
+    """
+
+    def __init__(
+        self,
+        *,
+        durable: str,
+        convert: Callable[[UsageRecorded, datetime], Record],
+        store: Callable[[list[Record]], Awaitable[Sequence[Stored | None]]],
+        invalid: type[Exception],
+        linger_seconds: float = BATCH_LINGER_SECONDS,
+    ) -> None:
+        self._durable = durable
+        self._convert = convert
+        self._store = store
+        self._invalid = invalid
+        self._linger_seconds = linger_seconds
+
+    async def handle_batch(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
+        """Store the facts of ``deliveries`` (in one transaction where possible); one outcome
+        per delivery: ACK when stored or a duplicate, TERM for a fact that can never be stored
+        (the others proceed), NAK for all when the database fails."""
+        received_at = datetime.now(UTC)
+        outcomes = [Outcome.TERM] * len(deliveries)
+        positions: list[int] = []
+        records: list[Record] = []
+        for index, delivery in enumerate(deliveries):
+            record = self._decode(delivery, received_at)
+            if record is not None:
+                positions.append(index)
+                records.append(record)
+        if not records:
+            return outcomes
+        results: Sequence[Stored | None]
+        try:
+            results = await self._store(records)
+        except SQLAlchemyError as exc:
+            log.warning(
+                "%s: database error storing %d usage facts; redelivering later: %s",
+                self._durable,
+                len(records),
+                type(exc).__name__,
+            )
+            results = [None] * len(records)
+        for index, result in zip(positions, results, strict=True):
+            outcomes[index] = _OUTCOMES[result]
+        return outcomes
+
+    async def handle(self, delivery: Delivery) -> None:
+        """One delivery: returns when it is done, raises PoisonMessage or TransientError."""
+        [outcome] = await self.handle_batch([delivery])
+        if outcome is Outcome.TERM:
+            raise PoisonMessage(f"UsageRecorded {delivery.msg_id!r} cannot be stored")
+        if outcome is Outcome.NAK:
+            raise TransientError(f"UsageRecorded {delivery.msg_id!r}: database error")
+
+    async def run(self, bus: Bus, stop: asyncio.Event) -> None:
+        """Consume until ``stop`` is set, re-subscribing after a failure of the subscription."""
+        while not stop.is_set():
+            try:
+                await bus.consume_batches(
+                    stream=USAGE_STREAM,
+                    subject=USAGE_RECORDED,
+                    durable=self._durable,
+                    handler=self.handle_batch,
+                    stop=stop,
+                    linger_seconds=self._linger_seconds,
+                )
+            except TimeoutError:
+                # nats-py's fetch() sometimes raises a bare asyncio.TimeoutError on an idle
+                # stream, which Bus.consume_batches lets through: nothing failed, subscribe again.
+                log.debug("%s fetch timed out; resubscribing", self._durable)
+                continue
+            except Exception:
+                log.exception("%s consumer failed; restarting", self._durable)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), RESTART_DELAY_SECONDS)
+
+    def _decode(self, delivery: Delivery, received_at: datetime) -> Record | None:
+        """The record of ``delivery``; None (logged) for a fact that can never be stored."""
+        try:
+            fact = UsageRecorded.FromString(delivery.data)
+        except DecodeError:
+            log.error("terminating undecodable UsageRecorded %r", delivery.msg_id)
+            return None
+        if delivery.msg_id and delivery.msg_id != fact.generation_id:
+            log.warning(
+                "usage fact %s arrived with Nats-Msg-Id %s; deduplicating on the generation id",
+                fact.generation_id,
+                delivery.msg_id,
+            )
+        try:
+            return self._convert(fact, received_at)
+        except self._invalid as exc:
+            log.error("terminating invalid UsageRecorded %r: %s", delivery.msg_id, exc)
+            return None
