@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from tollgate.billing.v1 import billing_pb2_grpc
-from tollgate_common.bus import Bus
 from tollgate_common.db import create_engine
 from tollgate_common.grpc_server import GrpcService
 
@@ -33,24 +31,11 @@ class BillingApp:
             BillingServicer(self.service), self.grpc.server
         )
         self.grpc.add_service_name(SERVICE_NAME)
-        self._stop_consuming = asyncio.Event()
-        self._consumer_task: asyncio.Task[None] | None = None
         # Cleanups run last-registered first: stop consuming → drain NATS → dispose the engine.
         self.grpc.on_shutdown(self.engine.dispose)
 
     async def _start_consumer(self) -> None:
-        bus = await Bus.connect(self.settings.nats_url, BUS_CLIENT_NAME)
-        self.grpc.on_shutdown(bus.close)
-        await bus.ensure_streams()
-        self._consumer_task = asyncio.create_task(
-            self.consumer.run(bus, self._stop_consuming), name="billing-usage-consumer"
-        )
-        self.grpc.on_shutdown(self._stop_consumer)
-
-    async def _stop_consumer(self) -> None:
-        self._stop_consuming.set()
-        if self._consumer_task is not None:
-            await self._consumer_task
+        await self.consumer.attach(self.grpc, self.settings.nats_url, BUS_CLIENT_NAME)
 
     async def start(self) -> int:
         """Connect the bus, start consuming and serving; returns the gRPC port."""

@@ -26,6 +26,7 @@ from tollgate_common.bus import (
     PoisonMessage,
     TransientError,
 )
+from tollgate_common.grpc_server import GrpcService
 from tollgate_common.inbox import Stored
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,23 @@ class UsageFactConsumer(Generic[Record]):
         self._store = store
         self._invalid = invalid
         self._linger_seconds = linger_seconds
+
+    async def attach(self, grpc: GrpcService, nats_url: str, client_name: str) -> None:
+        """Connect to NATS and consume in the background for the life of ``grpc``'s server.
+
+        At shutdown (after the server drained): stop consuming, then drain the connection.
+        """
+        bus = await Bus.connect(nats_url, client_name)
+        grpc.on_shutdown(bus.close)
+        await bus.ensure_streams()
+        stop = asyncio.Event()
+        task = asyncio.create_task(self.run(bus, stop), name=f"{self._durable}-consumer")
+
+        async def stop_consuming() -> None:
+            stop.set()
+            await task
+
+        grpc.on_shutdown(stop_consuming)
 
     async def handle_batch(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
         """Store the facts of ``deliveries`` (in one transaction where possible); one outcome
