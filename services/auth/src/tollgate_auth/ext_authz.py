@@ -95,8 +95,19 @@ def unavailable() -> pb.CheckResponse:
 class AuthorizationServicer(pb_grpc.AuthorizationServicer):
     """Envoy's ext_authz gRPC service on the auth server."""
 
-    def __init__(self, service: AuthService) -> None:
+    def __init__(self, service: AuthService, max_cached_answers: int = 10_000) -> None:
         self._service = service
+        # The OK answer depends only on the principal: build it once per principal.
+        self._answers: dict[Principal, pb.CheckResponse] = {}
+        self._max_cached_answers = max_cached_answers
+
+    def _allowed(self, principal: Principal) -> pb.CheckResponse:
+        answer = self._answers.get(principal)
+        if answer is None:
+            if len(self._answers) >= self._max_cached_answers:
+                self._answers.clear()
+            answer = self._answers[principal] = allowed(principal)
+        return answer
 
     async def Check(
         self, request: pb.CheckRequest, context: grpc.aio.ServicerContext[Any, Any]
@@ -119,4 +130,4 @@ class AuthorizationServicer(pb_grpc.AuthorizationServicer):
         except Exception:
             log.exception("ext_authz: could not check the credential")
             return unavailable()
-        return allowed(principal)
+        return self._allowed(principal)

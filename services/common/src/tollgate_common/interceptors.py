@@ -71,6 +71,10 @@ def _wrap_stream(
 class ErrorInterceptor(grpc.aio.ServerInterceptor):
     """Maps DomainError to status + ErrorInfo; anything else to INTERNAL (logged here only)."""
 
+    def __init__(self) -> None:
+        # The wrapped handler of each (method, registered handler): built once, not per call.
+        self._wrapped: dict[tuple[str, int], Any] = {}
+
     async def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
@@ -79,6 +83,14 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         handler: Any = await continuation(handler_call_details)
         if handler is None:
             return handler
+        key = (handler_call_details.method, id(handler))
+        wrapped = self._wrapped.get(key)
+        if wrapped is None:
+            wrapped = self._wrapped[key] = (handler, self._wrap(handler))
+        return wrapped[1]
+
+    @staticmethod
+    def _wrap(handler: Any) -> Any:
         if handler.unary_unary is not None:
             return grpc.unary_unary_rpc_method_handler(
                 _wrap_unary(handler.unary_unary),
