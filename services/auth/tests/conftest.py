@@ -16,7 +16,7 @@ from tollgate.vendor.envoy.service.auth.v3 import external_auth_pb2_grpc
 from tollgate_auth.app import MIGRATIONS_DIR, AuthApp, build_app
 from tollgate_auth.settings import AuthSettings
 from tollgate_common.db import migrate_async
-from tollgate_common.testing import POSTGRES_ENV, fresh_postgres_database
+from tollgate_common.testing import scratch_database
 
 BOOTSTRAP_ENV = "TOLLGATE_BOOTSTRAP_API_KEY"
 
@@ -32,15 +32,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
     """A migrated, empty auth database."""
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'auth.db'}"
-        await migrate_async(url, MIGRATIONS_DIR)
-        yield url
-        return
-    base_url = os.environ.get(POSTGRES_ENV)
-    if not base_url:
-        pytest.skip(f"{POSTGRES_ENV} not set: PostgreSQL tests skipped")
-    async with fresh_postgres_database(base_url, "tollgate_auth_test") as url:
+    async with scratch_database(request.param, tmp_path, "auth") as url:
         await migrate_async(url, MIGRATIONS_DIR)
         yield url
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -10,18 +9,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate_billing.app import MIGRATIONS_DIR
 from tollgate_common.db import create_engine, migrate_async
-from tollgate_common.testing import POSTGRES_ENV, fresh_postgres_database
+from tollgate_common.testing import scratch_database
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'billing.db'}"
-        return
-    base_url = os.environ.get(POSTGRES_ENV)
-    if not base_url:
-        pytest.skip(f"{POSTGRES_ENV} not set: PostgreSQL tests skipped")
-    async with fresh_postgres_database(base_url, "tollgate_billing_test") as url:
+    async with scratch_database(request.param, tmp_path, "billing") as url:
         yield url
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -83,3 +84,23 @@ async def fresh_postgres_database(base_url: str, prefix: str) -> AsyncIterator[s
         async with admin.connect() as conn:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await admin.dispose()
+
+
+@asynccontextmanager
+async def scratch_database(kind: str, tmp_path: Path, name: str) -> AsyncIterator[str]:
+    """An empty database for one test; yields its URL.
+
+    ``sqlite``: a file in ``tmp_path``. ``postgres``: a fresh database on the server of
+    ``$TOLLGATE_TEST_POSTGRES_URL``, dropped afterwards; without that variable the test is
+    skipped and says why.
+    """
+    if kind == "sqlite":
+        yield f"sqlite+aiosqlite:///{tmp_path / f'{name}.db'}"
+        return
+    import pytest  # only tests call this
+
+    base_url = os.environ.get(POSTGRES_ENV)
+    if not base_url:
+        pytest.skip(f"{POSTGRES_ENV} not set: PostgreSQL tests skipped")
+    async with fresh_postgres_database(base_url, f"tollgate_{name}_test") as url:
+        yield url

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from tollgate_common.inbox import (
     inbox_table,
     refuses_values,
 )
-from tollgate_common.testing import POSTGRES_ENV, fresh_postgres_database
+from tollgate_common.testing import scratch_database
 
 metadata = MetaData()
 inbox = inbox_table(metadata)
@@ -33,22 +32,10 @@ things = Table(
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 async def engine(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    async def created(url: str) -> AsyncEngine:
+    async with scratch_database(request.param, tmp_path, "common") as url:
         engine = create_engine(url)
         async with engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
-        return engine
-
-    if request.param == "sqlite":
-        engine = await created(f"sqlite+aiosqlite:///{tmp_path / 'inbox.db'}")
-        yield engine
-        await engine.dispose()
-        return
-    base_url = os.environ.get(POSTGRES_ENV)
-    if not base_url:
-        pytest.skip(f"{POSTGRES_ENV} not set: PostgreSQL tests skipped")
-    async with fresh_postgres_database(base_url, "tollgate_common_test") as url:
-        engine = await created(url)
         yield engine
         await engine.dispose()
 
