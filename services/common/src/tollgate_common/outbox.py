@@ -168,7 +168,8 @@ class Outbox:
         if not rows:
             return False
         failed = await self._publish([fact for _, fact in rows])
-        done = [row_id for row_id, fact in rows if fact not in failed]
+        failed_ids = {fact.msg_id for fact in failed}
+        done = [row_id for row_id, fact in rows if fact.msg_id not in failed_ids]
         if done:
             async with self._engine.begin() as conn:
                 await conn.execute(delete(self._table).where(self._table.c.id.in_(done)))
