@@ -3,6 +3,7 @@ front of a fake OpenAI upstream that speaks the real Chat Completions protocol."
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -35,8 +36,9 @@ class Upstream:
         httpx.post(f"{self.url}/_fake/reset").raise_for_status()
 
 
-@pytest.fixture(scope="session")
-def upstream() -> Iterator[Upstream]:
+@contextlib.contextmanager
+def fake_openai(api_key: str) -> Iterator[Upstream]:
+    """A fake OpenAI upstream in its own process, as a provider runs apart from the gateway."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -46,7 +48,7 @@ def upstream() -> Iterator[Upstream]:
             "--port",
             str(port),
             "--api-key",
-            UPSTREAM_KEY,
+            api_key,
         ],
         cwd=REPO,
     )
@@ -56,6 +58,12 @@ def upstream() -> Iterator[Upstream]:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def upstream() -> Iterator[Upstream]:
+    with fake_openai(UPSTREAM_KEY) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

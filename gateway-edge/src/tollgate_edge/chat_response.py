@@ -28,7 +28,7 @@ def _millis(ts: Timestamp) -> int | None:
 
 
 def _attempt(attempt: router_pb2.ProviderAttempt) -> dict[str, Any]:
-    return {
+    rendered: dict[str, Any] = {
         "provider": attempt.provider,
         "providerApiModelId": attempt.provider_api_model_id,
         "credentialType": attempt.credential_type,
@@ -38,12 +38,38 @@ def _attempt(attempt: router_pb2.ProviderAttempt) -> dict[str, Any]:
         "statusCode": attempt.status_code or None,
         "providerResponseId": attempt.provider_response_id or None,
     }
+    if attempt.model_id:
+        rendered["modelId"] = attempt.model_id
+    if attempt.error_message:
+        rendered["error"] = attempt.error_message
+    if attempt.skipped:
+        rendered["skipped"] = True
+    return rendered
+
+
+def _model_attempts(routing: router_pb2.RoutingInfo) -> list[dict[str, Any]]:
+    """The attempts grouped by model (the requested one, then the fallback models tried)."""
+    by_model: dict[str, list[router_pb2.ProviderAttempt]] = {}
+    for attempt in routing.attempts:
+        if not attempt.skipped:
+            by_model.setdefault(attempt.model_id or routing.canonical_slug, []).append(attempt)
+    return [
+        {
+            "modelId": model_id,
+            "canonicalSlug": model_id,
+            "success": any(a.success for a in attempts),
+            "providerAttemptCount": len(attempts),
+            "providerAttempts": [_attempt(a) for a in attempts],
+        }
+        for model_id, attempts in by_model.items()
+    ]
 
 
 def gateway_metadata(finished: router_pb2.GenerationFinished, generation_id: str) -> dict[str, Any]:
     """``{"gateway": {...}}`` with the camelCase keys of Vercel's ``providerMetadata.gateway``."""
     meta = finished.provider_metadata.gateway
     routing = meta.routing
+    model_attempts = _model_attempts(routing)
     return {
         "gateway": {
             "generationId": meta.generation_id or generation_id,
@@ -57,6 +83,10 @@ def gateway_metadata(finished: router_pb2.GenerationFinished, generation_id: str
                 "attempts": [_attempt(a) for a in routing.attempts],
                 "fallbacksAvailable": list(routing.fallbacks_available),
                 "canonicalSlug": routing.canonical_slug,
+                "planningReasoning": routing.planning_reasoning,
+                "modelAttemptCount": len(model_attempts),
+                "modelAttempts": model_attempts,
+                "totalProviderAttemptCount": sum(not a.skipped for a in routing.attempts),
             },
         }
     }

@@ -26,7 +26,7 @@ from tollgate_router import models
 from tollgate_router.catalog import Catalog, load_catalog
 from tollgate_router.credentials import SystemCredentials, load_system_credentials
 from tollgate_router.providers import build_adapters
-from tollgate_router.service import GenerationService
+from tollgate_router.service import GenerationService, Timeouts
 from tollgate_router.servicer import RouterServicer
 from tollgate_router.settings import RouterSettings
 
@@ -91,7 +91,15 @@ class RouterApp:
         relay = asyncio.create_task(outbox.run(), name="router-outbox-relay")
         grpc_service.on_shutdown(lambda: self._close_outbox(outbox, relay))
 
-        service = GenerationService(self.catalog, self.credentials, build_adapters(session), outbox)
+        service = GenerationService(
+            self.catalog,
+            self.credentials,
+            build_adapters(session),
+            outbox,
+            timeouts=Timeouts(
+                settings.first_byte_timeout_seconds, dict(settings.first_byte_timeouts)
+            ),
+        )
         router_pb2_grpc.add_RouterServiceServicer_to_server(
             RouterServicer(service), grpc_service.server
         )

@@ -130,6 +130,7 @@ class Attempt:
     error_message: str = ""
     credential_type: str = "system"
     skipped: bool = False
+    model_id: str = ""  # the catalog model this attempt served (fallback models differ)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +142,7 @@ class Routing:
     attempts: tuple[Attempt, ...]
     fallbacks_available: tuple[str, ...]
     canonical_slug: str
+    planning_reasoning: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from tollgate_router.domain import (
     UsageReported,
 )
 from tollgate_router.pricing import cost
+from tollgate_router.provider_stats import ProviderStats
 from tollgate_router.providers import (
     ContentDelta,
     FinishReason,
@@ -89,7 +90,7 @@ async def close_stream(
 
 
 async def relay(
-    generation: Generation, opened: Opened, facts: FactSink
+    generation: Generation, opened: Opened, facts: FactSink, stats: ProviderStats | None = None
 ) -> AsyncGenerator[GenerationEvent, None]:
     """``Started``, the deltas, then ``UsageReported`` + ``Finished`` (or ``Failed``)."""
     candidate, first, g = opened.candidate, opened.first, generation
@@ -124,6 +125,8 @@ async def relay(
             g.completed = True
         except ProviderError as exc:
             g.failure = exc
+            if stats is not None:
+                stats.record_failure(candidate.offer.provider, candidate.offer.provider_model_id)
         finally:
             await close_stream(opened.stream, opened.events)
         record = usage_record(g, candidate)
@@ -185,6 +188,7 @@ def _gateway(g: Generation, candidate: Candidate, record: UsageRecord) -> Gatewa
             attempts=tuple(g.attempts),
             fallbacks_available=tuple(c.offer.provider for c in g.plan.candidates[1:]),
             canonical_slug=candidate.model.id,
+            planning_reasoning=g.plan.reasoning,
         ),
     )
 
@@ -200,6 +204,7 @@ def _attempt(opened: Opened, failure: ProviderError | None, response_id: str) ->
         provider_response_id=response_id,
         error_message="" if failure is None else routing.describe(failure),
         credential_type=opened.candidate.credential_type,
+        model_id=opened.candidate.model.id,
     )
 
 

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from tollgate_router.catalog import ModelInfo, ProviderOffer
 from tollgate_router.credentials import SystemCredential, SystemCredentials
 from tollgate_router.domain import Attempt, RoutingOptions
+from tollgate_router.provider_stats import ProviderStats
 from tollgate_router.providers import Adapters, ProviderAdapter, ProviderError
+
+# Sorts after every priced offer.
+_NO_PRICE = Decimal("Infinity")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,14 +29,51 @@ class Candidate:
 class Plan:
     candidates: tuple[Candidate, ...]
     skipped: tuple[Attempt, ...]
+    reasoning: str = ""
 
 
-def ordered_offers(model: ModelInfo, options: RoutingOptions) -> list[ProviderOffer]:
-    """The model's providers filtered by ``only``, those named in ``order`` first (in that
-    order), the rest in catalog order."""
+def _list_price(offer: ProviderOffer) -> Decimal:
+    """Input + output price per token: the tie-break between equally healthy providers."""
+    if offer.pricing is None:
+        return Decimal(0) if offer.free else _NO_PRICE
+    return offer.pricing.input + offer.pricing.output
+
+
+def ordered_offers(
+    model: ModelInfo, options: RoutingOptions, stats: ProviderStats | None = None
+) -> list[ProviderOffer]:
+    """The model's providers filtered by ``only``; those named in ``order`` first (in that
+    order); the rest ranked by recent success rate, then recent latency, then list price
+    (catalog order breaks the remaining ties)."""
     offers = [o for o in model.providers if not options.only or o.provider in options.only]
     rank = {provider: index for index, provider in enumerate(options.order)}
-    return sorted(offers, key=lambda offer: rank.get(offer.provider, len(rank)))
+
+    def key(offer: ProviderOffer) -> tuple[int, float, int, Decimal]:
+        if offer.provider in rank:
+            return (rank[offer.provider], 0.0, 0, Decimal(0))
+        health = stats.health(offer.provider, offer.provider_model_id) if stats else None
+        return (
+            len(rank),
+            -health.success_bucket if health else -1.0,
+            health.latency_bucket if health else 0,
+            _list_price(offer),
+        )
+
+    return sorted(offers, key=key)
+
+
+def _reasoning(models: Sequence[ModelInfo], options: RoutingOptions) -> str:
+    """One sentence on how the candidates were chosen, for ``routing.planningReasoning``."""
+    parts = []
+    if options.only:
+        parts.append(f"only {', '.join(options.only)}")
+    if options.order:
+        parts.append(f"order {', '.join(options.order)} first")
+    parts.append("other providers by recent success rate, latency, then list price")
+    text = "; ".join(parts)
+    if len(models) > 1:
+        text += f"; fallback models {', '.join(m.id for m in models[1:])}"
+    return text
 
 
 def plan(
@@ -39,12 +81,13 @@ def plan(
     options: RoutingOptions,
     credentials: SystemCredentials,
     adapters: Adapters,
+    stats: ProviderStats | None = None,
 ) -> Plan:
     """Candidates for ``models`` (the primary one, then the fallback models)."""
     candidates: list[Candidate] = []
     skipped: list[Attempt] = []
     for model in models:
-        for offer in ordered_offers(model, options):
+        for offer in ordered_offers(model, options, stats):
             reason = ""
             credential = credentials.get(offer.provider)
             adapter = adapters.for_provider(offer.provider, offer.wire_protocol)
@@ -62,11 +105,12 @@ def plan(
                         success=False,
                         error_message=reason,
                         skipped=True,
+                        model_id=model.id,
                     )
                 )
                 continue
             candidates.append(Candidate(model, offer, credential, adapter))
-    return Plan(tuple(candidates), tuple(skipped))
+    return Plan(tuple(candidates), tuple(skipped), _reasoning(models, options))
 
 
 # Statuses after which the next provider is tried: no answer, an overloaded or failing

@@ -3,10 +3,12 @@ one only before the first byte), then hand over to the relay."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tollgate_common.errors import InvalidArgument
@@ -14,7 +16,7 @@ from tollgate_common.errors import InvalidArgument
 from tollgate_router import routing
 from tollgate_router.catalog import Catalog, ModelInfo
 from tollgate_router.credentials import SystemCredentials
-from tollgate_router.domain import Attempt, GenerationEvent, GenerationRequest
+from tollgate_router.domain import Attempt, GenerationEvent, GenerationRequest, RoutingOptions
 from tollgate_router.errors import (
     ModelNotFound,
     NoProviderAvailable,
@@ -22,6 +24,7 @@ from tollgate_router.errors import (
     ProviderRejected,
     UnsupportedModel,
 )
+from tollgate_router.provider_stats import ProviderStats
 from tollgate_router.providers import (
     Adapters,
     ProviderError,
@@ -35,12 +38,47 @@ from tollgate_router.routing import Candidate
 log = logging.getLogger(__name__)
 
 
+def _provider_error(exc: BaseException) -> ProviderError:
+    if isinstance(exc, ProviderError):
+        return exc
+    if isinstance(exc, TimeoutError):
+        return ProviderError(0, "no response from the provider in time", type="timeout")
+    return ProviderError(0, "empty response")
+
+
 def _final_error(error: ProviderError) -> ProviderRejected | ProviderFailed:
     if routing.passes_through(error):
         return ProviderRejected(
             error.status, error.message, type=error.type, code=error.code, param=error.param
         )
     return ProviderFailed(f"no provider could serve the request ({routing.describe(error)})")
+
+
+def _check_only(models: Sequence[ModelInfo], options: RoutingOptions) -> None:
+    """``only`` naming none of the providers that serve the requested models is the caller's
+    mistake (400), not an outage."""
+    if not options.only:
+        return
+    serving = sorted({offer.provider for model in models for offer in model.providers})
+    if not set(options.only) & set(serving):
+        raise InvalidArgument(
+            f"none of the providers in 'only' ({', '.join(options.only)}) serves "
+            f"{models[0].id!r}; allowed providers: {', '.join(serving)}",
+            metadata={"param": "providerOptions.gateway.only"},
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds to wait for a provider's first event before trying the next one; per provider
+    slug, else the default. Streaming only: a non-streaming answer arrives whole, so its
+    first byte is its last (the upstream read timeout bounds it)."""
+
+    first_byte: float = 60.0
+    first_byte_by_provider: Mapping[str, float] = field(default_factory=dict)
+
+    def first_byte_for(self, provider: str) -> float:
+        return self.first_byte_by_provider.get(provider, self.first_byte)
 
 
 class GenerationService:
@@ -50,11 +88,16 @@ class GenerationService:
         credentials: SystemCredentials,
         adapters: Adapters,
         facts: FactSink,
+        *,
+        stats: ProviderStats | None = None,
+        timeouts: Timeouts | None = None,
     ) -> None:
         self._catalog = catalog
         self._credentials = credentials
         self._adapters = adapters
         self._facts = facts
+        self._stats = stats if stats is not None else ProviderStats()
+        self._timeouts = timeouts if timeouts is not None else Timeouts()
 
     # -- catalog ----------------------------------------------------------------------------
 
@@ -78,7 +121,8 @@ class GenerationService:
             raise UnsupportedModel(models[0].id, models[0].type)
         if not request.messages:
             raise InvalidArgument("'messages' must not be empty", metadata={"param": "messages"})
-        plan = routing.plan(models, request.routing, self._credentials, self._adapters)
+        _check_only(models, request.routing)
+        plan = routing.plan(models, request.routing, self._credentials, self._adapters, self._stats)
         if not plan.candidates:
             raise NoProviderAvailable(
                 f"no provider is available for model {models[0].id!r}", metadata={"param": "model"}
@@ -87,7 +131,9 @@ class GenerationService:
             request, plan, list(plan.skipped), t0, created, self._catalog.version
         )
         opened = await self._open(generation)
-        async with contextlib.aclosing(relay(generation, opened, self._facts)) as events:
+        async with contextlib.aclosing(
+            relay(generation, opened, self._facts, self._stats)
+        ) as events:
             async for event in events:
                 yield event
 
@@ -98,20 +144,24 @@ class GenerationService:
             start = datetime.now(UTC)
             stream: ProviderStream | None = None
             events: AsyncGenerator[ProviderEvent, None] | None = None
+            provider, provider_model = candidate.offer.provider, candidate.offer.provider_model_id
+            began = time.monotonic()
             try:
-                stream = await candidate.adapter.open(self._call(generation, candidate))
-                events = stream.events()
-                first = await anext(events)
+                async with asyncio.timeout(self._first_byte_timeout(generation, candidate)):
+                    stream = await candidate.adapter.open(self._call(generation, candidate))
+                    events = stream.events()
+                    first = await anext(events)
+                self._stats.record_success(provider, provider_model, time.monotonic() - began)
                 return Opened(candidate, stream, events, first, start)
-            except (ProviderError, StopAsyncIteration) as exc:
+            except (ProviderError, StopAsyncIteration, TimeoutError) as exc:
                 await close_stream(stream, events)
-                error = (
-                    exc if isinstance(exc, ProviderError) else ProviderError(0, "empty response")
-                )
+                error = _provider_error(exc)
             except BaseException:
                 await close_stream(stream, events)
                 raise
             retry = routing.falls_back(error)
+            if retry:  # the caller's own mistakes say nothing about the provider's health
+                self._stats.record_failure(provider, provider_model)
             (log.warning if retry else log.debug)(
                 "provider %s failed for %s: %s",
                 candidate.offer.provider,
@@ -128,11 +178,17 @@ class GenerationService:
                     status_code=error.status,
                     error_message=routing.describe(error),
                     credential_type=candidate.credential_type,
+                    model_id=candidate.model.id,
                 )
             )
             if not retry:
                 break
         raise _final_error(error)
+
+    def _first_byte_timeout(self, generation: Generation, candidate: Candidate) -> float | None:
+        if not generation.request.stream:
+            return None
+        return self._timeouts.first_byte_for(candidate.offer.provider)
 
     @staticmethod
     def _call(generation: Generation, candidate: Candidate) -> UpstreamCall:

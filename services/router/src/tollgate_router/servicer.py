@@ -127,6 +127,8 @@ def _attempt(attempt: Attempt) -> pb.ProviderAttempt:
         status_code=attempt.status_code,
         provider_response_id=attempt.provider_response_id,
         error_message=attempt.error_message,
+        model_id=attempt.model_id,
+        skipped=attempt.skipped,
     )
     if attempt.start_time is not None:
         message.start_time.CopyFrom(timestamp(attempt.start_time))
@@ -152,6 +154,7 @@ def _finished(event: Finished) -> pb.GenerationFinished:
                     attempts=[_attempt(a) for a in routing.attempts],
                     fallbacks_available=list(routing.fallbacks_available),
                     canonical_slug=routing.canonical_slug,
+                    planning_reasoning=routing.planning_reasoning,
                 ),
             )
         ),

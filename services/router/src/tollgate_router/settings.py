@@ -26,6 +26,10 @@ class RouterSettings(CommonSettings):
     upstream_connect_timeout_seconds: float = 10.0
     upstream_read_timeout_seconds: float = 300.0
     upstream_max_connections: int = 1000
+    # Streaming: seconds to wait for a provider's first event before failing over to the next
+    # candidate; per provider slug as JSON, e.g. TOLLGATE_ROUTER_FIRST_BYTE_TIMEOUTS='{"groq": 5}'.
+    first_byte_timeout_seconds: float = Field(default=60.0, gt=0)
+    first_byte_timeouts: dict[str, float] = Field(default_factory=dict)
 
     def effective_database_url(self) -> str:
         return self.database_url or self.sqlite_url("router")

@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 import nats
@@ -92,7 +93,7 @@ def nats_url(tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-StartRouter = Callable[[str], Awaitable[RouterUnderTest]]
+StartRouter = Callable[..., Awaitable[RouterUnderTest]]
 
 
 @pytest.fixture
@@ -100,7 +101,7 @@ async def start_router(tmp_path: Path) -> AsyncIterator[StartRouter]:
     """Starts the router (and its two fake upstreams) against the NATS server at a URL."""
     stops: list[Callable[[], Awaitable[None]]] = []
 
-    async def start(nats_url: str) -> RouterUnderTest:
+    async def start(nats_url: str, **settings_overrides: Any) -> RouterUnderTest:
         openai, groq = FakeOpenAI(OPENAI_KEY), FakeOpenAI(GROQ_KEY)
         await openai.start()
         stops.append(openai.stop)
@@ -115,6 +116,7 @@ async def start_router(tmp_path: Path) -> AsyncIterator[StartRouter]:
             catalog_file=override,
             data_dir=tmp_path,
             shutdown_grace_seconds=5,
+            **settings_overrides,
         )
         environ = {
             "TOLLGATE_PROVIDER_OPENAI_BASE_URL": openai.base_url,

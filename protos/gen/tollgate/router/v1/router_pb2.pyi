@@ -198,7 +198,7 @@ class Usage(_message.Message):
     def __init__(self, input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., total_tokens: _Optional[int] = ..., cached_input_tokens: _Optional[int] = ..., cache_write_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ...) -> None: ...
 
 class ProviderAttempt(_message.Message):
-    __slots__ = ("provider", "provider_api_model_id", "credential_type", "success", "start_time", "end_time", "status_code", "provider_response_id", "error_message")
+    __slots__ = ("provider", "provider_api_model_id", "credential_type", "success", "start_time", "end_time", "status_code", "provider_response_id", "error_message", "model_id", "skipped")
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_API_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -208,6 +208,8 @@ class ProviderAttempt(_message.Message):
     STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_RESPONSE_ID_FIELD_NUMBER: _ClassVar[int]
     ERROR_MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
     provider: str
     provider_api_model_id: str
     credential_type: str
@@ -217,10 +219,12 @@ class ProviderAttempt(_message.Message):
     status_code: int
     provider_response_id: str
     error_message: str
-    def __init__(self, provider: _Optional[str] = ..., provider_api_model_id: _Optional[str] = ..., credential_type: _Optional[str] = ..., success: _Optional[bool] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status_code: _Optional[int] = ..., provider_response_id: _Optional[str] = ..., error_message: _Optional[str] = ...) -> None: ...
+    model_id: str
+    skipped: bool
+    def __init__(self, provider: _Optional[str] = ..., provider_api_model_id: _Optional[str] = ..., credential_type: _Optional[str] = ..., success: _Optional[bool] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status_code: _Optional[int] = ..., provider_response_id: _Optional[str] = ..., error_message: _Optional[str] = ..., model_id: _Optional[str] = ..., skipped: _Optional[bool] = ...) -> None: ...
 
 class RoutingInfo(_message.Message):
-    __slots__ = ("original_model_id", "resolved_provider", "resolved_provider_api_model_id", "final_provider", "attempts", "fallbacks_available", "canonical_slug")
+    __slots__ = ("original_model_id", "resolved_provider", "resolved_provider_api_model_id", "final_provider", "attempts", "fallbacks_available", "canonical_slug", "planning_reasoning")
     ORIGINAL_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     RESOLVED_PROVIDER_FIELD_NUMBER: _ClassVar[int]
     RESOLVED_PROVIDER_API_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
@@ -228,6 +232,7 @@ class RoutingInfo(_message.Message):
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
     FALLBACKS_AVAILABLE_FIELD_NUMBER: _ClassVar[int]
     CANONICAL_SLUG_FIELD_NUMBER: _ClassVar[int]
+    PLANNING_REASONING_FIELD_NUMBER: _ClassVar[int]
     original_model_id: str
     resolved_provider: str
     resolved_provider_api_model_id: str
@@ -235,7 +240,8 @@ class RoutingInfo(_message.Message):
     attempts: _containers.RepeatedCompositeFieldContainer[ProviderAttempt]
     fallbacks_available: _containers.RepeatedScalarFieldContainer[str]
     canonical_slug: str
-    def __init__(self, original_model_id: _Optional[str] = ..., resolved_provider: _Optional[str] = ..., resolved_provider_api_model_id: _Optional[str] = ..., final_provider: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[ProviderAttempt, _Mapping]]] = ..., fallbacks_available: _Optional[_Iterable[str]] = ..., canonical_slug: _Optional[str] = ...) -> None: ...
+    planning_reasoning: str
+    def __init__(self, original_model_id: _Optional[str] = ..., resolved_provider: _Optional[str] = ..., resolved_provider_api_model_id: _Optional[str] = ..., final_provider: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[ProviderAttempt, _Mapping]]] = ..., fallbacks_available: _Optional[_Iterable[str]] = ..., canonical_slug: _Optional[str] = ..., planning_reasoning: _Optional[str] = ...) -> None: ...
 
 class GatewayMetadata(_message.Message):
     __slots__ = ("generation_id", "cost", "market_cost", "routing")
