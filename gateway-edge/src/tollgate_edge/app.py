@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
+from prometheus_client import CollectorRegistry
 
 from tollgate_edge.chat import chat_completions
 from tollgate_edge.errors import error_middleware
 from tollgate_edge.health import READINESS, Readiness, healthz, readyz
+from tollgate_edge.instrumentation import metrics_middleware, tracing_middleware
 from tollgate_edge.lookup import get_generation, list_requests
 from tollgate_edge.models import get_model, list_models
 from tollgate_edge.peers import PEERS, SETTINGS, Peers
@@ -23,8 +26,15 @@ async def _peers_context(app: web.Application) -> AsyncIterator[None]:
     await peers.close(grace_seconds=1.0)
 
 
-def create_app(settings: EdgeSettings) -> web.Application:
-    app = web.Application(middlewares=[error_middleware], client_max_size=settings.max_body_bytes)
+def create_app(
+    settings: EdgeSettings, registry: CollectorRegistry | None = None
+) -> web.Application:
+    """The edge's application; ``registry`` receives its Prometheus metrics."""
+    middlewares: list[Middleware] = [metrics_middleware(registry or CollectorRegistry())]
+    if (tracing := tracing_middleware()) is not None:
+        middlewares.append(tracing)
+    middlewares.append(error_middleware)
+    app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[READINESS] = Readiness(settings.readiness_cache_seconds)
     app.cleanup_ctx.append(_peers_context)

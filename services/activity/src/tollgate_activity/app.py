@@ -26,7 +26,12 @@ class ActivityApp:
         self.engine = create_engine(settings.database_url)
         self.service = ActivityService(RequestLogRepository(self.engine))
         self.consumer = UsageConsumer(self.service)
-        self.grpc = GrpcService("activity", settings.listen_addr, settings.shutdown_grace_seconds)
+        self.grpc = GrpcService(
+            "activity",
+            settings.listen_addr,
+            settings.shutdown_grace_seconds,
+            metrics_addr=settings.metrics_addr,
+        )
         activity_pb2_grpc.add_ActivityServiceServicer_to_server(
             ActivityServicer(self.service), self.grpc.server
         )

@@ -11,6 +11,7 @@ from typing import Any
 
 from tollgate_common.db import migrate
 from tollgate_common.logs import configure_logging
+from tollgate_common.telemetry import traced
 
 from tollgate_auth.app import MIGRATIONS_DIR, serve
 from tollgate_auth.settings import AuthSettings
@@ -45,7 +46,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             migrate(settings.database_url, MIGRATIONS_DIR)
             log.info("auth database migrated")
         if args.command == "serve":
-            _run(serve(settings))
+            with traced("auth"):
+                _run(serve(settings))
     except Exception:
         log.exception("auth service failed")
         sys.exit(1)

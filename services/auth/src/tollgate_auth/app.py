@@ -66,7 +66,12 @@ async def build_app(settings: AuthSettings) -> AuthApp:
         await engine.dispose()
         raise
 
-    server = GrpcService("auth", settings.listen_addr, settings.shutdown_grace_seconds)
+    server = GrpcService(
+        "auth",
+        settings.listen_addr,
+        settings.shutdown_grace_seconds,
+        metrics_addr=settings.metrics_addr,
+    )
     auth_pb2_grpc.add_AuthServiceServicer_to_server(servicer.AuthServicer(service), server.server)
     external_auth_pb2_grpc.add_AuthorizationServicer_to_server(
         ext_authz.AuthorizationServicer(service), server.server

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import uvloop
 from tollgate_common.db import migrate
 from tollgate_common.logs import configure_logging
+from tollgate_common.telemetry import traced
 
 from tollgate_billing.app import MIGRATIONS_DIR, BillingApp
 from tollgate_billing.settings import BillingSettings
@@ -26,7 +27,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command == "migrate" or settings.migrate_on_start:
         migrate(settings.database_url, MIGRATIONS_DIR)
     if args.command == "serve":
-        uvloop.run(_serve(settings))
+        with traced("billing"):
+            uvloop.run(_serve(settings))
 
 
 if __name__ == "__main__":

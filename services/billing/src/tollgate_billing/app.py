@@ -26,7 +26,12 @@ class BillingApp:
         self.engine = create_engine(settings.database_url)
         self.service = BillingService(GenerationRepository(self.engine))
         self.consumer = UsageConsumer(self.service)
-        self.grpc = GrpcService("billing", settings.listen_addr, settings.shutdown_grace_seconds)
+        self.grpc = GrpcService(
+            "billing",
+            settings.listen_addr,
+            settings.shutdown_grace_seconds,
+            metrics_addr=settings.metrics_addr,
+        )
         billing_pb2_grpc.add_BillingServiceServicer_to_server(
             BillingServicer(self.service), self.grpc.server
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -16,6 +17,8 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.client import JetStreamContext
 from nats.js.errors import BadRequestError, NotFoundError
+
+from tollgate_common import telemetry
 
 log = logging.getLogger(__name__)
 
@@ -182,7 +185,7 @@ class Bus:
                 except (NatsTimeoutError, TimeoutError):
                     # An idle stream; nats-py raises either kind depending on where it timed out.
                     continue
-                await _settle(messages, handler, nak_delay_seconds)
+                await _settle(messages, handler, nak_delay_seconds, durable)
                 if linger_seconds > 0 and len(messages) < batch:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), linger_seconds)
@@ -216,6 +219,11 @@ class Bus:
             nak_delay_seconds=nak_delay_seconds,
         )
 
+    async def consumer_lag(self, stream: str, durable: str) -> tuple[int, int]:
+        """``(not yet delivered, delivered but not acknowledged)`` of a durable consumer."""
+        info = await self.js.consumer_info(stream, durable)
+        return int(info.num_pending or 0), int(info.num_ack_pending or 0)
+
     async def close(self) -> None:
         if not self.nc.is_closed:
             await self.nc.drain()
@@ -232,8 +240,11 @@ def _delivery(message: Msg) -> Delivery:
     )
 
 
-async def _settle(messages: Sequence[Msg], handler: BatchHandler, nak_delay_seconds: float) -> None:
+async def _settle(
+    messages: Sequence[Msg], handler: BatchHandler, nak_delay_seconds: float, consumer: str
+) -> None:
     """Run ``handler`` on one fetched batch, then settle each message by its outcome."""
+    started_ns = time.time_ns()
     deliveries = [_delivery(message) for message in messages]
     try:
         outcomes = await handler(deliveries)
@@ -245,6 +256,12 @@ async def _settle(messages: Sequence[Msg], handler: BatchHandler, nak_delay_seco
     except Exception:
         log.exception("handler failed for a batch of %d; redelivering later", len(deliveries))
         outcomes = [Outcome.NAK] * len(deliveries)
+    telemetry.record_consumed(
+        consumer,
+        [(d.subject, d.msg_id, d.headers) for d in deliveries],
+        started_ns,
+        [outcome.value for outcome in outcomes],
+    )
     for message, outcome in zip(messages, outcomes, strict=True):
         if outcome is Outcome.ACK:
             await message.ack()

@@ -8,6 +8,8 @@ from typing import Any
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from tollgate_common import telemetry
+
 CHANNEL_OPTIONS: Sequence[tuple[str, Any]] = (
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_permit_without_calls", 1),
@@ -18,7 +20,9 @@ CHANNEL_OPTIONS: Sequence[tuple[str, Any]] = (
 
 def open_channel(addr: str) -> grpc.aio.Channel:
     """One channel per peer for the life of the process (HTTP/2 multiplexes the calls)."""
-    return grpc.aio.insecure_channel(addr, options=CHANNEL_OPTIONS)
+    return grpc.aio.insecure_channel(
+        addr, options=CHANNEL_OPTIONS, interceptors=telemetry.client_interceptors() or None
+    )
 
 
 async def is_serving(channel: grpc.aio.Channel, deadline_seconds: float = 1.0) -> bool:

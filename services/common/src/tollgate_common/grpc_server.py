@@ -14,8 +14,11 @@ from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from prometheus_client import CollectorRegistry
 
+from tollgate_common import telemetry
 from tollgate_common.interceptors import ErrorInterceptor
+from tollgate_common.metrics import GrpcServerMetrics, MetricsServer
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +36,23 @@ SERVER_OPTIONS: Sequence[tuple[str, Any]] = (
 class GrpcService:
     """Owns one gRPC server: register servicers, then ``await run()`` until a signal arrives."""
 
-    def __init__(self, name: str, listen_addr: str, grace_seconds: float = 10.0) -> None:
+    def __init__(
+        self, name: str, listen_addr: str, grace_seconds: float = 10.0, metrics_addr: str = ""
+    ) -> None:
         self.name = name
         self.listen_addr = listen_addr
         self.grace_seconds = grace_seconds
-        self.server = grpc.aio.server(interceptors=[ErrorInterceptor()], options=SERVER_OPTIONS)
+        # The process's Prometheus registry: services add their own metrics to it.
+        self.registry = CollectorRegistry()
+        self._metrics = MetricsServer(self.registry, metrics_addr)
+        # Tracing and metrics (when on) wrap the error mapping, so they see the status the
+        # caller gets.
+        interceptors = [
+            *telemetry.server_interceptors(),
+            GrpcServerMetrics(name, self.registry),
+            ErrorInterceptor(),
+        ]
+        self.server = grpc.aio.server(interceptors=interceptors, options=SERVER_OPTIONS)
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         self._service_names: list[str] = [""]
@@ -62,6 +77,7 @@ class GrpcService:
         except RuntimeError as exc:  # grpc raises RuntimeError when it cannot bind
             raise OSError(f"{self.name}: cannot listen on {self.listen_addr} (in use?)") from exc
         await self.server.start()
+        self._metrics.start()
         for service_name in self._service_names:
             await self.health.set(service_name, health_pb2.HealthCheckResponse.SERVING)
         log.info(
@@ -82,6 +98,7 @@ class GrpcService:
         log.info("%s shutting down", self.name)
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.grace_seconds)
+        self._metrics.stop()
         for cleanup in reversed(self._cleanups):
             try:
                 await cleanup()

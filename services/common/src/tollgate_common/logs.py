@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from tollgate_common.context import request_id_var, trace_id_var
+from tollgate_common.telemetry import current_trace_id
 
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
 
@@ -30,7 +31,7 @@ class JsonFormatter(logging.Formatter):
         }
         if request_id := request_id_var.get():
             entry["request_id"] = request_id
-        if trace_id := trace_id_var.get():
+        if trace_id := trace_id_var.get() or current_trace_id():
             entry["trace_id"] = trace_id
         for key, value in record.__dict__.items():
             if key not in _STANDARD and not key.startswith("_"):

@@ -58,6 +58,9 @@ class Fact:
     subject: str
     msg_id: str
     payload: bytes
+    # Message headers besides Nats-Msg-Id, e.g. the trace context (``traceparent``). Not kept
+    # in the table: a fact published from the backlog travels without them.
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class Outbox:
@@ -132,7 +135,8 @@ class Outbox:
 
     async def _publish_one(self, bus: Bus, fact: Fact) -> None:
         await asyncio.wait_for(
-            bus.publish(fact.subject, fact.payload, fact.msg_id), timeout=self._publish_timeout
+            bus.publish(fact.subject, fact.payload, fact.msg_id, dict(fact.headers) or None),
+            timeout=self._publish_timeout,
         )
 
     async def _store(self, facts: list[Fact]) -> None:

@@ -31,6 +31,9 @@ class CommonSettings(BaseSettings):
         default=10.0,
         validation_alias=AliasChoices("TOLLGATE_SHUTDOWN_GRACE_SECONDS", "shutdown_grace_seconds"),
     )
+    # ``host:port`` of this process's Prometheus endpoint (``TOLLGATE_<SVC>_METRICS_ADDR``, with
+    # the subclass's prefix); empty serves none.
+    metrics_addr: str = ""
 
     def sqlite_url(self, service: str) -> str:
         """The default database of ``service``: a SQLite file in the data dir."""

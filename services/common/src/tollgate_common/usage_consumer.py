@@ -28,6 +28,7 @@ from tollgate_common.bus import (
 )
 from tollgate_common.grpc_server import GrpcService
 from tollgate_common.inbox import Stored
+from tollgate_common.metrics import ConsumerMetrics
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +40,8 @@ RESTART_DELAY_SECONDS = 1.0
 # are stored together (a transaction costs ~3 ms of CPU on SQLite however few rows it has),
 # at the price of up to this much delay before a fact becomes visible.
 BATCH_LINGER_SECONDS = 0.05
+# How often the consumer's lag is read from the server for the metrics.
+LAG_POLL_SECONDS = 5.0
 
 # A stored fact and a repeat of one are done; one the database refuses is poison; None: the
 # database failed, try again later.
@@ -71,6 +74,7 @@ class UsageFactConsumer(Generic[Record]):
         self._store = store
         self._invalid = invalid
         self._linger_seconds = linger_seconds
+        self._metrics: ConsumerMetrics | None = None
 
     async def attach(self, grpc: GrpcService, nats_url: str, client_name: str) -> None:
         """Connect to NATS and consume in the background for the life of ``grpc``'s server.
@@ -80,12 +84,15 @@ class UsageFactConsumer(Generic[Record]):
         bus = await Bus.connect(nats_url, client_name)
         grpc.on_shutdown(bus.close)
         await bus.ensure_streams()
+        self._metrics = ConsumerMetrics(grpc.registry)
         stop = asyncio.Event()
         task = asyncio.create_task(self.run(bus, stop), name=f"{self._durable}-consumer")
+        watch = asyncio.create_task(self._watch_lag(bus, stop), name=f"{self._durable}-lag")
 
         async def stop_consuming() -> None:
             stop.set()
             await task
+            await watch
 
         grpc.on_shutdown(stop_consuming)
 
@@ -117,7 +124,22 @@ class UsageFactConsumer(Generic[Record]):
             results = [None] * len(records)
         for index, result in zip(positions, results, strict=True):
             outcomes[index] = _OUTCOMES[result]
+        if self._metrics is not None:
+            self._metrics.handled(USAGE_STREAM, self._durable, [o.value for o in outcomes])
         return outcomes
+
+    async def _watch_lag(self, bus: Bus, stop: asyncio.Event) -> None:
+        """Publish the consumer's lag as a metric every few seconds until ``stop``."""
+        while not stop.is_set():
+            try:
+                pending, ack_pending = await bus.consumer_lag(USAGE_STREAM, self._durable)
+            except Exception as exc:  # the consumer may not exist yet; NATS may be away
+                log.debug("%s: no consumer info: %s", self._durable, exc)
+            else:
+                if self._metrics is not None:
+                    self._metrics.lag(USAGE_STREAM, self._durable, pending, ack_pending)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), LAG_POLL_SECONDS)
 
     async def handle(self, delivery: Delivery) -> None:
         """One delivery: returns when it is done, raises PoisonMessage or TransientError."""

@@ -7,6 +7,7 @@ import argparse
 import uvloop
 from tollgate_common.db import migrate
 from tollgate_common.logs import configure_logging
+from tollgate_common.telemetry import traced
 
 from tollgate_router.app import MIGRATIONS, RouterApp
 from tollgate_router.settings import RouterSettings
@@ -21,7 +22,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "migrate":
         migrate(settings.effective_database_url(), MIGRATIONS)
         return
-    uvloop.run(RouterApp(settings).run())  # migrates first unless migrate_on_start is false
+    with traced("router"):
+        uvloop.run(RouterApp(settings).run())  # migrates first unless migrate_on_start is false
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from tollgate_common.outbox import Outbox
 from tollgate_router import models
 from tollgate_router.catalog import Catalog, load_catalog
 from tollgate_router.credentials import SystemCredentials, load_system_credentials
+from tollgate_router.metrics import RouterMetrics
 from tollgate_router.providers import build_adapters
 from tollgate_router.service import GenerationService, Timeouts
 from tollgate_router.servicer import RouterServicer
@@ -78,7 +79,12 @@ class RouterApp:
         url = settings.effective_database_url()
         if settings.migrate_on_start:
             await migrate_async(url, MIGRATIONS)
-        grpc_service = GrpcService("router", settings.listen_addr, settings.shutdown_grace_seconds)
+        grpc_service = GrpcService(
+            "router",
+            settings.listen_addr,
+            settings.shutdown_grace_seconds,
+            metrics_addr=settings.metrics_addr,
+        )
         self._grpc = grpc_service
         engine = create_engine(url)
         grpc_service.on_shutdown(engine.dispose)
@@ -99,6 +105,7 @@ class RouterApp:
             timeouts=Timeouts(
                 settings.first_byte_timeout_seconds, dict(settings.first_byte_timeouts)
             ),
+            metrics=RouterMetrics(grpc_service.registry),
         )
         router_pb2_grpc.add_RouterServiceServicer_to_server(
             RouterServicer(service), grpc_service.server

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Protocol
@@ -28,7 +28,6 @@ from tollgate_router.domain import (
     UsageReported,
 )
 from tollgate_router.pricing import cost
-from tollgate_router.provider_stats import ProviderStats
 from tollgate_router.providers import (
     ContentDelta,
     FinishReason,
@@ -39,7 +38,8 @@ from tollgate_router.providers import (
     UsageReport,
 )
 from tollgate_router.routing import Candidate, Plan
-from tollgate_router.usage import UsageRecord, estimate, from_report, usage_fact
+from tollgate_router.tracing import GenerationSpan
+from tollgate_router.usage import UsageRecord, estimate, from_report
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +78,7 @@ class Generation:
     output_chars: int = 0
     completed: bool = False
     failure: ProviderError | None = None
+    trace: GenerationSpan | None = None
 
 
 async def close_stream(
@@ -89,10 +90,16 @@ async def close_stream(
         await stream.aclose()
 
 
+Settle = Callable[["Generation", UsageRecord], None]
+
+
 async def relay(
-    generation: Generation, opened: Opened, facts: FactSink, stats: ProviderStats | None = None
+    generation: Generation, opened: Opened, settle: Settle
 ) -> AsyncGenerator[GenerationEvent, None]:
-    """``Started``, the deltas, then ``UsageReported`` + ``Finished`` (or ``Failed``)."""
+    """``Started``, the deltas, then ``UsageReported`` + ``Finished`` (or ``Failed``).
+
+    ``settle`` gets the generation's usage record exactly once: at the end, or when the caller
+    goes away mid-stream (it publishes the fact, ends the trace, counts the metrics)."""
     candidate, first, g = opened.candidate, opened.first, generation
     pending: list[ProviderEvent] = []
     response_id = fingerprint = ""
@@ -125,13 +132,11 @@ async def relay(
             g.completed = True
         except ProviderError as exc:
             g.failure = exc
-            if stats is not None:
-                stats.record_failure(candidate.offer.provider, candidate.offer.provider_model_id)
         finally:
             await close_stream(opened.stream, opened.events)
         record = usage_record(g, candidate)
         g.attempts.append(_attempt(opened, g.failure, response_id))
-        facts.put(usage_fact(record))
+        settle(g, record)
         published = True
         if g.failure is not None:
             yield _failed(g.failure)
@@ -140,7 +145,7 @@ async def relay(
         yield Finished(record.finish_reason, _gateway(g, candidate, record))
     finally:
         if not published:  # the caller went away mid-stream
-            facts.put(usage_fact(usage_record(g, candidate)))
+            settle(g, usage_record(g, candidate))
             await close_stream(opened.stream, opened.events)
 
 

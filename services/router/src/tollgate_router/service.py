@@ -11,9 +11,9 @@ from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from tollgate_common.errors import InvalidArgument
+from tollgate_common.errors import DomainError, InvalidArgument
 
-from tollgate_router import routing
+from tollgate_router import routing, tracing
 from tollgate_router.catalog import Catalog, ModelInfo
 from tollgate_router.credentials import SystemCredentials
 from tollgate_router.domain import Attempt, GenerationEvent, GenerationRequest, RoutingOptions
@@ -24,6 +24,7 @@ from tollgate_router.errors import (
     ProviderRejected,
     UnsupportedModel,
 )
+from tollgate_router.metrics import RouterMetrics
 from tollgate_router.provider_stats import ProviderStats
 from tollgate_router.providers import (
     Adapters,
@@ -34,6 +35,7 @@ from tollgate_router.providers import (
 )
 from tollgate_router.relay import FactSink, Generation, Opened, close_stream, relay
 from tollgate_router.routing import Candidate
+from tollgate_router.usage import UsageRecord, usage_fact
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +93,7 @@ class GenerationService:
         *,
         stats: ProviderStats | None = None,
         timeouts: Timeouts | None = None,
+        metrics: RouterMetrics | None = None,
     ) -> None:
         self._catalog = catalog
         self._credentials = credentials
@@ -98,6 +101,7 @@ class GenerationService:
         self._facts = facts
         self._stats = stats if stats is not None else ProviderStats()
         self._timeouts = timeouts if timeouts is not None else Timeouts()
+        self._metrics = metrics
 
     # -- catalog ----------------------------------------------------------------------------
 
@@ -128,14 +132,38 @@ class GenerationService:
                 f"no provider is available for model {models[0].id!r}", metadata={"param": "model"}
             )
         generation = Generation(
-            request, plan, list(plan.skipped), t0, created, self._catalog.version
+            request,
+            plan,
+            list(plan.skipped),
+            t0,
+            created,
+            self._catalog.version,
+            trace=tracing.start_generation(request),
         )
-        opened = await self._open(generation)
-        async with contextlib.aclosing(
-            relay(generation, opened, self._facts, self._stats)
-        ) as events:
+        try:
+            opened = await self._open(generation)
+        except DomainError as exc:
+            if generation.trace is not None:
+                generation.trace.fail(exc.reason, str(exc))
+            raise
+        async with contextlib.aclosing(relay(generation, opened, self._settle)) as events:
             async for event in events:
                 yield event
+
+    def _settle(self, generation: Generation, record: UsageRecord) -> None:
+        """The end of a relayed generation (once): publish its usage fact, with the trace
+        context, end its trace, count it."""
+        g = generation
+        self._facts.put(usage_fact(record, g.trace.carrier() if g.trace else ()))
+        if g.failure is not None:  # mid-stream: the provider's fault, not the caller's
+            provider = g.attempts[-1].provider if g.attempts else record.provider
+            self._stats.record_failure(provider, record.provider_model_id)
+            if self._metrics is not None:
+                self._metrics.upstream_error(provider, g.failure.status)
+        if g.trace is not None:
+            g.trace.finish(record, "" if g.failure is None else routing.describe(g.failure))
+        if self._metrics is not None:
+            self._metrics.generation(record)
 
     async def _open(self, generation: Generation) -> Opened:
         """The first candidate that answers; the next one after a failure worth a retry."""
@@ -145,6 +173,11 @@ class GenerationService:
             stream: ProviderStream | None = None
             events: AsyncGenerator[ProviderEvent, None] | None = None
             provider, provider_model = candidate.offer.provider, candidate.offer.provider_model_id
+            span = (
+                generation.trace.attempt(provider, provider_model, candidate.model.id)
+                if generation.trace is not None
+                else None
+            )
             began = time.monotonic()
             try:
                 async with asyncio.timeout(self._first_byte_timeout(generation, candidate)):
@@ -152,16 +185,24 @@ class GenerationService:
                     events = stream.events()
                     first = await anext(events)
                 self._stats.record_success(provider, provider_model, time.monotonic() - began)
+                if span is not None:
+                    span.succeeded()
                 return Opened(candidate, stream, events, first, start)
             except (ProviderError, StopAsyncIteration, TimeoutError) as exc:
                 await close_stream(stream, events)
                 error = _provider_error(exc)
             except BaseException:
                 await close_stream(stream, events)
+                if span is not None:
+                    span.failed(0, "cancelled", "the caller went away")
                 raise
+            if span is not None:
+                span.failed(error.status, error.type, routing.describe(error))
             retry = routing.falls_back(error)
             if retry:  # the caller's own mistakes say nothing about the provider's health
                 self._stats.record_failure(provider, provider_model)
+                if self._metrics is not None:
+                    self._metrics.upstream_error(provider, error.status)
             (log.warning if retry else log.debug)(
                 "provider %s failed for %s: %s",
                 candidate.offer.provider,

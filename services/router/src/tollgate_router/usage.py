@@ -69,7 +69,7 @@ class UsageRecord:
     attempts: int
 
 
-def usage_fact(record: UsageRecord) -> Fact:
+def usage_fact(record: UsageRecord, headers: tuple[tuple[str, str], ...] = ()) -> Fact:
     """``tollgate.events.v1.UsageRecorded`` on ``tollgate.usage.recorded.v1``, keyed by the
     generation id (JetStream drops a repeat)."""
     caller, usage = record.caller, record.usage
@@ -103,5 +103,8 @@ def usage_fact(record: UsageRecord) -> Fact:
         attempts=record.attempts,
     )
     return Fact(
-        subject=USAGE_RECORDED, msg_id=record.generation_id, payload=message.SerializeToString()
+        subject=USAGE_RECORDED,
+        msg_id=record.generation_id,
+        payload=message.SerializeToString(),
+        headers=headers,
     )

@@ -1,0 +1,187 @@
+"""Prometheus metrics: one registry per process, served on its own address.
+
+Each process serves ``GET /metrics`` (the Prometheus text format) on ``TOLLGATE_<SVC>_METRICS_ADDR``
+(``host:port``; empty, the default, serves nothing). The address is internal: Envoy never routes
+to it. Metric names are documented in ``docs/observability.md``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any
+
+import grpc
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+log = logging.getLogger(__name__)
+
+# Seconds: from well under a millisecond (internal calls) to a long generation.
+LATENCY_BUCKETS = (
+    0.0005,
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+    120.0,
+    300.0,
+)
+
+
+class MetricsServer:
+    """The ``/metrics`` endpoint of one process (a small thread of prometheus_client's)."""
+
+    def __init__(self, registry: CollectorRegistry, addr: str) -> None:
+        self._registry = registry
+        self._addr = addr
+        self._server: Any = None
+        self.port = 0
+
+    def start(self) -> int:
+        if not self._addr:
+            return 0
+        host, _, port = self._addr.rpartition(":")
+        try:
+            self._server, _thread = start_http_server(
+                int(port), addr=host or "127.0.0.1", registry=self._registry
+            )
+        except OSError as exc:
+            raise OSError(f"metrics: cannot listen on {self._addr} (in use?)") from exc
+        self.port = int(self._server.server_port)
+        log.info("metrics on %s:%d/metrics", host or "127.0.0.1", self.port)
+        return self.port
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+
+class GrpcServerMetrics(grpc.aio.ServerInterceptor):
+    """Handled calls and their duration per method and status code."""
+
+    def __init__(self, service: str, registry: CollectorRegistry) -> None:
+        self._handled = Counter(
+            "tollgate_grpc_server_handled",
+            "gRPC calls handled, by method and status code.",
+            ["service", "method", "code"],
+            registry=registry,
+        )
+        self._seconds = Histogram(
+            "tollgate_grpc_server_handling_seconds",
+            "Time to handle a gRPC call (streams: until the last message).",
+            ["service", "method"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self._service = service
+        self._wrapped: dict[tuple[str, int], tuple[Any, Any]] = {}
+
+    async def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[Any]],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> Any:
+        handler: Any = await continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or method.startswith("/grpc.health."):
+            return handler
+        key = (method, id(handler))
+        wrapped = self._wrapped.get(key)
+        if wrapped is None:  # built once per (method, handler), not per call
+            wrapped = self._wrapped[key] = (handler, self._wrap(handler, method.rsplit("/", 1)[-1]))
+        return wrapped[1]
+
+    def _observe(
+        self, method: str, started: float, context: grpc.aio.ServicerContext[Any, Any], failed: bool
+    ) -> None:
+        code = context.code()
+        # No status set: a clean return, or an exception grpc reports as UNKNOWN.
+        name = code.name if isinstance(code, grpc.StatusCode) else ("UNKNOWN" if failed else "OK")
+        self._handled.labels(self._service, method, name).inc()
+        self._seconds.labels(self._service, method).observe(time.perf_counter() - started)
+
+    def _wrap(self, handler: Any, method: str) -> Any:
+        if handler.unary_unary is not None:
+            inner = handler.unary_unary
+
+            async def unary_unary(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+                started, failed = time.perf_counter(), True
+                try:
+                    response = await inner(request, context)
+                    failed = False
+                    return response
+                finally:
+                    self._observe(method, started, context, failed)
+
+            return grpc.unary_unary_rpc_method_handler(
+                unary_unary,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        if handler.unary_stream is not None:
+            stream_inner = handler.unary_stream
+
+            async def unary_stream(
+                request: Any, context: grpc.aio.ServicerContext[Any, Any]
+            ) -> AsyncIterator[Any]:
+                started, failed = time.perf_counter(), True
+                try:
+                    async for response in stream_inner(request, context):
+                        yield response
+                    failed = False
+                finally:
+                    self._observe(method, started, context, failed)
+
+            return grpc.unary_stream_rpc_method_handler(
+                unary_stream,
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer,
+            )
+        return handler
+
+
+class ConsumerMetrics:
+    """A durable JetStream consumer: messages handled by outcome, and its lag (messages not yet
+    delivered, and delivered but not yet acknowledged), polled from the server."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._handled = Counter(
+            "tollgate_jetstream_messages",
+            "Messages a durable consumer handled, by outcome (ack, nak, term).",
+            ["stream", "consumer", "outcome"],
+            registry=registry,
+        )
+        self._pending = Gauge(
+            "tollgate_jetstream_consumer_pending_messages",
+            "Messages in the stream not yet delivered to the consumer (its lag).",
+            ["stream", "consumer"],
+            registry=registry,
+        )
+        self._ack_pending = Gauge(
+            "tollgate_jetstream_consumer_ack_pending_messages",
+            "Messages delivered to the consumer and not yet acknowledged.",
+            ["stream", "consumer"],
+            registry=registry,
+        )
+
+    def handled(self, stream: str, consumer: str, outcomes: Sequence[str]) -> None:
+        for outcome in outcomes:
+            self._handled.labels(stream, consumer, outcome).inc()
+
+    def lag(self, stream: str, consumer: str, pending: int, ack_pending: int) -> None:
+        self._pending.labels(stream, consumer).set(pending)
+        self._ack_pending.labels(stream, consumer).set(ack_pending)
