@@ -37,6 +37,7 @@ _MODEL_KEYS = frozenset(
         "output_modalities",
         "released",
         "tags",
+        "aliases",
         "free",
         "providers",
     }
@@ -139,6 +140,8 @@ class ModelInfo:
     providers: tuple[ProviderOffer, ...]
     tags: tuple[str, ...] = ()
     dimensions: int = 0  # embedding models: the default vector size
+    # Other ``creator/model`` ids that resolve to this model (e.g. a renamed slug).
+    aliases: tuple[str, ...] = ()
 
     @property
     def short_name(self) -> str:
@@ -152,9 +155,18 @@ class Catalog:
         self.version = version
         self._models = tuple(models)
         self._by_id = {m.id: m for m in self._models}
-        by_short: dict[str, list[ModelInfo]] = {}
         for model in self._models:
-            by_short.setdefault(model.short_name, []).append(model)
+            for alias in model.aliases:
+                if alias in self._by_id:
+                    raise CatalogError(
+                        f"{model.id}.aliases: {alias!r} is already a model id or alias"
+                    )
+                self._by_id[alias] = model
+        by_short: dict[str, list[ModelInfo]] = {}
+        for name, model in self._by_id.items():
+            entries = by_short.setdefault(name.split("/", 1)[-1], [])
+            if model not in entries:
+                entries.append(model)
         self._by_short = {name: ms[0] for name, ms in by_short.items() if len(ms) == 1}
 
     @property
@@ -162,7 +174,8 @@ class Catalog:
         return self._models
 
     def resolve(self, name: str) -> ModelInfo | None:
-        """``creator/model``, or a bare model name when exactly one creator has it."""
+        """``creator/model`` (or one of a model's ``aliases``), or a bare model name when exactly
+        one model has it."""
         model = self._by_id.get(name)
         if model is None and "/" not in name:
             model = self._by_short.get(name)
@@ -231,6 +244,14 @@ def _strings(value: Any, where: str, default: tuple[str, ...] = ()) -> tuple[str
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise CatalogError(f"{where}: expected a list of strings, got {value!r}")
     return tuple(value)
+
+
+def _aliases(value: Any, model_id: str) -> tuple[str, ...]:
+    aliases = _strings(value, f"{model_id}.aliases")
+    for alias in aliases:
+        if "/" not in alias or alias.startswith("/") or alias.endswith("/") or alias == model_id:
+            raise CatalogError(f"{model_id}.aliases: {alias!r} is not another 'creator/model' id")
+    return aliases
 
 
 def _date(value: Any, where: str) -> date | None:
@@ -359,6 +380,7 @@ def parse_model(raw: Mapping[str, Any]) -> ModelInfo:
         providers=offers,
         tags=_strings(entry.get("tags"), f"{model_id}.tags"),
         dimensions=_count(entry.get("dimensions"), f"{model_id}.dimensions"),
+        aliases=_aliases(entry.get("aliases"), model_id),
     )
 
 

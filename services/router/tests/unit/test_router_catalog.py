@@ -273,3 +273,26 @@ def test_an_override_can_add_a_tiered_image_model_with_its_provenance(tmp_path: 
     assert offer.pricing is not None and offer.pricing.image == Decimal("0.02")
     assert offer.checked is not None and offer.checked.isoformat() == "2026-11-01"
     assert offer.source == "https://example.com/pricing"
+
+
+def test_an_alias_resolves_to_its_model_and_its_bare_name_too() -> None:
+    catalog = load_catalog()
+
+    sonnet = catalog.resolve("anthropic/claude-sonnet-4")
+    assert sonnet is not None
+    assert catalog.resolve("anthropic/claude-4-sonnet") is sonnet  # the Vercel docs' older slug
+    assert catalog.resolve("claude-4-sonnet") is sonnet
+    assert sonnet.aliases == ("anthropic/claude-4-sonnet",)
+
+
+@pytest.mark.parametrize(
+    ("models", "message"),
+    [
+        ([{"id": "acme/a", "aliases": ["acme/b"]}, {"id": "acme/b"}], "already a model id"),
+        ([{"id": "acme/a", "aliases": ["x"]}], "not another 'creator/model' id"),
+        ([{"id": "acme/a", "aliases": ["acme/a"]}], "not another 'creator/model' id"),
+    ],
+)
+def test_an_alias_must_be_a_new_full_id(models: list[dict[str, object]], message: str) -> None:
+    with pytest.raises(CatalogError, match=re.escape(message)):
+        build_catalog({"models": models})
