@@ -249,7 +249,7 @@ async def test_models_list_and_retrieve(edge: Edge, http: aiohttp.ClientSession)
         "tags": [],
         "pricing": {"input": "0.0000025", "output": "0.00001", "input_cache_read": "0.00000125"},
     }
-    assert bare["pricing"] == {"input": "0", "output": "0"}
+    assert "pricing" not in bare  # no provider can price it
     for path in ("openai/gpt-4o", "openai%2Fgpt-4o", "openai%2fgpt-4o"):
         async with http.get(f"{edge.url}/v1/models/{path}", headers=edge.headers) as reply:
             assert reply.status == 200, path

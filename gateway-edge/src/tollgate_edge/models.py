@@ -13,14 +13,46 @@ from tollgate_edge.peers import PEERS, SETTINGS, call_metadata
 from tollgate_edge.responses import json_response
 
 
+def _tiers(base: str, tiers: list[tuple[int, str]]) -> list[dict[str, Any]]:
+    """Vercel's tier list: ``min`` is the first prompt size (input tokens) a tier prices,
+    ``max`` the first it no longer does; the base price is the first tier."""
+    bounds = [threshold + 1 for threshold, _ in tiers]
+    costs = [base] + [cost for _, cost in tiers]
+    starts = [0, *bounds]
+    rows: list[dict[str, Any]] = []
+    for index, cost in enumerate(costs):
+        row: dict[str, Any] = {"cost": cost, "min": starts[index]}
+        if index < len(bounds):
+            row["max"] = bounds[index]
+        rows.append(row)
+    return rows
+
+
+def pricing_object(pricing: router_pb2.Pricing, model_type: str) -> dict[str, Any]:
+    """The ``pricing`` of a model as in the Vercel model list: USD per token (``image`` per
+    image) as decimal strings, optional prices omitted, long-context tiers as ``*_tiers``."""
+    prices: dict[str, Any] = {}
+    if model_type != "image" or pricing.input not in ("", "0"):
+        prices["input"] = pricing.input or "0"
+    if model_type == "language" or pricing.output not in ("", "0"):
+        prices["output"] = pricing.output or "0"
+    for key in ("input_cache_read", "input_cache_write", "image"):
+        if value := getattr(pricing, key):
+            prices[key] = value
+    if pricing.tiers:
+        for key in ("input", "output", "input_cache_read", "input_cache_write"):
+            base = getattr(pricing, key)
+            if not base:
+                continue
+            steps = [(t.above_input_tokens, getattr(t, key) or base) for t in pricing.tiers]
+            prices[f"{key}_tiers"] = _tiers(base, steps)
+    return prices
+
+
 def model_object(model: router_pb2.Model) -> dict[str, Any]:
-    pricing = model.pricing
-    prices: dict[str, str] = {"input": pricing.input or "0", "output": pricing.output or "0"}
-    if pricing.input_cache_read:
-        prices["input_cache_read"] = pricing.input_cache_read
-    if pricing.input_cache_write:
-        prices["input_cache_write"] = pricing.input_cache_write
-    return {
+    """One entry of ``GET /v1/models`` (OpenAI's model object plus Vercel's fields); a model
+    no provider can price has no ``pricing``."""
+    body: dict[str, Any] = {
         "id": model.id,
         "object": "model",
         "created": model.released,
@@ -30,9 +62,11 @@ def model_object(model: router_pb2.Model) -> dict[str, Any]:
         "context_window": model.context_window,
         "max_tokens": model.max_output_tokens,
         "type": model.type,
-        "tags": [],
-        "pricing": prices,
+        "tags": list(model.tags),
     }
+    if model.HasField("pricing"):
+        body["pricing"] = pricing_object(model.pricing, model.type)
+    return body
 
 
 async def list_models(request: web.Request) -> web.Response:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 import grpc
@@ -11,7 +12,7 @@ from tollgate.router.v1 import router_pb2 as pb
 from tollgate.router.v1 import router_pb2_grpc
 from tollgate_common.money import format_usd
 
-from tollgate_router.catalog import ModelInfo
+from tollgate_router.catalog import ModelInfo, Pricing, ProviderOffer
 from tollgate_router.domain import (
     Attempt,
     Caller,
@@ -200,20 +201,50 @@ def response_of(event: GenerationEvent) -> pb.StreamGenerateResponse:
             )
 
 
+def _usd(value: Decimal | None) -> str:
+    return "" if value is None else format_usd(value)
+
+
+def pricing_of(pricing: Pricing) -> pb.Pricing:
+    return pb.Pricing(
+        input=format_usd(pricing.input),
+        output=format_usd(pricing.output),
+        input_cache_read=_usd(pricing.input_cache_read),
+        input_cache_write=_usd(pricing.input_cache_write),
+        image=_usd(pricing.image),
+        tiers=[
+            pb.PriceTier(
+                above_input_tokens=tier.above_input_tokens,
+                input=format_usd(tier.input),
+                output=format_usd(tier.output),
+                input_cache_read=_usd(tier.input_cache_read),
+                input_cache_write=_usd(tier.input_cache_write),
+            )
+            for tier in pricing.tiers
+        ],
+    )
+
+
+def offer_of(offer: ProviderOffer) -> pb.ModelOffer:
+    return pb.ModelOffer(
+        provider=offer.provider,
+        provider_model_id=offer.provider_model_id,
+        pricing=None if offer.pricing is None else pricing_of(offer.pricing),
+        free=offer.free,
+        checked="" if offer.checked is None else offer.checked.isoformat(),
+        source=offer.source,
+    )
+
+
 def model_of(model: ModelInfo) -> pb.Model:
+    """The catalog entry; ``pricing`` is the first priced provider's, all zero when only free
+    providers serve the model, unset when none can serve it."""
     priced = next((o.pricing for o in model.providers if o.pricing is not None), None)
-    pricing = pb.Pricing()
+    pricing = None
     if priced is not None:
-        pricing = pb.Pricing(
-            input=format_usd(priced.input),
-            output=format_usd(priced.output),
-            input_cache_read=""
-            if priced.input_cache_read is None
-            else format_usd(priced.input_cache_read),
-            input_cache_write=""
-            if priced.input_cache_write is None
-            else format_usd(priced.input_cache_write),
-        )
+        pricing = pricing_of(priced)
+    elif any(o.free for o in model.providers):
+        pricing = pb.Pricing(input="0", output="0")
     return pb.Model(
         id=model.id,
         name=model.name,
@@ -227,6 +258,8 @@ def model_of(model: ModelInfo) -> pb.Model:
         released=model.released,
         pricing=pricing,
         providers=[o.provider for o in model.providers],
+        tags=list(model.tags),
+        offers=[offer_of(o) for o in model.providers],
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -149,3 +150,149 @@ def test_unreadable_override_file_is_an_error(tmp_path: Path) -> None:
         load_catalog(broken)
     with pytest.raises(CatalogError):
         load_catalog(tmp_path / "missing.json")
+
+
+def _offer(**pricing: object) -> dict[str, object]:
+    return {"provider": "openai", "pricing": {"input": "0.000001", "output": "0.000002", **pricing}}
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ({"id": "acme/x", "contex_window": 5}, "acme/x: unknown key(s) 'contex_window'"),
+        ({"id": "acme/x", "type": "video"}, "acme/x.type"),
+        (
+            {"id": "acme/x", "providers": [_offer(input_cache_raed="0.1")]},
+            "acme/x.providers[0].pricing: unknown key(s) 'input_cache_raed'",
+        ),
+        (
+            {"id": "acme/x", "providers": [{**_offer(), "checked": "yesterday"}]},
+            "acme/x.providers[0].checked",
+        ),
+        (
+            {"id": "acme/x", "providers": [{**_offer(), "source": "the docs"}]},
+            "acme/x.providers[0].source",
+        ),
+        (
+            {"id": "acme/x", "providers": [_offer(input=0.000001)]},
+            "acme/x.providers[0].pricing.input",
+        ),
+        ({"id": "acme/x", "providers": [_offer(image="-0.04")]}, "negative price"),
+        (
+            {
+                "id": "acme/x",
+                "providers": [_offer(tiers=[{"above_input_tokens": 0, "input": "1"}])],
+            },
+            "tiers[0].above_input_tokens",
+        ),
+        (
+            {
+                "id": "acme/x",
+                "providers": [
+                    _offer(
+                        tiers=[
+                            {"above_input_tokens": 200000, "input": "0.000002"},
+                            {"above_input_tokens": 100000, "input": "0.000003"},
+                        ]
+                    )
+                ],
+            },
+            "thresholds must ascend",
+        ),
+        ({"id": "acme/x", "providers": [_offer(), _offer()]}, "listed twice"),
+        ({"id": "acme/x", "context_window": "1M"}, "acme/x.context_window"),
+        ({"id": "acme/x", "free": "yes"}, "acme/x.free"),
+        ({"id": "acme/", "providers": []}, "creator/model"),
+    ],
+)
+def test_schema_errors_name_the_entry_and_the_key(entry: dict[str, object], message: str) -> None:
+    with pytest.raises(CatalogError, match=re.escape(message)):
+        build_catalog({"version": "v", "models": [entry]})
+
+
+def test_a_model_listed_twice_in_the_catalog_is_an_error() -> None:
+    with pytest.raises(CatalogError, match="listed twice"):
+        build_catalog({"models": [{"id": "acme/x"}, {"id": "acme/x"}]})
+
+
+def test_a_tier_changes_only_the_prices_it_names() -> None:
+    catalog = build_catalog(
+        {
+            "models": [
+                {
+                    "id": "acme/long",
+                    "providers": [
+                        _offer(
+                            input_cache_read="0.0000001",
+                            tiers=[{"above_input_tokens": 1000, "input": "0.000004"}],
+                        )
+                    ],
+                }
+            ]
+        }
+    )
+
+    model = catalog.resolve("acme/long")
+    assert model is not None and model.providers[0].pricing is not None
+    [tier] = model.providers[0].pricing.tiers
+    assert tier.input == Decimal("0.000004")
+    assert tier.output == Decimal("0.000002")  # the base output price
+    assert tier.input_cache_read == Decimal("0.0000001")
+
+
+def test_an_override_can_add_a_tiered_image_model_with_its_provenance(tmp_path: Path) -> None:
+    override = _write(
+        tmp_path / "extra.json",
+        {
+            "models": [
+                {
+                    "id": "acme/painter",
+                    "type": "image",
+                    "tags": ["image-generation"],
+                    "output_modalities": ["image"],
+                    "providers": [
+                        {
+                            "provider": "vertex",
+                            "provider_model_id": "painter@001",
+                            "pricing": {"input": "0", "output": "0", "image": "0.02"},
+                            "checked": "2026-11-01",
+                            "source": "https://example.com/pricing",
+                            "note": "contract price",
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+
+    painter = load_catalog(override).resolve("painter")
+    assert painter is not None
+    assert painter.type == "image"
+    assert painter.tags == ("image-generation",)
+    [offer] = painter.providers
+    assert offer.pricing is not None and offer.pricing.image == Decimal("0.02")
+    assert offer.checked is not None and offer.checked.isoformat() == "2026-11-01"
+    assert offer.source == "https://example.com/pricing"
+
+
+def test_an_alias_resolves_to_its_model_and_its_bare_name_too() -> None:
+    catalog = load_catalog()
+
+    sonnet = catalog.resolve("anthropic/claude-sonnet-4")
+    assert sonnet is not None
+    assert catalog.resolve("anthropic/claude-4-sonnet") is sonnet  # the Vercel docs' older slug
+    assert catalog.resolve("claude-4-sonnet") is sonnet
+    assert sonnet.aliases == ("anthropic/claude-4-sonnet",)
+
+
+@pytest.mark.parametrize(
+    ("models", "message"),
+    [
+        ([{"id": "acme/a", "aliases": ["acme/b"]}, {"id": "acme/b"}], "already a model id"),
+        ([{"id": "acme/a", "aliases": ["x"]}], "not another 'creator/model' id"),
+        ([{"id": "acme/a", "aliases": ["acme/a"]}], "not another 'creator/model' id"),
+    ],
+)
+def test_an_alias_must_be_a_new_full_id(models: list[dict[str, object]], message: str) -> None:
+    with pytest.raises(CatalogError, match=re.escape(message)):
+        build_catalog({"models": models})

@@ -282,19 +282,53 @@ class GenerationError(_message.Message):
     def __init__(self, type: _Optional[str] = ..., message: _Optional[str] = ..., status_code: _Optional[int] = ..., code: _Optional[str] = ...) -> None: ...
 
 class Pricing(_message.Message):
-    __slots__ = ("input", "output", "input_cache_read", "input_cache_write")
+    __slots__ = ("input", "output", "input_cache_read", "input_cache_write", "image", "tiers")
     INPUT_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_FIELD_NUMBER: _ClassVar[int]
     INPUT_CACHE_READ_FIELD_NUMBER: _ClassVar[int]
     INPUT_CACHE_WRITE_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_FIELD_NUMBER: _ClassVar[int]
+    TIERS_FIELD_NUMBER: _ClassVar[int]
     input: str
     output: str
     input_cache_read: str
     input_cache_write: str
-    def __init__(self, input: _Optional[str] = ..., output: _Optional[str] = ..., input_cache_read: _Optional[str] = ..., input_cache_write: _Optional[str] = ...) -> None: ...
+    image: str
+    tiers: _containers.RepeatedCompositeFieldContainer[PriceTier]
+    def __init__(self, input: _Optional[str] = ..., output: _Optional[str] = ..., input_cache_read: _Optional[str] = ..., input_cache_write: _Optional[str] = ..., image: _Optional[str] = ..., tiers: _Optional[_Iterable[_Union[PriceTier, _Mapping]]] = ...) -> None: ...
+
+class PriceTier(_message.Message):
+    __slots__ = ("above_input_tokens", "input", "output", "input_cache_read", "input_cache_write")
+    ABOVE_INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    INPUT_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_FIELD_NUMBER: _ClassVar[int]
+    INPUT_CACHE_READ_FIELD_NUMBER: _ClassVar[int]
+    INPUT_CACHE_WRITE_FIELD_NUMBER: _ClassVar[int]
+    above_input_tokens: int
+    input: str
+    output: str
+    input_cache_read: str
+    input_cache_write: str
+    def __init__(self, above_input_tokens: _Optional[int] = ..., input: _Optional[str] = ..., output: _Optional[str] = ..., input_cache_read: _Optional[str] = ..., input_cache_write: _Optional[str] = ...) -> None: ...
+
+class ModelOffer(_message.Message):
+    __slots__ = ("provider", "provider_model_id", "pricing", "free", "checked", "source")
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
+    PRICING_FIELD_NUMBER: _ClassVar[int]
+    FREE_FIELD_NUMBER: _ClassVar[int]
+    CHECKED_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    provider: str
+    provider_model_id: str
+    pricing: Pricing
+    free: bool
+    checked: str
+    source: str
+    def __init__(self, provider: _Optional[str] = ..., provider_model_id: _Optional[str] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., free: _Optional[bool] = ..., checked: _Optional[str] = ..., source: _Optional[str] = ...) -> None: ...
 
 class Model(_message.Message):
-    __slots__ = ("id", "name", "description", "creator", "type", "context_window", "max_output_tokens", "input_modalities", "output_modalities", "released", "pricing", "providers")
+    __slots__ = ("id", "name", "description", "creator", "type", "context_window", "max_output_tokens", "input_modalities", "output_modalities", "released", "pricing", "providers", "tags", "offers")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DESCRIPTION_FIELD_NUMBER: _ClassVar[int]
@@ -307,6 +341,8 @@ class Model(_message.Message):
     RELEASED_FIELD_NUMBER: _ClassVar[int]
     PRICING_FIELD_NUMBER: _ClassVar[int]
     PROVIDERS_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
+    OFFERS_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     description: str
@@ -319,7 +355,9 @@ class Model(_message.Message):
     released: int
     pricing: Pricing
     providers: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., creator: _Optional[str] = ..., type: _Optional[str] = ..., context_window: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., input_modalities: _Optional[_Iterable[str]] = ..., output_modalities: _Optional[_Iterable[str]] = ..., released: _Optional[int] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., providers: _Optional[_Iterable[str]] = ...) -> None: ...
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    offers: _containers.RepeatedCompositeFieldContainer[ModelOffer]
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., description: _Optional[str] = ..., creator: _Optional[str] = ..., type: _Optional[str] = ..., context_window: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., input_modalities: _Optional[_Iterable[str]] = ..., output_modalities: _Optional[_Iterable[str]] = ..., released: _Optional[int] = ..., pricing: _Optional[_Union[Pricing, _Mapping]] = ..., providers: _Optional[_Iterable[str]] = ..., tags: _Optional[_Iterable[str]] = ..., offers: _Optional[_Iterable[_Union[ModelOffer, _Mapping]]] = ...) -> None: ...
 
 class ListModelsRequest(_message.Message):
     __slots__ = ()
