@@ -25,13 +25,15 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ftollgate/router/v1/router.proto\x12\x12tollgate.router.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x01\n\rCallerContext\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x0e\n\x06key_id\x18\x03 \x01(\t\x12\x0f\n\x07user_id\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12\x11\n\tapp_title\x18\x06 \x01(\t\x12\x13\n\x0b\x61pp_referer\x18\x07 \x01(\t\"\'\n\x08ImageUrl\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\">\n\x08\x46ileData\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\t\x12\x12\n\nmedia_type\x18\x02 \x01(\t\x12\x10\n\x08\x66ilename\x18\x03 \x01(\t\"\x86\x01\n\x0b\x43ontentPart\x12\x0e\n\x04text\x18\x01 \x01(\tH\x00\x12\x31\n\timage_url\x18\x02 \x01(\x0b\x32\x1c.tollgate.router.v1.ImageUrlH\x00\x12,\n\x04\x66ile\x18\x03 \x01(\x0b\x32\x1c.tollgate.router.v1.FileDataH\x00\x42\x06\n\x04part\">\n\x0c\x43ontentParts\x12.\n\x05parts\x18\x01 \x03(\x0b\x32\x1f.tollgate.router.v1.ContentPart\"E\n\x08ToolCall\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x11\n\targuments\x18\x04 \x01(\t\"\xbf\x01\n\x0b\x43hatMessage\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0e\n\x04text\x18\x02 \x01(\tH\x00\x12\x31\n\x05parts\x18\x03 \x01(\x0b\x32 .tollgate.router.v1.ContentPartsH\x00\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x30\n\ntool_calls\x18\x05 \x03(\x0b\x32\x1c.tollgate.router.v1.ToolCall\x12\x14\n\x0ctool_call_id\x18\x06 \x01(\tB\t\n\x07\x63ontent\"\xe2\x02\n\x10GenerationParams\x12\x18\n\x0btemperature\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\nmax_tokens\x18\x02 \x01(\x03H\x01\x88\x01\x01\x12\x12\n\x05top_p\x18\x03 \x01(\x01H\x02\x88\x01\x01\x12\x1e\n\x11\x66requency_penalty\x18\x04 \x01(\x01H\x03\x88\x01\x01\x12\x1d\n\x10presence_penalty\x18\x05 \x01(\x01H\x04\x88\x01\x01\x12\x0c\n\x04stop\x18\x06 \x03(\t\x12\x11\n\x04seed\x18\x07 \x01(\x03H\x05\x88\x01\x01\x12\x0c\n\x04user\x18\x08 \x01(\t\x12\"\n\x15max_completion_tokens\x18\t \x01(\x03H\x06\x88\x01\x01\x42\x0e\n\x0c_temperatureB\r\n\x0b_max_tokensB\x08\n\x06_top_pB\x14\n\x12_frequency_penaltyB\x13\n\x11_presence_penaltyB\x07\n\x05_seedB\x18\n\x16_max_completion_tokens\"=\n\x0eRoutingOptions\x12\r\n\x05order\x18\x01 \x03(\t\x12\x0c\n\x04only\x18\x02 \x03(\t\x12\x0e\n\x06models\x18\x03 \x03(\t\"\x87\x02\n\x15StreamGenerateRequest\x12\x31\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32!.tollgate.router.v1.CallerContext\x12\r\n\x05model\x18\x02 \x01(\t\x12\x31\n\x08messages\x18\x03 \x03(\x0b\x32\x1f.tollgate.router.v1.ChatMessage\x12\x34\n\x06params\x18\x04 \x01(\x0b\x32$.tollgate.router.v1.GenerationParams\x12\x0e\n\x06stream\x18\x05 \x01(\x08\x12\x33\n\x07routing\x18\x06 \x01(\x0b\x32\".tollgate.router.v1.RoutingOptions\"\xdf\x02\n\x16StreamGenerateResponse\x12\x38\n\x07started\x18\x01 \x01(\x0b\x32%.tollgate.router.v1.GenerationStartedH\x00\x12\x33\n\ntext_delta\x18\x02 \x01(\x0b\x32\x1d.tollgate.router.v1.TextDeltaH\x00\x12*\n\x05usage\x18\x03 \x01(\x0b\x32\x19.tollgate.router.v1.UsageH\x00\x12:\n\x08\x66inished\x18\x04 \x01(\x0b\x32&.tollgate.router.v1.GenerationFinishedH\x00\x12\x34\n\x05\x65rror\x18\x05 \x01(\x0b\x32#.tollgate.router.v1.GenerationErrorH\x00\x12/\n\x05\x62\x61tch\x18\x06 \x01(\x0b\x32\x1e.tollgate.router.v1.EventBatchH\x00\x42\x07\n\x05\x65vent\"H\n\nEventBatch\x12:\n\x06\x65vents\x18\x01 \x03(\x0b\x32*.tollgate.router.v1.StreamGenerateResponse\"\xaf\x01\n\x11GenerationStarted\x12\x15\n\rgeneration_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\x12+\n\x07\x63reated\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11provider_model_id\x18\x05 \x01(\t\x12\x1a\n\x12system_fingerprint\x18\x06 \x01(\t\"\x19\n\tTextDelta\x12\x0c\n\x04text\x18\x01 \x01(\t\"\x9d\x01\n\x05Usage\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\x03\x12\x15\n\routput_tokens\x18\x02 \x01(\x03\x12\x14\n\x0ctotal_tokens\x18\x03 \x01(\x03\x12\x1b\n\x13\x63\x61\x63hed_input_tokens\x18\x04 \x01(\x03\x12\x1a\n\x12\x63\x61\x63he_write_tokens\x18\x05 \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\x06 \x01(\x03\"\x94\x02\n\x0fProviderAttempt\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\x1d\n\x15provider_api_model_id\x18\x02 \x01(\t\x12\x17\n\x0f\x63redential_type\x18\x03 \x01(\t\x12\x0f\n\x07success\x18\x04 \x01(\x08\x12.\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bstatus_code\x18\x07 \x01(\x05\x12\x1c\n\x14provider_response_id\x18\x08 \x01(\t\x12\x15\n\rerror_message\x18\t \x01(\t\"\xef\x01\n\x0bRoutingInfo\x12\x19\n\x11original_model_id\x18\x01 \x01(\t\x12\x19\n\x11resolved_provider\x18\x02 \x01(\t\x12&\n\x1eresolved_provider_api_model_id\x18\x03 \x01(\t\x12\x16\n\x0e\x66inal_provider\x18\x04 \x01(\t\x12\x35\n\x08\x61ttempts\x18\x05 \x03(\x0b\x32#.tollgate.router.v1.ProviderAttempt\x12\x1b\n\x13\x66\x61llbacks_available\x18\x06 \x03(\t\x12\x16\n\x0e\x63\x61nonical_slug\x18\x07 \x01(\t\"}\n\x0fGatewayMetadata\x12\x15\n\rgeneration_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ost\x18\x02 \x01(\t\x12\x13\n\x0bmarket_cost\x18\x03 \x01(\t\x12\x30\n\x07routing\x18\x04 \x01(\x0b\x32\x1f.tollgate.router.v1.RoutingInfo\"H\n\x10ProviderMetadata\x12\x34\n\x07gateway\x18\x01 \x01(\x0b\x32#.tollgate.router.v1.GatewayMetadata\"l\n\x12GenerationFinished\x12\x15\n\rfinish_reason\x18\x01 \x01(\t\x12?\n\x11provider_metadata\x18\x02 \x01(\x0b\x32$.tollgate.router.v1.ProviderMetadata\"S\n\x0fGenerationError\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x13\n\x0bstatus_code\x18\x03 \x01(\x05\x12\x0c\n\x04\x63ode\x18\x04 \x01(\t\"]\n\x07Pricing\x12\r\n\x05input\x18\x01 \x01(\t\x12\x0e\n\x06output\x18\x02 \x01(\t\x12\x18\n\x10input_cache_read\x18\x03 \x01(\t\x12\x19\n\x11input_cache_write\x18\x04 \x01(\t\"\x90\x02\n\x05Model\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x0f\n\x07\x63reator\x18\x04 \x01(\t\x12\x0c\n\x04type\x18\x05 \x01(\t\x12\x16\n\x0e\x63ontext_window\x18\x06 \x01(\x03\x12\x19\n\x11max_output_tokens\x18\x07 \x01(\x03\x12\x18\n\x10input_modalities\x18\x08 \x03(\t\x12\x19\n\x11output_modalities\x18\t \x03(\t\x12\x10\n\x08released\x18\n \x01(\x03\x12,\n\x07pricing\x18\x0b \x01(\x0b\x32\x1b.tollgate.router.v1.Pricing\x12\x11\n\tproviders\x18\x0c \x03(\t\"\x13\n\x11ListModelsRequest\"?\n\x12ListModelsResponse\x12)\n\x06models\x18\x01 \x03(\x0b\x32\x19.tollgate.router.v1.Model\"\x1d\n\x0fGetModelRequest\x12\n\n\x02id\x18\x01 \x01(\t\"<\n\x10GetModelResponse\x12(\n\x05model\x18\x01 \x01(\x0b\x32\x19.tollgate.router.v1.Model2\xae\x02\n\rRouterService\x12i\n\x0eStreamGenerate\x12).tollgate.router.v1.StreamGenerateRequest\x1a*.tollgate.router.v1.StreamGenerateResponse0\x01\x12[\n\nListModels\x12%.tollgate.router.v1.ListModelsRequest\x1a&.tollgate.router.v1.ListModelsResponse\x12U\n\x08GetModel\x12#.tollgate.router.v1.GetModelRequest\x1a$.tollgate.router.v1.GetModelResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1ftollgate/router/v1/router.proto\x12\x12tollgate.router.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x91\x01\n\rCallerContext\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12\x12\n\nproject_id\x18\x02 \x01(\t\x12\x0e\n\x06key_id\x18\x03 \x01(\t\x12\x0f\n\x07user_id\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\x12\x11\n\tapp_title\x18\x06 \x01(\t\x12\x13\n\x0b\x61pp_referer\x18\x07 \x01(\t\"\'\n\x08ImageUrl\x12\x0b\n\x03url\x18\x01 \x01(\t\x12\x0e\n\x06\x64\x65tail\x18\x02 \x01(\t\">\n\x08\x46ileData\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\t\x12\x12\n\nmedia_type\x18\x02 \x01(\t\x12\x10\n\x08\x66ilename\x18\x03 \x01(\t\"\x86\x01\n\x0b\x43ontentPart\x12\x0e\n\x04text\x18\x01 \x01(\tH\x00\x12\x31\n\timage_url\x18\x02 \x01(\x0b\x32\x1c.tollgate.router.v1.ImageUrlH\x00\x12,\n\x04\x66ile\x18\x03 \x01(\x0b\x32\x1c.tollgate.router.v1.FileDataH\x00\x42\x06\n\x04part\">\n\x0c\x43ontentParts\x12.\n\x05parts\x18\x01 \x03(\x0b\x32\x1f.tollgate.router.v1.ContentPart\"E\n\x08ToolCall\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x11\n\targuments\x18\x04 \x01(\t\"\xbf\x01\n\x0b\x43hatMessage\x12\x0c\n\x04role\x18\x01 \x01(\t\x12\x0e\n\x04text\x18\x02 \x01(\tH\x00\x12\x31\n\x05parts\x18\x03 \x01(\x0b\x32 .tollgate.router.v1.ContentPartsH\x00\x12\x0c\n\x04name\x18\x04 \x01(\t\x12\x30\n\ntool_calls\x18\x05 \x03(\x0b\x32\x1c.tollgate.router.v1.ToolCall\x12\x14\n\x0ctool_call_id\x18\x06 \x01(\tB\t\n\x07\x63ontent\"\xe2\x02\n\x10GenerationParams\x12\x18\n\x0btemperature\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x17\n\nmax_tokens\x18\x02 \x01(\x03H\x01\x88\x01\x01\x12\x12\n\x05top_p\x18\x03 \x01(\x01H\x02\x88\x01\x01\x12\x1e\n\x11\x66requency_penalty\x18\x04 \x01(\x01H\x03\x88\x01\x01\x12\x1d\n\x10presence_penalty\x18\x05 \x01(\x01H\x04\x88\x01\x01\x12\x0c\n\x04stop\x18\x06 \x03(\t\x12\x11\n\x04seed\x18\x07 \x01(\x03H\x05\x88\x01\x01\x12\x0c\n\x04user\x18\x08 \x01(\t\x12\"\n\x15max_completion_tokens\x18\t \x01(\x03H\x06\x88\x01\x01\x42\x0e\n\x0c_temperatureB\r\n\x0b_max_tokensB\x08\n\x06_top_pB\x14\n\x12_frequency_penaltyB\x13\n\x11_presence_penaltyB\x07\n\x05_seedB\x18\n\x16_max_completion_tokens\"=\n\x0eRoutingOptions\x12\r\n\x05order\x18\x01 \x03(\t\x12\x0c\n\x04only\x18\x02 \x03(\t\x12\x0e\n\x06models\x18\x03 \x03(\t\"\x99\x03\n\x15StreamGenerateRequest\x12\x31\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32!.tollgate.router.v1.CallerContext\x12\r\n\x05model\x18\x02 \x01(\t\x12\x31\n\x08messages\x18\x03 \x03(\x0b\x32\x1f.tollgate.router.v1.ChatMessage\x12\x34\n\x06params\x18\x04 \x01(\x0b\x32$.tollgate.router.v1.GenerationParams\x12\x0e\n\x06stream\x18\x05 \x01(\x08\x12\x33\n\x07routing\x18\x06 \x01(\x0b\x32\".tollgate.router.v1.RoutingOptions\x12X\n\x10provider_headers\x18\x07 \x03(\x0b\x32>.tollgate.router.v1.StreamGenerateRequest.ProviderHeadersEntry\x1a\x36\n\x14ProviderHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xdf\x02\n\x16StreamGenerateResponse\x12\x38\n\x07started\x18\x01 \x01(\x0b\x32%.tollgate.router.v1.GenerationStartedH\x00\x12\x33\n\ntext_delta\x18\x02 \x01(\x0b\x32\x1d.tollgate.router.v1.TextDeltaH\x00\x12*\n\x05usage\x18\x03 \x01(\x0b\x32\x19.tollgate.router.v1.UsageH\x00\x12:\n\x08\x66inished\x18\x04 \x01(\x0b\x32&.tollgate.router.v1.GenerationFinishedH\x00\x12\x34\n\x05\x65rror\x18\x05 \x01(\x0b\x32#.tollgate.router.v1.GenerationErrorH\x00\x12/\n\x05\x62\x61tch\x18\x06 \x01(\x0b\x32\x1e.tollgate.router.v1.EventBatchH\x00\x42\x07\n\x05\x65vent\"H\n\nEventBatch\x12:\n\x06\x65vents\x18\x01 \x03(\x0b\x32*.tollgate.router.v1.StreamGenerateResponse\"\xaf\x01\n\x11GenerationStarted\x12\x15\n\rgeneration_id\x18\x01 \x01(\t\x12\r\n\x05model\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\x12+\n\x07\x63reated\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x19\n\x11provider_model_id\x18\x05 \x01(\t\x12\x1a\n\x12system_fingerprint\x18\x06 \x01(\t\"\x19\n\tTextDelta\x12\x0c\n\x04text\x18\x01 \x01(\t\"\x9d\x01\n\x05Usage\x12\x14\n\x0cinput_tokens\x18\x01 \x01(\x03\x12\x15\n\routput_tokens\x18\x02 \x01(\x03\x12\x14\n\x0ctotal_tokens\x18\x03 \x01(\x03\x12\x1b\n\x13\x63\x61\x63hed_input_tokens\x18\x04 \x01(\x03\x12\x1a\n\x12\x63\x61\x63he_write_tokens\x18\x05 \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\x06 \x01(\x03\"\x94\x02\n\x0fProviderAttempt\x12\x10\n\x08provider\x18\x01 \x01(\t\x12\x1d\n\x15provider_api_model_id\x18\x02 \x01(\t\x12\x17\n\x0f\x63redential_type\x18\x03 \x01(\t\x12\x0f\n\x07success\x18\x04 \x01(\x08\x12.\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0bstatus_code\x18\x07 \x01(\x05\x12\x1c\n\x14provider_response_id\x18\x08 \x01(\t\x12\x15\n\rerror_message\x18\t \x01(\t\"\xef\x01\n\x0bRoutingInfo\x12\x19\n\x11original_model_id\x18\x01 \x01(\t\x12\x19\n\x11resolved_provider\x18\x02 \x01(\t\x12&\n\x1eresolved_provider_api_model_id\x18\x03 \x01(\t\x12\x16\n\x0e\x66inal_provider\x18\x04 \x01(\t\x12\x35\n\x08\x61ttempts\x18\x05 \x03(\x0b\x32#.tollgate.router.v1.ProviderAttempt\x12\x1b\n\x13\x66\x61llbacks_available\x18\x06 \x03(\t\x12\x16\n\x0e\x63\x61nonical_slug\x18\x07 \x01(\t\"}\n\x0fGatewayMetadata\x12\x15\n\rgeneration_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ost\x18\x02 \x01(\t\x12\x13\n\x0bmarket_cost\x18\x03 \x01(\t\x12\x30\n\x07routing\x18\x04 \x01(\x0b\x32\x1f.tollgate.router.v1.RoutingInfo\"H\n\x10ProviderMetadata\x12\x34\n\x07gateway\x18\x01 \x01(\x0b\x32#.tollgate.router.v1.GatewayMetadata\"l\n\x12GenerationFinished\x12\x15\n\rfinish_reason\x18\x01 \x01(\t\x12?\n\x11provider_metadata\x18\x02 \x01(\x0b\x32$.tollgate.router.v1.ProviderMetadata\"S\n\x0fGenerationError\x12\x0c\n\x04type\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\x12\x13\n\x0bstatus_code\x18\x03 \x01(\x05\x12\x0c\n\x04\x63ode\x18\x04 \x01(\t\"]\n\x07Pricing\x12\r\n\x05input\x18\x01 \x01(\t\x12\x0e\n\x06output\x18\x02 \x01(\t\x12\x18\n\x10input_cache_read\x18\x03 \x01(\t\x12\x19\n\x11input_cache_write\x18\x04 \x01(\t\"\x90\x02\n\x05Model\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12\x0f\n\x07\x63reator\x18\x04 \x01(\t\x12\x0c\n\x04type\x18\x05 \x01(\t\x12\x16\n\x0e\x63ontext_window\x18\x06 \x01(\x03\x12\x19\n\x11max_output_tokens\x18\x07 \x01(\x03\x12\x18\n\x10input_modalities\x18\x08 \x03(\t\x12\x19\n\x11output_modalities\x18\t \x03(\t\x12\x10\n\x08released\x18\n \x01(\x03\x12,\n\x07pricing\x18\x0b \x01(\x0b\x32\x1b.tollgate.router.v1.Pricing\x12\x11\n\tproviders\x18\x0c \x03(\t\"\x13\n\x11ListModelsRequest\"?\n\x12ListModelsResponse\x12)\n\x06models\x18\x01 \x03(\x0b\x32\x19.tollgate.router.v1.Model\"\x1d\n\x0fGetModelRequest\x12\n\n\x02id\x18\x01 \x01(\t\"<\n\x10GetModelResponse\x12(\n\x05model\x18\x01 \x01(\x0b\x32\x19.tollgate.router.v1.Model2\xae\x02\n\rRouterService\x12i\n\x0eStreamGenerate\x12).tollgate.router.v1.StreamGenerateRequest\x1a*.tollgate.router.v1.StreamGenerateResponse0\x01\x12[\n\nListModels\x12%.tollgate.router.v1.ListModelsRequest\x1a&.tollgate.router.v1.ListModelsResponse\x12U\n\x08GetModel\x12#.tollgate.router.v1.GetModelRequest\x1a$.tollgate.router.v1.GetModelResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tollgate.router.v1.router_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_STREAMGENERATEREQUEST_PROVIDERHEADERSENTRY']._loaded_options = None
+  _globals['_STREAMGENERATEREQUEST_PROVIDERHEADERSENTRY']._serialized_options = b'8\001'
   _globals['_CALLERCONTEXT']._serialized_start=89
   _globals['_CALLERCONTEXT']._serialized_end=234
   _globals['_IMAGEURL']._serialized_start=236
@@ -51,41 +53,43 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ROUTINGOPTIONS']._serialized_start=1164
   _globals['_ROUTINGOPTIONS']._serialized_end=1225
   _globals['_STREAMGENERATEREQUEST']._serialized_start=1228
-  _globals['_STREAMGENERATEREQUEST']._serialized_end=1491
-  _globals['_STREAMGENERATERESPONSE']._serialized_start=1494
-  _globals['_STREAMGENERATERESPONSE']._serialized_end=1845
-  _globals['_EVENTBATCH']._serialized_start=1847
-  _globals['_EVENTBATCH']._serialized_end=1919
-  _globals['_GENERATIONSTARTED']._serialized_start=1922
-  _globals['_GENERATIONSTARTED']._serialized_end=2097
-  _globals['_TEXTDELTA']._serialized_start=2099
-  _globals['_TEXTDELTA']._serialized_end=2124
-  _globals['_USAGE']._serialized_start=2127
-  _globals['_USAGE']._serialized_end=2284
-  _globals['_PROVIDERATTEMPT']._serialized_start=2287
-  _globals['_PROVIDERATTEMPT']._serialized_end=2563
-  _globals['_ROUTINGINFO']._serialized_start=2566
-  _globals['_ROUTINGINFO']._serialized_end=2805
-  _globals['_GATEWAYMETADATA']._serialized_start=2807
-  _globals['_GATEWAYMETADATA']._serialized_end=2932
-  _globals['_PROVIDERMETADATA']._serialized_start=2934
-  _globals['_PROVIDERMETADATA']._serialized_end=3006
-  _globals['_GENERATIONFINISHED']._serialized_start=3008
-  _globals['_GENERATIONFINISHED']._serialized_end=3116
-  _globals['_GENERATIONERROR']._serialized_start=3118
-  _globals['_GENERATIONERROR']._serialized_end=3201
-  _globals['_PRICING']._serialized_start=3203
-  _globals['_PRICING']._serialized_end=3296
-  _globals['_MODEL']._serialized_start=3299
-  _globals['_MODEL']._serialized_end=3571
-  _globals['_LISTMODELSREQUEST']._serialized_start=3573
-  _globals['_LISTMODELSREQUEST']._serialized_end=3592
-  _globals['_LISTMODELSRESPONSE']._serialized_start=3594
-  _globals['_LISTMODELSRESPONSE']._serialized_end=3657
-  _globals['_GETMODELREQUEST']._serialized_start=3659
-  _globals['_GETMODELREQUEST']._serialized_end=3688
-  _globals['_GETMODELRESPONSE']._serialized_start=3690
-  _globals['_GETMODELRESPONSE']._serialized_end=3750
-  _globals['_ROUTERSERVICE']._serialized_start=3753
-  _globals['_ROUTERSERVICE']._serialized_end=4055
+  _globals['_STREAMGENERATEREQUEST']._serialized_end=1637
+  _globals['_STREAMGENERATEREQUEST_PROVIDERHEADERSENTRY']._serialized_start=1583
+  _globals['_STREAMGENERATEREQUEST_PROVIDERHEADERSENTRY']._serialized_end=1637
+  _globals['_STREAMGENERATERESPONSE']._serialized_start=1640
+  _globals['_STREAMGENERATERESPONSE']._serialized_end=1991
+  _globals['_EVENTBATCH']._serialized_start=1993
+  _globals['_EVENTBATCH']._serialized_end=2065
+  _globals['_GENERATIONSTARTED']._serialized_start=2068
+  _globals['_GENERATIONSTARTED']._serialized_end=2243
+  _globals['_TEXTDELTA']._serialized_start=2245
+  _globals['_TEXTDELTA']._serialized_end=2270
+  _globals['_USAGE']._serialized_start=2273
+  _globals['_USAGE']._serialized_end=2430
+  _globals['_PROVIDERATTEMPT']._serialized_start=2433
+  _globals['_PROVIDERATTEMPT']._serialized_end=2709
+  _globals['_ROUTINGINFO']._serialized_start=2712
+  _globals['_ROUTINGINFO']._serialized_end=2951
+  _globals['_GATEWAYMETADATA']._serialized_start=2953
+  _globals['_GATEWAYMETADATA']._serialized_end=3078
+  _globals['_PROVIDERMETADATA']._serialized_start=3080
+  _globals['_PROVIDERMETADATA']._serialized_end=3152
+  _globals['_GENERATIONFINISHED']._serialized_start=3154
+  _globals['_GENERATIONFINISHED']._serialized_end=3262
+  _globals['_GENERATIONERROR']._serialized_start=3264
+  _globals['_GENERATIONERROR']._serialized_end=3347
+  _globals['_PRICING']._serialized_start=3349
+  _globals['_PRICING']._serialized_end=3442
+  _globals['_MODEL']._serialized_start=3445
+  _globals['_MODEL']._serialized_end=3717
+  _globals['_LISTMODELSREQUEST']._serialized_start=3719
+  _globals['_LISTMODELSREQUEST']._serialized_end=3738
+  _globals['_LISTMODELSRESPONSE']._serialized_start=3740
+  _globals['_LISTMODELSRESPONSE']._serialized_end=3803
+  _globals['_GETMODELREQUEST']._serialized_start=3805
+  _globals['_GETMODELREQUEST']._serialized_end=3834
+  _globals['_GETMODELRESPONSE']._serialized_start=3836
+  _globals['_GETMODELRESPONSE']._serialized_end=3896
+  _globals['_ROUTERSERVICE']._serialized_start=3899
+  _globals['_ROUTERSERVICE']._serialized_end=4201
 # @@protoc_insertion_point(module_scope)

@@ -188,26 +188,6 @@ def _completion_events(body: dict[str, Any]) -> list[ProviderEvent]:
     return events
 
 
-def coalesce(events: list[ProviderEvent]) -> list[ProviderEvent]:
-    """Content deltas that arrived in one network read become one: fewer messages downstream
-    (each costs a gRPC write and an SSE frame) and no added latency, since nothing waits."""
-    if len(events) < 3:
-        return events
-    merged: list[ProviderEvent] = []
-    texts: list[str] = []
-    for event in events:
-        if isinstance(event, ContentDelta):
-            texts.append(event.text)
-            continue
-        if texts:
-            merged.append(ContentDelta("".join(texts)))
-            texts = []
-        merged.append(event)
-    if texts:
-        merged.append(ContentDelta("".join(texts)))
-    return merged
-
-
 class ChunkParser:
     """``chat.completion.chunk`` payloads of one stream into events."""
 
