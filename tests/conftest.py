@@ -7,7 +7,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,9 +98,14 @@ def fake_upstream(module: str, api_key: str) -> Iterator[Upstream]:
         process.wait(timeout=10)
 
 
+def fake_openai(api_key: str) -> AbstractContextManager[Upstream]:
+    """A fake OpenAI upstream in its own process, as a provider runs apart from the gateway."""
+    return fake_upstream("openai_upstream", api_key)
+
+
 @pytest.fixture(scope="session")
 def upstream() -> Iterator[Upstream]:
-    with fake_upstream("openai_upstream", UPSTREAM_KEY) as running:
+    with fake_openai(UPSTREAM_KEY) as running:
         yield running
 
 

@@ -15,7 +15,8 @@ Translation (as the Gemini API reference documents it):
 Usage: ``promptTokenCount`` already includes cached content, so it is the prompt as is;
 ``cachedContentTokenCount`` → cached; ``thoughtsTokenCount`` → reasoning, and completion tokens are
 ``candidatesTokenCount + thoughtsTokenCount`` (OpenAI semantics: output includes reasoning).
-A stream has no end marker: it is complete once a chunk carries a ``finishReason``.
+Every chunk's usage so far becomes a report (the last one counts). A stream has no end
+marker: it is complete once a chunk carries a ``finishReason``.
 """
 
 from __future__ import annotations
@@ -313,8 +314,9 @@ class ResponseParser:
         if reason:
             self.finished = True
             events.append(FinishReason(finish_reason(reason, self._tools > 0)))
-        usage = body.get("usageMetadata")
-        if self.finished and isinstance(usage, dict):
+        # Every chunk carries the usage so far: passing each on means a stream that breaks off
+        # is still accounted with what the provider counted up to then.
+        if isinstance(usage := body.get("usageMetadata"), dict):
             events.append(usage_report(usage))
         return events
 
