@@ -31,6 +31,9 @@ SSE_HEADERS = {
     "X-Accel-Buffering": "no",
 }
 _MAX_ATTRIBUTION = 512
+# Client headers passed on to the provider they belong to (the router's adapter decides).
+PROVIDER_HEADERS = ("anthropic-beta",)
+_MAX_PROVIDER_HEADER = 2048
 
 
 def _broken_stream() -> ApiError:
@@ -50,10 +53,22 @@ def caller_context(caller: Caller, request: web.Request, rid: str) -> router_pb2
     )
 
 
+def provider_headers(request: web.Request) -> dict[str, str]:
+    """The client's headers meant for a provider (``anthropic-beta``: model variants), repeated
+    ones joined with commas as HTTP allows."""
+    found: dict[str, str] = {}
+    for name in PROVIDER_HEADERS:
+        values = [v.strip() for v in request.headers.getall(name, ()) if v.strip()]
+        if values:
+            found[name] = ",".join(values)[:_MAX_PROVIDER_HEADER]
+    return found
+
+
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     caller = inference_caller(request)
     rid = request_id(request)
     chat = parse_chat_request(await request.read(), caller_context(caller, request, rid))
+    chat.rpc.provider_headers.update(provider_headers(request))
     call = request.app[PEERS].router.StreamGenerate(
         chat.rpc,
         metadata=call_metadata(request, rid),

@@ -3,7 +3,8 @@ service yields back (the servicer maps both to and from protobuf)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from tollgate_router.pricing import TokenUsage
@@ -91,6 +92,8 @@ class GenerationRequest:
     caller: Caller = Caller()
     # Seconds left of the caller's deadline, if it set one.
     timeout: float | None = None
+    # Client headers meant for the provider (lower-cased name → value), e.g. ``anthropic-beta``.
+    provider_headers: Mapping[str, str] = field(default_factory=dict)
 
 
 # -- events ---------------------------------------------------------------------------------

@@ -245,4 +245,6 @@ class GenerationService:
             params=request.params,
             stream=request.stream,
             timeout=timeout,
+            max_output_tokens=candidate.model.max_output_tokens,
+            provider_headers=request.provider_headers,
         )

@@ -113,6 +113,7 @@ def generation_request(
             app_referer=caller.app_referer,
         ),
         timeout=timeout,
+        provider_headers=dict(request.provider_headers),
     )
 
 

@@ -104,5 +104,7 @@ async def test_adapter_registry_matches_wire_protocols() -> None:
         assert adapters.for_provider("openai") is adapters.openai_chat
         assert adapters.for_provider("groq") is adapters.openai_chat
         assert adapters.for_provider("my-box") is adapters.openai_chat  # compatible by default
-        assert adapters.for_provider("anthropic") is None
+        assert adapters.for_provider("anthropic") is adapters.anthropic_messages is not None
+        assert adapters.for_provider("google") is adapters.google_gemini is not None
+        assert adapters.for_provider("bedrock") is None
         assert adapters.for_provider("anthropic", "openai-chat") is adapters.openai_chat

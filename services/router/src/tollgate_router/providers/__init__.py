@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from tollgate_router.providers.anthropic import AnthropicMessagesAdapter
 from tollgate_router.providers.base import (
     ContentDelta,
     FinishReason,
@@ -13,11 +14,17 @@ from tollgate_router.providers.base import (
     ProviderError,
     ProviderEvent,
     ProviderStream,
+    ReasoningDelta,
     ResponseStart,
+    ToolCallDelta,
     UpstreamCall,
     UsageReport,
 )
-from tollgate_router.providers.directory import OPENAI_CHAT, provider_info
+from tollgate_router.providers.directory import (
+    OPENAI_CHAT,
+    provider_info,
+)
+from tollgate_router.providers.gemini import GeminiAdapter
 from tollgate_router.providers.openai_chat import OpenAIChatAdapter
 
 __all__ = [
@@ -28,7 +35,9 @@ __all__ = [
     "ProviderError",
     "ProviderEvent",
     "ProviderStream",
+    "ReasoningDelta",
     "ResponseStart",
+    "ToolCallDelta",
     "UpstreamCall",
     "UsageReport",
     "build_adapters",
@@ -40,11 +49,18 @@ class Adapters:
     """One adapter per wire protocol, sharing the process's HTTP session."""
 
     openai_chat: ProviderAdapter
+    # None: not built (a protocol without an adapter is skipped by routing).
+    anthropic_messages: ProviderAdapter | None = None
+    google_gemini: ProviderAdapter | None = None
 
     def for_protocol(self, wire_protocol: str) -> ProviderAdapter | None:
         match wire_protocol:
             case "openai-chat":
                 return self.openai_chat
+            case "anthropic-messages":
+                return self.anthropic_messages
+            case "google-gemini":
+                return self.google_gemini
             case _:
                 return None
 
@@ -57,4 +73,8 @@ class Adapters:
 
 
 def build_adapters(session: aiohttp.ClientSession) -> Adapters:
-    return Adapters(openai_chat=OpenAIChatAdapter(session))
+    return Adapters(
+        openai_chat=OpenAIChatAdapter(session),
+        anthropic_messages=AnthropicMessagesAdapter(session),
+        google_gemini=GeminiAdapter(session),
+    )

@@ -7,8 +7,8 @@ stream yields typed events. Adapters translate; the router decides about retries
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from tollgate_router.domain import GenerationParams, Message
@@ -25,6 +25,11 @@ class UpstreamCall:
     params: GenerationParams
     stream: bool
     timeout: float | None = None  # total seconds, from the caller's deadline
+    # The catalog's max output tokens for the model (0: unknown), for APIs that require a limit.
+    max_output_tokens: int = 0
+    # Client headers meant for the provider (lower-cased name → value); each adapter sends only
+    # those its API knows (``anthropic-beta`` for Anthropic).
+    provider_headers: Mapping[str, str] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # never the key or the prompt
         return f"UpstreamCall(model={self.provider_model_id!r}, stream={self.stream})"
@@ -47,8 +52,30 @@ class ContentDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A piece of tool call ``index`` (0-based among the response's tool calls), as in OpenAI's
+    stream: ``id`` and ``name`` on its first delta, then JSON argument fragments."""
+
+    index: int
+    id: str = ""
+    name: str = ""
+    arguments: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """Reasoning text the model showed; ``signature`` (Anthropic thinking, Gemini thought
+    signatures) and ``redacted`` (Anthropic's encrypted ``redacted_thinking``) come in their own
+    deltas and must be sent back unchanged in a later turn."""
+
+    text: str = ""
+    signature: str = ""
+    redacted: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class FinishReason:
-    reason: str
+    reason: str  # OpenAI's: stop, length, tool_calls, content_filter
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +88,9 @@ class UsageReport:
     reasoning_tokens: int = 0
 
 
-ProviderEvent = ResponseStart | ContentDelta | FinishReason | UsageReport
+ProviderEvent = (
+    ResponseStart | ContentDelta | ToolCallDelta | ReasoningDelta | FinishReason | UsageReport
+)
 
 
 class ProviderError(Exception):

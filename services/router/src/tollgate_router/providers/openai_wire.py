@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from tollgate_router.domain import FilePart, ImagePart, Message, TextPart
 from tollgate_router.providers.base import (
     ContentDelta,
@@ -18,6 +16,14 @@ from tollgate_router.providers.base import (
     UsageReport,
 )
 from tollgate_router.providers.sse import SseEvent
+from tollgate_router.providers.wire import (
+    as_text,
+    envelope_type,
+    fallback_message,
+    json_or_none,
+    load_object,
+    malformed,
+)
 
 _PARAMS = (
     "temperature",
@@ -96,31 +102,23 @@ def request_body(call: UpstreamCall) -> dict[str, Any]:
 # -- responses --------------------------------------------------------------------------------
 
 
-def _str(value: Any) -> str:
-    return "" if value is None else str(value)
-
-
 def error_from_body(status: int, body: Any, fallback: str = "") -> ProviderError:
     """OpenAI's envelope ``{"error": {message, type, param, code}}`` (or a bare string)."""
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
-        message, kind = _str(error.get("message")), _str(error.get("type"))
-        code, param = _str(error.get("code")), _str(error.get("param"))
+        message, kind = as_text(error.get("message")), as_text(error.get("type"))
+        code, param = as_text(error.get("code")), as_text(error.get("param"))
     else:
-        message, kind, code, param = _str(error) or fallback, "", "", ""
+        message, kind, code, param = as_text(error) or fallback, "", "", ""
     if not kind:
-        kind = "invalid_request_error" if 400 <= status < 500 else "api_error"
+        kind = envelope_type(status)
     return ProviderError(
         status, message or f"provider answered HTTP {status}", type=kind, code=code, param=param
     )
 
 
 def error_from_response(status: int, raw: bytes) -> ProviderError:
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        body = None
-    return error_from_body(status, body, raw[:500].decode("utf-8", "replace").strip())
+    return error_from_body(status, json_or_none(raw), fallback_message(raw))
 
 
 def parse_usage(raw: dict[str, Any]) -> UsageReport:
@@ -140,29 +138,18 @@ def parse_usage(raw: dict[str, Any]) -> UsageReport:
 
 def _start(body: dict[str, Any]) -> ResponseStart:
     return ResponseStart(
-        response_id=_str(body.get("id")),
-        model=_str(body.get("model")),
+        response_id=as_text(body.get("id")),
+        model=as_text(body.get("model")),
         created=int(body.get("created") or 0),
-        system_fingerprint=_str(body.get("system_fingerprint")),
+        system_fingerprint=as_text(body.get("system_fingerprint")),
     )
 
 
 def _load_object(raw: bytes) -> dict[str, Any]:
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise ProviderError(0, "the provider sent malformed JSON", type="api_error") from exc
-    if not isinstance(body, dict):
-        raise ProviderError(0, "the provider sent an unexpected JSON value", type="api_error")
+    body = load_object(raw)
     if body.get("error"):
         raise error_from_body(0, body)
     return body
-
-
-def _malformed(exc: Exception) -> ProviderError:
-    return ProviderError(
-        0, f"the provider sent an unexpected response ({type(exc).__name__})", type="api_error"
-    )
 
 
 def parse_completion(raw: bytes) -> list[ProviderEvent]:
@@ -171,7 +158,7 @@ def parse_completion(raw: bytes) -> list[ProviderEvent]:
     try:
         return _completion_events(body)
     except (AttributeError, TypeError, ValueError) as exc:
-        raise _malformed(exc) from exc
+        raise malformed(exc) from exc
 
 
 def _completion_events(body: dict[str, Any]) -> list[ProviderEvent]:
@@ -182,30 +169,10 @@ def _completion_events(body: dict[str, Any]) -> list[ProviderEvent]:
     content = (choice.get("message") or {}).get("content")
     if content:
         events.append(ContentDelta(str(content)))
-    events.append(FinishReason(_str(choice.get("finish_reason")) or "stop"))
+    events.append(FinishReason(as_text(choice.get("finish_reason")) or "stop"))
     if usage := body.get("usage"):
         events.append(parse_usage(usage))
     return events
-
-
-def coalesce(events: list[ProviderEvent]) -> list[ProviderEvent]:
-    """Content deltas that arrived in one network read become one: fewer messages downstream
-    (each costs a gRPC write and an SSE frame) and no added latency, since nothing waits."""
-    if len(events) < 3:
-        return events
-    merged: list[ProviderEvent] = []
-    texts: list[str] = []
-    for event in events:
-        if isinstance(event, ContentDelta):
-            texts.append(event.text)
-            continue
-        if texts:
-            merged.append(ContentDelta("".join(texts)))
-            texts = []
-        merged.append(event)
-    if texts:
-        merged.append(ContentDelta("".join(texts)))
-    return merged
 
 
 class ChunkParser:
@@ -224,7 +191,7 @@ class ChunkParser:
         try:
             return self._events(chunk)
         except (AttributeError, TypeError, ValueError) as exc:
-            raise _malformed(exc) from exc
+            raise malformed(exc) from exc
 
     def _events(self, chunk: dict[str, Any]) -> list[ProviderEvent]:
         events: list[ProviderEvent] = []

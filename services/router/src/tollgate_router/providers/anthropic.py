@@ -1,0 +1,36 @@
+"""Anthropic Messages over HTTP: ``POST {base}/messages`` on the process's shared session with
+``x-api-key`` and ``anthropic-version``, JSON or SSE back (the format is in ``anthropic_wire``)."""
+
+from __future__ import annotations
+
+import aiohttp
+import orjson
+
+from tollgate_router.providers.anthropic_wire import (
+    MessageStreamParser,
+    error_from_response,
+    parse_message,
+    request_body,
+    request_headers,
+)
+from tollgate_router.providers.base import ProviderStream, UpstreamCall
+from tollgate_router.providers.transport import exchange
+
+
+class AnthropicMessagesAdapter:
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+
+    async def open(self, call: UpstreamCall) -> ProviderStream:
+        body = orjson.dumps(request_body(call))
+        return await exchange(
+            self._session,
+            f"{call.base_url}/messages",
+            body,
+            request_headers(call),
+            stream=call.stream,
+            deadline=call.timeout,
+            parser=MessageStreamParser,
+            parse_body=parse_message,
+            parse_error=error_from_response,
+        )

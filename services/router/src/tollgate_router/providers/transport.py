@@ -1,0 +1,177 @@
+"""HTTP transport shared by the adapters: POST a JSON body on the process's session, then read
+either an SSE stream (through a wire format's stream parser) or a whole JSON body.
+
+Wire formats stay free of I/O; this module knows HTTP, timeouts and connection reuse, nothing
+about any provider's JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
+from typing import Protocol
+
+import aiohttp
+
+from tollgate_router.providers.base import (
+    ContentDelta,
+    ProviderError,
+    ProviderEvent,
+    ProviderStream,
+)
+from tollgate_router.providers.sse import SseDecoder, SseEvent
+
+_DRAIN_SECONDS = 1.0
+
+
+class StreamParser(Protocol):
+    """The SSE events of one response into typed events."""
+
+    @property
+    def done(self) -> bool:
+        """The stream's own end marker was seen (``[DONE]``, ``message_stop``): stop reading."""
+        ...
+
+    @property
+    def finished(self) -> bool:
+        """The response is complete (a finish reason was seen): the body may end here."""
+        ...
+
+    def feed(self, sse: SseEvent) -> list[ProviderEvent]: ...
+
+
+def coalesce(events: list[ProviderEvent]) -> list[ProviderEvent]:
+    """Content deltas that arrived in one network read become one: fewer messages downstream
+    (each costs a gRPC write and an SSE frame) and no added latency, since nothing waits."""
+    if len(events) < 3:
+        return events
+    merged: list[ProviderEvent] = []
+    texts: list[str] = []
+    for event in events:
+        if isinstance(event, ContentDelta):
+            texts.append(event.text)
+            continue
+        if texts:
+            merged.append(ContentDelta("".join(texts)))
+            texts = []
+        merged.append(event)
+    if texts:
+        merged.append(ContentDelta("".join(texts)))
+    return merged
+
+
+class EventList:
+    """A whole (non-streaming) response, already parsed."""
+
+    def __init__(self, events: Iterable[ProviderEvent]) -> None:
+        self._events = tuple(events)
+
+    async def _iterate(self) -> AsyncGenerator[ProviderEvent, None]:
+        for event in self._events:
+            yield event
+
+    def events(self) -> AsyncGenerator[ProviderEvent, None]:
+        return self._iterate()
+
+    async def aclose(self) -> None:
+        return None
+
+
+class SseStream:
+    """A streaming response: SSE decoded and parsed as it arrives. A body that ends before the
+    response is complete, or breaks off, is a :class:`ProviderError` (status 0)."""
+
+    def __init__(self, response: aiohttp.ClientResponse, parser: StreamParser) -> None:
+        self._response = response
+        self._parser = parser
+
+    def events(self) -> AsyncGenerator[ProviderEvent, None]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncGenerator[ProviderEvent, None]:
+        decoder, parser = SseDecoder(), self._parser
+        content = self._response.content
+        try:
+            async for data in content.iter_any():
+                batch: list[ProviderEvent] = []
+                failure: ProviderError | None = None
+                try:
+                    for sse in decoder.feed(data):
+                        batch.extend(parser.feed(sse))
+                except ProviderError as exc:
+                    failure = exc
+                for event in coalesce(batch):
+                    yield event
+                if failure is not None:
+                    raise failure
+                if parser.done:
+                    break
+            else:
+                for sse in decoder.close():
+                    for event in parser.feed(sse):
+                        yield event
+            if parser.done and not content.at_eof():
+                # Read the end of the body so the connection goes back to the pool.
+                await asyncio.wait_for(content.read(), _DRAIN_SECONDS)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            if not (parser.done or parser.finished):
+                raise ProviderError(
+                    0, f"the provider's stream broke off ({type(exc).__name__})", type="api_error"
+                ) from exc
+        finally:
+            self._response.release()
+        if not (parser.done or parser.finished):
+            raise ProviderError(0, "the provider's stream ended early", type="api_error")
+
+    async def aclose(self) -> None:
+        self._response.release()
+
+
+def _timeout(session: aiohttp.ClientSession, total: float | None) -> aiohttp.ClientTimeout:
+    """The session's connect / idle-read timeouts, bounded by the caller's deadline."""
+    base = session.timeout
+    return aiohttp.ClientTimeout(
+        total=total,
+        connect=base.connect,
+        sock_connect=base.sock_connect,
+        sock_read=base.sock_read,
+    )
+
+
+async def exchange(
+    session: aiohttp.ClientSession,
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    stream: bool,
+    deadline: float | None,
+    parser: Callable[[], StreamParser],
+    parse_body: Callable[[bytes], list[ProviderEvent]],
+    parse_error: Callable[[int, bytes], ProviderError],
+) -> ProviderStream:
+    """POST ``body`` to ``url`` (``deadline``: total seconds); an SSE stream when ``stream`` and the provider answered with
+    one, else the whole body parsed. Non-200 answers raise ``parse_error(status, body)``."""
+    try:
+        response = await session.post(
+            url, data=body, headers=headers, timeout=_timeout(session, deadline)
+        )
+    except TimeoutError as exc:
+        raise ProviderError(0, "timed out waiting for the provider", type="timeout") from exc
+    except aiohttp.ClientError as exc:
+        raise ProviderError(
+            0, f"cannot reach the provider ({type(exc).__name__})", type="api_error"
+        ) from exc
+    if response.status == 200 and stream and response.content_type == "text/event-stream":
+        return SseStream(response, parser())
+    try:
+        raw = await response.read()
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise ProviderError(
+            0, f"the provider's response broke off ({type(exc).__name__})", type="api_error"
+        ) from exc
+    finally:
+        response.release()
+    if response.status != 200:
+        raise parse_error(response.status, raw)
+    return EventList(parse_body(raw))

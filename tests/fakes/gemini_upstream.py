@@ -1,0 +1,133 @@
+"""A fake Google Gemini upstream speaking the real Gemini API wire protocol:
+``POST /v1beta/models/{model}:generateContent`` (JSON) and ``:streamGenerateContent``
+(``?alt=sse``: one ``data:`` event per ``GenerateContentResponse``; without it, a JSON array),
+authenticated by ``x-goog-api-key`` (or the ``key`` query parameter).
+
+Replies are deterministic: ``"Echo: <last user text>"`` unless scripted, one word per chunk.
+Usage is computed from the request: ``promptTokenCount`` = words in the system instruction and
+every text part, ``candidatesTokenCount`` = reply words, plus scripted thoughts and cache.
+
+Behaviour (``/_fake/script``, see ``fake_control``): ``status`` (+ ``error`` {message, status})
+to fail with Google's error body; ``reply``; ``thoughts`` (a thought part, its words counted as
+``thoughtsTokenCount`` unless ``thoughts_tokens`` says otherwise); ``cached_tokens``
+(``cachedContentTokenCount``, part of the prompt); ``function_call`` ({name, args});
+``finish_reason``; ``break_after_chunks``; ``latency_ms``; ``chunk_delay_ms``.
+
+Requests are checked as Google does: a missing key is a 403 ``PERMISSION_DENIED``, a wrong key
+a 400 ``INVALID_ARGUMENT`` with reason ``API_KEY_INVALID``; empty ``contents`` or a role other
+than user / model a 400.
+
+Standalone: ``python -m tests.fakes.gemini_upstream --port N --api-key K``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from tests.fakes.fake_control import ScriptedFake, json_body, pieces_of, run, send_stream
+from tests.fakes.gemini_bodies import NO_KEY, Reply, bad_key_body, error_body, pretty, sse_frame
+
+_ACTIONS = ("generateContent", "streamGenerateContent")
+
+
+def _text(content: Any) -> str:
+    parts = content.get("parts") if isinstance(content, dict) else None
+    if not isinstance(parts, list):
+        return ""
+    return " ".join(str(p["text"]) for p in parts if isinstance(p, dict) and p.get("text"))
+
+
+def _json(status: int, body: bytes) -> web.Response:
+    return web.Response(status=status, body=body, content_type="application/json")
+
+
+class FakeGemini(ScriptedFake):
+    secret_headers = frozenset({"x-goog-api-key", "authorization"})
+
+    def add_routes(self, app: web.Application) -> None:
+        app.router.add_post("/v1beta/models/{target}", self._generate)
+
+    @property
+    def base_url(self) -> str:
+        """The Gemini base URL of this fake, version path included."""
+        return f"http://127.0.0.1:{self.port}/v1beta"
+
+    def _invalid(self, request: web.Request, body: Any) -> web.Response | None:
+        key = request.headers.get("x-goog-api-key") or request.query.get("key")
+        if not key:
+            return _json(403, error_body(403, NO_KEY, "PERMISSION_DENIED"))
+        if key != self.api_key:
+            return _json(400, bad_key_body())
+        if not isinstance(body, dict):
+            return _json(400, error_body(400, "Invalid JSON payload received."))
+        contents = body.get("contents")
+        if not isinstance(contents, list) or not contents:
+            return _json(
+                400,
+                error_body(400, "* GenerateContentRequest.contents: contents is not specified\n"),
+            )
+        if any(
+            not isinstance(c, dict) or c.get("role", "user") not in ("user", "model")
+            for c in contents
+        ):
+            return _json(400, error_body(400, "Please use a valid role: user, model."))
+        return None
+
+    async def _generate(self, request: web.Request) -> web.StreamResponse:
+        model, _, action = request.match_info["target"].partition(":")
+        body = json_body(await request.read())
+        key = request.headers.get("x-goog-api-key") or request.query.get("key")
+        self.record(request, body, key == self.api_key)
+        if action not in _ACTIONS:
+            return _json(404, error_body(404))
+        if (rejected := self._invalid(request, body)) is not None:
+            return rejected
+        behaviour = self.next_behaviour()
+        await self.wait(behaviour)
+        if status := behaviour.get("status"):
+            err = behaviour.get("error") or {}
+            return _json(
+                int(status), error_body(int(status), err.get("message", ""), err.get("status", ""))
+            )
+        reply = self._reply(model, body, behaviour)
+        if action == "generateContent":
+            return _json(200, pretty(reply.whole()))
+        if request.query.get("alt") != "sse":
+            return _json(200, pretty(reply.chunks()))
+        headers = {"Content-Type": "text/event-stream", "Content-Disposition": "attachment"}
+        frames = [sse_frame(chunk) for chunk in reply.chunks()]
+        return await send_stream(request, frames, behaviour, headers, head=0)
+
+    def _reply(self, model: str, body: dict[str, Any], behaviour: dict[str, Any]) -> Reply:
+        contents = body["contents"]
+        last_user = next(
+            (_text(c) for c in reversed(contents) if c.get("role", "user") == "user"), ""
+        )
+        pieces = pieces_of(behaviour.get("reply", f"Echo: {last_user}"))
+        finish = behaviour.get("finish_reason", "STOP")
+        limit = (body.get("generationConfig") or {}).get("maxOutputTokens")
+        if isinstance(limit, int) and limit < len(pieces):
+            pieces, finish = pieces[:limit], "MAX_TOKENS"
+        thoughts = str(behaviour.get("thoughts", ""))
+        prompt = len(_text(body.get("systemInstruction")).split())
+        prompt += sum(len(_text(c).split()) for c in contents)
+        return Reply(
+            model=model,
+            prompt_tokens=prompt + int(behaviour.get("cached_tokens", 0)),
+            text_pieces=pieces,
+            finish_reason=finish,
+            thoughts=thoughts,
+            thoughts_tokens=int(behaviour.get("thoughts_tokens", len(thoughts.split()))),
+            cached_tokens=int(behaviour.get("cached_tokens", 0)),
+            function_call=behaviour.get("function_call"),
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    run(FakeGemini, "fake-gemini", argv)
+
+
+if __name__ == "__main__":
+    main()
