@@ -15,6 +15,7 @@ from tollgate_common.money import format_usd
 from tollgate_router.catalog import ModelInfo, Pricing, ProviderOffer
 from tollgate_router.domain import (
     Attempt,
+    ByokKey,
     Caller,
     ContentPart,
     Failed,
@@ -102,6 +103,7 @@ def generation_request(
             order=tuple(request.routing.order),
             only=tuple(request.routing.only),
             models=tuple(request.routing.models),
+            byok=tuple(ByokKey(c.provider, c.api_key) for c in request.routing.byok),
         ),
         caller=Caller(
             team_id=caller.team_id,
