@@ -23,7 +23,7 @@ from tollgate_router.credentials import env_slug, load_system_credentials
 from tollgate_router.providers.directory import KNOWN_PROVIDERS
 from tollgate_router.settings import RouterSettings
 
-from tests.deploy.manifests import K8S, Object, named, tollgate_containers
+from tests.deploy.manifests import IMAGES, K8S, Object, named, tollgate_containers
 
 SETTINGS: dict[str, type[BaseSettings]] = {
     "tollgate-auth": AuthSettings,
@@ -227,3 +227,11 @@ def test_dev_database_urls_reach_the_dev_postgres(rendered: dict[str, list[Objec
             assert (url.username, url.password) == (user, password)
             seen.add(url.path.lstrip("/"))
     assert seen == databases == {"auth", "router", "billing", "activity"}
+
+
+def test_the_manifests_ports_are_the_services_own_defaults() -> None:
+    """The port each manifest listens on and probes is the one the service uses by default
+    (docs/internal-contracts.md), so local runs and the cluster agree."""
+    for image in IMAGES.values():
+        default = str(SETTINGS[image.name].model_fields["listen_addr"].default)
+        assert default.rpartition(":")[2] == str(image.port), image.name
