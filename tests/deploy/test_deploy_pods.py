@@ -126,3 +126,18 @@ def test_migrations_run_in_an_init_container_before_the_service(
         init_env = {e["name"]: e for e in init[0]["env"]}
         url = f"TOLLGATE_{prefix}_DATABASE_URL"
         assert init_env[url] == env[url]
+
+
+def test_provider_keys_reach_only_the_router_server(
+    rendered: dict[str, list[Object]], overlay: str
+) -> None:
+    """The provider keys are the costliest secret: only the container that calls providers
+    gets them (not the router's migration, not any other pod)."""
+    holders = set()
+    for workload in workloads(rendered[overlay]):
+        for container in containers(workload):
+            for env in container.get("env", []):
+                ref = env.get("valueFrom", {}).get("secretKeyRef", {})
+                if ref.get("name", "").startswith("provider-keys"):
+                    holders.add(f"{workload['metadata']['name']}/{container['name']}")
+    assert holders == {"router/router"}
