@@ -165,7 +165,7 @@ def test_the_router_finds_a_credential_for_each_provider_key_it_is_given(
     rendered: dict[str, list[Object]], overlay: str
 ) -> None:
     for _, container, image in tollgate_containers(rendered[overlay]):
-        if image.name != "tollgate-router":
+        if image.name != "tollgate-router" or container["args"] != ["serve"]:
             continue
         env = container_env(container)
         configured = {
