@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import base64
 import struct
-import time
 from decimal import Decimal
 from typing import Any
 
@@ -19,6 +18,7 @@ from tollgate_cli.stack import Stack
 
 from tests.conftest import EMBEDDING_MODEL, EMBEDDING_PRICES, Upstream
 from tests.fakes.embedding_vectors import fake_vector
+from tests.integration.test_suite_chat import _generation, eventually
 
 OPENAI_SMALL = "openai/text-embedding-3-small"
 GEMINI_EMBEDDING = "google/gemini-embedding-001"
@@ -44,16 +44,6 @@ def gateway_of(response: Any) -> dict[str, Any]:
 
 def bodies(fake: Upstream, suffix: str) -> list[dict[str, Any]]:
     return [r["body"] for r in fake.requests() if str(r["path"]).endswith(suffix)]  # type: ignore[misc]
-
-
-def eventually(fetch: Any, timeout: float = 20.0) -> Any:
-    """Poll ``fetch`` until it returns something truthy (facts travel asynchronously)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = fetch()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(0.1)
 
 
 def test_float_vectors_are_the_providers_own(stack: Stack, fresh_upstream: Upstream) -> None:
@@ -254,19 +244,6 @@ def test_a_provider_400_is_passed_through_without_failover(
     assert isinstance(rejected.value.body, dict)
     assert rejected.value.body["message"] == "This model does not support it."
     assert bodies(fresh_gemini, ":batchEmbedContents") == []
-
-
-def _generation(stack: Stack, generation_id: str) -> dict[str, Any] | None:
-    reply = httpx.get(
-        f"{stack.base_url}/generation",
-        params={"id": generation_id},
-        headers={"authorization": f"Bearer {stack.bootstrap_key()}"},
-    )
-    if reply.status_code == 404:
-        return None
-    reply.raise_for_status()
-    data: dict[str, Any] = reply.json()["data"]
-    return data
 
 
 def test_usage_reaches_billing(stack: Stack, fresh_upstream: Upstream) -> None:
