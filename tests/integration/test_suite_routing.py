@@ -205,3 +205,63 @@ def test_streaming_carries_the_routing_on_the_last_content_chunk(suite: Any) -> 
         "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "Echo: route me"
     )
     assert sent_models(groq_fake) == ["duo-groq"]
+
+
+def test_a_request_byok_key_is_used_first_and_charged_nothing(suite: Any) -> None:
+    client, _openai_fake, _groq_fake = suite
+
+    completion = client.chat.completions.create(
+        model="acme/duo",
+        messages=[{"role": "user", "content": "route me"}],
+        extra_body={
+            "providerOptions": {
+                "gateway": {"only": ["groq"], "byok": {"groq": [{"apiKey": GROQ_KEY}]}}
+            }
+        },
+    )
+
+    gateway = (completion.choices[0].message.model_extra or {})["provider_metadata"]["gateway"]
+    [attempt] = gateway["routing"]["attempts"]
+    assert (attempt["provider"], attempt["credentialType"], attempt["success"]) == (
+        "groq",
+        "byok",
+        True,
+    )
+    assert gateway["cost"] == "0"
+    assert float(gateway["marketCost"]) > 0
+
+
+def test_a_failing_byok_key_falls_back_to_the_system_credential(suite: Any) -> None:
+    client, _openai_fake, _groq_fake = suite
+
+    completion = client.chat.completions.create(
+        model="acme/duo",
+        messages=[{"role": "user", "content": "route me"}],
+        extra_body={
+            "providerOptions": {
+                "gateway": {"only": ["groq"], "byok": {"groq": [{"apiKey": "gsk-wrong"}]}}
+            }
+        },
+    )
+
+    gateway = (completion.choices[0].message.model_extra or {})["provider_metadata"]["gateway"]
+    byok, system = gateway["routing"]["attempts"]
+    assert (byok["credentialType"], byok["success"], byok["statusCode"]) == ("byok", False, 401)
+    assert (system["credentialType"], system["success"]) == ("system", True)
+    assert gateway["cost"] == gateway["marketCost"]
+    assert "gsk-wrong" not in str(gateway)
+
+
+def test_malformed_byok_is_a_400(suite: Any) -> None:
+    client, openai_fake, groq_fake = suite
+
+    with pytest.raises(openai.BadRequestError) as raised:
+        client.chat.completions.create(
+            model="acme/duo",
+            messages=[{"role": "user", "content": "route me"}],
+            extra_body={"providerOptions": {"gateway": {"byok": {"groq": [{"key": "x"}]}}}},
+        )
+
+    assert isinstance(raised.value.body, dict)
+    assert raised.value.body["param"] == "providerOptions.gateway.byok.groq"
+    assert sent_models(openai_fake) == [] and sent_models(groq_fake) == []

@@ -267,4 +267,24 @@ def _routing(data: dict[str, Any]) -> router_pb2.RoutingOptions:
         order=_string_list(gateway, "order", prefix + "order"),
         only=_string_list(gateway, "only", prefix + "only"),
         models=models,
+        byok=_byok(gateway.get("byok"), prefix + "byok"),
     )
+
+
+def _byok(value: Any, param: str) -> list[router_pb2.ByokCredential]:
+    """``{"<provider>": [{"apiKey": "..."}, ...]}``: request-scoped credentials, in order."""
+    if value is None:
+        return []
+    if not isinstance(value, dict):
+        raise invalid_request(f"`{param}` must be an object of provider → credentials", param)
+    credentials = []
+    for provider, entries in value.items():
+        where = f"{param}.{provider}"
+        if not isinstance(entries, list) or not entries:
+            raise invalid_request(f"`{where}` must be a non-empty array of credentials", where)
+        for entry in entries:
+            key = entry.get("apiKey") if isinstance(entry, dict) else None
+            if not isinstance(key, str) or not key.strip():
+                raise invalid_request(f"each `{where}` credential needs an `apiKey` string", where)
+            credentials.append(router_pb2.ByokCredential(provider=provider, api_key=key.strip()))
+    return credentials

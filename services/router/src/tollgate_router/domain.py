@@ -65,10 +65,19 @@ class GenerationParams:
 
 
 @dataclass(frozen=True, slots=True)
+class ByokKey:
+    """A provider key the request brought itself (``providerOptions.gateway.byok``)."""
+
+    provider: str
+    api_key: str = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class RoutingOptions:
     order: tuple[str, ...] = ()
     only: tuple[str, ...] = ()
     models: tuple[str, ...] = ()  # fallback models, tried after the primary one
+    byok: tuple[ByokKey, ...] = ()  # tried before the system credential of the same provider
 
 
 @dataclass(frozen=True, slots=True)

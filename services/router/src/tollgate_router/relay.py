@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Protocol
 
 from tollgate_common.ids import new_id
@@ -157,6 +158,8 @@ def usage_record(g: Generation, candidate: Candidate) -> UsageRecord:
         tokens = estimate(g.request.messages, g.output_chars)
         log.warning("no usage from %s for %s; estimated", candidate.offer.provider, g.generation_id)
     market_cost = cost(candidate.offer.pricing, tokens)
+    # A BYOK key's usage is paid to the provider by the team: the gateway charges nothing.
+    charged = Decimal(0) if candidate.credential_type == "byok" else market_cost
     ok = g.completed and g.failure is None
     return UsageRecord(
         generation_id=g.generation_id,
@@ -166,7 +169,7 @@ def usage_record(g: Generation, candidate: Candidate) -> UsageRecord:
         provider_model_id=candidate.offer.provider_model_id,
         credential_type=candidate.credential_type,
         usage=tokens,
-        cost=market_cost,  # system credentials are charged at list price
+        cost=charged,
         market_cost=market_cost,
         price_version=g.price_version,
         ttft_ms=round(((g.first_content or now) - g.t0) * 1000),
@@ -191,7 +194,9 @@ def _gateway(g: Generation, candidate: Candidate, record: UsageRecord) -> Gatewa
             resolved_provider_api_model_id=first.provider_model_id,
             final_provider=candidate.offer.provider,
             attempts=tuple(g.attempts),
-            fallbacks_available=tuple(c.offer.provider for c in g.plan.candidates[1:]),
+            fallbacks_available=tuple(
+                dict.fromkeys(c.offer.provider for c in g.plan.candidates[1:])
+            ),
             canonical_slug=candidate.model.id,
             planning_reasoning=g.plan.reasoning,
         ),

@@ -62,6 +62,20 @@ def ordered_offers(
     return sorted(offers, key=key)
 
 
+def _credentials_for(
+    provider: str, options: RoutingOptions, credentials: SystemCredentials
+) -> list[tuple[SystemCredential, str]]:
+    """The credentials to try at ``provider``, in order: the request's own BYOK keys, then the
+    system credential (a BYOK key that fails falls back to it)."""
+    found: list[tuple[SystemCredential, str]] = []
+    for byok in options.byok:
+        if byok.provider == provider and (key := credentials.with_key(provider, byok.api_key)):
+            found.append((key, "byok"))
+    if (system := credentials.get(provider)) is not None:
+        found.append((system, "system"))
+    return found
+
+
 def _reasoning(models: Sequence[ModelInfo], options: RoutingOptions) -> str:
     """One sentence on how the candidates were chosen, for ``routing.planningReasoning``."""
     parts = []
@@ -88,16 +102,16 @@ def plan(
     skipped: list[Attempt] = []
     for model in models:
         for offer in ordered_offers(model, options, stats):
-            reason = ""
-            credential = credentials.get(offer.provider)
+            keys = _credentials_for(offer.provider, options, credentials)
             adapter = adapters.for_provider(offer.provider, offer.wire_protocol)
-            if credential is None:
+            reason = ""
+            if not keys:
                 reason = "skipped: no credentials for this provider"
             elif adapter is None:
                 reason = "skipped: no adapter for this provider's API"
             elif not offer.billable:
                 reason = "skipped: no list price in the catalog"
-            if reason or credential is None or adapter is None:
+            if reason or adapter is None:
                 skipped.append(
                     Attempt(
                         provider=offer.provider,
@@ -109,7 +123,7 @@ def plan(
                     )
                 )
                 continue
-            candidates.append(Candidate(model, offer, credential, adapter))
+            candidates += [Candidate(model, offer, key, adapter, kind) for key, kind in keys]
     return Plan(tuple(candidates), tuple(skipped), _reasoning(models, options))
 
 

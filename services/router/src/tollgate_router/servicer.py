@@ -15,6 +15,7 @@ from tollgate_common.money import format_usd
 from tollgate_router.catalog import ModelInfo, Pricing, ProviderOffer
 from tollgate_router.domain import (
     Attempt,
+    ByokKey,
     Caller,
     ContentPart,
     Failed,
@@ -105,7 +106,10 @@ def _caller(caller: pb.CallerContext) -> Caller:
 
 def _routing(options: pb.RoutingOptions) -> RoutingOptions:
     return RoutingOptions(
-        order=tuple(options.order), only=tuple(options.only), models=tuple(options.models)
+        order=tuple(options.order),
+        only=tuple(options.only),
+        models=tuple(options.models),
+        byok=tuple(ByokKey(c.provider, c.api_key) for c in options.byok),
     )
 
 

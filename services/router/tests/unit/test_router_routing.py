@@ -8,7 +8,7 @@ import aiohttp
 import pytest
 from tollgate_router.catalog import build_catalog
 from tollgate_router.credentials import load_system_credentials
-from tollgate_router.domain import RoutingOptions
+from tollgate_router.domain import ByokKey, RoutingOptions
 from tollgate_router.providers import Adapters, ProviderError
 from tollgate_router.routing import falls_back, passes_through, plan
 
@@ -108,3 +108,27 @@ async def test_adapter_registry_matches_wire_protocols() -> None:
         assert adapters.for_provider("google") is adapters.google_gemini is not None
         assert adapters.for_provider("bedrock") is None
         assert adapters.for_provider("anthropic", "openai-chat") is adapters.openai_chat
+
+
+def test_request_byok_keys_come_first_and_make_keyless_providers_usable(
+    adapters: Adapters,
+) -> None:
+    model = CATALOG.resolve("acme/m")
+    assert model is not None
+    credentials = load_system_credentials(CATALOG.providers(), ENV)
+    options = RoutingOptions(
+        only=("groq", "mistral"),
+        order=("mistral", "groq"),
+        byok=(ByokKey("groq", "team-groq-key"), ByokKey("mistral", "team-mistral-key")),
+    )
+
+    result = plan([model], options, credentials, adapters)
+
+    tried = [(c.offer.provider, c.credential_type, c.credential.api_key) for c in result.candidates]
+    assert tried == [
+        ("mistral", "byok", "team-mistral-key"),  # no system key for mistral: BYOK only
+        ("groq", "byok", "team-groq-key"),
+        ("groq", "system", "b"),
+    ]
+    assert result.candidates[0].credential.base_url == "https://api.mistral.ai/v1"
+    assert "team-groq-key" not in repr(options)
