@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.ids import new_id
-from tollgate_common.money import format_usd
+from tollgate_common.money import ZERO, format_usd
 
 from tollgate_router import routing
 from tollgate_router.catalog import Catalog, ModelInfo
@@ -211,6 +211,8 @@ class EmbeddingService:
                 "no token count from %s for %s; estimated", candidate.offer.provider, generation_id
             )
         market_cost = cost(candidate.offer.pricing, usage)
+        # A BYOK key's usage is paid to the provider by the team: the gateway charges nothing.
+        charged = ZERO if candidate.credential_type == "byok" else market_cost
         elapsed = round((time.monotonic() - t0) * 1000)
         record = UsageRecord(
             generation_id=generation_id,
@@ -220,7 +222,7 @@ class EmbeddingService:
             provider_model_id=candidate.offer.provider_model_id,
             credential_type=candidate.credential_type,
             usage=usage,
-            cost=market_cost,  # system credentials are charged at list price
+            cost=charged,
             market_cost=market_cost,
             price_version=self._catalog.version,
             ttft_ms=elapsed,
@@ -245,7 +247,9 @@ class EmbeddingService:
                 resolved_provider_api_model_id=first.provider_model_id,
                 final_provider=candidate.offer.provider,
                 attempts=tuple(attempts),
-                fallbacks_available=tuple(r.candidate.offer.provider for r in routes[1:]),
+                fallbacks_available=tuple(
+                    dict.fromkeys(r.candidate.offer.provider for r in routes[1:])
+                ),
                 canonical_slug=candidate.model.id,
                 planning_reasoning=reasoning,
             ),

@@ -14,7 +14,7 @@ from tollgate_common.errors import InvalidArgument
 from tollgate_common.outbox import Fact
 from tollgate_router.catalog import build_catalog
 from tollgate_router.credentials import load_system_credentials
-from tollgate_router.domain import Caller, RoutingOptions
+from tollgate_router.domain import ByokKey, Caller, RoutingOptions
 from tollgate_router.embeddings import EmbeddingRequest, EmbeddingService, NotAnEmbeddingModel
 from tollgate_router.errors import (
     ModelNotFound,
@@ -221,3 +221,20 @@ async def test_only_without_a_usable_provider(service: EmbeddingService) -> None
         await service.embed(request(routing=RoutingOptions(only=("mistral",))))
     with pytest.raises(InvalidArgument):
         await service.embed(request(routing=RoutingOptions(only=("xai",))))
+
+
+async def test_a_request_byok_key_is_tried_first_and_charged_nothing(
+    service: EmbeddingService, openai_like: Scripted, facts: Facts
+) -> None:
+    options = RoutingOptions(only=("openai",), byok=(ByokKey("openai", "sk-team-own"),))
+
+    result = await service.embed(request(routing=options))
+
+    (sent,) = openai_like.calls
+    assert sent.api_key == "sk-team-own"
+    (attempt,) = [a for a in result.gateway.routing.attempts if not a.skipped]
+    assert attempt.credential_type == "byok" and attempt.success
+    assert result.gateway.cost == "0" and result.gateway.market_cost == "0.000001"
+    usage = usage_pb2.UsageRecorded.FromString(facts.facts[0].payload)
+    assert usage.credential_type == "byok" and Decimal(usage.cost) == 0
+    assert result.gateway.routing.fallbacks_available == ("openai",)  # the system key, once
