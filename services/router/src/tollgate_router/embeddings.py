@@ -2,7 +2,9 @@
 routed (``only``, ``order``, fallback models, providers without credentials skipped, the same
 failover rules), call the first provider that answers, price the input tokens at the catalog's
 list price and publish the usage fact under a ``gen_...`` id, as a non-streamed generation with
-no output tokens (billing and activity record it like any other)."""
+no output tokens (billing and activity record it like any other). With tracing on, the ``Embed``
+RPC's span carries the GenAI attributes and its context travels with the fact; there are no
+per-attempt spans yet (``tracing.py`` names its spans after chat)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,8 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from opentelemetry import propagate, trace
+from tollgate_common import telemetry
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.ids import new_id
 from tollgate_common.money import ZERO, format_usd
@@ -233,7 +237,7 @@ class EmbeddingService:
             created_at=created,
             attempts=sum(1 for a in attempts if not a.skipped),
         )
-        self._facts.put(usage_fact(record))
+        self._facts.put(usage_fact(record, _traced(record)))
         if self._metrics is not None:
             self._metrics.generation(record)
         first = routes[0].candidate.offer
@@ -264,6 +268,27 @@ class EmbeddingService:
             usage=usage,
             gateway=gateway,
         )
+
+
+def _traced(record: UsageRecord) -> tuple[tuple[str, str], ...]:
+    """With tracing on: the ``Embed`` RPC's server span gets the GenAI attributes of the request
+    and its context travels with the usage fact (billing and activity continue the trace)."""
+    if not telemetry.tracing_enabled():
+        return ()
+    trace.get_current_span().set_attributes(
+        {
+            "gen_ai.operation.name": "embeddings",
+            "gen_ai.request.model": record.model,
+            "gen_ai.response.id": record.generation_id,
+            "gen_ai.provider.name": record.provider,
+            "gen_ai.usage.input_tokens": record.usage.input_tokens,
+            "tollgate.generation.id": record.generation_id,
+            "tollgate.credential_type": record.credential_type,
+        }
+    )
+    headers: dict[str, str] = {}
+    propagate.inject(headers)
+    return tuple(headers.items())
 
 
 def _attempt(
