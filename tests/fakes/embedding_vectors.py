@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import math
+import random
 import struct
 from collections.abc import Sequence
 
@@ -16,17 +17,11 @@ def fake_vector(item: str | Sequence[int], dimensions: int) -> list[float]:
     seed = (
         item.encode() if isinstance(item, str) else b"tokens:" + ",".join(map(str, item)).encode()
     )
-    raw: list[float] = []
-    counter = 0
-    while len(raw) < dimensions:
-        block = hashlib.sha256(seed + counter.to_bytes(4, "big")).digest()
-        raw.extend((byte - 127.5) / 127.5 for byte in block)
-        counter += 1
-    raw = raw[:dimensions]
-    norm = math.sqrt(sum(v * v for v in raw)) or 1.0
-    return list(
-        struct.unpack(f"<{dimensions}f", struct.pack(f"<{dimensions}f", *(v / norm for v in raw)))
-    )
+    rng = random.Random(hashlib.sha256(seed).digest())
+    raw = [rng.uniform(-1.0, 1.0) for _ in range(dimensions)]
+    norm = math.sqrt(math.fsum(v * v for v in raw)) or 1.0
+    packed = struct.pack(f"<{dimensions}f", *(v / norm for v in raw))
+    return list(struct.unpack(f"<{dimensions}f", packed))
 
 
 def as_base64(vector: Sequence[float]) -> str:

@@ -258,3 +258,18 @@ def test_usage_reaches_billing(stack: Stack, fresh_upstream: Upstream) -> None:
     assert record["native_tokens_completion"] == 0
     assert record["streamed"] is False
     assert record["total_cost"] == pytest.approx(3 * 0.00000002, rel=1e-9)
+
+
+def test_the_largest_batch_comes_back_whole(stack: Stack, fresh_upstream: Upstream) -> None:
+    """2048 inputs (OpenAI's limit) of 1024 dimensions: 16 MB of vectors between router and
+    edge, well past gRPC's default 4 MB message limit."""
+    texts = [f"input {i}" for i in range(2048)]
+
+    response = client(stack).embeddings.create(
+        model="openai/text-embedding-3-large", input=texts, dimensions=1024
+    )
+
+    assert len(response.data) == 2048
+    assert response.data[-1].index == 2047
+    assert response.data[-1].embedding == fake_vector("input 2047", 1024)
+    assert response.usage.prompt_tokens == 2 * 2048

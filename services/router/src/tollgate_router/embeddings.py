@@ -49,10 +49,10 @@ _NO_EMBEDDINGS = "skipped: this provider's API has no embeddings adapter"
 class NotAnEmbeddingModel(InvalidArgument):
     reason = UnsupportedModel.reason
 
-    def __init__(self, model: str, kind: str) -> None:
+    def __init__(self, model: str, kind: str, param: str = "model") -> None:
         super().__init__(
             f"model {model!r} is a {kind} model and cannot create embeddings",
-            metadata={"param": "model"},
+            metadata={"param": param},
         )
 
 
@@ -113,9 +113,9 @@ class EmbeddingService:
         t0, created = time.monotonic(), datetime.now(UTC)
         models = [self._model(request.model, "model")]
         models += [self._model(name, "models") for name in request.routing.models]
-        for model in models:
+        for index, model in enumerate(models):
             if model.type != "embedding":
-                raise NotAnEmbeddingModel(model.id, model.type)
+                raise NotAnEmbeddingModel(model.id, model.type, "models" if index else "model")
         if not request.inputs:
             raise InvalidArgument("'input' must not be empty", metadata={"param": "input"})
         _check_only(models, request.routing)

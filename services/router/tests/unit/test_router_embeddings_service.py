@@ -207,6 +207,10 @@ async def test_a_chat_model_is_refused(service: EmbeddingService) -> None:
 
     assert refused.value.reason == "UNSUPPORTED_MODEL"
     assert "cannot create embeddings" in str(refused.value)
+    assert refused.value.metadata == {"param": "model"}
+    with pytest.raises(NotAnEmbeddingModel) as fallback:
+        await service.embed(request(routing=RoutingOptions(models=("acme/chat",))))
+    assert fallback.value.metadata == {"param": "models"}
 
 
 async def test_unknown_model_and_empty_input(service: EmbeddingService) -> None:
