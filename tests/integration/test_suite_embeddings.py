@@ -259,6 +259,20 @@ def test_usage_reaches_billing(stack: Stack, fresh_upstream: Upstream) -> None:
     assert record["streamed"] is False
     assert record["total_cost"] == pytest.approx(3 * 0.00000002, rel=1e-9)
 
+    def request_row() -> dict[str, Any] | None:
+        reply = httpx.get(
+            f"{stack.base_url}/requests",
+            headers={"authorization": f"Bearer {stack.bootstrap_key()}"},
+        )
+        reply.raise_for_status()
+        rows = [r for r in reply.json()["data"] if r["generationId"] == generation_id]
+        return rows[0] if rows else None
+
+    row = eventually(request_row)
+    assert row is not None, "activity never recorded the embedding request"
+    assert (row["inputTokens"], row["outputTokens"]) == (3, 0)
+    assert row["provider"] == "openai" and row["streamed"] is False
+
 
 def test_the_largest_batch_comes_back_whole(stack: Stack, fresh_upstream: Upstream) -> None:
     """2048 inputs (OpenAI's limit) of 1024 dimensions: 16 MB of vectors between router and
