@@ -32,6 +32,12 @@ ANTHROPIC_PRICE = {
     "input_cache_write": "0.00000375",
 }
 GEMINI_PRICE = {"input": "0.0000003", "output": "0.0000025", "input_cache_read": "0.000000075"}
+# An embedding model served by the OpenAI fake and the Gemini fake (failover between the two).
+EMBEDDING_MODEL = "acme/embed-suite-test"
+EMBEDDING_PRICES = {
+    "openai": {"input": "0.00000002", "output": "0"},
+    "google": {"input": "0.00000015", "output": "0"},
+}
 SUITE_CATALOG = {
     "version": "suite-tests",
     "models": [
@@ -59,6 +65,25 @@ SUITE_CATALOG = {
                     "provider_model_id": "gemini-2.5-flash",
                     "pricing": GEMINI_PRICE,
                 }
+            ],
+        },
+        {
+            "id": EMBEDDING_MODEL,
+            "name": "Embeddings (suite tests)",
+            "type": "embedding",
+            "context_window": 2048,
+            "dimensions": 1536,
+            "providers": [
+                {
+                    "provider": "openai",
+                    "provider_model_id": "text-embedding-3-small",
+                    "pricing": EMBEDDING_PRICES["openai"],
+                },
+                {
+                    "provider": "google",
+                    "provider_model_id": "gemini-embedding-001",
+                    "pricing": EMBEDDING_PRICES["google"],
+                },
             ],
         },
     ],

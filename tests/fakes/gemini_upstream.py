@@ -13,6 +13,11 @@ to fail with Google's error body; ``reply``; ``thoughts`` (a thought part, its w
 (``cachedContentTokenCount``, part of the prompt); ``function_call`` ({name, args});
 ``finish_reason``; ``break_after_chunks``; ``latency_ms``; ``chunk_delay_ms``.
 
+``POST /v1beta/models/{model}:batchEmbedContents`` answers ``{"embeddings": [{"values"}]}``, one
+deterministic vector per request (``embedding_vectors.fake_vector`` of its text,
+``outputDimensionality`` long, else 3072), no token counts (the Gemini API reports none). Each
+request must name ``models/{model}`` of the URL, hold text parts and be one of at most 100.
+
 Requests are checked as Google does: a missing key is a 403 ``PERMISSION_DENIED``, a wrong key
 a 400 ``INVALID_ARGUMENT`` with reason ``API_KEY_INVALID``; empty ``contents`` or a role other
 than user / model a 400.
@@ -26,10 +31,14 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.fakes.embedding_vectors import fake_vector
 from tests.fakes.fake_control import ScriptedFake, json_body, pieces_of, run, send_stream
 from tests.fakes.gemini_bodies import NO_KEY, Reply, bad_key_body, error_body, pretty, sse_frame
 
 _ACTIONS = ("generateContent", "streamGenerateContent")
+_EMBED = "batchEmbedContents"
+_MAX_BATCH = 100
+_DEFAULT_DIMENSIONS = 3072
 
 
 def _text(content: Any) -> str:
@@ -43,6 +52,27 @@ def _json(status: int, body: bytes) -> web.Response:
     return web.Response(status=status, body=body, content_type="application/json")
 
 
+def _embed_problem(model: str, body: Any) -> str | None:
+    """What the Gemini API rejects in a batchEmbedContents request, else None."""
+    requests = body.get("requests") if isinstance(body, dict) else None
+    if not isinstance(requests, list) or not requests:
+        return "* BatchEmbedContentsRequest.requests: requests is not specified\n"
+    if len(requests) > _MAX_BATCH:
+        return f"* BatchEmbedContentsRequest.requests: at most {_MAX_BATCH} requests can be in one batch\n"
+    for index, item in enumerate(requests):
+        if not isinstance(item, dict) or item.get("model") != f"models/{model}":
+            return (
+                f"* BatchEmbedContentsRequest.requests[{index}].model: the model of each request "
+                f"must be models/{model}\n"
+            )
+        if not _text(item.get("content")):
+            return f"* BatchEmbedContentsRequest.requests[{index}].content: contents is not specified\n"
+        size = item.get("outputDimensionality")
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 1):
+            return f"* BatchEmbedContentsRequest.requests[{index}].output_dimensionality: invalid\n"
+    return None
+
+
 class FakeGemini(ScriptedFake):
     secret_headers = frozenset({"x-goog-api-key", "authorization"})
 
@@ -54,12 +84,17 @@ class FakeGemini(ScriptedFake):
         """The Gemini base URL of this fake, version path included."""
         return f"http://127.0.0.1:{self.port}/v1beta"
 
-    def _invalid(self, request: web.Request, body: Any) -> web.Response | None:
+    def _bad_key(self, request: web.Request) -> web.Response | None:
         key = request.headers.get("x-goog-api-key") or request.query.get("key")
         if not key:
             return _json(403, error_body(403, NO_KEY, "PERMISSION_DENIED"))
         if key != self.api_key:
             return _json(400, bad_key_body())
+        return None
+
+    def _invalid(self, request: web.Request, body: Any) -> web.Response | None:
+        if (rejected := self._bad_key(request)) is not None:
+            return rejected
         if not isinstance(body, dict):
             return _json(400, error_body(400, "Invalid JSON payload received."))
         contents = body.get("contents")
@@ -75,22 +110,30 @@ class FakeGemini(ScriptedFake):
             return _json(400, error_body(400, "Please use a valid role: user, model."))
         return None
 
-    async def _generate(self, request: web.Request) -> web.StreamResponse:
-        model, _, action = request.match_info["target"].partition(":")
-        body = json_body(await request.read())
-        key = request.headers.get("x-goog-api-key") or request.query.get("key")
-        self.record(request, body, key == self.api_key)
-        if action not in _ACTIONS:
-            return _json(404, error_body(404))
-        if (rejected := self._invalid(request, body)) is not None:
-            return rejected
-        behaviour = self.next_behaviour()
+    async def _scripted(self, behaviour: dict[str, Any]) -> web.Response | None:
+        """Wait the scripted latency; the scripted error response, if any."""
         await self.wait(behaviour)
         if status := behaviour.get("status"):
             err = behaviour.get("error") or {}
             return _json(
                 int(status), error_body(int(status), err.get("message", ""), err.get("status", ""))
             )
+        return None
+
+    async def _generate(self, request: web.Request) -> web.StreamResponse:
+        model, _, action = request.match_info["target"].partition(":")
+        body = json_body(await request.read())
+        key = request.headers.get("x-goog-api-key") or request.query.get("key")
+        self.record(request, body, key == self.api_key)
+        if action == _EMBED:
+            return await self._embed(request, model, body)
+        if action not in _ACTIONS:
+            return _json(404, error_body(404))
+        if (rejected := self._invalid(request, body)) is not None:
+            return rejected
+        behaviour = self.next_behaviour()
+        if (failure := await self._scripted(behaviour)) is not None:
+            return failure
         reply = self._reply(model, body, behaviour)
         if action == "generateContent":
             return _json(200, pretty(reply.whole()))
@@ -99,6 +142,24 @@ class FakeGemini(ScriptedFake):
         headers = {"Content-Type": "text/event-stream", "Content-Disposition": "attachment"}
         frames = [sse_frame(chunk) for chunk in reply.chunks()]
         return await send_stream(request, frames, behaviour, headers, head=0)
+
+    async def _embed(self, request: web.Request, model: str, body: Any) -> web.Response:
+        if (rejected := self._bad_key(request)) is not None:
+            return rejected
+        if (problem := _embed_problem(model, body)) is not None:
+            return _json(400, error_body(400, problem))
+        behaviour = self.next_behaviour()
+        if (failure := await self._scripted(behaviour)) is not None:
+            return failure
+        embeddings = [
+            {
+                "values": fake_vector(
+                    _text(item["content"]), item.get("outputDimensionality") or _DEFAULT_DIMENSIONS
+                )
+            }
+            for item in body["requests"]
+        ]
+        return _json(200, pretty({"embeddings": embeddings}))
 
     def _reply(self, model: str, body: dict[str, Any], behaviour: dict[str, Any]) -> Reply:
         contents = body["contents"]

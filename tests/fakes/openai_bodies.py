@@ -1,12 +1,15 @@
 """OpenAI Chat Completions response bodies as the fake upstream sends them: the
 ``chat.completion`` object, ``chat.completion.chunk`` SSE frames and the error envelope, shaped
-like recorded OpenAI traffic (``research/protocols.md`` §5)."""
+like recorded OpenAI traffic (``research/protocols.md`` §5); and the Embeddings API's ``list``
+of ``embedding`` objects (§5.7)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import orjson
+
+from tests.fakes.embedding_vectors import as_base64, fake_vector
 
 FINGERPRINT = "fp_fake0openai"
 
@@ -125,3 +128,83 @@ def chunk_frames(
         frames.append(b"data: " + orjson.dumps({**head, "choices": [], "usage": usage}) + b"\n\n")
     frames.append(b"data: [DONE]\n\n")
     return frames
+
+
+# -- embeddings ---------------------------------------------------------------------------------
+
+_MAX_EMBEDDING_INPUTS = 2048
+
+
+def _is_tokens(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(t, int) and not isinstance(t, bool) for t in value)
+    )
+
+
+def embedding_inputs(raw: Any) -> list[str | list[int]] | None:
+    """OpenAI's input shapes as a list of inputs; None when the shape is not one of them."""
+    if isinstance(raw, str):
+        return [raw] if raw else None
+    if not isinstance(raw, list) or not raw or len(raw) > _MAX_EMBEDDING_INPUTS:
+        return None
+    if all(isinstance(item, str) and item for item in raw):
+        return list(raw)
+    if _is_tokens(raw):
+        return [raw]
+    if all(_is_tokens(item) for item in raw):
+        return list(raw)
+    return None
+
+
+def embeddings_problem(body: Any) -> tuple[str, str | None] | None:
+    """What OpenAI would reject in an embeddings request: (message, param), else None."""
+    if not isinstance(body, dict):
+        return "We could not parse the JSON body of your request.", None
+    if not body.get("model"):
+        return "you must provide a model parameter", None
+    if "input" not in body:
+        return "Missing required parameter: 'input'.", "input"
+    if embedding_inputs(body["input"]) is None:
+        return "'$.input' is invalid. Please check the API reference.", "input"
+    encoding = body.get("encoding_format", "float")
+    if encoding not in ("float", "base64"):
+        return f"'{encoding}' is not one of ['float', 'base64'] - 'encoding_format'", None
+    dimensions = body.get("dimensions")
+    if dimensions is not None and (
+        not isinstance(dimensions, int) or isinstance(dimensions, bool) or dimensions < 1
+    ):
+        return f"{dimensions} is less than the minimum of 1 - 'dimensions'", None
+    return None
+
+
+def default_dimensions(model: str) -> int:
+    return 3072 if "large" in model else 1536
+
+
+def embedding_list(body: dict[str, Any]) -> bytes:
+    """The ``list`` of ``embedding`` objects for a valid request, with real usage counts."""
+    inputs = embedding_inputs(body["input"]) or []
+    model = str(body["model"])
+    size = body.get("dimensions") or default_dimensions(model)
+    base64 = body.get("encoding_format") == "base64"
+    data = []
+    for index, item in enumerate(inputs):
+        vector = fake_vector(item, size)
+        data.append(
+            {
+                "object": "embedding",
+                "index": index,
+                "embedding": as_base64(vector) if base64 else vector,
+            }
+        )
+    tokens = sum(len(i.split()) if isinstance(i, str) else len(i) for i in inputs)
+    return orjson.dumps(
+        {
+            "object": "list",
+            "data": data,
+            "model": model,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        }
+    )

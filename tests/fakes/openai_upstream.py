@@ -1,9 +1,16 @@
-"""A fake OpenAI upstream speaking the real Chat Completions wire protocol (JSON and SSE).
+"""A fake OpenAI upstream speaking the real Chat Completions wire protocol (JSON and SSE) and
+the Embeddings API (``POST /v1/embeddings``).
 
 Replies are deterministic: ``"Echo: <last user text>"`` unless configured (``reply=``) or
 scripted, one word per stream chunk (with ``chunk_delay_ms`` 0 the whole stream is written at
 once, so a client may read several chunks in one go). Usage is computed from the request: ``prompt_tokens`` = words in all message texts,
 ``completion_tokens`` = reply chunks (+ scripted reasoning tokens).
+
+Embeddings are deterministic (``embedding_vectors.fake_vector`` of each input, unit length,
+float32 values; ``dimensions`` long, else 3072 for a model named ``*large*`` and 1536 otherwise),
+as a JSON array or, with ``encoding_format: "base64"``, base64 of little-endian float32. Usage:
+``prompt_tokens`` = words of each text input + ids of each token array. Input shapes and
+parameters are checked as OpenAI does (400 ``invalid_request_error`` naming the param).
 
 Control surface for tests (no authentication):
 
@@ -33,7 +40,15 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from tests.fakes.openai_bodies import chunk_frames, completion, error_body, text_of, usage_of
+from tests.fakes.openai_bodies import (
+    chunk_frames,
+    completion,
+    embedding_list,
+    embeddings_problem,
+    error_body,
+    text_of,
+    usage_of,
+)
 
 
 class FakeOpenAI:
@@ -60,6 +75,7 @@ class FakeOpenAI:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/v1/embeddings", self._embeddings)
         app.router.add_post("/_fake/script", self._set_script)
         app.router.add_get("/_fake/requests", self._get_requests)
         app.router.add_post("/_fake/reset", self._reset)
@@ -118,7 +134,8 @@ class FakeOpenAI:
 
     # -- the OpenAI surface -----------------------------------------------------------------
 
-    async def _chat(self, request: web.Request) -> web.StreamResponse:
+    async def _record(self, request: web.Request) -> tuple[Any, bool]:
+        """The request's JSON body (None if not JSON) and whether its key is right; recorded."""
         raw = await request.read()
         authorized = request.headers.get("Authorization") == self._auth
         try:
@@ -136,12 +153,10 @@ class FakeOpenAI:
                 "authorized": authorized,
             }
         )
-        if not authorized:
-            return _error(401, "Incorrect API key provided.")
-        if not isinstance(body, dict) or not body.get("model") or not body.get("messages"):
-            missing = "model" if not isinstance(body, dict) or not body.get("model") else "messages"
-            return _error(400, f"Missing required parameter: '{missing}'.", param=missing)
-        behaviour = self._next_behaviour()
+        return body, authorized
+
+    async def _scripted(self, behaviour: dict[str, Any]) -> web.Response | None:
+        """Wait the scripted latency; the scripted error response, if any."""
         latency = behaviour.get("latency_ms", self.latency_ms)
         if latency:
             await asyncio.sleep(latency / 1000)
@@ -154,7 +169,35 @@ class FakeOpenAI:
                 err.get("code", ""),
                 err.get("param"),
             )
+        return None
+
+    async def _chat(self, request: web.Request) -> web.StreamResponse:
+        body, authorized = await self._record(request)
+        if not authorized:
+            return _error(401, "Incorrect API key provided.")
+        if not isinstance(body, dict) or not body.get("model") or not body.get("messages"):
+            missing = "model" if not isinstance(body, dict) or not body.get("model") else "messages"
+            return _error(400, f"Missing required parameter: '{missing}'.", param=missing)
+        behaviour = self._next_behaviour()
+        if (failure := await self._scripted(behaviour)) is not None:
+            return failure
         return await self._reply(request, body, behaviour)
+
+    async def _embeddings(self, request: web.Request) -> web.Response:
+        body, authorized = await self._record(request)
+        if not authorized:
+            return _error(401, "Incorrect API key provided.")
+        if (problem := embeddings_problem(body)) is not None:
+            message, param = problem
+            return _error(400, message, param=param)
+        behaviour = self._next_behaviour()
+        if (failure := await self._scripted(behaviour)) is not None:
+            return failure
+        return web.Response(
+            body=embedding_list(body),
+            content_type="application/json",
+            headers={"x-request-id": f"req_{secrets.token_hex(16)}"},
+        )
 
     async def _reply(
         self, request: web.Request, body: dict[str, Any], behaviour: dict[str, Any]

@@ -9,6 +9,7 @@ from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry
 
 from tollgate_edge.chat import chat_completions
+from tollgate_edge.embeddings import create_embeddings
 from tollgate_edge.errors import error_middleware
 from tollgate_edge.health import READINESS, Readiness, healthz, readyz
 from tollgate_edge.instrumentation import metrics_middleware, tracing_middleware
@@ -39,6 +40,7 @@ def create_app(
     app[READINESS] = Readiness(settings.readiness_cache_seconds)
     app.cleanup_ctx.append(_peers_context)
     app.router.add_post("/v1/chat/completions", chat_completions)
+    app.router.add_post("/v1/embeddings", create_embeddings)
     app.router.add_get("/v1/models", list_models, allow_head=False)
     app.router.add_get("/v1/models/{model_id:.+}", get_model, allow_head=False)
     app.router.add_get("/v1/generation", get_generation, allow_head=False)

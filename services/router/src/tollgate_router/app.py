@@ -25,7 +25,9 @@ from tollgate_common.outbox import Outbox
 from tollgate_router import models
 from tollgate_router.catalog import Catalog, load_catalog
 from tollgate_router.credentials import SystemCredentials, load_system_credentials
+from tollgate_router.embeddings import EmbeddingService
 from tollgate_router.metrics import RouterMetrics
+from tollgate_router.provider_stats import ProviderStats
 from tollgate_router.providers import build_adapters
 from tollgate_router.service import GenerationService, Timeouts
 from tollgate_router.servicer import RouterServicer
@@ -97,18 +99,24 @@ class RouterApp:
         relay = asyncio.create_task(outbox.run(), name="router-outbox-relay")
         grpc_service.on_shutdown(lambda: self._close_outbox(outbox, relay))
 
+        adapters, stats = build_adapters(session), ProviderStats()
+        metrics = RouterMetrics(grpc_service.registry)
         service = GenerationService(
             self.catalog,
             self.credentials,
-            build_adapters(session),
+            adapters,
             outbox,
+            stats=stats,
             timeouts=Timeouts(
                 settings.first_byte_timeout_seconds, dict(settings.first_byte_timeouts)
             ),
-            metrics=RouterMetrics(grpc_service.registry),
+            metrics=metrics,
+        )
+        embeddings = EmbeddingService(
+            self.catalog, self.credentials, adapters, outbox, stats=stats, metrics=metrics
         )
         router_pb2_grpc.add_RouterServiceServicer_to_server(
-            RouterServicer(service), grpc_service.server
+            RouterServicer(service, embeddings), grpc_service.server
         )
         grpc_service.add_service_name(SERVICE_NAME)
         log.info(

@@ -21,6 +21,7 @@ from tollgate_router.domain import (
     Failed,
     FilePart,
     Finished,
+    GatewayMetadata,
     GenerationEvent,
     GenerationParams,
     GenerationRequest,
@@ -33,6 +34,7 @@ from tollgate_router.domain import (
     ToolCall,
     UsageReported,
 )
+from tollgate_router.embeddings import EmbeddingRequest, Embeddings, EmbeddingService
 from tollgate_router.service import GenerationService
 from tollgate_router.usage import timestamp
 
@@ -90,30 +92,37 @@ def _params(params: pb.GenerationParams) -> GenerationParams:
     )
 
 
+def _caller(caller: pb.CallerContext) -> Caller:
+    return Caller(
+        team_id=caller.team_id,
+        project_id=caller.project_id,
+        key_id=caller.key_id,
+        user_id=caller.user_id,
+        request_id=caller.request_id,
+        app_title=caller.app_title,
+        app_referer=caller.app_referer,
+    )
+
+
+def _routing(options: pb.RoutingOptions) -> RoutingOptions:
+    return RoutingOptions(
+        order=tuple(options.order),
+        only=tuple(options.only),
+        models=tuple(options.models),
+        byok=tuple(ByokKey(c.provider, c.api_key) for c in options.byok),
+    )
+
+
 def generation_request(
     request: pb.StreamGenerateRequest, timeout: float | None
 ) -> GenerationRequest:
-    caller = request.caller
     return GenerationRequest(
         model=request.model,
         messages=tuple(_message(m) for m in request.messages),
         params=_params(request.params),
         stream=request.stream,
-        routing=RoutingOptions(
-            order=tuple(request.routing.order),
-            only=tuple(request.routing.only),
-            models=tuple(request.routing.models),
-            byok=tuple(ByokKey(c.provider, c.api_key) for c in request.routing.byok),
-        ),
-        caller=Caller(
-            team_id=caller.team_id,
-            project_id=caller.project_id,
-            key_id=caller.key_id,
-            user_id=caller.user_id,
-            request_id=caller.request_id,
-            app_title=caller.app_title,
-            app_referer=caller.app_referer,
-        ),
+        routing=_routing(request.routing),
+        caller=_caller(request.caller),
         timeout=timeout,
         provider_headers=dict(request.provider_headers),
     )
@@ -141,27 +150,30 @@ def _attempt(attempt: Attempt) -> pb.ProviderAttempt:
     return message
 
 
+def _gateway(gateway: GatewayMetadata) -> pb.ProviderMetadata:
+    routing = gateway.routing
+    return pb.ProviderMetadata(
+        gateway=pb.GatewayMetadata(
+            generation_id=gateway.generation_id,
+            cost=gateway.cost,
+            market_cost=gateway.market_cost,
+            routing=pb.RoutingInfo(
+                original_model_id=routing.original_model_id,
+                resolved_provider=routing.resolved_provider,
+                resolved_provider_api_model_id=routing.resolved_provider_api_model_id,
+                final_provider=routing.final_provider,
+                attempts=[_attempt(a) for a in routing.attempts],
+                fallbacks_available=list(routing.fallbacks_available),
+                canonical_slug=routing.canonical_slug,
+                planning_reasoning=routing.planning_reasoning,
+            ),
+        )
+    )
+
+
 def _finished(event: Finished) -> pb.GenerationFinished:
-    gateway, routing = event.gateway, event.gateway.routing
     return pb.GenerationFinished(
-        finish_reason=event.finish_reason,
-        provider_metadata=pb.ProviderMetadata(
-            gateway=pb.GatewayMetadata(
-                generation_id=gateway.generation_id,
-                cost=gateway.cost,
-                market_cost=gateway.market_cost,
-                routing=pb.RoutingInfo(
-                    original_model_id=routing.original_model_id,
-                    resolved_provider=routing.resolved_provider,
-                    resolved_provider_api_model_id=routing.resolved_provider_api_model_id,
-                    final_provider=routing.final_provider,
-                    attempts=[_attempt(a) for a in routing.attempts],
-                    fallbacks_available=list(routing.fallbacks_available),
-                    canonical_slug=routing.canonical_slug,
-                    planning_reasoning=routing.planning_reasoning,
-                ),
-            )
-        ),
+        finish_reason=event.finish_reason, provider_metadata=_gateway(event.gateway)
     )
 
 
@@ -266,9 +278,41 @@ def model_of(model: ModelInfo) -> pb.Model:
     )
 
 
+def embedding_request(request: pb.EmbedRequest, timeout: float | None) -> EmbeddingRequest:
+    return EmbeddingRequest(
+        model=request.model,
+        inputs=tuple(
+            tuple(i.tokens.ids) if i.WhichOneof("input") == "tokens" else i.text
+            for i in request.inputs
+        ),
+        dimensions=request.dimensions if request.HasField("dimensions") else None,
+        user=request.user,
+        routing=_routing(request.routing),
+        caller=_caller(request.caller),
+        timeout=timeout,
+    )
+
+
+def embed_response(result: Embeddings) -> pb.EmbedResponse:
+    usage = result.usage
+    return pb.EmbedResponse(
+        generation_id=result.generation_id,
+        model=result.model,
+        provider=result.provider,
+        provider_model_id=result.provider_model_id,
+        embeddings=[pb.Embedding(values=vector) for vector in result.vectors],
+        usage=pb.Usage(input_tokens=usage.input_tokens, total_tokens=usage.total_tokens),
+        provider_metadata=_gateway(result.gateway),
+        created=timestamp(result.created),
+    )
+
+
 class RouterServicer(router_pb2_grpc.RouterServiceServicer):
-    def __init__(self, service: GenerationService) -> None:
+    def __init__(
+        self, service: GenerationService, embeddings: EmbeddingService | None = None
+    ) -> None:
         self._service = service
+        self._embeddings = embeddings
 
     async def StreamGenerate(
         self, request: pb.StreamGenerateRequest, context: Context
@@ -290,3 +334,10 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
 
     async def GetModel(self, request: pb.GetModelRequest, context: Context) -> pb.GetModelResponse:
         return pb.GetModelResponse(model=model_of(self._service.get_model(request.id)))
+
+    async def Embed(self, request: pb.EmbedRequest, context: Context) -> pb.EmbedResponse:
+        if self._embeddings is None:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "embeddings are not served here")
+        assert self._embeddings is not None
+        result = await self._embeddings.embed(embedding_request(request, context.time_remaining()))
+        return embed_response(result)

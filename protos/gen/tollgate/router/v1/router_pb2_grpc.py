@@ -50,6 +50,11 @@ class RouterServiceStub:
                 request_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.GetModelRequest.SerializeToString,
                 response_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.GetModelResponse.FromString,
                 _registered_method=True)
+        self.Embed = channel.unary_unary(
+                '/tollgate.router.v1.RouterService/Embed',
+                request_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.EmbedRequest.SerializeToString,
+                response_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.EmbedResponse.FromString,
+                _registered_method=True)
 
 
 class RouterServiceServicer:
@@ -79,6 +84,15 @@ class RouterServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def Embed(self, request, context):
+        """Embed turns inputs into embedding vectors with an embedding model, routed like a generation
+        (only, order, fallback models, failover before an answer); INVALID_ARGUMENT with reason
+        UNSUPPORTED_MODEL for a model that is not of type `embedding`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RouterServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -96,6 +110,11 @@ def add_RouterServiceServicer_to_server(servicer, server):
                     servicer.GetModel,
                     request_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.GetModelRequest.FromString,
                     response_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.GetModelResponse.SerializeToString,
+            ),
+            'Embed': grpc.unary_unary_rpc_method_handler(
+                    servicer.Embed,
+                    request_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.EmbedRequest.FromString,
+                    response_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.EmbedResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -180,6 +199,33 @@ class RouterService:
             '/tollgate.router.v1.RouterService/GetModel',
             tollgate_dot_router_dot_v1_dot_router__pb2.GetModelRequest.SerializeToString,
             tollgate_dot_router_dot_v1_dot_router__pb2.GetModelResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Embed(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.router.v1.RouterService/Embed',
+            tollgate_dot_router_dot_v1_dot_router__pb2.EmbedRequest.SerializeToString,
+            tollgate_dot_router_dot_v1_dot_router__pb2.EmbedResponse.FromString,
             options,
             channel_credentials,
             insecure,

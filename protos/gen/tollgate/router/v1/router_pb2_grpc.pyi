@@ -42,6 +42,11 @@ class RouterServiceStub:
     """ListModels returns the catalog."""
     GetModel: _grpc.UnaryUnaryMultiCallable[_router_pb2.GetModelRequest, _router_pb2.GetModelResponse]
     """GetModel returns one catalog entry; NOT_FOUND with reason MODEL_NOT_FOUND otherwise."""
+    Embed: _grpc.UnaryUnaryMultiCallable[_router_pb2.EmbedRequest, _router_pb2.EmbedResponse]
+    """Embed turns inputs into embedding vectors with an embedding model, routed like a generation
+    (only, order, fallback models, failover before an answer); INVALID_ARGUMENT with reason
+    UNSUPPORTED_MODEL for a model that is not of type `embedding`.
+    """
 
 @_typing.type_check_only
 class RouterServiceAsyncStub(RouterServiceStub):
@@ -57,6 +62,11 @@ class RouterServiceAsyncStub(RouterServiceStub):
     """ListModels returns the catalog."""
     GetModel: _aio.UnaryUnaryMultiCallable[_router_pb2.GetModelRequest, _router_pb2.GetModelResponse]  # type: ignore[assignment]
     """GetModel returns one catalog entry; NOT_FOUND with reason MODEL_NOT_FOUND otherwise."""
+    Embed: _aio.UnaryUnaryMultiCallable[_router_pb2.EmbedRequest, _router_pb2.EmbedResponse]  # type: ignore[assignment]
+    """Embed turns inputs into embedding vectors with an embedding model, routed like a generation
+    (only, order, fallback models, failover before an answer); INVALID_ARGUMENT with reason
+    UNSUPPORTED_MODEL for a model that is not of type `embedding`.
+    """
 
 class RouterServiceServicer(metaclass=_abc_1.ABCMeta):
     """RouterService owns the model catalog, routing and the provider adapters."""
@@ -87,5 +97,16 @@ class RouterServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_router_pb2.GetModelResponse, _abc.Awaitable[_router_pb2.GetModelResponse]]:
         """GetModel returns one catalog entry; NOT_FOUND with reason MODEL_NOT_FOUND otherwise."""
+
+    @_abc_1.abstractmethod
+    def Embed(
+        self,
+        request: _router_pb2.EmbedRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_router_pb2.EmbedResponse, _abc.Awaitable[_router_pb2.EmbedResponse]]:
+        """Embed turns inputs into embedding vectors with an embedding model, routed like a generation
+        (only, order, fallback models, failover before an answer); INVALID_ARGUMENT with reason
+        UNSUPPORTED_MODEL for a model that is not of type `embedding`.
+        """
 
 def add_RouterServiceServicer_to_server(servicer: RouterServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

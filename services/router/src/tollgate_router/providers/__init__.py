@@ -24,12 +24,24 @@ from tollgate_router.providers.directory import (
     OPENAI_CHAT,
     provider_info,
 )
+from tollgate_router.providers.embedding import (
+    EmbeddingAdapter,
+    EmbeddingCall,
+    EmbeddingInput,
+    EmbeddingResult,
+)
 from tollgate_router.providers.gemini import GeminiAdapter
+from tollgate_router.providers.gemini_embeddings import GeminiEmbeddingsAdapter
 from tollgate_router.providers.openai_chat import OpenAIChatAdapter
+from tollgate_router.providers.openai_embeddings import OpenAIEmbeddingsAdapter
 
 __all__ = [
     "Adapters",
     "ContentDelta",
+    "EmbeddingAdapter",
+    "EmbeddingCall",
+    "EmbeddingInput",
+    "EmbeddingResult",
     "FinishReason",
     "ProviderAdapter",
     "ProviderError",
@@ -52,6 +64,9 @@ class Adapters:
     # None: not built (a protocol without an adapter is skipped by routing).
     anthropic_messages: ProviderAdapter | None = None
     google_gemini: ProviderAdapter | None = None
+    # The embeddings seam, by the same wire protocols (None: that API's embeddings not spoken).
+    openai_embeddings: EmbeddingAdapter | None = None
+    google_embeddings: EmbeddingAdapter | None = None
 
     def for_protocol(self, wire_protocol: str) -> ProviderAdapter | None:
         match wire_protocol:
@@ -61,6 +76,16 @@ class Adapters:
                 return self.anthropic_messages
             case "google-gemini":
                 return self.google_gemini
+            case _:
+                return None
+
+    def embeddings_for(self, provider: str, wire_protocol: str = "") -> EmbeddingAdapter | None:
+        """The embeddings adapter of ``provider`` (a catalog entry's own ``wire_protocol`` wins)."""
+        match wire_protocol or _protocol_of(provider):
+            case "openai-chat":
+                return self.openai_embeddings
+            case "google-gemini":
+                return self.google_embeddings
             case _:
                 return None
 
@@ -77,4 +102,11 @@ def build_adapters(session: aiohttp.ClientSession) -> Adapters:
         openai_chat=OpenAIChatAdapter(session),
         anthropic_messages=AnthropicMessagesAdapter(session),
         google_gemini=GeminiAdapter(session),
+        openai_embeddings=OpenAIEmbeddingsAdapter(session),
+        google_embeddings=GeminiEmbeddingsAdapter(session),
     )
+
+
+def _protocol_of(provider: str) -> str:
+    info = provider_info(provider)
+    return info.wire_protocol if info is not None else OPENAI_CHAT

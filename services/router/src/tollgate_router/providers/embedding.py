@@ -1,0 +1,86 @@
+"""The embeddings seam: a typed call up, vectors and token usage back, and the one HTTP exchange
+(POST JSON, read the whole JSON answer) every embeddings API needs.
+
+An :class:`EmbeddingAdapter` speaks one provider API's embeddings endpoint. It returns floats
+whatever the provider's encoding, one vector per input in input order, or raises
+:class:`ProviderError`; the router decides about failover.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import aiohttp
+
+from tollgate_router.providers.base import ProviderError
+
+# One input: text, or token ids of the model's tokenizer.
+EmbeddingInput = str | tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingCall:
+    base_url: str
+    api_key: str
+    provider_model_id: str
+    inputs: tuple[EmbeddingInput, ...]
+    dimensions: int | None = None
+    user: str = ""
+    timeout: float | None = None  # total seconds, from the caller's deadline
+
+    def __repr__(self) -> str:  # never the key or the inputs
+        return f"EmbeddingCall(model={self.provider_model_id!r}, inputs={len(self.inputs)})"
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingResult:
+    vectors: tuple[tuple[float, ...], ...]
+    input_tokens: int
+    # The provider reported no token count: ``input_tokens`` is Tollgate's estimate.
+    estimated: bool = False
+    response_id: str = ""
+
+
+class EmbeddingAdapter(Protocol):
+    async def embed(self, call: EmbeddingCall) -> EmbeddingResult: ...
+
+
+def estimate_tokens(texts: tuple[str, ...]) -> int:
+    """A rough count (4 characters a token, at least one a non-empty input) for providers that
+    report none."""
+    return sum(-(-len(text) // 4) for text in texts)
+
+
+async def post_json(
+    session: aiohttp.ClientSession,
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    deadline: float | None,
+    parse_error: Callable[[int, bytes], ProviderError],
+) -> bytes:
+    """POST ``body``; the whole answer's bytes on HTTP 200, else ``parse_error(status, body)``.
+    No answer (connection refused, timeout, a body cut short) is a status-0 ProviderError."""
+    base = session.timeout
+    timeout = aiohttp.ClientTimeout(
+        total=deadline,
+        connect=base.connect,
+        sock_connect=base.sock_connect,
+        sock_read=base.sock_read,
+    )
+    try:
+        async with session.post(url, data=body, headers=headers, timeout=timeout) as response:
+            raw = await response.read()
+            status = response.status
+    except TimeoutError as exc:
+        raise ProviderError(0, "timed out waiting for the provider", type="timeout") from exc
+    except aiohttp.ClientError as exc:
+        raise ProviderError(
+            0, f"cannot reach the provider ({type(exc).__name__})", type="api_error"
+        ) from exc
+    if status != 200:
+        raise parse_error(status, raw)
+    return raw
