@@ -9,14 +9,17 @@ Anthropic does: ``input_tokens`` excludes them).
 
 Behaviour (``/_fake/script``, see ``fake_control``): ``status`` (+ ``error`` {type, message}) to
 fail with Anthropic's error body; ``reply``; ``thinking`` (a thinking block with a signature);
-``tool_use`` ({name, input}: a tool_use block, stop reason ``tool_use``); ``cache_read_tokens``;
+``tool_use`` ({name, input}, or a list of them: tool_use blocks, stop reason ``tool_use``);
+``cache_read_tokens``;
 ``cache_write_tokens``; ``stop_reason``; ``error_after_start`` (a status: the stream sends
 ``message_start``, then an ``error`` event); ``break_after_chunks`` (cut the connection after
 that many events following ``message_start``); ``latency_ms``; ``chunk_delay_ms``.
 
 Requests are checked as Anthropic does: a wrong or missing ``x-api-key`` is a 401
 ``authentication_error``, a missing ``anthropic-version`` / ``model`` / ``max_tokens`` /
-``messages`` a 400, a message role other than user / assistant a 400.
+``messages`` a 400, a message role other than user / assistant a 400, a ``tool_result`` whose
+``tool_use_id`` is not a ``tool_use`` of the message before it a 400, a ``thinking`` budget of
+less than 1024 tokens or not below ``max_tokens`` a 400.
 
 In process: ``fake = FakeAnthropic("sk-ant-test"); await fake.start(); fake.base_url``.
 Standalone: ``python -m tests.fakes.anthropic_upstream --port N --api-key K``.
@@ -58,6 +61,23 @@ def _text(content: Any) -> str:
     return " ".join(t for t in texts if t)
 
 
+def _tool_result_problem(messages: list[Any]) -> str | None:
+    """Anthropic's check: each ``tool_result`` answers a ``tool_use`` of the message before."""
+    previous: set[str] = set()
+    for index, turn in enumerate(messages):
+        content = turn.get("content")
+        blocks = [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
+        for block in blocks:
+            if block.get("type") == "tool_result" and block.get("tool_use_id") not in previous:
+                return (
+                    f"messages.{index}: unexpected `tool_use_id` found in `tool_result` blocks: "
+                    f"{block.get('tool_use_id')}. Each `tool_result` block must have a "
+                    "corresponding `tool_use` block in the previous message."
+                )
+        previous = {str(b.get("id")) for b in blocks if b.get("type") == "tool_use"}
+    return None
+
+
 def _words(text: str) -> int:
     return len(text.split())
 
@@ -96,6 +116,16 @@ class FakeAnthropic(ScriptedFake):
             if not isinstance(item, dict) or item.get("role") not in ("user", "assistant"):
                 return _error(
                     400, text=f"messages.{index}.role: Input should be 'user' or 'assistant'"
+                )
+        if (problem := _tool_result_problem(body["messages"])) is not None:
+            return _error(400, text=problem)
+        thinking = body.get("thinking")
+        if isinstance(thinking, dict) and thinking.get("type") == "enabled":
+            budget = thinking.get("budget_tokens")
+            if not isinstance(budget, int) or not 1024 <= budget < body["max_tokens"]:
+                return _error(
+                    400,
+                    text="thinking.budget_tokens: must be at least 1024 and less than max_tokens",
                 )
         return None
 

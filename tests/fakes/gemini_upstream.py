@@ -10,12 +10,13 @@ every text part, ``candidatesTokenCount`` = reply words, plus scripted thoughts 
 Behaviour (``/_fake/script``, see ``fake_control``): ``status`` (+ ``error`` {message, status})
 to fail with Google's error body; ``reply``; ``thoughts`` (a thought part, its words counted as
 ``thoughtsTokenCount`` unless ``thoughts_tokens`` says otherwise); ``cached_tokens``
-(``cachedContentTokenCount``, part of the prompt); ``function_call`` ({name, args});
-``finish_reason``; ``break_after_chunks``; ``latency_ms``; ``chunk_delay_ms``.
+(``cachedContentTokenCount``, part of the prompt); ``function_call`` ({name, args}, or a
+list of them); ``finish_reason``; ``break_after_chunks``; ``latency_ms``; ``chunk_delay_ms``.
 
 Requests are checked as Google does: a missing key is a 403 ``PERMISSION_DENIED``, a wrong key
 a 400 ``INVALID_ARGUMENT`` with reason ``API_KEY_INVALID``; empty ``contents`` or a role other
-than user / model a 400.
+than user / model a 400, a ``functionResponse`` not answering a ``functionCall`` of the turn
+before it a 400.
 
 Standalone: ``python -m tests.fakes.gemini_upstream --port N --api-key K``.
 """
@@ -37,6 +38,23 @@ def _text(content: Any) -> str:
     if not isinstance(parts, list):
         return ""
     return " ".join(str(p["text"]) for p in parts if isinstance(p, dict) and p.get("text"))
+
+
+def _responses_follow_calls(contents: list[Any]) -> bool:
+    """Each ``functionResponse`` names a ``functionCall`` of the turn just before it."""
+    called: set[str] = set()
+    for content in contents:
+        parts = [p for p in content.get("parts") or () if isinstance(p, dict)]
+        for part in parts:
+            response = part.get("functionResponse")
+            if isinstance(response, dict) and response.get("name") not in called:
+                return False
+        called = {
+            str(p["functionCall"].get("name"))
+            for p in parts
+            if isinstance(p.get("functionCall"), dict)
+        }
+    return True
 
 
 def _json(status: int, body: bytes) -> web.Response:
@@ -73,6 +91,15 @@ class FakeGemini(ScriptedFake):
             for c in contents
         ):
             return _json(400, error_body(400, "Please use a valid role: user, model."))
+        if not _responses_follow_calls(contents):
+            return _json(
+                400,
+                error_body(
+                    400,
+                    "Please ensure that function response turn comes immediately after a "
+                    "function call turn.",
+                ),
+            )
         return None
 
     async def _generate(self, request: web.Request) -> web.StreamResponse:

@@ -51,6 +51,7 @@ from tollgate_router.providers.content import (
     text_of,
     tool_names,
 )
+from tollgate_router.providers.gemini_options import config_fields, tool_fields
 from tollgate_router.providers.sse import SseEvent
 from tollgate_router.providers.wire import (
     SHAPE_ERRORS,
@@ -97,6 +98,9 @@ _HTTP_OF_STATUS = {
 }
 # ErrorInfo reasons that mean our key is bad (Google answers them with 400 INVALID_ARGUMENT).
 _BAD_KEY_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_EXPIRED"})
+
+# ``reasoning_details[].format`` of this provider's reasoning.
+REASONING_FORMAT = "google-gemini-v1"
 
 # -- request ----------------------------------------------------------------------------------
 
@@ -182,6 +186,7 @@ def _generation_config(call: UpstreamCall) -> dict[str, Any]:
         config["maxOutputTokens"] = limit
     if params.stop:
         config["stopSequences"] = list(params.stop)
+    config.update(config_fields(params))
     return config
 
 
@@ -192,6 +197,7 @@ def request_body(call: UpstreamCall) -> dict[str, Any]:
         body["systemInstruction"] = {"parts": [{"text": text} for text in system]}
     if config := _generation_config(call):
         body["generationConfig"] = config
+    body.update(tool_fields(call.params))
     return body
 
 
@@ -328,9 +334,13 @@ class ResponseParser:
             events.append(ToolCallDelta(self._tools, call_id, as_text(call.get("name")), arguments))
             self._tools += 1
         elif text := as_text(part.get("text")):
-            events.append(ReasoningDelta(text) if part.get("thought") else ContentDelta(text))
+            events.append(
+                ReasoningDelta(text, format=REASONING_FORMAT)
+                if part.get("thought")
+                else ContentDelta(text)
+            )
         if signature := part.get("thoughtSignature"):
-            events.append(ReasoningDelta(signature=as_text(signature)))
+            events.append(ReasoningDelta(signature=as_text(signature), format=REASONING_FORMAT))
         return events
 
 
