@@ -16,7 +16,8 @@ list of them); ``finish_reason``; ``break_after_chunks``; ``latency_ms``; ``chun
 Requests are checked as Google does: a missing key is a 403 ``PERMISSION_DENIED``, a wrong key
 a 400 ``INVALID_ARGUMENT`` with reason ``API_KEY_INVALID``; empty ``contents`` or a role other
 than user / model a 400, a ``functionResponse`` not answering a ``functionCall`` of the turn
-before it a 400.
+before it a 400, ``responseJsonSchema`` beside ``responseSchema`` or without
+``responseMimeType: application/json`` a 400.
 
 Standalone: ``python -m tests.fakes.gemini_upstream --port N --api-key K``.
 """
@@ -91,6 +92,19 @@ class FakeGemini(ScriptedFake):
             for c in contents
         ):
             return _json(400, error_body(400, "Please use a valid role: user, model."))
+        config = body.get("generationConfig") or {}
+        if "responseSchema" in config and "responseJsonSchema" in config:
+            return _json(
+                400, error_body(400, "responseSchema and responseJsonSchema cannot both be set.")
+            )
+        if (
+            config.get("responseJsonSchema")
+            and config.get("responseMimeType") != "application/json"
+        ):
+            return _json(
+                400,
+                error_body(400, "responseJsonSchema needs responseMimeType application/json."),
+            )
         if not _responses_follow_calls(contents):
             return _json(
                 400,
