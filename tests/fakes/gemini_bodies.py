@@ -82,6 +82,8 @@ class Reply:
     # {"name", "args"}, or a list of them (parallel calls).
     function_call: dict[str, Any] | list[dict[str, Any]] | None = None
     response_id: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    # The thought signature on the first function call ("" when the model did not think).
+    signature: str = ""
 
     def usage(self, candidates: int, thoughts: int, final: bool) -> dict[str, Any]:
         counts: dict[str, Any] = {"promptTokenCount": self.prompt_tokens}
@@ -113,11 +115,14 @@ class Reply:
 
     def _tail_parts(self) -> list[dict[str, Any]]:
         calls = self.function_call if isinstance(self.function_call, list) else [self.function_call]
-        return [
+        parts: list[dict[str, Any]] = [
             {"functionCall": {"name": call["name"], "args": call.get("args") or {}}}
             for call in calls
             if call
         ]
+        if parts and self.signature:  # Gemini signs the first call of a thinking model's turn
+            parts[0]["thoughtSignature"] = self.signature
+        return parts
 
     def whole(self) -> dict[str, Any]:
         """The ``generateContent`` answer."""

@@ -17,13 +17,16 @@ Requests are checked as Google does: a missing key is a 403 ``PERMISSION_DENIED`
 a 400 ``INVALID_ARGUMENT`` with reason ``API_KEY_INVALID``; empty ``contents`` or a role other
 than user / model a 400, a ``functionResponse`` not answering a ``functionCall`` of the turn
 before it a 400, ``responseJsonSchema`` beside ``responseSchema`` or without
-``responseMimeType: application/json`` a 400.
+``responseMimeType: application/json`` a 400, a ``thoughtSignature`` this fake never sent a 400.
+Scripted function calls carry a thought signature on the first call (as a thinking Gemini model
+sends one) unless the request turned thinking off.
 
 Standalone: ``python -m tests.fakes.gemini_upstream --port N --api-key K``.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from aiohttp import web
@@ -65,6 +68,10 @@ def _json(status: int, body: bytes) -> web.Response:
 class FakeGemini(ScriptedFake):
     secret_headers = frozenset({"x-goog-api-key", "authorization"})
 
+    def __init__(self, api_key: str, **options: Any) -> None:
+        super().__init__(api_key, **options)
+        self.signatures: set[str] = set()  # thought signatures this fake sent
+
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/v1beta/models/{target}", self._generate)
 
@@ -105,6 +112,11 @@ class FakeGemini(ScriptedFake):
                 400,
                 error_body(400, "responseJsonSchema needs responseMimeType application/json."),
             )
+        for content in contents:
+            for part in content.get("parts") or ():
+                signature = part.get("thoughtSignature") if isinstance(part, dict) else None
+                if signature is not None and signature not in self.signatures:
+                    return _json(400, error_body(400, "Thought signature is not valid."))
         if not _responses_follow_calls(contents):
             return _json(
                 400,
@@ -154,8 +166,14 @@ class FakeGemini(ScriptedFake):
         thoughts = str(behaviour.get("thoughts", ""))
         prompt = len(_text(body.get("systemInstruction")).split())
         prompt += sum(len(_text(c).split()) for c in contents)
+        thinking = (body.get("generationConfig") or {}).get("thinkingConfig") or {}
+        signature = ""
+        if behaviour.get("function_call") and thinking.get("thinkingBudget") != 0:
+            signature = secrets.token_urlsafe(24)
+            self.signatures.add(signature)
         return Reply(
             model=model,
+            signature=signature,
             prompt_tokens=prompt + int(behaviour.get("cached_tokens", 0)),
             text_pieces=pieces,
             finish_reason=finish,

@@ -213,9 +213,18 @@ def test_tool_results_reach_the_provider_in_a_follow_up_turn(
         }
     else:
         model_turn, result = body["contents"][1], body["contents"][2]
+        # The thought signature Gemini put on the call came back in reasoning_details and
+        # returns on the call (the fake accepts only signatures it issued).
+        [detail] = (first.choices[0].message.model_extra or {})["reasoning_details"]
+        assert detail["format"] == "google-gemini-v1" and detail["signature"]
         assert model_turn == {
             "role": "model",
-            "parts": [{"functionCall": {"name": "get_weather", "args": {"city": "Paris"}}}],
+            "parts": [
+                {
+                    "functionCall": {"name": "get_weather", "args": {"city": "Paris"}},
+                    "thoughtSignature": detail["signature"],
+                }
+            ],
         }
         assert result["role"] == "user"
         assert result["parts"][0]["functionResponse"]["name"] == "get_weather"

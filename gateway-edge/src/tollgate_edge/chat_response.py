@@ -261,7 +261,7 @@ class Answer:
         if calls:
             message["tool_calls"] = calls
         if self.reasoning is not None and self.reasoning.details:
-            message["reasoning"] = "".join(self.reasoning.texts)
+            message["reasoning"] = "".join(self.reasoning.texts) or None  # only signatures
             message["reasoning_details"] = self.reasoning.details
         return message
 

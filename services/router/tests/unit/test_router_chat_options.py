@@ -314,3 +314,36 @@ def test_gemini_thinking_config(reasoning: Reasoning, thinking: dict[str, Any]) 
         "generationConfig"
     ]
     assert config["thinkingConfig"] == thinking
+
+
+def test_gemini_gets_its_thought_signature_back_on_the_first_function_call() -> None:
+    messages = (
+        *USER,
+        Message(
+            "assistant",
+            None,
+            tool_calls=(
+                ToolCall("call_1", "get_weather", '{"city":"Paris"}'),
+                ToolCall("call_2", "get_weather", '{"city":"Rome"}'),
+            ),
+            reasoning_details=(
+                ReasoningDetail("reasoning.text", "", "claude-sig", "", "anthropic-claude-v1"),
+                ReasoningDetail("reasoning.text", "", "gemini-sig", "", "google-gemini-v1"),
+            ),
+        ),
+        Message("tool", "sunny", tool_call_id="call_1"),
+        Message("tool", "rainy", tool_call_id="call_2"),
+    )
+    body = gemini_wire.request_body(call(GenerationParams(), messages))
+    first, second = body["contents"][1]["parts"]
+    assert first["thoughtSignature"] == "gemini-sig"
+    assert "thoughtSignature" not in second
+
+
+@pytest.mark.parametrize("choice", [ToolChoice("none"), ToolChoice("auto")])
+def test_a_tool_choice_without_tools_is_not_sent(choice: ToolChoice) -> None:
+    params = GenerationParams(tools=ToolOptions((), choice, False))
+    assert "tool_choice" not in openai_wire.request_body(call(params))
+    assert "parallel_tool_calls" not in openai_wire.request_body(call(params))
+    assert "tool_choice" not in anthropic_wire.request_body(call(params))
+    assert "toolConfig" not in gemini_wire.request_body(call(params))

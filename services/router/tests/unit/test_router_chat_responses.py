@@ -247,3 +247,33 @@ def test_only_a_leading_think_block_is_reasoning(
     pieces: list[str], expected: tuple[str, str]
 ) -> None:
     assert split(pieces) == expected
+
+
+def test_openai_compatible_tool_calls_without_an_index_keep_their_order() -> None:
+    chunk = {
+        "id": "x",
+        "model": "m",
+        "choices": [
+            {
+                "index": 0,
+                "delta": {
+                    "tool_calls": [
+                        {
+                            "id": "a",
+                            "type": "function",
+                            "function": {"name": "f", "arguments": "{}"},
+                        },
+                        {
+                            "id": "b",
+                            "type": "function",
+                            "function": {"name": "g", "arguments": "{}"},
+                        },
+                    ]
+                },
+                "finish_reason": "tool_calls",
+            }
+        ],
+    }
+    raw = b"data: " + orjson.dumps(chunk) + b"\n\ndata: [DONE]\n\n"
+    events = feed(ChunkParser(), raw, 10_000)
+    assert [(c["id"], c["name"]) for c in calls(events)] == [("a", "f"), ("b", "g")]

@@ -100,7 +100,7 @@ def option_fields(params: GenerationParams, limit: int) -> dict[str, Any]:
             fields["hint"] = ANSWER_HINT.replace(ANSWER_TOOL, answer)
     if tools:
         fields["tools"] = tools
-    if choice is not None and (tools or choice["type"] == "none"):
+    if choice is not None and tools:
         if options.parallel is False and choice["type"] != "none":
             choice["disable_parallel_tool_use"] = True
         fields["tool_choice"] = choice

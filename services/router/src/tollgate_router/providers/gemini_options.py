@@ -37,7 +37,7 @@ def tool_fields(params: GenerationParams) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if options.tools:
         fields["tools"] = [{"functionDeclarations": [_declaration(t) for t in options.tools]}]
-    if (choice := options.choice) is not None:
+    if (choice := options.choice) is not None and options.tools:
         config: dict[str, Any] = {"mode": "ANY" if choice.function else _MODES[choice.mode]}
         if choice.function:
             config["allowedFunctionNames"] = [choice.function]

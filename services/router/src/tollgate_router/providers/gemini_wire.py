@@ -8,7 +8,8 @@ Translation (as the Gemini API reference documents it):
   ``model``; consecutive turns of one role merge;
 * data-URI images and files → ``inlineData``; http(s) image URLs → ``fileData``;
 * assistant ``tool_calls`` → ``functionCall`` parts; ``tool`` messages → ``functionResponse``
-  parts (named after the call they answer) in a user turn;
+  parts (named after the call they answer) in a user turn; a Gemini thought signature in the
+  assistant message's ``reasoning_details`` goes back on its first ``functionCall`` part;
 * ``generationConfig``: temperature, topP, maxOutputTokens, stopSequences, seed,
   presencePenalty, frequencyPenalty.
 
@@ -155,8 +156,27 @@ def _turn(message: Message, names: dict[str, str]) -> tuple[str, list[Part]]:
             {"functionCall": {"name": c.name, "args": arguments_object(c.arguments, c.name)}}
             for c in message.tool_calls
         ]
+        _sign(parts, message)
         return "model", parts
     return "user", _parts(message.content)
+
+
+def _sign(parts: list[Part], message: Message) -> None:
+    """Gemini's thought signature from an earlier answer, back where Gemini put it: on the
+    first ``functionCall`` part (the only one signed among parallel calls), else on the last
+    part. Other providers' reasoning stays out."""
+    signature = next(
+        (
+            d.signature
+            for d in message.reasoning_details
+            if d.format == REASONING_FORMAT and d.signature
+        ),
+        "",
+    )
+    if not signature or not parts:
+        return
+    target = next((p for p in parts if "functionCall" in p), parts[-1])
+    target["thoughtSignature"] = signature
 
 
 def _contents(messages: tuple[Message, ...]) -> list[dict[str, Any]]:

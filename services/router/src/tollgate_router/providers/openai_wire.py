@@ -162,7 +162,8 @@ def _tool_fields(params: GenerationParams) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     if options.tools:
         fields["tools"] = [_tool(t) for t in options.tools]
-    if (choice := options.choice) is not None:
+    # OpenAI rejects a tool_choice without tools; without tools there is nothing to choose.
+    if (choice := options.choice) is not None and options.tools:
         fields["tool_choice"] = (
             {"type": "function", "function": {"name": choice.function}}
             if choice.function
@@ -271,11 +272,11 @@ def _tool_call_deltas(raw: Any) -> list[ProviderEvent]:
     """``delta.tool_calls`` chunks: ``index``, then ``id`` / ``function.name`` on a call's first
     chunk and ``function.arguments`` fragments (research/protocols.md §5.4)."""
     events: list[ProviderEvent] = []
-    for call in raw or ():
+    for position, call in enumerate(raw or ()):
         function = call.get("function") or {}
         events.append(
             ToolCallDelta(
-                int(call["index"]),
+                int(call.get("index", position)),  # some compatible APIs leave it out
                 as_text(call.get("id")),
                 as_text(function.get("name")),
                 as_text(function.get("arguments")),
