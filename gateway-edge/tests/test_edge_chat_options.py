@@ -193,6 +193,13 @@ def test_reasoning_options() -> None:
     assert not parse().rpc.HasField("reasoning")
 
 
+def test_openais_reasoning_effort_is_reasoning() -> None:
+    assert parse(reasoning_effort="xhigh").rpc.reasoning.effort == "xhigh"
+    assert parse(reasoning_effort="none").rpc.reasoning.effort == "none"
+    assert param_of(reasoning_effort="max") == "reasoning_effort"
+    assert param_of(reasoning_effort="low", reasoning={"effort": "low"}) == "reasoning_effort"
+
+
 @pytest.mark.parametrize(
     ("reasoning", "param"),
     [

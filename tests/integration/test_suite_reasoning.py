@@ -204,6 +204,18 @@ def test_gemini_thoughts(stack: Stack, fresh_gemini: Upstream, stream: bool) -> 
 # -- OpenAI and OpenAI-compatible ---------------------------------------------------------------
 
 
+def test_the_sdks_own_reasoning_effort_reaches_claude(
+    stack: Stack, fresh_anthropic: Upstream
+) -> None:
+    fresh_anthropic.script(reply="Yes.", thinking=THOUGHT)
+    completion = client(stack).chat.completions.create(
+        model=ANTHROPIC_MODEL, messages=QUESTION, reasoning_effort="high"
+    )
+    assert extra(completion.choices[0].message)["reasoning"] == THOUGHT
+    body: Any = fresh_anthropic.requests()[0]["body"]
+    assert body["thinking"] == {"type": "enabled", "budget_tokens": 32000}  # 80 %, capped
+
+
 def test_openai_reasoning_effort_and_tokens(stack: Stack, fresh_upstream: Upstream) -> None:
     fresh_upstream.script(reply="Yes.", reasoning_tokens=64)
 

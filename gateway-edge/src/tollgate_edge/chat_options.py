@@ -14,7 +14,7 @@ from tollgate_edge.errors import invalid_request
 
 _NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _TOOL_MODES = frozenset({"auto", "none", "required"})
-_EFFORTS = frozenset({"minimal", "low", "medium", "high"})
+_EFFORTS = frozenset({"none", "minimal", "low", "medium", "high", "xhigh"})
 _FORMATS = ("text", "json_object", "json_schema", "json")
 _DETAIL_TYPES = frozenset({"reasoning.text", "reasoning.encrypted", "reasoning.summary"})
 
@@ -151,16 +151,26 @@ def response_format(data: dict[str, Any]) -> router_pb2.ResponseFormat | None:
 # -- reasoning --------------------------------------------------------------------------------
 
 
+def _effort(container: dict[str, Any], key: str, param: str) -> str:
+    effort = _optional_str(container, key, param)
+    if effort and effort not in _EFFORTS:
+        raise invalid_request(f"`{param}` must be one of {', '.join(sorted(_EFFORTS))}", param)
+    return effort
+
+
 def reasoning(data: dict[str, Any]) -> router_pb2.ReasoningOptions | None:
+    """Vercel's ``reasoning`` object, else OpenAI's own ``reasoning_effort`` (the openai SDK's
+    typed parameter); both at once is a 400."""
     raw = data.get("reasoning")
     if raw is None:
-        return None
-    options = _object(raw, "reasoning")
-    effort = _optional_str(options, "effort", "reasoning.effort")
-    if effort and effort not in _EFFORTS:
+        effort = _effort(data, "reasoning_effort", "reasoning_effort")
+        return router_pb2.ReasoningOptions(effort=effort) if effort else None
+    if data.get("reasoning_effort") is not None:
         raise invalid_request(
-            f"`reasoning.effort` must be one of {', '.join(sorted(_EFFORTS))}", "reasoning.effort"
+            "give `reasoning` or `reasoning_effort`, not both", "reasoning_effort"
         )
+    options = _object(raw, "reasoning")
+    effort = _effort(options, "effort", "reasoning.effort")
     max_tokens = options.get("max_tokens")
     if max_tokens is not None and (
         isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1

@@ -93,13 +93,13 @@ class ResponseFormat:
 class Reasoning:
     enabled: bool | None = None
     max_tokens: int | None = None
-    effort: str = ""  # minimal, low, medium, high
+    effort: str = ""  # none, minimal, low, medium, high, xhigh
     exclude: bool = False
 
     @property
     def wanted(self) -> bool:
         """The caller asked for reasoning (explicitly enabled, a budget or an effort)."""
-        if self.enabled is False:
+        if self.enabled is False or self.effort == "none":
             return False
         return bool(self.enabled or self.max_tokens or self.effort)
 

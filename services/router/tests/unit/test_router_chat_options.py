@@ -115,7 +115,9 @@ def test_openai_response_format(fmt: ResponseFormat, sent: dict[str, Any]) -> No
         (Reasoning(max_tokens=1000), "low"),
         (Reasoning(max_tokens=8000), "medium"),
         (Reasoning(max_tokens=30000), "high"),
-        (Reasoning(enabled=False, effort="high"), None),
+        (Reasoning(enabled=False), None),
+        (Reasoning(effort="none"), "none"),
+        (Reasoning(effort="xhigh"), "xhigh"),
     ],
 )
 def test_openai_reasoning_effort(reasoning: Reasoning, effort: str | None) -> None:
@@ -207,10 +209,9 @@ def test_anthropic_thinking_budget_beyond_the_limit_raises_the_limit() -> None:
     assert body["max_tokens"] == 3500  # the answer keeps its 500
 
 
-def test_anthropic_without_reasoning_has_no_thinking() -> None:
-    body = anthropic_wire.request_body(
-        call(GenerationParams(reasoning=Reasoning(enabled=False), temperature=0.2))
-    )
+@pytest.mark.parametrize("reasoning", [Reasoning(enabled=False), Reasoning(effort="none")])
+def test_anthropic_without_reasoning_has_no_thinking(reasoning: Reasoning) -> None:
+    body = anthropic_wire.request_body(call(GenerationParams(reasoning=reasoning, temperature=0.2)))
     assert "thinking" not in body and body["temperature"] == 0.2
 
 
@@ -307,6 +308,7 @@ def test_gemini_structured_output() -> None:
             {"thinkingBudget": 24576, "includeThoughts": False},
         ),
         (Reasoning(enabled=False), {"thinkingBudget": 0}),
+        (Reasoning(effort="none"), {"thinkingBudget": 0}),
     ],
 )
 def test_gemini_thinking_config(reasoning: Reasoning, thinking: dict[str, Any]) -> None:

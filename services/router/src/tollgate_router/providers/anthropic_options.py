@@ -10,7 +10,8 @@
   input back into the answer's text. Under extended thinking a forced tool is not allowed, so
   the tool is then offered with ``auto`` and the system prompt asks for it.
 * ``reasoning`` → ``thinking: {type: "enabled", budget_tokens}``: ``max_tokens`` as given, else
-  a share of the output limit by ``effort`` (minimal 10 %, low 20 %, medium 50 %, high 80 %),
+  a share of the output limit by ``effort`` (minimal 10 %, low 20 %, medium 50 %, high 80 %,
+  xhigh 95 %; ``none`` or ``enabled: false``: no thinking),
   at least 1024 (Anthropic's minimum) and at most 32000. The budget counts against
   ``max_tokens``, so when the caller's limit does not exceed it the limit is raised by the
   budget (the answer keeps the tokens the caller asked for). Thinking does not combine with
@@ -28,7 +29,7 @@ ANSWER_TOOL = "json_response"
 ANSWER_HINT = f"Give your final answer by calling the {ANSWER_TOOL!r} tool."
 MIN_BUDGET = 1024
 MAX_BUDGET = 32000
-_EFFORT_SHARE = {"minimal": 0.1, "low": 0.2, "medium": 0.5, "high": 0.8}
+_EFFORT_SHARE = {"minimal": 0.1, "low": 0.2, "medium": 0.5, "high": 0.8, "xhigh": 0.95}
 _ANY_OBJECT: dict[str, Any] = {"type": "object", "properties": {}}
 
 

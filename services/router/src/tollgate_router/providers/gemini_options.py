@@ -8,7 +8,8 @@
 * ``response_format`` ``json_schema`` → ``responseMimeType: application/json`` +
   ``responseJsonSchema``; ``json_object`` → ``responseMimeType`` alone.
 * ``reasoning`` → ``thinkingConfig``: ``thinkingBudget`` = ``max_tokens``, else by ``effort``
-  (minimal 512, low 1024, medium 8192, high 24576 tokens), 0 with ``enabled: false``;
+  (minimal 512, low 1024, medium 8192, high 24576, xhigh 32768 tokens), 0 with
+  ``enabled: false`` or effort ``none``;
   ``includeThoughts`` unless ``exclude``.
 """
 
@@ -18,7 +19,7 @@ from typing import Any
 
 from tollgate_router.domain import FunctionTool, GenerationParams
 
-_EFFORT_BUDGET = {"minimal": 512, "low": 1024, "medium": 8192, "high": 24576}
+_EFFORT_BUDGET = {"minimal": 512, "low": 1024, "medium": 8192, "high": 24576, "xhigh": 32768}
 _MODES = {"auto": "AUTO", "required": "ANY", "none": "NONE"}
 
 
@@ -55,7 +56,7 @@ def config_fields(params: GenerationParams) -> dict[str, Any]:
             config["responseJsonSchema"] = dict(fmt.schema)
     reasoning = params.reasoning
     if reasoning is not None:
-        if reasoning.enabled is False:
+        if reasoning.enabled is False or reasoning.effort == "none":
             config["thinkingConfig"] = {"thinkingBudget": 0}
         elif reasoning.wanted:
             budget = reasoning.max_tokens or _EFFORT_BUDGET.get(reasoning.effort, 8192)

@@ -134,10 +134,12 @@ def reasoning_effort(params: GenerationParams) -> str:
     """OpenAI's ``reasoning_effort``: the effort asked for; a token budget is mapped to the
     effort whose typical budget it is closest to (≤ 2048 low, ≤ 16384 medium, else high)."""
     reasoning = params.reasoning
-    if reasoning is None or not reasoning.wanted:
+    if reasoning is None:
         return ""
-    if reasoning.effort:
+    if reasoning.effort:  # "none" too: OpenAI's own way to turn reasoning off
         return reasoning.effort
+    if not reasoning.wanted:
+        return ""
     if reasoning.max_tokens:
         if reasoning.max_tokens <= 2048:
             return "low"
