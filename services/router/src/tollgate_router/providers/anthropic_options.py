@@ -30,7 +30,11 @@ ANSWER_HINT = f"Give your final answer by calling the {ANSWER_TOOL!r} tool."
 MIN_BUDGET = 1024
 MAX_BUDGET = 32000
 _EFFORT_SHARE = {"minimal": 0.1, "low": 0.2, "medium": 0.5, "high": 0.8, "xhigh": 0.95}
-_ANY_OBJECT: dict[str, Any] = {"type": "object", "properties": {}}
+
+
+def _any_object() -> dict[str, Any]:
+    """The schema of a tool that takes no particular arguments (a fresh one per request)."""
+    return {"type": "object", "properties": {}}
 
 
 def answer_tool(params: GenerationParams) -> str:
@@ -56,13 +60,13 @@ def _tool(tool: FunctionTool) -> dict[str, Any]:
     out: dict[str, Any] = {"name": tool.name}
     if tool.description:
         out["description"] = tool.description
-    out["input_schema"] = dict(tool.parameters) if tool.parameters else _ANY_OBJECT
+    out["input_schema"] = dict(tool.parameters) if tool.parameters else _any_object()
     return out
 
 
 def _answer_schema(params: GenerationParams) -> dict[str, Any]:
     fmt = params.response_format
-    schema = dict(fmt.schema) if fmt is not None and fmt.schema else _ANY_OBJECT
+    schema = dict(fmt.schema) if fmt is not None and fmt.schema else _any_object()
     if schema.get("type", "object") != "object":
         error = invalid("Anthropic models can only return a JSON object as a structured answer")
         error.param = "response_format"
