@@ -26,7 +26,6 @@ from tollgate_router.domain import FunctionTool, GenerationParams, ToolChoice
 from tollgate_router.providers.content import invalid
 
 ANSWER_TOOL = "json_response"
-ANSWER_HINT = f"Give your final answer by calling the {ANSWER_TOOL!r} tool."
 MIN_BUDGET = 1024
 MAX_BUDGET = 32000
 _EFFORT_SHARE = {"minimal": 0.1, "low": 0.2, "medium": 0.5, "high": 0.8, "xhigh": 0.95}
@@ -102,7 +101,7 @@ def option_fields(params: GenerationParams, limit: int) -> dict[str, Any]:
         if budget is None and not options.tools:
             choice = {"type": "tool", "name": answer}
         else:
-            fields["hint"] = ANSWER_HINT.replace(ANSWER_TOOL, answer)
+            fields["hint"] = f"Give your final answer by calling the {answer!r} tool."
     if tools:
         fields["tools"] = tools
     if choice is not None and tools:
