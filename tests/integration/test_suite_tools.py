@@ -241,3 +241,32 @@ def test_a_tool_choice_naming_an_unknown_function_is_400(stack: Stack) -> None:
     assert failure.value.status_code == 400
     assert isinstance(failure.value.body, dict)
     assert failure.value.body["param"] == "tool_choice.function.name"
+
+
+def test_the_sdks_stream_helper_assembles_the_calls(
+    stack: Stack, provider: tuple[Provider, Upstream]
+) -> None:
+    """``client.chat.completions.stream`` accumulates the deltas itself: its final completion
+    must hold the calls the provider made."""
+    chosen, upstream = provider
+    chosen.script_calls(upstream, CALLS)
+
+    with client(stack).chat.completions.stream(
+        model=chosen.model,
+        messages=QUESTION,
+        tools=[WEATHER],  # type: ignore[list-item]
+    ) as stream:
+        arguments_done = [
+            event.arguments
+            for event in stream
+            if event.type == "tool_calls.function.arguments.done"
+        ]
+        final = stream.get_final_completion()
+
+    calls = final.choices[0].message.tool_calls or []
+    assert [(c.function.name, json.loads(c.function.arguments)) for c in calls] == [
+        ("get_weather", {"city": "Paris"}),
+        ("get_weather", {"city": "Rome"}),
+    ]
+    assert [json.loads(a) for a in arguments_done] == [{"city": "Paris"}, {"city": "Rome"}]
+    assert final.choices[0].finish_reason == "tool_calls"
