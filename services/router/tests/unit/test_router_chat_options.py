@@ -209,6 +209,25 @@ def test_anthropic_thinking_budget_beyond_the_limit_raises_the_limit() -> None:
     assert body["max_tokens"] == 3500  # the answer keeps its 500
 
 
+def test_anthropic_raised_limit_stays_within_the_models_max_output() -> None:
+    params = GenerationParams(max_tokens=4000, reasoning=Reasoning(max_tokens=6000))
+    body = anthropic_wire.request_body(call(params))  # the model's max output is 8000
+    assert body["max_tokens"] == 8000 and body["thinking"]["budget_tokens"] == 6000
+    params = GenerationParams(max_tokens=4000, reasoning=Reasoning(max_tokens=9000))
+    body = anthropic_wire.request_body(call(params))
+    assert body["max_tokens"] == 8000 and body["thinking"]["budget_tokens"] == 7999
+
+
+@pytest.mark.parametrize("choice", [ToolChoice("required"), ToolChoice(function="get_time")])
+def test_anthropic_refuses_a_forced_tool_while_thinking(choice: ToolChoice) -> None:
+    params = GenerationParams(
+        tools=ToolOptions((WEATHER, CLOCK), choice), reasoning=Reasoning(effort="low")
+    )
+    with pytest.raises(ProviderError) as failure:
+        anthropic_wire.request_body(call(params))
+    assert (failure.value.status, failure.value.param) == (400, "tool_choice")
+
+
 @pytest.mark.parametrize("reasoning", [Reasoning(enabled=False), Reasoning(effort="none")])
 def test_anthropic_without_reasoning_has_no_thinking(reasoning: Reasoning) -> None:
     body = anthropic_wire.request_body(call(GenerationParams(reasoning=reasoning, temperature=0.2)))

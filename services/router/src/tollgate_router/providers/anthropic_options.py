@@ -15,7 +15,8 @@
   at least 1024 (Anthropic's minimum) and at most 32000. The budget counts against
   ``max_tokens``, so when the caller's limit does not exceed it the limit is raised by the
   budget (the answer keeps the tokens the caller asked for). Thinking does not combine with
-  ``temperature`` / ``top_p``, which are then left out.
+  ``temperature`` / ``top_p``, which are then left out, nor with a forced tool (``required`` or a
+  named function: the caller's 400). A raised limit stays within the model's max output.
 """
 
 from __future__ import annotations
@@ -67,9 +68,10 @@ def _answer_schema(params: GenerationParams) -> dict[str, Any]:
     fmt = params.response_format
     schema = dict(fmt.schema) if fmt is not None and fmt.schema else _any_object()
     if schema.get("type", "object") != "object":
-        error = invalid("Anthropic models can only return a JSON object as a structured answer")
-        error.param = "response_format"
-        raise error
+        raise _refused(
+            "Anthropic models can only return a JSON object as a structured answer",
+            "response_format",
+        )
     return schema
 
 
@@ -79,18 +81,38 @@ def _choice(choice: ToolChoice) -> dict[str, Any]:
     return {"type": {"required": "any"}.get(choice.mode, choice.mode)}
 
 
-def option_fields(params: GenerationParams, limit: int) -> dict[str, Any]:
+def _refused(message: str, param: str) -> Exception:
+    error = invalid(message)
+    error.param = param
+    return error
+
+
+def option_fields(params: GenerationParams, limit: int, ceiling: int = 0) -> dict[str, Any]:
     """``tools``, ``tool_choice``, ``thinking`` and ``max_tokens`` for the request body, plus
-    ``hint``: extra system text, not a body field."""
+    ``hint``: extra system text, not a body field. ``ceiling`` is the model's max output
+    (0: unknown), which a limit raised for thinking does not pass."""
     fields: dict[str, Any] = {"max_tokens": limit}
     budget = thinking_budget(params, limit)
     if budget is not None:
         if budget >= limit:
-            fields["max_tokens"] = budget + limit
+            raised = budget + limit
+            fields["max_tokens"] = min(raised, ceiling) if ceiling else raised
+            budget = min(budget, fields["max_tokens"] - 1)
+        if budget < MIN_BUDGET:
+            raise _refused(
+                f"the model's output limit leaves no room for {MIN_BUDGET} thinking tokens",
+                "reasoning",
+            )
         fields["thinking"] = {"type": "enabled", "budget_tokens": budget}
     options = params.tools
     tools = [_tool(t) for t in options.tools]
     choice = _choice(options.choice) if options.choice is not None else None
+    if budget is not None and choice is not None and choice["type"] in ("any", "tool"):
+        raise _refused(
+            "Claude cannot be made to call a tool while it thinks: use tool_choice 'auto' or "
+            "'none', or leave reasoning off",
+            "tool_choice",
+        )
     if answer := answer_tool(params):
         fmt = params.response_format
         tool: dict[str, Any] = {"name": answer, "input_schema": _answer_schema(params)}

@@ -205,7 +205,7 @@ def max_tokens(call: UpstreamCall) -> int:
 def request_body(call: UpstreamCall) -> dict[str, Any]:
     """The upstream JSON (raises a 400 :class:`ProviderError` for what Anthropic cannot take)."""
     params = call.params
-    options = option_fields(params, max_tokens(call))
+    options = option_fields(params, max_tokens(call), call.max_output_tokens)
     hint = options.pop("hint", "")
     body: dict[str, Any] = {
         "model": call.provider_model_id,
