@@ -76,7 +76,8 @@ def tool_calls_of(scripted: list[dict[str, Any]]) -> list[dict[str, Any]]:
             arguments = orjson.dumps(arguments).decode()
         calls.append(
             {
-                "id": call.get("id") or f"call_{secrets.token_urlsafe(18)}",
+                # A scripted id, even empty (as some compatible APIs send), else a new one.
+                "id": call["id"] if "id" in call else f"call_{secrets.token_urlsafe(18)}",
                 "type": "function",
                 "function": {"name": call["name"], "arguments": arguments},
             }

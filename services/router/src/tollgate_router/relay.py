@@ -41,6 +41,7 @@ from tollgate_router.providers import (
     ToolCallDelta,
     UsageReport,
 )
+from tollgate_router.providers.content import new_call_id
 from tollgate_router.routing import Candidate, Plan
 from tollgate_router.think_tags import Piece, ThinkSplitter
 from tollgate_router.tracing import GenerationSpan
@@ -84,7 +85,7 @@ class Generation:
     completed: bool = False
     failure: ProviderError | None = None
     trace: GenerationSpan | None = None
-    tool_calls: int = 0
+    tool_calls: set[int] = field(default_factory=set)  # indices of the calls seen
 
 
 async def close_stream(
@@ -132,8 +133,11 @@ async def relay(
                         yield piece
                 elif isinstance(event, ToolCallDelta):
                     _seen(g, len(event.name) + len(event.arguments))
-                    g.tool_calls = max(g.tool_calls, event.index + 1)
-                    yield ToolCallChunk(event.index, event.id, event.name, event.arguments)
+                    call_id = event.id
+                    if event.index not in g.tool_calls:  # a new call: clients need its id
+                        g.tool_calls.add(event.index)
+                        call_id = call_id or new_call_id()
+                    yield ToolCallChunk(event.index, call_id, event.name, event.arguments)
                 elif isinstance(event, ReasoningDelta):
                     _seen(g, len(event.text))
                     yield ReasoningChunk(event.text, event.signature, event.redacted, event.format)

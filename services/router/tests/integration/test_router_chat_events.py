@@ -94,3 +94,15 @@ async def test_format_and_reasoning_reach_the_provider(router: RouterUnderTest) 
     sent = router.openai.requests[-1]["body"]
     assert sent["response_format"] == {"type": "json_object"}
     assert sent["reasoning_effort"] == "low"
+
+
+async def test_a_call_without_an_id_gets_one(router: RouterUnderTest) -> None:
+    router.openai.script(tool_calls=[{"id": "", "name": "get_weather", "arguments": {}}])
+
+    responses = events(
+        await router.generate(request(True, tools=[pb.FunctionTool(name="get_weather")]))
+    )
+
+    deltas = [r.tool_call_delta for r in responses if r.HasField("tool_call_delta")]
+    assert deltas[0].id.startswith("call_") and deltas[0].name == "get_weather"
+    assert all(not d.id for d in deltas[1:])

@@ -22,7 +22,6 @@ marker: it is complete once a chunk carries a ``finishReason``.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -47,6 +46,7 @@ from tollgate_router.providers.content import (
     file_payload,
     guess_media_type,
     invalid,
+    new_call_id,
     split_data_uri,
     system_text,
     text_of,
@@ -289,11 +289,6 @@ def finish_reason(reason: str, called_tools: bool) -> str:
     if reason in _FILTERED:
         return "content_filter"
     return "tool_calls" if called_tools else "stop"
-
-
-def new_call_id() -> str:
-    """Gemini's function calls may come without an id; OpenAI clients need one per call."""
-    return f"call_{secrets.token_urlsafe(18)}"
 
 
 def _load(raw: bytes) -> dict[str, Any]:
