@@ -154,6 +154,8 @@ class FakeRouter(router_pb2_grpc.RouterServiceServicer):
         self.requests: list[router_pb2.StreamGenerateRequest] = []
         self.metadata: list[dict[str, Any]] = []
         self.cancelled = asyncio.Event()
+        # Model → the events to answer with after `started` (tests of what the edge renders).
+        self.scripted: dict[str, list[router_pb2.StreamGenerateResponse]] = {}
 
     async def StreamGenerate(  # type: ignore[override]
         self, request: router_pb2.StreamGenerateRequest, context: Any
@@ -170,6 +172,10 @@ class FakeRouter(router_pb2_grpc.RouterServiceServicer):
         if model == "test/slow-start":
             await asyncio.sleep(30)
         yield started_event()
+        if model in self.scripted:
+            for event in self.scripted[model]:
+                yield event
+            return
         try:
             if model == "test/slow":
                 yield text_event("tick")

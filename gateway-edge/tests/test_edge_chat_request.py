@@ -69,7 +69,13 @@ def test_stream_options() -> None:
         ("stop", ["a", 1]),
         ("user", 3),
         ("n", 2),
-        ("tools", [{"type": "function", "function": {"name": "f"}}]),
+        ("tools", {"type": "function"}),
+        ("functions", [{"name": "f"}]),
+        ("parallel_tool_calls", "yes"),
+        ("tool_choice", "any"),
+        ("response_format", "json"),
+        ("reasoning", True),
+        ("stop", ["a", "b", "c", "d", "e"]),
     ],
 )
 def test_bad_params_name_themselves(key: str, value: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from tollgate.router.v1 import router_pb2
-from tollgate_edge.chat_response import ChunkEncoder, completion_body, usage_object
+from tollgate_edge.chat_response import Answer, ChunkEncoder, completion_body, usage_object
 
 STARTED = router_pb2.GenerationStarted(generation_id="gen_1", model="openai/gpt-4o")
 
@@ -49,7 +49,7 @@ def test_completion_body() -> None:
         completion_body(
             STARTED,
             "openai/gpt-4o",
-            "",
+            Answer(),
             router_pb2.GenerationFinished(finish_reason="length"),
             None,
         )

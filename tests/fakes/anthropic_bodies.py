@@ -65,11 +65,28 @@ class Reply:
     stop_reason: str
     usage: dict[str, Any]
     thinking: str = ""
-    tool_use: dict[str, Any] | None = None  # {"name", "input"}
+    # {"name", "input"}, or a list of them (parallel tool use); each gets a ``toolu_`` id.
+    tool_use: dict[str, Any] | list[dict[str, Any]] | None = None
     stop_sequence: str | None = None
     ident: str = field(default_factory=lambda: f"msg_{secrets.token_urlsafe(18)}")
     signature: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    tool_id: str = field(default_factory=lambda: f"toolu_{secrets.token_urlsafe(18)}")
+    tool_ids: list[str] = field(default_factory=list)
+
+    def tool_uses(self) -> list[dict[str, Any]]:
+        """The tool_use blocks, with ids that stay the same between calls."""
+        uses = self.tool_use if isinstance(self.tool_use, list) else [self.tool_use]
+        uses = [u for u in uses if u]
+        while len(self.tool_ids) < len(uses):
+            self.tool_ids.append(f"toolu_{secrets.token_urlsafe(18)}")
+        return [
+            {
+                "type": "tool_use",
+                "id": ident,
+                "name": use["name"],
+                "input": use.get("input") or {},
+            }
+            for ident, use in zip(self.tool_ids, uses, strict=False)
+        ]
 
     def blocks(self) -> list[dict[str, Any]]:
         blocks: list[dict[str, Any]] = []
@@ -79,16 +96,7 @@ class Reply:
             )
         if self.text_pieces:
             blocks.append({"type": "text", "text": "".join(self.text_pieces)})
-        if self.tool_use is not None:
-            blocks.append(
-                {
-                    "type": "tool_use",
-                    "id": self.tool_id,
-                    "name": self.tool_use["name"],
-                    "input": self.tool_use.get("input") or {},
-                }
-            )
-        return blocks
+        return blocks + self.tool_uses()
 
 
 def message(reply: Reply) -> bytes:
@@ -158,20 +166,15 @@ def stream_frames(reply: Reply) -> list[bytes]:
         deltas = [{"type": "text_delta", "text": piece} for piece in reply.text_pieces]
         frames += _block(index, {"type": "text", "text": ""}, deltas)
         index += 1
-    if reply.tool_use is not None:
-        arguments = orjson.dumps(reply.tool_use.get("input") or {}).decode()
+    for use in reply.tool_uses():
+        arguments = orjson.dumps(use["input"]).decode()
         half = len(arguments) // 2
         deltas = [
             {"type": "input_json_delta", "partial_json": part}
             for part in (arguments[:half], arguments[half:])
         ]
-        start = {
-            "type": "tool_use",
-            "id": reply.tool_id,
-            "name": reply.tool_use["name"],
-            "input": {},
-        }
-        frames += _block(index, start, deltas)
+        frames += _block(index, {**use, "input": {}}, deltas)
+        index += 1
     end_usage = {
         k: v for k, v in reply.usage.items() if k not in ("cache_creation", "service_tier")
     }

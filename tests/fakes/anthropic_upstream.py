@@ -9,14 +9,19 @@ Anthropic does: ``input_tokens`` excludes them).
 
 Behaviour (``/_fake/script``, see ``fake_control``): ``status`` (+ ``error`` {type, message}) to
 fail with Anthropic's error body; ``reply``; ``thinking`` (a thinking block with a signature);
-``tool_use`` ({name, input}: a tool_use block, stop reason ``tool_use``); ``cache_read_tokens``;
+``tool_use`` ({name, input}, or a list of them: tool_use blocks, stop reason ``tool_use``);
+``cache_read_tokens``;
 ``cache_write_tokens``; ``stop_reason``; ``error_after_start`` (a status: the stream sends
 ``message_start``, then an ``error`` event); ``break_after_chunks`` (cut the connection after
 that many events following ``message_start``); ``latency_ms``; ``chunk_delay_ms``.
 
 Requests are checked as Anthropic does: a wrong or missing ``x-api-key`` is a 401
 ``authentication_error``, a missing ``anthropic-version`` / ``model`` / ``max_tokens`` /
-``messages`` a 400, a message role other than user / assistant a 400.
+``messages`` a 400, a message role other than user / assistant a 400, a ``tool_result`` whose
+``tool_use_id`` is not a ``tool_use`` of the message before it a 400, a ``thinking`` budget of
+less than 1024 tokens or not below ``max_tokens`` a 400, a ``thinking`` block sent back whose
+signature this fake did not issue a 400, and with thinking on a last assistant turn that uses
+tools without starting with its thinking a 400.
 
 In process: ``fake = FakeAnthropic("sk-ant-test"); await fake.start(); fake.base_url``.
 Standalone: ``python -m tests.fakes.anthropic_upstream --port N --api-key K``.
@@ -58,6 +63,23 @@ def _text(content: Any) -> str:
     return " ".join(t for t in texts if t)
 
 
+def _tool_result_problem(messages: list[Any]) -> str | None:
+    """Anthropic's check: each ``tool_result`` answers a ``tool_use`` of the message before."""
+    previous: set[str] = set()
+    for index, turn in enumerate(messages):
+        content = turn.get("content")
+        blocks = [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
+        for block in blocks:
+            if block.get("type") == "tool_result" and block.get("tool_use_id") not in previous:
+                return (
+                    f"messages.{index}: unexpected `tool_use_id` found in `tool_result` blocks: "
+                    f"{block.get('tool_use_id')}. Each `tool_result` block must have a "
+                    "corresponding `tool_use` block in the previous message."
+                )
+        previous = {str(b.get("id")) for b in blocks if b.get("type") == "tool_use"}
+    return None
+
+
 def _words(text: str) -> int:
     return len(text.split())
 
@@ -73,6 +95,10 @@ def _error(status: int, kind: str = "", text: str = "") -> web.Response:
 
 class FakeAnthropic(ScriptedFake):
     secret_headers = frozenset({"x-api-key", "authorization"})
+
+    def __init__(self, api_key: str, **options: Any) -> None:
+        super().__init__(api_key, **options)
+        self.signatures: set[str] = set()  # of the thinking blocks this fake sent
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/v1/messages", self._messages)
@@ -97,6 +123,42 @@ class FakeAnthropic(ScriptedFake):
                 return _error(
                     400, text=f"messages.{index}.role: Input should be 'user' or 'assistant'"
                 )
+        if (problem := _tool_result_problem(body["messages"])) is not None:
+            return _error(400, text=problem)
+        if (problem := self._thinking_problem(body)) is not None:
+            return _error(400, text=problem)
+        return None
+
+    def _thinking_problem(self, body: dict[str, Any]) -> str | None:
+        """Anthropic's checks of extended thinking: the budget, the signatures of thinking sent
+        back (only ones this fake issued are valid), and — with thinking on — a final
+        assistant turn that uses tools must start with its thinking."""
+        for index, turn in enumerate(body["messages"]):
+            for block in turn.get("content") if isinstance(turn.get("content"), list) else ():
+                if (
+                    isinstance(block, dict)
+                    and block.get("type") == "thinking"
+                    and block.get("signature") not in self.signatures
+                ):
+                    return f"messages.{index}: Invalid `signature` in `thinking` block"
+        thinking = body.get("thinking")
+        if not (isinstance(thinking, dict) and thinking.get("type") == "enabled"):
+            return None
+        budget = thinking.get("budget_tokens")
+        if not isinstance(budget, int) or not 1024 <= budget < body["max_tokens"]:
+            return "thinking.budget_tokens: must be at least 1024 and less than max_tokens"
+        assistant = [(i, t) for i, t in enumerate(body["messages"]) if t.get("role") == "assistant"]
+        if not assistant or not isinstance(assistant[-1][1].get("content"), list):
+            return None
+        index, last = assistant[-1]
+        blocks = [b for b in last["content"] if isinstance(b, dict)]
+        uses_tools = any(b.get("type") == "tool_use" for b in blocks)
+        if uses_tools and blocks[0].get("type") not in ("thinking", "redacted_thinking"):
+            return (
+                f"messages.{index}.content.0.type: Expected `thinking` or `redacted_thinking`, "
+                f"but found `{blocks[0].get('type')}`. When `thinking` is enabled, a final "
+                "`assistant` message must start with a thinking block."
+            )
         return None
 
     async def _messages(self, request: web.Request) -> web.StreamResponse:
@@ -152,7 +214,7 @@ class FakeAnthropic(ScriptedFake):
             int(behaviour.get("cache_read_tokens", 0)),
             int(behaviour.get("cache_write_tokens", 0)),
         )
-        return Reply(
+        reply = Reply(
             model=str(body["model"]),
             text_pieces=pieces,
             stop_reason=stop_reason,
@@ -160,6 +222,9 @@ class FakeAnthropic(ScriptedFake):
             thinking=thinking,
             tool_use=tool_use,
         )
+        if thinking:
+            self.signatures.add(reply.signature)
+        return reply
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -79,8 +79,11 @@ class Reply:
     thoughts: str = ""
     thoughts_tokens: int = 0
     cached_tokens: int = 0
-    function_call: dict[str, Any] | None = None  # {"name", "args"}
+    # {"name", "args"}, or a list of them (parallel calls).
+    function_call: dict[str, Any] | list[dict[str, Any]] | None = None
     response_id: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    # The thought signature on the first function call ("" when the model did not think).
+    signature: str = ""
 
     def usage(self, candidates: int, thoughts: int, final: bool) -> dict[str, Any]:
         counts: dict[str, Any] = {"promptTokenCount": self.prompt_tokens}
@@ -111,10 +114,15 @@ class Reply:
         }
 
     def _tail_parts(self) -> list[dict[str, Any]]:
-        if self.function_call is None:
-            return []
-        call = {"name": self.function_call["name"], "args": self.function_call.get("args") or {}}
-        return [{"functionCall": call}]
+        calls = self.function_call if isinstance(self.function_call, list) else [self.function_call]
+        parts: list[dict[str, Any]] = [
+            {"functionCall": {"name": call["name"], "args": call.get("args") or {}}}
+            for call in calls
+            if call
+        ]
+        if parts and self.signature:  # Gemini signs the first call of a thinking model's turn
+            parts[0]["thoughtSignature"] = self.signature
+        return parts
 
     def whole(self) -> dict[str, Any]:
         """The ``generateContent`` answer."""

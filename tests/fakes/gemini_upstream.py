@@ -10,8 +10,8 @@ every text part, ``candidatesTokenCount`` = reply words, plus scripted thoughts 
 Behaviour (``/_fake/script``, see ``fake_control``): ``status`` (+ ``error`` {message, status})
 to fail with Google's error body; ``reply``; ``thoughts`` (a thought part, its words counted as
 ``thoughtsTokenCount`` unless ``thoughts_tokens`` says otherwise); ``cached_tokens``
-(``cachedContentTokenCount``, part of the prompt); ``function_call`` ({name, args});
-``finish_reason``; ``break_after_chunks``; ``latency_ms``; ``chunk_delay_ms``.
+(``cachedContentTokenCount``, part of the prompt); ``function_call`` ({name, args}, or a
+list of them); ``finish_reason``; ``break_after_chunks``; ``latency_ms``; ``chunk_delay_ms``.
 
 ``POST /v1beta/models/{model}:batchEmbedContents`` answers ``{"embeddings": [{"values"}]}``, one
 deterministic vector per request (``embedding_vectors.fake_vector`` of its text,
@@ -20,13 +20,18 @@ request must name ``models/{model}`` of the URL, hold text parts and be one of a
 
 Requests are checked as Google does: a missing key is a 403 ``PERMISSION_DENIED``, a wrong key
 a 400 ``INVALID_ARGUMENT`` with reason ``API_KEY_INVALID``; empty ``contents`` or a role other
-than user / model a 400.
+than user / model a 400, a ``functionResponse`` not answering a ``functionCall`` of the turn
+before it a 400, ``responseJsonSchema`` beside ``responseSchema`` or without
+``responseMimeType: application/json`` a 400, a ``thoughtSignature`` this fake never sent a 400.
+Scripted function calls carry a thought signature on the first call (as a thinking Gemini model
+sends one) unless the request turned thinking off.
 
 Standalone: ``python -m tests.fakes.gemini_upstream --port N --api-key K``.
 """
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from aiohttp import web
@@ -46,6 +51,23 @@ def _text(content: Any) -> str:
     if not isinstance(parts, list):
         return ""
     return " ".join(str(p["text"]) for p in parts if isinstance(p, dict) and p.get("text"))
+
+
+def _responses_follow_calls(contents: list[Any]) -> bool:
+    """Each ``functionResponse`` names a ``functionCall`` of the turn just before it."""
+    called: set[str] = set()
+    for content in contents:
+        parts = [p for p in content.get("parts") or () if isinstance(p, dict)]
+        for part in parts:
+            response = part.get("functionResponse")
+            if isinstance(response, dict) and response.get("name") not in called:
+                return False
+        called = {
+            str(p["functionCall"].get("name"))
+            for p in parts
+            if isinstance(p.get("functionCall"), dict)
+        }
+    return True
 
 
 def _json(status: int, body: bytes) -> web.Response:
@@ -75,6 +97,10 @@ def _embed_problem(model: str, body: Any) -> str | None:
 
 class FakeGemini(ScriptedFake):
     secret_headers = frozenset({"x-goog-api-key", "authorization"})
+
+    def __init__(self, api_key: str, **options: Any) -> None:
+        super().__init__(api_key, **options)
+        self.signatures: set[str] = set()  # thought signatures this fake sent
 
     def add_routes(self, app: web.Application) -> None:
         app.router.add_post("/v1beta/models/{target}", self._generate)
@@ -108,6 +134,33 @@ class FakeGemini(ScriptedFake):
             for c in contents
         ):
             return _json(400, error_body(400, "Please use a valid role: user, model."))
+        config = body.get("generationConfig") or {}
+        if "responseSchema" in config and "responseJsonSchema" in config:
+            return _json(
+                400, error_body(400, "responseSchema and responseJsonSchema cannot both be set.")
+            )
+        if (
+            config.get("responseJsonSchema")
+            and config.get("responseMimeType") != "application/json"
+        ):
+            return _json(
+                400,
+                error_body(400, "responseJsonSchema needs responseMimeType application/json."),
+            )
+        for content in contents:
+            for part in content.get("parts") or ():
+                signature = part.get("thoughtSignature") if isinstance(part, dict) else None
+                if signature is not None and signature not in self.signatures:
+                    return _json(400, error_body(400, "Thought signature is not valid."))
+        if not _responses_follow_calls(contents):
+            return _json(
+                400,
+                error_body(
+                    400,
+                    "Please ensure that function response turn comes immediately after a "
+                    "function call turn.",
+                ),
+            )
         return None
 
     async def _scripted(self, behaviour: dict[str, Any]) -> web.Response | None:
@@ -174,8 +227,14 @@ class FakeGemini(ScriptedFake):
         thoughts = str(behaviour.get("thoughts", ""))
         prompt = len(_text(body.get("systemInstruction")).split())
         prompt += sum(len(_text(c).split()) for c in contents)
+        thinking = (body.get("generationConfig") or {}).get("thinkingConfig") or {}
+        signature = ""
+        if behaviour.get("function_call") and thinking.get("thinkingBudget") != 0:
+            signature = secrets.token_urlsafe(24)
+            self.signatures.add(signature)
         return Reply(
             model=model,
+            signature=signature,
             prompt_tokens=prompt + int(behaviour.get("cached_tokens", 0)),
             text_pieces=pieces,
             finish_reason=finish,

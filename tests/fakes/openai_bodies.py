@@ -5,6 +5,7 @@ of ``embedding`` objects (§5.7)."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import orjson
@@ -68,16 +69,43 @@ def usage_of(prompt: int, completion: int, cached: int, reasoning: int) -> dict[
     }
 
 
+def tool_calls_of(scripted: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Scripted calls (``{name, arguments}``, arguments an object or JSON text) as OpenAI's
+    ``tool_calls`` with ``call_`` ids."""
+    calls = []
+    for call in scripted:
+        arguments = call.get("arguments") or {}
+        if not isinstance(arguments, str):
+            arguments = orjson.dumps(arguments).decode()
+        calls.append(
+            {
+                # A scripted id, even empty (as some compatible APIs send), else a new one.
+                "id": call["id"] if "id" in call else f"call_{secrets.token_urlsafe(18)}",
+                "type": "function",
+                "function": {"name": call["name"], "arguments": arguments},
+            }
+        )
+    return calls
+
+
 def completion(
-    ident: str, created: int, model: str, content: str, finish: str, usage: dict[str, Any]
+    ident: str,
+    created: int,
+    model: str,
+    content: str,
+    finish: str,
+    usage: dict[str, Any],
+    tool_calls: list[dict[str, Any]] | None = None,
 ) -> bytes:
-    """A ``chat.completion`` object."""
+    """A ``chat.completion`` object (``content`` null when the answer only calls tools)."""
     message: dict[str, Any] = {
         "role": "assistant",
-        "content": content,
+        "content": None if tool_calls and not content else content,
         "refusal": None,
         "annotations": [],
     }
+    if tool_calls:
+        message["tool_calls"] = tool_calls
     return orjson.dumps(
         {
             "id": ident,
@@ -101,10 +129,13 @@ def chunk_frames(
     pieces: list[str],
     finish: str,
     usage: dict[str, Any] | None,
+    tool_calls: list[dict[str, Any]] | None = None,
 ) -> list[bytes]:
-    """SSE frames: the role-only first delta, one frame per piece, the finish frame, the usage
-    frame with ``choices: []`` when ``usage`` is given (then every other chunk has
-    ``"usage": null``), and ``[DONE]``."""
+    """SSE frames: the role-only first delta, one frame per piece, the tool calls as OpenAI
+    streams them (per call: ``index``, ``id``, ``type``, ``function.name`` and empty arguments,
+    then argument fragments by ``index``), the finish frame, the usage frame with
+    ``choices: []`` when ``usage`` is given (then every other chunk has ``"usage": null``), and
+    ``[DONE]``."""
     head = {
         "id": ident,
         "object": "chat.completion.chunk",
@@ -123,6 +154,17 @@ def chunk_frames(
 
     frames = [frame({"role": "assistant", "content": "", "refusal": None})]
     frames += [frame({"content": piece}) for piece in pieces]
+    for index, call in enumerate(tool_calls or ()):
+        function = call["function"]
+        first = {"index": index, "id": call["id"], "type": "function"}
+        first["function"] = {"name": function["name"], "arguments": ""}
+        frames.append(frame({"tool_calls": [first]}))
+        arguments = function["arguments"]
+        half = len(arguments) // 2
+        for fragment in (arguments[:half], arguments[half:]):
+            if fragment:
+                part = {"index": index, "function": {"arguments": fragment}}
+                frames.append(frame({"tool_calls": [part]}))
     frames.append(frame({}, finish))
     if usage is not None:
         frames.append(b"data: " + orjson.dumps({**head, "choices": [], "usage": usage}) + b"\n\n")

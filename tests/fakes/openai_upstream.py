@@ -18,7 +18,12 @@ Control surface for tests (no authentication):
   order: ``status`` (+ optional ``error`` {message, type, code, param}) to fail with OpenAI's
   error envelope; ``reply``; ``cached_tokens``; ``reasoning_tokens``; ``break_after_chunks``
   (cut the connection after that many content chunks); ``latency_ms`` (before the response);
-  ``chunk_delay_ms`` (between stream chunks); ``finish_reason``.
+  ``chunk_delay_ms`` (between stream chunks); ``finish_reason``; ``tool_calls`` ([{name,
+  arguments}]: the answer calls these tools, ``finish_reason`` ``tool_calls``; ``reply``
+  defaults to empty then).
+
+Requests are checked as OpenAI does for tool use: a ``tool`` message must answer a call of the
+assistant message before it (else a 400 naming ``messages``).
 * ``GET /_fake/requests`` — ``{"requests": [{method, path, headers, body, authorized}]}``, the
   Authorization header left out.
 * ``POST /_fake/reset`` — forget the script and the recorded requests.
@@ -47,6 +52,7 @@ from tests.fakes.openai_bodies import (
     embeddings_problem,
     error_body,
     text_of,
+    tool_calls_of,
     usage_of,
 )
 
@@ -178,6 +184,8 @@ class FakeOpenAI:
         if not isinstance(body, dict) or not body.get("model") or not body.get("messages"):
             missing = "model" if not isinstance(body, dict) or not body.get("model") else "messages"
             return _error(400, f"Missing required parameter: '{missing}'.", param=missing)
+        if (problem := _tool_message_problem(body["messages"])) is not None:
+            return _error(400, problem, param="messages")
         behaviour = self._next_behaviour()
         if (failure := await self._scripted(behaviour)) is not None:
             return failure
@@ -206,10 +214,12 @@ class FakeOpenAI:
         last_user = next(
             (text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), ""
         )
-        text = behaviour.get("reply", f"Echo: {last_user}" if self.reply is None else self.reply)
+        calls = tool_calls_of(behaviour.get("tool_calls") or [])
+        echo = "" if calls else f"Echo: {last_user}"
+        text = behaviour.get("reply", echo if self.reply is None else self.reply)
         words = text.split(" ")
         pieces = [w if i == 0 else " " + w for i, w in enumerate(words)] if text else []
-        finish = behaviour.get("finish_reason", "stop")
+        finish = behaviour.get("finish_reason", "tool_calls" if calls else "stop")
         limit = body.get("max_completion_tokens") or body.get("max_tokens")
         if isinstance(limit, int) and limit < len(pieces):
             pieces, finish = pieces[:limit], "length"
@@ -223,13 +233,15 @@ class FakeOpenAI:
         ident, created = f"chatcmpl-{secrets.token_urlsafe(21)}", int(time.time())
         if not body.get("stream"):
             return web.Response(
-                body=completion(ident, created, body["model"], "".join(pieces), finish, usage),
+                body=completion(
+                    ident, created, body["model"], "".join(pieces), finish, usage, calls
+                ),
                 content_type="application/json",
                 headers={"x-request-id": f"req_{secrets.token_hex(16)}"},
             )
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         frames = chunk_frames(
-            ident, created, body["model"], pieces, finish, usage if include_usage else None
+            ident, created, body["model"], pieces, finish, usage if include_usage else None, calls
         )
         return await self._stream(request, frames, behaviour)
 
@@ -269,6 +281,22 @@ async def _write_all(response: web.StreamResponse, frames: list[bytes], delay: f
     except ConnectionResetError:
         return False
     return True
+
+
+def _tool_message_problem(messages: list[Any]) -> str | None:
+    """OpenAI's check: each ``tool`` message answers a call of the last assistant message."""
+    open_calls: set[str] = set()
+    for index, message in enumerate(messages):
+        if not isinstance(message, dict):
+            continue
+        if message.get("role") == "assistant":
+            open_calls = {c.get("id") for c in message.get("tool_calls") or ()}
+        elif message.get("role") == "tool" and message.get("tool_call_id") not in open_calls:
+            return (
+                f"Invalid parameter: messages with role 'tool' must be a response to a "
+                f"preceeding message with 'tool_calls' (messages[{index}])."
+            )
+    return None
 
 
 def _error(

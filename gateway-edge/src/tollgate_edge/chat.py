@@ -15,7 +15,14 @@ from aiohttp import web
 from tollgate.router.v1 import router_pb2
 
 from tollgate_edge.chat_request import ChatRequest, parse_chat_request
-from tollgate_edge.chat_response import DONE, ChunkEncoder, completion_body, gateway_metadata
+from tollgate_edge.chat_response import (
+    DONE,
+    Answer,
+    ChunkEncoder,
+    ReasoningDetails,
+    completion_body,
+    gateway_metadata,
+)
 from tollgate_edge.errors import ApiError, from_generation_error, from_rpc
 from tollgate_edge.identity import Caller, inference_caller
 from tollgate_edge.peers import PEERS, SETTINGS, call_metadata, request_id
@@ -80,7 +87,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         model = started.model or chat.rpc.model
         if chat.stream:
             return await _stream(request, chat, started, model, events)
-        return await _collect(started, model, events)
+        return await _collect(chat, started, model, events)
     finally:
         # Client gone, deadline hit or a stream error: stop the generation upstream too.
         if not call.done():
@@ -118,16 +125,21 @@ async def _first_event(events: Events) -> router_pb2.GenerationStarted:
 
 
 async def _collect(
-    started: router_pb2.GenerationStarted, model: str, events: Events
+    chat: ChatRequest, started: router_pb2.GenerationStarted, model: str, events: Events
 ) -> web.Response:
-    texts: list[str] = []
+    answer = Answer(reasoning=None if chat.exclude_reasoning else ReasoningDetails())
     usage: router_pb2.Usage | None = None
     finished: router_pb2.GenerationFinished | None = None
     try:
         async for event in events:
             kind = event.WhichOneof("event")
             if kind == "text_delta":
-                texts.append(event.text_delta.text)
+                answer.texts.append(event.text_delta.text)
+            elif kind == "tool_call_delta":
+                answer.tool_calls.add(event.tool_call_delta)
+            elif kind == "reasoning_delta":
+                if answer.reasoning is not None:
+                    answer.reasoning.add(event.reasoning_delta)
             elif kind == "usage":
                 usage = event.usage
             elif kind == "finished":
@@ -138,7 +150,7 @@ async def _collect(
         raise from_rpc(exc) from None
     if finished is None:
         raise _broken_stream()
-    body = completion_body(started, model, "".join(texts), finished, usage)
+    body = completion_body(started, model, answer, finished, usage)
     return web.Response(body=body, content_type=JSON)
 
 
@@ -154,8 +166,9 @@ async def _stream(
     await response.prepare(request)
     try:
         await response.write(encoder.role())
+        reasoning = None if chat.exclude_reasoning else ReasoningDetails()
         try:
-            usage, failure = await _relay(response, encoder, started, events)
+            usage, failure = await _relay(response, encoder, started, events, reasoning)
         except grpc.aio.AioRpcError as exc:
             usage, failure = None, from_rpc(exc)
         except ConnectionResetError:
@@ -182,14 +195,22 @@ async def _relay(
     encoder: ChunkEncoder,
     started: router_pb2.GenerationStarted,
     events: Events,
+    reasoning: ReasoningDetails | None,
 ) -> tuple[router_pb2.Usage | None, ApiError | None]:
-    """Write each delta as it arrives; returns the usage and the failure, if any."""
+    """Write each delta as it arrives (reasoning only when ``reasoning`` collects it); returns
+    the usage and the failure, if any."""
     usage: router_pb2.Usage | None = None
     finished = False
     async for event in events:
         kind = event.WhichOneof("event")
         if kind == "text_delta":
             await response.write(encoder.text(event.text_delta.text))
+        elif kind == "tool_call_delta":
+            await response.write(encoder.tool_call(event.tool_call_delta))
+        elif kind == "reasoning_delta":
+            if reasoning is not None:
+                delta = event.reasoning_delta
+                await response.write(encoder.reasoning(delta.text, reasoning.add(delta)))
         elif kind == "usage":
             usage = event.usage
         elif kind == "finished":

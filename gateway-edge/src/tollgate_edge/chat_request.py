@@ -8,12 +8,14 @@ from typing import Any
 import orjson
 from tollgate.router.v1 import router_pb2
 
+from tollgate_edge import chat_options
 from tollgate_edge.errors import invalid_request
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _INT64 = (-(2**63), 2**63 - 1)
 _MAX_TOKENS = (1, 2**31 - 1)
 _MESSAGES = "messages"
+_MAX_STOP = 4  # OpenAI's limit, and Vercel's
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +23,8 @@ class ChatRequest:
     rpc: router_pb2.StreamGenerateRequest
     stream: bool
     include_usage: bool
+    # The model reasons, but the answer leaves its reasoning out.
+    exclude_reasoning: bool = False
 
 
 def parse_chat_request(body: bytes, caller: router_pb2.CallerContext) -> ChatRequest:
@@ -36,6 +40,7 @@ def parse_chat_request(body: bytes, caller: router_pb2.CallerContext) -> ChatReq
         raise invalid_request("`model` is required and must be a non-empty string", "model")
     _reject_unsupported(data)
     stream = _optional_bool(data, "stream")
+    declared = chat_options.tools(data)
     rpc = router_pb2.StreamGenerateRequest(
         caller=caller,
         model=model.strip(),
@@ -43,17 +48,28 @@ def parse_chat_request(body: bytes, caller: router_pb2.CallerContext) -> ChatReq
         params=_params(data),
         stream=stream,
         routing=_routing(data),
+        tools=declared,
+        tool_choice=chat_options.tool_choice(data, declared),
+        parallel_tool_calls=chat_options.optional_flag(
+            data, "parallel_tool_calls", "parallel_tool_calls"
+        ),
+        response_format=chat_options.response_format(data),
+        reasoning=chat_options.reasoning(data),
     )
-    return ChatRequest(rpc=rpc, stream=stream, include_usage=_include_usage(data))
+    return ChatRequest(
+        rpc=rpc,
+        stream=stream,
+        include_usage=_include_usage(data),
+        exclude_reasoning=rpc.HasField("reasoning") and rpc.reasoning.exclude,
+    )
 
 
 def _reject_unsupported(data: dict[str, Any]) -> None:
     n = data.get("n")
     if n is not None and n != 1:
         raise invalid_request("only `n: 1` is supported", "n")
-    for key in ("tools", "functions"):
-        if data.get(key):
-            raise invalid_request(f"`{key}` is not supported yet", key)
+    if data.get("functions"):
+        raise invalid_request("`functions` is deprecated: use `tools`", "functions")
 
 
 def _optional_bool(data: dict[str, Any], key: str, param: str | None = None) -> bool:
@@ -113,6 +129,9 @@ def _message(raw: Any, index: int) -> router_pb2.ChatMessage:
         fields["tool_calls"] = [
             _tool_call(c, f"{where}.tool_calls[{i}]") for i, c in enumerate(tool_calls)
         ]
+    details = raw.get("reasoning_details")
+    if details is not None and role == "assistant":
+        fields["reasoning_details"] = chat_options.reasoning_details(details, where, _MESSAGES)
     tool_call_id = raw.get("tool_call_id")
     if tool_call_id is not None:
         fields["tool_call_id"] = _string(tool_call_id, f"{where}.tool_call_id")
@@ -229,6 +248,8 @@ def _params(data: dict[str, Any]) -> router_pb2.GenerationParams:
     if isinstance(stop, str):
         fields["stop"] = [stop]
     elif isinstance(stop, list) and all(isinstance(s, str) for s in stop):
+        if len(stop) > _MAX_STOP:
+            raise invalid_request(f"`stop` takes at most {_MAX_STOP} sequences", "stop")
         fields["stop"] = stop
     elif stop is not None:
         raise invalid_request("`stop` must be a string or an array of strings", "stop")

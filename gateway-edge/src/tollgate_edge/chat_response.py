@@ -10,6 +10,7 @@ prefix so a text delta costs one small ``orjson.dumps``.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -108,6 +109,82 @@ def usage_object(usage: router_pb2.Usage | None) -> dict[str, Any]:
     }
 
 
+class ReasoningDetails:
+    """``reasoning_details`` built from the router's reasoning deltas: text runs into the open
+    ``reasoning.text`` detail of its format until a signature closes it; encrypted data is a
+    detail of its own. :meth:`add` also returns the piece to stream (with its detail ``index``,
+    so clients can merge the pieces of one detail)."""
+
+    __slots__ = ("_open", "details", "texts")
+
+    def __init__(self) -> None:
+        self.details: list[dict[str, Any]] = []
+        self.texts: list[str] = []
+        self._open = False
+
+    def add(self, delta: router_pb2.ReasoningDelta) -> dict[str, Any]:
+        fmt = delta.format or "unknown"
+        if delta.data:
+            self._open = False
+            encrypted = {"type": "reasoning.encrypted", "data": delta.data, "format": fmt}
+            self.details.append(dict(encrypted))
+            return {**encrypted, "index": len(self.details) - 1}
+        if not (self._open and self.details[-1]["format"] == fmt):
+            self.details.append({"type": "reasoning.text", "text": "", "format": fmt})
+            self._open = True
+        current = self.details[-1]
+        piece: dict[str, Any] = {
+            "type": "reasoning.text",
+            "format": fmt,
+            "index": len(self.details) - 1,
+        }
+        if delta.text:
+            self.texts.append(delta.text)
+            current["text"] += delta.text
+            piece["text"] = delta.text
+        if delta.signature:
+            current["signature"] = delta.signature
+            piece["signature"] = delta.signature
+            self._open = False
+        return piece
+
+
+class ToolCalls:
+    """Tool calls put together from their deltas (non-streaming answers)."""
+
+    __slots__ = ("_calls",)
+
+    def __init__(self) -> None:
+        self._calls: dict[int, dict[str, Any]] = {}
+
+    def add(self, delta: router_pb2.ToolCallDelta) -> None:
+        call = self._calls.setdefault(
+            delta.index, {"id": "", "type": "function", "function": {"name": "", "arguments": ""}}
+        )
+        if delta.id:
+            call["id"] = delta.id
+        if delta.name:
+            call["function"]["name"] = delta.name
+        call["function"]["arguments"] += delta.arguments
+
+    def rendered(self) -> list[dict[str, Any]]:
+        return [self._calls[i] for i in sorted(self._calls)]
+
+
+def tool_call_chunk(delta: router_pb2.ToolCallDelta) -> dict[str, Any]:
+    """One ``delta.tool_calls`` entry as OpenAI frames it: the first piece of a call carries
+    ``id``, ``type`` and ``function.name`` (arguments may be empty), later ones only
+    ``index`` and an arguments fragment."""
+    if delta.id or delta.name:
+        return {
+            "index": delta.index,
+            "id": delta.id,
+            "type": "function",
+            "function": {"name": delta.name, "arguments": delta.arguments},
+        }
+    return {"index": delta.index, "function": {"arguments": delta.arguments}}
+
+
 def created_seconds(started: router_pb2.GenerationStarted) -> int:
     return started.created.seconds or int(time.time())
 
@@ -139,6 +216,17 @@ class ChunkEncoder:
     def text(self, text: str) -> bytes:
         return self._prefix + orjson.dumps({"content": text}) + _OPEN_CHOICE_END + self._choice_end
 
+    def delta(self, delta: dict[str, Any]) -> bytes:
+        return self._prefix + orjson.dumps(delta) + _OPEN_CHOICE_END + self._choice_end
+
+    def tool_call(self, delta: router_pb2.ToolCallDelta) -> bytes:
+        return self.delta({"tool_calls": [tool_call_chunk(delta)]})
+
+    def reasoning(self, text: str, detail: dict[str, Any]) -> bytes:
+        delta: dict[str, Any] = {"reasoning": text} if text else {}
+        delta["reasoning_details"] = [detail]
+        return self.delta(delta)
+
     def finish(self, finish_reason: str, metadata: dict[str, Any]) -> bytes:
         return (
             self._prefix
@@ -153,14 +241,41 @@ class ChunkEncoder:
         return self._head + b',"choices":[],"usage":' + orjson.dumps(usage_object(usage)) + b"}\n\n"
 
 
+@dataclass(slots=True)
+class Answer:
+    """What a non-streaming generation said, gathered from its events."""
+
+    texts: list[str] = field(default_factory=list)
+    tool_calls: ToolCalls = field(default_factory=ToolCalls)
+    reasoning: ReasoningDetails | None = None  # None: reasoning left out (or none came)
+
+    def message(self) -> dict[str, Any]:
+        calls = self.tool_calls.rendered()
+        text = "".join(self.texts)
+        message: dict[str, Any] = {
+            "role": "assistant",
+            # OpenAI's shape: null content beside tool calls when the model said nothing.
+            "content": None if calls and not text else text,
+            "refusal": None,
+        }
+        if calls:
+            message["tool_calls"] = calls
+        if self.reasoning is not None and self.reasoning.details:
+            message["reasoning"] = "".join(self.reasoning.texts) or None  # only signatures
+            message["reasoning_details"] = self.reasoning.details
+        return message
+
+
 def completion_body(
     started: router_pb2.GenerationStarted,
     model: str,
-    text: str,
+    answer: Answer,
     finished: router_pb2.GenerationFinished,
     usage: router_pb2.Usage | None,
 ) -> bytes:
     """One ``chat.completion`` object (a non-streaming answer)."""
+    message = answer.message()
+    message["provider_metadata"] = gateway_metadata(finished, started.generation_id)
     body: dict[str, Any] = {
         "id": started.generation_id,
         "object": "chat.completion",
@@ -169,12 +284,7 @@ def completion_body(
         "choices": [
             {
                 "index": 0,
-                "message": {
-                    "role": "assistant",
-                    "content": text,
-                    "refusal": None,
-                    "provider_metadata": gateway_metadata(finished, started.generation_id),
-                },
+                "message": message,
                 "logprobs": None,
                 "finish_reason": finished.finish_reason or "stop",
             }

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from tollgate_router.pricing import TokenUsage
 
@@ -42,6 +43,17 @@ class ToolCall:
 
 
 @dataclass(frozen=True, slots=True)
+class ReasoningDetail:
+    """One piece of reasoning from an earlier answer, sent back by the client."""
+
+    type: str  # reasoning.text, reasoning.encrypted, reasoning.summary
+    text: str = ""
+    signature: str = ""
+    data: str = ""
+    format: str = ""  # anthropic-claude-v1, google-gemini-v1, openai-responses-v1, unknown
+
+
+@dataclass(frozen=True, slots=True)
 class Message:
     role: str
     # A string, a list of parts, or None (JSON null: an assistant message that only calls tools).
@@ -49,6 +61,54 @@ class Message:
     name: str = ""
     tool_calls: tuple[ToolCall, ...] = ()
     tool_call_id: str = ""
+    reasoning_details: tuple[ReasoningDetail, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionTool:
+    name: str
+    description: str = ""
+    parameters: Mapping[str, Any] | None = None  # JSON schema; None: takes no arguments
+    strict: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolChoice:
+    """``mode`` auto / none / required, or ``function`` (the one the model must call)."""
+
+    mode: str = "auto"
+    function: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseFormat:
+    type: str = "text"  # text, json_object, json_schema
+    name: str = ""
+    description: str = ""
+    schema: Mapping[str, Any] | None = None
+    strict: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reasoning:
+    enabled: bool | None = None
+    max_tokens: int | None = None
+    effort: str = ""  # none, minimal, low, medium, high, xhigh
+    exclude: bool = False
+
+    @property
+    def wanted(self) -> bool:
+        """The caller asked for reasoning (explicitly enabled, a budget or an effort)."""
+        if self.enabled is False or self.effort == "none":
+            return False
+        return bool(self.enabled or self.max_tokens or self.effort)
+
+
+@dataclass(frozen=True, slots=True)
+class ToolOptions:
+    tools: tuple[FunctionTool, ...] = ()
+    choice: ToolChoice | None = None  # None: the provider's default
+    parallel: bool | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +122,9 @@ class GenerationParams:
     stop: tuple[str, ...] = ()
     seed: int | None = None
     user: str = ""
+    tools: ToolOptions = ToolOptions()
+    response_format: ResponseFormat | None = None
+    reasoning: Reasoning | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +187,26 @@ class TextDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolCallChunk:
+    """A piece of tool call ``index``: ``id`` and ``name`` first, then argument fragments."""
+
+    index: int
+    id: str = ""
+    name: str = ""
+    arguments: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningChunk:
+    """Reasoning text, or the signature / encrypted data that ends a reasoning detail."""
+
+    text: str = ""
+    signature: str = ""
+    data: str = ""
+    format: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class UsageReported:
     usage: TokenUsage
 
@@ -181,4 +264,6 @@ class Failed:
     code: str = ""
 
 
-GenerationEvent = Started | TextDelta | UsageReported | Finished | Failed
+GenerationEvent = (
+    Started | TextDelta | ToolCallChunk | ReasoningChunk | UsageReported | Finished | Failed
+)

@@ -23,9 +23,11 @@ from tollgate_router.domain import (
     GatewayMetadata,
     GenerationEvent,
     GenerationRequest,
+    ReasoningChunk,
     Routing,
     Started,
     TextDelta,
+    ToolCallChunk,
     UsageReported,
 )
 from tollgate_router.pricing import cost
@@ -35,10 +37,14 @@ from tollgate_router.providers import (
     ProviderError,
     ProviderEvent,
     ProviderStream,
+    ReasoningDelta,
     ResponseStart,
+    ToolCallDelta,
     UsageReport,
 )
+from tollgate_router.providers.content import new_call_id
 from tollgate_router.routing import Candidate, Plan
+from tollgate_router.think_tags import Piece, ThinkSplitter
 from tollgate_router.tracing import GenerationSpan
 from tollgate_router.usage import UsageRecord, estimate, from_report
 
@@ -80,6 +86,7 @@ class Generation:
     completed: bool = False
     failure: ProviderError | None = None
     trace: GenerationSpan | None = None
+    tool_calls: set[int] = field(default_factory=set)  # indices of the calls seen
 
 
 async def close_stream(
@@ -120,16 +127,29 @@ async def relay(
         )
         try:
             source = _chain(pending, opened.events) if pending else opened.events
+            think = ThinkSplitter()
             async for event in source:
                 if isinstance(event, ContentDelta):
-                    if g.first_content is None:
-                        g.first_content = time.monotonic()
-                    g.output_chars += len(event.text)
-                    yield TextDelta(event.text)
+                    for piece in _pieces(g, think.feed(event.text)):
+                        yield piece
+                elif isinstance(event, ToolCallDelta):
+                    _seen(g, len(event.name) + len(event.arguments))
+                    call_id = event.id
+                    if event.index not in g.tool_calls:  # a new call: clients need its id
+                        g.tool_calls.add(event.index)
+                        call_id = call_id or new_call_id()
+                    yield ToolCallChunk(event.index, call_id, event.name, event.arguments)
+                elif isinstance(event, ReasoningDelta):
+                    _seen(g, len(event.text))
+                    yield ReasoningChunk(event.text, event.signature, event.redacted, event.format)
                 elif isinstance(event, FinishReason):
                     g.finish_reason = event.reason
                 elif isinstance(event, UsageReport):
                     g.report = event
+            for piece in _pieces(g, think.flush()):
+                yield piece
+            if g.tool_calls and g.finish_reason in ("", "stop"):
+                g.finish_reason = "tool_calls"  # some providers say stop after calling tools
             g.completed = True
         except ProviderError as exc:
             g.failure = exc
@@ -148,6 +168,21 @@ async def relay(
         if not published:  # the caller went away mid-stream
             settle(g, usage_record(g, candidate))
             await close_stream(opened.stream, opened.events)
+
+
+def _seen(g: Generation, chars: int) -> None:
+    """Output arrived: the first one sets the time to first token."""
+    if g.first_content is None:
+        g.first_content = time.monotonic()
+    g.output_chars += chars
+
+
+def _pieces(g: Generation, pieces: list[Piece]) -> list[TextDelta | ReasoningChunk]:
+    events: list[TextDelta | ReasoningChunk] = []
+    for kind, text in pieces:
+        _seen(g, len(text))
+        events.append(TextDelta(text) if kind == "text" else ReasoningChunk(text, format="unknown"))
+    return events
 
 
 def usage_record(g: Generation, candidate: Candidate) -> UsageRecord:

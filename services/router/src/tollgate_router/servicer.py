@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import grpc
+import orjson
 from tollgate.router.v1 import router_pb2 as pb
 from tollgate.router.v1 import router_pb2_grpc
 from tollgate_common.money import format_usd
@@ -21,17 +22,25 @@ from tollgate_router.domain import (
     Failed,
     FilePart,
     Finished,
+    FunctionTool,
     GatewayMetadata,
     GenerationEvent,
     GenerationParams,
     GenerationRequest,
     ImagePart,
     Message,
+    Reasoning,
+    ReasoningChunk,
+    ReasoningDetail,
+    ResponseFormat,
     RoutingOptions,
     Started,
     TextDelta,
     TextPart,
     ToolCall,
+    ToolCallChunk,
+    ToolChoice,
+    ToolOptions,
     UsageReported,
 )
 from tollgate_router.embeddings import EmbeddingRequest, Embeddings, EmbeddingService
@@ -72,10 +81,69 @@ def _message(message: pb.ChatMessage) -> Message:
             for c in message.tool_calls
         ),
         tool_call_id=message.tool_call_id,
+        reasoning_details=tuple(
+            ReasoningDetail(d.type, d.text, d.signature, d.data, d.format)
+            for d in message.reasoning_details
+        ),
     )
 
 
-def _params(params: pb.GenerationParams) -> GenerationParams:
+def _schema(text: str) -> dict[str, Any] | None:
+    """A JSON schema the edge validated and encoded; None when absent."""
+    return orjson.loads(text) if text else None
+
+
+def _tools(request: pb.StreamGenerateRequest) -> ToolOptions:
+    choice = None
+    if request.HasField("tool_choice"):
+        which = request.tool_choice.WhichOneof("choice")
+        if which == "function_name":
+            choice = ToolChoice("required", request.tool_choice.function_name)
+        elif which == "mode":
+            choice = ToolChoice(request.tool_choice.mode)
+    return ToolOptions(
+        tools=tuple(
+            FunctionTool(
+                t.name,
+                t.description,
+                _schema(t.parameters_json),
+                t.strict if t.HasField("strict") else None,
+            )
+            for t in request.tools
+        ),
+        choice=choice,
+        parallel=request.parallel_tool_calls if request.HasField("parallel_tool_calls") else None,
+    )
+
+
+def _response_format(request: pb.StreamGenerateRequest) -> ResponseFormat | None:
+    if not request.HasField("response_format"):
+        return None
+    f = request.response_format
+    return ResponseFormat(
+        type=f.type or "text",
+        name=f.name,
+        description=f.description,
+        schema=_schema(f.schema_json),
+        strict=f.strict if f.HasField("strict") else None,
+    )
+
+
+def _reasoning(request: pb.StreamGenerateRequest) -> Reasoning | None:
+    if not request.HasField("reasoning"):
+        return None
+    r = request.reasoning
+    return Reasoning(
+        enabled=r.enabled if r.HasField("enabled") else None,
+        max_tokens=r.max_tokens if r.HasField("max_tokens") else None,
+        effort=r.effort,
+        exclude=r.exclude,
+    )
+
+
+def _params(request: pb.StreamGenerateRequest) -> GenerationParams:
+    params = request.params
+
     def opt(name: str) -> Any:
         return getattr(params, name) if params.HasField(name) else None
 
@@ -89,6 +157,9 @@ def _params(params: pb.GenerationParams) -> GenerationParams:
         stop=tuple(params.stop),
         seed=opt("seed"),
         user=params.user,
+        tools=_tools(request),
+        response_format=_response_format(request),
+        reasoning=_reasoning(request),
     )
 
 
@@ -119,7 +190,7 @@ def generation_request(
     return GenerationRequest(
         model=request.model,
         messages=tuple(_message(m) for m in request.messages),
-        params=_params(request.params),
+        params=_params(request),
         stream=request.stream,
         routing=_routing(request.routing),
         caller=_caller(request.caller),
@@ -181,6 +252,18 @@ def response_of(event: GenerationEvent) -> pb.StreamGenerateResponse:
     match event:
         case TextDelta(text=text):
             return pb.StreamGenerateResponse(text_delta=pb.TextDelta(text=text))
+        case ToolCallChunk():
+            return pb.StreamGenerateResponse(
+                tool_call_delta=pb.ToolCallDelta(
+                    index=event.index, id=event.id, name=event.name, arguments=event.arguments
+                )
+            )
+        case ReasoningChunk():
+            return pb.StreamGenerateResponse(
+                reasoning_delta=pb.ReasoningDelta(
+                    text=event.text, signature=event.signature, data=event.data, format=event.format
+                )
+            )
         case Started():
             return pb.StreamGenerateResponse(
                 started=pb.GenerationStarted(

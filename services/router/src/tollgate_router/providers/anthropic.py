@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import aiohttp
 import orjson
 
+from tollgate_router.providers.anthropic_options import answer_tool
 from tollgate_router.providers.anthropic_wire import (
     MessageStreamParser,
     error_from_response,
@@ -23,6 +26,7 @@ class AnthropicMessagesAdapter:
 
     async def open(self, call: UpstreamCall) -> ProviderStream:
         body = orjson.dumps(request_body(call))
+        answer = answer_tool(call.params)
         return await exchange(
             self._session,
             f"{call.base_url}/messages",
@@ -30,7 +34,7 @@ class AnthropicMessagesAdapter:
             request_headers(call),
             stream=call.stream,
             deadline=call.timeout,
-            parser=MessageStreamParser,
-            parse_body=parse_message,
+            parser=partial(MessageStreamParser, answer),
+            parse_body=partial(parse_message, answer_tool=answer),
             parse_error=error_from_response,
         )

@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 
 from tollgate_router.domain import FilePart, ImagePart, Message, TextPart
+from tollgate_router.providers.anthropic_options import option_fields
 from tollgate_router.providers.base import (
     ContentDelta,
     FinishReason,
@@ -74,6 +75,9 @@ _FINISH_REASONS = {
     "tool_use": "tool_calls",
     "refusal": "content_filter",
 }
+
+# ``reasoning_details[].format`` of this provider's reasoning.
+REASONING_FORMAT = "anthropic-claude-v1"
 
 # -- request ----------------------------------------------------------------------------------
 
@@ -147,7 +151,7 @@ def _turn(message: Message) -> tuple[str, list[Block]]:
             result["content"] = _blocks(content)
         return "user", [result]
     if message.role == "assistant":
-        blocks = _blocks(message.content)
+        blocks = _thinking_blocks(message) + _blocks(message.content)
         blocks += [
             {
                 "type": "tool_use",
@@ -159,6 +163,22 @@ def _turn(message: Message) -> tuple[str, list[Block]]:
         ]
         return "assistant", blocks
     return "user", _blocks(message.content)
+
+
+def _thinking_blocks(message: Message) -> list[Block]:
+    """Claude's own signed thinking from an earlier answer, sent back first in its turn (as
+    tool use with thinking requires); other providers' reasoning and unsigned text stay out."""
+    blocks: list[Block] = []
+    for detail in message.reasoning_details:
+        if detail.format != REASONING_FORMAT:
+            continue
+        if detail.type == "reasoning.encrypted" and detail.data:
+            blocks.append({"type": "redacted_thinking", "data": detail.data})
+        elif detail.type == "reasoning.text" and detail.signature:
+            blocks.append(
+                {"type": "thinking", "thinking": detail.text, "signature": detail.signature}
+            )
+    return blocks
 
 
 def _turns(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
@@ -184,20 +204,25 @@ def max_tokens(call: UpstreamCall) -> int:
 
 def request_body(call: UpstreamCall) -> dict[str, Any]:
     """The upstream JSON (raises a 400 :class:`ProviderError` for what Anthropic cannot take)."""
+    params = call.params
+    options = option_fields(params, max_tokens(call), call.max_output_tokens)
+    hint = options.pop("hint", "")
     body: dict[str, Any] = {
         "model": call.provider_model_id,
-        "max_tokens": max_tokens(call),
+        "max_tokens": options.pop("max_tokens"),
         "messages": _turns(call.messages),
     }
-    if system := system_text(call.messages):
+    system = system_text(call.messages) + ([hint] if hint else [])
+    if system:
         body["system"] = [{"type": "text", "text": text} for text in system]
     if call.stream:
         body["stream"] = True
-    params = call.params
-    if params.temperature is not None:
-        body["temperature"] = params.temperature
-    if params.top_p is not None:
-        body["top_p"] = params.top_p
+    body.update(options)
+    if "thinking" not in body:  # extended thinking takes neither
+        if params.temperature is not None:
+            body["temperature"] = params.temperature
+        if params.top_p is not None:
+            body["top_p"] = params.top_p
     if params.stop:
         body["stop_sequences"] = list(params.stop)
     if params.user:
@@ -261,6 +286,12 @@ def finish_reason(stop_reason: Any) -> str:
     return _FINISH_REASONS.get(as_text(stop_reason), "stop")
 
 
+def _finish(stop_reason: Any, tool_calls: int, answered: bool) -> str:
+    """A stop for tool use that only gave the structured answer is a plain stop."""
+    reason = finish_reason(stop_reason)
+    return "stop" if reason == "tool_calls" and answered and not tool_calls else reason
+
+
 def _start(message: dict[str, Any]) -> ResponseStart:
     return ResponseStart(
         response_id=as_text(message.get("id")),
@@ -277,16 +308,17 @@ def _load(raw: bytes) -> dict[str, Any]:
     return body
 
 
-def parse_message(raw: bytes) -> list[ProviderEvent]:
-    """A ``message`` JSON body as the same events a stream would give."""
+def parse_message(raw: bytes, answer_tool: str = "") -> list[ProviderEvent]:
+    """A ``message`` JSON body as the same events a stream would give; a call of
+    ``answer_tool`` (a structured answer, see ``anthropic_options``) becomes the text."""
     body = _load(raw)
     try:
-        return _message_events(body)
+        return _message_events(body, answer_tool)
     except SHAPE_ERRORS as exc:
         raise malformed(exc) from exc
 
 
-def _message_events(body: dict[str, Any]) -> list[ProviderEvent]:
+def _message_events(body: dict[str, Any], answer_tool: str) -> list[ProviderEvent]:
     events: list[ProviderEvent] = [_start(body)]
     tools = 0
     for block in body.get("content") or ():
@@ -296,11 +328,15 @@ def _message_events(body: dict[str, Any]) -> list[ProviderEvent]:
                     events.append(ContentDelta(str(text)))
             case "thinking":
                 if thinking := block.get("thinking"):
-                    events.append(ReasoningDelta(str(thinking)))
+                    events.append(ReasoningDelta(str(thinking), format=REASONING_FORMAT))
                 if signature := block.get("signature"):
-                    events.append(ReasoningDelta(signature=str(signature)))
+                    events.append(ReasoningDelta(signature=str(signature), format=REASONING_FORMAT))
             case "redacted_thinking":
-                events.append(ReasoningDelta(redacted=as_text(block.get("data"))))
+                events.append(
+                    ReasoningDelta(redacted=as_text(block.get("data")), format=REASONING_FORMAT)
+                )
+            case "tool_use" if answer_tool and block.get("name") == answer_tool:
+                events.append(ContentDelta(orjson.dumps(block.get("input") or {}).decode()))
             case "tool_use":
                 arguments = orjson.dumps(block.get("input") or {}).decode()
                 events.append(
@@ -309,7 +345,8 @@ def _message_events(body: dict[str, Any]) -> list[ProviderEvent]:
                     )
                 )
                 tools += 1
-    events.append(FinishReason(finish_reason(body.get("stop_reason"))))
+    answered = any(isinstance(e, ContentDelta) for e in events) and bool(answer_tool)
+    events.append(FinishReason(_finish(body.get("stop_reason"), tools, answered)))
     if isinstance(usage := body.get("usage"), dict):
         events.append(usage_report(usage))
     return events
@@ -332,12 +369,14 @@ class MessageStreamParser:
     fall over to the next one.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, answer_tool: str = "") -> None:
         self.done = False  # message_stop seen
         self.finished = False  # a stop reason seen
         self._held: list[ProviderEvent] = []
         self._usage: dict[str, int] = {}
         self._tools: dict[int, int] = {}  # content block index → tool call index
+        self._answer_tool = answer_tool
+        self._answer_block = -1  # the block of the structured answer's tool call
 
     def feed(self, sse: SseEvent) -> list[ProviderEvent]:
         payload = load_object(sse.data)
@@ -365,7 +404,9 @@ class MessageStreamParser:
                 events: list[ProviderEvent] = []
                 if stop := (payload.get("delta") or {}).get("stop_reason"):
                     self.finished = True
-                    events.append(FinishReason(finish_reason(stop)))
+                    events.append(
+                        FinishReason(_finish(stop, len(self._tools), self._answer_block >= 0))
+                    )
                 self._count(payload.get("usage"))
                 events.append(usage_report(self._usage))
                 return events
@@ -392,9 +433,14 @@ class MessageStreamParser:
                 return [ContentDelta(text)] if text else []
             case "thinking":
                 thinking = as_text(block.get("thinking"))
-                return [ReasoningDelta(thinking)] if thinking else []
+                return [ReasoningDelta(thinking, format=REASONING_FORMAT)] if thinking else []
             case "redacted_thinking":
-                return [ReasoningDelta(redacted=as_text(block.get("data")))]
+                return [
+                    ReasoningDelta(redacted=as_text(block.get("data")), format=REASONING_FORMAT)
+                ]
+            case "tool_use" if self._answer_tool and block.get("name") == self._answer_tool:
+                self._answer_block = index
+                return []
             case "tool_use":
                 tool = self._tools[index] = len(self._tools)
                 partial = block.get("input")
@@ -412,6 +458,9 @@ class MessageStreamParser:
             case "text_delta":
                 text = as_text(delta.get("text"))
                 return [ContentDelta(text)] if text else []
+            case "input_json_delta" if index == self._answer_block:
+                fragment = as_text(delta.get("partial_json"))
+                return [ContentDelta(fragment)] if fragment else []
             case "input_json_delta":
                 fragment = as_text(delta.get("partial_json"))
                 if index not in self._tools or not fragment:
@@ -419,8 +468,12 @@ class MessageStreamParser:
                 return [ToolCallDelta(self._tools[index], arguments=fragment)]
             case "thinking_delta":
                 thinking = as_text(delta.get("thinking"))
-                return [ReasoningDelta(thinking)] if thinking else []
+                return [ReasoningDelta(thinking, format=REASONING_FORMAT)] if thinking else []
             case "signature_delta":
-                return [ReasoningDelta(signature=as_text(delta.get("signature")))]
+                return [
+                    ReasoningDelta(
+                        signature=as_text(delta.get("signature")), format=REASONING_FORMAT
+                    )
+                ]
             case _:  # citations_delta and later additions
                 return []

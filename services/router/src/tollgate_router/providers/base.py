@@ -71,6 +71,8 @@ class ReasoningDelta:
     text: str = ""
     signature: str = ""
     redacted: str = ""
+    # Whose reasoning this is, as ``reasoning_details[].format`` says it.
+    format: str = "unknown"
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,6 +4,7 @@ Gemini): data URIs, file payloads, system text, tool-call arguments and names.""
 from __future__ import annotations
 
 import mimetypes
+import secrets
 from typing import Any
 
 import orjson
@@ -70,6 +71,12 @@ def arguments_object(arguments: str, name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise invalid(f"the arguments of tool call {name!r} must be a JSON object")
     return value
+
+
+def new_call_id() -> str:
+    """An id for a tool call that came without one (Gemini's, some compatible APIs'): OpenAI
+    clients need one per call."""
+    return f"call_{secrets.token_urlsafe(18)}"
 
 
 def tool_names(messages: tuple[Message, ...]) -> dict[str, str]:

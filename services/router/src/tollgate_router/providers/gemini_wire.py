@@ -8,7 +8,8 @@ Translation (as the Gemini API reference documents it):
   ``model``; consecutive turns of one role merge;
 * data-URI images and files → ``inlineData``; http(s) image URLs → ``fileData``;
 * assistant ``tool_calls`` → ``functionCall`` parts; ``tool`` messages → ``functionResponse``
-  parts (named after the call they answer) in a user turn;
+  parts (named after the call they answer) in a user turn; a Gemini thought signature in the
+  assistant message's ``reasoning_details`` goes back on its first ``functionCall`` part;
 * ``generationConfig``: temperature, topP, maxOutputTokens, stopSequences, seed,
   presencePenalty, frequencyPenalty.
 
@@ -21,7 +22,6 @@ marker: it is complete once a chunk carries a ``finishReason``.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
@@ -46,11 +46,13 @@ from tollgate_router.providers.content import (
     file_payload,
     guess_media_type,
     invalid,
+    new_call_id,
     split_data_uri,
     system_text,
     text_of,
     tool_names,
 )
+from tollgate_router.providers.gemini_options import config_fields, tool_fields
 from tollgate_router.providers.sse import SseEvent
 from tollgate_router.providers.wire import (
     SHAPE_ERRORS,
@@ -97,6 +99,9 @@ _HTTP_OF_STATUS = {
 }
 # ErrorInfo reasons that mean our key is bad (Google answers them with 400 INVALID_ARGUMENT).
 _BAD_KEY_REASONS = frozenset({"API_KEY_INVALID", "API_KEY_EXPIRED"})
+
+# ``reasoning_details[].format`` of this provider's reasoning.
+REASONING_FORMAT = "google-gemini-v1"
 
 # -- request ----------------------------------------------------------------------------------
 
@@ -151,8 +156,27 @@ def _turn(message: Message, names: dict[str, str]) -> tuple[str, list[Part]]:
             {"functionCall": {"name": c.name, "args": arguments_object(c.arguments, c.name)}}
             for c in message.tool_calls
         ]
+        _sign(parts, message)
         return "model", parts
     return "user", _parts(message.content)
+
+
+def _sign(parts: list[Part], message: Message) -> None:
+    """Gemini's thought signature from an earlier answer, back where Gemini put it: on the
+    first ``functionCall`` part (the only one signed among parallel calls), else on the last
+    part. Other providers' reasoning stays out."""
+    signature = next(
+        (
+            d.signature
+            for d in message.reasoning_details
+            if d.format == REASONING_FORMAT and d.signature
+        ),
+        "",
+    )
+    if not signature or not parts:
+        return
+    target = next((p for p in parts if "functionCall" in p), parts[-1])
+    target["thoughtSignature"] = signature
 
 
 def _contents(messages: tuple[Message, ...]) -> list[dict[str, Any]]:
@@ -182,6 +206,7 @@ def _generation_config(call: UpstreamCall) -> dict[str, Any]:
         config["maxOutputTokens"] = limit
     if params.stop:
         config["stopSequences"] = list(params.stop)
+    config.update(config_fields(params))
     return config
 
 
@@ -192,6 +217,7 @@ def request_body(call: UpstreamCall) -> dict[str, Any]:
         body["systemInstruction"] = {"parts": [{"text": text} for text in system]}
     if config := _generation_config(call):
         body["generationConfig"] = config
+    body.update(tool_fields(call.params))
     return body
 
 
@@ -265,11 +291,6 @@ def finish_reason(reason: str, called_tools: bool) -> str:
     return "tool_calls" if called_tools else "stop"
 
 
-def new_call_id() -> str:
-    """Gemini's function calls may come without an id; OpenAI clients need one per call."""
-    return f"call_{secrets.token_urlsafe(18)}"
-
-
 def _load(raw: bytes) -> dict[str, Any]:
     body = load_object(raw)
     if body.get("error"):
@@ -328,9 +349,13 @@ class ResponseParser:
             events.append(ToolCallDelta(self._tools, call_id, as_text(call.get("name")), arguments))
             self._tools += 1
         elif text := as_text(part.get("text")):
-            events.append(ReasoningDelta(text) if part.get("thought") else ContentDelta(text))
+            events.append(
+                ReasoningDelta(text, format=REASONING_FORMAT)
+                if part.get("thought")
+                else ContentDelta(text)
+            )
         if signature := part.get("thoughtSignature"):
-            events.append(ReasoningDelta(signature=as_text(signature)))
+            events.append(ReasoningDelta(signature=as_text(signature), format=REASONING_FORMAT))
         return events
 
 

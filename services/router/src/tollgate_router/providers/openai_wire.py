@@ -5,18 +5,28 @@ from __future__ import annotations
 
 from typing import Any
 
-from tollgate_router.domain import FilePart, ImagePart, Message, TextPart
+from tollgate_router.domain import (
+    FilePart,
+    FunctionTool,
+    GenerationParams,
+    ImagePart,
+    Message,
+    TextPart,
+)
 from tollgate_router.providers.base import (
     ContentDelta,
     FinishReason,
     ProviderError,
     ProviderEvent,
+    ReasoningDelta,
     ResponseStart,
+    ToolCallDelta,
     UpstreamCall,
     UsageReport,
 )
 from tollgate_router.providers.sse import SseEvent
 from tollgate_router.providers.wire import (
+    SHAPE_ERRORS,
     as_text,
     envelope_type,
     fallback_message,
@@ -96,7 +106,74 @@ def request_body(call: UpstreamCall) -> dict[str, Any]:
         body["stop"] = list(params.stop)
     if params.user:
         body["user"] = params.user
+    body.update(_tool_fields(params))
+    if (fmt := _response_format(params)) is not None:
+        body["response_format"] = fmt
+    if effort := reasoning_effort(params):
+        body["reasoning_effort"] = effort
     return body
+
+
+def _response_format(params: GenerationParams) -> dict[str, Any] | None:
+    fmt = params.response_format
+    if fmt is None:
+        return None
+    if fmt.type != "json_schema":
+        return {"type": fmt.type}
+    schema: dict[str, Any] = {"name": fmt.name or "response"}
+    if fmt.description:
+        schema["description"] = fmt.description
+    if fmt.schema is not None:
+        schema["schema"] = fmt.schema
+    if fmt.strict is not None:
+        schema["strict"] = fmt.strict
+    return {"type": "json_schema", "json_schema": schema}
+
+
+def reasoning_effort(params: GenerationParams) -> str:
+    """OpenAI's ``reasoning_effort``: the effort asked for; a token budget is mapped to the
+    effort whose typical budget it is closest to (≤ 2048 low, ≤ 16384 medium, else high)."""
+    reasoning = params.reasoning
+    if reasoning is None:
+        return ""
+    if reasoning.effort:  # "none" too: OpenAI's own way to turn reasoning off
+        return reasoning.effort
+    if not reasoning.wanted:
+        return ""
+    if reasoning.max_tokens:
+        if reasoning.max_tokens <= 2048:
+            return "low"
+        return "medium" if reasoning.max_tokens <= 16384 else "high"
+    return "medium"
+
+
+def _tool(tool: FunctionTool) -> dict[str, Any]:
+    function: dict[str, Any] = {"name": tool.name}
+    if tool.description:
+        function["description"] = tool.description
+    if tool.parameters is not None:
+        function["parameters"] = tool.parameters
+    if tool.strict is not None:
+        function["strict"] = tool.strict
+    return {"type": "function", "function": function}
+
+
+def _tool_fields(params: GenerationParams) -> dict[str, Any]:
+    """``tools``, ``tool_choice`` and ``parallel_tool_calls``: OpenAI's own shapes."""
+    options = params.tools
+    fields: dict[str, Any] = {}
+    if options.tools:
+        fields["tools"] = [_tool(t) for t in options.tools]
+    # OpenAI rejects a tool_choice without tools; without tools there is nothing to choose.
+    if (choice := options.choice) is not None and options.tools:
+        fields["tool_choice"] = (
+            {"type": "function", "function": {"name": choice.function}}
+            if choice.function
+            else choice.mode
+        )
+    if options.parallel is not None and options.tools:
+        fields["parallel_tool_calls"] = options.parallel
+    return fields
 
 
 # -- responses --------------------------------------------------------------------------------
@@ -157,7 +234,7 @@ def parse_completion(raw: bytes) -> list[ProviderEvent]:
     body = _load_object(raw)
     try:
         return _completion_events(body)
-    except (AttributeError, TypeError, ValueError) as exc:
+    except SHAPE_ERRORS as exc:
         raise malformed(exc) from exc
 
 
@@ -166,12 +243,47 @@ def _completion_events(body: dict[str, Any]) -> list[ProviderEvent]:
     choice: dict[str, Any] = next(
         (c for c in body.get("choices") or () if c.get("index", 0) == 0), {}
     )
-    content = (choice.get("message") or {}).get("content")
-    if content:
+    message = choice.get("message") or {}
+    if reasoning := _reasoning_text(message):
+        events.append(ReasoningDelta(reasoning))
+    if content := message.get("content"):
         events.append(ContentDelta(str(content)))
+    for index, call in enumerate(message.get("tool_calls") or ()):
+        function = call.get("function") or {}
+        events.append(
+            ToolCallDelta(
+                index,
+                as_text(call.get("id")),
+                as_text(function.get("name")),
+                as_text(function.get("arguments")),
+            )
+        )
     events.append(FinishReason(as_text(choice.get("finish_reason")) or "stop"))
     if usage := body.get("usage"):
         events.append(parse_usage(usage))
+    return events
+
+
+def _reasoning_text(message: dict[str, Any]) -> str:
+    """The reasoning some OpenAI-compatible APIs send beside the content (``reasoning_content``
+    from DeepSeek and vLLM, ``reasoning`` from Groq, OpenRouter and Vercel's gateway)."""
+    return as_text(message.get("reasoning_content") or message.get("reasoning"))
+
+
+def _tool_call_deltas(raw: Any) -> list[ProviderEvent]:
+    """``delta.tool_calls`` chunks: ``index``, then ``id`` / ``function.name`` on a call's first
+    chunk and ``function.arguments`` fragments (research/protocols.md §5.4)."""
+    events: list[ProviderEvent] = []
+    for position, call in enumerate(raw or ()):
+        function = call.get("function") or {}
+        events.append(
+            ToolCallDelta(
+                int(call.get("index", position)),  # some compatible APIs leave it out
+                as_text(call.get("id")),
+                as_text(function.get("name")),
+                as_text(function.get("arguments")),
+            )
+        )
     return events
 
 
@@ -190,7 +302,7 @@ class ChunkParser:
         chunk = _load_object(sse.data)
         try:
             return self._events(chunk)
-        except (AttributeError, TypeError, ValueError) as exc:
+        except SHAPE_ERRORS as exc:
             raise malformed(exc) from exc
 
     def _events(self, chunk: dict[str, Any]) -> list[ProviderEvent]:
@@ -201,9 +313,12 @@ class ChunkParser:
         for choice in chunk.get("choices") or ():
             if choice.get("index", 0) != 0:
                 continue
-            text = (choice.get("delta") or {}).get("content")
-            if text:
+            delta = choice.get("delta") or {}
+            if reasoning := _reasoning_text(delta):
+                events.append(ReasoningDelta(reasoning))
+            if text := delta.get("content"):
                 events.append(ContentDelta(text))
+            events.extend(_tool_call_deltas(delta.get("tool_calls")))
             if reason := choice.get("finish_reason"):
                 self.finished = True
                 events.append(FinishReason(str(reason)))
