@@ -1,30 +1,86 @@
-"""Wiring: settings → engine → repository → service → servicers on one gRPC server."""
+"""Wiring: settings → engine → repositories → services → servicers on one gRPC server, plus
+the NATS side: the outbox relay (activity facts, revocations) and the revocation listener.
+
+NATS is connected in the background: auth serves while it is down (the outbox keeps facts,
+the listener's absence shortens how long cached keys are trusted).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate.auth.v1 import auth_pb2_grpc
 from tollgate.vendor.envoy.service.auth.v3 import external_auth_pb2_grpc
+from tollgate_common.bus import Bus
 from tollgate_common.db import create_engine
 from tollgate_common.grpc_server import GrpcService
+from tollgate_common.outbox import Outbox
 
-from tollgate_auth import ext_authz, servicer
+from tollgate_auth import ext_authz, models, servicer
+from tollgate_auth.admin import AdminService
 from tollgate_auth.cache import KeyCache, LastUsedTracker
+from tollgate_auth.events import AuthEvents
 from tollgate_auth.keys import KeyHasher, load_pepper
 from tollgate_auth.repository import AuthRepository
+from tollgate_auth.revocations import RevocationListener
 from tollgate_auth.service import AuthService
 from tollgate_auth.settings import AuthSettings
+from tollgate_auth.tenancy_repository import TenancyRepository
 
 log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
+_RETRY_SECONDS: Final = 1.0
+
+
+@dataclass
+class BusLink:
+    """The process's NATS connection once there is one, and the tasks that use it."""
+
+    settings: AuthSettings
+    outbox: Outbox
+    listener: RevocationListener
+    bus: Bus | None = None
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def connect(self) -> None:
+        url = self.settings.nats_url
+        while self.bus is None:
+            try:
+                self.bus = await Bus.connect(url, "tollgate-auth")
+            except Exception as exc:
+                log.warning("NATS at %s not reachable (%s); retrying", url, type(exc).__name__)
+                await asyncio.sleep(_RETRY_SECONDS)
+        while True:
+            try:
+                await self.bus.ensure_streams()
+                break
+            except Exception as exc:
+                log.warning("cannot ensure JetStream streams (%s); retrying", type(exc).__name__)
+                await asyncio.sleep(_RETRY_SECONDS)
+        self.outbox.bus = self.bus
+        await self.listener.run(self.bus)
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        for task in self.tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self.bus is None:
+            return
+        try:
+            await asyncio.wait_for(self.bus.close(), self.settings.shutdown_grace_seconds)
+        except Exception as exc:
+            log.warning("NATS did not drain (%s); closing", type(exc).__name__)
+            with contextlib.suppress(Exception):
+                await self.bus.nc.close()
 
 
 @dataclass(frozen=True)
@@ -32,14 +88,16 @@ class AuthApp:
     """A built auth process: ``await app.grpc.run()`` serves until SIGINT/SIGTERM.
 
     Tests use ``await app.grpc.start()`` (returns the port) and ``await app.grpc.shutdown()``,
-    which also stops the background task and disposes the engine.
+    which also stops the background tasks and disposes the engine.
     """
 
     settings: AuthSettings
     engine: AsyncEngine
     repository: AuthRepository
     service: AuthService
+    admin: AdminService
     cache: KeyCache
+    listener: RevocationListener
     grpc: GrpcService
 
 
@@ -49,14 +107,18 @@ async def build_app(settings: AuthSettings) -> AuthApp:
         load_pepper, settings.key_pepper, settings.key_pepper_file, settings.pepper_path
     )
     engine = create_engine(settings.database_url)
+    cache = KeyCache(
+        ttl=settings.cache_ttl_seconds,
+        negative_ttl=settings.negative_cache_ttl_seconds,
+        max_entries=settings.cache_max_entries,
+    )
+    listener = RevocationListener(cache, settings.offline_cache_max_age_seconds)
+    hasher = KeyHasher(pepper)
     try:
         repository = AuthRepository(engine)
-        cache = KeyCache(
-            ttl=settings.cache_ttl_seconds,
-            negative_ttl=settings.negative_cache_ttl_seconds,
-            max_entries=settings.cache_max_entries,
+        service = AuthService(
+            repository, hasher, cache, LastUsedTracker(), max_cache_age=listener.max_age
         )
-        service = AuthService(repository, KeyHasher(pepper), cache, LastUsedTracker())
         bootstrap_key = settings.bootstrap_api_key
         await service.bootstrap(
             bootstrap_key.get_secret_value() if bootstrap_key else None,
@@ -66,8 +128,12 @@ async def build_app(settings: AuthSettings) -> AuthApp:
         await engine.dispose()
         raise
 
+    outbox = Outbox(engine, models.outbox)
+    admin = AdminService(TenancyRepository(engine), repository, hasher, cache, AuthEvents(outbox))
     server = GrpcService("auth", settings.listen_addr, settings.shutdown_grace_seconds)
-    auth_pb2_grpc.add_AuthServiceServicer_to_server(servicer.AuthServicer(service), server.server)
+    auth_pb2_grpc.add_AuthServiceServicer_to_server(
+        servicer.AuthServicer(service, admin), server.server
+    )
     external_auth_pb2_grpc.add_AuthorizationServicer_to_server(
         ext_authz.AuthorizationServicer(service), server.server
     )
@@ -78,6 +144,9 @@ async def build_app(settings: AuthSettings) -> AuthApp:
         service.run_last_used_flusher(settings.last_used_flush_seconds),
         name="auth-last-used-flusher",
     )
+    relay = asyncio.create_task(outbox.run(), name="auth-outbox-relay")
+    link = BusLink(settings, outbox, listener)
+    link.tasks.append(asyncio.create_task(link.connect(), name="auth-nats"))
 
     async def dispose_engine() -> None:
         await engine.dispose()
@@ -88,10 +157,20 @@ async def build_app(settings: AuthSettings) -> AuthApp:
             await flusher
         await service.flush_last_used()
 
-    # Cleanups run last-registered first: stop the flusher (and flush), then dispose.
+    async def stop_relay() -> None:
+        await outbox.close()
+        try:
+            await asyncio.wait_for(relay, settings.shutdown_grace_seconds)
+        except TimeoutError:
+            log.warning("outbox relay did not finish in time; stored facts go out on next start")
+
+    # Cleanups run last-registered first: flush last uses, publish or store the outbox, drain
+    # NATS, then dispose the engine.
     server.on_shutdown(dispose_engine)
+    server.on_shutdown(link.close)
+    server.on_shutdown(stop_relay)
     server.on_shutdown(stop_flusher)
-    return AuthApp(settings, engine, repository, service, cache, server)
+    return AuthApp(settings, engine, repository, service, admin, cache, listener, server)
 
 
 async def serve(settings: AuthSettings) -> None:

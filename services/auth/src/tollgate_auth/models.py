@@ -1,4 +1,4 @@
-"""The auth service's tables (its own MetaData; migration 0001 creates them)."""
+"""The auth service's tables (its own MetaData; migrations 0001 and 0002 create them)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import (
     Table,
 )
 from tollgate_common.db_types import UtcDateTime
+from tollgate_common.outbox import outbox_table
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -39,6 +40,8 @@ users = Table(
     Column("id", String(40), primary_key=True),
     Column("email", String(320), nullable=False, unique=True),
     Column("created_at", UtcDateTime(), nullable=False),
+    # The team a user acts in when nothing names one (set when the user joins a first team).
+    Column("default_team_id", String(40), nullable=True),
 )
 
 memberships = Table(
@@ -69,3 +72,16 @@ api_keys = Table(
     Index("ix_api_keys_team_id", "team_id"),
     Index("ix_api_keys_user_id", "user_id"),
 )
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("team_id", String(40), ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_projects_team_id", "team_id"),
+)
+
+# Facts (activity, key revocations) waiting for NATS (tollgate_common.outbox).
+outbox = outbox_table(metadata)

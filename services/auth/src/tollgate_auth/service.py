@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
@@ -55,11 +56,13 @@ class AuthService:
         hasher: KeyHasher,
         cache: KeyCache,
         last_used: LastUsedTracker,
+        max_cache_age: Callable[[], float | None] = lambda: None,
     ) -> None:
         self._repository = repository
         self._hasher = hasher
         self._cache = cache
         self._last_used = last_used
+        self._max_cache_age = max_cache_age
 
     async def authenticate_bearer(self, token: str) -> Principal:
         """A bearer credential: an OIDC token (a JWT; not supported yet) or an API key."""
@@ -74,7 +77,7 @@ class AuthService:
         if not key:
             raise MissingCredential()
         key_hash = self._hasher.hash(key)
-        cached = self._cache.get(key_hash)
+        cached = self._cache.get(key_hash, self._max_cache_age())
         if cached is not None:
             record = cached.record
         else:

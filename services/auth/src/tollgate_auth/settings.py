@@ -34,6 +34,8 @@ class AuthSettings(CommonSettings):
     negative_cache_ttl_seconds: float = Field(default=1.0, ge=0)
     cache_max_entries: int = Field(default=100_000, ge=1)
     last_used_flush_seconds: float = Field(default=60.0, gt=0)
+    # While not following revocations over NATS, a cached key is trusted this long at most.
+    offline_cache_max_age_seconds: float = Field(default=1.0, ge=0)
 
     @model_validator(mode="after")
     def _default_database_url(self) -> AuthSettings:

@@ -22,25 +22,102 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1btollgate/auth/v1/auth.proto\x12\x10tollgate.auth.v1\"\xcd\x01\n\tPrincipal\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12\x11\n\tteam_slug\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x0e\n\x06key_id\x18\x04 \x01(\t\x12\x0f\n\x07user_id\x18\x05 \x01(\t\x12$\n\x04role\x18\x06 \x01(\x0e\x32\x16.tollgate.auth.v1.Role\x12\x31\n\x0b\x61uth_method\x18\x07 \x01(\x0e\x32\x1c.tollgate.auth.v1.AuthMethod\x12\x0e\n\x06scopes\x18\x08 \x03(\t\")\n\x13\x41uthenticateRequest\x12\x12\n\ncredential\x18\x01 \x01(\t\"F\n\x14\x41uthenticateResponse\x12.\n\tprincipal\x18\x01 \x01(\x0b\x32\x1b.tollgate.auth.v1.Principal*N\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n\nROLE_OWNER\x10\x01\x12\x0f\n\x0bROLE_MEMBER\x10\x02\x12\x0f\n\x0bROLE_VIEWER\x10\x03*X\n\nAuthMethod\x12\x1b\n\x17\x41UTH_METHOD_UNSPECIFIED\x10\x00\x12\x17\n\x13\x41UTH_METHOD_API_KEY\x10\x01\x12\x14\n\x10\x41UTH_METHOD_OIDC\x10\x02\x32l\n\x0b\x41uthService\x12]\n\x0c\x41uthenticate\x12%.tollgate.auth.v1.AuthenticateRequest\x1a&.tollgate.auth.v1.AuthenticateResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1btollgate/auth/v1/auth.proto\x12\x10tollgate.auth.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xcd\x01\n\tPrincipal\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12\x11\n\tteam_slug\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x0e\n\x06key_id\x18\x04 \x01(\t\x12\x0f\n\x07user_id\x18\x05 \x01(\t\x12$\n\x04role\x18\x06 \x01(\x0e\x32\x16.tollgate.auth.v1.Role\x12\x31\n\x0b\x61uth_method\x18\x07 \x01(\x0e\x32\x1c.tollgate.auth.v1.AuthMethod\x12\x0e\n\x06scopes\x18\x08 \x03(\t\")\n\x13\x41uthenticateRequest\x12\x12\n\ncredential\x18\x01 \x01(\t\"F\n\x14\x41uthenticateResponse\x12.\n\tprincipal\x18\x01 \x01(\x0b\x32\x1b.tollgate.auth.v1.Principal\"!\n\x04User\x12\n\n\x02id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\"\x84\x01\n\x04Team\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04slug\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12$\n\x04role\x18\x05 \x01(\x0e\x32\x16.tollgate.auth.v1.Role\"}\n\x06Member\x12\x0f\n\x07user_id\x18\x01 \x01(\t\x12\r\n\x05\x65mail\x18\x02 \x01(\t\x12$\n\x04role\x18\x03 \x01(\x0e\x32\x16.tollgate.auth.v1.Role\x12-\n\tjoined_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"d\n\x07Project\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12.\n\ncreated_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xaa\x02\n\x06\x41piKey\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06prefix\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07team_id\x18\x04 \x01(\t\x12\x12\n\nproject_id\x18\x05 \x01(\t\x12\x0f\n\x07user_id\x18\x06 \x01(\t\x12.\n\ncreated_at\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nexpires_at\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\nrevoked_at\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x30\n\x0clast_used_at\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"4\n\x0bPageRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\";\n\x0cGetMeRequest\x12+\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1b.tollgate.auth.v1.Principal\"\xd8\x01\n\rGetMeResponse\x12$\n\x04user\x18\x01 \x01(\x0b\x32\x16.tollgate.auth.v1.User\x12$\n\x04team\x18\x02 \x01(\x0b\x32\x16.tollgate.auth.v1.Team\x12$\n\x04role\x18\x03 \x01(\x0e\x32\x16.tollgate.auth.v1.Role\x12\x12\n\nproject_id\x18\x04 \x01(\t\x12\x0e\n\x06key_id\x18\x05 \x01(\t\x12\x31\n\x0b\x61uth_method\x18\x06 \x01(\x0e\x32\x1c.tollgate.auth.v1.AuthMethod\"l\n\x10ListTeamsRequest\x12+\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1b.tollgate.auth.v1.Principal\x12+\n\x04page\x18\x02 \x01(\x0b\x32\x1d.tollgate.auth.v1.PageRequest\"S\n\x11ListTeamsResponse\x12%\n\x05teams\x18\x01 \x03(\x0b\x32\x16.tollgate.auth.v1.Team\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\\\n\x11\x43reateTeamRequest\x12+\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1b.tollgate.auth.v1.Principal\x12\x0c\n\x04slug\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\":\n\x12\x43reateTeamResponse\x12$\n\x04team\x18\x01 \x01(\x0b\x32\x16.tollgate.auth.v1.Team\"N\n\x0eGetTeamRequest\x12+\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1b.tollgate.auth.v1.Principal\x12\x0f\n\x07team_id\x18\x02 \x01(\t\"7\n\x0fGetTeamResponse\x12$\n\x04team\x18\x01 \x01(\x0b\x32\x16.tollgate.auth.v1.Team\"\x89\x01\n\x11UpdateTeamRequest\x12+\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1b.tollgate.auth.v1.Principal\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x11\n\x04slug\x18\x03 \x01(\tH\x00\x88\x01\x01\x12\x11\n\x04name\x18\x04 \x01(\tH\x01\x88\x01\x01\x42\x07\n\x05_slugB\x07\n\x05_name\":\n\x12UpdateTeamResponse\x12$\n\x04team\x18\x01 \x01(\x0b\x32\x16.tollgate.auth.v1.Team\"Q\n\x11\x44\x65leteTeamRequest\x12+\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1b.tollgate.auth.v1.Principal\x12\x0f\n\x07team_id\x18\x02 \x01(\t\"\x14\n\x12\x44\x65leteTeamResponse\"\x7f\n\x12ListMembersRequest\x12+\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1b.tollgate.auth.v1.Principal\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12+\n\x04page\x18\x03 \x01(\x0b\x32\x1d.tollgate.auth.v1.PageRequest\"Y\n\x13ListMembersResponse\x12)\n\x07members\x18\x01 \x03(\x0b\x32\x18.tollgate.auth.v1.Member\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x85\x01\n\x10\x41\x64\x64MemberRequest\x12+\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1b.tollgate.auth.v1.Principal\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\r\n\x05\x65mail\x18\x03 \x01(\t\x12$\n\x04role\x18\x04 \x01(\x0e\x32\x16.tollgate.auth.v1.Role\"=\n\x11\x41\x64\x64MemberResponse\x12(\n\x06member\x18\x01 \x01(\x0b\x32\x18.tollgate.auth.v1.Member\"\x8a\x01\n\x13UpdateMemberRequest\x12+\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1b.tollgate.auth.v1.Principal\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12$\n\x04role\x18\x04 \x01(\x0e\x32\x16.tollgate.auth.v1.Role\"@\n\x14UpdateMemberResponse\x12(\n\x06member\x18\x01 \x01(\x0b\x32\x18.tollgate.auth.v1.Member\"d\n\x13RemoveMemberRequest\x12+\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1b.tollgate.auth.v1.Principal\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\"\x16\n\x14RemoveMemberResponse\"\x80\x01\n\x13ListProjectsRequest\x12+\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1b.tollgate.auth.v1.Principal\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12+\n\x04page\x18\x03 \x01(\x0b\x32\x1d.tollgate.auth.v1.PageRequest\"\\\n\x14ListProjectsResponse\x12+\n\x08projects\x18\x01 \x03(\x0b\x32\x19.tollgate.auth.v1.Project\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"b\n\x14\x43reateProjectRequest\x12+\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1b.tollgate.auth.v1.Principal\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\"C\n\x15\x43reateProjectResponse\x12*\n\x07project\x18\x01 \x01(\x0b\x32\x19.tollgate.auth.v1.Project\"h\n\x14\x44\x65leteProjectRequest\x12+\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1b.tollgate.auth.v1.Principal\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\"\x17\n\x15\x44\x65leteProjectResponse\"\x98\x01\n\x12ListApiKeysRequest\x12+\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1b.tollgate.auth.v1.Principal\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x17\n\x0finclude_revoked\x18\x03 \x01(\x08\x12+\n\x04page\x18\x04 \x01(\x0b\x32\x1d.tollgate.auth.v1.PageRequest\"Z\n\x13ListApiKeysResponse\x12*\n\x08\x61pi_keys\x18\x01 \x03(\x0b\x32\x18.tollgate.auth.v1.ApiKey\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xb6\x01\n\x13\x43reateApiKeyRequest\x12+\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1b.tollgate.auth.v1.Principal\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x0f\n\x07team_id\x18\x03 \x01(\t\x12\x12\n\nproject_id\x18\x04 \x01(\t\x12\x0f\n\x07user_id\x18\x05 \x01(\t\x12.\n\nexpires_at\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"N\n\x14\x43reateApiKeyResponse\x12)\n\x07\x61pi_key\x18\x01 \x01(\x0b\x32\x18.tollgate.auth.v1.ApiKey\x12\x0b\n\x03key\x18\x02 \x01(\t\"R\n\x13RevokeApiKeyRequest\x12+\n\x06\x63\x61ller\x18\x01 \x01(\x0b\x32\x1b.tollgate.auth.v1.Principal\x12\x0e\n\x06key_id\x18\x02 \x01(\t\"\x16\n\x14RevokeApiKeyResponse*N\n\x04Role\x12\x14\n\x10ROLE_UNSPECIFIED\x10\x00\x12\x0e\n\nROLE_OWNER\x10\x01\x12\x0f\n\x0bROLE_MEMBER\x10\x02\x12\x0f\n\x0bROLE_VIEWER\x10\x03*X\n\nAuthMethod\x12\x1b\n\x17\x41UTH_METHOD_UNSPECIFIED\x10\x00\x12\x17\n\x13\x41UTH_METHOD_API_KEY\x10\x01\x12\x14\n\x10\x41UTH_METHOD_OIDC\x10\x02\x32\x94\x0c\n\x0b\x41uthService\x12]\n\x0c\x41uthenticate\x12%.tollgate.auth.v1.AuthenticateRequest\x1a&.tollgate.auth.v1.AuthenticateResponse\x12H\n\x05GetMe\x12\x1e.tollgate.auth.v1.GetMeRequest\x1a\x1f.tollgate.auth.v1.GetMeResponse\x12T\n\tListTeams\x12\".tollgate.auth.v1.ListTeamsRequest\x1a#.tollgate.auth.v1.ListTeamsResponse\x12W\n\nCreateTeam\x12#.tollgate.auth.v1.CreateTeamRequest\x1a$.tollgate.auth.v1.CreateTeamResponse\x12N\n\x07GetTeam\x12 .tollgate.auth.v1.GetTeamRequest\x1a!.tollgate.auth.v1.GetTeamResponse\x12W\n\nUpdateTeam\x12#.tollgate.auth.v1.UpdateTeamRequest\x1a$.tollgate.auth.v1.UpdateTeamResponse\x12W\n\nDeleteTeam\x12#.tollgate.auth.v1.DeleteTeamRequest\x1a$.tollgate.auth.v1.DeleteTeamResponse\x12Z\n\x0bListMembers\x12$.tollgate.auth.v1.ListMembersRequest\x1a%.tollgate.auth.v1.ListMembersResponse\x12T\n\tAddMember\x12\".tollgate.auth.v1.AddMemberRequest\x1a#.tollgate.auth.v1.AddMemberResponse\x12]\n\x0cUpdateMember\x12%.tollgate.auth.v1.UpdateMemberRequest\x1a&.tollgate.auth.v1.UpdateMemberResponse\x12]\n\x0cRemoveMember\x12%.tollgate.auth.v1.RemoveMemberRequest\x1a&.tollgate.auth.v1.RemoveMemberResponse\x12]\n\x0cListProjects\x12%.tollgate.auth.v1.ListProjectsRequest\x1a&.tollgate.auth.v1.ListProjectsResponse\x12`\n\rCreateProject\x12&.tollgate.auth.v1.CreateProjectRequest\x1a\'.tollgate.auth.v1.CreateProjectResponse\x12`\n\rDeleteProject\x12&.tollgate.auth.v1.DeleteProjectRequest\x1a\'.tollgate.auth.v1.DeleteProjectResponse\x12Z\n\x0bListApiKeys\x12$.tollgate.auth.v1.ListApiKeysRequest\x1a%.tollgate.auth.v1.ListApiKeysResponse\x12]\n\x0c\x43reateApiKey\x12%.tollgate.auth.v1.CreateApiKeyRequest\x1a&.tollgate.auth.v1.CreateApiKeyResponse\x12]\n\x0cRevokeApiKey\x12%.tollgate.auth.v1.RevokeApiKeyRequest\x1a&.tollgate.auth.v1.RevokeApiKeyResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tollgate.auth.v1.auth_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ROLE']._serialized_start=372
-  _globals['_ROLE']._serialized_end=450
-  _globals['_AUTHMETHOD']._serialized_start=452
-  _globals['_AUTHMETHOD']._serialized_end=540
-  _globals['_PRINCIPAL']._serialized_start=50
-  _globals['_PRINCIPAL']._serialized_end=255
-  _globals['_AUTHENTICATEREQUEST']._serialized_start=257
-  _globals['_AUTHENTICATEREQUEST']._serialized_end=298
-  _globals['_AUTHENTICATERESPONSE']._serialized_start=300
-  _globals['_AUTHENTICATERESPONSE']._serialized_end=370
-  _globals['_AUTHSERVICE']._serialized_start=542
-  _globals['_AUTHSERVICE']._serialized_end=650
+  _globals['_ROLE']._serialized_start=4127
+  _globals['_ROLE']._serialized_end=4205
+  _globals['_AUTHMETHOD']._serialized_start=4207
+  _globals['_AUTHMETHOD']._serialized_end=4295
+  _globals['_PRINCIPAL']._serialized_start=83
+  _globals['_PRINCIPAL']._serialized_end=288
+  _globals['_AUTHENTICATEREQUEST']._serialized_start=290
+  _globals['_AUTHENTICATEREQUEST']._serialized_end=331
+  _globals['_AUTHENTICATERESPONSE']._serialized_start=333
+  _globals['_AUTHENTICATERESPONSE']._serialized_end=403
+  _globals['_USER']._serialized_start=405
+  _globals['_USER']._serialized_end=438
+  _globals['_TEAM']._serialized_start=441
+  _globals['_TEAM']._serialized_end=573
+  _globals['_MEMBER']._serialized_start=575
+  _globals['_MEMBER']._serialized_end=700
+  _globals['_PROJECT']._serialized_start=702
+  _globals['_PROJECT']._serialized_end=802
+  _globals['_APIKEY']._serialized_start=805
+  _globals['_APIKEY']._serialized_end=1103
+  _globals['_PAGEREQUEST']._serialized_start=1105
+  _globals['_PAGEREQUEST']._serialized_end=1157
+  _globals['_GETMEREQUEST']._serialized_start=1159
+  _globals['_GETMEREQUEST']._serialized_end=1218
+  _globals['_GETMERESPONSE']._serialized_start=1221
+  _globals['_GETMERESPONSE']._serialized_end=1437
+  _globals['_LISTTEAMSREQUEST']._serialized_start=1439
+  _globals['_LISTTEAMSREQUEST']._serialized_end=1547
+  _globals['_LISTTEAMSRESPONSE']._serialized_start=1549
+  _globals['_LISTTEAMSRESPONSE']._serialized_end=1632
+  _globals['_CREATETEAMREQUEST']._serialized_start=1634
+  _globals['_CREATETEAMREQUEST']._serialized_end=1726
+  _globals['_CREATETEAMRESPONSE']._serialized_start=1728
+  _globals['_CREATETEAMRESPONSE']._serialized_end=1786
+  _globals['_GETTEAMREQUEST']._serialized_start=1788
+  _globals['_GETTEAMREQUEST']._serialized_end=1866
+  _globals['_GETTEAMRESPONSE']._serialized_start=1868
+  _globals['_GETTEAMRESPONSE']._serialized_end=1923
+  _globals['_UPDATETEAMREQUEST']._serialized_start=1926
+  _globals['_UPDATETEAMREQUEST']._serialized_end=2063
+  _globals['_UPDATETEAMRESPONSE']._serialized_start=2065
+  _globals['_UPDATETEAMRESPONSE']._serialized_end=2123
+  _globals['_DELETETEAMREQUEST']._serialized_start=2125
+  _globals['_DELETETEAMREQUEST']._serialized_end=2206
+  _globals['_DELETETEAMRESPONSE']._serialized_start=2208
+  _globals['_DELETETEAMRESPONSE']._serialized_end=2228
+  _globals['_LISTMEMBERSREQUEST']._serialized_start=2230
+  _globals['_LISTMEMBERSREQUEST']._serialized_end=2357
+  _globals['_LISTMEMBERSRESPONSE']._serialized_start=2359
+  _globals['_LISTMEMBERSRESPONSE']._serialized_end=2448
+  _globals['_ADDMEMBERREQUEST']._serialized_start=2451
+  _globals['_ADDMEMBERREQUEST']._serialized_end=2584
+  _globals['_ADDMEMBERRESPONSE']._serialized_start=2586
+  _globals['_ADDMEMBERRESPONSE']._serialized_end=2647
+  _globals['_UPDATEMEMBERREQUEST']._serialized_start=2650
+  _globals['_UPDATEMEMBERREQUEST']._serialized_end=2788
+  _globals['_UPDATEMEMBERRESPONSE']._serialized_start=2790
+  _globals['_UPDATEMEMBERRESPONSE']._serialized_end=2854
+  _globals['_REMOVEMEMBERREQUEST']._serialized_start=2856
+  _globals['_REMOVEMEMBERREQUEST']._serialized_end=2956
+  _globals['_REMOVEMEMBERRESPONSE']._serialized_start=2958
+  _globals['_REMOVEMEMBERRESPONSE']._serialized_end=2980
+  _globals['_LISTPROJECTSREQUEST']._serialized_start=2983
+  _globals['_LISTPROJECTSREQUEST']._serialized_end=3111
+  _globals['_LISTPROJECTSRESPONSE']._serialized_start=3113
+  _globals['_LISTPROJECTSRESPONSE']._serialized_end=3205
+  _globals['_CREATEPROJECTREQUEST']._serialized_start=3207
+  _globals['_CREATEPROJECTREQUEST']._serialized_end=3305
+  _globals['_CREATEPROJECTRESPONSE']._serialized_start=3307
+  _globals['_CREATEPROJECTRESPONSE']._serialized_end=3374
+  _globals['_DELETEPROJECTREQUEST']._serialized_start=3376
+  _globals['_DELETEPROJECTREQUEST']._serialized_end=3480
+  _globals['_DELETEPROJECTRESPONSE']._serialized_start=3482
+  _globals['_DELETEPROJECTRESPONSE']._serialized_end=3505
+  _globals['_LISTAPIKEYSREQUEST']._serialized_start=3508
+  _globals['_LISTAPIKEYSREQUEST']._serialized_end=3660
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_start=3662
+  _globals['_LISTAPIKEYSRESPONSE']._serialized_end=3752
+  _globals['_CREATEAPIKEYREQUEST']._serialized_start=3755
+  _globals['_CREATEAPIKEYREQUEST']._serialized_end=3937
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_start=3939
+  _globals['_CREATEAPIKEYRESPONSE']._serialized_end=4017
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_start=4019
+  _globals['_REVOKEAPIKEYREQUEST']._serialized_end=4101
+  _globals['_REVOKEAPIKEYRESPONSE']._serialized_start=4103
+  _globals['_REVOKEAPIKEYRESPONSE']._serialized_end=4125
+  _globals['_AUTHSERVICE']._serialized_start=4298
+  _globals['_AUTHSERVICE']._serialized_end=5854
 # @@protoc_insertion_point(module_scope)

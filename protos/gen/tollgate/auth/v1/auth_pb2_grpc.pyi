@@ -37,6 +37,29 @@ class AuthServiceStub:
     """Authenticate resolves a bearer credential (an API key or an OIDC token).
     Unknown, revoked or expired credentials fail with UNAUTHENTICATED.
     """
+    GetMe: _grpc.UnaryUnaryMultiCallable[_auth_pb2.GetMeRequest, _auth_pb2.GetMeResponse]
+    """Administration (ADMIN-API.md). Every request names its caller: the principal ext_authz
+    established for the HTTP request. The auth service decides what the caller may do
+    (docs/permissions.md): a team the caller's user does not belong to, or anything inside it,
+    is NOT_FOUND; a role that may not do something is PERMISSION_DENIED.
+    """
+    ListTeams: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ListTeamsRequest, _auth_pb2.ListTeamsResponse]
+    CreateTeam: _grpc.UnaryUnaryMultiCallable[_auth_pb2.CreateTeamRequest, _auth_pb2.CreateTeamResponse]
+    GetTeam: _grpc.UnaryUnaryMultiCallable[_auth_pb2.GetTeamRequest, _auth_pb2.GetTeamResponse]
+    UpdateTeam: _grpc.UnaryUnaryMultiCallable[_auth_pb2.UpdateTeamRequest, _auth_pb2.UpdateTeamResponse]
+    DeleteTeam: _grpc.UnaryUnaryMultiCallable[_auth_pb2.DeleteTeamRequest, _auth_pb2.DeleteTeamResponse]
+    ListMembers: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ListMembersRequest, _auth_pb2.ListMembersResponse]
+    AddMember: _grpc.UnaryUnaryMultiCallable[_auth_pb2.AddMemberRequest, _auth_pb2.AddMemberResponse]
+    UpdateMember: _grpc.UnaryUnaryMultiCallable[_auth_pb2.UpdateMemberRequest, _auth_pb2.UpdateMemberResponse]
+    RemoveMember: _grpc.UnaryUnaryMultiCallable[_auth_pb2.RemoveMemberRequest, _auth_pb2.RemoveMemberResponse]
+    """Removing the caller's own user is leaving the team."""
+    ListProjects: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ListProjectsRequest, _auth_pb2.ListProjectsResponse]
+    CreateProject: _grpc.UnaryUnaryMultiCallable[_auth_pb2.CreateProjectRequest, _auth_pb2.CreateProjectResponse]
+    DeleteProject: _grpc.UnaryUnaryMultiCallable[_auth_pb2.DeleteProjectRequest, _auth_pb2.DeleteProjectResponse]
+    ListApiKeys: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ListApiKeysRequest, _auth_pb2.ListApiKeysResponse]
+    CreateApiKey: _grpc.UnaryUnaryMultiCallable[_auth_pb2.CreateApiKeyRequest, _auth_pb2.CreateApiKeyResponse]
+    """The only answer that ever carries the key itself."""
+    RevokeApiKey: _grpc.UnaryUnaryMultiCallable[_auth_pb2.RevokeApiKeyRequest, _auth_pb2.RevokeApiKeyResponse]
 
 @_typing.type_check_only
 class AuthServiceAsyncStub(AuthServiceStub):
@@ -47,6 +70,29 @@ class AuthServiceAsyncStub(AuthServiceStub):
     """Authenticate resolves a bearer credential (an API key or an OIDC token).
     Unknown, revoked or expired credentials fail with UNAUTHENTICATED.
     """
+    GetMe: _aio.UnaryUnaryMultiCallable[_auth_pb2.GetMeRequest, _auth_pb2.GetMeResponse]  # type: ignore[assignment]
+    """Administration (ADMIN-API.md). Every request names its caller: the principal ext_authz
+    established for the HTTP request. The auth service decides what the caller may do
+    (docs/permissions.md): a team the caller's user does not belong to, or anything inside it,
+    is NOT_FOUND; a role that may not do something is PERMISSION_DENIED.
+    """
+    ListTeams: _aio.UnaryUnaryMultiCallable[_auth_pb2.ListTeamsRequest, _auth_pb2.ListTeamsResponse]  # type: ignore[assignment]
+    CreateTeam: _aio.UnaryUnaryMultiCallable[_auth_pb2.CreateTeamRequest, _auth_pb2.CreateTeamResponse]  # type: ignore[assignment]
+    GetTeam: _aio.UnaryUnaryMultiCallable[_auth_pb2.GetTeamRequest, _auth_pb2.GetTeamResponse]  # type: ignore[assignment]
+    UpdateTeam: _aio.UnaryUnaryMultiCallable[_auth_pb2.UpdateTeamRequest, _auth_pb2.UpdateTeamResponse]  # type: ignore[assignment]
+    DeleteTeam: _aio.UnaryUnaryMultiCallable[_auth_pb2.DeleteTeamRequest, _auth_pb2.DeleteTeamResponse]  # type: ignore[assignment]
+    ListMembers: _aio.UnaryUnaryMultiCallable[_auth_pb2.ListMembersRequest, _auth_pb2.ListMembersResponse]  # type: ignore[assignment]
+    AddMember: _aio.UnaryUnaryMultiCallable[_auth_pb2.AddMemberRequest, _auth_pb2.AddMemberResponse]  # type: ignore[assignment]
+    UpdateMember: _aio.UnaryUnaryMultiCallable[_auth_pb2.UpdateMemberRequest, _auth_pb2.UpdateMemberResponse]  # type: ignore[assignment]
+    RemoveMember: _aio.UnaryUnaryMultiCallable[_auth_pb2.RemoveMemberRequest, _auth_pb2.RemoveMemberResponse]  # type: ignore[assignment]
+    """Removing the caller's own user is leaving the team."""
+    ListProjects: _aio.UnaryUnaryMultiCallable[_auth_pb2.ListProjectsRequest, _auth_pb2.ListProjectsResponse]  # type: ignore[assignment]
+    CreateProject: _aio.UnaryUnaryMultiCallable[_auth_pb2.CreateProjectRequest, _auth_pb2.CreateProjectResponse]  # type: ignore[assignment]
+    DeleteProject: _aio.UnaryUnaryMultiCallable[_auth_pb2.DeleteProjectRequest, _auth_pb2.DeleteProjectResponse]  # type: ignore[assignment]
+    ListApiKeys: _aio.UnaryUnaryMultiCallable[_auth_pb2.ListApiKeysRequest, _auth_pb2.ListApiKeysResponse]  # type: ignore[assignment]
+    CreateApiKey: _aio.UnaryUnaryMultiCallable[_auth_pb2.CreateApiKeyRequest, _auth_pb2.CreateApiKeyResponse]  # type: ignore[assignment]
+    """The only answer that ever carries the key itself."""
+    RevokeApiKey: _aio.UnaryUnaryMultiCallable[_auth_pb2.RevokeApiKeyRequest, _auth_pb2.RevokeApiKeyResponse]  # type: ignore[assignment]
 
 class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     """AuthService turns a caller's credential into a principal: who is calling, for which team."""
@@ -60,5 +106,124 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         """Authenticate resolves a bearer credential (an API key or an OIDC token).
         Unknown, revoked or expired credentials fail with UNAUTHENTICATED.
         """
+
+    @_abc_1.abstractmethod
+    def GetMe(
+        self,
+        request: _auth_pb2.GetMeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.GetMeResponse, _abc.Awaitable[_auth_pb2.GetMeResponse]]:
+        """Administration (ADMIN-API.md). Every request names its caller: the principal ext_authz
+        established for the HTTP request. The auth service decides what the caller may do
+        (docs/permissions.md): a team the caller's user does not belong to, or anything inside it,
+        is NOT_FOUND; a role that may not do something is PERMISSION_DENIED.
+        """
+
+    @_abc_1.abstractmethod
+    def ListTeams(
+        self,
+        request: _auth_pb2.ListTeamsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ListTeamsResponse, _abc.Awaitable[_auth_pb2.ListTeamsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateTeam(
+        self,
+        request: _auth_pb2.CreateTeamRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.CreateTeamResponse, _abc.Awaitable[_auth_pb2.CreateTeamResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetTeam(
+        self,
+        request: _auth_pb2.GetTeamRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.GetTeamResponse, _abc.Awaitable[_auth_pb2.GetTeamResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateTeam(
+        self,
+        request: _auth_pb2.UpdateTeamRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.UpdateTeamResponse, _abc.Awaitable[_auth_pb2.UpdateTeamResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteTeam(
+        self,
+        request: _auth_pb2.DeleteTeamRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.DeleteTeamResponse, _abc.Awaitable[_auth_pb2.DeleteTeamResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListMembers(
+        self,
+        request: _auth_pb2.ListMembersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ListMembersResponse, _abc.Awaitable[_auth_pb2.ListMembersResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AddMember(
+        self,
+        request: _auth_pb2.AddMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.AddMemberResponse, _abc.Awaitable[_auth_pb2.AddMemberResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateMember(
+        self,
+        request: _auth_pb2.UpdateMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.UpdateMemberResponse, _abc.Awaitable[_auth_pb2.UpdateMemberResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RemoveMember(
+        self,
+        request: _auth_pb2.RemoveMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.RemoveMemberResponse, _abc.Awaitable[_auth_pb2.RemoveMemberResponse]]:
+        """Removing the caller's own user is leaving the team."""
+
+    @_abc_1.abstractmethod
+    def ListProjects(
+        self,
+        request: _auth_pb2.ListProjectsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ListProjectsResponse, _abc.Awaitable[_auth_pb2.ListProjectsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateProject(
+        self,
+        request: _auth_pb2.CreateProjectRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.CreateProjectResponse, _abc.Awaitable[_auth_pb2.CreateProjectResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteProject(
+        self,
+        request: _auth_pb2.DeleteProjectRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.DeleteProjectResponse, _abc.Awaitable[_auth_pb2.DeleteProjectResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListApiKeys(
+        self,
+        request: _auth_pb2.ListApiKeysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ListApiKeysResponse, _abc.Awaitable[_auth_pb2.ListApiKeysResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateApiKey(
+        self,
+        request: _auth_pb2.CreateApiKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.CreateApiKeyResponse, _abc.Awaitable[_auth_pb2.CreateApiKeyResponse]]:
+        """The only answer that ever carries the key itself."""
+
+    @_abc_1.abstractmethod
+    def RevokeApiKey(
+        self,
+        request: _auth_pb2.RevokeApiKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.RevokeApiKeyResponse, _abc.Awaitable[_auth_pb2.RevokeApiKeyResponse]]: ...
 
 def add_AuthServiceServicer_to_server(servicer: AuthServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
