@@ -93,10 +93,12 @@ def page_from_proto(page: auth_pb2.PageRequest) -> PageRequest:
     after = ""
     if page.page_token:
         try:
-            after = base64.urlsafe_b64decode(page.page_token.encode("ascii") + b"==").decode()
+            token = page.page_token.encode("ascii")
+            padded = token + b"=" * (-len(token) % 4)
+            after = base64.b64decode(padded, altchars=b"-_", validate=True).decode()
         except (binascii.Error, UnicodeError, ValueError):
             raise InvalidArgument("`cursor` is not valid", metadata={"param": "cursor"}) from None
-        if not after.isascii() or not after.isprintable():
+        if not after or not after.isascii() or not after.isprintable():
             raise InvalidArgument("`cursor` is not valid", metadata={"param": "cursor"})
     return PageRequest(limit=size, after=after)
 
