@@ -5,9 +5,9 @@ viewer, each with a key of their own, and a project) that share nothing with eac
 from __future__ import annotations
 
 import asyncio
-import itertools
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,8 +18,6 @@ from tollgate_cli.stack import Ports, Stack, StackConfig
 from tollgate_common.testing import POSTGRES_ENV, fresh_postgres_database
 
 from tests.conftest import UPSTREAM_KEY, Upstream
-
-_counter = itertools.count()
 
 
 @dataclass
@@ -83,7 +81,7 @@ class Tenant:
 def new_tenant(suite: AdminSuite, label: str) -> Tenant:
     """A fresh team whose only members are its own owner, member and viewer."""
     admin = suite.api()
-    slug = f"{label}-{next(_counter)}-{int(time.time() * 1000) % 100000}"
+    slug = f"{label}-{uuid.uuid4().hex[:10]}"
     team = admin.ok("POST", "/v1/teams", 201, json={"slug": slug, "name": label.title()})
     team_id = team["id"]
     users: dict[str, str] = {}

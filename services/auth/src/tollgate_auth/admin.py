@@ -14,14 +14,12 @@ from datetime import UTC, datetime
 from typing import Final
 
 from tollgate_common.errors import InvalidArgument
-from tollgate_common.ids import new_id
 
 from tollgate_auth.cache import KeyCache
 from tollgate_auth.domain import (
     ApiKeyInfo,
     IssuedApiKey,
     Member,
-    NewApiKey,
     Page,
     PageRequest,
     Principal,
@@ -37,7 +35,7 @@ from tollgate_auth.errors import (
     TeamNotFound,
 )
 from tollgate_auth.events import ActivityType, AuthEvents
-from tollgate_auth.keys import KeyHasher, generate_api_key, key_prefix
+from tollgate_auth.keys import KeyHasher, mint_api_key
 from tollgate_auth.permissions import Action, require
 from tollgate_auth.repository import AuthRepository
 from tollgate_auth.tenancy_repository import TenancyRepository
@@ -319,14 +317,11 @@ class AdminService:
             raise InvalidArgument(
                 "`expiresAt` must be in the future", metadata={"param": "expiresAt"}
             )
-        key = generate_api_key()
-        new = NewApiKey(
-            key_id=new_id("key"),
+        new, key = mint_api_key(
+            self._hasher,
             team_id=team_id,
             user_id=user_id,
             name=name,
-            prefix=key_prefix(key),
-            key_hash=self._hasher.hash(key),
             created_at=now,
             project_id=project_id or None,
             expires_at=expires_at,

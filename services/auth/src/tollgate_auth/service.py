@@ -12,10 +12,9 @@ from enum import Enum
 from pathlib import Path
 
 from tollgate_common.errors import InvalidArgument
-from tollgate_common.ids import new_id
 
 from tollgate_auth.cache import KeyCache, LastUsedTracker
-from tollgate_auth.domain import BootstrapOwner, CreatedApiKey, NewApiKey, Principal
+from tollgate_auth.domain import BootstrapOwner, CreatedApiKey, Principal
 from tollgate_auth.errors import (
     ApiKeyExpired,
     ApiKeyRevoked,
@@ -28,6 +27,7 @@ from tollgate_auth.keys import (
     generate_api_key,
     key_prefix,
     looks_like_jwt,
+    mint_api_key,
     write_secret_once,
 )
 from tollgate_auth.repository import AuthRepository
@@ -107,14 +107,11 @@ class AuthService:
             raise InvalidArgument(
                 "the user is not a member of the team", metadata={"param": "userId"}
             )
-        key = generate_api_key()
-        new = NewApiKey(
-            key_id=new_id("key"),
+        new, key = mint_api_key(
+            self._hasher,
             team_id=team_id,
             user_id=user_id,
             name=name,
-            prefix=key_prefix(key),
-            key_hash=self._hasher.hash(key),
             created_at=datetime.now(UTC),
             project_id=project_id,
             expires_at=expires_at,
