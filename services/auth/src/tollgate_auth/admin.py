@@ -15,6 +15,7 @@ from typing import Final
 
 from tollgate_common.errors import InvalidArgument
 
+from tollgate_auth.access import TeamAccess
 from tollgate_auth.cache import KeyCache
 from tollgate_auth.domain import (
     ApiKeyInfo,
@@ -103,22 +104,17 @@ class AdminService:
     ) -> None:
         self._tenancy = tenancy
         self._keys = keys
+        self._access = TeamAccess(keys)
         self._hasher = hasher
         self._cache = cache
         self._events = events
         self._clock = clock
 
     async def _role_in(self, caller: Principal, team_id: str) -> Role:
-        """The caller's role in the team; a team they are not in does not exist for them."""
-        role = await self._keys.membership_role(team_id, caller.user_id) if team_id else None
-        if role is None:
-            raise TeamNotFound()
-        return role
+        return await self._access.role_in(caller, team_id)
 
     async def _authorize(self, caller: Principal, team_id: str, action: Action) -> Role:
-        role = await self._role_in(caller, team_id)
-        require(role, action)
-        return role
+        return await self._access.authorize(caller, team_id, action)
 
     async def _team(self, caller: Principal, team_id: str) -> TeamMembership:
         role = await self._authorize(caller, team_id, Action.READ)

@@ -23,7 +23,10 @@ from tollgate_common.grpc_server import GrpcService
 from tollgate_common.outbox import Outbox
 
 from tollgate_auth import ext_authz, models, servicer
+from tollgate_auth.access import TeamAccess
 from tollgate_auth.admin import AdminService
+from tollgate_auth.byok import ByokService
+from tollgate_auth.byok_repository import ByokRepository
 from tollgate_auth.cache import KeyCache, LastUsedTracker
 from tollgate_auth.events import AuthEvents
 from tollgate_auth.keys import KeyHasher, load_pepper
@@ -32,6 +35,7 @@ from tollgate_auth.revocations import RevocationListener
 from tollgate_auth.service import AuthService
 from tollgate_auth.settings import AuthSettings
 from tollgate_auth.tenancy_repository import TenancyRepository
+from tollgate_auth.vault import Vault, load_keks
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +110,14 @@ async def build_app(settings: AuthSettings) -> AuthApp:
     pepper = await asyncio.to_thread(
         load_pepper, settings.key_pepper, settings.key_pepper_file, settings.pepper_path
     )
+    keks = await asyncio.to_thread(
+        load_keks,
+        settings.byok_kek.get_secret_value() if settings.byok_kek else None,
+        settings.byok_kek_file,
+        settings.previous_keks(),
+        settings.byok_kek_path,
+    )
+    vault = Vault(keks)
     engine = create_engine(settings.database_url)
     cache = KeyCache(
         ttl=settings.cache_ttl_seconds,
@@ -129,10 +141,12 @@ async def build_app(settings: AuthSettings) -> AuthApp:
         raise
 
     outbox = Outbox(engine, models.outbox)
-    admin = AdminService(TenancyRepository(engine), repository, hasher, cache, AuthEvents(outbox))
+    events = AuthEvents(outbox)
+    admin = AdminService(TenancyRepository(engine), repository, hasher, cache, events)
+    byok = ByokService(ByokRepository(engine), vault, TeamAccess(repository), events)
     server = GrpcService("auth", settings.listen_addr, settings.shutdown_grace_seconds)
     auth_pb2_grpc.add_AuthServiceServicer_to_server(
-        servicer.AuthServicer(service, admin), server.server
+        servicer.AuthServicer(service, admin, byok), server.server
     )
     external_auth_pb2_grpc.add_AuthorizationServicer_to_server(
         ext_authz.AuthorizationServicer(service), server.server

@@ -16,6 +16,7 @@ from tollgate_common.errors import InvalidArgument
 from tollgate_auth.domain import (
     ApiKeyInfo,
     AuthMethod,
+    ByokCredential,
     Member,
     PageRequest,
     Principal,
@@ -148,4 +149,20 @@ def api_key_to_proto(key: ApiKeyInfo) -> auth_pb2.ApiKey:
         expires_at=optional_timestamp(key.expires_at),
         revoked_at=optional_timestamp(key.revoked_at),
         last_used_at=optional_timestamp(key.last_used_at),
+    )
+
+
+def byok_to_proto(credential: ByokCredential) -> auth_pb2.ByokCredential:
+    last = credential.last_test
+    return auth_pb2.ByokCredential(
+        provider=credential.provider,
+        enabled=credential.enabled,
+        hint=credential.hint,
+        created_at=timestamp(credential.created_at),
+        updated_at=timestamp(credential.updated_at),
+        last_test=auth_pb2.ByokTest(
+            ok=last.ok, status_code=last.status_code, message=last.message, at=timestamp(last.at)
+        )
+        if last is not None
+        else None,
     )

@@ -159,3 +159,26 @@ class Page(Generic[T]):
     items: tuple[T, ...]
     # The sort key of the last item when more follow; empty on the last page.
     next_after: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ByokTest:
+    """The outcome of the last test of a BYOK credential."""
+
+    ok: bool
+    status_code: int
+    message: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ByokCredential:
+    """A team's credential for one provider, as listed: never the secret, only a hint."""
+
+    team_id: str
+    provider: str
+    enabled: bool
+    hint: str
+    created_at: datetime
+    updated_at: datetime
+    last_test: ByokTest | None = None

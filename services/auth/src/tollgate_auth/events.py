@@ -38,6 +38,9 @@ class ActivityType:
     PROJECT_DELETE: Final = "project-delete"
     API_KEY_CREATED: Final = "api-key-created"
     API_KEY_REVOKED: Final = "api-key-revoked"
+    BYOK_CREDENTIAL_ADDED: Final = "byok-credential-added"
+    BYOK_CREDENTIAL_UPDATED: Final = "byok-credential-updated"
+    BYOK_CREDENTIAL_REMOVED: Final = "byok-credential-removed"
 
 
 def _timestamp(at: datetime) -> Timestamp:

@@ -1,13 +1,17 @@
-"""The auth service's tables (its own MetaData; migrations 0001 and 0002 create them)."""
+"""The auth service's tables (its own MetaData; migrations 0001 to 0003 create them)."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
     Index,
+    Integer,
+    LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
 )
@@ -81,6 +85,26 @@ projects = Table(
     Column("name", String(200), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Index("ix_projects_team_id", "team_id"),
+)
+
+# BYOK credentials: the secret only sealed (tollgate_auth.vault), bound to team and provider.
+byok_credentials = Table(
+    "byok_credentials",
+    metadata,
+    Column("team_id", String(40), ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("provider", String(40), nullable=False),
+    Column("enabled", Boolean(), nullable=False),
+    Column("hint", String(8), nullable=False),
+    Column("kek_id", String(16), nullable=False),
+    Column("nonce", LargeBinary(), nullable=False),
+    Column("ciphertext", LargeBinary(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("last_test_ok", Boolean(), nullable=True),
+    Column("last_test_status", Integer(), nullable=True),
+    Column("last_test_message", String(500), nullable=True),
+    Column("last_test_at", UtcDateTime(), nullable=True),
+    PrimaryKeyConstraint("team_id", "provider"),
 )
 
 # Facts (activity, key revocations) waiting for NATS (tollgate_common.outbox).

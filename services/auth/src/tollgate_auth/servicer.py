@@ -10,6 +10,7 @@ from tollgate.auth.v1 import auth_pb2, auth_pb2_grpc
 
 from tollgate_auth import convert
 from tollgate_auth.admin import AdminService
+from tollgate_auth.byok import ByokService
 from tollgate_auth.service import AuthService
 
 SERVICE_NAME: Final = "tollgate.auth.v1.AuthService"
@@ -21,9 +22,10 @@ principal_to_proto = convert.principal_to_proto
 
 
 class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
-    def __init__(self, service: AuthService, admin: AdminService) -> None:
+    def __init__(self, service: AuthService, admin: AdminService, byok: ByokService) -> None:
         self._service = service
         self._admin = admin
+        self._byok = byok
 
     async def Authenticate(
         self, request: auth_pb2.AuthenticateRequest, context: Context
@@ -196,3 +198,52 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     ) -> auth_pb2.RevokeApiKeyResponse:
         await self._admin.revoke_api_key(convert.caller_from_proto(request.caller), request.key_id)
         return auth_pb2.RevokeApiKeyResponse()
+
+    async def ListByokCredentials(
+        self, request: auth_pb2.ListByokCredentialsRequest, context: Context
+    ) -> auth_pb2.ListByokCredentialsResponse:
+        found = await self._byok.list(convert.caller_from_proto(request.caller), request.team_id)
+        return auth_pb2.ListByokCredentialsResponse(
+            credentials=[convert.byok_to_proto(c) for c in found]
+        )
+
+    async def PutByokCredential(
+        self, request: auth_pb2.PutByokCredentialRequest, context: Context
+    ) -> auth_pb2.PutByokCredentialResponse:
+        stored, created = await self._byok.put(
+            convert.caller_from_proto(request.caller),
+            request.team_id,
+            request.provider,
+            dict(request.credentials),
+            request.enabled if request.HasField("enabled") else None,
+        )
+        return auth_pb2.PutByokCredentialResponse(
+            credential=convert.byok_to_proto(stored), created=created
+        )
+
+    async def UpdateByokCredential(
+        self, request: auth_pb2.UpdateByokCredentialRequest, context: Context
+    ) -> auth_pb2.UpdateByokCredentialResponse:
+        stored = await self._byok.set_enabled(
+            convert.caller_from_proto(request.caller),
+            request.team_id,
+            request.provider,
+            request.enabled,
+        )
+        return auth_pb2.UpdateByokCredentialResponse(credential=convert.byok_to_proto(stored))
+
+    async def DeleteByokCredential(
+        self, request: auth_pb2.DeleteByokCredentialRequest, context: Context
+    ) -> auth_pb2.DeleteByokCredentialResponse:
+        await self._byok.delete(
+            convert.caller_from_proto(request.caller), request.team_id, request.provider
+        )
+        return auth_pb2.DeleteByokCredentialResponse()
+
+    async def GetByokSecret(
+        self, request: auth_pb2.GetByokSecretRequest, context: Context
+    ) -> auth_pb2.GetByokSecretResponse:
+        secret = await self._byok.secret(request.team_id, request.provider)
+        if secret is None:
+            return auth_pb2.GetByokSecretResponse(found=False)
+        return auth_pb2.GetByokSecretResponse(found=True, credentials=secret)

@@ -409,3 +409,129 @@ class RevokeApiKeyRequest(_message.Message):
 class RevokeApiKeyResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class ByokTest(_message.Message):
+    __slots__ = ("ok", "status_code", "message", "at")
+    OK_FIELD_NUMBER: _ClassVar[int]
+    STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    AT_FIELD_NUMBER: _ClassVar[int]
+    ok: bool
+    status_code: int
+    message: str
+    at: _timestamp_pb2.Timestamp
+    def __init__(self, ok: _Optional[bool] = ..., status_code: _Optional[int] = ..., message: _Optional[str] = ..., at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ByokCredential(_message.Message):
+    __slots__ = ("provider", "enabled", "hint", "created_at", "updated_at", "last_test")
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    HINT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    LAST_TEST_FIELD_NUMBER: _ClassVar[int]
+    provider: str
+    enabled: bool
+    hint: str
+    created_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    last_test: ByokTest
+    def __init__(self, provider: _Optional[str] = ..., enabled: _Optional[bool] = ..., hint: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., last_test: _Optional[_Union[ByokTest, _Mapping]] = ...) -> None: ...
+
+class ListByokCredentialsRequest(_message.Message):
+    __slots__ = ("caller", "team_id")
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    caller: Principal
+    team_id: str
+    def __init__(self, caller: _Optional[_Union[Principal, _Mapping]] = ..., team_id: _Optional[str] = ...) -> None: ...
+
+class ListByokCredentialsResponse(_message.Message):
+    __slots__ = ("credentials",)
+    CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
+    credentials: _containers.RepeatedCompositeFieldContainer[ByokCredential]
+    def __init__(self, credentials: _Optional[_Iterable[_Union[ByokCredential, _Mapping]]] = ...) -> None: ...
+
+class PutByokCredentialRequest(_message.Message):
+    __slots__ = ("caller", "team_id", "provider", "credentials", "enabled")
+    class CredentialsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    caller: Principal
+    team_id: str
+    provider: str
+    credentials: _containers.ScalarMap[str, str]
+    enabled: bool
+    def __init__(self, caller: _Optional[_Union[Principal, _Mapping]] = ..., team_id: _Optional[str] = ..., provider: _Optional[str] = ..., credentials: _Optional[_Mapping[str, str]] = ..., enabled: _Optional[bool] = ...) -> None: ...
+
+class PutByokCredentialResponse(_message.Message):
+    __slots__ = ("credential", "created")
+    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    credential: ByokCredential
+    created: bool
+    def __init__(self, credential: _Optional[_Union[ByokCredential, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+
+class UpdateByokCredentialRequest(_message.Message):
+    __slots__ = ("caller", "team_id", "provider", "enabled")
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    ENABLED_FIELD_NUMBER: _ClassVar[int]
+    caller: Principal
+    team_id: str
+    provider: str
+    enabled: bool
+    def __init__(self, caller: _Optional[_Union[Principal, _Mapping]] = ..., team_id: _Optional[str] = ..., provider: _Optional[str] = ..., enabled: _Optional[bool] = ...) -> None: ...
+
+class UpdateByokCredentialResponse(_message.Message):
+    __slots__ = ("credential",)
+    CREDENTIAL_FIELD_NUMBER: _ClassVar[int]
+    credential: ByokCredential
+    def __init__(self, credential: _Optional[_Union[ByokCredential, _Mapping]] = ...) -> None: ...
+
+class DeleteByokCredentialRequest(_message.Message):
+    __slots__ = ("caller", "team_id", "provider")
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    caller: Principal
+    team_id: str
+    provider: str
+    def __init__(self, caller: _Optional[_Union[Principal, _Mapping]] = ..., team_id: _Optional[str] = ..., provider: _Optional[str] = ...) -> None: ...
+
+class DeleteByokCredentialResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetByokSecretRequest(_message.Message):
+    __slots__ = ("team_id", "provider")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    provider: str
+    def __init__(self, team_id: _Optional[str] = ..., provider: _Optional[str] = ...) -> None: ...
+
+class GetByokSecretResponse(_message.Message):
+    __slots__ = ("found", "credentials")
+    class CredentialsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    FOUND_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
+    found: bool
+    credentials: _containers.ScalarMap[str, str]
+    def __init__(self, found: _Optional[bool] = ..., credentials: _Optional[_Mapping[str, str]] = ...) -> None: ...

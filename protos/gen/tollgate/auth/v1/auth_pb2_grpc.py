@@ -120,6 +120,31 @@ class AuthServiceStub:
                 request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.RevokeApiKeyRequest.SerializeToString,
                 response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.RevokeApiKeyResponse.FromString,
                 _registered_method=True)
+        self.ListByokCredentials = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/ListByokCredentials',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListByokCredentialsRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListByokCredentialsResponse.FromString,
+                _registered_method=True)
+        self.PutByokCredential = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/PutByokCredential',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.PutByokCredentialRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.PutByokCredentialResponse.FromString,
+                _registered_method=True)
+        self.UpdateByokCredential = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/UpdateByokCredential',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateByokCredentialRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateByokCredentialResponse.FromString,
+                _registered_method=True)
+        self.DeleteByokCredential = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/DeleteByokCredential',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteByokCredentialRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteByokCredentialResponse.FromString,
+                _registered_method=True)
+        self.GetByokSecret = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/GetByokSecret',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretResponse.FromString,
+                _registered_method=True)
 
 
 class AuthServiceServicer:
@@ -236,6 +261,39 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListByokCredentials(self, request, context):
+        """BYOK credentials: listed with a hint only; the secret is never returned here.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutByokCredential(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateByokCredential(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteByokCredential(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetByokSecret(self, request, context):
+        """Internal, for the router only: the plaintext credential of an enabled BYOK credential of
+        the team a generation runs for. `found` is false when there is none (or it is disabled).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -323,6 +381,31 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.RevokeApiKey,
                     request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.RevokeApiKeyRequest.FromString,
                     response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.RevokeApiKeyResponse.SerializeToString,
+            ),
+            'ListByokCredentials': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListByokCredentials,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListByokCredentialsRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListByokCredentialsResponse.SerializeToString,
+            ),
+            'PutByokCredential': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutByokCredential,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.PutByokCredentialRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.PutByokCredentialResponse.SerializeToString,
+            ),
+            'UpdateByokCredential': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateByokCredential,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateByokCredentialRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateByokCredentialResponse.SerializeToString,
+            ),
+            'DeleteByokCredential': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteByokCredential,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteByokCredentialRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteByokCredentialResponse.SerializeToString,
+            ),
+            'GetByokSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetByokSecret,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -785,6 +868,141 @@ class AuthService:
             '/tollgate.auth.v1.AuthService/RevokeApiKey',
             tollgate_dot_auth_dot_v1_dot_auth__pb2.RevokeApiKeyRequest.SerializeToString,
             tollgate_dot_auth_dot_v1_dot_auth__pb2.RevokeApiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListByokCredentials(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/ListByokCredentials',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.ListByokCredentialsRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.ListByokCredentialsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutByokCredential(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/PutByokCredential',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.PutByokCredentialRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.PutByokCredentialResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateByokCredential(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/UpdateByokCredential',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateByokCredentialRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateByokCredentialResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteByokCredential(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/DeleteByokCredential',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteByokCredentialRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteByokCredentialResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetByokSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/GetByokSecret',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretResponse.FromString,
             options,
             channel_credentials,
             insecure,

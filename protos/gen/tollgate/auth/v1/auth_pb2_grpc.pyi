@@ -60,6 +60,15 @@ class AuthServiceStub:
     CreateApiKey: _grpc.UnaryUnaryMultiCallable[_auth_pb2.CreateApiKeyRequest, _auth_pb2.CreateApiKeyResponse]
     """The only answer that ever carries the key itself."""
     RevokeApiKey: _grpc.UnaryUnaryMultiCallable[_auth_pb2.RevokeApiKeyRequest, _auth_pb2.RevokeApiKeyResponse]
+    ListByokCredentials: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ListByokCredentialsRequest, _auth_pb2.ListByokCredentialsResponse]
+    """BYOK credentials: listed with a hint only; the secret is never returned here."""
+    PutByokCredential: _grpc.UnaryUnaryMultiCallable[_auth_pb2.PutByokCredentialRequest, _auth_pb2.PutByokCredentialResponse]
+    UpdateByokCredential: _grpc.UnaryUnaryMultiCallable[_auth_pb2.UpdateByokCredentialRequest, _auth_pb2.UpdateByokCredentialResponse]
+    DeleteByokCredential: _grpc.UnaryUnaryMultiCallable[_auth_pb2.DeleteByokCredentialRequest, _auth_pb2.DeleteByokCredentialResponse]
+    GetByokSecret: _grpc.UnaryUnaryMultiCallable[_auth_pb2.GetByokSecretRequest, _auth_pb2.GetByokSecretResponse]
+    """Internal, for the router only: the plaintext credential of an enabled BYOK credential of
+    the team a generation runs for. `found` is false when there is none (or it is disabled).
+    """
 
 @_typing.type_check_only
 class AuthServiceAsyncStub(AuthServiceStub):
@@ -93,6 +102,15 @@ class AuthServiceAsyncStub(AuthServiceStub):
     CreateApiKey: _aio.UnaryUnaryMultiCallable[_auth_pb2.CreateApiKeyRequest, _auth_pb2.CreateApiKeyResponse]  # type: ignore[assignment]
     """The only answer that ever carries the key itself."""
     RevokeApiKey: _aio.UnaryUnaryMultiCallable[_auth_pb2.RevokeApiKeyRequest, _auth_pb2.RevokeApiKeyResponse]  # type: ignore[assignment]
+    ListByokCredentials: _aio.UnaryUnaryMultiCallable[_auth_pb2.ListByokCredentialsRequest, _auth_pb2.ListByokCredentialsResponse]  # type: ignore[assignment]
+    """BYOK credentials: listed with a hint only; the secret is never returned here."""
+    PutByokCredential: _aio.UnaryUnaryMultiCallable[_auth_pb2.PutByokCredentialRequest, _auth_pb2.PutByokCredentialResponse]  # type: ignore[assignment]
+    UpdateByokCredential: _aio.UnaryUnaryMultiCallable[_auth_pb2.UpdateByokCredentialRequest, _auth_pb2.UpdateByokCredentialResponse]  # type: ignore[assignment]
+    DeleteByokCredential: _aio.UnaryUnaryMultiCallable[_auth_pb2.DeleteByokCredentialRequest, _auth_pb2.DeleteByokCredentialResponse]  # type: ignore[assignment]
+    GetByokSecret: _aio.UnaryUnaryMultiCallable[_auth_pb2.GetByokSecretRequest, _auth_pb2.GetByokSecretResponse]  # type: ignore[assignment]
+    """Internal, for the router only: the plaintext credential of an enabled BYOK credential of
+    the team a generation runs for. `found` is false when there is none (or it is disabled).
+    """
 
 class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     """AuthService turns a caller's credential into a principal: who is calling, for which team."""
@@ -225,5 +243,44 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auth_pb2.RevokeApiKeyRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_auth_pb2.RevokeApiKeyResponse, _abc.Awaitable[_auth_pb2.RevokeApiKeyResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListByokCredentials(
+        self,
+        request: _auth_pb2.ListByokCredentialsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ListByokCredentialsResponse, _abc.Awaitable[_auth_pb2.ListByokCredentialsResponse]]:
+        """BYOK credentials: listed with a hint only; the secret is never returned here."""
+
+    @_abc_1.abstractmethod
+    def PutByokCredential(
+        self,
+        request: _auth_pb2.PutByokCredentialRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.PutByokCredentialResponse, _abc.Awaitable[_auth_pb2.PutByokCredentialResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateByokCredential(
+        self,
+        request: _auth_pb2.UpdateByokCredentialRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.UpdateByokCredentialResponse, _abc.Awaitable[_auth_pb2.UpdateByokCredentialResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteByokCredential(
+        self,
+        request: _auth_pb2.DeleteByokCredentialRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.DeleteByokCredentialResponse, _abc.Awaitable[_auth_pb2.DeleteByokCredentialResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetByokSecret(
+        self,
+        request: _auth_pb2.GetByokSecretRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.GetByokSecretResponse, _abc.Awaitable[_auth_pb2.GetByokSecretResponse]]:
+        """Internal, for the router only: the plaintext credential of an enabled BYOK credential of
+        the team a generation runs for. `found` is false when there is none (or it is disabled).
+        """
 
 def add_AuthServiceServicer_to_server(servicer: AuthServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
