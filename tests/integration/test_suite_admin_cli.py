@@ -15,14 +15,22 @@ from tollgate_cli.stack import Stack
 TOLLGATE = str(Path(sys.executable).parent / "tollgate")
 
 
-def tollgate(stack: Stack, *args: str, key: str | None = None) -> subprocess.CompletedProcess[str]:
+def tollgate(
+    stack: Stack, *args: str, key: str | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
         "TOLLGATE_BASE_URL": f"http://127.0.0.1:{stack.config.ports.public}",
         "TOLLGATE_API_KEY": key or stack.bootstrap_key(),
     }
     return subprocess.run(
-        [TOLLGATE, *args], env=env, capture_output=True, text=True, timeout=60, check=False
+        [TOLLGATE, *args],
+        env=env,
+        input=stdin or "",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -117,3 +125,20 @@ def test_flags_override_the_environment(stack: Stack) -> None:
         [TOLLGATE, "me"], env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert unreachable.returncode == 1 and "cannot reach" in unreachable.stderr
+
+
+def test_byok_credentials_with_the_cli(stack: Stack) -> None:
+    ok(stack, "teams", "create", "cli-byok")
+    provider_key = "sk-cli-byok-secret-9876"
+    added = tollgate(
+        stack, "byok", "add", "openai", "--team", "cli-byok", stdin=provider_key + "\n"
+    )
+    assert added.returncode == 0, added.stderr
+    assert provider_key not in added.stdout and "9876" in added.stdout
+    [listed] = ok(stack, "byok", "list", "--team", "cli-byok")
+    assert (listed["provider"], listed["enabled"], listed["hint"]) == ("openai", True, "9876")
+    assert ok(stack, "byok", "disable", "openai", "--team", "cli-byok")["enabled"] is False
+    assert ok(stack, "byok", "remove", "openai", "--team", "cli-byok") is None
+    missing = tollgate(stack, "byok", "remove", "openai", "--team", "cli-byok")
+    assert missing.returncode == 1 and "HTTP 404" in missing.stderr
+    ok(stack, "teams", "delete", "cli-byok")

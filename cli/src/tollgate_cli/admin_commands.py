@@ -1,4 +1,4 @@
-"""``tollgate me | teams | members | projects | keys``: the admin API from the command line.
+"""``tollgate me | teams | members | projects | keys | byok``: the admin API from the command line.
 
 Endpoint and key come from ``--base-url`` / ``--api-key`` or ``TOLLGATE_BASE_URL`` /
 ``TOLLGATE_API_KEY`` (see :mod:`tollgate_cli.client`). ``--team`` takes a team id or slug and
@@ -8,6 +8,8 @@ defaults to the key's team; ``--project`` takes a project id or name.
 from __future__ import annotations
 
 import argparse
+import getpass
+import os
 import sys
 from collections.abc import Callable
 from typing import Any, Final
@@ -22,6 +24,7 @@ TEAM_COLUMNS: Final = ("id", "slug", "name", "role", "createdAt")
 MEMBER_COLUMNS: Final = ("userId", "email", "role", "joinedAt")
 PROJECT_COLUMNS: Final = ("id", "name", "createdAt")
 KEY_COLUMNS: Final = ("id", "prefix", "name", "userId", "projectId", "expiresAt", "revokedAt")
+BYOK_COLUMNS: Final = ("provider", "enabled", "hint", "updatedAt")
 ROLES: Final = ("owner", "member", "viewer")
 
 
@@ -152,6 +155,52 @@ def _keys_revoke(args: argparse.Namespace, client: Client) -> tuple[Any, tuple[s
     return None, ()
 
 
+def _provider_key(args: argparse.Namespace) -> str:
+    """The provider's key: from the variable ``--key-env`` names, else the first line of stdin
+    (never a command-line argument: it would land in the shell history and ``ps``)."""
+    if args.key_env:
+        value = os.environ.get(args.key_env, "")
+        if not value:
+            raise ApiError(0, f"${args.key_env} is empty or not set")
+        return value.strip()
+    if sys.stdin.isatty():
+        return getpass.getpass(f"{args.provider} API key: ").strip()
+    return sys.stdin.readline().strip()
+
+
+def _byok_path(args: argparse.Namespace) -> str:
+    return f"/v1/byok/{_seg(args.provider)}"
+
+
+def _byok_query(args: argparse.Namespace, client: Client) -> dict[str, str]:
+    return {"teamId": team_id(args, client)} if getattr(args, "team", None) else {}
+
+
+def _byok_list(args: argparse.Namespace, client: Client) -> tuple[Any, tuple[str, ...]]:
+    page = client.request("GET", "/v1/byok", query=_byok_query(args, client))
+    return page["data"], BYOK_COLUMNS
+
+
+def _byok_add(args: argparse.Namespace, client: Client) -> tuple[Any, tuple[str, ...]]:
+    body = {"credentials": {"apiKey": _provider_key(args)}, "enabled": not args.disabled}
+    path = _byok_path(args)
+    return client.request("PUT", path, body, _byok_query(args, client)), BYOK_COLUMNS
+
+
+def _byok_enable(enabled: bool) -> Command:
+    def command(args: argparse.Namespace, client: Client) -> tuple[Any, tuple[str, ...]]:
+        path = _byok_path(args)
+        reply = client.request("PATCH", path, {"enabled": enabled}, _byok_query(args, client))
+        return reply, BYOK_COLUMNS
+
+    return command
+
+
+def _byok_remove(args: argparse.Namespace, client: Client) -> tuple[Any, tuple[str, ...]]:
+    client.request("DELETE", _byok_path(args), query=_byok_query(args, client))
+    return None, ()
+
+
 # -- parser ---------------------------------------------------------------------------------------
 
 
@@ -242,6 +291,29 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     _team_option(kcreate)
     krevoke = _leaf(keys, "revoke", "revoke an API key", _keys_revoke, common)
     krevoke.add_argument("key_id")
+
+    byok = commands.add_parser("byok", help="BYOK provider credentials").add_subparsers(
+        dest="action", required=True
+    )
+    _team_option(_leaf(byok, "list", "list credentials (hints only)", _byok_list, common))
+    badd = _leaf(
+        byok,
+        "add",
+        "add or replace a provider's key (read from stdin or --key-env)",
+        _byok_add,
+        common,
+    )
+    badd.add_argument("provider", help="provider slug, e.g. openai")
+    badd.add_argument("--key-env", help="read the provider key from this environment variable")
+    badd.add_argument("--disabled", action="store_true", help="store it disabled")
+    _team_option(badd)
+    for name, enabled in (("enable", True), ("disable", False)):
+        toggle = _leaf(byok, name, f"{name} a credential", _byok_enable(enabled), common)
+        toggle.add_argument("provider")
+        _team_option(toggle)
+    bremove = _leaf(byok, "remove", "remove a credential", _byok_remove, common)
+    bremove.add_argument("provider")
+    _team_option(bremove)
 
 
 def run(func: Command) -> Callable[[argparse.Namespace], int]:

@@ -127,6 +127,27 @@ SCHEMAS: Final[dict[str, Schema]] = {
             },
         ]
     },
+    "ByokCredential": _object(
+        {
+            "provider": _STRING,
+            "enabled": {"type": "boolean"},
+            "hint": {**_nullable(_STRING), "description": "the key's last 4 characters"},
+            "createdAt": _TIME,
+            "updatedAt": _TIME,
+            "lastTest": _nullable(
+                _object(
+                    {
+                        "ok": {"type": "boolean"},
+                        "statusCode": {"type": "integer"},
+                        "message": _STRING,
+                        "at": _TIME,
+                    },
+                    ["ok", "statusCode", "message", "at"],
+                )
+            ),
+        },
+        ["provider", "enabled", "hint", "createdAt", "updatedAt", "lastTest"],
+    ),
     "Model": {
         "type": "object",
         "properties": {
@@ -216,6 +237,12 @@ def _op(
         operation["parameters"] = params
     if public:
         operation["security"] = []
+    return operation
+
+
+def _also_created(operation: Schema) -> Schema:
+    """An upsert: 201 when it created the object, 200 when it replaced it."""
+    operation["responses"]["201"] = operation["responses"]["200"]
     return operation
 
 
@@ -348,6 +375,47 @@ def _paths() -> dict[str, Schema]:
             "delete": _op(
                 "Revoke an API key (refused everywhere within 1 s)", ("204", None), tags=admin
             ),
+        },
+        "/v1/byok": {
+            "get": _op(
+                "The team's BYOK credentials (never the secret)",
+                ("200", _list_of("ByokCredential")),
+                params=[_query("teamId", _STRING, "another team of the caller's user")],
+                tags=admin,
+            )
+        },
+        "/v1/byok/{provider}": {
+            "parameters": [
+                {**_path_param("provider"), "description": "a provider slug, e.g. `openai`"},
+                _query("teamId", _STRING, "another team of the caller's user"),
+            ],
+            "put": _also_created(
+                _op(
+                    "Add (201) or replace (200) the credential for a provider (owner)",
+                    ("200", _ref("ByokCredential")),
+                    body=_object(
+                        {
+                            "credentials": {
+                                "type": "object",
+                                "properties": {"apiKey": _STRING},
+                                "required": ["apiKey"],
+                                "additionalProperties": _STRING,
+                            },
+                            "enabled": {"type": "boolean"},
+                        },
+                        ["credentials"],
+                    ),
+                    errors=("400", "401", "403", "404", "413"),
+                    tags=admin,
+                ),
+            ),
+            "patch": _op(
+                "Enable or disable the credential (owner)",
+                ("200", _ref("ByokCredential")),
+                body=_object({"enabled": {"type": "boolean"}}, ["enabled"]),
+                tags=admin,
+            ),
+            "delete": _op("Remove the credential (owner)", ("204", None), tags=admin),
         },
         "/v1/models": {
             "get": _op(

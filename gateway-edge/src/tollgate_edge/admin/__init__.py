@@ -1,4 +1,4 @@
-"""The administration API (ADMIN-API.md): me, teams, members, projects, API keys.
+"""The administration API (ADMIN-API.md): me, teams, members, projects, API keys, BYOK.
 
 Handlers check the shape of a request, then ask the auth service, which decides what the caller
 may do; :func:`register` adds the routes and the auth stub to the application.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from tollgate_edge.admin import api_keys, members, projects, teams
+from tollgate_edge.admin import api_keys, byok, members, projects, teams
 from tollgate_edge.admin.calls import auth_stub_context
 
 
@@ -31,3 +31,7 @@ def register(app: web.Application) -> None:
     router.add_get("/v1/api-keys", api_keys.list_api_keys, allow_head=False)
     router.add_post("/v1/api-keys", api_keys.create_api_key)
     router.add_delete("/v1/api-keys/{keyId}", api_keys.revoke_api_key)
+    router.add_get("/v1/byok", byok.list_byok, allow_head=False)
+    router.add_put("/v1/byok/{provider}", byok.put_byok)
+    router.add_patch("/v1/byok/{provider}", byok.patch_byok)
+    router.add_delete("/v1/byok/{provider}", byok.delete_byok)

@@ -66,3 +66,22 @@ def me(message: auth_pb2.GetMeResponse) -> dict[str, Any]:
 
 def page(items: list[dict[str, Any]], next_page_token: str) -> dict[str, Any]:
     return {"data": items, "nextCursor": next_page_token or None}
+
+
+def byok_credential(message: auth_pb2.ByokCredential) -> dict[str, Any]:
+    last = message.last_test
+    return {
+        "provider": message.provider,
+        "enabled": message.enabled,
+        "hint": message.hint or None,
+        "createdAt": iso_utc(message.created_at),
+        "updatedAt": iso_utc(message.updated_at),
+        "lastTest": {
+            "ok": last.ok,
+            "statusCode": last.status_code,
+            "message": last.message,
+            "at": iso_utc(last.at),
+        }
+        if message.HasField("last_test")
+        else None,
+    }
