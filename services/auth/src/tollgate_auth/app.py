@@ -30,10 +30,12 @@ from tollgate_auth.byok_repository import ByokRepository
 from tollgate_auth.cache import KeyCache, LastUsedTracker
 from tollgate_auth.events import AuthEvents
 from tollgate_auth.keys import KeyHasher, load_pepper
+from tollgate_auth.oidc import OidcTokens
 from tollgate_auth.repository import AuthRepository
 from tollgate_auth.revocations import RevocationListener
 from tollgate_auth.service import AuthService
 from tollgate_auth.settings import AuthSettings
+from tollgate_auth.signing_keys import SigningKeys
 from tollgate_auth.tenancy_repository import TenancyRepository
 from tollgate_auth.vault import Vault, load_keks
 
@@ -100,16 +102,14 @@ class AuthApp:
     repository: AuthRepository
     service: AuthService
     admin: AdminService
+    oidc: OidcTokens
+    signing_keys: SigningKeys
     cache: KeyCache
     listener: RevocationListener
     grpc: GrpcService
 
 
-async def build_app(settings: AuthSettings) -> AuthApp:
-    """Build everything and run the bootstrap; the database must be migrated already."""
-    pepper = await asyncio.to_thread(
-        load_pepper, settings.key_pepper, settings.key_pepper_file, settings.pepper_path
-    )
+async def _vault(settings: AuthSettings) -> Vault:
     keks = await asyncio.to_thread(
         load_keks,
         settings.byok_kek.get_secret_value() if settings.byok_kek else None,
@@ -117,7 +117,15 @@ async def build_app(settings: AuthSettings) -> AuthApp:
         settings.previous_keks(),
         settings.byok_kek_path,
     )
-    vault = Vault(keks)
+    return Vault(keks)
+
+
+async def build_app(settings: AuthSettings) -> AuthApp:
+    """Build everything and run the bootstrap; the database must be migrated already."""
+    pepper = await asyncio.to_thread(
+        load_pepper, settings.key_pepper, settings.key_pepper_file, settings.pepper_path
+    )
+    vault = await _vault(settings)
     engine = create_engine(settings.database_url)
     cache = KeyCache(
         ttl=settings.cache_ttl_seconds,
@@ -128,8 +136,17 @@ async def build_app(settings: AuthSettings) -> AuthApp:
     hasher = KeyHasher(pepper)
     try:
         repository = AuthRepository(engine)
+        tenancy = TenancyRepository(engine)
+        signing_keys = SigningKeys(engine, vault)
+        await signing_keys.load()
+        oidc = OidcTokens(signing_keys, settings.oidc_issuer, tenancy, TeamAccess(repository))
         service = AuthService(
-            repository, hasher, cache, LastUsedTracker(), max_cache_age=listener.max_age
+            repository,
+            hasher,
+            cache,
+            LastUsedTracker(),
+            max_cache_age=listener.max_age,
+            oidc=oidc.verify,
         )
         bootstrap_key = settings.bootstrap_api_key
         await service.bootstrap(
@@ -142,11 +159,11 @@ async def build_app(settings: AuthSettings) -> AuthApp:
 
     outbox = Outbox(engine, models.outbox)
     events = AuthEvents(outbox)
-    admin = AdminService(TenancyRepository(engine), repository, hasher, cache, events)
+    admin = AdminService(tenancy, repository, hasher, cache, events)
     byok = ByokService(ByokRepository(engine), vault, TeamAccess(repository), events)
     server = GrpcService("auth", settings.listen_addr, settings.shutdown_grace_seconds)
     auth_pb2_grpc.add_AuthServiceServicer_to_server(
-        servicer.AuthServicer(service, admin, byok), server.server
+        servicer.AuthServicer(service, admin, byok, oidc), server.server
     )
     external_auth_pb2_grpc.add_AuthorizationServicer_to_server(
         ext_authz.AuthorizationServicer(service), server.server
@@ -159,6 +176,9 @@ async def build_app(settings: AuthSettings) -> AuthApp:
         name="auth-last-used-flusher",
     )
     relay = asyncio.create_task(outbox.run(), name="auth-outbox-relay")
+    key_refresher = asyncio.create_task(
+        signing_keys.run_refresher(), name="auth-oidc-key-refresher"
+    )
     link = BusLink(settings, outbox, listener)
     link.tasks.append(asyncio.create_task(link.connect(), name="auth-nats"))
 
@@ -166,6 +186,9 @@ async def build_app(settings: AuthSettings) -> AuthApp:
         await engine.dispose()
 
     async def stop_flusher() -> None:
+        key_refresher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await key_refresher
         flusher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await flusher
@@ -184,7 +207,9 @@ async def build_app(settings: AuthSettings) -> AuthApp:
     server.on_shutdown(link.close)
     server.on_shutdown(stop_relay)
     server.on_shutdown(stop_flusher)
-    return AuthApp(settings, engine, repository, service, admin, cache, listener, server)
+    return AuthApp(
+        settings, engine, repository, service, admin, oidc, signing_keys, cache, listener, server
+    )
 
 
 async def serve(settings: AuthSettings) -> None:
@@ -196,3 +221,14 @@ async def serve(settings: AuthSettings) -> None:
         # run() shuts down by itself once serving; this covers a failed start.
         await app.grpc.shutdown()
         raise
+
+
+async def rotate_oidc_key(settings: AuthSettings) -> None:
+    """Add a new OIDC signing key and retire the others (they verify until their tokens expire)."""
+    vault = await _vault(settings)
+    engine = create_engine(settings.database_url)
+    try:
+        kid = await SigningKeys(engine, vault).add(retire_others=True)
+        log.info("new OIDC signing key %s; running replicas pick it up within a minute", kid)
+    finally:
+        await engine.dispose()

@@ -11,7 +11,7 @@ from typing import Final
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from tollgate.auth.v1 import auth_pb2
-from tollgate_common.errors import InvalidArgument
+from tollgate_common.errors import InvalidArgument, PermissionDenied
 
 from tollgate_auth.domain import (
     ApiKeyInfo,
@@ -72,6 +72,8 @@ def principal_to_proto(principal: Principal) -> auth_pb2.Principal:
 
 def caller_from_proto(caller: auth_pb2.Principal) -> Principal:
     """The caller an admin request names; its role is re-read from the database where used."""
+    if caller.auth_method == auth_pb2.AUTH_METHOD_OIDC:
+        raise PermissionDenied("OIDC tokens call the gateway; use an API key to administer it")
     if not caller.user_id or not caller.team_id:
         raise InvalidArgument("the request names no caller", metadata={"param": "caller"})
     return Principal(

@@ -54,7 +54,15 @@ class InvalidToken(AuthenticationFailed):
     openai_code = "invalid_token"
 
     def __init__(self) -> None:
-        super().__init__("OIDC tokens are not supported yet; use an API key.")
+        super().__init__("The OIDC token provided is not valid.")
+
+
+class OidcTokenExpired(AuthenticationFailed):
+    reason = "TOKEN_EXPIRED"
+    openai_code = "invalid_token"
+
+    def __init__(self) -> None:
+        super().__init__("The OIDC token provided has expired.")
 
 
 class Conflict(DomainError):

@@ -1,4 +1,4 @@
-"""The auth service's tables (its own MetaData; migrations 0001 to 0003 create them)."""
+"""The auth service's tables (its own MetaData; migrations 0001 to 0004 create them)."""
 
 from __future__ import annotations
 
@@ -105,6 +105,21 @@ byok_credentials = Table(
     Column("last_test_message", String(500), nullable=True),
     Column("last_test_at", UtcDateTime(), nullable=True),
     PrimaryKeyConstraint("team_id", "provider"),
+)
+
+# Signing keys of Tollgate's OIDC tokens: the private key sealed under the BYOK KEK.
+oidc_signing_keys = Table(
+    "oidc_signing_keys",
+    metadata,
+    Column("kid", String(40), primary_key=True),
+    Column("algorithm", String(10), nullable=False),
+    Column("public_jwk", String(2000), nullable=False),
+    Column("kek_id", String(16), nullable=False),
+    Column("nonce", LargeBinary(), nullable=False),
+    Column("ciphertext", LargeBinary(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    # Once retired a key signs nothing more; it verifies until its last token has expired.
+    Column("retired_at", UtcDateTime(), nullable=True),
 )
 
 # Facts (activity, key revocations) waiting for NATS (tollgate_common.outbox).

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
@@ -57,19 +57,23 @@ class AuthService:
         cache: KeyCache,
         last_used: LastUsedTracker,
         max_cache_age: Callable[[], float | None] = lambda: None,
+        oidc: Callable[[str], Awaitable[Principal]] | None = None,
     ) -> None:
         self._repository = repository
         self._hasher = hasher
         self._cache = cache
         self._last_used = last_used
         self._max_cache_age = max_cache_age
+        self._oidc = oidc
 
     async def authenticate_bearer(self, token: str) -> Principal:
-        """A bearer credential: an OIDC token (a JWT; not supported yet) or an API key."""
+        """A bearer credential: an OIDC token (a well-formed JWT) or an API key."""
         if not token:
             raise MissingCredential()
         if looks_like_jwt(token):
-            raise InvalidToken()
+            if self._oidc is None:
+                raise InvalidToken()
+            return await self._oidc(token)
         return await self.authenticate_api_key(token)
 
     async def authenticate_api_key(self, key: str) -> Principal:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC
 from typing import Any, Final
 
@@ -11,6 +12,7 @@ from tollgate.auth.v1 import auth_pb2, auth_pb2_grpc
 from tollgate_auth import convert
 from tollgate_auth.admin import AdminService
 from tollgate_auth.byok import ByokService
+from tollgate_auth.oidc import OidcTokens
 from tollgate_auth.service import AuthService
 
 SERVICE_NAME: Final = "tollgate.auth.v1.AuthService"
@@ -22,10 +24,13 @@ principal_to_proto = convert.principal_to_proto
 
 
 class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
-    def __init__(self, service: AuthService, admin: AdminService, byok: ByokService) -> None:
+    def __init__(
+        self, service: AuthService, admin: AdminService, byok: ByokService, oidc: OidcTokens
+    ) -> None:
         self._service = service
         self._admin = admin
         self._byok = byok
+        self._oidc = oidc
 
     async def Authenticate(
         self, request: auth_pb2.AuthenticateRequest, context: Context
@@ -247,3 +252,20 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         if secret is None:
             return auth_pb2.GetByokSecretResponse(found=False)
         return auth_pb2.GetByokSecretResponse(found=True, credentials=secret)
+
+    async def IssueOidcToken(
+        self, request: auth_pb2.IssueOidcTokenRequest, context: Context
+    ) -> auth_pb2.IssueOidcTokenResponse:
+        issued = await self._oidc.issue(
+            convert.caller_from_proto(request.caller), request.team_id, request.project_id
+        )
+        return auth_pb2.IssueOidcTokenResponse(
+            token=issued.token, expires_at=convert.timestamp(issued.expires_at)
+        )
+
+    async def GetJwks(
+        self, request: auth_pb2.GetJwksRequest, context: Context
+    ) -> auth_pb2.GetJwksResponse:
+        return auth_pb2.GetJwksResponse(
+            issuer=self._oidc.issuer, jwks_json=json.dumps(self._oidc.jwks())
+        )

@@ -40,6 +40,13 @@ class AuthSettings(CommonSettings):
     byok_kek_file: Path | None = None
     # Earlier KEKs, comma-separated: credentials sealed under them still open (rotation).
     byok_previous_keks: SecretStr | None = None
+    # `iss` of Tollgate's OIDC tokens; default: the public base URL on TOLLGATE_PORT.
+    oidc_issuer: str = Field(
+        default="", validation_alias=AliasChoices("TOLLGATE_OIDC_ISSUER", "oidc_issuer")
+    )
+    public_port: int = Field(
+        default=8080, validation_alias=AliasChoices("TOLLGATE_PORT", "public_port")
+    )
     # While not following revocations over NATS, a cached key is trusted this long at most.
     offline_cache_max_age_seconds: float = Field(default=1.0, ge=0)
 
@@ -47,6 +54,9 @@ class AuthSettings(CommonSettings):
     def _default_database_url(self) -> AuthSettings:
         if not self.database_url:
             self.database_url = self.sqlite_url("auth")
+        if not self.oidc_issuer:
+            self.oidc_issuer = f"http://127.0.0.1:{self.public_port}"
+        self.oidc_issuer = self.oidc_issuer.rstrip("/")
         return self
 
     @property

@@ -535,3 +535,33 @@ class GetByokSecretResponse(_message.Message):
     found: bool
     credentials: _containers.ScalarMap[str, str]
     def __init__(self, found: _Optional[bool] = ..., credentials: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class IssueOidcTokenRequest(_message.Message):
+    __slots__ = ("caller", "team_id", "project_id")
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    caller: Principal
+    team_id: str
+    project_id: str
+    def __init__(self, caller: _Optional[_Union[Principal, _Mapping]] = ..., team_id: _Optional[str] = ..., project_id: _Optional[str] = ...) -> None: ...
+
+class IssueOidcTokenResponse(_message.Message):
+    __slots__ = ("token", "expires_at")
+    TOKEN_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    token: str
+    expires_at: _timestamp_pb2.Timestamp
+    def __init__(self, token: _Optional[str] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetJwksRequest(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetJwksResponse(_message.Message):
+    __slots__ = ("issuer", "jwks_json")
+    ISSUER_FIELD_NUMBER: _ClassVar[int]
+    JWKS_JSON_FIELD_NUMBER: _ClassVar[int]
+    issuer: str
+    jwks_json: str
+    def __init__(self, issuer: _Optional[str] = ..., jwks_json: _Optional[str] = ...) -> None: ...

@@ -145,6 +145,16 @@ class AuthServiceStub:
                 request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretRequest.SerializeToString,
                 response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretResponse.FromString,
                 _registered_method=True)
+        self.IssueOidcToken = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/IssueOidcToken',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.IssueOidcTokenRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.IssueOidcTokenResponse.FromString,
+                _registered_method=True)
+        self.GetJwks = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/GetJwks',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetJwksRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetJwksResponse.FromString,
+                _registered_method=True)
 
 
 class AuthServiceServicer:
@@ -294,6 +304,20 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def IssueOidcToken(self, request, context):
+        """A 12-hour OIDC token for a project of the caller's team (or of `team_id`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetJwks(self, request, context):
+        """The issuer and the public keys of Tollgate's OIDC tokens (public data).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -406,6 +430,16 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.GetByokSecret,
                     request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretRequest.FromString,
                     response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretResponse.SerializeToString,
+            ),
+            'IssueOidcToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueOidcToken,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.IssueOidcTokenRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.IssueOidcTokenResponse.SerializeToString,
+            ),
+            'GetJwks': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetJwks,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetJwksRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetJwksResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1003,6 +1037,60 @@ class AuthService:
             '/tollgate.auth.v1.AuthService/GetByokSecret',
             tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretRequest.SerializeToString,
             tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueOidcToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/IssueOidcToken',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.IssueOidcTokenRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.IssueOidcTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetJwks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/GetJwks',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.GetJwksRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.GetJwksResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -69,6 +69,10 @@ class AuthServiceStub:
     """Internal, for the router only: the plaintext credential of an enabled BYOK credential of
     the team a generation runs for. `found` is false when there is none (or it is disabled).
     """
+    IssueOidcToken: _grpc.UnaryUnaryMultiCallable[_auth_pb2.IssueOidcTokenRequest, _auth_pb2.IssueOidcTokenResponse]
+    """A 12-hour OIDC token for a project of the caller's team (or of `team_id`)."""
+    GetJwks: _grpc.UnaryUnaryMultiCallable[_auth_pb2.GetJwksRequest, _auth_pb2.GetJwksResponse]
+    """The issuer and the public keys of Tollgate's OIDC tokens (public data)."""
 
 @_typing.type_check_only
 class AuthServiceAsyncStub(AuthServiceStub):
@@ -111,6 +115,10 @@ class AuthServiceAsyncStub(AuthServiceStub):
     """Internal, for the router only: the plaintext credential of an enabled BYOK credential of
     the team a generation runs for. `found` is false when there is none (or it is disabled).
     """
+    IssueOidcToken: _aio.UnaryUnaryMultiCallable[_auth_pb2.IssueOidcTokenRequest, _auth_pb2.IssueOidcTokenResponse]  # type: ignore[assignment]
+    """A 12-hour OIDC token for a project of the caller's team (or of `team_id`)."""
+    GetJwks: _aio.UnaryUnaryMultiCallable[_auth_pb2.GetJwksRequest, _auth_pb2.GetJwksResponse]  # type: ignore[assignment]
+    """The issuer and the public keys of Tollgate's OIDC tokens (public data)."""
 
 class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     """AuthService turns a caller's credential into a principal: who is calling, for which team."""
@@ -282,5 +290,21 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         """Internal, for the router only: the plaintext credential of an enabled BYOK credential of
         the team a generation runs for. `found` is false when there is none (or it is disabled).
         """
+
+    @_abc_1.abstractmethod
+    def IssueOidcToken(
+        self,
+        request: _auth_pb2.IssueOidcTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.IssueOidcTokenResponse, _abc.Awaitable[_auth_pb2.IssueOidcTokenResponse]]:
+        """A 12-hour OIDC token for a project of the caller's team (or of `team_id`)."""
+
+    @_abc_1.abstractmethod
+    def GetJwks(
+        self,
+        request: _auth_pb2.GetJwksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.GetJwksResponse, _abc.Awaitable[_auth_pb2.GetJwksResponse]]:
+        """The issuer and the public keys of Tollgate's OIDC tokens (public data)."""
 
 def add_AuthServiceServicer_to_server(servicer: AuthServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
