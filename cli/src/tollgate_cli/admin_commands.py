@@ -1,4 +1,5 @@
-"""``tollgate me | teams | members | projects | keys | byok``: the admin API from the command line.
+"""``tollgate me | teams | members | projects | keys | byok | oidc``: the admin API from the
+command line.
 
 Endpoint and key come from ``--base-url`` / ``--api-key`` or ``TOLLGATE_BASE_URL`` /
 ``TOLLGATE_API_KEY`` (see :mod:`tollgate_cli.client`). ``--team`` takes a team id or slug and
@@ -201,6 +202,16 @@ def _byok_remove(args: argparse.Namespace, client: Client) -> tuple[Any, tuple[s
     return None, ()
 
 
+def _oidc_token(args: argparse.Namespace, client: Client) -> tuple[Any, tuple[str, ...]]:
+    team = team_id(args, client)
+    body = {"projectId": project_id(args, client, team), "teamId": team}
+    reply = client.request("POST", "/v1/oidc/token", body)
+    if args.output == "table":
+        print(reply["token"])  # just the token: TOKEN=$(tollgate oidc token --project web)
+        return None, ()
+    return reply, ()
+
+
 # -- parser ---------------------------------------------------------------------------------------
 
 
@@ -314,6 +325,13 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     bremove = _leaf(byok, "remove", "remove a credential", _byok_remove, common)
     bremove.add_argument("provider")
     _team_option(bremove)
+
+    oidc = commands.add_parser("oidc", help="OIDC tokens").add_subparsers(
+        dest="action", required=True
+    )
+    token = _leaf(oidc, "token", "print a 12-hour OIDC token for a project", _oidc_token, common)
+    token.add_argument("--project", required=True, help="project id or name")
+    _team_option(token)
 
 
 def run(func: Command) -> Callable[[argparse.Namespace], int]:

@@ -63,7 +63,10 @@ SCHEMAS: Final[dict[str, Schema]] = {
     ),
     "Me": _object(
         {
-            "user": _object({"id": _STRING, "email": _STRING}, ["id", "email"]),
+            "user": {
+                **_nullable(_object({"id": _STRING, "email": _STRING}, ["id", "email"])),
+                "description": "null for an OIDC project token",
+            },
             "team": _object(
                 {"id": _STRING, "slug": _STRING, "name": _STRING}, ["id", "slug", "name"]
             ),
@@ -417,6 +420,35 @@ def _paths() -> dict[str, Schema]:
             ),
             "delete": _op("Remove the credential (owner)", ("204", None), tags=admin),
         },
+        "/v1/oidc/token": {
+            "post": _op(
+                "A 12-hour OIDC token for a project (owners and members)",
+                (
+                    "200",
+                    _object({"token": _STRING, "expiresAt": _TIME}, ["token", "expiresAt"]),
+                ),
+                body=_object({"projectId": _STRING, "teamId": _nullable(_STRING)}, ["projectId"]),
+                tags=admin,
+            )
+        },
+        "/.well-known/openid-configuration": {
+            "get": _op(
+                "OpenID discovery of Tollgate's OIDC tokens",
+                ("200", {"type": "object"}),
+                errors=(),
+                public=True,
+                tags=("oidc",),
+            )
+        },
+        "/.well-known/jwks.json": {
+            "get": _op(
+                "The public keys that verify Tollgate's OIDC tokens",
+                ("200", {"type": "object"}),
+                errors=(),
+                public=True,
+                tags=("oidc",),
+            )
+        },
         "/v1/models": {
             "get": _op(
                 "Models of the catalog (OpenAI list shape)",
@@ -524,7 +556,7 @@ def document() -> bytes:
                     "bearer": {
                         "type": "http",
                         "scheme": "bearer",
-                        "description": "API key or OIDC token",
+                        "description": "API key, or an OIDC token (Tollgate's: POST /v1/oidc/token)",
                     },
                     "apiKey": {"type": "apiKey", "in": "header", "name": "x-api-key"},
                 },

@@ -1,4 +1,4 @@
-"""The administration API (ADMIN-API.md): me, teams, members, projects, API keys, BYOK.
+"""The administration API (ADMIN-API.md): me, teams, members, projects, API keys, BYOK, OIDC.
 
 Handlers check the shape of a request, then ask the auth service, which decides what the caller
 may do; :func:`register` adds the routes and the auth stub to the application.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from tollgate_edge.admin import api_keys, byok, members, projects, teams
+from tollgate_edge.admin import api_keys, byok, members, oidc, projects, teams
 from tollgate_edge.admin.calls import auth_stub_context
 
 
@@ -35,3 +35,6 @@ def register(app: web.Application) -> None:
     router.add_put("/v1/byok/{provider}", byok.put_byok)
     router.add_patch("/v1/byok/{provider}", byok.patch_byok)
     router.add_delete("/v1/byok/{provider}", byok.delete_byok)
+    router.add_post("/v1/oidc/token", oidc.issue_token)
+    router.add_get("/.well-known/openid-configuration", oidc.openid_configuration, allow_head=False)
+    router.add_get("/.well-known/jwks.json", oidc.jwks, allow_head=False)

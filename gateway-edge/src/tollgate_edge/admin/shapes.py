@@ -55,7 +55,9 @@ def api_key(message: auth_pb2.ApiKey) -> dict[str, Any]:
 
 def me(message: auth_pb2.GetMeResponse) -> dict[str, Any]:
     return {
-        "user": {"id": message.user.id, "email": message.user.email},
+        "user": {"id": message.user.id, "email": message.user.email}
+        if message.HasField("user")
+        else None,
         "team": {"id": message.team.id, "slug": message.team.slug, "name": message.team.name},
         "role": ROLE_NAMES.get(message.role),
         "projectId": message.project_id or None,

@@ -19,6 +19,7 @@ from tollgate_auth.access import TeamAccess
 from tollgate_auth.cache import KeyCache
 from tollgate_auth.domain import (
     ApiKeyInfo,
+    AuthMethod,
     IssuedApiKey,
     Member,
     Page,
@@ -87,7 +88,7 @@ def _role(value: Role | None) -> Role:
 
 @dataclass(frozen=True, slots=True)
 class Me:
-    user: User
+    user: User | None  # None for an OIDC project token: it acts for no user
     team: TeamMembership
     principal: Principal
 
@@ -126,6 +127,11 @@ class AdminService:
     # -- me and teams -------------------------------------------------------------------------
 
     async def me(self, caller: Principal) -> Me:
+        if caller.auth_method is AuthMethod.OIDC:
+            team = await self._tenancy.team(caller.team_id)
+            if team is None:
+                raise TeamNotFound()
+            return Me(None, TeamMembership(team, Role.MEMBER), caller)
         user = await self._tenancy.user(caller.user_id)
         if user is None:
             raise TeamNotFound()

@@ -41,9 +41,9 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     async def GetMe(
         self, request: auth_pb2.GetMeRequest, context: Context
     ) -> auth_pb2.GetMeResponse:
-        me = await self._admin.me(convert.caller_from_proto(request.caller))
+        me = await self._admin.me(convert.caller_from_proto(request.caller, allow_oidc=True))
         return auth_pb2.GetMeResponse(
-            user=auth_pb2.User(id=me.user.id, email=me.user.email),
+            user=auth_pb2.User(id=me.user.id, email=me.user.email) if me.user else None,
             team=convert.team_to_proto(me.team),
             role=convert.ROLES[me.team.role],
             project_id=me.principal.project_id,
