@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -112,3 +113,61 @@ def test_the_cli_prints_a_token_to_use(admin_suite: AdminSuite) -> None:
     assert api.chat.completions.create(
         model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
     ).id.startswith("gen_")
+
+
+def test_a_trusted_issuers_token_calls_the_gateway(admin_suite: AdminSuite) -> None:
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from jwt.algorithms import ECAlgorithm
+
+    a, b = new_tenant(admin_suite, "k8s"), new_tenant(admin_suite, "k8sb")
+    key = ec.generate_private_key(ec.SECP256R1())
+    jwk = {**ECAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": "cluster-1"}
+    registration = {
+        "issuer": "https://oidc.cluster.example",
+        "jwks": {"keys": [jwk]},
+        "audience": "tollgate",
+        "claimMappings": {"teamSlug": "tollgate_team", "projectId": "tollgate_project"},
+    }
+    assert a.viewer.call("POST", "/v1/oidc/issuers", json=registration).status_code == 403
+    added = a.owner.ok("POST", "/v1/oidc/issuers", 201, json=registration)
+    assert (
+        added["id"].startswith("iss_") and added["claimMappings"] == registration["claimMappings"]
+    )
+    assert [i["id"] for i in a.viewer.ok("GET", "/v1/oidc/issuers")["data"]] == [added["id"]]
+    assert b.owner.ok("GET", "/v1/oidc/issuers")["data"] == []
+    gone = b.owner.call("DELETE", f"/v1/oidc/issuers/{added['id']}")
+    assert gone.status_code == 404
+
+    now = int(time.time())
+    claims = {
+        "iss": "https://oidc.cluster.example",
+        "aud": "tollgate",
+        "sub": "system:serviceaccount:apps:web",
+        "iat": now,
+        "exp": now + 600,
+        "tollgate_team": a.slug,
+        "tollgate_project": a.project_id,
+    }
+    token = jwt.encode(claims, key, algorithm="ES256", headers={"kid": "cluster-1"})
+    admin_suite.secrets.keys.append(token)
+    api = openai.OpenAI(base_url=admin_suite.stack.base_url, api_key=token, max_retries=0)
+    assert api.chat.completions.create(
+        model="openai/gpt-4o-mini", messages=[{"role": "user", "content": "hi"}]
+    ).id.startswith("gen_")
+    # The same issuer's token naming another team's slug is refused.
+    foreign = jwt.encode(
+        {**claims, "tollgate_team": b.slug, "tollgate_project": b.project_id},
+        key,
+        algorithm="ES256",
+        headers={"kid": "cluster-1"},
+    )
+    reply = httpx.get(
+        f"{admin_suite.origin}/v1/models", headers={"authorization": f"Bearer {foreign}"}
+    )
+    assert reply.status_code == 401
+
+    bad = a.owner.call(
+        "POST", "/v1/oidc/issuers", json={**registration, "claimMappings": {"org": "x"}}
+    )
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "claimMappings.org"
+    a.owner.ok("DELETE", f"/v1/oidc/issuers/{added['id']}", 204)

@@ -151,6 +151,23 @@ SCHEMAS: Final[dict[str, Schema]] = {
         },
         ["provider", "enabled", "hint", "createdAt", "updatedAt", "lastTest"],
     ),
+    "OidcIssuer": _object(
+        {
+            "id": {"type": "string", "pattern": "^iss_"},
+            "issuer": _STRING,
+            "jwksUri": _nullable(_STRING),
+            "jwks": _nullable({"type": "object"}),
+            "audience": _STRING,
+            "claimMappings": {
+                "type": "object",
+                "description": "the claim holding the team's id or slug, and the project's id",
+                "properties": {"teamId": _STRING, "teamSlug": _STRING, "projectId": _STRING},
+                "additionalProperties": False,
+            },
+            "createdAt": _TIME,
+        },
+        ["id", "issuer", "jwksUri", "jwks", "audience", "claimMappings", "createdAt"],
+    ),
     "Model": {
         "type": "object",
         "properties": {
@@ -430,6 +447,33 @@ def _paths() -> dict[str, Schema]:
                 body=_object({"projectId": _STRING, "teamId": _nullable(_STRING)}, ["projectId"]),
                 tags=admin,
             )
+        },
+        "/v1/oidc/issuers": {
+            "parameters": [_query("teamId", _STRING, "another team of the caller's user")],
+            "get": _op("Trusted external issuers", ("200", _list_of("OidcIssuer")), tags=admin),
+            "post": _op(
+                "Trust an external issuer (owner)",
+                ("201", _ref("OidcIssuer")),
+                body=_object(
+                    {
+                        "issuer": _STRING,
+                        "jwksUri": _nullable(_STRING),
+                        "jwks": _nullable({"type": "object"}),
+                        "audience": _STRING,
+                        "claimMappings": {"type": "object"},
+                    },
+                    ["issuer", "audience", "claimMappings"],
+                ),
+                errors=("400", "401", "403", "404", "409", "413"),
+                tags=admin,
+            ),
+        },
+        "/v1/oidc/issuers/{issuerId}": {
+            "parameters": [
+                _path_param("issuerId"),
+                _query("teamId", _STRING, "another team of the caller's user"),
+            ],
+            "delete": _op("Stop trusting an issuer (owner)", ("204", None), tags=admin),
         },
         "/.well-known/openid-configuration": {
             "get": _op(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from tollgate_edge.admin import api_keys, byok, members, oidc, projects, teams
+from tollgate_edge.admin import api_keys, byok, issuers, members, oidc, projects, teams
 from tollgate_edge.admin.calls import auth_stub_context
 
 
@@ -36,5 +36,8 @@ def register(app: web.Application) -> None:
     router.add_patch("/v1/byok/{provider}", byok.patch_byok)
     router.add_delete("/v1/byok/{provider}", byok.delete_byok)
     router.add_post("/v1/oidc/token", oidc.issue_token)
+    router.add_get("/v1/oidc/issuers", issuers.list_issuers, allow_head=False)
+    router.add_post("/v1/oidc/issuers", issuers.add_issuer)
+    router.add_delete("/v1/oidc/issuers/{issuerId}", issuers.delete_issuer)
     router.add_get("/.well-known/openid-configuration", oidc.openid_configuration, allow_head=False)
     router.add_get("/.well-known/jwks.json", oidc.jwks, allow_head=False)

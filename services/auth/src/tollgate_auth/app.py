@@ -29,8 +29,12 @@ from tollgate_auth.byok import ByokService
 from tollgate_auth.byok_repository import ByokRepository
 from tollgate_auth.cache import KeyCache, LastUsedTracker
 from tollgate_auth.events import AuthEvents
+from tollgate_auth.external_tokens import TrustedIssuers
+from tollgate_auth.issuers import IssuerAdmin
+from tollgate_auth.issuers_repository import IssuersRepository
 from tollgate_auth.keys import KeyHasher, load_pepper
 from tollgate_auth.oidc import OidcTokens
+from tollgate_auth.project_check import ProjectCheck
 from tollgate_auth.repository import AuthRepository
 from tollgate_auth.revocations import RevocationListener
 from tollgate_auth.service import AuthService
@@ -139,7 +143,21 @@ async def build_app(settings: AuthSettings) -> AuthApp:
         tenancy = TenancyRepository(engine)
         signing_keys = SigningKeys(engine, vault)
         await signing_keys.load()
-        oidc = OidcTokens(signing_keys, settings.oidc_issuer, tenancy, TeamAccess(repository))
+        projects = ProjectCheck(tenancy)
+        trusted = TrustedIssuers(
+            IssuersRepository(engine),
+            projects,
+            allow_insecure_jwks=settings.oidc_allow_insecure_jwks,
+        )
+        await trusted.refresh()
+        oidc = OidcTokens(
+            signing_keys,
+            settings.oidc_issuer,
+            tenancy,
+            TeamAccess(repository),
+            projects,
+            trusted,
+        )
         service = AuthService(
             repository,
             hasher,
@@ -161,9 +179,12 @@ async def build_app(settings: AuthSettings) -> AuthApp:
     events = AuthEvents(outbox)
     admin = AdminService(tenancy, repository, hasher, cache, events)
     byok = ByokService(ByokRepository(engine), vault, TeamAccess(repository), events)
+    issuers = IssuerAdmin(
+        IssuersRepository(engine), trusted, TeamAccess(repository), events, settings.oidc_issuer
+    )
     server = GrpcService("auth", settings.listen_addr, settings.shutdown_grace_seconds)
     auth_pb2_grpc.add_AuthServiceServicer_to_server(
-        servicer.AuthServicer(service, admin, byok, oidc), server.server
+        servicer.AuthServicer(service, admin, byok, oidc, issuers), server.server
     )
     external_auth_pb2_grpc.add_AuthorizationServicer_to_server(
         ext_authz.AuthorizationServicer(service), server.server
@@ -179,6 +200,7 @@ async def build_app(settings: AuthSettings) -> AuthApp:
     key_refresher = asyncio.create_task(
         signing_keys.run_refresher(), name="auth-oidc-key-refresher"
     )
+    issuer_refresher = asyncio.create_task(trusted.run_refresher(), name="auth-issuers-refresher")
     link = BusLink(settings, outbox, listener)
     link.tasks.append(asyncio.create_task(link.connect(), name="auth-nats"))
 
@@ -186,9 +208,11 @@ async def build_app(settings: AuthSettings) -> AuthApp:
         await engine.dispose()
 
     async def stop_flusher() -> None:
-        key_refresher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await key_refresher
+        for task in (key_refresher, issuer_refresher):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await trusted.close()
         flusher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await flusher

@@ -23,6 +23,7 @@ from tollgate_auth.domain import (
     Project,
     Role,
     TeamMembership,
+    TrustedIssuer,
 )
 
 DEFAULT_PAGE_SIZE: Final = 50
@@ -177,4 +178,18 @@ def byok_to_proto(credential: ByokCredential) -> auth_pb2.ByokCredential:
         )
         if last is not None
         else None,
+    )
+
+
+def issuer_to_proto(issuer: TrustedIssuer) -> auth_pb2.OidcIssuer:
+    return auth_pb2.OidcIssuer(
+        id=issuer.id,
+        issuer=issuer.issuer,
+        jwks_uri=issuer.jwks_uri or "",
+        jwks_json=issuer.jwks_json or "",
+        audience=issuer.audience,
+        team_claim_kind=issuer.team_claim_kind,
+        team_claim=issuer.team_claim,
+        project_claim=issuer.project_claim or "",
+        created_at=timestamp(issuer.created_at),
     )

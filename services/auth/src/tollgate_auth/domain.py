@@ -182,3 +182,20 @@ class ByokCredential:
     created_at: datetime
     updated_at: datetime
     last_test: ByokTest | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedIssuer:
+    """An external OIDC issuer a team trusts, and how its tokens map to the team."""
+
+    id: str
+    team_id: str
+    team_slug: str
+    issuer: str
+    audience: str
+    team_claim_kind: str  # "teamId" or "teamSlug": what the team claim's value must equal
+    team_claim: str
+    created_at: datetime
+    jwks_uri: str | None = None
+    jwks_json: str | None = None
+    project_claim: str | None = None

@@ -41,6 +41,8 @@ class ActivityType:
     BYOK_CREDENTIAL_ADDED: Final = "byok-credential-added"
     BYOK_CREDENTIAL_UPDATED: Final = "byok-credential-updated"
     BYOK_CREDENTIAL_REMOVED: Final = "byok-credential-removed"
+    OIDC_ISSUER_ADDED: Final = "oidc-issuer-added"
+    OIDC_ISSUER_REMOVED: Final = "oidc-issuer-removed"
 
 
 def _timestamp(at: datetime) -> Timestamp:

@@ -1,4 +1,4 @@
-"""The auth service's tables (its own MetaData; migrations 0001 to 0004 create them)."""
+"""The auth service's tables (its own MetaData; migrations 0001 to 0005 create them)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
+    UniqueConstraint,
 )
 from tollgate_common.db_types import UtcDateTime
 from tollgate_common.outbox import outbox_table
@@ -120,6 +121,25 @@ oidc_signing_keys = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     # Once retired a key signs nothing more; it verifies until its last token has expired.
     Column("retired_at", UtcDateTime(), nullable=True),
+)
+
+# External issuers whose tokens a team trusts (e.g. a Kubernetes cluster, a CI system).
+oidc_issuers = Table(
+    "oidc_issuers",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("team_id", String(40), ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("issuer", String(500), nullable=False),
+    Column("jwks_uri", String(1000), nullable=True),
+    Column("jwks_json", String(20000), nullable=True),
+    Column("audience", String(500), nullable=False),
+    # Which claim carries the team ("teamId" or "teamSlug" names what its value must equal).
+    Column("team_claim_kind", String(10), nullable=False),
+    Column("team_claim", String(100), nullable=False),
+    Column("project_claim", String(100), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("team_id", "issuer", name="uq_oidc_issuers_team_id_issuer"),
+    Index("ix_oidc_issuers_issuer", "issuer"),
 )
 
 # Facts (activity, key revocations) waiting for NATS (tollgate_common.outbox).

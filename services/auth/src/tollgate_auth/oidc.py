@@ -4,13 +4,13 @@ Claims (ADMIN-API.md): ``iss`` (``TOLLGATE_OIDC_ISSUER``), ``aud`` ``tollgate``,
 ``sub`` ``team:<teamId>:project:<projectId>``, ``teamId``, ``projectId``, ``iat``, ``exp``; the
 header names the signing key (``kid``) and ``ES256``. Anything else — another algorithm
 (``none`` included), an unknown key, a bad signature, another issuer or audience, an expired
-token — is refused. A token of a project or team that no longer exists stops working within
-``existence_ttl`` seconds (the only database read, once per project per interval).
+token — is refused. A token of a project or team that no longer exists stops working within a
+second (:class:`ProjectCheck`). Tokens of other issuers go to the team's trusted issuers
+(:mod:`tollgate_auth.external_tokens`).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,7 +21,9 @@ import jwt
 from tollgate_auth.access import TeamAccess
 from tollgate_auth.domain import AuthMethod, Principal, Role
 from tollgate_auth.errors import InvalidToken, OidcTokenExpired, ProjectNotFound
+from tollgate_auth.external_tokens import TrustedIssuers
 from tollgate_auth.permissions import Action
+from tollgate_auth.project_check import ProjectCheck
 from tollgate_auth.signing_keys import ALGORITHM, TOKEN_LIFETIME, SigningKeys
 from tollgate_auth.tenancy_repository import TenancyRepository
 
@@ -48,16 +50,17 @@ class OidcTokens:
         issuer: str,
         tenancy: TenancyRepository,
         access: TeamAccess,
-        existence_ttl: float = 1.0,
+        projects: ProjectCheck,
+        external: TrustedIssuers | None = None,
         clock: Clock = _now,
     ) -> None:
         self._keys = keys
         self._issuer = issuer
         self._tenancy = tenancy
         self._access = access
-        self._existence_ttl = existence_ttl
+        self._projects = projects
+        self._external = external
         self._clock = clock
-        self._exists: dict[tuple[str, str], float] = {}
 
     @property
     def issuer(self) -> str:
@@ -95,6 +98,14 @@ class OidcTokens:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise InvalidToken() from None
+        try:
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise InvalidToken() from None
+        if unverified.get("iss") != self._issuer:
+            if self._external is None:
+                raise InvalidToken()
+            return await self._external.verify(token, header, unverified)
         kid = header.get("kid")
         if header.get("alg") != ALGORITHM or not isinstance(kid, str):
             raise InvalidToken()
@@ -121,7 +132,7 @@ class OidcTokens:
             or claims["sub"] != f"team:{team_id}:project:{project_id}"
         ):
             raise InvalidToken()
-        await self._check_exists(team_id, project_id)
+        await self._projects.require(team_id, project_id)
         return Principal(
             team_id=team_id,
             team_slug="",
@@ -130,15 +141,3 @@ class OidcTokens:
             auth_method=AuthMethod.OIDC,
             project_id=project_id,
         )
-
-    async def _check_exists(self, team_id: str, project_id: str) -> None:
-        """The project (and so its team) still exists; asked at most once per ``existence_ttl``."""
-        now = time.monotonic()
-        if self._exists.get((team_id, project_id), 0.0) > now:
-            return
-        if await self._tenancy.project(team_id, project_id) is None:
-            self._exists.pop((team_id, project_id), None)
-            raise InvalidToken()
-        if len(self._exists) > 100_000:
-            self._exists.clear()
-        self._exists[(team_id, project_id)] = now + self._existence_ttl

@@ -12,6 +12,7 @@ from tollgate.auth.v1 import auth_pb2, auth_pb2_grpc
 from tollgate_auth import convert
 from tollgate_auth.admin import AdminService
 from tollgate_auth.byok import ByokService
+from tollgate_auth.issuers import IssuerAdmin
 from tollgate_auth.oidc import OidcTokens
 from tollgate_auth.service import AuthService
 
@@ -25,12 +26,18 @@ principal_to_proto = convert.principal_to_proto
 
 class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     def __init__(
-        self, service: AuthService, admin: AdminService, byok: ByokService, oidc: OidcTokens
+        self,
+        service: AuthService,
+        admin: AdminService,
+        byok: ByokService,
+        oidc: OidcTokens,
+        issuers: IssuerAdmin,
     ) -> None:
         self._service = service
         self._admin = admin
         self._byok = byok
         self._oidc = oidc
+        self._issuers = issuers
 
     async def Authenticate(
         self, request: auth_pb2.AuthenticateRequest, context: Context
@@ -269,3 +276,34 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
         return auth_pb2.GetJwksResponse(
             issuer=self._oidc.issuer, jwks_json=json.dumps(self._oidc.jwks())
         )
+
+    async def ListOidcIssuers(
+        self, request: auth_pb2.ListOidcIssuersRequest, context: Context
+    ) -> auth_pb2.ListOidcIssuersResponse:
+        found = await self._issuers.list(convert.caller_from_proto(request.caller), request.team_id)
+        return auth_pb2.ListOidcIssuersResponse(issuers=[convert.issuer_to_proto(i) for i in found])
+
+    async def AddOidcIssuer(
+        self, request: auth_pb2.AddOidcIssuerRequest, context: Context
+    ) -> auth_pb2.AddOidcIssuerResponse:
+        given = request.issuer
+        added = await self._issuers.add(
+            convert.caller_from_proto(request.caller),
+            request.team_id,
+            issuer=given.issuer,
+            audience=given.audience,
+            jwks_uri=given.jwks_uri,
+            jwks_json=given.jwks_json,
+            team_claim_kind=given.team_claim_kind,
+            team_claim=given.team_claim,
+            project_claim=given.project_claim,
+        )
+        return auth_pb2.AddOidcIssuerResponse(issuer=convert.issuer_to_proto(added))
+
+    async def DeleteOidcIssuer(
+        self, request: auth_pb2.DeleteOidcIssuerRequest, context: Context
+    ) -> auth_pb2.DeleteOidcIssuerResponse:
+        await self._issuers.delete(
+            convert.caller_from_proto(request.caller), request.team_id, request.issuer_id
+        )
+        return auth_pb2.DeleteOidcIssuerResponse()

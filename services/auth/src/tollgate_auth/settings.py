@@ -47,6 +47,8 @@ class AuthSettings(CommonSettings):
     public_port: int = Field(
         default=8080, validation_alias=AliasChoices("TOLLGATE_PORT", "public_port")
     )
+    # Trusted issuers: also allow http:// and file:// JWKS locations (tests, closed networks).
+    oidc_allow_insecure_jwks: bool = False
     # While not following revocations over NATS, a cached key is trusted this long at most.
     offline_cache_max_age_seconds: float = Field(default=1.0, ge=0)
 

@@ -565,3 +565,69 @@ class GetJwksResponse(_message.Message):
     issuer: str
     jwks_json: str
     def __init__(self, issuer: _Optional[str] = ..., jwks_json: _Optional[str] = ...) -> None: ...
+
+class OidcIssuer(_message.Message):
+    __slots__ = ("id", "issuer", "jwks_uri", "jwks_json", "audience", "team_claim_kind", "team_claim", "project_claim", "created_at")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_FIELD_NUMBER: _ClassVar[int]
+    JWKS_URI_FIELD_NUMBER: _ClassVar[int]
+    JWKS_JSON_FIELD_NUMBER: _ClassVar[int]
+    AUDIENCE_FIELD_NUMBER: _ClassVar[int]
+    TEAM_CLAIM_KIND_FIELD_NUMBER: _ClassVar[int]
+    TEAM_CLAIM_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_CLAIM_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    issuer: str
+    jwks_uri: str
+    jwks_json: str
+    audience: str
+    team_claim_kind: str
+    team_claim: str
+    project_claim: str
+    created_at: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., issuer: _Optional[str] = ..., jwks_uri: _Optional[str] = ..., jwks_json: _Optional[str] = ..., audience: _Optional[str] = ..., team_claim_kind: _Optional[str] = ..., team_claim: _Optional[str] = ..., project_claim: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListOidcIssuersRequest(_message.Message):
+    __slots__ = ("caller", "team_id")
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    caller: Principal
+    team_id: str
+    def __init__(self, caller: _Optional[_Union[Principal, _Mapping]] = ..., team_id: _Optional[str] = ...) -> None: ...
+
+class ListOidcIssuersResponse(_message.Message):
+    __slots__ = ("issuers",)
+    ISSUERS_FIELD_NUMBER: _ClassVar[int]
+    issuers: _containers.RepeatedCompositeFieldContainer[OidcIssuer]
+    def __init__(self, issuers: _Optional[_Iterable[_Union[OidcIssuer, _Mapping]]] = ...) -> None: ...
+
+class AddOidcIssuerRequest(_message.Message):
+    __slots__ = ("caller", "team_id", "issuer")
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_FIELD_NUMBER: _ClassVar[int]
+    caller: Principal
+    team_id: str
+    issuer: OidcIssuer
+    def __init__(self, caller: _Optional[_Union[Principal, _Mapping]] = ..., team_id: _Optional[str] = ..., issuer: _Optional[_Union[OidcIssuer, _Mapping]] = ...) -> None: ...
+
+class AddOidcIssuerResponse(_message.Message):
+    __slots__ = ("issuer",)
+    ISSUER_FIELD_NUMBER: _ClassVar[int]
+    issuer: OidcIssuer
+    def __init__(self, issuer: _Optional[_Union[OidcIssuer, _Mapping]] = ...) -> None: ...
+
+class DeleteOidcIssuerRequest(_message.Message):
+    __slots__ = ("caller", "team_id", "issuer_id")
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUER_ID_FIELD_NUMBER: _ClassVar[int]
+    caller: Principal
+    team_id: str
+    issuer_id: str
+    def __init__(self, caller: _Optional[_Union[Principal, _Mapping]] = ..., team_id: _Optional[str] = ..., issuer_id: _Optional[str] = ...) -> None: ...
+
+class DeleteOidcIssuerResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

@@ -155,6 +155,21 @@ class AuthServiceStub:
                 request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetJwksRequest.SerializeToString,
                 response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetJwksResponse.FromString,
                 _registered_method=True)
+        self.ListOidcIssuers = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/ListOidcIssuers',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListOidcIssuersRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListOidcIssuersResponse.FromString,
+                _registered_method=True)
+        self.AddOidcIssuer = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/AddOidcIssuer',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AddOidcIssuerRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AddOidcIssuerResponse.FromString,
+                _registered_method=True)
+        self.DeleteOidcIssuer = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/DeleteOidcIssuer',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteOidcIssuerRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteOidcIssuerResponse.FromString,
+                _registered_method=True)
 
 
 class AuthServiceServicer:
@@ -318,6 +333,25 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListOidcIssuers(self, request, context):
+        """External issuers a team trusts (owners manage; every role lists).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddOidcIssuer(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteOidcIssuer(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -440,6 +474,21 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.GetJwks,
                     request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetJwksRequest.FromString,
                     response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetJwksResponse.SerializeToString,
+            ),
+            'ListOidcIssuers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOidcIssuers,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListOidcIssuersRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListOidcIssuersResponse.SerializeToString,
+            ),
+            'AddOidcIssuer': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddOidcIssuer,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AddOidcIssuerRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AddOidcIssuerResponse.SerializeToString,
+            ),
+            'DeleteOidcIssuer': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteOidcIssuer,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteOidcIssuerRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteOidcIssuerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1091,6 +1140,87 @@ class AuthService:
             '/tollgate.auth.v1.AuthService/GetJwks',
             tollgate_dot_auth_dot_v1_dot_auth__pb2.GetJwksRequest.SerializeToString,
             tollgate_dot_auth_dot_v1_dot_auth__pb2.GetJwksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOidcIssuers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/ListOidcIssuers',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.ListOidcIssuersRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.ListOidcIssuersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddOidcIssuer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/AddOidcIssuer',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.AddOidcIssuerRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.AddOidcIssuerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteOidcIssuer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/DeleteOidcIssuer',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteOidcIssuerRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteOidcIssuerResponse.FromString,
             options,
             channel_credentials,
             insecure,

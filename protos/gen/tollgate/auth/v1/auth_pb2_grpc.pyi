@@ -73,6 +73,10 @@ class AuthServiceStub:
     """A 12-hour OIDC token for a project of the caller's team (or of `team_id`)."""
     GetJwks: _grpc.UnaryUnaryMultiCallable[_auth_pb2.GetJwksRequest, _auth_pb2.GetJwksResponse]
     """The issuer and the public keys of Tollgate's OIDC tokens (public data)."""
+    ListOidcIssuers: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ListOidcIssuersRequest, _auth_pb2.ListOidcIssuersResponse]
+    """External issuers a team trusts (owners manage; every role lists)."""
+    AddOidcIssuer: _grpc.UnaryUnaryMultiCallable[_auth_pb2.AddOidcIssuerRequest, _auth_pb2.AddOidcIssuerResponse]
+    DeleteOidcIssuer: _grpc.UnaryUnaryMultiCallable[_auth_pb2.DeleteOidcIssuerRequest, _auth_pb2.DeleteOidcIssuerResponse]
 
 @_typing.type_check_only
 class AuthServiceAsyncStub(AuthServiceStub):
@@ -119,6 +123,10 @@ class AuthServiceAsyncStub(AuthServiceStub):
     """A 12-hour OIDC token for a project of the caller's team (or of `team_id`)."""
     GetJwks: _aio.UnaryUnaryMultiCallable[_auth_pb2.GetJwksRequest, _auth_pb2.GetJwksResponse]  # type: ignore[assignment]
     """The issuer and the public keys of Tollgate's OIDC tokens (public data)."""
+    ListOidcIssuers: _aio.UnaryUnaryMultiCallable[_auth_pb2.ListOidcIssuersRequest, _auth_pb2.ListOidcIssuersResponse]  # type: ignore[assignment]
+    """External issuers a team trusts (owners manage; every role lists)."""
+    AddOidcIssuer: _aio.UnaryUnaryMultiCallable[_auth_pb2.AddOidcIssuerRequest, _auth_pb2.AddOidcIssuerResponse]  # type: ignore[assignment]
+    DeleteOidcIssuer: _aio.UnaryUnaryMultiCallable[_auth_pb2.DeleteOidcIssuerRequest, _auth_pb2.DeleteOidcIssuerResponse]  # type: ignore[assignment]
 
 class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     """AuthService turns a caller's credential into a principal: who is calling, for which team."""
@@ -306,5 +314,27 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_auth_pb2.GetJwksResponse, _abc.Awaitable[_auth_pb2.GetJwksResponse]]:
         """The issuer and the public keys of Tollgate's OIDC tokens (public data)."""
+
+    @_abc_1.abstractmethod
+    def ListOidcIssuers(
+        self,
+        request: _auth_pb2.ListOidcIssuersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ListOidcIssuersResponse, _abc.Awaitable[_auth_pb2.ListOidcIssuersResponse]]:
+        """External issuers a team trusts (owners manage; every role lists)."""
+
+    @_abc_1.abstractmethod
+    def AddOidcIssuer(
+        self,
+        request: _auth_pb2.AddOidcIssuerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.AddOidcIssuerResponse, _abc.Awaitable[_auth_pb2.AddOidcIssuerResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteOidcIssuer(
+        self,
+        request: _auth_pb2.DeleteOidcIssuerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.DeleteOidcIssuerResponse, _abc.Awaitable[_auth_pb2.DeleteOidcIssuerResponse]]: ...
 
 def add_AuthServiceServicer_to_server(servicer: AuthServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
