@@ -163,6 +163,9 @@ class AdminService:
         before = await self._tenancy.team(team_id)
         team = await self._tenancy.update_team(team_id, slug, name)
         if before is not None and before.slug != team.slug:
+            # Cached identities carry the slug (x-tollgate-team-slug): drop the team's.
+            self._cache.invalidate_member(team_id, "")
+            self._events.membership_changed(team_id, "", self._clock())
             self._events.activity(
                 caller,
                 team_id,

@@ -109,14 +109,15 @@ class KeyCache:
         return len(stale)
 
     def invalidate_member(self, team_id: str, user_id: str) -> int:
-        """Forget the keys of ``user_id`` in ``team_id`` (role changed, member removed)."""
+        """Forget the keys of ``user_id`` in ``team_id`` (role changed, member removed); an
+        empty ``user_id`` means every key of the team (its slug changed)."""
         self._generation += 1
         stale = [
             h
             for h, e in self._known.items()
             if e.record
             and e.record.principal.team_id == team_id
-            and e.record.principal.user_id == user_id
+            and (not user_id or e.record.principal.user_id == user_id)
         ]
         for key_hash in stale:
             del self._known[key_hash]

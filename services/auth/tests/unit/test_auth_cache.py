@@ -156,3 +156,11 @@ def test_invalidate_member_drops_that_users_keys_in_that_team_only() -> None:
     assert cache.generation != generation
     assert cache.get("h1") is None and cache.get("h2") is None
     assert cache.get("h3") is not None
+
+
+def test_invalidating_a_whole_team() -> None:
+    cache = KeyCache()
+    cache.put("h1", _record("key_1", "h1"))
+    cache.put("h2", _record("key_2", "h2"))
+    assert cache.invalidate_member("team_1", "") == 2
+    assert len(cache) == 0
