@@ -20,6 +20,8 @@ C = grpc.StatusCode
         (C.PERMISSION_DENIED, "ROLE", 403, "forbidden"),
         (C.NOT_FOUND, "MODEL_NOT_FOUND", 404, "model_not_found"),
         (C.NOT_FOUND, "GENERATION_NOT_FOUND", 404, "not_found"),
+        (C.ALREADY_EXISTS, "SLUG_TAKEN", 409, "conflict"),
+        (C.ABORTED, "LAST_OWNER", 409, "conflict"),
         (C.RESOURCE_EXHAUSTED, "INSUFFICIENT_FUNDS", 402, "insufficient_funds"),
         (C.RESOURCE_EXHAUSTED, "BUDGET_EXCEEDED", 429, "rate_limit_exceeded"),
         (C.UNAVAILABLE, "NO_PROVIDER_AVAILABLE", 503, "service_unavailable"),

@@ -1,4 +1,5 @@
-"""`tollgate` command line: `tollgate up` runs the whole suite in the foreground."""
+"""`tollgate` command line: `tollgate up` runs the whole suite in the foreground; `tollgate me`,
+`teams`, `members`, `projects` and `keys` drive the admin API of a running Tollgate."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
+from tollgate_cli.admin_commands import add_commands, connection_options
 from tollgate_cli.stack import Ports, Stack, StackConfig, StackError
 
 
@@ -53,10 +55,14 @@ def _up(_args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="tollgate", description="Tollgate AI Gateway")
+    common = connection_options()
+    parser = argparse.ArgumentParser(
+        prog="tollgate", description="Tollgate AI Gateway", parents=[common]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="run the whole suite in the foreground (make run)")
     up.set_defaults(func=_up)
+    add_commands(commands, common)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

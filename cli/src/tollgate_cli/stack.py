@@ -157,6 +157,8 @@ class Stack:
             **self.config.env,
             "TOLLGATE_DATA_DIR": str(self.config.data_dir.resolve()),
             "TOLLGATE_NATS_URL": self.nats_url,
+            # The public port: the auth service's default OIDC issuer is http://127.0.0.1:<it>.
+            "TOLLGATE_PORT": str(p.public),
             "PYTHONUNBUFFERED": "1",
         }
         for name, port in (

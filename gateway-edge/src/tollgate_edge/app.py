@@ -8,6 +8,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry
 
+from tollgate_edge import admin
 from tollgate_edge.chat import chat_completions
 from tollgate_edge.embeddings import create_embeddings
 from tollgate_edge.errors import error_middleware
@@ -15,6 +16,7 @@ from tollgate_edge.health import READINESS, Readiness, healthz, readyz
 from tollgate_edge.instrumentation import metrics_middleware, tracing_middleware
 from tollgate_edge.lookup import get_generation, list_requests
 from tollgate_edge.models import get_model, list_models
+from tollgate_edge.openapi import openapi_document
 from tollgate_edge.peers import PEERS, SETTINGS, Peers
 from tollgate_edge.settings import EdgeSettings
 
@@ -45,6 +47,8 @@ def create_app(
     app.router.add_get("/v1/models/{model_id:.+}", get_model, allow_head=False)
     app.router.add_get("/v1/generation", get_generation, allow_head=False)
     app.router.add_get("/v1/requests", list_requests, allow_head=False)
+    admin.register(app)
+    app.router.add_get("/openapi.json", openapi_document, allow_head=False)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app

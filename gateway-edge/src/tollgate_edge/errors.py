@@ -41,6 +41,7 @@ _GENERIC_MESSAGE = {
     "authentication_error": "authentication failed",
     "forbidden": "forbidden",
     "not_found": "not found",
+    "conflict": "conflict",
     "model_not_found": "model not found",
     "insufficient_funds": "insufficient funds",
     "rate_limit_exceeded": "rate limit exceeded",
@@ -122,6 +123,8 @@ def _mapped(code: grpc.StatusCode, reason: str) -> tuple[int, str]:
         return 401, "authentication_error"
     if code is grpc.StatusCode.PERMISSION_DENIED:
         return 403, "forbidden"
+    if code in (grpc.StatusCode.ALREADY_EXISTS, grpc.StatusCode.ABORTED):
+        return 409, "conflict"
     if code is grpc.StatusCode.NOT_FOUND:
         return (404, "model_not_found") if reason == "MODEL_NOT_FOUND" else (404, "not_found")
     if code is grpc.StatusCode.RESOURCE_EXHAUSTED:

@@ -4,7 +4,7 @@ the real auth gRPC server on port 0."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from tollgate.vendor.envoy.service.auth.v3 import external_auth_pb2_grpc
 from tollgate_auth.app import MIGRATIONS_DIR, AuthApp, build_app
 from tollgate_auth.settings import AuthSettings
 from tollgate_common.db import migrate_async
-from tollgate_common.testing import scratch_database
+from tollgate_common.testing import nats_server, scratch_database
 
 BOOTSTRAP_ENV = "TOLLGATE_BOOTSTRAP_API_KEY"
 
@@ -44,8 +44,15 @@ def data_dir(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def nats_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One real nats-server (JetStream) for the auth servers of every test."""
+    with nats_server(tmp_path_factory.mktemp("auth-nats")) as url:
+        yield url
+
+
 @pytest.fixture
-def make_settings(database_url: str, data_dir: Path) -> Callable[..., AuthSettings]:
+def make_settings(database_url: str, data_dir: Path, nats_url: str) -> Callable[..., AuthSettings]:
     """Settings for a test server: port 0, the test database, a data dir in tmp_path."""
 
     def make(**overrides: Any) -> AuthSettings:
@@ -53,6 +60,7 @@ def make_settings(database_url: str, data_dir: Path) -> Callable[..., AuthSettin
             "listen_addr": "127.0.0.1:0",
             "database_url": database_url,
             "data_dir": data_dir,
+            "nats_url": nats_url,
             "shutdown_grace_seconds": 1.0,
         }
         values.update(overrides)

@@ -13,7 +13,7 @@ from tollgate_common.db import migrate
 from tollgate_common.logs import configure_logging
 from tollgate_common.telemetry import traced
 
-from tollgate_auth.app import MIGRATIONS_DIR, serve
+from tollgate_auth.app import MIGRATIONS_DIR, rotate_oidc_key, serve
 from tollgate_auth.settings import AuthSettings
 
 log = logging.getLogger("tollgate_auth")
@@ -34,9 +34,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         "command",
         nargs="?",
         default="serve",
-        choices=("serve", "migrate"),
-        help="serve (default; migrates first unless TOLLGATE_AUTH_MIGRATE_ON_START=false) "
-        "or migrate only",
+        choices=("serve", "migrate", "rotate-oidc-key"),
+        help="serve (default; migrates first unless TOLLGATE_AUTH_MIGRATE_ON_START=false), "
+        "migrate only, or rotate-oidc-key (a new OIDC signing key; the old ones stop signing "
+        "and keep verifying until their tokens expire)",
     )
     args = parser.parse_args(argv)
     settings = AuthSettings()
@@ -48,6 +49,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.command == "serve":
             with traced("auth"):
                 _run(serve(settings))
+        elif args.command == "rotate-oidc-key":
+            _run(rotate_oidc_key(settings))
     except Exception:
         log.exception("auth service failed")
         sys.exit(1)

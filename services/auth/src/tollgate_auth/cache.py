@@ -21,6 +21,7 @@ class CachedLookup:
 
     record: KeyRecord | None
     expires: float
+    stored: float = 0.0
 
 
 class KeyCache:
@@ -52,8 +53,9 @@ class KeyCache:
         """Changes whenever entries are invalidated; see :meth:`put`."""
         return self._generation
 
-    def get(self, key_hash: str) -> CachedLookup | None:
-        """The cached lookup, or ``None`` on a miss (absent or expired)."""
+    def get(self, key_hash: str, max_age: float | None = None) -> CachedLookup | None:
+        """The cached lookup, or ``None`` on a miss (absent or expired, or older than
+        ``max_age`` seconds when given: while revocations may be missed)."""
         entry = self._known.get(key_hash)
         store = self._known
         if entry is None:
@@ -61,8 +63,11 @@ class KeyCache:
             store = self._unknown
             if entry is None:
                 return None
-        if entry.expires <= self._clock():
+        now = self._clock()
+        if entry.expires <= now:
             del store[key_hash]
+            return None
+        if max_age is not None and now - entry.stored > max_age:
             return None
         return entry
 
@@ -88,7 +93,8 @@ class KeyCache:
         ttl: float,
     ) -> None:
         store.pop(key_hash, None)
-        store[key_hash] = CachedLookup(record, self._clock() + ttl)
+        now = self._clock()
+        store[key_hash] = CachedLookup(record, now + ttl, now)
         while len(store) > limit:
             store.popitem(last=False)
 
@@ -97,6 +103,21 @@ class KeyCache:
         self._generation += 1
         stale = [
             h for h, e in self._known.items() if e.record and e.record.principal.key_id == key_id
+        ]
+        for key_hash in stale:
+            del self._known[key_hash]
+        return len(stale)
+
+    def invalidate_member(self, team_id: str, user_id: str) -> int:
+        """Forget the keys of ``user_id`` in ``team_id`` (role changed, member removed); an
+        empty ``user_id`` means every key of the team (its slug changed)."""
+        self._generation += 1
+        stale = [
+            h
+            for h, e in self._known.items()
+            if e.record
+            and e.record.principal.team_id == team_id
+            and (not user_id or e.record.principal.user_id == user_id)
         ]
         for key_hash in stale:
             del self._known[key_hash]

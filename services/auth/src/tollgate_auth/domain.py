@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
 
 
 class Role(StrEnum):
@@ -79,3 +82,120 @@ class CreatedApiKey:
     key_id: str
     key: str
     prefix: str
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    email: str
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    id: str
+    slug: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TeamMembership:
+    """A team as one of its members sees it: the team and that member's role."""
+
+    team: Team
+    role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    user_id: str
+    email: str
+    role: Role
+    joined_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Project:
+    id: str
+    team_id: str
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyInfo:
+    """An API key as listed: everything but the key (only its 12-character prefix)."""
+
+    id: str
+    prefix: str
+    name: str
+    team_id: str
+    user_id: str
+    created_at: datetime
+    project_id: str | None = None
+    expires_at: datetime | None = None
+    revoked_at: datetime | None = None
+    last_used_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedApiKey:
+    """A key just created: its listing and the key itself (shown once, never stored)."""
+
+    info: ApiKeyInfo
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class PageRequest:
+    """``limit`` items after the item whose sort key is ``after`` (empty: from the start)."""
+
+    limit: int
+    after: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[T]):
+    items: tuple[T, ...]
+    # The sort key of the last item when more follow; empty on the last page.
+    next_after: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ByokTest:
+    """The outcome of the last test of a BYOK credential."""
+
+    ok: bool
+    status_code: int
+    message: str
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ByokCredential:
+    """A team's credential for one provider, as listed: never the secret, only a hint."""
+
+    team_id: str
+    provider: str
+    enabled: bool
+    hint: str
+    created_at: datetime
+    updated_at: datetime
+    last_test: ByokTest | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrustedIssuer:
+    """An external OIDC issuer a team trusts, and how its tokens map to the team."""
+
+    id: str
+    team_id: str
+    team_slug: str
+    issuer: str
+    audience: str
+    team_claim_kind: str  # "teamId" or "teamSlug": what the team claim's value must equal
+    team_claim: str
+    created_at: datetime
+    jwks_uri: str | None = None
+    jwks_json: str | None = None
+    project_claim: str | None = None

@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from tollgate_common.errors import Unauthenticated
+import grpc
+from tollgate_common.errors import DomainError, NotFound, Unauthenticated
 
 
 class AuthenticationFailed(Unauthenticated):
@@ -53,4 +54,82 @@ class InvalidToken(AuthenticationFailed):
     openai_code = "invalid_token"
 
     def __init__(self) -> None:
-        super().__init__("OIDC tokens are not supported yet; use an API key.")
+        super().__init__("The OIDC token provided is not valid.")
+
+
+class OidcTokenExpired(AuthenticationFailed):
+    reason = "TOKEN_EXPIRED"
+    openai_code = "invalid_token"
+
+    def __init__(self) -> None:
+        super().__init__("The OIDC token provided has expired.")
+
+
+class Conflict(DomainError):
+    """The change clashes with what exists (ALREADY_EXISTS → HTTP 409)."""
+
+    code = grpc.StatusCode.ALREADY_EXISTS
+    reason = "CONFLICT"
+
+
+class SlugTaken(Conflict):
+    reason = "SLUG_TAKEN"
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"the team slug {slug!r} is taken", metadata={"param": "slug"})
+
+
+class AlreadyMember(Conflict):
+    reason = "ALREADY_MEMBER"
+
+    def __init__(self) -> None:
+        super().__init__("the user is already a member of this team", metadata={"param": "email"})
+
+
+class LastOwner(DomainError):
+    """The team would be left without an owner (ABORTED → HTTP 409)."""
+
+    code = grpc.StatusCode.ABORTED
+    reason = "LAST_OWNER"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class LastMember(DomainError):
+    code = grpc.StatusCode.ABORTED
+    reason = "LAST_MEMBER"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the last member cannot leave the team; delete the team instead "
+            "(DELETE /v1/teams/{teamId})"
+        )
+
+
+class TeamNotFound(NotFound):
+    reason = "TEAM_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("team not found", metadata={"param": "teamId"})
+
+
+class MemberNotFound(NotFound):
+    reason = "MEMBER_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("member not found", metadata={"param": "userId"})
+
+
+class ProjectNotFound(NotFound):
+    reason = "PROJECT_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("project not found", metadata={"param": "projectId"})
+
+
+class ApiKeyNotFound(NotFound):
+    reason = "API_KEY_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("API key not found", metadata={"param": "keyId"})

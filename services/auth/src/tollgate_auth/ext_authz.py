@@ -1,8 +1,9 @@
 """Envoy's ``envoy.service.auth.v3.Authorization/Check``: admit a request or answer 401.
 
 Admitted requests get the identity headers of docs/internal-contracts.md and lose their
-credential headers; refused ones get the OpenAI error envelope. Hot path: no DB access on a
-cache hit, no logging above DEBUG.
+credential headers; refused ones get the OpenAI error envelope: 401 without a valid credential,
+403 for a role that may not call inference on an inference path (docs/permissions.md). Hot
+path: no DB access on a cache hit, no logging above DEBUG.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from tollgate_common.context import REQUEST_ID_METADATA, request_id_var
 from tollgate_auth.domain import Principal
 from tollgate_auth.errors import AuthenticationFailed, MissingCredential
 from tollgate_auth.keys import CredentialSource, extract_credential
+from tollgate_auth.permissions import Action, allows, is_inference_path, permitted_actions
 from tollgate_auth.service import AuthService
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,7 @@ SERVICE_NAME: Final = "envoy.service.auth.v3.Authorization"
 
 # google.rpc.Code values carried in CheckResponse.status.
 _OK: Final = 0
+_PERMISSION_DENIED: Final = 7
 _UNAVAILABLE: Final = 14
 _UNAUTHENTICATED: Final = 16
 
@@ -53,6 +56,10 @@ def allowed(principal: Principal) -> pb.CheckResponse:
                 _header("x-tollgate-project-id", principal.project_id),
                 _header("x-tollgate-role", principal.role.value),
                 _header("x-tollgate-auth-method", principal.auth_method.value),
+                _header(
+                    "x-tollgate-permissions",
+                    ",".join(action.value for action in permitted_actions(principal.role)),
+                ),
             ],
             headers_to_remove=_CREDENTIAL_HEADERS,
         ),
@@ -81,6 +88,17 @@ def denied(error: AuthenticationFailed) -> pb.CheckResponse:
     return _denied(_UNAUTHENTICATED, 401, error.message, "authentication_error", error.openai_code)
 
 
+def forbidden(principal: Principal) -> pb.CheckResponse:
+    """Refuse with 403: the caller's role may not call inference."""
+    return _denied(
+        _PERMISSION_DENIED,
+        403,
+        f"a team {principal.role.value} may not call inference",
+        "forbidden",
+        "forbidden",
+    )
+
+
 def unavailable() -> pb.CheckResponse:
     """Refuse with 503 when the credential could not be checked (e.g. database down)."""
     return _denied(
@@ -99,6 +117,7 @@ class AuthorizationServicer(pb_grpc.AuthorizationServicer):
         self._service = service
         # The OK answer depends only on the principal: build it once per principal.
         self._answers: dict[Principal, pb.CheckResponse] = {}
+        self._refusals: dict[Principal, pb.CheckResponse] = {}
         self._max_cached_answers = max_cached_answers
 
     def _allowed(self, principal: Principal) -> pb.CheckResponse:
@@ -107,6 +126,14 @@ class AuthorizationServicer(pb_grpc.AuthorizationServicer):
             if len(self._answers) >= self._max_cached_answers:
                 self._answers.clear()
             answer = self._answers[principal] = allowed(principal)
+        return answer
+
+    def _forbidden(self, principal: Principal) -> pb.CheckResponse:
+        answer = self._refusals.get(principal)
+        if answer is None:
+            if len(self._refusals) >= self._max_cached_answers:
+                self._refusals.clear()
+            answer = self._refusals[principal] = forbidden(principal)
         return answer
 
     async def Check(
@@ -130,4 +157,8 @@ class AuthorizationServicer(pb_grpc.AuthorizationServicer):
         except Exception:
             log.exception("ext_authz: could not check the credential")
             return unavailable()
+        if not allows(principal.role, Action.CALL_INFERENCE) and is_inference_path(
+            request.attributes.request.http.path
+        ):
+            return self._forbidden(principal)
         return self._allowed(principal)

@@ -17,11 +17,15 @@ import secrets
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Final
 
 from pydantic import SecretStr
+from tollgate_common.ids import new_id
+
+from tollgate_auth.domain import NewApiKey
 
 KEY_PREFIX: Final = "tg_"
 KEY_RANDOM_CHARS: Final = 40
@@ -59,6 +63,32 @@ class KeyHasher:
 
     def __repr__(self) -> str:
         return "KeyHasher(pepper=**********)"
+
+
+def mint_api_key(
+    hasher: KeyHasher,
+    *,
+    team_id: str,
+    user_id: str,
+    name: str,
+    created_at: datetime,
+    project_id: str | None = None,
+    expires_at: datetime | None = None,
+) -> tuple[NewApiKey, str]:
+    """A new key: the row to store (hash and prefix only) and the key itself, shown once."""
+    key = generate_api_key()
+    row = NewApiKey(
+        key_id=new_id("key"),
+        team_id=team_id,
+        user_id=user_id,
+        name=name,
+        prefix=key_prefix(key),
+        key_hash=hasher.hash(key),
+        created_at=created_at,
+        project_id=project_id,
+        expires_at=expires_at,
+    )
+    return row, key
 
 
 class CredentialSource(StrEnum):

@@ -1,17 +1,23 @@
-"""The auth service's tables (its own MetaData; migration 0001 creates them)."""
+"""The auth service's tables (its own MetaData; migrations 0001 to 0005 create them)."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
+    Boolean,
     CheckConstraint,
     Column,
     ForeignKey,
     Index,
+    Integer,
+    LargeBinary,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
+    UniqueConstraint,
 )
 from tollgate_common.db_types import UtcDateTime
+from tollgate_common.outbox import outbox_table
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -39,6 +45,8 @@ users = Table(
     Column("id", String(40), primary_key=True),
     Column("email", String(320), nullable=False, unique=True),
     Column("created_at", UtcDateTime(), nullable=False),
+    # The team a user acts in when nothing names one (set when the user joins a first team).
+    Column("default_team_id", String(40), nullable=True),
 )
 
 memberships = Table(
@@ -69,3 +77,70 @@ api_keys = Table(
     Index("ix_api_keys_team_id", "team_id"),
     Index("ix_api_keys_user_id", "user_id"),
 )
+
+projects = Table(
+    "projects",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("team_id", String(40), ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index("ix_projects_team_id", "team_id"),
+)
+
+# BYOK credentials: the secret only sealed (tollgate_auth.vault), bound to team and provider.
+byok_credentials = Table(
+    "byok_credentials",
+    metadata,
+    Column("team_id", String(40), ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("provider", String(40), nullable=False),
+    Column("enabled", Boolean(), nullable=False),
+    Column("hint", String(8), nullable=False),
+    Column("kek_id", String(16), nullable=False),
+    Column("nonce", LargeBinary(), nullable=False),
+    Column("ciphertext", LargeBinary(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+    Column("last_test_ok", Boolean(), nullable=True),
+    Column("last_test_status", Integer(), nullable=True),
+    Column("last_test_message", String(500), nullable=True),
+    Column("last_test_at", UtcDateTime(), nullable=True),
+    PrimaryKeyConstraint("team_id", "provider"),
+)
+
+# Signing keys of Tollgate's OIDC tokens: the private key sealed under the BYOK KEK.
+oidc_signing_keys = Table(
+    "oidc_signing_keys",
+    metadata,
+    Column("kid", String(40), primary_key=True),
+    Column("algorithm", String(10), nullable=False),
+    Column("public_jwk", String(2000), nullable=False),
+    Column("kek_id", String(16), nullable=False),
+    Column("nonce", LargeBinary(), nullable=False),
+    Column("ciphertext", LargeBinary(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    # Once retired a key signs nothing more; it verifies until its last token has expired.
+    Column("retired_at", UtcDateTime(), nullable=True),
+)
+
+# External issuers whose tokens a team trusts (e.g. a Kubernetes cluster, a CI system).
+oidc_issuers = Table(
+    "oidc_issuers",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("team_id", String(40), ForeignKey("teams.id", ondelete="CASCADE"), nullable=False),
+    Column("issuer", String(500), nullable=False),
+    Column("jwks_uri", String(1000), nullable=True),
+    Column("jwks_json", String(20000), nullable=True),
+    Column("audience", String(500), nullable=False),
+    # Which claim carries the team ("teamId" or "teamSlug" names what its value must equal).
+    Column("team_claim_kind", String(10), nullable=False),
+    Column("team_claim", String(100), nullable=False),
+    Column("project_claim", String(100), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    UniqueConstraint("team_id", "issuer", name="uq_oidc_issuers_team_id_issuer"),
+    Index("ix_oidc_issuers_issuer", "issuer"),
+)
+
+# Facts (activity, key revocations) waiting for NATS (tollgate_common.outbox).
+outbox = outbox_table(metadata)

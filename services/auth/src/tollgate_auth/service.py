@@ -6,15 +6,15 @@ import asyncio
 import contextlib
 import hmac
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
 
 from tollgate_common.errors import InvalidArgument
-from tollgate_common.ids import new_id
 
 from tollgate_auth.cache import KeyCache, LastUsedTracker
-from tollgate_auth.domain import BootstrapOwner, CreatedApiKey, NewApiKey, Principal
+from tollgate_auth.domain import BootstrapOwner, CreatedApiKey, Principal
 from tollgate_auth.errors import (
     ApiKeyExpired,
     ApiKeyRevoked,
@@ -27,6 +27,7 @@ from tollgate_auth.keys import (
     generate_api_key,
     key_prefix,
     looks_like_jwt,
+    mint_api_key,
     write_secret_once,
 )
 from tollgate_auth.repository import AuthRepository
@@ -55,18 +56,24 @@ class AuthService:
         hasher: KeyHasher,
         cache: KeyCache,
         last_used: LastUsedTracker,
+        max_cache_age: Callable[[], float | None] = lambda: None,
+        oidc: Callable[[str], Awaitable[Principal]] | None = None,
     ) -> None:
         self._repository = repository
         self._hasher = hasher
         self._cache = cache
         self._last_used = last_used
+        self._max_cache_age = max_cache_age
+        self._oidc = oidc
 
     async def authenticate_bearer(self, token: str) -> Principal:
-        """A bearer credential: an OIDC token (a JWT; not supported yet) or an API key."""
+        """A bearer credential: an OIDC token (a well-formed JWT) or an API key."""
         if not token:
             raise MissingCredential()
         if looks_like_jwt(token):
-            raise InvalidToken()
+            if self._oidc is None:
+                raise InvalidToken()
+            return await self._oidc(token)
         return await self.authenticate_api_key(token)
 
     async def authenticate_api_key(self, key: str) -> Principal:
@@ -74,7 +81,7 @@ class AuthService:
         if not key:
             raise MissingCredential()
         key_hash = self._hasher.hash(key)
-        cached = self._cache.get(key_hash)
+        cached = self._cache.get(key_hash, self._max_cache_age())
         if cached is not None:
             record = cached.record
         else:
@@ -104,14 +111,11 @@ class AuthService:
             raise InvalidArgument(
                 "the user is not a member of the team", metadata={"param": "userId"}
             )
-        key = generate_api_key()
-        new = NewApiKey(
-            key_id=new_id("key"),
+        new, key = mint_api_key(
+            self._hasher,
             team_id=team_id,
             user_id=user_id,
             name=name,
-            prefix=key_prefix(key),
-            key_hash=self._hasher.hash(key),
             created_at=datetime.now(UTC),
             project_id=project_id,
             expires_at=expires_at,

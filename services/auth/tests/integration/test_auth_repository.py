@@ -12,13 +12,15 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from tollgate_auth.app import MIGRATIONS_DIR
 from tollgate_auth.cache import KeyCache, LastUsedTracker
 from tollgate_auth.domain import BootstrapOwner, Role
 from tollgate_auth.keys import KeyHasher
 from tollgate_auth.models import api_keys, memberships, metadata, teams, users
 from tollgate_auth.repository import AuthRepository
 from tollgate_auth.service import AuthService, BootstrapOutcome
-from tollgate_common.db import create_engine
+from tollgate_common.db import create_engine, migrate_async
+from tollgate_common.testing import scratch_database
 
 PEPPER = b"integration-pepper"
 
@@ -156,3 +158,29 @@ async def test_last_used_never_moves_backwards(engine: AsyncEngine) -> None:
     assert await repository.key_last_used(key_id) == later
     await repository.record_last_used({key_id: later - timedelta(hours=1)})
     assert await repository.key_last_used(key_id) == later
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def test_migration_0002_keeps_the_bootstrap_owner_and_sets_the_default_team(
+    kind: str, tmp_path: Path
+) -> None:
+    """A database bootstrapped by the walking skeleton (revision 0001) upgrades in place."""
+    async with scratch_database(kind, tmp_path, "auth_upgrade") as url:
+        await migrate_async(url, MIGRATIONS_DIR, "0001")
+        engine = create_engine(url)
+        try:
+            hasher = KeyHasher(PEPPER)
+            repository = AuthRepository(engine)
+            assert await repository.create_bootstrap_owner(_owner(hasher.hash("old-key")))
+            await migrate_async(url, MIGRATIONS_DIR)
+            record = await repository.find_key_by_hash(hasher.hash("old-key"))
+            assert record is not None and record.principal.role is Role.OWNER
+            async with engine.connect() as conn:
+                default_team = (
+                    await conn.execute(
+                        select(users.c.default_team_id).where(users.c.email == "admin@localhost")
+                    )
+                ).scalar_one()
+            assert default_team == record.principal.team_id
+        finally:
+            await engine.dispose()

@@ -121,3 +121,46 @@ def test_a_lookup_that_raced_with_an_invalidation_is_not_cached() -> None:
     assert cache.get("h1") is None
     cache.put("h1", _record(), cache.generation)
     assert cache.get("h1") is not None
+
+
+def test_a_max_age_distrusts_older_entries_without_dropping_them() -> None:
+    clock = FakeClock()
+    cache = KeyCache(ttl=30, clock=clock)
+    cache.put("h1", _record())
+    clock.now += 1.5
+    assert cache.get("h1", max_age=1.0) is None  # while revocations may be missed
+    assert cache.get("h1") is not None  # following them again: the TTL decides
+
+
+def test_invalidate_member_drops_that_users_keys_in_that_team_only() -> None:
+    cache = KeyCache()
+    cache.put("h1", _record("key_1", "h1"))
+    cache.put("h2", _record("key_2", "h2"))
+    other = _record("key_3", "h3")
+    other_team = KeyRecord(
+        key_hash="h3",
+        principal=Principal(
+            team_id="team_2",
+            team_slug="other",
+            user_id="user_1",
+            role=Role.OWNER,
+            auth_method=AuthMethod.API_KEY,
+            key_id="key_3",
+        ),
+        expires_at=other.expires_at,
+        revoked_at=None,
+    )
+    cache.put("h3", other_team)
+    generation = cache.generation
+    assert cache.invalidate_member("team_1", "user_1") == 2
+    assert cache.generation != generation
+    assert cache.get("h1") is None and cache.get("h2") is None
+    assert cache.get("h3") is not None
+
+
+def test_invalidating_a_whole_team() -> None:
+    cache = KeyCache()
+    cache.put("h1", _record("key_1", "h1"))
+    cache.put("h2", _record("key_2", "h2"))
+    assert cache.invalidate_member("team_1", "") == 2
+    assert len(cache) == 0

@@ -31,6 +31,7 @@ def test_allowed_sets_identity_headers_and_strips_credentials() -> None:
         "x-tollgate-project-id": "",
         "x-tollgate-role": "viewer",
         "x-tollgate-auth-method": "api-key",
+        "x-tollgate-permissions": "read",
     }
     assert {h.append_action for h in response.ok_response.headers} == {
         pb.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD

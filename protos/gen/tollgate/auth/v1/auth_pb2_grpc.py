@@ -40,6 +40,136 @@ class AuthServiceStub:
                 request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AuthenticateRequest.SerializeToString,
                 response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AuthenticateResponse.FromString,
                 _registered_method=True)
+        self.GetMe = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/GetMe',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetMeRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetMeResponse.FromString,
+                _registered_method=True)
+        self.ListTeams = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/ListTeams',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListTeamsRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListTeamsResponse.FromString,
+                _registered_method=True)
+        self.CreateTeam = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/CreateTeam',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.CreateTeamRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.CreateTeamResponse.FromString,
+                _registered_method=True)
+        self.GetTeam = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/GetTeam',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetTeamRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetTeamResponse.FromString,
+                _registered_method=True)
+        self.UpdateTeam = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/UpdateTeam',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateTeamRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateTeamResponse.FromString,
+                _registered_method=True)
+        self.DeleteTeam = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/DeleteTeam',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteTeamRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteTeamResponse.FromString,
+                _registered_method=True)
+        self.ListMembers = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/ListMembers',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListMembersRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListMembersResponse.FromString,
+                _registered_method=True)
+        self.AddMember = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/AddMember',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AddMemberRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AddMemberResponse.FromString,
+                _registered_method=True)
+        self.UpdateMember = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/UpdateMember',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateMemberRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateMemberResponse.FromString,
+                _registered_method=True)
+        self.RemoveMember = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/RemoveMember',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.RemoveMemberRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.RemoveMemberResponse.FromString,
+                _registered_method=True)
+        self.ListProjects = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/ListProjects',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListProjectsRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListProjectsResponse.FromString,
+                _registered_method=True)
+        self.CreateProject = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/CreateProject',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.CreateProjectRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.CreateProjectResponse.FromString,
+                _registered_method=True)
+        self.DeleteProject = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/DeleteProject',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteProjectRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteProjectResponse.FromString,
+                _registered_method=True)
+        self.ListApiKeys = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/ListApiKeys',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListApiKeysRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListApiKeysResponse.FromString,
+                _registered_method=True)
+        self.CreateApiKey = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/CreateApiKey',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.CreateApiKeyRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.CreateApiKeyResponse.FromString,
+                _registered_method=True)
+        self.RevokeApiKey = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/RevokeApiKey',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.RevokeApiKeyRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.RevokeApiKeyResponse.FromString,
+                _registered_method=True)
+        self.ListByokCredentials = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/ListByokCredentials',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListByokCredentialsRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListByokCredentialsResponse.FromString,
+                _registered_method=True)
+        self.PutByokCredential = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/PutByokCredential',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.PutByokCredentialRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.PutByokCredentialResponse.FromString,
+                _registered_method=True)
+        self.UpdateByokCredential = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/UpdateByokCredential',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateByokCredentialRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateByokCredentialResponse.FromString,
+                _registered_method=True)
+        self.DeleteByokCredential = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/DeleteByokCredential',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteByokCredentialRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteByokCredentialResponse.FromString,
+                _registered_method=True)
+        self.GetByokSecret = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/GetByokSecret',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretResponse.FromString,
+                _registered_method=True)
+        self.IssueOidcToken = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/IssueOidcToken',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.IssueOidcTokenRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.IssueOidcTokenResponse.FromString,
+                _registered_method=True)
+        self.GetJwks = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/GetJwks',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetJwksRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetJwksResponse.FromString,
+                _registered_method=True)
+        self.ListOidcIssuers = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/ListOidcIssuers',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListOidcIssuersRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListOidcIssuersResponse.FromString,
+                _registered_method=True)
+        self.AddOidcIssuer = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/AddOidcIssuer',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AddOidcIssuerRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AddOidcIssuerResponse.FromString,
+                _registered_method=True)
+        self.DeleteOidcIssuer = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/DeleteOidcIssuer',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteOidcIssuerRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteOidcIssuerResponse.FromString,
+                _registered_method=True)
 
 
 class AuthServiceServicer:
@@ -54,6 +184,174 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetMe(self, request, context):
+        """Administration (ADMIN-API.md). Every request names its caller: the principal ext_authz
+        established for the HTTP request. The auth service decides what the caller may do
+        (docs/permissions.md): a team the caller's user does not belong to, or anything inside it,
+        is NOT_FOUND; a role that may not do something is PERMISSION_DENIED.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListTeams(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateTeam(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetTeam(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateTeam(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteTeam(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMembers(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddMember(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateMember(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveMember(self, request, context):
+        """Removing the caller's own user is leaving the team.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListProjects(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateProject(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteProject(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListApiKeys(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def CreateApiKey(self, request, context):
+        """The only answer that ever carries the key itself.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeApiKey(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListByokCredentials(self, request, context):
+        """BYOK credentials: listed with a hint only; the secret is never returned here.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutByokCredential(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def UpdateByokCredential(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteByokCredential(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetByokSecret(self, request, context):
+        """Internal, for the router only: the plaintext credential of an enabled BYOK credential of
+        the team a generation runs for. `found` is false when there is none (or it is disabled).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def IssueOidcToken(self, request, context):
+        """A 12-hour OIDC token for a project of the caller's team (or of `team_id`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetJwks(self, request, context):
+        """The issuer and the public keys of Tollgate's OIDC tokens (public data).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListOidcIssuers(self, request, context):
+        """External issuers a team trusts (owners manage; every role lists).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AddOidcIssuer(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteOidcIssuer(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -61,6 +359,136 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.Authenticate,
                     request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AuthenticateRequest.FromString,
                     response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AuthenticateResponse.SerializeToString,
+            ),
+            'GetMe': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMe,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetMeRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetMeResponse.SerializeToString,
+            ),
+            'ListTeams': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListTeams,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListTeamsRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListTeamsResponse.SerializeToString,
+            ),
+            'CreateTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateTeam,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.CreateTeamRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.CreateTeamResponse.SerializeToString,
+            ),
+            'GetTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetTeam,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetTeamRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetTeamResponse.SerializeToString,
+            ),
+            'UpdateTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateTeam,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateTeamRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateTeamResponse.SerializeToString,
+            ),
+            'DeleteTeam': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteTeam,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteTeamRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteTeamResponse.SerializeToString,
+            ),
+            'ListMembers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMembers,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListMembersRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListMembersResponse.SerializeToString,
+            ),
+            'AddMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddMember,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AddMemberRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AddMemberResponse.SerializeToString,
+            ),
+            'UpdateMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateMember,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateMemberRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateMemberResponse.SerializeToString,
+            ),
+            'RemoveMember': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveMember,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.RemoveMemberRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.RemoveMemberResponse.SerializeToString,
+            ),
+            'ListProjects': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListProjects,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListProjectsRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListProjectsResponse.SerializeToString,
+            ),
+            'CreateProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateProject,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.CreateProjectRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.CreateProjectResponse.SerializeToString,
+            ),
+            'DeleteProject': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteProject,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteProjectRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteProjectResponse.SerializeToString,
+            ),
+            'ListApiKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListApiKeys,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListApiKeysRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListApiKeysResponse.SerializeToString,
+            ),
+            'CreateApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateApiKey,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.CreateApiKeyRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.CreateApiKeyResponse.SerializeToString,
+            ),
+            'RevokeApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeApiKey,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.RevokeApiKeyRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.RevokeApiKeyResponse.SerializeToString,
+            ),
+            'ListByokCredentials': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListByokCredentials,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListByokCredentialsRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListByokCredentialsResponse.SerializeToString,
+            ),
+            'PutByokCredential': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutByokCredential,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.PutByokCredentialRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.PutByokCredentialResponse.SerializeToString,
+            ),
+            'UpdateByokCredential': grpc.unary_unary_rpc_method_handler(
+                    servicer.UpdateByokCredential,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateByokCredentialRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateByokCredentialResponse.SerializeToString,
+            ),
+            'DeleteByokCredential': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteByokCredential,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteByokCredentialRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteByokCredentialResponse.SerializeToString,
+            ),
+            'GetByokSecret': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetByokSecret,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretResponse.SerializeToString,
+            ),
+            'IssueOidcToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.IssueOidcToken,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.IssueOidcTokenRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.IssueOidcTokenResponse.SerializeToString,
+            ),
+            'GetJwks': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetJwks,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetJwksRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetJwksResponse.SerializeToString,
+            ),
+            'ListOidcIssuers': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOidcIssuers,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListOidcIssuersRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListOidcIssuersResponse.SerializeToString,
+            ),
+            'AddOidcIssuer': grpc.unary_unary_rpc_method_handler(
+                    servicer.AddOidcIssuer,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AddOidcIssuerRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AddOidcIssuerResponse.SerializeToString,
+            ),
+            'DeleteOidcIssuer': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteOidcIssuer,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteOidcIssuerRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteOidcIssuerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -91,6 +519,708 @@ class AuthService:
             '/tollgate.auth.v1.AuthService/Authenticate',
             tollgate_dot_auth_dot_v1_dot_auth__pb2.AuthenticateRequest.SerializeToString,
             tollgate_dot_auth_dot_v1_dot_auth__pb2.AuthenticateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMe(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/GetMe',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.GetMeRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.GetMeResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListTeams(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/ListTeams',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.ListTeamsRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.ListTeamsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/CreateTeam',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.CreateTeamRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.CreateTeamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/GetTeam',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.GetTeamRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.GetTeamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/UpdateTeam',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateTeamRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateTeamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteTeam(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/DeleteTeam',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteTeamRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteTeamResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMembers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/ListMembers',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.ListMembersRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.ListMembersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/AddMember',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.AddMemberRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.AddMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/UpdateMember',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateMemberRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveMember(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/RemoveMember',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.RemoveMemberRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.RemoveMemberResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListProjects(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/ListProjects',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.ListProjectsRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.ListProjectsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/CreateProject',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.CreateProjectRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.CreateProjectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteProject(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/DeleteProject',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteProjectRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteProjectResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListApiKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/ListApiKeys',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.ListApiKeysRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.ListApiKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/CreateApiKey',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.CreateApiKeyRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.CreateApiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/RevokeApiKey',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.RevokeApiKeyRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.RevokeApiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListByokCredentials(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/ListByokCredentials',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.ListByokCredentialsRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.ListByokCredentialsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutByokCredential(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/PutByokCredential',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.PutByokCredentialRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.PutByokCredentialResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def UpdateByokCredential(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/UpdateByokCredential',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateByokCredentialRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.UpdateByokCredentialResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteByokCredential(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/DeleteByokCredential',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteByokCredentialRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteByokCredentialResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetByokSecret(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/GetByokSecret',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def IssueOidcToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/IssueOidcToken',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.IssueOidcTokenRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.IssueOidcTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetJwks(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/GetJwks',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.GetJwksRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.GetJwksResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOidcIssuers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/ListOidcIssuers',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.ListOidcIssuersRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.ListOidcIssuersResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AddOidcIssuer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/AddOidcIssuer',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.AddOidcIssuerRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.AddOidcIssuerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteOidcIssuer(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/DeleteOidcIssuer',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteOidcIssuerRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteOidcIssuerResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -37,6 +37,46 @@ class AuthServiceStub:
     """Authenticate resolves a bearer credential (an API key or an OIDC token).
     Unknown, revoked or expired credentials fail with UNAUTHENTICATED.
     """
+    GetMe: _grpc.UnaryUnaryMultiCallable[_auth_pb2.GetMeRequest, _auth_pb2.GetMeResponse]
+    """Administration (ADMIN-API.md). Every request names its caller: the principal ext_authz
+    established for the HTTP request. The auth service decides what the caller may do
+    (docs/permissions.md): a team the caller's user does not belong to, or anything inside it,
+    is NOT_FOUND; a role that may not do something is PERMISSION_DENIED.
+    """
+    ListTeams: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ListTeamsRequest, _auth_pb2.ListTeamsResponse]
+    CreateTeam: _grpc.UnaryUnaryMultiCallable[_auth_pb2.CreateTeamRequest, _auth_pb2.CreateTeamResponse]
+    GetTeam: _grpc.UnaryUnaryMultiCallable[_auth_pb2.GetTeamRequest, _auth_pb2.GetTeamResponse]
+    UpdateTeam: _grpc.UnaryUnaryMultiCallable[_auth_pb2.UpdateTeamRequest, _auth_pb2.UpdateTeamResponse]
+    DeleteTeam: _grpc.UnaryUnaryMultiCallable[_auth_pb2.DeleteTeamRequest, _auth_pb2.DeleteTeamResponse]
+    ListMembers: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ListMembersRequest, _auth_pb2.ListMembersResponse]
+    AddMember: _grpc.UnaryUnaryMultiCallable[_auth_pb2.AddMemberRequest, _auth_pb2.AddMemberResponse]
+    UpdateMember: _grpc.UnaryUnaryMultiCallable[_auth_pb2.UpdateMemberRequest, _auth_pb2.UpdateMemberResponse]
+    RemoveMember: _grpc.UnaryUnaryMultiCallable[_auth_pb2.RemoveMemberRequest, _auth_pb2.RemoveMemberResponse]
+    """Removing the caller's own user is leaving the team."""
+    ListProjects: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ListProjectsRequest, _auth_pb2.ListProjectsResponse]
+    CreateProject: _grpc.UnaryUnaryMultiCallable[_auth_pb2.CreateProjectRequest, _auth_pb2.CreateProjectResponse]
+    DeleteProject: _grpc.UnaryUnaryMultiCallable[_auth_pb2.DeleteProjectRequest, _auth_pb2.DeleteProjectResponse]
+    ListApiKeys: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ListApiKeysRequest, _auth_pb2.ListApiKeysResponse]
+    CreateApiKey: _grpc.UnaryUnaryMultiCallable[_auth_pb2.CreateApiKeyRequest, _auth_pb2.CreateApiKeyResponse]
+    """The only answer that ever carries the key itself."""
+    RevokeApiKey: _grpc.UnaryUnaryMultiCallable[_auth_pb2.RevokeApiKeyRequest, _auth_pb2.RevokeApiKeyResponse]
+    ListByokCredentials: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ListByokCredentialsRequest, _auth_pb2.ListByokCredentialsResponse]
+    """BYOK credentials: listed with a hint only; the secret is never returned here."""
+    PutByokCredential: _grpc.UnaryUnaryMultiCallable[_auth_pb2.PutByokCredentialRequest, _auth_pb2.PutByokCredentialResponse]
+    UpdateByokCredential: _grpc.UnaryUnaryMultiCallable[_auth_pb2.UpdateByokCredentialRequest, _auth_pb2.UpdateByokCredentialResponse]
+    DeleteByokCredential: _grpc.UnaryUnaryMultiCallable[_auth_pb2.DeleteByokCredentialRequest, _auth_pb2.DeleteByokCredentialResponse]
+    GetByokSecret: _grpc.UnaryUnaryMultiCallable[_auth_pb2.GetByokSecretRequest, _auth_pb2.GetByokSecretResponse]
+    """Internal, for the router only: the plaintext credential of an enabled BYOK credential of
+    the team a generation runs for. `found` is false when there is none (or it is disabled).
+    """
+    IssueOidcToken: _grpc.UnaryUnaryMultiCallable[_auth_pb2.IssueOidcTokenRequest, _auth_pb2.IssueOidcTokenResponse]
+    """A 12-hour OIDC token for a project of the caller's team (or of `team_id`)."""
+    GetJwks: _grpc.UnaryUnaryMultiCallable[_auth_pb2.GetJwksRequest, _auth_pb2.GetJwksResponse]
+    """The issuer and the public keys of Tollgate's OIDC tokens (public data)."""
+    ListOidcIssuers: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ListOidcIssuersRequest, _auth_pb2.ListOidcIssuersResponse]
+    """External issuers a team trusts (owners manage; every role lists)."""
+    AddOidcIssuer: _grpc.UnaryUnaryMultiCallable[_auth_pb2.AddOidcIssuerRequest, _auth_pb2.AddOidcIssuerResponse]
+    DeleteOidcIssuer: _grpc.UnaryUnaryMultiCallable[_auth_pb2.DeleteOidcIssuerRequest, _auth_pb2.DeleteOidcIssuerResponse]
 
 @_typing.type_check_only
 class AuthServiceAsyncStub(AuthServiceStub):
@@ -47,6 +87,46 @@ class AuthServiceAsyncStub(AuthServiceStub):
     """Authenticate resolves a bearer credential (an API key or an OIDC token).
     Unknown, revoked or expired credentials fail with UNAUTHENTICATED.
     """
+    GetMe: _aio.UnaryUnaryMultiCallable[_auth_pb2.GetMeRequest, _auth_pb2.GetMeResponse]  # type: ignore[assignment]
+    """Administration (ADMIN-API.md). Every request names its caller: the principal ext_authz
+    established for the HTTP request. The auth service decides what the caller may do
+    (docs/permissions.md): a team the caller's user does not belong to, or anything inside it,
+    is NOT_FOUND; a role that may not do something is PERMISSION_DENIED.
+    """
+    ListTeams: _aio.UnaryUnaryMultiCallable[_auth_pb2.ListTeamsRequest, _auth_pb2.ListTeamsResponse]  # type: ignore[assignment]
+    CreateTeam: _aio.UnaryUnaryMultiCallable[_auth_pb2.CreateTeamRequest, _auth_pb2.CreateTeamResponse]  # type: ignore[assignment]
+    GetTeam: _aio.UnaryUnaryMultiCallable[_auth_pb2.GetTeamRequest, _auth_pb2.GetTeamResponse]  # type: ignore[assignment]
+    UpdateTeam: _aio.UnaryUnaryMultiCallable[_auth_pb2.UpdateTeamRequest, _auth_pb2.UpdateTeamResponse]  # type: ignore[assignment]
+    DeleteTeam: _aio.UnaryUnaryMultiCallable[_auth_pb2.DeleteTeamRequest, _auth_pb2.DeleteTeamResponse]  # type: ignore[assignment]
+    ListMembers: _aio.UnaryUnaryMultiCallable[_auth_pb2.ListMembersRequest, _auth_pb2.ListMembersResponse]  # type: ignore[assignment]
+    AddMember: _aio.UnaryUnaryMultiCallable[_auth_pb2.AddMemberRequest, _auth_pb2.AddMemberResponse]  # type: ignore[assignment]
+    UpdateMember: _aio.UnaryUnaryMultiCallable[_auth_pb2.UpdateMemberRequest, _auth_pb2.UpdateMemberResponse]  # type: ignore[assignment]
+    RemoveMember: _aio.UnaryUnaryMultiCallable[_auth_pb2.RemoveMemberRequest, _auth_pb2.RemoveMemberResponse]  # type: ignore[assignment]
+    """Removing the caller's own user is leaving the team."""
+    ListProjects: _aio.UnaryUnaryMultiCallable[_auth_pb2.ListProjectsRequest, _auth_pb2.ListProjectsResponse]  # type: ignore[assignment]
+    CreateProject: _aio.UnaryUnaryMultiCallable[_auth_pb2.CreateProjectRequest, _auth_pb2.CreateProjectResponse]  # type: ignore[assignment]
+    DeleteProject: _aio.UnaryUnaryMultiCallable[_auth_pb2.DeleteProjectRequest, _auth_pb2.DeleteProjectResponse]  # type: ignore[assignment]
+    ListApiKeys: _aio.UnaryUnaryMultiCallable[_auth_pb2.ListApiKeysRequest, _auth_pb2.ListApiKeysResponse]  # type: ignore[assignment]
+    CreateApiKey: _aio.UnaryUnaryMultiCallable[_auth_pb2.CreateApiKeyRequest, _auth_pb2.CreateApiKeyResponse]  # type: ignore[assignment]
+    """The only answer that ever carries the key itself."""
+    RevokeApiKey: _aio.UnaryUnaryMultiCallable[_auth_pb2.RevokeApiKeyRequest, _auth_pb2.RevokeApiKeyResponse]  # type: ignore[assignment]
+    ListByokCredentials: _aio.UnaryUnaryMultiCallable[_auth_pb2.ListByokCredentialsRequest, _auth_pb2.ListByokCredentialsResponse]  # type: ignore[assignment]
+    """BYOK credentials: listed with a hint only; the secret is never returned here."""
+    PutByokCredential: _aio.UnaryUnaryMultiCallable[_auth_pb2.PutByokCredentialRequest, _auth_pb2.PutByokCredentialResponse]  # type: ignore[assignment]
+    UpdateByokCredential: _aio.UnaryUnaryMultiCallable[_auth_pb2.UpdateByokCredentialRequest, _auth_pb2.UpdateByokCredentialResponse]  # type: ignore[assignment]
+    DeleteByokCredential: _aio.UnaryUnaryMultiCallable[_auth_pb2.DeleteByokCredentialRequest, _auth_pb2.DeleteByokCredentialResponse]  # type: ignore[assignment]
+    GetByokSecret: _aio.UnaryUnaryMultiCallable[_auth_pb2.GetByokSecretRequest, _auth_pb2.GetByokSecretResponse]  # type: ignore[assignment]
+    """Internal, for the router only: the plaintext credential of an enabled BYOK credential of
+    the team a generation runs for. `found` is false when there is none (or it is disabled).
+    """
+    IssueOidcToken: _aio.UnaryUnaryMultiCallable[_auth_pb2.IssueOidcTokenRequest, _auth_pb2.IssueOidcTokenResponse]  # type: ignore[assignment]
+    """A 12-hour OIDC token for a project of the caller's team (or of `team_id`)."""
+    GetJwks: _aio.UnaryUnaryMultiCallable[_auth_pb2.GetJwksRequest, _auth_pb2.GetJwksResponse]  # type: ignore[assignment]
+    """The issuer and the public keys of Tollgate's OIDC tokens (public data)."""
+    ListOidcIssuers: _aio.UnaryUnaryMultiCallable[_auth_pb2.ListOidcIssuersRequest, _auth_pb2.ListOidcIssuersResponse]  # type: ignore[assignment]
+    """External issuers a team trusts (owners manage; every role lists)."""
+    AddOidcIssuer: _aio.UnaryUnaryMultiCallable[_auth_pb2.AddOidcIssuerRequest, _auth_pb2.AddOidcIssuerResponse]  # type: ignore[assignment]
+    DeleteOidcIssuer: _aio.UnaryUnaryMultiCallable[_auth_pb2.DeleteOidcIssuerRequest, _auth_pb2.DeleteOidcIssuerResponse]  # type: ignore[assignment]
 
 class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     """AuthService turns a caller's credential into a principal: who is calling, for which team."""
@@ -60,5 +140,201 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         """Authenticate resolves a bearer credential (an API key or an OIDC token).
         Unknown, revoked or expired credentials fail with UNAUTHENTICATED.
         """
+
+    @_abc_1.abstractmethod
+    def GetMe(
+        self,
+        request: _auth_pb2.GetMeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.GetMeResponse, _abc.Awaitable[_auth_pb2.GetMeResponse]]:
+        """Administration (ADMIN-API.md). Every request names its caller: the principal ext_authz
+        established for the HTTP request. The auth service decides what the caller may do
+        (docs/permissions.md): a team the caller's user does not belong to, or anything inside it,
+        is NOT_FOUND; a role that may not do something is PERMISSION_DENIED.
+        """
+
+    @_abc_1.abstractmethod
+    def ListTeams(
+        self,
+        request: _auth_pb2.ListTeamsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ListTeamsResponse, _abc.Awaitable[_auth_pb2.ListTeamsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateTeam(
+        self,
+        request: _auth_pb2.CreateTeamRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.CreateTeamResponse, _abc.Awaitable[_auth_pb2.CreateTeamResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetTeam(
+        self,
+        request: _auth_pb2.GetTeamRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.GetTeamResponse, _abc.Awaitable[_auth_pb2.GetTeamResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateTeam(
+        self,
+        request: _auth_pb2.UpdateTeamRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.UpdateTeamResponse, _abc.Awaitable[_auth_pb2.UpdateTeamResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteTeam(
+        self,
+        request: _auth_pb2.DeleteTeamRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.DeleteTeamResponse, _abc.Awaitable[_auth_pb2.DeleteTeamResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListMembers(
+        self,
+        request: _auth_pb2.ListMembersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ListMembersResponse, _abc.Awaitable[_auth_pb2.ListMembersResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AddMember(
+        self,
+        request: _auth_pb2.AddMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.AddMemberResponse, _abc.Awaitable[_auth_pb2.AddMemberResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateMember(
+        self,
+        request: _auth_pb2.UpdateMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.UpdateMemberResponse, _abc.Awaitable[_auth_pb2.UpdateMemberResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RemoveMember(
+        self,
+        request: _auth_pb2.RemoveMemberRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.RemoveMemberResponse, _abc.Awaitable[_auth_pb2.RemoveMemberResponse]]:
+        """Removing the caller's own user is leaving the team."""
+
+    @_abc_1.abstractmethod
+    def ListProjects(
+        self,
+        request: _auth_pb2.ListProjectsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ListProjectsResponse, _abc.Awaitable[_auth_pb2.ListProjectsResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateProject(
+        self,
+        request: _auth_pb2.CreateProjectRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.CreateProjectResponse, _abc.Awaitable[_auth_pb2.CreateProjectResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteProject(
+        self,
+        request: _auth_pb2.DeleteProjectRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.DeleteProjectResponse, _abc.Awaitable[_auth_pb2.DeleteProjectResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListApiKeys(
+        self,
+        request: _auth_pb2.ListApiKeysRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ListApiKeysResponse, _abc.Awaitable[_auth_pb2.ListApiKeysResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def CreateApiKey(
+        self,
+        request: _auth_pb2.CreateApiKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.CreateApiKeyResponse, _abc.Awaitable[_auth_pb2.CreateApiKeyResponse]]:
+        """The only answer that ever carries the key itself."""
+
+    @_abc_1.abstractmethod
+    def RevokeApiKey(
+        self,
+        request: _auth_pb2.RevokeApiKeyRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.RevokeApiKeyResponse, _abc.Awaitable[_auth_pb2.RevokeApiKeyResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListByokCredentials(
+        self,
+        request: _auth_pb2.ListByokCredentialsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ListByokCredentialsResponse, _abc.Awaitable[_auth_pb2.ListByokCredentialsResponse]]:
+        """BYOK credentials: listed with a hint only; the secret is never returned here."""
+
+    @_abc_1.abstractmethod
+    def PutByokCredential(
+        self,
+        request: _auth_pb2.PutByokCredentialRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.PutByokCredentialResponse, _abc.Awaitable[_auth_pb2.PutByokCredentialResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def UpdateByokCredential(
+        self,
+        request: _auth_pb2.UpdateByokCredentialRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.UpdateByokCredentialResponse, _abc.Awaitable[_auth_pb2.UpdateByokCredentialResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteByokCredential(
+        self,
+        request: _auth_pb2.DeleteByokCredentialRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.DeleteByokCredentialResponse, _abc.Awaitable[_auth_pb2.DeleteByokCredentialResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def GetByokSecret(
+        self,
+        request: _auth_pb2.GetByokSecretRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.GetByokSecretResponse, _abc.Awaitable[_auth_pb2.GetByokSecretResponse]]:
+        """Internal, for the router only: the plaintext credential of an enabled BYOK credential of
+        the team a generation runs for. `found` is false when there is none (or it is disabled).
+        """
+
+    @_abc_1.abstractmethod
+    def IssueOidcToken(
+        self,
+        request: _auth_pb2.IssueOidcTokenRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.IssueOidcTokenResponse, _abc.Awaitable[_auth_pb2.IssueOidcTokenResponse]]:
+        """A 12-hour OIDC token for a project of the caller's team (or of `team_id`)."""
+
+    @_abc_1.abstractmethod
+    def GetJwks(
+        self,
+        request: _auth_pb2.GetJwksRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.GetJwksResponse, _abc.Awaitable[_auth_pb2.GetJwksResponse]]:
+        """The issuer and the public keys of Tollgate's OIDC tokens (public data)."""
+
+    @_abc_1.abstractmethod
+    def ListOidcIssuers(
+        self,
+        request: _auth_pb2.ListOidcIssuersRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ListOidcIssuersResponse, _abc.Awaitable[_auth_pb2.ListOidcIssuersResponse]]:
+        """External issuers a team trusts (owners manage; every role lists)."""
+
+    @_abc_1.abstractmethod
+    def AddOidcIssuer(
+        self,
+        request: _auth_pb2.AddOidcIssuerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.AddOidcIssuerResponse, _abc.Awaitable[_auth_pb2.AddOidcIssuerResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def DeleteOidcIssuer(
+        self,
+        request: _auth_pb2.DeleteOidcIssuerRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.DeleteOidcIssuerResponse, _abc.Awaitable[_auth_pb2.DeleteOidcIssuerResponse]]: ...
 
 def add_AuthServiceServicer_to_server(servicer: AuthServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

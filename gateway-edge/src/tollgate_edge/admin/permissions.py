@@ -1,0 +1,34 @@
+"""What the caller may do, as the auth service decided it (``x-tollgate-permissions``).
+
+The auth service keeps the one permission table (docs/permissions.md) and its ext_authz answer
+lists the actions the caller's role allows in the key's team. Edge handlers that act on the
+key's team without asking the auth service (e.g. a credits top-up) check here::
+
+    require(request, "credits:top-up")
+
+Requests naming another team ask the auth service, which knows the role there.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from aiohttp import web
+
+from tollgate_edge.errors import ApiError
+from tollgate_edge.identity import caller_of
+
+PERMISSIONS: Final = "x-tollgate-permissions"
+
+
+def permitted(request: web.Request) -> frozenset[str]:
+    caller_of(request)  # 401 without an identity
+    raw = request.headers.get(PERMISSIONS, "")
+    return frozenset(part for part in raw.split(",") if part)
+
+
+def require(request: web.Request, action: str) -> None:
+    """403 unless the caller's role may do ``action`` (a value of the auth service's table)."""
+    if action not in permitted(request):
+        role = request.headers.get("x-tollgate-role", "") or "caller"
+        raise ApiError(403, "forbidden", f"a team {role} may not do this ({action})")

@@ -1,0 +1,165 @@
+"""BYOK credentials of a team (ADMIN-API.md "BYOK"): add or replace, enable/disable, remove,
+list (never the secret: a hint of its last 4 characters), and hand the plaintext to the router
+only over the internal RPC, only for the team asked about.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Final
+
+from tollgate_common.errors import InvalidArgument, NotFound
+
+from tollgate_auth.access import TeamAccess
+from tollgate_auth.byok_repository import ByokRepository
+from tollgate_auth.domain import ByokCredential, Principal
+from tollgate_auth.events import ActivityType, AuthEvents
+from tollgate_auth.permissions import Action
+from tollgate_auth.vault import Vault, context_of
+
+# DESIGN §2: the provider slugs of the Vercel documentation.
+PROVIDERS: Final = frozenset(
+    {
+        "alibaba", "anthropic", "azure", "baseten", "bedrock", "cerebras", "cohere",
+        "deepinfra", "deepseek", "fireworks", "google", "groq", "inception", "meituan",
+        "minimax", "mistral", "moonshotai", "morph", "novita", "openai", "parasail",
+        "perplexity", "vercel", "vertex", "voyage", "xai", "zai",
+    }
+)  # fmt: skip
+MAX_FIELD_CHARS: Final = 16_384
+MAX_FIELDS: Final = 16
+HINT_CHARS: Final = 4
+
+Clock = Callable[[], datetime]
+
+
+class ByokCredentialNotFound(NotFound):
+    reason = "BYOK_CREDENTIAL_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("no BYOK credential for this provider", metadata={"param": "provider"})
+
+
+def _provider(provider: str) -> str:
+    if provider not in PROVIDERS:
+        raise InvalidArgument(f"unknown provider {provider[:40]!r}", metadata={"param": "provider"})
+    return provider
+
+
+def _credentials(credentials: Mapping[str, str]) -> dict[str, str]:
+    """``{apiKey, ...}``: string fields, ``apiKey`` required and not blank."""
+    if len(credentials) > MAX_FIELDS or any(
+        not name or len(name) > 64 or len(value) > MAX_FIELD_CHARS
+        for name, value in credentials.items()
+    ):
+        raise InvalidArgument("`credentials` is too large", metadata={"param": "credentials"})
+    if not credentials.get("apiKey", "").strip():
+        raise InvalidArgument(
+            "`credentials.apiKey` is required", metadata={"param": "credentials.apiKey"}
+        )
+    return dict(credentials)
+
+
+def hint_of(credentials: Mapping[str, str]) -> str:
+    key = credentials["apiKey"].strip()
+    return key[-HINT_CHARS:] if len(key) > 2 * HINT_CHARS else ""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ByokService:
+    def __init__(
+        self,
+        repository: ByokRepository,
+        vault: Vault,
+        access: TeamAccess,
+        events: AuthEvents,
+        clock: Clock = _now,
+    ) -> None:
+        self._repository = repository
+        self._vault = vault
+        self._access = access
+        self._events = events
+        self._clock = clock
+
+    async def list(self, caller: Principal, team_id: str) -> list[ByokCredential]:
+        team_id = team_id or caller.team_id
+        await self._access.authorize(caller, team_id, Action.READ)
+        return await self._repository.list(team_id)
+
+    async def put(
+        self,
+        caller: Principal,
+        team_id: str,
+        provider: str,
+        credentials: Mapping[str, str],
+        enabled: bool | None,
+    ) -> tuple[ByokCredential, bool]:
+        team_id = team_id or caller.team_id
+        await self._access.authorize(caller, team_id, Action.MANAGE_BYOK)
+        provider = _provider(provider)
+        secret = _credentials(credentials)
+        sealed = self._vault.seal(
+            json.dumps(secret, separators=(",", ":")).encode(), context_of(team_id, provider)
+        )
+        now = self._clock()
+        stored, created = await self._repository.put(
+            team_id, provider, sealed, hint_of(secret), enabled, now
+        )
+        kind = (
+            ActivityType.BYOK_CREDENTIAL_ADDED if created else ActivityType.BYOK_CREDENTIAL_UPDATED
+        )
+        self._events.activity(
+            caller,
+            team_id,
+            kind,
+            ("byok-credential", provider),
+            {"provider": provider, "enabled": str(stored.enabled).lower()},
+            at=now,
+        )
+        return stored, created
+
+    async def set_enabled(
+        self, caller: Principal, team_id: str, provider: str, enabled: bool
+    ) -> ByokCredential:
+        team_id = team_id or caller.team_id
+        await self._access.authorize(caller, team_id, Action.MANAGE_BYOK)
+        now = self._clock()
+        stored = await self._repository.set_enabled(team_id, _provider(provider), enabled, now)
+        if stored is None:
+            raise ByokCredentialNotFound()
+        self._events.activity(
+            caller,
+            team_id,
+            ActivityType.BYOK_CREDENTIAL_UPDATED,
+            ("byok-credential", provider),
+            {"provider": provider, "enabled": str(enabled).lower()},
+            at=now,
+        )
+        return stored
+
+    async def delete(self, caller: Principal, team_id: str, provider: str) -> None:
+        team_id = team_id or caller.team_id
+        await self._access.authorize(caller, team_id, Action.MANAGE_BYOK)
+        if not await self._repository.delete(team_id, _provider(provider)):
+            raise ByokCredentialNotFound()
+        self._events.activity(
+            caller,
+            team_id,
+            ActivityType.BYOK_CREDENTIAL_REMOVED,
+            ("byok-credential", provider),
+            {"provider": provider},
+        )
+
+    async def secret(self, team_id: str, provider: str) -> dict[str, str] | None:
+        """The plaintext credentials of an enabled credential (for the router), else None."""
+        found = await self._repository.get(team_id, provider)
+        if found is None or not found[0].enabled:
+            return None
+        plaintext = self._vault.open(found[1], context_of(team_id, provider))
+        value: dict[str, str] = json.loads(plaintext)
+        return value

@@ -1,0 +1,112 @@
+"""Who may do what: the one table of docs/permissions.md (ADMIN-API.md "Roles").
+
+Every admin RPC asks :func:`require` before it changes or reveals anything; ext_authz asks
+:func:`allows` for inference paths and hands the edge the caller's permitted actions
+(``x-tollgate-permissions``) so the edge never keeps a table of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Final
+
+from tollgate_common.errors import PermissionDenied
+
+from tollgate_auth.domain import Role
+
+
+class Action(StrEnum):
+    """Something a role may or may not do; the value is what ``x-tollgate-permissions`` lists."""
+
+    CALL_INFERENCE = "inference"
+    READ = "read"
+    CREATE_TEAM = "team:create"
+    MANAGE_OWN_API_KEYS = "api-keys:own"
+    ISSUE_OIDC_TOKENS = "oidc-tokens"
+    MANAGE_ANY_API_KEYS = "api-keys:any"
+    MANAGE_MEMBERS = "members"
+    MANAGE_PROJECTS = "projects"
+    MANAGE_BYOK = "byok"
+    MANAGE_OIDC_ISSUERS = "oidc-issuers"
+    TOP_UP_CREDITS = "credits:top-up"
+    MANAGE_BUDGETS = "budgets"
+    UPDATE_TEAM = "team:update"
+    DELETE_TEAM = "team:delete"
+
+
+_ALL: Final = frozenset(Role)
+_WRITERS: Final = frozenset({Role.OWNER, Role.MEMBER})
+_OWNERS: Final = frozenset({Role.OWNER})
+
+ALLOWED: Final[Mapping[Action, frozenset[Role]]] = MappingProxyType(
+    {
+        Action.CALL_INFERENCE: _WRITERS,
+        Action.READ: _ALL,
+        Action.CREATE_TEAM: _WRITERS,
+        Action.MANAGE_OWN_API_KEYS: _WRITERS,
+        Action.ISSUE_OIDC_TOKENS: _WRITERS,
+        Action.MANAGE_ANY_API_KEYS: _OWNERS,
+        Action.MANAGE_MEMBERS: _OWNERS,
+        Action.MANAGE_PROJECTS: _OWNERS,
+        Action.MANAGE_BYOK: _OWNERS,
+        Action.MANAGE_OIDC_ISSUERS: _OWNERS,
+        Action.TOP_UP_CREDITS: _OWNERS,
+        Action.MANAGE_BUDGETS: _OWNERS,
+        Action.UPDATE_TEAM: _OWNERS,
+        Action.DELETE_TEAM: _OWNERS,
+    }
+)
+
+_DESCRIPTIONS: Final[Mapping[Action, str]] = MappingProxyType(
+    {
+        Action.CALL_INFERENCE: "call inference",
+        Action.READ: "read this team's data",
+        Action.CREATE_TEAM: "create teams",
+        Action.MANAGE_OWN_API_KEYS: "create or revoke API keys",
+        Action.ISSUE_OIDC_TOKENS: "issue OIDC tokens",
+        Action.MANAGE_ANY_API_KEYS: "manage other members' API keys",
+        Action.MANAGE_MEMBERS: "manage members and roles",
+        Action.MANAGE_PROJECTS: "manage projects",
+        Action.MANAGE_BYOK: "manage BYOK credentials",
+        Action.MANAGE_OIDC_ISSUERS: "manage trusted OIDC issuers",
+        Action.TOP_UP_CREDITS: "top up credits",
+        Action.MANAGE_BUDGETS: "set budgets",
+        Action.UPDATE_TEAM: "rename the team",
+        Action.DELETE_TEAM: "delete the team",
+    }
+)
+
+# Paths only callers allowed to run inference reach (ext_authz refuses the others with 403).
+# /v1/ai/config lists models (a read); the rest of the AI SDK protocol generates.
+INFERENCE_PATHS: Final = ("/v1/chat/completions", "/v1/embeddings")
+INFERENCE_PREFIX: Final = "/v1/ai/"
+INFERENCE_EXCEPTIONS: Final = frozenset({"/v1/ai/config"})
+
+
+def allows(role: Role, action: Action) -> bool:
+    return role in ALLOWED[action]
+
+
+def permitted_actions(role: Role) -> tuple[Action, ...]:
+    """Everything ``role`` may do, in the table's order."""
+    return tuple(action for action in Action if role in ALLOWED[action])
+
+
+class Forbidden(PermissionDenied):
+    reason = "FORBIDDEN"
+
+
+def require(role: Role, action: Action) -> None:
+    """Raise :class:`Forbidden` (403) unless ``role`` may do ``action``."""
+    if role not in ALLOWED[action]:
+        raise Forbidden(f"a team {role.value} may not {_DESCRIPTIONS[action]}")
+
+
+def is_inference_path(path: str) -> bool:
+    """Whether the request path (query string and all) is an inference endpoint."""
+    path = path.partition("?")[0].rstrip("/")
+    if path in INFERENCE_PATHS:
+        return True
+    return path.startswith(INFERENCE_PREFIX) and path not in INFERENCE_EXCEPTIONS
