@@ -24,10 +24,10 @@ class GenerationRepository:
         self._writer = IdempotentWriter(engine, inbox, consumer, generations)
 
     async def record(self, generation: Generation) -> bool:
-        return await self._writer.insert(generation.id, _row(generation))
+        return await self._writer.insert(generation.id, generation_row(generation))
 
     async def record_many(self, batch: Sequence[Generation]) -> list[Stored]:
-        return await self._writer.insert_many([(g.id, _row(g)) for g in batch])
+        return await self._writer.insert_many([(g.id, generation_row(g)) for g in batch])
 
     async def get(self, team_id: str, generation_id: str) -> Generation | None:
         query = select(generations).where(
@@ -38,7 +38,7 @@ class GenerationRepository:
         return None if row is None else _generation(row)
 
 
-def _row(generation: Generation) -> Row:
+def generation_row(generation: Generation) -> Row:
     # Not dataclasses.asdict: that deep-copies every value, a cost paid per row.
     return {name: getattr(generation, name) for name in GENERATION_FIELDS}
 

@@ -65,3 +65,81 @@ class GetGenerationResponse(_message.Message):
     GENERATION_FIELD_NUMBER: _ClassVar[int]
     generation: Generation
     def __init__(self, generation: _Optional[_Union[Generation, _Mapping]] = ...) -> None: ...
+
+class Credits(_message.Message):
+    __slots__ = ("balance", "total_used")
+    BALANCE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_USED_FIELD_NUMBER: _ClassVar[int]
+    balance: str
+    total_used: str
+    def __init__(self, balance: _Optional[str] = ..., total_used: _Optional[str] = ...) -> None: ...
+
+class GetCreditsRequest(_message.Message):
+    __slots__ = ("team_id",)
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    def __init__(self, team_id: _Optional[str] = ...) -> None: ...
+
+class GetCreditsResponse(_message.Message):
+    __slots__ = ("credits",)
+    CREDITS_FIELD_NUMBER: _ClassVar[int]
+    credits: Credits
+    def __init__(self, credits: _Optional[_Union[Credits, _Mapping]] = ...) -> None: ...
+
+class TopUpRequest(_message.Message):
+    __slots__ = ("team_id", "amount", "idempotency_key", "actor_type", "actor_id")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_TYPE_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    amount: str
+    idempotency_key: str
+    actor_type: str
+    actor_id: str
+    def __init__(self, team_id: _Optional[str] = ..., amount: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., actor_type: _Optional[str] = ..., actor_id: _Optional[str] = ...) -> None: ...
+
+class TopUpResponse(_message.Message):
+    __slots__ = ("credits",)
+    CREDITS_FIELD_NUMBER: _ClassVar[int]
+    credits: Credits
+    def __init__(self, credits: _Optional[_Union[Credits, _Mapping]] = ...) -> None: ...
+
+class ReserveRequest(_message.Message):
+    __slots__ = ("team_id", "hold_id", "input_tokens", "max_output_tokens", "model_max_output_tokens", "input_price", "output_price")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    HOLD_ID_FIELD_NUMBER: _ClassVar[int]
+    INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    INPUT_PRICE_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_PRICE_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    hold_id: str
+    input_tokens: int
+    max_output_tokens: int
+    model_max_output_tokens: int
+    input_price: str
+    output_price: str
+    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ..., input_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., model_max_output_tokens: _Optional[int] = ..., input_price: _Optional[str] = ..., output_price: _Optional[str] = ...) -> None: ...
+
+class ReserveResponse(_message.Message):
+    __slots__ = ("reserved", "max_output_tokens")
+    RESERVED_FIELD_NUMBER: _ClassVar[int]
+    MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    reserved: str
+    max_output_tokens: int
+    def __init__(self, reserved: _Optional[str] = ..., max_output_tokens: _Optional[int] = ...) -> None: ...
+
+class ReleaseRequest(_message.Message):
+    __slots__ = ("team_id", "hold_id")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    HOLD_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    hold_id: str
+    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ...) -> None: ...
+
+class ReleaseResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

@@ -1,0 +1,294 @@
+"""The ledger in SQL: entries, balance rows and generation records, written together.
+
+Every write locks the balance rows it changes (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite
+has one writer at a time anyway), inserts the entries (unique per team and idempotency key) and
+updates the rows in the same transaction, so a team's balance is always the sum of its entries.
+Callers serialise their writes within a process (the service's write lock).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import RowMapping, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from tollgate_common.inbox import Stored, claim_many, refuses_values
+from tollgate_common.money import ZERO
+
+from tollgate_billing.ledger import (
+    Account,
+    ActorType,
+    EntryKind,
+    Posting,
+    apply,
+    free_grant_due,
+)
+from tollgate_billing.models import balances, generations, inbox, ledger_entries
+from tollgate_billing.repository import USAGE_CONSUMER, generation_row
+from tollgate_billing.service import Generation
+
+log = logging.getLogger(__name__)
+
+# Given a team's account as locked, what to write: the account to store (free-tier state
+# included) and the entries to post on top of it.
+Decision = Callable[[Account], tuple[Account, list[Posting]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """What one write changed: the account after it and the entries written (a posting whose
+    idempotency key was used before is left out)."""
+
+    account: Account
+    postings: tuple[Posting, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UsageApplied:
+    """The result of applying a batch of usage facts."""
+
+    stored: list[Stored]  # one per generation, in order
+    accounts: dict[str, Account]  # every team whose account changed, after the batch
+    grants: list[tuple[str, Posting]]  # free-tier grants the batch triggered
+    settled: list[tuple[str, str]]  # (team id, generation id) of each generation stored now
+
+
+def _account(row: RowMapping) -> Account:
+    return Account(
+        team_id=row["team_id"],
+        balance=row["balance"],
+        total_used=row["total_used"],
+        free_balance=row["free_balance"],
+        purchased=row["purchased"],
+        free_anchor=row["free_anchor"],
+        free_period=row["free_period"],
+    )
+
+
+def _account_row(account: Account, at: datetime) -> dict[str, object]:
+    return {
+        "b_team": account.team_id,
+        "balance": account.balance,
+        "total_used": account.total_used,
+        "free_balance": account.free_balance,
+        "purchased": account.purchased,
+        "free_anchor": account.free_anchor,
+        "free_period": account.free_period,
+        "updated_at": at,
+    }
+
+
+_UPDATE_ACCOUNT = (
+    update(balances)
+    .where(balances.c.team_id == bindparam("b_team"))
+    .values(
+        balance=bindparam("balance"),
+        total_used=bindparam("total_used"),
+        free_balance=bindparam("free_balance"),
+        purchased=bindparam("purchased"),
+        free_anchor=bindparam("free_anchor"),
+        free_period=bindparam("free_period"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+
+
+class LedgerRepository:
+    def __init__(self, engine: AsyncEngine, consumer: str = USAGE_CONSUMER) -> None:
+        self._engine = engine
+        self._consumer = consumer
+
+    async def load(self, team_id: str) -> Account | None:
+        async with self._engine.connect() as conn:
+            row = (
+                (await conn.execute(select(balances).where(balances.c.team_id == team_id)))
+                .mappings()
+                .first()
+            )
+        return None if row is None else _account(row)
+
+    async def entries_total(self, team_id: str) -> tuple[int, Decimal]:
+        """How many entries the team has and their amounts (for audits and tests)."""
+        query = select(ledger_entries.c.amount).where(ledger_entries.c.team_id == team_id)
+        async with self._engine.connect() as conn:
+            amounts = list((await conn.execute(query)).scalars())
+        return len(amounts), sum(amounts, ZERO)
+
+    async def post(self, team_id: str, at: datetime, decide: Decision) -> Posted:
+        """Lock (or create) the team's account, let ``decide`` say what to write, write it."""
+        async with self._engine.begin() as conn:
+            [account] = (await _lock_accounts(conn, [team_id], at)).values()
+            account, postings = decide(account)
+            written = await _new_postings(conn, team_id, postings)
+            for posting in written:
+                account = apply(account, posting)
+            await _insert_entries(conn, [(team_id, p) for p in written], at)
+            await conn.execute(_UPDATE_ACCOUNT, [_account_row(account, at)])
+        return Posted(account, tuple(written))
+
+    async def apply_usage(self, batch: Sequence[Generation], at: datetime) -> UsageApplied:
+        """Record each generation not seen before and debit its cost, all in one transaction
+        where possible (see :meth:`_apply_one_by_one` for the fallback)."""
+        if not batch:
+            return UsageApplied([], {}, [], [])
+        try:
+            async with self._engine.begin() as conn:
+                return await self._apply(conn, batch, at)
+        except IntegrityError:
+            log.info("a concurrent delivery raced a batch of %d; one by one", len(batch))
+        except DBAPIError as exc:
+            if not refuses_values(exc):
+                raise
+            log.warning("the database refused a value in a batch of %d; one by one", len(batch))
+        return await self._apply_one_by_one(batch, at)
+
+    async def _apply_one_by_one(self, batch: Sequence[Generation], at: datetime) -> UsageApplied:
+        """Each generation in its own transaction: the refused ones come back REJECTED."""
+        total = UsageApplied([], {}, [], [])
+        for generation in batch:
+            try:
+                async with self._engine.begin() as conn:
+                    one = await self._apply(conn, [generation], at)
+            except IntegrityError:
+                if not await self._claimed(generation.id):
+                    raise
+                total.stored.append(Stored.DUPLICATE)
+                continue
+            except DBAPIError as exc:
+                if not refuses_values(exc):
+                    raise
+                log.error("the database refuses generation %s: %s", generation.id, exc.orig)
+                total.stored.append(Stored.REJECTED)
+                continue
+            total.stored.extend(one.stored)
+            total.accounts.update(one.accounts)
+            total.grants.extend(one.grants)
+            total.settled.extend(one.settled)
+        return total
+
+    async def _apply(
+        self, conn: AsyncConnection, batch: Sequence[Generation], at: datetime
+    ) -> UsageApplied:
+        unclaimed = await claim_many(conn, inbox, self._consumer, (g.id for g in batch))
+        stored: list[Stored] = []
+        new: list[Generation] = []
+        for generation in batch:
+            if generation.id in unclaimed:
+                unclaimed.discard(generation.id)  # a repeat later in this batch is a duplicate
+                new.append(generation)
+                stored.append(Stored.NEW)
+            else:
+                stored.append(Stored.DUPLICATE)
+        if not new:
+            return UsageApplied(stored, {}, [], [])
+        await conn.execute(insert(generations), [generation_row(g) for g in new])
+        accounts = await _lock_accounts(conn, {g.team_id for g in new}, at)
+        entries: list[tuple[str, Posting]] = []
+        grants: list[tuple[str, Posting]] = []
+        grant_keys: set[tuple[str, str]] = set()
+        for generation in sorted(new, key=lambda g: g.created_at):
+            team = generation.team_id
+            account = accounts[team]
+            # A request billing never saw before (it was down) still starts the free tier.
+            due = free_grant_due(account, generation.created_at)
+            if due is not None:
+                account, grant = due
+                if grant is not None and (team, grant.idempotency_key) not in grant_keys:
+                    grant_keys.add((team, grant.idempotency_key))
+                    grants.append((team, grant))
+                    account = apply(account, grant)
+                    entries.append((team, grant))
+            if generation.cost:
+                debit = Posting(EntryKind.USAGE, -generation.cost, f"usage:{generation.id}")
+                account = apply(account, debit)
+                entries.append((team, debit))
+            accounts[team] = account
+        await _insert_entries(conn, entries, at)
+        await conn.execute(_UPDATE_ACCOUNT, [_account_row(a, at) for a in accounts.values()])
+        settled = [(g.team_id, g.id) for g in new]
+        return UsageApplied(stored, accounts, grants, settled)
+
+    async def _claimed(self, msg_id: str) -> bool:
+        query = select(inbox.c.msg_id).where(
+            inbox.c.consumer == self._consumer, inbox.c.msg_id == msg_id
+        )
+        async with self._engine.connect() as conn:
+            return (await conn.execute(query)).first() is not None
+
+
+async def _lock_accounts(
+    conn: AsyncConnection, team_ids: Iterable[str], at: datetime
+) -> dict[str, Account]:
+    """The accounts of ``team_ids``, created when missing, locked until the transaction ends
+    (in team order, so two writers never wait on each other in a cycle)."""
+    wanted = sorted(set(team_ids))
+    fresh = [_account_row(Account(team_id=t), at) for t in wanted]
+    rows = [{("team_id" if k == "b_team" else k): v for k, v in r.items()} for r in fresh]
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        await conn.execute(postgresql.insert(balances).on_conflict_do_nothing(), rows)
+    elif dialect == "sqlite":
+        await conn.execute(sqlite.insert(balances).on_conflict_do_nothing(), rows)
+    else:  # pragma: no cover - only the two databases above are supported
+        raise RuntimeError(f"unsupported database {dialect}")
+    query = (
+        select(balances)
+        .where(balances.c.team_id.in_(wanted))
+        .order_by(balances.c.team_id)
+        .with_for_update()
+    )
+    result = (await conn.execute(query)).mappings()
+    return {row["team_id"]: _account(row) for row in result}
+
+
+async def _taken_keys(
+    conn: AsyncConnection, postings: Sequence[tuple[str, Posting]]
+) -> set[tuple[str, str]]:
+    teams = {team for team, _ in postings}
+    keys = {p.idempotency_key for _, p in postings}
+    query = select(ledger_entries.c.team_id, ledger_entries.c.idempotency_key).where(
+        ledger_entries.c.team_id.in_(teams), ledger_entries.c.idempotency_key.in_(keys)
+    )
+    found = {(r.team_id, r.idempotency_key) for r in await conn.execute(query)}
+    return found & {(team, p.idempotency_key) for team, p in postings}
+
+
+async def _new_postings(
+    conn: AsyncConnection, team_id: str, postings: Sequence[Posting]
+) -> list[Posting]:
+    """``postings`` whose idempotency keys the team has not used yet (the row lock held)."""
+    if not postings:
+        return []
+    taken = await _taken_keys(conn, [(team_id, p) for p in postings])
+    return [p for p in postings if (team_id, p.idempotency_key) not in taken]
+
+
+async def _insert_entries(
+    conn: AsyncConnection, entries: Sequence[tuple[str, Posting]], at: datetime
+) -> None:
+    if not entries:
+        return
+    await conn.execute(
+        insert(ledger_entries),
+        [
+            {
+                "team_id": team,
+                "kind": p.kind.value,
+                "amount": p.amount,
+                "idempotency_key": p.idempotency_key,
+                "actor_type": p.actor_type.value,
+                "actor_id": p.actor_id,
+                "created_at": at,
+            }
+            for team, p in entries
+        ],
+    )
+
+
+__all__ = ["ActorType", "Decision", "LedgerRepository", "Posted", "UsageApplied"]
