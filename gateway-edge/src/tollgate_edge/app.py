@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from aiohttp import web
 
 from tollgate_edge.chat import chat_completions
+from tollgate_edge.credits import get_credits, top_up
 from tollgate_edge.errors import error_middleware
 from tollgate_edge.health import READINESS, Readiness, healthz, readyz
 from tollgate_edge.lookup import get_generation, list_requests
@@ -32,6 +33,8 @@ def create_app(settings: EdgeSettings) -> web.Application:
     app.router.add_get("/v1/models", list_models, allow_head=False)
     app.router.add_get("/v1/models/{model_id:.+}", get_model, allow_head=False)
     app.router.add_get("/v1/generation", get_generation, allow_head=False)
+    app.router.add_get("/v1/credits", get_credits, allow_head=False)
+    app.router.add_post("/v1/credits/top-up", top_up)
     app.router.add_get("/v1/requests", list_requests, allow_head=False)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -121,6 +121,7 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         return billing_pb2.ReserveResponse(
             reserved=format_usd(reservation.reserved),
             max_output_tokens=reservation.max_output_tokens,
+            available=format_usd(self._credits.available(request.team_id)),
         )
 
     async def Release(

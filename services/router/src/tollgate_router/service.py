@@ -22,6 +22,7 @@ from tollgate_router.errors import (
     ProviderRejected,
     UnsupportedModel,
 )
+from tollgate_router.preflight import NoPreflight, Preflight
 from tollgate_router.providers import (
     Adapters,
     ProviderError,
@@ -50,7 +51,10 @@ class GenerationService:
         credentials: SystemCredentials,
         adapters: Adapters,
         facts: FactSink,
+        *,
+        preflight: Preflight | None = None,
     ) -> None:
+        self._preflight = preflight if preflight is not None else NoPreflight()
         self._catalog = catalog
         self._credentials = credentials
         self._adapters = adapters
@@ -86,7 +90,12 @@ class GenerationService:
         generation = Generation(
             request, plan, list(plan.skipped), t0, created, self._catalog.version
         )
-        opened = await self._open(generation)
+        hold = await self._preflight.reserve(generation)  # 402 before any provider is called
+        try:
+            opened = await self._open(generation)
+        except BaseException:
+            await hold.release()
+            raise
         async with contextlib.aclosing(relay(generation, opened, self._facts)) as events:
             async for event in events:
                 yield event

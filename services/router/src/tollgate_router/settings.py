@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
@@ -26,6 +27,15 @@ class RouterSettings(CommonSettings):
     upstream_connect_timeout_seconds: float = 10.0
     upstream_read_timeout_seconds: float = 300.0
     upstream_max_connections: int = 1000
+    # Pre-flight reservations at billing (docs/billing.md); false only for a router run without
+    # billing. ``billing_unavailable``: what to do when billing cannot be reached.
+    billing_addr: str = Field(
+        default="127.0.0.1:50063",
+        validation_alias=AliasChoices("TOLLGATE_BILLING_ADDR", "billing_addr"),
+    )
+    preflight: bool = True
+    preflight_deadline_seconds: float = Field(default=2.0, gt=0)
+    billing_unavailable: Literal["last-known", "closed"] = "last-known"
 
     def effective_database_url(self) -> str:
         return self.database_url or self.sqlite_url("router")

@@ -115,6 +115,7 @@ async def start_router(tmp_path: Path) -> AsyncIterator[StartRouter]:
             catalog_file=override,
             data_dir=tmp_path,
             shutdown_grace_seconds=5,
+            preflight=False,  # no billing here; the suite tests cover reservations
         )
         environ = {
             "TOLLGATE_PROVIDER_OPENAI_BASE_URL": openai.base_url,

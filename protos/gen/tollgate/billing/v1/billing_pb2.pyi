@@ -125,12 +125,14 @@ class ReserveRequest(_message.Message):
     def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ..., input_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., model_max_output_tokens: _Optional[int] = ..., input_price: _Optional[str] = ..., output_price: _Optional[str] = ...) -> None: ...
 
 class ReserveResponse(_message.Message):
-    __slots__ = ("reserved", "max_output_tokens")
+    __slots__ = ("reserved", "max_output_tokens", "available")
     RESERVED_FIELD_NUMBER: _ClassVar[int]
     MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_FIELD_NUMBER: _ClassVar[int]
     reserved: str
     max_output_tokens: int
-    def __init__(self, reserved: _Optional[str] = ..., max_output_tokens: _Optional[int] = ...) -> None: ...
+    available: str
+    def __init__(self, reserved: _Optional[str] = ..., max_output_tokens: _Optional[int] = ..., available: _Optional[str] = ...) -> None: ...
 
 class ReleaseRequest(_message.Message):
     __slots__ = ("team_id", "hold_id")
