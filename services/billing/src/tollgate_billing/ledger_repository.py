@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import RowMapping, bindparam, insert, select, update
+from sqlalchemy import RowMapping, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from tollgate_common.inbox import Stored, claim_many, refuses_values
+from tollgate_common.inbox import Stored, refuses_values
 from tollgate_common.money import ZERO
 
 from tollgate_billing.ledger import (
@@ -29,8 +30,8 @@ from tollgate_billing.ledger import (
     apply,
     free_grant_due,
 )
-from tollgate_billing.models import balances, generations, inbox, ledger_entries
-from tollgate_billing.repository import USAGE_CONSUMER, generation_row
+from tollgate_billing.models import balances, generations, ledger_entries
+from tollgate_billing.repository import generation_row
 from tollgate_billing.service import Generation
 
 log = logging.getLogger(__name__)
@@ -100,9 +101,8 @@ _UPDATE_ACCOUNT = (
 
 
 class LedgerRepository:
-    def __init__(self, engine: AsyncEngine, consumer: str = USAGE_CONSUMER) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        self._consumer = consumer
 
     async def load(self, team_id: str) -> Account | None:
         async with self._engine.connect() as conn:
@@ -175,7 +175,7 @@ class LedgerRepository:
     async def _apply(
         self, conn: AsyncConnection, batch: Sequence[Generation], at: datetime
     ) -> UsageApplied:
-        unclaimed = await claim_many(conn, inbox, self._consumer, (g.id for g in batch))
+        unclaimed = await _insert_new_generations(conn, batch)
         stored: list[Stored] = []
         new: list[Generation] = []
         for generation in batch:
@@ -187,7 +187,6 @@ class LedgerRepository:
                 stored.append(Stored.DUPLICATE)
         if not new:
             return UsageApplied(stored, {}, [], [])
-        await conn.execute(insert(generations), [generation_row(g) for g in new])
         accounts = await _lock_accounts(conn, {g.team_id for g in new}, at)
         entries: list[tuple[str, Posting]] = []
         grants: list[tuple[str, Posting]] = []
@@ -215,11 +214,36 @@ class LedgerRepository:
         return UsageApplied(stored, accounts, grants, settled)
 
     async def _claimed(self, msg_id: str) -> bool:
-        query = select(inbox.c.msg_id).where(
-            inbox.c.consumer == self._consumer, inbox.c.msg_id == msg_id
-        )
+        query = select(generations.c.id).where(generations.c.id == msg_id)
         async with self._engine.connect() as conn:
             return (await conn.execute(query)).first() is not None
+
+
+def _upsert(conn: AsyncConnection, table: Table) -> Any:
+    """``INSERT`` of the connection's dialect, which has ``on_conflict_do_nothing``."""
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported database {dialect}")  # pragma: no cover
+
+
+async def _insert_new_generations(conn: AsyncConnection, batch: Sequence[Generation]) -> set[str]:
+    """Insert the generations whose ids are new; returns those ids.
+
+    The generation row is the fact's idempotency record: its id is the fact's message id
+    (``Nats-Msg-Id``), so inserting it claims the message in the same transaction as the debit.
+    A repeat within ``batch`` is inserted once."""
+    first = {g.id: g for g in reversed(batch)}  # the first occurrence of each id wins
+    rows = [generation_row(g) for g in first.values()]
+    statement = (
+        _upsert(conn, generations)
+        .on_conflict_do_nothing(index_elements=[generations.c.id])
+        .returning(generations.c.id)
+    )
+    result = await conn.execute(statement, rows)
+    return set(result.scalars())
 
 
 async def _lock_accounts(
@@ -228,18 +252,20 @@ async def _lock_accounts(
     """The accounts of ``team_ids``, created when missing, locked until the transaction ends
     (in team order, so two writers never wait on each other in a cycle)."""
     wanted = sorted(set(team_ids))
-    fresh = [_account_row(Account(team_id=t), at) for t in wanted]
-    rows = [{("team_id" if k == "b_team" else k): v for k, v in r.items()} for r in fresh]
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        await conn.execute(postgresql.insert(balances).on_conflict_do_nothing(), rows)
-    elif dialect == "sqlite":
-        await conn.execute(sqlite.insert(balances).on_conflict_do_nothing(), rows)
-    else:  # pragma: no cover - only the two databases above are supported
-        raise RuntimeError(f"unsupported database {dialect}")
+    accounts = await _select_for_update(conn, wanted)
+    missing = [team for team in wanted if team not in accounts]
+    if missing:  # a team's first entry: create its row (a concurrent creator may win)
+        rows = [_account_row(Account(team_id=team), at) for team in missing]
+        statement = _upsert(conn, balances).on_conflict_do_nothing()
+        await conn.execute(statement, [{**r, "team_id": r["b_team"]} for r in rows])
+        accounts.update(await _select_for_update(conn, missing))
+    return accounts
+
+
+async def _select_for_update(conn: AsyncConnection, team_ids: list[str]) -> dict[str, Account]:
     query = (
         select(balances)
-        .where(balances.c.team_id.in_(wanted))
+        .where(balances.c.team_id.in_(team_ids))
         .order_by(balances.c.team_id)
         .with_for_update()
     )
