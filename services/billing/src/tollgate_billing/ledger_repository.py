@@ -190,24 +190,29 @@ class LedgerRepository:
         accounts = await _lock_accounts(conn, {g.team_id for g in new}, at)
         entries: list[tuple[str, Posting]] = []
         grants: list[tuple[str, Posting]] = []
-        grant_keys: set[tuple[str, str]] = set()
+        # Debits not yet applied to their team's account: summed, they change it exactly as
+        # one by one would (usage spends the free part first either way), at a fraction of
+        # the cost; they are applied before a grant and at the end.
+        unapplied: dict[str, Decimal] = {}
         for generation in sorted(new, key=lambda g: g.created_at):
             team = generation.team_id
-            account = accounts[team]
             # A request billing never saw before (it was down) still starts the free tier.
-            due = free_grant_due(account, generation.created_at)
-            if due is not None:
+            if free_grant_due(accounts[team], generation.created_at) is not None:
+                account = _debit(accounts[team], unapplied.pop(team, ZERO))
+                due = free_grant_due(account, generation.created_at)
+                assert due is not None  # due-ness does not depend on the balance
                 account, grant = due
-                if grant is not None and (team, grant.idempotency_key) not in grant_keys:
-                    grant_keys.add((team, grant.idempotency_key))
+                if grant is not None:
                     grants.append((team, grant))
-                    account = apply(account, grant)
                     entries.append((team, grant))
+                    account = apply(account, grant)
+                accounts[team] = account
             if generation.cost:
-                debit = Posting(EntryKind.USAGE, -generation.cost, f"usage:{generation.id}")
-                account = apply(account, debit)
-                entries.append((team, debit))
-            accounts[team] = account
+                key = f"usage:{generation.id}"
+                entries.append((team, Posting(EntryKind.USAGE, -generation.cost, key)))
+                unapplied[team] = unapplied.get(team, ZERO) + generation.cost
+        for team, total in unapplied.items():
+            accounts[team] = _debit(accounts[team], total)
         await _insert_entries(conn, entries, at)
         await conn.execute(_UPDATE_ACCOUNT, [_account_row(a, at) for a in accounts.values()])
         settled = [(g.team_id, g.id) for g in new]
@@ -217,6 +222,10 @@ class LedgerRepository:
         query = select(generations.c.id).where(generations.c.id == msg_id)
         async with self._engine.connect() as conn:
             return (await conn.execute(query)).first() is not None
+
+
+def _debit(account: Account, total: Decimal) -> Account:
+    return apply(account, Posting(EntryKind.USAGE, -total, "")) if total else account
 
 
 def _upsert(conn: AsyncConnection, table: Table) -> Any:

@@ -267,3 +267,16 @@ async def test_an_adjustment_is_an_entry_and_an_activity_event(world: World) -> 
     await world.credits.adjust("team_a", D("-2"), "fix-1", EntryKind.ADJUSTMENT, "user_admin")
     assert (await world.audit("team_a")).balance == D(3)
     assert world.facts.events()[-1] == ("credits-adjusted", "-2")
+
+
+async def test_a_batch_across_a_free_period_tops_up_between_its_debits(world: World) -> None:
+    batch = [
+        generation("gen_late", "2", created_at=T0 + timedelta(days=31)),
+        generation("gen_1", "1", created_at=T0),
+        generation("gen_2", "0.5", created_at=T0 + timedelta(days=1)),
+    ]
+    await world.credits.apply_usage(batch)
+    account = await world.audit("team_a")
+    # 5 granted, 1.5 spent, topped up by 1.5 on day 31, then 2 spent.
+    assert (account.balance, account.total_used, account.free_balance) == (D(3), D("3.5"), D(3))
+    assert await world.kinds("team_a") == ["free_grant", "usage", "usage", "free_grant", "usage"]
