@@ -13,13 +13,15 @@ import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from nats.js.errors import NotFoundError
 from sqlalchemy import func, select
 from tollgate.billing.v1 import billing_pb2, billing_pb2_grpc
+from tollgate.events.v1 import activity_pb2
 from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_billing.app import MIGRATIONS_DIR, BillingApp
 from tollgate_billing.models import generations
 from tollgate_billing.settings import BillingSettings
-from tollgate_common.bus import USAGE_RECORDED, Bus, Delivery
+from tollgate_common.bus import ACTIVITY_RECORDED, USAGE_RECORDED, Bus, Delivery
 from tollgate_common.db import migrate_async
 from tollgate_common.errors import error_details
 from tollgate_common.testing import nats_server
@@ -59,7 +61,7 @@ async def eventually(probe: Callable[[], Awaitable[T]], timeout: float = 10.0) -
     while True:
         try:
             return await probe()
-        except (AssertionError, grpc.aio.AioRpcError):
+        except (AssertionError, grpc.aio.AioRpcError, NotFoundError):
             if asyncio.get_running_loop().time() > deadline:
                 raise
             await asyncio.sleep(0.05)
@@ -243,6 +245,20 @@ async def test_reserve_top_up_and_release_over_grpc(running: Running) -> None:
     )
     assert (await running.stub.TopUp(top_up)).credits.balance == "15.00"
     assert (await running.stub.TopUp(top_up)).credits.balance == "15.00"  # the same purchase
+
+    async def last_event() -> activity_pb2.ActivityRecorded:
+        message = await running.bus.js.get_last_msg("TOLLGATE_ACTIVITY", ACTIVITY_RECORDED)
+        event = activity_pb2.ActivityRecorded.FromString(message.data or b"")
+        assert event.type == "credits-purchased"
+        return event
+
+    event = await eventually(last_event)
+    assert (event.team_id, event.actor.id, event.actor.type) == (
+        "team_r",
+        "u",
+        activity_pb2.ACTOR_TYPE_USER,
+    )
+    assert event.details["amount"] == "10" and event.details["balance"] == "15"
     with pytest.raises(grpc.aio.AioRpcError) as bad:
         await running.stub.TopUp(billing_pb2.TopUpRequest(team_id="team_r", amount="0.001"))
     assert error_details(bad.value).metadata["param"] == "amount"
