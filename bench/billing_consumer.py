@@ -174,7 +174,7 @@ async def run_one(kind: str, url: str, args: argparse.Namespace, tmp: Path) -> d
             "TOLLGATE_NATS_URL": nats_url,
             "TOLLGATE_BILLING_DATABASE_URL": url,
             "TOLLGATE_BILLING_LISTEN_ADDR": f"127.0.0.1:{port}",
-            "TOLLGATE_LOG_LEVEL": "WARNING",
+            "TOLLGATE_LOG_LEVEL": os.environ.get("BENCH_BILLING_LOG_LEVEL", "WARNING"),
         }
         log = (tmp / f"billing-{kind}.log").open("wb")
         process = await asyncio.create_subprocess_exec(
