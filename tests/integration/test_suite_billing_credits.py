@@ -11,6 +11,7 @@ $5 free grant covers a handful of generations.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import signal
 import subprocess
@@ -194,6 +195,22 @@ def test_free_tier_top_up_and_generation_cost(suite: Stack, upstream: Upstream) 
     reply = httpx.post(url, content=b"not json", headers=auth(suite))
     assert reply.status_code == 400
     assert credits(suite)["balance"] == str(D("17.50") - cost)  # nothing changed
+
+    today = dt.datetime.now(dt.UTC).date().isoformat()
+    reply = httpx.get(
+        f"{suite.base_url}/report",
+        params={"start_date": today, "end_date": today, "group_by": "model"},
+        headers=auth(suite),
+    )
+    assert reply.status_code == 200, reply.text
+    [row] = reply.json()["results"]
+    assert row["model"] == PRICEY and row["request_count"] == 1
+    assert D(str(row["total_cost"])) == cost
+    for bad in ({"group_by": "colour"}, {"group_by": "user"}, {"end_date": "yesterday"}):
+        params = {"start_date": today, "end_date": today, **bad}
+        reply = httpx.get(f"{suite.base_url}/report", params=params, headers=auth(suite))
+        assert reply.status_code == 400, bad
+        assert reply.json()["error"]["param"] in bad
 
 
 def test_only_an_owner_may_top_up(suite: Stack) -> None:

@@ -13,6 +13,7 @@ from tollgate_edge.health import READINESS, Readiness, healthz, readyz
 from tollgate_edge.lookup import get_generation, list_requests
 from tollgate_edge.models import get_model, list_models
 from tollgate_edge.peers import PEERS, SETTINGS, Peers
+from tollgate_edge.report import get_report
 from tollgate_edge.settings import EdgeSettings
 
 
@@ -35,6 +36,7 @@ def create_app(settings: EdgeSettings) -> web.Application:
     app.router.add_get("/v1/generation", get_generation, allow_head=False)
     app.router.add_get("/v1/credits", get_credits, allow_head=False)
     app.router.add_post("/v1/credits/top-up", top_up)
+    app.router.add_get("/v1/report", get_report, allow_head=False)
     app.router.add_get("/v1/requests", list_requests, allow_head=False)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -18,6 +18,7 @@ from tollgate_billing.consumer import UsageConsumer
 from tollgate_billing.credits import Clock, CreditsService, LedgerGenerationStore, utc_now
 from tollgate_billing.ledger_repository import LedgerRepository
 from tollgate_billing.models import outbox
+from tollgate_billing.report import SpendReports
 from tollgate_billing.repository import GenerationRepository
 from tollgate_billing.service import BillingService
 from tollgate_billing.servicer import SERVICE_NAME, BillingServicer
@@ -46,7 +47,8 @@ class BillingApp:
         self.consumer = UsageConsumer(self.service)
         self.grpc = GrpcService("billing", settings.listen_addr, settings.shutdown_grace_seconds)
         billing_pb2_grpc.add_BillingServiceServicer_to_server(
-            BillingServicer(self.service, self.credits), self.grpc.server
+            BillingServicer(self.service, self.credits, SpendReports(generations)),
+            self.grpc.server,
         )
         self.grpc.add_service_name(SERVICE_NAME)
         # Cleanups run last-registered first: stop consuming → flush the outbox → drain NATS →

@@ -53,6 +53,8 @@ generations = Table(
     Column("latency_ms", BigInteger, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_generations_team_id", "team_id"),
+    # The spend report reads a team's generations by time.
+    Index("ix_generations_team_id_created_at", "team_id", "created_at"),
 )
 
 # Append-only: one row per credit or debit of a team; ``amount`` is signed (+ credit, - debit).

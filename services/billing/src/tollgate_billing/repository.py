@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 
 from sqlalchemy import RowMapping, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate_common.inbox import IdempotentWriter, Row, Stored
 
 from tollgate_billing.models import generations, inbox
+from tollgate_billing.report import ReportQuery, UsageLine
 from tollgate_billing.service import GENERATION_FIELDS, Generation
 
 USAGE_CONSUMER = "billing-usage"
@@ -29,6 +31,23 @@ class GenerationRepository:
     async def record_many(self, batch: Sequence[Generation]) -> list[Stored]:
         return await self._writer.insert_many([(g.id, generation_row(g)) for g in batch])
 
+    async def usage_lines(self, query: ReportQuery) -> list[UsageLine]:
+        """The generations a spend report covers (by the (team, created_at) index)."""
+        g = generations.c
+        statement = select(*(g[name] for name in _LINE_FIELDS)).where(
+            g.team_id == query.team_id, g.created_at >= query.since, g.created_at < query.until
+        )
+        for column, value in (
+            (g.model, query.model),
+            (g.provider, query.provider),
+            (g.credential_type, query.credential_type),
+        ):
+            if value:
+                statement = statement.where(column == value)
+        async with self._engine.connect() as conn:
+            result = await conn.stream(statement.execution_options(yield_per=1000))
+            return [UsageLine(*row) async for row in result]
+
     async def get(self, team_id: str, generation_id: str) -> Generation | None:
         query = select(generations).where(
             generations.c.id == generation_id, generations.c.team_id == team_id
@@ -36,6 +55,9 @@ class GenerationRepository:
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).mappings().first()
         return None if row is None else _generation(row)
+
+
+_LINE_FIELDS = tuple(f.name for f in fields(UsageLine))
 
 
 def generation_row(generation: Generation) -> Row:

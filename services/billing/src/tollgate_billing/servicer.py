@@ -13,6 +13,7 @@ from tollgate_common.money import format_usd, parse_usd
 
 from tollgate_billing.credits import CreditsService
 from tollgate_billing.ledger import Account, display
+from tollgate_billing.report import ReportRow, SpendReports, report_query
 from tollgate_billing.service import BillingService, Generation
 from tollgate_billing.view import Quote
 
@@ -52,6 +53,20 @@ def credits_to_proto(account: Account) -> billing_pb2.Credits:
     )
 
 
+def report_row_to_proto(row: ReportRow) -> billing_pb2.SpendReportRow:
+    return billing_pb2.SpendReportRow(
+        key=row.key,
+        total_cost=format_usd(row.total_cost),
+        market_cost=format_usd(row.market_cost),
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        cached_input_tokens=row.cached_input_tokens,
+        cache_creation_input_tokens=row.cache_creation_input_tokens,
+        reasoning_tokens=row.reasoning_tokens,
+        request_count=row.request_count,
+    )
+
+
 def _price(text: str, param: str) -> Decimal:
     try:
         value = parse_usd(text)
@@ -76,9 +91,12 @@ def quote_from_proto(request: billing_pb2.ReserveRequest) -> Quote:
 
 
 class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
-    def __init__(self, service: BillingService, credits: CreditsService) -> None:
+    def __init__(
+        self, service: BillingService, credits: CreditsService, reports: SpendReports
+    ) -> None:
         self._service = service
         self._credits = credits
+        self._reports = reports
 
     async def GetGeneration(
         self,
@@ -131,3 +149,21 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     ) -> billing_pb2.ReleaseResponse:
         self._credits.release(request.team_id, request.hold_id)
         return billing_pb2.ReleaseResponse()
+
+    async def GetSpendReport(
+        self,
+        request: billing_pb2.GetSpendReportRequest,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> billing_pb2.GetSpendReportResponse:
+        query = report_query(
+            request.team_id,
+            request.start_date,
+            request.end_date,
+            group_by=request.group_by,
+            date_part=request.date_part,
+            model=request.model,
+            provider=request.provider,
+            credential_type=request.credential_type,
+        )
+        rows = await self._reports.report(query)
+        return billing_pb2.GetSpendReportResponse(rows=[report_row_to_proto(r) for r in rows])

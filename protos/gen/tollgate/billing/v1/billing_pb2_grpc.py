@@ -60,6 +60,11 @@ class BillingServiceStub:
                 request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ReleaseRequest.SerializeToString,
                 response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ReleaseResponse.FromString,
                 _registered_method=True)
+        self.GetSpendReport = channel.unary_unary(
+                '/tollgate.billing.v1.BillingService/GetSpendReport',
+                request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.GetSpendReportRequest.SerializeToString,
+                response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.GetSpendReportResponse.FromString,
+                _registered_method=True)
 
 
 class BillingServiceServicer:
@@ -106,6 +111,14 @@ class BillingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetSpendReport(self, request, context):
+        """GetSpendReport aggregates the team's generations over UTC calendar days
+        (`GET /v1/report`); INVALID_ARGUMENT for a bad date, range or grouping.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BillingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -133,6 +146,11 @@ def add_BillingServiceServicer_to_server(servicer, server):
                     servicer.Release,
                     request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ReleaseRequest.FromString,
                     response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ReleaseResponse.SerializeToString,
+            ),
+            'GetSpendReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSpendReport,
+                    request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.GetSpendReportRequest.FromString,
+                    response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.GetSpendReportResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -271,6 +289,33 @@ class BillingService:
             '/tollgate.billing.v1.BillingService/Release',
             tollgate_dot_billing_dot_v1_dot_billing__pb2.ReleaseRequest.SerializeToString,
             tollgate_dot_billing_dot_v1_dot_billing__pb2.ReleaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSpendReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.billing.v1.BillingService/GetSpendReport',
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.GetSpendReportRequest.SerializeToString,
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.GetSpendReportResponse.FromString,
             options,
             channel_credentials,
             insecure,

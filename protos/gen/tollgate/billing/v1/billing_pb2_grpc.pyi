@@ -52,6 +52,10 @@ class BillingServiceStub:
     """Release drops a hold whose generation will never produce a usage fact (every provider
     failed before the first byte). Releasing an unknown hold is a no-op.
     """
+    GetSpendReport: _grpc.UnaryUnaryMultiCallable[_billing_pb2.GetSpendReportRequest, _billing_pb2.GetSpendReportResponse]
+    """GetSpendReport aggregates the team's generations over UTC calendar days
+    (`GET /v1/report`); INVALID_ARGUMENT for a bad date, range or grouping.
+    """
 
 @_typing.type_check_only
 class BillingServiceAsyncStub(BillingServiceStub):
@@ -76,6 +80,10 @@ class BillingServiceAsyncStub(BillingServiceStub):
     Release: _aio.UnaryUnaryMultiCallable[_billing_pb2.ReleaseRequest, _billing_pb2.ReleaseResponse]  # type: ignore[assignment]
     """Release drops a hold whose generation will never produce a usage fact (every provider
     failed before the first byte). Releasing an unknown hold is a no-op.
+    """
+    GetSpendReport: _aio.UnaryUnaryMultiCallable[_billing_pb2.GetSpendReportRequest, _billing_pb2.GetSpendReportResponse]  # type: ignore[assignment]
+    """GetSpendReport aggregates the team's generations over UTC calendar days
+    (`GET /v1/report`); INVALID_ARGUMENT for a bad date, range or grouping.
     """
 
 class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -128,6 +136,16 @@ class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_billing_pb2.ReleaseResponse, _abc.Awaitable[_billing_pb2.ReleaseResponse]]:
         """Release drops a hold whose generation will never produce a usage fact (every provider
         failed before the first byte). Releasing an unknown hold is a no-op.
+        """
+
+    @_abc_1.abstractmethod
+    def GetSpendReport(
+        self,
+        request: _billing_pb2.GetSpendReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.GetSpendReportResponse, _abc.Awaitable[_billing_pb2.GetSpendReportResponse]]:
+        """GetSpendReport aggregates the team's generations over UTC calendar days
+        (`GET /v1/report`); INVALID_ARGUMENT for a bad date, range or grouping.
         """
 
 def add_BillingServiceServicer_to_server(servicer: BillingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,4 +1,4 @@
-"""The ledger, team balances and the outbox of activity facts.
+"""The ledger, team balances, the outbox of activity facts, and the index of the spend report.
 
 Revision ID: 0002
 Revises: 0001
@@ -57,7 +57,13 @@ def upgrade() -> None:
     )
 
 
+    op.create_index(
+        "ix_generations_team_id_created_at", "generations", ["team_id", "created_at"]
+    )
+
+
 def downgrade() -> None:
+    op.drop_index("ix_generations_team_id_created_at", table_name="generations")
     op.drop_table("outbox")
     op.drop_table("balances")
     op.drop_table("ledger_entries")
