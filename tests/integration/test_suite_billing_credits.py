@@ -213,9 +213,10 @@ def test_free_tier_top_up_and_generation_cost(suite: Stack, upstream: Upstream) 
         assert reply.json()["error"]["param"] in bad
 
 
-def test_only_an_owner_may_top_up(suite: Stack) -> None:
-    # Straight to the edge with the identity headers Envoy would add for a member / a viewer.
-    edge = f"http://127.0.0.1:{suite.config.ports.edge}/v1"
+def test_only_an_owner_may_top_up(stack: Stack) -> None:
+    # The session's suite will do (no balance changes): straight to the edge with the identity
+    # headers Envoy would add for a member / a viewer of a team of its own.
+    edge = f"http://127.0.0.1:{stack.config.ports.edge}/v1"
     identity = {"x-tollgate-team-id": "team_x", "x-tollgate-user-id": "user_x"}
     for role in ("member", "viewer"):
         headers = {**identity, "x-tollgate-role": role}
@@ -226,7 +227,7 @@ def test_only_an_owner_may_top_up(suite: Stack) -> None:
         assert reply.json() == {"balance": "0.00", "total_used": "0.00"}
     # Through Envoy a client cannot claim a role: the headers are replaced.
     forged = {**identity, "x-tollgate-role": "owner"}
-    assert httpx.get(f"{suite.base_url}/credits", headers=forged).status_code == 401
+    assert httpx.get(f"{stack.base_url}/credits", headers=forged).status_code == 401
 
 
 # -- hard limits --------------------------------------------------------------------------------
