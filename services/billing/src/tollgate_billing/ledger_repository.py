@@ -245,7 +245,9 @@ async def _insert_new_generations(conn: AsyncConnection, batch: Sequence[Generat
     (``Nats-Msg-Id``), so inserting it claims the message in the same transaction as the debit.
     A repeat within ``batch`` is inserted once."""
     first = {g.id: g for g in reversed(batch)}  # the first occurrence of each id wins
-    rows = [generation_row(g) for g in first.values()]
+    # In id order: two writers inserting overlapping batches wait on each other in one
+    # direction only (no deadlock).
+    rows = [generation_row(first[gen_id]) for gen_id in sorted(first)]
     statement = (
         _upsert(conn, generations)
         .on_conflict_do_nothing(index_elements=[generations.c.id])

@@ -19,6 +19,7 @@ from tollgate_billing.ledger_repository import LedgerRepository
 from tollgate_billing.models import ledger_entries
 from tollgate_billing.service import Generation
 from tollgate_billing.view import BalanceView, Quote
+from tollgate_common.db import create_engine
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.inbox import Stored
 from tollgate_common.outbox import Fact
@@ -280,3 +281,28 @@ async def test_a_batch_across_a_free_period_tops_up_between_its_debits(world: Wo
     # 5 granted, 1.5 spent, topped up by 1.5 on day 31, then 2 spent.
     assert (account.balance, account.total_used, account.free_balance) == (D(3), D("3.5"), D(3))
     assert await world.kinds("team_a") == ["free_grant", "usage", "usage", "free_grant", "usage"]
+
+
+async def test_two_billing_processes_charge_overlapping_batches_once(
+    world: World, database_url: str
+) -> None:
+    """Two replicas (own engines, own views) applying the same facts at the same time."""
+    other_engine = create_engine(database_url)
+    try:
+        other = CreditsService(
+            LedgerRepository(other_engine), BalanceView(60), Facts(), world.clock
+        )
+        await world.credits.top_up("team_a", "50", "seed", "user", "u")
+        facts = [generation(f"gen_{i:03d}", "0.01") for i in range(100)]
+        results = await asyncio.gather(
+            *(
+                service.apply_usage(facts[start : start + 30][::direction])
+                for start in range(0, 100, 10)
+                for service, direction in ((world.credits, 1), (other, -1))
+            )
+        )
+    finally:
+        await other_engine.dispose()
+    assert sum(r.count(Stored.NEW) for r in results) == 100
+    account = await world.audit("team_a")
+    assert (account.balance, account.total_used) == (D(49), D(1))
