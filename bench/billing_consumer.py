@@ -26,6 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from typing import Any
 import grpc
 import psutil
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from tollgate.billing.v1 import billing_pb2, billing_pb2_grpc
 from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_billing.models import generations
@@ -97,12 +98,16 @@ async def publish(nats_url: str, count: int, teams: int) -> None:
         await bus.close()
 
 
-async def drain(url: str, count: int, limit_seconds: float) -> tuple[float, int, int]:
-    """Polls the generations table until ``count`` are there: seconds from the first poll that
-    saw some to the one that saw all, the facts seen at that first poll, and the facts seen."""
+async def drain(
+    url: str, count: int, limit_seconds: float, sample: Callable[[], float]
+) -> tuple[float, int, int, float]:
+    """Polls the generations table until ``count`` are there. Returns the seconds from the first
+    poll that saw some to the one that saw all, the facts seen at that first poll, the facts
+    seen, and what ``sample`` (a CPU clock) said at that first poll."""
     engine = create_engine(url)
     first: float | None = None
     at_first = done = 0
+    sampled = 0.0
     deadline = time.monotonic() + limit_seconds
     query = select(func.count()).select_from(generations)
     try:
@@ -110,13 +115,13 @@ async def drain(url: str, count: int, limit_seconds: float) -> tuple[float, int,
             async with engine.connect() as conn:
                 done = int((await conn.execute(query)).scalar_one())
             if done and first is None:
-                first, at_first = time.monotonic(), done
+                first, at_first, sampled = time.monotonic(), done, sample()
             if done >= count:
                 break
             await asyncio.sleep(0.02)
     finally:
         await engine.dispose()
-    return time.monotonic() - (first or time.monotonic()), at_first, done
+    return time.monotonic() - (first or time.monotonic()), at_first, done, sampled
 
 
 async def reserve_figures(addr: str, calls: int) -> dict[str, Any]:
@@ -164,9 +169,48 @@ async def reserve_figures(addr: str, calls: int) -> dict[str, Any]:
     }
 
 
+def _cpu(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
+
+
+def _per_fact(seconds: float, facts: int) -> float | None:
+    return round(seconds * 1000 / facts, 3) if facts else None
+
+
+def _nats_process(store: Path) -> psutil.Process:
+    for process in psutil.process_iter(["name", "cmdline"]):
+        if str(store) in (process.info["cmdline"] or []):
+            return process
+    raise RuntimeError("nats-server not found")
+
+
+async def _backend_cpu(url: str) -> float:
+    """CPU of the PostgreSQL backends connected to the bench database (billing's pool), other
+    than the one asking."""
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            query = text(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            pids = list((await conn.execute(query)).scalars())
+    finally:
+        await engine.dispose()
+    total = 0.0
+    for pid in pids:
+        try:
+            total += _cpu(psutil.Process(pid))
+        except psutil.NoSuchProcess:
+            continue
+    return total
+
+
 async def run_one(kind: str, url: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     with nats_server(tmp / f"js-{kind}") as nats_url:
         await publish(nats_url, args.facts, args.teams)
+        nats = _nats_process(tmp / f"js-{kind}")
         port = free_port()
         env = {
             **os.environ,
@@ -182,11 +226,15 @@ async def run_one(kind: str, url: str, args: argparse.Namespace, tmp: Path) -> d
         )
         try:
             await asyncio.to_thread(wait_for_port, port, 60)
-            cpu = psutil.Process(process.pid)
-            cpu_before = sum(cpu.cpu_times()[:2])
             load_before = os.getloadavg()[0]
-            seconds, at_first, done = await drain(url, args.facts, limit_seconds=600)
-            cpu_seconds = sum(cpu.cpu_times()[:2]) - cpu_before
+            billing = psutil.Process(process.pid)
+            seconds, at_first, done, cpu_at_first = await drain(
+                url, args.facts, 600, lambda: _cpu(billing) + _cpu(nats)
+            )
+            # From the first poll that saw facts to the last: billing + nats-server.
+            pipeline_seconds = _cpu(billing) + _cpu(nats) - cpu_at_first
+            billing_seconds = _cpu(billing)  # whole life, startup included
+            database_seconds = await _backend_cpu(url) if kind == "postgresql" else 0.0
             figures = await reserve_figures(f"127.0.0.1:{port}", args.reserve_calls)
         finally:
             process.terminate()
@@ -199,9 +247,18 @@ async def run_one(kind: str, url: str, args: argparse.Namespace, tmp: Path) -> d
         "facts_applied": done,
         "drain_seconds": round(seconds, 3),
         "facts_per_second": round((done - at_first) / seconds) if seconds else None,
-        # CPU of the billing process per fact (all of startup and draining), which depends less
-        # on what else the shared machine runs than facts/s does; and that machine's load.
-        "billing_cpu_ms_per_fact": round(cpu_seconds * 1000 / done, 3) if done else None,
+        # CPU per fact, which depends less on what else the shared machine runs than facts/s
+        # does: billing + nats-server while draining (from the first poll that saw facts), the
+        # billing process over its whole life (startup included), the PostgreSQL backends that
+        # served billing; and what two dedicated cores would do at the draining cost.
+        "drain_cpu_ms_per_fact": _per_fact(pipeline_seconds, done - at_first),
+        "billing_cpu_ms_per_fact_with_startup": _per_fact(billing_seconds, done),
+        "database_cpu_ms_per_fact": _per_fact(database_seconds, done),
+        "cpu_bound_facts_per_second_on_2_cores": round(
+            2000 / ((pipeline_seconds * 1000 / (done - at_first)) + database_seconds * 1000 / done)
+        )
+        if done > at_first
+        else None,
         "load_average_1m_before": round(load_before, 2),
         **figures,
     }
