@@ -92,5 +92,7 @@ balances = Table(
     Column("updated_at", UtcDateTime, nullable=False),
 )
 
+# No longer written: a generation's row is its fact's claim (docs/billing.md, Exactly once).
+# Kept until a later migration drops it (expand, then contract).
 inbox = inbox_table(metadata)
 outbox = outbox_table(metadata)

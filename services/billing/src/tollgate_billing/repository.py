@@ -1,15 +1,15 @@
-"""Generation records in SQL; owns the sessions and transactions."""
+"""Generation records in SQL: lookups and the spend report's reads (they are written, and
+charged, by :mod:`tollgate_billing.ledger_repository`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import fields
 
 from sqlalchemy import RowMapping, select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tollgate_common.inbox import IdempotentWriter, Row, Stored
+from tollgate_common.inbox import Row
 
-from tollgate_billing.models import generations, inbox
+from tollgate_billing.models import generations
 from tollgate_billing.report import ReportQuery, UsageLine
 from tollgate_billing.service import GENERATION_FIELDS, Generation
 
@@ -17,19 +17,10 @@ USAGE_CONSUMER = "billing-usage"
 
 
 class GenerationRepository:
-    """Implements :class:`tollgate_billing.service.GenerationStore`."""
+    """Reads a team's generations."""
 
-    def __init__(self, engine: AsyncEngine, consumer: str = USAGE_CONSUMER) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
-        # The generation id is the fact's idempotency key (its Nats-Msg-Id): claiming it and
-        # inserting the row commit together, so a redelivered fact changes nothing.
-        self._writer = IdempotentWriter(engine, inbox, consumer, generations)
-
-    async def record(self, generation: Generation) -> bool:
-        return await self._writer.insert(generation.id, generation_row(generation))
-
-    async def record_many(self, batch: Sequence[Generation]) -> list[Stored]:
-        return await self._writer.insert_many([(g.id, generation_row(g)) for g in batch])
 
     async def usage_lines(self, query: ReportQuery) -> list[UsageLine]:
         """The generations a spend report covers (by the (team, created_at) index)."""
