@@ -19,7 +19,7 @@ from tests.deploy.manifests import (
 
 # Secrets the prod overlay expects the operator to create (docs/deploy.md lists their keys).
 PROD_SECRETS = {
-    "auth-secrets": {"database-url", "key-pepper", "bootstrap-api-key"},
+    "auth-secrets": {"database-url", "key-pepper", "byok-kek", "bootstrap-api-key"},
     "router-secrets": {"database-url"},
     "billing-secrets": {"database-url"},
     "activity-secrets": {"database-url"},
@@ -168,7 +168,7 @@ def test_only_envoy_accepts_traffic_from_outside(
         ("auth", 50061, {"envoy", "edge"}),
         ("edge", 8081, {"envoy"}),
         ("router", 50062, {"edge"}),
-        ("billing", 50063, {"edge"}),
+        ("billing", 50063, {"edge", "router"}),  # the router's pre-flight reservations
         ("activity", 50064, {"edge"}),
         ("nats", 4222, {"auth", "router", "billing", "activity"}),
         ("postgres", 5432, {"auth", "router", "billing", "activity"}),

@@ -10,6 +10,7 @@ from prometheus_client import CollectorRegistry
 
 from tollgate_edge import admin
 from tollgate_edge.chat import chat_completions
+from tollgate_edge.credits import get_credits, top_up
 from tollgate_edge.embeddings import create_embeddings
 from tollgate_edge.errors import error_middleware
 from tollgate_edge.health import READINESS, Readiness, healthz, readyz
@@ -18,6 +19,7 @@ from tollgate_edge.lookup import get_generation, list_requests
 from tollgate_edge.models import get_model, list_models
 from tollgate_edge.openapi import openapi_document
 from tollgate_edge.peers import PEERS, SETTINGS, Peers
+from tollgate_edge.report import get_report
 from tollgate_edge.settings import EdgeSettings
 
 
@@ -46,6 +48,9 @@ def create_app(
     app.router.add_get("/v1/models", list_models, allow_head=False)
     app.router.add_get("/v1/models/{model_id:.+}", get_model, allow_head=False)
     app.router.add_get("/v1/generation", get_generation, allow_head=False)
+    app.router.add_get("/v1/credits", get_credits, allow_head=False)
+    app.router.add_post("/v1/credits/top-up", top_up)
+    app.router.add_get("/v1/report", get_report, allow_head=False)
     app.router.add_get("/v1/requests", list_requests, allow_head=False)
     admin.register(app)
     app.router.add_get("/openapi.json", openapi_document, allow_head=False)

@@ -261,6 +261,11 @@ def _json(schema: Schema) -> Schema:
     return {"content": {JSON: {"schema": schema}}}
 
 
+CREDITS: Final[Schema] = _object(
+    {"balance": _STRING, "total_used": _STRING}, ["balance", "total_used"]
+)
+
+
 def _op(
     summary: str,
     ok: tuple[str, Schema | None],
@@ -566,6 +571,37 @@ def _paths() -> dict[str, Schema]:
                 body=_ref("EmbeddingRequest"),
                 errors=("400", "401", "403", "404", "413"),
                 tags=("openai",),
+            )
+        },
+        "/v1/credits": {
+            "get": _op(
+                "The caller's team credit balance and total used (decimal strings)",
+                ("200", CREDITS),
+                errors=("401",),
+                tags=("billing",),
+            )
+        },
+        "/v1/credits/top-up": {
+            "post": _op(
+                "Add credits to the caller's team (owners; the payment step is a hook)",
+                ("200", CREDITS),
+                body=_object({"amount": _STRING}, ["amount"]),
+                params=[{"name": "Idempotency-Key", "in": "header", "schema": _STRING}],
+                errors=("400", "401", "403"),
+                tags=("billing",),
+            )
+        },
+        "/v1/report": {
+            "get": _op(
+                "Spend report (AI SDK shape): cost and usage grouped by day, hour, model, provider "
+                "or credential type",
+                ("200", _object({"results": {"type": "array", "items": {"type": "object"}}})),
+                params=[
+                    {"name": name, "in": "query", "schema": _STRING}
+                    for name in ("start_date", "end_date", "group_by", "date_part")
+                ],
+                errors=("400", "401"),
+                tags=("billing",),
             )
         },
         "/v1/generation": {

@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tollgate.events.v1.usage_pb2 import UsageRecorded
-from tollgate_common.money import parse_usd
+from tollgate_common.money import ZERO, parse_usd
 from tollgate_common.usage_consumer import UsageFactConsumer
 
 from tollgate_billing.errors import InvalidUsage
 from tollgate_billing.repository import USAGE_CONSUMER
 from tollgate_billing.service import BillingService, Generation
+
+BYOK = "byok"
 
 
 def generation_from_fact(fact: UsageRecorded, received_at: datetime) -> Generation:
@@ -19,6 +21,8 @@ def generation_from_fact(fact: UsageRecorded, received_at: datetime) -> Generati
         cost, market_cost = parse_usd(fact.cost), parse_usd(fact.market_cost)
     except ValueError as exc:
         raise InvalidUsage(str(exc)) from exc
+    if fact.credential_type == BYOK:
+        cost = ZERO  # the team paid the provider itself; marketCost stays at list price
     created_at = fact.created_at.ToDatetime(UTC) if fact.HasField("created_at") else received_at
     return Generation(
         id=fact.generation_id,

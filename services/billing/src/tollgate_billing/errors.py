@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tollgate_common.errors import InvalidArgument, NotFound
+import grpc
+from tollgate_common.errors import DomainError, InvalidArgument, NotFound
 
 
 class GenerationNotFound(NotFound):
@@ -17,3 +18,10 @@ def missing_field(param: str) -> InvalidArgument:
 
 class InvalidUsage(ValueError):
     """A usage fact that can never be recorded (the consumer terminates its message)."""
+
+
+class InsufficientFunds(DomainError):
+    """The team cannot pay for the work asked (the edge answers 402 ``insufficient_funds``)."""
+
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    reason = "INSUFFICIENT_FUNDS"

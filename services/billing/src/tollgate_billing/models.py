@@ -1,4 +1,5 @@
-"""Billing's tables: generation records and the consumer inbox."""
+"""Billing's tables: generation records, the ledger and balances, the consumer inbox and the
+outbox of activity facts."""
 
 from __future__ import annotations
 
@@ -7,17 +8,21 @@ from sqlalchemy import (
     Boolean,
     Column,
     Index,
+    Integer,
     MetaData,
     String,
     Table,
+    UniqueConstraint,
 )
 from tollgate_common.db_types import Money, UtcDateTime
 from tollgate_common.inbox import inbox_table
+from tollgate_common.outbox import outbox_table
 
 # Column sizes; the service rejects longer values before they reach the database.
 ID_LENGTH = 100
 NAME_LENGTH = 200
 SHORT_LENGTH = 32
+KEY_LENGTH = 200
 
 metadata = MetaData()
 
@@ -48,6 +53,46 @@ generations = Table(
     Column("latency_ms", BigInteger, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Index("ix_generations_team_id", "team_id"),
+    # The spend report reads a team's generations by time.
+    Index("ix_generations_team_id_created_at", "team_id", "created_at"),
 )
 
+# Append-only: one row per credit or debit of a team; ``amount`` is signed (+ credit, - debit).
+# The sum of a team's entries equals ``balances.balance`` exactly (both change in one transaction).
+ledger_entries = Table(
+    "ledger_entries",
+    metadata,
+    Column(
+        "id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("team_id", String(ID_LENGTH), nullable=False),
+    Column("kind", String(SHORT_LENGTH), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("idempotency_key", String(KEY_LENGTH), nullable=False),
+    Column("actor_type", String(SHORT_LENGTH), nullable=False),
+    Column("actor_id", String(ID_LENGTH), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("team_id", "idempotency_key", name="uq_ledger_entries_team_key"),
+)
+
+# One row per team: the ledger's running totals and the free-tier state.
+balances = Table(
+    "balances",
+    metadata,
+    Column("team_id", String(ID_LENGTH), primary_key=True),
+    Column("balance", Money, nullable=False),
+    Column("total_used", Money, nullable=False),
+    # The part of ``balance`` that is unspent free credit (topped up to $5 each period).
+    Column("free_balance", Money, nullable=False),
+    Column("purchased", Boolean, nullable=False),
+    # The team's first request: free periods are 30 days from it. Null until then.
+    Column("free_anchor", UtcDateTime, nullable=True),
+    # The last free period granted (0 = the first); -1 before the first grant.
+    Column("free_period", Integer, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# No longer written: a generation's row is its fact's claim (docs/billing.md, Exactly once).
+# Kept until a later migration drops it (expand, then contract).
 inbox = inbox_table(metadata)
+outbox = outbox_table(metadata)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from tollgate.billing.v1 import billing_pb2, billing_pb2_grpc
-from tollgate_common.money import format_usd
+from tollgate_common.errors import InvalidArgument
+from tollgate_common.money import format_usd, parse_usd
 
+from tollgate_billing.credits import CreditsService
+from tollgate_billing.ledger import Account, display
+from tollgate_billing.report import ReportRow, SpendReports, report_query
 from tollgate_billing.service import BillingService, Generation
+from tollgate_billing.view import Quote
 
 SERVICE_NAME = "tollgate.billing.v1.BillingService"
 
@@ -41,9 +47,56 @@ def generation_to_proto(generation: Generation) -> billing_pb2.Generation:
     )
 
 
+def credits_to_proto(account: Account) -> billing_pb2.Credits:
+    return billing_pb2.Credits(
+        balance=display(account.balance), total_used=display(account.total_used)
+    )
+
+
+def report_row_to_proto(row: ReportRow) -> billing_pb2.SpendReportRow:
+    return billing_pb2.SpendReportRow(
+        key=row.key,
+        total_cost=format_usd(row.total_cost),
+        market_cost=format_usd(row.market_cost),
+        input_tokens=row.input_tokens,
+        output_tokens=row.output_tokens,
+        cached_input_tokens=row.cached_input_tokens,
+        cache_creation_input_tokens=row.cache_creation_input_tokens,
+        reasoning_tokens=row.reasoning_tokens,
+        request_count=row.request_count,
+    )
+
+
+def _price(text: str, param: str) -> Decimal:
+    try:
+        value = parse_usd(text)
+    except ValueError:
+        value = Decimal(-1)
+    if value < 0:
+        raise InvalidArgument(f"{param} must be a non-negative decimal", metadata={"param": param})
+    return value
+
+
+def quote_from_proto(request: billing_pb2.ReserveRequest) -> Quote:
+    for name in ("input_tokens", "max_output_tokens", "model_max_output_tokens"):
+        if getattr(request, name) < 0:
+            raise InvalidArgument(f"{name} must not be negative", metadata={"param": name})
+    return Quote(
+        input_tokens=request.input_tokens,
+        max_output_tokens=request.max_output_tokens,
+        model_max_output_tokens=request.model_max_output_tokens,
+        input_price=_price(request.input_price, "input_price"),
+        output_price=_price(request.output_price, "output_price"),
+    )
+
+
 class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
-    def __init__(self, service: BillingService) -> None:
+    def __init__(
+        self, service: BillingService, credits: CreditsService, reports: SpendReports
+    ) -> None:
         self._service = service
+        self._credits = credits
+        self._reports = reports
 
     async def GetGeneration(
         self,
@@ -52,3 +105,65 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     ) -> billing_pb2.GetGenerationResponse:
         generation = await self._service.get_generation(request.team_id, request.generation_id)
         return billing_pb2.GetGenerationResponse(generation=generation_to_proto(generation))
+
+    async def GetCredits(
+        self,
+        request: billing_pb2.GetCreditsRequest,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> billing_pb2.GetCreditsResponse:
+        account = await self._credits.credits(request.team_id)
+        return billing_pb2.GetCreditsResponse(credits=credits_to_proto(account))
+
+    async def TopUp(
+        self,
+        request: billing_pb2.TopUpRequest,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> billing_pb2.TopUpResponse:
+        account = await self._credits.top_up(
+            request.team_id,
+            request.amount,
+            request.idempotency_key,
+            request.actor_type or "system",
+            request.actor_id,
+        )
+        return billing_pb2.TopUpResponse(credits=credits_to_proto(account))
+
+    async def Reserve(
+        self,
+        request: billing_pb2.ReserveRequest,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> billing_pb2.ReserveResponse:
+        reservation = await self._credits.reserve(
+            request.team_id, request.hold_id, quote_from_proto(request)
+        )
+        return billing_pb2.ReserveResponse(
+            reserved=format_usd(reservation.reserved),
+            max_output_tokens=reservation.max_output_tokens,
+            available=format_usd(self._credits.available(request.team_id)),
+        )
+
+    async def Release(
+        self,
+        request: billing_pb2.ReleaseRequest,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> billing_pb2.ReleaseResponse:
+        self._credits.release(request.team_id, request.hold_id)
+        return billing_pb2.ReleaseResponse()
+
+    async def GetSpendReport(
+        self,
+        request: billing_pb2.GetSpendReportRequest,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> billing_pb2.GetSpendReportResponse:
+        query = report_query(
+            request.team_id,
+            request.start_date,
+            request.end_date,
+            group_by=request.group_by,
+            date_part=request.date_part,
+            model=request.model,
+            provider=request.provider,
+            credential_type=request.credential_type,
+        )
+        rows = await self._reports.report(query)
+        return billing_pb2.GetSpendReportResponse(rows=[report_row_to_proto(r) for r in rows])

@@ -18,6 +18,9 @@ class BillingSettings(CommonSettings):
     # Empty means the SQLite file in the data dir; repr=False: a PostgreSQL URL may hold a password.
     database_url: str = Field(default="", repr=False)
     migrate_on_start: bool = True
+    # How long a reservation holds money when neither its usage fact nor a release arrives
+    # (a router that died mid-generation); longer than the longest generation.
+    hold_seconds: float = Field(default=900.0, gt=0)
 
     @model_validator(mode="after")
     def _default_database(self) -> Self:

@@ -13,13 +13,15 @@ import grpc
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from nats.js.errors import NotFoundError
 from sqlalchemy import func, select
 from tollgate.billing.v1 import billing_pb2, billing_pb2_grpc
+from tollgate.events.v1 import activity_pb2
 from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_billing.app import MIGRATIONS_DIR, BillingApp
 from tollgate_billing.models import generations
 from tollgate_billing.settings import BillingSettings
-from tollgate_common.bus import USAGE_RECORDED, Bus, Delivery
+from tollgate_common.bus import ACTIVITY_RECORDED, USAGE_RECORDED, Bus, Delivery
 from tollgate_common.db import migrate_async
 from tollgate_common.errors import error_details
 from tollgate_common.testing import nats_server
@@ -43,6 +45,10 @@ class Running:
         response = await self.stub.GetGeneration(request, timeout=5)
         return response.generation
 
+    async def credits(self, team_id: str) -> billing_pb2.Credits:
+        reply = await self.stub.GetCredits(billing_pb2.GetCreditsRequest(team_id=team_id))
+        return reply.credits
+
     async def row_count(self) -> int:
         async with self.app.engine.connect() as conn:
             count = await conn.execute(select(func.count()).select_from(generations))
@@ -55,7 +61,7 @@ async def eventually(probe: Callable[[], Awaitable[T]], timeout: float = 10.0) -
     while True:
         try:
             return await probe()
-        except (AssertionError, grpc.aio.AioRpcError):
+        except (AssertionError, grpc.aio.AioRpcError, NotFoundError):
             if asyncio.get_running_loop().time() > deadline:
                 raise
             await asyncio.sleep(0.05)
@@ -155,6 +161,9 @@ async def test_a_fact_is_recorded_once_however_often_it_arrives(running: Running
 
     assert (await running.get("team_a", "gen_dup")).cost == "0.0000123"
     assert await running.row_count() == 2
+    # Charged once: the free grant minus the two generations.
+    credits = await running.credits("team_a")
+    assert (credits.balance, credits.total_used) == ("4.9999754", "0.0000246")
 
 
 async def test_another_team_cannot_see_a_generation(running: Running) -> None:
@@ -199,3 +208,57 @@ async def test_health_reports_the_service_serving(running: Running) -> None:
         health_pb2.HealthCheckRequest(service="tollgate.billing.v1.BillingService"), timeout=5
     )
     assert reply.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_a_byok_generation_is_charged_nothing(running: Running) -> None:
+    fact = usage_fact("gen_byok")
+    fact.credential_type = "byok"
+    await running.publish(fact)
+    generation = await eventually(lambda: running.get("team_a", "gen_byok"))
+    assert (generation.cost, generation.market_cost) == ("0", "0.0000123")
+    assert (await running.credits("team_a")).total_used == "0.00"
+
+
+async def test_reserve_top_up_and_release_over_grpc(running: Running) -> None:
+    def reserve(hold_id: str) -> billing_pb2.ReserveRequest:
+        return billing_pb2.ReserveRequest(
+            team_id="team_r",
+            hold_id=hold_id,
+            input_tokens=100,
+            max_output_tokens=100,
+            input_price="0.01",
+            output_price="0.03",
+        )  # holds 1 + 3 = 4
+
+    first = await running.stub.Reserve(reserve("gen_1"))  # the first request: $5 free
+    assert (first.reserved, first.max_output_tokens, first.available) == ("4", 0, "1")
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await running.stub.Reserve(reserve("gen_2"))
+    details = error_details(refused.value)
+    assert (details.code, details.reason) == (
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        "INSUFFICIENT_FUNDS",
+    )
+    await running.stub.Release(billing_pb2.ReleaseRequest(team_id="team_r", hold_id="gen_1"))
+    top_up = billing_pb2.TopUpRequest(
+        team_id="team_r", amount="10", idempotency_key="o-1", actor_type="user", actor_id="u"
+    )
+    assert (await running.stub.TopUp(top_up)).credits.balance == "15.00"
+    assert (await running.stub.TopUp(top_up)).credits.balance == "15.00"  # the same purchase
+
+    async def last_event() -> activity_pb2.ActivityRecorded:
+        message = await running.bus.js.get_last_msg("TOLLGATE_ACTIVITY", ACTIVITY_RECORDED)
+        event = activity_pb2.ActivityRecorded.FromString(message.data or b"")
+        assert event.type == "credits-purchased"
+        return event
+
+    event = await eventually(last_event)
+    assert (event.team_id, event.actor.id, event.actor.type) == (
+        "team_r",
+        "u",
+        activity_pb2.ACTOR_TYPE_USER,
+    )
+    assert event.details["amount"] == "10" and event.details["balance"] == "15"
+    with pytest.raises(grpc.aio.AioRpcError) as bad:
+        await running.stub.TopUp(billing_pb2.TopUpRequest(team_id="team_r", amount="0.001"))
+    assert error_details(bad.value).metadata["param"] == "amount"

@@ -1,4 +1,5 @@
-"""GenerationRepository against a real database (SQLite; PostgreSQL when configured)."""
+"""Generations recorded and charged through the ledger, against a real database (SQLite;
+PostgreSQL when configured): idempotency, batches, concurrency, values the database refuses."""
 
 from __future__ import annotations
 
@@ -12,10 +13,14 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tollgate_billing.models import generations, inbox, metadata
+from tollgate_billing.credits import CreditsService, LedgerGenerationStore
+from tollgate_billing.ledger_repository import LedgerRepository
+from tollgate_billing.models import generations, ledger_entries, metadata
 from tollgate_billing.repository import GenerationRepository
 from tollgate_billing.service import Generation
+from tollgate_billing.view import BalanceView
 from tollgate_common.inbox import Stored
+from tollgate_common.outbox import Fact
 
 NEW, DUPLICATE, REJECTED = Stored.NEW, Stored.DUPLICATE, Stored.REJECTED
 
@@ -51,15 +56,29 @@ def _generation(
     return replace(generation, **changes)  # type: ignore[arg-type]
 
 
+class _Facts:
+    def put(self, fact: Fact) -> None:
+        pass
+
+
+def _store(engine: AsyncEngine) -> LedgerGenerationStore:
+    credits = CreditsService(LedgerRepository(engine), BalanceView(60), _Facts())
+    return LedgerGenerationStore(credits, GenerationRepository(engine))
+
+
 async def _count(engine: AsyncEngine) -> tuple[int, int]:
+    """Generation rows, and usage entries in the ledger."""
+    usage = ledger_entries.c.kind == "usage"
     async with engine.connect() as conn:
         rows = (await conn.execute(select(func.count()).select_from(generations))).scalar_one()
-        claims = (await conn.execute(select(func.count()).select_from(inbox))).scalar_one()
-    return rows, claims
+        debits = (
+            await conn.execute(select(func.count()).select_from(ledger_entries).where(usage))
+        ).scalar_one()
+    return rows, debits
 
 
 async def test_a_generation_round_trips_exactly(engine: AsyncEngine) -> None:
-    repository = GenerationRepository(engine)
+    repository = _store(engine)
     generation = _generation(
         cost=Decimal("12345.000000000000000001"), market_cost=Decimal("0.000000000000000001")
     )
@@ -72,7 +91,7 @@ async def test_a_generation_round_trips_exactly(engine: AsyncEngine) -> None:
 
 
 async def test_a_repeated_generation_changes_nothing(engine: AsyncEngine) -> None:
-    repository = GenerationRepository(engine)
+    repository = _store(engine)
     assert await repository.record(_generation())
     assert not await repository.record(_generation(cost=Decimal(5), team_id="team_b"))
     assert await _count(engine) == (1, 1)
@@ -82,7 +101,7 @@ async def test_a_repeated_generation_changes_nothing(engine: AsyncEngine) -> Non
 
 
 async def test_another_teams_generation_is_invisible(engine: AsyncEngine) -> None:
-    repository = GenerationRepository(engine)
+    repository = _store(engine)
     await repository.record(_generation())
     assert await repository.get("team_b", "gen_1") is None
     assert await repository.get("team_a", "gen_unknown") is None
@@ -98,14 +117,14 @@ async def test_the_migration_matches_the_models(engine: AsyncEngine) -> None:
 
 
 async def test_concurrent_deliveries_record_once(engine: AsyncEngine) -> None:
-    repository = GenerationRepository(engine)
+    repository = _store(engine)
     results = await asyncio.gather(*(repository.record(_generation()) for _ in range(5)))
     assert sorted(results) == [False, False, False, False, True]
     assert await _count(engine) == (1, 1)
 
 
 async def test_a_batch_stores_each_generation_once(engine: AsyncEngine) -> None:
-    repository = GenerationRepository(engine)
+    repository = _store(engine)
     assert await repository.record(_generation("gen_0"))
     batch = [
         _generation("gen_1"),
@@ -126,7 +145,7 @@ async def test_a_batch_stores_each_generation_once(engine: AsyncEngine) -> None:
 
 
 async def test_a_large_batch_is_stored_whole(engine: AsyncEngine) -> None:
-    repository = GenerationRepository(engine)
+    repository = _store(engine)
     half = [_generation(f"gen_{index:04d}") for index in range(0, 1200, 2)]
     assert await repository.record_many(half) == [NEW] * 600
     everything = [_generation(f"gen_{index:04d}") for index in range(1200)]
@@ -136,7 +155,7 @@ async def test_a_large_batch_is_stored_whole(engine: AsyncEngine) -> None:
 
 
 async def test_concurrent_batches_store_each_generation_once(engine: AsyncEngine) -> None:
-    repository = GenerationRepository(engine)
+    repository = _store(engine)
     batches = [[_generation(f"gen_{(start + i) % 12}") for i in range(8)] for start in range(6)]
     results = await asyncio.gather(*(repository.record_many(batch) for batch in batches))
     stored = sorted(
@@ -153,7 +172,7 @@ async def test_values_the_database_refuses_are_isolated(engine: AsyncEngine) -> 
     # The service rejects a NUL before it gets here; the repository must cope regardless.
     # PostgreSQL refuses a NUL character in text; SQLite stores it.
     refused = engine.dialect.name == "postgresql"
-    repository = GenerationRepository(engine)
+    repository = _store(engine)
     bad = _generation("gen_bad", model="nul\x00model")
     batch = [_generation("gen_1"), bad, _generation("gen_2"), _generation("gen_1")]
     first = REJECTED if refused else NEW

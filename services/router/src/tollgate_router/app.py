@@ -16,9 +16,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import aiohttp
+from tollgate.billing.v1 import billing_pb2_grpc
 from tollgate.router.v1 import router_pb2_grpc
 from tollgate_common.bus import Bus
 from tollgate_common.db import create_engine, migrate_async
+from tollgate_common.grpc_client import open_channel
 from tollgate_common.grpc_server import GrpcService
 from tollgate_common.outbox import Outbox
 
@@ -27,6 +29,7 @@ from tollgate_router.catalog import Catalog, load_catalog
 from tollgate_router.credentials import SystemCredentials, load_system_credentials
 from tollgate_router.embeddings import EmbeddingService
 from tollgate_router.metrics import RouterMetrics
+from tollgate_router.preflight import BillingPreflight, NoPreflight, Preflight
 from tollgate_router.provider_stats import ProviderStats
 from tollgate_router.providers import build_adapters
 from tollgate_router.service import GenerationService, Timeouts
@@ -111,6 +114,7 @@ class RouterApp:
                 settings.first_byte_timeout_seconds, dict(settings.first_byte_timeouts)
             ),
             metrics=metrics,
+            preflight=self._preflight(grpc_service),
         )
         embeddings = EmbeddingService(
             self.catalog, self.credentials, adapters, outbox, stats=stats, metrics=metrics
@@ -126,6 +130,18 @@ class RouterApp:
             ", ".join(sorted(self.credentials.by_provider)) or "no provider",
         )
         return grpc_service
+
+    def _preflight(self, grpc_service: GrpcService) -> Preflight:
+        if not self.settings.preflight:
+            log.warning("pre-flight reservations are off: teams are not held to their credits")
+            return NoPreflight()
+        channel = open_channel(self.settings.billing_addr)
+        grpc_service.on_shutdown(channel.close)
+        return BillingPreflight(
+            billing_pb2_grpc.BillingServiceStub(channel),
+            deadline_seconds=self.settings.preflight_deadline_seconds,
+            outage=self.settings.billing_unavailable,
+        )
 
     async def start(self) -> int:
         """Prepare and listen; returns the port. On failure, what was built is released."""

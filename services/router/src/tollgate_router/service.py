@@ -25,6 +25,7 @@ from tollgate_router.errors import (
     UnsupportedModel,
 )
 from tollgate_router.metrics import RouterMetrics
+from tollgate_router.preflight import NoPreflight, Preflight
 from tollgate_router.provider_stats import ProviderStats
 from tollgate_router.providers import (
     Adapters,
@@ -94,7 +95,9 @@ class GenerationService:
         stats: ProviderStats | None = None,
         timeouts: Timeouts | None = None,
         metrics: RouterMetrics | None = None,
+        preflight: Preflight | None = None,
     ) -> None:
+        self._preflight = preflight if preflight is not None else NoPreflight()
         self._catalog = catalog
         self._credentials = credentials
         self._adapters = adapters
@@ -140,11 +143,16 @@ class GenerationService:
             self._catalog.version,
             trace=tracing.start_generation(request),
         )
+        hold = await self._preflight.reserve(generation)  # 402 before any provider is called
         try:
             opened = await self._open(generation)
         except DomainError as exc:
+            await hold.release()
             if generation.trace is not None:
                 generation.trace.fail(exc.reason, str(exc))
+            raise
+        except BaseException:
+            await hold.release()
             raise
         async with contextlib.aclosing(relay(generation, opened, self._settle)) as events:
             async for event in events:

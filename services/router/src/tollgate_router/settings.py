@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
@@ -30,6 +31,15 @@ class RouterSettings(CommonSettings):
     # candidate; per provider slug as JSON, e.g. TOLLGATE_ROUTER_FIRST_BYTE_TIMEOUTS='{"groq": 5}'.
     first_byte_timeout_seconds: float = Field(default=60.0, gt=0)
     first_byte_timeouts: dict[str, float] = Field(default_factory=dict)
+    # Pre-flight reservations at billing (docs/billing.md); false only for a router run without
+    # billing. ``billing_unavailable``: what to do when billing cannot be reached.
+    billing_addr: str = Field(
+        default="127.0.0.1:50063",
+        validation_alias=AliasChoices("TOLLGATE_BILLING_ADDR", "billing_addr"),
+    )
+    preflight: bool = True
+    preflight_deadline_seconds: float = Field(default=2.0, gt=0)
+    billing_unavailable: Literal["last-known", "closed"] = "last-known"
 
     def effective_database_url(self) -> str:
         return self.database_url or self.sqlite_url("router")

@@ -116,7 +116,8 @@ async def start_router(tmp_path: Path) -> AsyncIterator[StartRouter]:
             catalog_file=override,
             data_dir=tmp_path,
             shutdown_grace_seconds=5,
-            **settings_overrides,
+            # No billing here (the suite tests cover reservations), unless a test asks.
+            **{"preflight": False, **settings_overrides},
         )
         environ = {
             "TOLLGATE_PROVIDER_OPENAI_BASE_URL": openai.base_url,

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!tollgate/billing/v1/billing.proto\x12\x13tollgate.billing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbf\x03\n\nGeneration\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x0e\n\x06key_id\x18\x04 \x01(\t\x12\r\n\x05model\x18\x05 \x01(\t\x12\x10\n\x08provider\x18\x06 \x01(\t\x12\x17\n\x0f\x63redential_type\x18\x07 \x01(\t\x12\x10\n\x08streamed\x18\x08 \x01(\x08\x12\x15\n\rfinish_reason\x18\t \x01(\t\x12\x14\n\x0cinput_tokens\x18\n \x01(\x03\x12\x15\n\routput_tokens\x18\x0b \x01(\x03\x12\x1b\n\x13\x63\x61\x63hed_input_tokens\x18\x0c \x01(\x03\x12\x1a\n\x12\x63\x61\x63he_write_tokens\x18\r \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\x0e \x01(\x03\x12\x0c\n\x04\x63ost\x18\x0f \x01(\t\x12\x13\n\x0bmarket_cost\x18\x10 \x01(\t\x12\x0f\n\x07ttft_ms\x18\x11 \x01(\x03\x12\x12\n\nlatency_ms\x18\x12 \x01(\x03\x12.\n\ncreated_at\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rprice_version\x18\x14 \x01(\t\">\n\x14GetGenerationRequest\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12\x15\n\rgeneration_id\x18\x02 \x01(\t\"L\n\x15GetGenerationResponse\x12\x33\n\ngeneration\x18\x01 \x01(\x0b\x32\x1f.tollgate.billing.v1.Generation2x\n\x0e\x42illingService\x12\x66\n\rGetGeneration\x12).tollgate.billing.v1.GetGenerationRequest\x1a*.tollgate.billing.v1.GetGenerationResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!tollgate/billing/v1/billing.proto\x12\x13tollgate.billing.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbf\x03\n\nGeneration\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x0e\n\x06key_id\x18\x04 \x01(\t\x12\r\n\x05model\x18\x05 \x01(\t\x12\x10\n\x08provider\x18\x06 \x01(\t\x12\x17\n\x0f\x63redential_type\x18\x07 \x01(\t\x12\x10\n\x08streamed\x18\x08 \x01(\x08\x12\x15\n\rfinish_reason\x18\t \x01(\t\x12\x14\n\x0cinput_tokens\x18\n \x01(\x03\x12\x15\n\routput_tokens\x18\x0b \x01(\x03\x12\x1b\n\x13\x63\x61\x63hed_input_tokens\x18\x0c \x01(\x03\x12\x1a\n\x12\x63\x61\x63he_write_tokens\x18\r \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\x0e \x01(\x03\x12\x0c\n\x04\x63ost\x18\x0f \x01(\t\x12\x13\n\x0bmarket_cost\x18\x10 \x01(\t\x12\x0f\n\x07ttft_ms\x18\x11 \x01(\x03\x12\x12\n\nlatency_ms\x18\x12 \x01(\x03\x12.\n\ncreated_at\x18\x13 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x15\n\rprice_version\x18\x14 \x01(\t\">\n\x14GetGenerationRequest\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12\x15\n\rgeneration_id\x18\x02 \x01(\t\"L\n\x15GetGenerationResponse\x12\x33\n\ngeneration\x18\x01 \x01(\x0b\x32\x1f.tollgate.billing.v1.Generation\".\n\x07\x43redits\x12\x0f\n\x07\x62\x61lance\x18\x01 \x01(\t\x12\x12\n\ntotal_used\x18\x02 \x01(\t\"$\n\x11GetCreditsRequest\x12\x0f\n\x07team_id\x18\x01 \x01(\t\"C\n\x12GetCreditsResponse\x12-\n\x07\x63redits\x18\x01 \x01(\x0b\x32\x1c.tollgate.billing.v1.Credits\"n\n\x0cTopUpRequest\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12\x0e\n\x06\x61mount\x18\x02 \x01(\t\x12\x17\n\x0fidempotency_key\x18\x03 \x01(\t\x12\x12\n\nactor_type\x18\x04 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x05 \x01(\t\">\n\rTopUpResponse\x12-\n\x07\x63redits\x18\x01 \x01(\x0b\x32\x1c.tollgate.billing.v1.Credits\"\xaf\x01\n\x0eReserveRequest\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12\x0f\n\x07hold_id\x18\x02 \x01(\t\x12\x14\n\x0cinput_tokens\x18\x03 \x01(\x03\x12\x19\n\x11max_output_tokens\x18\x04 \x01(\x03\x12\x1f\n\x17model_max_output_tokens\x18\x05 \x01(\x03\x12\x13\n\x0binput_price\x18\x06 \x01(\t\x12\x14\n\x0coutput_price\x18\x07 \x01(\t\"Q\n\x0fReserveResponse\x12\x10\n\x08reserved\x18\x01 \x01(\t\x12\x19\n\x11max_output_tokens\x18\x02 \x01(\x03\x12\x11\n\tavailable\x18\x03 \x01(\t\"2\n\x0eReleaseRequest\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12\x0f\n\x07hold_id\x18\x02 \x01(\t\"\x11\n\x0fReleaseResponse\"\xad\x01\n\x15GetSpendReportRequest\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12\x12\n\nstart_date\x18\x02 \x01(\t\x12\x10\n\x08\x65nd_date\x18\x03 \x01(\t\x12\x10\n\x08group_by\x18\x04 \x01(\t\x12\x11\n\tdate_part\x18\x05 \x01(\t\x12\r\n\x05model\x18\x06 \x01(\t\x12\x10\n\x08provider\x18\x07 \x01(\t\x12\x17\n\x0f\x63redential_type\x18\x08 \x01(\t\"\xe6\x01\n\x0eSpendReportRow\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x12\n\ntotal_cost\x18\x02 \x01(\t\x12\x13\n\x0bmarket_cost\x18\x03 \x01(\t\x12\x14\n\x0cinput_tokens\x18\x04 \x01(\x03\x12\x15\n\routput_tokens\x18\x05 \x01(\x03\x12\x1b\n\x13\x63\x61\x63hed_input_tokens\x18\x06 \x01(\x03\x12#\n\x1b\x63\x61\x63he_creation_input_tokens\x18\x07 \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\x08 \x01(\x03\x12\x15\n\rrequest_count\x18\t \x01(\x03\"K\n\x16GetSpendReportResponse\x12\x31\n\x04rows\x18\x01 \x03(\x0b\x32#.tollgate.billing.v1.SpendReportRow2\xbe\x04\n\x0e\x42illingService\x12\x66\n\rGetGeneration\x12).tollgate.billing.v1.GetGenerationRequest\x1a*.tollgate.billing.v1.GetGenerationResponse\x12]\n\nGetCredits\x12&.tollgate.billing.v1.GetCreditsRequest\x1a\'.tollgate.billing.v1.GetCreditsResponse\x12N\n\x05TopUp\x12!.tollgate.billing.v1.TopUpRequest\x1a\".tollgate.billing.v1.TopUpResponse\x12T\n\x07Reserve\x12#.tollgate.billing.v1.ReserveRequest\x1a$.tollgate.billing.v1.ReserveResponse\x12T\n\x07Release\x12#.tollgate.billing.v1.ReleaseRequest\x1a$.tollgate.billing.v1.ReleaseResponse\x12i\n\x0eGetSpendReport\x12*.tollgate.billing.v1.GetSpendReportRequest\x1a+.tollgate.billing.v1.GetSpendReportResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,6 +38,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETGENERATIONREQUEST']._serialized_end=603
   _globals['_GETGENERATIONRESPONSE']._serialized_start=605
   _globals['_GETGENERATIONRESPONSE']._serialized_end=681
-  _globals['_BILLINGSERVICE']._serialized_start=683
-  _globals['_BILLINGSERVICE']._serialized_end=803
+  _globals['_CREDITS']._serialized_start=683
+  _globals['_CREDITS']._serialized_end=729
+  _globals['_GETCREDITSREQUEST']._serialized_start=731
+  _globals['_GETCREDITSREQUEST']._serialized_end=767
+  _globals['_GETCREDITSRESPONSE']._serialized_start=769
+  _globals['_GETCREDITSRESPONSE']._serialized_end=836
+  _globals['_TOPUPREQUEST']._serialized_start=838
+  _globals['_TOPUPREQUEST']._serialized_end=948
+  _globals['_TOPUPRESPONSE']._serialized_start=950
+  _globals['_TOPUPRESPONSE']._serialized_end=1012
+  _globals['_RESERVEREQUEST']._serialized_start=1015
+  _globals['_RESERVEREQUEST']._serialized_end=1190
+  _globals['_RESERVERESPONSE']._serialized_start=1192
+  _globals['_RESERVERESPONSE']._serialized_end=1273
+  _globals['_RELEASEREQUEST']._serialized_start=1275
+  _globals['_RELEASEREQUEST']._serialized_end=1325
+  _globals['_RELEASERESPONSE']._serialized_start=1327
+  _globals['_RELEASERESPONSE']._serialized_end=1344
+  _globals['_GETSPENDREPORTREQUEST']._serialized_start=1347
+  _globals['_GETSPENDREPORTREQUEST']._serialized_end=1520
+  _globals['_SPENDREPORTROW']._serialized_start=1523
+  _globals['_SPENDREPORTROW']._serialized_end=1753
+  _globals['_GETSPENDREPORTRESPONSE']._serialized_start=1755
+  _globals['_GETSPENDREPORTRESPONSE']._serialized_end=1830
+  _globals['_BILLINGSERVICE']._serialized_start=1833
+  _globals['_BILLINGSERVICE']._serialized_end=2407
 # @@protoc_insertion_point(module_scope)

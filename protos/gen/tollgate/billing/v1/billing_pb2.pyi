@@ -1,9 +1,10 @@
 import datetime
 
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Mapping as _Mapping
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
@@ -65,3 +66,131 @@ class GetGenerationResponse(_message.Message):
     GENERATION_FIELD_NUMBER: _ClassVar[int]
     generation: Generation
     def __init__(self, generation: _Optional[_Union[Generation, _Mapping]] = ...) -> None: ...
+
+class Credits(_message.Message):
+    __slots__ = ("balance", "total_used")
+    BALANCE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_USED_FIELD_NUMBER: _ClassVar[int]
+    balance: str
+    total_used: str
+    def __init__(self, balance: _Optional[str] = ..., total_used: _Optional[str] = ...) -> None: ...
+
+class GetCreditsRequest(_message.Message):
+    __slots__ = ("team_id",)
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    def __init__(self, team_id: _Optional[str] = ...) -> None: ...
+
+class GetCreditsResponse(_message.Message):
+    __slots__ = ("credits",)
+    CREDITS_FIELD_NUMBER: _ClassVar[int]
+    credits: Credits
+    def __init__(self, credits: _Optional[_Union[Credits, _Mapping]] = ...) -> None: ...
+
+class TopUpRequest(_message.Message):
+    __slots__ = ("team_id", "amount", "idempotency_key", "actor_type", "actor_id")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_TYPE_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    amount: str
+    idempotency_key: str
+    actor_type: str
+    actor_id: str
+    def __init__(self, team_id: _Optional[str] = ..., amount: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., actor_type: _Optional[str] = ..., actor_id: _Optional[str] = ...) -> None: ...
+
+class TopUpResponse(_message.Message):
+    __slots__ = ("credits",)
+    CREDITS_FIELD_NUMBER: _ClassVar[int]
+    credits: Credits
+    def __init__(self, credits: _Optional[_Union[Credits, _Mapping]] = ...) -> None: ...
+
+class ReserveRequest(_message.Message):
+    __slots__ = ("team_id", "hold_id", "input_tokens", "max_output_tokens", "model_max_output_tokens", "input_price", "output_price")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    HOLD_ID_FIELD_NUMBER: _ClassVar[int]
+    INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    MODEL_MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    INPUT_PRICE_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_PRICE_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    hold_id: str
+    input_tokens: int
+    max_output_tokens: int
+    model_max_output_tokens: int
+    input_price: str
+    output_price: str
+    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ..., input_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., model_max_output_tokens: _Optional[int] = ..., input_price: _Optional[str] = ..., output_price: _Optional[str] = ...) -> None: ...
+
+class ReserveResponse(_message.Message):
+    __slots__ = ("reserved", "max_output_tokens", "available")
+    RESERVED_FIELD_NUMBER: _ClassVar[int]
+    MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    AVAILABLE_FIELD_NUMBER: _ClassVar[int]
+    reserved: str
+    max_output_tokens: int
+    available: str
+    def __init__(self, reserved: _Optional[str] = ..., max_output_tokens: _Optional[int] = ..., available: _Optional[str] = ...) -> None: ...
+
+class ReleaseRequest(_message.Message):
+    __slots__ = ("team_id", "hold_id")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    HOLD_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    hold_id: str
+    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ...) -> None: ...
+
+class ReleaseResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class GetSpendReportRequest(_message.Message):
+    __slots__ = ("team_id", "start_date", "end_date", "group_by", "date_part", "model", "provider", "credential_type")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    START_DATE_FIELD_NUMBER: _ClassVar[int]
+    END_DATE_FIELD_NUMBER: _ClassVar[int]
+    GROUP_BY_FIELD_NUMBER: _ClassVar[int]
+    DATE_PART_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_TYPE_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    start_date: str
+    end_date: str
+    group_by: str
+    date_part: str
+    model: str
+    provider: str
+    credential_type: str
+    def __init__(self, team_id: _Optional[str] = ..., start_date: _Optional[str] = ..., end_date: _Optional[str] = ..., group_by: _Optional[str] = ..., date_part: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., credential_type: _Optional[str] = ...) -> None: ...
+
+class SpendReportRow(_message.Message):
+    __slots__ = ("key", "total_cost", "market_cost", "input_tokens", "output_tokens", "cached_input_tokens", "cache_creation_input_tokens", "reasoning_tokens", "request_count")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_COST_FIELD_NUMBER: _ClassVar[int]
+    MARKET_COST_FIELD_NUMBER: _ClassVar[int]
+    INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CACHED_INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    CACHE_CREATION_INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    REASONING_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_COUNT_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    total_cost: str
+    market_cost: str
+    input_tokens: int
+    output_tokens: int
+    cached_input_tokens: int
+    cache_creation_input_tokens: int
+    reasoning_tokens: int
+    request_count: int
+    def __init__(self, key: _Optional[str] = ..., total_cost: _Optional[str] = ..., market_cost: _Optional[str] = ..., input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., cached_input_tokens: _Optional[int] = ..., cache_creation_input_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., request_count: _Optional[int] = ...) -> None: ...
+
+class GetSpendReportResponse(_message.Message):
+    __slots__ = ("rows",)
+    ROWS_FIELD_NUMBER: _ClassVar[int]
+    rows: _containers.RepeatedCompositeFieldContainer[SpendReportRow]
+    def __init__(self, rows: _Optional[_Iterable[_Union[SpendReportRow, _Mapping]]] = ...) -> None: ...

@@ -40,6 +40,31 @@ class BillingServiceStub:
                 request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.GetGenerationRequest.SerializeToString,
                 response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.GetGenerationResponse.FromString,
                 _registered_method=True)
+        self.GetCredits = channel.unary_unary(
+                '/tollgate.billing.v1.BillingService/GetCredits',
+                request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.GetCreditsRequest.SerializeToString,
+                response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.GetCreditsResponse.FromString,
+                _registered_method=True)
+        self.TopUp = channel.unary_unary(
+                '/tollgate.billing.v1.BillingService/TopUp',
+                request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.TopUpRequest.SerializeToString,
+                response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.TopUpResponse.FromString,
+                _registered_method=True)
+        self.Reserve = channel.unary_unary(
+                '/tollgate.billing.v1.BillingService/Reserve',
+                request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ReserveRequest.SerializeToString,
+                response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ReserveResponse.FromString,
+                _registered_method=True)
+        self.Release = channel.unary_unary(
+                '/tollgate.billing.v1.BillingService/Release',
+                request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ReleaseRequest.SerializeToString,
+                response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ReleaseResponse.FromString,
+                _registered_method=True)
+        self.GetSpendReport = channel.unary_unary(
+                '/tollgate.billing.v1.BillingService/GetSpendReport',
+                request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.GetSpendReportRequest.SerializeToString,
+                response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.GetSpendReportResponse.FromString,
+                _registered_method=True)
 
 
 class BillingServiceServicer:
@@ -54,6 +79,46 @@ class BillingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetCredits(self, request, context):
+        """GetCredits returns the team's balance and lifetime usage.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def TopUp(self, request, context):
+        """TopUp adds purchased credits (an operator-side grant; the payment step is a hook). A repeat
+        of an idempotency key changes nothing and answers the current credits.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Reserve(self, request, context):
+        """Reserve holds the worst-case cost of a generation before any provider is called;
+        RESOURCE_EXHAUSTED (reason INSUFFICIENT_FUNDS) when the team cannot pay for it. The hold is
+        settled by the generation's usage fact, released by Release, or expires.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Release(self, request, context):
+        """Release drops a hold whose generation will never produce a usage fact (every provider
+        failed before the first byte). Releasing an unknown hold is a no-op.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetSpendReport(self, request, context):
+        """GetSpendReport aggregates the team's generations over UTC calendar days
+        (`GET /v1/report`); INVALID_ARGUMENT for a bad date, range or grouping.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BillingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -61,6 +126,31 @@ def add_BillingServiceServicer_to_server(servicer, server):
                     servicer.GetGeneration,
                     request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.GetGenerationRequest.FromString,
                     response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.GetGenerationResponse.SerializeToString,
+            ),
+            'GetCredits': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCredits,
+                    request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.GetCreditsRequest.FromString,
+                    response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.GetCreditsResponse.SerializeToString,
+            ),
+            'TopUp': grpc.unary_unary_rpc_method_handler(
+                    servicer.TopUp,
+                    request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.TopUpRequest.FromString,
+                    response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.TopUpResponse.SerializeToString,
+            ),
+            'Reserve': grpc.unary_unary_rpc_method_handler(
+                    servicer.Reserve,
+                    request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ReserveRequest.FromString,
+                    response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ReserveResponse.SerializeToString,
+            ),
+            'Release': grpc.unary_unary_rpc_method_handler(
+                    servicer.Release,
+                    request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ReleaseRequest.FromString,
+                    response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ReleaseResponse.SerializeToString,
+            ),
+            'GetSpendReport': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetSpendReport,
+                    request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.GetSpendReportRequest.FromString,
+                    response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.GetSpendReportResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -91,6 +181,141 @@ class BillingService:
             '/tollgate.billing.v1.BillingService/GetGeneration',
             tollgate_dot_billing_dot_v1_dot_billing__pb2.GetGenerationRequest.SerializeToString,
             tollgate_dot_billing_dot_v1_dot_billing__pb2.GetGenerationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCredits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.billing.v1.BillingService/GetCredits',
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.GetCreditsRequest.SerializeToString,
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.GetCreditsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TopUp(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.billing.v1.BillingService/TopUp',
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.TopUpRequest.SerializeToString,
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.TopUpResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Reserve(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.billing.v1.BillingService/Reserve',
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.ReserveRequest.SerializeToString,
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.ReserveResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Release(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.billing.v1.BillingService/Release',
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.ReleaseRequest.SerializeToString,
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.ReleaseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetSpendReport(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.billing.v1.BillingService/GetSpendReport',
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.GetSpendReportRequest.SerializeToString,
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.GetSpendReportResponse.FromString,
             options,
             channel_credentials,
             insecure,

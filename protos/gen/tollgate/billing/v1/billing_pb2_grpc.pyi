@@ -37,6 +37,25 @@ class BillingServiceStub:
     """GetGeneration returns one generation of the caller's team; NOT_FOUND otherwise
     (including while the record has not been written yet).
     """
+    GetCredits: _grpc.UnaryUnaryMultiCallable[_billing_pb2.GetCreditsRequest, _billing_pb2.GetCreditsResponse]
+    """GetCredits returns the team's balance and lifetime usage."""
+    TopUp: _grpc.UnaryUnaryMultiCallable[_billing_pb2.TopUpRequest, _billing_pb2.TopUpResponse]
+    """TopUp adds purchased credits (an operator-side grant; the payment step is a hook). A repeat
+    of an idempotency key changes nothing and answers the current credits.
+    """
+    Reserve: _grpc.UnaryUnaryMultiCallable[_billing_pb2.ReserveRequest, _billing_pb2.ReserveResponse]
+    """Reserve holds the worst-case cost of a generation before any provider is called;
+    RESOURCE_EXHAUSTED (reason INSUFFICIENT_FUNDS) when the team cannot pay for it. The hold is
+    settled by the generation's usage fact, released by Release, or expires.
+    """
+    Release: _grpc.UnaryUnaryMultiCallable[_billing_pb2.ReleaseRequest, _billing_pb2.ReleaseResponse]
+    """Release drops a hold whose generation will never produce a usage fact (every provider
+    failed before the first byte). Releasing an unknown hold is a no-op.
+    """
+    GetSpendReport: _grpc.UnaryUnaryMultiCallable[_billing_pb2.GetSpendReportRequest, _billing_pb2.GetSpendReportResponse]
+    """GetSpendReport aggregates the team's generations over UTC calendar days
+    (`GET /v1/report`); INVALID_ARGUMENT for a bad date, range or grouping.
+    """
 
 @_typing.type_check_only
 class BillingServiceAsyncStub(BillingServiceStub):
@@ -46,6 +65,25 @@ class BillingServiceAsyncStub(BillingServiceStub):
     GetGeneration: _aio.UnaryUnaryMultiCallable[_billing_pb2.GetGenerationRequest, _billing_pb2.GetGenerationResponse]  # type: ignore[assignment]
     """GetGeneration returns one generation of the caller's team; NOT_FOUND otherwise
     (including while the record has not been written yet).
+    """
+    GetCredits: _aio.UnaryUnaryMultiCallable[_billing_pb2.GetCreditsRequest, _billing_pb2.GetCreditsResponse]  # type: ignore[assignment]
+    """GetCredits returns the team's balance and lifetime usage."""
+    TopUp: _aio.UnaryUnaryMultiCallable[_billing_pb2.TopUpRequest, _billing_pb2.TopUpResponse]  # type: ignore[assignment]
+    """TopUp adds purchased credits (an operator-side grant; the payment step is a hook). A repeat
+    of an idempotency key changes nothing and answers the current credits.
+    """
+    Reserve: _aio.UnaryUnaryMultiCallable[_billing_pb2.ReserveRequest, _billing_pb2.ReserveResponse]  # type: ignore[assignment]
+    """Reserve holds the worst-case cost of a generation before any provider is called;
+    RESOURCE_EXHAUSTED (reason INSUFFICIENT_FUNDS) when the team cannot pay for it. The hold is
+    settled by the generation's usage fact, released by Release, or expires.
+    """
+    Release: _aio.UnaryUnaryMultiCallable[_billing_pb2.ReleaseRequest, _billing_pb2.ReleaseResponse]  # type: ignore[assignment]
+    """Release drops a hold whose generation will never produce a usage fact (every provider
+    failed before the first byte). Releasing an unknown hold is a no-op.
+    """
+    GetSpendReport: _aio.UnaryUnaryMultiCallable[_billing_pb2.GetSpendReportRequest, _billing_pb2.GetSpendReportResponse]  # type: ignore[assignment]
+    """GetSpendReport aggregates the team's generations over UTC calendar days
+    (`GET /v1/report`); INVALID_ARGUMENT for a bad date, range or grouping.
     """
 
 class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -59,6 +97,55 @@ class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_billing_pb2.GetGenerationResponse, _abc.Awaitable[_billing_pb2.GetGenerationResponse]]:
         """GetGeneration returns one generation of the caller's team; NOT_FOUND otherwise
         (including while the record has not been written yet).
+        """
+
+    @_abc_1.abstractmethod
+    def GetCredits(
+        self,
+        request: _billing_pb2.GetCreditsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.GetCreditsResponse, _abc.Awaitable[_billing_pb2.GetCreditsResponse]]:
+        """GetCredits returns the team's balance and lifetime usage."""
+
+    @_abc_1.abstractmethod
+    def TopUp(
+        self,
+        request: _billing_pb2.TopUpRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.TopUpResponse, _abc.Awaitable[_billing_pb2.TopUpResponse]]:
+        """TopUp adds purchased credits (an operator-side grant; the payment step is a hook). A repeat
+        of an idempotency key changes nothing and answers the current credits.
+        """
+
+    @_abc_1.abstractmethod
+    def Reserve(
+        self,
+        request: _billing_pb2.ReserveRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.ReserveResponse, _abc.Awaitable[_billing_pb2.ReserveResponse]]:
+        """Reserve holds the worst-case cost of a generation before any provider is called;
+        RESOURCE_EXHAUSTED (reason INSUFFICIENT_FUNDS) when the team cannot pay for it. The hold is
+        settled by the generation's usage fact, released by Release, or expires.
+        """
+
+    @_abc_1.abstractmethod
+    def Release(
+        self,
+        request: _billing_pb2.ReleaseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.ReleaseResponse, _abc.Awaitable[_billing_pb2.ReleaseResponse]]:
+        """Release drops a hold whose generation will never produce a usage fact (every provider
+        failed before the first byte). Releasing an unknown hold is a no-op.
+        """
+
+    @_abc_1.abstractmethod
+    def GetSpendReport(
+        self,
+        request: _billing_pb2.GetSpendReportRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.GetSpendReportResponse, _abc.Awaitable[_billing_pb2.GetSpendReportResponse]]:
+        """GetSpendReport aggregates the team's generations over UTC calendar days
+        (`GET /v1/report`); INVALID_ARGUMENT for a bad date, range or grouping.
         """
 
 def add_BillingServiceServicer_to_server(servicer: BillingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

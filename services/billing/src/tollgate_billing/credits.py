@@ -1,0 +1,245 @@
+"""Credits: balances, top-ups, the free tier, reservations, and usage charged exactly once.
+
+One writer per process: every ledger transaction runs under ``_write_lock`` and the balance
+view is updated under it right after the commit, so the view never goes back in time. (Several
+billing replicas would each need their own teams: see docs/billing.md.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Protocol
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from tollgate.events.v1 import activity_pb2
+from tollgate_common.bus import ACTIVITY_RECORDED
+from tollgate_common.errors import InvalidArgument
+from tollgate_common.ids import new_id
+from tollgate_common.inbox import Stored
+from tollgate_common.money import format_usd
+from tollgate_common.outbox import Fact
+
+from tollgate_billing.errors import missing_field
+from tollgate_billing.ledger import (
+    Account,
+    ActorType,
+    EntryKind,
+    Posting,
+    free_grant_due,
+    parse_top_up,
+)
+from tollgate_billing.ledger_repository import LedgerRepository
+from tollgate_billing.models import KEY_LENGTH
+from tollgate_billing.repository import GenerationRepository
+from tollgate_billing.service import Generation
+from tollgate_billing.view import BalanceView, Quote, Reservation
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+# Activity event types (ADMIN-API.md; `credits-adjusted` is ours, listed in docs/billing.md).
+CREDITS_PURCHASED = "credits-purchased"
+FREE_CREDITS_GRANTED = "free-credits-granted"
+CREDITS_ADJUSTED = "credits-adjusted"
+
+_EVENT_TYPES = {
+    EntryKind.PURCHASE: CREDITS_PURCHASED,
+    EntryKind.FREE_GRANT: FREE_CREDITS_GRANTED,
+    EntryKind.ADJUSTMENT: CREDITS_ADJUSTED,
+    EntryKind.REFUND: CREDITS_ADJUSTED,
+}
+_ACTOR_TYPES = {
+    ActorType.USER: activity_pb2.ACTOR_TYPE_USER,
+    ActorType.API_KEY: activity_pb2.ACTOR_TYPE_API_KEY,
+    ActorType.SYSTEM: activity_pb2.ACTOR_TYPE_SYSTEM,
+}
+
+
+class FactSink(Protocol):
+    """Where activity facts go (the outbox): ``put`` never blocks."""
+
+    def put(self, fact: Fact) -> None: ...
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def activity_fact(team_id: str, posting: Posting, account: Account, at: datetime) -> Fact:
+    """The activity-log event of a credit entry (never of a usage debit)."""
+    event_id = new_id("evt")
+    occurred_at = Timestamp()
+    occurred_at.FromDatetime(at)
+    message = activity_pb2.ActivityRecorded(
+        event_id=event_id,
+        team_id=team_id,
+        type=_EVENT_TYPES[posting.kind],
+        actor=activity_pb2.Actor(id=posting.actor_id, type=_ACTOR_TYPES[posting.actor_type]),
+        target=activity_pb2.Target(type="team", id=team_id),
+        details={
+            "amount": format_usd(posting.amount),
+            "balance": format_usd(account.balance),
+            "kind": posting.kind.value,
+        },
+        occurred_at=occurred_at,
+    )
+    return Fact(subject=ACTIVITY_RECORDED, msg_id=event_id, payload=message.SerializeToString())
+
+
+def _actor(actor_type: str) -> ActorType:
+    try:
+        return ActorType(actor_type)
+    except ValueError:
+        raise InvalidArgument(
+            f"actor_type must be one of {', '.join(a.value for a in ActorType)}",
+            metadata={"param": "actor_type"},
+        ) from None
+
+
+class CreditsService:
+    def __init__(
+        self,
+        ledger: LedgerRepository,
+        view: BalanceView,
+        activity: FactSink,
+        clock: Clock = utc_now,
+    ) -> None:
+        self._ledger = ledger
+        self._view = view
+        self._activity = activity
+        self._clock = clock
+        self._write_lock = asyncio.Lock()
+
+    # -- reads --------------------------------------------------------------------------
+
+    async def credits(self, team_id: str) -> Account:
+        if not team_id:
+            raise missing_field("team_id")
+        account = self._view.account(team_id)
+        if account is None:
+            account = await self._ledger.load(team_id) or Account(team_id)
+        return account
+
+    # -- credit entries -------------------------------------------------------------------
+
+    async def top_up(
+        self, team_id: str, amount: str, idempotency_key: str, actor_type: str, actor_id: str
+    ) -> Account:
+        """Add purchased credits (the payment itself is a hook outside billing)."""
+        if not team_id:
+            raise missing_field("team_id")
+        value = parse_top_up(amount)
+        if value is None:
+            raise InvalidArgument(
+                "amount must be a positive decimal with at most 2 decimals",
+                metadata={"param": "amount"},
+            )
+        key = idempotency_key or new_id("topup")
+        if len(key) > KEY_LENGTH - len("purchase:"):
+            raise InvalidArgument("idempotency key too long", metadata={"param": "idempotency_key"})
+        posting = Posting(
+            EntryKind.PURCHASE, value, f"purchase:{key}", _actor(actor_type), actor_id
+        )
+        return await self._post(team_id, lambda account: (account, [posting]))
+
+    async def adjust(
+        self, team_id: str, amount: Decimal, idempotency_key: str, kind: EntryKind, actor_id: str
+    ) -> Account:
+        """An operator's correction (ADJUSTMENT, either sign) or a REFUND of usage."""
+        if kind not in (EntryKind.ADJUSTMENT, EntryKind.REFUND):
+            raise InvalidArgument("only adjustments and refunds", metadata={"param": "kind"})
+        if not amount.is_finite() or (kind is EntryKind.REFUND and amount <= 0):
+            raise InvalidArgument("invalid amount", metadata={"param": "amount"})
+        posting = Posting(kind, amount, f"{kind.value}:{idempotency_key}", ActorType.USER, actor_id)
+        return await self._post(team_id, lambda account: (account, [posting]))
+
+    async def _post(
+        self, team_id: str, decide: Callable[[Account], tuple[Account, list[Posting]]]
+    ) -> Account:
+        at = self._clock()
+        async with self._write_lock:
+            posted = await self._ledger.post(team_id, at, decide)
+            self._view.put(posted.account)
+        for posting in posted.postings:
+            if posting.kind in _EVENT_TYPES:
+                self._activity.put(activity_fact(team_id, posting, posted.account, at))
+        return posted.account
+
+    # -- reservations ---------------------------------------------------------------------
+
+    async def reserve(self, team_id: str, hold_id: str, quote: Quote) -> Reservation:
+        """Hold the worst case of a generation before any provider is called. Only a team's
+        first request of a free period writes to the database (its grant)."""
+        if not team_id:
+            raise missing_field("team_id")
+        if not hold_id:
+            raise missing_field("hold_id")
+        account = self._view.account(team_id)
+        if account is None or free_grant_due(account, self._clock()) is not None:
+            await self._load_for_request(team_id)
+        return self._view.reserve(team_id, hold_id, quote)
+
+    def release(self, team_id: str, hold_id: str) -> None:
+        self._view.release(team_id, hold_id)
+
+    def available(self, team_id: str) -> Decimal:
+        """Balance minus holds of a team in the view (after a reservation loaded it)."""
+        return self._view.available(team_id)
+
+    async def _load_for_request(self, team_id: str) -> None:
+        """Load the team into the view, starting its free period if one is due."""
+        at = self._clock()
+        async with self._write_lock:
+            account = self._view.account(team_id) or await self._ledger.load(team_id)
+            if account is not None and free_grant_due(account, at) is None:
+                self._view.put(account)
+                return
+
+        def grant(current: Account) -> tuple[Account, list[Posting]]:
+            due = free_grant_due(current, at)
+            if due is None:
+                return current, []
+            advanced, posting = due
+            return advanced, [] if posting is None else [posting]
+
+        await self._post(team_id, grant)
+
+    # -- usage ----------------------------------------------------------------------------
+
+    async def apply_usage(self, batch: Sequence[Generation]) -> list[Stored]:
+        """Record and charge each generation once; settle its hold."""
+        at = self._clock()
+        async with self._write_lock:
+            applied = await self._ledger.apply_usage(batch, at)
+            for account in applied.accounts.values():
+                self._view.put(account)
+            for team_id, generation_id in applied.settled:
+                self._view.release(team_id, generation_id)
+        for team_id, posting in applied.grants:
+            account = applied.accounts[team_id]
+            self._activity.put(activity_fact(team_id, posting, account, at))
+        return applied.stored
+
+
+class LedgerGenerationStore:
+    """:class:`tollgate_billing.service.GenerationStore` over the ledger: a generation is
+    recorded and charged in one transaction."""
+
+    def __init__(self, credits: CreditsService, generations: GenerationRepository) -> None:
+        self._credits = credits
+        self._generations = generations
+
+    async def record(self, generation: Generation) -> bool:
+        [stored] = await self._credits.apply_usage([generation])
+        return stored is Stored.NEW
+
+    async def record_many(self, batch: Sequence[Generation]) -> list[Stored]:
+        return await self._credits.apply_usage(batch)
+
+    async def get(self, team_id: str, generation_id: str) -> Generation | None:
+        return await self._generations.get(team_id, generation_id)

@@ -1,0 +1,127 @@
+"""The ledger's rules on typed values: entries, a team's account, the free tier.
+
+Pure functions; the repository applies them inside the transaction that writes the entries, so
+the balance row always equals the sum of the team's entries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import ROUND_FLOOR, Decimal
+from enum import StrEnum
+
+from tollgate_common.money import ZERO
+
+# The free tier (Vercel's Pricing page): $5 of credit every 30 days, starting with the team's
+# first request; unused free credit does not accumulate; none once the team has purchased.
+FREE_AMOUNT = Decimal("5.00")
+FREE_PERIOD = timedelta(days=30)
+NO_PERIOD = -1
+
+CENT = Decimal("0.01")
+
+
+class EntryKind(StrEnum):
+    FREE_GRANT = "free_grant"
+    PURCHASE = "purchase"
+    USAGE = "usage"
+    REFUND = "refund"
+    ADJUSTMENT = "adjustment"
+
+
+class ActorType(StrEnum):
+    USER = "user"
+    API_KEY = "api-key"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True)
+class Posting:
+    """One ledger entry to write: ``amount`` is signed (+ credit, - debit)."""
+
+    kind: EntryKind
+    amount: Decimal
+    idempotency_key: str
+    actor_type: ActorType = ActorType.SYSTEM
+    actor_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """A team's balance row: the ledger's running totals and the free-tier state."""
+
+    team_id: str
+    balance: Decimal = ZERO
+    total_used: Decimal = ZERO
+    free_balance: Decimal = ZERO
+    purchased: bool = False
+    free_anchor: datetime | None = None
+    free_period: int = NO_PERIOD
+
+
+def apply(account: Account, posting: Posting) -> Account:
+    """``account`` after ``posting``. Usage is paid from the free part first."""
+    amount = posting.amount
+    balance = account.balance + amount
+    total_used, free, purchased = account.total_used, account.free_balance, account.purchased
+    if posting.kind is EntryKind.USAGE:
+        total_used -= amount
+        free = max(ZERO, free + amount)
+    elif posting.kind is EntryKind.REFUND:
+        total_used = max(ZERO, total_used - amount)
+    elif posting.kind is EntryKind.FREE_GRANT:
+        free += amount
+    elif posting.kind is EntryKind.PURCHASE:
+        purchased = True
+    # The free part is part of the balance, never more than what is left of it.
+    free = min(free, max(balance, ZERO))
+    return replace(
+        account, balance=balance, total_used=total_used, free_balance=free, purchased=purchased
+    )
+
+
+def free_period_of(anchor: datetime, at: datetime) -> int:
+    """Which 30-day free period ``at`` falls in (0 = the one starting at ``anchor``)."""
+    return max(0, (at - anchor) // FREE_PERIOD)
+
+
+def free_grant_due(account: Account, at: datetime) -> tuple[Account, Posting | None] | None:
+    """The free-tier grant a request at ``at`` triggers: None when nothing is due; else the
+    account with the new period (and anchor) recorded, and the grant that tops the free part up
+    to $5 (None when it is already $5: the period advances without an entry)."""
+    if account.purchased:
+        return None
+    anchor = account.free_anchor or at
+    period = free_period_of(anchor, at)
+    if period <= account.free_period:
+        return None
+    amount = FREE_AMOUNT - min(account.free_balance, FREE_AMOUNT)
+    advanced = replace(account, free_anchor=anchor, free_period=period)
+    if amount <= 0:
+        return advanced, None
+    return advanced, Posting(EntryKind.FREE_GRANT, amount, f"free:{period}")
+
+
+def parse_top_up(text: str) -> Decimal | None:
+    """A top-up amount: a positive decimal with at most 2 decimals below $1,000,000,000;
+    None for anything else."""
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        return None
+    if not value.is_finite() or value <= 0 or value >= Decimal(10) ** 9:
+        return None
+    exponent = value.as_tuple().exponent
+    if not isinstance(exponent, int) or (exponent < -2 and value != value.quantize(CENT)):
+        return None
+    return value
+
+
+def display(amount: Decimal) -> str:
+    """A balance for ``/v1/credits``: at least 2 decimals (``"5.00"``), all that are there
+    beyond (``"4.9999875"``), no exponent, no trailing zeros past the cents."""
+    if amount == amount.quantize(CENT, rounding=ROUND_FLOOR):
+        return format(amount.quantize(CENT), "f")
+    text = format(amount, "f")
+    return text.rstrip("0") if "." in text else text

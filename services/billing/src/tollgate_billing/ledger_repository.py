@@ -1,0 +1,331 @@
+"""The ledger in SQL: entries, balance rows and generation records, written together.
+
+Every write locks the balance rows it changes (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite
+has one writer at a time anyway), inserts the entries (unique per team and idempotency key) and
+updates the rows in the same transaction, so a team's balance is always the sum of its entries.
+Callers serialise their writes within a process (the service's write lock).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import RowMapping, Table, bindparam, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from tollgate_common.inbox import Stored, refuses_values
+from tollgate_common.money import ZERO
+
+from tollgate_billing.ledger import (
+    Account,
+    ActorType,
+    EntryKind,
+    Posting,
+    apply,
+    free_grant_due,
+)
+from tollgate_billing.models import balances, generations, ledger_entries
+from tollgate_billing.repository import generation_row
+from tollgate_billing.service import Generation
+
+log = logging.getLogger(__name__)
+
+# Given a team's account as locked, what to write: the account to store (free-tier state
+# included) and the entries to post on top of it.
+Decision = Callable[[Account], tuple[Account, list[Posting]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """What one write changed: the account after it and the entries written (a posting whose
+    idempotency key was used before is left out)."""
+
+    account: Account
+    postings: tuple[Posting, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class UsageApplied:
+    """The result of applying a batch of usage facts."""
+
+    stored: list[Stored]  # one per generation, in order
+    accounts: dict[str, Account]  # every team whose account changed, after the batch
+    grants: list[tuple[str, Posting]]  # free-tier grants the batch triggered
+    settled: list[tuple[str, str]]  # (team id, generation id) of each generation stored now
+
+
+def _account(row: RowMapping) -> Account:
+    return Account(
+        team_id=row["team_id"],
+        balance=row["balance"],
+        total_used=row["total_used"],
+        free_balance=row["free_balance"],
+        purchased=row["purchased"],
+        free_anchor=row["free_anchor"],
+        free_period=row["free_period"],
+    )
+
+
+def _account_row(account: Account, at: datetime) -> dict[str, object]:
+    return {
+        "b_team": account.team_id,
+        "balance": account.balance,
+        "total_used": account.total_used,
+        "free_balance": account.free_balance,
+        "purchased": account.purchased,
+        "free_anchor": account.free_anchor,
+        "free_period": account.free_period,
+        "updated_at": at,
+    }
+
+
+_UPDATE_ACCOUNT = (
+    update(balances)
+    .where(balances.c.team_id == bindparam("b_team"))
+    .values(
+        balance=bindparam("balance"),
+        total_used=bindparam("total_used"),
+        free_balance=bindparam("free_balance"),
+        purchased=bindparam("purchased"),
+        free_anchor=bindparam("free_anchor"),
+        free_period=bindparam("free_period"),
+        updated_at=bindparam("updated_at"),
+    )
+)
+
+
+class LedgerRepository:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def load(self, team_id: str) -> Account | None:
+        async with self._engine.connect() as conn:
+            row = (
+                (await conn.execute(select(balances).where(balances.c.team_id == team_id)))
+                .mappings()
+                .first()
+            )
+        return None if row is None else _account(row)
+
+    async def entries_total(self, team_id: str) -> tuple[int, Decimal]:
+        """How many entries the team has and their amounts (for audits and tests)."""
+        query = select(ledger_entries.c.amount).where(ledger_entries.c.team_id == team_id)
+        async with self._engine.connect() as conn:
+            amounts = list((await conn.execute(query)).scalars())
+        return len(amounts), sum(amounts, ZERO)
+
+    async def post(self, team_id: str, at: datetime, decide: Decision) -> Posted:
+        """Lock (or create) the team's account, let ``decide`` say what to write, write it."""
+        async with self._engine.begin() as conn:
+            [account] = (await _lock_accounts(conn, [team_id], at)).values()
+            account, postings = decide(account)
+            written = await _new_postings(conn, team_id, postings)
+            for posting in written:
+                account = apply(account, posting)
+            await _insert_entries(conn, [(team_id, p) for p in written], at)
+            await conn.execute(_UPDATE_ACCOUNT, [_account_row(account, at)])
+        return Posted(account, tuple(written))
+
+    async def apply_usage(self, batch: Sequence[Generation], at: datetime) -> UsageApplied:
+        """Record each generation not seen before and debit its cost, all in one transaction
+        where possible (see :meth:`_apply_one_by_one` for the fallback)."""
+        if not batch:
+            return UsageApplied([], {}, [], [])
+        try:
+            async with self._engine.begin() as conn:
+                return await self._apply(conn, batch, at)
+        except IntegrityError:
+            log.info("a concurrent delivery raced a batch of %d; one by one", len(batch))
+        except DBAPIError as exc:
+            if not refuses_values(exc):
+                raise
+            log.warning("the database refused a value in a batch of %d; one by one", len(batch))
+        return await self._apply_one_by_one(batch, at)
+
+    async def _apply_one_by_one(self, batch: Sequence[Generation], at: datetime) -> UsageApplied:
+        """Each generation in its own transaction: the refused ones come back REJECTED."""
+        total = UsageApplied([], {}, [], [])
+        for generation in batch:
+            try:
+                async with self._engine.begin() as conn:
+                    one = await self._apply(conn, [generation], at)
+            except IntegrityError:
+                if not await self._claimed(generation.id):
+                    raise
+                total.stored.append(Stored.DUPLICATE)
+                continue
+            except DBAPIError as exc:
+                if not refuses_values(exc):
+                    raise
+                log.error("the database refuses generation %s: %s", generation.id, exc.orig)
+                total.stored.append(Stored.REJECTED)
+                continue
+            total.stored.extend(one.stored)
+            total.accounts.update(one.accounts)
+            total.grants.extend(one.grants)
+            total.settled.extend(one.settled)
+        return total
+
+    async def _apply(
+        self, conn: AsyncConnection, batch: Sequence[Generation], at: datetime
+    ) -> UsageApplied:
+        unclaimed = await _insert_new_generations(conn, batch)
+        stored: list[Stored] = []
+        new: list[Generation] = []
+        for generation in batch:
+            if generation.id in unclaimed:
+                unclaimed.discard(generation.id)  # a repeat later in this batch is a duplicate
+                new.append(generation)
+                stored.append(Stored.NEW)
+            else:
+                stored.append(Stored.DUPLICATE)
+        if not new:
+            return UsageApplied(stored, {}, [], [])
+        accounts = await _lock_accounts(conn, {g.team_id for g in new}, at)
+        entries: list[tuple[str, Posting]] = []
+        grants: list[tuple[str, Posting]] = []
+        # Debits not yet applied to their team's account: summed, they change it exactly as
+        # one by one would (usage spends the free part first either way), at a fraction of
+        # the cost; they are applied before a grant and at the end.
+        unapplied: dict[str, Decimal] = {}
+        for generation in sorted(new, key=lambda g: g.created_at):
+            team = generation.team_id
+            # A request billing never saw before (it was down) still starts the free tier.
+            if free_grant_due(accounts[team], generation.created_at) is not None:
+                account = _debit(accounts[team], unapplied.pop(team, ZERO))
+                due = free_grant_due(account, generation.created_at)
+                assert due is not None  # due-ness does not depend on the balance
+                account, grant = due
+                if grant is not None:
+                    grants.append((team, grant))
+                    entries.append((team, grant))
+                    account = apply(account, grant)
+                accounts[team] = account
+            if generation.cost:
+                key = f"usage:{generation.id}"
+                entries.append((team, Posting(EntryKind.USAGE, -generation.cost, key)))
+                unapplied[team] = unapplied.get(team, ZERO) + generation.cost
+        for team, total in unapplied.items():
+            accounts[team] = _debit(accounts[team], total)
+        await _insert_entries(conn, entries, at)
+        await conn.execute(_UPDATE_ACCOUNT, [_account_row(a, at) for a in accounts.values()])
+        settled = [(g.team_id, g.id) for g in new]
+        return UsageApplied(stored, accounts, grants, settled)
+
+    async def _claimed(self, msg_id: str) -> bool:
+        query = select(generations.c.id).where(generations.c.id == msg_id)
+        async with self._engine.connect() as conn:
+            return (await conn.execute(query)).first() is not None
+
+
+def _debit(account: Account, total: Decimal) -> Account:
+    return apply(account, Posting(EntryKind.USAGE, -total, "")) if total else account
+
+
+def _upsert(conn: AsyncConnection, table: Table) -> Any:
+    """``INSERT`` of the connection's dialect, which has ``on_conflict_do_nothing``."""
+    dialect = conn.dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(table)
+    if dialect == "sqlite":
+        return sqlite.insert(table)
+    raise RuntimeError(f"unsupported database {dialect}")  # pragma: no cover
+
+
+async def _insert_new_generations(conn: AsyncConnection, batch: Sequence[Generation]) -> set[str]:
+    """Insert the generations whose ids are new; returns those ids.
+
+    The generation row is the fact's idempotency record: its id is the fact's message id
+    (``Nats-Msg-Id``), so inserting it claims the message in the same transaction as the debit.
+    A repeat within ``batch`` is inserted once."""
+    first = {g.id: g for g in reversed(batch)}  # the first occurrence of each id wins
+    # In id order: two writers inserting overlapping batches wait on each other in one
+    # direction only (no deadlock).
+    rows = [generation_row(first[gen_id]) for gen_id in sorted(first)]
+    statement = (
+        _upsert(conn, generations)
+        .on_conflict_do_nothing(index_elements=[generations.c.id])
+        .returning(generations.c.id)
+    )
+    result = await conn.execute(statement, rows)
+    return set(result.scalars())
+
+
+async def _lock_accounts(
+    conn: AsyncConnection, team_ids: Iterable[str], at: datetime
+) -> dict[str, Account]:
+    """The accounts of ``team_ids``, created when missing, locked until the transaction ends
+    (in team order, so two writers never wait on each other in a cycle)."""
+    wanted = sorted(set(team_ids))
+    accounts = await _select_for_update(conn, wanted)
+    missing = [team for team in wanted if team not in accounts]
+    if missing:  # a team's first entry: create its row (a concurrent creator may win)
+        rows = [_account_row(Account(team_id=team), at) for team in missing]
+        statement = _upsert(conn, balances).on_conflict_do_nothing()
+        await conn.execute(statement, [{**r, "team_id": r["b_team"]} for r in rows])
+        accounts.update(await _select_for_update(conn, missing))
+    return accounts
+
+
+async def _select_for_update(conn: AsyncConnection, team_ids: list[str]) -> dict[str, Account]:
+    query = (
+        select(balances)
+        .where(balances.c.team_id.in_(team_ids))
+        .order_by(balances.c.team_id)
+        .with_for_update()
+    )
+    result = (await conn.execute(query)).mappings()
+    return {row["team_id"]: _account(row) for row in result}
+
+
+async def _taken_keys(
+    conn: AsyncConnection, postings: Sequence[tuple[str, Posting]]
+) -> set[tuple[str, str]]:
+    teams = {team for team, _ in postings}
+    keys = {p.idempotency_key for _, p in postings}
+    query = select(ledger_entries.c.team_id, ledger_entries.c.idempotency_key).where(
+        ledger_entries.c.team_id.in_(teams), ledger_entries.c.idempotency_key.in_(keys)
+    )
+    found = {(r.team_id, r.idempotency_key) for r in await conn.execute(query)}
+    return found & {(team, p.idempotency_key) for team, p in postings}
+
+
+async def _new_postings(
+    conn: AsyncConnection, team_id: str, postings: Sequence[Posting]
+) -> list[Posting]:
+    """``postings`` whose idempotency keys the team has not used yet (the row lock held)."""
+    if not postings:
+        return []
+    taken = await _taken_keys(conn, [(team_id, p) for p in postings])
+    return [p for p in postings if (team_id, p.idempotency_key) not in taken]
+
+
+async def _insert_entries(
+    conn: AsyncConnection, entries: Sequence[tuple[str, Posting]], at: datetime
+) -> None:
+    if not entries:
+        return
+    await conn.execute(
+        insert(ledger_entries),
+        [
+            {
+                "team_id": team,
+                "kind": p.kind.value,
+                "amount": p.amount,
+                "idempotency_key": p.idempotency_key,
+                "actor_type": p.actor_type.value,
+                "actor_id": p.actor_id,
+                "created_at": at,
+            }
+            for team, p in entries
+        ],
+    )
+
+
+__all__ = ["ActorType", "Decision", "LedgerRepository", "Posted", "UsageApplied"]

@@ -1,0 +1,125 @@
+"""The balance view: each team's committed account plus the holds of generations in flight.
+
+Reservations happen here, in memory, where the money is: a check and a hold with no ``await``
+between them, so concurrent requests of one team can never hold more than its balance, and the
+request path costs no database round trip. The view is kept current by the service, which
+updates it under its write lock right after each ledger transaction commits.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import ROUND_FLOOR, Decimal
+
+from tollgate_common.money import ZERO
+
+from tollgate_billing.errors import InsufficientFunds
+from tollgate_billing.ledger import Account
+
+# Output tokens held for when neither the caller nor the catalog gives a limit.
+DEFAULT_OUTPUT_RESERVE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """What a generation may cost at worst, as the router describes it."""
+
+    input_tokens: int
+    max_output_tokens: int  # the caller's; 0 when none
+    model_max_output_tokens: int  # the catalog's; 0 when unknown
+    input_price: Decimal  # USD per token
+    output_price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    reserved: Decimal
+    max_output_tokens: int  # a clamp to send upstream; 0 when none is needed
+
+
+@dataclass(slots=True)
+class _Hold:
+    reservation: Reservation
+    expires_at: float
+
+
+@dataclass(slots=True)
+class _Team:
+    account: Account
+    holds: dict[str, _Hold] = field(default_factory=dict)
+
+    def held(self, now: float) -> Decimal:
+        expired = [hold_id for hold_id, hold in self.holds.items() if hold.expires_at <= now]
+        for hold_id in expired:
+            del self.holds[hold_id]
+        return sum((hold.reservation.reserved for hold in self.holds.values()), ZERO)
+
+
+def quote_reservation(available: Decimal, quote: Quote) -> Reservation:
+    """The hold for ``quote`` out of ``available``; InsufficientFunds when not even the prompt
+    and one output token are covered. The output tokens are clamped to what is affordable."""
+    input_cost = quote.input_tokens * quote.input_price
+    limit = quote.max_output_tokens or quote.model_max_output_tokens or DEFAULT_OUTPUT_RESERVE
+    if quote.output_price > 0:
+        spare = available - input_cost
+        affordable = int((spare / quote.output_price).to_integral_value(ROUND_FLOOR))
+    else:
+        affordable = limit
+    if available <= 0 or available < input_cost or affordable < 1:
+        raise InsufficientFunds(
+            "Insufficient funds: add credits to your team (POST /v1/credits/top-up) to continue."
+        )
+    granted = min(limit, affordable)
+    return Reservation(
+        reserved=input_cost + granted * quote.output_price,
+        max_output_tokens=granted if granted < limit else 0,
+    )
+
+
+class BalanceView:
+    def __init__(
+        self, hold_seconds: float, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        self._hold_seconds = hold_seconds
+        self._monotonic = monotonic
+        self._teams: dict[str, _Team] = {}
+
+    def account(self, team_id: str) -> Account | None:
+        team = self._teams.get(team_id)
+        return None if team is None else team.account
+
+    def put(self, account: Account) -> None:
+        """The team's account as just committed."""
+        team = self._teams.get(account.team_id)
+        if team is None:
+            self._teams[account.team_id] = _Team(account)
+        else:
+            team.account = account
+
+    def available(self, team_id: str) -> Decimal:
+        team = self._teams[team_id]
+        return team.account.balance - team.held(self._monotonic())
+
+    def reserve(self, team_id: str, hold_id: str, quote: Quote) -> Reservation:
+        """Hold the worst case of ``quote`` (the team's account must be loaded). A repeat of
+        ``hold_id`` answers the hold made before."""
+        team = self._teams[team_id]
+        now = self._monotonic()
+        held = team.held(now)
+        existing = team.holds.get(hold_id)
+        if existing is not None:
+            return existing.reservation
+        reservation = quote_reservation(team.account.balance - held, quote)
+        team.holds[hold_id] = _Hold(reservation, now + self._hold_seconds)
+        return reservation
+
+    def release(self, team_id: str, hold_id: str) -> None:
+        team = self._teams.get(team_id)
+        if team is not None:
+            team.holds.pop(hold_id, None)
+
+    def holds(self, team_id: str) -> int:
+        team = self._teams.get(team_id)
+        return 0 if team is None else len(team.holds)

@@ -1,0 +1,225 @@
+"""Pre-flight: before any provider is called, billing holds the generation's worst-case cost.
+
+The router estimates the prompt from the request size and sends the highest prices among the
+providers the generation may go to; billing (where the money is) answers with a hold, the
+output tokens the team can afford (sent upstream as ``max_tokens`` when lower than asked), or
+INSUFFICIENT_FUNDS (HTTP 402, nothing sent upstream). The usage fact settles the hold; a
+generation that never reaches a provider releases it.
+
+When billing cannot be reached the policy is ``last-known`` (default) or ``closed``: see
+docs/billing.md, "When billing is unreachable".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal, Protocol
+
+import grpc
+from tollgate.billing.v1 import billing_pb2
+from tollgate_common.errors import DomainError, Unavailable
+from tollgate_common.money import ZERO, format_usd, parse_usd
+
+from tollgate_router.domain import FilePart, ImagePart, Message
+from tollgate_router.relay import Generation
+from tollgate_router.routing import Candidate, Plan
+
+if TYPE_CHECKING:
+    from tollgate.billing.v1.billing_pb2_grpc import BillingServiceAsyncStub
+
+log = logging.getLogger(__name__)
+
+OutagePolicy = Literal["last-known", "closed"]
+
+BYOK = "byok"
+# An upper estimate of tokens: no tokenizer yields fewer than one token per 2 bytes of UTF-8
+# text in practice (English runs ~4 characters a token); plus framing per message.
+_BYTES_PER_TOKEN = 2
+_TOKENS_PER_MESSAGE = 8
+_TOKENS_PER_IMAGE = 2000
+# Output tokens held when neither the caller nor the catalog gives a limit (as billing does).
+DEFAULT_OUTPUT_RESERVE = 4096
+_OUTAGE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+
+
+class InsufficientFunds(DomainError):
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    reason = "INSUFFICIENT_FUNDS"
+
+
+class BillingUnavailable(Unavailable):
+    reason = "BILLING_UNAVAILABLE"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "billing is unavailable; try again shortly",
+            metadata={"http_status": "503", "type": "service_unavailable"},
+        )
+
+
+def estimate_prompt_tokens(messages: tuple[Message, ...]) -> int:
+    """An upper estimate of a prompt's tokens from its size."""
+    text_bytes, images, tokens = 0, 0, 0
+    for message in messages:
+        tokens += _TOKENS_PER_MESSAGE
+        text_bytes += len(message.name.encode()) + len(message.tool_call_id.encode())
+        for call in message.tool_calls:
+            text_bytes += len(call.name.encode()) + len(call.arguments.encode())
+        if isinstance(message.content, str):
+            text_bytes += len(message.content.encode())
+        elif message.content is not None:
+            for part in message.content:
+                if isinstance(part, ImagePart):
+                    images += 1
+                elif isinstance(part, FilePart):
+                    text_bytes += len(part.data) * 3 // 4  # base64 → bytes
+                else:
+                    text_bytes += len(part.text.encode())
+    return tokens + -(-text_bytes // _BYTES_PER_TOKEN) + images * _TOKENS_PER_IMAGE
+
+
+@dataclass(frozen=True, slots=True)
+class Prices:
+    input: Decimal
+    output: Decimal
+
+
+def worst_prices(candidates: tuple[Candidate, ...]) -> Prices:
+    """The highest input (cache writes included) and output price among ``candidates``."""
+    inputs, outputs = [ZERO], [ZERO]
+    for candidate in candidates:
+        pricing = candidate.offer.pricing
+        if pricing is None:
+            continue
+        inputs += [pricing.input, pricing.input_cache_write or ZERO]
+        outputs.append(pricing.output)
+    return Prices(max(inputs), max(outputs))
+
+
+class Hold(Protocol):
+    async def release(self) -> None:
+        """The generation will produce no usage fact: give the money back now."""
+        ...
+
+
+class Preflight(Protocol):
+    async def reserve(self, generation: Generation) -> Hold:
+        """Hold the worst case of ``generation`` (may clamp its ``max_tokens`` or narrow its
+        plan); raises InsufficientFunds or BillingUnavailable."""
+        ...
+
+
+class _NoHold:
+    async def release(self) -> None:
+        return None
+
+
+NO_HOLD: Hold = _NoHold()
+
+
+class NoPreflight:
+    """For a router run without billing (``TOLLGATE_ROUTER_PREFLIGHT=false``)."""
+
+    async def reserve(self, generation: Generation) -> Hold:
+        return NO_HOLD
+
+
+@dataclass(slots=True)
+class _BillingHold:
+    preflight: BillingPreflight
+    team_id: str
+    hold_id: str
+
+    async def release(self) -> None:
+        await self.preflight.release(self.team_id, self.hold_id)
+
+
+class BillingPreflight:
+    def __init__(
+        self,
+        stub: BillingServiceAsyncStub,
+        *,
+        deadline_seconds: float,
+        outage: OutagePolicy,
+    ) -> None:
+        self._stub = stub
+        self._deadline = deadline_seconds
+        self._outage = outage
+        # Per team: what billing last said was left after a hold (for the outage policy).
+        self._last_known: dict[str, Decimal] = {}
+
+    async def reserve(self, generation: Generation) -> Hold:
+        plan = generation.plan
+        system = tuple(c for c in plan.candidates if c.credential_type != BYOK)
+        prices = worst_prices(system)
+        if not system or (prices.input == 0 and prices.output == 0):
+            return NO_HOLD  # BYOK only, or free models: nothing billing would charge
+        request, caller = generation.request, generation.request.caller
+        params = request.params
+        asked = params.max_completion_tokens or params.max_tokens or 0
+        message = billing_pb2.ReserveRequest(
+            team_id=caller.team_id,
+            hold_id=generation.generation_id,
+            input_tokens=estimate_prompt_tokens(request.messages),
+            max_output_tokens=asked,
+            model_max_output_tokens=max(c.model.max_output_tokens for c in system),
+            input_price=format_usd(prices.input),
+            output_price=format_usd(prices.output),
+        )
+        try:
+            reply = await self._stub.Reserve(message, timeout=self._deadline)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() is grpc.StatusCode.RESOURCE_EXHAUSTED:
+                return self._without_system_credentials(generation, exc)
+            if exc.code() in _OUTAGE_CODES:
+                return self._during_outage(generation, message)
+            raise
+        self._last_known[caller.team_id] = parse_usd(reply.available)
+        if reply.max_output_tokens:
+            self._clamp(generation, reply.max_output_tokens)
+        return _BillingHold(self, caller.team_id, generation.generation_id)
+
+    async def release(self, team_id: str, hold_id: str) -> None:
+        with contextlib.suppress(grpc.aio.AioRpcError):  # the hold expires anyway
+            await self._stub.Release(
+                billing_pb2.ReleaseRequest(team_id=team_id, hold_id=hold_id),
+                timeout=self._deadline,
+            )
+
+    @staticmethod
+    def _clamp(generation: Generation, tokens: int) -> None:
+        params = generation.request.params
+        if params.max_completion_tokens:
+            params = replace(params, max_completion_tokens=tokens)
+        else:
+            params = replace(params, max_tokens=tokens)
+        generation.request = replace(generation.request, params=params)
+
+    @staticmethod
+    def _without_system_credentials(generation: Generation, exc: grpc.aio.AioRpcError) -> Hold:
+        """Out of credits: only the team's own (BYOK) credentials may still serve it."""
+        byok = tuple(c for c in generation.plan.candidates if c.credential_type == BYOK)
+        if not byok:
+            raise InsufficientFunds(exc.details() or "insufficient funds")
+        generation.plan = Plan(byok, generation.plan.skipped)
+        return NO_HOLD
+
+    def _during_outage(self, generation: Generation, message: billing_pb2.ReserveRequest) -> Hold:
+        team_id = message.team_id
+        left = self._last_known.get(team_id) if self._outage == "last-known" else None
+        output = message.max_output_tokens or message.model_max_output_tokens
+        worst = message.input_tokens * parse_usd(message.input_price) + (
+            output or DEFAULT_OUTPUT_RESERVE
+        ) * parse_usd(message.output_price)
+        if left is None or left < worst:
+            log.warning("billing unreachable: refusing a generation of team %s", team_id)
+            raise BillingUnavailable()
+        self._last_known[team_id] = left - worst
+        log.warning(
+            "billing unreachable: admitting a generation of team %s on its last-known balance",
+            team_id,
+        )
+        return NO_HOLD
