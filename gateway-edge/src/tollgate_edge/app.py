@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
+from tollgate_edge.activity import get_observability, list_activity
 from tollgate_edge.chat import chat_completions
 from tollgate_edge.errors import error_middleware
 from tollgate_edge.health import READINESS, Readiness, healthz, readyz
@@ -33,6 +34,8 @@ def create_app(settings: EdgeSettings) -> web.Application:
     app.router.add_get("/v1/models/{model_id:.+}", get_model, allow_head=False)
     app.router.add_get("/v1/generation", get_generation, allow_head=False)
     app.router.add_get("/v1/requests", list_requests, allow_head=False)
+    app.router.add_get("/v1/activity", list_activity, allow_head=False)
+    app.router.add_get("/v1/observability", get_observability, allow_head=False)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app
