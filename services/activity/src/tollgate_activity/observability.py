@@ -7,14 +7,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import Enum
 
 from tollgate_activity.errors import invalid_field
-from tollgate_activity.rollups import TEAM_SCOPE, Resolution, percentile_ms
+from tollgate_activity.rollups import TEAM_SCOPE, Resolution
 
 # Points per series at most: a day of minutes, two months of hours, four years of days.
 MAX_BUCKETS = 1440
 DEFAULT_WINDOW = timedelta(hours=24)
-P50, P95 = 500, 950
+
+
+class Metric(Enum):
+    REQUESTS = "requests"
+    TTFT = "ttft"
+    TOKENS = "tokens"
+    SPEND = "spend"
 
 
 @dataclass(frozen=True)
@@ -24,33 +31,24 @@ class ObservabilityQuery:
     resolution: Resolution
     since: datetime  # aligned to the resolution, inclusive
     until: datetime  # aligned to the resolution, exclusive
+    metric: Metric = Metric.REQUESTS
 
 
-@dataclass(frozen=True)
-class RollupRow:
-    model: str
-    bucket_start: datetime
-    requests: int
-    errors: int
-    ttft_count: int
-    ttft_sum_ms: int
-    input_tokens: int
-    output_tokens: int
-    spend: Decimal
-    ttft_buckets: tuple[int, ...]
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Point:
+    """One bucket of one model. Besides ``requests``, only the fields of the query's metric
+    are filled (the others are zero): ttft (count, average and percentiles of the successful
+    requests), tokens, or spend."""
+
     start: datetime
     requests: int
-    ttft_count: int
-    ttft_avg_ms: float
-    ttft_p50_ms: int
-    ttft_p95_ms: int
-    input_tokens: int
-    output_tokens: int
-    spend: Decimal
+    ttft_count: int = 0
+    ttft_avg_ms: float = 0.0
+    ttft_p50_ms: int = 0
+    ttft_p95_ms: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    spend: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -66,6 +64,7 @@ def resolve_query(
     since: datetime | None,
     until: datetime | None,
     now: datetime,
+    metric: Metric = Metric.REQUESTS,
 ) -> ObservabilityQuery:
     """The query with its defaults (the last 24 hours, hourly) and its range aligned to whole
     buckets: ``since`` down, ``until`` up. INVALID_ARGUMENT for a range that is empty,
@@ -85,31 +84,16 @@ def resolve_query(
             "choose a coarser granularity or a shorter range",
         )
     return ObservabilityQuery(
-        team_id, project_id or TEAM_SCOPE, resolution, aligned_start, aligned_end
+        team_id, project_id or TEAM_SCOPE, resolution, aligned_start, aligned_end, metric
     )
 
 
-def point_of(row: RollupRow) -> Point:
-    average = row.ttft_sum_ms / row.ttft_count if row.ttft_count else 0.0
-    return Point(
-        start=row.bucket_start,
-        requests=row.requests,
-        ttft_count=row.ttft_count,
-        ttft_avg_ms=average,
-        ttft_p50_ms=percentile_ms(row.ttft_buckets, P50),
-        ttft_p95_ms=percentile_ms(row.ttft_buckets, P95),
-        input_tokens=row.input_tokens,
-        output_tokens=row.output_tokens,
-        spend=row.spend,
-    )
-
-
-def series_of(rows: Iterable[RollupRow]) -> list[Series]:
+def series_of(points: Iterable[tuple[str, Point]]) -> list[Series]:
     """One series per model (by name), its points oldest first; buckets without requests have
     no point."""
     by_model: dict[str, list[Point]] = {}
-    for row in rows:
-        by_model.setdefault(row.model, []).append(point_of(row))
+    for model, point in points:
+        by_model.setdefault(model, []).append(point)
     return [
         Series(model, tuple(sorted(points, key=lambda p: p.start)))
         for model, points in sorted(by_model.items())

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tollgate_common.inbox import IdempotentWriter, Row, Stored, claim_many
 
 from tollgate_activity.models import inbox, request_log
-from tollgate_activity.observability import ObservabilityQuery, RollupRow
+from tollgate_activity.observability import ObservabilityQuery, Point
 from tollgate_activity.pagination import Cursor, TimeRange
 from tollgate_activity.rollup_store import apply_deltas, read_rollups
 from tollgate_activity.rollups import RequestFacts, rollup_deltas
@@ -135,7 +135,7 @@ class RequestLogRepository:
             rows = (await conn.execute(query)).mappings().all()
         return [_entry(row) for row in rows]
 
-    async def read_rollups(self, query: ObservabilityQuery) -> list[RollupRow]:
+    async def read_rollups(self, query: ObservabilityQuery) -> list[tuple[str, Point]]:
         async with self._engine.connect() as conn:
             return await read_rollups(conn, query)
 

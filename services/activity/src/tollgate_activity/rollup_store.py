@@ -1,18 +1,42 @@
 """Rollup rows in SQL: adding a batch's increments inside the caller's transaction, and reading
-a query's rows. Spend is summed in Python with Decimal (SQLite has no exact decimals), so a
-row is read (locked on PostgreSQL), added to and written back."""
+a query's rows.
+
+PostgreSQL adds in one ``INSERT … ON CONFLICT DO UPDATE`` (NUMERIC addition is exact). SQLite
+has no exact decimals, so there each row is read, added to in Python with Decimal and written
+back (SQLite runs one writer at a time, so nothing can change in between)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, bindparam, insert, select, tuple_, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    RowMapping,
+    and_,
+    bindparam,
+    case,
+    cast,
+    insert,
+    select,
+    tuple_,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tollgate_activity.models import request_rollup
-from tollgate_activity.observability import ObservabilityQuery, RollupRow
-from tollgate_activity.rollups import BUCKET_COLUMNS, RollupDelta, RollupKey
+from tollgate_activity.observability import Metric, ObservabilityQuery, Point
+from tollgate_activity.rollups import (
+    BUCKET_COLUMNS,
+    P50,
+    P95,
+    TTFT_EDGES_MS,
+    RollupDelta,
+    RollupKey,
+)
 
 # Keys per tuple-IN list: far below every database's limit on bound parameters.
 KEY_CHUNK = 200
@@ -65,7 +89,28 @@ async def apply_deltas(conn: AsyncConnection, deltas: Mapping[RollupKey, RollupD
     transaction that stores the requests they count, so both commit or neither does."""
     keys = sorted(deltas, key=_key_values)  # one lock order for every writer
     for start in range(0, len(keys), KEY_CHUNK):
-        await _apply_chunk(conn, keys[start : start + KEY_CHUNK], deltas)
+        chunk = keys[start : start + KEY_CHUNK]
+        if conn.dialect.name == "postgresql":
+            await _upsert_chunk(conn, chunk, deltas)
+        else:
+            await _apply_chunk(conn, chunk, deltas)
+
+
+def _new_row(key: RollupKey, delta: RollupDelta) -> dict[str, Any]:
+    return {**dict(zip(_KEY_COLUMNS, _key_values(key), strict=True)), **_sums(delta)}
+
+
+_excluded = pg_insert(request_rollup).excluded
+_UPSERT = pg_insert(request_rollup).on_conflict_do_update(
+    index_elements=list(_KEY_COLUMNS),
+    set_={name: _c[name] + _excluded[name] for name in _SUM_COLUMNS},
+)
+
+
+async def _upsert_chunk(
+    conn: AsyncConnection, keys: Sequence[RollupKey], deltas: Mapping[RollupKey, RollupDelta]
+) -> None:
+    await conn.execute(_UPSERT, [_new_row(key, deltas[key]) for key in keys])
 
 
 async def _apply_chunk(
@@ -85,9 +130,7 @@ async def _apply_chunk(
         delta = deltas[key]
         row = existing.get(key)
         if row is None:
-            inserts.append(
-                {**dict(zip(_KEY_COLUMNS, _key_values(key), strict=True)), **_sums(delta)}
-            )
+            inserts.append(_new_row(key, delta))
         else:
             keyed = {
                 f"k_{name}": value
@@ -100,10 +143,48 @@ async def _apply_chunk(
         await conn.execute(insert(request_rollup), inserts)
 
 
-async def read_rollups(conn: AsyncConnection, query: ObservabilityQuery) -> list[RollupRow]:
-    """The rows of the query's team, scope and resolution with a bucket in its range."""
+def percentile_sql(per_mille: int) -> ColumnElement[int]:
+    """:func:`tollgate_activity.rollups.percentile_ms` computed by the database: the edge of
+    the first bucket whose running count reaches the nearest rank (0 without any TTFT)."""
+    rank = (_c.ttft_count * per_mille + 999) // 1000  # ceil(count * per_mille / 1000)
+    running: ColumnElement[int] | None = None
+    whens: list[tuple[ColumnElement[bool], int]] = [(_c.ttft_count == 0, 0)]
+    # The overflow bucket has no edge of its own: it is the ``else``.
+    for name, edge in zip(BUCKET_COLUMNS, TTFT_EDGES_MS, strict=False):
+        running = _c[name] if running is None else running + _c[name]
+        whens.append((running >= rank, edge))
+    return case(*whens, else_=TTFT_EDGES_MS[-1])
+
+
+def _metric_columns(metric: Metric) -> list[ColumnElement[Any]]:
+    if metric is Metric.TTFT:
+        average = case((_c.ttft_count == 0, 0.0), else_=cast(_c.ttft_sum_ms, Float) / _c.ttft_count)
+        return [_c.ttft_count, average, percentile_sql(P50), percentile_sql(P95)]
+    if metric is Metric.TOKENS:
+        return [_c.input_tokens, _c.output_tokens]
+    if metric is Metric.SPEND:
+        return [_c.spend]
+    return []
+
+
+def _point(metric: Metric, start: datetime, requests: int, values: Sequence[Any]) -> Point:
+    if metric is Metric.TTFT:
+        count, average, p50, p95 = values
+        return Point(start, requests, count, float(average), p50, p95)
+    if metric is Metric.TOKENS:
+        return Point(start, requests, input_tokens=values[0], output_tokens=values[1])
+    if metric is Metric.SPEND:
+        return Point(start, requests, spend=values[0])
+    return Point(start, requests)
+
+
+async def read_rollups(conn: AsyncConnection, query: ObservabilityQuery) -> list[tuple[str, Point]]:
+    """(model, point) of each row of the query's team, scope and resolution with a bucket in
+    its range; only the columns of its metric are read, and the percentiles are computed in
+    SQL (a 30-day hourly query is thousands of rows: per-row Python work is what costs)."""
+    metric = query.metric
     result = await conn.execute(
-        select(request_rollup).where(
+        select(_c.model, _c.bucket_start, _c.requests, *_metric_columns(metric)).where(
             _c.team_id == query.team_id,
             _c.scope == query.scope,
             _c.resolution == query.resolution.value,
@@ -111,18 +192,4 @@ async def read_rollups(conn: AsyncConnection, query: ObservabilityQuery) -> list
             _c.bucket_start < query.until,
         )
     )
-    return [
-        RollupRow(
-            model=row["model"],
-            bucket_start=row["bucket_start"],
-            requests=row["requests"],
-            errors=row["errors"],
-            ttft_count=row["ttft_count"],
-            ttft_sum_ms=row["ttft_sum_ms"],
-            input_tokens=row["input_tokens"],
-            output_tokens=row["output_tokens"],
-            spend=row["spend"],
-            ttft_buckets=tuple(row[name] for name in BUCKET_COLUMNS),
-        )
-        for row in result.mappings()
-    ]
+    return [(row[0], _point(metric, row[1], row[2], row[3:])) for row in result.all()]

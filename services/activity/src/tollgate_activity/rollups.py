@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
+from typing import NamedTuple
 
 # The scope key of a team-wide row (project ids are ``prj_…`` or empty, never this).
 TEAM_SCOPE = "*"
@@ -45,6 +46,8 @@ TTFT_EDGES_MS: tuple[int, ...] = (
     60000,
 )
 TTFT_BUCKETS = len(TTFT_EDGES_MS) + 1
+# The percentiles reported, in per mille.
+P50, P95 = 500, 950
 BUCKET_COLUMNS: tuple[str, ...] = tuple(f"ttft_b{index:02d}" for index in range(TTFT_BUCKETS))
 
 
@@ -100,8 +103,7 @@ def percentile_ms(counts: Sequence[int], per_mille: int) -> int:
     return TTFT_EDGES_MS[-1]
 
 
-@dataclass(frozen=True)
-class RollupKey:
+class RollupKey(NamedTuple):
     team_id: str
     scope: str  # TEAM_SCOPE or a project id
     resolution: str
@@ -109,7 +111,7 @@ class RollupKey:
     model: str
 
 
-@dataclass
+@dataclass(slots=True)
 class RollupDelta:
     """What a set of requests adds to one rollup row."""
 
@@ -122,20 +124,22 @@ class RollupDelta:
     spend: Decimal = field(default_factory=Decimal)
     ttft_buckets: list[int] = field(default_factory=lambda: [0] * TTFT_BUCKETS)
 
-    def add(self, other: RollupDelta) -> None:
-        self.requests += other.requests
-        self.errors += other.errors
-        self.ttft_count += other.ttft_count
-        self.ttft_sum_ms += other.ttft_sum_ms
-        self.input_tokens += other.input_tokens
-        self.output_tokens += other.output_tokens
-        self.spend += other.spend
-        self.ttft_buckets = [
-            a + b for a, b in zip(self.ttft_buckets, other.ttft_buckets, strict=True)
-        ]
+    def count(self, request: RequestFacts) -> None:
+        """Add one request. Only a successful one has a time to first token worth
+        averaging; a failed one counts as a request (and an error) only."""
+        self.requests += 1
+        self.input_tokens += request.input_tokens
+        self.output_tokens += request.output_tokens
+        self.spend += request.cost
+        if request.status != "success":
+            self.errors += 1
+        elif request.ttft_ms > 0:
+            self.ttft_count += 1
+            self.ttft_sum_ms += request.ttft_ms
+            self.ttft_buckets[ttft_bucket(request.ttft_ms)] += 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class RequestFacts:
     """The fields of one request that rollups count."""
 
@@ -150,45 +154,18 @@ class RequestFacts:
     cost: Decimal
 
 
-def delta_of(request: RequestFacts) -> RollupDelta:
-    delta = RollupDelta(
-        requests=1,
-        errors=0 if request.status == "success" else 1,
-        input_tokens=request.input_tokens,
-        output_tokens=request.output_tokens,
-        spend=request.cost,
-    )
-    # Only a successful request has a time to first token worth averaging.
-    if request.status == "success" and request.ttft_ms > 0:
-        delta.ttft_count = 1
-        delta.ttft_sum_ms = request.ttft_ms
-        delta.ttft_buckets[ttft_bucket(request.ttft_ms)] = 1
-    return delta
-
-
 def rollup_deltas(requests: Iterable[RequestFacts]) -> dict[RollupKey, RollupDelta]:
     """Every rollup row a batch of requests touches, with what it adds: for each request, its
     team scope and (when it has one) its project scope, at each resolution."""
     deltas: dict[RollupKey, RollupDelta] = {}
     for request in requests:
-        one = delta_of(request)
         scopes = (TEAM_SCOPE, request.project_id) if request.project_id else (TEAM_SCOPE,)
         for resolution in Resolution:
             start = resolution.floor(request.created_at)
             for scope in scopes:
                 key = RollupKey(request.team_id, scope, resolution.value, start, request.model)
-                found = deltas.get(key)
-                if found is None:
-                    deltas[key] = RollupDelta(
-                        one.requests,
-                        one.errors,
-                        one.ttft_count,
-                        one.ttft_sum_ms,
-                        one.input_tokens,
-                        one.output_tokens,
-                        one.spend,
-                        list(one.ttft_buckets),
-                    )
-                else:
-                    found.add(one)
+                delta = deltas.get(key)
+                if delta is None:
+                    delta = deltas[key] = RollupDelta()
+                delta.count(request)
     return deltas

@@ -22,8 +22,9 @@ from tollgate_activity.models import (
     SHORT_LENGTH,
 )
 from tollgate_activity.observability import (
+    Metric,
     ObservabilityQuery,
-    RollupRow,
+    Point,
     Series,
     resolve_query,
     series_of,
@@ -126,7 +127,7 @@ class RequestLogStore(Protocol):
         """Up to ``limit`` entries of ``team_id``, newest first, strictly after ``after``."""
         ...
 
-    async def read_rollups(self, query: ObservabilityQuery) -> list[RollupRow]:
+    async def read_rollups(self, query: ObservabilityQuery) -> list[tuple[str, Point]]:
         """The rollup rows of the query's team, scope and resolution in its range."""
         ...
 
@@ -163,11 +164,11 @@ def validate_entry(entry: RequestLogEntry) -> RequestLogEntry:
             raise InvalidUsage(f"{name} is out of range: {amount}")
     if entry.created_at.tzinfo is None:
         raise InvalidUsage("created_at has no time zone")
-    return replace(
-        entry,
-        app_title=entry.app_title[:APP_TITLE_LENGTH].replace("\x00", ""),
-        app_referer=entry.app_referer[:APP_REFERER_LENGTH].replace("\x00", ""),
-    )
+    app_title = entry.app_title[:APP_TITLE_LENGTH].replace("\x00", "")
+    app_referer = entry.app_referer[:APP_REFERER_LENGTH].replace("\x00", "")
+    if app_title == entry.app_title and app_referer == entry.app_referer:
+        return entry  # the usual case: no copy
+    return replace(entry, app_title=app_title, app_referer=app_referer)
 
 
 def _page(items: list[Item], limit: int, cursor_of: Callable[[Item], Cursor]) -> Page[Item]:
@@ -278,6 +279,7 @@ class ActivityService:
         project_id: str = "",
         resolution: Resolution | None = None,
         time_range: TimeRange | None = None,
+        metric: Metric = Metric.REQUESTS,
         now: datetime | None = None,
     ) -> tuple[ObservabilityQuery, list[Series]]:
         """The series of ``team_id`` (or of one of its projects) over the range, per model,
@@ -290,6 +292,7 @@ class ActivityService:
             time_range.since,
             time_range.until,
             now or datetime.now(UTC),
+            metric,
         )
         return query, series_of(await self._store.read_rollups(query))
 

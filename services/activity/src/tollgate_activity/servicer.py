@@ -11,7 +11,7 @@ from tollgate.activity.v1 import activity_pb2, activity_pb2_grpc
 from tollgate_common.money import format_usd
 
 from tollgate_activity.events import ActivityEvent, EventFilter
-from tollgate_activity.observability import Series
+from tollgate_activity.observability import Metric, Point, Series
 from tollgate_activity.pagination import TimeRange
 from tollgate_activity.rollups import Resolution
 from tollgate_activity.service import ActivityService, RequestFilter, RequestLogEntry
@@ -28,6 +28,13 @@ _GRANULARITIES = {
     Resolution.MINUTE: activity_pb2.GRANULARITY_MINUTE,
     Resolution.HOUR: activity_pb2.GRANULARITY_HOUR,
     Resolution.DAY: activity_pb2.GRANULARITY_DAY,
+}
+_METRICS = {
+    activity_pb2.METRIC_UNSPECIFIED: Metric.REQUESTS,
+    activity_pb2.METRIC_REQUESTS: Metric.REQUESTS,
+    activity_pb2.METRIC_TTFT: Metric.TTFT,
+    activity_pb2.METRIC_TOKENS: Metric.TOKENS,
+    activity_pb2.METRIC_SPEND: Metric.SPEND,
 }
 _ACTOR_TYPES = {
     "user": activity_pb2.ACTOR_TYPE_USER,
@@ -66,22 +73,28 @@ def event_to_proto(event: ActivityEvent) -> activity_pb2.ActivityEvent:
     )
 
 
-def series_to_proto(series: Series) -> activity_pb2.ObservabilitySeries:
+def point_to_proto(point: Point, metric: Metric) -> activity_pb2.ObservabilityPoint:
+    """A point with ``count`` and the fields of ``metric`` set."""
+    # Bucket starts are whole minutes: Timestamp(seconds=…) is exact and much cheaper than
+    # FromDatetime (a 30-day hourly answer has thousands of points).
+    message = activity_pb2.ObservabilityPoint(
+        start=Timestamp(seconds=int(point.start.timestamp())), count=point.requests
+    )
+    if metric is Metric.TTFT:
+        message.ttft_avg_ms = point.ttft_avg_ms
+        message.ttft_p50_ms = point.ttft_p50_ms
+        message.ttft_p95_ms = point.ttft_p95_ms
+    elif metric is Metric.TOKENS:
+        message.input_tokens = point.input_tokens
+        message.output_tokens = point.output_tokens
+    elif metric is Metric.SPEND:
+        message.spend = format_usd(point.spend)
+    return message
+
+
+def series_to_proto(series: Series, metric: Metric) -> activity_pb2.ObservabilitySeries:
     return activity_pb2.ObservabilitySeries(
-        model=series.model,
-        points=[
-            activity_pb2.ObservabilityPoint(
-                start=timestamp(point.start),
-                count=point.requests,
-                ttft_avg_ms=point.ttft_avg_ms,
-                ttft_p50_ms=point.ttft_p50_ms,
-                ttft_p95_ms=point.ttft_p95_ms,
-                input_tokens=point.input_tokens,
-                output_tokens=point.output_tokens,
-                spend=format_usd(point.spend),
-            )
-            for point in series.points
-        ],
+        model=series.model, points=[point_to_proto(point, metric) for point in series.points]
     )
 
 
@@ -163,16 +176,18 @@ class ActivityServicer(activity_pb2_grpc.ActivityServiceServicer):
         request: activity_pb2.GetObservabilityRequest,
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> activity_pb2.GetObservabilityResponse:
+        metric = _METRICS.get(request.metric, Metric.REQUESTS)
         query, series = await self._service.observability(
             request.team_id,
             project_id=request.project_id,
             resolution=_RESOLUTIONS.get(request.granularity),
             time_range=time_range(request),
+            metric=metric,
         )
         return activity_pb2.GetObservabilityResponse(
             metric=request.metric,
             granularity=_GRANULARITIES[query.resolution],
             since=timestamp(query.since),
             until=timestamp(query.until),
-            series=[series_to_proto(one) for one in series],
+            series=[series_to_proto(one, metric) for one in series],
         )

@@ -322,7 +322,14 @@ async def test_observability_answers_from_what_the_consumer_rolled_up(running: R
         150,
         1000,
     )
-    assert (point.input_tokens, point.output_tokens, point.spend) == (420, 70, "1")
+    assert (point.input_tokens, point.output_tokens, point.spend) == (0, 0, "")  # not asked
+    spend = await running.stub.GetObservability(
+        activity_pb2.GetObservabilityRequest(
+            team_id="team_a", metric=activity_pb2.METRIC_SPEND, since=since, until=until_
+        ),
+        timeout=5,
+    )
+    assert [p.spend for s in spend.series for p in s.points] == ["1"]
     assert reply.granularity == activity_pb2.GRANULARITY_HOUR
     assert (reply.since.ToDatetime(UTC), reply.until.ToDatetime(UTC)) == (
         T0,

@@ -13,11 +13,18 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate_activity.event_repository import ActivityLogRepository
 from tollgate_activity.models import request_log, request_rollup
-from tollgate_activity.observability import Series
+from tollgate_activity.observability import Metric, Series
 from tollgate_activity.pagination import TimeRange
 from tollgate_activity.repository import RequestLogRepository
 from tollgate_activity.retention import RetentionSweeper
-from tollgate_activity.rollups import Resolution
+from tollgate_activity.rollups import (
+    P50,
+    P95,
+    TTFT_BUCKETS,
+    Resolution,
+    percentile_ms,
+    ttft_bucket,
+)
 from tollgate_activity.service import ActivityService, RequestFilter, RequestLogEntry
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.inbox import Stored
@@ -72,9 +79,10 @@ async def _series(
     team_id: str = "team_a",
     project_id: str = "",
     resolution: Resolution = Resolution.HOUR,
+    metric: Metric = Metric.SPEND,
 ) -> list[Series]:
     _, series = await service.observability(
-        team_id, project_id=project_id, resolution=resolution, now=NOW
+        team_id, project_id=project_id, resolution=resolution, metric=metric, now=NOW
     )
     return series
 
@@ -82,14 +90,37 @@ async def _series(
 async def test_ttft_average_and_percentiles_come_from_the_rollups(service: ActivityService) -> None:
     batch = [_entry(f"gen_{i}", i, ttft_ms=ttft) for i, ttft in enumerate(TTFTS)]
     await service.record_requests(batch)
-    [series] = await _series(service)
+    await service.record_requests([_entry("gen_failed", 1, ttft_ms=5000, status="error")])
+    [series] = await _series(service, metric=Metric.TTFT)
     [point] = series.points
     assert series.model == "openai/gpt-4o"
     assert point.start == T0
-    assert (point.requests, point.ttft_count) == (10, 10)
+    assert (point.requests, point.ttft_count) == (11, 10)  # the failure has no TTFT
     assert point.ttft_avg_ms == 199.0
     assert (point.ttft_p50_ms, point.ttft_p95_ms) == (150, 1000)
-    assert (point.input_tokens, point.output_tokens) == (100, 200)
+    [tokens] = await _series(service, metric=Metric.TOKENS)
+    assert [(p.input_tokens, p.output_tokens) for p in tokens.points] == [(110, 220)]
+
+
+@pytest.mark.parametrize(
+    "ttfts",
+    [[7] * 19 + [2500], [1], [70000, 70000, 3], list(range(0, 100000, 997)), [0, 0, 5]],
+)
+async def test_percentiles_in_sql_match_the_reference(
+    service: ActivityService, ttfts: list[int]
+) -> None:
+    await service.record_requests(
+        [_entry(f"gen_{i}", ttft_ms=ttft) for i, ttft in enumerate(ttfts)]
+    )
+    [series] = await _series(service, metric=Metric.TTFT)
+    [point] = series.points
+    counted = [t for t in ttfts if t > 0]
+    histogram = [0] * TTFT_BUCKETS
+    for ttft in counted:
+        histogram[ttft_bucket(ttft)] += 1
+    assert point.ttft_count == len(counted)
+    assert point.ttft_p50_ms == percentile_ms(histogram, P50)
+    assert point.ttft_p95_ms == percentile_ms(histogram, P95)
 
 
 async def test_spend_sums_exactly_across_batches_and_resolutions(
@@ -204,7 +235,7 @@ async def test_retention_deletes_old_rows_and_keeps_the_rollups(
     assert [e.generation_id for e in page.entries] == ["gen_new"]
     _, [series] = await service.observability(
         "team_a", resolution=Resolution.DAY, time_range=TimeRange(T0, now), now=now
-    )
+    )  # the default metric: request counts
     assert [p.requests for p in series.points] == [6, 1]
     async with engine.connect() as conn:
         rollups = (
