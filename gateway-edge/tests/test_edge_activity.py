@@ -70,27 +70,25 @@ class FakeActivityLog(activity_pb2_grpc.ActivityServiceServicer):
         self, request: activity_pb2.GetObservabilityRequest, context: Any
     ) -> activity_pb2.GetObservabilityResponse:
         self.asked.append(request)
-        hour = activity_pb2.ObservabilityPoint(
-            start=_ts(T0),
-            count=10,
-            ttft_avg_ms=199.0,
-            ttft_p50_ms=150,
-            ttft_p95_ms=1000,
-            input_tokens=420,
-            output_tokens=70,
-            spend="1.000000000000000001",
-        )
-        errors_only = activity_pb2.ObservabilityPoint(
-            start=_ts(T0.replace(hour=13)), count=2, spend="0"
+        # Two buckets; the 13:00 one had only failures (no TTFT). Columns of every metric are
+        # filled here so that each test can pick its own.
+        series = activity_pb2.ObservabilitySeries(
+            model="openai/gpt-4o",
+            start_seconds=[int(T0.timestamp()), int(T0.replace(hour=13).timestamp())],
+            count=[10, 2],
+            ttft_avg_ms=[199.0, 0.0],
+            ttft_p50_ms=[150, 0],
+            ttft_p95_ms=[1000, 0],
+            input_tokens=[420, 0],
+            output_tokens=[70, 0],
+            spend=["1.000000000000000001", "0"],
         )
         return activity_pb2.GetObservabilityResponse(
             metric=request.metric,
             granularity=request.granularity or activity_pb2.GRANULARITY_HOUR,
             since=_ts(T0.replace(day=1, hour=0)),
             until=_ts(T0.replace(hour=14)),
-            series=[
-                activity_pb2.ObservabilitySeries(model="openai/gpt-4o", points=[hour, errors_only])
-            ],
+            series=[series],
         )
 
 

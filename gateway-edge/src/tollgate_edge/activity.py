@@ -149,24 +149,34 @@ def _scope(query: MultiMapping[str]) -> tuple[str, str]:
     return scope, project_id
 
 
-def point_value(metric: str, point: activity_pb2.ObservabilityPoint) -> dict[str, Any] | None:
-    """One point of a series in the admin API's shape; None for a TTFT bucket without any
-    successful request (nothing to average)."""
-    t = iso_time(point.start)
+def _iso_seconds(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def series_points(metric: str, series: activity_pb2.ObservabilitySeries) -> list[dict[str, Any]]:
+    """The points of one model's series in the admin API's shape. A TTFT bucket without any
+    successful request's time to first token has no point (nothing to average)."""
+    times = [_iso_seconds(seconds) for seconds in series.start_seconds]
     if metric == "requests":
-        return {"t": t, "value": point.count}
+        return [{"t": t, "value": count} for t, count in zip(times, series.count, strict=True)]
     if metric == "tokens":
-        return {"t": t, "value": {"input": point.input_tokens, "output": point.output_tokens}}
+        return [
+            {"t": t, "value": {"input": used_in, "output": used_out}}
+            for t, used_in, used_out in zip(
+                times, series.input_tokens, series.output_tokens, strict=True
+            )
+        ]
     if metric == "spend":
-        return {"t": t, "value": point.spend or "0"}
-    if point.ttft_p50_ms == 0:
-        return None
-    return {
-        "t": t,
-        "value": round(point.ttft_avg_ms, 3),
-        "p50": point.ttft_p50_ms,
-        "p95": point.ttft_p95_ms,
-    }
+        return [
+            {"t": t, "value": spend or "0"} for t, spend in zip(times, series.spend, strict=True)
+        ]
+    return [
+        {"t": t, "value": round(average, 3), "p50": p50, "p95": p95}
+        for t, average, p50, p95 in zip(
+            times, series.ttft_avg_ms, series.ttft_p50_ms, series.ttft_p95_ms, strict=True
+        )
+        if p50
+    ]
 
 
 async def get_observability(request: web.Request) -> web.Response:
@@ -187,7 +197,7 @@ async def get_observability(request: web.Request) -> web.Response:
     )
     series = []
     for one in reply.series:
-        points = [value for p in one.points if (value := point_value(metric, p)) is not None]
+        points = series_points(metric, one)
         if points:
             series.append({"model": one.model, "points": points})
     return json_response(

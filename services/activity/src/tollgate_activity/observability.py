@@ -3,8 +3,7 @@ of rollup rows becomes (docs/observability.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import Enum
@@ -34,27 +33,21 @@ class ObservabilityQuery:
     metric: Metric = Metric.REQUESTS
 
 
-@dataclass(frozen=True, slots=True)
-class Point:
-    """One bucket of one model. Besides ``requests``, only the fields of the query's metric
-    are filled (the others are zero): ttft (count, average and percentiles of the successful
-    requests), tokens, or spend."""
-
-    start: datetime
-    requests: int
-    ttft_count: int = 0
-    ttft_avg_ms: float = 0.0
-    ttft_p50_ms: int = 0
-    ttft_p95_ms: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    spend: Decimal = Decimal(0)
-
-
-@dataclass(frozen=True)
+@dataclass
 class Series:
+    """One model's buckets, column-wise: entry i of each list is bucket i (oldest first; only
+    buckets with requests). ``starts`` (Unix seconds) and ``requests`` are always filled; the
+    other columns only for the query's metric (empty otherwise)."""
+
     model: str
-    points: tuple[Point, ...]
+    starts: list[int] = field(default_factory=list)
+    requests: list[int] = field(default_factory=list)
+    ttft_avg_ms: list[float] = field(default_factory=list)
+    ttft_p50_ms: list[int] = field(default_factory=list)
+    ttft_p95_ms: list[int] = field(default_factory=list)
+    input_tokens: list[int] = field(default_factory=list)
+    output_tokens: list[int] = field(default_factory=list)
+    spend: list[Decimal] = field(default_factory=list)
 
 
 def resolve_query(
@@ -86,15 +79,3 @@ def resolve_query(
     return ObservabilityQuery(
         team_id, project_id or TEAM_SCOPE, resolution, aligned_start, aligned_end, metric
     )
-
-
-def series_of(points: Iterable[tuple[str, Point]]) -> list[Series]:
-    """One series per model (by name), its points oldest first; buckets without requests have
-    no point."""
-    by_model: dict[str, list[Point]] = {}
-    for model, point in points:
-        by_model.setdefault(model, []).append(point)
-    return [
-        Series(model, tuple(sorted(points, key=lambda p: p.start)))
-        for model, points in sorted(by_model.items())
-    ]

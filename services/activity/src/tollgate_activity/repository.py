@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import RowMapping, Select, Table, and_, delete, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from tollgate_common.inbox import IdempotentWriter, Row, Stored, claim_many
+from tollgate_common.inbox import IdempotentWriter, Row, Stored
 
 from tollgate_activity.models import inbox, request_log
-from tollgate_activity.observability import ObservabilityQuery, Point
+from tollgate_activity.observability import ObservabilityQuery, Series
 from tollgate_activity.pagination import Cursor, TimeRange
 from tollgate_activity.rollup_store import apply_deltas, read_rollups
 from tollgate_activity.rollups import RequestFacts, rollup_deltas
@@ -37,6 +39,33 @@ def _facts(row: Row) -> RequestFacts:
     )
 
 
+async def claim_new(
+    conn: AsyncConnection, table: Table, consumer: str, msg_ids: Sequence[str]
+) -> set[str]:
+    """Claim each of ``msg_ids`` for ``consumer``; the ids not claimed before.
+
+    One ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (PostgreSQL and SQLite ≥ 3.35) instead of
+    tollgate_common.inbox.claim_many's SELECT … IN (…) then INSERT: with hundreds of ids that
+    SELECT gets a generic plan on PostgreSQL after five runs, which filters every claim of the
+    consumer (seconds per batch while the table's statistics are young). A concurrent claim of
+    the same id waits for the other transaction and then counts as claimed before."""
+    wanted = list(dict.fromkeys(msg_ids))
+    if not wanted:
+        return set()
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        dialect_insert(table)
+        .on_conflict_do_nothing(index_elements=["consumer", "msg_id"])
+        .returning(table.c.msg_id)
+    )
+    now = datetime.now(UTC)
+    result = await conn.execute(
+        statement,
+        [{"consumer": consumer, "msg_id": msg_id, "processed_at": now} for msg_id in wanted],
+    )
+    return set(result.scalars())
+
+
 @dataclass(frozen=True)
 class RollingWriter(IdempotentWriter):
     """An :class:`IdempotentWriter` that also adds each new row to its rollups, in the same
@@ -55,7 +84,7 @@ class RollingWriter(IdempotentWriter):
         results: list[Stored] = []
         new_rows: list[Row] = []
         async with self.engine.begin() as conn:
-            unclaimed = await claim_many(conn, self.inbox, self.consumer, (m for m, _ in rows))
+            unclaimed = await claim_new(conn, self.inbox, self.consumer, [m for m, _ in rows])
             for msg_id, row in rows:
                 if msg_id in unclaimed:
                     unclaimed.discard(msg_id)  # a repeat later in this batch is a duplicate
@@ -135,7 +164,7 @@ class RequestLogRepository:
             rows = (await conn.execute(query)).mappings().all()
         return [_entry(row) for row in rows]
 
-    async def read_rollups(self, query: ObservabilityQuery) -> list[tuple[str, Point]]:
+    async def read_rollups(self, query: ObservabilityQuery) -> list[Series]:
         async with self._engine.connect() as conn:
             return await read_rollups(conn, query)
 

@@ -8,10 +8,10 @@ back (SQLite runs one writer at a time, so nothing can change in between)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     ColumnElement,
     Float,
     RowMapping,
@@ -19,16 +19,19 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    extract,
+    func,
     insert,
     select,
     tuple_,
     update,
 )
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tollgate_activity.models import request_rollup
-from tollgate_activity.observability import Metric, ObservabilityQuery, Point
+from tollgate_activity.observability import Metric, ObservabilityQuery, Series
 from tollgate_activity.rollups import (
     BUCKET_COLUMNS,
     P50,
@@ -156,40 +159,76 @@ def percentile_sql(per_mille: int) -> ColumnElement[int]:
     return case(*whens, else_=TTFT_EDGES_MS[-1])
 
 
-def _metric_columns(metric: Metric) -> list[ColumnElement[Any]]:
+def _metric_columns(metric: Metric) -> list[tuple[str, ColumnElement[Any]]]:
+    """The :class:`Series` columns of ``metric``, with the SQL of each."""
     if metric is Metric.TTFT:
         average = case((_c.ttft_count == 0, 0.0), else_=cast(_c.ttft_sum_ms, Float) / _c.ttft_count)
-        return [_c.ttft_count, average, percentile_sql(P50), percentile_sql(P95)]
+        return [
+            ("ttft_avg_ms", average),
+            ("ttft_p50_ms", percentile_sql(P50)),
+            ("ttft_p95_ms", percentile_sql(P95)),
+        ]
     if metric is Metric.TOKENS:
-        return [_c.input_tokens, _c.output_tokens]
+        return [("input_tokens", _c.input_tokens), ("output_tokens", _c.output_tokens)]
     if metric is Metric.SPEND:
-        return [_c.spend]
+        return [("spend", _c.spend)]
     return []
 
 
-def _point(metric: Metric, start: datetime, requests: int, values: Sequence[Any]) -> Point:
-    if metric is Metric.TTFT:
-        count, average, p50, p95 = values
-        return Point(start, requests, count, float(average), p50, p95)
-    if metric is Metric.TOKENS:
-        return Point(start, requests, input_tokens=values[0], output_tokens=values[1])
-    if metric is Metric.SPEND:
-        return Point(start, requests, spend=values[0])
-    return Point(start, requests)
+def _in_query(query: ObservabilityQuery) -> list[ColumnElement[bool]]:
+    return [
+        _c.team_id == query.team_id,
+        _c.scope == query.scope,
+        _c.resolution == query.resolution.value,
+        _c.bucket_start >= query.since,
+        _c.bucket_start < query.until,
+    ]
 
 
-async def read_rollups(conn: AsyncConnection, query: ObservabilityQuery) -> list[tuple[str, Point]]:
-    """(model, point) of each row of the query's team, scope and resolution with a bucket in
-    its range; only the columns of its metric are read, and the percentiles are computed in
-    SQL (a 30-day hourly query is thousands of rows: per-row Python work is what costs)."""
-    metric = query.metric
+async def read_rollups(conn: AsyncConnection, query: ObservabilityQuery) -> list[Series]:
+    """The series of the query's team, scope and resolution in its range, one per model (by
+    name), buckets oldest first. Only the columns of its metric are read and the percentiles
+    are computed in SQL: a 30-day hourly query covers thousands of buckets, and per-row work
+    in Python is what costs. PostgreSQL returns one row per model with an array per column."""
+    columns = [("starts", None), ("requests", _c.requests), *_metric_columns(query.metric)]
+    if conn.dialect.name == "postgresql":
+        return await _read_arrays(conn, query, columns)
+    return await _read_rows(conn, query, columns)
+
+
+async def _read_arrays(
+    conn: AsyncConnection,
+    query: ObservabilityQuery,
+    columns: list[tuple[str, ColumnElement[Any] | None]],
+) -> list[Series]:
+    epoch = cast(extract("epoch", _c.bucket_start), BigInteger)
+    aggregates = [
+        func.array_agg(aggregate_order_by(epoch if sql is None else sql, _c.bucket_start))
+        for _, sql in columns
+    ]
     result = await conn.execute(
-        select(_c.model, _c.bucket_start, _c.requests, *_metric_columns(metric)).where(
-            _c.team_id == query.team_id,
-            _c.scope == query.scope,
-            _c.resolution == query.resolution.value,
-            _c.bucket_start >= query.since,
-            _c.bucket_start < query.until,
-        )
+        select(_c.model, *aggregates).where(*_in_query(query)).group_by(_c.model).order_by(_c.model)
     )
-    return [(row[0], _point(metric, row[1], row[2], row[3:])) for row in result.all()]
+    names = [name for name, _ in columns]
+    return [Series(row[0], **dict(zip(names, row[1:], strict=True))) for row in result.all()]
+
+
+async def _read_rows(
+    conn: AsyncConnection,
+    query: ObservabilityQuery,
+    columns: list[tuple[str, ColumnElement[Any] | None]],
+) -> list[Series]:
+    sql = [_c.bucket_start if sql is None else sql for _, sql in columns]
+    result = await conn.execute(
+        select(_c.model, *sql).where(*_in_query(query)).order_by(_c.model, _c.bucket_start)
+    )
+    names = [name for name, _ in columns]
+    by_model: dict[str, Series] = {}
+    for row in result.all():
+        series = by_model.get(row[0])
+        if series is None:
+            series = by_model[row[0]] = Series(row[0])
+        series.starts.append(int(row[1].timestamp()))
+        for name, value in zip(names[1:], row[2:], strict=True):
+            getattr(series, name).append(value)
+    return list(by_model.values())

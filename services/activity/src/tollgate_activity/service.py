@@ -24,10 +24,8 @@ from tollgate_activity.models import (
 from tollgate_activity.observability import (
     Metric,
     ObservabilityQuery,
-    Point,
     Series,
     resolve_query,
-    series_of,
 )
 from tollgate_activity.pagination import (
     Cursor,
@@ -127,7 +125,7 @@ class RequestLogStore(Protocol):
         """Up to ``limit`` entries of ``team_id``, newest first, strictly after ``after``."""
         ...
 
-    async def read_rollups(self, query: ObservabilityQuery) -> list[tuple[str, Point]]:
+    async def read_rollups(self, query: ObservabilityQuery) -> list[Series]:
         """The rollup rows of the query's team, scope and resolution in its range."""
         ...
 
@@ -294,7 +292,7 @@ class ActivityService:
             now or datetime.now(UTC),
             metric,
         )
-        return query, series_of(await self._store.read_rollups(query))
+        return query, await self._store.read_rollups(query)
 
 
 def _list_args(

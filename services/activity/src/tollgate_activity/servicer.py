@@ -11,7 +11,7 @@ from tollgate.activity.v1 import activity_pb2, activity_pb2_grpc
 from tollgate_common.money import format_usd
 
 from tollgate_activity.events import ActivityEvent, EventFilter
-from tollgate_activity.observability import Metric, Point, Series
+from tollgate_activity.observability import Metric, Series
 from tollgate_activity.pagination import TimeRange
 from tollgate_activity.rollups import Resolution
 from tollgate_activity.service import ActivityService, RequestFilter, RequestLogEntry
@@ -73,28 +73,19 @@ def event_to_proto(event: ActivityEvent) -> activity_pb2.ActivityEvent:
     )
 
 
-def point_to_proto(point: Point, metric: Metric) -> activity_pb2.ObservabilityPoint:
-    """A point with ``count`` and the fields of ``metric`` set."""
-    # Bucket starts are whole minutes: Timestamp(seconds=…) is exact and much cheaper than
-    # FromDatetime (a 30-day hourly answer has thousands of points).
-    message = activity_pb2.ObservabilityPoint(
-        start=Timestamp(seconds=int(point.start.timestamp())), count=point.requests
-    )
-    if metric is Metric.TTFT:
-        message.ttft_avg_ms = point.ttft_avg_ms
-        message.ttft_p50_ms = point.ttft_p50_ms
-        message.ttft_p95_ms = point.ttft_p95_ms
-    elif metric is Metric.TOKENS:
-        message.input_tokens = point.input_tokens
-        message.output_tokens = point.output_tokens
-    elif metric is Metric.SPEND:
-        message.spend = format_usd(point.spend)
-    return message
-
-
-def series_to_proto(series: Series, metric: Metric) -> activity_pb2.ObservabilitySeries:
+def series_to_proto(series: Series) -> activity_pb2.ObservabilitySeries:
+    """Column lists straight into packed repeated fields (no per-point Python work but the
+    spend strings)."""
     return activity_pb2.ObservabilitySeries(
-        model=series.model, points=[point_to_proto(point, metric) for point in series.points]
+        model=series.model,
+        start_seconds=series.starts,
+        count=series.requests,
+        ttft_avg_ms=series.ttft_avg_ms,
+        ttft_p50_ms=series.ttft_p50_ms,
+        ttft_p95_ms=series.ttft_p95_ms,
+        input_tokens=series.input_tokens,
+        output_tokens=series.output_tokens,
+        spend=[format_usd(amount) for amount in series.spend],
     )
 
 
@@ -189,5 +180,5 @@ class ActivityServicer(activity_pb2_grpc.ActivityServiceServicer):
             granularity=_GRANULARITIES[query.resolution],
             since=timestamp(query.since),
             until=timestamp(query.until),
-            series=[series_to_proto(one, metric) for one in series],
+            series=[series_to_proto(one) for one in series],
         )

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_activity.consumer import UsageConsumer, entry_from_fact
 from tollgate_activity.event_repository import ActivityLogRepository
-from tollgate_activity.observability import ObservabilityQuery, Point
+from tollgate_activity.observability import ObservabilityQuery, Series
 from tollgate_activity.pagination import Cursor
 from tollgate_activity.service import (
     ActivityService,
@@ -81,7 +81,7 @@ class MemoryStore:
     ) -> list[RequestLogEntry]:
         return [e for e in self.rows.values() if e.team_id == team_id][:limit]
 
-    async def read_rollups(self, query: ObservabilityQuery) -> list[tuple[str, Point]]:
+    async def read_rollups(self, query: ObservabilityQuery) -> list[Series]:
         return []
 
 

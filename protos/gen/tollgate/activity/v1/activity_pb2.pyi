@@ -198,9 +198,10 @@ class GetObservabilityRequest(_message.Message):
     until: _timestamp_pb2.Timestamp
     def __init__(self, team_id: _Optional[str] = ..., metric: _Optional[_Union[Metric, str]] = ..., project_id: _Optional[str] = ..., granularity: _Optional[_Union[Granularity, str]] = ..., since: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., until: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
-class ObservabilityPoint(_message.Message):
-    __slots__ = ("start", "count", "ttft_avg_ms", "ttft_p50_ms", "ttft_p95_ms", "input_tokens", "output_tokens", "spend")
-    START_FIELD_NUMBER: _ClassVar[int]
+class ObservabilitySeries(_message.Message):
+    __slots__ = ("model", "start_seconds", "count", "ttft_avg_ms", "ttft_p50_ms", "ttft_p95_ms", "input_tokens", "output_tokens", "spend")
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    START_SECONDS_FIELD_NUMBER: _ClassVar[int]
     COUNT_FIELD_NUMBER: _ClassVar[int]
     TTFT_AVG_MS_FIELD_NUMBER: _ClassVar[int]
     TTFT_P50_MS_FIELD_NUMBER: _ClassVar[int]
@@ -208,23 +209,16 @@ class ObservabilityPoint(_message.Message):
     INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     SPEND_FIELD_NUMBER: _ClassVar[int]
-    start: _timestamp_pb2.Timestamp
-    count: int
-    ttft_avg_ms: float
-    ttft_p50_ms: int
-    ttft_p95_ms: int
-    input_tokens: int
-    output_tokens: int
-    spend: str
-    def __init__(self, start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., count: _Optional[int] = ..., ttft_avg_ms: _Optional[float] = ..., ttft_p50_ms: _Optional[int] = ..., ttft_p95_ms: _Optional[int] = ..., input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., spend: _Optional[str] = ...) -> None: ...
-
-class ObservabilitySeries(_message.Message):
-    __slots__ = ("model", "points")
-    MODEL_FIELD_NUMBER: _ClassVar[int]
-    POINTS_FIELD_NUMBER: _ClassVar[int]
     model: str
-    points: _containers.RepeatedCompositeFieldContainer[ObservabilityPoint]
-    def __init__(self, model: _Optional[str] = ..., points: _Optional[_Iterable[_Union[ObservabilityPoint, _Mapping]]] = ...) -> None: ...
+    start_seconds: _containers.RepeatedScalarFieldContainer[int]
+    count: _containers.RepeatedScalarFieldContainer[int]
+    ttft_avg_ms: _containers.RepeatedScalarFieldContainer[float]
+    ttft_p50_ms: _containers.RepeatedScalarFieldContainer[int]
+    ttft_p95_ms: _containers.RepeatedScalarFieldContainer[int]
+    input_tokens: _containers.RepeatedScalarFieldContainer[int]
+    output_tokens: _containers.RepeatedScalarFieldContainer[int]
+    spend: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, model: _Optional[str] = ..., start_seconds: _Optional[_Iterable[int]] = ..., count: _Optional[_Iterable[int]] = ..., ttft_avg_ms: _Optional[_Iterable[float]] = ..., ttft_p50_ms: _Optional[_Iterable[int]] = ..., ttft_p95_ms: _Optional[_Iterable[int]] = ..., input_tokens: _Optional[_Iterable[int]] = ..., output_tokens: _Optional[_Iterable[int]] = ..., spend: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetObservabilityResponse(_message.Message):
     __slots__ = ("metric", "granularity", "since", "until", "series")
