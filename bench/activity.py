@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from decimal import Decimal
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -204,7 +205,7 @@ def _history_rows(team_id: str, end: dt.datetime) -> Any:
                         "input_tokens": requests * 900,
                         "output_tokens": requests * 250,
                         "spend": Decimal(requests) * Decimal("0.000731"),
-                        **dict(zip(BUCKET_COLUMNS, counts, strict=True)),
+                        **dict(zip(BUCKET_COLUMNS, accumulate(counts), strict=True)),
                     }
                 team_sums = {
                     name: sum((s[name] for s in scopes.values()), type(v)())

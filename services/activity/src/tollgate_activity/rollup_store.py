@@ -147,15 +147,14 @@ async def _apply_chunk(
 
 
 def percentile_sql(per_mille: int) -> ColumnElement[int]:
-    """:func:`tollgate_activity.rollups.percentile_ms` computed by the database: the edge of
-    the first bucket whose running count reaches the nearest rank (0 without any TTFT)."""
+    """:func:`tollgate_activity.rollups.percentile_ms` computed by the database from the
+    cumulative columns: the edge of the first bucket whose count reaches the nearest rank
+    (0 without any TTFT)."""
     rank = (_c.ttft_count * per_mille + 999) // 1000  # ceil(count * per_mille / 1000)
-    running: ColumnElement[int] | None = None
     whens: list[tuple[ColumnElement[bool], int]] = [(_c.ttft_count == 0, 0)]
     # The overflow bucket has no edge of its own: it is the ``else``.
     for name, edge in zip(BUCKET_COLUMNS, TTFT_EDGES_MS, strict=False):
-        running = _c[name] if running is None else running + _c[name]
-        whens.append((running >= rank, edge))
+        whens.append((_c[name] >= rank, edge))
     return case(*whens, else_=TTFT_EDGES_MS[-1])
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import accumulate
 
 import pytest
 from tollgate_activity.observability import MAX_BUCKETS, resolve_query
@@ -81,7 +82,7 @@ def test_deltas_count_each_request_in_team_and_project_scope_at_every_resolution
         assert (delta.requests, delta.ttft_count, delta.ttft_sum_ms) == (10, 10, sum(TTFTS))
         assert (delta.input_tokens, delta.output_tokens) == (100, 50)
         assert delta.spend == Decimal("0.00000000000000001")
-        assert delta.ttft_buckets == _histogram(TTFTS)
+        assert delta.ttft_buckets == list(accumulate(_histogram(TTFTS)))  # cumulative
 
 
 def test_failures_count_as_requests_but_not_for_ttft_and_no_project_means_team_only() -> None:

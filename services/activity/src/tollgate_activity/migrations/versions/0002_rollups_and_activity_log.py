@@ -38,7 +38,7 @@ def upgrade() -> None:
         sa.Column("output_tokens", sa.BigInteger, nullable=False),
         sa.Column("spend", Money, nullable=False),
         *(
-            sa.Column(f"ttft_b{index:02d}", sa.BigInteger, nullable=False)
+            sa.Column(f"ttft_le_{index:02d}", sa.BigInteger, nullable=False)
             for index in range(TTFT_BUCKETS)
         ),
         sa.PrimaryKeyConstraint("team_id", "scope", "resolution", "bucket_start", "model"),
