@@ -13,6 +13,7 @@ from tollgate.activity.v1 import activity_pb2
 from tollgate.billing.v1 import billing_pb2
 from tollgate_common.money import format_usd, parse_usd
 
+from tollgate_edge.activity import time_range
 from tollgate_edge.errors import ApiError, invalid_request
 from tollgate_edge.identity import caller_of
 from tollgate_edge.peers import PEERS, SETTINGS, call_metadata
@@ -119,6 +120,7 @@ async def list_requests(request: web.Request) -> web.Response:
         model=query.get("model", ""),
         provider=query.get("provider", ""),
         project_id=query.get("projectId", ""),
+        **time_range(query),
     )
     reply = await request.app[PEERS].activity.ListRequests(
         rpc,

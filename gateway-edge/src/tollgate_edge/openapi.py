@@ -266,6 +266,12 @@ CREDITS: Final[Schema] = _object(
 )
 
 
+LIST: Final[Schema] = _object(
+    {"data": {"type": "array", "items": {"type": "object"}}, "nextCursor": _nullable(_STRING)},
+    ["data", "nextCursor"],
+)
+
+
 def _op(
     summary: str,
     ok: tuple[str, Schema | None],
@@ -602,6 +608,31 @@ def _paths() -> dict[str, Schema]:
                 ],
                 errors=("400", "401"),
                 tags=("billing",),
+            )
+        },
+        "/v1/activity": {
+            "get": _op(
+                "The team's activity log, newest first",
+                ("200", LIST),
+                params=[
+                    {"name": name, "in": "query", "schema": _STRING}
+                    for name in ("type", "actorId", "projectId", "since", "until", "cursor")
+                ]
+                + [{"name": "limit", "in": "query", "schema": {"type": "integer"}}],
+                errors=("400", "401"),
+                tags=("activity",),
+            )
+        },
+        "/v1/observability": {
+            "get": _op(
+                "Requests, TTFT, tokens or spend by model over time (team or project scope)",
+                ("200", {"type": "object"}),
+                params=[
+                    {"name": name, "in": "query", "schema": _STRING}
+                    for name in ("metric", "scope", "projectId", "since", "until", "granularity")
+                ],
+                errors=("400", "401", "404"),
+                tags=("activity",),
             )
         },
         "/v1/generation": {

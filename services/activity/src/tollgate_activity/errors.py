@@ -11,3 +11,7 @@ def invalid_field(param: str, message: str) -> InvalidArgument:
 
 class InvalidUsage(ValueError):
     """A usage fact that can never be recorded (the consumer terminates its message)."""
+
+
+class InvalidActivity(ValueError):
+    """An activity fact that can never be recorded (the consumer terminates its message)."""

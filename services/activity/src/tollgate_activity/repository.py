@@ -1,17 +1,131 @@
-"""The request log in SQL; owns the sessions and transactions."""
+"""The request log and its rollups in SQL; owns the sessions and transactions."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from sqlalchemy import RowMapping, and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import RowMapping, Select, Table, and_, delete, or_, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tollgate_common.inbox import IdempotentWriter, Row, Stored
 
 from tollgate_activity.models import inbox, request_log
-from tollgate_activity.service import ENTRY_FIELDS, Cursor, RequestFilter, RequestLogEntry
+from tollgate_activity.observability import ObservabilityQuery, Series
+from tollgate_activity.pagination import Cursor, TimeRange
+from tollgate_activity.rollup_store import apply_deltas, read_rollups
+from tollgate_activity.rollups import RequestFacts, rollup_deltas
+from tollgate_activity.service import ENTRY_FIELDS, RequestFilter, RequestLogEntry
 
 USAGE_CONSUMER = "activity-usage"
+# Rows per DELETE of the retention sweep: short transactions, no long lock on the table.
+DELETE_CHUNK = 5000
+
+
+def _facts(row: Row) -> RequestFacts:
+    return RequestFacts(
+        team_id=str(row["team_id"]),
+        project_id=str(row["project_id"]),
+        model=str(row["model"]),
+        created_at=row["created_at"],  # type: ignore[arg-type]
+        status=str(row["status"]),
+        ttft_ms=row["ttft_ms"],  # type: ignore[arg-type]
+        input_tokens=row["input_tokens"],  # type: ignore[arg-type]
+        output_tokens=row["output_tokens"],  # type: ignore[arg-type]
+        cost=row["cost"],  # type: ignore[arg-type]
+    )
+
+
+async def claim_new(
+    conn: AsyncConnection, table: Table, consumer: str, msg_ids: Sequence[str]
+) -> set[str]:
+    """Claim each of ``msg_ids`` for ``consumer``; the ids not claimed before.
+
+    One ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (PostgreSQL and SQLite ≥ 3.35) instead of
+    tollgate_common.inbox.claim_many's SELECT … IN (…) then INSERT: with hundreds of ids that
+    SELECT gets a generic plan on PostgreSQL after five runs, which filters every claim of the
+    consumer (seconds per batch while the table's statistics are young). A concurrent claim of
+    the same id waits for the other transaction and then counts as claimed before."""
+    wanted = list(dict.fromkeys(msg_ids))
+    if not wanted:
+        return set()
+    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        dialect_insert(table)
+        .on_conflict_do_nothing(index_elements=["consumer", "msg_id"])
+        .returning(table.c.msg_id)
+    )
+    now = datetime.now(UTC)
+    result = await conn.execute(
+        statement,
+        [{"consumer": consumer, "msg_id": msg_id, "processed_at": now} for msg_id in wanted],
+    )
+    return set(result.scalars())
+
+
+@dataclass(frozen=True)
+class RollingWriter(IdempotentWriter):
+    """An :class:`IdempotentWriter` that also adds each new row to its rollups, in the same
+    transaction as the row and its claim: a fact counts once, or not at all."""
+
+    async def insert(self, msg_id: str, row: Row) -> bool:
+        try:
+            [stored] = await self._insert_batch([(msg_id, row)])
+        except IntegrityError:
+            if await self.claimed(msg_id):  # a concurrent delivery committed first
+                return False
+            raise
+        return stored is Stored.NEW
+
+    async def _insert_batch(self, rows: Sequence[tuple[str, Row]]) -> list[Stored]:
+        results: list[Stored] = []
+        new_rows: list[Row] = []
+        async with self.engine.begin() as conn:
+            unclaimed = await claim_new(conn, self.inbox, self.consumer, [m for m, _ in rows])
+            for msg_id, row in rows:
+                if msg_id in unclaimed:
+                    unclaimed.discard(msg_id)  # a repeat later in this batch is a duplicate
+                    new_rows.append(row)
+                    results.append(Stored.NEW)
+                else:
+                    results.append(Stored.DUPLICATE)
+            if new_rows:
+                await self._apply(conn, new_rows)
+        return results
+
+    async def _apply(self, conn: AsyncConnection, rows: list[Row]) -> None:
+        await conn.execute(self.table.insert(), rows)
+        await apply_deltas(conn, rollup_deltas(_facts(row) for row in rows))
+
+
+def newest_first(
+    table: Table,
+    id_column: str,
+    team_id: str,
+    equal: Sequence[tuple[str, str]],
+    time_range: TimeRange,
+    after: Cursor | None,
+    limit: int,
+) -> Select[tuple[object, ...]]:
+    """A page of ``team_id``'s rows of ``table``, newest first (ties by ``id_column``): those
+    whose columns equal the non-empty values of ``equal``, created within ``time_range``,
+    strictly after ``after`` (keyset pagination on (created_at, id), both descending)."""
+    c = table.c
+    created, item_id = c.created_at, c[id_column]
+    query = select(table).where(c.team_id == team_id)
+    query = query.where(*(c[name] == value for name, value in equal if value))
+    if time_range.since is not None:
+        query = query.where(created >= time_range.since)
+    if time_range.until is not None:
+        query = query.where(created < time_range.until)
+    if after is not None:
+        query = query.where(
+            or_(created < after.created_at, and_(created == after.created_at, item_id < after.id))
+        )
+    return query.order_by(created.desc(), item_id.desc()).limit(limit)
 
 
 class RequestLogRepository:
@@ -19,9 +133,10 @@ class RequestLogRepository:
 
     def __init__(self, engine: AsyncEngine, consumer: str = USAGE_CONSUMER) -> None:
         self._engine = engine
-        # The generation id is the fact's idempotency key (its Nats-Msg-Id): claiming it and
-        # inserting the row commit together, so a redelivered fact changes nothing.
-        self._writer = IdempotentWriter(engine, inbox, consumer, request_log)
+        # The generation id is the fact's idempotency key (its Nats-Msg-Id): claiming it,
+        # inserting the row and adding it to the rollups commit together, so a redelivered
+        # fact changes nothing.
+        self._writer = RollingWriter(engine, inbox, consumer, request_log)
 
     async def record(self, entry: RequestLogEntry) -> bool:
         return await self._writer.insert(entry.generation_id, _row(entry))
@@ -32,27 +147,49 @@ class RequestLogRepository:
     async def list_page(
         self, team_id: str, request_filter: RequestFilter, after: Cursor | None, limit: int
     ) -> list[RequestLogEntry]:
-        c = request_log.c
-        query = select(request_log).where(c.team_id == team_id)
-        for column, value in (
-            (c.model, request_filter.model),
-            (c.provider, request_filter.provider),
-            (c.project_id, request_filter.project_id),
-        ):
-            if value:
-                query = query.where(column == value)
-        if after is not None:
-            # Keyset pagination on (created_at, generation_id), both descending.
-            query = query.where(
-                or_(
-                    c.created_at < after.created_at,
-                    and_(c.created_at == after.created_at, c.generation_id < after.generation_id),
-                )
-            )
-        query = query.order_by(c.created_at.desc(), c.generation_id.desc()).limit(limit)
+        query = newest_first(
+            request_log,
+            "generation_id",
+            team_id,
+            (
+                ("model", request_filter.model),
+                ("provider", request_filter.provider),
+                ("project_id", request_filter.project_id),
+            ),
+            request_filter.time_range,
+            after,
+            limit,
+        )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
         return [_entry(row) for row in rows]
+
+    async def read_rollups(self, query: ObservabilityQuery) -> list[Series]:
+        async with self._engine.connect() as conn:
+            return await read_rollups(conn, query)
+
+    async def delete_before(self, cutoff: datetime, inbox_cutoff: datetime) -> int:
+        """Delete request rows created before ``cutoff`` (rollups stay) and this consumer's
+        claims older than ``inbox_cutoff``, a chunk per transaction; the rows deleted."""
+        c = request_log.c
+        deleted = 0
+        while True:
+            oldest = (
+                select(c.generation_id).where(c.created_at < cutoff).limit(DELETE_CHUNK)
+            ).scalar_subquery()
+            async with self._engine.begin() as conn:
+                result = await conn.execute(delete(request_log).where(c.generation_id.in_(oldest)))
+            deleted += result.rowcount
+            if result.rowcount < DELETE_CHUNK:
+                break
+        async with self._engine.begin() as conn:
+            await conn.execute(
+                delete(inbox).where(
+                    inbox.c.consumer == self._writer.consumer,
+                    inbox.c.processed_at < inbox_cutoff,
+                )
+            )
+        return deleted
 
 
 def _row(entry: RequestLogEntry) -> Row:

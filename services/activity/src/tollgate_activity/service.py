@@ -1,19 +1,19 @@
-"""Activity's business rules on typed values: the request log and its pagination."""
+"""Activity's business rules on typed values: the request log, the activity log and
+observability queries."""
 
 from __future__ import annotations
 
-import base64
-import json
 import logging
-from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields, replace
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from tollgate_common.inbox import Stored
 
-from tollgate_activity.errors import InvalidUsage, invalid_field
+from tollgate_activity.errors import InvalidActivity, InvalidUsage, invalid_field
+from tollgate_activity.events import ActivityEvent, EventFilter, validate_event
 from tollgate_activity.models import (
     APP_REFERER_LENGTH,
     APP_TITLE_LENGTH,
@@ -21,12 +21,24 @@ from tollgate_activity.models import (
     NAME_LENGTH,
     SHORT_LENGTH,
 )
+from tollgate_activity.observability import (
+    Metric,
+    ObservabilityQuery,
+    Series,
+    resolve_query,
+)
+from tollgate_activity.pagination import (
+    Cursor,
+    TimeRange,
+    check_range,
+    decode_page_token,
+    encode_page_token,
+    page_limit,
+)
+from tollgate_activity.rollups import Resolution
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PAGE_SIZE = 50
-MAX_PAGE_SIZE = 200
-MAX_PAGE_TOKEN_LENGTH = 512
 # Money columns are NUMERIC(38, 18): at most 20 digits before the point.
 MAX_AMOUNT = Decimal(10) ** 20
 
@@ -79,24 +91,20 @@ ENTRY_FIELDS = tuple(f.name for f in fields(RequestLogEntry))
 
 @dataclass(frozen=True)
 class RequestFilter:
-    """Optional equality filters; empty means any."""
+    """Optional equality filters (empty means any) and a time range."""
 
     model: str = ""
     provider: str = ""
     project_id: str = ""
+    time_range: TimeRange = field(default_factory=TimeRange)
+
+
+Item = TypeVar("Item")
 
 
 @dataclass(frozen=True)
-class Cursor:
-    """Position after which the next page starts (newest first)."""
-
-    created_at: datetime
-    generation_id: str
-
-
-@dataclass(frozen=True)
-class Page:
-    entries: tuple[RequestLogEntry, ...]
+class Page(Generic[Item]):
+    entries: tuple[Item, ...]
     next_page_token: str
 
 
@@ -117,37 +125,21 @@ class RequestLogStore(Protocol):
         """Up to ``limit`` entries of ``team_id``, newest first, strictly after ``after``."""
         ...
 
-
-def encode_page_token(cursor: Cursor) -> str:
-    """An opaque cursor: base64url (unpadded) of a small JSON object."""
-    body = {"t": cursor.created_at.isoformat(), "g": cursor.generation_id}
-    raw = json.dumps(body, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    async def read_rollups(self, query: ObservabilityQuery) -> list[Series]:
+        """The rollup rows of the query's team, scope and resolution in its range."""
+        ...
 
 
-def decode_page_token(token: str) -> Cursor:
-    """The cursor in ``token``; INVALID_ARGUMENT (param ``page_token``) if it is not one."""
-    invalid = invalid_field("page_token", "page_token is not valid")
-    if len(token) > MAX_PAGE_TOKEN_LENGTH:
-        raise invalid
-    try:
-        raw = base64.b64decode(token + "=" * (-len(token) % 4), altchars=b"-_", validate=True)
-        body = json.loads(raw)
-        created_at, generation_id = body["t"], body["g"]
-        if not isinstance(created_at, str) or not isinstance(generation_id, str):
-            raise invalid
-        cursor = Cursor(datetime.fromisoformat(created_at), generation_id)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise invalid from exc
-    if not cursor.generation_id or cursor.created_at.tzinfo is None:
-        raise invalid
-    return cursor
+class ActivityLogStore(Protocol):
+    async def record_many(self, events: Sequence[ActivityEvent]) -> list[Stored]:
+        """Store each event not seen before (by event id); one result per event, in order."""
+        ...
 
-
-def page_limit(page_size: int) -> int:
-    if page_size < 0:
-        raise invalid_field("page_size", "page_size must not be negative")
-    return min(page_size or DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE)
+    async def list_page(
+        self, team_id: str, event_filter: EventFilter, after: Cursor | None, limit: int
+    ) -> list[ActivityEvent]:
+        """Up to ``limit`` events of ``team_id``, newest first, strictly after ``after``."""
+        ...
 
 
 def validate_entry(entry: RequestLogEntry) -> RequestLogEntry:
@@ -170,16 +162,45 @@ def validate_entry(entry: RequestLogEntry) -> RequestLogEntry:
             raise InvalidUsage(f"{name} is out of range: {amount}")
     if entry.created_at.tzinfo is None:
         raise InvalidUsage("created_at has no time zone")
-    return replace(
-        entry,
-        app_title=entry.app_title[:APP_TITLE_LENGTH].replace("\x00", ""),
-        app_referer=entry.app_referer[:APP_REFERER_LENGTH].replace("\x00", ""),
-    )
+    app_title = entry.app_title[:APP_TITLE_LENGTH].replace("\x00", "")
+    app_referer = entry.app_referer[:APP_REFERER_LENGTH].replace("\x00", "")
+    if app_title == entry.app_title and app_referer == entry.app_referer:
+        return entry  # the usual case: no copy
+    return replace(entry, app_title=app_title, app_referer=app_referer)
+
+
+def _page(items: list[Item], limit: int, cursor_of: Callable[[Item], Cursor]) -> Page[Item]:
+    """A page of the first ``limit`` of ``items`` (fetched one more than that)."""
+    entries = tuple(items[:limit])
+    if len(items) <= limit:
+        return Page(entries, "")
+    return Page(entries, encode_page_token(cursor_of(entries[-1])))
+
+
+def _validated(
+    items: Sequence[Item], validate: Callable[[Item], Item], invalid: type[Exception], what: str
+) -> tuple[list[Item], set[int]]:
+    """The valid items (validated) and the positions of the invalid ones (logged)."""
+    valid: list[Item] = []
+    rejected: set[int] = set()
+    for index, item in enumerate(items):
+        try:
+            valid.append(validate(item))
+        except invalid as exc:
+            log.error("rejecting %s %d of a batch: %s", what, index, exc)
+            rejected.add(index)
+    return valid, rejected
+
+
+def _merge(results: Sequence[Stored], rejected: set[int], total: int) -> list[Stored]:
+    stored = iter(results)
+    return [Stored.REJECTED if i in rejected else next(stored) for i in range(total)]
 
 
 class ActivityService:
-    def __init__(self, store: RequestLogStore) -> None:
+    def __init__(self, store: RequestLogStore, events: ActivityLogStore) -> None:
         self._store = store
+        self._events = events
 
     async def record_request(self, entry: RequestLogEntry) -> bool:
         """Add a finished request to its team's log exactly once; False for a repeat."""
@@ -194,16 +215,10 @@ class ActivityService:
         """Add many finished requests to their teams' logs, each exactly once; one result per
         entry, in order. An invalid entry is REJECTED (and logged) without holding up the
         others."""
-        valid: list[RequestLogEntry] = []
-        rejected: set[int] = set()
-        for index, entry in enumerate(entries):
-            try:
-                valid.append(validate_entry(entry))
-            except InvalidUsage as exc:
-                log.error("rejecting request %r: %s", entry.generation_id, exc)
-                rejected.add(index)
-        stored = iter(await self._store.record_many(valid) if valid else ())
-        final = [Stored.REJECTED if i in rejected else next(stored) for i in range(len(entries))]
+        valid, rejected = _validated(entries, validate_entry, InvalidUsage, "request")
+        final = _merge(
+            await self._store.record_many(valid) if valid else [], rejected, len(entries)
+        )
         log.info(
             "logged %d requests (%d duplicates ignored, %d rejected)",
             final.count(Stored.NEW),
@@ -219,17 +234,73 @@ class ActivityService:
         page_size: int = 0,
         page_token: str = "",
         request_filter: RequestFilter | None = None,
-    ) -> Page:
+    ) -> Page[RequestLogEntry]:
         """One page of ``team_id``'s request log, newest first."""
-        if not team_id:
-            raise invalid_field("team_id", "team_id is required")
-        limit = page_limit(page_size)
-        after = decode_page_token(page_token) if page_token else None
-        rows = await self._store.list_page(
-            team_id, request_filter or RequestFilter(), after, limit + 1
+        request_filter = request_filter or RequestFilter()
+        limit, after = _list_args(team_id, page_size, page_token, request_filter.time_range)
+        rows = await self._store.list_page(team_id, request_filter, after, limit + 1)
+        return _page(rows, limit, lambda e: Cursor(e.created_at, e.generation_id))
+
+    async def record_events(self, events: Sequence[ActivityEvent]) -> list[Stored]:
+        """Add activity events to their teams' logs, each exactly once; one result per event,
+        in order (REJECTED for an invalid one, which does not hold up the others)."""
+        valid, rejected = _validated(events, validate_event, InvalidActivity, "activity event")
+        final = _merge(
+            await self._events.record_many(valid) if valid else [], rejected, len(events)
         )
-        entries = tuple(rows[:limit])
-        if len(rows) <= limit:
-            return Page(entries, "")
-        last = entries[-1]
-        return Page(entries, encode_page_token(Cursor(last.created_at, last.generation_id)))
+        log.info(
+            "logged %d activity events (%d duplicates ignored, %d rejected)",
+            final.count(Stored.NEW),
+            final.count(Stored.DUPLICATE),
+            final.count(Stored.REJECTED),
+        )
+        return final
+
+    async def list_events(
+        self,
+        team_id: str,
+        *,
+        page_size: int = 0,
+        page_token: str = "",
+        event_filter: EventFilter | None = None,
+    ) -> Page[ActivityEvent]:
+        """One page of ``team_id``'s activity log, newest first."""
+        event_filter = event_filter or EventFilter()
+        limit, after = _list_args(team_id, page_size, page_token, event_filter.time_range)
+        rows = await self._events.list_page(team_id, event_filter, after, limit + 1)
+        return _page(rows, limit, lambda e: Cursor(e.created_at, e.event_id))
+
+    async def observability(
+        self,
+        team_id: str,
+        *,
+        project_id: str = "",
+        resolution: Resolution | None = None,
+        time_range: TimeRange | None = None,
+        metric: Metric = Metric.REQUESTS,
+        now: datetime | None = None,
+    ) -> tuple[ObservabilityQuery, list[Series]]:
+        """The series of ``team_id`` (or of one of its projects) over the range, per model,
+        read from the rollups; the query as answered (defaults filled, range aligned)."""
+        time_range = time_range or TimeRange()
+        query = resolve_query(
+            team_id,
+            project_id,
+            resolution,
+            time_range.since,
+            time_range.until,
+            now or datetime.now(UTC),
+            metric,
+        )
+        return query, await self._store.read_rollups(query)
+
+
+def _list_args(
+    team_id: str, page_size: int, page_token: str, time_range: TimeRange
+) -> tuple[int, Cursor | None]:
+    """A list's page size and starting cursor; INVALID_ARGUMENT for bad ones."""
+    if not team_id:
+        raise invalid_field("team_id", "team_id is required")
+    check_range(time_range)
+    limit = page_limit(page_size)
+    return limit, decode_page_token(page_token) if page_token else None

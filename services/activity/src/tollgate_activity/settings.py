@@ -18,6 +18,9 @@ class ActivitySettings(CommonSettings):
     # Empty means the SQLite file in the data dir; repr=False: a PostgreSQL URL may hold a password.
     database_url: str = Field(default="", repr=False)
     migrate_on_start: bool = True
+    # Raw request rows older than this are deleted (rollups are kept); docs/observability.md.
+    request_retention_days: int = Field(default=30, ge=1)
+    retention_interval_seconds: float = Field(default=3600.0, gt=0)
 
     @model_validator(mode="after")
     def _default_database(self) -> Self:

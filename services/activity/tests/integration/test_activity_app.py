@@ -13,10 +13,11 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from tollgate.activity.v1 import activity_pb2, activity_pb2_grpc
+from tollgate.events.v1.activity_pb2 import ActivityRecorded, Actor, ActorType, Target
 from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_activity.app import MIGRATIONS_DIR, ActivityApp
 from tollgate_activity.settings import ActivitySettings
-from tollgate_common.bus import USAGE_RECORDED, Bus, Delivery
+from tollgate_common.bus import ACTIVITY_RECORDED, USAGE_RECORDED, Bus, Delivery
 from tollgate_common.db import migrate_async
 from tollgate_common.errors import error_details
 from tollgate_common.testing import nats_server
@@ -219,3 +220,140 @@ async def test_health_reports_the_service_serving(running: Running) -> None:
 
 async def _has(running: Running, team_id: str, count: int) -> bool:
     return len(await running.ids(team_id, page_size=200)) >= count
+
+
+def activity_fact(
+    event_id: str, minutes: int = 0, team_id: str = "team_a", **fields: object
+) -> ActivityRecorded:
+    occurred = Timestamp()
+    occurred.FromDatetime(T0 + timedelta(minutes=minutes))
+    values: dict[str, object] = {
+        "event_id": event_id,
+        "team_id": team_id,
+        "type": "team-member-add",
+        "actor": Actor(id="user_owner", type=ActorType.ACTOR_TYPE_USER),
+        "target": Target(type="user", id="user_new"),
+        "details": {"email": "new@example.com", "role": "member"},
+        "occurred_at": occurred,
+    }
+    values.update(fields)
+    return ActivityRecorded(**values)  # type: ignore[arg-type]
+
+
+async def _activity_ids(running: Running, team_id: str, **fields: object) -> list[str]:
+    request = activity_pb2.ListActivityRequest(team_id=team_id, **fields)  # type: ignore[arg-type]
+    reply = await running.stub.ListActivity(request, timeout=5)
+    return [event.id for event in reply.events]
+
+
+async def test_published_activity_facts_appear_in_the_teams_log_once(running: Running) -> None:
+    first = activity_fact("evt_1")
+    await running.bus.publish(ACTIVITY_RECORDED, first.SerializeToString(), "evt_1")
+    # The same event again under another message id (past JetStream's window): still once.
+    await running.bus.publish(ACTIVITY_RECORDED, first.SerializeToString(), "evt_1-again")
+    await running.bus.publish(ACTIVITY_RECORDED, b"\xff not protobuf", "evt_garbage")
+    unknown_actor = activity_fact("evt_bad", actor=Actor(id="x"))
+    await running.bus.publish(ACTIVITY_RECORDED, unknown_actor.SerializeToString(), "evt_bad")
+    key_event = activity_fact(
+        "evt_2",
+        1,
+        type="api-key-created",
+        project_id="prj_1",
+        actor=Actor(id="key_1", type=ActorType.ACTOR_TYPE_API_KEY),
+        target=Target(type="api-key", id="key_2"),
+        details={"name": "ci"},
+    )
+    await running.bus.publish(ACTIVITY_RECORDED, key_event.SerializeToString(), "evt_2")
+    other = activity_fact("evt_b", 2, team_id="team_b")
+    await running.bus.publish(ACTIVITY_RECORDED, other.SerializeToString(), "evt_b")
+
+    async def both_logged() -> bool:
+        return len(await _activity_ids(running, "team_a")) >= 2
+
+    await until(both_logged)
+    reply = await running.stub.ListActivity(
+        activity_pb2.ListActivityRequest(team_id="team_a"), timeout=5
+    )
+    assert [e.id for e in reply.events] == ["evt_2", "evt_1"]
+    newest = reply.events[0]
+    assert (newest.type, newest.actor_id, newest.actor_type) == (
+        "api-key-created",
+        "key_1",
+        activity_pb2.ACTOR_TYPE_API_KEY,
+    )
+    assert (newest.target_type, newest.target_id, newest.project_id) == (
+        "api-key",
+        "key_2",
+        "prj_1",
+    )
+    assert (newest.account_type, dict(newest.details)) == ("team", {"name": "ci"})
+    assert newest.created_at.ToDatetime(UTC) == T0 + timedelta(minutes=1)
+    assert await _activity_ids(running, "team_a", type="team-member-add") == ["evt_1"]
+    assert await _activity_ids(running, "team_a", actor_id="key_1", project_id="prj_1") == ["evt_2"]
+    assert await _activity_ids(running, "team_b") == ["evt_b"]
+
+
+async def test_observability_answers_from_what_the_consumer_rolled_up(running: Running) -> None:
+    for index, ttft in enumerate([40, 60, 80, 90, 120, 130, 140, 180, 250, 900]):
+        fact = usage_fact(f"gen_{index}", minutes=index, cost="0.1")
+        fact.ttft_ms = ttft
+        await running.publish(fact)
+    await running.publish(usage_fact("gen_other_team", team_id="team_b"))
+    await until(lambda: _has(running, "team_a", 10))
+    since, until_ = Timestamp(), Timestamp()
+    since.FromDatetime(T0)
+    until_.FromDatetime(T0 + timedelta(hours=1))
+    reply = await running.stub.GetObservability(
+        activity_pb2.GetObservabilityRequest(
+            team_id="team_a",
+            metric=activity_pb2.METRIC_TTFT,
+            granularity=activity_pb2.GRANULARITY_HOUR,
+            since=since,
+            until=until_,
+        ),
+        timeout=5,
+    )
+    [series] = reply.series
+    [start] = series.start_seconds
+    assert start == int(T0.timestamp())
+    assert series.model == "openai/gpt-4o-mini"
+    assert (
+        list(series.count),
+        list(series.ttft_avg_ms),
+        list(series.ttft_p50_ms),
+        list(series.ttft_p95_ms),
+    ) == ([10], [199.0], [150], [1000])
+    # Columns of other metrics are not read.
+    assert (list(series.input_tokens), list(series.spend)) == ([], [])
+    spend = await running.stub.GetObservability(
+        activity_pb2.GetObservabilityRequest(
+            team_id="team_a", metric=activity_pb2.METRIC_SPEND, since=since, until=until_
+        ),
+        timeout=5,
+    )
+    assert [amount for s in spend.series for amount in s.spend] == ["1"]
+    assert reply.granularity == activity_pb2.GRANULARITY_HOUR
+    assert (reply.since.ToDatetime(UTC), reply.until.ToDatetime(UTC)) == (
+        T0,
+        T0 + timedelta(hours=1),
+    )
+    project = await running.stub.GetObservability(
+        activity_pb2.GetObservabilityRequest(
+            team_id="team_a", project_id="prj_other", since=since, until=until_
+        ),
+        timeout=5,
+    )
+    assert list(project.series) == []
+
+
+async def test_an_over_long_minute_range_is_an_invalid_argument(running: Running) -> None:
+    since = Timestamp()
+    since.FromDatetime(T0 - timedelta(days=2))
+    with pytest.raises(grpc.aio.AioRpcError) as failure:
+        await running.stub.GetObservability(
+            activity_pb2.GetObservabilityRequest(
+                team_id="team_a", granularity=activity_pb2.GRANULARITY_MINUTE, since=since
+            ),
+            timeout=5,
+        )
+    assert error_details(failure.value).metadata["param"] == "granularity"

@@ -13,6 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+from tollgate_activity.event_repository import ActivityLogRepository
 from tollgate_activity.models import inbox, metadata, request_log
 from tollgate_activity.repository import RequestLogRepository
 from tollgate_activity.service import ActivityService, RequestFilter, RequestLogEntry
@@ -57,8 +58,8 @@ def repository(engine: AsyncEngine) -> RequestLogRepository:
 
 
 @pytest.fixture
-def service(repository: RequestLogRepository) -> ActivityService:
-    return ActivityService(repository)
+def service(repository: RequestLogRepository, engine: AsyncEngine) -> ActivityService:
+    return ActivityService(repository, ActivityLogRepository(engine))
 
 
 async def _all_pages(service: ActivityService, team_id: str, page_size: int) -> list[list[str]]:

@@ -5,15 +5,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import cast
 
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.exc import DataError, OperationalError
 from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_activity.consumer import UsageConsumer, entry_from_fact
+from tollgate_activity.event_repository import ActivityLogRepository
+from tollgate_activity.observability import ObservabilityQuery, Series
+from tollgate_activity.pagination import Cursor
 from tollgate_activity.service import (
     ActivityService,
-    Cursor,
     RequestFilter,
     RequestLogEntry,
     validate_entry,
@@ -78,6 +81,14 @@ class MemoryStore:
     ) -> list[RequestLogEntry]:
         return [e for e in self.rows.values() if e.team_id == team_id][:limit]
 
+    async def read_rollups(self, query: ObservabilityQuery) -> list[Series]:
+        return []
+
+
+def _service(store: MemoryStore) -> ActivityService:
+    # The activity log is not used here: a repository over no engine is never called.
+    return ActivityService(store, cast(ActivityLogRepository, None))
+
 
 def _delivery(data: bytes, msg_id: str = "gen_1") -> Delivery:
     return Delivery("tollgate.usage.recorded.v1", msg_id, data, num_delivered=1)
@@ -132,7 +143,7 @@ def test_app_attribution_is_clipped_not_refused() -> None:
 async def test_an_invalid_fact_is_poison(overrides: dict[str, object]) -> None:
     store = MemoryStore()
     with pytest.raises(PoisonMessage):
-        await UsageConsumer(ActivityService(store)).handle(
+        await UsageConsumer(_service(store)).handle(
             _delivery(_fact(**overrides).SerializeToString())
         )
     assert store.rows == {}
@@ -140,7 +151,7 @@ async def test_an_invalid_fact_is_poison(overrides: dict[str, object]) -> None:
 
 async def test_consumer_outcomes() -> None:
     store = MemoryStore()
-    consumer = UsageConsumer(ActivityService(store))
+    consumer = UsageConsumer(_service(store))
     with pytest.raises(PoisonMessage):
         await consumer.handle(_delivery(b"\xff\xff\xff"))
     await consumer.handle(_delivery(_fact().SerializeToString()))
@@ -157,7 +168,7 @@ async def test_consumer_outcomes() -> None:
 
 async def test_list_requests_needs_a_team() -> None:
     with pytest.raises(InvalidArgument) as invalid:
-        await ActivityService(MemoryStore()).list_requests("")
+        await _service(MemoryStore()).list_requests("")
     assert invalid.value.metadata == {"param": "team_id"}
 
 
@@ -168,7 +179,7 @@ def _batch_delivery(generation_id: str, **overrides: object) -> Delivery:
 
 async def test_a_batch_logs_each_fact_once_whatever_the_order() -> None:
     store = MemoryStore()
-    consumer = UsageConsumer(ActivityService(store))
+    consumer = UsageConsumer(_service(store))
     batch = [
         _batch_delivery("gen_1"),
         _batch_delivery("gen_2"),
@@ -186,7 +197,7 @@ async def test_a_batch_logs_each_fact_once_whatever_the_order() -> None:
 
 async def test_poison_in_a_batch_terminates_only_itself() -> None:
     store = MemoryStore()
-    consumer = UsageConsumer(ActivityService(store))
+    consumer = UsageConsumer(_service(store))
     batch = [
         _batch_delivery("gen_1"),
         _delivery(b"\xff\xff\xff", msg_id="garbage"),

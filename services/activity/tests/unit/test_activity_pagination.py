@@ -6,7 +6,7 @@ import base64
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from tollgate_activity.service import (
+from tollgate_activity.pagination import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE_SIZE,
     Cursor,

@@ -25,19 +25,41 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#tollgate/activity/v1/activity.proto\x12\x14tollgate.activity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe6\x03\n\x0fRequestLogEntry\x12\x15\n\rgeneration_id\x18\x01 \x01(\t\x12.\n\ncreated_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07team_id\x18\x03 \x01(\t\x12\x12\n\nproject_id\x18\x04 \x01(\t\x12\x0e\n\x06key_id\x18\x05 \x01(\t\x12\r\n\x05model\x18\x06 \x01(\t\x12\x10\n\x08provider\x18\x07 \x01(\t\x12\x17\n\x0f\x63redential_type\x18\x08 \x01(\t\x12\x14\n\x0cinput_tokens\x18\t \x01(\x03\x12\x15\n\routput_tokens\x18\n \x01(\x03\x12\x1b\n\x13\x63\x61\x63hed_input_tokens\x18\x0b \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\x0c \x01(\x03\x12\x0c\n\x04\x63ost\x18\r \x01(\t\x12\x13\n\x0bmarket_cost\x18\x0e \x01(\t\x12\x0f\n\x07ttft_ms\x18\x0f \x01(\x03\x12\x12\n\nlatency_ms\x18\x10 \x01(\x03\x12\x10\n\x08streamed\x18\x11 \x01(\x08\x12\x15\n\rfinish_reason\x18\x12 \x01(\t\x12\x0e\n\x06status\x18\x13 \x01(\t\x12\x11\n\tapp_title\x18\x14 \x01(\t\x12\x13\n\x0b\x61pp_referer\x18\x15 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x16 \x01(\x05\"\x82\x01\n\x13ListRequestsRequest\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x10\n\x08provider\x18\x05 \x01(\t\x12\x12\n\nproject_id\x18\x06 \x01(\t\"g\n\x14ListRequestsResponse\x12\x36\n\x07\x65ntries\x18\x01 \x03(\x0b\x32%.tollgate.activity.v1.RequestLogEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2x\n\x0f\x41\x63tivityService\x12\x65\n\x0cListRequests\x12).tollgate.activity.v1.ListRequestsRequest\x1a*.tollgate.activity.v1.ListRequestsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#tollgate/activity/v1/activity.proto\x12\x14tollgate.activity.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xe6\x03\n\x0fRequestLogEntry\x12\x15\n\rgeneration_id\x18\x01 \x01(\t\x12.\n\ncreated_at\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0f\n\x07team_id\x18\x03 \x01(\t\x12\x12\n\nproject_id\x18\x04 \x01(\t\x12\x0e\n\x06key_id\x18\x05 \x01(\t\x12\r\n\x05model\x18\x06 \x01(\t\x12\x10\n\x08provider\x18\x07 \x01(\t\x12\x17\n\x0f\x63redential_type\x18\x08 \x01(\t\x12\x14\n\x0cinput_tokens\x18\t \x01(\x03\x12\x15\n\routput_tokens\x18\n \x01(\x03\x12\x1b\n\x13\x63\x61\x63hed_input_tokens\x18\x0b \x01(\x03\x12\x18\n\x10reasoning_tokens\x18\x0c \x01(\x03\x12\x0c\n\x04\x63ost\x18\r \x01(\t\x12\x13\n\x0bmarket_cost\x18\x0e \x01(\t\x12\x0f\n\x07ttft_ms\x18\x0f \x01(\x03\x12\x12\n\nlatency_ms\x18\x10 \x01(\x03\x12\x10\n\x08streamed\x18\x11 \x01(\x08\x12\x15\n\rfinish_reason\x18\x12 \x01(\t\x12\x0e\n\x06status\x18\x13 \x01(\t\x12\x11\n\tapp_title\x18\x14 \x01(\t\x12\x13\n\x0b\x61pp_referer\x18\x15 \x01(\t\x12\x10\n\x08\x61ttempts\x18\x16 \x01(\x05\"\xd8\x01\n\x13ListRequestsRequest\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x10\n\x08provider\x18\x05 \x01(\t\x12\x12\n\nproject_id\x18\x06 \x01(\t\x12)\n\x05since\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"g\n\x14ListRequestsResponse\x12\x36\n\x07\x65ntries\x18\x01 \x03(\x0b\x32%.tollgate.activity.v1.RequestLogEntry\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xf6\x02\n\rActivityEvent\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x05 \x01(\t\x12\x33\n\nactor_type\x18\x06 \x01(\x0e\x32\x1f.tollgate.activity.v1.ActorType\x12\x14\n\x0c\x61\x63\x63ount_type\x18\x07 \x01(\t\x12\x13\n\x0btarget_type\x18\x08 \x01(\t\x12\x11\n\ttarget_id\x18\t \x01(\t\x12\x41\n\x07\x64\x65tails\x18\n \x03(\x0b\x32\x30.tollgate.activity.v1.ActivityEvent.DetailsEntry\x12.\n\ncreated_at\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a.\n\x0c\x44\x65tailsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xd7\x01\n\x13ListActivityRequest\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x0c\n\x04type\x18\x04 \x01(\t\x12\x10\n\x08\x61\x63tor_id\x18\x05 \x01(\t\x12\x12\n\nproject_id\x18\x06 \x01(\t\x12)\n\x05since\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x08 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"d\n\x14ListActivityResponse\x12\x33\n\x06\x65vents\x18\x01 \x03(\x0b\x32#.tollgate.activity.v1.ActivityEvent\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xfa\x01\n\x17GetObservabilityRequest\x12\x0f\n\x07team_id\x18\x01 \x01(\t\x12,\n\x06metric\x18\x02 \x01(\x0e\x32\x1c.tollgate.activity.v1.Metric\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x36\n\x0bgranularity\x18\x04 \x01(\x0e\x32!.tollgate.activity.v1.Granularity\x12)\n\x05since\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xc5\x01\n\x13ObservabilitySeries\x12\r\n\x05model\x18\x01 \x01(\t\x12\x15\n\rstart_seconds\x18\x02 \x03(\x03\x12\r\n\x05\x63ount\x18\x03 \x03(\x03\x12\x13\n\x0bttft_avg_ms\x18\x04 \x03(\x01\x12\x13\n\x0bttft_p50_ms\x18\x05 \x03(\x03\x12\x13\n\x0bttft_p95_ms\x18\x06 \x03(\x03\x12\x14\n\x0cinput_tokens\x18\x07 \x03(\x03\x12\x15\n\routput_tokens\x18\x08 \x03(\x03\x12\r\n\x05spend\x18\t \x03(\t\"\x91\x02\n\x18GetObservabilityResponse\x12,\n\x06metric\x18\x01 \x01(\x0e\x32\x1c.tollgate.activity.v1.Metric\x12\x36\n\x0bgranularity\x18\x02 \x01(\x0e\x32!.tollgate.activity.v1.Granularity\x12)\n\x05since\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12)\n\x05until\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x39\n\x06series\x18\x05 \x03(\x0b\x32).tollgate.activity.v1.ObservabilitySeries*k\n\tActorType\x12\x1a\n\x16\x41\x43TOR_TYPE_UNSPECIFIED\x10\x00\x12\x13\n\x0f\x41\x43TOR_TYPE_USER\x10\x01\x12\x16\n\x12\x41\x43TOR_TYPE_API_KEY\x10\x02\x12\x15\n\x11\x41\x43TOR_TYPE_SYSTEM\x10\x03*k\n\x06Metric\x12\x16\n\x12METRIC_UNSPECIFIED\x10\x00\x12\x13\n\x0fMETRIC_REQUESTS\x10\x01\x12\x0f\n\x0bMETRIC_TTFT\x10\x02\x12\x11\n\rMETRIC_TOKENS\x10\x03\x12\x10\n\x0cMETRIC_SPEND\x10\x04*m\n\x0bGranularity\x12\x1b\n\x17GRANULARITY_UNSPECIFIED\x10\x00\x12\x16\n\x12GRANULARITY_MINUTE\x10\x01\x12\x14\n\x10GRANULARITY_HOUR\x10\x02\x12\x13\n\x0fGRANULARITY_DAY\x10\x03\x32\xd2\x02\n\x0f\x41\x63tivityService\x12\x65\n\x0cListRequests\x12).tollgate.activity.v1.ListRequestsRequest\x1a*.tollgate.activity.v1.ListRequestsResponse\x12\x65\n\x0cListActivity\x12).tollgate.activity.v1.ListActivityRequest\x1a*.tollgate.activity.v1.ListActivityResponse\x12q\n\x10GetObservability\x12-.tollgate.activity.v1.GetObservabilityRequest\x1a..tollgate.activity.v1.GetObservabilityResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tollgate.activity.v1.activity_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
+  _globals['_ACTIVITYEVENT_DETAILSENTRY']._loaded_options = None
+  _globals['_ACTIVITYEVENT_DETAILSENTRY']._serialized_options = b'8\001'
+  _globals['_ACTORTYPE']._serialized_start=2333
+  _globals['_ACTORTYPE']._serialized_end=2440
+  _globals['_METRIC']._serialized_start=2442
+  _globals['_METRIC']._serialized_end=2549
+  _globals['_GRANULARITY']._serialized_start=2551
+  _globals['_GRANULARITY']._serialized_end=2660
   _globals['_REQUESTLOGENTRY']._serialized_start=95
   _globals['_REQUESTLOGENTRY']._serialized_end=581
   _globals['_LISTREQUESTSREQUEST']._serialized_start=584
-  _globals['_LISTREQUESTSREQUEST']._serialized_end=714
-  _globals['_LISTREQUESTSRESPONSE']._serialized_start=716
-  _globals['_LISTREQUESTSRESPONSE']._serialized_end=819
-  _globals['_ACTIVITYSERVICE']._serialized_start=821
-  _globals['_ACTIVITYSERVICE']._serialized_end=941
+  _globals['_LISTREQUESTSREQUEST']._serialized_end=800
+  _globals['_LISTREQUESTSRESPONSE']._serialized_start=802
+  _globals['_LISTREQUESTSRESPONSE']._serialized_end=905
+  _globals['_ACTIVITYEVENT']._serialized_start=908
+  _globals['_ACTIVITYEVENT']._serialized_end=1282
+  _globals['_ACTIVITYEVENT_DETAILSENTRY']._serialized_start=1236
+  _globals['_ACTIVITYEVENT_DETAILSENTRY']._serialized_end=1282
+  _globals['_LISTACTIVITYREQUEST']._serialized_start=1285
+  _globals['_LISTACTIVITYREQUEST']._serialized_end=1500
+  _globals['_LISTACTIVITYRESPONSE']._serialized_start=1502
+  _globals['_LISTACTIVITYRESPONSE']._serialized_end=1602
+  _globals['_GETOBSERVABILITYREQUEST']._serialized_start=1605
+  _globals['_GETOBSERVABILITYREQUEST']._serialized_end=1855
+  _globals['_OBSERVABILITYSERIES']._serialized_start=1858
+  _globals['_OBSERVABILITYSERIES']._serialized_end=2055
+  _globals['_GETOBSERVABILITYRESPONSE']._serialized_start=2058
+  _globals['_GETOBSERVABILITYRESPONSE']._serialized_end=2331
+  _globals['_ACTIVITYSERVICE']._serialized_start=2663
+  _globals['_ACTIVITYSERVICE']._serialized_end=3001
 # @@protoc_insertion_point(module_scope)

@@ -40,6 +40,16 @@ class ActivityServiceStub:
                 request_serializer=tollgate_dot_activity_dot_v1_dot_activity__pb2.ListRequestsRequest.SerializeToString,
                 response_deserializer=tollgate_dot_activity_dot_v1_dot_activity__pb2.ListRequestsResponse.FromString,
                 _registered_method=True)
+        self.ListActivity = channel.unary_unary(
+                '/tollgate.activity.v1.ActivityService/ListActivity',
+                request_serializer=tollgate_dot_activity_dot_v1_dot_activity__pb2.ListActivityRequest.SerializeToString,
+                response_deserializer=tollgate_dot_activity_dot_v1_dot_activity__pb2.ListActivityResponse.FromString,
+                _registered_method=True)
+        self.GetObservability = channel.unary_unary(
+                '/tollgate.activity.v1.ActivityService/GetObservability',
+                request_serializer=tollgate_dot_activity_dot_v1_dot_activity__pb2.GetObservabilityRequest.SerializeToString,
+                response_deserializer=tollgate_dot_activity_dot_v1_dot_activity__pb2.GetObservabilityResponse.FromString,
+                _registered_method=True)
 
 
 class ActivityServiceServicer:
@@ -53,6 +63,20 @@ class ActivityServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListActivity(self, request, context):
+        """ListActivity returns the team's activity log, newest first.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetObservability(self, request, context):
+        """GetObservability answers an aggregate query from the rollups (never the raw rows).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ActivityServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -60,6 +84,16 @@ def add_ActivityServiceServicer_to_server(servicer, server):
                     servicer.ListRequests,
                     request_deserializer=tollgate_dot_activity_dot_v1_dot_activity__pb2.ListRequestsRequest.FromString,
                     response_serializer=tollgate_dot_activity_dot_v1_dot_activity__pb2.ListRequestsResponse.SerializeToString,
+            ),
+            'ListActivity': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListActivity,
+                    request_deserializer=tollgate_dot_activity_dot_v1_dot_activity__pb2.ListActivityRequest.FromString,
+                    response_serializer=tollgate_dot_activity_dot_v1_dot_activity__pb2.ListActivityResponse.SerializeToString,
+            ),
+            'GetObservability': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetObservability,
+                    request_deserializer=tollgate_dot_activity_dot_v1_dot_activity__pb2.GetObservabilityRequest.FromString,
+                    response_serializer=tollgate_dot_activity_dot_v1_dot_activity__pb2.GetObservabilityResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -90,6 +124,60 @@ class ActivityService:
             '/tollgate.activity.v1.ActivityService/ListRequests',
             tollgate_dot_activity_dot_v1_dot_activity__pb2.ListRequestsRequest.SerializeToString,
             tollgate_dot_activity_dot_v1_dot_activity__pb2.ListRequestsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListActivity(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.activity.v1.ActivityService/ListActivity',
+            tollgate_dot_activity_dot_v1_dot_activity__pb2.ListActivityRequest.SerializeToString,
+            tollgate_dot_activity_dot_v1_dot_activity__pb2.ListActivityResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetObservability(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.activity.v1.ActivityService/GetObservability',
+            tollgate_dot_activity_dot_v1_dot_activity__pb2.GetObservabilityRequest.SerializeToString,
+            tollgate_dot_activity_dot_v1_dot_activity__pb2.GetObservabilityResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -35,6 +35,10 @@ class ActivityServiceStub:
     def __new__(cls, channel: _aio.Channel) -> ActivityServiceAsyncStub: ...
     ListRequests: _grpc.UnaryUnaryMultiCallable[_activity_pb2.ListRequestsRequest, _activity_pb2.ListRequestsResponse]
     """ListRequests returns the team's request log, newest first."""
+    ListActivity: _grpc.UnaryUnaryMultiCallable[_activity_pb2.ListActivityRequest, _activity_pb2.ListActivityResponse]
+    """ListActivity returns the team's activity log, newest first."""
+    GetObservability: _grpc.UnaryUnaryMultiCallable[_activity_pb2.GetObservabilityRequest, _activity_pb2.GetObservabilityResponse]
+    """GetObservability answers an aggregate query from the rollups (never the raw rows)."""
 
 @_typing.type_check_only
 class ActivityServiceAsyncStub(ActivityServiceStub):
@@ -43,6 +47,10 @@ class ActivityServiceAsyncStub(ActivityServiceStub):
     def __init__(self, channel: _aio.Channel) -> None: ...
     ListRequests: _aio.UnaryUnaryMultiCallable[_activity_pb2.ListRequestsRequest, _activity_pb2.ListRequestsResponse]  # type: ignore[assignment]
     """ListRequests returns the team's request log, newest first."""
+    ListActivity: _aio.UnaryUnaryMultiCallable[_activity_pb2.ListActivityRequest, _activity_pb2.ListActivityResponse]  # type: ignore[assignment]
+    """ListActivity returns the team's activity log, newest first."""
+    GetObservability: _aio.UnaryUnaryMultiCallable[_activity_pb2.GetObservabilityRequest, _activity_pb2.GetObservabilityResponse]  # type: ignore[assignment]
+    """GetObservability answers an aggregate query from the rollups (never the raw rows)."""
 
 class ActivityServiceServicer(metaclass=_abc_1.ABCMeta):
     """ActivityService owns the activity log, the request log and observability aggregates."""
@@ -54,5 +62,21 @@ class ActivityServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_activity_pb2.ListRequestsResponse, _abc.Awaitable[_activity_pb2.ListRequestsResponse]]:
         """ListRequests returns the team's request log, newest first."""
+
+    @_abc_1.abstractmethod
+    def ListActivity(
+        self,
+        request: _activity_pb2.ListActivityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_activity_pb2.ListActivityResponse, _abc.Awaitable[_activity_pb2.ListActivityResponse]]:
+        """ListActivity returns the team's activity log, newest first."""
+
+    @_abc_1.abstractmethod
+    def GetObservability(
+        self,
+        request: _activity_pb2.GetObservabilityRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_activity_pb2.GetObservabilityResponse, _abc.Awaitable[_activity_pb2.GetObservabilityResponse]]:
+        """GetObservability answers an aggregate query from the rollups (never the raw rows)."""
 
 def add_ActivityServiceServicer_to_server(servicer: ActivityServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
