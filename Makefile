@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 UV := $(BIN)/uv
 STAMP := $(VENV)/.synced
+DASHBOARD := gateway-edge/dashboard
+DASHBOARD_STAMP := $(DASHBOARD)/node_modules/.installed
 PROTO_FILES := $(shell find protos/tollgate -name '*.proto')
 
 .PHONY: run test install protos check-protos lint typecheck buf-lint buf-breaking bench clean
@@ -15,7 +17,7 @@ run: install
 test: install check-protos lint typecheck buf-lint buf-breaking
 	$(BIN)/pytest
 
-install: $(STAMP)
+install: $(STAMP) $(DASHBOARD_STAMP)
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +26,11 @@ $(UV):
 $(STAMP): $(UV) uv.lock pyproject.toml $(wildcard */pyproject.toml services/*/pyproject.toml)
 	UV_PROJECT_ENVIRONMENT=$(VENV) $(UV) sync --all-packages --frozen --quiet
 	touch $(STAMP)
+
+# The dashboard's charting library (an npm package, pinned by package-lock.json).
+$(DASHBOARD_STAMP): $(DASHBOARD)/package.json $(DASHBOARD)/package-lock.json
+	npm ci --prefix $(DASHBOARD) --no-audit --no-fund --loglevel=error
+	touch $(DASHBOARD_STAMP)
 
 # Generated stubs are checked in; `make protos` rewrites them, `check-protos` fails on drift.
 protos: $(UV)
@@ -53,4 +60,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .tollgate
+	rm -rf $(VENV) .tollgate $(DASHBOARD)/node_modules

@@ -8,7 +8,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry
 
-from tollgate_edge import admin
+from tollgate_edge import admin, dashboard
 from tollgate_edge.activity import get_observability, list_activity
 from tollgate_edge.chat import chat_completions
 from tollgate_edge.credits import get_credits, top_up
@@ -57,6 +57,7 @@ def create_app(
     app.router.add_get("/openapi.json", openapi_document, allow_head=False)
     app.router.add_get("/v1/activity", list_activity, allow_head=False)
     app.router.add_get("/v1/observability", get_observability, allow_head=False)
+    dashboard.add_routes(app)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)
     return app

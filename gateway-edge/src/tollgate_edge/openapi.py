@@ -610,6 +610,32 @@ def _paths() -> dict[str, Schema]:
                 tags=("billing",),
             )
         },
+        **{
+            path: {
+                "get": _op(
+                    summary,
+                    ("200", None),
+                    params=params,
+                    errors=("404",),
+                    public=True,
+                    tags=("dashboard",),
+                )
+            }
+            for path, summary, params in (
+                ("/dashboard", "The dashboard page (sign in with an API key in the page)", None),
+                ("/dashboard/", "The dashboard page", None),
+                (
+                    "/dashboard/{name}",
+                    "The dashboard's own script and style sheet",
+                    [{"name": "name", "in": "path", "required": True, "schema": _STRING}],
+                ),
+                (
+                    "/dashboard/vendor/{name}",
+                    "The dashboard's charting library (Chart.js, from npm)",
+                    [{"name": "name", "in": "path", "required": True, "schema": _STRING}],
+                ),
+            )
+        },
         "/v1/activity": {
             "get": _op(
                 "The team's activity log, newest first",

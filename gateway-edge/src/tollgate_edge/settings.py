@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 from tollgate_common.settings import CommonSettings
@@ -33,6 +35,9 @@ class EdgeSettings(CommonSettings):
     readiness_cache_seconds: float = Field(default=1.0, ge=0)
     # Largest request body accepted (Envoy enforces the public limit first).
     max_body_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
+    # Where the dashboard's npm dependencies are (``node_modules``); empty: the repository's
+    # ``gateway-edge/dashboard/node_modules``, which ``make install`` fills.
+    dashboard_assets_dir: Path | None = None
 
     def listen_host_port(self) -> tuple[str, int]:
         """``host:port`` (or ``[v6]:port``) split for the socket."""
