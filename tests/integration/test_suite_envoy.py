@@ -45,7 +45,13 @@ def test_filters_strip_then_authorize_then_limit(stack: Stack) -> None:
         for r in routes
         if "envoy.filters.http.ext_authz" in r.get("typed_per_filter_config", {})
     }
-    assert unauthenticated == {"/healthz", "/readyz", "/openapi.json", "/.well-known/"}
+    assert unauthenticated == {
+        "/healthz",
+        "/readyz",
+        "/openapi.json",
+        "/.well-known/",
+        "/dashboard",
+    }
     [catch_all] = [r for r in routes if r["match"].get("prefix") == "/"]
     assert catch_all["route"]["timeout"] == "0s"  # long streams are not cut by a route timeout
 

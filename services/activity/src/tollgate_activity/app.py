@@ -53,8 +53,9 @@ class ActivityApp:
     async def _start_background(self) -> None:
         bus = await Bus.connect(self.settings.nats_url, BUS_CLIENT_NAME)
         self.grpc.on_shutdown(bus.close)
-        await bus.ensure_streams()
+        await bus.ensure_streams(replicas=self.settings.nats_stream_replicas)
         stop = asyncio.Event()
+        self.consumer.instrument(self.grpc.registry)
         tasks = [
             asyncio.create_task(self.consumer.run(bus, stop), name="activity-usage-consumer"),
             asyncio.create_task(

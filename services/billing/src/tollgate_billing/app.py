@@ -66,7 +66,12 @@ class BillingApp:
         self.grpc.on_shutdown(lambda: self._close_outbox_bus(connecting))
         relay = asyncio.create_task(self.outbox.run(), name="billing-outbox-relay")
         self.grpc.on_shutdown(lambda: self._close_outbox(relay))
-        await self.consumer.attach(self.grpc, self.settings.nats_url, BUS_CLIENT_NAME)
+        await self.consumer.attach(
+            self.grpc,
+            self.settings.nats_url,
+            BUS_CLIENT_NAME,
+            stream_replicas=self.settings.nats_stream_replicas,
+        )
 
     async def start(self) -> int:
         """Connect the bus, start consuming and serving; returns the gRPC port."""

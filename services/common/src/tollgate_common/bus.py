@@ -118,7 +118,11 @@ class Bus:
                     raise
                 await asyncio.sleep(0.2)
 
-    async def ensure_streams(self, specs: Sequence[StreamSpec] = STREAMS) -> None:
+    async def ensure_streams(
+        self, specs: Sequence[StreamSpec] = STREAMS, *, replicas: int = 1
+    ) -> None:
+        """Create the streams, or raise an existing stream's replica count to ``replicas`` (a
+        clustered JetStream keeps that many copies of each message; 1 on a single server)."""
         for spec in specs:
             config = StreamConfig(
                 name=spec.name,
@@ -126,15 +130,19 @@ class Bus:
                 storage=StorageType.FILE,
                 max_age=spec.max_age_seconds,
                 duplicate_window=spec.duplicate_window_seconds,
+                num_replicas=replicas,
             )
             try:
-                await self.js.stream_info(spec.name)
+                info = await self.js.stream_info(spec.name)
             except NotFoundError:
                 try:
                     await self.js.add_stream(config)
                 except BadRequestError:
                     # Another process created it between our look-up and our add.
                     await self.js.stream_info(spec.name)
+                continue
+            if (info.config.num_replicas or 1) < replicas:
+                await self.js.update_stream(config)
 
     async def publish(
         self, subject: str, payload: bytes, msg_id: str, headers: dict[str, str] | None = None

@@ -31,6 +31,13 @@ class CommonSettings(BaseSettings):
         default=10.0,
         validation_alias=AliasChoices("TOLLGATE_SHUTDOWN_GRACE_SECONDS", "shutdown_grace_seconds"),
     )
+    # Copies JetStream keeps of each stream's messages: 3 on a 3-node NATS cluster, 1 alone.
+    nats_stream_replicas: int = Field(
+        default=1,
+        ge=1,
+        le=5,
+        validation_alias=AliasChoices("TOLLGATE_NATS_STREAM_REPLICAS", "nats_stream_replicas"),
+    )
     # ``host:port`` of this process's Prometheus endpoint (``TOLLGATE_<SVC>_METRICS_ADDR``, with
     # the subclass's prefix); empty serves none.
     metrics_addr: str = ""

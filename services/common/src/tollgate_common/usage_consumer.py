@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from google.protobuf.message import DecodeError
+from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import SQLAlchemyError
 from tollgate.events.v1.usage_pb2 import UsageRecorded
 
@@ -76,23 +77,23 @@ class UsageFactConsumer(Generic[Record]):
         self._linger_seconds = linger_seconds
         self._metrics: ConsumerMetrics | None = None
 
-    async def attach(self, grpc: GrpcService, nats_url: str, client_name: str) -> None:
+    async def attach(
+        self, grpc: GrpcService, nats_url: str, client_name: str, *, stream_replicas: int = 1
+    ) -> None:
         """Connect to NATS and consume in the background for the life of ``grpc``'s server.
 
         At shutdown (after the server drained): stop consuming, then drain the connection.
         """
         bus = await Bus.connect(nats_url, client_name)
         grpc.on_shutdown(bus.close)
-        await bus.ensure_streams()
-        self._metrics = ConsumerMetrics(grpc.registry)
+        await bus.ensure_streams(replicas=stream_replicas)
+        self.instrument(grpc.registry)
         stop = asyncio.Event()
         task = asyncio.create_task(self.run(bus, stop), name=f"{self._durable}-consumer")
-        watch = asyncio.create_task(self._watch_lag(bus, stop), name=f"{self._durable}-lag")
 
         async def stop_consuming() -> None:
             stop.set()
             await task
-            await watch
 
         grpc.on_shutdown(stop_consuming)
 
@@ -149,8 +150,23 @@ class UsageFactConsumer(Generic[Record]):
         if outcome is Outcome.NAK:
             raise TransientError(f"UsageRecorded {delivery.msg_id!r}: database error")
 
+    def instrument(self, registry: CollectorRegistry) -> None:
+        """Count handled messages and publish the consumer's lag in ``registry`` (while
+        :meth:`run` runs)."""
+        self._metrics = ConsumerMetrics(registry)
+
     async def run(self, bus: Bus, stop: asyncio.Event) -> None:
         """Consume until ``stop`` is set, re-subscribing after a failure of the subscription."""
+        watch = None
+        if self._metrics is not None:
+            watch = asyncio.create_task(self._watch_lag(bus, stop), name=f"{self._durable}-lag")
+        try:
+            await self._consume(bus, stop)
+        finally:
+            if watch is not None:
+                await watch
+
+    async def _consume(self, bus: Bus, stop: asyncio.Event) -> None:
         while not stop.is_set():
             try:
                 await bus.consume_batches(

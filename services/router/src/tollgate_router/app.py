@@ -178,7 +178,7 @@ class RouterApp:
                 await asyncio.sleep(_RETRY_SECONDS)
         while True:
             try:
-                await self.bus.ensure_streams()
+                await self.bus.ensure_streams(replicas=self.settings.nats_stream_replicas)
                 break
             except Exception as exc:
                 log.warning("cannot ensure JetStream streams (%s); retrying", type(exc).__name__)
