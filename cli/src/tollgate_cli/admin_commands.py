@@ -234,7 +234,7 @@ def connection_options() -> argparse.ArgumentParser:
     return common
 
 
-def _leaf(
+def leaf(
     group: Any, name: str, help_: str, func: Command, common: argparse.ArgumentParser
 ) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = group.add_parser(name, help=help_, parents=[common])
@@ -247,31 +247,31 @@ def _team_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
-    _leaf(commands, "me", "who the API key is", _me, common)
+    leaf(commands, "me", "who the API key is", _me, common)
 
     teams = commands.add_parser("teams", help="teams").add_subparsers(dest="action", required=True)
-    _leaf(teams, "list", "teams you belong to", _teams_list, common)
-    create = _leaf(teams, "create", "create a team (you become its owner)", _teams_create, common)
+    leaf(teams, "list", "teams you belong to", _teams_list, common)
+    create = leaf(teams, "create", "create a team (you become its owner)", _teams_create, common)
     create.add_argument("slug")
     create.add_argument("name", nargs="?", help="display name (default: the slug)")
-    delete = _leaf(teams, "delete", "delete a team and its keys", _teams_delete, common)
+    delete = leaf(teams, "delete", "delete a team and its keys", _teams_delete, common)
     delete.add_argument("team", help="team id or slug")
 
     members = commands.add_parser("members", help="members of a team").add_subparsers(
         dest="action", required=True
     )
-    _team_option(_leaf(members, "list", "list members", _members_list, common))
-    add = _leaf(
+    _team_option(leaf(members, "list", "list members", _members_list, common))
+    add = leaf(
         members, "add", "add a member (an unknown email creates the user)", _members_add, common
     )
     add.add_argument("email")
     add.add_argument("--role", choices=ROLES, default="member")
     _team_option(add)
-    set_role = _leaf(members, "set-role", "change a member's role", _members_set_role, common)
+    set_role = leaf(members, "set-role", "change a member's role", _members_set_role, common)
     set_role.add_argument("user_id")
     set_role.add_argument("role", choices=ROLES)
     _team_option(set_role)
-    remove = _leaf(
+    remove = leaf(
         members, "remove", "remove a member (your own id: leave)", _members_remove, common
     )
     remove.add_argument("user_id")
@@ -280,34 +280,34 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     projects = commands.add_parser("projects", help="projects of a team").add_subparsers(
         dest="action", required=True
     )
-    _team_option(_leaf(projects, "list", "list projects", _projects_list, common))
-    pcreate = _leaf(projects, "create", "create a project", _projects_create, common)
+    _team_option(leaf(projects, "list", "list projects", _projects_list, common))
+    pcreate = leaf(projects, "create", "create a project", _projects_create, common)
     pcreate.add_argument("name")
     _team_option(pcreate)
-    pdelete = _leaf(
+    pdelete = leaf(
         projects, "delete", "delete a project (revokes its keys)", _projects_delete, common
     )
     pdelete.add_argument("project", help="project id or name")
     _team_option(pdelete)
 
     keys = commands.add_parser("keys", help="API keys").add_subparsers(dest="action", required=True)
-    klist = _leaf(keys, "list", "list API keys", _keys_list, common)
+    klist = leaf(keys, "list", "list API keys", _keys_list, common)
     klist.add_argument("--include-revoked", action="store_true")
     _team_option(klist)
-    kcreate = _leaf(keys, "create", "create an API key (printed once)", _keys_create, common)
+    kcreate = leaf(keys, "create", "create an API key (printed once)", _keys_create, common)
     kcreate.add_argument("name")
     kcreate.add_argument("--project", help="project id or name")
     kcreate.add_argument("--user", help="another member's user id (owners only)")
     kcreate.add_argument("--expires-at", help="ISO-8601 time, e.g. 2027-01-01T00:00:00Z")
     _team_option(kcreate)
-    krevoke = _leaf(keys, "revoke", "revoke an API key", _keys_revoke, common)
+    krevoke = leaf(keys, "revoke", "revoke an API key", _keys_revoke, common)
     krevoke.add_argument("key_id")
 
     byok = commands.add_parser("byok", help="BYOK provider credentials").add_subparsers(
         dest="action", required=True
     )
-    _team_option(_leaf(byok, "list", "list credentials (hints only)", _byok_list, common))
-    badd = _leaf(
+    _team_option(leaf(byok, "list", "list credentials (hints only)", _byok_list, common))
+    badd = leaf(
         byok,
         "add",
         "add or replace a provider's key (read from stdin or --key-env)",
@@ -319,17 +319,17 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     badd.add_argument("--disabled", action="store_true", help="store it disabled")
     _team_option(badd)
     for name, enabled in (("enable", True), ("disable", False)):
-        toggle = _leaf(byok, name, f"{name} a credential", _byok_enable(enabled), common)
+        toggle = leaf(byok, name, f"{name} a credential", _byok_enable(enabled), common)
         toggle.add_argument("provider")
         _team_option(toggle)
-    bremove = _leaf(byok, "remove", "remove a credential", _byok_remove, common)
+    bremove = leaf(byok, "remove", "remove a credential", _byok_remove, common)
     bremove.add_argument("provider")
     _team_option(bremove)
 
     oidc = commands.add_parser("oidc", help="OIDC tokens").add_subparsers(
         dest="action", required=True
     )
-    token = _leaf(oidc, "token", "print a 12-hour OIDC token for a project", _oidc_token, common)
+    token = leaf(oidc, "token", "print a 12-hour OIDC token for a project", _oidc_token, common)
     token.add_argument("--project", required=True, help="project id or name")
     _team_option(token)
 
