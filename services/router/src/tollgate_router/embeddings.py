@@ -38,7 +38,6 @@ from tollgate_router.providers import (
 )
 from tollgate_router.relay import FactSink
 from tollgate_router.routing import Candidate, Plan
-from tollgate_router.service import _check_only, _final_error, _provider_error
 from tollgate_router.usage import UsageRecord, usage_fact
 
 log = logging.getLogger(__name__)
@@ -118,7 +117,7 @@ class EmbeddingService:
                 raise NotAnEmbeddingModel(model.id, model.type, "models" if index else "model")
         if not request.inputs:
             raise InvalidArgument("'input' must not be empty", metadata={"param": "input"})
-        _check_only(models, request.routing)
+        routing.check_only(models, request.routing)
         plan = routing.plan(models, request.routing, self._credentials, self._adapters, self._stats)
         routes, attempts = self._routes(plan)
         if not routes:
@@ -134,7 +133,7 @@ class EmbeddingService:
                 async with asyncio.timeout(self._left(request, t0)):
                     result = await route.adapter.embed(self._call(request, candidate, t0))
             except (ProviderError, TimeoutError) as exc:
-                error = _provider_error(exc)
+                error = routing.as_provider_error(exc)
             else:
                 self._stats.record_success(provider, provider_model, time.monotonic() - began)
                 attempts.append(_attempt(candidate, start, None, result.response_id))
@@ -155,7 +154,7 @@ class EmbeddingService:
             attempts.append(_attempt(candidate, start, error))
             if not retry:
                 break
-        raise _final_error(error)
+        raise routing.final_error(error)
 
     def _routes(self, plan: Plan) -> tuple[list[_Route], list[Attempt]]:
         """The plan's candidates whose API has an embeddings adapter; the others skipped."""

@@ -6,9 +6,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from tollgate_common.errors import InvalidArgument
+
 from tollgate_router.catalog import ModelInfo, ProviderOffer
 from tollgate_router.credentials import SystemCredential, SystemCredentials
 from tollgate_router.domain import Attempt, RoutingOptions
+from tollgate_router.errors import ProviderFailed, ProviderRejected
 from tollgate_router.provider_stats import ProviderStats
 from tollgate_router.providers import Adapters, ProviderAdapter, ProviderError
 
@@ -148,3 +151,35 @@ def describe(error: ProviderError) -> str:
         return f"HTTP {error.status}: {error.code or error.type or 'rejected the credential'}"
     prefix = f"HTTP {error.status}: " if error.status else ""
     return prefix + error.message[:300]
+
+
+def as_provider_error(exc: BaseException) -> ProviderError:
+    """What a failed attempt raised, as a ProviderError (a timeout or an empty answer too)."""
+    if isinstance(exc, ProviderError):
+        return exc
+    if isinstance(exc, TimeoutError):
+        return ProviderError(0, "no response from the provider in time", type="timeout")
+    return ProviderError(0, "empty response")
+
+
+def final_error(error: ProviderError) -> ProviderRejected | ProviderFailed:
+    """The caller's error once no candidate is left: the provider's own 4xx, else a 502."""
+    if passes_through(error):
+        return ProviderRejected(
+            error.status, error.message, type=error.type, code=error.code, param=error.param
+        )
+    return ProviderFailed(f"no provider could serve the request ({describe(error)})")
+
+
+def check_only(models: Sequence[ModelInfo], options: RoutingOptions) -> None:
+    """``only`` naming none of the providers that serve the requested models is the caller's
+    mistake (400), not an outage."""
+    if not options.only:
+        return
+    serving = sorted({offer.provider for model in models for offer in model.providers})
+    if not set(options.only) & set(serving):
+        raise InvalidArgument(
+            f"none of the providers in 'only' ({', '.join(options.only)}) serves "
+            f"{models[0].id!r}; allowed providers: {', '.join(serving)}",
+            metadata={"param": "providerOptions.gateway.only"},
+        )

@@ -16,12 +16,10 @@ from tollgate_common.errors import DomainError, InvalidArgument
 from tollgate_router import routing, tracing
 from tollgate_router.catalog import Catalog, ModelInfo
 from tollgate_router.credentials import SystemCredentials
-from tollgate_router.domain import Attempt, GenerationEvent, GenerationRequest, RoutingOptions
+from tollgate_router.domain import Attempt, GenerationEvent, GenerationRequest
 from tollgate_router.errors import (
     ModelNotFound,
     NoProviderAvailable,
-    ProviderFailed,
-    ProviderRejected,
     UnsupportedModel,
 )
 from tollgate_router.metrics import RouterMetrics
@@ -39,36 +37,6 @@ from tollgate_router.routing import Candidate
 from tollgate_router.usage import UsageRecord, usage_fact
 
 log = logging.getLogger(__name__)
-
-
-def _provider_error(exc: BaseException) -> ProviderError:
-    if isinstance(exc, ProviderError):
-        return exc
-    if isinstance(exc, TimeoutError):
-        return ProviderError(0, "no response from the provider in time", type="timeout")
-    return ProviderError(0, "empty response")
-
-
-def _final_error(error: ProviderError) -> ProviderRejected | ProviderFailed:
-    if routing.passes_through(error):
-        return ProviderRejected(
-            error.status, error.message, type=error.type, code=error.code, param=error.param
-        )
-    return ProviderFailed(f"no provider could serve the request ({routing.describe(error)})")
-
-
-def _check_only(models: Sequence[ModelInfo], options: RoutingOptions) -> None:
-    """``only`` naming none of the providers that serve the requested models is the caller's
-    mistake (400), not an outage."""
-    if not options.only:
-        return
-    serving = sorted({offer.provider for model in models for offer in model.providers})
-    if not set(options.only) & set(serving):
-        raise InvalidArgument(
-            f"none of the providers in 'only' ({', '.join(options.only)}) serves "
-            f"{models[0].id!r}; allowed providers: {', '.join(serving)}",
-            metadata={"param": "providerOptions.gateway.only"},
-        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +96,7 @@ class GenerationService:
             raise UnsupportedModel(models[0].id, models[0].type)
         if not request.messages:
             raise InvalidArgument("'messages' must not be empty", metadata={"param": "messages"})
-        _check_only(models, request.routing)
+        routing.check_only(models, request.routing)
         plan = routing.plan(models, request.routing, self._credentials, self._adapters, self._stats)
         if not plan.candidates:
             raise NoProviderAvailable(
@@ -198,7 +166,7 @@ class GenerationService:
                 return Opened(candidate, stream, events, first, start)
             except (ProviderError, StopAsyncIteration, TimeoutError) as exc:
                 await close_stream(stream, events)
-                error = _provider_error(exc)
+                error = routing.as_provider_error(exc)
             except BaseException:
                 await close_stream(stream, events)
                 if span is not None:
@@ -232,7 +200,7 @@ class GenerationService:
             )
             if not retry:
                 break
-        raise _final_error(error)
+        raise routing.final_error(error)
 
     def _first_byte_timeout(self, generation: Generation, candidate: Candidate) -> float | None:
         if not generation.request.stream:
