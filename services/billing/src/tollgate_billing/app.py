@@ -14,6 +14,8 @@ from tollgate_common.db import create_engine
 from tollgate_common.grpc_server import GrpcService
 from tollgate_common.outbox import Outbox
 
+from tollgate_billing.budget_repository import BudgetRepository
+from tollgate_billing.budget_service import BudgetService
 from tollgate_billing.consumer import UsageConsumer
 from tollgate_billing.credits import Clock, CreditsService, LedgerGenerationStore, utc_now
 from tollgate_billing.ledger_repository import LedgerRepository
@@ -41,7 +43,11 @@ class BillingApp:
         self.engine = create_engine(settings.database_url)
         self.outbox = Outbox(self.engine, outbox)
         self.view = BalanceView(settings.hold_seconds)
-        self.credits = CreditsService(LedgerRepository(self.engine), self.view, self.outbox, clock)
+        budgets = BudgetRepository(self.engine)
+        self.credits = CreditsService(
+            LedgerRepository(self.engine), self.view, self.outbox, clock, budgets=budgets
+        )
+        self.budgets = BudgetService(budgets, self.credits, self.outbox, clock)
         generations = GenerationRepository(self.engine)
         self.service = BillingService(LedgerGenerationStore(self.credits, generations))
         self.consumer = UsageConsumer(self.service)
@@ -52,7 +58,7 @@ class BillingApp:
             metrics_addr=settings.metrics_addr,
         )
         billing_pb2_grpc.add_BillingServiceServicer_to_server(
-            BillingServicer(self.service, self.credits, SpendReports(generations)),
+            BillingServicer(self.service, self.credits, SpendReports(generations), self.budgets),
             self.grpc.server,
         )
         self.grpc.add_service_name(SERVICE_NAME)

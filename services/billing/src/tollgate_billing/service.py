@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 MAX_AMOUNT = Decimal(10) ** 20
 
 _ID_FIELDS = ("id", "team_id", "project_id", "key_id", "user_id")
-_NAME_FIELDS = ("model", "provider", "provider_model_id", "price_version")
+_NAME_FIELDS = ("model", "provider", "provider_model_id", "price_version", "end_user")
+MAX_TAGS = 50
 _SHORT_FIELDS = ("credential_type", "finish_reason", "status")
 _COUNT_FIELDS = (
     "input_tokens",
@@ -60,6 +61,9 @@ class Generation:
     ttft_ms: int
     latency_ms: int
     created_at: datetime
+    # providerOptions.gateway.user / .tags of the request (the spend report's user and tag).
+    end_user: str = ""
+    tags: tuple[str, ...] = ()
 
 
 GENERATION_FIELDS = tuple(f.name for f in fields(Generation))
@@ -95,6 +99,11 @@ def validate_generation(generation: Generation) -> None:
                 raise InvalidUsage(f"{name} is longer than {limit} characters")
             if "\x00" in value:  # PostgreSQL cannot store it
                 raise InvalidUsage(f"{name} contains a NUL character")
+    if len(generation.tags) > MAX_TAGS:
+        raise InvalidUsage(f"more than {MAX_TAGS} tags")
+    for tag in generation.tags:
+        if len(tag) > NAME_LENGTH or "\x00" in tag:
+            raise InvalidUsage("a tag is too long or contains a NUL character")
     for name in _COUNT_FIELDS:
         if getattr(generation, name) < 0:
             raise InvalidUsage(f"{name} is negative")

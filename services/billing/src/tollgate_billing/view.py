@@ -9,13 +9,15 @@ updates it under its write lock right after each ledger transaction commits.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 
 from tollgate_common.money import ZERO
 
-from tollgate_billing.errors import InsufficientFunds
+from tollgate_billing.budgets import BudgetState, applies
+from tollgate_billing.errors import BudgetExceeded, InsufficientFunds
 from tollgate_billing.ledger import Account
 
 # Output tokens held for when neither the caller nor the catalog gives a limit.
@@ -39,16 +41,29 @@ class Reservation:
     max_output_tokens: int  # a clamp to send upstream; 0 when none is needed
 
 
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """Whose generation it is, beyond the team: which project's and key's budgets apply."""
+
+    project_id: str = ""
+    key_id: str = ""
+
+
+NOBODY = Requester()
+
+
 @dataclass(slots=True)
 class _Hold:
     reservation: Reservation
     expires_at: float
+    requester: Requester
 
 
 @dataclass(slots=True)
 class _Team:
     account: Account
     holds: dict[str, _Hold] = field(default_factory=dict)
+    budgets: list[BudgetState] | None = None  # None: not loaded yet
 
     def held(self, now: float) -> Decimal:
         expired = [hold_id for hold_id, hold in self.holds.items() if hold.expires_at <= now]
@@ -56,10 +71,21 @@ class _Team:
             del self.holds[hold_id]
         return sum((hold.reservation.reserved for hold in self.holds.values()), ZERO)
 
+    def held_in(self, state: BudgetState) -> Decimal:
+        """What the unexpired holds that count in ``state``'s budget hold (after ``held``)."""
+        return sum(
+            (
+                hold.reservation.reserved
+                for hold in self.holds.values()
+                if applies(state.budget, hold.requester.project_id, hold.requester.key_id)
+            ),
+            ZERO,
+        )
 
-def quote_reservation(available: Decimal, quote: Quote) -> Reservation:
-    """The hold for ``quote`` out of ``available``; InsufficientFunds when not even the prompt
-    and one output token are covered. The output tokens are clamped to what is affordable."""
+
+def grant(available: Decimal, quote: Quote) -> Reservation | None:
+    """The hold for ``quote`` out of ``available``; None when not even the prompt and one
+    output token are covered. The output tokens are clamped to what is affordable."""
     input_cost = quote.input_tokens * quote.input_price
     limit = quote.max_output_tokens or quote.model_max_output_tokens or DEFAULT_OUTPUT_RESERVE
     if quote.output_price > 0:
@@ -68,14 +94,35 @@ def quote_reservation(available: Decimal, quote: Quote) -> Reservation:
     else:
         affordable = limit
     if available <= 0 or available < input_cost or affordable < 1:
-        raise InsufficientFunds(
-            "Insufficient funds: add credits to your team (POST /v1/credits/top-up) to continue."
-        )
+        return None
     granted = min(limit, affordable)
     return Reservation(
         reserved=input_cost + granted * quote.output_price,
         max_output_tokens=granted if granted < limit else 0,
     )
+
+
+def quote_reservation(available: Decimal, quote: Quote) -> Reservation:
+    """:func:`grant`, or InsufficientFunds."""
+    reservation = grant(available, quote)
+    if reservation is None:
+        raise InsufficientFunds(
+            "Insufficient funds: add credits to your team (POST /v1/credits/top-up) to continue."
+        )
+    return reservation
+
+
+def _within_budget(state: BudgetState, available: Decimal, quote: Quote) -> Reservation | None:
+    """The hold ``state``'s budget allows (None: no limit of its own); BudgetExceeded when it
+    allows none. A soft budget refuses only once its cap is reached and never clamps."""
+    budget = state.budget
+    reservation = grant(available, quote) if budget.hard else None
+    if (budget.hard and reservation is None) or (not budget.hard and available <= 0):
+        raise BudgetExceeded(
+            f"Budget exceeded: {budget.label} is used up for the current {budget.period.value} "
+            "(periods are UTC calendar days and months)."
+        )
+    return reservation
 
 
 class BalanceView:
@@ -102,9 +149,38 @@ class BalanceView:
         team = self._teams[team_id]
         return team.account.balance - team.held(self._monotonic())
 
-    def reserve(self, team_id: str, hold_id: str, quote: Quote) -> Reservation:
-        """Hold the worst case of ``quote`` (the team's account must be loaded). A repeat of
-        ``hold_id`` answers the hold made before."""
+    def budgets_loaded(self, team_id: str) -> bool:
+        team = self._teams.get(team_id)
+        return team is not None and team.budgets is not None
+
+    def put_budgets(self, team_id: str, states: Iterable[BudgetState]) -> None:
+        """The team's budgets with their spend (the team's account must be loaded)."""
+        self._teams[team_id].budgets = list(states)
+
+    def budget_states(self, team_id: str) -> list[BudgetState] | None:
+        team = self._teams.get(team_id)
+        return None if team is None else team.budgets
+
+    def add_spend(self, team_id: str, requester: Requester, at: datetime, cost: Decimal) -> None:
+        """A generation created ``at`` was charged ``cost``: count it in its budgets."""
+        team = self._teams.get(team_id)
+        if team is None or team.budgets is None or not cost:
+            return
+        for state in team.budgets:
+            if applies(state.budget, requester.project_id, requester.key_id):
+                state.add(at, cost)
+
+    def reserve(
+        self,
+        team_id: str,
+        hold_id: str,
+        quote: Quote,
+        requester: Requester = NOBODY,
+        at: datetime | None = None,
+    ) -> Reservation:
+        """Hold the worst case of ``quote`` against the balance and every budget that applies
+        (the team's account, and its budgets when it has any, must be loaded; ``at`` says which
+        budget period it is). A repeat of ``hold_id`` answers the hold made before."""
         team = self._teams[team_id]
         now = self._monotonic()
         held = team.held(now)
@@ -112,7 +188,14 @@ class BalanceView:
         if existing is not None:
             return existing.reservation
         reservation = quote_reservation(team.account.balance - held, quote)
-        team.holds[hold_id] = _Hold(reservation, now + self._hold_seconds)
+        for state in team.budgets or ():
+            if at is None or not applies(state.budget, requester.project_id, requester.key_id):
+                continue
+            left = state.budget.amount - state.spent_in(at) - team.held_in(state)
+            capped = _within_budget(state, left, quote)
+            if capped is not None and capped.reserved < reservation.reserved:
+                reservation = capped
+        team.holds[hold_id] = _Hold(reservation, now + self._hold_seconds, requester)
         return reservation
 
     def release(self, team_id: str, hold_id: str) -> None:
