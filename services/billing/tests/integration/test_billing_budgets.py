@@ -185,4 +185,3 @@ async def test_a_period_later_than_the_budgets_start_is_counted_in_its_own(
     world.clock.now = tomorrow
     with pytest.raises(BudgetExceeded):
         await world.credits.reserve("team_a", "gen_3", QUOTE, KEY)
-
