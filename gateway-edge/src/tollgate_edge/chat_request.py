@@ -289,7 +289,42 @@ def _routing(data: dict[str, Any]) -> router_pb2.RoutingOptions:
         only=_string_list(gateway, "only", prefix + "only"),
         models=models,
         byok=_byok(gateway.get("byok"), prefix + "byok"),
+        user=_attribution_user(gateway.get("user"), prefix + "user"),
+        tags=_tags(gateway.get("tags"), prefix + "tags"),
     )
+
+
+# What billing stores of the attribution (services/billing: end_user and tags columns).
+MAX_ATTRIBUTION_CHARS = 200
+MAX_TAGS = 50
+
+
+def _attribution_text(value: str, param: str) -> str:
+    if len(value) > MAX_ATTRIBUTION_CHARS or "\x00" in value:
+        raise invalid_request(
+            f"`{param}` must be at most {MAX_ATTRIBUTION_CHARS} characters, without NUL", param
+        )
+    return value
+
+
+def _attribution_user(value: Any, param: str) -> str:
+    """``providerOptions.gateway.user``: the end user the spend is attributed to."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise invalid_request(f"`{param}` must be a string", param)
+    return _attribution_text(value, param)
+
+
+def _tags(value: Any, param: str) -> list[str]:
+    """``providerOptions.gateway.tags``: reporting tags, each counted once."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise invalid_request(f"`{param}` must be an array of non-empty strings", param)
+    if len(value) > MAX_TAGS:
+        raise invalid_request(f"`{param}` takes at most {MAX_TAGS} tags", param)
+    return [_attribution_text(tag, param) for tag in dict.fromkeys(value)]
 
 
 def _byok(value: Any, param: str) -> list[router_pb2.ByokCredential]:

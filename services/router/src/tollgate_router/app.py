@@ -104,6 +104,7 @@ class RouterApp:
 
         adapters, stats = build_adapters(session), ProviderStats()
         metrics = RouterMetrics(grpc_service.registry)
+        preflight = self._preflight(grpc_service)
         service = GenerationService(
             self.catalog,
             self.credentials,
@@ -114,10 +115,16 @@ class RouterApp:
                 settings.first_byte_timeout_seconds, dict(settings.first_byte_timeouts)
             ),
             metrics=metrics,
-            preflight=self._preflight(grpc_service),
+            preflight=preflight,
         )
         embeddings = EmbeddingService(
-            self.catalog, self.credentials, adapters, outbox, stats=stats, metrics=metrics
+            self.catalog,
+            self.credentials,
+            adapters,
+            outbox,
+            stats=stats,
+            metrics=metrics,
+            preflight=preflight,
         )
         router_pb2_grpc.add_RouterServiceServicer_to_server(
             RouterServicer(service, embeddings), grpc_service.server

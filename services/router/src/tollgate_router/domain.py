@@ -152,6 +152,9 @@ class Caller:
     request_id: str = ""
     app_title: str = ""
     app_referer: str = ""
+    # providerOptions.gateway.user / .tags: who and what the usage is attributed to.
+    end_user: str = ""
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,9 @@
 routed (``only``, ``order``, fallback models, providers without credentials skipped, the same
 failover rules), call the first provider that answers, price the input tokens at the catalog's
 list price and publish the usage fact under a ``gen_...`` id, as a non-streamed generation with
-no output tokens (billing and activity record it like any other). With tracing on, the ``Embed``
+no output tokens (billing and activity record it like any other). Before any provider is
+called, billing holds the worst case of the input tokens (the same pre-flight as chat: 402
+``insufficient_funds`` or ``budget_exceeded``, nothing sent upstream). With tracing on, the ``Embed``
 RPC's span carries the GenAI attributes and its context travels with the fact; there are no
 per-attempt spans yet (``tracing.py`` names its spans after chat)."""
 
@@ -26,6 +28,7 @@ from tollgate_router.credentials import SystemCredentials
 from tollgate_router.domain import Attempt, Caller, GatewayMetadata, Routing, RoutingOptions
 from tollgate_router.errors import ModelNotFound, NoProviderAvailable, UnsupportedModel
 from tollgate_router.metrics import RouterMetrics
+from tollgate_router.preflight import Ask, NoPreflight, Preflight, estimate_embedding_tokens
 from tollgate_router.pricing import TokenUsage, cost
 from tollgate_router.provider_stats import ProviderStats
 from tollgate_router.providers import (
@@ -94,6 +97,7 @@ class EmbeddingService:
         *,
         stats: ProviderStats | None = None,
         metrics: RouterMetrics | None = None,
+        preflight: Preflight | None = None,
     ) -> None:
         self._catalog = catalog
         self._credentials = credentials
@@ -101,6 +105,7 @@ class EmbeddingService:
         self._facts = facts
         self._stats = stats if stats is not None else ProviderStats()
         self._metrics = metrics
+        self._preflight = preflight if preflight is not None else NoPreflight()
 
     def _model(self, name: str, param: str) -> ModelInfo:
         model = self._catalog.resolve(name)
@@ -124,6 +129,36 @@ class EmbeddingService:
             raise NoProviderAvailable(
                 f"no provider is available for model {models[0].id!r}", metadata={"param": "model"}
             )
+        generation_id = new_id("gen")
+        ask = Ask(
+            request.caller,
+            generation_id,
+            Plan(tuple(r.candidate for r in routes), plan.skipped),
+            estimate_embedding_tokens(request.inputs),
+            output=False,
+        )
+        admission = await self._preflight.admit(ask)  # 402 before any provider is called
+        allowed = set(map(id, admission.plan.candidates))
+        routes = [r for r in routes if id(r.candidate) in allowed]
+        try:
+            return await self._attempt_routes(
+                request, generation_id, plan.reasoning, routes, attempts, t0, created
+            )
+        except BaseException:
+            await admission.hold.release()
+            raise
+
+    async def _attempt_routes(
+        self,
+        request: EmbeddingRequest,
+        generation_id: str,
+        reasoning: str,
+        routes: list[_Route],
+        attempts: list[Attempt],
+        t0: float,
+        created: datetime,
+    ) -> Embeddings:
+        """Try each route until a provider answers; the last error otherwise."""
         error = ProviderError(0, "no provider attempted")
         for route in routes:
             candidate = route.candidate
@@ -138,7 +173,15 @@ class EmbeddingService:
                 self._stats.record_success(provider, provider_model, time.monotonic() - began)
                 attempts.append(_attempt(candidate, start, None, result.response_id))
                 return self._settle(
-                    request, plan.reasoning, routes, candidate, result, attempts, t0, created
+                    request,
+                    generation_id,
+                    reasoning,
+                    routes,
+                    candidate,
+                    result,
+                    attempts,
+                    t0,
+                    created,
                 )
             retry = routing.falls_back(error)
             if retry:  # the caller's own mistakes say nothing about the provider's health
@@ -198,6 +241,7 @@ class EmbeddingService:
     def _settle(
         self,
         request: EmbeddingRequest,
+        generation_id: str,
         reasoning: str,
         routes: list[_Route],
         candidate: Candidate,
@@ -207,7 +251,6 @@ class EmbeddingService:
         created: datetime,
     ) -> Embeddings:
         """Price the input tokens, publish the usage fact, build the gateway metadata."""
-        generation_id = new_id("gen")
         usage = TokenUsage(input_tokens=result.input_tokens)
         if result.estimated:
             log.info(

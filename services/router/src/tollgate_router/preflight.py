@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 import grpc
 from tollgate.billing.v1 import billing_pb2
-from tollgate_common.errors import DomainError, Unavailable
+from tollgate_common.errors import DomainError, Unavailable, error_details
 from tollgate_common.money import ZERO, format_usd, parse_usd
 
-from tollgate_router.domain import FilePart, ImagePart, Message
+from tollgate_router.domain import Caller, FilePart, ImagePart, Message
+from tollgate_router.providers import EmbeddingInput
 from tollgate_router.relay import Generation
 from tollgate_router.routing import Candidate, Plan
 
@@ -48,6 +49,20 @@ _OUTAGE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE
 class InsufficientFunds(DomainError):
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
     reason = "INSUFFICIENT_FUNDS"
+
+
+class BudgetExceeded(DomainError):
+    """A budget of the team, the project or the key is used up (HTTP 402 ``budget_exceeded``;
+    the message names the budget and its period)."""
+
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    reason = "BUDGET_EXCEEDED"
+
+
+_REFUSALS: dict[str, type[DomainError]] = {
+    BudgetExceeded.reason: BudgetExceeded,
+    InsufficientFunds.reason: InsufficientFunds,
+}
 
 
 class BillingUnavailable(Unavailable):
@@ -81,21 +96,35 @@ def estimate_prompt_tokens(messages: tuple[Message, ...]) -> int:
     return tokens + -(-text_bytes // _BYTES_PER_TOKEN) + images * _TOKENS_PER_IMAGE
 
 
+def estimate_embedding_tokens(inputs: tuple[EmbeddingInput, ...]) -> int:
+    """An upper estimate of the tokens of embedding inputs (token ids count as themselves)."""
+    tokens = 0
+    for item in inputs:
+        if isinstance(item, str):
+            tokens += -(-len(item.encode()) // _BYTES_PER_TOKEN) + 1
+        else:
+            tokens += len(item)
+    return tokens
+
+
 @dataclass(frozen=True, slots=True)
 class Prices:
     input: Decimal
     output: Decimal
 
 
-def worst_prices(candidates: tuple[Candidate, ...]) -> Prices:
-    """The highest input (cache writes included) and output price among ``candidates``."""
+def worst_prices(candidates: tuple[Candidate, ...], input_tokens: int = 0) -> Prices:
+    """The highest input (cache writes included) and output price among ``candidates``, at the
+    long-context tier a prompt of ``input_tokens`` reaches (its prices apply to the whole
+    generation, as :func:`tollgate_router.pricing.cost` charges it)."""
     inputs, outputs = [ZERO], [ZERO]
     for candidate in candidates:
         pricing = candidate.offer.pricing
         if pricing is None:
             continue
-        inputs += [pricing.input, pricing.input_cache_write or ZERO]
-        outputs.append(pricing.output)
+        prices = pricing.for_prompt(input_tokens)
+        inputs += [prices.input, prices.input_cache_write or ZERO]
+        outputs.append(prices.output)
     return Prices(max(inputs), max(outputs))
 
 
@@ -105,10 +134,33 @@ class Hold(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """What a request may cost at worst, before the prices: who asks, for which plan."""
+
+    caller: Caller
+    hold_id: str  # the generation id: its usage fact settles the hold
+    plan: Plan
+    input_tokens: int
+    max_output_tokens: int = 0  # the caller's; 0 when none
+    output: bool = True  # False: no output tokens to pay for (embeddings)
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    hold: Hold
+    plan: Plan  # narrowed to the team's BYOK candidates when it may not spend credits
+    max_output_tokens: int = 0  # a clamp to send upstream; 0 when none is needed
+
+
 class Preflight(Protocol):
     async def reserve(self, generation: Generation) -> Hold:
         """Hold the worst case of ``generation`` (may clamp its ``max_tokens`` or narrow its
-        plan); raises InsufficientFunds or BillingUnavailable."""
+        plan); raises InsufficientFunds, BudgetExceeded or BillingUnavailable."""
+        ...
+
+    async def admit(self, ask: Ask) -> Admission:
+        """Hold the worst case of ``ask``; raises as :meth:`reserve` does."""
         ...
 
 
@@ -125,6 +177,9 @@ class NoPreflight:
 
     async def reserve(self, generation: Generation) -> Hold:
         return NO_HOLD
+
+    async def admit(self, ask: Ask) -> Admission:
+        return Admission(NO_HOLD, ask.plan)
 
 
 @dataclass(slots=True)
@@ -152,35 +207,51 @@ class BillingPreflight:
         self._last_known: dict[str, Decimal] = {}
 
     async def reserve(self, generation: Generation) -> Hold:
-        plan = generation.plan
-        system = tuple(c for c in plan.candidates if c.credential_type != BYOK)
-        prices = worst_prices(system)
-        if not system or (prices.input == 0 and prices.output == 0):
-            return NO_HOLD  # BYOK only, or free models: nothing billing would charge
-        request, caller = generation.request, generation.request.caller
+        request = generation.request
         params = request.params
-        asked = params.max_completion_tokens or params.max_tokens or 0
+        admission = await self.admit(
+            Ask(
+                caller=request.caller,
+                hold_id=generation.generation_id,
+                plan=generation.plan,
+                input_tokens=estimate_prompt_tokens(request.messages),
+                max_output_tokens=params.max_completion_tokens or params.max_tokens or 0,
+            )
+        )
+        generation.plan = admission.plan
+        if admission.max_output_tokens:
+            self._clamp(generation, admission.max_output_tokens)
+        return admission.hold
+
+    async def admit(self, ask: Ask) -> Admission:
+        system = tuple(c for c in ask.plan.candidates if c.credential_type != BYOK)
+        prices = worst_prices(system, ask.input_tokens)
+        output_price = prices.output if ask.output else ZERO
+        if not system or (prices.input == 0 and output_price == 0):
+            return Admission(NO_HOLD, ask.plan)  # BYOK only, or free: nothing to charge
+        caller = ask.caller
         message = billing_pb2.ReserveRequest(
             team_id=caller.team_id,
-            hold_id=generation.generation_id,
-            input_tokens=estimate_prompt_tokens(request.messages),
-            max_output_tokens=asked,
+            hold_id=ask.hold_id,
+            input_tokens=ask.input_tokens,
+            max_output_tokens=ask.max_output_tokens if ask.output else 0,
             model_max_output_tokens=max(c.model.max_output_tokens for c in system),
             input_price=format_usd(prices.input),
-            output_price=format_usd(prices.output),
+            output_price=format_usd(output_price),
+            project_id=caller.project_id,
+            key_id=caller.key_id,
         )
         try:
             reply = await self._stub.Reserve(message, timeout=self._deadline)
         except grpc.aio.AioRpcError as exc:
             if exc.code() is grpc.StatusCode.RESOURCE_EXHAUSTED:
-                return self._without_system_credentials(generation, exc)
+                return self._without_system_credentials(ask.plan, exc)
             if exc.code() in _OUTAGE_CODES:
-                return self._during_outage(generation, message)
+                return Admission(self._during_outage(message), ask.plan)
             raise
         self._last_known[caller.team_id] = parse_usd(reply.available)
-        if reply.max_output_tokens:
-            self._clamp(generation, reply.max_output_tokens)
-        return _BillingHold(self, caller.team_id, generation.generation_id)
+        hold = _BillingHold(self, caller.team_id, ask.hold_id)
+        return Admission(hold, ask.plan, reply.max_output_tokens)
 
     async def release(self, team_id: str, hold_id: str) -> None:
         with contextlib.suppress(grpc.aio.AioRpcError):  # the hold expires anyway
@@ -199,15 +270,16 @@ class BillingPreflight:
         generation.request = replace(generation.request, params=params)
 
     @staticmethod
-    def _without_system_credentials(generation: Generation, exc: grpc.aio.AioRpcError) -> Hold:
-        """Out of credits: only the team's own (BYOK) credentials may still serve it."""
-        byok = tuple(c for c in generation.plan.candidates if c.credential_type == BYOK)
+    def _without_system_credentials(plan: Plan, exc: grpc.aio.AioRpcError) -> Admission:
+        """Out of credits, or over a budget (both count only what the team is charged): only
+        the team's own (BYOK) credentials may still serve it."""
+        byok = tuple(c for c in plan.candidates if c.credential_type == BYOK)
         if not byok:
-            raise InsufficientFunds(exc.details() or "insufficient funds")
-        generation.plan = Plan(byok, generation.plan.skipped)
-        return NO_HOLD
+            refusal = _REFUSALS.get(error_details(exc).reason, InsufficientFunds)
+            raise refusal(exc.details() or "insufficient funds")
+        return Admission(NO_HOLD, Plan(byok, plan.skipped))
 
-    def _during_outage(self, generation: Generation, message: billing_pb2.ReserveRequest) -> Hold:
+    def _during_outage(self, message: billing_pb2.ReserveRequest) -> Hold:
         team_id = message.team_id
         left = self._last_known.get(team_id) if self._outage == "last-known" else None
         output = message.max_output_tokens or message.model_max_output_tokens

@@ -163,7 +163,7 @@ def _params(request: pb.StreamGenerateRequest) -> GenerationParams:
     )
 
 
-def _caller(caller: pb.CallerContext) -> Caller:
+def _caller(caller: pb.CallerContext, routing: pb.RoutingOptions) -> Caller:
     return Caller(
         team_id=caller.team_id,
         project_id=caller.project_id,
@@ -172,6 +172,8 @@ def _caller(caller: pb.CallerContext) -> Caller:
         request_id=caller.request_id,
         app_title=caller.app_title,
         app_referer=caller.app_referer,
+        end_user=routing.user,
+        tags=tuple(routing.tags),
     )
 
 
@@ -193,7 +195,7 @@ def generation_request(
         params=_params(request),
         stream=request.stream,
         routing=_routing(request.routing),
-        caller=_caller(request.caller),
+        caller=_caller(request.caller, request.routing),
         timeout=timeout,
         provider_headers=dict(request.provider_headers),
     )
@@ -371,7 +373,7 @@ def embedding_request(request: pb.EmbedRequest, timeout: float | None) -> Embedd
         dimensions=request.dimensions if request.HasField("dimensions") else None,
         user=request.user,
         routing=_routing(request.routing),
-        caller=_caller(request.caller),
+        caller=_caller(request.caller, request.routing),
         timeout=timeout,
     )
 

@@ -101,6 +101,8 @@ def usage_fact(record: UsageRecord, headers: tuple[tuple[str, str], ...] = ()) -
         app_title=caller.app_title,
         app_referer=caller.app_referer,
         attempts=record.attempts,
+        end_user=caller.end_user,
+        tags=caller.tags,
     )
     return Fact(
         subject=USAGE_RECORDED,

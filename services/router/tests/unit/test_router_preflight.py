@@ -11,6 +11,8 @@ from typing import Any
 import grpc
 import pytest
 from tollgate.billing.v1 import billing_pb2
+from tollgate_billing.errors import BudgetExceeded as BillingBudgetExceeded
+from tollgate_common.errors import DomainError
 from tollgate_router.catalog import build_catalog
 from tollgate_router.credentials import SystemCredential
 from tollgate_router.domain import (
@@ -22,9 +24,12 @@ from tollgate_router.domain import (
     TextPart,
 )
 from tollgate_router.preflight import (
+    Ask,
     BillingPreflight,
     BillingUnavailable,
+    BudgetExceeded,
     InsufficientFunds,
+    estimate_embedding_tokens,
     estimate_prompt_tokens,
 )
 from tollgate_router.relay import Generation
@@ -191,3 +196,81 @@ async def test_billing_unreachable_refuses_everything_when_closed() -> None:
     billing.error = _rpc_error(grpc.StatusCode.DEADLINE_EXCEEDED)
     with pytest.raises(BillingUnavailable):
         await preflight.reserve(_generation())
+
+
+def _refusal(error: type[DomainError], message: str) -> grpc.aio.AioRpcError:
+    """A refusal as billing sends it: status, message and ErrorInfo in the trailers."""
+    status = error(message).to_status()
+    return grpc.aio.AioRpcError(
+        status.code,
+        grpc.aio.Metadata(),
+        grpc.aio.Metadata(*status.trailing_metadata),
+        status.details,
+    )
+
+
+async def test_the_project_and_key_are_sent_and_a_budget_refusal_is_named() -> None:
+    billing = FakeBilling()
+    generation = _generation()
+    generation.request = replace(
+        generation.request, caller=Caller(team_id="team_a", project_id="prj_1", key_id="key_1")
+    )
+    await _preflight(billing).reserve(generation)
+    assert (billing.reserved[0].project_id, billing.reserved[0].key_id) == ("prj_1", "key_1")
+
+    message = "Budget exceeded: the key key_1 budget ($1.00 per day) is used up"
+    billing.error = _refusal(BillingBudgetExceeded, message)
+    with pytest.raises(BudgetExceeded) as refused:
+        await _preflight(billing).reserve(_generation())
+    assert refused.value.message == message
+
+
+async def test_a_long_prompt_is_reserved_at_its_long_context_tier() -> None:
+    catalog = build_catalog(
+        {
+            "version": "v",
+            "models": [
+                {
+                    "id": "acme/long",
+                    "max_output_tokens": 100,
+                    "providers": [
+                        {
+                            "provider": "openai",
+                            "pricing": {
+                                "input": "0.000001",
+                                "output": "0.00001",
+                                "tiers": [
+                                    {
+                                        "above_input_tokens": 200,
+                                        "input": "0.000002",
+                                        "output": "0.00002",
+                                    }
+                                ],
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    model = catalog.resolve("acme/long")
+    assert model is not None
+    credential = SystemCredential("x", "http://x", "k")
+    plan = Plan((Candidate(model, model.providers[0], credential, adapter=None),), ())  # type: ignore[arg-type]
+    billing = FakeBilling()
+    for text, prices in (("short", ("0.000001", "0.00001")), ("x" * 400, ("0.000002", "0.00002"))):
+        generation = _generation(text)
+        generation.plan = plan
+        await _preflight(billing).reserve(generation)
+        assert (billing.reserved[-1].input_price, billing.reserved[-1].output_price) == prices
+
+
+async def test_embeddings_reserve_their_input_only() -> None:
+    billing = FakeBilling()
+    ask = Ask(Caller(team_id="team_a"), "gen_e", Plan(_candidates(), ()), 40, output=False)
+    admission = await _preflight(billing).admit(ask)
+    [request] = billing.reserved
+    assert (request.input_tokens, request.output_price, request.max_output_tokens) == (40, "0", 0)
+    await admission.hold.release()
+    assert billing.released == ["gen_e"]
+    assert estimate_embedding_tokens(("hello there", (1, 2, 3))) == 6 + 1 + 3

@@ -174,16 +174,20 @@ class GenerationParams(_message.Message):
     def __init__(self, temperature: _Optional[float] = ..., max_tokens: _Optional[int] = ..., top_p: _Optional[float] = ..., frequency_penalty: _Optional[float] = ..., presence_penalty: _Optional[float] = ..., stop: _Optional[_Iterable[str]] = ..., seed: _Optional[int] = ..., user: _Optional[str] = ..., max_completion_tokens: _Optional[int] = ...) -> None: ...
 
 class RoutingOptions(_message.Message):
-    __slots__ = ("order", "only", "models", "byok")
+    __slots__ = ("order", "only", "models", "byok", "user", "tags")
     ORDER_FIELD_NUMBER: _ClassVar[int]
     ONLY_FIELD_NUMBER: _ClassVar[int]
     MODELS_FIELD_NUMBER: _ClassVar[int]
     BYOK_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
     order: _containers.RepeatedScalarFieldContainer[str]
     only: _containers.RepeatedScalarFieldContainer[str]
     models: _containers.RepeatedScalarFieldContainer[str]
     byok: _containers.RepeatedCompositeFieldContainer[ByokCredential]
-    def __init__(self, order: _Optional[_Iterable[str]] = ..., only: _Optional[_Iterable[str]] = ..., models: _Optional[_Iterable[str]] = ..., byok: _Optional[_Iterable[_Union[ByokCredential, _Mapping]]] = ...) -> None: ...
+    user: str
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, order: _Optional[_Iterable[str]] = ..., only: _Optional[_Iterable[str]] = ..., models: _Optional[_Iterable[str]] = ..., byok: _Optional[_Iterable[_Union[ByokCredential, _Mapping]]] = ..., user: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ByokCredential(_message.Message):
     __slots__ = ("provider", "api_key")
