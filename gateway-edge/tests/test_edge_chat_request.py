@@ -168,3 +168,19 @@ def test_routing_options() -> None:
     bad = rejected(model="m", messages=USER, providerOptions={"gateway": {"only": [1]}})
     assert bad.param == "providerOptions.gateway.only"
     assert rejected(model="m", messages=USER, providerOptions=[]).param == "providerOptions"
+
+
+def test_the_end_user_and_tags_are_attributed_and_checked() -> None:
+    gateway = {"user": "alice", "tags": ["beta", "search", "beta"]}
+    routing = parse(model="m", messages=USER, providerOptions={"gateway": gateway}).rpc.routing
+    assert (routing.user, list(routing.tags)) == ("alice", ["beta", "search"])
+    for value, param in (
+        ({"user": 7}, "user"),
+        ({"user": "x" * 201}, "user"),
+        ({"tags": "beta"}, "tags"),
+        ({"tags": ["ok", 3]}, "tags"),
+        ({"tags": [""]}, "tags"),
+        ({"tags": [f"t{i}" for i in range(51)]}, "tags"),
+    ):
+        bad = rejected(model="m", messages=USER, providerOptions={"gateway": value})
+        assert bad.param == f"providerOptions.gateway.{param}", value

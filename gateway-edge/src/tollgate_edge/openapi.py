@@ -19,6 +19,7 @@ Schema = dict[str, Any]
 _ERROR_STATUSES: Final = {
     "400": "Invalid request: malformed JSON, an unknown field, a wrong type (`param` names it)",
     "401": "Missing or invalid credential",
+    "402": "Insufficient funds, or a budget used up for its period (`budget_exceeded`)",
     "403": "The caller's role may not do this",
     "404": "Not found — also anything in a team the caller does not belong to",
     "409": "Conflict (slug taken, already a member, last owner, last member)",
@@ -261,11 +262,6 @@ def _json(schema: Schema) -> Schema:
     return {"content": {JSON: {"schema": schema}}}
 
 
-CREDITS: Final[Schema] = _object(
-    {"balance": _STRING, "total_used": _STRING}, ["balance", "total_used"]
-)
-
-
 LIST: Final[Schema] = _object(
     {"data": {"type": "array", "items": {"type": "object"}}, "nextCursor": _nullable(_STRING)},
     ["data", "nextCursor"],
@@ -329,6 +325,8 @@ _TEAM = _path_param("teamId")
 
 
 def _paths() -> dict[str, Schema]:
+    from tollgate_edge.openapi_billing import billing_paths  # it builds on the helpers here
+
     team_body = _object({"slug": _STRING, "name": _STRING}, ["slug", "name"])
     admin = ("admin",)
     return {
@@ -579,37 +577,7 @@ def _paths() -> dict[str, Schema]:
                 tags=("openai",),
             )
         },
-        "/v1/credits": {
-            "get": _op(
-                "The caller's team credit balance and total used (decimal strings)",
-                ("200", CREDITS),
-                errors=("401",),
-                tags=("billing",),
-            )
-        },
-        "/v1/credits/top-up": {
-            "post": _op(
-                "Add credits to the caller's team (owners; the payment step is a hook)",
-                ("200", CREDITS),
-                body=_object({"amount": _STRING}, ["amount"]),
-                params=[{"name": "Idempotency-Key", "in": "header", "schema": _STRING}],
-                errors=("400", "401", "403"),
-                tags=("billing",),
-            )
-        },
-        "/v1/report": {
-            "get": _op(
-                "Spend report (AI SDK shape): cost and usage grouped by day, hour, model, provider "
-                "or credential type",
-                ("200", _object({"results": {"type": "array", "items": {"type": "object"}}})),
-                params=[
-                    {"name": name, "in": "query", "schema": _STRING}
-                    for name in ("start_date", "end_date", "group_by", "date_part")
-                ],
-                errors=("400", "401"),
-                tags=("billing",),
-            )
-        },
+        **billing_paths(),
         **{
             path: {
                 "get": _op(
