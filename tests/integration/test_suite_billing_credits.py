@@ -11,6 +11,7 @@ $5 free grant covers a handful of generations.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import signal
@@ -59,11 +60,13 @@ CATALOG = {
 }
 
 
-@pytest.fixture
-def suite(upstream: Upstream, tmp_path: Path) -> Iterator[Stack]:
+@contextlib.contextmanager
+def billing_suite(upstream: Upstream, tmp_path: Path, models: dict[str, Any]) -> Iterator[Stack]:
+    """A suite of its own in front of the fake OpenAI upstream, with ``models`` added to the
+    catalog."""
     upstream.reset()
     catalog = tmp_path / "catalog.json"
-    catalog.write_text(json.dumps(CATALOG))
+    catalog.write_text(json.dumps(models))
     config = StackConfig(
         data_dir=tmp_path / "data",
         ports=Ports.free(),
@@ -76,6 +79,12 @@ def suite(upstream: Upstream, tmp_path: Path) -> Iterator[Stack]:
     with Stack(config) as running:
         yield running
     upstream.reset()
+
+
+@pytest.fixture
+def suite(upstream: Upstream, tmp_path: Path) -> Iterator[Stack]:
+    with billing_suite(upstream, tmp_path, CATALOG) as running:
+        yield running
 
 
 def auth(stack: Stack) -> dict[str, str]:
