@@ -41,7 +41,7 @@ def credits_adjust(args: argparse.Namespace, client: Client) -> tuple[Any, tuple
 def add_adjust(credits: Any, common: argparse.ArgumentParser) -> None:
     """``credits adjust`` under the ``credits`` group."""
     adjust = leaf(credits, "adjust", "a refund or a correction (owners)", credits_adjust, common)
-    adjust.add_argument("amount", help="signed USD, e.g. 2.50 or -1.25 (put -- before a minus)")
+    adjust.add_argument("amount", help="signed USD, e.g. 2.50 or -1.25")
     adjust.add_argument("--reason", required=True, help="why (shown in the activity log)")
     adjust.add_argument(
         "--idempotency-key", required=True, help="a repeat with the same key changes nothing"
