@@ -267,9 +267,10 @@ class CreditsService:
     def release(self, team_id: str, hold_id: str) -> None:
         self._view.release(team_id, hold_id)
 
-    def available(self, team_id: str) -> Decimal:
-        """Balance minus holds of a team in the view (after a reservation loaded it)."""
-        return self._view.available(team_id)
+    def available(self, team_id: str, requester: Requester = NOBODY) -> Decimal:
+        """Balance minus holds of a team in the view (after a reservation loaded it), capped by
+        what its budgets that apply to ``requester`` have left."""
+        return self._view.available(team_id, requester, self._clock())
 
     async def _load_for_request(self, team_id: str) -> None:
         """Load the team into the view, starting its free period if one is due."""

@@ -185,16 +185,14 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         request: billing_pb2.ReserveRequest,
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> billing_pb2.ReserveResponse:
+        requester = Requester(request.project_id, request.key_id)
         reservation = await self._credits.reserve(
-            request.team_id,
-            request.hold_id,
-            quote_from_proto(request),
-            Requester(request.project_id, request.key_id),
+            request.team_id, request.hold_id, quote_from_proto(request), requester
         )
         return billing_pb2.ReserveResponse(
             reserved=format_usd(reservation.reserved),
             max_output_tokens=reservation.max_output_tokens,
-            available=format_usd(self._credits.available(request.team_id)),
+            available=format_usd(self._credits.available(request.team_id, requester)),
         )
 
     async def Release(

@@ -145,9 +145,18 @@ class BalanceView:
         else:
             team.account = account
 
-    def available(self, team_id: str) -> Decimal:
+    def available(
+        self, team_id: str, requester: Requester = NOBODY, at: datetime | None = None
+    ) -> Decimal:
+        """What the team may still hold: its balance minus its holds, and (with ``at``) no more
+        than what is left under each budget that applies to ``requester``."""
         team = self._teams[team_id]
-        return team.account.balance - team.held(self._monotonic())
+        left = team.account.balance - team.held(self._monotonic())
+        for state in team.budgets or ():
+            if at is not None and applies(state.budget, requester.project_id, requester.key_id):
+                headroom = state.budget.amount - state.spent_in(at) - team.held_in(state)
+                left = min(left, headroom)
+        return left
 
     def budgets_loaded(self, team_id: str) -> bool:
         team = self._teams.get(team_id)

@@ -185,3 +185,10 @@ async def test_a_period_later_than_the_budgets_start_is_counted_in_its_own(
     world.clock.now = tomorrow
     with pytest.raises(BudgetExceeded):
         await world.credits.reserve("team_a", "gen_3", QUOTE, KEY)
+
+
+async def test_what_is_left_is_capped_by_the_budgets_that_apply(world: Budgets) -> None:
+    await world.budgets.put("team_a", "key", "key_1", "2", "day", True, "u")
+    await world.credits.reserve("team_a", "gen_1", QUOTE, KEY)  # holds 0.5
+    assert world.credits.available("team_a", KEY) == D("1.5")  # the router's last-known figure
+    assert world.credits.available("team_a", OTHER_KEY) == D("99.5")
