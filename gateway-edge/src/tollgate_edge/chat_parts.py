@@ -7,6 +7,7 @@ from __future__ import annotations
 import binascii
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from tollgate.router.v1 import router_pb2
 
@@ -53,7 +54,7 @@ def _image_url(raw: Any, where: str) -> router_pb2.ImageUrl:
         media_type = _data_uri(url, param)
         if not media_type.startswith("image/"):
             raise invalid_request(f"{param} must be an image, not {media_type}", param)
-    elif not url.startswith(("https://", "http://")) or len(url) < 12:
+    elif not url.startswith(("https://", "http://")) or not urlsplit(url).hostname:
         raise invalid_request(f"{param} must be an http(s) URL or a base64 data URI", param)
     detail = raw.get("detail")
     if detail is not None and detail not in _DETAILS:
