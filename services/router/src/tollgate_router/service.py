@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from tollgate_common.errors import DomainError, InvalidArgument
 
-from tollgate_router import routing, tracing
+from tollgate_router import modalities, routing, tracing
 from tollgate_router.catalog import Catalog, ModelInfo
 from tollgate_router.credentials import SystemCredentials
 from tollgate_router.domain import Attempt, GenerationEvent, GenerationRequest
@@ -96,6 +96,7 @@ class GenerationService:
             raise UnsupportedModel(models[0].id, models[0].type)
         if not request.messages:
             raise InvalidArgument("'messages' must not be empty", metadata={"param": "messages"})
+        models = modalities.check(models, request)  # fallback models that cannot are dropped
         routing.check_only(models, request.routing)
         plan = routing.plan(models, request.routing, self._credentials, self._adapters, self._stats)
         if not plan.candidates:
