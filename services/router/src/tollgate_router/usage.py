@@ -67,6 +67,7 @@ class UsageRecord:
     status: str  # "success" or "error"
     created_at: datetime
     attempts: int
+    hold_id: str = ""  # the billing hold (credit lease) it drew from
 
 
 def usage_fact(record: UsageRecord, headers: tuple[tuple[str, str], ...] = ()) -> Fact:
@@ -101,6 +102,7 @@ def usage_fact(record: UsageRecord, headers: tuple[tuple[str, str], ...] = ()) -
         app_title=caller.app_title,
         app_referer=caller.app_referer,
         attempts=record.attempts,
+        hold_id=record.hold_id,
     )
     return Fact(
         subject=USAGE_RECORDED,
