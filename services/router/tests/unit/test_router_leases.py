@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from tollgate.billing.v1 import billing_pb2
 from tollgate_common.money import format_usd
-from tollgate_router.leases import LeaseBook, Lease
+from tollgate_router.leases import Lease, LeaseBook
 from tollgate_router.preflight import BillingPreflight, worst_case
 
 from services.router.tests.unit.test_router_preflight import _generation
@@ -24,8 +24,8 @@ WORST = D("0.010042")
 class LeasingBilling:
     """Grants what the router asks for (up to ``cap``), records give-backs."""
 
-    def __init__(self, cap: Decimal = D("1")) -> None:
-        self.cap = cap
+    def __init__(self, cap: str = "1") -> None:
+        self.cap = D(cap)
         self.reserved: list[billing_pb2.ReserveRequest] = []
         self.released: list[tuple[str, str]] = []
         self.pause: asyncio.Event | None = None
@@ -123,7 +123,7 @@ async def test_concurrent_first_requests_of_a_team_share_one_new_lease() -> None
 
 
 async def test_when_billing_grants_only_the_worst_case_every_generation_asks() -> None:
-    billing = LeasingBilling(cap=D("0"))  # near the end of a balance
+    billing = LeasingBilling(cap="0")  # near the end of a balance
     preflight = _preflight(billing)
     first = await preflight.reserve(_generation(max_tokens=1000))
     first.settle(D("0.004"))
