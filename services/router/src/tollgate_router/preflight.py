@@ -144,7 +144,7 @@ class BillingPreflight:
         self._lease_seconds = lease_seconds
         self._leases = LeaseBook(self._give_back, lease_seconds)
         self._acquiring: dict[str, asyncio.Lock] = {}
-        self._releases: set[asyncio.Task[None]] = set()
+        self._releases: dict[str, set[asyncio.Task[None]]] = {}  # give-backs per team
         # Per team: what billing last said was left after a hold (for the outage policy).
         self._last_known: dict[str, Decimal] = {}
 
@@ -180,6 +180,9 @@ class BillingPreflight:
         self, generation: Generation, message: billing_pb2.ReserveRequest, worst: Decimal
     ) -> Hold:
         message.hold_id = new_id("lease")
+        pending = self._releases.get(message.team_id)
+        if pending:  # let billing have the retired lease back first: it may be what is left
+            await asyncio.wait(set(pending), timeout=self._deadline)
         if self._lease > worst:
             message.lease_amount = format_usd(self._lease)
         try:
@@ -203,8 +206,15 @@ class BillingPreflight:
         task = asyncio.get_running_loop().create_task(
             self._release(team_id, lease.hold_id, format_usd(lease.spent))
         )
-        self._releases.add(task)
-        task.add_done_callback(self._releases.discard)
+        pending = self._releases.setdefault(team_id, set())
+        pending.add(task)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            pending.discard(finished)
+            if not pending and self._releases.get(team_id) is pending:
+                del self._releases[team_id]
+
+        task.add_done_callback(done)
 
     async def _release(self, team_id: str, hold_id: str, spent: str) -> None:
         with contextlib.suppress(grpc.aio.AioRpcError):  # the hold expires anyway
@@ -222,8 +232,9 @@ class BillingPreflight:
                 self._leases.sweep()
         finally:
             self._leases.retire_all()
-            if self._releases:
-                await asyncio.wait(set(self._releases), timeout=self._deadline)
+            pending = {task for tasks in self._releases.values() for task in tasks}
+            if pending:
+                await asyncio.wait(pending, timeout=self._deadline)
 
     @staticmethod
     def _clamp(generation: Generation, tokens: int) -> None:
