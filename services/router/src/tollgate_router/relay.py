@@ -31,6 +31,7 @@ from tollgate_router.domain import (
     ToolCallChunk,
     UsageReported,
 )
+from tollgate_router.holds import NO_HOLD, Hold
 from tollgate_router.pricing import cost
 from tollgate_router.providers import (
     ContentDelta,
@@ -90,6 +91,7 @@ class Generation:
     trace: GenerationSpan | None = None
     tool_calls: set[int] = field(default_factory=set)  # indices of the calls seen
     images: int = 0  # generated images relayed
+    hold: Hold = NO_HOLD  # what billing holds for it (pre-flight)
 
 
 async def close_stream(
@@ -223,6 +225,7 @@ def usage_record(g: Generation, candidate: Candidate) -> UsageRecord:
         status="success" if ok else "error",
         created_at=g.created,
         attempts=sum(1 for a in g.attempts if not a.skipped) + 1,  # + the one relayed
+        hold_id=g.hold.hold_id,
     )
 
 

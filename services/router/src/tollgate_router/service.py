@@ -113,6 +113,7 @@ class GenerationService:
             trace=tracing.start_generation(request),
         )
         hold = await self._preflight.reserve(generation)  # 402 before any provider is called
+        generation.hold = hold
         try:
             opened = await self._open(generation)
         except DomainError as exc:
@@ -132,6 +133,7 @@ class GenerationService:
         context, end its trace, count it."""
         g = generation
         self._facts.put(usage_fact(record, g.trace.carrier() if g.trace else ()))
+        g.hold.settle(record.cost)
         if g.failure is not None:  # mid-stream: the provider's fault, not the caller's
             provider = g.attempts[-1].provider if g.attempts else record.provider
             self._stats.record_failure(provider, record.provider_model_id)

@@ -74,6 +74,7 @@ class UsageRecord:
     status: str  # "success" or "error"
     created_at: datetime
     attempts: int
+    hold_id: str = ""  # the billing hold (credit lease) it drew from
 
 
 def usage_fact(record: UsageRecord, headers: tuple[tuple[str, str], ...] = ()) -> Fact:
@@ -109,6 +110,7 @@ def usage_fact(record: UsageRecord, headers: tuple[tuple[str, str], ...] = ()) -
         app_referer=caller.app_referer,
         attempts=record.attempts,
         images=usage.images,
+        hold_id=record.hold_id,
     )
     return Fact(
         subject=USAGE_RECORDED,
