@@ -25,7 +25,7 @@ from tollgate_billing.repository import GenerationRepository
 from tollgate_billing.service import BillingService
 from tollgate_billing.servicer import SERVICE_NAME, BillingServicer
 from tollgate_billing.settings import BillingSettings
-from tollgate_billing.view import BalanceView
+from tollgate_billing.view import BalanceView, LeasePolicy
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +42,10 @@ class BillingApp:
         self.settings = settings
         self.engine = create_engine(settings.database_url)
         self.outbox = Outbox(self.engine, outbox)
-        self.view = BalanceView(settings.hold_seconds)
+        self.view = BalanceView(
+            settings.hold_seconds,
+            leases=LeasePolicy(settings.lease_min_worst_cases, settings.lease_share),
+        )
         budgets = BudgetRepository(self.engine)
         self.credits = CreditsService(
             LedgerRepository(self.engine), self.view, self.outbox, clock, budgets=budgets

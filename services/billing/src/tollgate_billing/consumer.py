@@ -50,6 +50,7 @@ def generation_from_fact(fact: UsageRecorded, received_at: datetime) -> Generati
         created_at=created_at,
         end_user=fact.end_user,
         tags=tuple(dict.fromkeys(fact.tags)),  # a tag named twice counts once
+        hold_id=fact.hold_id,
     )
 
 

@@ -20,7 +20,7 @@ from tollgate_common.bus import ACTIVITY_RECORDED
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.ids import new_id
 from tollgate_common.inbox import Stored
-from tollgate_common.money import format_usd
+from tollgate_common.money import ZERO, format_usd
 from tollgate_common.outbox import Fact
 
 from tollgate_billing.budget_repository import BudgetRepository
@@ -247,12 +247,18 @@ class CreditsService:
     # -- reservations ---------------------------------------------------------------------
 
     async def reserve(
-        self, team_id: str, hold_id: str, quote: Quote, requester: Requester = NOBODY
+        self,
+        team_id: str,
+        hold_id: str,
+        quote: Quote,
+        lease: Decimal = ZERO,
+        requester: Requester = NOBODY,
     ) -> Reservation:
-        """Hold the worst case of a generation before any provider is called, against the
-        balance and every budget of the team, ``requester``'s project and key. Only a team's
-        first request of a free period writes to the database (its grant), and only its first
-        request in this process reads its budgets."""
+        """Hold the worst case of a generation before any provider is called (or a lease that
+        covers it: see :mod:`tollgate_billing.view`), against the balance and every budget of
+        the team, ``requester``'s project and key. Only a team's first request of a free period
+        writes to the database (its grant), and only its first request in this process reads
+        its budgets."""
         if not team_id:
             raise missing_field("team_id")
         if not hold_id:
@@ -262,10 +268,10 @@ class CreditsService:
             await self._load_for_request(team_id)
         if not self._view.budgets_loaded(team_id):
             await self.reload_budgets(team_id)
-        return self._view.reserve(team_id, hold_id, quote, requester, self._clock())
+        return self._view.reserve(team_id, hold_id, quote, lease, requester, self._clock())
 
-    def release(self, team_id: str, hold_id: str) -> None:
-        self._view.release(team_id, hold_id)
+    def release(self, team_id: str, hold_id: str, spent: Decimal | None = None) -> None:
+        self._view.release(team_id, hold_id, spent)
 
     def available(self, team_id: str, requester: Requester = NOBODY) -> Decimal:
         """Balance minus holds of a team in the view (after a reservation loaded it), capped by
@@ -299,16 +305,12 @@ class CreditsService:
             applied = await self._ledger.apply_usage(batch, at)
             for account in applied.accounts.values():
                 self._view.put(account)
-            # Each new generation's cost counts in its budgets as its hold goes (no await
+            # Each new generation's cost counts in its budgets as its hold shrinks (no await
             # between): a reservation never sees the money in neither or in both.
-            for generation, stored in zip(batch, applied.stored, strict=True):
-                if stored is Stored.NEW:
-                    requester = Requester(generation.project_id, generation.key_id)
-                    self._view.add_spend(
-                        generation.team_id, requester, generation.created_at, generation.cost
-                    )
-            for team_id, generation_id in applied.settled:
-                self._view.release(team_id, generation_id)
+            for g in applied.settled:
+                requester = Requester(g.project_id, g.key_id)
+                self._view.add_spend(g.team_id, requester, g.created_at, g.cost)
+                self._view.settle(g.team_id, g.hold_id or g.id, g.cost, lease=bool(g.hold_id))
         for team_id, posting in applied.grants:
             account = applied.accounts[team_id]
             self._activity.put(activity_fact(team_id, posting, account, at))

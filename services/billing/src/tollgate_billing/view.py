@@ -4,13 +4,21 @@ Reservations happen here, in memory, where the money is: a check and a hold with
 between them, so concurrent requests of one team can never hold more than its balance, and the
 request path costs no database round trip. The view is kept current by the service, which
 updates it under its write lock right after each ledger transaction commits.
+
+A hold may be a *lease*: the router asks for more than one generation's worst case and draws
+many generations from it without a round trip each (docs/billing.md, "Credit leases"). Each
+usage fact that names the lease moves its cost from the hold to the balance; when the router
+gives the lease back it says what its generations were charged in all, and the part their facts
+have not yet debited stays held until they do. Leases are granted only when the team has plenty
+left (``LeasePolicy.min_worst_cases``), and at most a share of it (``LeasePolicy.share``): near
+the end of a balance every generation holds exactly its own worst case.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 
@@ -22,6 +30,15 @@ from tollgate_billing.ledger import Account
 
 # Output tokens held for when neither the caller nor the catalog gives a limit.
 DEFAULT_OUTPUT_RESERVE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class LeasePolicy:
+    """A lease is granted only when the team could pay ``min_worst_cases`` worst cases of the
+    asking generation, and it takes at most ``share`` of what is available."""
+
+    min_worst_cases: int = 100
+    share: Decimal = Decimal("0.1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +73,10 @@ NOBODY = Requester()
 class _Hold:
     reservation: Reservation
     expires_at: float
-    requester: Requester
+    amount: Decimal  # still held: what was reserved less what usage facts have debited
+    debited: Decimal = ZERO  # charged by the usage facts that named this hold
+    returned: bool = False  # a lease given back: it only waits for its facts
+    requester: Requester = NOBODY  # every generation drawn from it is of this project and key
 
 
 @dataclass(slots=True)
@@ -69,13 +89,13 @@ class _Team:
         expired = [hold_id for hold_id, hold in self.holds.items() if hold.expires_at <= now]
         for hold_id in expired:
             del self.holds[hold_id]
-        return sum((hold.reservation.reserved for hold in self.holds.values()), ZERO)
+        return sum((hold.amount for hold in self.holds.values()), ZERO)
 
     def held_in(self, state: BudgetState) -> Decimal:
         """What the unexpired holds that count in ``state``'s budget hold (after ``held``)."""
         return sum(
             (
-                hold.reservation.reserved
+                hold.amount
                 for hold in self.holds.values()
                 if applies(state.budget, hold.requester.project_id, hold.requester.key_id)
             ),
@@ -125,11 +145,26 @@ def _within_budget(state: BudgetState, available: Decimal, quote: Quote) -> Rese
     return reservation
 
 
+def grant_lease(
+    available: Decimal, reservation: Reservation, asked: Decimal, policy: LeasePolicy
+) -> Reservation:
+    """``reservation`` widened to a lease of up to ``asked`` when the team has plenty left."""
+    worst = reservation.reserved
+    plenty = available >= worst * policy.min_worst_cases
+    if asked <= worst or reservation.max_output_tokens or not plenty:
+        return reservation
+    return replace(reservation, reserved=max(worst, min(asked, available * policy.share)))
+
+
 class BalanceView:
     def __init__(
-        self, hold_seconds: float, monotonic: Callable[[], float] = time.monotonic
+        self,
+        hold_seconds: float,
+        monotonic: Callable[[], float] = time.monotonic,
+        leases: LeasePolicy | None = None,
     ) -> None:
         self._hold_seconds = hold_seconds
+        self._leases = leases if leases is not None else LeasePolicy()
         self._monotonic = monotonic
         self._teams: dict[str, _Team] = {}
 
@@ -184,19 +219,23 @@ class BalanceView:
         team_id: str,
         hold_id: str,
         quote: Quote,
+        lease: Decimal = ZERO,
         requester: Requester = NOBODY,
         at: datetime | None = None,
     ) -> Reservation:
-        """Hold the worst case of ``quote`` against the balance and every budget that applies
-        (the team's account, and its budgets when it has any, must be loaded; ``at`` says which
-        budget period it is). A repeat of ``hold_id`` answers the hold made before."""
+        """Hold the worst case of ``quote``, or a lease of up to ``lease`` that covers it,
+        against the balance and every budget that applies to ``requester`` (the team's account,
+        and its budgets when it has any, must be loaded; ``at`` says which budget period it is):
+        the lowest clamp applies, and a lease is no bigger than what every one of them has left.
+        A repeat of ``hold_id`` answers the hold made before."""
         team = self._teams[team_id]
         now = self._monotonic()
         held = team.held(now)
         existing = team.holds.get(hold_id)
         if existing is not None:
             return existing.reservation
-        reservation = quote_reservation(team.account.balance - held, quote)
+        available = team.account.balance - held
+        reservation = quote_reservation(available, quote)
         for state in team.budgets or ():
             if at is None or not applies(state.budget, requester.project_id, requester.key_id):
                 continue
@@ -204,13 +243,40 @@ class BalanceView:
             capped = _within_budget(state, left, quote)
             if capped is not None and capped.reserved < reservation.reserved:
                 reservation = capped
-        team.holds[hold_id] = _Hold(reservation, now + self._hold_seconds, requester)
+            available = min(available, left)
+        reservation = grant_lease(available, reservation, lease, self._leases)
+        team.holds[hold_id] = _Hold(
+            reservation, now + self._hold_seconds, reservation.reserved, requester=requester
+        )
         return reservation
 
-    def release(self, team_id: str, hold_id: str) -> None:
+    def release(self, team_id: str, hold_id: str, spent: Decimal | None = None) -> None:
+        """Give a hold back. For a lease, ``spent`` is what its generations were charged in
+        all: what their usage facts have not debited yet stays held until they do."""
         team = self._teams.get(team_id)
-        if team is not None:
-            team.holds.pop(hold_id, None)
+        hold = None if team is None else team.holds.get(hold_id)
+        if team is None or hold is None:
+            return
+        outstanding = ZERO if spent is None else spent - hold.debited
+        if outstanding <= 0:
+            del team.holds[hold_id]
+        else:
+            hold.amount, hold.returned = outstanding, True
+
+    def settle(self, team_id: str, hold_id: str, cost: Decimal, lease: bool) -> None:
+        """A usage fact charged ``cost``: the hold it drew from shrinks by as much (a lease),
+        or goes (a generation's own hold)."""
+        if not lease:
+            self.release(team_id, hold_id)
+            return
+        team = self._teams.get(team_id)
+        hold = None if team is None else team.holds.get(hold_id)
+        if team is None or hold is None:
+            return
+        hold.debited += cost
+        hold.amount = max(ZERO, hold.amount - cost)
+        if hold.returned and hold.amount == 0:
+            del team.holds[hold_id]
 
     def holds(self, team_id: str) -> int:
         team = self._teams.get(team_id)

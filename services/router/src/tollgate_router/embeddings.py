@@ -27,6 +27,7 @@ from tollgate_router.catalog import Catalog, ModelInfo
 from tollgate_router.credentials import SystemCredentials
 from tollgate_router.domain import Attempt, Caller, GatewayMetadata, Routing, RoutingOptions
 from tollgate_router.errors import ModelNotFound, NoProviderAvailable, UnsupportedModel
+from tollgate_router.holds import Hold
 from tollgate_router.metrics import RouterMetrics
 from tollgate_router.preflight import Ask, NoPreflight, Preflight, estimate_embedding_tokens
 from tollgate_router.pricing import TokenUsage, cost
@@ -79,6 +80,17 @@ class Embeddings:
     vectors: tuple[tuple[float, ...], ...]
     usage: TokenUsage
     gateway: GatewayMetadata
+
+
+@dataclass(frozen=True, slots=True)
+class _Served:
+    """One embeddings request in flight: its id, what billing holds for it, when it began."""
+
+    generation_id: str
+    hold: Hold
+    reasoning: str  # the routing plan's
+    t0: float  # monotonic start
+    created: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,10 +152,9 @@ class EmbeddingService:
         admission = await self._preflight.admit(ask)  # 402 before any provider is called
         allowed = set(map(id, admission.plan.candidates))
         routes = [r for r in routes if id(r.candidate) in allowed]
+        served = _Served(generation_id, admission.hold, plan.reasoning, t0, created)
         try:
-            return await self._attempt_routes(
-                request, generation_id, plan.reasoning, routes, attempts, t0, created
-            )
+            return await self._attempt_routes(request, served, routes, attempts)
         except BaseException:
             await admission.hold.release()
             raise
@@ -151,12 +162,9 @@ class EmbeddingService:
     async def _attempt_routes(
         self,
         request: EmbeddingRequest,
-        generation_id: str,
-        reasoning: str,
+        served: _Served,
         routes: list[_Route],
         attempts: list[Attempt],
-        t0: float,
-        created: datetime,
     ) -> Embeddings:
         """Try each route until a provider answers; the last error otherwise."""
         error = ProviderError(0, "no provider attempted")
@@ -165,24 +173,14 @@ class EmbeddingService:
             provider, provider_model = candidate.offer.provider, candidate.offer.provider_model_id
             start, began = datetime.now(UTC), time.monotonic()
             try:
-                async with asyncio.timeout(self._left(request, t0)):
-                    result = await route.adapter.embed(self._call(request, candidate, t0))
+                async with asyncio.timeout(self._left(request, served.t0)):
+                    result = await route.adapter.embed(self._call(request, candidate, served.t0))
             except (ProviderError, TimeoutError) as exc:
                 error = routing.as_provider_error(exc)
             else:
                 self._stats.record_success(provider, provider_model, time.monotonic() - began)
                 attempts.append(_attempt(candidate, start, None, result.response_id))
-                return self._settle(
-                    request,
-                    generation_id,
-                    reasoning,
-                    routes,
-                    candidate,
-                    result,
-                    attempts,
-                    t0,
-                    created,
-                )
+                return self._settle(request, served, routes, candidate, result, attempts)
             retry = routing.falls_back(error)
             if retry:  # the caller's own mistakes say nothing about the provider's health
                 self._stats.record_failure(provider, provider_model)
@@ -241,16 +239,16 @@ class EmbeddingService:
     def _settle(
         self,
         request: EmbeddingRequest,
-        generation_id: str,
-        reasoning: str,
+        served: _Served,
         routes: list[_Route],
         candidate: Candidate,
         result: EmbeddingResult,
         attempts: list[Attempt],
-        t0: float,
-        created: datetime,
     ) -> Embeddings:
-        """Price the input tokens, publish the usage fact, build the gateway metadata."""
+        """Price the input tokens, publish the usage fact (naming the hold it drew from) and
+        settle the hold, build the gateway metadata."""
+        generation_id, reasoning = served.generation_id, served.reasoning
+        t0, created = served.t0, served.created
         usage = TokenUsage(input_tokens=result.input_tokens)
         if result.estimated:
             log.info(
@@ -278,8 +276,10 @@ class EmbeddingService:
             status="success",
             created_at=created,
             attempts=sum(1 for a in attempts if not a.skipped),
+            hold_id=served.hold.hold_id,
         )
         self._facts.put(usage_fact(record, _traced(record)))
+        served.hold.settle(record.cost)
         if self._metrics is not None:
             self._metrics.generation(record)
         first = routes[0].candidate.offer

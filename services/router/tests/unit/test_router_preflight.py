@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import grpc
@@ -13,6 +14,7 @@ import pytest
 from tollgate.billing.v1 import billing_pb2
 from tollgate_billing.errors import BudgetExceeded as BillingBudgetExceeded
 from tollgate_common.errors import DomainError
+from tollgate_common.money import format_usd
 from tollgate_router.catalog import build_catalog
 from tollgate_router.credentials import SystemCredential
 from tollgate_router.domain import (
@@ -31,6 +33,7 @@ from tollgate_router.preflight import (
     InsufficientFunds,
     estimate_embedding_tokens,
     estimate_prompt_tokens,
+    worst_case,
 )
 from tollgate_router.relay import Generation
 from tollgate_router.routing import Candidate, Plan
@@ -94,14 +97,17 @@ class FakeBilling:
     def __init__(self) -> None:
         self.reserved: list[billing_pb2.ReserveRequest] = []
         self.released: list[str] = []
-        self.reply = billing_pb2.ReserveResponse(reserved="1", available="10")
+        # None: hold exactly the generation's worst case (no lease), with 10 left.
+        self.reply: billing_pb2.ReserveResponse | None = None
         self.error: grpc.aio.AioRpcError | None = None
 
     async def Reserve(self, request: billing_pb2.ReserveRequest, **_: Any) -> Any:
-        self.reserved.append(request)
+        self.reserved.append(billing_pb2.ReserveRequest.FromString(request.SerializeToString()))
         if self.error is not None:
             raise self.error
-        return self.reply
+        if self.reply is not None:
+            return self.reply
+        return billing_pb2.ReserveResponse(reserved=format_usd(worst_case(request)), available="10")
 
     async def Release(self, request: billing_pb2.ReleaseRequest, **_: Any) -> Any:
         self.released.append(request.hold_id)
@@ -124,14 +130,16 @@ async def test_the_worst_case_is_asked_for_at_the_highest_prices() -> None:
     generation = _generation(max_tokens=50)
     hold = await _preflight(billing).reserve(generation)
     [request] = billing.reserved
-    assert request.hold_id == generation.generation_id and request.team_id == "team_a"
+    assert request.hold_id.startswith("lease_") and request.team_id == "team_a"
+    assert request.lease_amount == ""  # this router asks for no lease
     assert (request.input_tokens, request.max_output_tokens) == (14, 50)
     assert request.model_max_output_tokens == 1000
     # groq's cache-write price and openai's output price: the worst of both providers.
     assert (request.input_price, request.output_price) == ("0.000003", "0.00001")
     assert generation.request.params.max_tokens == 50  # no clamp asked
+    assert hold.hold_id == request.hold_id
     await hold.release()
-    assert billing.released == [generation.generation_id]
+    assert billing.released == []  # its share went back to the lease billing still holds
 
 
 @pytest.mark.parametrize("field", ["max_tokens", "max_completion_tokens"])
@@ -271,6 +279,30 @@ async def test_embeddings_reserve_their_input_only() -> None:
     admission = await _preflight(billing).admit(ask)
     [request] = billing.reserved
     assert (request.input_tokens, request.output_price, request.max_output_tokens) == (40, "0", 0)
-    await admission.hold.release()
-    assert billing.released == ["gen_e"]
+    assert admission.hold.hold_id == request.hold_id
     assert estimate_embedding_tokens(("hello there", (1, 2, 3))) == 6 + 1 + 3
+
+
+async def test_a_lease_serves_only_the_project_and_key_it_was_granted_for() -> None:
+    billing = FakeBilling()
+    billing.reply = billing_pb2.ReserveResponse(reserved="5", available="100")  # a big lease
+    preflight = BillingPreflight(
+        billing,  # type: ignore[arg-type]
+        deadline_seconds=1.0,
+        outage="last-known",
+        lease=Decimal(5),
+    )
+
+    def of(key_id: str) -> Generation:
+        generation = _generation()
+        caller = Caller(team_id="team_a", project_id="prj_1", key_id=key_id)
+        generation.request = replace(generation.request, caller=caller)
+        return generation
+
+    first = await preflight.reserve(of("key_1"))
+    again = await preflight.reserve(of("key_1"))  # drawn from key_1's lease: no round trip
+    assert len(billing.reserved) == 1 and again.hold_id == first.hold_id
+    # key_2 may have a budget of its own that key_1's lease was not capped by: its own Reserve.
+    other = await preflight.reserve(of("key_2"))
+    assert len(billing.reserved) == 2 and other.hold_id != first.hold_id
+    assert billing.reserved[1].key_id == "key_2"

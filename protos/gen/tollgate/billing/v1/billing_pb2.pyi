@@ -108,7 +108,7 @@ class TopUpResponse(_message.Message):
     def __init__(self, credits: _Optional[_Union[Credits, _Mapping]] = ...) -> None: ...
 
 class ReserveRequest(_message.Message):
-    __slots__ = ("team_id", "hold_id", "input_tokens", "max_output_tokens", "model_max_output_tokens", "input_price", "output_price", "project_id", "key_id")
+    __slots__ = ("team_id", "hold_id", "input_tokens", "max_output_tokens", "model_max_output_tokens", "input_price", "output_price", "lease_amount", "project_id", "key_id")
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     HOLD_ID_FIELD_NUMBER: _ClassVar[int]
     INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
@@ -116,6 +116,7 @@ class ReserveRequest(_message.Message):
     MODEL_MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     INPUT_PRICE_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_PRICE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_AMOUNT_FIELD_NUMBER: _ClassVar[int]
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
     team_id: str
@@ -125,9 +126,10 @@ class ReserveRequest(_message.Message):
     model_max_output_tokens: int
     input_price: str
     output_price: str
+    lease_amount: str
     project_id: str
     key_id: str
-    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ..., input_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., model_max_output_tokens: _Optional[int] = ..., input_price: _Optional[str] = ..., output_price: _Optional[str] = ..., project_id: _Optional[str] = ..., key_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ..., input_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., model_max_output_tokens: _Optional[int] = ..., input_price: _Optional[str] = ..., output_price: _Optional[str] = ..., lease_amount: _Optional[str] = ..., project_id: _Optional[str] = ..., key_id: _Optional[str] = ...) -> None: ...
 
 class ReserveResponse(_message.Message):
     __slots__ = ("reserved", "max_output_tokens", "available")
@@ -140,12 +142,14 @@ class ReserveResponse(_message.Message):
     def __init__(self, reserved: _Optional[str] = ..., max_output_tokens: _Optional[int] = ..., available: _Optional[str] = ...) -> None: ...
 
 class ReleaseRequest(_message.Message):
-    __slots__ = ("team_id", "hold_id")
+    __slots__ = ("team_id", "hold_id", "spent")
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     HOLD_ID_FIELD_NUMBER: _ClassVar[int]
+    SPENT_FIELD_NUMBER: _ClassVar[int]
     team_id: str
     hold_id: str
-    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ...) -> None: ...
+    spent: str
+    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ..., spent: _Optional[str] = ...) -> None: ...
 
 class ReleaseResponse(_message.Message):
     __slots__ = ()
