@@ -1,0 +1,133 @@
+"""langchain-openai pointed at Tollgate (``base_url`` and ``api_key``, nothing else): ``ChatOpenAI``
+invoke, stream and ``bind_tools`` (whole and streamed calls, the tool result's follow-up turn),
+and ``OpenAIEmbeddings`` as configured by default, which tokenizes with tiktoken and sends token
+arrays."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.clients.py_support import (
+    CHAT_MODEL,
+    EMBEDDING_MODEL,
+    QUESTION,
+    WEATHER_TOOL,
+    Gateway,
+    bundled_tiktoken_cache,
+    call_arguments,
+    gateway,
+    sent,
+    tool_results,
+)
+from tests.conftest import Upstream
+from tests.fakes.embedding_vectors import fake_vector
+
+__all__ = ["gateway"]
+
+
+def chat_model(gateway: Gateway) -> Any:
+    from langchain_openai import ChatOpenAI
+
+    return ChatOpenAI(
+        model=CHAT_MODEL, base_url=gateway.base_url, api_key=gateway.api_key, max_retries=0
+    )
+
+
+def test_invoke_answers_with_the_providers_reply(
+    gateway: Gateway, fresh_upstream: Upstream
+) -> None:
+    answer = chat_model(gateway).invoke("Hello from LangChain")
+
+    assert answer.content == "Echo: Hello from LangChain"
+    assert answer.usage_metadata is not None
+    assert answer.usage_metadata["input_tokens"] == 3
+    assert answer.usage_metadata["output_tokens"] == 4
+    assert answer.response_metadata["finish_reason"] == "stop"
+    [body] = sent(fresh_upstream, "/chat/completions")
+    assert body["model"] == "gpt-4o"
+    assert body["messages"] == [{"role": "user", "content": "Hello from LangChain"}]
+
+
+def test_stream_yields_the_reply_piece_by_piece(gateway: Gateway, fresh_upstream: Upstream) -> None:
+    chunks = list(chat_model(gateway).stream("count one two three"))
+
+    assert "".join(str(c.content) for c in chunks) == "Echo: count one two three"
+    whole = chunks[0]
+    for chunk in chunks[1:]:
+        whole = whole + chunk
+    assert whole.response_metadata["finish_reason"] == "stop"
+    [body] = sent(fresh_upstream, "/chat/completions")
+    assert body["stream"] is True
+
+
+def test_bound_tool_is_called_and_its_result_answered(
+    gateway: Gateway, fresh_upstream: Upstream
+) -> None:
+    from langchain_core.messages import HumanMessage, ToolMessage
+
+    fresh_upstream.script(tool_calls=[{"name": "get_weather", "arguments": {"city": "Paris"}}])
+    fresh_upstream.script(reply="It is sunny in Paris.")
+    llm = chat_model(gateway).bind_tools([{"type": "function", "function": WEATHER_TOOL}])
+
+    question = HumanMessage(QUESTION)
+    asked = llm.invoke([question])
+
+    assert asked.content == ""
+    [call] = asked.tool_calls
+    assert call["name"] == "get_weather" and call["args"] == {"city": "Paris"}
+    assert call["id"]
+    answer = llm.invoke([question, asked, ToolMessage("sunny, 24 °C", tool_call_id=call["id"])])
+
+    assert answer.content == "It is sunny in Paris."
+    first, follow_up = sent(fresh_upstream, "/chat/completions")
+    assert first["tools"] == [{"type": "function", "function": WEATHER_TOOL}]
+    assert call_arguments(follow_up) == [("get_weather", {"city": "Paris"})]
+    assert tool_results(follow_up) == [(call["id"], "sunny, 24 °C")]
+
+
+def test_streamed_tool_calls_accumulate(gateway: Gateway, fresh_upstream: Upstream) -> None:
+    fresh_upstream.script(
+        tool_calls=[
+            {"name": "get_weather", "arguments": {"city": "Paris"}},
+            {"name": "get_weather", "arguments": {"city": "Rome"}},
+        ]
+    )
+    llm = chat_model(gateway).bind_tools([{"type": "function", "function": WEATHER_TOOL}])
+
+    chunks = list(llm.stream(QUESTION))
+    whole = chunks[0]
+    for chunk in chunks[1:]:
+        whole = whole + chunk
+
+    assert [(c["name"], c["args"]) for c in whole.tool_calls] == [
+        ("get_weather", {"city": "Paris"}),
+        ("get_weather", {"city": "Rome"}),
+    ]
+    assert len({c["id"] for c in whole.tool_calls}) == 2
+
+
+def test_default_embeddings_send_token_arrays_and_get_the_providers_vectors(
+    gateway: Gateway, fresh_upstream: Upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(bundled_tiktoken_cache()))
+    import tiktoken
+    from langchain_openai import OpenAIEmbeddings
+
+    embeddings = OpenAIEmbeddings(
+        model=EMBEDDING_MODEL, base_url=gateway.base_url, api_key=gateway.api_key, max_retries=0
+    )
+    texts = ["the quick brown fox", "jumps over the lazy dog"]
+
+    vectors = embeddings.embed_documents(texts)
+    query = embeddings.embed_query("lazy dog")
+
+    encoding = tiktoken.get_encoding("cl100k_base")
+    tokens = [encoding.encode_ordinary(t) for t in texts]
+    # LangChain averages each text's chunks and normalizes: one chunk comes back as it was.
+    assert vectors == [pytest.approx(fake_vector(t, 1536), abs=1e-6) for t in tokens]
+    assert query == pytest.approx(fake_vector(encoding.encode_ordinary("lazy dog"), 1536), abs=1e-6)
+    documents, asked = sent(fresh_upstream, "/embeddings")
+    assert documents["input"] == tokens and documents["model"] == "text-embedding-3-small"
+    assert asked["input"] == [encoding.encode_ordinary("lazy dog")]
