@@ -51,15 +51,50 @@ def test_invoke_answers_with_the_providers_reply(
 
 
 def test_stream_yields_the_reply_piece_by_piece(gateway: Gateway, fresh_upstream: Upstream) -> None:
-    chunks = list(chat_model(gateway).stream("count one two three"))
+    chunks = list(chat_model(gateway).stream("count one two three", stream_usage=True))
 
     assert "".join(str(c.content) for c in chunks) == "Echo: count one two three"
     whole = chunks[0]
     for chunk in chunks[1:]:
         whole = whole + chunk
     assert whole.response_metadata["finish_reason"] == "stop"
+    # stream_usage asks for the usage chunk (stream_options.include_usage).
+    assert whole.usage_metadata is not None
+    assert whole.usage_metadata["input_tokens"] == 4
+    assert whole.usage_metadata["output_tokens"] == 5
     [body] = sent(fresh_upstream, "/chat/completions")
     assert body["stream"] is True
+
+
+async def test_async_invoke_and_stream(gateway: Gateway, fresh_upstream: Upstream) -> None:
+    llm = chat_model(gateway)
+
+    answer = await llm.ainvoke("async hello")
+    pieces = [str(chunk.content) async for chunk in llm.astream("async stream")]
+
+    assert answer.content == "Echo: async hello"
+    assert "".join(pieces) == "Echo: async stream"
+
+
+def test_structured_output_parses_the_json_the_model_wrote(
+    gateway: Gateway, fresh_upstream: Upstream
+) -> None:
+    from pydantic import BaseModel
+
+    class Weather(BaseModel):
+        city: str
+        temperature_c: int
+
+    fresh_upstream.script(reply='{"city":"Paris","temperature_c":24}')
+
+    weather = chat_model(gateway).with_structured_output(Weather).invoke(QUESTION)
+
+    assert weather == Weather(city="Paris", temperature_c=24)
+    [body] = sent(fresh_upstream, "/chat/completions")
+    response_format = body["response_format"]
+    assert response_format["type"] == "json_schema"
+    assert response_format["json_schema"]["name"] == "Weather"
+    assert response_format["json_schema"]["schema"]["required"] == ["city", "temperature_c"]
 
 
 def test_bound_tool_is_called_and_its_result_answered(

@@ -148,3 +148,43 @@ def test_embedding_returns_the_providers_vectors(
     assert response.usage.prompt_tokens == 9
     [body] = sent(fresh_upstream, "/embeddings")
     assert body["input"] == texts and body["model"] == "text-embedding-3-small"
+
+
+async def test_async_streaming(
+    litellm: ModuleType, gateway: Gateway, fresh_upstream: Upstream
+) -> None:
+    stream = await litellm.acompletion(
+        model=ROUTE + CHAT_MODEL,
+        messages=[{"role": "user", "content": "async four five"}],
+        api_base=gateway.base_url,
+        api_key=gateway.api_key,
+        stream=True,
+    )
+
+    pieces = [c.choices[0].delta.content or "" async for c in stream if c.choices]
+
+    assert "".join(pieces) == "Echo: async four five"
+
+
+def test_errors_reach_the_caller_as_litellms_exceptions(
+    litellm: ModuleType, gateway: Gateway, fresh_upstream: Upstream
+) -> None:
+    messages = [{"role": "user", "content": "Hello"}]
+
+    with pytest.raises(litellm.NotFoundError) as missing:
+        litellm.completion(
+            model=ROUTE + "openai/no-such-model",
+            messages=messages,
+            api_base=gateway.base_url,
+            api_key=gateway.api_key,
+        )
+    with pytest.raises(litellm.AuthenticationError):
+        litellm.completion(
+            model=ROUTE + CHAT_MODEL,
+            messages=messages,
+            api_base=gateway.base_url,
+            api_key="not-a-tollgate-key",
+        )
+
+    assert "no-such-model" in str(missing.value)
+    assert sent(fresh_upstream, "/chat/completions") == []
