@@ -15,6 +15,7 @@ from typing import Protocol
 import aiohttp
 
 from tollgate_router.providers.base import ProviderError
+from tollgate_router.providers.transport import post
 
 # One input: text, or token ids of the model's tokenizer.
 EmbeddingInput = str | tuple[int, ...]
@@ -72,7 +73,7 @@ async def post_json(
         sock_read=base.sock_read,
     )
     try:
-        async with session.post(url, data=body, headers=headers, timeout=timeout) as response:
+        async with await post(session, url, body, headers, timeout) as response:
             raw = await response.read()
             status = response.status
     except TimeoutError as exc:
