@@ -21,6 +21,7 @@ from tests.clients.py_support import (
     sent,
     tool_results,
 )
+from tests.conftest import EMBEDDING_MODEL as SUITE_EMBEDDING_MODEL
 from tests.conftest import Upstream
 from tests.fakes.embedding_vectors import fake_vector
 
@@ -166,3 +167,32 @@ def test_default_embeddings_send_token_arrays_and_get_the_providers_vectors(
     documents, asked = sent(fresh_upstream, "/embeddings")
     assert documents["input"] == tokens and documents["model"] == "text-embedding-3-small"
     assert asked["input"] == [encoding.encode_ordinary("lazy dog")]
+
+
+def test_token_array_embeddings_skip_a_provider_that_embeds_text_only(
+    gateway: Gateway,
+    fresh_upstream: Upstream,
+    fresh_gemini: Upstream,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The suite's embedding model is served by the OpenAI fake and the Gemini fake; the Gemini
+    API takes text only, so LangChain's token arrays go to OpenAI even when Gemini ranks first
+    (Tollgate's routing options reach it through ``model_kwargs``' ``extra_body``)."""
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(bundled_tiktoken_cache()))
+    from langchain_openai import OpenAIEmbeddings
+
+    google_first = {"providerOptions": {"gateway": {"order": ["google", "openai"]}}}
+    embeddings = OpenAIEmbeddings(
+        model=SUITE_EMBEDDING_MODEL,
+        base_url=gateway.base_url,
+        api_key=gateway.api_key,
+        max_retries=0,
+        model_kwargs={"extra_body": google_first},
+    )
+
+    [vector] = embeddings.embed_documents(["the quick brown fox"])
+
+    [body] = sent(fresh_upstream, "/embeddings")
+    [tokens] = body["input"]
+    assert vector == pytest.approx(fake_vector(tokens, 1536), abs=1e-6)
+    assert fresh_gemini.requests() == []

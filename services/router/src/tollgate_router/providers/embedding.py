@@ -45,6 +45,12 @@ class EmbeddingResult:
 
 
 class EmbeddingAdapter(Protocol):
+    @property
+    def takes_token_ids(self) -> bool:
+        """Whether the API embeds token-id inputs as well as text (routing skips it for a
+        request with token arrays otherwise)."""
+        ...
+
     async def embed(self, call: EmbeddingCall) -> EmbeddingResult: ...
 
 
