@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from tollgate_cli.stack import Stack
 
@@ -76,6 +78,25 @@ def call_arguments(body: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         if m["role"] == "assistant"
         for c in m.get("tool_calls") or ()
     ]
+
+
+def activity_row(gateway: Gateway, generation_id: str, timeout: float = 20.0) -> dict[str, Any]:
+    """The request's row in ``GET /v1/requests`` (the activity log), once the activity service
+    has recorded it (facts travel asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        reply = httpx.get(
+            f"{gateway.base_url}/requests",
+            params={"limit": "100"},
+            headers={"authorization": f"Bearer {gateway.api_key}"},
+        )
+        reply.raise_for_status()
+        rows = [r for r in reply.json()["data"] if r["generationId"] == generation_id]
+        if rows or time.monotonic() > deadline:
+            assert rows, f"{generation_id} not in the activity log"
+            row: dict[str, Any] = rows[0]
+            return row
+        time.sleep(0.1)
 
 
 def bundled_tiktoken_cache() -> Path:

@@ -10,6 +10,7 @@ from tests.clients.py_support import (
     CHAT_MODEL,
     QUESTION,
     Gateway,
+    activity_row,
     call_arguments,
     gateway,
     sent,
@@ -47,6 +48,11 @@ def test_chat_and_complete_answer_with_the_providers_reply(
     first, _ = sent(fresh_upstream, "/chat/completions")
     assert first["model"] == "gpt-4o"
     assert first["messages"] == [{"role": "user", "content": "Hello from LlamaIndex"}]
+    # The integration's attribution headers (x-title, http-referer) name the app in activity.
+    recorded = activity_row(gateway, chatted.raw.id)
+    assert recorded["appTitle"] == "LlamaIndex"
+    assert recorded["appReferer"] == "https://www.llamaindex.ai/"
+    assert recorded["model"] == CHAT_MODEL and recorded["inputTokens"] == 3
 
 
 def test_stream_chat_yields_the_reply_piece_by_piece(
@@ -100,3 +106,34 @@ def test_tool_call_and_the_follow_up_turn(gateway: Gateway, fresh_upstream: Upst
     assert declared["function"]["parameters"]["properties"]["city"]["type"] == "string"
     assert call_arguments(follow_up) == [("get_weather", {"city": "Paris"})]
     assert tool_results(follow_up) == [(selection.tool_id, "sunny in Paris, 24 °C")]
+
+
+def test_structured_prediction_through_function_calling(
+    gateway: Gateway, fresh_upstream: Upstream
+) -> None:
+    """``is_function_calling_model=True`` (an OpenAILike setting, whatever the endpoint) lets
+    LlamaIndex's programs and agents call tools; without it ``structured_predict`` sends a
+    ``tool_choice`` without ``tools``, which OpenAI and Tollgate refuse alike."""
+    from llama_index.core.prompts import PromptTemplate
+    from llama_index.llms.vercel_ai_gateway import VercelAIGateway
+    from pydantic import BaseModel
+
+    class Capital(BaseModel):
+        city: str
+
+    fresh_upstream.script(tool_calls=[{"name": "Capital", "arguments": {"city": "Paris"}}])
+    model = VercelAIGateway(
+        model=CHAT_MODEL,
+        api_base=gateway.base_url,
+        api_key=gateway.api_key,
+        max_retries=0,
+        is_function_calling_model=True,
+    )
+
+    capital = model.structured_predict(
+        Capital, PromptTemplate("The capital of {country}?"), country="France"
+    )
+
+    assert capital == Capital(city="Paris")
+    [body] = sent(fresh_upstream, "/chat/completions")
+    assert [t["function"]["name"] for t in body["tools"]] == ["Capital"]
