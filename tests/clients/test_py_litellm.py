@@ -20,7 +20,7 @@ from tests.clients.py_support import (
     sent,
     tool_results,
 )
-from tests.conftest import Upstream
+from tests.conftest import ANTHROPIC_MODEL, Upstream
 from tests.fakes.embedding_vectors import fake_vector
 
 __all__ = ["gateway"]
@@ -188,3 +188,30 @@ def test_errors_reach_the_caller_as_litellms_exceptions(
 
     assert "no-such-model" in str(missing.value)
     assert sent(fresh_upstream, "/chat/completions") == []
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["whole", "streamed"])
+def test_reasoning_comes_back_as_reasoning_content(
+    litellm: ModuleType, gateway: Gateway, fresh_anthropic: Upstream, stream: bool
+) -> None:
+    fresh_anthropic.script(reply="Yes.", thinking="Let me think about it.")
+
+    response = litellm.completion(
+        model=ROUTE + ANTHROPIC_MODEL,
+        messages=[{"role": "user", "content": "Is Paris in France?"}],
+        api_base=gateway.base_url,
+        api_key=gateway.api_key,
+        extra_body={"reasoning": {"max_tokens": 2000}},
+        stream=stream,
+    )
+
+    if stream:
+        deltas = [c.choices[0].delta for c in response if c.choices]
+        content = "".join(d.content or "" for d in deltas)
+        reasoning = "".join(getattr(d, "reasoning_content", None) or "" for d in deltas)
+    else:
+        message = response.choices[0].message
+        content, reasoning = message.content, message.reasoning_content
+    assert (content, reasoning) == ("Yes.", "Let me think about it.")
+    [sent_body] = sent(fresh_anthropic, "/messages")
+    assert sent_body["thinking"] == {"type": "enabled", "budget_tokens": 2000}

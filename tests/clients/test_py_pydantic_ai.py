@@ -17,7 +17,7 @@ from tests.clients.py_support import (
     sent,
     tool_results,
 )
-from tests.conftest import Upstream
+from tests.conftest import ANTHROPIC_MODEL, Upstream
 from tests.fakes.embedding_vectors import fake_vector
 
 __all__ = ["gateway"]
@@ -134,3 +134,30 @@ def test_vercel_provider_over_a_client_pointed_at_tollgate(
     assert result.output == "Echo: Hello, Vercel route"
     [body] = sent(fresh_upstream, "/chat/completions")
     assert body["model"] == "gpt-4o"
+
+
+def test_thinking_setting_brings_back_the_models_reasoning(
+    gateway: Gateway, fresh_anthropic: Upstream
+) -> None:
+    """Pydantic AI sends ``thinking`` only to a model its profile knows can think: with
+    ``VercelProvider`` the profile is the vendor's (here Anthropic's), and the setting goes out
+    as ``reasoning_effort``, which Tollgate turns into Claude's thinking budget."""
+    from openai import AsyncOpenAI
+    from pydantic_ai import Agent
+    from pydantic_ai.messages import TextPart, ThinkingPart
+    from pydantic_ai.models.openai import OpenAIChatModel
+    from pydantic_ai.providers.vercel import VercelProvider
+
+    fresh_anthropic.script(reply="Yes.", thinking="Let me think about it.")
+    client = AsyncOpenAI(base_url=gateway.base_url, api_key=gateway.api_key)
+    model = OpenAIChatModel(ANTHROPIC_MODEL, provider=VercelProvider(openai_client=client))
+
+    result = Agent(model, model_settings={"thinking": "low"}).run_sync("Is Paris in France?")
+
+    parts = [p for p in result.all_messages()[-1].parts if isinstance(p, ThinkingPart | TextPart)]
+    assert [(type(p), p.content) for p in parts] == [
+        (ThinkingPart, "Let me think about it."),
+        (TextPart, "Yes."),
+    ]
+    [body] = sent(fresh_anthropic, "/messages")
+    assert body["thinking"]["type"] == "enabled" and body["thinking"]["budget_tokens"] >= 1024
