@@ -144,6 +144,27 @@ def test_streamed_tool_calls_accumulate(gateway: Gateway, fresh_upstream: Upstre
     assert len({c["id"] for c in whole.tool_calls}) == 2
 
 
+def test_gateway_routing_options_go_in_extra_body(
+    gateway: Gateway, fresh_upstream: Upstream
+) -> None:
+    import openai
+    from langchain_openai import ChatOpenAI
+
+    def routed(only: list[str]) -> Any:
+        return ChatOpenAI(
+            model=CHAT_MODEL,
+            base_url=gateway.base_url,
+            api_key=gateway.api_key,
+            max_retries=0,
+            extra_body={"providerOptions": {"gateway": {"only": only}}},
+        )
+
+    with pytest.raises(openai.BadRequestError, match="only"):
+        routed(["anthropic"]).invoke("Hello")
+    assert routed(["openai"]).invoke("Hello").content == "Echo: Hello"
+    assert len(sent(fresh_upstream, "/chat/completions")) == 1
+
+
 def test_default_embeddings_send_token_arrays_and_get_the_providers_vectors(
     gateway: Gateway, fresh_upstream: Upstream, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -215,3 +215,28 @@ def test_reasoning_comes_back_as_reasoning_content(
     assert (content, reasoning) == ("Yes.", "Let me think about it.")
     [sent_body] = sent(fresh_anthropic, "/messages")
     assert sent_body["thinking"] == {"type": "enabled", "budget_tokens": 2000}
+
+
+def test_gateway_routing_options_reach_tollgate(
+    litellm: ModuleType, gateway: Gateway, fresh_upstream: Upstream
+) -> None:
+    """LiteLLM passes ``providerOptions`` on this route as a body field (its Vercel config)."""
+    options = {"api_base": gateway.base_url, "api_key": gateway.api_key}
+    messages = [{"role": "user", "content": "Hello"}]
+
+    with pytest.raises(litellm.BadRequestError, match="only"):
+        litellm.completion(
+            model=ROUTE + CHAT_MODEL,
+            messages=messages,
+            providerOptions={"gateway": {"only": ["anthropic"]}},
+            **options,
+        )
+    served = litellm.completion(
+        model=ROUTE + CHAT_MODEL,
+        messages=messages,
+        providerOptions={"gateway": {"only": ["openai"]}},
+        **options,
+    )
+
+    assert served.choices[0].message.content == "Echo: Hello"
+    assert len(sent(fresh_upstream, "/chat/completions")) == 1
