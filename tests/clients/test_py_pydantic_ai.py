@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.clients.py_support import (
     CHAT_MODEL,
     EMBEDDING_MODEL,
@@ -161,3 +163,22 @@ def test_thinking_setting_brings_back_the_models_reasoning(
     ]
     [body] = sent(fresh_anthropic, "/messages")
     assert body["thinking"]["type"] == "enabled" and body["thinking"]["budget_tokens"] >= 1024
+
+
+def test_gateway_routing_options_go_in_extra_body(
+    gateway: Gateway, fresh_upstream: Upstream
+) -> None:
+    from pydantic_ai import Agent
+    from pydantic_ai.exceptions import ModelHTTPError
+    from pydantic_ai.models.openai import OpenAIChatModel
+
+    def routed(only: list[str]) -> Any:
+        options = {"providerOptions": {"gateway": {"only": only}}}
+        model = OpenAIChatModel(CHAT_MODEL, provider=provider(gateway))
+        return Agent(model, model_settings={"extra_body": options})
+
+    with pytest.raises(ModelHTTPError) as refused:
+        routed(["anthropic"]).run_sync("Hello")
+    assert refused.value.status_code == 400 and "only" in str(refused.value.body)
+    assert routed(["openai"]).run_sync("Hello").output == "Echo: Hello"
+    assert len(sent(fresh_upstream, "/chat/completions")) == 1
