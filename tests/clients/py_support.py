@@ -20,19 +20,12 @@ import pytest
 from tollgate_cli.stack import Stack
 
 from tests.conftest import Upstream
+from tests.integration.test_suite_tools import WEATHER
 
 CHAT_MODEL = "openai/gpt-4o"
 EMBEDDING_MODEL = "openai/text-embedding-3-small"
 QUESTION = "What is the weather in Paris?"
-WEATHER_TOOL = {
-    "name": "get_weather",
-    "description": "Current weather in a city",
-    "parameters": {
-        "type": "object",
-        "properties": {"city": {"type": "string"}},
-        "required": ["city"],
-    },
-}
+WEATHER_TOOL: dict[str, Any] = WEATHER["function"]  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)

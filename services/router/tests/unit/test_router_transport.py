@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import aiohttp
@@ -106,34 +106,23 @@ async def chat(session: aiohttp.ClientSession, url: str, body: bytes) -> list[ob
     return [event async for event in stream.events()]
 
 
+async def embed(session: aiohttp.ClientSession, url: str, body: bytes) -> bytes:
+    return await post_json(session, url, body, {}, deadline=10, parse_error=error_from_response)
+
+
+@pytest.mark.parametrize("send", [chat, embed], ids=["chat", "embeddings"])
 async def test_a_pooled_connection_closed_by_the_server_is_retried_on_a_new_one(
-    session: aiohttp.ClientSession,
+    session: aiohttp.ClientSession, send: Callable[..., Awaitable[object]]
 ) -> None:
     server = KeepAliveServer(answered_per_connection=1)
     running, url = await serve(server)
     async with running:
-        first = await chat(session, url, b'{"n":1}')
-        second = await chat(session, url, b'{"n":2}')
+        first = await send(session, url, b'{"n":1}')
+        second = await send(session, url, b'{"n":2}')
 
     assert first == second and first
     # The second request went out on the first connection, found it closed, and was answered
     # on a second connection: sent twice, taken once.
-    assert server.dropped == [0]
-    assert server.answered == [(0, b'{"n":1}'), (1, b'{"n":2}')]
-
-
-async def test_embeddings_posts_are_retried_the_same_way(
-    session: aiohttp.ClientSession,
-) -> None:
-    server = KeepAliveServer(answered_per_connection=1)
-    running, url = await serve(server)
-    async with running:
-        for n in (1, 2):
-            raw = await post_json(
-                session, url, b'{"n":%d}' % n, {}, deadline=10, parse_error=error_from_response
-            )
-            assert raw == COMPLETION
-
     assert server.dropped == [0]
     assert server.answered == [(0, b'{"n":1}'), (1, b'{"n":2}')]
 
