@@ -22,6 +22,7 @@ from tollgate_edge.chat_response import (
     ReasoningDetails,
     completion_body,
     gateway_metadata,
+    image_entry,
 )
 from tollgate_edge.errors import ApiError, from_generation_error, from_rpc
 from tollgate_edge.identity import Caller, inference_caller
@@ -137,6 +138,8 @@ async def _collect(
                 answer.texts.append(event.text_delta.text)
             elif kind == "tool_call_delta":
                 answer.tool_calls.add(event.tool_call_delta)
+            elif kind == "image_delta":
+                answer.images.append(image_entry(event.image_delta))
             elif kind == "reasoning_delta":
                 if answer.reasoning is not None:
                     answer.reasoning.add(event.reasoning_delta)
@@ -207,6 +210,8 @@ async def _relay(
             await response.write(encoder.text(event.text_delta.text))
         elif kind == "tool_call_delta":
             await response.write(encoder.tool_call(event.tool_call_delta))
+        elif kind == "image_delta":
+            await response.write(encoder.delta({"images": [image_entry(event.image_delta)]}))
         elif kind == "reasoning_delta":
             if reasoning is not None:
                 delta = event.reasoning_delta

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from tollgate.router.v1 import router_pb2
 
-from tollgate_edge import chat_options
+from tollgate_edge import chat_options, chat_parts
 from tollgate_edge.errors import invalid_request
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
@@ -16,6 +16,7 @@ _INT64 = (-(2**63), 2**63 - 1)
 _MAX_TOKENS = (1, 2**31 - 1)
 _MESSAGES = "messages"
 _MAX_STOP = 4  # OpenAI's limit, and Vercel's
+_MODALITIES = frozenset({"text", "image"})  # output modalities of a chat completion
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,7 @@ def parse_chat_request(body: bytes, caller: router_pb2.CallerContext) -> ChatReq
         ),
         response_format=chat_options.response_format(data),
         reasoning=chat_options.reasoning(data),
+        modalities=_modalities(data),
     )
     return ChatRequest(
         rpc=rpc,
@@ -70,6 +72,21 @@ def _reject_unsupported(data: dict[str, Any]) -> None:
         raise invalid_request("only `n: 1` is supported", "n")
     if data.get("functions"):
         raise invalid_request("`functions` is deprecated: use `tools`", "functions")
+
+
+def _modalities(data: dict[str, Any]) -> list[str]:
+    """``modalities``: the output wanted, ``["text", "image"]`` or ``["image"]``."""
+    raw = data.get("modalities")
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not raw or not all(isinstance(m, str) for m in raw):
+        raise invalid_request("`modalities` must be a non-empty array of strings", "modalities")
+    unknown = sorted({m for m in raw if m not in _MODALITIES})
+    if unknown:
+        raise invalid_request(
+            f"`modalities` may hold text and image, not {', '.join(unknown)}", "modalities"
+        )
+    return list(dict.fromkeys(raw))
 
 
 def _optional_bool(data: dict[str, Any], key: str, param: str | None = None) -> bool:
@@ -113,7 +130,7 @@ def _message(raw: Any, index: int) -> router_pb2.ChatMessage:
     elif isinstance(content, list):
         if not content:
             raise invalid_request(f"{where}.content must not be an empty array", _MESSAGES)
-        parts = [_part(part, f"{where}.content[{i}]") for i, part in enumerate(content)]
+        parts = [chat_parts.part(p, f"{where}.content[{i}]") for i, p in enumerate(content)]
         fields["parts"] = router_pb2.ContentParts(parts=parts)
     elif content is not None:
         raise invalid_request(f"{where}.content must be a string, an array or null", _MESSAGES)
@@ -160,56 +177,6 @@ def _tool_call(raw: Any, where: str) -> router_pb2.ToolCall:
         name=_string(function.get("name"), f"{where}.function.name"),
         arguments=_string(function.get("arguments", ""), f"{where}.function.arguments"),
     )
-
-
-def _part(raw: Any, where: str) -> router_pb2.ContentPart:
-    if not isinstance(raw, dict):
-        raise invalid_request(f"{where} must be an object", _MESSAGES)
-    kind = raw.get("type")
-    if kind == "text":
-        return router_pb2.ContentPart(text=_string(raw.get("text"), f"{where}.text"))
-    if kind == "image_url":
-        return router_pb2.ContentPart(image_url=_image_url(raw.get("image_url"), where))
-    if kind == "file":
-        return router_pb2.ContentPart(file=_file(raw.get("file"), where))
-    raise invalid_request(f"{where}.type {kind!r} is not supported", _MESSAGES)
-
-
-def _image_url(raw: Any, where: str) -> router_pb2.ImageUrl:
-    if isinstance(raw, str):
-        return router_pb2.ImageUrl(url=raw)
-    if not isinstance(raw, dict):
-        raise invalid_request(f"{where}.image_url must be an object", _MESSAGES)
-    detail = raw.get("detail")
-    return router_pb2.ImageUrl(
-        url=_string(raw.get("url"), f"{where}.image_url.url"),
-        detail="" if detail is None else _string(detail, f"{where}.image_url.detail"),
-    )
-
-
-def _file(raw: Any, where: str) -> router_pb2.FileData:
-    """The Vercel form ``{data, media_type, filename}`` or OpenAI's ``{file_data, filename}``."""
-    if not isinstance(raw, dict):
-        raise invalid_request(f"{where}.file must be an object", _MESSAGES)
-    data = raw.get("data", raw.get("file_data"))
-    if not isinstance(data, str) or not data:
-        raise invalid_request(
-            f"{where}.file needs `data` or `file_data` (base64 or a data URI)", _MESSAGES
-        )
-    media_type = raw.get("media_type", raw.get("mediaType")) or _data_uri_media_type(data)
-    filename = raw.get("filename") or ""
-    return router_pb2.FileData(
-        data=data,
-        media_type=_string(media_type, f"{where}.file.media_type"),
-        filename=_string(filename, f"{where}.file.filename"),
-    )
-
-
-def _data_uri_media_type(data: str) -> str:
-    if not data.startswith("data:"):
-        return ""
-    end = data.find(",", 5, 256)
-    return data[5:end].split(";", 1)[0] if end > 0 else ""
 
 
 # --- params and routing ---------------------------------------------------------------------

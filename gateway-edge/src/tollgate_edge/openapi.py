@@ -190,7 +190,25 @@ SCHEMAS: Final[dict[str, Schema]] = {
         "description": "OpenAI Chat Completions request; `model` is `creator/model-name`.",
         "properties": {
             "model": _STRING,
-            "messages": {"type": "array", "items": {"type": "object"}, "minItems": 1},
+            "messages": {
+                "type": "array",
+                "items": {"type": "object"},
+                "minItems": 1,
+                "description": (
+                    "A message's `content` is a string or an array of parts: `text`, "
+                    "`image_url` (`{url, detail}`: an https URL or a base64 data URI) and `file` "
+                    "(`{data, media_type, filename}` or `{file_data: <data URI>, filename}`, e.g. "
+                    "a PDF). See docs/attachments.md."
+                ),
+            },
+            "modalities": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["text", "image"]},
+                "description": (
+                    'Output wanted: `["text", "image"]` or `["image"]` on an image '
+                    "model; images come back in `message.images` (`delta.images` when streaming)."
+                ),
+            },
             "stream": {"type": "boolean"},
             "stream_options": {
                 "type": "object",
@@ -236,7 +254,11 @@ SCHEMAS: Final[dict[str, Schema]] = {
     },
     "ChatCompletion": {
         "type": "object",
-        "description": "OpenAI chat completion; `id` is the generation id (`gen_<ULID>`).",
+        "description": (
+            "OpenAI chat completion; `id` is the generation id (`gen_<ULID>`). With "
+            "`modalities` including `image`, `choices[].message.images` holds the generated "
+            "images (`{type: image_url, image_url: {url: <data URI>}}`)."
+        ),
         "properties": {
             "id": _STRING,
             "object": {"const": "chat.completion"},

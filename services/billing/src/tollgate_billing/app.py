@@ -23,7 +23,7 @@ from tollgate_billing.repository import GenerationRepository
 from tollgate_billing.service import BillingService
 from tollgate_billing.servicer import SERVICE_NAME, BillingServicer
 from tollgate_billing.settings import BillingSettings
-from tollgate_billing.view import BalanceView
+from tollgate_billing.view import BalanceView, LeasePolicy
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,10 @@ class BillingApp:
         self.settings = settings
         self.engine = create_engine(settings.database_url)
         self.outbox = Outbox(self.engine, outbox)
-        self.view = BalanceView(settings.hold_seconds)
+        self.view = BalanceView(
+            settings.hold_seconds,
+            leases=LeasePolicy(settings.lease_min_worst_cases, settings.lease_share),
+        )
         self.credits = CreditsService(LedgerRepository(self.engine), self.view, self.outbox, clock)
         generations = GenerationRepository(self.engine)
         self.service = BillingService(LedgerGenerationStore(self.credits, generations))

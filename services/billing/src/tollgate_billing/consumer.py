@@ -48,6 +48,7 @@ def generation_from_fact(fact: UsageRecorded, received_at: datetime) -> Generati
         ttft_ms=fact.ttft_ms,
         latency_ms=fact.latency_ms,
         created_at=created_at,
+        hold_id=fact.hold_id,
     )
 
 

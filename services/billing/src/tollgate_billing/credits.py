@@ -20,7 +20,7 @@ from tollgate_common.bus import ACTIVITY_RECORDED
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.ids import new_id
 from tollgate_common.inbox import Stored
-from tollgate_common.money import format_usd
+from tollgate_common.money import ZERO, format_usd
 from tollgate_common.outbox import Fact
 
 from tollgate_billing.errors import missing_field
@@ -172,9 +172,12 @@ class CreditsService:
 
     # -- reservations ---------------------------------------------------------------------
 
-    async def reserve(self, team_id: str, hold_id: str, quote: Quote) -> Reservation:
-        """Hold the worst case of a generation before any provider is called. Only a team's
-        first request of a free period writes to the database (its grant)."""
+    async def reserve(
+        self, team_id: str, hold_id: str, quote: Quote, lease: Decimal = ZERO
+    ) -> Reservation:
+        """Hold the worst case of a generation before any provider is called (or a lease that
+        covers it: see :mod:`tollgate_billing.view`). Only a team's first request of a free
+        period writes to the database (its grant)."""
         if not team_id:
             raise missing_field("team_id")
         if not hold_id:
@@ -182,10 +185,10 @@ class CreditsService:
         account = self._view.account(team_id)
         if account is None or free_grant_due(account, self._clock()) is not None:
             await self._load_for_request(team_id)
-        return self._view.reserve(team_id, hold_id, quote)
+        return self._view.reserve(team_id, hold_id, quote, lease)
 
-    def release(self, team_id: str, hold_id: str) -> None:
-        self._view.release(team_id, hold_id)
+    def release(self, team_id: str, hold_id: str, spent: Decimal | None = None) -> None:
+        self._view.release(team_id, hold_id, spent)
 
     def available(self, team_id: str) -> Decimal:
         """Balance minus holds of a team in the view (after a reservation loaded it)."""
@@ -218,8 +221,8 @@ class CreditsService:
             applied = await self._ledger.apply_usage(batch, at)
             for account in applied.accounts.values():
                 self._view.put(account)
-            for team_id, generation_id in applied.settled:
-                self._view.release(team_id, generation_id)
+            for g in applied.settled:
+                self._view.settle(g.team_id, g.hold_id or g.id, g.cost, lease=bool(g.hold_id))
         for team_id, posting in applied.grants:
             account = applied.accounts[team_id]
             self._activity.put(activity_fact(team_id, posting, account, at))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -60,9 +60,12 @@ class Generation:
     ttft_ms: int
     latency_ms: int
     created_at: datetime
+    # The router's credit lease this generation drew from ("": a hold of its own, named by
+    # its id). Not stored: it only tells the balance view which hold to settle.
+    hold_id: str = field(default="", compare=False)
 
 
-GENERATION_FIELDS = tuple(f.name for f in fields(Generation))
+GENERATION_FIELDS = tuple(f.name for f in fields(Generation) if f.name != "hold_id")
 
 
 class GenerationStore(Protocol):

@@ -134,7 +134,10 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> billing_pb2.ReserveResponse:
         reservation = await self._credits.reserve(
-            request.team_id, request.hold_id, quote_from_proto(request)
+            request.team_id,
+            request.hold_id,
+            quote_from_proto(request),
+            _price(request.lease_amount or "0", "lease_amount"),
         )
         return billing_pb2.ReserveResponse(
             reserved=format_usd(reservation.reserved),
@@ -147,7 +150,8 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         request: billing_pb2.ReleaseRequest,
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> billing_pb2.ReleaseResponse:
-        self._credits.release(request.team_id, request.hold_id)
+        spent = _price(request.spent, "spent") if request.spent else None
+        self._credits.release(request.team_id, request.hold_id, spent)
         return billing_pb2.ReleaseResponse()
 
     async def GetSpendReport(

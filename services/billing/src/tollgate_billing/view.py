@@ -4,13 +4,21 @@ Reservations happen here, in memory, where the money is: a check and a hold with
 between them, so concurrent requests of one team can never hold more than its balance, and the
 request path costs no database round trip. The view is kept current by the service, which
 updates it under its write lock right after each ledger transaction commits.
+
+A hold may be a *lease*: the router asks for more than one generation's worst case and draws
+many generations from it without a round trip each (docs/billing.md, "Credit leases"). Each
+usage fact that names the lease moves its cost from the hold to the balance; when the router
+gives the lease back it says what its generations were charged in all, and the part their facts
+have not yet debited stays held until they do. Leases are granted only when the team has plenty
+left (``LeasePolicy.min_worst_cases``), and at most a share of it (``LeasePolicy.share``): near
+the end of a balance every generation holds exactly its own worst case.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_FLOOR, Decimal
 
 from tollgate_common.money import ZERO
@@ -20,6 +28,15 @@ from tollgate_billing.ledger import Account
 
 # Output tokens held for when neither the caller nor the catalog gives a limit.
 DEFAULT_OUTPUT_RESERVE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class LeasePolicy:
+    """A lease is granted only when the team could pay ``min_worst_cases`` worst cases of the
+    asking generation, and it takes at most ``share`` of what is available."""
+
+    min_worst_cases: int = 100
+    share: Decimal = Decimal("0.1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +60,9 @@ class Reservation:
 class _Hold:
     reservation: Reservation
     expires_at: float
+    amount: Decimal  # still held: what was reserved less what usage facts have debited
+    debited: Decimal = ZERO  # charged by the usage facts that named this hold
+    returned: bool = False  # a lease given back: it only waits for its facts
 
 
 @dataclass(slots=True)
@@ -54,7 +74,7 @@ class _Team:
         expired = [hold_id for hold_id, hold in self.holds.items() if hold.expires_at <= now]
         for hold_id in expired:
             del self.holds[hold_id]
-        return sum((hold.reservation.reserved for hold in self.holds.values()), ZERO)
+        return sum((hold.amount for hold in self.holds.values()), ZERO)
 
 
 def quote_reservation(available: Decimal, quote: Quote) -> Reservation:
@@ -78,11 +98,26 @@ def quote_reservation(available: Decimal, quote: Quote) -> Reservation:
     )
 
 
+def grant_lease(
+    available: Decimal, reservation: Reservation, asked: Decimal, policy: LeasePolicy
+) -> Reservation:
+    """``reservation`` widened to a lease of up to ``asked`` when the team has plenty left."""
+    worst = reservation.reserved
+    plenty = available >= worst * policy.min_worst_cases
+    if asked <= worst or reservation.max_output_tokens or not plenty:
+        return reservation
+    return replace(reservation, reserved=max(worst, min(asked, available * policy.share)))
+
+
 class BalanceView:
     def __init__(
-        self, hold_seconds: float, monotonic: Callable[[], float] = time.monotonic
+        self,
+        hold_seconds: float,
+        monotonic: Callable[[], float] = time.monotonic,
+        leases: LeasePolicy | None = None,
     ) -> None:
         self._hold_seconds = hold_seconds
+        self._leases = leases if leases is not None else LeasePolicy()
         self._monotonic = monotonic
         self._teams: dict[str, _Team] = {}
 
@@ -102,23 +137,51 @@ class BalanceView:
         team = self._teams[team_id]
         return team.account.balance - team.held(self._monotonic())
 
-    def reserve(self, team_id: str, hold_id: str, quote: Quote) -> Reservation:
-        """Hold the worst case of ``quote`` (the team's account must be loaded). A repeat of
-        ``hold_id`` answers the hold made before."""
+    def reserve(
+        self, team_id: str, hold_id: str, quote: Quote, lease: Decimal = ZERO
+    ) -> Reservation:
+        """Hold the worst case of ``quote`` (the team's account must be loaded), or a lease of
+        up to ``lease`` that covers it. A repeat of ``hold_id`` answers the hold made before."""
         team = self._teams[team_id]
         now = self._monotonic()
         held = team.held(now)
         existing = team.holds.get(hold_id)
         if existing is not None:
             return existing.reservation
-        reservation = quote_reservation(team.account.balance - held, quote)
-        team.holds[hold_id] = _Hold(reservation, now + self._hold_seconds)
+        available = team.account.balance - held
+        reservation = grant_lease(
+            available, quote_reservation(available, quote), lease, self._leases
+        )
+        team.holds[hold_id] = _Hold(reservation, now + self._hold_seconds, reservation.reserved)
         return reservation
 
-    def release(self, team_id: str, hold_id: str) -> None:
+    def release(self, team_id: str, hold_id: str, spent: Decimal | None = None) -> None:
+        """Give a hold back. For a lease, ``spent`` is what its generations were charged in
+        all: what their usage facts have not debited yet stays held until they do."""
         team = self._teams.get(team_id)
-        if team is not None:
-            team.holds.pop(hold_id, None)
+        hold = None if team is None else team.holds.get(hold_id)
+        if team is None or hold is None:
+            return
+        outstanding = ZERO if spent is None else spent - hold.debited
+        if outstanding <= 0:
+            del team.holds[hold_id]
+        else:
+            hold.amount, hold.returned = outstanding, True
+
+    def settle(self, team_id: str, hold_id: str, cost: Decimal, lease: bool) -> None:
+        """A usage fact charged ``cost``: the hold it drew from shrinks by as much (a lease),
+        or goes (a generation's own hold)."""
+        if not lease:
+            self.release(team_id, hold_id)
+            return
+        team = self._teams.get(team_id)
+        hold = None if team is None else team.holds.get(hold_id)
+        if team is None or hold is None:
+            return
+        hold.debited += cost
+        hold.amount = max(ZERO, hold.amount - cost)
+        if hold.returned and hold.amount == 0:
+            del team.holds[hold_id]
 
     def holds(self, team_id: str) -> int:
         team = self._teams.get(team_id)

@@ -140,11 +140,16 @@ class RouterApp:
             return NoPreflight()
         channel = open_channel(self.settings.billing_addr)
         grpc_service.on_shutdown(channel.close)
-        return BillingPreflight(
+        preflight = BillingPreflight(
             billing_pb2_grpc.BillingServiceStub(channel),
             deadline_seconds=self.settings.preflight_deadline_seconds,
             outage=self.settings.billing_unavailable,
+            lease=self.settings.credit_lease,
+            lease_seconds=self.settings.credit_lease_seconds,
         )
+        sweeping = asyncio.create_task(preflight.run(), name="router-credit-leases")
+        grpc_service.on_shutdown(lambda: _cancel(sweeping))
+        return preflight
 
     async def start(self) -> int:
         """Prepare and listen; returns the port. On failure, what was built is released."""
@@ -207,3 +212,9 @@ class RouterApp:
             log.warning("NATS did not drain (%s); closing", type(exc).__name__)
             with contextlib.suppress(Exception):
                 await self.bus.nc.close()
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

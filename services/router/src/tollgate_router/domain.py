@@ -125,6 +125,12 @@ class GenerationParams:
     tools: ToolOptions = ToolOptions()
     response_format: ResponseFormat | None = None
     reasoning: Reasoning | None = None
+    # Output modalities asked for (``modalities``); empty: text only.
+    modalities: tuple[str, ...] = ()
+
+    @property
+    def wants_images(self) -> bool:
+        return "image" in self.modalities
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,6 +213,13 @@ class ReasoningChunk:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageChunk:
+    """One whole generated image: a data URI (or an https URL)."""
+
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class UsageReported:
     usage: TokenUsage
 
@@ -265,5 +278,12 @@ class Failed:
 
 
 GenerationEvent = (
-    Started | TextDelta | ToolCallChunk | ReasoningChunk | UsageReported | Finished | Failed
+    Started
+    | TextDelta
+    | ToolCallChunk
+    | ReasoningChunk
+    | ImageChunk
+    | UsageReported
+    | Finished
+    | Failed
 )

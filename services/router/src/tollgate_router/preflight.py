@@ -3,8 +3,10 @@
 The router estimates the prompt from the request size and sends the highest prices among the
 providers the generation may go to; billing (where the money is) answers with a hold, the
 output tokens the team can afford (sent upstream as ``max_tokens`` when lower than asked), or
-INSUFFICIENT_FUNDS (HTTP 402, nothing sent upstream). The usage fact settles the hold; a
-generation that never reaches a provider releases it.
+INSUFFICIENT_FUNDS (HTTP 402, nothing sent upstream). Holds are credit leases
+(:mod:`tollgate_router.leases`): while a team's lease covers the next generation's worst case,
+the generation draws from it with no round trip to billing. The usage fact settles what a
+generation spent; a generation that never reaches a provider gives its share back.
 
 When billing cannot be reached the policy is ``last-known`` (default) or ``closed``: see
 docs/billing.md, "When billing is unreachable".
@@ -12,6 +14,7 @@ docs/billing.md, "When billing is unreachable".
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, replace
@@ -21,9 +24,12 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import grpc
 from tollgate.billing.v1 import billing_pb2
 from tollgate_common.errors import DomainError, Unavailable
+from tollgate_common.ids import new_id
 from tollgate_common.money import ZERO, format_usd, parse_usd
 
 from tollgate_router.domain import FilePart, ImagePart, Message
+from tollgate_router.holds import NO_HOLD, Hold
+from tollgate_router.leases import Lease, LeaseBook
 from tollgate_router.relay import Generation
 from tollgate_router.routing import Candidate, Plan
 
@@ -99,10 +105,12 @@ def worst_prices(candidates: tuple[Candidate, ...]) -> Prices:
     return Prices(max(inputs), max(outputs))
 
 
-class Hold(Protocol):
-    async def release(self) -> None:
-        """The generation will produce no usage fact: give the money back now."""
-        ...
+def worst_case(message: billing_pb2.ReserveRequest) -> Decimal:
+    """What billing holds for ``message`` (the same sum as its quote)."""
+    output = message.max_output_tokens or message.model_max_output_tokens or DEFAULT_OUTPUT_RESERVE
+    return message.input_tokens * parse_usd(message.input_price) + output * parse_usd(
+        message.output_price
+    )
 
 
 class Preflight(Protocol):
@@ -112,29 +120,11 @@ class Preflight(Protocol):
         ...
 
 
-class _NoHold:
-    async def release(self) -> None:
-        return None
-
-
-NO_HOLD: Hold = _NoHold()
-
-
 class NoPreflight:
     """For a router run without billing (``TOLLGATE_ROUTER_PREFLIGHT=false``)."""
 
     async def reserve(self, generation: Generation) -> Hold:
         return NO_HOLD
-
-
-@dataclass(slots=True)
-class _BillingHold:
-    preflight: BillingPreflight
-    team_id: str
-    hold_id: str
-
-    async def release(self) -> None:
-        await self.preflight.release(self.team_id, self.hold_id)
 
 
 class BillingPreflight:
@@ -144,10 +134,17 @@ class BillingPreflight:
         *,
         deadline_seconds: float,
         outage: OutagePolicy,
+        lease: Decimal = ZERO,
+        lease_seconds: float = 30.0,
     ) -> None:
         self._stub = stub
         self._deadline = deadline_seconds
         self._outage = outage
+        self._lease = lease
+        self._lease_seconds = lease_seconds
+        self._leases = LeaseBook(self._give_back, lease_seconds)
+        self._acquiring: dict[str, asyncio.Lock] = {}
+        self._releases: dict[str, set[asyncio.Task[None]]] = {}  # give-backs per team
         # Per team: what billing last said was left after a hold (for the outage policy).
         self._last_known: dict[str, Decimal] = {}
 
@@ -162,13 +159,32 @@ class BillingPreflight:
         asked = params.max_completion_tokens or params.max_tokens or 0
         message = billing_pb2.ReserveRequest(
             team_id=caller.team_id,
-            hold_id=generation.generation_id,
             input_tokens=estimate_prompt_tokens(request.messages),
             max_output_tokens=asked,
             model_max_output_tokens=max(c.model.max_output_tokens for c in system),
             input_price=format_usd(prices.input),
             output_price=format_usd(prices.output),
         )
+        worst = worst_case(message)
+        draw = self._leases.draw(caller.team_id, worst)
+        if draw is not None:
+            return draw
+        lock = self._acquiring.setdefault(caller.team_id, asyncio.Lock())
+        async with lock:  # one new lease per team at a time; the others then draw from it
+            draw = self._leases.draw(caller.team_id, worst)
+            if draw is not None:
+                return draw
+            return await self._new_lease(generation, message, worst)
+
+    async def _new_lease(
+        self, generation: Generation, message: billing_pb2.ReserveRequest, worst: Decimal
+    ) -> Hold:
+        message.hold_id = new_id("lease")
+        pending = self._releases.get(message.team_id)
+        if pending:  # let billing have the retired lease back first: it may be what is left
+            await asyncio.wait(set(pending), timeout=self._deadline)
+        if self._lease > worst:
+            message.lease_amount = format_usd(self._lease)
         try:
             reply = await self._stub.Reserve(message, timeout=self._deadline)
         except grpc.aio.AioRpcError as exc:
@@ -177,17 +193,48 @@ class BillingPreflight:
             if exc.code() in _OUTAGE_CODES:
                 return self._during_outage(generation, message)
             raise
-        self._last_known[caller.team_id] = parse_usd(reply.available)
-        if reply.max_output_tokens:
+        self._last_known[message.team_id] = parse_usd(reply.available)
+        reserved = parse_usd(reply.reserved)
+        if reply.max_output_tokens:  # billing could only afford fewer output tokens
             self._clamp(generation, reply.max_output_tokens)
-        return _BillingHold(self, caller.team_id, generation.generation_id)
+            worst = reserved
+        return self._leases.add(message.team_id, message.hold_id, reserved, min(worst, reserved))
 
-    async def release(self, team_id: str, hold_id: str) -> None:
+    def _give_back(self, team_id: str, lease: Lease) -> None:
+        """A retired lease whose generations have all settled: billing keeps holding only
+        what their usage facts have not debited yet."""
+        task = asyncio.get_running_loop().create_task(
+            self._release(team_id, lease.hold_id, format_usd(lease.spent))
+        )
+        pending = self._releases.setdefault(team_id, set())
+        pending.add(task)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            pending.discard(finished)
+            if not pending and self._releases.get(team_id) is pending:
+                del self._releases[team_id]
+
+        task.add_done_callback(done)
+
+    async def _release(self, team_id: str, hold_id: str, spent: str) -> None:
         with contextlib.suppress(grpc.aio.AioRpcError):  # the hold expires anyway
             await self._stub.Release(
-                billing_pb2.ReleaseRequest(team_id=team_id, hold_id=hold_id),
+                billing_pb2.ReleaseRequest(team_id=team_id, hold_id=hold_id, spent=spent),
                 timeout=self._deadline,
             )
+
+    async def run(self) -> None:
+        """Retire leases past their time, so that an idle team's lease goes back to billing;
+        on cancellation (shutdown), give every idle lease back."""
+        try:
+            while True:
+                await asyncio.sleep(self._lease_seconds / 2)
+                self._leases.sweep()
+        finally:
+            self._leases.retire_all()
+            pending = {task for tasks in self._releases.values() for task in tasks}
+            if pending:
+                await asyncio.wait(pending, timeout=self._deadline)
 
     @staticmethod
     def _clamp(generation: Generation, tokens: int) -> None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from tollgate_common.errors import DomainError, InvalidArgument
 
-from tollgate_router import routing, tracing
+from tollgate_router import modalities, routing, tracing
 from tollgate_router.catalog import Catalog, ModelInfo
 from tollgate_router.credentials import SystemCredentials
 from tollgate_router.domain import Attempt, GenerationEvent, GenerationRequest
@@ -96,6 +96,7 @@ class GenerationService:
             raise UnsupportedModel(models[0].id, models[0].type)
         if not request.messages:
             raise InvalidArgument("'messages' must not be empty", metadata={"param": "messages"})
+        models = modalities.check(models, request)  # fallback models that cannot are dropped
         routing.check_only(models, request.routing)
         plan = routing.plan(models, request.routing, self._credentials, self._adapters, self._stats)
         if not plan.candidates:
@@ -112,6 +113,7 @@ class GenerationService:
             trace=tracing.start_generation(request),
         )
         hold = await self._preflight.reserve(generation)  # 402 before any provider is called
+        generation.hold = hold
         try:
             opened = await self._open(generation)
         except DomainError as exc:
@@ -131,6 +133,7 @@ class GenerationService:
         context, end its trace, count it."""
         g = generation
         self._facts.put(usage_fact(record, g.trace.carrier() if g.trace else ()))
+        g.hold.settle(record.cost)
         if g.failure is not None:  # mid-stream: the provider's fault, not the caller's
             provider = g.attempts[-1].provider if g.attempts else record.provider
             self._stats.record_failure(provider, record.provider_model_id)

@@ -27,6 +27,7 @@ from tollgate_router.domain import (
     GenerationEvent,
     GenerationParams,
     GenerationRequest,
+    ImageChunk,
     ImagePart,
     Message,
     Reasoning,
@@ -160,6 +161,7 @@ def _params(request: pb.StreamGenerateRequest) -> GenerationParams:
         tools=_tools(request),
         response_format=_response_format(request),
         reasoning=_reasoning(request),
+        modalities=tuple(dict.fromkeys(request.modalities)),
     )
 
 
@@ -264,6 +266,8 @@ def response_of(event: GenerationEvent) -> pb.StreamGenerateResponse:
                     text=event.text, signature=event.signature, data=event.data, format=event.format
                 )
             )
+        case ImageChunk(url=url):
+            return pb.StreamGenerateResponse(image_delta=pb.ImageDelta(url=url))
         case Started():
             return pb.StreamGenerateResponse(
                 started=pb.GenerationStarted(
@@ -284,6 +288,7 @@ def response_of(event: GenerationEvent) -> pb.StreamGenerateResponse:
                     cached_input_tokens=usage.cached_input_tokens,
                     cache_write_tokens=usage.cache_write_tokens,
                     reasoning_tokens=usage.reasoning_tokens,
+                    images=usage.images,
                 )
             )
         case Finished():

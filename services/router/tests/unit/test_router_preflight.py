@@ -11,6 +11,7 @@ from typing import Any
 import grpc
 import pytest
 from tollgate.billing.v1 import billing_pb2
+from tollgate_common.money import format_usd
 from tollgate_router.catalog import build_catalog
 from tollgate_router.credentials import SystemCredential
 from tollgate_router.domain import (
@@ -26,6 +27,7 @@ from tollgate_router.preflight import (
     BillingUnavailable,
     InsufficientFunds,
     estimate_prompt_tokens,
+    worst_case,
 )
 from tollgate_router.relay import Generation
 from tollgate_router.routing import Candidate, Plan
@@ -89,14 +91,17 @@ class FakeBilling:
     def __init__(self) -> None:
         self.reserved: list[billing_pb2.ReserveRequest] = []
         self.released: list[str] = []
-        self.reply = billing_pb2.ReserveResponse(reserved="1", available="10")
+        # None: hold exactly the generation's worst case (no lease), with 10 left.
+        self.reply: billing_pb2.ReserveResponse | None = None
         self.error: grpc.aio.AioRpcError | None = None
 
     async def Reserve(self, request: billing_pb2.ReserveRequest, **_: Any) -> Any:
-        self.reserved.append(request)
+        self.reserved.append(billing_pb2.ReserveRequest.FromString(request.SerializeToString()))
         if self.error is not None:
             raise self.error
-        return self.reply
+        if self.reply is not None:
+            return self.reply
+        return billing_pb2.ReserveResponse(reserved=format_usd(worst_case(request)), available="10")
 
     async def Release(self, request: billing_pb2.ReleaseRequest, **_: Any) -> Any:
         self.released.append(request.hold_id)
@@ -119,14 +124,16 @@ async def test_the_worst_case_is_asked_for_at_the_highest_prices() -> None:
     generation = _generation(max_tokens=50)
     hold = await _preflight(billing).reserve(generation)
     [request] = billing.reserved
-    assert request.hold_id == generation.generation_id and request.team_id == "team_a"
+    assert request.hold_id.startswith("lease_") and request.team_id == "team_a"
+    assert request.lease_amount == ""  # this router asks for no lease
     assert (request.input_tokens, request.max_output_tokens) == (14, 50)
     assert request.model_max_output_tokens == 1000
     # groq's cache-write price and openai's output price: the worst of both providers.
     assert (request.input_price, request.output_price) == ("0.000003", "0.00001")
     assert generation.request.params.max_tokens == 50  # no clamp asked
+    assert hold.hold_id == request.hold_id
     await hold.release()
-    assert billing.released == [generation.generation_id]
+    assert billing.released == []  # its share went back to the lease billing still holds
 
 
 @pytest.mark.parametrize("field", ["max_tokens", "max_completion_tokens"])

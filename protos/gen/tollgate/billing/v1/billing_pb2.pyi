@@ -108,7 +108,7 @@ class TopUpResponse(_message.Message):
     def __init__(self, credits: _Optional[_Union[Credits, _Mapping]] = ...) -> None: ...
 
 class ReserveRequest(_message.Message):
-    __slots__ = ("team_id", "hold_id", "input_tokens", "max_output_tokens", "model_max_output_tokens", "input_price", "output_price")
+    __slots__ = ("team_id", "hold_id", "input_tokens", "max_output_tokens", "model_max_output_tokens", "input_price", "output_price", "lease_amount")
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     HOLD_ID_FIELD_NUMBER: _ClassVar[int]
     INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
@@ -116,6 +116,7 @@ class ReserveRequest(_message.Message):
     MODEL_MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     INPUT_PRICE_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_PRICE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_AMOUNT_FIELD_NUMBER: _ClassVar[int]
     team_id: str
     hold_id: str
     input_tokens: int
@@ -123,7 +124,8 @@ class ReserveRequest(_message.Message):
     model_max_output_tokens: int
     input_price: str
     output_price: str
-    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ..., input_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., model_max_output_tokens: _Optional[int] = ..., input_price: _Optional[str] = ..., output_price: _Optional[str] = ...) -> None: ...
+    lease_amount: str
+    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ..., input_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., model_max_output_tokens: _Optional[int] = ..., input_price: _Optional[str] = ..., output_price: _Optional[str] = ..., lease_amount: _Optional[str] = ...) -> None: ...
 
 class ReserveResponse(_message.Message):
     __slots__ = ("reserved", "max_output_tokens", "available")
@@ -136,12 +138,14 @@ class ReserveResponse(_message.Message):
     def __init__(self, reserved: _Optional[str] = ..., max_output_tokens: _Optional[int] = ..., available: _Optional[str] = ...) -> None: ...
 
 class ReleaseRequest(_message.Message):
-    __slots__ = ("team_id", "hold_id")
+    __slots__ = ("team_id", "hold_id", "spent")
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     HOLD_ID_FIELD_NUMBER: _ClassVar[int]
+    SPENT_FIELD_NUMBER: _ClassVar[int]
     team_id: str
     hold_id: str
-    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ...) -> None: ...
+    spent: str
+    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ..., spent: _Optional[str] = ...) -> None: ...
 
 class ReleaseResponse(_message.Message):
     __slots__ = ()
