@@ -217,3 +217,31 @@ def test_token_array_embeddings_skip_a_provider_that_embeds_text_only(
     [tokens] = body["input"]
     assert vector == pytest.approx(fake_vector(tokens, 1536), abs=1e-6)
     assert fresh_gemini.requests() == []
+
+
+def test_a_text_only_model_takes_text_when_langchain_is_told_to_send_it(
+    gateway: Gateway, fresh_gemini: Upstream, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A model only Gemini serves cannot embed token ids (they are another tokenizer's): the
+    default is a clear 400, and ``check_embedding_ctx_length=False`` sends the text."""
+    monkeypatch.setenv("TIKTOKEN_CACHE_DIR", str(bundled_tiktoken_cache()))
+    import openai
+    from langchain_openai import OpenAIEmbeddings
+
+    def embeddings(**options: Any) -> Any:
+        return OpenAIEmbeddings(
+            model="google/gemini-embedding-001",
+            base_url=gateway.base_url,
+            api_key=gateway.api_key,
+            max_retries=0,
+            **options,
+        )
+
+    with pytest.raises(openai.BadRequestError, match="token arrays") as refused:
+        embeddings().embed_query("lazy dog")
+    vector = embeddings(check_embedding_ctx_length=False).embed_query("lazy dog")
+
+    assert refused.value.status_code == 400
+    assert vector == pytest.approx(fake_vector("lazy dog", len(vector)), abs=1e-6)
+    [request] = fresh_gemini.requests()
+    assert str(request["path"]).endswith(":batchEmbedContents")
