@@ -32,6 +32,7 @@ from tollgate_router.metrics import RouterMetrics
 from tollgate_router.preflight import BillingPreflight, NoPreflight, Preflight
 from tollgate_router.provider_stats import ProviderStats
 from tollgate_router.providers import build_adapters
+from tollgate_router.providers.transport import pool_tracing
 from tollgate_router.service import GenerationService, Timeouts
 from tollgate_router.servicer import RouterServicer
 from tollgate_router.settings import RouterSettings
@@ -56,7 +57,9 @@ def upstream_session(settings: RouterSettings) -> aiohttp.ClientSession:
         connect=settings.upstream_connect_timeout_seconds,
         sock_read=settings.upstream_read_timeout_seconds,
     )
-    return aiohttp.ClientSession(connector=connector, timeout=timeout)
+    return aiohttp.ClientSession(
+        connector=connector, timeout=timeout, trace_configs=[pool_tracing()]
+    )
 
 
 class RouterApp:

@@ -47,6 +47,7 @@ from tollgate_router.usage import UsageRecord, usage_fact
 log = logging.getLogger(__name__)
 
 _NO_EMBEDDINGS = "skipped: this provider's API has no embeddings adapter"
+_TEXT_ONLY = "skipped: this provider's API embeds text only, not token arrays"
 
 
 class NotAnEmbeddingModel(InvalidArgument):
@@ -136,7 +137,14 @@ class EmbeddingService:
             raise InvalidArgument("'input' must not be empty", metadata={"param": "input"})
         routing.check_only(models, request.routing)
         plan = routing.plan(models, request.routing, self._credentials, self._adapters, self._stats)
-        routes, attempts = self._routes(plan)
+        tokens = any(not isinstance(item, str) for item in request.inputs)
+        routes, attempts = self._routes(plan, tokens)
+        if not routes and any(a.error_message == _TEXT_ONLY for a in attempts):
+            raise InvalidArgument(
+                f"no provider of model {models[0].id!r} embeds token arrays: send the input "
+                "as text",
+                metadata={"param": "input"},
+            )
         if not routes:
             raise NoProviderAvailable(
                 f"no provider is available for model {models[0].id!r}", metadata={"param": "model"}
@@ -197,20 +205,21 @@ class EmbeddingService:
                 break
         raise routing.final_error(error)
 
-    def _routes(self, plan: Plan) -> tuple[list[_Route], list[Attempt]]:
-        """The plan's candidates whose API has an embeddings adapter; the others skipped."""
+    def _routes(self, plan: Plan, tokens: bool) -> tuple[list[_Route], list[Attempt]]:
+        """The plan's candidates whose API has an embeddings adapter (that takes token arrays,
+        when the request has some); the others skipped."""
         routes: list[_Route] = []
         skipped = list(plan.skipped)
         for candidate in plan.candidates:
             offer = candidate.offer
             adapter = self._adapters.embeddings_for(offer.provider, offer.wire_protocol)
-            if adapter is None:
+            if adapter is None or (tokens and not adapter.takes_token_ids):
                 skipped.append(
                     Attempt(
                         provider=offer.provider,
                         provider_model_id=offer.provider_model_id,
                         success=False,
-                        error_message=_NO_EMBEDDINGS,
+                        error_message=_NO_EMBEDDINGS if adapter is None else _TEXT_ONLY,
                         skipped=True,
                         model_id=candidate.model.id,
                     )
