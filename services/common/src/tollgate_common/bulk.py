@@ -10,6 +10,7 @@ conversion to UTC), so what is stored is what :func:`sqlalchemy.insert` would st
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -28,12 +29,19 @@ def column_list(table: Table, names: Sequence[str], dialect: Dialect) -> str:
 def unnest_select(table: Table, names: Sequence[str], dialect: Dialect) -> str:
     """``SELECT * FROM unnest(CAST(:c_a AS type[]), …) AS batch (a, …)``: rows made of one
     array parameter per column (``c_<name>``), their columns named as in ``table`` (the casts
-    tell PostgreSQL each array's type, which it cannot infer from ``unnest``)."""
-    casts = ", ".join(
-        f"CAST(:c_{name} AS {table.c[name].type.compile(dialect=dialect)}[])" for name in names
-    )
+    tell PostgreSQL each array's type, which it cannot infer from ``unnest``).
+
+    The casts name the types without their length or precision (``VARCHAR``, not
+    ``VARCHAR(100)``): an explicit cast to ``VARCHAR(100)`` cuts a longer string silently,
+    whereas storing it into the column refuses it, as a plain INSERT would."""
+    casts = ", ".join(f"CAST(:c_{name} AS {_base_type(table, name, dialect)}[])" for name in names)
     # Names and types come from the table's metadata, values only ever from bound parameters.
     return f"SELECT * FROM unnest({casts}) AS batch ({column_list(table, names, dialect)})"  # noqa: S608
+
+
+def _base_type(table: Table, name: str, dialect: Dialect) -> str:
+    """The column's SQL type without its modifiers: ``VARCHAR(100)`` → ``VARCHAR``."""
+    return re.sub(r"\s*\([^)]*\)", "", table.c[name].type.compile(dialect=dialect))
 
 
 class BulkInsert:
