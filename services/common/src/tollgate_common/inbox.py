@@ -16,7 +16,6 @@ from sqlalchemy import (
     String,
     Table,
     TextClause,
-    select,
     text,
 )
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -201,10 +200,3 @@ class IdempotentWriter:
                 raise
             log.error("%s: the database refuses message %s: %s", self.consumer, msg_id, exc.orig)
             return Stored.REJECTED
-
-    async def claimed(self, msg_id: str) -> bool:
-        query = select(self.inbox.c.msg_id).where(
-            self.inbox.c.consumer == self.consumer, self.inbox.c.msg_id == msg_id
-        )
-        async with self.engine.connect() as conn:
-            return (await conn.execute(query)).first() is not None
