@@ -12,6 +12,7 @@ from typing import Any, Final
 import orjson
 from aiohttp import web
 
+from tollgate_edge.aisdk import openapi as aisdk_openapi
 from tollgate_edge.responses import JSON
 
 Schema = dict[str, Any]
@@ -728,9 +729,9 @@ def document() -> bytes:
             },
             "servers": [{"url": "/"}],
             "security": [{"bearer": []}, {"apiKey": []}],
-            "paths": _paths(),
+            "paths": _paths() | aisdk_openapi.paths(),
             "components": {
-                "schemas": SCHEMAS,
+                "schemas": SCHEMAS | aisdk_openapi.SCHEMAS,
                 "securitySchemes": {
                     "bearer": {
                         "type": "http",
