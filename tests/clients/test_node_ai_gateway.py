@@ -222,6 +222,33 @@ def test_claude_thinking_comes_back_as_reasoning(
     assert sent["body"]["thinking"] == {"type": "enabled", "budget_tokens": 2000}  # type: ignore[index]
 
 
+def test_signed_thinking_goes_back_with_the_tool_result(
+    stack: Stack, gateway: NodeClient, fresh_anthropic: Upstream
+) -> None:
+    """The reasoning's ``providerMetadata.gateway`` comes back as its ``providerOptions``: Claude
+    gets its thinking block, signature intact, before the tool use it answers (the fake rejects
+    a missing or forged one, as Anthropic does)."""
+    fresh_anthropic.script(
+        reply="", thinking=THOUGHT, tool_use={"name": "weather", "input": {"city": "Paris"}}
+    )
+    fresh_anthropic.script(reply="Sunny in Paris.")
+
+    result = ok(
+        gateway(
+            "tools-round-trip",
+            model=ANTHROPIC_MODEL,
+            prompt="Weather in Paris?",
+            providerOptions={"anthropic": {"thinking": {"type": "enabled", "budgetTokens": 2000}}},
+        )
+    )
+
+    assert result["steps"] == 2 and result["text"] == "Sunny in Paris."
+    _first, second = fresh_anthropic.requests()
+    call = second["body"]["messages"][-2]  # type: ignore[index]
+    assert [block["type"] for block in call["content"]] == ["thinking", "tool_use"]
+    assert call["content"][0]["thinking"] == THOUGHT and call["content"][0]["signature"]
+
+
 def test_embed_and_embed_many(stack: Stack, gateway: NodeClient, fresh_upstream: Upstream) -> None:
     one = ok(gateway("embed", model=EMBEDDINGS, value="the quick brown fox"))
     many = ok(gateway("embed-many", model=EMBEDDINGS, values=["first input", "second one"]))

@@ -65,10 +65,11 @@ await main({
   'tools-stream': async ({ model, prompt }) =>
     streamed({ model: gateway(model), prompt, tools: { weather }, toolChoice: 'required', maxRetries: 0 }),
   // Two steps: the model calls the tool, the SDK runs it and sends the result back.
-  'tools-round-trip': async ({ model, prompt }) => {
+  'tools-round-trip': async ({ model, prompt, providerOptions }) => {
     const result = await generateText({
       model: gateway(model),
       prompt,
+      providerOptions,
       tools: { weather },
       stopWhen: ({ steps }) => steps.length >= 2,
       maxRetries: 0,
