@@ -305,6 +305,26 @@ def test_available_models_list_the_catalog_with_prices(stack: Stack, gateway: No
     assert OPENAI_MODEL in models
 
 
+def test_generate_object_asks_for_the_schema(
+    stack: Stack, gateway: NodeClient, fresh_upstream: Upstream
+) -> None:
+    fresh_upstream.script(reply='{"city": "Paris"}')
+
+    result = ok(gateway("object", model=OPENAI_MODEL, prompt="A city?", schema=SCHEMA))
+
+    assert result["object"] == {"city": "Paris"} and result["finishReason"] == "stop"
+    [sent] = fresh_upstream.requests()
+    response_format = sent["body"]["response_format"]  # type: ignore[index]
+    assert response_format["type"] == "json_schema"
+    assert response_format["json_schema"]["schema"] == SCHEMA
+
+
+def test_credits(stack: Stack, gateway: NodeClient) -> None:
+    result = ok(gateway("credits"))
+
+    assert Decimal(result["balance"]) >= 0 and Decimal(result["totalUsed"]) >= 0
+
+
 def test_errors_are_the_clients_own_classes(stack: Stack, gateway: NodeClient) -> None:
     missing = gateway("generate", model="nobody/no-such-model", prompt="hi")["error"]
     assert missing["name"] == "GatewayModelNotFoundError"

@@ -3,6 +3,7 @@ import { createGateway } from '@ai-sdk/gateway';
 import {
   embed,
   embedMany,
+  generateObject,
   generateText,
   jsonSchema,
   streamText,
@@ -84,6 +85,11 @@ await main({
     const result = await embedMany({ model: gateway.textEmbeddingModel(model), values, maxRetries: 0 });
     return { embeddings: result.embeddings, usage: result.usage, providerMetadata: result.providerMetadata ?? null };
   },
+  object: async ({ model, prompt, schema }) => {
+    const result = await generateObject({ model: gateway(model), prompt, schema: jsonSchema(schema), maxRetries: 0 });
+    return { object: result.object, finishReason: result.finishReason };
+  },
   models: async () => await gateway.getAvailableModels(),
+  credits: async () => await gateway.getCredits(),
   'generation-info': async ({ id }) => await gateway.getGenerationInfo({ id }),
 });
