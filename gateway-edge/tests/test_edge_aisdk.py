@@ -10,6 +10,7 @@ import pytest
 from tollgate.router.v1 import router_pb2
 from tollgate_edge.aisdk.call_options import chat_request_body, renamed
 from tollgate_edge.aisdk.parts import PartEncoder, generate_result
+from tollgate_edge.aisdk.versions import V2, V3
 from tollgate_edge.errors import ApiError, invalid_request
 
 
@@ -167,7 +168,7 @@ def events(*items: dict[str, Any]) -> list[router_pb2.StreamGenerateResponse]:
 
 
 def test_parts_bracket_reasoning_text_and_tool_calls() -> None:
-    encoder = PartEncoder("gen_1")
+    encoder = PartEncoder("gen_1", V2)
     parts: list[dict[str, Any]] = []
     for event in events(
         {"reasoning_delta": router_pb2.ReasoningDelta(text="hm", format="anthropic-claude-v1")},
@@ -221,10 +222,28 @@ def test_parts_bracket_reasoning_text_and_tool_calls() -> None:
 
 
 def test_encrypted_reasoning_is_a_block_of_its_own() -> None:
-    encoder = PartEncoder("gen_2")
+    encoder = PartEncoder("gen_2", V2)
     [event] = events({"reasoning_delta": router_pb2.ReasoningDelta(data="xx", format="f")})
 
     parts = encoder.event(event)
 
     assert [p["type"] for p in parts] == ["reasoning-start", "reasoning-end"]
     assert parts[1]["providerMetadata"] == {"gateway": {"format": "f", "data": "xx"}}
+
+
+def test_v3_shapes_finish_reason_usage_and_warnings() -> None:
+    usage = router_pb2.Usage(
+        input_tokens=10, output_tokens=8, cached_input_tokens=4, reasoning_tokens=3
+    )
+
+    assert V3.finish_reason("tool_calls") == {"unified": "tool-calls", "raw": "tool_calls"}
+    assert V3.finish_reason("weird") == {"unified": "other", "raw": "weird"}
+    assert V2.finish_reason("weird") == "unknown"
+    assert V3.usage(usage) == {
+        "inputTokens": {"total": 10, "noCache": 6, "cacheRead": 4, "cacheWrite": 0},
+        "outputTokens": {"total": 8, "text": 5, "reasoning": 3},
+    }
+    _, warnings = chat_request_body(
+        {"prompt": user({"type": "text", "text": "hi"}), "topK": 2}, "m", False, V3
+    )
+    assert warnings == [{"type": "unsupported", "feature": "topK"}]

@@ -35,11 +35,18 @@ def node_binary() -> str:
 
 
 def run_node(
-    node: str, stack: Stack, script: str, command: str, api_key: str, **args: Any
+    node: str,
+    stack: Stack,
+    script: str,
+    command: str,
+    api_key: str,
+    extra_env: dict[str, str],
+    **args: Any,
 ) -> dict[str, Any]:
     """``node <script> <command>`` against ``stack``; the JSON it printed."""
     env = {
         **os.environ,
+        **extra_env,
         "TOLLGATE_BASE_URL": stack.base_url,
         "TOLLGATE_API_KEY": api_key,
         "TOLLGATE_ARGS": orjson.dumps(args).decode(),
@@ -60,16 +67,18 @@ def run_node(
     return result
 
 
-def node_client(script: str, api_key: str | None = None) -> Callable[[Stack], NodeClient]:
+def node_client(
+    script: str, api_key: str | None = None, env: dict[str, str] | None = None
+) -> Callable[[Stack], NodeClient]:
     """A fixture body: ``client(command, **args)`` runs ``script`` against the suite, with the
-    suite's bootstrap key unless ``api_key`` is given."""
+    suite's bootstrap key unless ``api_key`` is given, and ``env`` added to its environment."""
 
     def make(stack: Stack) -> NodeClient:
         node = node_binary()
         key = api_key or stack.bootstrap_key()
 
         def client(command: str, **args: Any) -> dict[str, Any]:
-            return run_node(node, stack, script, command, key, **args)
+            return run_node(node, stack, script, command, key, env or {}, **args)
 
         return client
 

@@ -1,5 +1,5 @@
-"""``ai`` 5 with ``@ai-sdk/gateway`` 2, unchanged but for ``createGateway({baseURL:
-'<suite>/v1/ai', apiKey})``, against the whole suite (Envoy → edge → router → fake providers):
+"""``ai`` 5 with ``@ai-sdk/gateway`` 2 (``/v1/ai``) and ``ai`` 6 with ``@ai-sdk/gateway`` 3
+(``/v3/ai``), unchanged but for ``createGateway({baseURL: '<suite>/v1/ai', apiKey})``, against the whole suite (Envoy → edge → router → fake providers):
 ``generateText`` / ``streamText``, tool calls (run by the SDK and answered in a second step),
 reasoning, ``embed`` / ``embedMany``, ``getAvailableModels()``, the generation id of
 ``providerMetadata.gateway`` found again with ``getGenerationInfo()`` (``GET /v1/generation``), and
@@ -36,9 +36,16 @@ SCHEMA = {
 CALLS = [{"city": "Paris"}, {"city": "Rome"}]
 
 
+@pytest.fixture(params=["5", "6"], ids=["ai5", "ai6"])
+def sdk(request: pytest.FixtureRequest) -> str:
+    """The major version of ``ai`` (5: gateway protocol V2 at /v1/ai; 6: V3 at /v3/ai)."""
+    version: str = request.param
+    return version
+
+
 @pytest.fixture
-def gateway(stack: Stack) -> NodeClient:
-    return node_client("gateway.mjs")(stack)
+def gateway(stack: Stack, sdk: str) -> NodeClient:
+    return node_client("gateway.mjs", env={"TOLLGATE_AI_SDK": sdk})(stack)
 
 
 def generation_info(gateway: NodeClient, generation_id: str) -> dict[str, Any] | None:
@@ -283,7 +290,9 @@ def test_embedding_dimensions_from_the_provider_options(
     assert sent["body"]["dimensions"] == 256  # type: ignore[index]
 
 
-def test_available_models_list_the_catalog_with_prices(stack: Stack, gateway: NodeClient) -> None:
+def test_available_models_list_the_catalog_with_prices(
+    stack: Stack, gateway: NodeClient, sdk: str
+) -> None:
     result = ok(gateway("models"))
 
     models = {m["id"]: m for m in result["models"]}
@@ -291,7 +300,7 @@ def test_available_models_list_the_catalog_with_prices(stack: Stack, gateway: No
     assert claude["name"] == "Claude (suite tests)"
     assert claude["modelType"] == "language"
     assert claude["specification"] == {
-        "specificationVersion": "v2",
+        "specificationVersion": "v2" if sdk == "5" else "v3",
         "provider": "anthropic",
         "modelId": "claude-suite-test",
     }
@@ -338,8 +347,8 @@ def test_errors_are_the_clients_own_classes(stack: Stack, gateway: NodeClient) -
     assert embedding["name"] == "GatewayInvalidRequestError"
 
 
-def test_a_wrong_key_is_an_authentication_error(stack: Stack) -> None:
-    wrong = node_client("gateway.mjs", api_key="tg_not-a-real-key")(stack)
+def test_a_wrong_key_is_an_authentication_error(stack: Stack, sdk: str) -> None:
+    wrong = node_client("gateway.mjs", "tg_not-a-real-key", {"TOLLGATE_AI_SDK": sdk})(stack)
 
     generating = wrong("generate", model=OPENAI_MODEL, prompt="hi")["error"]
     listing = wrong("models")["error"]

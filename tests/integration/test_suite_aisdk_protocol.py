@@ -26,6 +26,7 @@ def call(
     model: str | None = MODEL,
     streaming: str = "false",
     key: str | None = None,
+    prefix: str = "/v1/ai",
 ) -> httpx.Response:
     headers = {
         "authorization": f"Bearer {key or stack.bootstrap_key()}",
@@ -37,8 +38,9 @@ def call(
     if model is not None:
         headers["ai-language-model-id"] = model
     content = body if isinstance(body, bytes) else orjson.dumps(body)
+    origin = stack.base_url.removesuffix("/v1")
     return httpx.post(
-        f"{stack.base_url}/ai/language-model", content=content, headers=headers, timeout=30
+        f"{origin}{prefix}/language-model", content=content, headers=headers, timeout=30
     )
 
 
@@ -99,6 +101,22 @@ def test_the_generate_result_and_its_warnings(stack: Stack, fresh_upstream: Upst
     [sent] = fresh_upstream.requests()
     body: Any = sent["body"]
     assert body["max_tokens"] == 50 and body["stop"] == ["END"] and "top_k" not in body
+
+
+def test_v3_answers_in_languagemodelv3_shapes(stack: Stack, fresh_upstream: Upstream) -> None:
+    """``/v3/ai`` (``@ai-sdk/gateway`` 3, ``ai`` 6): the finish reason as ``{unified, raw}``,
+    usage split by cache and reasoning, warnings as ``unsupported``."""
+    whole = call(stack, {"prompt": PROMPT, "topK": 1}, prefix="/v3/ai").json()
+    parts = events(call(stack, {"prompt": PROMPT}, streaming="true", prefix="/v3/ai"))
+
+    assert whole["finishReason"] == {"unified": "stop", "raw": "stop"}
+    assert whole["usage"] == {
+        "inputTokens": {"total": 4, "noCache": 4, "cacheRead": 0, "cacheWrite": 0},
+        "outputTokens": {"total": 5, "text": 5, "reasoning": 0},
+    }
+    assert whole["warnings"] == [{"type": "unsupported", "feature": "topK"}]
+    assert parts[-1]["type"] == "finish" and parts[-1]["usage"] == whole["usage"]
+    assert parts[-1]["finishReason"] == {"unified": "stop", "raw": "stop"}
 
 
 def test_a_stream_cut_by_the_provider_ends_with_an_error_part(

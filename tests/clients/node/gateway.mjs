@@ -1,6 +1,11 @@
-// `ai` 5 with `@ai-sdk/gateway` 2, pointed at Tollgate's AI SDK protocol and nothing else changed.
-import { createGateway } from '@ai-sdk/gateway';
-import {
+// The AI SDK with its gateway provider, pointed at Tollgate and nothing else changed:
+// `ai` 5 + `@ai-sdk/gateway` 2 at `<origin>/v1/ai` by default, `ai` 6 + `@ai-sdk/gateway` 3
+// at `<origin>/v3/ai` with TOLLGATE_AI_SDK=6.
+import { apiKey, baseURL, main, weatherSchema } from './common.mjs';
+
+const six = process.env.TOLLGATE_AI_SDK === '6';
+const {
+  createGateway,
   embed,
   embedMany,
   generateObject,
@@ -8,10 +13,12 @@ import {
   jsonSchema,
   streamText,
   tool,
-} from 'ai';
-import { apiKey, baseURL, main, weatherSchema } from './common.mjs';
+} = await import(six ? 'ai-v6' : 'ai');
 
-const gateway = createGateway({ baseURL: `${baseURL}/ai`, apiKey });
+const gateway = createGateway({
+  baseURL: `${new URL(baseURL).origin}/${six ? 'v3' : 'v1'}/ai`,
+  apiKey,
+});
 
 const weather = tool({
   description: 'Current weather in a city',

@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from tollgate_edge.aisdk.versions import V2, Spec
 from tollgate_edge.errors import ApiError, invalid_request
 
 Warning_ = dict[str, Any]
@@ -128,8 +129,17 @@ def _tool_output(part: dict[str, Any], where: str) -> str:
             and item.get("type") == "text"
             and isinstance(item.get("text"), str)
         )
+    if kind == "execution-denied":  # V3: the user refused to run the tool
+        reason = output.get("reason")
+        return (
+            f"Tool execution denied: {reason}"
+            if isinstance(reason, str)
+            else "Tool execution denied"
+        )
     raise invalid_request(
-        f"`{where}.output.type` must be text, json, error-text, error-json or content", _PROMPT
+        f"`{where}.output.type` must be text, json, error-text, error-json, content or "
+        "execution-denied",
+        _PROMPT,
     )
 
 
@@ -211,7 +221,7 @@ def _messages(prompt: Any) -> list[dict[str, Any]]:
 # -- tools, output format, reasoning ------------------------------------------------------------
 
 
-def _tools(raw: Any, warnings: list[Warning_]) -> list[dict[str, Any]] | None:
+def _tools(raw: Any, spec: Spec, warnings: list[Warning_]) -> list[dict[str, Any]] | None:
     if raw is None:
         return None
     if not isinstance(raw, list):
@@ -220,7 +230,7 @@ def _tools(raw: Any, warnings: list[Warning_]) -> list[dict[str, Any]] | None:
     for i, item in enumerate(raw):
         tool = _object(item, f"tools[{i}]", "tools")
         if tool.get("type") != "function":
-            warnings.append({"type": "unsupported-tool", "tool": tool})
+            warnings.append(spec.unsupported_tool(tool))
             continue
         function: dict[str, Any] = {"name": tool.get("name")}
         if tool.get("description") is not None:
@@ -280,7 +290,7 @@ def _reasoning(provider_options: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def chat_request_body(
-    options: dict[str, Any], model: str, stream: bool
+    options: dict[str, Any], model: str, stream: bool, spec: Spec = V2
 ) -> tuple[dict[str, Any], list[Warning_]]:
     """The OpenAI chat completion request these call options ask for, and the warnings about
     what it leaves out."""
@@ -294,8 +304,8 @@ def chat_request_body(
         if options.get(sdk_name) is not None:
             body[openai_name] = options[sdk_name]
     if options.get("topK") is not None:
-        warnings.append({"type": "unsupported-setting", "setting": "topK"})
-    if (tools := _tools(options.get("tools"), warnings)) is not None:
+        warnings.append(spec.unsupported_setting("topK"))
+    if (tools := _tools(options.get("tools"), spec, warnings)) is not None:
         body["tools"] = tools
     if (choice := _tool_choice(options.get("toolChoice"))) is not None:
         body["tool_choice"] = choice

@@ -4,7 +4,7 @@
 Every entry must pass the client's schema or the whole call fails: ``pricing`` (when the model has
 a price) holds ``input`` and ``output`` as decimal strings of USD per token, with
 ``input_cache_read`` / ``input_cache_write`` when set; ``specification.specificationVersion`` is
-the literal ``v2`` of the 2.x client; only ``language``, ``embedding`` and ``image`` models are
+the literal the client expects (``v2`` on ``/v1/ai``, ``v3`` on ``/v3/ai``); only ``language``, ``embedding`` and ``image`` models are
 listed (1.x clients reject any other ``modelType``).
 """
 
@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 from tollgate.router.v1 import router_pb2
 
+from tollgate_edge.aisdk.versions import spec_of
 from tollgate_edge.identity import caller_of
 from tollgate_edge.peers import PEERS, SETTINGS, call_metadata
 from tollgate_edge.responses import json_response
@@ -52,5 +53,8 @@ async def get_config(request: web.Request) -> web.Response:
         metadata=call_metadata(request),
         timeout=request.app[SETTINGS].rpc_deadline_seconds,
     )
-    models = [model_entry(m, "v2") for m in reply.models if (m.type or "language") in MODEL_TYPES]
+    version = spec_of(request).name
+    models = [
+        model_entry(m, version) for m in reply.models if (m.type or "language") in MODEL_TYPES
+    ]
     return json_response({"models": models})

@@ -1,4 +1,5 @@
-"""``POST /v1/ai/language-model``: the AI SDK gateway provider's model call (2.x, LanguageModelV2).
+"""``POST /v1/ai/language-model`` (and ``/v3/ai/...``): the AI SDK gateway provider's model call
+(2.x, LanguageModelV2; 3.x, LanguageModelV3).
 
 The model id comes in the ``ai-language-model-id`` header, the mode in
 ``ai-language-model-streaming`` (``true``: SSE of V2 stream parts; else the V2 generate result as
@@ -19,6 +20,7 @@ from aiohttp import web
 from tollgate_edge.aisdk.call_options import chat_request_body, renamed
 from tollgate_edge.aisdk.errors import native_errors, required_header
 from tollgate_edge.aisdk.parts import Part, PartEncoder, generate_result
+from tollgate_edge.aisdk.versions import spec_of
 from tollgate_edge.chat import (
     SSE_HEADERS,
     Events,
@@ -58,13 +60,14 @@ async def language_model(request: web.Request) -> web.StreamResponse:
     rid = request_id(request)
     model = required_header(request, MODEL_HEADER)
     stream = _streaming(request)
-    body, warnings = chat_request_body(json_object(await request.read()), model, stream)
+    spec = spec_of(request)
+    body, warnings = chat_request_body(json_object(await request.read()), model, stream, spec)
     try:
         chat = chat_request_from(body, caller_context(caller, request, rid))
     except ApiError as exc:
         raise renamed(exc) from None
     async with generation(request, chat, rid) as (started, events):
-        encoder = PartEncoder(started.generation_id)
+        encoder = PartEncoder(started.generation_id, spec)
         head = encoder.start(warnings, started, started.model or model)
         if stream:
             return await _stream(request, encoder, head, events)

@@ -1,10 +1,12 @@
 """The AI SDK protocol's part of ``/openapi.json`` (merged by ``tollgate_edge.openapi``):
-its three routes and the schemas they use. Shapes: research/protocols.md §2 and §3."""
+its three routes under ``/v1/ai`` (LanguageModelV2) and ``/v3/ai`` (V3: ``finishReason`` as
+``{unified, raw}``, nested usage) and the schemas they use. Shapes: research/protocols.md §2, §3."""
 
 from __future__ import annotations
 
 from typing import Any, Final
 
+from tollgate_edge.aisdk.versions import SPECS
 from tollgate_edge.responses import JSON
 
 Schema = dict[str, Any]
@@ -85,7 +87,7 @@ SCHEMAS: Final[dict[str, Schema]] = {
                 "type": "object",
                 "required": ["specificationVersion", "provider", "modelId"],
                 "properties": {
-                    "specificationVersion": {"const": "v2"},
+                    "specificationVersion": {"enum": ["v2", "v3"]},
                     "provider": _STRING,
                     "modelId": _STRING,
                 },
@@ -126,28 +128,31 @@ SCHEMAS: Final[dict[str, Schema]] = {
                 "items": {"type": "object", "description": "text, reasoning or tool-call"},
             },
             "finishReason": {
-                "enum": [
-                    "stop",
-                    "length",
-                    "content-filter",
-                    "tool-calls",
-                    "error",
-                    "other",
-                    "unknown",
-                ]
+                "description": "V2 (/v1/ai): a string; V3 (/v3/ai): {unified, raw}",
+                "oneOf": [
+                    {
+                        "enum": [
+                            "stop",
+                            "length",
+                            "content-filter",
+                            "tool-calls",
+                            "error",
+                            "other",
+                            "unknown",
+                        ]
+                    },
+                    {
+                        "type": "object",
+                        "required": ["unified"],
+                        "properties": {"unified": _STRING, "raw": _STRING},
+                    },
+                ],
             },
             "usage": {
                 "type": "object",
-                "properties": {
-                    key: {"type": "integer"}
-                    for key in (
-                        "inputTokens",
-                        "outputTokens",
-                        "totalTokens",
-                        "reasoningTokens",
-                        "cachedInputTokens",
-                    )
-                },
+                "description": "V2: inputTokens, outputTokens, totalTokens, reasoningTokens, "
+                "cachedInputTokens; V3: inputTokens {total, noCache, cacheRead, cacheWrite}, "
+                "outputTokens {total, text, reasoning}",
             },
             "providerMetadata": {
                 "type": "object",
@@ -171,6 +176,15 @@ _TAGS: Final = ["ai-sdk"]
 
 
 def paths() -> dict[str, Schema]:
+    """The routes under each protocol generation's prefix (``/v1/ai``, ``/v3/ai``)."""
+    return {
+        path.replace("/v1/ai", spec.prefix): item
+        for spec in SPECS
+        for path, item in _paths_v1().items()
+    }
+
+
+def _paths_v1() -> dict[str, Schema]:
     return {
         "/v1/ai/config": {
             "get": {

@@ -1,5 +1,5 @@
 """The router's generation events as LanguageModelV2 stream parts, and a whole answer as the V2
-generate result (research/protocols.md §2.5 to §2.7).
+generate result (research/protocols.md §2.5 to §2.7), in the shapes of the protocol generation (``versions``).
 
 Text and reasoning are bracketed by ``*-start`` / ``*-end`` with stable ids (the AI SDK rejects a
 delta whose block was never started); a reasoning block ends where its signature arrives, and its
@@ -18,36 +18,10 @@ from typing import Any
 
 from tollgate.router.v1 import router_pb2
 
+from tollgate_edge.aisdk.versions import Spec
 from tollgate_edge.chat_response import created_seconds, gateway_metadata
 
 Part = dict[str, Any]
-
-_FINISH_REASONS = {
-    "stop": "stop",
-    "length": "length",
-    "tool_calls": "tool-calls",
-    "function_call": "tool-calls",
-    "content_filter": "content-filter",
-    "error": "error",
-}
-
-
-def finish_reason(reason: str) -> str:
-    """OpenAI's finish reason (what the router reports) as V2's."""
-    return _FINISH_REASONS.get(reason or "stop", "unknown")
-
-
-def usage_v2(usage: router_pb2.Usage | None) -> dict[str, int]:
-    """V2's flat usage (``/v1/ai`` is the V2 protocol)."""
-    if usage is None:
-        usage = router_pb2.Usage()
-    return {
-        "inputTokens": usage.input_tokens,
-        "outputTokens": usage.output_tokens,
-        "totalTokens": usage.total_tokens or usage.input_tokens + usage.output_tokens,
-        "reasoningTokens": usage.reasoning_tokens,
-        "cachedInputTokens": usage.cached_input_tokens,
-    }
 
 
 @dataclass(slots=True)
@@ -67,10 +41,20 @@ class _Block:
 class PartEncoder:
     """Turns one generation's events into V2 stream parts, in order."""
 
-    __slots__ = ("_block", "_calls", "_count", "_generation_id", "_tagged", "finished", "usage")
+    __slots__ = (
+        "_block",
+        "_calls",
+        "_count",
+        "_generation_id",
+        "_spec",
+        "_tagged",
+        "finished",
+        "usage",
+    )
 
-    def __init__(self, generation_id: str) -> None:
+    def __init__(self, generation_id: str, spec: Spec) -> None:
         self._generation_id = generation_id
+        self._spec = spec
         self._block: _Block | None = None
         self._calls: dict[int, _ToolCall] = {}
         self._count = 0
@@ -188,8 +172,8 @@ class PartEncoder:
         finished = self.finished or router_pb2.GenerationFinished()
         return {
             "type": "finish",
-            "finishReason": "error" if failed else finish_reason(finished.finish_reason),
-            "usage": usage_v2(self.usage),
+            "finishReason": self._spec.finish_reason("error" if failed else finished.finish_reason),
+            "usage": self._spec.usage(self.usage),
             "providerMetadata": gateway_metadata(finished, self._generation_id),
         }
 
