@@ -14,6 +14,7 @@ import pytest
 from tollgate_cli.stack import Stack
 
 from tests.conftest import Upstream
+from tests.integration.admin_fixtures import AdminSuite, Secrets, new_tenant
 
 MODEL = "openai/gpt-4o-mini"
 PROMPT = [{"role": "user", "content": [{"type": "text", "text": "hello over the wire"}]}]
@@ -190,4 +191,18 @@ def test_embedding_model_errors(stack: Stack, fresh_upstream: Upstream) -> None:
     assert empty.status_code == 400 and empty.json()["error"]["param"] == "input"
     assert unknown.status_code == 404
     assert unknown.json()["error"]["param"] == {"modelId": "no/such"}
+    assert fresh_upstream.requests() == []
+
+
+@pytest.mark.parametrize("prefix", ["/v1/ai", "/v3/ai"])
+def test_a_viewer_may_list_models_but_not_generate(
+    stack: Stack, fresh_upstream: Upstream, prefix: str
+) -> None:
+    tenant = new_tenant(AdminSuite(stack, "sqlite", Secrets([])), f"aisdk-viewer{prefix[2]}")
+
+    listed = tenant.viewer.call("GET", f"{prefix}/config")
+    refused = call(stack, {"prompt": PROMPT}, key=tenant.viewer.key, prefix=prefix)
+
+    assert listed.status_code == 200 and listed.json()["models"]
+    assert refused.status_code == 403 and refused.json()["error"]["type"] == "forbidden"
     assert fresh_upstream.requests() == []

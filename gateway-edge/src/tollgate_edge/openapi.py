@@ -724,8 +724,9 @@ def document() -> bytes:
             "info": {
                 "title": "Tollgate",
                 "version": "1",
-                "description": "A self-hostable AI gateway: the OpenAI-compatible API and the "
-                "administration API (teams, members, projects, API keys).",
+                "description": "A self-hostable AI gateway: the OpenAI-compatible API, the AI "
+                "SDK's gateway protocol (/v1/ai, /v3/ai) and the administration API (teams, "
+                "members, projects, API keys).",
             },
             "servers": [{"url": "/"}],
             "security": [{"bearer": []}, {"apiKey": []}],
