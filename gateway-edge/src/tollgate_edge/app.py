@@ -8,7 +8,7 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry
 
-from tollgate_edge import admin, budgets, dashboard
+from tollgate_edge import admin, aisdk, budgets, dashboard
 from tollgate_edge.activity import get_observability, list_activity
 from tollgate_edge.chat import chat_completions
 from tollgate_edge.credits import adjust, get_credits, top_up
@@ -55,6 +55,7 @@ def create_app(
     budgets.register(app)
     app.router.add_get("/v1/report", get_report, allow_head=False)
     app.router.add_get("/v1/requests", list_requests, allow_head=False)
+    aisdk.register(app)
     admin.register(app)
     app.router.add_get("/openapi.json", openapi_document, allow_head=False)
     app.router.add_get("/v1/activity", list_activity, allow_head=False)

@@ -28,14 +28,24 @@ class ChatRequest:
     exclude_reasoning: bool = False
 
 
-def parse_chat_request(body: bytes, caller: router_pb2.CallerContext) -> ChatRequest:
-    """Validate ``body``; every problem is a 400 ``invalid_request_error`` naming its param."""
+def json_object(body: bytes) -> dict[str, Any]:
+    """The request body as a JSON object, else a 400."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise invalid_request("the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise invalid_request("the request body must be a JSON object")
+    return data
+
+
+def parse_chat_request(body: bytes, caller: router_pb2.CallerContext) -> ChatRequest:
+    """Validate ``body``; every problem is a 400 ``invalid_request_error`` naming its param."""
+    return chat_request_from(json_object(body), caller)
+
+
+def chat_request_from(data: dict[str, Any], caller: router_pb2.CallerContext) -> ChatRequest:
+    """The same for an already decoded request (the AI SDK protocol builds one)."""
     model = data.get("model")
     if not isinstance(model, str) or not model.strip():
         raise invalid_request("`model` is required and must be a non-empty string", "model")

@@ -12,6 +12,7 @@ from typing import Any, Final
 import orjson
 from aiohttp import web
 
+from tollgate_edge.aisdk import openapi as aisdk_openapi
 from tollgate_edge.responses import JSON
 
 Schema = dict[str, Any]
@@ -713,14 +714,15 @@ def document() -> bytes:
             "info": {
                 "title": "Tollgate",
                 "version": "1",
-                "description": "A self-hostable AI gateway: the OpenAI-compatible API and the "
-                "administration API (teams, members, projects, API keys).",
+                "description": "A self-hostable AI gateway: the OpenAI-compatible API, the AI "
+                "SDK's gateway protocol (/v1/ai, /v3/ai) and the administration API (teams, "
+                "members, projects, API keys).",
             },
             "servers": [{"url": "/"}],
             "security": [{"bearer": []}, {"apiKey": []}],
-            "paths": _paths(),
+            "paths": _paths() | aisdk_openapi.paths(),
             "components": {
-                "schemas": SCHEMAS,
+                "schemas": SCHEMAS | aisdk_openapi.SCHEMAS,
                 "securitySchemes": {
                     "bearer": {
                         "type": "http",
