@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -13,8 +14,32 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
+_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
+def _below_ephemeral() -> range:
+    """Ports no outgoing connection is given: below the kernel's ephemeral range. A port the
+    kernel hands out (bind to 0) comes from that range, and between our probe and the server's
+    bind any client socket of the machine may take it."""
+    try:
+        low = int(_EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return range(max(low - 12000, 10000), low) if low > 11000 else range(0)
+
 
 def free_port() -> int:
+    """A port nobody listens on now, outside the ephemeral range where possible."""
+    candidates = _below_ephemeral()
+    rng = random.SystemRandom()
+    for _ in range(200 if candidates else 0):
+        port = rng.choice(candidates)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
