@@ -47,6 +47,9 @@ BYOK = "byok"
 _BYTES_PER_TOKEN = 2
 _TOKENS_PER_MESSAGE = 8
 _TOKENS_PER_IMAGE = 2000
+# Output tokens one generated image takes (Gemini's image models: 1,290 per image up to
+# 1024x1024), the fewest an image may occupy within the output limit.
+TOKENS_PER_IMAGE = 1290
 # Output tokens held when neither the caller nor the catalog gives a limit (as billing does).
 DEFAULT_OUTPUT_RESERVE = 4096
 _OUTAGE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
@@ -119,10 +122,14 @@ class Prices:
     output: Decimal
 
 
-def worst_prices(candidates: tuple[Candidate, ...], input_tokens: int = 0) -> Prices:
+def worst_prices(
+    candidates: tuple[Candidate, ...], input_tokens: int = 0, images: bool = False
+) -> Prices:
     """The highest input (cache writes included) and output price among ``candidates``, at the
     long-context tier a prompt of ``input_tokens`` reaches (its prices apply to the whole
-    generation, as :func:`tollgate_router.pricing.cost` charges it)."""
+    generation, as :func:`tollgate_router.pricing.cost` charges it). When the generation may
+    draw images priced by the image, each output token may be part of one: the per-image price
+    spread over an image's tokens counts as an output price."""
     inputs, outputs = [ZERO], [ZERO]
     for candidate in candidates:
         pricing = candidate.offer.pricing
@@ -131,6 +138,8 @@ def worst_prices(candidates: tuple[Candidate, ...], input_tokens: int = 0) -> Pr
         prices = pricing.for_prompt(input_tokens)
         inputs += [prices.input, prices.input_cache_write or ZERO]
         outputs.append(prices.output)
+        if images and prices.image:
+            outputs.append(prices.image / TOKENS_PER_IMAGE)
     return Prices(max(inputs), max(outputs))
 
 
@@ -152,6 +161,7 @@ class Ask:
     input_tokens: int
     max_output_tokens: int = 0  # the caller's; 0 when none
     output: bool = True  # False: no output tokens to pay for (embeddings)
+    images: bool = False  # it may draw images (``modalities``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +233,7 @@ class BillingPreflight:
                 plan=generation.plan,
                 input_tokens=estimate_prompt_tokens(request.messages),
                 max_output_tokens=params.max_completion_tokens or params.max_tokens or 0,
+                images=params.wants_images,
             )
         )
         generation.plan = admission.plan
@@ -232,7 +243,7 @@ class BillingPreflight:
 
     async def admit(self, ask: Ask) -> Admission:
         system = tuple(c for c in ask.plan.candidates if c.credential_type != BYOK)
-        prices = worst_prices(system, ask.input_tokens)
+        prices = worst_prices(system, ask.input_tokens, ask.images)
         output_price = prices.output if ask.output else ZERO
         if not system or (prices.input == 0 and output_price == 0):
             return Admission(NO_HOLD, ask.plan)  # BYOK only, or free: nothing to charge

@@ -34,6 +34,7 @@ from tollgate_router.preflight import (
     estimate_embedding_tokens,
     estimate_prompt_tokens,
     worst_case,
+    worst_prices,
 )
 from tollgate_router.relay import Generation
 from tollgate_router.routing import Candidate, Plan
@@ -306,3 +307,21 @@ async def test_a_lease_serves_only_the_project_and_key_it_was_granted_for() -> N
     other = await preflight.reserve(of("key_2"))
     assert len(billing.reserved) == 2 and other.hold_id != first.hold_id
     assert billing.reserved[1].key_id == "key_2"
+
+
+def test_a_generation_that_may_draw_images_is_held_at_the_per_image_price() -> None:
+    model = CATALOG.resolve("acme/m")
+    assert model is not None
+    [openai, groq] = _candidates()
+    drawing = replace(
+        openai,
+        offer=replace(
+            openai.offer,
+            pricing=replace(openai.offer.pricing, image=Decimal("0.039")),  # type: ignore[type-var]
+        ),
+    )
+    text_only = worst_prices((drawing, groq))
+    assert text_only.output == Decimal("0.00001")
+    # 0.039 per image of 1,290 output tokens: ~0.0000302 a token, above the text price.
+    with_images = worst_prices((drawing, groq), images=True)
+    assert with_images.output == Decimal("0.039") / 1290
