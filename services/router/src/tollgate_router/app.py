@@ -14,8 +14,10 @@ import os
 import signal
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiohttp
+from tollgate.auth.v1 import auth_pb2, auth_pb2_grpc
 from tollgate.billing.v1 import billing_pb2_grpc
 from tollgate.router.v1 import router_pb2_grpc
 from tollgate_common.bus import Bus
@@ -25,7 +27,9 @@ from tollgate_common.grpc_server import GrpcService
 from tollgate_common.outbox import Outbox
 
 from tollgate_router import models
+from tollgate_router.byok_store import TeamCredentialStore, grpc_loader
 from tollgate_router.catalog import Catalog, load_catalog
+from tollgate_router.credential_test import CredentialTester, StoredSecret
 from tollgate_router.credentials import SystemCredentials, load_system_credentials
 from tollgate_router.embeddings import EmbeddingService
 from tollgate_router.metrics import RouterMetrics
@@ -35,6 +39,9 @@ from tollgate_router.providers import build_adapters
 from tollgate_router.service import GenerationService, Timeouts
 from tollgate_router.servicer import RouterServicer
 from tollgate_router.settings import RouterSettings
+
+if TYPE_CHECKING:
+    from tollgate.auth.v1.auth_pb2_grpc import AuthServiceAsyncStub
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +64,21 @@ def upstream_session(settings: RouterSettings) -> aiohttp.ClientSession:
         sock_read=settings.upstream_read_timeout_seconds,
     )
     return aiohttp.ClientSession(connector=connector, timeout=timeout)
+
+
+def stored_secret(stub: AuthServiceAsyncStub, settings: RouterSettings) -> StoredSecret:
+    """A team's stored credential for a test, enabled or not, from auth's internal RPC."""
+
+    async def fetch(team_id: str, provider: str) -> Mapping[str, str] | None:
+        reply = await stub.GetByokSecret(
+            auth_pb2.GetByokSecretRequest(
+                team_id=team_id, provider=provider, include_disabled=True
+            ),
+            timeout=settings.byok_deadline_seconds,
+        )
+        return dict(reply.credentials) if reply.found else None
+
+    return fetch
 
 
 class RouterApp:
@@ -94,8 +116,17 @@ class RouterApp:
         engine = create_engine(url)
         grpc_service.on_shutdown(engine.dispose)
 
+        auth_channel = open_channel(settings.auth_addr)
+        grpc_service.on_shutdown(auth_channel.close)
+        auth_stub = auth_pb2_grpc.AuthServiceStub(auth_channel)
+        byok = TeamCredentialStore(
+            grpc_loader(auth_stub, settings.byok_deadline_seconds),
+            max_teams=settings.byok_cache_teams,
+        )
         outbox = Outbox(engine, models.outbox)
-        connecting = asyncio.create_task(self._connect_bus(outbox), name="router-nats-connect")
+        connecting = asyncio.create_task(
+            self._connect_bus(outbox, byok), name="router-nats-connect"
+        )
         grpc_service.on_shutdown(lambda: self._close_bus(connecting))
         session = upstream_session(settings)
         grpc_service.on_shutdown(session.close)
@@ -103,6 +134,7 @@ class RouterApp:
         grpc_service.on_shutdown(lambda: self._close_outbox(outbox, relay))
 
         adapters, stats = build_adapters(session), ProviderStats()
+
         metrics = RouterMetrics(grpc_service.registry)
         service = GenerationService(
             self.catalog,
@@ -115,12 +147,22 @@ class RouterApp:
             ),
             metrics=metrics,
             preflight=self._preflight(grpc_service),
+            byok=byok,
         )
         embeddings = EmbeddingService(
-            self.catalog, self.credentials, adapters, outbox, stats=stats, metrics=metrics
+            self.catalog,
+            self.credentials,
+            adapters,
+            outbox,
+            stats=stats,
+            metrics=metrics,
+            byok=byok,
+        )
+        tester = CredentialTester(
+            self.catalog, self.credentials, adapters, stored_secret(auth_stub, settings)
         )
         router_pb2_grpc.add_RouterServiceServicer_to_server(
-            RouterServicer(service, embeddings), grpc_service.server
+            RouterServicer(service, embeddings, tester), grpc_service.server
         )
         grpc_service.add_service_name(SERVICE_NAME)
         log.info(
@@ -166,9 +208,9 @@ class RouterApp:
         await stop.wait()
         await self.stop()
 
-    async def _connect_bus(self, outbox: Outbox) -> None:
+    async def _connect_bus(self, outbox: Outbox, byok: TeamCredentialStore) -> None:
         """Connect to NATS in the background: the router serves (and the outbox keeps facts)
-        while NATS is down."""
+        while NATS is down. Then follow BYOK credential changes until cancelled."""
         url = self.settings.nats_url
         while self.bus is None:
             try:
@@ -184,6 +226,7 @@ class RouterApp:
                 log.warning("cannot ensure JetStream streams (%s); retrying", type(exc).__name__)
                 await asyncio.sleep(_RETRY_SECONDS)
         outbox.bus = self.bus
+        await byok.follow(self.bus)
 
     async def _close_outbox(self, outbox: Outbox, relay: asyncio.Task[None]) -> None:
         await outbox.close()

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from tollgate_common.errors import DomainError, InvalidArgument
 
 from tollgate_router import routing, tracing
+from tollgate_router.byok_store import NO_CREDENTIALS, TeamCredentialStore
 from tollgate_router.catalog import Catalog, ModelInfo
 from tollgate_router.credentials import SystemCredentials
 from tollgate_router.domain import Attempt, GenerationEvent, GenerationRequest
@@ -64,7 +65,9 @@ class GenerationService:
         timeouts: Timeouts | None = None,
         metrics: RouterMetrics | None = None,
         preflight: Preflight | None = None,
+        byok: TeamCredentialStore | None = None,
     ) -> None:
+        self._byok = byok
         self._preflight = preflight if preflight is not None else NoPreflight()
         self._catalog = catalog
         self._credentials = credentials
@@ -97,7 +100,14 @@ class GenerationService:
         if not request.messages:
             raise InvalidArgument("'messages' must not be empty", metadata={"param": "messages"})
         routing.check_only(models, request.routing)
-        plan = routing.plan(models, request.routing, self._credentials, self._adapters, self._stats)
+        stored = (
+            await self._byok.for_team(request.caller.team_id)
+            if self._byok is not None
+            else NO_CREDENTIALS
+        )
+        plan = routing.plan(
+            models, request.routing, self._credentials, self._adapters, self._stats, stored
+        )
         if not plan.candidates:
             raise NoProviderAvailable(
                 f"no provider is available for model {models[0].id!r}", metadata={"param": "model"}
