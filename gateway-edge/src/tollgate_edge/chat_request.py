@@ -10,6 +10,7 @@ from tollgate.router.v1 import router_pb2
 
 from tollgate_edge import chat_options
 from tollgate_edge.errors import invalid_request
+from tollgate_edge.provider_options import provider_options
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _INT64 = (-(2**63), 2**63 - 1)
@@ -55,6 +56,7 @@ def parse_chat_request(body: bytes, caller: router_pb2.CallerContext) -> ChatReq
         ),
         response_format=chat_options.response_format(data),
         reasoning=chat_options.reasoning(data),
+        provider_options=provider_options(data),
     )
     return ChatRequest(
         rpc=rpc,

@@ -33,6 +33,7 @@ from tollgate_router.providers import (
     ProviderStream,
     UpstreamCall,
 )
+from tollgate_router.providers.provider_options import body_fields
 from tollgate_router.relay import FactSink, Generation, Opened, close_stream, relay
 from tollgate_router.routing import Candidate
 from tollgate_router.usage import UsageRecord, usage_fact
@@ -233,4 +234,9 @@ class GenerationService:
             timeout=timeout,
             max_output_tokens=candidate.model.max_output_tokens,
             provider_headers=request.provider_headers,
+            provider_options=body_fields(
+                candidate.offer.provider,
+                candidate.offer.wire_protocol,
+                request.provider_options.get(candidate.offer.provider, {}),
+            ),
         )

@@ -197,6 +197,11 @@ def generation_request(
         caller=_caller(request.caller),
         timeout=timeout,
         provider_headers=dict(request.provider_headers),
+        provider_options={
+            provider: options
+            for provider, text in request.provider_options.items()
+            if isinstance(options := orjson.loads(text), dict)
+        },
     )
 
 

@@ -24,6 +24,8 @@ from tollgate_router.providers.base import (
     UpstreamCall,
     UsageReport,
 )
+from tollgate_router.providers.directory import OPENAI_CHAT
+from tollgate_router.providers.provider_options import merge
 from tollgate_router.providers.sse import SseEvent
 from tollgate_router.providers.wire import (
     SHAPE_ERRORS,
@@ -111,6 +113,7 @@ def request_body(call: UpstreamCall) -> dict[str, Any]:
         body["response_format"] = fmt
     if effort := reasoning_effort(params):
         body["reasoning_effort"] = effort
+    merge(body, call.provider_options, OPENAI_CHAT)  # providerOptions.<provider>
     return body
 
 
