@@ -163,6 +163,7 @@ class TeamCredentialStore:
             raise
         finally:
             self._loading.pop(team_id, None)
+            self._stale.discard(team_id)
 
     async def _load(self, team_id: str) -> tuple[TeamCredentials, float | None]:
         try:
