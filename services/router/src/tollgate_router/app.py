@@ -95,6 +95,7 @@ class RouterApp:
             sorted(self.catalog.providers()), os.environ if environ is None else environ
         )
         self.bus: Bus | None = None
+        self._bus_ready = asyncio.Event()
         self._grpc: GrpcService | None = None
 
     async def prepare(self) -> GrpcService:
@@ -124,10 +125,10 @@ class RouterApp:
             max_teams=settings.byok_cache_teams,
         )
         outbox = Outbox(engine, models.outbox)
-        connecting = asyncio.create_task(
-            self._connect_bus(outbox, byok), name="router-nats-connect"
-        )
+        connecting = asyncio.create_task(self._connect_bus(outbox), name="router-nats-connect")
         grpc_service.on_shutdown(lambda: self._close_bus(connecting))
+        following = asyncio.create_task(self._follow_byok(byok), name="router-byok-changes")
+        grpc_service.on_shutdown(lambda: self._stop_following(byok, following))
         session = upstream_session(settings)
         grpc_service.on_shutdown(session.close)
         relay = asyncio.create_task(outbox.run(), name="router-outbox-relay")
@@ -208,9 +209,9 @@ class RouterApp:
         await stop.wait()
         await self.stop()
 
-    async def _connect_bus(self, outbox: Outbox, byok: TeamCredentialStore) -> None:
+    async def _connect_bus(self, outbox: Outbox) -> None:
         """Connect to NATS in the background: the router serves (and the outbox keeps facts)
-        while NATS is down. Then follow BYOK credential changes until cancelled."""
+        while NATS is down."""
         url = self.settings.nats_url
         while self.bus is None:
             try:
@@ -226,7 +227,24 @@ class RouterApp:
                 log.warning("cannot ensure JetStream streams (%s); retrying", type(exc).__name__)
                 await asyncio.sleep(_RETRY_SECONDS)
         outbox.bus = self.bus
+        self._bus_ready.set()
+
+    async def _follow_byok(self, byok: TeamCredentialStore) -> None:
+        """Follow BYOK credential changes once NATS is connected."""
+        await self._bus_ready.wait()
+        assert self.bus is not None
         await byok.follow(self.bus)
+
+    async def _stop_following(self, byok: TeamCredentialStore, task: asyncio.Task[None]) -> None:
+        byok.close()
+        if not self._bus_ready.is_set():
+            task.cancel()  # still waiting for NATS
+        try:
+            await asyncio.wait_for(task, self.settings.shutdown_grace_seconds)
+        except (TimeoutError, asyncio.CancelledError):
+            log.warning("stopped following BYOK changes without unsubscribing")
+        except Exception as exc:  # NATS went away under it: nothing left to follow
+            log.warning("following BYOK changes ended with %s", type(exc).__name__)
 
     async def _close_outbox(self, outbox: Outbox, relay: asyncio.Task[None]) -> None:
         await outbox.close()

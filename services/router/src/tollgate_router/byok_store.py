@@ -113,6 +113,7 @@ class TeamCredentialStore:
         self._loading: dict[str, asyncio.Future[TeamCredentials]] = {}
         self._stale: set[str] = set()
         self._live = False
+        self._closed = False
 
     @property
     def live(self) -> bool:
@@ -205,12 +206,16 @@ class TeamCredentialStore:
             return
         self.invalidate(fact.team_id)
 
+    def close(self) -> None:
+        """Stop following change facts (``follow`` returns within ``poll_seconds``)."""
+        self._closed = True
+
     async def follow(self, bus: Bus) -> None:
-        """Subscribe to change facts, then follow the connection until cancelled."""
+        """Subscribe to change facts, then follow the connection until closed or cancelled."""
         subscription = await bus.nc.subscribe(BYOK_CHANGED, cb=self._on_changed)
         await bus.nc.flush()
         try:
-            while True:
+            while not self._closed:
                 connected = bus.nc.is_connected
                 if connected and not self._live:
                     self.clear()  # whatever changed while away is not held any more
@@ -226,4 +231,4 @@ class TeamCredentialStore:
         finally:
             self._live = False
             with contextlib.suppress(Exception):
-                await subscription.unsubscribe()
+                await asyncio.wait_for(subscription.unsubscribe(), 1.0)
