@@ -23,8 +23,8 @@ PUT_CREDENTIAL: Final = {
     "enabled": Field(Kind.BOOLEAN),
 }
 PATCH_CREDENTIAL: Final = {"enabled": Field(Kind.BOOLEAN, required=True)}
-# The router waits up to 30 s for the provider.
-TEST_DEADLINE_SECONDS: Final = 40.0
+# The router waits up to 20 s for the provider.
+TEST_DEADLINE_SECONDS: Final = 28.0
 TEST_CREDENTIAL: Final = {"credentials": Field(Kind.OBJECT)}
 
 

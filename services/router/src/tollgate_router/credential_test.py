@@ -36,7 +36,7 @@ from tollgate_router.providers import (
 
 PROMPT: Final = "ping"
 MAX_TOKENS: Final = 1
-TIMEOUT_SECONDS: Final = 30.0
+TIMEOUT_SECONDS: Final = 20.0  # within the CLI's 30 s
 
 # (team id, provider) → the stored credential's fields, enabled or not; None when none.
 StoredSecret = Callable[[str, str], Awaitable[Mapping[str, str] | None]]
