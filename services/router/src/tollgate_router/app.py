@@ -29,7 +29,7 @@ from tollgate_common.outbox import Outbox
 from tollgate_router import models
 from tollgate_router.byok_store import TeamCredentialStore, grpc_loader
 from tollgate_router.catalog import Catalog, load_catalog
-from tollgate_router.credential_test import CredentialTester, StoredSecret
+from tollgate_router.credential_check import CredentialTester, StoredSecret
 from tollgate_router.credentials import SystemCredentials, load_system_credentials
 from tollgate_router.embeddings import EmbeddingService
 from tollgate_router.metrics import RouterMetrics

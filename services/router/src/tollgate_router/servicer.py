@@ -14,7 +14,7 @@ from tollgate.router.v1 import router_pb2_grpc
 from tollgate_common.money import format_usd
 
 from tollgate_router.catalog import ModelInfo, Pricing, ProviderOffer
-from tollgate_router.credential_test import CredentialTester
+from tollgate_router.credential_check import CredentialTester
 from tollgate_router.domain import (
     Attempt,
     ByokKey,

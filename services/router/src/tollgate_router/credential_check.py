@@ -50,7 +50,7 @@ class StoredCredentialNotFound(NotFound):
 
 
 @dataclass(frozen=True, slots=True)
-class TestOutcome:
+class CheckOutcome:
     ok: bool
     status_code: int
     message: str
@@ -98,7 +98,7 @@ class CredentialTester:
         _, _, model, offer, adapter = min(found, key=lambda item: (item[0], item[1]))
         return model, offer, adapter
 
-    async def test(self, team_id: str, provider: str, given: Mapping[str, str]) -> TestOutcome:
+    async def test(self, team_id: str, provider: str, given: Mapping[str, str]) -> CheckOutcome:
         model, offer, adapter = self.target(provider)
         fields = given or await self._stored_secret(team_id, provider)
         if not fields:
@@ -139,8 +139,8 @@ class CredentialTester:
             error = routing.as_provider_error(exc)
             message = routing.describe(error)
             body = {"error": {"type": error.type, "code": error.code, "message": message}}
-            return TestOutcome(False, error.status, message, sent, body)
-        return TestOutcome(True, 200, f"{provider} accepted the credential", sent, received)
+            return CheckOutcome(False, error.status, message, sent, body)
+        return CheckOutcome(True, 200, f"{provider} accepted the credential", sent, received)
 
 
 async def _answer(adapter: ProviderAdapter, call: UpstreamCall) -> dict[str, Any]:
