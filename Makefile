@@ -7,6 +7,8 @@ UV := $(BIN)/uv
 STAMP := $(VENV)/.synced
 DASHBOARD := gateway-edge/dashboard
 DASHBOARD_STAMP := $(DASHBOARD)/node_modules/.installed
+NODE_CLIENTS := tests/clients/node
+NODE_CLIENTS_STAMP := $(NODE_CLIENTS)/node_modules/.installed
 PROTO_FILES := $(shell find protos/tollgate -name '*.proto')
 
 .PHONY: run test install protos check-protos lint typecheck buf-lint buf-breaking bench clean
@@ -17,7 +19,7 @@ run: install
 test: install check-protos lint typecheck buf-lint buf-breaking
 	$(BIN)/pytest
 
-install: $(STAMP) $(DASHBOARD_STAMP)
+install: $(STAMP) $(DASHBOARD_STAMP) $(NODE_CLIENTS_STAMP)
 
 $(UV):
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +33,13 @@ $(STAMP): $(UV) uv.lock pyproject.toml $(wildcard */pyproject.toml services/*/py
 $(DASHBOARD_STAMP): $(DASHBOARD)/package.json $(DASHBOARD)/package-lock.json
 	npm ci --prefix $(DASHBOARD) --no-audit --no-fund --loglevel=error
 	touch $(DASHBOARD_STAMP)
+
+# The Node clients the suite drives Tollgate with (openai, ai + @ai-sdk/*; pinned by the lock
+# file). Skipped without npm: the tests that need them skip without node.
+$(NODE_CLIENTS_STAMP): $(NODE_CLIENTS)/package.json $(NODE_CLIENTS)/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --prefix $(NODE_CLIENTS) --no-audit --no-fund --loglevel=error && touch $(NODE_CLIENTS_STAMP); \
+	else echo "npm not found: the Node client tests will skip"; fi
 
 # Generated stubs are checked in; `make protos` rewrites them, `check-protos` fails on drift.
 protos: $(UV)
@@ -60,4 +69,4 @@ bench: install
 	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .tollgate $(DASHBOARD)/node_modules
+	rm -rf $(VENV) .tollgate $(DASHBOARD)/node_modules $(NODE_CLIENTS)/node_modules

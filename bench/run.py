@@ -46,7 +46,11 @@ class Target:
     url: str
     key: str
     model: str
-    pids: list[int]
+    processes: dict[str, int]
+
+    @property
+    def pids(self) -> list[int]:
+        return list(self.processes.values())
 
 
 def _cpu_seconds(pids: list[int]) -> float:
@@ -58,6 +62,10 @@ def _cpu_seconds(pids: list[int]) -> float:
             continue
         total += times.user + times.system
     return total
+
+
+def _cpu_by_process(processes: dict[str, int]) -> dict[str, float]:
+    return {name: _cpu_seconds([pid]) for name, pid in processes.items()}
 
 
 def _rss_mb(pids: list[int]) -> float:
@@ -87,18 +95,24 @@ async def _measure(target: Target, counts: dict[str, int]) -> dict[str, Any]:
     await run(url, plain, headers, concurrency=8, total=counts["warmup"])  # warm caches and pools
     figures: dict[str, Any] = {}
     for concurrency in (1, 32):
-        cpu_before = _cpu_seconds(target.pids)
+        before = _cpu_by_process(target.processes)
         result: Result = await run(
             url, plain, headers, concurrency=concurrency, total=counts[f"c{concurrency}"]
         )
-        cpu = _cpu_seconds(target.pids) - cpu_before
+        after = _cpu_by_process(target.processes)
+        per_process = {name: after[name] - before[name] for name in before}
+        cpu = sum(per_process.values())
+        requests = max(result.requests, 1)
         figures[f"c{concurrency}"] = {
             "requests": result.requests,
             "errors": result.errors,
             "p50_ms": round(result.percentile(50), 3),
             "p99_ms": round(result.percentile(99), 3),
             "rps": round(result.rps, 1),
-            "cpu_ms_per_request": round(cpu * 1000 / max(result.requests, 1), 3),
+            "cpu_ms_per_request": round(cpu * 1000 / requests, 3),
+            "cpu_ms_per_request_by_process": {
+                name: round(seconds * 1000 / requests, 3) for name, seconds in per_process.items()
+            },
         }
     ttft = await run(url, streaming, headers, concurrency=1, total=counts["stream"], stream=True)
     figures["ttft"] = {
@@ -173,6 +187,11 @@ def _table(results: dict[str, dict[str, Any]]) -> str:
             f"{f['ttft']['p50_ms'] - base['ttft']['p50_ms']:+.2f} ms to the first SSE chunk; "
             f"c32 throughput {f['c32']['rps'] / base['c32']['rps']:.2f}x of direct"
         )
+    by_process = results["tollgate"]["c32"]["cpu_ms_per_request_by_process"]
+    rows.append(
+        "tollgate CPU ms/request at c32: "
+        + ", ".join(f"{name} {ms:.2f}" for name, ms in sorted(by_process.items()))
+    )
     return "\n".join(rows)
 
 
@@ -195,28 +214,30 @@ async def main_async(quick: bool) -> dict[str, Any]:
         )
         try:
             with Stack(config) as stack:
-                tollgate_pids = [c.process.pid for c in stack.children if c.name != "nats"]
+                tollgate_processes = {
+                    c.name: c.process.pid for c in stack.children if c.name != "nats"
+                }
                 targets = [
                     Target(
                         "direct",
                         f"http://127.0.0.1:{upstream_port}/v1",
                         UPSTREAM_KEY,
                         "gpt-4o-mini",
-                        [upstream.pid],
+                        {"upstream": upstream.pid},
                     ),
                     Target(
                         "envoy",
                         f"http://127.0.0.1:{hop_port}/v1",
                         UPSTREAM_KEY,
                         "gpt-4o-mini",
-                        [hop.pid],
+                        {"envoy-hop": hop.pid},
                     ),
                     Target(
                         "tollgate",
                         stack.base_url,
                         TOLLGATE_KEY,
                         "openai/gpt-4o-mini",
-                        tollgate_pids,
+                        tollgate_processes,
                     ),
                 ]
                 results = {t.name: await _measure(t, counts) for t in targets}

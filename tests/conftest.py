@@ -44,6 +44,7 @@ SUITE_CATALOG = {
         {
             "id": ANTHROPIC_MODEL,
             "name": "Claude (suite tests)",
+            "input_modalities": ["text", "image", "file"],
             "context_window": 200000,
             "max_output_tokens": 64000,
             "providers": [
@@ -57,6 +58,7 @@ SUITE_CATALOG = {
         {
             "id": GEMINI_MODEL,
             "name": "Gemini (suite tests)",
+            "input_modalities": ["text", "image", "audio", "video", "file"],
             "context_window": 1048576,
             "max_output_tokens": 65536,
             "providers": [

@@ -117,7 +117,8 @@ def test_params_are_converted() -> None:
     ],
 )
 def test_bad_messages_are_400_on_messages(messages: list[Any]) -> None:
-    assert rejected(model="m", messages=messages).param == "messages"
+    # Content parts name their field (`messages[0].content[0].image_url.url`).
+    assert (rejected(model="m", messages=messages).param or "").startswith("messages")
 
 
 def test_both_file_forms() -> None:
@@ -168,3 +169,19 @@ def test_routing_options() -> None:
     bad = rejected(model="m", messages=USER, providerOptions={"gateway": {"only": [1]}})
     assert bad.param == "providerOptions.gateway.only"
     assert rejected(model="m", messages=USER, providerOptions=[]).param == "providerOptions"
+
+
+def test_the_end_user_and_tags_are_attributed_and_checked() -> None:
+    gateway = {"user": "alice", "tags": ["beta", "search", "beta"]}
+    routing = parse(model="m", messages=USER, providerOptions={"gateway": gateway}).rpc.routing
+    assert (routing.user, list(routing.tags)) == ("alice", ["beta", "search"])
+    for value, param in (
+        ({"user": 7}, "user"),
+        ({"user": "x" * 201}, "user"),
+        ({"tags": "beta"}, "tags"),
+        ({"tags": ["ok", 3]}, "tags"),
+        ({"tags": [""]}, "tags"),
+        ({"tags": [f"t{i}" for i in range(51)]}, "tags"),
+    ):
+        bad = rejected(model="m", messages=USER, providerOptions={"gateway": value})
+        assert bad.param == f"providerOptions.gateway.{param}", value

@@ -1,8 +1,9 @@
 """Every environment variable a manifest sets is one the service reads, and every variable a
 service needs in a cluster is set. What a service reads comes from its pydantic-settings class
-(``<svc>/settings.py`` on top of ``tollgate_common.settings``) and, for the router, from the
+(``<svc>/settings.py`` on top of ``tollgate_common.settings``), for the router from the
 provider-credential convention ``TOLLGATE_PROVIDER_<SLUG>_API_KEY|BASE_URL``
-(``tollgate_router.credentials``)."""
+(``tollgate_router.credentials``), and for every service the standard ``OTEL_*`` variables the
+OpenTelemetry SDK and its OTLP exporters read (``tollgate_common.telemetry``)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import os
 import re
 from urllib.parse import urlsplit
 
+import opentelemetry.environment_variables
+import opentelemetry.sdk.environment_variables
 import pytest
 from pydantic import AliasChoices
 from pydantic_core import PydanticUndefined
@@ -63,6 +66,13 @@ NEEDED_IN_A_CLUSTER: dict[str, set[str]] = {
     },
 }
 
+# The OpenTelemetry variables: those the SDK and the OTLP exporters define (their own lists).
+OTEL_VARS = {
+    value
+    for module in (opentelemetry.environment_variables, opentelemetry.sdk.environment_variables)
+    for name, value in vars(module).items()
+    if name.startswith("OTEL_") and isinstance(value, str)
+}
 PROVIDER_VAR = re.compile(r"^TOLLGATE_PROVIDER_(?P<slug>[A-Z0-9_]+)_(?:API_KEY|BASE_URL)$")
 PLACEHOLDER_DATABASE = "postgresql+asyncpg://tollgate:secret@postgres:5432/placeholder"
 
@@ -109,7 +119,7 @@ def test_every_variable_set_is_read_by_the_service(
 ) -> None:
     unread = []
     for workload, container, image in tollgate_containers(rendered[overlay]):
-        known = set(env_names(SETTINGS[image.name]))
+        known = set(env_names(SETTINGS[image.name])) | OTEL_VARS
         if image.name == "tollgate-router":
             known |= provider_vars()
         for entry in container.get("env", []):
@@ -193,8 +203,11 @@ def test_addresses_point_at_services_and_ports_that_exist(
         for key, value in container_env(container).items():
             if key.endswith("_LISTEN_ADDR"):
                 assert value == f"0.0.0.0:{image.port}", where
+            elif key.endswith("_METRICS_ADDR"):
+                continue  # the pod's own port: test_deploy_telemetry
             elif key.endswith("_ADDR"):
-                host, _, port = value.rpartition(":")
+                # host:port, or a gRPC target dns:///host:port (test_deploy_peers)
+                host, _, port = value.removeprefix("dns:///").rpartition(":")
                 assert serves(host, int(port)), f"{where}: {key}={value}"
             elif key == "TOLLGATE_NATS_URL":
                 url = urlsplit(value)

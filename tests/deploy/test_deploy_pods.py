@@ -68,8 +68,10 @@ def test_grpc_services_are_probed_with_grpc_health_and_the_edge_over_http(
     for workload, container, image in tollgate_containers(rendered[overlay]):
         if container["name"] == "migrate":
             continue
-        ports = [p["containerPort"] for p in container["ports"]]
-        assert ports == [image.port], (workload["metadata"]["name"], ports)
+        ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+        # The service's own port, and the metrics port (test_deploy_telemetry).
+        assert set(ports) - {"metrics"} == {"grpc" if image.name != "tollgate-edge" else "http"}
+        assert image.port in ports.values(), (workload["metadata"]["name"], ports)
         probes = {kind: container[kind] for kind in ("readinessProbe", "livenessProbe")}
         if image.name == "tollgate-edge":
             assert probes["readinessProbe"]["httpGet"]["path"] == "/readyz"

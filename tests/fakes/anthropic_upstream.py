@@ -18,7 +18,9 @@ that many events following ``message_start``); ``latency_ms``; ``chunk_delay_ms`
 Requests are checked as Anthropic does: a wrong or missing ``x-api-key`` is a 401
 ``authentication_error``, a missing ``anthropic-version`` / ``model`` / ``max_tokens`` /
 ``messages`` a 400, a message role other than user / assistant a 400, a ``tool_result`` whose
-``tool_use_id`` is not a ``tool_use`` of the message before it a 400, a ``thinking`` budget of
+``tool_use_id`` is not a ``tool_use`` of the message before it a 400, an ``image`` /
+``document`` block with an unknown source type or a media type the API does not take (images:
+JPEG, PNG, GIF, WebP; documents: PDF, plain text) a 400, a ``thinking`` budget of
 less than 1024 tokens or not below ``max_tokens`` a 400, a ``thinking`` block sent back whose
 signature this fake did not issue a 400, and with thinking on a last assistant turn that uses
 tools without starting with its thinking a 400.
@@ -93,6 +95,42 @@ def _error(status: int, kind: str = "", text: str = "") -> web.Response:
     )
 
 
+_IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+# Source types and base64 media types of each block, as the Messages API validates them.
+_SOURCES = {
+    "image": {"base64": _IMAGE_TYPES, "url": ()},
+    "document": {"base64": ("application/pdf",), "text": ("text/plain",), "url": ()},
+}
+
+
+def _media_problem(messages: list[Any]) -> str | None:
+    """Anthropic's validation of ``image`` and ``document`` blocks: a known source type, an
+    accepted media type, data (or a url) present."""
+    for index, turn in enumerate(messages):
+        content = turn.get("content")
+        for position, block in enumerate(content if isinstance(content, list) else ()):
+            kind = block.get("type") if isinstance(block, dict) else None
+            if kind not in _SOURCES:
+                continue
+            where = f"messages.{index}.content.{position}.{kind}.source"
+            source = block.get("source") or {}
+            allowed = _SOURCES[kind].get(source.get("type"))
+            if allowed is None:
+                return (
+                    f"{where}: Input tag {source.get('type')!r} found using 'type' does not match"
+                )
+            if source["type"] == "url":
+                if not str(source.get("url", "")).startswith(("https://", "http://")):
+                    return f"{where}.url.url: Field required"
+                continue
+            if source.get("media_type") not in allowed:
+                names = " or ".join(repr(t) for t in allowed)
+                return f"{where}.{source['type']}.media_type: Input should be {names}"
+            if not source.get("data"):
+                return f"{where}.{source['type']}.data: Field required"
+    return None
+
+
 class FakeAnthropic(ScriptedFake):
     secret_headers = frozenset({"x-api-key", "authorization"})
 
@@ -124,6 +162,8 @@ class FakeAnthropic(ScriptedFake):
                     400, text=f"messages.{index}.role: Input should be 'user' or 'assistant'"
                 )
         if (problem := _tool_result_problem(body["messages"])) is not None:
+            return _error(400, text=problem)
+        if (problem := _media_problem(body["messages"])) is not None:
             return _error(400, text=problem)
         if (problem := self._thinking_problem(body)) is not None:
             return _error(400, text=problem)

@@ -23,6 +23,10 @@ ERRORS: dict[int, tuple[str, str]] = {
     503: ("UNAVAILABLE", "The model is overloaded. Please try again later."),
 }
 BAD_KEY = "API key not valid. Please pass a valid API key."
+# A 1x1 PNG: what the fake "generates" when asked for images.
+PNG_BASE64 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+# Tokens Gemini counts for one generated image (1024x1024), as its pricing page states.
+IMAGE_TOKENS = 1290
 NO_KEY = (
     "Method doesn't allow unregistered callers (callers without established identity). "
     "Please use API Key or other form of API consumer identity to call this API."
@@ -84,12 +88,15 @@ class Reply:
     response_id: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     # The thought signature on the first function call ("" when the model did not think).
     signature: str = ""
+    # Base64 PNGs the model generated (``responseModalities`` with IMAGE).
+    images: list[str] = field(default_factory=list)
 
-    def usage(self, candidates: int, thoughts: int, final: bool) -> dict[str, Any]:
+    def usage(self, candidates: int, thoughts: int, final: bool, images: int = 0) -> dict[str, Any]:
         counts: dict[str, Any] = {"promptTokenCount": self.prompt_tokens}
-        if candidates or final:
-            counts["candidatesTokenCount"] = candidates
-        counts["totalTokenCount"] = self.prompt_tokens + candidates + thoughts
+        image_tokens = images * IMAGE_TOKENS
+        if candidates or final or images:
+            counts["candidatesTokenCount"] = candidates + image_tokens
+        counts["totalTokenCount"] = self.prompt_tokens + candidates + image_tokens + thoughts
         if self.cached_tokens:
             counts["cachedContentTokenCount"] = self.cached_tokens
         counts["promptTokensDetails"] = [{"modality": "TEXT", "tokenCount": self.prompt_tokens}]
@@ -97,6 +104,11 @@ class Reply:
             counts["cacheTokensDetails"] = [{"modality": "TEXT", "tokenCount": self.cached_tokens}]
         if thoughts:
             counts["thoughtsTokenCount"] = thoughts
+        if images:
+            counts["candidatesTokensDetails"] = [
+                {"modality": "TEXT", "tokenCount": candidates},
+                {"modality": "IMAGE", "tokenCount": image_tokens},
+            ]
         return counts
 
     def response(
@@ -131,27 +143,37 @@ class Reply:
             parts.append({"text": self.thoughts, "thought": True})
         if self.text_pieces:
             parts.append({"text": "".join(self.text_pieces)})
+        parts += [_image_part(image) for image in self.images]
         parts += self._tail_parts()
-        return self.response(
-            parts, self.usage(len(self.text_pieces), self.thoughts_tokens, True), True
-        )
+        usage = self.usage(len(self.text_pieces), self.thoughts_tokens, True, len(self.images))
+        return self.response(parts, usage, True)
 
     def chunks(self) -> list[dict[str, Any]]:
-        """The ``streamGenerateContent`` answers: thoughts, then one text piece each, the last
-        one with the function call, ``finishReason`` and the final usage."""
+        """The ``streamGenerateContent`` answers: thoughts, then one text piece each, then one
+        whole image each; the last one with the function call, ``finishReason`` and the final
+        usage."""
         out: list[dict[str, Any]] = []
         if self.thoughts:
             usage = self.usage(0, self.thoughts_tokens, False)
             out.append(self.response([{"text": self.thoughts, "thought": True}], usage, False))
-        pieces = self.text_pieces or [""]
-        for index, piece in enumerate(pieces):
-            final = index == len(pieces) - 1
-            parts = [{"text": piece}] if piece else []
+        units: list[dict[str, Any]] = [{"text": piece} for piece in self.text_pieces]
+        units += [_image_part(image) for image in self.images]
+        units = units or [{}]
+        texts = images = 0
+        for index, unit in enumerate(units):
+            final = index == len(units) - 1
+            texts += "text" in unit
+            images += "inlineData" in unit
+            parts = [unit] if unit else []
             if final:
                 parts += self._tail_parts()
-            usage = self.usage(index + 1 if self.text_pieces else 0, self.thoughts_tokens, final)
+            usage = self.usage(texts, self.thoughts_tokens, final, images)
             out.append(self.response(parts, usage, final))
         return out
+
+
+def _image_part(data: str) -> dict[str, Any]:
+    return {"inlineData": {"mimeType": "image/png", "data": data}}
 
 
 def sse_frame(value: dict[str, Any]) -> bytes:

@@ -9,7 +9,9 @@ every text part, ``candidatesTokenCount`` = reply words, plus scripted thoughts 
 
 Behaviour (``/_fake/script``, see ``fake_control``): ``status`` (+ ``error`` {message, status})
 to fail with Google's error body; ``reply``; ``thoughts`` (a thought part, its words counted as
-``thoughtsTokenCount`` unless ``thoughts_tokens`` says otherwise); ``cached_tokens``
+``thoughtsTokenCount`` unless ``thoughts_tokens`` says otherwise); ``images`` (how many PNGs an image model draws when
+``generationConfig.responseModalities`` holds IMAGE, default 1; each counts 1290 candidate tokens,
+listed as modality IMAGE in ``candidatesTokensDetails``); ``cached_tokens``
 (``cachedContentTokenCount``, part of the prompt); ``function_call`` ({name, args}, or a
 list of them); ``finish_reason``; ``break_after_chunks``; ``latency_ms``; ``chunk_delay_ms``.
 
@@ -38,12 +40,21 @@ from aiohttp import web
 
 from tests.fakes.embedding_vectors import fake_vector
 from tests.fakes.fake_control import ScriptedFake, json_body, pieces_of, run, send_stream
-from tests.fakes.gemini_bodies import NO_KEY, Reply, bad_key_body, error_body, pretty, sse_frame
+from tests.fakes.gemini_bodies import (
+    NO_KEY,
+    PNG_BASE64,
+    Reply,
+    bad_key_body,
+    error_body,
+    pretty,
+    sse_frame,
+)
 
 _ACTIONS = ("generateContent", "streamGenerateContent")
 _EMBED = "batchEmbedContents"
 _MAX_BATCH = 100
 _DEFAULT_DIMENSIONS = 3072
+_MODALITIES = ("TEXT", "IMAGE")
 
 
 def _text(content: Any) -> str:
@@ -95,6 +106,20 @@ def _embed_problem(model: str, body: Any) -> str | None:
     return None
 
 
+def _modalities_problem(request: web.Request, config: dict[str, Any]) -> str | None:
+    """Gemini answers 400 to ``responseModalities`` it does not know, and to IMAGE output from
+    a model that cannot draw (only the ``*-image*`` models can)."""
+    modalities = config.get("responseModalities")
+    if modalities is None:
+        return None
+    if not isinstance(modalities, list) or any(m not in _MODALITIES for m in modalities):
+        return "* GenerationConfig.response_modalities: invalid value\n"
+    model = request.match_info["target"].partition(":")[0]
+    if "IMAGE" in modalities and "image" not in model:
+        return "The requested combination of response modalities is not supported by the model."
+    return None
+
+
 class FakeGemini(ScriptedFake):
     secret_headers = frozenset({"x-goog-api-key", "authorization"})
 
@@ -135,6 +160,8 @@ class FakeGemini(ScriptedFake):
         ):
             return _json(400, error_body(400, "Please use a valid role: user, model."))
         config = body.get("generationConfig") or {}
+        if (problem := _modalities_problem(request, config)) is not None:
+            return _json(400, error_body(400, problem))
         if "responseSchema" in config and "responseJsonSchema" in config:
             return _json(
                 400, error_body(400, "responseSchema and responseJsonSchema cannot both be set.")
@@ -227,7 +254,12 @@ class FakeGemini(ScriptedFake):
         thoughts = str(behaviour.get("thoughts", ""))
         prompt = len(_text(body.get("systemInstruction")).split())
         prompt += sum(len(_text(c).split()) for c in contents)
-        thinking = (body.get("generationConfig") or {}).get("thinkingConfig") or {}
+        config = body.get("generationConfig") or {}
+        modalities = config.get("responseModalities") or ["TEXT"]
+        if "TEXT" not in modalities:
+            pieces = []
+        images = [PNG_BASE64] * int(behaviour.get("images", 1)) if "IMAGE" in modalities else []
+        thinking = config.get("thinkingConfig") or {}
         signature = ""
         if behaviour.get("function_call") and thinking.get("thinkingBudget") != 0:
             signature = secrets.token_urlsafe(24)
@@ -242,6 +274,7 @@ class FakeGemini(ScriptedFake):
             thoughts_tokens=int(behaviour.get("thoughts_tokens", len(thoughts.split()))),
             cached_tokens=int(behaviour.get("cached_tokens", 0)),
             function_call=behaviour.get("function_call"),
+            images=images,
         )
 
 

@@ -11,6 +11,7 @@ $5 free grant covers a handful of generations.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import signal
@@ -59,11 +60,13 @@ CATALOG = {
 }
 
 
-@pytest.fixture
-def suite(upstream: Upstream, tmp_path: Path) -> Iterator[Stack]:
+@contextlib.contextmanager
+def billing_suite(upstream: Upstream, tmp_path: Path, models: dict[str, Any]) -> Iterator[Stack]:
+    """A suite of its own in front of the fake OpenAI upstream, with ``models`` added to the
+    catalog."""
     upstream.reset()
     catalog = tmp_path / "catalog.json"
-    catalog.write_text(json.dumps(CATALOG))
+    catalog.write_text(json.dumps(models))
     config = StackConfig(
         data_dir=tmp_path / "data",
         ports=Ports.free(),
@@ -76,6 +79,12 @@ def suite(upstream: Upstream, tmp_path: Path) -> Iterator[Stack]:
     with Stack(config) as running:
         yield running
     upstream.reset()
+
+
+@pytest.fixture
+def suite(upstream: Upstream, tmp_path: Path) -> Iterator[Stack]:
+    with billing_suite(upstream, tmp_path, CATALOG) as running:
+        yield running
 
 
 def auth(stack: Stack) -> dict[str, str]:
@@ -206,7 +215,7 @@ def test_free_tier_top_up_and_generation_cost(suite: Stack, upstream: Upstream) 
     [row] = reply.json()["results"]
     assert row["model"] == PRICEY and row["request_count"] == 1
     assert D(str(row["total_cost"])) == cost
-    for bad in ({"group_by": "colour"}, {"group_by": "user"}, {"end_date": "yesterday"}):
+    for bad in ({"group_by": "colour"}, {"date_part": "minute"}, {"end_date": "yesterday"}):
         params = {"start_date": today, "end_date": today, **bad}
         reply = httpx.get(f"{suite.base_url}/report", params=params, headers=auth(suite))
         assert reply.status_code == 400, bad

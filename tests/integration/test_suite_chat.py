@@ -20,7 +20,7 @@ def client(stack: Stack, key: str | None = None) -> openai.OpenAI:
     )
 
 
-def eventually(fetch: Any, timeout: float = 20.0) -> Any:
+def eventually(fetch: Any, timeout: float = 60.0) -> Any:
     """Poll ``fetch`` until it returns something truthy (facts travel asynchronously)."""
     deadline = time.monotonic() + timeout
     while True:

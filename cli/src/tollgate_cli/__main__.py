@@ -10,7 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tollgate_cli import log_commands
+from tollgate_cli import billing_commands, log_commands
 from tollgate_cli.admin_commands import add_commands, connection_options
 from tollgate_cli.stack import Ports, Stack, StackConfig, StackError
 
@@ -65,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     up.set_defaults(func=_up)
     add_commands(commands, common)
     log_commands.add_commands(commands, common)
+    billing_commands.add_commands(commands, common)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

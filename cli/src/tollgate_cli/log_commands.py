@@ -1,7 +1,8 @@
 """``tollgate activity | requests | credits``: what the team did, what it called, what it has.
 
 Reads of the key's team (``/v1/activity``, ``/v1/requests``, ``/v1/credits``), newest first,
-with the API's own filters; ``credits top-up`` is an owner's grant.
+with the API's own filters; ``credits top-up`` is an owner's grant, ``credits adjust`` an owner's
+refund or correction.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import argparse
 from typing import Any, Final
 
 from tollgate_cli.admin_commands import Command, leaf
+from tollgate_cli.billing_commands import add_adjust
 from tollgate_cli.client import Client
 
 ACTIVITY_COLUMNS: Final = ("createdAt", "type", "actor", "target", "id")
@@ -111,3 +113,4 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     leaf(credits, "show", "balance and total used", _credits_show, common)
     top_up = leaf(credits, "top-up", "add credits (owners)", _credits_top_up, common)
     top_up.add_argument("amount", help="USD, e.g. 25 or 10.50")
+    add_adjust(credits, common)

@@ -8,10 +8,10 @@ from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry
 
-from tollgate_edge import admin, dashboard
+from tollgate_edge import admin, aisdk, budgets, dashboard
 from tollgate_edge.activity import get_observability, list_activity
 from tollgate_edge.chat import chat_completions
-from tollgate_edge.credits import get_credits, top_up
+from tollgate_edge.credits import adjust, get_credits, top_up
 from tollgate_edge.embeddings import create_embeddings
 from tollgate_edge.errors import error_middleware
 from tollgate_edge.health import READINESS, Readiness, healthz, readyz
@@ -51,8 +51,11 @@ def create_app(
     app.router.add_get("/v1/generation", get_generation, allow_head=False)
     app.router.add_get("/v1/credits", get_credits, allow_head=False)
     app.router.add_post("/v1/credits/top-up", top_up)
+    app.router.add_post("/v1/credits/adjustments", adjust)
+    budgets.register(app)
     app.router.add_get("/v1/report", get_report, allow_head=False)
     app.router.add_get("/v1/requests", list_requests, allow_head=False)
+    aisdk.register(app)
     admin.register(app)
     app.router.add_get("/openapi.json", openapi_document, allow_head=False)
     app.router.add_get("/v1/activity", list_activity, allow_head=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterable, AsyncIterator
+from contextlib import asynccontextmanager
 
 import grpc
 from aiohttp import web
@@ -22,6 +23,7 @@ from tollgate_edge.chat_response import (
     ReasoningDetails,
     completion_body,
     gateway_metadata,
+    image_entry,
 )
 from tollgate_edge.errors import ApiError, from_generation_error, from_rpc
 from tollgate_edge.identity import Caller, inference_caller
@@ -43,7 +45,7 @@ PROVIDER_HEADERS = ("anthropic-beta",)
 _MAX_PROVIDER_HEADER = 2048
 
 
-def _broken_stream() -> ApiError:
+def broken_stream() -> ApiError:
     return ApiError(502, "api_error", "the generation ended unexpectedly")
 
 
@@ -75,6 +77,20 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     caller = inference_caller(request)
     rid = request_id(request)
     chat = parse_chat_request(await request.read(), caller_context(caller, request, rid))
+    async with generation(request, chat, rid) as (started, events):
+        model = started.model or chat.rpc.model
+        if chat.stream:
+            return await _stream(request, chat, started, model, events)
+        return await _collect(chat, started, model, events)
+
+
+@asynccontextmanager
+async def generation(
+    request: web.Request, chat: ChatRequest, rid: str
+) -> AsyncIterator[tuple[router_pb2.GenerationStarted, Events]]:
+    """Start ``chat`` on the router: its ``started`` event (a failure before it is raised as an
+    :class:`ApiError`) and the events after it. Leaving the block cancels the generation
+    upstream if it is still running (client gone, deadline hit or a stream error)."""
     chat.rpc.provider_headers.update(provider_headers(request))
     call = request.app[PEERS].router.StreamGenerate(
         chat.rpc,
@@ -82,19 +98,14 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         timeout=request.app[SETTINGS].generation_deadline_seconds,
     )
     try:
-        events = _unbatched(call)
-        started = await _first_event(events)
-        model = started.model or chat.rpc.model
-        if chat.stream:
-            return await _stream(request, chat, started, model, events)
-        return await _collect(chat, started, model, events)
+        events = unbatched(call)
+        yield await first_event(events), events
     finally:
-        # Client gone, deadline hit or a stream error: stop the generation upstream too.
         if not call.done():
             call.cancel()
 
 
-async def _unbatched(call: AsyncIterable[router_pb2.StreamGenerateResponse]) -> Events:
+async def unbatched(call: AsyncIterable[router_pb2.StreamGenerateResponse]) -> Events:
     """The router's events one by one, whether they came alone or in an EventBatch."""
     async for message in call:
         if message.WhichOneof("event") == "batch":
@@ -104,24 +115,24 @@ async def _unbatched(call: AsyncIterable[router_pb2.StreamGenerateResponse]) -> 
             yield message
 
 
-def _generation_error(event: router_pb2.StreamGenerateResponse) -> ApiError:
+def generation_error(event: router_pb2.StreamGenerateResponse) -> ApiError:
     error = event.error
     return from_generation_error(error.type, error.message, error.status_code, error.code)
 
 
-async def _first_event(events: Events) -> router_pb2.GenerationStarted:
+async def first_event(events: Events) -> router_pb2.GenerationStarted:
     try:
         event = await anext(events)
     except StopAsyncIteration:
-        raise _broken_stream() from None
+        raise broken_stream() from None
     except grpc.aio.AioRpcError as exc:
         raise from_rpc(exc) from None
     kind = event.WhichOneof("event")
     if kind == "started":
         return event.started
     if kind == "error":
-        raise _generation_error(event)
-    raise _broken_stream()
+        raise generation_error(event)
+    raise broken_stream()
 
 
 async def _collect(
@@ -137,6 +148,8 @@ async def _collect(
                 answer.texts.append(event.text_delta.text)
             elif kind == "tool_call_delta":
                 answer.tool_calls.add(event.tool_call_delta)
+            elif kind == "image_delta":
+                answer.images.append(image_entry(event.image_delta))
             elif kind == "reasoning_delta":
                 if answer.reasoning is not None:
                     answer.reasoning.add(event.reasoning_delta)
@@ -145,11 +158,11 @@ async def _collect(
             elif kind == "finished":
                 finished = event.finished
             elif kind == "error":
-                raise _generation_error(event)
+                raise generation_error(event)
     except grpc.aio.AioRpcError as exc:
         raise from_rpc(exc) from None
     if finished is None:
-        raise _broken_stream()
+        raise broken_stream()
     body = completion_body(started, model, answer, finished, usage)
     return web.Response(body=body, content_type=JSON)
 
@@ -207,6 +220,8 @@ async def _relay(
             await response.write(encoder.text(event.text_delta.text))
         elif kind == "tool_call_delta":
             await response.write(encoder.tool_call(event.tool_call_delta))
+        elif kind == "image_delta":
+            await response.write(encoder.delta({"images": [image_entry(event.image_delta)]}))
         elif kind == "reasoning_delta":
             if reasoning is not None:
                 delta = event.reasoning_delta
@@ -218,5 +233,5 @@ async def _relay(
             await response.write(encoder.finish(event.finished.finish_reason, metadata))
             finished = True
         elif kind == "error":
-            return usage, _generation_error(event)
-    return usage, None if finished else _broken_stream()
+            return usage, generation_error(event)
+    return usage, None if finished else broken_stream()

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 from tollgate.router.v1 import router_pb2
 
-from tollgate_edge import chat_options
+from tollgate_edge import chat_options, chat_parts
 from tollgate_edge.errors import invalid_request
 from tollgate_edge.provider_options import provider_options
 
@@ -17,6 +17,7 @@ _INT64 = (-(2**63), 2**63 - 1)
 _MAX_TOKENS = (1, 2**31 - 1)
 _MESSAGES = "messages"
 _MAX_STOP = 4  # OpenAI's limit, and Vercel's
+_MODALITIES = frozenset({"text", "image"})  # output modalities of a chat completion
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,14 +29,24 @@ class ChatRequest:
     exclude_reasoning: bool = False
 
 
-def parse_chat_request(body: bytes, caller: router_pb2.CallerContext) -> ChatRequest:
-    """Validate ``body``; every problem is a 400 ``invalid_request_error`` naming its param."""
+def json_object(body: bytes) -> dict[str, Any]:
+    """The request body as a JSON object, else a 400."""
     try:
         data = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise invalid_request("the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise invalid_request("the request body must be a JSON object")
+    return data
+
+
+def parse_chat_request(body: bytes, caller: router_pb2.CallerContext) -> ChatRequest:
+    """Validate ``body``; every problem is a 400 ``invalid_request_error`` naming its param."""
+    return chat_request_from(json_object(body), caller)
+
+
+def chat_request_from(data: dict[str, Any], caller: router_pb2.CallerContext) -> ChatRequest:
+    """The same for an already decoded request (the AI SDK protocol builds one)."""
     model = data.get("model")
     if not isinstance(model, str) or not model.strip():
         raise invalid_request("`model` is required and must be a non-empty string", "model")
@@ -56,6 +67,7 @@ def parse_chat_request(body: bytes, caller: router_pb2.CallerContext) -> ChatReq
         ),
         response_format=chat_options.response_format(data),
         reasoning=chat_options.reasoning(data),
+        modalities=_modalities(data),
         provider_options=provider_options(data),
     )
     return ChatRequest(
@@ -72,6 +84,21 @@ def _reject_unsupported(data: dict[str, Any]) -> None:
         raise invalid_request("only `n: 1` is supported", "n")
     if data.get("functions"):
         raise invalid_request("`functions` is deprecated: use `tools`", "functions")
+
+
+def _modalities(data: dict[str, Any]) -> list[str]:
+    """``modalities``: the output wanted, ``["text", "image"]`` or ``["image"]``."""
+    raw = data.get("modalities")
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not raw or not all(isinstance(m, str) for m in raw):
+        raise invalid_request("`modalities` must be a non-empty array of strings", "modalities")
+    unknown = sorted({m for m in raw if m not in _MODALITIES})
+    if unknown:
+        raise invalid_request(
+            f"`modalities` may hold text and image, not {', '.join(unknown)}", "modalities"
+        )
+    return list(dict.fromkeys(raw))
 
 
 def _optional_bool(data: dict[str, Any], key: str, param: str | None = None) -> bool:
@@ -115,7 +142,7 @@ def _message(raw: Any, index: int) -> router_pb2.ChatMessage:
     elif isinstance(content, list):
         if not content:
             raise invalid_request(f"{where}.content must not be an empty array", _MESSAGES)
-        parts = [_part(part, f"{where}.content[{i}]") for i, part in enumerate(content)]
+        parts = [chat_parts.part(p, f"{where}.content[{i}]") for i, p in enumerate(content)]
         fields["parts"] = router_pb2.ContentParts(parts=parts)
     elif content is not None:
         raise invalid_request(f"{where}.content must be a string, an array or null", _MESSAGES)
@@ -162,56 +189,6 @@ def _tool_call(raw: Any, where: str) -> router_pb2.ToolCall:
         name=_string(function.get("name"), f"{where}.function.name"),
         arguments=_string(function.get("arguments", ""), f"{where}.function.arguments"),
     )
-
-
-def _part(raw: Any, where: str) -> router_pb2.ContentPart:
-    if not isinstance(raw, dict):
-        raise invalid_request(f"{where} must be an object", _MESSAGES)
-    kind = raw.get("type")
-    if kind == "text":
-        return router_pb2.ContentPart(text=_string(raw.get("text"), f"{where}.text"))
-    if kind == "image_url":
-        return router_pb2.ContentPart(image_url=_image_url(raw.get("image_url"), where))
-    if kind == "file":
-        return router_pb2.ContentPart(file=_file(raw.get("file"), where))
-    raise invalid_request(f"{where}.type {kind!r} is not supported", _MESSAGES)
-
-
-def _image_url(raw: Any, where: str) -> router_pb2.ImageUrl:
-    if isinstance(raw, str):
-        return router_pb2.ImageUrl(url=raw)
-    if not isinstance(raw, dict):
-        raise invalid_request(f"{where}.image_url must be an object", _MESSAGES)
-    detail = raw.get("detail")
-    return router_pb2.ImageUrl(
-        url=_string(raw.get("url"), f"{where}.image_url.url"),
-        detail="" if detail is None else _string(detail, f"{where}.image_url.detail"),
-    )
-
-
-def _file(raw: Any, where: str) -> router_pb2.FileData:
-    """The Vercel form ``{data, media_type, filename}`` or OpenAI's ``{file_data, filename}``."""
-    if not isinstance(raw, dict):
-        raise invalid_request(f"{where}.file must be an object", _MESSAGES)
-    data = raw.get("data", raw.get("file_data"))
-    if not isinstance(data, str) or not data:
-        raise invalid_request(
-            f"{where}.file needs `data` or `file_data` (base64 or a data URI)", _MESSAGES
-        )
-    media_type = raw.get("media_type", raw.get("mediaType")) or _data_uri_media_type(data)
-    filename = raw.get("filename") or ""
-    return router_pb2.FileData(
-        data=data,
-        media_type=_string(media_type, f"{where}.file.media_type"),
-        filename=_string(filename, f"{where}.file.filename"),
-    )
-
-
-def _data_uri_media_type(data: str) -> str:
-    if not data.startswith("data:"):
-        return ""
-    end = data.find(",", 5, 256)
-    return data[5:end].split(";", 1)[0] if end > 0 else ""
 
 
 # --- params and routing ---------------------------------------------------------------------
@@ -291,7 +268,42 @@ def _routing(data: dict[str, Any]) -> router_pb2.RoutingOptions:
         only=_string_list(gateway, "only", prefix + "only"),
         models=models,
         byok=_byok(gateway.get("byok"), prefix + "byok"),
+        user=_attribution_user(gateway.get("user"), prefix + "user"),
+        tags=_tags(gateway.get("tags"), prefix + "tags"),
     )
+
+
+# What billing stores of the attribution (services/billing: end_user and tags columns).
+MAX_ATTRIBUTION_CHARS = 200
+MAX_TAGS = 50
+
+
+def _attribution_text(value: str, param: str) -> str:
+    if len(value) > MAX_ATTRIBUTION_CHARS or "\x00" in value:
+        raise invalid_request(
+            f"`{param}` must be at most {MAX_ATTRIBUTION_CHARS} characters, without NUL", param
+        )
+    return value
+
+
+def _attribution_user(value: Any, param: str) -> str:
+    """``providerOptions.gateway.user``: the end user the spend is attributed to."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise invalid_request(f"`{param}` must be a string", param)
+    return _attribution_text(value, param)
+
+
+def _tags(value: Any, param: str) -> list[str]:
+    """``providerOptions.gateway.tags``: reporting tags, each counted once."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise invalid_request(f"`{param}` must be an array of non-empty strings", param)
+    if len(value) > MAX_TAGS:
+        raise invalid_request(f"`{param}` takes at most {MAX_TAGS} tags", param)
+    return [_attribution_text(tag, param) for tag in dict.fromkeys(value)]
 
 
 def _byok(value: Any, param: str) -> list[router_pb2.ByokCredential]:

@@ -185,6 +185,11 @@ def tool_call_chunk(delta: router_pb2.ToolCallDelta) -> dict[str, Any]:
     return {"index": delta.index, "function": {"arguments": delta.arguments}}
 
 
+def image_entry(delta: router_pb2.ImageDelta) -> dict[str, Any]:
+    """One ``message.images`` / ``delta.images`` entry, as Vercel's gateway shapes it."""
+    return {"type": "image_url", "image_url": {"url": delta.url}}
+
+
 def created_seconds(started: router_pb2.GenerationStarted) -> int:
     return started.created.seconds or int(time.time())
 
@@ -248,6 +253,7 @@ class Answer:
     texts: list[str] = field(default_factory=list)
     tool_calls: ToolCalls = field(default_factory=ToolCalls)
     reasoning: ReasoningDetails | None = None  # None: reasoning left out (or none came)
+    images: list[dict[str, Any]] = field(default_factory=list)  # generated, in order
 
     def message(self) -> dict[str, Any]:
         calls = self.tool_calls.rendered()
@@ -260,6 +266,8 @@ class Answer:
         }
         if calls:
             message["tool_calls"] = calls
+        if self.images:
+            message["images"] = self.images
         if self.reasoning is not None and self.reasoning.details:
             message["reasoning"] = "".join(self.reasoning.texts) or None  # only signatures
             message["reasoning_details"] = self.reasoning.details

@@ -1,15 +1,17 @@
-"""``GET /v1/credits`` and ``POST /v1/credits/top-up`` (ADMIN-API.md, research/protocols.md
-§1.2): the caller's team's balance and lifetime usage, as decimal strings."""
+"""``GET /v1/credits``, ``POST /v1/credits/top-up`` and ``POST /v1/credits/adjustments``
+(ADMIN-API.md, research/protocols.md §1.2, docs/billing.md): the caller's team's balance and
+lifetime usage, as decimal strings; purchases, refunds and operator adjustments."""
 
 from __future__ import annotations
 
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Final
 
 import orjson
 from aiohttp import web
 from tollgate.billing.v1 import billing_pb2
 
+from tollgate_edge.admin.permissions import require
 from tollgate_edge.errors import ApiError, invalid_request
 from tollgate_edge.identity import caller_of
 from tollgate_edge.peers import PEERS, SETTINGS, call_metadata
@@ -26,31 +28,40 @@ def credits_object(credits: billing_pb2.Credits) -> dict[str, str]:
     return {"balance": credits.balance, "total_used": credits.total_used}
 
 
-def top_up_amount(body: bytes) -> str:
-    """The ``amount`` of a top-up body as a decimal string: a positive decimal string or JSON
-    number with at most 2 decimals, below 1,000,000,000. Anything else is a 400."""
+def amount_text(raw: Any, param: str = "amount", *, signed: bool = False) -> str:
+    """A decimal string or JSON number with at most 2 decimals, below 1,000,000,000 in size:
+    positive, or (``signed``) any sign but zero. Anything else is a 400 naming ``param``."""
+    kind = "a non-zero signed decimal" if signed else "a positive decimal"
+    problem = f"`{param}` must be {kind} (a string or a number) with at most 2 decimals"
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise invalid_request(problem, param)
+    try:
+        # A JSON number arrives as a float: its shortest repr is the literal the client sent.
+        value = Decimal(raw.strip() if isinstance(raw, str) else repr(raw))
+    except InvalidOperation:
+        raise invalid_request(problem, param) from None
+    if not value.is_finite() or not value or (value < 0 and not signed):
+        raise invalid_request(problem, param)
+    if abs(value) >= _MAX_AMOUNT:
+        raise invalid_request(f"`{param}` must be below 1000000000 in size", param)
+    if value != value.quantize(_CENT, rounding=ROUND_DOWN):
+        raise invalid_request(problem, param)
+    return format(value, "f")
+
+
+def json_object(body: bytes) -> dict[str, Any]:
     try:
         data: Any = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise invalid_request("the request body is not valid JSON") from None
     if not isinstance(data, dict):
         raise invalid_request("the request body must be a JSON object")
-    raw = data.get("amount")
-    problem = "`amount` must be a positive decimal (a string or a number) with at most 2 decimals"
-    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        raise invalid_request(problem, "amount")
-    try:
-        # A JSON number arrives as a float: its shortest repr is the literal the client sent.
-        value = Decimal(raw.strip() if isinstance(raw, str) else repr(raw))
-    except InvalidOperation:
-        raise invalid_request(problem, "amount") from None
-    if not value.is_finite() or value <= 0:
-        raise invalid_request(problem, "amount")
-    if value >= _MAX_AMOUNT:
-        raise invalid_request("`amount` must be below 1000000000", "amount")
-    if value != value.quantize(_CENT, rounding=ROUND_DOWN):
-        raise invalid_request(problem, "amount")
-    return format(value, "f")
+    return data
+
+
+def top_up_amount(body: bytes) -> str:
+    """The ``amount`` of a top-up body as a decimal string (see :func:`amount_text`)."""
+    return amount_text(json_object(body).get("amount"))
 
 
 async def get_credits(request: web.Request) -> web.Response:
@@ -80,6 +91,54 @@ async def top_up(request: web.Request) -> web.Response:
             idempotency_key=key,
             actor_type="user",
             actor_id=caller.user_id,
+        ),
+        metadata=call_metadata(request),
+        timeout=request.app[SETTINGS].rpc_deadline_seconds,
+    )
+    return json_response(credits_object(reply.credits))
+
+
+ADJUST: Final = "credits:top-up"  # the same owner-only permission as a top-up
+_ADJUSTMENT_FIELDS: Final = frozenset(
+    {"amount", "reason", "idempotencyKey", "kind", "allowNegative"}
+)
+_MAX_REASON: Final = 500
+
+
+async def adjust(request: web.Request) -> web.Response:
+    """A refund or an operator's correction: a signed ledger entry, idempotent per key, that
+    never takes the balance below zero unless ``allowNegative`` (then 409 ``conflict``)."""
+    require(request, ADJUST)
+    who = caller_of(request)
+    data = json_object(await request.read())
+    unknown = sorted(set(data) - _ADJUSTMENT_FIELDS)
+    if unknown:
+        raise invalid_request(f"unknown field `{unknown[0]}`", unknown[0])
+    amount = amount_text(data.get("amount"), signed=True)
+    reason, key = data.get("reason"), data.get("idempotencyKey")
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > _MAX_REASON:
+        raise invalid_request(f"`reason` is required: a string of at most {_MAX_REASON}", "reason")
+    if not isinstance(key, str) or not key or len(key) > _MAX_KEY or not key.isprintable():
+        raise invalid_request(
+            f"`idempotencyKey` is required: printable, at most {_MAX_KEY}", "idempotencyKey"
+        )
+    kind = data.get("kind", "adjustment")
+    if kind not in ("adjustment", "refund"):
+        raise invalid_request("`kind` must be `adjustment` or `refund`", "kind")
+    if kind == "refund" and amount.startswith("-"):
+        raise invalid_request("a refund must be positive", "amount")
+    allow_negative = data.get("allowNegative", False)
+    if not isinstance(allow_negative, bool):
+        raise invalid_request("`allowNegative` must be a boolean", "allowNegative")
+    reply = await request.app[PEERS].billing.AdjustCredits(
+        billing_pb2.AdjustCreditsRequest(
+            team_id=who.team_id,
+            amount=amount,
+            kind=kind,
+            reason=reason.strip(),
+            idempotency_key=key,
+            allow_negative=allow_negative,
+            actor_id=who.user_id,
         ),
         metadata=call_metadata(request),
         timeout=request.app[SETTINGS].rpc_deadline_seconds,

@@ -19,6 +19,7 @@ from tollgate.router.v1 import router_pb2
 
 from tollgate_edge.chat import caller_context
 from tollgate_edge.chat_request import _routing as routing_options
+from tollgate_edge.chat_request import json_object
 from tollgate_edge.chat_response import gateway_metadata
 from tollgate_edge.errors import invalid_request
 from tollgate_edge.identity import inference_caller
@@ -66,12 +67,13 @@ def parse_embedding_request(
     body: bytes, caller: router_pb2.CallerContext
 ) -> tuple[router_pb2.EmbedRequest, str]:
     """The RPC and the ``encoding_format`` asked for; each problem a 400 naming its param."""
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise invalid_request("the request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise invalid_request("the request body must be a JSON object")
+    return embedding_request_from(json_object(body), caller)
+
+
+def embedding_request_from(
+    data: dict[str, Any], caller: router_pb2.CallerContext
+) -> tuple[router_pb2.EmbedRequest, str]:
+    """The same for an already decoded request (the AI SDK protocol builds one)."""
     model = data.get("model")
     if not isinstance(model, str) or not model.strip():
         raise invalid_request("`model` is required and must be a non-empty string", "model")
@@ -119,16 +121,33 @@ def embeddings_body(response: router_pb2.EmbedResponse, encoding: str) -> bytes:
         for index, item in enumerate(response.embeddings)
     ]
     tokens = response.usage.input_tokens
-    # chat_response renders the gateway metadata of a GenerationFinished: the same message here.
-    finished = router_pb2.GenerationFinished(provider_metadata=response.provider_metadata)
     payload: dict[str, Any] = {
         "object": "list",
         "data": data,
         "model": response.model,
         "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-        "providerMetadata": gateway_metadata(finished, response.generation_id),
+        "providerMetadata": embedding_metadata(response),
     }
     return orjson.dumps(payload)
+
+
+def embedding_metadata(response: router_pb2.EmbedResponse) -> dict[str, Any]:
+    """``{"gateway": {...}}`` of an embedding call."""
+    # chat_response renders the gateway metadata of a GenerationFinished: the same message here.
+    finished = router_pb2.GenerationFinished(provider_metadata=response.provider_metadata)
+    return gateway_metadata(finished, response.generation_id)
+
+
+async def embed(
+    request: web.Request, rpc: router_pb2.EmbedRequest, rid: str
+) -> router_pb2.EmbedResponse:
+    """``RouterService.Embed`` for this request."""
+    response: router_pb2.EmbedResponse = await request.app[PEERS].router.Embed(
+        rpc,
+        metadata=call_metadata(request, rid),
+        timeout=request.app[SETTINGS].generation_deadline_seconds,
+    )
+    return response
 
 
 async def create_embeddings(request: web.Request) -> web.Response:
@@ -137,9 +156,5 @@ async def create_embeddings(request: web.Request) -> web.Response:
     rpc, encoding = parse_embedding_request(
         await request.read(), caller_context(caller, request, rid)
     )
-    response = await request.app[PEERS].router.Embed(
-        rpc,
-        metadata=call_metadata(request, rid),
-        timeout=request.app[SETTINGS].generation_deadline_seconds,
-    )
+    response = await embed(request, rpc, rid)
     return web.Response(body=embeddings_body(response, encoding), content_type=JSON)

@@ -44,6 +44,7 @@ _GENERIC_MESSAGE = {
     "conflict": "conflict",
     "model_not_found": "model not found",
     "insufficient_funds": "insufficient funds",
+    "budget_exceeded": "a budget is used up for the current period",
     "rate_limit_exceeded": "rate limit exceeded",
     "service_unavailable": "no provider is available for this request",
     "api_error": "upstream service unavailable",
@@ -130,6 +131,8 @@ def _mapped(code: grpc.StatusCode, reason: str) -> tuple[int, str]:
     if code is grpc.StatusCode.RESOURCE_EXHAUSTED:
         if reason == "INSUFFICIENT_FUNDS":
             return 402, "insufficient_funds"
+        if reason == "BUDGET_EXCEEDED":  # 402, not 429: retrying does not help until it resets
+            return 402, "budget_exceeded"
         return 429, "rate_limit_exceeded"
     if code is grpc.StatusCode.UNAVAILABLE:
         if reason == "NO_PROVIDER_AVAILABLE":

@@ -12,6 +12,7 @@ from typing import Any, Final
 import orjson
 from aiohttp import web
 
+from tollgate_edge.aisdk import openapi as aisdk_openapi
 from tollgate_edge.responses import JSON
 
 Schema = dict[str, Any]
@@ -19,6 +20,7 @@ Schema = dict[str, Any]
 _ERROR_STATUSES: Final = {
     "400": "Invalid request: malformed JSON, an unknown field, a wrong type (`param` names it)",
     "401": "Missing or invalid credential",
+    "402": "Insufficient funds, or a budget used up for its period (`budget_exceeded`)",
     "403": "The caller's role may not do this",
     "404": "Not found — also anything in a team the caller does not belong to",
     "409": "Conflict (slug taken, already a member, last owner, last member)",
@@ -190,7 +192,25 @@ SCHEMAS: Final[dict[str, Schema]] = {
         "description": "OpenAI Chat Completions request; `model` is `creator/model-name`.",
         "properties": {
             "model": _STRING,
-            "messages": {"type": "array", "items": {"type": "object"}, "minItems": 1},
+            "messages": {
+                "type": "array",
+                "items": {"type": "object"},
+                "minItems": 1,
+                "description": (
+                    "A message's `content` is a string or an array of parts: `text`, "
+                    "`image_url` (`{url, detail}`: an https URL or a base64 data URI) and `file` "
+                    "(`{data, media_type, filename}` or `{file_data: <data URI>, filename}`, e.g. "
+                    "a PDF). See docs/attachments.md."
+                ),
+            },
+            "modalities": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["text", "image"]},
+                "description": (
+                    'Output wanted: `["text", "image"]` or `["image"]` on an image '
+                    "model; images come back in `message.images` (`delta.images` when streaming)."
+                ),
+            },
             "stream": {"type": "boolean"},
             "stream_options": {
                 "type": "object",
@@ -236,7 +256,11 @@ SCHEMAS: Final[dict[str, Schema]] = {
     },
     "ChatCompletion": {
         "type": "object",
-        "description": "OpenAI chat completion; `id` is the generation id (`gen_<ULID>`).",
+        "description": (
+            "OpenAI chat completion; `id` is the generation id (`gen_<ULID>`). With "
+            "`modalities` including `image`, `choices[].message.images` holds the generated "
+            "images (`{type: image_url, image_url: {url: <data URI>}}`)."
+        ),
         "properties": {
             "id": _STRING,
             "object": {"const": "chat.completion"},
@@ -259,11 +283,6 @@ def _list_of(item: str) -> Schema:
 
 def _json(schema: Schema) -> Schema:
     return {"content": {JSON: {"schema": schema}}}
-
-
-CREDITS: Final[Schema] = _object(
-    {"balance": _STRING, "total_used": _STRING}, ["balance", "total_used"]
-)
 
 
 LIST: Final[Schema] = _object(
@@ -334,6 +353,8 @@ _TEAM = _path_param("teamId")
 
 
 def _paths() -> dict[str, Schema]:
+    from tollgate_edge.openapi_billing import billing_paths  # it builds on the helpers here
+
     team_body = _object({"slug": _STRING, "name": _STRING}, ["slug", "name"])
     admin = ("admin",)
     return {
@@ -629,37 +650,7 @@ def _paths() -> dict[str, Schema]:
                 tags=("openai",),
             )
         },
-        "/v1/credits": {
-            "get": _op(
-                "The caller's team credit balance and total used (decimal strings)",
-                ("200", CREDITS),
-                errors=("401",),
-                tags=("billing",),
-            )
-        },
-        "/v1/credits/top-up": {
-            "post": _op(
-                "Add credits to the caller's team (owners; the payment step is a hook)",
-                ("200", CREDITS),
-                body=_object({"amount": _STRING}, ["amount"]),
-                params=[{"name": "Idempotency-Key", "in": "header", "schema": _STRING}],
-                errors=("400", "401", "403"),
-                tags=("billing",),
-            )
-        },
-        "/v1/report": {
-            "get": _op(
-                "Spend report (AI SDK shape): cost and usage grouped by day, hour, model, provider "
-                "or credential type",
-                ("200", _object({"results": {"type": "array", "items": {"type": "object"}}})),
-                params=[
-                    {"name": name, "in": "query", "schema": _STRING}
-                    for name in ("start_date", "end_date", "group_by", "date_part")
-                ],
-                errors=("400", "401"),
-                tags=("billing",),
-            )
-        },
+        **billing_paths(),
         **{
             path: {
                 "get": _op(
@@ -773,14 +764,15 @@ def document() -> bytes:
             "info": {
                 "title": "Tollgate",
                 "version": "1",
-                "description": "A self-hostable AI gateway: the OpenAI-compatible API and the "
-                "administration API (teams, members, projects, API keys).",
+                "description": "A self-hostable AI gateway: the OpenAI-compatible API, the AI "
+                "SDK's gateway protocol (/v1/ai, /v3/ai) and the administration API (teams, "
+                "members, projects, API keys).",
             },
             "servers": [{"url": "/"}],
             "security": [{"bearer": []}, {"apiKey": []}],
-            "paths": _paths(),
+            "paths": _paths() | aisdk_openapi.paths(),
             "components": {
-                "schemas": SCHEMAS,
+                "schemas": SCHEMAS | aisdk_openapi.SCHEMAS,
                 "securitySchemes": {
                     "bearer": {
                         "type": "http",

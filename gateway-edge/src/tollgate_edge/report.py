@@ -1,5 +1,6 @@
 """``GET /v1/report`` (research/protocols.md §1.4): the caller's team's spend, summed per day,
-hour, model, provider or credential type; amounts as exact JSON numbers."""
+hour, end user, model, tag, provider or credential type; amounts as exact JSON numbers. A
+generation with several tags counts in each tag's group."""
 
 from __future__ import annotations
 
@@ -13,10 +14,6 @@ from tollgate_edge.identity import caller_of
 from tollgate_edge.lookup import usd_number
 from tollgate_edge.peers import PEERS, SETTINGS, call_metadata
 from tollgate_edge.responses import json_response
-
-# Groupings and filters that need the end user and tags of a request, which generations do not
-# record yet (providerOptions.gateway.user / .tags): refused rather than answered wrongly.
-_NOT_YET = {"group_by": ("user", "tag"), "user_id": None, "tags": None}
 
 
 def report_row(row: billing_pb2.SpendReportRow, dimension: str) -> dict[str, Any]:
@@ -36,10 +33,6 @@ def report_row(row: billing_pb2.SpendReportRow, dimension: str) -> dict[str, Any
 async def get_report(request: web.Request) -> web.Response:
     caller = caller_of(request)
     query = request.query
-    for param, values in _NOT_YET.items():
-        value = query.get(param, "")
-        if value and (values is None or value in values):
-            raise invalid_request(f"{param}={value} is not supported yet", param)
     for param in ("start_date", "end_date"):
         if not query.get(param):
             raise invalid_request(f"query parameter `{param}` is required", param)
@@ -55,6 +48,8 @@ async def get_report(request: web.Request) -> web.Response:
             model=query.get("model", ""),
             provider=query.get("provider", ""),
             credential_type=query.get("credential_type", ""),
+            user=query.get("user_id", ""),
+            tags=[t.strip() for t in query.get("tags", "").split(",") if t.strip()],
         ),
         metadata=call_metadata(request),
         timeout=request.app[SETTINGS].rpc_deadline_seconds,

@@ -54,6 +54,15 @@ request_log = Table(
     Column("app_referer", String(APP_REFERER_LENGTH), nullable=False),
     Column("attempts", Integer, nullable=False),
     Index("ix_request_log_team_created", "team_id", "created_at", "generation_id"),
+    # The model and project filters of the request log (a rare model must not read them all).
+    Index("ix_request_log_team_model_created", "team_id", "model", "created_at", "generation_id"),
+    Index(
+        "ix_request_log_team_project_created",
+        "team_id",
+        "project_id",
+        "created_at",
+        "generation_id",
+    ),
     # The retention sweep deletes by age across teams.
     Index("ix_request_log_created", "created_at"),
 )

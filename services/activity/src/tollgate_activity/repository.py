@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import RowMapping, Select, Table, and_, delete, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tollgate_common.inbox import IdempotentWriter, Row, Stored
 
@@ -25,80 +22,16 @@ USAGE_CONSUMER = "activity-usage"
 DELETE_CHUNK = 5000
 
 
-def _facts(row: Row) -> RequestFacts:
-    return RequestFacts(
-        team_id=str(row["team_id"]),
-        project_id=str(row["project_id"]),
-        model=str(row["model"]),
-        created_at=row["created_at"],  # type: ignore[arg-type]
-        status=str(row["status"]),
-        ttft_ms=row["ttft_ms"],  # type: ignore[arg-type]
-        input_tokens=row["input_tokens"],  # type: ignore[arg-type]
-        output_tokens=row["output_tokens"],  # type: ignore[arg-type]
-        cost=row["cost"],  # type: ignore[arg-type]
-    )
-
-
-async def claim_new(
-    conn: AsyncConnection, table: Table, consumer: str, msg_ids: Sequence[str]
-) -> set[str]:
-    """Claim each of ``msg_ids`` for ``consumer``; the ids not claimed before.
-
-    One ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (PostgreSQL and SQLite ≥ 3.35) instead of
-    tollgate_common.inbox.claim_many's SELECT … IN (…) then INSERT: with hundreds of ids that
-    SELECT gets a generic plan on PostgreSQL after five runs, which filters every claim of the
-    consumer (seconds per batch while the table's statistics are young). A concurrent claim of
-    the same id waits for the other transaction and then counts as claimed before."""
-    wanted = list(dict.fromkeys(msg_ids))
-    if not wanted:
-        return set()
-    dialect_insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        dialect_insert(table)
-        .on_conflict_do_nothing(index_elements=["consumer", "msg_id"])
-        .returning(table.c.msg_id)
-    )
-    now = datetime.now(UTC)
-    result = await conn.execute(
-        statement,
-        [{"consumer": consumer, "msg_id": msg_id, "processed_at": now} for msg_id in wanted],
-    )
-    return set(result.scalars())
-
-
 @dataclass(frozen=True)
 class RollingWriter(IdempotentWriter):
     """An :class:`IdempotentWriter` that also adds each new row to its rollups, in the same
     transaction as the row and its claim: a fact counts once, or not at all."""
 
-    async def insert(self, msg_id: str, row: Row) -> bool:
-        try:
-            [stored] = await self._insert_batch([(msg_id, row)])
-        except IntegrityError:
-            if await self.claimed(msg_id):  # a concurrent delivery committed first
-                return False
-            raise
-        return stored is Stored.NEW
-
-    async def _insert_batch(self, rows: Sequence[tuple[str, Row]]) -> list[Stored]:
-        results: list[Stored] = []
-        new_rows: list[Row] = []
-        async with self.engine.begin() as conn:
-            unclaimed = await claim_new(conn, self.inbox, self.consumer, [m for m, _ in rows])
-            for msg_id, row in rows:
-                if msg_id in unclaimed:
-                    unclaimed.discard(msg_id)  # a repeat later in this batch is a duplicate
-                    new_rows.append(row)
-                    results.append(Stored.NEW)
-                else:
-                    results.append(Stored.DUPLICATE)
-            if new_rows:
-                await self._apply(conn, new_rows)
-        return results
-
-    async def _apply(self, conn: AsyncConnection, rows: list[Row]) -> None:
-        await conn.execute(self.table.insert(), rows)
-        await apply_deltas(conn, rollup_deltas(_facts(row) for row in rows))
+    async def apply(self, conn: AsyncConnection, rows: Sequence[Row]) -> None:
+        await super().apply(conn, rows)
+        columns = ([row[name] for row in rows] for name in RequestFacts._fields)
+        facts: Iterable[RequestFacts] = zip(*columns, strict=True)  # type: ignore[assignment]
+        await apply_deltas(conn, rollup_deltas(facts))
 
 
 def newest_first(

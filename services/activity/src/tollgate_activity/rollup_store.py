@@ -1,7 +1,8 @@
 """Rollup rows in SQL: adding a batch's increments inside the caller's transaction, and reading
 a query's rows.
 
-PostgreSQL adds in one ``INSERT … ON CONFLICT DO UPDATE`` (NUMERIC addition is exact). SQLite
+PostgreSQL adds a whole batch in one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE``
+(NUMERIC addition is exact; one array per column, see :mod:`tollgate_common.bulk`). SQLite
 has no exact decimals, so there each row is read, added to in Python with Decimal and written
 back (SQLite runs one writer at a time, so nothing can change in between)."""
 
@@ -15,6 +16,7 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     RowMapping,
+    TextClause,
     and_,
     bindparam,
     case,
@@ -23,12 +25,15 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     tuple_,
     update,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
+from tollgate_common.bulk import column_list, unnest_select
 
 from tollgate_activity.models import request_rollup
 from tollgate_activity.observability import Metric, ObservabilityQuery, Series
@@ -90,30 +95,60 @@ def _added(row: RowMapping, delta: RollupDelta) -> dict[str, Any]:
 async def apply_deltas(conn: AsyncConnection, deltas: Mapping[RollupKey, RollupDelta]) -> None:
     """Add ``deltas`` to their rollup rows, creating the missing ones. Call inside the
     transaction that stores the requests they count, so both commit or neither does."""
-    keys = sorted(deltas, key=_key_values)  # one lock order for every writer
+    if not deltas:
+        return
+    if conn.dialect.name == "postgresql":
+        await _upsert(conn, deltas)
+        return
+    keys = sorted(deltas)  # one lock order for every writer
     for start in range(0, len(keys), KEY_CHUNK):
-        chunk = keys[start : start + KEY_CHUNK]
-        if conn.dialect.name == "postgresql":
-            await _upsert_chunk(conn, chunk, deltas)
-        else:
-            await _apply_chunk(conn, chunk, deltas)
+        await _apply_chunk(conn, keys[start : start + KEY_CHUNK], deltas)
 
 
 def _new_row(key: RollupKey, delta: RollupDelta) -> dict[str, Any]:
     return {**dict(zip(_KEY_COLUMNS, _key_values(key), strict=True)), **_sums(delta)}
 
 
-_excluded = pg_insert(request_rollup).excluded
-_UPSERT = pg_insert(request_rollup).on_conflict_do_update(
-    index_elements=list(_KEY_COLUMNS),
-    set_={name: _c[name] + _excluded[name] for name in _SUM_COLUMNS},
-)
+_COLUMNS = (*_KEY_COLUMNS, *_SUM_COLUMNS)
 
 
-async def _upsert_chunk(
-    conn: AsyncConnection, keys: Sequence[RollupKey], deltas: Mapping[RollupKey, RollupDelta]
-) -> None:
-    await conn.execute(_UPSERT, [_new_row(key, deltas[key]) for key in keys])
+def _upsert_sql(dialect: Dialect) -> TextClause:
+    """One ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE`` adding every row of a
+    batch, in key order: one lock order for every writer."""
+    quote = dialect.identifier_preparer.quote
+    keys = ", ".join(quote(name) for name in _KEY_COLUMNS)
+    added = ", ".join(
+        f"{quote(name)} = request_rollup.{quote(name)} + excluded.{quote(name)}"
+        for name in _SUM_COLUMNS
+    )
+    return text(
+        f"INSERT INTO request_rollup ({column_list(request_rollup, _COLUMNS, dialect)}) "
+        f"{unnest_select(request_rollup, _COLUMNS, dialect)} ORDER BY {keys} "
+        f"ON CONFLICT ({keys}) DO UPDATE SET {added}"
+    )
+
+
+_UPSERT = _upsert_sql(postgresql.dialect())  # type: ignore[no-untyped-call]
+
+
+async def _upsert(conn: AsyncConnection, deltas: Mapping[RollupKey, RollupDelta]) -> None:
+    keys = list(deltas)
+    values = list(deltas.values())
+    arrays: dict[str, list[Any]] = {
+        f"c_{name}": [key[index] for key in keys] for index, name in enumerate(_KEY_COLUMNS)
+    }
+    arrays["c_requests"] = [delta.requests for delta in values]
+    arrays["c_errors"] = [delta.errors for delta in values]
+    arrays["c_ttft_count"] = [delta.ttft_count for delta in values]
+    arrays["c_ttft_sum_ms"] = [delta.ttft_sum_ms for delta in values]
+    arrays["c_input_tokens"] = [delta.input_tokens for delta in values]
+    arrays["c_output_tokens"] = [delta.output_tokens for delta in values]
+    arrays["c_spend"] = [delta.spend for delta in values]
+    buckets = zip(*(delta.ttft_buckets for delta in values), strict=True)
+    for name, counts in zip(BUCKET_COLUMNS, buckets, strict=True):
+        arrays[f"c_{name}"] = list(counts)
+    # Bound as they are: the keys' bucket starts are UTC already, spend is a Decimal.
+    await conn.execute(_UPSERT, arrays)
 
 
 async def _apply_chunk(

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
+from itertools import accumulate
 from typing import NamedTuple
 
 # The scope key of a team-wide row (project ids are ``prj_…`` or empty, never this).
@@ -125,29 +126,27 @@ class RollupDelta:
     input_tokens: int = 0
     output_tokens: int = 0
     spend: Decimal = field(default_factory=Decimal)
-    # Cumulative: entry i counts the TTFTs up to edge i (see BUCKET_COLUMNS).
+    # Entry i counts the TTFTs up to edge i (see BUCKET_COLUMNS) in what rollup_deltas
+    # returns; while it adds up, entry i counts those of bucket i only (one increment per
+    # request). Sums of either kind add the same way.
     ttft_buckets: list[int] = field(default_factory=lambda: [0] * TTFT_BUCKETS)
 
-    def count(self, request: RequestFacts) -> None:
-        """Add one request. Only a successful one has a time to first token worth
-        averaging; a failed one counts as a request (and an error) only."""
-        self.requests += 1
-        self.input_tokens += request.input_tokens
-        self.output_tokens += request.output_tokens
-        self.spend += request.cost
-        if request.status != "success":
-            self.errors += 1
-        elif request.ttft_ms > 0:
-            self.ttft_count += 1
-            self.ttft_sum_ms += request.ttft_ms
-            buckets = self.ttft_buckets
-            for index in range(ttft_bucket(request.ttft_ms), TTFT_BUCKETS):
-                buckets[index] += 1
+    def add(self, other: RollupDelta) -> None:
+        self.requests += other.requests
+        self.errors += other.errors
+        self.ttft_count += other.ttft_count
+        self.ttft_sum_ms += other.ttft_sum_ms
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.spend += other.spend
+        self.ttft_buckets = [
+            a + b for a, b in zip(self.ttft_buckets, other.ttft_buckets, strict=True)
+        ]
 
 
-@dataclass(frozen=True, slots=True)
-class RequestFacts:
-    """The fields of one request that rollups count."""
+class RequestFacts(NamedTuple):
+    """The fields of one request that rollups count (a plain tuple: a batch of them is
+    zipped from the request rows' columns, without an object per request)."""
 
     team_id: str
     project_id: str
@@ -160,18 +159,77 @@ class RequestFacts:
     cost: Decimal
 
 
+# A rollup row before its scope is known: (team, project or "", model, bucket number), the
+# bucket number counting whole buckets since the epoch (UTC days start at multiples of 86400).
+_Cell = tuple[str, str, str, int]
+_LEVELS = ((Resolution.MINUTE, 60, 1), (Resolution.HOUR, 3600, 60), (Resolution.DAY, 86400, 24))
+
+
 def rollup_deltas(requests: Iterable[RequestFacts]) -> dict[RollupKey, RollupDelta]:
     """Every rollup row a batch of requests touches, with what it adds: for each request, its
-    team scope and (when it has one) its project scope, at each resolution."""
+    team scope and (when it has one) its project scope, at each resolution.
+
+    Each request is counted once, into its (team, project, model, minute) cell; hours add up
+    minutes, days add up hours, and a team's row adds up its projects' rows: the work per
+    request stays one dictionary look-up and a few additions however many rows it lands in.
+    Only a successful request has a time to first token worth averaging; a failed one counts
+    as a request (and an error) only."""
+    minutes: dict[_Cell, RollupDelta] = {}
+    edges = TTFT_EDGES_MS
+    for team, project, model, created_at, status, ttft, tokens_in, tokens_out, cost in requests:
+        cell = (team, project, model, int(created_at.timestamp()) // 60)
+        delta = minutes.get(cell)
+        if delta is None:
+            delta = minutes[cell] = RollupDelta()
+        delta.requests += 1
+        delta.input_tokens += tokens_in
+        delta.output_tokens += tokens_out
+        delta.spend += cost
+        if status != "success":
+            delta.errors += 1
+        elif ttft > 0:
+            delta.ttft_count += 1
+            delta.ttft_sum_ms += ttft
+            delta.ttft_buckets[bisect.bisect_left(edges, ttft)] += 1
     deltas: dict[RollupKey, RollupDelta] = {}
-    for request in requests:
-        scopes = (TEAM_SCOPE, request.project_id) if request.project_id else (TEAM_SCOPE,)
-        for resolution in Resolution:
-            start = resolution.floor(request.created_at)
-            for scope in scopes:
-                key = RollupKey(request.team_id, scope, resolution.value, start, request.model)
-                delta = deltas.get(key)
-                if delta is None:
-                    delta = deltas[key] = RollupDelta()
-                delta.count(request)
+    cells = minutes
+    for resolution, seconds, factor in _LEVELS:
+        if factor > 1:
+            cells = _coarser(cells, factor)
+        _add_scopes(deltas, resolution.value, seconds, cells)
+    for delta in deltas.values():
+        delta.ttft_buckets = list(accumulate(delta.ttft_buckets))
     return deltas
+
+
+def _coarser(cells: dict[_Cell, RollupDelta], factor: int) -> dict[_Cell, RollupDelta]:
+    """``cells`` added up into buckets ``factor`` times as long."""
+    coarse: dict[_Cell, RollupDelta] = {}
+    for (team, project, model, number), delta in cells.items():
+        cell = (team, project, model, number // factor)
+        total = coarse.get(cell)
+        if total is None:
+            total = coarse[cell] = RollupDelta()
+        total.add(delta)
+    return coarse
+
+
+def _add_scopes(
+    deltas: dict[RollupKey, RollupDelta],
+    resolution: str,
+    seconds: int,
+    cells: dict[_Cell, RollupDelta],
+) -> None:
+    """The rows of ``cells``: a project's own, and each added to its team's."""
+    starts: dict[int, datetime] = {}
+    for (team, project, model, number), delta in cells.items():
+        start = starts.get(number)
+        if start is None:
+            start = starts[number] = datetime.fromtimestamp(number * seconds, UTC)
+        if project:
+            deltas[RollupKey(team, project, resolution, start, model)] = delta
+        team_key = RollupKey(team, TEAM_SCOPE, resolution, start, model)
+        total = deltas.get(team_key)
+        if total is None:
+            total = deltas[team_key] = RollupDelta()
+        total.add(delta)

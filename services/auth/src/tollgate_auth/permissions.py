@@ -79,10 +79,11 @@ _DESCRIPTIONS: Final[Mapping[Action, str]] = MappingProxyType(
 )
 
 # Paths only callers allowed to run inference reach (ext_authz refuses the others with 403).
-# /v1/ai/config lists models (a read); the rest of the AI SDK protocol generates.
+# /v1/ai/config (/v3/ai/config for ai 6) lists models (a read); the rest of the AI SDK
+# protocol generates.
 INFERENCE_PATHS: Final = ("/v1/chat/completions", "/v1/embeddings")
-INFERENCE_PREFIX: Final = "/v1/ai/"
-INFERENCE_EXCEPTIONS: Final = frozenset({"/v1/ai/config"})
+INFERENCE_PREFIXES: Final = ("/v1/ai/", "/v3/ai/")
+INFERENCE_EXCEPTIONS: Final = frozenset({"/v1/ai/config", "/v3/ai/config"})
 
 
 def allows(role: Role, action: Action) -> bool:
@@ -109,4 +110,4 @@ def is_inference_path(path: str) -> bool:
     path = path.partition("?")[0].rstrip("/")
     if path in INFERENCE_PATHS:
         return True
-    return path.startswith(INFERENCE_PREFIX) and path not in INFERENCE_EXCEPTIONS
+    return path.startswith(INFERENCE_PREFIXES) and path not in INFERENCE_EXCEPTIONS

@@ -14,6 +14,8 @@ from tollgate_common.db import create_engine
 from tollgate_common.grpc_server import GrpcService
 from tollgate_common.outbox import Outbox
 
+from tollgate_billing.budget_repository import BudgetRepository
+from tollgate_billing.budget_service import BudgetService
 from tollgate_billing.consumer import UsageConsumer
 from tollgate_billing.credits import Clock, CreditsService, LedgerGenerationStore, utc_now
 from tollgate_billing.ledger_repository import LedgerRepository
@@ -23,7 +25,7 @@ from tollgate_billing.repository import GenerationRepository
 from tollgate_billing.service import BillingService
 from tollgate_billing.servicer import SERVICE_NAME, BillingServicer
 from tollgate_billing.settings import BillingSettings
-from tollgate_billing.view import BalanceView
+from tollgate_billing.view import BalanceView, LeasePolicy
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +42,15 @@ class BillingApp:
         self.settings = settings
         self.engine = create_engine(settings.database_url)
         self.outbox = Outbox(self.engine, outbox)
-        self.view = BalanceView(settings.hold_seconds)
-        self.credits = CreditsService(LedgerRepository(self.engine), self.view, self.outbox, clock)
+        self.view = BalanceView(
+            settings.hold_seconds,
+            leases=LeasePolicy(settings.lease_min_worst_cases, settings.lease_share),
+        )
+        budgets = BudgetRepository(self.engine)
+        self.credits = CreditsService(
+            LedgerRepository(self.engine), self.view, self.outbox, clock, budgets=budgets
+        )
+        self.budgets = BudgetService(budgets, self.credits, self.outbox, clock)
         generations = GenerationRepository(self.engine)
         self.service = BillingService(LedgerGenerationStore(self.credits, generations))
         self.consumer = UsageConsumer(self.service)
@@ -52,7 +61,7 @@ class BillingApp:
             metrics_addr=settings.metrics_addr,
         )
         billing_pb2_grpc.add_BillingServiceServicer_to_server(
-            BillingServicer(self.service, self.credits, SpendReports(generations)),
+            BillingServicer(self.service, self.credits, SpendReports(generations), self.budgets),
             self.grpc.server,
         )
         self.grpc.add_service_name(SERVICE_NAME)

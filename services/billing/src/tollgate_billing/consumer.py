@@ -48,6 +48,9 @@ def generation_from_fact(fact: UsageRecorded, received_at: datetime) -> Generati
         ttft_ms=fact.ttft_ms,
         latency_ms=fact.latency_ms,
         created_at=created_at,
+        end_user=fact.end_user,
+        tags=tuple(dict.fromkeys(fact.tags)),  # a tag named twice counts once
+        hold_id=fact.hold_id,
     )
 
 

@@ -20,10 +20,12 @@ from tollgate_common.bus import ACTIVITY_RECORDED
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.ids import new_id
 from tollgate_common.inbox import Stored
-from tollgate_common.money import format_usd
+from tollgate_common.money import ZERO, format_usd
 from tollgate_common.outbox import Fact
 
-from tollgate_billing.errors import missing_field
+from tollgate_billing.budget_repository import BudgetRepository
+from tollgate_billing.budgets import BudgetState
+from tollgate_billing.errors import BalanceLimit, missing_field
 from tollgate_billing.ledger import (
     Account,
     ActorType,
@@ -36,7 +38,7 @@ from tollgate_billing.ledger_repository import LedgerRepository
 from tollgate_billing.models import KEY_LENGTH
 from tollgate_billing.repository import GenerationRepository
 from tollgate_billing.service import Generation
-from tollgate_billing.view import BalanceView, Quote, Reservation
+from tollgate_billing.view import NOBODY, BalanceView, Quote, Requester, Reservation
 
 log = logging.getLogger(__name__)
 
@@ -70,25 +72,49 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def activity_fact(team_id: str, posting: Posting, account: Account, at: datetime) -> Fact:
-    """The activity-log event of a credit entry (never of a usage debit)."""
+def activity_event(
+    team_id: str,
+    type_: str,
+    actor: activity_pb2.Actor,
+    target: activity_pb2.Target,
+    details: dict[str, str],
+    at: datetime,
+) -> Fact:
+    """An activity-log event, as a fact for the outbox."""
     event_id = new_id("evt")
     occurred_at = Timestamp()
     occurred_at.FromDatetime(at)
     message = activity_pb2.ActivityRecorded(
         event_id=event_id,
         team_id=team_id,
-        type=_EVENT_TYPES[posting.kind],
-        actor=activity_pb2.Actor(id=posting.actor_id, type=_ACTOR_TYPES[posting.actor_type]),
-        target=activity_pb2.Target(type="team", id=team_id),
-        details={
-            "amount": format_usd(posting.amount),
-            "balance": format_usd(account.balance),
-            "kind": posting.kind.value,
-        },
+        type=type_,
+        actor=actor,
+        target=target,
+        details=details,
         occurred_at=occurred_at,
     )
     return Fact(subject=ACTIVITY_RECORDED, msg_id=event_id, payload=message.SerializeToString())
+
+
+def activity_fact(
+    team_id: str, posting: Posting, account: Account, at: datetime, reason: str = ""
+) -> Fact:
+    """The activity-log event of a credit entry (never of a usage debit)."""
+    details = {
+        "amount": format_usd(posting.amount),
+        "balance": format_usd(account.balance),
+        "kind": posting.kind.value,
+    }
+    if reason:
+        details["reason"] = reason
+    return activity_event(
+        team_id,
+        _EVENT_TYPES[posting.kind],
+        activity_pb2.Actor(id=posting.actor_id, type=_ACTOR_TYPES[posting.actor_type]),
+        activity_pb2.Target(type="team", id=team_id),
+        details,
+        at,
+    )
 
 
 def _actor(actor_type: str) -> ActorType:
@@ -108,11 +134,14 @@ class CreditsService:
         view: BalanceView,
         activity: FactSink,
         clock: Clock = utc_now,
+        *,
+        budgets: BudgetRepository | None = None,
     ) -> None:
         self._ledger = ledger
         self._view = view
         self._activity = activity
         self._clock = clock
+        self._budgets = budgets
         self._write_lock = asyncio.Lock()
 
     # -- reads --------------------------------------------------------------------------
@@ -148,18 +177,45 @@ class CreditsService:
         return await self._post(team_id, lambda account: (account, [posting]))
 
     async def adjust(
-        self, team_id: str, amount: Decimal, idempotency_key: str, kind: EntryKind, actor_id: str
+        self,
+        team_id: str,
+        amount: Decimal,
+        idempotency_key: str,
+        kind: EntryKind,
+        actor_id: str,
+        *,
+        reason: str = "",
+        allow_negative: bool = False,
     ) -> Account:
-        """An operator's correction (ADJUSTMENT, either sign) or a REFUND of usage."""
+        """An operator's correction (ADJUSTMENT, either sign) or a REFUND of usage. A debit
+        that would take the balance below zero is refused unless ``allow_negative``."""
+        if not team_id:
+            raise missing_field("team_id")
         if kind not in (EntryKind.ADJUSTMENT, EntryKind.REFUND):
             raise InvalidArgument("only adjustments and refunds", metadata={"param": "kind"})
-        if not amount.is_finite() or (kind is EntryKind.REFUND and amount <= 0):
+        if not amount.is_finite() or not amount or (kind is EntryKind.REFUND and amount <= 0):
             raise InvalidArgument("invalid amount", metadata={"param": "amount"})
-        posting = Posting(kind, amount, f"{kind.value}:{idempotency_key}", ActorType.USER, actor_id)
-        return await self._post(team_id, lambda account: (account, [posting]))
+        key = idempotency_key or new_id("adj")
+        if len(key) > KEY_LENGTH - len(f"{kind.value}:"):
+            raise InvalidArgument("idempotency key too long", metadata={"param": "idempotency_key"})
+        posting = Posting(kind, amount, f"{kind.value}:{key}", ActorType.USER, actor_id)
+
+        def decide(account: Account) -> tuple[Account, list[Posting]]:
+            if amount < 0 and account.balance + amount < 0 and not allow_negative:
+                raise BalanceLimit(
+                    f"the adjustment would take the balance ({account.balance}) below zero; "
+                    "set allowNegative to do it anyway",
+                    metadata={"param": "amount", "http_status": "409", "type": "conflict"},
+                )
+            return account, [posting]
+
+        return await self._post(team_id, decide, reason)
 
     async def _post(
-        self, team_id: str, decide: Callable[[Account], tuple[Account, list[Posting]]]
+        self,
+        team_id: str,
+        decide: Callable[[Account], tuple[Account, list[Posting]]],
+        reason: str = "",
     ) -> Account:
         at = self._clock()
         async with self._write_lock:
@@ -167,14 +223,42 @@ class CreditsService:
             self._view.put(posted.account)
         for posting in posted.postings:
             if posting.kind in _EVENT_TYPES:
-                self._activity.put(activity_fact(team_id, posting, posted.account, at))
+                self._activity.put(activity_fact(team_id, posting, posted.account, at, reason))
         return posted.account
+
+    # -- budgets --------------------------------------------------------------------------
+
+    async def budget_states(self, team_id: str) -> list[BudgetState]:
+        """The team's budgets and their spend: the view's when loaded, else from the database."""
+        states = self._view.budget_states(team_id)
+        if states is not None:
+            return states
+        return [] if self._budgets is None else await self._budgets.load(team_id, self._clock())
+
+    async def reload_budgets(self, team_id: str) -> None:
+        """Read the team's budgets and their spend into the view again (after a change)."""
+        if self._budgets is None:
+            return
+        async with self._write_lock:
+            if self._view.account(team_id) is not None:
+                states = await self._budgets.load(team_id, self._clock())
+                self._view.put_budgets(team_id, states)
 
     # -- reservations ---------------------------------------------------------------------
 
-    async def reserve(self, team_id: str, hold_id: str, quote: Quote) -> Reservation:
-        """Hold the worst case of a generation before any provider is called. Only a team's
-        first request of a free period writes to the database (its grant)."""
+    async def reserve(
+        self,
+        team_id: str,
+        hold_id: str,
+        quote: Quote,
+        lease: Decimal = ZERO,
+        requester: Requester = NOBODY,
+    ) -> Reservation:
+        """Hold the worst case of a generation before any provider is called (or a lease that
+        covers it: see :mod:`tollgate_billing.view`), against the balance and every budget of
+        the team, ``requester``'s project and key. Only a team's first request of a free period
+        writes to the database (its grant), and only its first request in this process reads
+        its budgets."""
         if not team_id:
             raise missing_field("team_id")
         if not hold_id:
@@ -182,14 +266,17 @@ class CreditsService:
         account = self._view.account(team_id)
         if account is None or free_grant_due(account, self._clock()) is not None:
             await self._load_for_request(team_id)
-        return self._view.reserve(team_id, hold_id, quote)
+        if not self._view.budgets_loaded(team_id):
+            await self.reload_budgets(team_id)
+        return self._view.reserve(team_id, hold_id, quote, lease, requester, self._clock())
 
-    def release(self, team_id: str, hold_id: str) -> None:
-        self._view.release(team_id, hold_id)
+    def release(self, team_id: str, hold_id: str, spent: Decimal | None = None) -> None:
+        self._view.release(team_id, hold_id, spent)
 
-    def available(self, team_id: str) -> Decimal:
-        """Balance minus holds of a team in the view (after a reservation loaded it)."""
-        return self._view.available(team_id)
+    def available(self, team_id: str, requester: Requester = NOBODY) -> Decimal:
+        """Balance minus holds of a team in the view (after a reservation loaded it), capped by
+        what its budgets that apply to ``requester`` have left."""
+        return self._view.available(team_id, requester, self._clock())
 
     async def _load_for_request(self, team_id: str) -> None:
         """Load the team into the view, starting its free period if one is due."""
@@ -218,8 +305,12 @@ class CreditsService:
             applied = await self._ledger.apply_usage(batch, at)
             for account in applied.accounts.values():
                 self._view.put(account)
-            for team_id, generation_id in applied.settled:
-                self._view.release(team_id, generation_id)
+            # Each new generation's cost counts in its budgets as its hold shrinks (no await
+            # between): a reservation never sees the money in neither or in both.
+            for g in applied.settled:
+                requester = Requester(g.project_id, g.key_id)
+                self._view.add_spend(g.team_id, requester, g.created_at, g.cost)
+                self._view.settle(g.team_id, g.hold_id or g.id, g.cost, lease=bool(g.hold_id))
         for team_id, posting in applied.grants:
             account = applied.accounts[team_id]
             self._activity.put(activity_fact(team_id, posting, account, at))

@@ -25,3 +25,22 @@ class InsufficientFunds(DomainError):
 
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
     reason = "INSUFFICIENT_FUNDS"
+
+
+class BudgetExceeded(DomainError):
+    """A budget of the team, its project or its key has no room for the work asked (the edge
+    answers 402 ``budget_exceeded``)."""
+
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    reason = "BUDGET_EXCEEDED"
+
+
+class BudgetNotFound(NotFound):
+    reason = "BUDGET_NOT_FOUND"
+
+
+class BalanceLimit(DomainError):
+    """A debit would take the balance below the operator's limit (zero)."""
+
+    code = grpc.StatusCode.FAILED_PRECONDITION
+    reason = "BALANCE_LIMIT"

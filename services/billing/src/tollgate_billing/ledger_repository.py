@@ -57,7 +57,7 @@ class UsageApplied:
     stored: list[Stored]  # one per generation, in order
     accounts: dict[str, Account]  # every team whose account changed, after the batch
     grants: list[tuple[str, Posting]]  # free-tier grants the batch triggered
-    settled: list[tuple[str, str]]  # (team id, generation id) of each generation stored now
+    settled: list[Generation]  # each generation stored now (its hold is settled)
 
 
 def _account(row: RowMapping) -> Account:
@@ -215,8 +215,7 @@ class LedgerRepository:
             accounts[team] = _debit(accounts[team], total)
         await _insert_entries(conn, entries, at)
         await conn.execute(_UPDATE_ACCOUNT, [_account_row(a, at) for a in accounts.values()])
-        settled = [(g.team_id, g.id) for g in new]
-        return UsageApplied(stored, accounts, grants, settled)
+        return UsageApplied(stored, accounts, grants, new)
 
     async def _claimed(self, msg_id: str) -> bool:
         query = select(generations.c.id).where(generations.c.id == msg_id)

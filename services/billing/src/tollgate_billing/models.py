@@ -4,15 +4,18 @@ outbox of activity facts."""
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Column,
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     UniqueConstraint,
+    text,
 )
 from tollgate_common.db_types import Money, UtcDateTime
 from tollgate_common.inbox import inbox_table
@@ -52,6 +55,9 @@ generations = Table(
     Column("ttft_ms", BigInteger, nullable=False),
     Column("latency_ms", BigInteger, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    # providerOptions.gateway.user and .tags (a JSON array of strings), for the spend report.
+    Column("end_user", String(NAME_LENGTH), nullable=False, server_default=""),
+    Column("tags", JSON, nullable=False, server_default=text("'[]'")),
     Index("ix_generations_team_id", "team_id"),
     # The spend report reads a team's generations by time.
     Index("ix_generations_team_id_created_at", "team_id", "created_at"),
@@ -90,6 +96,22 @@ balances = Table(
     # The last free period granted (0 = the first); -1 before the first grant.
     Column("free_period", Integer, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# A cap per team, project or API key and UTC day or month (docs/billing.md, Budgets).
+budgets = Table(
+    "budgets",
+    metadata,
+    Column("team_id", String(ID_LENGTH), nullable=False),
+    Column("scope", String(SHORT_LENGTH), nullable=False),
+    # The team id for the team scope, else a project or an API key id of the team.
+    Column("scope_id", String(ID_LENGTH), nullable=False),
+    Column("amount", Money, nullable=False),
+    Column("period", String(SHORT_LENGTH), nullable=False),
+    Column("hard", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("team_id", "scope", "scope_id", name="pk_budgets"),
 )
 
 # No longer written: a generation's row is its fact's claim (docs/billing.md, Exactly once).

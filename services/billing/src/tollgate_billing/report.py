@@ -1,10 +1,11 @@
-"""The spend report (``GET /v1/report``): a team's generations summed per day, hour, model,
-provider or credential type over a range of UTC calendar days. Exact: costs are summed as
-Decimal."""
+"""The spend report (``GET /v1/report``): a team's generations summed per day, hour, end user,
+model, tag, provider or credential type over a range of UTC calendar days. Exact: costs are
+summed as Decimal. A generation with several tags counts in each of their groups (so the tag
+groups may add up to more than the total); one without tags is in none."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -13,7 +14,7 @@ from typing import Protocol
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.money import ZERO
 
-GROUPS = ("day", "model", "provider", "credential_type")
+GROUPS = ("day", "user", "model", "tag", "provider", "credential_type")
 DATE_PARTS = ("day", "hour")
 CREDENTIAL_TYPES = ("byok", "system")
 MAX_DAYS = 366
@@ -29,6 +30,8 @@ class ReportQuery:
     model: str = ""
     provider: str = ""
     credential_type: str = ""
+    user: str = ""
+    tags: tuple[str, ...] = ()  # generations with at least one of them
 
     @property
     def since(self) -> datetime:
@@ -55,6 +58,8 @@ class UsageLine:
     cached_input_tokens: int
     cache_write_tokens: int
     reasoning_tokens: int
+    end_user: str = ""
+    tags: Sequence[str] = ()
 
 
 @dataclass(slots=True)
@@ -110,6 +115,8 @@ def report_query(
     model: str = "",
     provider: str = "",
     credential_type: str = "",
+    user: str = "",
+    tags: Sequence[str] = (),
 ) -> ReportQuery:
     """A validated query; INVALID_ARGUMENT naming the parameter otherwise."""
     if not team_id:
@@ -130,28 +137,37 @@ def report_query(
         model=model,
         provider=provider,
         credential_type=credential_type,
+        user=user,
+        tags=tuple(t for t in tags if t),
     )
 
 
-def _key(query: ReportQuery, line: UsageLine) -> str:
+def _keys(query: ReportQuery, line: UsageLine) -> Sequence[str]:
     if query.group_by == "day":
         moment = line.created_at.astimezone(UTC)
         if query.date_part == "hour":
-            return moment.strftime("%Y-%m-%dT%H:00:00Z")
-        return moment.date().isoformat()
+            return (moment.strftime("%Y-%m-%dT%H:00:00Z"),)
+        return (moment.date().isoformat(),)
+    if query.group_by == "tag":
+        return tuple(dict.fromkeys(line.tags))
+    if query.group_by == "user":
+        return (line.end_user,)
     value: str = getattr(line, query.group_by)
-    return value
+    return (value,)
 
 
 def aggregate(query: ReportQuery, lines: Iterable[UsageLine]) -> list[ReportRow]:
     """One row per group, ordered by key."""
     rows: dict[str, ReportRow] = {}
+    wanted = set(query.tags)
     for line in lines:
-        key = _key(query, line)
-        row = rows.get(key)
-        if row is None:
-            row = rows[key] = ReportRow(key)
-        row.add(line)
+        if wanted and wanted.isdisjoint(line.tags):
+            continue
+        for key in _keys(query, line):
+            row = rows.get(key)
+            if row is None:
+                row = rows[key] = ReportRow(key)
+            row.add(line)
     return [rows[key] for key in sorted(rows)]
 
 

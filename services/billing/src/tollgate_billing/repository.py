@@ -32,6 +32,7 @@ class GenerationRepository:
             (g.model, query.model),
             (g.provider, query.provider),
             (g.credential_type, query.credential_type),
+            (g.end_user, query.user),
         ):
             if value:
                 statement = statement.where(column == value)
@@ -57,4 +58,6 @@ def generation_row(generation: Generation) -> Row:
 
 
 def _generation(row: RowMapping) -> Generation:
-    return Generation(**{name: row[name] for name in GENERATION_FIELDS})
+    values = {name: row[name] for name in GENERATION_FIELDS}
+    values["tags"] = tuple(values["tags"] or ())
+    return Generation(**values)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
@@ -20,7 +20,8 @@ log = logging.getLogger(__name__)
 MAX_AMOUNT = Decimal(10) ** 20
 
 _ID_FIELDS = ("id", "team_id", "project_id", "key_id", "user_id")
-_NAME_FIELDS = ("model", "provider", "provider_model_id", "price_version")
+_NAME_FIELDS = ("model", "provider", "provider_model_id", "price_version", "end_user")
+MAX_TAGS = 50
 _SHORT_FIELDS = ("credential_type", "finish_reason", "status")
 _COUNT_FIELDS = (
     "input_tokens",
@@ -60,9 +61,15 @@ class Generation:
     ttft_ms: int
     latency_ms: int
     created_at: datetime
+    # providerOptions.gateway.user / .tags of the request (the spend report's user and tag).
+    end_user: str = ""
+    tags: tuple[str, ...] = ()
+    # The router's credit lease this generation drew from ("": a hold of its own, named by
+    # its id). Not stored: it only tells the balance view which hold to settle.
+    hold_id: str = field(default="", compare=False)
 
 
-GENERATION_FIELDS = tuple(f.name for f in fields(Generation))
+GENERATION_FIELDS = tuple(f.name for f in fields(Generation) if f.name != "hold_id")
 
 
 class GenerationStore(Protocol):
@@ -95,6 +102,11 @@ def validate_generation(generation: Generation) -> None:
                 raise InvalidUsage(f"{name} is longer than {limit} characters")
             if "\x00" in value:  # PostgreSQL cannot store it
                 raise InvalidUsage(f"{name} contains a NUL character")
+    if len(generation.tags) > MAX_TAGS:
+        raise InvalidUsage(f"more than {MAX_TAGS} tags")
+    for tag in generation.tags:
+        if len(tag) > NAME_LENGTH or "\x00" in tag:
+            raise InvalidUsage("a tag is too long or contains a NUL character")
     for name in _COUNT_FIELDS:
         if getattr(generation, name) < 0:
             raise InvalidUsage(f"{name} is negative")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -11,11 +12,12 @@ from tollgate.billing.v1 import billing_pb2, billing_pb2_grpc
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.money import format_usd, parse_usd
 
+from tollgate_billing.budget_service import BudgetService, BudgetStatus
 from tollgate_billing.credits import CreditsService
-from tollgate_billing.ledger import Account, display
+from tollgate_billing.ledger import Account, EntryKind, display
 from tollgate_billing.report import ReportRow, SpendReports, report_query
 from tollgate_billing.service import BillingService, Generation
-from tollgate_billing.view import Quote
+from tollgate_billing.view import Quote, Requester
 
 SERVICE_NAME = "tollgate.billing.v1.BillingService"
 
@@ -90,13 +92,63 @@ def quote_from_proto(request: billing_pb2.ReserveRequest) -> Quote:
     )
 
 
+def _timestamp(at: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(at)
+    return stamp
+
+
+def budget_to_proto(status: BudgetStatus) -> billing_pb2.Budget:
+    budget = status.budget
+    return billing_pb2.Budget(
+        scope=budget.scope.value,
+        scope_id=budget.scope_id,
+        amount=display(budget.amount),
+        period=budget.period.value,
+        hard=budget.hard,
+        spent=format_usd(status.spent),
+        period_start=_timestamp(status.period_start),
+        created_at=_timestamp(budget.created_at),
+        updated_at=_timestamp(budget.updated_at),
+    )
+
+
+_ADJUSTMENT_KINDS = {"": EntryKind.ADJUSTMENT, "adjustment": EntryKind.ADJUSTMENT}
+_ADJUSTMENT_KINDS["refund"] = EntryKind.REFUND
+_MAX_REASON = 500
+
+
+def adjustment_amount(text: str) -> Decimal:
+    """A signed, non-zero decimal with at most 2 decimals, below 1,000,000,000 either way."""
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        value = Decimal(0)
+    if (
+        not value.is_finite()
+        or not value
+        or abs(value) >= Decimal(10) ** 9
+        or value != value.quantize(Decimal("0.01"))
+    ):
+        raise InvalidArgument(
+            "amount must be a non-zero signed decimal with at most 2 decimals",
+            metadata={"param": "amount"},
+        )
+    return value
+
+
 class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     def __init__(
-        self, service: BillingService, credits: CreditsService, reports: SpendReports
+        self,
+        service: BillingService,
+        credits: CreditsService,
+        reports: SpendReports,
+        budgets: BudgetService,
     ) -> None:
         self._service = service
         self._credits = credits
         self._reports = reports
+        self._budgets = budgets
 
     async def GetGeneration(
         self,
@@ -133,13 +185,18 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         request: billing_pb2.ReserveRequest,
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> billing_pb2.ReserveResponse:
+        requester = Requester(request.project_id, request.key_id)
         reservation = await self._credits.reserve(
-            request.team_id, request.hold_id, quote_from_proto(request)
+            request.team_id,
+            request.hold_id,
+            quote_from_proto(request),
+            _price(request.lease_amount or "0", "lease_amount"),
+            requester,
         )
         return billing_pb2.ReserveResponse(
             reserved=format_usd(reservation.reserved),
             max_output_tokens=reservation.max_output_tokens,
-            available=format_usd(self._credits.available(request.team_id)),
+            available=format_usd(self._credits.available(request.team_id, requester)),
         )
 
     async def Release(
@@ -147,7 +204,8 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         request: billing_pb2.ReleaseRequest,
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> billing_pb2.ReleaseResponse:
-        self._credits.release(request.team_id, request.hold_id)
+        spent = _price(request.spent, "spent") if request.spent else None
+        self._credits.release(request.team_id, request.hold_id, spent)
         return billing_pb2.ReleaseResponse()
 
     async def GetSpendReport(
@@ -164,6 +222,67 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
             model=request.model,
             provider=request.provider,
             credential_type=request.credential_type,
+            user=request.user,
+            tags=request.tags,
         )
         rows = await self._reports.report(query)
         return billing_pb2.GetSpendReportResponse(rows=[report_row_to_proto(r) for r in rows])
+
+    async def ListBudgets(
+        self,
+        request: billing_pb2.ListBudgetsRequest,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> billing_pb2.ListBudgetsResponse:
+        found = await self._budgets.list(request.team_id)
+        return billing_pb2.ListBudgetsResponse(budgets=[budget_to_proto(s) for s in found])
+
+    async def PutBudget(
+        self,
+        request: billing_pb2.PutBudgetRequest,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> billing_pb2.PutBudgetResponse:
+        status, created = await self._budgets.put(
+            request.team_id,
+            request.scope,
+            request.scope_id,
+            request.amount,
+            request.period,
+            request.hard,
+            request.actor_id,
+        )
+        return billing_pb2.PutBudgetResponse(budget=budget_to_proto(status), created=created)
+
+    async def DeleteBudget(
+        self,
+        request: billing_pb2.DeleteBudgetRequest,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> billing_pb2.DeleteBudgetResponse:
+        await self._budgets.delete(
+            request.team_id, request.scope, request.scope_id, request.actor_id
+        )
+        return billing_pb2.DeleteBudgetResponse()
+
+    async def AdjustCredits(
+        self,
+        request: billing_pb2.AdjustCreditsRequest,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> billing_pb2.AdjustCreditsResponse:
+        kind = _ADJUSTMENT_KINDS.get(request.kind)
+        if kind is None:
+            raise InvalidArgument("kind must be adjustment or refund", metadata={"param": "kind"})
+        reason = request.reason.strip()
+        if not reason or len(reason) > _MAX_REASON:
+            raise InvalidArgument(
+                f"reason is required (at most {_MAX_REASON} characters)",
+                metadata={"param": "reason"},
+            )
+        account = await self._credits.adjust(
+            request.team_id,
+            adjustment_amount(request.amount),
+            request.idempotency_key,
+            kind,
+            request.actor_id,
+            reason=reason,
+            allow_negative=request.allow_negative,
+        )
+        return billing_pb2.AdjustCreditsResponse(credits=credits_to_proto(account))

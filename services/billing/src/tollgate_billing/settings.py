@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Self
 
 from pydantic import Field, model_validator
@@ -21,6 +22,10 @@ class BillingSettings(CommonSettings):
     # How long a reservation holds money when neither its usage fact nor a release arrives
     # (a router that died mid-generation); longer than the longest generation.
     hold_seconds: float = Field(default=900.0, gt=0)
+    # Credit leases to routers (docs/billing.md): granted only while a team could pay this many
+    # worst cases of the asking generation, and at most this share of what it has available.
+    lease_min_worst_cases: int = Field(default=100, ge=1)
+    lease_share: Decimal = Field(default=Decimal("0.1"), gt=0, le=1)
 
     @model_validator(mode="after")
     def _default_database(self) -> Self:

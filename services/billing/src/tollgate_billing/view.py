@@ -4,22 +4,41 @@ Reservations happen here, in memory, where the money is: a check and a hold with
 between them, so concurrent requests of one team can never hold more than its balance, and the
 request path costs no database round trip. The view is kept current by the service, which
 updates it under its write lock right after each ledger transaction commits.
+
+A hold may be a *lease*: the router asks for more than one generation's worst case and draws
+many generations from it without a round trip each (docs/billing.md, "Credit leases"). Each
+usage fact that names the lease moves its cost from the hold to the balance; when the router
+gives the lease back it says what its generations were charged in all, and the part their facts
+have not yet debited stays held until they do. Leases are granted only when the team has plenty
+left (``LeasePolicy.min_worst_cases``), and at most a share of it (``LeasePolicy.share``): near
+the end of a balance every generation holds exactly its own worst case.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
 
 from tollgate_common.money import ZERO
 
-from tollgate_billing.errors import InsufficientFunds
+from tollgate_billing.budgets import BudgetState, applies
+from tollgate_billing.errors import BudgetExceeded, InsufficientFunds
 from tollgate_billing.ledger import Account
 
 # Output tokens held for when neither the caller nor the catalog gives a limit.
 DEFAULT_OUTPUT_RESERVE = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class LeasePolicy:
+    """A lease is granted only when the team could pay ``min_worst_cases`` worst cases of the
+    asking generation, and it takes at most ``share`` of what is available."""
+
+    min_worst_cases: int = 100
+    share: Decimal = Decimal("0.1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,27 +58,54 @@ class Reservation:
     max_output_tokens: int  # a clamp to send upstream; 0 when none is needed
 
 
+@dataclass(frozen=True, slots=True)
+class Requester:
+    """Whose generation it is, beyond the team: which project's and key's budgets apply."""
+
+    project_id: str = ""
+    key_id: str = ""
+
+
+NOBODY = Requester()
+
+
 @dataclass(slots=True)
 class _Hold:
     reservation: Reservation
     expires_at: float
+    amount: Decimal  # still held: what was reserved less what usage facts have debited
+    debited: Decimal = ZERO  # charged by the usage facts that named this hold
+    returned: bool = False  # a lease given back: it only waits for its facts
+    requester: Requester = NOBODY  # every generation drawn from it is of this project and key
 
 
 @dataclass(slots=True)
 class _Team:
     account: Account
     holds: dict[str, _Hold] = field(default_factory=dict)
+    budgets: list[BudgetState] | None = None  # None: not loaded yet
 
     def held(self, now: float) -> Decimal:
         expired = [hold_id for hold_id, hold in self.holds.items() if hold.expires_at <= now]
         for hold_id in expired:
             del self.holds[hold_id]
-        return sum((hold.reservation.reserved for hold in self.holds.values()), ZERO)
+        return sum((hold.amount for hold in self.holds.values()), ZERO)
+
+    def held_in(self, state: BudgetState) -> Decimal:
+        """What the unexpired holds that count in ``state``'s budget hold (after ``held``)."""
+        return sum(
+            (
+                hold.amount
+                for hold in self.holds.values()
+                if applies(state.budget, hold.requester.project_id, hold.requester.key_id)
+            ),
+            ZERO,
+        )
 
 
-def quote_reservation(available: Decimal, quote: Quote) -> Reservation:
-    """The hold for ``quote`` out of ``available``; InsufficientFunds when not even the prompt
-    and one output token are covered. The output tokens are clamped to what is affordable."""
+def grant(available: Decimal, quote: Quote) -> Reservation | None:
+    """The hold for ``quote`` out of ``available``; None when not even the prompt and one
+    output token are covered. The output tokens are clamped to what is affordable."""
     input_cost = quote.input_tokens * quote.input_price
     limit = quote.max_output_tokens or quote.model_max_output_tokens or DEFAULT_OUTPUT_RESERVE
     if quote.output_price > 0:
@@ -68,9 +114,7 @@ def quote_reservation(available: Decimal, quote: Quote) -> Reservation:
     else:
         affordable = limit
     if available <= 0 or available < input_cost or affordable < 1:
-        raise InsufficientFunds(
-            "Insufficient funds: add credits to your team (POST /v1/credits/top-up) to continue."
-        )
+        return None
     granted = min(limit, affordable)
     return Reservation(
         reserved=input_cost + granted * quote.output_price,
@@ -78,11 +122,49 @@ def quote_reservation(available: Decimal, quote: Quote) -> Reservation:
     )
 
 
+def quote_reservation(available: Decimal, quote: Quote) -> Reservation:
+    """:func:`grant`, or InsufficientFunds."""
+    reservation = grant(available, quote)
+    if reservation is None:
+        raise InsufficientFunds(
+            "Insufficient funds: add credits to your team (POST /v1/credits/top-up) to continue."
+        )
+    return reservation
+
+
+def _within_budget(state: BudgetState, available: Decimal, quote: Quote) -> Reservation | None:
+    """The hold ``state``'s budget allows (None: no limit of its own); BudgetExceeded when it
+    allows none. A soft budget refuses only once its cap is reached and never clamps."""
+    budget = state.budget
+    reservation = grant(available, quote) if budget.hard else None
+    if (budget.hard and reservation is None) or (not budget.hard and available <= 0):
+        raise BudgetExceeded(
+            f"Budget exceeded: {budget.label} is used up for the current {budget.period.value} "
+            "(periods are UTC calendar days and months)."
+        )
+    return reservation
+
+
+def grant_lease(
+    available: Decimal, reservation: Reservation, asked: Decimal, policy: LeasePolicy
+) -> Reservation:
+    """``reservation`` widened to a lease of up to ``asked`` when the team has plenty left."""
+    worst = reservation.reserved
+    plenty = available >= worst * policy.min_worst_cases
+    if asked <= worst or reservation.max_output_tokens or not plenty:
+        return reservation
+    return replace(reservation, reserved=max(worst, min(asked, available * policy.share)))
+
+
 class BalanceView:
     def __init__(
-        self, hold_seconds: float, monotonic: Callable[[], float] = time.monotonic
+        self,
+        hold_seconds: float,
+        monotonic: Callable[[], float] = time.monotonic,
+        leases: LeasePolicy | None = None,
     ) -> None:
         self._hold_seconds = hold_seconds
+        self._leases = leases if leases is not None else LeasePolicy()
         self._monotonic = monotonic
         self._teams: dict[str, _Team] = {}
 
@@ -98,27 +180,103 @@ class BalanceView:
         else:
             team.account = account
 
-    def available(self, team_id: str) -> Decimal:
+    def available(
+        self, team_id: str, requester: Requester = NOBODY, at: datetime | None = None
+    ) -> Decimal:
+        """What the team may still hold: its balance minus its holds, and (with ``at``) no more
+        than what is left under each budget that applies to ``requester``."""
         team = self._teams[team_id]
-        return team.account.balance - team.held(self._monotonic())
+        left = team.account.balance - team.held(self._monotonic())
+        for state in team.budgets or ():
+            if at is not None and applies(state.budget, requester.project_id, requester.key_id):
+                headroom = state.budget.amount - state.spent_in(at) - team.held_in(state)
+                left = min(left, headroom)
+        return left
 
-    def reserve(self, team_id: str, hold_id: str, quote: Quote) -> Reservation:
-        """Hold the worst case of ``quote`` (the team's account must be loaded). A repeat of
-        ``hold_id`` answers the hold made before."""
+    def budgets_loaded(self, team_id: str) -> bool:
+        team = self._teams.get(team_id)
+        return team is not None and team.budgets is not None
+
+    def put_budgets(self, team_id: str, states: Iterable[BudgetState]) -> None:
+        """The team's budgets with their spend (the team's account must be loaded)."""
+        self._teams[team_id].budgets = list(states)
+
+    def budget_states(self, team_id: str) -> list[BudgetState] | None:
+        team = self._teams.get(team_id)
+        return None if team is None else team.budgets
+
+    def add_spend(self, team_id: str, requester: Requester, at: datetime, cost: Decimal) -> None:
+        """A generation created ``at`` was charged ``cost``: count it in its budgets."""
+        team = self._teams.get(team_id)
+        if team is None or team.budgets is None or not cost:
+            return
+        for state in team.budgets:
+            if applies(state.budget, requester.project_id, requester.key_id):
+                state.add(at, cost)
+
+    def reserve(
+        self,
+        team_id: str,
+        hold_id: str,
+        quote: Quote,
+        lease: Decimal = ZERO,
+        requester: Requester = NOBODY,
+        at: datetime | None = None,
+    ) -> Reservation:
+        """Hold the worst case of ``quote``, or a lease of up to ``lease`` that covers it,
+        against the balance and every budget that applies to ``requester`` (the team's account,
+        and its budgets when it has any, must be loaded; ``at`` says which budget period it is):
+        the lowest clamp applies, and a lease is no bigger than what every one of them has left.
+        A repeat of ``hold_id`` answers the hold made before."""
         team = self._teams[team_id]
         now = self._monotonic()
         held = team.held(now)
         existing = team.holds.get(hold_id)
         if existing is not None:
             return existing.reservation
-        reservation = quote_reservation(team.account.balance - held, quote)
-        team.holds[hold_id] = _Hold(reservation, now + self._hold_seconds)
+        available = team.account.balance - held
+        reservation = quote_reservation(available, quote)
+        for state in team.budgets or ():
+            if at is None or not applies(state.budget, requester.project_id, requester.key_id):
+                continue
+            left = state.budget.amount - state.spent_in(at) - team.held_in(state)
+            capped = _within_budget(state, left, quote)
+            if capped is not None and capped.reserved < reservation.reserved:
+                reservation = capped
+            available = min(available, left)
+        reservation = grant_lease(available, reservation, lease, self._leases)
+        team.holds[hold_id] = _Hold(
+            reservation, now + self._hold_seconds, reservation.reserved, requester=requester
+        )
         return reservation
 
-    def release(self, team_id: str, hold_id: str) -> None:
+    def release(self, team_id: str, hold_id: str, spent: Decimal | None = None) -> None:
+        """Give a hold back. For a lease, ``spent`` is what its generations were charged in
+        all: what their usage facts have not debited yet stays held until they do."""
         team = self._teams.get(team_id)
-        if team is not None:
-            team.holds.pop(hold_id, None)
+        hold = None if team is None else team.holds.get(hold_id)
+        if team is None or hold is None:
+            return
+        outstanding = ZERO if spent is None else spent - hold.debited
+        if outstanding <= 0:
+            del team.holds[hold_id]
+        else:
+            hold.amount, hold.returned = outstanding, True
+
+    def settle(self, team_id: str, hold_id: str, cost: Decimal, lease: bool) -> None:
+        """A usage fact charged ``cost``: the hold it drew from shrinks by as much (a lease),
+        or goes (a generation's own hold)."""
+        if not lease:
+            self.release(team_id, hold_id)
+            return
+        team = self._teams.get(team_id)
+        hold = None if team is None else team.holds.get(hold_id)
+        if team is None or hold is None:
+            return
+        hold.debited += cost
+        hold.amount = max(ZERO, hold.amount - cost)
+        if hold.returned and hold.amount == 0:
+            del team.holds[hold_id]
 
     def holds(self, team_id: str) -> int:
         team = self._teams.get(team_id)

@@ -100,3 +100,25 @@ def test_bad_queries_name_their_parameter(
     with pytest.raises(InvalidArgument) as bad:
         report_query("team_a", *args, **changes)
     assert bad.value.metadata["param"] == param
+
+
+async def test_per_end_user_and_tag_with_their_filters(engine: AsyncEngine) -> None:
+    credits = CreditsService(LedgerRepository(engine), BalanceView(60), Facts())
+    await credits.apply_usage(
+        [
+            generation("gen_a", "1", created_at=DAY1, end_user="alice", tags=("beta", "x")),
+            generation("gen_b", "2", created_at=DAY1, end_user="bob", tags=("beta",)),
+            generation("gen_c", "4", created_at=DAY1),
+        ]
+    )
+    reports = SpendReports(GenerationRepository(engine))
+
+    async def keyed(**options: object) -> list[tuple[str, Decimal, int]]:
+        query = report_query("team_a", "2026-05-01", "2026-05-01", **options)  # type: ignore[arg-type]
+        return [(r.key, r.total_cost, r.request_count) for r in await reports.report(query)]
+
+    assert await keyed(group_by="user") == [("", D(4), 1), ("alice", D(1), 1), ("bob", D(2), 1)]
+    # gen_a counts in both of its tags; gen_c, without tags, in none.
+    assert await keyed(group_by="tag") == [("beta", D(3), 2), ("x", D(1), 1)]
+    assert await keyed(group_by="model", user="alice") == [("openai/gpt-4o", D(1), 1)]
+    assert await keyed(group_by="user", tags=("x", "nope")) == [("alice", D(1), 1)]

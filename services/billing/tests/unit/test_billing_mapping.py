@@ -95,3 +95,10 @@ def test_generation_to_proto_writes_money_as_plain_decimal_strings() -> None:
 def test_zero_cost_is_written_as_zero() -> None:
     message = generation_to_proto(generation_from_fact(_fact(cost="0.000"), RECEIVED))
     assert message.cost == "0"
+
+
+def test_the_end_user_and_tags_are_kept_each_tag_once() -> None:
+    fact = _fact(end_user="alice", tags=["beta", "search", "beta"])
+    generation = generation_from_fact(fact, RECEIVED)
+    assert (generation.end_user, generation.tags) == ("alice", ("beta", "search"))
+    assert (generation_from_fact(_fact(), RECEIVED).tags) == ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,16 +11,26 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tollgate_common import telemetry
 
+# round_robin instead of gRPC's default pick_first: when the target resolves to several
+# addresses (``dns:///router-headless:50062`` in Kubernetes: one per ready pod) the channel keeps
+# a connection to each and spreads its calls over them; pick_first would send every call to the
+# first. Over a single address (a ClusterIP, 127.0.0.1) both behave the same. docs/scaling.md.
+SERVICE_CONFIG = json.dumps({"loadBalancingConfig": [{"round_robin": {}}]})
+
 CHANNEL_OPTIONS: Sequence[tuple[str, Any]] = (
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
     ("grpc.enable_retries", 1),
+    ("grpc.service_config", SERVICE_CONFIG),
 )
 
 
 def open_channel(addr: str) -> grpc.aio.Channel:
-    """One channel per peer for the life of the process (HTTP/2 multiplexes the calls)."""
+    """One channel per peer for the life of the process (HTTP/2 multiplexes the calls).
+
+    ``addr`` is ``host:port`` or any gRPC target (``dns:///host:port``,
+    ``ipv4:a:port,b:port``); calls are balanced over every address it resolves to."""
     return grpc.aio.insecure_channel(
         addr, options=CHANNEL_OPTIONS, interceptors=telemetry.client_interceptors() or None
     )

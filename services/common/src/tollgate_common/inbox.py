@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum
 
@@ -15,16 +15,27 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
-    insert,
-    select,
+    TextClause,
+    text,
 )
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-log = logging.getLogger(__name__)
+from tollgate_common.bulk import BulkInsert, Row, unnest_select
 
-# Ids per IN list: far below every database's limit on bound parameters.
-CLAIM_CHUNK = 500
+__all__ = [
+    "IdempotentWriter",
+    "Row",
+    "Stored",
+    "claim",
+    "claim_many",
+    "inbox_table",
+    "refuses_values",
+]
+
+log = logging.getLogger(__name__)
 
 
 def inbox_table(metadata: MetaData) -> Table:
@@ -45,23 +56,43 @@ async def claim_many(
 
     Call inside the transaction that applies the messages, so claims and effects commit
     together. An id repeated in ``msg_ids`` is claimed once.
+
+    One ``INSERT … ON CONFLICT DO NOTHING RETURNING`` (not a SELECT of the claimed ids, then an
+    INSERT of the others: with hundreds of ids that SELECT gets a generic plan on PostgreSQL
+    after five runs, which filters every claim of the consumer). On PostgreSQL the ids travel
+    as one array, so every batch is the same prepared statement. A concurrent transaction
+    claiming the same id makes this one wait for its outcome: committed, the id counts as
+    claimed before; rolled back, it is claimed here.
     """
     wanted = list(dict.fromkeys(msg_ids))
-    seen: set[str] = set()
-    for start in range(0, len(wanted), CLAIM_CHUNK):
-        chunk = wanted[start : start + CLAIM_CHUNK]
+    if not wanted:
+        return set()
+    now = datetime.now(UTC)
+    if conn.dialect.name == "postgresql":
         result = await conn.execute(
-            select(table.c.msg_id).where(table.c.consumer == consumer, table.c.msg_id.in_(chunk))
+            _pg_claim(table, conn.dialect), {"consumer": consumer, "now": now, "c_msg_id": wanted}
         )
-        seen.update(result.scalars())
-    new = [msg_id for msg_id in wanted if msg_id not in seen]
-    if new:
-        now = datetime.now(UTC)
-        await conn.execute(
-            insert(table),
-            [{"consumer": consumer, "msg_id": msg_id, "processed_at": now} for msg_id in new],
+    else:
+        statement = (
+            sqlite_insert(table)
+            .on_conflict_do_nothing(index_elements=["consumer", "msg_id"])
+            .returning(table.c.msg_id)
         )
-    return set(new)
+        result = await conn.execute(
+            statement,
+            [{"consumer": consumer, "msg_id": msg_id, "processed_at": now} for msg_id in wanted],
+        )
+    return set(result.scalars())
+
+
+def _pg_claim(table: Table, dialect: Dialect) -> TextClause:
+    target = dialect.identifier_preparer.format_table(table)
+    ids = unnest_select(table, ["msg_id"], dialect)
+    return text(  # names from the table's metadata; values bound
+        f"INSERT INTO {target} (consumer, msg_id, processed_at) "  # noqa: S608
+        f"SELECT :consumer, batch.msg_id, :now FROM ({ids}) AS batch "
+        "ON CONFLICT (consumer, msg_id) DO NOTHING RETURNING msg_id"
+    )
 
 
 async def claim(conn: AsyncConnection, table: Table, consumer: str, msg_id: str) -> bool:
@@ -89,9 +120,6 @@ class Stored(Enum):
     REJECTED = "rejected"  # the database refuses its values: retrying cannot help
 
 
-Row = Mapping[str, object]
-
-
 @dataclass(frozen=True)
 class IdempotentWriter:
     """Inserts one row per message into ``table``, each at most once per ``consumer``."""
@@ -100,39 +128,36 @@ class IdempotentWriter:
     inbox: Table
     consumer: str
     table: Table
+    _insert: BulkInsert = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_insert", BulkInsert(self.table, self.engine.dialect))
 
     async def insert(self, msg_id: str, row: Row) -> bool:
         """Claim ``msg_id`` and insert ``row`` in one transaction; False if it was claimed.
 
         Raises SQLAlchemyError: see :func:`refuses_values` for those retrying cannot help."""
-        try:
-            async with self.engine.begin() as conn:
-                if not await claim(conn, self.inbox, self.consumer, msg_id):
-                    return False
-                await conn.execute(insert(self.table), row)
-        except IntegrityError:
-            # A concurrent delivery of the same message committed its claim first.
-            if await self.claimed(msg_id):
-                return False
-            raise
-        return True
+        [stored] = await self._insert_batch([(msg_id, row)])
+        return stored is Stored.NEW
 
     async def insert_many(self, rows: Sequence[tuple[str, Row]]) -> list[Stored]:
         """Claim the message ids and insert the rows of those not claimed before, all in one
         transaction; one :class:`Stored` per row, in order.
 
-        When the batch fails on a concurrent claim (IntegrityError) or on values the database
-        refuses (:func:`refuses_values`), each row is retried in its own transaction, so the good rows are
-        stored and only the refused ones come back REJECTED. Other SQLAlchemyErrors propagate:
-        the whole batch may be retried later (what was committed is then a duplicate).
+        When the batch fails on a constraint of the table (IntegrityError: claims themselves
+        never conflict, see :func:`claim_many`) or on values the database refuses
+        (:func:`refuses_values`), each row is retried in its own transaction, so the good rows
+        are stored and only the refused ones come back REJECTED. Other SQLAlchemyErrors
+        propagate: the whole batch may be retried later (what was committed is then a
+        duplicate).
         """
         if not rows:
             return []
         try:
             return await self._insert_batch(rows)
         except IntegrityError:
-            log.info(
-                "%s: a concurrent delivery raced a batch of %d; storing one by one",
+            log.warning(
+                "%s: a row of a batch of %d conflicts with a stored one; storing one by one",
                 self.consumer,
                 len(rows),
             )
@@ -159,8 +184,13 @@ class IdempotentWriter:
                 else:
                     results.append(Stored.DUPLICATE)
             if new_rows:
-                await conn.execute(insert(self.table), new_rows)
+                await self.apply(conn, new_rows)
         return results
+
+    async def apply(self, conn: AsyncConnection, rows: Sequence[Row]) -> None:
+        """Store the rows of newly claimed messages, inside the claims' transaction. A
+        subclass that keeps more per row (aggregates, …) extends this."""
+        await self._insert(conn, rows)
 
     async def _insert_or_reject(self, msg_id: str, row: Row) -> Stored:
         try:
@@ -170,10 +200,3 @@ class IdempotentWriter:
                 raise
             log.error("%s: the database refuses message %s: %s", self.consumer, msg_id, exc.orig)
             return Stored.REJECTED
-
-    async def claimed(self, msg_id: str) -> bool:
-        query = select(self.inbox.c.msg_id).where(
-            self.inbox.c.consumer == self.consumer, self.inbox.c.msg_id == msg_id
-        )
-        async with self.engine.connect() as conn:
-            return (await conn.execute(query)).first() is not None

@@ -92,6 +92,28 @@ async def test_a_writer_inserts_each_message_once(engine: AsyncEngine) -> None:
     assert await _count(engine, inbox) == 4
 
 
+async def test_a_value_too_long_for_its_column_is_refused_never_cut(engine: AsyncEngine) -> None:
+    """PostgreSQL refuses a string longer than its VARCHAR (the batch's other rows are stored);
+    SQLite keeps any length. Neither stores a shortened copy."""
+    writer = IdempotentWriter(engine, inbox, "things", things)
+    long_id = "t_" + "x" * 150
+    results = await writer.insert_many(
+        [("m_long", {"id": long_id, "size": 1}), ("m_ok", {"id": "t_ok", "size": 2})]
+    )
+    async with engine.connect() as conn:
+        ids = set((await conn.execute(select(things.c.id))).scalars())
+    if engine.dialect.name == "postgresql":
+        assert results == [Stored.REJECTED, Stored.NEW]
+        assert ids == {"t_ok"}
+        with pytest.raises(DBAPIError) as refused:
+            async with engine.begin() as conn:
+                await claim_many(conn, inbox, "things", ["m_" + "y" * 150])
+        assert refuses_values(refused.value)
+    else:
+        assert results == [Stored.NEW, Stored.NEW]
+        assert ids == {long_id, "t_ok"}
+
+
 class _PgError(Exception):
     def __init__(self, sqlstate: str) -> None:
         super().__init__(sqlstate)

@@ -36,6 +36,7 @@ from tollgate_router.metrics import RouterMetrics
 from tollgate_router.preflight import BillingPreflight, NoPreflight, Preflight
 from tollgate_router.provider_stats import ProviderStats
 from tollgate_router.providers import build_adapters
+from tollgate_router.providers.transport import pool_tracing
 from tollgate_router.service import GenerationService, Timeouts
 from tollgate_router.servicer import RouterServicer
 from tollgate_router.settings import RouterSettings
@@ -63,7 +64,9 @@ def upstream_session(settings: RouterSettings) -> aiohttp.ClientSession:
         connect=settings.upstream_connect_timeout_seconds,
         sock_read=settings.upstream_read_timeout_seconds,
     )
-    return aiohttp.ClientSession(connector=connector, timeout=timeout)
+    return aiohttp.ClientSession(
+        connector=connector, timeout=timeout, trace_configs=[pool_tracing()]
+    )
 
 
 def stored_secret(stub: AuthServiceAsyncStub, settings: RouterSettings) -> StoredSecret:
@@ -137,6 +140,7 @@ class RouterApp:
         adapters, stats = build_adapters(session), ProviderStats()
 
         metrics = RouterMetrics(grpc_service.registry)
+        preflight = self._preflight(grpc_service)
         service = GenerationService(
             self.catalog,
             self.credentials,
@@ -147,7 +151,7 @@ class RouterApp:
                 settings.first_byte_timeout_seconds, dict(settings.first_byte_timeouts)
             ),
             metrics=metrics,
-            preflight=self._preflight(grpc_service),
+            preflight=preflight,
             byok=byok,
         )
         embeddings = EmbeddingService(
@@ -157,6 +161,7 @@ class RouterApp:
             outbox,
             stats=stats,
             metrics=metrics,
+            preflight=preflight,
             byok=byok,
         )
         tester = CredentialTester(
@@ -180,11 +185,16 @@ class RouterApp:
             return NoPreflight()
         channel = open_channel(self.settings.billing_addr)
         grpc_service.on_shutdown(channel.close)
-        return BillingPreflight(
+        preflight = BillingPreflight(
             billing_pb2_grpc.BillingServiceStub(channel),
             deadline_seconds=self.settings.preflight_deadline_seconds,
             outage=self.settings.billing_unavailable,
+            lease=self.settings.credit_lease,
+            lease_seconds=self.settings.credit_lease_seconds,
         )
+        sweeping = asyncio.create_task(preflight.run(), name="router-credit-leases")
+        grpc_service.on_shutdown(lambda: _cancel(sweeping))
+        return preflight
 
     async def start(self) -> int:
         """Prepare and listen; returns the port. On failure, what was built is released."""
@@ -265,3 +275,9 @@ class RouterApp:
             log.warning("NATS did not drain (%s); closing", type(exc).__name__)
             with contextlib.suppress(Exception):
                 await self.bus.nc.close()
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -125,6 +125,12 @@ class GenerationParams:
     tools: ToolOptions = ToolOptions()
     response_format: ResponseFormat | None = None
     reasoning: Reasoning | None = None
+    # Output modalities asked for (``modalities``); empty: text only.
+    modalities: tuple[str, ...] = ()
+
+    @property
+    def wants_images(self) -> bool:
+        return "image" in self.modalities
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +158,9 @@ class Caller:
     request_id: str = ""
     app_title: str = ""
     app_referer: str = ""
+    # providerOptions.gateway.user / .tags: who and what the usage is attributed to.
+    end_user: str = ""
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +215,13 @@ class ReasoningChunk:
     signature: str = ""
     data: str = ""
     format: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ImageChunk:
+    """One whole generated image: a data URI (or an https URL)."""
+
+    url: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,5 +283,12 @@ class Failed:
 
 
 GenerationEvent = (
-    Started | TextDelta | ToolCallChunk | ReasoningChunk | UsageReported | Finished | Failed
+    Started
+    | TextDelta
+    | ToolCallChunk
+    | ReasoningChunk
+    | ImageChunk
+    | UsageReported
+    | Finished
+    | Failed
 )

@@ -2,7 +2,9 @@
 routed (``only``, ``order``, fallback models, providers without credentials skipped, the same
 failover rules), call the first provider that answers, price the input tokens at the catalog's
 list price and publish the usage fact under a ``gen_...`` id, as a non-streamed generation with
-no output tokens (billing and activity record it like any other). With tracing on, the ``Embed``
+no output tokens (billing and activity record it like any other). Before any provider is
+called, billing holds the worst case of the input tokens (the same pre-flight as chat: 402
+``insufficient_funds`` or ``budget_exceeded``, nothing sent upstream). With tracing on, the ``Embed``
 RPC's span carries the GenAI attributes and its context travels with the fact; there are no
 per-attempt spans yet (``tracing.py`` names its spans after chat)."""
 
@@ -26,7 +28,9 @@ from tollgate_router.catalog import Catalog, ModelInfo
 from tollgate_router.credentials import SystemCredentials
 from tollgate_router.domain import Attempt, Caller, GatewayMetadata, Routing, RoutingOptions
 from tollgate_router.errors import ModelNotFound, NoProviderAvailable, UnsupportedModel
+from tollgate_router.holds import Hold
 from tollgate_router.metrics import RouterMetrics
+from tollgate_router.preflight import Ask, NoPreflight, Preflight, estimate_embedding_tokens
 from tollgate_router.pricing import TokenUsage, cost
 from tollgate_router.provider_stats import ProviderStats
 from tollgate_router.providers import (
@@ -44,6 +48,7 @@ from tollgate_router.usage import UsageRecord, usage_fact
 log = logging.getLogger(__name__)
 
 _NO_EMBEDDINGS = "skipped: this provider's API has no embeddings adapter"
+_TEXT_ONLY = "skipped: this provider's API embeds text only, not token arrays"
 
 
 class NotAnEmbeddingModel(InvalidArgument):
@@ -80,6 +85,17 @@ class Embeddings:
 
 
 @dataclass(frozen=True, slots=True)
+class _Served:
+    """One embeddings request in flight: its id, what billing holds for it, when it began."""
+
+    generation_id: str
+    hold: Hold
+    reasoning: str  # the routing plan's
+    t0: float  # monotonic start
+    created: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class _Route:
     candidate: Candidate
     adapter: EmbeddingAdapter
@@ -95,6 +111,7 @@ class EmbeddingService:
         *,
         stats: ProviderStats | None = None,
         metrics: RouterMetrics | None = None,
+        preflight: Preflight | None = None,
         byok: TeamCredentialStore | None = None,
     ) -> None:
         self._byok = byok
@@ -104,6 +121,7 @@ class EmbeddingService:
         self._facts = facts
         self._stats = stats if stats is not None else ProviderStats()
         self._metrics = metrics
+        self._preflight = preflight if preflight is not None else NoPreflight()
 
     def _model(self, name: str, param: str) -> ModelInfo:
         model = self._catalog.resolve(name)
@@ -129,27 +147,58 @@ class EmbeddingService:
         plan = routing.plan(
             models, request.routing, self._credentials, self._adapters, self._stats, stored
         )
-        routes, attempts = self._routes(plan)
+        tokens = any(not isinstance(item, str) for item in request.inputs)
+        routes, attempts = self._routes(plan, tokens)
+        if not routes and any(a.error_message == _TEXT_ONLY for a in attempts):
+            raise InvalidArgument(
+                f"no provider of model {models[0].id!r} embeds token arrays: send the input "
+                "as text",
+                metadata={"param": "input"},
+            )
         if not routes:
             raise NoProviderAvailable(
                 f"no provider is available for model {models[0].id!r}", metadata={"param": "model"}
             )
+        generation_id = new_id("gen")
+        ask = Ask(
+            request.caller,
+            generation_id,
+            Plan(tuple(r.candidate for r in routes), plan.skipped),
+            estimate_embedding_tokens(request.inputs),
+            output=False,
+        )
+        admission = await self._preflight.admit(ask)  # 402 before any provider is called
+        allowed = set(map(id, admission.plan.candidates))
+        routes = [r for r in routes if id(r.candidate) in allowed]
+        served = _Served(generation_id, admission.hold, plan.reasoning, t0, created)
+        try:
+            return await self._attempt_routes(request, served, routes, attempts)
+        except BaseException:
+            await admission.hold.release()
+            raise
+
+    async def _attempt_routes(
+        self,
+        request: EmbeddingRequest,
+        served: _Served,
+        routes: list[_Route],
+        attempts: list[Attempt],
+    ) -> Embeddings:
+        """Try each route until a provider answers; the last error otherwise."""
         error = ProviderError(0, "no provider attempted")
         for route in routes:
             candidate = route.candidate
             provider, provider_model = candidate.offer.provider, candidate.offer.provider_model_id
             start, began = datetime.now(UTC), time.monotonic()
             try:
-                async with asyncio.timeout(self._left(request, t0)):
-                    result = await route.adapter.embed(self._call(request, candidate, t0))
+                async with asyncio.timeout(self._left(request, served.t0)):
+                    result = await route.adapter.embed(self._call(request, candidate, served.t0))
             except (ProviderError, TimeoutError) as exc:
                 error = routing.as_provider_error(exc)
             else:
                 self._stats.record_success(provider, provider_model, time.monotonic() - began)
                 attempts.append(_attempt(candidate, start, None, result.response_id))
-                return self._settle(
-                    request, plan.reasoning, routes, candidate, result, attempts, t0, created
-                )
+                return self._settle(request, served, routes, candidate, result, attempts)
             retry = routing.falls_back(error)
             if retry:  # the caller's own mistakes say nothing about the provider's health
                 self._stats.record_failure(provider, provider_model)
@@ -166,20 +215,21 @@ class EmbeddingService:
                 break
         raise routing.final_error(error)
 
-    def _routes(self, plan: Plan) -> tuple[list[_Route], list[Attempt]]:
-        """The plan's candidates whose API has an embeddings adapter; the others skipped."""
+    def _routes(self, plan: Plan, tokens: bool) -> tuple[list[_Route], list[Attempt]]:
+        """The plan's candidates whose API has an embeddings adapter (that takes token arrays,
+        when the request has some); the others skipped."""
         routes: list[_Route] = []
         skipped = list(plan.skipped)
         for candidate in plan.candidates:
             offer = candidate.offer
             adapter = self._adapters.embeddings_for(offer.provider, offer.wire_protocol)
-            if adapter is None:
+            if adapter is None or (tokens and not adapter.takes_token_ids):
                 skipped.append(
                     Attempt(
                         provider=offer.provider,
                         provider_model_id=offer.provider_model_id,
                         success=False,
-                        error_message=_NO_EMBEDDINGS,
+                        error_message=_NO_EMBEDDINGS if adapter is None else _TEXT_ONLY,
                         skipped=True,
                         model_id=candidate.model.id,
                     )
@@ -208,16 +258,16 @@ class EmbeddingService:
     def _settle(
         self,
         request: EmbeddingRequest,
-        reasoning: str,
+        served: _Served,
         routes: list[_Route],
         candidate: Candidate,
         result: EmbeddingResult,
         attempts: list[Attempt],
-        t0: float,
-        created: datetime,
     ) -> Embeddings:
-        """Price the input tokens, publish the usage fact, build the gateway metadata."""
-        generation_id = new_id("gen")
+        """Price the input tokens, publish the usage fact (naming the hold it drew from) and
+        settle the hold, build the gateway metadata."""
+        generation_id, reasoning = served.generation_id, served.reasoning
+        t0, created = served.t0, served.created
         usage = TokenUsage(input_tokens=result.input_tokens)
         if result.estimated:
             log.info(
@@ -245,8 +295,10 @@ class EmbeddingService:
             status="success",
             created_at=created,
             attempts=sum(1 for a in attempts if not a.skipped),
+            hold_id=served.hold.hold_id,
         )
         self._facts.put(usage_fact(record, _traced(record)))
+        served.hold.settle(record.cost)
         if self._metrics is not None:
             self._metrics.generation(record)
         first = routes[0].candidate.offer

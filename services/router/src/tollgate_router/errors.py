@@ -23,6 +23,15 @@ class UnsupportedModel(InvalidArgument):
         )
 
 
+class UnsupportedModality(InvalidArgument):
+    """The model cannot take an attachment's modality, or produce a requested output one."""
+
+    reason = "UNSUPPORTED_MODALITY"
+
+    def __init__(self, message: str, param: str) -> None:
+        super().__init__(message, metadata={"param": param})
+
+
 class NoProviderAvailable(Unavailable):
     reason = "NO_PROVIDER_AVAILABLE"
 

@@ -3,8 +3,10 @@
 The router estimates the prompt from the request size and sends the highest prices among the
 providers the generation may go to; billing (where the money is) answers with a hold, the
 output tokens the team can afford (sent upstream as ``max_tokens`` when lower than asked), or
-INSUFFICIENT_FUNDS (HTTP 402, nothing sent upstream). The usage fact settles the hold; a
-generation that never reaches a provider releases it.
+INSUFFICIENT_FUNDS (HTTP 402, nothing sent upstream). Holds are credit leases
+(:mod:`tollgate_router.leases`): while a team's lease covers the next generation's worst case,
+the generation draws from it with no round trip to billing. The usage fact settles what a
+generation spent; a generation that never reaches a provider gives its share back.
 
 When billing cannot be reached the policy is ``last-known`` (default) or ``closed``: see
 docs/billing.md, "When billing is unreachable".
@@ -12,6 +14,7 @@ docs/billing.md, "When billing is unreachable".
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, replace
@@ -20,10 +23,14 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 import grpc
 from tollgate.billing.v1 import billing_pb2
-from tollgate_common.errors import DomainError, Unavailable
+from tollgate_common.errors import DomainError, Unavailable, error_details
+from tollgate_common.ids import new_id
 from tollgate_common.money import ZERO, format_usd, parse_usd
 
-from tollgate_router.domain import FilePart, ImagePart, Message
+from tollgate_router.domain import Caller, FilePart, ImagePart, Message
+from tollgate_router.holds import NO_HOLD, Hold
+from tollgate_router.leases import Lease, LeaseBook
+from tollgate_router.providers import EmbeddingInput
 from tollgate_router.relay import Generation
 from tollgate_router.routing import Candidate, Plan
 
@@ -48,6 +55,20 @@ _OUTAGE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE
 class InsufficientFunds(DomainError):
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
     reason = "INSUFFICIENT_FUNDS"
+
+
+class BudgetExceeded(DomainError):
+    """A budget of the team, the project or the key is used up (HTTP 402 ``budget_exceeded``;
+    the message names the budget and its period)."""
+
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    reason = "BUDGET_EXCEEDED"
+
+
+_REFUSALS: dict[str, type[DomainError]] = {
+    BudgetExceeded.reason: BudgetExceeded,
+    InsufficientFunds.reason: InsufficientFunds,
+}
 
 
 class BillingUnavailable(Unavailable):
@@ -81,43 +102,74 @@ def estimate_prompt_tokens(messages: tuple[Message, ...]) -> int:
     return tokens + -(-text_bytes // _BYTES_PER_TOKEN) + images * _TOKENS_PER_IMAGE
 
 
+def estimate_embedding_tokens(inputs: tuple[EmbeddingInput, ...]) -> int:
+    """An upper estimate of the tokens of embedding inputs (token ids count as themselves)."""
+    tokens = 0
+    for item in inputs:
+        if isinstance(item, str):
+            tokens += -(-len(item.encode()) // _BYTES_PER_TOKEN) + 1
+        else:
+            tokens += len(item)
+    return tokens
+
+
 @dataclass(frozen=True, slots=True)
 class Prices:
     input: Decimal
     output: Decimal
 
 
-def worst_prices(candidates: tuple[Candidate, ...]) -> Prices:
-    """The highest input (cache writes included) and output price among ``candidates``."""
+def worst_prices(candidates: tuple[Candidate, ...], input_tokens: int = 0) -> Prices:
+    """The highest input (cache writes included) and output price among ``candidates``, at the
+    long-context tier a prompt of ``input_tokens`` reaches (its prices apply to the whole
+    generation, as :func:`tollgate_router.pricing.cost` charges it)."""
     inputs, outputs = [ZERO], [ZERO]
     for candidate in candidates:
         pricing = candidate.offer.pricing
         if pricing is None:
             continue
-        inputs += [pricing.input, pricing.input_cache_write or ZERO]
-        outputs.append(pricing.output)
+        prices = pricing.for_prompt(input_tokens)
+        inputs += [prices.input, prices.input_cache_write or ZERO]
+        outputs.append(prices.output)
     return Prices(max(inputs), max(outputs))
 
 
-class Hold(Protocol):
-    async def release(self) -> None:
-        """The generation will produce no usage fact: give the money back now."""
-        ...
+def worst_case(message: billing_pb2.ReserveRequest) -> Decimal:
+    """What billing holds for ``message`` (the same sum as its quote)."""
+    output = message.max_output_tokens or message.model_max_output_tokens or DEFAULT_OUTPUT_RESERVE
+    return message.input_tokens * parse_usd(message.input_price) + output * parse_usd(
+        message.output_price
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """What a request may cost at worst, before the prices: who asks, for which plan."""
+
+    caller: Caller
+    hold_id: str  # the generation id: its usage fact settles the hold
+    plan: Plan
+    input_tokens: int
+    max_output_tokens: int = 0  # the caller's; 0 when none
+    output: bool = True  # False: no output tokens to pay for (embeddings)
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    hold: Hold
+    plan: Plan  # narrowed to the team's BYOK candidates when it may not spend credits
+    max_output_tokens: int = 0  # a clamp to send upstream; 0 when none is needed
 
 
 class Preflight(Protocol):
     async def reserve(self, generation: Generation) -> Hold:
         """Hold the worst case of ``generation`` (may clamp its ``max_tokens`` or narrow its
-        plan); raises InsufficientFunds or BillingUnavailable."""
+        plan); raises InsufficientFunds, BudgetExceeded or BillingUnavailable."""
         ...
 
-
-class _NoHold:
-    async def release(self) -> None:
-        return None
-
-
-NO_HOLD: Hold = _NoHold()
+    async def admit(self, ask: Ask) -> Admission:
+        """Hold the worst case of ``ask``; raises as :meth:`reserve` does."""
+        ...
 
 
 class NoPreflight:
@@ -126,15 +178,18 @@ class NoPreflight:
     async def reserve(self, generation: Generation) -> Hold:
         return NO_HOLD
 
+    async def admit(self, ask: Ask) -> Admission:
+        return Admission(NO_HOLD, ask.plan)
 
-@dataclass(slots=True)
-class _BillingHold:
-    preflight: BillingPreflight
-    team_id: str
-    hold_id: str
 
-    async def release(self) -> None:
-        await self.preflight.release(self.team_id, self.hold_id)
+def lease_book_key(caller: Caller) -> str:
+    """Leases are kept per team, project and key: billing caps a lease by the budgets of the
+    project and key that asked for it, so only their generations may draw from it."""
+    return "\n".join((caller.team_id, caller.project_id, caller.key_id))
+
+
+def team_of_book(book: str) -> str:
+    return book.split("\n", 1)[0]
 
 
 class BillingPreflight:
@@ -144,50 +199,126 @@ class BillingPreflight:
         *,
         deadline_seconds: float,
         outage: OutagePolicy,
+        lease: Decimal = ZERO,
+        lease_seconds: float = 30.0,
     ) -> None:
         self._stub = stub
         self._deadline = deadline_seconds
         self._outage = outage
+        self._lease = lease
+        self._lease_seconds = lease_seconds
+        self._leases = LeaseBook(self._give_back, lease_seconds)
+        self._acquiring: dict[str, asyncio.Lock] = {}
+        self._releases: dict[str, set[asyncio.Task[None]]] = {}  # give-backs per team
         # Per team: what billing last said was left after a hold (for the outage policy).
         self._last_known: dict[str, Decimal] = {}
 
     async def reserve(self, generation: Generation) -> Hold:
-        plan = generation.plan
-        system = tuple(c for c in plan.candidates if c.credential_type != BYOK)
-        prices = worst_prices(system)
-        if not system or (prices.input == 0 and prices.output == 0):
-            return NO_HOLD  # BYOK only, or free models: nothing billing would charge
-        request, caller = generation.request, generation.request.caller
+        request = generation.request
         params = request.params
-        asked = params.max_completion_tokens or params.max_tokens or 0
+        admission = await self.admit(
+            Ask(
+                caller=request.caller,
+                hold_id=generation.generation_id,
+                plan=generation.plan,
+                input_tokens=estimate_prompt_tokens(request.messages),
+                max_output_tokens=params.max_completion_tokens or params.max_tokens or 0,
+            )
+        )
+        generation.plan = admission.plan
+        if admission.max_output_tokens:
+            self._clamp(generation, admission.max_output_tokens)
+        return admission.hold
+
+    async def admit(self, ask: Ask) -> Admission:
+        system = tuple(c for c in ask.plan.candidates if c.credential_type != BYOK)
+        prices = worst_prices(system, ask.input_tokens)
+        output_price = prices.output if ask.output else ZERO
+        if not system or (prices.input == 0 and output_price == 0):
+            return Admission(NO_HOLD, ask.plan)  # BYOK only, or free: nothing to charge
+        caller = ask.caller
         message = billing_pb2.ReserveRequest(
             team_id=caller.team_id,
-            hold_id=generation.generation_id,
-            input_tokens=estimate_prompt_tokens(request.messages),
-            max_output_tokens=asked,
+            input_tokens=ask.input_tokens,
+            max_output_tokens=ask.max_output_tokens if ask.output else 0,
             model_max_output_tokens=max(c.model.max_output_tokens for c in system),
             input_price=format_usd(prices.input),
-            output_price=format_usd(prices.output),
+            output_price=format_usd(output_price),
+            project_id=caller.project_id,
+            key_id=caller.key_id,
         )
+        worst = worst_case(message)
+        book = lease_book_key(caller)
+        draw = self._leases.draw(book, worst)
+        if draw is not None:
+            return Admission(draw, ask.plan)
+        lock = self._acquiring.setdefault(book, asyncio.Lock())
+        async with lock:  # one new lease per book at a time; the others then draw from it
+            draw = self._leases.draw(book, worst)
+            if draw is not None:
+                return Admission(draw, ask.plan)
+            return await self._new_lease(ask.plan, book, message, worst)
+
+    async def _new_lease(
+        self, plan: Plan, book: str, message: billing_pb2.ReserveRequest, worst: Decimal
+    ) -> Admission:
+        message.hold_id = new_id("lease")
+        pending = self._releases.get(message.team_id)
+        if pending:  # let billing have the retired lease back first: it may be what is left
+            await asyncio.wait(set(pending), timeout=self._deadline)
+        if self._lease > worst:
+            message.lease_amount = format_usd(self._lease)
         try:
             reply = await self._stub.Reserve(message, timeout=self._deadline)
         except grpc.aio.AioRpcError as exc:
             if exc.code() is grpc.StatusCode.RESOURCE_EXHAUSTED:
-                return self._without_system_credentials(generation, exc)
+                return self._without_system_credentials(plan, exc)
             if exc.code() in _OUTAGE_CODES:
-                return self._during_outage(generation, message)
+                return Admission(self._during_outage(message), plan)
             raise
-        self._last_known[caller.team_id] = parse_usd(reply.available)
-        if reply.max_output_tokens:
-            self._clamp(generation, reply.max_output_tokens)
-        return _BillingHold(self, caller.team_id, generation.generation_id)
+        self._last_known[message.team_id] = parse_usd(reply.available)
+        reserved = parse_usd(reply.reserved)
+        if reply.max_output_tokens:  # billing could only afford fewer output tokens
+            worst = reserved
+        draw = self._leases.add(book, message.hold_id, reserved, min(worst, reserved))
+        return Admission(draw, plan, reply.max_output_tokens)
 
-    async def release(self, team_id: str, hold_id: str) -> None:
+    def _give_back(self, book: str, lease: Lease) -> None:
+        """A retired lease whose generations have all settled: billing keeps holding only
+        what their usage facts have not debited yet."""
+        team_id = team_of_book(book)
+        task = asyncio.get_running_loop().create_task(
+            self._release(team_id, lease.hold_id, format_usd(lease.spent))
+        )
+        pending = self._releases.setdefault(team_id, set())
+        pending.add(task)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            pending.discard(finished)
+            if not pending and self._releases.get(team_id) is pending:
+                del self._releases[team_id]
+
+        task.add_done_callback(done)
+
+    async def _release(self, team_id: str, hold_id: str, spent: str) -> None:
         with contextlib.suppress(grpc.aio.AioRpcError):  # the hold expires anyway
             await self._stub.Release(
-                billing_pb2.ReleaseRequest(team_id=team_id, hold_id=hold_id),
+                billing_pb2.ReleaseRequest(team_id=team_id, hold_id=hold_id, spent=spent),
                 timeout=self._deadline,
             )
+
+    async def run(self) -> None:
+        """Retire leases past their time, so that an idle team's lease goes back to billing;
+        on cancellation (shutdown), give every idle lease back."""
+        try:
+            while True:
+                await asyncio.sleep(self._lease_seconds / 2)
+                self._leases.sweep()
+        finally:
+            self._leases.retire_all()
+            pending = {task for tasks in self._releases.values() for task in tasks}
+            if pending:
+                await asyncio.wait(pending, timeout=self._deadline)
 
     @staticmethod
     def _clamp(generation: Generation, tokens: int) -> None:
@@ -199,15 +330,16 @@ class BillingPreflight:
         generation.request = replace(generation.request, params=params)
 
     @staticmethod
-    def _without_system_credentials(generation: Generation, exc: grpc.aio.AioRpcError) -> Hold:
-        """Out of credits: only the team's own (BYOK) credentials may still serve it."""
-        byok = tuple(c for c in generation.plan.candidates if c.credential_type == BYOK)
+    def _without_system_credentials(plan: Plan, exc: grpc.aio.AioRpcError) -> Admission:
+        """Out of credits, or over a budget (both count only what the team is charged): only
+        the team's own (BYOK) credentials may still serve it."""
+        byok = tuple(c for c in plan.candidates if c.credential_type == BYOK)
         if not byok:
-            raise InsufficientFunds(exc.details() or "insufficient funds")
-        generation.plan = Plan(byok, generation.plan.skipped)
-        return NO_HOLD
+            refusal = _REFUSALS.get(error_details(exc).reason, InsufficientFunds)
+            raise refusal(exc.details() or "insufficient funds")
+        return Admission(NO_HOLD, Plan(byok, plan.skipped))
 
-    def _during_outage(self, generation: Generation, message: billing_pb2.ReserveRequest) -> Hold:
+    def _during_outage(self, message: billing_pb2.ReserveRequest) -> Hold:
         team_id = message.team_id
         left = self._last_known.get(team_id) if self._outage == "last-known" else None
         output = message.max_output_tokens or message.model_max_output_tokens

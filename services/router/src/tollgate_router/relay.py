@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Protocol
@@ -23,6 +23,7 @@ from tollgate_router.domain import (
     GatewayMetadata,
     GenerationEvent,
     GenerationRequest,
+    ImageChunk,
     ReasoningChunk,
     Routing,
     Started,
@@ -30,10 +31,12 @@ from tollgate_router.domain import (
     ToolCallChunk,
     UsageReported,
 )
+from tollgate_router.holds import NO_HOLD, Hold
 from tollgate_router.pricing import cost
 from tollgate_router.providers import (
     ContentDelta,
     FinishReason,
+    ImageOutput,
     ProviderError,
     ProviderEvent,
     ProviderStream,
@@ -87,6 +90,8 @@ class Generation:
     failure: ProviderError | None = None
     trace: GenerationSpan | None = None
     tool_calls: set[int] = field(default_factory=set)  # indices of the calls seen
+    images: int = 0  # generated images relayed
+    hold: Hold = NO_HOLD  # what billing holds for it (pre-flight)
 
 
 async def close_stream(
@@ -142,6 +147,10 @@ async def relay(
                 elif isinstance(event, ReasoningDelta):
                     _seen(g, len(event.text))
                     yield ReasoningChunk(event.text, event.signature, event.redacted, event.format)
+                elif isinstance(event, ImageOutput):
+                    _seen(g, 0)
+                    g.images += 1
+                    yield ImageChunk(event.url)
                 elif isinstance(event, FinishReason):
                     g.finish_reason = event.reason
                 elif isinstance(event, UsageReport):
@@ -187,12 +196,14 @@ def _pieces(g: Generation, pieces: list[Piece]) -> list[TextDelta | ReasoningChu
 
 def usage_record(g: Generation, candidate: Candidate) -> UsageRecord:
     now = time.monotonic()
+    pricing = candidate.offer.pricing
     if g.report is not None:
-        tokens = from_report(g.report)
+        per_image = pricing is not None and pricing.image is not None
+        tokens = from_report(g.report, g.images, per_image)
     else:
-        tokens = estimate(g.request.messages, g.output_chars)
+        tokens = replace(estimate(g.request.messages, g.output_chars), images=g.images)
         log.warning("no usage from %s for %s; estimated", candidate.offer.provider, g.generation_id)
-    market_cost = cost(candidate.offer.pricing, tokens)
+    market_cost = cost(pricing, tokens)
     # A BYOK key's usage is paid to the provider by the team: the gateway charges nothing.
     charged = Decimal(0) if candidate.credential_type == "byok" else market_cost
     ok = g.completed and g.failure is None
@@ -214,6 +225,7 @@ def usage_record(g: Generation, candidate: Candidate) -> UsageRecord:
         status="success" if ok else "error",
         created_at=g.created,
         attempts=sum(1 for a in g.attempts if not a.skipped) + 1,  # + the one relayed
+        hold_id=g.hold.hold_id,
     )
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from tollgate_common.errors import DomainError, InvalidArgument
 
-from tollgate_router import routing, tracing
+from tollgate_router import modalities, routing, tracing
 from tollgate_router.byok_store import NO_CREDENTIALS, TeamCredentialStore
 from tollgate_router.catalog import Catalog, ModelInfo
 from tollgate_router.credentials import SystemCredentials
@@ -100,6 +100,7 @@ class GenerationService:
             raise UnsupportedModel(models[0].id, models[0].type)
         if not request.messages:
             raise InvalidArgument("'messages' must not be empty", metadata={"param": "messages"})
+        models = modalities.check(models, request)  # fallback models that cannot are dropped
         routing.check_only(models, request.routing)
         stored = (
             await self._byok.for_team(request.caller.team_id)
@@ -123,6 +124,7 @@ class GenerationService:
             trace=tracing.start_generation(request),
         )
         hold = await self._preflight.reserve(generation)  # 402 before any provider is called
+        generation.hold = hold
         try:
             opened = await self._open(generation)
         except DomainError as exc:
@@ -142,6 +144,7 @@ class GenerationService:
         context, end its trace, count it."""
         g = generation
         self._facts.put(usage_fact(record, g.trace.carrier() if g.trace else ()))
+        g.hold.settle(record.cost)
         if g.failure is not None:  # mid-stream: the provider's fault, not the caller's
             provider = g.attempts[-1].provider if g.attempts else record.provider
             self._stats.record_failure(provider, record.provider_model_id)

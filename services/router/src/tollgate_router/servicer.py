@@ -28,6 +28,7 @@ from tollgate_router.domain import (
     GenerationEvent,
     GenerationParams,
     GenerationRequest,
+    ImageChunk,
     ImagePart,
     Message,
     Reasoning,
@@ -161,10 +162,11 @@ def _params(request: pb.StreamGenerateRequest) -> GenerationParams:
         tools=_tools(request),
         response_format=_response_format(request),
         reasoning=_reasoning(request),
+        modalities=tuple(dict.fromkeys(request.modalities)),
     )
 
 
-def _caller(caller: pb.CallerContext) -> Caller:
+def _caller(caller: pb.CallerContext, routing: pb.RoutingOptions) -> Caller:
     return Caller(
         team_id=caller.team_id,
         project_id=caller.project_id,
@@ -173,6 +175,8 @@ def _caller(caller: pb.CallerContext) -> Caller:
         request_id=caller.request_id,
         app_title=caller.app_title,
         app_referer=caller.app_referer,
+        end_user=routing.user,
+        tags=tuple(routing.tags),
     )
 
 
@@ -194,7 +198,7 @@ def generation_request(
         params=_params(request),
         stream=request.stream,
         routing=_routing(request.routing),
-        caller=_caller(request.caller),
+        caller=_caller(request.caller, request.routing),
         timeout=timeout,
         provider_headers=dict(request.provider_headers),
         provider_options={
@@ -270,6 +274,8 @@ def response_of(event: GenerationEvent) -> pb.StreamGenerateResponse:
                     text=event.text, signature=event.signature, data=event.data, format=event.format
                 )
             )
+        case ImageChunk(url=url):
+            return pb.StreamGenerateResponse(image_delta=pb.ImageDelta(url=url))
         case Started():
             return pb.StreamGenerateResponse(
                 started=pb.GenerationStarted(
@@ -290,6 +296,7 @@ def response_of(event: GenerationEvent) -> pb.StreamGenerateResponse:
                     cached_input_tokens=usage.cached_input_tokens,
                     cache_write_tokens=usage.cache_write_tokens,
                     reasoning_tokens=usage.reasoning_tokens,
+                    images=usage.images,
                 )
             )
         case Finished():
@@ -377,7 +384,7 @@ def embedding_request(request: pb.EmbedRequest, timeout: float | None) -> Embedd
         dimensions=request.dimensions if request.HasField("dimensions") else None,
         user=request.user,
         routing=_routing(request.routing),
-        caller=_caller(request.caller),
+        caller=_caller(request.caller, request.routing),
         timeout=timeout,
     )
 

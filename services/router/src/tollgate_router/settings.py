@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
@@ -48,6 +49,11 @@ class RouterSettings(CommonSettings):
     preflight: bool = True
     preflight_deadline_seconds: float = Field(default=2.0, gt=0)
     billing_unavailable: Literal["last-known", "closed"] = "last-known"
+    # Credit leases (docs/billing.md): the USD a router asks billing to hold per team so that
+    # generations draw from it without a round trip each ("0": a hold per generation), and how
+    # long one lease is drawn from before it is given back.
+    credit_lease: Decimal = Field(default=Decimal("1"), ge=0)
+    credit_lease_seconds: float = Field(default=30.0, gt=0)
 
     def effective_database_url(self) -> str:
         return self.database_url or self.sqlite_url("router")

@@ -17,13 +17,20 @@ from tollgate_router.pricing import TokenUsage
 from tollgate_router.providers import UsageReport
 
 
-def from_report(report: UsageReport) -> TokenUsage:
+def from_report(report: UsageReport, images: int = 0, per_image: bool = False) -> TokenUsage:
+    """The provider's counts, plus ``images`` generated. With a per-image price
+    (``per_image``) the tokens that encode the images leave ``output_tokens``: each image is
+    charged once, by the image."""
+    output = report.completion_tokens
+    if images and per_image:
+        output = max(0, output - report.image_tokens)
     return TokenUsage(
         input_tokens=report.prompt_tokens,
-        output_tokens=report.completion_tokens,
+        output_tokens=output,
         cached_input_tokens=report.cached_tokens,
         cache_write_tokens=report.cache_write_tokens,
         reasoning_tokens=report.reasoning_tokens,
+        images=images,
     )
 
 
@@ -67,6 +74,7 @@ class UsageRecord:
     status: str  # "success" or "error"
     created_at: datetime
     attempts: int
+    hold_id: str = ""  # the billing hold (credit lease) it drew from
 
 
 def usage_fact(record: UsageRecord, headers: tuple[tuple[str, str], ...] = ()) -> Fact:
@@ -101,6 +109,10 @@ def usage_fact(record: UsageRecord, headers: tuple[tuple[str, str], ...] = ()) -
         app_title=caller.app_title,
         app_referer=caller.app_referer,
         attempts=record.attempts,
+        end_user=caller.end_user,
+        tags=caller.tags,
+        images=usage.images,
+        hold_id=record.hold_id,
     )
     return Fact(
         subject=USAGE_RECORDED,

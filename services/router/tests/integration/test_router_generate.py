@@ -143,6 +143,14 @@ async def test_usage_fact_reaches_jetstream_keyed_by_generation_id(
     assert fact.created_at.seconds == responses[0].started.created.seconds
     assert (fact.app_title, fact.app_referer) == ("Router Tests", "https://tests.example")
     assert fact.attempts == 1
+    assert (fact.end_user, list(fact.tags)) == ("", [])
+
+
+async def test_the_end_user_and_tags_travel_on_the_usage_fact(router: RouterUnderTest) -> None:
+    routing = pb.RoutingOptions(user="alice", tags=["beta", "search"])
+    responses = await router.generate(request(routing=routing))
+    _, fact = await router.usage_fact(responses[0].started.generation_id)
+    assert (fact.end_user, list(fact.tags)) == ("alice", ["beta", "search"])
 
 
 async def test_non_streaming_generation_gives_the_same_events_in_one_message(

@@ -1,7 +1,8 @@
 """EmbeddingService with scripted adapters: the model must be an embedding model, routing as for
 chat (order, only, fallback models, providers without credentials or without an embeddings API
-skipped), failover on a provider's 5xx but not on its 400, cost from the catalog's input price,
-one usage fact per request."""
+skipped, and those that embed text only when the input has token arrays), failover on a
+provider's 5xx but not on its 400, cost from the catalog's input price, one usage fact per
+request."""
 
 from __future__ import annotations
 
@@ -62,7 +63,8 @@ ENV = {
 class Scripted:
     """An embeddings adapter answering from a script: a ProviderError to raise, else vectors."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, takes_token_ids: bool = True) -> None:
+        self.takes_token_ids = takes_token_ids
         self.name = name
         self.calls: list[EmbeddingCall] = []
         self.failures: list[ProviderError] = []
@@ -199,6 +201,33 @@ async def test_fallback_models_are_tried_after_the_primary(
     )
 
     assert result.model == "acme/embed-backup" and result.provider_model_id == "backup-groq"
+
+
+async def test_token_arrays_skip_a_provider_that_embeds_text_only(
+    service: EmbeddingService, openai_like: Scripted, gemini_like: Scripted
+) -> None:
+    gemini_like.takes_token_ids = False
+    google_first = RoutingOptions(order=("google", "openai"))
+
+    result = await service.embed(request(routing=google_first))
+
+    assert result.provider == "openai" and gemini_like.calls == []
+    [google] = [a for a in result.gateway.routing.attempts if a.provider == "google"]
+    assert google.skipped and "text only" in google.error_message
+    # Text alone still goes to the text-only provider first.
+    texts = await service.embed(request(inputs=("hello",), routing=google_first))
+    assert texts.provider == "google" and len(openai_like.calls) == 1
+
+
+async def test_token_arrays_with_only_text_only_providers_are_a_400(
+    service: EmbeddingService, gemini_like: Scripted
+) -> None:
+    gemini_like.takes_token_ids = False
+
+    with pytest.raises(InvalidArgument, match="token arrays") as refused:
+        await service.embed(request(routing=RoutingOptions(only=("google",))))
+
+    assert refused.value.metadata == {"param": "input"} and gemini_like.calls == []
 
 
 async def test_a_chat_model_is_refused(service: EmbeddingService) -> None:

@@ -6,11 +6,15 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import grpc
 import pytest
 from tollgate.billing.v1 import billing_pb2
+from tollgate_billing.errors import BudgetExceeded as BillingBudgetExceeded
+from tollgate_common.errors import DomainError
+from tollgate_common.money import format_usd
 from tollgate_router.catalog import build_catalog
 from tollgate_router.credentials import SystemCredential
 from tollgate_router.domain import (
@@ -22,10 +26,14 @@ from tollgate_router.domain import (
     TextPart,
 )
 from tollgate_router.preflight import (
+    Ask,
     BillingPreflight,
     BillingUnavailable,
+    BudgetExceeded,
     InsufficientFunds,
+    estimate_embedding_tokens,
     estimate_prompt_tokens,
+    worst_case,
 )
 from tollgate_router.relay import Generation
 from tollgate_router.routing import Candidate, Plan
@@ -89,14 +97,17 @@ class FakeBilling:
     def __init__(self) -> None:
         self.reserved: list[billing_pb2.ReserveRequest] = []
         self.released: list[str] = []
-        self.reply = billing_pb2.ReserveResponse(reserved="1", available="10")
+        # None: hold exactly the generation's worst case (no lease), with 10 left.
+        self.reply: billing_pb2.ReserveResponse | None = None
         self.error: grpc.aio.AioRpcError | None = None
 
     async def Reserve(self, request: billing_pb2.ReserveRequest, **_: Any) -> Any:
-        self.reserved.append(request)
+        self.reserved.append(billing_pb2.ReserveRequest.FromString(request.SerializeToString()))
         if self.error is not None:
             raise self.error
-        return self.reply
+        if self.reply is not None:
+            return self.reply
+        return billing_pb2.ReserveResponse(reserved=format_usd(worst_case(request)), available="10")
 
     async def Release(self, request: billing_pb2.ReleaseRequest, **_: Any) -> Any:
         self.released.append(request.hold_id)
@@ -119,14 +130,16 @@ async def test_the_worst_case_is_asked_for_at_the_highest_prices() -> None:
     generation = _generation(max_tokens=50)
     hold = await _preflight(billing).reserve(generation)
     [request] = billing.reserved
-    assert request.hold_id == generation.generation_id and request.team_id == "team_a"
+    assert request.hold_id.startswith("lease_") and request.team_id == "team_a"
+    assert request.lease_amount == ""  # this router asks for no lease
     assert (request.input_tokens, request.max_output_tokens) == (14, 50)
     assert request.model_max_output_tokens == 1000
     # groq's cache-write price and openai's output price: the worst of both providers.
     assert (request.input_price, request.output_price) == ("0.000003", "0.00001")
     assert generation.request.params.max_tokens == 50  # no clamp asked
+    assert hold.hold_id == request.hold_id
     await hold.release()
-    assert billing.released == [generation.generation_id]
+    assert billing.released == []  # its share went back to the lease billing still holds
 
 
 @pytest.mark.parametrize("field", ["max_tokens", "max_completion_tokens"])
@@ -191,3 +204,105 @@ async def test_billing_unreachable_refuses_everything_when_closed() -> None:
     billing.error = _rpc_error(grpc.StatusCode.DEADLINE_EXCEEDED)
     with pytest.raises(BillingUnavailable):
         await preflight.reserve(_generation())
+
+
+def _refusal(error: type[DomainError], message: str) -> grpc.aio.AioRpcError:
+    """A refusal as billing sends it: status, message and ErrorInfo in the trailers."""
+    status = error(message).to_status()
+    return grpc.aio.AioRpcError(
+        status.code,
+        grpc.aio.Metadata(),
+        grpc.aio.Metadata(*status.trailing_metadata),
+        status.details,
+    )
+
+
+async def test_the_project_and_key_are_sent_and_a_budget_refusal_is_named() -> None:
+    billing = FakeBilling()
+    generation = _generation()
+    generation.request = replace(
+        generation.request, caller=Caller(team_id="team_a", project_id="prj_1", key_id="key_1")
+    )
+    await _preflight(billing).reserve(generation)
+    assert (billing.reserved[0].project_id, billing.reserved[0].key_id) == ("prj_1", "key_1")
+
+    message = "Budget exceeded: the key key_1 budget ($1.00 per day) is used up"
+    billing.error = _refusal(BillingBudgetExceeded, message)
+    with pytest.raises(BudgetExceeded) as refused:
+        await _preflight(billing).reserve(_generation())
+    assert refused.value.message == message
+
+
+async def test_a_long_prompt_is_reserved_at_its_long_context_tier() -> None:
+    catalog = build_catalog(
+        {
+            "version": "v",
+            "models": [
+                {
+                    "id": "acme/long",
+                    "max_output_tokens": 100,
+                    "providers": [
+                        {
+                            "provider": "openai",
+                            "pricing": {
+                                "input": "0.000001",
+                                "output": "0.00001",
+                                "tiers": [
+                                    {
+                                        "above_input_tokens": 200,
+                                        "input": "0.000002",
+                                        "output": "0.00002",
+                                    }
+                                ],
+                            },
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    model = catalog.resolve("acme/long")
+    assert model is not None
+    credential = SystemCredential("x", "http://x", "k")
+    plan = Plan((Candidate(model, model.providers[0], credential, adapter=None),), ())  # type: ignore[arg-type]
+    billing = FakeBilling()
+    for text, prices in (("short", ("0.000001", "0.00001")), ("x" * 400, ("0.000002", "0.00002"))):
+        generation = _generation(text)
+        generation.plan = plan
+        await _preflight(billing).reserve(generation)
+        assert (billing.reserved[-1].input_price, billing.reserved[-1].output_price) == prices
+
+
+async def test_embeddings_reserve_their_input_only() -> None:
+    billing = FakeBilling()
+    ask = Ask(Caller(team_id="team_a"), "gen_e", Plan(_candidates(), ()), 40, output=False)
+    admission = await _preflight(billing).admit(ask)
+    [request] = billing.reserved
+    assert (request.input_tokens, request.output_price, request.max_output_tokens) == (40, "0", 0)
+    assert admission.hold.hold_id == request.hold_id
+    assert estimate_embedding_tokens(("hello there", (1, 2, 3))) == 6 + 1 + 3
+
+
+async def test_a_lease_serves_only_the_project_and_key_it_was_granted_for() -> None:
+    billing = FakeBilling()
+    billing.reply = billing_pb2.ReserveResponse(reserved="5", available="100")  # a big lease
+    preflight = BillingPreflight(
+        billing,  # type: ignore[arg-type]
+        deadline_seconds=1.0,
+        outage="last-known",
+        lease=Decimal(5),
+    )
+
+    def of(key_id: str) -> Generation:
+        generation = _generation()
+        caller = Caller(team_id="team_a", project_id="prj_1", key_id=key_id)
+        generation.request = replace(generation.request, caller=caller)
+        return generation
+
+    first = await preflight.reserve(of("key_1"))
+    again = await preflight.reserve(of("key_1"))  # drawn from key_1's lease: no round trip
+    assert len(billing.reserved) == 1 and again.hold_id == first.hold_id
+    # key_2 may have a budget of its own that key_1's lease was not capped by: its own Reserve.
+    other = await preflight.reserve(of("key_2"))
+    assert len(billing.reserved) == 2 and other.hold_id != first.hold_id
+    assert billing.reserved[1].key_id == "key_2"

@@ -108,7 +108,7 @@ class TopUpResponse(_message.Message):
     def __init__(self, credits: _Optional[_Union[Credits, _Mapping]] = ...) -> None: ...
 
 class ReserveRequest(_message.Message):
-    __slots__ = ("team_id", "hold_id", "input_tokens", "max_output_tokens", "model_max_output_tokens", "input_price", "output_price")
+    __slots__ = ("team_id", "hold_id", "input_tokens", "max_output_tokens", "model_max_output_tokens", "input_price", "output_price", "lease_amount", "project_id", "key_id")
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     HOLD_ID_FIELD_NUMBER: _ClassVar[int]
     INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
@@ -116,6 +116,9 @@ class ReserveRequest(_message.Message):
     MODEL_MAX_OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     INPUT_PRICE_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_PRICE_FIELD_NUMBER: _ClassVar[int]
+    LEASE_AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
     team_id: str
     hold_id: str
     input_tokens: int
@@ -123,7 +126,10 @@ class ReserveRequest(_message.Message):
     model_max_output_tokens: int
     input_price: str
     output_price: str
-    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ..., input_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., model_max_output_tokens: _Optional[int] = ..., input_price: _Optional[str] = ..., output_price: _Optional[str] = ...) -> None: ...
+    lease_amount: str
+    project_id: str
+    key_id: str
+    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ..., input_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., model_max_output_tokens: _Optional[int] = ..., input_price: _Optional[str] = ..., output_price: _Optional[str] = ..., lease_amount: _Optional[str] = ..., project_id: _Optional[str] = ..., key_id: _Optional[str] = ...) -> None: ...
 
 class ReserveResponse(_message.Message):
     __slots__ = ("reserved", "max_output_tokens", "available")
@@ -136,19 +142,21 @@ class ReserveResponse(_message.Message):
     def __init__(self, reserved: _Optional[str] = ..., max_output_tokens: _Optional[int] = ..., available: _Optional[str] = ...) -> None: ...
 
 class ReleaseRequest(_message.Message):
-    __slots__ = ("team_id", "hold_id")
+    __slots__ = ("team_id", "hold_id", "spent")
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     HOLD_ID_FIELD_NUMBER: _ClassVar[int]
+    SPENT_FIELD_NUMBER: _ClassVar[int]
     team_id: str
     hold_id: str
-    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ...) -> None: ...
+    spent: str
+    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ..., spent: _Optional[str] = ...) -> None: ...
 
 class ReleaseResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
 class GetSpendReportRequest(_message.Message):
-    __slots__ = ("team_id", "start_date", "end_date", "group_by", "date_part", "model", "provider", "credential_type")
+    __slots__ = ("team_id", "start_date", "end_date", "group_by", "date_part", "model", "provider", "credential_type", "user", "tags")
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     START_DATE_FIELD_NUMBER: _ClassVar[int]
     END_DATE_FIELD_NUMBER: _ClassVar[int]
@@ -157,6 +165,8 @@ class GetSpendReportRequest(_message.Message):
     MODEL_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     CREDENTIAL_TYPE_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
     team_id: str
     start_date: str
     end_date: str
@@ -165,7 +175,9 @@ class GetSpendReportRequest(_message.Message):
     model: str
     provider: str
     credential_type: str
-    def __init__(self, team_id: _Optional[str] = ..., start_date: _Optional[str] = ..., end_date: _Optional[str] = ..., group_by: _Optional[str] = ..., date_part: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., credential_type: _Optional[str] = ...) -> None: ...
+    user: str
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, team_id: _Optional[str] = ..., start_date: _Optional[str] = ..., end_date: _Optional[str] = ..., group_by: _Optional[str] = ..., date_part: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., credential_type: _Optional[str] = ..., user: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class SpendReportRow(_message.Message):
     __slots__ = ("key", "total_cost", "market_cost", "input_tokens", "output_tokens", "cached_input_tokens", "cache_creation_input_tokens", "reasoning_tokens", "request_count")
@@ -194,3 +206,103 @@ class GetSpendReportResponse(_message.Message):
     ROWS_FIELD_NUMBER: _ClassVar[int]
     rows: _containers.RepeatedCompositeFieldContainer[SpendReportRow]
     def __init__(self, rows: _Optional[_Iterable[_Union[SpendReportRow, _Mapping]]] = ...) -> None: ...
+
+class Budget(_message.Message):
+    __slots__ = ("scope", "scope_id", "amount", "period", "hard", "spent", "period_start", "created_at", "updated_at")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    HARD_FIELD_NUMBER: _ClassVar[int]
+    SPENT_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_START_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    scope: str
+    scope_id: str
+    amount: str
+    period: str
+    hard: bool
+    spent: str
+    period_start: _timestamp_pb2.Timestamp
+    created_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, scope: _Optional[str] = ..., scope_id: _Optional[str] = ..., amount: _Optional[str] = ..., period: _Optional[str] = ..., hard: _Optional[bool] = ..., spent: _Optional[str] = ..., period_start: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListBudgetsRequest(_message.Message):
+    __slots__ = ("team_id",)
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    def __init__(self, team_id: _Optional[str] = ...) -> None: ...
+
+class ListBudgetsResponse(_message.Message):
+    __slots__ = ("budgets",)
+    BUDGETS_FIELD_NUMBER: _ClassVar[int]
+    budgets: _containers.RepeatedCompositeFieldContainer[Budget]
+    def __init__(self, budgets: _Optional[_Iterable[_Union[Budget, _Mapping]]] = ...) -> None: ...
+
+class PutBudgetRequest(_message.Message):
+    __slots__ = ("team_id", "scope", "scope_id", "amount", "period", "hard", "actor_id")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    HARD_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    scope: str
+    scope_id: str
+    amount: str
+    period: str
+    hard: bool
+    actor_id: str
+    def __init__(self, team_id: _Optional[str] = ..., scope: _Optional[str] = ..., scope_id: _Optional[str] = ..., amount: _Optional[str] = ..., period: _Optional[str] = ..., hard: _Optional[bool] = ..., actor_id: _Optional[str] = ...) -> None: ...
+
+class PutBudgetResponse(_message.Message):
+    __slots__ = ("budget", "created")
+    BUDGET_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    budget: Budget
+    created: bool
+    def __init__(self, budget: _Optional[_Union[Budget, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+
+class DeleteBudgetRequest(_message.Message):
+    __slots__ = ("team_id", "scope", "scope_id", "actor_id")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    scope: str
+    scope_id: str
+    actor_id: str
+    def __init__(self, team_id: _Optional[str] = ..., scope: _Optional[str] = ..., scope_id: _Optional[str] = ..., actor_id: _Optional[str] = ...) -> None: ...
+
+class DeleteBudgetResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class AdjustCreditsRequest(_message.Message):
+    __slots__ = ("team_id", "amount", "kind", "reason", "idempotency_key", "allow_negative", "actor_id")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    AMOUNT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
+    ALLOW_NEGATIVE_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    amount: str
+    kind: str
+    reason: str
+    idempotency_key: str
+    allow_negative: bool
+    actor_id: str
+    def __init__(self, team_id: _Optional[str] = ..., amount: _Optional[str] = ..., kind: _Optional[str] = ..., reason: _Optional[str] = ..., idempotency_key: _Optional[str] = ..., allow_negative: _Optional[bool] = ..., actor_id: _Optional[str] = ...) -> None: ...
+
+class AdjustCreditsResponse(_message.Message):
+    __slots__ = ("credits",)
+    CREDITS_FIELD_NUMBER: _ClassVar[int]
+    credits: Credits
+    def __init__(self, credits: _Optional[_Union[Credits, _Mapping]] = ...) -> None: ...

@@ -65,6 +65,26 @@ class BillingServiceStub:
                 request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.GetSpendReportRequest.SerializeToString,
                 response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.GetSpendReportResponse.FromString,
                 _registered_method=True)
+        self.ListBudgets = channel.unary_unary(
+                '/tollgate.billing.v1.BillingService/ListBudgets',
+                request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ListBudgetsRequest.SerializeToString,
+                response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ListBudgetsResponse.FromString,
+                _registered_method=True)
+        self.PutBudget = channel.unary_unary(
+                '/tollgate.billing.v1.BillingService/PutBudget',
+                request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.PutBudgetRequest.SerializeToString,
+                response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.PutBudgetResponse.FromString,
+                _registered_method=True)
+        self.DeleteBudget = channel.unary_unary(
+                '/tollgate.billing.v1.BillingService/DeleteBudget',
+                request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.DeleteBudgetRequest.SerializeToString,
+                response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.DeleteBudgetResponse.FromString,
+                _registered_method=True)
+        self.AdjustCredits = channel.unary_unary(
+                '/tollgate.billing.v1.BillingService/AdjustCredits',
+                request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.AdjustCreditsRequest.SerializeToString,
+                response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.AdjustCreditsResponse.FromString,
+                _registered_method=True)
 
 
 class BillingServiceServicer:
@@ -119,6 +139,38 @@ class BillingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListBudgets(self, request, context):
+        """ListBudgets returns the team's budgets with what was spent in each one's current period.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutBudget(self, request, context):
+        """PutBudget creates or replaces the budget of one scope (team, project or key); the caller
+        (the edge) has checked that the scope id belongs to the team. INVALID_ARGUMENT for a bad
+        amount, period or scope.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteBudget(self, request, context):
+        """DeleteBudget removes a budget; NOT_FOUND when the team has none for that scope.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AdjustCredits(self, request, context):
+        """AdjustCredits posts a refund or an operator's adjustment (signed) to the ledger. A repeat
+        of an idempotency key changes nothing. FAILED_PRECONDITION (BALANCE_LIMIT) when a debit
+        would take the balance below zero and allow_negative is not set.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BillingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -151,6 +203,26 @@ def add_BillingServiceServicer_to_server(servicer, server):
                     servicer.GetSpendReport,
                     request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.GetSpendReportRequest.FromString,
                     response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.GetSpendReportResponse.SerializeToString,
+            ),
+            'ListBudgets': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListBudgets,
+                    request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ListBudgetsRequest.FromString,
+                    response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ListBudgetsResponse.SerializeToString,
+            ),
+            'PutBudget': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutBudget,
+                    request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.PutBudgetRequest.FromString,
+                    response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.PutBudgetResponse.SerializeToString,
+            ),
+            'DeleteBudget': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteBudget,
+                    request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.DeleteBudgetRequest.FromString,
+                    response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.DeleteBudgetResponse.SerializeToString,
+            ),
+            'AdjustCredits': grpc.unary_unary_rpc_method_handler(
+                    servicer.AdjustCredits,
+                    request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.AdjustCreditsRequest.FromString,
+                    response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.AdjustCreditsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -316,6 +388,114 @@ class BillingService:
             '/tollgate.billing.v1.BillingService/GetSpendReport',
             tollgate_dot_billing_dot_v1_dot_billing__pb2.GetSpendReportRequest.SerializeToString,
             tollgate_dot_billing_dot_v1_dot_billing__pb2.GetSpendReportResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListBudgets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.billing.v1.BillingService/ListBudgets',
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.ListBudgetsRequest.SerializeToString,
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.ListBudgetsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutBudget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.billing.v1.BillingService/PutBudget',
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.PutBudgetRequest.SerializeToString,
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.PutBudgetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteBudget(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.billing.v1.BillingService/DeleteBudget',
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.DeleteBudgetRequest.SerializeToString,
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.DeleteBudgetResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AdjustCredits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.billing.v1.BillingService/AdjustCredits',
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.AdjustCreditsRequest.SerializeToString,
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.AdjustCreditsResponse.FromString,
             options,
             channel_credentials,
             insecure,

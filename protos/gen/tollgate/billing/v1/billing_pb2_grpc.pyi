@@ -56,6 +56,20 @@ class BillingServiceStub:
     """GetSpendReport aggregates the team's generations over UTC calendar days
     (`GET /v1/report`); INVALID_ARGUMENT for a bad date, range or grouping.
     """
+    ListBudgets: _grpc.UnaryUnaryMultiCallable[_billing_pb2.ListBudgetsRequest, _billing_pb2.ListBudgetsResponse]
+    """ListBudgets returns the team's budgets with what was spent in each one's current period."""
+    PutBudget: _grpc.UnaryUnaryMultiCallable[_billing_pb2.PutBudgetRequest, _billing_pb2.PutBudgetResponse]
+    """PutBudget creates or replaces the budget of one scope (team, project or key); the caller
+    (the edge) has checked that the scope id belongs to the team. INVALID_ARGUMENT for a bad
+    amount, period or scope.
+    """
+    DeleteBudget: _grpc.UnaryUnaryMultiCallable[_billing_pb2.DeleteBudgetRequest, _billing_pb2.DeleteBudgetResponse]
+    """DeleteBudget removes a budget; NOT_FOUND when the team has none for that scope."""
+    AdjustCredits: _grpc.UnaryUnaryMultiCallable[_billing_pb2.AdjustCreditsRequest, _billing_pb2.AdjustCreditsResponse]
+    """AdjustCredits posts a refund or an operator's adjustment (signed) to the ledger. A repeat
+    of an idempotency key changes nothing. FAILED_PRECONDITION (BALANCE_LIMIT) when a debit
+    would take the balance below zero and allow_negative is not set.
+    """
 
 @_typing.type_check_only
 class BillingServiceAsyncStub(BillingServiceStub):
@@ -84,6 +98,20 @@ class BillingServiceAsyncStub(BillingServiceStub):
     GetSpendReport: _aio.UnaryUnaryMultiCallable[_billing_pb2.GetSpendReportRequest, _billing_pb2.GetSpendReportResponse]  # type: ignore[assignment]
     """GetSpendReport aggregates the team's generations over UTC calendar days
     (`GET /v1/report`); INVALID_ARGUMENT for a bad date, range or grouping.
+    """
+    ListBudgets: _aio.UnaryUnaryMultiCallable[_billing_pb2.ListBudgetsRequest, _billing_pb2.ListBudgetsResponse]  # type: ignore[assignment]
+    """ListBudgets returns the team's budgets with what was spent in each one's current period."""
+    PutBudget: _aio.UnaryUnaryMultiCallable[_billing_pb2.PutBudgetRequest, _billing_pb2.PutBudgetResponse]  # type: ignore[assignment]
+    """PutBudget creates or replaces the budget of one scope (team, project or key); the caller
+    (the edge) has checked that the scope id belongs to the team. INVALID_ARGUMENT for a bad
+    amount, period or scope.
+    """
+    DeleteBudget: _aio.UnaryUnaryMultiCallable[_billing_pb2.DeleteBudgetRequest, _billing_pb2.DeleteBudgetResponse]  # type: ignore[assignment]
+    """DeleteBudget removes a budget; NOT_FOUND when the team has none for that scope."""
+    AdjustCredits: _aio.UnaryUnaryMultiCallable[_billing_pb2.AdjustCreditsRequest, _billing_pb2.AdjustCreditsResponse]  # type: ignore[assignment]
+    """AdjustCredits posts a refund or an operator's adjustment (signed) to the ledger. A repeat
+    of an idempotency key changes nothing. FAILED_PRECONDITION (BALANCE_LIMIT) when a debit
+    would take the balance below zero and allow_negative is not set.
     """
 
 class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -146,6 +174,44 @@ class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_billing_pb2.GetSpendReportResponse, _abc.Awaitable[_billing_pb2.GetSpendReportResponse]]:
         """GetSpendReport aggregates the team's generations over UTC calendar days
         (`GET /v1/report`); INVALID_ARGUMENT for a bad date, range or grouping.
+        """
+
+    @_abc_1.abstractmethod
+    def ListBudgets(
+        self,
+        request: _billing_pb2.ListBudgetsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.ListBudgetsResponse, _abc.Awaitable[_billing_pb2.ListBudgetsResponse]]:
+        """ListBudgets returns the team's budgets with what was spent in each one's current period."""
+
+    @_abc_1.abstractmethod
+    def PutBudget(
+        self,
+        request: _billing_pb2.PutBudgetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.PutBudgetResponse, _abc.Awaitable[_billing_pb2.PutBudgetResponse]]:
+        """PutBudget creates or replaces the budget of one scope (team, project or key); the caller
+        (the edge) has checked that the scope id belongs to the team. INVALID_ARGUMENT for a bad
+        amount, period or scope.
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteBudget(
+        self,
+        request: _billing_pb2.DeleteBudgetRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.DeleteBudgetResponse, _abc.Awaitable[_billing_pb2.DeleteBudgetResponse]]:
+        """DeleteBudget removes a budget; NOT_FOUND when the team has none for that scope."""
+
+    @_abc_1.abstractmethod
+    def AdjustCredits(
+        self,
+        request: _billing_pb2.AdjustCreditsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.AdjustCreditsResponse, _abc.Awaitable[_billing_pb2.AdjustCreditsResponse]]:
+        """AdjustCredits posts a refund or an operator's adjustment (signed) to the ledger. A repeat
+        of an idempotency key changes nothing. FAILED_PRECONDITION (BALANCE_LIMIT) when a debit
+        would take the balance below zero and allow_negative is not set.
         """
 
 def add_BillingServiceServicer_to_server(servicer: BillingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -174,16 +174,20 @@ class GenerationParams(_message.Message):
     def __init__(self, temperature: _Optional[float] = ..., max_tokens: _Optional[int] = ..., top_p: _Optional[float] = ..., frequency_penalty: _Optional[float] = ..., presence_penalty: _Optional[float] = ..., stop: _Optional[_Iterable[str]] = ..., seed: _Optional[int] = ..., user: _Optional[str] = ..., max_completion_tokens: _Optional[int] = ...) -> None: ...
 
 class RoutingOptions(_message.Message):
-    __slots__ = ("order", "only", "models", "byok")
+    __slots__ = ("order", "only", "models", "byok", "user", "tags")
     ORDER_FIELD_NUMBER: _ClassVar[int]
     ONLY_FIELD_NUMBER: _ClassVar[int]
     MODELS_FIELD_NUMBER: _ClassVar[int]
     BYOK_FIELD_NUMBER: _ClassVar[int]
+    USER_FIELD_NUMBER: _ClassVar[int]
+    TAGS_FIELD_NUMBER: _ClassVar[int]
     order: _containers.RepeatedScalarFieldContainer[str]
     only: _containers.RepeatedScalarFieldContainer[str]
     models: _containers.RepeatedScalarFieldContainer[str]
     byok: _containers.RepeatedCompositeFieldContainer[ByokCredential]
-    def __init__(self, order: _Optional[_Iterable[str]] = ..., only: _Optional[_Iterable[str]] = ..., models: _Optional[_Iterable[str]] = ..., byok: _Optional[_Iterable[_Union[ByokCredential, _Mapping]]] = ...) -> None: ...
+    user: str
+    tags: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, order: _Optional[_Iterable[str]] = ..., only: _Optional[_Iterable[str]] = ..., models: _Optional[_Iterable[str]] = ..., byok: _Optional[_Iterable[_Union[ByokCredential, _Mapping]]] = ..., user: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ByokCredential(_message.Message):
     __slots__ = ("provider", "api_key")
@@ -194,7 +198,7 @@ class ByokCredential(_message.Message):
     def __init__(self, provider: _Optional[str] = ..., api_key: _Optional[str] = ...) -> None: ...
 
 class StreamGenerateRequest(_message.Message):
-    __slots__ = ("caller", "model", "messages", "params", "stream", "routing", "provider_headers", "tools", "tool_choice", "parallel_tool_calls", "response_format", "reasoning", "provider_options")
+    __slots__ = ("caller", "model", "messages", "params", "stream", "routing", "provider_headers", "tools", "tool_choice", "parallel_tool_calls", "response_format", "reasoning", "modalities", "provider_options")
     class ProviderHeadersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -221,6 +225,7 @@ class StreamGenerateRequest(_message.Message):
     PARALLEL_TOOL_CALLS_FIELD_NUMBER: _ClassVar[int]
     RESPONSE_FORMAT_FIELD_NUMBER: _ClassVar[int]
     REASONING_FIELD_NUMBER: _ClassVar[int]
+    MODALITIES_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_OPTIONS_FIELD_NUMBER: _ClassVar[int]
     caller: CallerContext
     model: str
@@ -234,11 +239,12 @@ class StreamGenerateRequest(_message.Message):
     parallel_tool_calls: bool
     response_format: ResponseFormat
     reasoning: ReasoningOptions
+    modalities: _containers.RepeatedScalarFieldContainer[str]
     provider_options: _containers.ScalarMap[str, str]
-    def __init__(self, caller: _Optional[_Union[CallerContext, _Mapping]] = ..., model: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ..., params: _Optional[_Union[GenerationParams, _Mapping]] = ..., stream: _Optional[bool] = ..., routing: _Optional[_Union[RoutingOptions, _Mapping]] = ..., provider_headers: _Optional[_Mapping[str, str]] = ..., tools: _Optional[_Iterable[_Union[FunctionTool, _Mapping]]] = ..., tool_choice: _Optional[_Union[ToolChoice, _Mapping]] = ..., parallel_tool_calls: _Optional[bool] = ..., response_format: _Optional[_Union[ResponseFormat, _Mapping]] = ..., reasoning: _Optional[_Union[ReasoningOptions, _Mapping]] = ..., provider_options: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    def __init__(self, caller: _Optional[_Union[CallerContext, _Mapping]] = ..., model: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ..., params: _Optional[_Union[GenerationParams, _Mapping]] = ..., stream: _Optional[bool] = ..., routing: _Optional[_Union[RoutingOptions, _Mapping]] = ..., provider_headers: _Optional[_Mapping[str, str]] = ..., tools: _Optional[_Iterable[_Union[FunctionTool, _Mapping]]] = ..., tool_choice: _Optional[_Union[ToolChoice, _Mapping]] = ..., parallel_tool_calls: _Optional[bool] = ..., response_format: _Optional[_Union[ResponseFormat, _Mapping]] = ..., reasoning: _Optional[_Union[ReasoningOptions, _Mapping]] = ..., modalities: _Optional[_Iterable[str]] = ..., provider_options: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class StreamGenerateResponse(_message.Message):
-    __slots__ = ("started", "text_delta", "usage", "finished", "error", "batch", "tool_call_delta", "reasoning_delta")
+    __slots__ = ("started", "text_delta", "usage", "finished", "error", "batch", "tool_call_delta", "reasoning_delta", "image_delta")
     STARTED_FIELD_NUMBER: _ClassVar[int]
     TEXT_DELTA_FIELD_NUMBER: _ClassVar[int]
     USAGE_FIELD_NUMBER: _ClassVar[int]
@@ -247,6 +253,7 @@ class StreamGenerateResponse(_message.Message):
     BATCH_FIELD_NUMBER: _ClassVar[int]
     TOOL_CALL_DELTA_FIELD_NUMBER: _ClassVar[int]
     REASONING_DELTA_FIELD_NUMBER: _ClassVar[int]
+    IMAGE_DELTA_FIELD_NUMBER: _ClassVar[int]
     started: GenerationStarted
     text_delta: TextDelta
     usage: Usage
@@ -255,7 +262,14 @@ class StreamGenerateResponse(_message.Message):
     batch: EventBatch
     tool_call_delta: ToolCallDelta
     reasoning_delta: ReasoningDelta
-    def __init__(self, started: _Optional[_Union[GenerationStarted, _Mapping]] = ..., text_delta: _Optional[_Union[TextDelta, _Mapping]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., finished: _Optional[_Union[GenerationFinished, _Mapping]] = ..., error: _Optional[_Union[GenerationError, _Mapping]] = ..., batch: _Optional[_Union[EventBatch, _Mapping]] = ..., tool_call_delta: _Optional[_Union[ToolCallDelta, _Mapping]] = ..., reasoning_delta: _Optional[_Union[ReasoningDelta, _Mapping]] = ...) -> None: ...
+    image_delta: ImageDelta
+    def __init__(self, started: _Optional[_Union[GenerationStarted, _Mapping]] = ..., text_delta: _Optional[_Union[TextDelta, _Mapping]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., finished: _Optional[_Union[GenerationFinished, _Mapping]] = ..., error: _Optional[_Union[GenerationError, _Mapping]] = ..., batch: _Optional[_Union[EventBatch, _Mapping]] = ..., tool_call_delta: _Optional[_Union[ToolCallDelta, _Mapping]] = ..., reasoning_delta: _Optional[_Union[ReasoningDelta, _Mapping]] = ..., image_delta: _Optional[_Union[ImageDelta, _Mapping]] = ...) -> None: ...
+
+class ImageDelta(_message.Message):
+    __slots__ = ("url",)
+    URL_FIELD_NUMBER: _ClassVar[int]
+    url: str
+    def __init__(self, url: _Optional[str] = ...) -> None: ...
 
 class ToolCallDelta(_message.Message):
     __slots__ = ("index", "id", "name", "arguments")
@@ -310,20 +324,22 @@ class TextDelta(_message.Message):
     def __init__(self, text: _Optional[str] = ...) -> None: ...
 
 class Usage(_message.Message):
-    __slots__ = ("input_tokens", "output_tokens", "total_tokens", "cached_input_tokens", "cache_write_tokens", "reasoning_tokens")
+    __slots__ = ("input_tokens", "output_tokens", "total_tokens", "cached_input_tokens", "cache_write_tokens", "reasoning_tokens", "images")
     INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     TOTAL_TOKENS_FIELD_NUMBER: _ClassVar[int]
     CACHED_INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
     CACHE_WRITE_TOKENS_FIELD_NUMBER: _ClassVar[int]
     REASONING_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    IMAGES_FIELD_NUMBER: _ClassVar[int]
     input_tokens: int
     output_tokens: int
     total_tokens: int
     cached_input_tokens: int
     cache_write_tokens: int
     reasoning_tokens: int
-    def __init__(self, input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., total_tokens: _Optional[int] = ..., cached_input_tokens: _Optional[int] = ..., cache_write_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ...) -> None: ...
+    images: int
+    def __init__(self, input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., total_tokens: _Optional[int] = ..., cached_input_tokens: _Optional[int] = ..., cache_write_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., images: _Optional[int] = ...) -> None: ...
 
 class ProviderAttempt(_message.Message):
     __slots__ = ("provider", "provider_api_model_id", "credential_type", "success", "start_time", "end_time", "status_code", "provider_response_id", "error_message", "model_id", "skipped")

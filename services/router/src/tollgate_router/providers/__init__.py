@@ -10,6 +10,7 @@ from tollgate_router.providers.anthropic import AnthropicMessagesAdapter
 from tollgate_router.providers.base import (
     ContentDelta,
     FinishReason,
+    ImageOutput,
     ProviderAdapter,
     ProviderError,
     ProviderEvent,
@@ -43,6 +44,7 @@ __all__ = [
     "EmbeddingInput",
     "EmbeddingResult",
     "FinishReason",
+    "ImageOutput",
     "ProviderAdapter",
     "ProviderError",
     "ProviderEvent",

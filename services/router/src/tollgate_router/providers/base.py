@@ -79,6 +79,13 @@ class ReasoningDelta:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageOutput:
+    """One whole image the model generated, as a data URI (``data:image/png;base64,...``)."""
+
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class FinishReason:
     reason: str  # OpenAI's: stop, length, tool_calls, content_filter
 
@@ -91,10 +98,19 @@ class UsageReport:
     cached_tokens: int = 0
     cache_write_tokens: int = 0
     reasoning_tokens: int = 0
+    # The part of ``completion_tokens`` that encodes generated images (0 when the provider does
+    # not say): an image priced by the image is not also priced as tokens.
+    image_tokens: int = 0
 
 
 ProviderEvent = (
-    ResponseStart | ContentDelta | ToolCallDelta | ReasoningDelta | FinishReason | UsageReport
+    ResponseStart
+    | ContentDelta
+    | ToolCallDelta
+    | ReasoningDelta
+    | ImageOutput
+    | FinishReason
+    | UsageReport
 )
 
 

@@ -15,6 +15,7 @@ from typing import Protocol
 import aiohttp
 
 from tollgate_router.providers.base import ProviderError
+from tollgate_router.providers.transport import post
 
 # One input: text, or token ids of the model's tokenizer.
 EmbeddingInput = str | tuple[int, ...]
@@ -44,6 +45,12 @@ class EmbeddingResult:
 
 
 class EmbeddingAdapter(Protocol):
+    @property
+    def takes_token_ids(self) -> bool:
+        """Whether the API embeds token-id inputs as well as text (routing skips it for a
+        request with token arrays otherwise)."""
+        ...
+
     async def embed(self, call: EmbeddingCall) -> EmbeddingResult: ...
 
 
@@ -72,7 +79,7 @@ async def post_json(
         sock_read=base.sock_read,
     )
     try:
-        async with session.post(url, data=body, headers=headers, timeout=timeout) as response:
+        async with await post(session, url, body, headers, timeout) as response:
             raw = await response.read()
             status = response.status
     except TimeoutError as exc:

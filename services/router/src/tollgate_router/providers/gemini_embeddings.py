@@ -87,6 +87,8 @@ def parse_response(raw: bytes, texts: tuple[str, ...]) -> EmbeddingResult:
 
 
 class GeminiEmbeddingsAdapter:
+    takes_token_ids = False  # the Gemini API embeds text only
+
     def __init__(self, session: aiohttp.ClientSession) -> None:
         self._session = session
 

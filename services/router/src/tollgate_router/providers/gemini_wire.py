@@ -11,7 +11,11 @@ Translation (as the Gemini API reference documents it):
   parts (named after the call they answer) in a user turn; a Gemini thought signature in the
   assistant message's ``reasoning_details`` goes back on its first ``functionCall`` part;
 * ``generationConfig``: temperature, topP, maxOutputTokens, stopSequences, seed,
-  presencePenalty, frequencyPenalty.
+  presencePenalty, frequencyPenalty; ``modalities`` with ``image`` → ``responseModalities``
+  (``TEXT``, ``IMAGE``).
+
+Generated images come back as ``inlineData`` parts (whole, also in a stream): each becomes a
+data URI. Their tokens are in ``candidatesTokensDetails`` (modality ``IMAGE``).
 
 Usage: ``promptTokenCount`` already includes cached content, so it is the prompt as is;
 ``cachedContentTokenCount`` → cached; ``thoughtsTokenCount`` → reasoning, and completion tokens are
@@ -32,6 +36,7 @@ from tollgate_router.domain import FilePart, ImagePart, Message, TextPart
 from tollgate_router.providers.base import (
     ContentDelta,
     FinishReason,
+    ImageOutput,
     ProviderError,
     ProviderEvent,
     ReasoningDelta,
@@ -209,6 +214,8 @@ def _generation_config(call: UpstreamCall) -> dict[str, Any]:
     if params.stop:
         config["stopSequences"] = list(params.stop)
     config.update(config_fields(params))
+    if params.wants_images:  # Gemini's image output: ["TEXT", "IMAGE"], or only ["IMAGE"]
+        config["responseModalities"] = [m.upper() for m in params.modalities]
     return config
 
 
@@ -277,12 +284,18 @@ def usage_report(counts: dict[str, Any]) -> UsageReport:
     prompt = int(counts.get("promptTokenCount") or 0)
     thoughts = int(counts.get("thoughtsTokenCount") or 0)
     completion = int(counts.get("candidatesTokenCount") or 0) + thoughts
+    image_tokens = sum(
+        int(detail.get("tokenCount") or 0)
+        for detail in counts.get("candidatesTokensDetails") or ()
+        if isinstance(detail, dict) and detail.get("modality") == "IMAGE"
+    )
     return UsageReport(
         prompt_tokens=prompt,
         completion_tokens=completion,
         total_tokens=prompt + completion,
         cached_tokens=int(counts.get("cachedContentTokenCount") or 0),
         reasoning_tokens=thoughts,
+        image_tokens=image_tokens,
     )
 
 
@@ -351,6 +364,10 @@ class ResponseParser:
             call_id = as_text(call.get("id")) or self._call_id()
             events.append(ToolCallDelta(self._tools, call_id, as_text(call.get("name")), arguments))
             self._tools += 1
+        elif isinstance(blob := part.get("inlineData"), dict) and not part.get("thought"):
+            media_type = as_text(blob.get("mimeType")) or "image/png"
+            if media_type.startswith("image/"):  # a generated image, whole in one part
+                events.append(ImageOutput(f"data:{media_type};base64,{as_text(blob.get('data'))}"))
         elif text := as_text(part.get("text")):
             events.append(
                 ReasoningDelta(text, format=REASONING_FORMAT)

@@ -86,6 +86,8 @@ def parse_response(raw: bytes, call: EmbeddingCall) -> EmbeddingResult:
 class OpenAIEmbeddingsAdapter:
     """Speaks ``POST {base_url}/embeddings`` over the process's shared HTTP session."""
 
+    takes_token_ids = True
+
     def __init__(self, session: aiohttp.ClientSession) -> None:
         self._session = session
 

@@ -16,6 +16,7 @@ from tollgate_router.domain import (
 from tollgate_router.providers.base import (
     ContentDelta,
     FinishReason,
+    ImageOutput,
     ProviderError,
     ProviderEvent,
     ReasoningDelta,
@@ -64,6 +65,8 @@ def _part(part: TextPart | ImagePart | FilePart) -> dict[str, Any]:
                 return {"type": "input_audio", "input_audio": {"data": raw, "format": audio_format}}
             if not data.startswith("data:"):
                 data = f"data:{media_type or 'application/octet-stream'};base64,{data}"
+            if media_type.startswith("image/"):  # OpenAI takes images as image_url only
+                return {"type": "image_url", "image_url": {"url": data}}
             file = {"file_data": data, "filename": filename} if filename else {"file_data": data}
             return {"type": "file", "file": file}
 
@@ -113,6 +116,8 @@ def request_body(call: UpstreamCall) -> dict[str, Any]:
         body["response_format"] = fmt
     if effort := reasoning_effort(params):
         body["reasoning_effort"] = effort
+    if params.wants_images:  # OpenRouter's and Vercel's chat image output (`message.images`)
+        body["modalities"] = list(params.modalities)
     merge(body, call.provider_options, OPENAI_CHAT)  # providerOptions.<provider>
     return body
 
@@ -251,6 +256,7 @@ def _completion_events(body: dict[str, Any]) -> list[ProviderEvent]:
         events.append(ReasoningDelta(reasoning))
     if content := message.get("content"):
         events.append(ContentDelta(str(content)))
+    events.extend(_images(message.get("images")))
     for index, call in enumerate(message.get("tool_calls") or ()):
         function = call.get("function") or {}
         events.append(
@@ -271,6 +277,17 @@ def _reasoning_text(message: dict[str, Any]) -> str:
     """The reasoning some OpenAI-compatible APIs send beside the content (``reasoning_content``
     from DeepSeek and vLLM, ``reasoning`` from Groq, OpenRouter and Vercel's gateway)."""
     return as_text(message.get("reasoning_content") or message.get("reasoning"))
+
+
+def _images(raw: Any) -> list[ProviderEvent]:
+    """Generated images as OpenAI-compatible gateways (OpenRouter, Vercel) send them, in
+    ``message.images`` / ``delta.images``: ``[{type: image_url, image_url: {url}}]``."""
+    return [
+        ImageOutput(url)
+        for image in raw or ()
+        if isinstance(image, dict)
+        if (url := as_text((image.get("image_url") or {}).get("url")))
+    ]
 
 
 def _tool_call_deltas(raw: Any) -> list[ProviderEvent]:
@@ -321,6 +338,7 @@ class ChunkParser:
                 events.append(ReasoningDelta(reasoning))
             if text := delta.get("content"):
                 events.append(ContentDelta(text))
+            events.extend(_images(delta.get("images")))
             events.extend(_tool_call_deltas(delta.get("tool_calls")))
             if reason := choice.get("finish_reason"):
                 self.finished = True

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Protocol
 
 import aiohttp
@@ -22,6 +24,9 @@ from tollgate_router.providers.base import (
 from tollgate_router.providers.sse import SseDecoder, SseEvent
 
 _DRAIN_SECONDS = 1.0
+# Dead pooled connections a POST may meet in a row (a provider that closed all of its idle
+# connections) before its last try.
+_STALE_RETRIES = 4
 
 
 class StreamParser(Protocol):
@@ -127,6 +132,64 @@ class SseStream:
         self._response.release()
 
 
+@dataclass
+class _Attempt:
+    """One POST: whether it went out on a pooled keep-alive connection (set by the trace)."""
+
+    reused: bool = False
+
+
+async def _mark_reused(
+    _session: aiohttp.ClientSession,
+    context: SimpleNamespace,
+    _params: aiohttp.TraceConnectionReuseconnParams,
+) -> None:
+    attempt = context.trace_request_ctx
+    if isinstance(attempt, _Attempt):
+        attempt.reused = True
+
+
+def pool_tracing() -> aiohttp.TraceConfig:
+    """For the session's ``trace_configs``: lets :func:`post` tell a pooled connection from a
+    new one (without it, no POST is ever sent twice)."""
+    config = aiohttp.TraceConfig()
+    config.on_connection_reuseconn.append(_mark_reused)
+    return config
+
+
+def _stale(exc: aiohttp.ClientError, attempt: _Attempt) -> bool:
+    """The pooled connection was dead: closed or reset before any byte of an answer."""
+    if not attempt.reused or isinstance(exc, aiohttp.ClientConnectorError):
+        return False
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return isinstance(exc.message, str)  # else the answer's head had begun to arrive
+    return isinstance(exc, aiohttp.ClientOSError)
+
+
+async def post(
+    session: aiohttp.ClientSession,
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    limits: aiohttp.ClientTimeout,
+) -> aiohttp.ClientResponse:
+    """POST ``body``, again when the pooled keep-alive connection it went out on turned out
+    closed before any byte came back: the provider closed it while it was idle, as servers may
+    at any time, so it never took the request (RFC 9112 §9.3.1). Each such failure drops one
+    dead connection from the pool; a POST that failed on a fresh connection is never resent
+    (aiohttp itself retries only idempotent methods)."""
+    for _ in range(_STALE_RETRIES):
+        attempt = _Attempt()
+        try:
+            return await session.post(
+                url, data=body, headers=headers, timeout=limits, trace_request_ctx=attempt
+            )
+        except aiohttp.ClientError as exc:
+            if not _stale(exc, attempt):
+                raise
+    return await session.post(url, data=body, headers=headers, timeout=limits)
+
+
 def _timeout(session: aiohttp.ClientSession, total: float | None) -> aiohttp.ClientTimeout:
     """The session's connect / idle-read timeouts, bounded by the caller's deadline."""
     base = session.timeout
@@ -153,9 +216,7 @@ async def exchange(
     """POST ``body`` to ``url`` (``deadline``: total seconds); an SSE stream when ``stream`` and the provider answered with
     one, else the whole body parsed. Non-200 answers raise ``parse_error(status, body)``."""
     try:
-        response = await session.post(
-            url, data=body, headers=headers, timeout=_timeout(session, deadline)
-        )
+        response = await post(session, url, body, headers, _timeout(session, deadline))
     except TimeoutError as exc:
         raise ProviderError(0, "timed out waiting for the provider", type="timeout") from exc
     except aiohttp.ClientError as exc:

@@ -1,0 +1,133 @@
+"""Credit leases in the balance view: when one is granted and how big, how usage facts and the
+router's give-back move money out of it, and that no order of events lets a team spend more
+than it has."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from decimal import Decimal
+
+import pytest
+from tollgate_billing.errors import InsufficientFunds
+from tollgate_billing.ledger import Account
+from tollgate_billing.view import BalanceView, LeasePolicy, Quote
+
+D = Decimal
+# Worst case: 10 input tokens at 0.0001 + 100 output tokens at 0.001 = 0.101.
+QUOTE = Quote(10, 100, 0, D("0.0001"), D("0.001"))
+WORST = D("0.101")
+
+
+def _view(balance: str, policy: LeasePolicy | None = None) -> BalanceView:
+    view = BalanceView(hold_seconds=600, leases=policy)
+    view.put(Account("team_a", balance=D(balance)))
+    return view
+
+
+def _charge(view: BalanceView, cost: Decimal, hold_id: str) -> None:
+    """What the usage consumer does for a fact naming ``hold_id``: debit, then settle."""
+    account = view.account("team_a")
+    assert account is not None
+    view.put(replace(account, balance=account.balance - cost))
+    view.settle("team_a", hold_id, cost, lease=True)
+
+
+def test_a_lease_is_granted_when_the_team_has_plenty_and_capped_at_a_share() -> None:
+    view = _view("100")  # ~990 worst cases
+    granted = view.reserve("team_a", "lease_1", QUOTE, lease=D("5"))
+    assert granted.reserved == D("5") and granted.max_output_tokens == 0
+    assert view.available("team_a") == D("95")
+    # At most 10% of what is left: 9.5 of 95.
+    assert view.reserve("team_a", "lease_2", QUOTE, lease=D("50")).reserved == D("9.5")
+
+
+def test_near_the_end_of_a_balance_the_hold_is_the_worst_case_alone() -> None:
+    view = _view("5")  # under 100 worst cases
+    assert view.reserve("team_a", "lease_1", QUOTE, lease=D("1")).reserved == WORST
+    view = _view("0.05")  # not even one: clamped, never widened
+    clamped = view.reserve("team_a", "lease_1", QUOTE, lease=D("1"))
+    assert clamped.max_output_tokens == 49 and clamped.reserved == D("0.05")
+    with pytest.raises(InsufficientFunds):
+        view.reserve("team_a", "lease_2", QUOTE, lease=D("1"))
+
+
+def test_usage_facts_move_money_from_the_lease_to_the_balance() -> None:
+    view = _view("100")
+    view.reserve("team_a", "lease_1", QUOTE, lease=D("5"))
+    _charge(view, D("0.3"), "lease_1")
+    _charge(view, D("0.2"), "lease_1")
+    # Balance 99.5, still held 4.5: what is available has not moved.
+    assert view.available("team_a") == D("95")
+    assert view.holds("team_a") == 1
+
+
+def test_a_lease_given_back_holds_only_what_its_facts_have_not_debited() -> None:
+    view = _view("100")
+    view.reserve("team_a", "lease_1", QUOTE, lease=D("5"))
+    _charge(view, D("0.3"), "lease_1")
+    # The router spent 0.7 in all: one fact of 0.4 is still on its way.
+    view.release("team_a", "lease_1", spent=D("0.7"))
+    assert view.available("team_a") == D("99.7") - D("0.4")
+    _charge(view, D("0.4"), "lease_1")
+    assert view.available("team_a") == D("99.3")
+    assert view.holds("team_a") == 0  # nothing left to wait for: the hold is gone
+
+
+def test_a_fact_after_its_lease_expired_or_went_is_only_a_debit() -> None:
+    view = _view("10")
+    view.reserve("team_a", "lease_1", QUOTE, lease=D("1"))
+    view.release("team_a", "lease_1", spent=D("0"))
+    _charge(view, D("0.5"), "lease_1")
+    assert view.available("team_a") == D("9.5")
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_no_interleaving_of_draws_facts_and_give_backs_overdraws(seed: int) -> None:
+    """A router's view of its leases (drawn worst cases, settled costs) against billing's: the
+    committed balance never goes below zero, whatever the order facts arrive in."""
+    rng = random.Random(seed)
+    view = _view("20", LeasePolicy(min_worst_cases=5, share=D("0.5")))
+    leases: dict[str, dict[str, Decimal]] = {}  # hold id -> granted, drawn, spent
+    current: str | None = None
+    in_flight: list[tuple[str, Decimal]] = []  # (lease, worst) of generations running
+    facts: list[tuple[str, Decimal]] = []  # (lease, cost) published, not yet consumed
+    retired: set[str] = set()
+    served = 0
+    for step in range(3000):
+        action = rng.random()
+        if action < 0.45:  # a new generation
+            lease = leases.get(current) if current else None
+            if lease is None or lease["granted"] - lease["drawn"] - lease["spent"] < WORST:
+                if current:
+                    retired.add(current)
+                try:
+                    granted = view.reserve("team_a", f"l{step}", QUOTE, lease=D("3")).reserved
+                except InsufficientFunds:
+                    current = None
+                    continue
+                if granted < WORST:
+                    continue  # clamped: a real router would cut max_tokens; skip it here
+                current = f"l{step}"
+                leases[current] = {"granted": granted, "drawn": D(0), "spent": D(0)}
+            assert current is not None
+            leases[current]["drawn"] += WORST
+            in_flight.append((current, WORST))
+            served += 1
+        elif action < 0.75 and in_flight:  # one ends: its real cost is at most the worst
+            hold, worst = in_flight.pop(rng.randrange(len(in_flight)))
+            cost = (worst * D(rng.randint(0, 100)) / 100).quantize(D("0.000001"))
+            leases[hold]["drawn"] -= worst
+            leases[hold]["spent"] += cost
+            facts.append((hold, cost))
+        elif facts:  # billing consumes a fact (in any order)
+            hold, cost = facts.pop(rng.randrange(len(facts)))
+            _charge(view, cost, hold)
+        for hold in list(retired):  # give back retired leases with nothing in flight
+            if all(h != hold for h, _ in in_flight):
+                view.release("team_a", hold, spent=leases[hold]["spent"])
+                retired.discard(hold)
+        account = view.account("team_a")
+        assert account is not None and account.balance >= 0
+        assert view.available("team_a") >= 0
+    assert served > 100
