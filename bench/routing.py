@@ -6,6 +6,9 @@ A decision is what the router does per request before it calls a provider: resol
 (and fallback models) in the catalog, check `only`, filter and rank the providers (recent
 success rate and latency from the in-memory averages, then list price) and pick a credential and
 an adapter for each candidate. No I/O is involved; the figures show it stays in microseconds.
+The last line adds the calling team's stored BYOK credentials as a warm router has them: looked
+up in memory (``TeamCredentialStore.for_team`` completing without awaiting anything) and the
+team's key opened (AES-GCM) for its provider.
 Writes bench/results/<date>-routing.json and prints a table. It asserts nothing.
 """
 
@@ -26,6 +29,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tollgate_router.byok_store import TeamCredentialStore  # noqa: E402
 from tollgate_router.catalog import load_catalog  # noqa: E402
 from tollgate_router.credentials import load_system_credentials  # noqa: E402
 from tollgate_router.domain import RoutingOptions  # noqa: E402
@@ -63,10 +67,34 @@ async def _scenarios() -> dict[str, dict[str, float]]:
         stats.record_success(offer.provider, offer.provider_model_id, 0.1 * (index + 1))
     fallback = next(m for m in catalog.models if m.id != busiest.id and m.type == "language")
 
+    team_keys = {busiest.providers[0].provider: {"apiKey": "sk-team-key-for-the-bench"}}
+
+    async def load(team_id: str) -> dict[str, dict[str, str]]:
+        return team_keys
+
+    # Held as when change facts are followed (the bench has no NATS).
+    store = TeamCredentialStore(load, offline_max_age=float("inf"))
+    await store.for_team("team_bench")
+
     def decide(model_ids: list[str], options: RoutingOptions) -> Callable[[], object]:
         def run() -> object:
             models = [catalog.resolve(name) for name in model_ids]
             return plan([m for m in models if m is not None], options, credentials, adapters, stats)
+
+        return run
+
+    def decide_for_team(model_id: str) -> Callable[[], object]:
+        def run() -> object:
+            lookup = store.for_team("team_bench")
+            try:
+                lookup.send(None)
+            except StopIteration as done:  # warm: completes without awaiting anything
+                stored = done.value
+            else:
+                raise RuntimeError("the team's credentials were not held")
+            model = catalog.resolve(model_id)
+            assert model is not None
+            return plan([model], RoutingOptions(), credentials, adapters, stats, stored)
 
         return run
 
@@ -86,6 +114,7 @@ async def _scenarios() -> dict[str, dict[str, float]]:
         "same, plus a fallback model": _per_call_us(
             decide([busiest.id, fallback.id], RoutingOptions(models=(fallback.id,)))
         ),
+        "first line, with the team's stored BYOK key": _per_call_us(decide_for_team(busiest.id)),
     }
 
 

@@ -108,6 +108,10 @@ class Upstream:
     def reset(self) -> None:
         httpx.post(f"{self.url}/_fake/reset").raise_for_status()
 
+    def accept_keys(self, *keys: str) -> None:
+        """More API keys the fake takes (OpenAI fake only)."""
+        httpx.post(f"{self.url}/_fake/keys", json={"keys": list(keys)}).raise_for_status()
+
 
 @contextmanager
 def fake_upstream(module: str, api_key: str) -> Iterator[Upstream]:

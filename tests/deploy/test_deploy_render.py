@@ -169,7 +169,7 @@ def test_only_envoy_accepts_traffic_from_outside(
 @pytest.mark.parametrize(
     ("callee", "port", "callers"),
     [
-        ("auth", 50061, {"envoy", "edge"}),
+        ("auth", 50061, {"envoy", "edge", "router"}),
         ("edge", 8081, {"envoy"}),
         ("router", 50062, {"edge"}),
         ("billing", 50063, {"edge", "router"}),  # the router's pre-flight reservations

@@ -24,8 +24,10 @@ Control surface for tests (no authentication):
 
 Requests are checked as OpenAI does for tool use: a ``tool`` message must answer a call of the
 assistant message before it (else a 400 naming ``messages``).
-* ``GET /_fake/requests`` — ``{"requests": [{method, path, headers, body, authorized}]}``, the
-  Authorization header left out.
+* ``GET /_fake/requests`` — ``{"requests": [{method, path, headers, body, authorized, api_key}]}``,
+  the Authorization header left out of ``headers`` (``api_key``: the bearer key it carried).
+* ``POST /_fake/keys`` — ``{"keys": [...]}``: more API keys to accept besides ``--api-key`` (a
+  team's BYOK keys), kept until the process ends.
 * ``POST /_fake/reset`` — forget the script and the recorded requests.
 
 In process: ``fake = FakeOpenAI(api_key="sk-test"); port = await fake.start(); ...;
@@ -71,6 +73,7 @@ class FakeOpenAI:
         self.latency_ms = latency_ms
         self.reply = reply
         self._auth = f"Bearer {api_key}"
+        self._keys: set[str] = set()  # more keys accepted (``/_fake/keys``)
         self._script: deque[list[Any]] = deque()  # [behaviour, remaining times]
         self.requests: deque[dict[str, Any]] = deque(maxlen=record)
         self._runner: web.AppRunner | None = None
@@ -85,6 +88,7 @@ class FakeOpenAI:
         app.router.add_post("/_fake/script", self._set_script)
         app.router.add_get("/_fake/requests", self._get_requests)
         app.router.add_post("/_fake/reset", self._reset)
+        app.router.add_post("/_fake/keys", self._add_keys)
         return app
 
     async def start(self, port: int = 0, host: str = "127.0.0.1") -> int:
@@ -124,6 +128,11 @@ class FakeOpenAI:
             body=orjson.dumps({"requests": list(self.requests)}), content_type="application/json"
         )
 
+    async def _add_keys(self, request: web.Request) -> web.Response:
+        keys = orjson.loads(await request.read()).get("keys") or []
+        self._keys.update(str(k) for k in keys)
+        return web.json_response({"keys": len(self._keys) + 1})
+
     async def _reset(self, _request: web.Request) -> web.Response:
         self.reset()
         return web.json_response({"ok": True})
@@ -143,7 +152,9 @@ class FakeOpenAI:
     async def _record(self, request: web.Request) -> tuple[Any, bool]:
         """The request's JSON body (None if not JSON) and whether its key is right; recorded."""
         raw = await request.read()
-        authorized = request.headers.get("Authorization") == self._auth
+        presented = request.headers.get("Authorization", "")
+        key = presented.removeprefix("Bearer ")
+        authorized = presented == self._auth or (presented != key and key in self._keys)
         try:
             body = orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -157,6 +168,7 @@ class FakeOpenAI:
                 },
                 "body": body,
                 "authorized": authorized,
+                "api_key": key,
             }
         )
         return body, authorized

@@ -26,6 +26,7 @@ MEMBER_COLUMNS: Final = ("userId", "email", "role", "joinedAt")
 PROJECT_COLUMNS: Final = ("id", "name", "createdAt")
 KEY_COLUMNS: Final = ("id", "prefix", "name", "userId", "projectId", "expiresAt", "revokedAt")
 BYOK_COLUMNS: Final = ("provider", "enabled", "hint", "updatedAt")
+BYOK_TEST_COLUMNS: Final = ("ok", "statusCode", "message")
 ROLES: Final = ("owner", "member", "viewer")
 
 
@@ -197,6 +198,14 @@ def _byok_enable(enabled: bool) -> Command:
     return command
 
 
+def _byok_test(args: argparse.Namespace, client: Client) -> tuple[Any, tuple[str, ...]]:
+    """Test the stored credential, or (``--key-env`` / ``--stdin``) a key before saving it."""
+    body = {"credentials": {"apiKey": _provider_key(args)}} if args.key_env or args.stdin else {}
+    path = _byok_path(args) + "/test"
+    reply = client.request("POST", path, body, _byok_query(args, client))
+    return reply, BYOK_TEST_COLUMNS
+
+
 def _byok_remove(args: argparse.Namespace, client: Client) -> tuple[Any, tuple[str, ...]]:
     client.request("DELETE", _byok_path(args), query=_byok_query(args, client))
     return None, ()
@@ -322,6 +331,17 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         toggle = leaf(byok, name, f"{name} a credential", _byok_enable(enabled), common)
         toggle.add_argument("provider")
         _team_option(toggle)
+    btest = leaf(
+        byok,
+        "test",
+        "a minimal real request to the provider with the stored key (or one given to try)",
+        _byok_test,
+        common,
+    )
+    btest.add_argument("provider", help="provider slug, e.g. openai")
+    btest.add_argument("--key-env", help="try the key in this environment variable instead")
+    btest.add_argument("--stdin", action="store_true", help="try the key read from stdin instead")
+    _team_option(btest)
     bremove = leaf(byok, "remove", "remove a credential", _byok_remove, common)
     bremove.add_argument("provider")
     _team_option(bremove)

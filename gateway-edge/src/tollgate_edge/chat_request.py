@@ -10,6 +10,7 @@ from tollgate.router.v1 import router_pb2
 
 from tollgate_edge import chat_options, chat_parts
 from tollgate_edge.errors import invalid_request
+from tollgate_edge.provider_options import provider_options
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
 _INT64 = (-(2**63), 2**63 - 1)
@@ -67,6 +68,7 @@ def chat_request_from(data: dict[str, Any], caller: router_pb2.CallerContext) ->
         response_format=chat_options.response_format(data),
         reasoning=chat_options.reasoning(data),
         modalities=_modalities(data),
+        provider_options=provider_options(data),
     )
     return ChatRequest(
         rpc=rpc,

@@ -291,6 +291,11 @@ LIST: Final[Schema] = _object(
 )
 
 
+def _optional_body(operation: Schema) -> Schema:
+    """``operation`` with a request body that may be left out."""
+    return {**operation, "requestBody": {**operation["requestBody"], "required": False}}
+
+
 def _op(
     summary: str,
     ok: tuple[str, Schema | None],
@@ -501,6 +506,51 @@ def _paths() -> dict[str, Schema]:
                 tags=admin,
             ),
             "delete": _op("Remove the credential (owner)", ("204", None), tags=admin),
+        },
+        "/v1/byok/{provider}/test": {
+            "parameters": [
+                {**_path_param("provider"), "description": "a provider slug, e.g. `openai`"},
+                _query("teamId", _STRING, "another team of the caller's user"),
+            ],
+            "post": _optional_body(
+                _op(
+                    "Test a credential with a minimal real request to the provider through the "
+                    "router (owner): the credentials given, else the stored one (its `lastTest` is "
+                    "recorded). A provider's refusal is `ok: false` with its status, not an error",
+                    (
+                        "200",
+                        _object(
+                            {
+                                "ok": {"type": "boolean"},
+                                "statusCode": {
+                                    "type": "integer",
+                                    "description": "the provider's HTTP status (0: no answer)",
+                                },
+                                "message": _STRING,
+                                "request": {
+                                    "type": "object",
+                                    "description": "what was sent (never the credential)",
+                                },
+                                "response": {"type": "object", "description": "what came back"},
+                            },
+                            ["ok", "statusCode", "message", "request", "response"],
+                        ),
+                    ),
+                    body=_object(
+                        {
+                            "credentials": {
+                                "type": "object",
+                                "description": "to try before saving; absent: the stored one",
+                                "properties": {"apiKey": _STRING},
+                                "required": ["apiKey"],
+                                "additionalProperties": _STRING,
+                            }
+                        }
+                    ),
+                    errors=("400", "401", "403", "404", "413"),
+                    tags=admin,
+                )
+            ),
         },
         "/v1/oidc/token": {
             "post": _op(

@@ -35,6 +35,7 @@ def register(app: web.Application) -> None:
     router.add_put("/v1/byok/{provider}", byok.put_byok)
     router.add_patch("/v1/byok/{provider}", byok.patch_byok)
     router.add_delete("/v1/byok/{provider}", byok.delete_byok)
+    router.add_post("/v1/byok/{provider}/test", byok.test_byok)
     router.add_post("/v1/oidc/token", oidc.issue_token)
     router.add_get("/v1/oidc/issuers", issuers.list_issuers, allow_head=False)
     router.add_post("/v1/oidc/issuers", issuers.add_issuer)

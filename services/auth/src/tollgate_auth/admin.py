@@ -188,6 +188,7 @@ class AdminService:
         removed_keys = await self._tenancy.delete_team(team_id)
         now = self._clock()
         self._revoked(removed_keys, team_id, "team-deleted", now)
+        self._events.byok_changed(team_id, "", now)
         self._events.activity(caller, team_id, ActivityType.TEAM_DELETE, ("team", team_id), at=now)
 
     # -- members ------------------------------------------------------------------------------

@@ -1,11 +1,13 @@
 """BYOK credentials of a team (ADMIN-API.md "BYOK"): add or replace, enable/disable, remove,
-list (never the secret: a hint of its last 4 characters), and hand the plaintext to the router
-only over the internal RPC, only for the team asked about.
+list (never the secret: a hint of its last 4 characters), test (the router makes the request;
+this records the outcome), and hand the plaintext to the router only over the internal RPC,
+only for the team asked about. Every change publishes ``byok_changed`` for the routers' caches.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Final
@@ -14,10 +16,10 @@ from tollgate_common.errors import InvalidArgument, NotFound
 
 from tollgate_auth.access import TeamAccess
 from tollgate_auth.byok_repository import ByokRepository
-from tollgate_auth.domain import ByokCredential, Principal
+from tollgate_auth.domain import ByokCredential, ByokTest, Principal
 from tollgate_auth.events import ActivityType, AuthEvents
 from tollgate_auth.permissions import Action
-from tollgate_auth.vault import Vault, context_of
+from tollgate_auth.vault import Vault, VaultError, context_of
 
 # DESIGN §2: the provider slugs of the Vercel documentation.
 PROVIDERS: Final = frozenset(
@@ -33,6 +35,7 @@ MAX_FIELDS: Final = 16
 HINT_CHARS: Final = 4
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 
 class ByokCredentialNotFound(NotFound):
@@ -110,6 +113,7 @@ class ByokService:
         stored, created = await self._repository.put(
             team_id, provider, sealed, hint_of(secret), enabled, now
         )
+        self._events.byok_changed(team_id, provider, now)
         kind = (
             ActivityType.BYOK_CREDENTIAL_ADDED if created else ActivityType.BYOK_CREDENTIAL_UPDATED
         )
@@ -132,6 +136,7 @@ class ByokService:
         stored = await self._repository.set_enabled(team_id, _provider(provider), enabled, now)
         if stored is None:
             raise ByokCredentialNotFound()
+        self._events.byok_changed(team_id, provider, now)
         self._events.activity(
             caller,
             team_id,
@@ -147,6 +152,7 @@ class ByokService:
         await self._access.authorize(caller, team_id, Action.MANAGE_BYOK)
         if not await self._repository.delete(team_id, _provider(provider)):
             raise ByokCredentialNotFound()
+        self._events.byok_changed(team_id, provider, self._clock())
         self._events.activity(
             caller,
             team_id,
@@ -155,11 +161,62 @@ class ByokService:
             {"provider": provider},
         )
 
-    async def secret(self, team_id: str, provider: str) -> dict[str, str] | None:
+    async def authorize_test(
+        self, caller: Principal, team_id: str, provider: str, with_credentials: bool
+    ) -> str:
+        """The team whose ``provider`` credential the caller may test (owners); NotFound when
+        nothing is stored and the request brings nothing to try."""
+        team_id = team_id or caller.team_id
+        await self._access.authorize(caller, team_id, Action.MANAGE_BYOK)
+        provider = _provider(provider)
+        if not with_credentials and await self._repository.get(team_id, provider) is None:
+            raise ByokCredentialNotFound()
+        return team_id
+
+    async def record_test(
+        self, caller: Principal, team_id: str, provider: str, stored: bool, result: ByokTest
+    ) -> None:
+        """The outcome of a test: the stored credential's ``lastTest`` (when it was the one
+        tested and still exists) and a ``byok-credential-tested`` activity fact."""
+        team_id = team_id or caller.team_id
+        await self._access.authorize(caller, team_id, Action.MANAGE_BYOK)
+        provider = _provider(provider)
+        if stored:
+            await self._repository.record_test(team_id, provider, result)
+        self._events.activity(
+            caller,
+            team_id,
+            ActivityType.BYOK_CREDENTIAL_TESTED,
+            ("byok-credential", provider),
+            {
+                "provider": provider,
+                "ok": str(result.ok).lower(),
+                "statusCode": str(result.status_code),
+                "stored": str(stored).lower(),
+            },
+            at=result.at,
+        )
+
+    async def secret(
+        self, team_id: str, provider: str, include_disabled: bool = False
+    ) -> dict[str, str] | None:
         """The plaintext credentials of an enabled credential (for the router), else None."""
         found = await self._repository.get(team_id, provider)
-        if found is None or not found[0].enabled:
+        if found is None or not (found[0].enabled or include_disabled):
             return None
         plaintext = self._vault.open(found[1], context_of(team_id, provider))
         value: dict[str, str] = json.loads(plaintext)
         return value
+
+    async def secrets(self, team_id: str) -> dict[str, dict[str, str]]:
+        """Every enabled credential of a team, by provider (for the router's cache). One that
+        does not open is left out (logged without the secret)."""
+        found: dict[str, dict[str, str]] = {}
+        for credential, sealed in await self._repository.enabled(team_id):
+            try:
+                plaintext = self._vault.open(sealed, context_of(team_id, credential.provider))
+            except VaultError as exc:
+                log.error("BYOK credential %s of %s: %s", credential.provider, team_id, exc)
+                continue
+            found[credential.provider] = json.loads(plaintext)
+        return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -58,6 +59,29 @@ class ByokRepository:
         async with self._engine.connect() as conn:
             row = (await conn.execute(query)).first()
         return (_credential(row), _sealed(row)) if row else None
+
+    async def enabled(self, team_id: str) -> Sequence[tuple[ByokCredential, Sealed]]:
+        query = select(byok_credentials).where(
+            (byok_credentials.c.team_id == team_id) & byok_credentials.c.enabled.is_(True)
+        )
+        async with self._engine.connect() as conn:
+            return [(_credential(row), _sealed(row)) for row in await conn.execute(query)]
+
+    async def record_test(self, team_id: str, provider: str, result: ByokTest) -> bool:
+        """The outcome of the credential's latest test; False when it no longer exists."""
+        where = (byok_credentials.c.team_id == team_id) & (byok_credentials.c.provider == provider)
+        async with self._engine.begin() as conn:
+            updated = await conn.execute(
+                update(byok_credentials)
+                .where(where)
+                .values(
+                    last_test_ok=result.ok,
+                    last_test_status=result.status_code,
+                    last_test_message=result.message[:500],
+                    last_test_at=result.at,
+                )
+            )
+        return bool(updated.rowcount)
 
     async def put(
         self,

@@ -1,4 +1,5 @@
-"""Facts the auth service publishes (via its outbox): activity, key revocations, role changes.
+"""Facts the auth service publishes (via its outbox): activity, key revocations, role changes,
+BYOK credential changes.
 
 Subjects and payloads are in docs/internal-contracts.md ("Events"). Activity facts name the
 actor: the API key a change was made with (its user in ``details.userId``), else the user, else
@@ -21,6 +22,7 @@ from tollgate_auth.domain import Principal
 
 KEY_REVOKED: Final = "tollgate.auth.key_revoked.v1"
 MEMBERSHIP_CHANGED: Final = "tollgate.auth.membership_changed.v1"
+BYOK_CHANGED: Final = "tollgate.auth.byok_changed.v1"
 
 
 class ActivityType:
@@ -41,6 +43,7 @@ class ActivityType:
     BYOK_CREDENTIAL_ADDED: Final = "byok-credential-added"
     BYOK_CREDENTIAL_UPDATED: Final = "byok-credential-updated"
     BYOK_CREDENTIAL_REMOVED: Final = "byok-credential-removed"
+    BYOK_CREDENTIAL_TESTED: Final = "byok-credential-tested"
     OIDC_ISSUER_ADDED: Final = "oidc-issuer-added"
     OIDC_ISSUER_REMOVED: Final = "oidc-issuer-removed"
 
@@ -109,3 +112,11 @@ class AuthEvents:
             event_id=event_id, team_id=team_id, user_id=user_id, changed_at=_timestamp(at)
         )
         self._outbox.put(Fact(MEMBERSHIP_CHANGED, event_id, fact.SerializeToString()))
+
+    def byok_changed(self, team_id: str, provider: str, at: datetime) -> None:
+        """``provider`` empty: every credential of the team (the team is gone)."""
+        event_id = new_id("evt")
+        fact = auth_pb2.ByokChanged(
+            event_id=event_id, team_id=team_id, provider=provider, changed_at=_timestamp(at)
+        )
+        self._outbox.put(Fact(BYOK_CHANGED, event_id, fact.SerializeToString()))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, Final
 
 import grpc
@@ -12,6 +12,7 @@ from tollgate.auth.v1 import auth_pb2, auth_pb2_grpc
 from tollgate_auth import convert
 from tollgate_auth.admin import AdminService
 from tollgate_auth.byok import ByokService
+from tollgate_auth.domain import ByokTest
 from tollgate_auth.issuers import IssuerAdmin
 from tollgate_auth.oidc import OidcTokens
 from tollgate_auth.service import AuthService
@@ -255,10 +256,52 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     async def GetByokSecret(
         self, request: auth_pb2.GetByokSecretRequest, context: Context
     ) -> auth_pb2.GetByokSecretResponse:
-        secret = await self._byok.secret(request.team_id, request.provider)
+        secret = await self._byok.secret(
+            request.team_id, request.provider, request.include_disabled
+        )
         if secret is None:
             return auth_pb2.GetByokSecretResponse(found=False)
         return auth_pb2.GetByokSecretResponse(found=True, credentials=secret)
+
+    async def ListByokSecrets(
+        self, request: auth_pb2.ListByokSecretsRequest, context: Context
+    ) -> auth_pb2.ListByokSecretsResponse:
+        found = await self._byok.secrets(request.team_id)
+        return auth_pb2.ListByokSecretsResponse(
+            secrets=[
+                auth_pb2.ByokSecret(provider=provider, credentials=credentials)
+                for provider, credentials in sorted(found.items())
+            ]
+        )
+
+    async def AuthorizeByokTest(
+        self, request: auth_pb2.AuthorizeByokTestRequest, context: Context
+    ) -> auth_pb2.AuthorizeByokTestResponse:
+        team_id = await self._byok.authorize_test(
+            convert.caller_from_proto(request.caller),
+            request.team_id,
+            request.provider,
+            request.with_credentials,
+        )
+        return auth_pb2.AuthorizeByokTestResponse(team_id=team_id)
+
+    async def RecordByokTest(
+        self, request: auth_pb2.RecordByokTestRequest, context: Context
+    ) -> auth_pb2.RecordByokTestResponse:
+        result = request.result
+        await self._byok.record_test(
+            convert.caller_from_proto(request.caller),
+            request.team_id,
+            request.provider,
+            request.stored,
+            ByokTest(
+                ok=result.ok,
+                status_code=result.status_code,
+                message=result.message,
+                at=result.at.ToDatetime(UTC) if result.HasField("at") else datetime.now(UTC),
+            ),
+        )
+        return auth_pb2.RecordByokTestResponse()
 
     async def IssueOidcToken(
         self, request: auth_pb2.IssueOidcTokenRequest, context: Context

@@ -14,8 +14,10 @@ import os
 import signal
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import aiohttp
+from tollgate.auth.v1 import auth_pb2, auth_pb2_grpc
 from tollgate.billing.v1 import billing_pb2_grpc
 from tollgate.router.v1 import router_pb2_grpc
 from tollgate_common.bus import Bus
@@ -25,7 +27,9 @@ from tollgate_common.grpc_server import GrpcService
 from tollgate_common.outbox import Outbox
 
 from tollgate_router import models
+from tollgate_router.byok_store import TeamCredentialStore, grpc_loader
 from tollgate_router.catalog import Catalog, load_catalog
+from tollgate_router.credential_check import CredentialTester, StoredSecret
 from tollgate_router.credentials import SystemCredentials, load_system_credentials
 from tollgate_router.embeddings import EmbeddingService
 from tollgate_router.metrics import RouterMetrics
@@ -36,6 +40,9 @@ from tollgate_router.providers.transport import pool_tracing
 from tollgate_router.service import GenerationService, Timeouts
 from tollgate_router.servicer import RouterServicer
 from tollgate_router.settings import RouterSettings
+
+if TYPE_CHECKING:
+    from tollgate.auth.v1.auth_pb2_grpc import AuthServiceAsyncStub
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +69,21 @@ def upstream_session(settings: RouterSettings) -> aiohttp.ClientSession:
     )
 
 
+def stored_secret(stub: AuthServiceAsyncStub, settings: RouterSettings) -> StoredSecret:
+    """A team's stored credential for a test, enabled or not, from auth's internal RPC."""
+
+    async def fetch(team_id: str, provider: str) -> Mapping[str, str] | None:
+        reply = await stub.GetByokSecret(
+            auth_pb2.GetByokSecretRequest(
+                team_id=team_id, provider=provider, include_disabled=True
+            ),
+            timeout=settings.byok_deadline_seconds,
+        )
+        return dict(reply.credentials) if reply.found else None
+
+    return fetch
+
+
 class RouterApp:
     def __init__(
         self,
@@ -76,6 +98,7 @@ class RouterApp:
             sorted(self.catalog.providers()), os.environ if environ is None else environ
         )
         self.bus: Bus | None = None
+        self._bus_ready = asyncio.Event()
         self._grpc: GrpcService | None = None
 
     async def prepare(self) -> GrpcService:
@@ -97,15 +120,25 @@ class RouterApp:
         engine = create_engine(url)
         grpc_service.on_shutdown(engine.dispose)
 
+        auth_channel = open_channel(settings.auth_addr)
+        grpc_service.on_shutdown(auth_channel.close)
+        auth_stub = auth_pb2_grpc.AuthServiceStub(auth_channel)
+        byok = TeamCredentialStore(
+            grpc_loader(auth_stub, settings.byok_deadline_seconds),
+            max_teams=settings.byok_cache_teams,
+        )
         outbox = Outbox(engine, models.outbox)
         connecting = asyncio.create_task(self._connect_bus(outbox), name="router-nats-connect")
         grpc_service.on_shutdown(lambda: self._close_bus(connecting))
+        following = asyncio.create_task(self._follow_byok(byok), name="router-byok-changes")
+        grpc_service.on_shutdown(lambda: self._stop_following(byok, following))
         session = upstream_session(settings)
         grpc_service.on_shutdown(session.close)
         relay = asyncio.create_task(outbox.run(), name="router-outbox-relay")
         grpc_service.on_shutdown(lambda: self._close_outbox(outbox, relay))
 
         adapters, stats = build_adapters(session), ProviderStats()
+
         metrics = RouterMetrics(grpc_service.registry)
         preflight = self._preflight(grpc_service)
         service = GenerationService(
@@ -119,6 +152,7 @@ class RouterApp:
             ),
             metrics=metrics,
             preflight=preflight,
+            byok=byok,
         )
         embeddings = EmbeddingService(
             self.catalog,
@@ -128,9 +162,13 @@ class RouterApp:
             stats=stats,
             metrics=metrics,
             preflight=preflight,
+            byok=byok,
+        )
+        tester = CredentialTester(
+            self.catalog, self.credentials, adapters, stored_secret(auth_stub, settings)
         )
         router_pb2_grpc.add_RouterServiceServicer_to_server(
-            RouterServicer(service, embeddings), grpc_service.server
+            RouterServicer(service, embeddings, tester), grpc_service.server
         )
         grpc_service.add_service_name(SERVICE_NAME)
         log.info(
@@ -199,6 +237,24 @@ class RouterApp:
                 log.warning("cannot ensure JetStream streams (%s); retrying", type(exc).__name__)
                 await asyncio.sleep(_RETRY_SECONDS)
         outbox.bus = self.bus
+        self._bus_ready.set()
+
+    async def _follow_byok(self, byok: TeamCredentialStore) -> None:
+        """Follow BYOK credential changes once NATS is connected."""
+        await self._bus_ready.wait()
+        assert self.bus is not None
+        await byok.follow(self.bus)
+
+    async def _stop_following(self, byok: TeamCredentialStore, task: asyncio.Task[None]) -> None:
+        byok.close()
+        if not self._bus_ready.is_set():
+            task.cancel()  # still waiting for NATS
+        try:
+            await asyncio.wait_for(task, self.settings.shutdown_grace_seconds)
+        except (TimeoutError, asyncio.CancelledError):
+            log.warning("stopped following BYOK changes without unsubscribing")
+        except Exception as exc:  # NATS went away under it: nothing left to follow
+            log.warning("following BYOK changes ended with %s", type(exc).__name__)
 
     async def _close_outbox(self, outbox: Outbox, relay: asyncio.Task[None]) -> None:
         await outbox.close()

@@ -175,6 +175,8 @@ class GenerationRequest:
     timeout: float | None = None
     # Client headers meant for the provider (lower-cased name → value), e.g. ``anthropic-beta``.
     provider_headers: Mapping[str, str] = field(default_factory=dict)
+    # ``providerOptions.<provider>``: provider slug → its options (a JSON object).
+    provider_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 # -- events ---------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from tollgate_common.ids import new_id
 from tollgate_common.money import ZERO, format_usd
 
 from tollgate_router import routing
+from tollgate_router.byok_store import NO_CREDENTIALS, TeamCredentialStore
 from tollgate_router.catalog import Catalog, ModelInfo
 from tollgate_router.credentials import SystemCredentials
 from tollgate_router.domain import Attempt, Caller, GatewayMetadata, Routing, RoutingOptions
@@ -111,7 +112,9 @@ class EmbeddingService:
         stats: ProviderStats | None = None,
         metrics: RouterMetrics | None = None,
         preflight: Preflight | None = None,
+        byok: TeamCredentialStore | None = None,
     ) -> None:
+        self._byok = byok
         self._catalog = catalog
         self._credentials = credentials
         self._adapters = adapters
@@ -136,7 +139,14 @@ class EmbeddingService:
         if not request.inputs:
             raise InvalidArgument("'input' must not be empty", metadata={"param": "input"})
         routing.check_only(models, request.routing)
-        plan = routing.plan(models, request.routing, self._credentials, self._adapters, self._stats)
+        stored = (
+            await self._byok.for_team(request.caller.team_id)
+            if self._byok is not None
+            else NO_CREDENTIALS
+        )
+        plan = routing.plan(
+            models, request.routing, self._credentials, self._adapters, self._stats, stored
+        )
         tokens = any(not isinstance(item, str) for item in request.inputs)
         routes, attempts = self._routes(plan, tokens)
         if not routes and any(a.error_message == _TEXT_ONLY for a in attempts):

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from tollgate_common.errors import InvalidArgument
 
+from tollgate_router.byok_store import NO_CREDENTIALS, TeamCredentials
 from tollgate_router.catalog import ModelInfo, ProviderOffer
 from tollgate_router.credentials import SystemCredential, SystemCredentials
 from tollgate_router.domain import Attempt, RoutingOptions
@@ -66,14 +67,20 @@ def ordered_offers(
 
 
 def _credentials_for(
-    provider: str, options: RoutingOptions, credentials: SystemCredentials
+    provider: str,
+    options: RoutingOptions,
+    credentials: SystemCredentials,
+    stored: TeamCredentials,
 ) -> list[tuple[SystemCredential, str]]:
-    """The credentials to try at ``provider``, in order: the request's own BYOK keys, then the
-    system credential (a BYOK key that fails falls back to it)."""
+    """The credentials to try at ``provider``, in order: the request's own BYOK keys, the
+    team's enabled stored BYOK credential, then the system credential (a BYOK key that fails
+    falls back to the next)."""
     found: list[tuple[SystemCredential, str]] = []
     for byok in options.byok:
         if byok.provider == provider and (key := credentials.with_key(provider, byok.api_key)):
             found.append((key, "byok"))
+    if (team_key := stored.api_key(provider)) and (key := credentials.with_key(provider, team_key)):
+        found.append((key, "byok"))
     if (system := credentials.get(provider)) is not None:
         found.append((system, "system"))
     return found
@@ -99,13 +106,15 @@ def plan(
     credentials: SystemCredentials,
     adapters: Adapters,
     stats: ProviderStats | None = None,
+    stored: TeamCredentials = NO_CREDENTIALS,
 ) -> Plan:
-    """Candidates for ``models`` (the primary one, then the fallback models)."""
+    """Candidates for ``models`` (the primary one, then the fallback models); ``stored``: the
+    calling team's BYOK credentials."""
     candidates: list[Candidate] = []
     skipped: list[Attempt] = []
     for model in models:
         for offer in ordered_offers(model, options, stats):
-            keys = _credentials_for(offer.provider, options, credentials)
+            keys = _credentials_for(offer.provider, options, credentials, stored)
             adapter = adapters.for_provider(offer.provider, offer.wire_protocol)
             reason = ""
             if not keys:

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from tollgate_common.errors import DomainError, InvalidArgument
 
 from tollgate_router import modalities, routing, tracing
+from tollgate_router.byok_store import NO_CREDENTIALS, TeamCredentialStore
 from tollgate_router.catalog import Catalog, ModelInfo
 from tollgate_router.credentials import SystemCredentials
 from tollgate_router.domain import Attempt, GenerationEvent, GenerationRequest
@@ -32,6 +33,7 @@ from tollgate_router.providers import (
     ProviderStream,
     UpstreamCall,
 )
+from tollgate_router.providers.provider_options import body_fields
 from tollgate_router.relay import FactSink, Generation, Opened, close_stream, relay
 from tollgate_router.routing import Candidate
 from tollgate_router.usage import UsageRecord, usage_fact
@@ -64,7 +66,9 @@ class GenerationService:
         timeouts: Timeouts | None = None,
         metrics: RouterMetrics | None = None,
         preflight: Preflight | None = None,
+        byok: TeamCredentialStore | None = None,
     ) -> None:
+        self._byok = byok
         self._preflight = preflight if preflight is not None else NoPreflight()
         self._catalog = catalog
         self._credentials = credentials
@@ -98,7 +102,14 @@ class GenerationService:
             raise InvalidArgument("'messages' must not be empty", metadata={"param": "messages"})
         models = modalities.check(models, request)  # fallback models that cannot are dropped
         routing.check_only(models, request.routing)
-        plan = routing.plan(models, request.routing, self._credentials, self._adapters, self._stats)
+        stored = (
+            await self._byok.for_team(request.caller.team_id)
+            if self._byok is not None
+            else NO_CREDENTIALS
+        )
+        plan = routing.plan(
+            models, request.routing, self._credentials, self._adapters, self._stats, stored
+        )
         if not plan.candidates:
             raise NoProviderAvailable(
                 f"no provider is available for model {models[0].id!r}", metadata={"param": "model"}
@@ -226,4 +237,9 @@ class GenerationService:
             timeout=timeout,
             max_output_tokens=candidate.model.max_output_tokens,
             provider_headers=request.provider_headers,
+            provider_options=body_fields(
+                candidate.offer.provider,
+                candidate.offer.wire_protocol,
+                request.provider_options.get(candidate.offer.provider, {}),
+            ),
         )

@@ -14,6 +14,7 @@ from tollgate.router.v1 import router_pb2_grpc
 from tollgate_common.money import format_usd
 
 from tollgate_router.catalog import ModelInfo, Pricing, ProviderOffer
+from tollgate_router.credential_check import CredentialTester
 from tollgate_router.domain import (
     Attempt,
     ByokKey,
@@ -200,6 +201,11 @@ def generation_request(
         caller=_caller(request.caller, request.routing),
         timeout=timeout,
         provider_headers=dict(request.provider_headers),
+        provider_options={
+            provider: options
+            for provider, text in request.provider_options.items()
+            if isinstance(options := orjson.loads(text), dict)
+        },
     )
 
 
@@ -399,10 +405,14 @@ def embed_response(result: Embeddings) -> pb.EmbedResponse:
 
 class RouterServicer(router_pb2_grpc.RouterServiceServicer):
     def __init__(
-        self, service: GenerationService, embeddings: EmbeddingService | None = None
+        self,
+        service: GenerationService,
+        embeddings: EmbeddingService | None = None,
+        tester: CredentialTester | None = None,
     ) -> None:
         self._service = service
         self._embeddings = embeddings
+        self._tester = tester
 
     async def StreamGenerate(
         self, request: pb.StreamGenerateRequest, context: Context
@@ -431,3 +441,20 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         assert self._embeddings is not None
         result = await self._embeddings.embed(embedding_request(request, context.time_remaining()))
         return embed_response(result)
+
+    async def TestCredential(
+        self, request: pb.TestCredentialRequest, context: Context
+    ) -> pb.TestCredentialResponse:
+        if self._tester is None:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "credential tests are not served")
+        assert self._tester is not None
+        outcome = await self._tester.test(
+            request.caller.team_id, request.provider, dict(request.credentials)
+        )
+        return pb.TestCredentialResponse(
+            ok=outcome.ok,
+            status_code=outcome.status_code,
+            message=outcome.message,
+            request_json=orjson.dumps(outcome.request).decode(),
+            response_json=orjson.dumps(outcome.response).decode(),
+        )

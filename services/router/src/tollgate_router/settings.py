@@ -38,6 +38,14 @@ class RouterSettings(CommonSettings):
         default="127.0.0.1:50063",
         validation_alias=AliasChoices("TOLLGATE_BILLING_ADDR", "billing_addr"),
     )
+    # Where the teams' stored BYOK credentials are loaded from (docs/byok.md "In the router").
+    auth_addr: str = Field(
+        default="127.0.0.1:50061",
+        validation_alias=AliasChoices("TOLLGATE_AUTH_ADDR", "auth_addr"),
+    )
+    byok_deadline_seconds: float = Field(default=2.0, gt=0)
+    # How many teams' credentials are held at most (the least recently loaded go first).
+    byok_cache_teams: int = Field(default=10_000, gt=0)
     preflight: bool = True
     preflight_deadline_seconds: float = Field(default=2.0, gt=0)
     billing_unavailable: Literal["last-known", "closed"] = "last-known"

@@ -514,12 +514,14 @@ class DeleteByokCredentialResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class GetByokSecretRequest(_message.Message):
-    __slots__ = ("team_id", "provider")
+    __slots__ = ("team_id", "provider", "include_disabled")
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    INCLUDE_DISABLED_FIELD_NUMBER: _ClassVar[int]
     team_id: str
     provider: str
-    def __init__(self, team_id: _Optional[str] = ..., provider: _Optional[str] = ...) -> None: ...
+    include_disabled: bool
+    def __init__(self, team_id: _Optional[str] = ..., provider: _Optional[str] = ..., include_disabled: _Optional[bool] = ...) -> None: ...
 
 class GetByokSecretResponse(_message.Message):
     __slots__ = ("found", "credentials")
@@ -535,6 +537,69 @@ class GetByokSecretResponse(_message.Message):
     found: bool
     credentials: _containers.ScalarMap[str, str]
     def __init__(self, found: _Optional[bool] = ..., credentials: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class ListByokSecretsRequest(_message.Message):
+    __slots__ = ("team_id",)
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    def __init__(self, team_id: _Optional[str] = ...) -> None: ...
+
+class ByokSecret(_message.Message):
+    __slots__ = ("provider", "credentials")
+    class CredentialsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
+    provider: str
+    credentials: _containers.ScalarMap[str, str]
+    def __init__(self, provider: _Optional[str] = ..., credentials: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class ListByokSecretsResponse(_message.Message):
+    __slots__ = ("secrets",)
+    SECRETS_FIELD_NUMBER: _ClassVar[int]
+    secrets: _containers.RepeatedCompositeFieldContainer[ByokSecret]
+    def __init__(self, secrets: _Optional[_Iterable[_Union[ByokSecret, _Mapping]]] = ...) -> None: ...
+
+class AuthorizeByokTestRequest(_message.Message):
+    __slots__ = ("caller", "team_id", "provider", "with_credentials")
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    WITH_CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
+    caller: Principal
+    team_id: str
+    provider: str
+    with_credentials: bool
+    def __init__(self, caller: _Optional[_Union[Principal, _Mapping]] = ..., team_id: _Optional[str] = ..., provider: _Optional[str] = ..., with_credentials: _Optional[bool] = ...) -> None: ...
+
+class AuthorizeByokTestResponse(_message.Message):
+    __slots__ = ("team_id",)
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    def __init__(self, team_id: _Optional[str] = ...) -> None: ...
+
+class RecordByokTestRequest(_message.Message):
+    __slots__ = ("caller", "team_id", "provider", "stored", "result")
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    STORED_FIELD_NUMBER: _ClassVar[int]
+    RESULT_FIELD_NUMBER: _ClassVar[int]
+    caller: Principal
+    team_id: str
+    provider: str
+    stored: bool
+    result: ByokTest
+    def __init__(self, caller: _Optional[_Union[Principal, _Mapping]] = ..., team_id: _Optional[str] = ..., provider: _Optional[str] = ..., stored: _Optional[bool] = ..., result: _Optional[_Union[ByokTest, _Mapping]] = ...) -> None: ...
+
+class RecordByokTestResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
 
 class IssueOidcTokenRequest(_message.Message):
     __slots__ = ("caller", "team_id", "project_id")

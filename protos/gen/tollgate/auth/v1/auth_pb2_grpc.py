@@ -145,6 +145,21 @@ class AuthServiceStub:
                 request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretRequest.SerializeToString,
                 response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretResponse.FromString,
                 _registered_method=True)
+        self.ListByokSecrets = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/ListByokSecrets',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListByokSecretsRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListByokSecretsResponse.FromString,
+                _registered_method=True)
+        self.AuthorizeByokTest = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/AuthorizeByokTest',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AuthorizeByokTestRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AuthorizeByokTestResponse.FromString,
+                _registered_method=True)
+        self.RecordByokTest = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/RecordByokTest',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.RecordByokTestRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.RecordByokTestResponse.FromString,
+                _registered_method=True)
         self.IssueOidcToken = channel.unary_unary(
                 '/tollgate.auth.v1.AuthService/IssueOidcToken',
                 request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.IssueOidcTokenRequest.SerializeToString,
@@ -319,6 +334,31 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListByokSecrets(self, request, context):
+        """Internal, for the router only: every enabled BYOK credential of one team (the router holds
+        them in memory and reloads a team's on `tollgate.auth.byok_changed.v1`).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AuthorizeByokTest(self, request, context):
+        """POST /v1/byok/{provider}/test, before the router is asked: may the caller test this
+        provider's credential (MANAGE_BYOK), and which team is it? NOT_FOUND (reason
+        BYOK_CREDENTIAL_NOT_FOUND) when nothing is stored and the request brings no credentials.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordByokTest(self, request, context):
+        """... and after: the outcome, recorded as the stored credential's `last_test` (when the stored
+        one was tested) and published as a `byok-credential-tested` activity fact.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def IssueOidcToken(self, request, context):
         """A 12-hour OIDC token for a project of the caller's team (or of `team_id`).
         """
@@ -464,6 +504,21 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.GetByokSecret,
                     request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretRequest.FromString,
                     response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretResponse.SerializeToString,
+            ),
+            'ListByokSecrets': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListByokSecrets,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListByokSecretsRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListByokSecretsResponse.SerializeToString,
+            ),
+            'AuthorizeByokTest': grpc.unary_unary_rpc_method_handler(
+                    servicer.AuthorizeByokTest,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AuthorizeByokTestRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AuthorizeByokTestResponse.SerializeToString,
+            ),
+            'RecordByokTest': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordByokTest,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.RecordByokTestRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.RecordByokTestResponse.SerializeToString,
             ),
             'IssueOidcToken': grpc.unary_unary_rpc_method_handler(
                     servicer.IssueOidcToken,
@@ -1086,6 +1141,87 @@ class AuthService:
             '/tollgate.auth.v1.AuthService/GetByokSecret',
             tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretRequest.SerializeToString,
             tollgate_dot_auth_dot_v1_dot_auth__pb2.GetByokSecretResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListByokSecrets(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/ListByokSecrets',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.ListByokSecretsRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.ListByokSecretsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AuthorizeByokTest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/AuthorizeByokTest',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.AuthorizeByokTestRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.AuthorizeByokTestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordByokTest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/RecordByokTest',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.RecordByokTestRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.RecordByokTestResponse.FromString,
             options,
             channel_credentials,
             insecure,

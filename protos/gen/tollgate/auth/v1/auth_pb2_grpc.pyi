@@ -69,6 +69,19 @@ class AuthServiceStub:
     """Internal, for the router only: the plaintext credential of an enabled BYOK credential of
     the team a generation runs for. `found` is false when there is none (or it is disabled).
     """
+    ListByokSecrets: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ListByokSecretsRequest, _auth_pb2.ListByokSecretsResponse]
+    """Internal, for the router only: every enabled BYOK credential of one team (the router holds
+    them in memory and reloads a team's on `tollgate.auth.byok_changed.v1`).
+    """
+    AuthorizeByokTest: _grpc.UnaryUnaryMultiCallable[_auth_pb2.AuthorizeByokTestRequest, _auth_pb2.AuthorizeByokTestResponse]
+    """POST /v1/byok/{provider}/test, before the router is asked: may the caller test this
+    provider's credential (MANAGE_BYOK), and which team is it? NOT_FOUND (reason
+    BYOK_CREDENTIAL_NOT_FOUND) when nothing is stored and the request brings no credentials.
+    """
+    RecordByokTest: _grpc.UnaryUnaryMultiCallable[_auth_pb2.RecordByokTestRequest, _auth_pb2.RecordByokTestResponse]
+    """... and after: the outcome, recorded as the stored credential's `last_test` (when the stored
+    one was tested) and published as a `byok-credential-tested` activity fact.
+    """
     IssueOidcToken: _grpc.UnaryUnaryMultiCallable[_auth_pb2.IssueOidcTokenRequest, _auth_pb2.IssueOidcTokenResponse]
     """A 12-hour OIDC token for a project of the caller's team (or of `team_id`)."""
     GetJwks: _grpc.UnaryUnaryMultiCallable[_auth_pb2.GetJwksRequest, _auth_pb2.GetJwksResponse]
@@ -118,6 +131,19 @@ class AuthServiceAsyncStub(AuthServiceStub):
     GetByokSecret: _aio.UnaryUnaryMultiCallable[_auth_pb2.GetByokSecretRequest, _auth_pb2.GetByokSecretResponse]  # type: ignore[assignment]
     """Internal, for the router only: the plaintext credential of an enabled BYOK credential of
     the team a generation runs for. `found` is false when there is none (or it is disabled).
+    """
+    ListByokSecrets: _aio.UnaryUnaryMultiCallable[_auth_pb2.ListByokSecretsRequest, _auth_pb2.ListByokSecretsResponse]  # type: ignore[assignment]
+    """Internal, for the router only: every enabled BYOK credential of one team (the router holds
+    them in memory and reloads a team's on `tollgate.auth.byok_changed.v1`).
+    """
+    AuthorizeByokTest: _aio.UnaryUnaryMultiCallable[_auth_pb2.AuthorizeByokTestRequest, _auth_pb2.AuthorizeByokTestResponse]  # type: ignore[assignment]
+    """POST /v1/byok/{provider}/test, before the router is asked: may the caller test this
+    provider's credential (MANAGE_BYOK), and which team is it? NOT_FOUND (reason
+    BYOK_CREDENTIAL_NOT_FOUND) when nothing is stored and the request brings no credentials.
+    """
+    RecordByokTest: _aio.UnaryUnaryMultiCallable[_auth_pb2.RecordByokTestRequest, _auth_pb2.RecordByokTestResponse]  # type: ignore[assignment]
+    """... and after: the outcome, recorded as the stored credential's `last_test` (when the stored
+    one was tested) and published as a `byok-credential-tested` activity fact.
     """
     IssueOidcToken: _aio.UnaryUnaryMultiCallable[_auth_pb2.IssueOidcTokenRequest, _auth_pb2.IssueOidcTokenResponse]  # type: ignore[assignment]
     """A 12-hour OIDC token for a project of the caller's team (or of `team_id`)."""
@@ -297,6 +323,37 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_auth_pb2.GetByokSecretResponse, _abc.Awaitable[_auth_pb2.GetByokSecretResponse]]:
         """Internal, for the router only: the plaintext credential of an enabled BYOK credential of
         the team a generation runs for. `found` is false when there is none (or it is disabled).
+        """
+
+    @_abc_1.abstractmethod
+    def ListByokSecrets(
+        self,
+        request: _auth_pb2.ListByokSecretsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ListByokSecretsResponse, _abc.Awaitable[_auth_pb2.ListByokSecretsResponse]]:
+        """Internal, for the router only: every enabled BYOK credential of one team (the router holds
+        them in memory and reloads a team's on `tollgate.auth.byok_changed.v1`).
+        """
+
+    @_abc_1.abstractmethod
+    def AuthorizeByokTest(
+        self,
+        request: _auth_pb2.AuthorizeByokTestRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.AuthorizeByokTestResponse, _abc.Awaitable[_auth_pb2.AuthorizeByokTestResponse]]:
+        """POST /v1/byok/{provider}/test, before the router is asked: may the caller test this
+        provider's credential (MANAGE_BYOK), and which team is it? NOT_FOUND (reason
+        BYOK_CREDENTIAL_NOT_FOUND) when nothing is stored and the request brings no credentials.
+        """
+
+    @_abc_1.abstractmethod
+    def RecordByokTest(
+        self,
+        request: _auth_pb2.RecordByokTestRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.RecordByokTestResponse, _abc.Awaitable[_auth_pb2.RecordByokTestResponse]]:
+        """... and after: the outcome, recorded as the stored credential's `last_test` (when the stored
+        one was tested) and published as a `byok-credential-tested` activity fact.
         """
 
     @_abc_1.abstractmethod

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dtollgate/events/v1/auth.proto\x12\x12tollgate.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x7f\n\nKeyRevoked\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\x0f\n\x07team_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12.\n\nrevoked_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"w\n\x11MembershipChanged\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12.\n\nchanged_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dtollgate/events/v1/auth.proto\x12\x12tollgate.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x7f\n\nKeyRevoked\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\x0f\n\x07team_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\x12.\n\nrevoked_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"w\n\x11MembershipChanged\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12.\n\nchanged_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"r\n\x0b\x42yokChanged\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x0f\n\x07team_id\x18\x02 \x01(\t\x12\x10\n\x08provider\x18\x03 \x01(\t\x12.\n\nchanged_at\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,4 +36,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_KEYREVOKED']._serialized_end=213
   _globals['_MEMBERSHIPCHANGED']._serialized_start=215
   _globals['_MEMBERSHIPCHANGED']._serialized_end=334
+  _globals['_BYOKCHANGED']._serialized_start=336
+  _globals['_BYOKCHANGED']._serialized_end=450
 # @@protoc_insertion_point(module_scope)

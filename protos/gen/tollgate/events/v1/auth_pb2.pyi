@@ -33,3 +33,15 @@ class MembershipChanged(_message.Message):
     user_id: str
     changed_at: _timestamp_pb2.Timestamp
     def __init__(self, event_id: _Optional[str] = ..., team_id: _Optional[str] = ..., user_id: _Optional[str] = ..., changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ByokChanged(_message.Message):
+    __slots__ = ("event_id", "team_id", "provider", "changed_at")
+    EVENT_ID_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_AT_FIELD_NUMBER: _ClassVar[int]
+    event_id: str
+    team_id: str
+    provider: str
+    changed_at: _timestamp_pb2.Timestamp
+    def __init__(self, event_id: _Optional[str] = ..., team_id: _Optional[str] = ..., provider: _Optional[str] = ..., changed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

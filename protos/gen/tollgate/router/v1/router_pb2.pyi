@@ -198,8 +198,15 @@ class ByokCredential(_message.Message):
     def __init__(self, provider: _Optional[str] = ..., api_key: _Optional[str] = ...) -> None: ...
 
 class StreamGenerateRequest(_message.Message):
-    __slots__ = ("caller", "model", "messages", "params", "stream", "routing", "provider_headers", "tools", "tool_choice", "parallel_tool_calls", "response_format", "reasoning", "modalities")
+    __slots__ = ("caller", "model", "messages", "params", "stream", "routing", "provider_headers", "tools", "tool_choice", "parallel_tool_calls", "response_format", "reasoning", "modalities", "provider_options")
     class ProviderHeadersEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class ProviderOptionsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
         VALUE_FIELD_NUMBER: _ClassVar[int]
@@ -219,6 +226,7 @@ class StreamGenerateRequest(_message.Message):
     RESPONSE_FORMAT_FIELD_NUMBER: _ClassVar[int]
     REASONING_FIELD_NUMBER: _ClassVar[int]
     MODALITIES_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_OPTIONS_FIELD_NUMBER: _ClassVar[int]
     caller: CallerContext
     model: str
     messages: _containers.RepeatedCompositeFieldContainer[ChatMessage]
@@ -232,7 +240,8 @@ class StreamGenerateRequest(_message.Message):
     response_format: ResponseFormat
     reasoning: ReasoningOptions
     modalities: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, caller: _Optional[_Union[CallerContext, _Mapping]] = ..., model: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ..., params: _Optional[_Union[GenerationParams, _Mapping]] = ..., stream: _Optional[bool] = ..., routing: _Optional[_Union[RoutingOptions, _Mapping]] = ..., provider_headers: _Optional[_Mapping[str, str]] = ..., tools: _Optional[_Iterable[_Union[FunctionTool, _Mapping]]] = ..., tool_choice: _Optional[_Union[ToolChoice, _Mapping]] = ..., parallel_tool_calls: _Optional[bool] = ..., response_format: _Optional[_Union[ResponseFormat, _Mapping]] = ..., reasoning: _Optional[_Union[ReasoningOptions, _Mapping]] = ..., modalities: _Optional[_Iterable[str]] = ...) -> None: ...
+    provider_options: _containers.ScalarMap[str, str]
+    def __init__(self, caller: _Optional[_Union[CallerContext, _Mapping]] = ..., model: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ..., params: _Optional[_Union[GenerationParams, _Mapping]] = ..., stream: _Optional[bool] = ..., routing: _Optional[_Union[RoutingOptions, _Mapping]] = ..., provider_headers: _Optional[_Mapping[str, str]] = ..., tools: _Optional[_Iterable[_Union[FunctionTool, _Mapping]]] = ..., tool_choice: _Optional[_Union[ToolChoice, _Mapping]] = ..., parallel_tool_calls: _Optional[bool] = ..., response_format: _Optional[_Union[ResponseFormat, _Mapping]] = ..., reasoning: _Optional[_Union[ReasoningOptions, _Mapping]] = ..., modalities: _Optional[_Iterable[str]] = ..., provider_options: _Optional[_Mapping[str, str]] = ...) -> None: ...
 
 class StreamGenerateResponse(_message.Message):
     __slots__ = ("started", "text_delta", "usage", "finished", "error", "batch", "tool_call_delta", "reasoning_delta", "image_delta")
@@ -571,3 +580,34 @@ class EmbedResponse(_message.Message):
     provider_metadata: ProviderMetadata
     created: _timestamp_pb2.Timestamp
     def __init__(self, generation_id: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., provider_model_id: _Optional[str] = ..., embeddings: _Optional[_Iterable[_Union[Embedding, _Mapping]]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., provider_metadata: _Optional[_Union[ProviderMetadata, _Mapping]] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class TestCredentialRequest(_message.Message):
+    __slots__ = ("caller", "provider", "credentials")
+    class CredentialsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIALS_FIELD_NUMBER: _ClassVar[int]
+    caller: CallerContext
+    provider: str
+    credentials: _containers.ScalarMap[str, str]
+    def __init__(self, caller: _Optional[_Union[CallerContext, _Mapping]] = ..., provider: _Optional[str] = ..., credentials: _Optional[_Mapping[str, str]] = ...) -> None: ...
+
+class TestCredentialResponse(_message.Message):
+    __slots__ = ("ok", "status_code", "message", "request_json", "response_json")
+    OK_FIELD_NUMBER: _ClassVar[int]
+    STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_JSON_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_JSON_FIELD_NUMBER: _ClassVar[int]
+    ok: bool
+    status_code: int
+    message: str
+    request_json: str
+    response_json: str
+    def __init__(self, ok: _Optional[bool] = ..., status_code: _Optional[int] = ..., message: _Optional[str] = ..., request_json: _Optional[str] = ..., response_json: _Optional[str] = ...) -> None: ...

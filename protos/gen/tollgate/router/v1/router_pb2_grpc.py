@@ -55,6 +55,11 @@ class RouterServiceStub:
                 request_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.EmbedRequest.SerializeToString,
                 response_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.EmbedResponse.FromString,
                 _registered_method=True)
+        self.TestCredential = channel.unary_unary(
+                '/tollgate.router.v1.RouterService/TestCredential',
+                request_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.TestCredentialRequest.SerializeToString,
+                response_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.TestCredentialResponse.FromString,
+                _registered_method=True)
 
 
 class RouterServiceServicer:
@@ -93,6 +98,16 @@ class RouterServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TestCredential(self, request, context):
+        """TestCredential sends a minimal real request (one short message, a one-token answer) to a
+        provider with a team's credential: the one given, else the team's stored one (fetched from
+        auth, enabled or not). A provider's refusal is an answer (`ok` false), not an RPC error;
+        NOT_FOUND when nothing is stored, INVALID_ARGUMENT for a provider the catalog cannot test.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RouterServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -115,6 +130,11 @@ def add_RouterServiceServicer_to_server(servicer, server):
                     servicer.Embed,
                     request_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.EmbedRequest.FromString,
                     response_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.EmbedResponse.SerializeToString,
+            ),
+            'TestCredential': grpc.unary_unary_rpc_method_handler(
+                    servicer.TestCredential,
+                    request_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.TestCredentialRequest.FromString,
+                    response_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.TestCredentialResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -226,6 +246,33 @@ class RouterService:
             '/tollgate.router.v1.RouterService/Embed',
             tollgate_dot_router_dot_v1_dot_router__pb2.EmbedRequest.SerializeToString,
             tollgate_dot_router_dot_v1_dot_router__pb2.EmbedResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TestCredential(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.router.v1.RouterService/TestCredential',
+            tollgate_dot_router_dot_v1_dot_router__pb2.TestCredentialRequest.SerializeToString,
+            tollgate_dot_router_dot_v1_dot_router__pb2.TestCredentialResponse.FromString,
             options,
             channel_credentials,
             insecure,

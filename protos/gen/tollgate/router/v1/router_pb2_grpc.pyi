@@ -47,6 +47,12 @@ class RouterServiceStub:
     (only, order, fallback models, failover before an answer); INVALID_ARGUMENT with reason
     UNSUPPORTED_MODEL for a model that is not of type `embedding`.
     """
+    TestCredential: _grpc.UnaryUnaryMultiCallable[_router_pb2.TestCredentialRequest, _router_pb2.TestCredentialResponse]
+    """TestCredential sends a minimal real request (one short message, a one-token answer) to a
+    provider with a team's credential: the one given, else the team's stored one (fetched from
+    auth, enabled or not). A provider's refusal is an answer (`ok` false), not an RPC error;
+    NOT_FOUND when nothing is stored, INVALID_ARGUMENT for a provider the catalog cannot test.
+    """
 
 @_typing.type_check_only
 class RouterServiceAsyncStub(RouterServiceStub):
@@ -66,6 +72,12 @@ class RouterServiceAsyncStub(RouterServiceStub):
     """Embed turns inputs into embedding vectors with an embedding model, routed like a generation
     (only, order, fallback models, failover before an answer); INVALID_ARGUMENT with reason
     UNSUPPORTED_MODEL for a model that is not of type `embedding`.
+    """
+    TestCredential: _aio.UnaryUnaryMultiCallable[_router_pb2.TestCredentialRequest, _router_pb2.TestCredentialResponse]  # type: ignore[assignment]
+    """TestCredential sends a minimal real request (one short message, a one-token answer) to a
+    provider with a team's credential: the one given, else the team's stored one (fetched from
+    auth, enabled or not). A provider's refusal is an answer (`ok` false), not an RPC error;
+    NOT_FOUND when nothing is stored, INVALID_ARGUMENT for a provider the catalog cannot test.
     """
 
 class RouterServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -107,6 +119,18 @@ class RouterServiceServicer(metaclass=_abc_1.ABCMeta):
         """Embed turns inputs into embedding vectors with an embedding model, routed like a generation
         (only, order, fallback models, failover before an answer); INVALID_ARGUMENT with reason
         UNSUPPORTED_MODEL for a model that is not of type `embedding`.
+        """
+
+    @_abc_1.abstractmethod
+    def TestCredential(
+        self,
+        request: _router_pb2.TestCredentialRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_router_pb2.TestCredentialResponse, _abc.Awaitable[_router_pb2.TestCredentialResponse]]:
+        """TestCredential sends a minimal real request (one short message, a one-token answer) to a
+        provider with a team's credential: the one given, else the team's stored one (fetched from
+        auth, enabled or not). A provider's refusal is an answer (`ok` false), not an RPC error;
+        NOT_FOUND when nothing is stored, INVALID_ARGUMENT for a provider the catalog cannot test.
         """
 
 def add_RouterServiceServicer_to_server(servicer: RouterServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -48,6 +48,8 @@ from tollgate_router.providers.content import (
     split_data_uri,
     system_text,
 )
+from tollgate_router.providers.directory import ANTHROPIC_MESSAGES
+from tollgate_router.providers.provider_options import merge
 from tollgate_router.providers.sse import SseEvent
 from tollgate_router.providers.wire import (
     SHAPE_ERRORS,
@@ -227,6 +229,7 @@ def request_body(call: UpstreamCall) -> dict[str, Any]:
         body["stop_sequences"] = list(params.stop)
     if params.user:
         body["metadata"] = {"user_id": params.user}
+    merge(body, call.provider_options, ANTHROPIC_MESSAGES)  # providerOptions.<provider>
     return body
 
 

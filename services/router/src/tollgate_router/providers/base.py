@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from tollgate_router.domain import GenerationParams, Message
 
@@ -30,6 +30,9 @@ class UpstreamCall:
     # Client headers meant for the provider (lower-cased name → value); each adapter sends only
     # those its API knows (``anthropic-beta`` for Anthropic).
     provider_headers: Mapping[str, str] = field(default_factory=dict)
+    # ``providerOptions.<this provider>`` of the request; each adapter merges the fields its API
+    # takes into the request body (providers/provider_options.py).
+    provider_options: Mapping[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:  # never the key or the prompt
         return f"UpstreamCall(model={self.provider_model_id!r}, stream={self.stream})"

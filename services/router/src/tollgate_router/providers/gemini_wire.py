@@ -57,7 +57,9 @@ from tollgate_router.providers.content import (
     text_of,
     tool_names,
 )
+from tollgate_router.providers.directory import GOOGLE_GEMINI
 from tollgate_router.providers.gemini_options import config_fields, tool_fields
+from tollgate_router.providers.provider_options import merge
 from tollgate_router.providers.sse import SseEvent
 from tollgate_router.providers.wire import (
     SHAPE_ERRORS,
@@ -225,6 +227,7 @@ def request_body(call: UpstreamCall) -> dict[str, Any]:
     if config := _generation_config(call):
         body["generationConfig"] = config
     body.update(tool_fields(call.params))
+    merge(body, call.provider_options, GOOGLE_GEMINI)  # providerOptions.<provider>
     return body
 
 

@@ -25,6 +25,8 @@ from tollgate_router.providers.base import (
     UpstreamCall,
     UsageReport,
 )
+from tollgate_router.providers.directory import OPENAI_CHAT
+from tollgate_router.providers.provider_options import merge
 from tollgate_router.providers.sse import SseEvent
 from tollgate_router.providers.wire import (
     SHAPE_ERRORS,
@@ -116,6 +118,7 @@ def request_body(call: UpstreamCall) -> dict[str, Any]:
         body["reasoning_effort"] = effort
     if params.wants_images:  # OpenRouter's and Vercel's chat image output (`message.images`)
         body["modalities"] = list(params.modalities)
+    merge(body, call.provider_options, OPENAI_CHAT)  # providerOptions.<provider>
     return body
 
 
