@@ -68,6 +68,18 @@ def _cpu_by_process(processes: dict[str, int]) -> dict[str, float]:
     return {name: _cpu_seconds([pid]) for name, pid in processes.items()}
 
 
+async def _quiet(pids: list[int], patience: float = 15.0) -> None:
+    """Wait until ``pids`` are idle (under 5% of a core over half a second), so that each phase
+    starts at rest: usage facts of the previous phase drain in billing and activity after its
+    last response, and would otherwise compete with the next phase for the two cores."""
+    deadline = asyncio.get_running_loop().time() + patience
+    while asyncio.get_running_loop().time() < deadline:
+        before = _cpu_seconds(pids)
+        await asyncio.sleep(0.5)
+        if _cpu_seconds(pids) - before < 0.025:
+            return
+
+
 def _rss_mb(pids: list[int]) -> float:
     total = 0
     for pid in pids:
@@ -95,6 +107,7 @@ async def _measure(target: Target, counts: dict[str, int]) -> dict[str, Any]:
     await run(url, plain, headers, concurrency=8, total=counts["warmup"])  # warm caches and pools
     figures: dict[str, Any] = {}
     for concurrency in (1, 32):
+        await _quiet(target.pids)
         before = _cpu_by_process(target.processes)
         result: Result = await run(
             url, plain, headers, concurrency=concurrency, total=counts[f"c{concurrency}"]
@@ -114,6 +127,7 @@ async def _measure(target: Target, counts: dict[str, int]) -> dict[str, Any]:
                 name: round(seconds * 1000 / requests, 3) for name, seconds in per_process.items()
             },
         }
+    await _quiet(target.pids)
     ttft = await run(url, streaming, headers, concurrency=1, total=counts["stream"], stream=True)
     figures["ttft"] = {
         "requests": ttft.requests,
