@@ -28,6 +28,11 @@ SERVER_OPTIONS: Sequence[tuple[str, Any]] = (
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.keepalive_permit_without_calls", 1),
     ("grpc.http2.max_pings_without_data", 0),
+    # Accept the peers' keepalive pings (every 30 s, grpc_client.CHANNEL_OPTIONS, also when
+    # idle): by default a server tolerates one ping per 5 minutes without data and answers more
+    # with GOAWAY "too_many_pings", which fails the calls in flight on that connection (seen as a
+    # 502 at the edge).
+    ("grpc.http2.min_ping_interval_without_data_ms", 10_000),
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
     ("grpc.so_reuseport", 0),
 )
