@@ -35,35 +35,52 @@ T = TypeVar("T")
 D = Decimal
 PRICEY = "test/pricey"
 IN_PRICE, OUT_PRICE = D("0.01"), D("0.1")
-CATALOG = {
-    "models": [
-        {
-            "id": PRICEY,
-            "name": "Pricey test model",
-            "creator": "test",
-            "type": "language",
-            "description": "A model priced so that $5 pays for a few generations.",
-            "context_window": 1000,
-            "max_output_tokens": 10,
-            "input_modalities": ["text"],
-            "output_modalities": ["text"],
-            "released": "2026-01-01",
-            "providers": [
-                {
-                    "provider": "openai",
-                    "provider_model_id": "gpt-4o",
-                    "pricing": {"input": str(IN_PRICE), "output": str(OUT_PRICE)},
-                }
-            ],
-        }
-    ]
-}
+
+
+def priced_catalog(
+    model_id: str, description: str, input_price: Decimal, output_price: Decimal
+) -> dict[str, Any]:
+    """A catalog override with one language model served by ``openai`` (as ``gpt-4o``) at
+    these prices per token, at most 10 output tokens."""
+    return {
+        "models": [
+            {
+                "id": model_id,
+                "name": f"{model_id} (test)",
+                "creator": "test",
+                "type": "language",
+                "description": description,
+                "context_window": 1000,
+                "max_output_tokens": 10,
+                "input_modalities": ["text"],
+                "output_modalities": ["text"],
+                "released": "2026-01-01",
+                "providers": [
+                    {
+                        "provider": "openai",
+                        "provider_model_id": "gpt-4o",
+                        "pricing": {"input": str(input_price), "output": str(output_price)},
+                    }
+                ],
+            }
+        ]
+    }
+
+
+CATALOG = priced_catalog(
+    PRICEY, "A model priced so that $5 pays for a few generations.", IN_PRICE, OUT_PRICE
+)
 
 
 @contextlib.contextmanager
-def billing_suite(upstream: Upstream, tmp_path: Path, models: dict[str, Any]) -> Iterator[Stack]:
+def billing_suite(
+    upstream: Upstream,
+    tmp_path: Path,
+    models: dict[str, Any],
+    env: dict[str, str] | None = None,
+) -> Iterator[Stack]:
     """A suite of its own in front of the fake OpenAI upstream, with ``models`` added to the
-    catalog."""
+    catalog (and ``env`` added to its environment)."""
     upstream.reset()
     catalog = tmp_path / "catalog.json"
     catalog.write_text(json.dumps(models))
@@ -74,6 +91,7 @@ def billing_suite(upstream: Upstream, tmp_path: Path, models: dict[str, Any]) ->
             "TOLLGATE_PROVIDER_OPENAI_BASE_URL": f"{upstream.url}/v1",
             "TOLLGATE_PROVIDER_OPENAI_API_KEY": UPSTREAM_KEY,
             "TOLLGATE_CATALOG_FILE": str(catalog),
+            **(env or {}),
         },
     )
     with Stack(config) as running:

@@ -10,7 +10,6 @@ generations, and billing (told to lease while a team can pay 5 worst cases) gran
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -20,67 +19,38 @@ from typing import Any
 import httpx
 import openai
 import pytest
-from tollgate_cli.stack import Ports, Stack, StackConfig
+from tollgate_cli.stack import Stack
 from tollgate_common.testing import free_port
 
-from tests.conftest import UPSTREAM_KEY, Upstream
+from tests.conftest import Upstream
 from tests.integration.test_suite_billing_credits import (
+    billing_suite,
     credits,
     eventually,
     generation,
+    priced_catalog,
     settled,
 )
 
 D = Decimal
 LEASED = "test/leased"
 IN_PRICE, OUT_PRICE = D("0.0008"), D("0.008")
-CATALOG = {
-    "models": [
-        {
-            "id": LEASED,
-            "name": "Leased test model",
-            "creator": "test",
-            "type": "language",
-            "description": "A model priced so that $5 pays for about a hundred generations.",
-            "context_window": 1000,
-            "max_output_tokens": 10,
-            "input_modalities": ["text"],
-            "output_modalities": ["text"],
-            "released": "2026-01-01",
-            "providers": [
-                {
-                    "provider": "openai",
-                    "provider_model_id": "gpt-4o",
-                    "pricing": {"input": str(IN_PRICE), "output": str(OUT_PRICE)},
-                }
-            ],
-        }
-    ]
-}
+CATALOG = priced_catalog(
+    LEASED, "A model priced so that $5 pays for about a hundred generations.", IN_PRICE, OUT_PRICE
+)
 
 
 @pytest.fixture
 def leased(upstream: Upstream, tmp_path: Path) -> Iterator[tuple[Stack, str]]:
-    upstream.reset()
-    catalog = tmp_path / "catalog.json"
-    catalog.write_text(json.dumps(CATALOG))
     metrics = f"127.0.0.1:{free_port()}"
-    config = StackConfig(
-        data_dir=tmp_path / "data",
-        ports=Ports.free(),
-        env={
-            "TOLLGATE_PROVIDER_OPENAI_BASE_URL": f"{upstream.url}/v1",
-            "TOLLGATE_PROVIDER_OPENAI_API_KEY": UPSTREAM_KEY,
-            "TOLLGATE_CATALOG_FILE": str(catalog),
-            "TOLLGATE_BILLING_METRICS_ADDR": metrics,
-            "TOLLGATE_BILLING_LEASE_MIN_WORST_CASES": "5",
-            "TOLLGATE_BILLING_LEASE_SHARE": "0.5",
-            "TOLLGATE_ROUTER_CREDIT_LEASE": "1",
-        },
-    )
-    with Stack(config) as running:
+    env = {
+        "TOLLGATE_BILLING_METRICS_ADDR": metrics,
+        "TOLLGATE_BILLING_LEASE_MIN_WORST_CASES": "5",
+        "TOLLGATE_BILLING_LEASE_SHARE": "0.5",
+        "TOLLGATE_ROUTER_CREDIT_LEASE": "1",
+    }
+    with billing_suite(upstream, tmp_path, CATALOG, env) as running:
         yield running, f"http://{metrics}/metrics"
-    upstream.reset()
 
 
 def _charged(stack: Stack, completions: list[Any]) -> Decimal:
