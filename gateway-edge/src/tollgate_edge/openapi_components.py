@@ -1,0 +1,230 @@
+"""The component schemas of ``/openapi.json`` (the shapes the routes answer with)."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from tollgate_edge.openapi_schema import ROLE, STRING, TIME, Schema, nullable, obj
+
+SCHEMAS: Final[dict[str, Schema]] = {
+    "Error": obj(
+        {
+            "error": obj(
+                {
+                    "message": STRING,
+                    "type": STRING,
+                    "param": nullable(STRING),
+                    "code": nullable(STRING),
+                },
+                ["message", "type", "param", "code"],
+            )
+        },
+        ["error"],
+    ),
+    "Me": obj(
+        {
+            "user": {
+                **nullable(obj({"id": STRING, "email": STRING}, ["id", "email"])),
+                "description": "null for an OIDC project token",
+            },
+            "team": obj({"id": STRING, "slug": STRING, "name": STRING}, ["id", "slug", "name"]),
+            "role": ROLE,
+            "projectId": nullable(STRING),
+            "keyId": nullable(STRING),
+            "authMethod": {"type": "string", "enum": ["api-key", "oidc"]},
+        },
+        ["user", "team", "role", "projectId", "keyId", "authMethod"],
+    ),
+    "Team": obj(
+        {
+            "id": {"type": "string", "pattern": "^team_"},
+            "slug": STRING,
+            "name": STRING,
+            "createdAt": TIME,
+            "role": {**ROLE, "description": "the caller's role in this team"},
+        },
+        ["id", "slug", "name", "createdAt", "role"],
+    ),
+    "Member": obj(
+        {
+            "userId": {"type": "string", "pattern": "^user_"},
+            "email": STRING,
+            "role": ROLE,
+            "joinedAt": TIME,
+        },
+        ["userId", "email", "role", "joinedAt"],
+    ),
+    "Project": obj(
+        {
+            "id": {"type": "string", "pattern": "^prj_"},
+            "teamId": STRING,
+            "name": STRING,
+            "createdAt": TIME,
+        },
+        ["id", "teamId", "name", "createdAt"],
+    ),
+    "ApiKey": obj(
+        {
+            "id": {"type": "string", "pattern": "^key_"},
+            "prefix": {"type": "string", "description": "the key's first 12 characters"},
+            "name": STRING,
+            "teamId": STRING,
+            "projectId": nullable(STRING),
+            "userId": STRING,
+            "createdAt": TIME,
+            "expiresAt": nullable(TIME),
+            "revokedAt": nullable(TIME),
+            "lastUsedAt": nullable(TIME),
+        },
+        ["id", "prefix", "name", "teamId", "projectId", "userId", "createdAt", "expiresAt"],
+    ),
+    "CreatedApiKey": {
+        "allOf": [
+            {"$ref": "#/components/schemas/ApiKey"},
+            {
+                "type": "object",
+                "properties": {"key": {"type": "string", "description": "shown only here"}},
+                "required": ["key"],
+            },
+        ]
+    },
+    "ByokCredential": obj(
+        {
+            "provider": STRING,
+            "enabled": {"type": "boolean"},
+            "hint": {**nullable(STRING), "description": "the key's last 4 characters"},
+            "createdAt": TIME,
+            "updatedAt": TIME,
+            "lastTest": nullable(
+                obj(
+                    {
+                        "ok": {"type": "boolean"},
+                        "statusCode": {"type": "integer"},
+                        "message": STRING,
+                        "at": TIME,
+                    },
+                    ["ok", "statusCode", "message", "at"],
+                )
+            ),
+        },
+        ["provider", "enabled", "hint", "createdAt", "updatedAt", "lastTest"],
+    ),
+    "OidcIssuer": obj(
+        {
+            "id": {"type": "string", "pattern": "^iss_"},
+            "issuer": STRING,
+            "jwksUri": nullable(STRING),
+            "jwks": nullable({"type": "object"}),
+            "audience": STRING,
+            "claimMappings": {
+                "type": "object",
+                "description": "the claim holding the team's id or slug, and the project's id",
+                "properties": {"teamId": STRING, "teamSlug": STRING, "projectId": STRING},
+                "additionalProperties": False,
+            },
+            "createdAt": TIME,
+        },
+        ["id", "issuer", "jwksUri", "jwks", "audience", "claimMappings", "createdAt"],
+    ),
+    "Model": {
+        "type": "object",
+        "properties": {
+            "id": STRING,
+            "object": {"const": "model"},
+            "created": {"type": "integer"},
+            "owned_by": STRING,
+            "name": STRING,
+            "description": STRING,
+            "context_window": {"type": "integer"},
+            "max_tokens": {"type": "integer"},
+            "type": STRING,
+            "tags": {"type": "array", "items": STRING},
+            "pricing": {"type": "object", "additionalProperties": STRING},
+        },
+        "required": ["id", "object"],
+    },
+    "ChatCompletionRequest": {
+        "type": "object",
+        "description": "OpenAI Chat Completions request; `model` is `creator/model-name`.",
+        "properties": {
+            "model": STRING,
+            "messages": {
+                "type": "array",
+                "items": {"type": "object"},
+                "minItems": 1,
+                "description": (
+                    "A message's `content` is a string or an array of parts: `text`, "
+                    "`image_url` (`{url, detail}`: an https URL or a base64 data URI) and `file` "
+                    "(`{data, media_type, filename}` or `{file_data: <data URI>, filename}`, e.g. "
+                    "a PDF). See docs/attachments.md."
+                ),
+            },
+            "modalities": {
+                "type": "array",
+                "items": {"type": "string", "enum": ["text", "image"]},
+                "description": (
+                    'Output wanted: `["text", "image"]` or `["image"]` on an image '
+                    "model; images come back in `message.images` (`delta.images` when streaming)."
+                ),
+            },
+            "stream": {"type": "boolean"},
+            "stream_options": {
+                "type": "object",
+                "properties": {"include_usage": {"type": "boolean"}},
+            },
+            "providerOptions": {"type": "object"},
+            "models": {"type": "array", "items": STRING},
+        },
+        "required": ["model", "messages"],
+    },
+    "EmbeddingRequest": {
+        "type": "object",
+        "description": "OpenAI Embeddings request; `model` is an embedding model `creator/model-name`.",
+        "properties": {
+            "model": STRING,
+            "input": {
+                "description": "A string, strings, token ids, or arrays of token ids.",
+                "oneOf": [
+                    STRING,
+                    {"type": "array", "items": STRING},
+                    {"type": "array", "items": {"type": "integer"}},
+                    {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}},
+                ],
+            },
+            "dimensions": {"type": "integer", "minimum": 1},
+            "encoding_format": {"type": "string", "enum": ["float", "base64"]},
+            "user": STRING,
+            "providerOptions": {"type": "object"},
+        },
+        "required": ["model", "input"],
+    },
+    "EmbeddingList": {
+        "type": "object",
+        "description": "OpenAI embeddings list, plus top-level `providerMetadata.gateway`.",
+        "properties": {
+            "object": {"type": "string", "enum": ["list"]},
+            "data": {"type": "array", "items": {"type": "object"}},
+            "model": STRING,
+            "usage": {"type": "object"},
+            "providerMetadata": {"type": "object"},
+        },
+        "required": ["object", "data", "model", "usage"],
+    },
+    "ChatCompletion": {
+        "type": "object",
+        "description": (
+            "OpenAI chat completion; `id` is the generation id (`gen_<ULID>`). With "
+            "`modalities` including `image`, `choices[].message.images` holds the generated "
+            "images (`{type: image_url, image_url: {url: <data URI>}}`)."
+        ),
+        "properties": {
+            "id": STRING,
+            "object": {"const": "chat.completion"},
+            "created": {"type": "integer"},
+            "model": STRING,
+            "choices": {"type": "array", "items": {"type": "object"}},
+            "usage": {"type": "object"},
+        },
+        "required": ["id", "object", "choices"],
+    },
+}

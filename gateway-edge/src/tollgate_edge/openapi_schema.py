@@ -1,0 +1,119 @@
+"""Building blocks of ``/openapi.json``: schema and operation helpers, shared parameters and
+error responses, used by :mod:`tollgate_edge.openapi` and the modules that describe a part of
+the API (admin, billing, the AI SDK protocol)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from tollgate_edge.responses import JSON
+
+Schema = dict[str, Any]
+
+ERROR_STATUSES: Final = {
+    "400": "Invalid request: malformed JSON, an unknown field, a wrong type (`param` names it)",
+    "401": "Missing or invalid credential",
+    "402": "Insufficient funds, or a budget used up for its period (`budget_exceeded`)",
+    "403": "The caller's role may not do this",
+    "404": "Not found — also anything in a team the caller does not belong to",
+    "409": "Conflict (slug taken, already a member, last owner, last member)",
+    "413": "Request body too large",
+}
+
+
+def ref(name: str) -> Schema:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: Schema) -> Schema:
+    return {"oneOf": [schema, {"type": "null"}]}
+
+
+STRING: Final[Schema] = {"type": "string"}
+TIME: Final[Schema] = {"type": "string", "format": "date-time"}
+ROLE: Final[Schema] = {"type": "string", "enum": ["owner", "member", "viewer"]}
+
+
+def obj(properties: dict[str, Schema], required: list[str] | None = None) -> Schema:
+    schema: Schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required is not None:
+        schema["required"] = required
+    return schema
+
+
+def list_of(item: str) -> Schema:
+    return obj(
+        {"data": {"type": "array", "items": ref(item)}, "nextCursor": nullable(STRING)},
+        ["data", "nextCursor"],
+    )
+
+
+def json_content(schema: Schema) -> Schema:
+    return {"content": {JSON: {"schema": schema}}}
+
+
+LIST: Final[Schema] = obj(
+    {"data": {"type": "array", "items": {"type": "object"}}, "nextCursor": nullable(STRING)},
+    ["data", "nextCursor"],
+)
+
+
+def optional_body(operation: Schema) -> Schema:
+    """``operation`` with a request body that may be left out."""
+    return {**operation, "requestBody": {**operation["requestBody"], "required": False}}
+
+
+def op(
+    summary: str,
+    ok: tuple[str, Schema | None],
+    *,
+    body: Schema | None = None,
+    params: list[Schema] | None = None,
+    errors: tuple[str, ...] = ("400", "401", "403", "404"),
+    public: bool = False,
+    tags: tuple[str, ...] = (),
+) -> Schema:
+    status, schema = ok
+    ok_response: Schema = {"description": "Success"}
+    if schema is not None:
+        ok_response.update(json_content(schema))
+    operation: Schema = {
+        "summary": summary,
+        "responses": {
+            status: ok_response,
+            **{code: {"$ref": f"#/components/responses/E{code}"} for code in errors},
+        },
+    }
+    if tags:
+        operation["tags"] = list(tags)
+    if body is not None:
+        operation["requestBody"] = {"required": True, **json_content(body)}
+    if params:
+        operation["parameters"] = params
+    if public:
+        operation["security"] = []
+    return operation
+
+
+def also_created(operation: Schema) -> Schema:
+    """An upsert: 201 when it created the object, 200 when it replaced it."""
+    operation["responses"]["201"] = operation["responses"]["200"]
+    return operation
+
+
+def path_param(name: str) -> Schema:
+    return {"name": name, "in": "path", "required": True, "schema": STRING}
+
+
+def query(name: str, schema: Schema, description: str = "") -> Schema:
+    param: Schema = {"name": name, "in": "query", "required": False, "schema": schema}
+    if description:
+        param["description"] = description
+    return param
+
+
+PAGE: Final = [
+    query("limit", {"type": "integer", "minimum": 1, "maximum": 200, "default": 50}),
+    query("cursor", STRING, "`nextCursor` of the previous page"),
+]
+TEAM = path_param("teamId")
