@@ -162,7 +162,6 @@ class EmbeddingService:
         generation_id = new_id("gen")
         ask = Ask(
             request.caller,
-            generation_id,
             Plan(tuple(r.candidate for r in routes), plan.skipped),
             estimate_embedding_tokens(request.inputs),
             output=False,

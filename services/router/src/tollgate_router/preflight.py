@@ -143,11 +143,19 @@ def worst_prices(
     return Prices(max(inputs), max(outputs))
 
 
+def worst_of(
+    input_tokens: int, max_output_tokens: int, model_max_output_tokens: int, prices: Prices
+) -> Decimal:
+    """The most a generation may cost: billing's quote of the same figures."""
+    output = max_output_tokens or model_max_output_tokens or DEFAULT_OUTPUT_RESERVE
+    return input_tokens * prices.input + output * prices.output
+
+
 def worst_case(message: billing_pb2.ReserveRequest) -> Decimal:
-    """What billing holds for ``message`` (the same sum as its quote)."""
-    output = message.max_output_tokens or message.model_max_output_tokens or DEFAULT_OUTPUT_RESERVE
-    return message.input_tokens * parse_usd(message.input_price) + output * parse_usd(
-        message.output_price
+    """What billing holds for ``message``."""
+    prices = Prices(parse_usd(message.input_price), parse_usd(message.output_price))
+    return worst_of(
+        message.input_tokens, message.max_output_tokens, message.model_max_output_tokens, prices
     )
 
 
@@ -156,7 +164,6 @@ class Ask:
     """What a request may cost at worst, before the prices: who asks, for which plan."""
 
     caller: Caller
-    hold_id: str  # the generation id: its usage fact settles the hold
     plan: Plan
     input_tokens: int
     max_output_tokens: int = 0  # the caller's; 0 when none
@@ -229,7 +236,6 @@ class BillingPreflight:
         admission = await self.admit(
             Ask(
                 caller=request.caller,
-                hold_id=generation.generation_id,
                 plan=generation.plan,
                 input_tokens=estimate_prompt_tokens(request.messages),
                 max_output_tokens=params.max_completion_tokens or params.max_tokens or 0,
@@ -243,24 +249,15 @@ class BillingPreflight:
 
     async def admit(self, ask: Ask) -> Admission:
         system = tuple(c for c in ask.plan.candidates if c.credential_type != BYOK)
-        prices = worst_prices(system, ask.input_tokens, ask.images)
-        output_price = prices.output if ask.output else ZERO
-        if not system or (prices.input == 0 and output_price == 0):
+        found = worst_prices(system, ask.input_tokens, ask.images)
+        prices = Prices(found.input, found.output if ask.output else ZERO)
+        if not system or (prices.input == 0 and prices.output == 0):
             return Admission(NO_HOLD, ask.plan)  # BYOK only, or free: nothing to charge
-        caller = ask.caller
-        message = billing_pb2.ReserveRequest(
-            team_id=caller.team_id,
-            input_tokens=ask.input_tokens,
-            max_output_tokens=ask.max_output_tokens if ask.output else 0,
-            model_max_output_tokens=max(c.model.max_output_tokens for c in system),
-            input_price=format_usd(prices.input),
-            output_price=format_usd(output_price),
-            project_id=caller.project_id,
-            key_id=caller.key_id,
-        )
-        worst = worst_case(message)
-        book = lease_book_key(caller)
-        draw = self._leases.draw(book, worst)
+        max_output = ask.max_output_tokens if ask.output else 0
+        model_max = max(c.model.max_output_tokens for c in system)
+        worst = worst_of(ask.input_tokens, max_output, model_max, prices)
+        book = lease_book_key(ask.caller)
+        draw = self._leases.draw(book, worst)  # most generations: no round trip to billing
         if draw is not None:
             return Admission(draw, ask.plan)
         lock = self._acquiring.setdefault(book, asyncio.Lock())
@@ -268,12 +265,23 @@ class BillingPreflight:
             draw = self._leases.draw(book, worst)
             if draw is not None:
                 return Admission(draw, ask.plan)
+            caller = ask.caller
+            message = billing_pb2.ReserveRequest(
+                team_id=caller.team_id,
+                hold_id=new_id("lease"),
+                input_tokens=ask.input_tokens,
+                max_output_tokens=max_output,
+                model_max_output_tokens=model_max,
+                input_price=format_usd(prices.input),
+                output_price=format_usd(prices.output),
+                project_id=caller.project_id,
+                key_id=caller.key_id,
+            )
             return await self._new_lease(ask.plan, book, message, worst)
 
     async def _new_lease(
         self, plan: Plan, book: str, message: billing_pb2.ReserveRequest, worst: Decimal
     ) -> Admission:
-        message.hold_id = new_id("lease")
         pending = self._releases.get(message.team_id)
         if pending:  # let billing have the retired lease back first: it may be what is left
             await asyncio.wait(set(pending), timeout=self._deadline)
@@ -285,7 +293,7 @@ class BillingPreflight:
             if exc.code() is grpc.StatusCode.RESOURCE_EXHAUSTED:
                 return self._without_system_credentials(plan, exc)
             if exc.code() in _OUTAGE_CODES:
-                return Admission(self._during_outage(message), plan)
+                return Admission(self._during_outage(message.team_id, worst), plan)
             raise
         self._last_known[message.team_id] = parse_usd(reply.available)
         reserved = parse_usd(reply.reserved)
@@ -350,13 +358,8 @@ class BillingPreflight:
             raise refusal(exc.details() or "insufficient funds")
         return Admission(NO_HOLD, Plan(byok, plan.skipped))
 
-    def _during_outage(self, message: billing_pb2.ReserveRequest) -> Hold:
-        team_id = message.team_id
+    def _during_outage(self, team_id: str, worst: Decimal) -> Hold:
         left = self._last_known.get(team_id) if self._outage == "last-known" else None
-        output = message.max_output_tokens or message.model_max_output_tokens
-        worst = message.input_tokens * parse_usd(message.input_price) + (
-            output or DEFAULT_OUTPUT_RESERVE
-        ) * parse_usd(message.output_price)
         if left is None or left < worst:
             log.warning("billing unreachable: refusing a generation of team %s", team_id)
             raise BillingUnavailable()

@@ -276,7 +276,7 @@ async def test_a_long_prompt_is_reserved_at_its_long_context_tier() -> None:
 
 async def test_embeddings_reserve_their_input_only() -> None:
     billing = FakeBilling()
-    ask = Ask(Caller(team_id="team_a"), "gen_e", Plan(_candidates(), ()), 40, output=False)
+    ask = Ask(Caller(team_id="team_a"), Plan(_candidates(), ()), 40, output=False)
     admission = await _preflight(billing).admit(ask)
     [request] = billing.reserved
     assert (request.input_tokens, request.output_price, request.max_output_tokens) == (40, "0", 0)
