@@ -18,7 +18,6 @@ auth is asked again a second later); the failure is logged, never a secret.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import secrets
@@ -28,9 +27,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from nats.aio.msg import Msg
 from tollgate.auth.v1 import auth_pb2
 from tollgate.events.v1 import auth_pb2 as auth_events_pb2
+from tollgate_common.fact_follower import FactFollower
 
 if TYPE_CHECKING:
     from tollgate.auth.v1.auth_pb2_grpc import AuthServiceAsyncStub
@@ -104,21 +103,29 @@ class TeamCredentialStore:
     ) -> None:
         self._loader = loader
         self._max_teams = max_teams
-        self._offline_max_age = offline_max_age
         self._retry_seconds = retry_seconds
-        self._poll_seconds = poll_seconds
         self._clock = clock
         self._aead = AESGCM(AESGCM.generate_key(bit_length=256))
         self._entries: dict[str, _Entry] = {}
         self._loading: dict[str, asyncio.Future[TeamCredentials]] = {}
         self._stale: set[str] = set()
-        self._live = False
-        self._closed = False
+        self._follower = FactFollower(
+            "BYOK credential changes",
+            {
+                BYOK_CHANGED: (
+                    auth_events_pb2.ByokChanged,
+                    lambda fact: self.invalidate(fact.team_id),
+                )
+            },
+            resync=self.clear,
+            offline_max_age=offline_max_age,
+            poll_seconds=poll_seconds,
+        )
 
     @property
     def live(self) -> bool:
         """Whether change facts are being followed (else entries expire quickly)."""
-        return self._live
+        return self._follower.live
 
     def seal(self, credentials: Mapping[str, Mapping[str, str]]) -> TeamCredentials:
         sealed = {}
@@ -135,7 +142,7 @@ class TeamCredentialStore:
         entry = self._entries.get(team_id)
         if entry is None:
             return None
-        max_age = entry.max_age if entry.max_age is not None else self._max_age()
+        max_age = entry.max_age if entry.max_age is not None else self._follower.max_age()
         if max_age is not None and self._clock() - entry.loaded_at > max_age:
             del self._entries[team_id]
             return None
@@ -186,9 +193,6 @@ class TeamCredentialStore:
             del self._entries[next(iter(self._entries))]
         self._entries[team_id] = entry
 
-    def _max_age(self) -> float | None:
-        return None if self._live else self._offline_max_age
-
     def invalidate(self, team_id: str) -> None:
         self._entries.pop(team_id, None)
         if team_id in self._loading:
@@ -198,37 +202,10 @@ class TeamCredentialStore:
         self._entries.clear()
         self._stale.update(self._loading)
 
-    async def _on_changed(self, msg: Msg) -> None:
-        try:
-            fact = auth_events_pb2.ByokChanged.FromString(msg.data)
-        except Exception:
-            log.warning("ignoring an unreadable %s message", BYOK_CHANGED)
-            return
-        self.invalidate(fact.team_id)
-
     def close(self) -> None:
         """Stop following change facts (``follow`` returns within ``poll_seconds``)."""
-        self._closed = True
+        self._follower.close()
 
     async def follow(self, bus: Bus) -> None:
         """Subscribe to change facts, then follow the connection until closed or cancelled."""
-        subscription = await bus.nc.subscribe(BYOK_CHANGED, cb=self._on_changed)
-        await bus.nc.flush()
-        try:
-            while not self._closed:
-                connected = bus.nc.is_connected
-                if connected and not self._live:
-                    self.clear()  # whatever changed while away is not held any more
-                    self._live = True
-                    log.info("following BYOK credential changes")
-                elif not connected and self._live:
-                    self._live = False
-                    log.warning(
-                        "not connected to NATS: holding BYOK credentials for %.1fs at most",
-                        self._offline_max_age,
-                    )
-                await asyncio.sleep(self._poll_seconds)
-        finally:
-            self._live = False
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(subscription.unsubscribe(), 1.0)
+        await self._follower.run(bus)

@@ -85,7 +85,7 @@ async def test_the_teams_stored_key_comes_between_request_keys_and_the_system_ke
 async def test_one_load_per_team_until_a_change_names_it() -> None:
     auth = _Auth({"t": {"mistral": {"apiKey": "k1"}}})
     store = TeamCredentialStore(auth)
-    store._live = True  # following change facts
+    store._follower._live = True  # following change facts
     auth.gate = asyncio.Event()
     waiting = [asyncio.create_task(store.for_team("t")) for _ in range(5)]
     await asyncio.sleep(0)
@@ -103,7 +103,7 @@ async def test_one_load_per_team_until_a_change_names_it() -> None:
 async def test_a_change_during_a_load_is_not_missed() -> None:
     auth = _Auth({"t": {"groq": {"apiKey": "old"}}})
     store = TeamCredentialStore(auth)
-    store._live = True
+    store._follower._live = True
     auth.gate = asyncio.Event()
     loading = asyncio.create_task(store.for_team("t"))
     await asyncio.sleep(0)
@@ -130,7 +130,7 @@ async def test_auth_down_means_system_credentials_and_a_retry_later() -> None:
     clock = _Clock()
     auth = _Auth({"t": {"groq": {"apiKey": "k"}}})
     store = TeamCredentialStore(auth, retry_seconds=1.0, clock=clock)
-    store._live = True
+    store._follower._live = True
     auth.fail = True
     assert (await store.for_team("t")).providers() == frozenset()
     await store.for_team("t")
@@ -151,7 +151,7 @@ async def test_keys_are_sealed_in_memory_and_never_in_a_repr() -> None:
 async def test_the_oldest_team_goes_first(max_teams: int) -> None:
     auth = _Auth({})
     store = TeamCredentialStore(auth, max_teams=max_teams)
-    store._live = True
+    store._follower._live = True
     for team in ("a", "b", "c", "b"):
         await store.for_team(team)
     assert store.cached("a") is None and auth.loads == ["a", "b", "c"]
