@@ -9,14 +9,30 @@ import sys
 from collections.abc import Coroutine, Sequence
 from typing import Any
 
-from tollgate_common.db import migrate
+from tollgate_common.db import create_engine, migrate
 from tollgate_common.logs import configure_logging
 from tollgate_common.telemetry import traced
 
-from tollgate_auth.app import MIGRATIONS_DIR, rotate_oidc_key, serve
+from tollgate_auth.app import MIGRATIONS_DIR, AuthApp, load_vault
 from tollgate_auth.settings import AuthSettings
+from tollgate_auth.signing_keys import SigningKeys
 
 log = logging.getLogger("tollgate_auth")
+
+
+async def serve(settings: AuthSettings) -> None:
+    await AuthApp(settings).run()
+
+
+async def rotate_oidc_key(settings: AuthSettings) -> None:
+    """Add a new OIDC signing key and retire the others (they verify until their tokens expire)."""
+    vault = await asyncio.to_thread(load_vault, settings)
+    engine = create_engine(settings.database_url)
+    try:
+        kid = await SigningKeys(engine, vault).add(retire_others=True)
+        log.info("new OIDC signing key %s; running replicas pick it up within a minute", kid)
+    finally:
+        await engine.dispose()
 
 
 def _run(coro: Coroutine[Any, Any, None]) -> None:

@@ -13,6 +13,10 @@ from tollgate_router.app import MIGRATIONS, RouterApp
 from tollgate_router.settings import RouterSettings
 
 
+async def _serve(settings: RouterSettings) -> None:
+    await RouterApp(settings).run()  # migrates first unless migrate_on_start is false
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="tollgate-router", description="Tollgate router service")
     parser.add_argument("command", nargs="?", default="serve", choices=("serve", "migrate"))
@@ -23,7 +27,7 @@ def main(argv: list[str] | None = None) -> None:
         migrate(settings.effective_database_url(), MIGRATIONS)
         return
     with traced("router"):
-        uvloop.run(RouterApp(settings).run())  # migrates first unless migrate_on_start is false
+        uvloop.run(_serve(settings))
 
 
 if __name__ == "__main__":
