@@ -6,22 +6,18 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Coroutine, Sequence
-from typing import Any
+from collections.abc import Sequence
 
+import uvloop
 from tollgate_common.db import create_engine, migrate
 from tollgate_common.logs import configure_logging
-from tollgate_common.telemetry import traced
+from tollgate_common.service_main import serve
 
 from tollgate_auth.app import MIGRATIONS_DIR, AuthApp, load_vault
 from tollgate_auth.settings import AuthSettings
 from tollgate_auth.signing_keys import SigningKeys
 
 log = logging.getLogger("tollgate_auth")
-
-
-async def serve(settings: AuthSettings) -> None:
-    await AuthApp(settings).run()
 
 
 async def rotate_oidc_key(settings: AuthSettings) -> None:
@@ -33,15 +29,6 @@ async def rotate_oidc_key(settings: AuthSettings) -> None:
         log.info("new OIDC signing key %s; running replicas pick it up within a minute", kid)
     finally:
         await engine.dispose()
-
-
-def _run(coro: Coroutine[Any, Any, None]) -> None:
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(coro)
-    else:
-        uvloop.run(coro)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -63,10 +50,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             migrate(settings.database_url, MIGRATIONS_DIR)
             log.info("auth database migrated")
         if args.command == "serve":
-            with traced("auth"):
-                _run(serve(settings))
+            serve("auth", lambda: AuthApp(settings))
         elif args.command == "rotate-oidc-key":
-            _run(rotate_oidc_key(settings))
+            uvloop.run(rotate_oidc_key(settings))
     except Exception:
         log.exception("auth service failed")
         sys.exit(1)
