@@ -13,7 +13,7 @@ import grpc
 import pytest
 from tollgate.auth.v1 import auth_pb2_grpc
 from tollgate.vendor.envoy.service.auth.v3 import external_auth_pb2_grpc
-from tollgate_auth.app import MIGRATIONS_DIR, AuthApp, build_app
+from tollgate_auth.app import MIGRATIONS_DIR, AuthApp
 from tollgate_auth.settings import AuthSettings
 from tollgate_common.db import migrate_async
 from tollgate_common.testing import nats_server, scratch_database
@@ -85,8 +85,8 @@ class AuthServers:
         self._running: list[RunningAuth] = []
 
     async def start(self, settings: AuthSettings) -> RunningAuth:
-        app = await build_app(settings)
-        port = await app.grpc.start()
+        app = AuthApp(settings)
+        port = await app.start()
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
         server = RunningAuth(
             app=app,
@@ -101,7 +101,7 @@ class AuthServers:
     async def stop(self, server: RunningAuth) -> None:
         self._running.remove(server)
         await server.channel.close()
-        await server.app.grpc.shutdown()
+        await server.app.stop()
 
     async def stop_all(self) -> None:
         for server in reversed(list(self._running)):

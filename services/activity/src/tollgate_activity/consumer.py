@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tollgate.events.v1.usage_pb2 import UsageRecorded
+from tollgate_common.fact_consumer import USAGE_FACTS, FactConsumer
 from tollgate_common.money import parse_usd
-from tollgate_common.usage_consumer import UsageFactConsumer
 
 from tollgate_activity.errors import InvalidUsage
 from tollgate_activity.repository import USAGE_CONSUMER
@@ -46,11 +46,12 @@ def entry_from_fact(fact: UsageRecorded, received_at: datetime) -> RequestLogEnt
     )
 
 
-class UsageConsumer(UsageFactConsumer[RequestLogEntry]):
-    """The durable ``activity-usage`` consumer (see :mod:`tollgate_common.usage_consumer`)."""
+class UsageConsumer(FactConsumer[UsageRecorded, RequestLogEntry]):
+    """The durable ``activity-usage`` consumer (see :mod:`tollgate_common.fact_consumer`)."""
 
     def __init__(self, service: ActivityService) -> None:
         super().__init__(
+            USAGE_FACTS,
             durable=USAGE_CONSUMER,
             convert=entry_from_fact,
             store=service.record_requests,

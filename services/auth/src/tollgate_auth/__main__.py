@@ -6,26 +6,29 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Coroutine, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from tollgate_common.db import migrate
+import uvloop
+from tollgate_common.db import create_engine, migrate
 from tollgate_common.logs import configure_logging
-from tollgate_common.telemetry import traced
+from tollgate_common.service_main import serve
 
-from tollgate_auth.app import MIGRATIONS_DIR, rotate_oidc_key, serve
+from tollgate_auth.app import MIGRATIONS_DIR, AuthApp, load_vault
 from tollgate_auth.settings import AuthSettings
+from tollgate_auth.signing_keys import SigningKeys
 
 log = logging.getLogger("tollgate_auth")
 
 
-def _run(coro: Coroutine[Any, Any, None]) -> None:
+async def rotate_oidc_key(settings: AuthSettings) -> None:
+    """Add a new OIDC signing key and retire the others (they verify until their tokens expire)."""
+    vault = await asyncio.to_thread(load_vault, settings)
+    engine = create_engine(settings.database_url)
     try:
-        import uvloop
-    except ImportError:
-        asyncio.run(coro)
-    else:
-        uvloop.run(coro)
+        kid = await SigningKeys(engine, vault).add(retire_others=True)
+        log.info("new OIDC signing key %s; running replicas pick it up within a minute", kid)
+    finally:
+        await engine.dispose()
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -47,10 +50,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             migrate(settings.database_url, MIGRATIONS_DIR)
             log.info("auth database migrated")
         if args.command == "serve":
-            with traced("auth"):
-                _run(serve(settings))
+            serve("auth", lambda: AuthApp(settings))
         elif args.command == "rotate-oidc-key":
-            _run(rotate_oidc_key(settings))
+            uvloop.run(rotate_oidc_key(settings))
     except Exception:
         log.exception("auth service failed")
         sys.exit(1)

@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 
-import uvloop
-from tollgate_common.db import migrate
-from tollgate_common.logs import configure_logging
-from tollgate_common.telemetry import traced
+from tollgate_common.service_main import service_main
 
 from tollgate_billing.app import MIGRATIONS_DIR, BillingApp
 from tollgate_billing.settings import BillingSettings
 
 
-async def _serve(settings: BillingSettings) -> None:
-    await BillingApp(settings).run()
-
-
 def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="tollgate-billing", description="Tollgate billing")
-    parser.add_argument("command", nargs="?", choices=("serve", "migrate"), default="serve")
-    args = parser.parse_args(argv)
-    settings = BillingSettings()
-    configure_logging("billing", settings.log_level)
-    if args.command == "migrate" or settings.migrate_on_start:
-        migrate(settings.database_url, MIGRATIONS_DIR)
-    if args.command == "serve":
-        with traced("billing"):
-            uvloop.run(_serve(settings))
+    service_main("billing", argv, BillingSettings, MIGRATIONS_DIR, BillingApp)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tollgate.events.v1.usage_pb2 import UsageRecorded
+from tollgate_common.fact_consumer import USAGE_FACTS, FactConsumer
 from tollgate_common.money import ZERO, parse_usd
-from tollgate_common.usage_consumer import UsageFactConsumer
 
 from tollgate_billing.errors import InvalidUsage
 from tollgate_billing.repository import USAGE_CONSUMER
@@ -54,11 +54,12 @@ def generation_from_fact(fact: UsageRecorded, received_at: datetime) -> Generati
     )
 
 
-class UsageConsumer(UsageFactConsumer[Generation]):
-    """The durable ``billing-usage`` consumer (see :mod:`tollgate_common.usage_consumer`)."""
+class UsageConsumer(FactConsumer[UsageRecorded, Generation]):
+    """The durable ``billing-usage`` consumer (see :mod:`tollgate_common.fact_consumer`)."""
 
     def __init__(self, service: BillingService) -> None:
         super().__init__(
+            USAGE_FACTS,
             durable=USAGE_CONSUMER,
             convert=generation_from_fact,
             store=service.record_usages,

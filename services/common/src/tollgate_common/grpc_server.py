@@ -1,15 +1,12 @@
-"""A grpc.aio server with health, the error interceptor and graceful shutdown.
-
-Shutdown order (CONVENTIONS): health NOT_SERVING → stop accepting → drain in-flight calls →
-run the service's own cleanups (drain NATS, dispose the engine) in reverse order.
+"""A grpc.aio server with health, metrics, the error interceptor and a graceful stop (health
+NOT_SERVING → stop accepting → drain in-flight calls). The rest of a process's lifecycle is
+:mod:`tollgate_common.runtime`'s.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import signal
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import grpc
@@ -21,8 +18,6 @@ from tollgate_common.interceptors import ErrorInterceptor
 from tollgate_common.metrics import GrpcServerMetrics, MetricsServer
 
 log = logging.getLogger(__name__)
-
-Cleanup = Callable[[], Awaitable[None]]
 
 SERVER_OPTIONS: Sequence[tuple[str, Any]] = (
     ("grpc.keepalive_time_ms", 30_000),
@@ -39,7 +34,8 @@ SERVER_OPTIONS: Sequence[tuple[str, Any]] = (
 
 
 class GrpcService:
-    """Owns one gRPC server: register servicers, then ``await run()`` until a signal arrives."""
+    """One gRPC server: register servicers on :attr:`server`, then :meth:`start`; :meth:`shutdown`
+    lets the calls in flight finish (``grace_seconds`` at most)."""
 
     def __init__(
         self, name: str, listen_addr: str, grace_seconds: float = 10.0, metrics_addr: str = ""
@@ -61,20 +57,11 @@ class GrpcService:
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         self._service_names: list[str] = [""]
-        self._cleanups: list[Cleanup] = []
-        self._stop = asyncio.Event()
         self.port = 0
 
     def add_service_name(self, full_name: str) -> None:
         """A fully-qualified service name reported by the health service."""
         self._service_names.append(full_name)
-
-    def on_shutdown(self, cleanup: Cleanup) -> None:
-        """Run ``cleanup`` after the server has drained (last registered runs first)."""
-        self._cleanups.append(cleanup)
-
-    def request_stop(self) -> None:
-        self._stop.set()
 
     async def start(self) -> int:
         try:
@@ -90,23 +77,9 @@ class GrpcService:
         )
         return self.port
 
-    async def run(self) -> None:
-        """Start, serve until SIGINT/SIGTERM (or :meth:`request_stop`), then shut down."""
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, self._stop.set)
-        await self.start()
-        await self._stop.wait()
-        await self.shutdown()
-
     async def shutdown(self) -> None:
-        log.info("%s shutting down", self.name)
+        """Report NOT_SERVING, stop accepting calls and wait for those in flight (streams
+        included) for ``grace_seconds`` at most; then stop serving metrics."""
         await self.health.enter_graceful_shutdown()
         await self.server.stop(self.grace_seconds)
         self._metrics.stop()
-        for cleanup in reversed(self._cleanups):
-            try:
-                await cleanup()
-            except Exception:
-                log.exception("%s: cleanup failed", self.name)
-        log.info("%s stopped", self.name)

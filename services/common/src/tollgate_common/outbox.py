@@ -83,7 +83,13 @@ class Outbox:
         self._pending: list[Fact] = []
         self._wake = asyncio.Event()
         self._closing = False
-        self.bus: Bus | None = None
+        self._bus: Bus | None = None
+
+    def connect(self, bus: Bus) -> None:
+        """Publish on ``bus`` from now on (until then facts wait in the table); the service
+        runtime calls this once its NATS link is up."""
+        self._bus = bus
+        self._wake.set()
 
     def put(self, fact: Fact) -> None:
         self._pending.append(fact)
@@ -106,7 +112,7 @@ class Outbox:
                 if unpublished:
                     await self._store(unpublished)
                     backlog = True
-                elif backlog and self.bus is not None:
+                elif backlog and self._bus is not None:
                     backlog = await self._publish_backlog()
             except Exception:
                 log.exception("outbox: cannot reach its table; retrying")
@@ -122,7 +128,7 @@ class Outbox:
 
     async def _publish(self, facts: list[Fact]) -> list[Fact]:
         """Publish ``facts`` at once; returns those JetStream did not acknowledge."""
-        bus = self.bus
+        bus = self._bus
         if bus is None or not facts:
             return facts
         results = await asyncio.gather(

@@ -215,7 +215,7 @@ async def test_outbox_keeps_facts_until_nats_takes_them(bus: Bus, tmp_path: Path
         await asyncio.sleep(0.02)
     assert stored == 2
 
-    outbox.bus = bus
+    outbox.connect(bus)
     outbox.put(Fact(USAGE_RECORDED, "gen_c", b"C"))
     seen = await _collect(bus, "outbox-check", {}, until=3)
     assert sorted(seen) == ["gen_a", "gen_b", "gen_c"]

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-import uvloop
 from tollgate_common.db import migrate
 from tollgate_common.logs import configure_logging
-from tollgate_common.telemetry import traced
+from tollgate_common.service_main import serve
 
 from tollgate_router.app import MIGRATIONS, RouterApp
 from tollgate_router.settings import RouterSettings
@@ -22,8 +21,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "migrate":
         migrate(settings.effective_database_url(), MIGRATIONS)
         return
-    with traced("router"):
-        uvloop.run(RouterApp(settings).run())  # migrates first unless migrate_on_start is false
+    serve("router", lambda: RouterApp(settings))  # migrates first unless migrate_on_start is off
 
 
 if __name__ == "__main__":

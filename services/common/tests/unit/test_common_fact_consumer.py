@@ -1,0 +1,127 @@
+"""The generic fact consumer's decisions: ack, terminate (poison) or redeliver (transient), one
+outcome per delivery of a batch, and the metrics it counts them in."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from datetime import datetime
+
+import pytest
+from prometheus_client import CollectorRegistry
+from sqlalchemy.exc import OperationalError
+from tollgate.events.v1.activity_pb2 import ActivityRecorded
+from tollgate_common.bus import ACTIVITY_RECORDED, Delivery, Outcome, PoisonMessage, TransientError
+from tollgate_common.fact_consumer import ACTIVITY_FACTS, FactConsumer
+from tollgate_common.inbox import Stored
+from tollgate_common.metrics import ConsumerMetrics
+
+
+class Invalid(Exception):
+    pass
+
+
+class Store:
+    """Stores event ids; ``results`` (when set) is what the database answers instead."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.results: list[Stored | None] | None = None
+        self.fail = False
+
+    async def store(self, records: list[str]) -> Sequence[Stored | None]:
+        if self.fail:
+            raise OperationalError("INSERT", {}, Exception("database is locked"))
+        if self.results is not None:
+            return self.results
+        outcomes = [Stored.DUPLICATE if r in self.ids else Stored.NEW for r in records]
+        self.ids.extend(r for r in records if r not in self.ids)
+        return outcomes
+
+
+def _event_id(fact: ActivityRecorded, received_at: datetime) -> str:
+    if not fact.event_id:
+        raise Invalid("no event id")
+    return fact.event_id
+
+
+def _delivery(event_id: str | None, msg_id: str = "m") -> Delivery:
+    data = (
+        b"\xff\xff" if event_id is None else ActivityRecorded(event_id=event_id).SerializeToString()
+    )
+    return Delivery(ACTIVITY_RECORDED, msg_id, data, num_delivered=1)
+
+
+@pytest.fixture
+def store() -> Store:
+    return Store()
+
+
+@pytest.fixture
+def consumer(store: Store) -> FactConsumer[ActivityRecorded, str]:
+    return FactConsumer(
+        ACTIVITY_FACTS, durable="test-log", convert=_event_id, store=store.store, invalid=Invalid
+    )
+
+
+async def test_outcomes_follow_what_the_store_answers(
+    store: Store, consumer: FactConsumer[ActivityRecorded, str]
+) -> None:
+    registry = CollectorRegistry()
+    consumer.instrument(ConsumerMetrics(registry))
+    batch = [_delivery("e1"), _delivery(None), _delivery(""), _delivery("e2"), _delivery("e1")]
+    assert await consumer.handle_batch(batch) == [
+        Outcome.ACK,
+        Outcome.TERM,  # undecodable
+        Outcome.TERM,  # invalid
+        Outcome.ACK,
+        Outcome.ACK,  # a duplicate is done
+    ]
+    assert store.ids == ["e1", "e2"]
+    store.results = [Stored.REJECTED, None]
+    assert await consumer.handle_batch([_delivery("e3"), _delivery("e4")]) == [
+        Outcome.TERM,
+        Outcome.NAK,
+    ]
+
+    def handled(outcome: str) -> float | None:
+        labels = {"stream": "TOLLGATE_ACTIVITY", "consumer": "test-log", "outcome": outcome}
+        return registry.get_sample_value("tollgate_jetstream_messages_total", labels)
+
+    assert (handled("ack"), handled("term"), handled("nak")) == (3.0, 3.0, 1.0)
+
+
+async def test_a_database_failure_redelivers_all_but_the_poison(
+    store: Store, consumer: FactConsumer[ActivityRecorded, str]
+) -> None:
+    store.fail = True
+    assert await consumer.handle_batch([_delivery(None), _delivery("e1")]) == [
+        Outcome.TERM,
+        Outcome.NAK,
+    ]
+    with pytest.raises(TransientError):
+        await consumer.handle(_delivery("e1"))
+    with pytest.raises(PoisonMessage):
+        await consumer.handle(_delivery(None))
+
+
+class FlakyBus:
+    """Stands in for Bus.consume_batches: fails in the given ways, then stops the consumer."""
+
+    def __init__(self, failures: list[Exception]) -> None:
+        self.failures = failures
+        self.subscriptions: list[tuple[object, object, object]] = []
+
+    async def consume_batches(self, *, stop: asyncio.Event, **where: object) -> None:
+        self.subscriptions.append((where["stream"], where["subject"], where["durable"]))
+        if self.failures:
+            raise self.failures.pop(0)
+        stop.set()
+
+
+async def test_the_subscription_is_kept_alive(
+    consumer: FactConsumer[ActivityRecorded, str],
+) -> None:
+    bus = FlakyBus([TimeoutError(), RuntimeError("connection closed")])
+    await asyncio.wait_for(consumer.run(bus, asyncio.Event()), timeout=10)  # type: ignore[arg-type]
+    assert bus.subscriptions == [("TOLLGATE_ACTIVITY", ACTIVITY_RECORDED, "test-log")] * 3
