@@ -10,12 +10,12 @@ import grpc
 from tollgate.auth.v1 import auth_pb2, auth_pb2_grpc
 
 from tollgate_auth import convert
-from tollgate_auth.admin import AdminService
-from tollgate_auth.byok import ByokService
+from tollgate_auth.byok.service import ByokService
 from tollgate_auth.domain import ByokTest
-from tollgate_auth.issuers import IssuerAdmin
-from tollgate_auth.oidc import OidcTokens
-from tollgate_auth.service import AuthService
+from tollgate_auth.issuers.service import IssuerAdmin
+from tollgate_auth.keys.service import AuthService
+from tollgate_auth.oidc.service import OidcTokens
+from tollgate_auth.tenancy.service import AdminService
 
 SERVICE_NAME: Final = "tollgate.auth.v1.AuthService"
 

@@ -7,8 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from tollgate_auth.domain import Role
-from tollgate_auth.permissions import (
+from tollgate_auth.access.permissions import (
     ALLOWED,
     Action,
     Forbidden,
@@ -17,6 +16,7 @@ from tollgate_auth.permissions import (
     permitted_actions,
     require,
 )
+from tollgate_auth.domain import Role
 
 DOC = Path(__file__).resolve().parents[4] / "docs" / "permissions.md"
 _ROW = re.compile(

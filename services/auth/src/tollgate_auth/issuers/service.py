@@ -10,12 +10,12 @@ from typing import Final
 from tollgate_common.errors import InvalidArgument, NotFound
 from tollgate_common.ids import new_id
 
-from tollgate_auth.access import TeamAccess
+from tollgate_auth.access.permissions import Action
+from tollgate_auth.access.service import TeamAccess
 from tollgate_auth.domain import Principal, TrustedIssuer
 from tollgate_auth.events import ActivityType, AuthEvents
-from tollgate_auth.external_tokens import TrustedIssuers, parse_jwks
-from tollgate_auth.issuers_repository import IssuersRepository
-from tollgate_auth.permissions import Action
+from tollgate_auth.issuers.repository import IssuersRepository
+from tollgate_auth.issuers.tokens import TrustedIssuers, parse_jwks
 
 TEAM_CLAIM_KINDS: Final = ("teamId", "teamSlug")
 MAX_JWKS_CHARS: Final = 20_000

@@ -27,8 +27,8 @@ import jwt
 
 from tollgate_auth.domain import AuthMethod, Principal, Role, TrustedIssuer
 from tollgate_auth.errors import InvalidToken, OidcTokenExpired
-from tollgate_auth.issuers_repository import IssuersRepository
-from tollgate_auth.project_check import ProjectCheck
+from tollgate_auth.issuers.repository import IssuersRepository
+from tollgate_auth.tenancy.project_check import ProjectCheck
 
 log = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate_common.ids import new_id
 
+from tollgate_auth.byok.vault import Sealed, Vault
 from tollgate_auth.models import oidc_signing_keys
-from tollgate_auth.vault import Sealed, Vault
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Teams, members, projects and API keys on behalf of a caller (ADMIN-API.md).
 
 Every method first finds the caller's role in the team concerned — none: that team and
-everything in it is "not found" — then asks :mod:`tollgate_auth.permissions`, then changes
+everything in it is "not found" — then asks :mod:`tollgate_auth.access.permissions`, then changes
 things, then publishes what changed (activity; revocations for the key caches).
 """
 
@@ -15,8 +15,8 @@ from typing import Final
 
 from tollgate_common.errors import InvalidArgument
 
-from tollgate_auth.access import TeamAccess
-from tollgate_auth.cache import KeyCache
+from tollgate_auth.access.permissions import Action, require
+from tollgate_auth.access.service import TeamAccess
 from tollgate_auth.domain import (
     ApiKeyInfo,
     AuthMethod,
@@ -37,10 +37,10 @@ from tollgate_auth.errors import (
     TeamNotFound,
 )
 from tollgate_auth.events import ActivityType, AuthEvents
-from tollgate_auth.keys import KeyHasher, mint_api_key
-from tollgate_auth.permissions import Action, require
-from tollgate_auth.repository import AuthRepository
-from tollgate_auth.tenancy_repository import TenancyRepository
+from tollgate_auth.keys.cache import KeyCache
+from tollgate_auth.keys.hashing import KeyHasher, mint_api_key
+from tollgate_auth.keys.repository import AuthRepository
+from tollgate_auth.tenancy.repository import TenancyRepository
 
 SLUG: Final = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?")
 EMAIL: Final = re.compile(r"[^@\s]{1,64}@[^@\s]{1,255}")

@@ -14,12 +14,12 @@ from typing import Final
 
 from tollgate_common.errors import InvalidArgument, NotFound
 
-from tollgate_auth.access import TeamAccess
-from tollgate_auth.byok_repository import ByokRepository
+from tollgate_auth.access.permissions import Action
+from tollgate_auth.access.service import TeamAccess
+from tollgate_auth.byok.repository import ByokRepository
+from tollgate_auth.byok.vault import Vault, VaultError, context_of
 from tollgate_auth.domain import ByokCredential, ByokTest, Principal
 from tollgate_auth.events import ActivityType, AuthEvents
-from tollgate_auth.permissions import Action
-from tollgate_auth.vault import Vault, VaultError, context_of
 
 # DESIGN §2: the provider slugs of the Vercel documentation.
 PROVIDERS: Final = frozenset(
