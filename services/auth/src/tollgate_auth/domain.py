@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+
+Clock = Callable[[], datetime]
+"""Where a service reads the time (tests pass their own)."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Role(StrEnum):

@@ -178,7 +178,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     async def ListApiKeys(
         self, request: auth_pb2.ListApiKeysRequest, context: Context
     ) -> auth_pb2.ListApiKeysResponse:
-        page = await self._admin.list_api_keys(
+        page = await self._admin.api_keys.list_keys(
             convert.caller_from_proto(request.caller),
             request.team_id,
             request.include_revoked,
@@ -192,7 +192,7 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     async def CreateApiKey(
         self, request: auth_pb2.CreateApiKeyRequest, context: Context
     ) -> auth_pb2.CreateApiKeyResponse:
-        issued = await self._admin.create_api_key(
+        issued = await self._admin.api_keys.create_key(
             convert.caller_from_proto(request.caller),
             request.name,
             team_id=request.team_id,
@@ -209,7 +209,9 @@ class AuthServicer(auth_pb2_grpc.AuthServiceServicer):
     async def RevokeApiKey(
         self, request: auth_pb2.RevokeApiKeyRequest, context: Context
     ) -> auth_pb2.RevokeApiKeyResponse:
-        await self._admin.revoke_api_key(convert.caller_from_proto(request.caller), request.key_id)
+        await self._admin.api_keys.revoke_key(
+            convert.caller_from_proto(request.caller), request.key_id
+        )
         return auth_pb2.RevokeApiKeyResponse()
 
     async def ListByokCredentials(

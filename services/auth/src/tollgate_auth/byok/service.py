@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Final
 
 from tollgate_common.errors import InvalidArgument, NotFound
@@ -18,7 +17,7 @@ from tollgate_auth.access.permissions import Action
 from tollgate_auth.access.service import TeamAccess
 from tollgate_auth.byok.repository import ByokRepository
 from tollgate_auth.byok.vault import Vault, VaultError, context_of
-from tollgate_auth.domain import ByokCredential, ByokTest, Principal
+from tollgate_auth.domain import ByokCredential, ByokTest, Clock, Principal, utc_now
 from tollgate_auth.events import ActivityType, AuthEvents
 
 # DESIGN §2: the provider slugs of the Vercel documentation.
@@ -34,7 +33,6 @@ MAX_FIELD_CHARS: Final = 16_384
 MAX_FIELDS: Final = 16
 HINT_CHARS: Final = 4
 
-Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
 
 
@@ -70,10 +68,6 @@ def hint_of(credentials: Mapping[str, str]) -> str:
     return key[-HINT_CHARS:] if len(key) > 2 * HINT_CHARS else ""
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class ByokService:
     def __init__(
         self,
@@ -81,7 +75,7 @@ class ByokService:
         vault: Vault,
         access: TeamAccess,
         events: AuthEvents,
-        clock: Clock = _now,
+        clock: Clock = utc_now,
     ) -> None:
         self._repository = repository
         self._vault = vault

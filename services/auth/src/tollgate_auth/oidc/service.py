@@ -11,16 +11,15 @@ second (:class:`ProjectCheck`). Tokens of other issuers go to the team's trusted
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import jwt
 
 from tollgate_auth.access.permissions import Action
 from tollgate_auth.access.service import TeamAccess
-from tollgate_auth.domain import AuthMethod, Principal, Role
+from tollgate_auth.domain import AuthMethod, Clock, Principal, Role, utc_now
 from tollgate_auth.errors import InvalidToken, OidcTokenExpired, ProjectNotFound
 from tollgate_auth.issuers.tokens import TrustedIssuers
 from tollgate_auth.oidc.signing_keys import ALGORITHM, TOKEN_LIFETIME, SigningKeys
@@ -29,12 +28,6 @@ from tollgate_auth.tenancy.repository import TenancyRepository
 
 AUDIENCE: Final = "tollgate"
 _REQUIRED: Final = ["exp", "iat", "iss", "aud", "sub"]
-
-Clock = Callable[[], datetime]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +45,7 @@ class OidcTokens:
         access: TeamAccess,
         projects: ProjectCheck,
         external: TrustedIssuers | None = None,
-        clock: Clock = _now,
+        clock: Clock = utc_now,
     ) -> None:
         self._keys = keys
         self._issuer = issuer
