@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final, TypeVar
 
+import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from tollgate.auth.v1 import auth_pb2
 from tollgate_common.errors import InvalidArgument, PermissionDenied
@@ -18,6 +19,7 @@ from tollgate_auth.domain import (
     AuthMethod,
     ByokCredential,
     Member,
+    Page,
     PageRequest,
     Principal,
     Project,
@@ -25,6 +27,10 @@ from tollgate_auth.domain import (
     TeamMembership,
     TrustedIssuer,
 )
+
+Context = grpc.aio.ServicerContext[Any, Any]
+T = TypeVar("T")
+P = TypeVar("P")
 
 DEFAULT_PAGE_SIZE: Final = 50
 MAX_PAGE_SIZE: Final = 200
@@ -119,6 +125,11 @@ def page_from_proto(page: auth_pb2.PageRequest) -> PageRequest:
 
 def page_token(after: str) -> str:
     return base64.urlsafe_b64encode(after.encode()).decode().rstrip("=") if after else ""
+
+
+def page_to_proto(page: Page[T], item_to_proto: Callable[[T], P]) -> tuple[list[P], str]:
+    """A page's items as protos and the token of the next page (empty on the last page)."""
+    return [item_to_proto(item) for item in page.items], page_token(page.next_after)
 
 
 def team_to_proto(membership: TeamMembership) -> auth_pb2.Team:
