@@ -81,14 +81,7 @@ def caller_from_proto(caller: auth_pb2.Principal, *, allow_oidc: bool = False) -
     """The caller an admin request names; its role is re-read from the database where used.
     OIDC tokens may only ask who they are (``allow_oidc``)."""
     if caller.auth_method == auth_pb2.AUTH_METHOD_OIDC and allow_oidc and caller.team_id:
-        return Principal(
-            team_id=caller.team_id,
-            team_slug=caller.team_slug,
-            user_id="",
-            role=Role.MEMBER,
-            auth_method=AuthMethod.OIDC,
-            project_id=caller.project_id,
-        )
+        return Principal.of_oidc_token(caller.team_id, caller.team_slug, caller.project_id)
     if caller.auth_method == auth_pb2.AUTH_METHOD_OIDC:
         raise PermissionDenied("OIDC tokens call the gateway; use an API key to administer it")
     if not caller.user_id or not caller.team_id:

@@ -45,6 +45,18 @@ class Principal:
     key_id: str = ""
     project_id: str = ""
 
+    @classmethod
+    def of_oidc_token(cls, team_id: str, team_slug: str, project_id: str) -> Principal:
+        """Who an OIDC token acts as: its team (and project) with a member's rights, no user."""
+        return cls(
+            team_id=team_id,
+            team_slug=team_slug,
+            user_id="",
+            role=Role.MEMBER,
+            auth_method=AuthMethod.OIDC,
+            project_id=project_id,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class KeyRecord:

@@ -19,7 +19,7 @@ import jwt
 
 from tollgate_auth.access.permissions import Action
 from tollgate_auth.access.service import TeamAccess
-from tollgate_auth.domain import AuthMethod, Clock, Principal, Role, utc_now
+from tollgate_auth.domain import Clock, Principal, utc_now
 from tollgate_auth.errors import InvalidToken, OidcTokenExpired, ProjectNotFound
 from tollgate_auth.issuers.tokens import TrustedIssuers
 from tollgate_auth.oidc.signing_keys import ALGORITHM, TOKEN_LIFETIME, SigningKeys
@@ -126,11 +126,4 @@ class OidcTokens:
         ):
             raise InvalidToken()
         await self._projects.require(team_id, project_id)
-        return Principal(
-            team_id=team_id,
-            team_slug="",
-            user_id="",
-            role=Role.MEMBER,
-            auth_method=AuthMethod.OIDC,
-            project_id=project_id,
-        )
+        return Principal.of_oidc_token(team_id, "", project_id)
