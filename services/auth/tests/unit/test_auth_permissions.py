@@ -10,13 +10,13 @@ import pytest
 from tollgate_auth.access.permissions import (
     ALLOWED,
     Action,
-    Forbidden,
     allows,
     is_inference_path,
     permitted_actions,
     require,
 )
 from tollgate_auth.domain import Role
+from tollgate_auth.errors import Forbidden
 
 DOC = Path(__file__).resolve().parents[4] / "docs" / "permissions.md"
 _ROW = re.compile(

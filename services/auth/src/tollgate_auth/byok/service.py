@@ -11,13 +11,14 @@ import logging
 from collections.abc import Mapping
 from typing import Final
 
-from tollgate_common.errors import InvalidArgument, NotFound
+from tollgate_common.errors import InvalidArgument
 
 from tollgate_auth.access.permissions import Action
 from tollgate_auth.access.service import TeamAccess
 from tollgate_auth.byok.repository import ByokRepository
 from tollgate_auth.byok.vault import Vault, VaultError, context_of
 from tollgate_auth.domain import ByokCredential, ByokTest, Clock, Principal, utc_now
+from tollgate_auth.errors import ByokCredentialNotFound
 from tollgate_auth.events import ActivityType, AuthEvents
 
 # DESIGN §2: the provider slugs of the Vercel documentation.
@@ -34,13 +35,6 @@ MAX_FIELDS: Final = 16
 HINT_CHARS: Final = 4
 
 log = logging.getLogger(__name__)
-
-
-class ByokCredentialNotFound(NotFound):
-    reason = "BYOK_CREDENTIAL_NOT_FOUND"
-
-    def __init__(self) -> None:
-        super().__init__("no BYOK credential for this provider", metadata={"param": "provider"})
 
 
 def _provider(provider: str) -> str:

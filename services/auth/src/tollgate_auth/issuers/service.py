@@ -5,25 +5,19 @@ from __future__ import annotations
 import json
 from typing import Final
 
-from tollgate_common.errors import InvalidArgument, NotFound
+from tollgate_common.errors import InvalidArgument
 from tollgate_common.ids import new_id
 
 from tollgate_auth.access.permissions import Action
 from tollgate_auth.access.service import TeamAccess
 from tollgate_auth.domain import Clock, Principal, TrustedIssuer, utc_now
+from tollgate_auth.errors import IssuerNotFound
 from tollgate_auth.events import ActivityType, AuthEvents
 from tollgate_auth.issuers.repository import IssuersRepository
 from tollgate_auth.issuers.tokens import TrustedIssuers, parse_jwks
 
 TEAM_CLAIM_KINDS: Final = ("teamId", "teamSlug")
 MAX_JWKS_CHARS: Final = 20_000
-
-
-class IssuerNotFound(NotFound):
-    reason = "OIDC_ISSUER_NOT_FOUND"
-
-    def __init__(self) -> None:
-        super().__init__("trusted issuer not found", metadata={"param": "id"})
 
 
 def _bad(message: str, param: str) -> InvalidArgument:
