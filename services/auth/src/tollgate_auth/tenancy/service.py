@@ -64,14 +64,8 @@ class AdminService:
         """The team's API keys, administered under the same access rules and clock."""
         return self._api_keys
 
-    async def _role_in(self, caller: Principal, team_id: str) -> Role:
-        return await self._access.role_in(caller, team_id)
-
-    async def _authorize(self, caller: Principal, team_id: str, action: Action) -> Role:
-        return await self._access.authorize(caller, team_id, action)
-
     async def _team(self, caller: Principal, team_id: str) -> TeamMembership:
-        role = await self._authorize(caller, team_id, Action.READ)
+        role = await self._access.authorize(caller, team_id, Action.READ)
         team = await self._tenancy.team(team_id)
         if team is None:
             raise TeamNotFound()
@@ -95,7 +89,7 @@ class AdminService:
 
     async def create_team(self, caller: Principal, slug: str, name: str) -> TeamMembership:
         # A read-only credential creates nothing, not even a team of its own.
-        await self._authorize(caller, caller.team_id, Action.CREATE_TEAM)
+        await self._access.authorize(caller, caller.team_id, Action.CREATE_TEAM)
         team = await self._tenancy.create_team(
             valid_slug(slug), valid_name(name), caller.user_id, self._clock()
         )
@@ -110,7 +104,7 @@ class AdminService:
     async def update_team(
         self, caller: Principal, team_id: str, slug: str | None, name: str | None
     ) -> TeamMembership:
-        role = await self._authorize(caller, team_id, Action.UPDATE_TEAM)
+        role = await self._access.authorize(caller, team_id, Action.UPDATE_TEAM)
         slug = valid_slug(slug) if slug is not None else None
         name = valid_name(name) if name is not None else None
         before = await self._tenancy.team(team_id)
@@ -137,7 +131,7 @@ class AdminService:
         return TeamMembership(team, role)
 
     async def delete_team(self, caller: Principal, team_id: str) -> None:
-        await self._authorize(caller, team_id, Action.DELETE_TEAM)
+        await self._access.authorize(caller, team_id, Action.DELETE_TEAM)
         removed_keys = await self._tenancy.delete_team(team_id)
         now = self._clock()
         self._api_keys.revoked(removed_keys, team_id, "team-deleted", now)
@@ -149,13 +143,13 @@ class AdminService:
     async def list_members(
         self, caller: Principal, team_id: str, page: PageRequest
     ) -> Page[Member]:
-        await self._authorize(caller, team_id, Action.READ)
+        await self._access.authorize(caller, team_id, Action.READ)
         return await self._tenancy.members(team_id, page)
 
     async def add_member(
         self, caller: Principal, team_id: str, email: str, role: Role | None
     ) -> Member:
-        await self._authorize(caller, team_id, Action.MANAGE_MEMBERS)
+        await self._access.authorize(caller, team_id, Action.MANAGE_MEMBERS)
         member = await self._tenancy.add_member(
             team_id, valid_email(email), valid_role(role), self._clock()
         )
@@ -171,7 +165,7 @@ class AdminService:
     async def update_member(
         self, caller: Principal, team_id: str, user_id: str, role: Role | None
     ) -> Member:
-        await self._authorize(caller, team_id, Action.MANAGE_MEMBERS)
+        await self._access.authorize(caller, team_id, Action.MANAGE_MEMBERS)
         member, previous = await self._tenancy.set_role(team_id, user_id, valid_role(role))
         if previous is not member.role:
             now = self._clock()
@@ -189,7 +183,7 @@ class AdminService:
 
     async def remove_member(self, caller: Principal, team_id: str, user_id: str) -> None:
         """Remove a member; removing oneself is leaving (any role may leave)."""
-        role = await self._role_in(caller, team_id)
+        role = await self._access.role_in(caller, team_id)
         leaving = user_id == caller.user_id
         if not leaving:
             require(role, Action.MANAGE_MEMBERS)
@@ -208,11 +202,11 @@ class AdminService:
     async def list_projects(
         self, caller: Principal, team_id: str, page: PageRequest
     ) -> Page[Project]:
-        await self._authorize(caller, team_id, Action.READ)
+        await self._access.authorize(caller, team_id, Action.READ)
         return await self._tenancy.projects(team_id, page)
 
     async def create_project(self, caller: Principal, team_id: str, name: str) -> Project:
-        await self._authorize(caller, team_id, Action.MANAGE_PROJECTS)
+        await self._access.authorize(caller, team_id, Action.MANAGE_PROJECTS)
         project = await self._tenancy.create_project(team_id, valid_name(name), self._clock())
         self._events.activity(
             caller,
@@ -225,7 +219,7 @@ class AdminService:
         return project
 
     async def delete_project(self, caller: Principal, team_id: str, project_id: str) -> None:
-        await self._authorize(caller, team_id, Action.MANAGE_PROJECTS)
+        await self._access.authorize(caller, team_id, Action.MANAGE_PROJECTS)
         now = self._clock()
         revoked = await self._tenancy.delete_project(team_id, project_id, now)
         if revoked is None:
