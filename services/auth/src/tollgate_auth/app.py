@@ -18,25 +18,25 @@ from tollgate_common.outbox import Outbox
 from tollgate_common.runtime import ServiceApp, ServiceRuntime
 
 from tollgate_auth import ext_authz, models, servicer
-from tollgate_auth.access import TeamAccess
-from tollgate_auth.admin import AdminService
-from tollgate_auth.byok import ByokService
-from tollgate_auth.byok_repository import ByokRepository
-from tollgate_auth.cache import KeyCache, LastUsedTracker
+from tollgate_auth.access.service import TeamAccess
+from tollgate_auth.byok.repository import ByokRepository
+from tollgate_auth.byok.service import ByokService
+from tollgate_auth.byok.vault import Vault, load_keks
 from tollgate_auth.events import AuthEvents
-from tollgate_auth.external_tokens import TrustedIssuers
-from tollgate_auth.issuers import IssuerAdmin
-from tollgate_auth.issuers_repository import IssuersRepository
-from tollgate_auth.keys import KeyHasher, load_pepper
-from tollgate_auth.oidc import OidcTokens
-from tollgate_auth.project_check import ProjectCheck
-from tollgate_auth.repository import AuthRepository
-from tollgate_auth.revocations import RevocationListener
-from tollgate_auth.service import AuthService
+from tollgate_auth.issuers.repository import IssuersRepository
+from tollgate_auth.issuers.service import IssuerAdmin
+from tollgate_auth.issuers.tokens import TrustedIssuers
+from tollgate_auth.keys.cache import KeyCache, LastUsedTracker
+from tollgate_auth.keys.hashing import KeyHasher, load_pepper
+from tollgate_auth.keys.repository import AuthRepository
+from tollgate_auth.keys.revocations import RevocationListener
+from tollgate_auth.keys.service import AuthService
+from tollgate_auth.oidc.service import OidcTokens
+from tollgate_auth.oidc.signing_keys import SigningKeys
 from tollgate_auth.settings import AuthSettings
-from tollgate_auth.signing_keys import SigningKeys
-from tollgate_auth.tenancy_repository import TenancyRepository
-from tollgate_auth.vault import Vault, load_keks
+from tollgate_auth.tenancy.project_check import ProjectCheck
+from tollgate_auth.tenancy.repository import TenancyRepository
+from tollgate_auth.tenancy.service import AdminService
 
 MIGRATIONS_DIR: Final = Path(__file__).resolve().parent / "migrations"
 

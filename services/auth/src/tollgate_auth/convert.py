@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from types import MappingProxyType
-from typing import Final
+from typing import Any, Final, TypeVar
 
+import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from tollgate.auth.v1 import auth_pb2
 from tollgate_common.errors import InvalidArgument, PermissionDenied
@@ -18,6 +19,7 @@ from tollgate_auth.domain import (
     AuthMethod,
     ByokCredential,
     Member,
+    Page,
     PageRequest,
     Principal,
     Project,
@@ -25,6 +27,10 @@ from tollgate_auth.domain import (
     TeamMembership,
     TrustedIssuer,
 )
+
+Context = grpc.aio.ServicerContext[Any, Any]
+T = TypeVar("T")
+P = TypeVar("P")
 
 DEFAULT_PAGE_SIZE: Final = 50
 MAX_PAGE_SIZE: Final = 200
@@ -75,14 +81,7 @@ def caller_from_proto(caller: auth_pb2.Principal, *, allow_oidc: bool = False) -
     """The caller an admin request names; its role is re-read from the database where used.
     OIDC tokens may only ask who they are (``allow_oidc``)."""
     if caller.auth_method == auth_pb2.AUTH_METHOD_OIDC and allow_oidc and caller.team_id:
-        return Principal(
-            team_id=caller.team_id,
-            team_slug=caller.team_slug,
-            user_id="",
-            role=Role.MEMBER,
-            auth_method=AuthMethod.OIDC,
-            project_id=caller.project_id,
-        )
+        return Principal.of_oidc_token(caller.team_id, caller.team_slug, caller.project_id)
     if caller.auth_method == auth_pb2.AUTH_METHOD_OIDC:
         raise PermissionDenied("OIDC tokens call the gateway; use an API key to administer it")
     if not caller.user_id or not caller.team_id:
@@ -119,6 +118,11 @@ def page_from_proto(page: auth_pb2.PageRequest) -> PageRequest:
 
 def page_token(after: str) -> str:
     return base64.urlsafe_b64encode(after.encode()).decode().rstrip("=") if after else ""
+
+
+def page_to_proto(page: Page[T], item_to_proto: Callable[[T], P]) -> tuple[list[P], str]:
+    """A page's items as protos and the token of the next page (empty on the last page)."""
+    return [item_to_proto(item) for item in page.items], page_token(page.next_after)
 
 
 def team_to_proto(membership: TeamMembership) -> auth_pb2.Team:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+
+Clock = Callable[[], datetime]
+"""Where a service reads the time (tests pass their own)."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class Role(StrEnum):
@@ -36,6 +44,18 @@ class Principal:
     auth_method: AuthMethod
     key_id: str = ""
     project_id: str = ""
+
+    @classmethod
+    def of_oidc_token(cls, team_id: str, team_slug: str, project_id: str) -> Principal:
+        """Who an OIDC token acts as: its team (and project) with a member's rights, no user."""
+        return cls(
+            team_id=team_id,
+            team_slug=team_slug,
+            user_id="",
+            role=Role.MEMBER,
+            auth_method=AuthMethod.OIDC,
+            project_id=project_id,
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import grpc
-from tollgate_common.errors import DomainError, NotFound, Unauthenticated
+from tollgate_common.errors import DomainError, NotFound, PermissionDenied, Unauthenticated
 
 
 class AuthenticationFailed(Unauthenticated):
@@ -133,3 +133,21 @@ class ApiKeyNotFound(NotFound):
 
     def __init__(self) -> None:
         super().__init__("API key not found", metadata={"param": "keyId"})
+
+
+class Forbidden(PermissionDenied):
+    reason = "FORBIDDEN"
+
+
+class ByokCredentialNotFound(NotFound):
+    reason = "BYOK_CREDENTIAL_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("no BYOK credential for this provider", metadata={"param": "provider"})
+
+
+class IssuerNotFound(NotFound):
+    reason = "OIDC_ISSUER_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("trusted issuer not found", metadata={"param": "id"})

@@ -17,11 +17,11 @@ from tollgate.vendor.envoy.service.auth.v3 import external_auth_pb2 as pb
 from tollgate.vendor.envoy.service.auth.v3 import external_auth_pb2_grpc as pb_grpc
 from tollgate_common.context import REQUEST_ID_METADATA, request_id_var
 
+from tollgate_auth.access.permissions import Action, allows, is_inference_path, permitted_actions
 from tollgate_auth.domain import Principal
 from tollgate_auth.errors import AuthenticationFailed, MissingCredential
-from tollgate_auth.keys import CredentialSource, extract_credential
-from tollgate_auth.permissions import Action, allows, is_inference_path, permitted_actions
-from tollgate_auth.service import AuthService
+from tollgate_auth.keys.credentials import CredentialSource, extract_credential
+from tollgate_auth.keys.service import AuthService
 
 log = logging.getLogger(__name__)
 

@@ -88,7 +88,7 @@ projects = Table(
     Index("ix_projects_team_id", "team_id"),
 )
 
-# BYOK credentials: the secret only sealed (tollgate_auth.vault), bound to team and provider.
+# BYOK credentials: the secret only sealed (tollgate_auth.byok.vault), bound to team and provider.
 byok_credentials = Table(
     "byok_credentials",
     metadata,

@@ -13,12 +13,12 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Connection, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate_auth.app import MIGRATIONS_DIR
-from tollgate_auth.cache import KeyCache, LastUsedTracker
 from tollgate_auth.domain import BootstrapOwner, Role
-from tollgate_auth.keys import KeyHasher
+from tollgate_auth.keys.cache import KeyCache, LastUsedTracker
+from tollgate_auth.keys.hashing import KeyHasher
+from tollgate_auth.keys.repository import AuthRepository
+from tollgate_auth.keys.service import AuthService, BootstrapOutcome
 from tollgate_auth.models import api_keys, memberships, metadata, teams, users
-from tollgate_auth.repository import AuthRepository
-from tollgate_auth.service import AuthService, BootstrapOutcome
 from tollgate_common.db import create_engine, migrate_async
 from tollgate_common.testing import scratch_database
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tollgate_auth.cache import KeyCache, LastUsedTracker
 from tollgate_auth.domain import AuthMethod, KeyRecord, Principal, Role
+from tollgate_auth.keys.cache import KeyCache, LastUsedTracker
 
 
 class FakeClock:

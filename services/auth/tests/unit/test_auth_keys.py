@@ -13,17 +13,14 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from tollgate_auth.keys import (
+from tollgate_auth.keys.credentials import (
     Credential,
     CredentialSource,
-    KeyHasher,
     extract_credential,
-    generate_api_key,
-    key_prefix,
-    load_pepper,
     looks_like_jwt,
-    write_secret_once,
 )
+from tollgate_auth.keys.hashing import KeyHasher, generate_api_key, key_prefix, load_pepper
+from tollgate_auth.secret_files import write_secret_once
 
 
 def _b64(data: bytes) -> str:

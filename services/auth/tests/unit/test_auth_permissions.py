@@ -7,16 +7,16 @@ import re
 from pathlib import Path
 
 import pytest
-from tollgate_auth.domain import Role
-from tollgate_auth.permissions import (
+from tollgate_auth.access.permissions import (
     ALLOWED,
     Action,
-    Forbidden,
     allows,
     is_inference_path,
     permitted_actions,
     require,
 )
+from tollgate_auth.domain import Role
+from tollgate_auth.errors import Forbidden
 
 DOC = Path(__file__).resolve().parents[4] / "docs" / "permissions.md"
 _ROW = re.compile(

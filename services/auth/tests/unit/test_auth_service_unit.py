@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 import pytest
-from tollgate_auth.cache import KeyCache, LastUsedTracker
 from tollgate_auth.domain import AuthMethod, KeyRecord, Principal, Role
 from tollgate_auth.errors import (
     ApiKeyExpired,
@@ -15,9 +14,10 @@ from tollgate_auth.errors import (
     InvalidToken,
     MissingCredential,
 )
-from tollgate_auth.keys import KeyHasher
-from tollgate_auth.repository import AuthRepository
-from tollgate_auth.service import AuthService
+from tollgate_auth.keys.cache import KeyCache, LastUsedTracker
+from tollgate_auth.keys.hashing import KeyHasher
+from tollgate_auth.keys.repository import AuthRepository
+from tollgate_auth.keys.service import AuthService
 
 PEPPER = b"unit-test-pepper"
 JWT = "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln"

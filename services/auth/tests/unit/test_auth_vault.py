@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from tollgate_auth.vault import Vault, VaultError, context_of, kek_id, load_keks, parse_kek
+from tollgate_auth.byok.vault import Vault, VaultError, context_of, kek_id, load_keks, parse_kek
 
 OLD = secrets.token_bytes(32)
 NEW = secrets.token_bytes(32)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from tollgate.events.v1 import auth_pb2
 from tollgate_common.fact_follower import FactFollower
 
-from tollgate_auth.cache import KeyCache
 from tollgate_auth.events import KEY_REVOKED, MEMBERSHIP_CHANGED
+from tollgate_auth.keys.cache import KeyCache
 
 
 class RevocationListener(FactFollower):

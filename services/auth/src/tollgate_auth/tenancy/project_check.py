@@ -7,7 +7,7 @@ import time
 from typing import Final
 
 from tollgate_auth.errors import InvalidToken
-from tollgate_auth.tenancy_repository import TenancyRepository
+from tollgate_auth.tenancy.repository import TenancyRepository
 
 _MAX_ENTRIES: Final = 100_000
 

@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Final
 
-from tollgate_common.errors import InvalidArgument, NotFound
+from tollgate_common.errors import InvalidArgument
 from tollgate_common.ids import new_id
 
-from tollgate_auth.access import TeamAccess
-from tollgate_auth.domain import Principal, TrustedIssuer
+from tollgate_auth.access.permissions import Action
+from tollgate_auth.access.service import TeamAccess
+from tollgate_auth.domain import Clock, Principal, TrustedIssuer, utc_now
+from tollgate_auth.errors import IssuerNotFound
 from tollgate_auth.events import ActivityType, AuthEvents
-from tollgate_auth.external_tokens import TrustedIssuers, parse_jwks
-from tollgate_auth.issuers_repository import IssuersRepository
-from tollgate_auth.permissions import Action
+from tollgate_auth.issuers.repository import IssuersRepository
+from tollgate_auth.issuers.tokens import TrustedIssuers, parse_jwks
 
 TEAM_CLAIM_KINDS: Final = ("teamId", "teamSlug")
 MAX_JWKS_CHARS: Final = 20_000
-
-Clock = Callable[[], datetime]
-
-
-class IssuerNotFound(NotFound):
-    reason = "OIDC_ISSUER_NOT_FOUND"
-
-    def __init__(self) -> None:
-        super().__init__("trusted issuer not found", metadata={"param": "id"})
 
 
 def _bad(message: str, param: str) -> InvalidArgument:
@@ -41,10 +31,6 @@ def _text(value: str, param: str, limit: int) -> str:
     return value
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class IssuerAdmin:
     def __init__(
         self,
@@ -53,7 +39,7 @@ class IssuerAdmin:
         access: TeamAccess,
         events: AuthEvents,
         own_issuer: str,
-        clock: Clock = _now,
+        clock: Clock = utc_now,
     ) -> None:
         self._repository = repository
         self._trusted = trusted

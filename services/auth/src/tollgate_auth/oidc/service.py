@@ -6,35 +6,28 @@ header names the signing key (``kid``) and ``ES256``. Anything else — another 
 (``none`` included), an unknown key, a bad signature, another issuer or audience, an expired
 token — is refused. A token of a project or team that no longer exists stops working within a
 second (:class:`ProjectCheck`). Tokens of other issuers go to the team's trusted issuers
-(:mod:`tollgate_auth.external_tokens`).
+(:mod:`tollgate_auth.issuers.tokens`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
 import jwt
 
-from tollgate_auth.access import TeamAccess
-from tollgate_auth.domain import AuthMethod, Principal, Role
+from tollgate_auth.access.permissions import Action
+from tollgate_auth.access.service import TeamAccess
+from tollgate_auth.domain import Clock, Principal, utc_now
 from tollgate_auth.errors import InvalidToken, OidcTokenExpired, ProjectNotFound
-from tollgate_auth.external_tokens import TrustedIssuers
-from tollgate_auth.permissions import Action
-from tollgate_auth.project_check import ProjectCheck
-from tollgate_auth.signing_keys import ALGORITHM, TOKEN_LIFETIME, SigningKeys
-from tollgate_auth.tenancy_repository import TenancyRepository
+from tollgate_auth.issuers.tokens import TrustedIssuers
+from tollgate_auth.oidc.signing_keys import ALGORITHM, TOKEN_LIFETIME, SigningKeys
+from tollgate_auth.tenancy.project_check import ProjectCheck
+from tollgate_auth.tenancy.repository import TenancyRepository
 
 AUDIENCE: Final = "tollgate"
 _REQUIRED: Final = ["exp", "iat", "iss", "aud", "sub"]
-
-Clock = Callable[[], datetime]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +45,7 @@ class OidcTokens:
         access: TeamAccess,
         projects: ProjectCheck,
         external: TrustedIssuers | None = None,
-        clock: Clock = _now,
+        clock: Clock = utc_now,
     ) -> None:
         self._keys = keys
         self._issuer = issuer
@@ -133,11 +126,4 @@ class OidcTokens:
         ):
             raise InvalidToken()
         await self._projects.require(team_id, project_id)
-        return Principal(
-            team_id=team_id,
-            team_slug="",
-            user_id="",
-            role=Role.MEMBER,
-            auth_method=AuthMethod.OIDC,
-            project_id=project_id,
-        )
+        return Principal.of_oidc_token(team_id, "", project_id)

@@ -25,10 +25,10 @@ from typing import Any, Final
 import aiohttp
 import jwt
 
-from tollgate_auth.domain import AuthMethod, Principal, Role, TrustedIssuer
+from tollgate_auth.domain import Principal, TrustedIssuer
 from tollgate_auth.errors import InvalidToken, OidcTokenExpired
-from tollgate_auth.issuers_repository import IssuersRepository
-from tollgate_auth.project_check import ProjectCheck
+from tollgate_auth.issuers.repository import IssuersRepository
+from tollgate_auth.tenancy.project_check import ProjectCheck
 
 log = logging.getLogger(__name__)
 
@@ -135,14 +135,7 @@ class TrustedIssuers:
                 raise InvalidToken()
             await self._projects.require(registration.team_id, value)
             project_id = value
-        return Principal(
-            team_id=registration.team_id,
-            team_slug=registration.team_slug,
-            user_id="",
-            role=Role.MEMBER,
-            auth_method=AuthMethod.OIDC,
-            project_id=project_id,
-        )
+        return Principal.of_oidc_token(registration.team_id, registration.team_slug, project_id)
 
     def _registration(self, claims: dict[str, Any]) -> TrustedIssuer:
         """The one registration of the token's issuer whose team claim names its team."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import bindparam, exists, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -19,16 +19,13 @@ from tollgate_auth.domain import (
     NewApiKey,
     Principal,
     Role,
+    utc_now,
 )
 from tollgate_auth.models import api_keys, memberships, teams, users
 
 log = logging.getLogger(__name__)
 
 _BOOTSTRAP_ATTEMPTS = 3
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 class AuthRepository:
@@ -99,7 +96,7 @@ class AuthRepository:
                     await self._lock_for_bootstrap(conn)
                     if await self._any_api_key(conn):
                         return False
-                    now = _now()
+                    now = utc_now()
                     team_id = await self._team_id(conn, owner.team_slug, owner.team_name, now)
                     user_id = await self._user_id(conn, owner.email, now)
                     await self._ensure_membership(conn, team_id, user_id, Role.OWNER, now)
@@ -137,7 +134,7 @@ class AuthRepository:
         query = (
             update(api_keys)
             .where((api_keys.c.id == key_id) & api_keys.c.revoked_at.is_(None))
-            .values(revoked_at=at or _now())
+            .values(revoked_at=at or utc_now())
         )
         async with self._engine.begin() as conn:
             result = await conn.execute(query)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from tollgate_common.errors import InvalidArgument
 
-from tollgate_auth.cache import KeyCache, LastUsedTracker
 from tollgate_auth.domain import BootstrapOwner, CreatedApiKey, Principal
 from tollgate_auth.errors import (
     ApiKeyExpired,
@@ -22,15 +21,11 @@ from tollgate_auth.errors import (
     InvalidToken,
     MissingCredential,
 )
-from tollgate_auth.keys import (
-    KeyHasher,
-    generate_api_key,
-    key_prefix,
-    looks_like_jwt,
-    mint_api_key,
-    write_secret_once,
-)
-from tollgate_auth.repository import AuthRepository
+from tollgate_auth.keys.cache import KeyCache, LastUsedTracker
+from tollgate_auth.keys.credentials import looks_like_jwt
+from tollgate_auth.keys.hashing import KeyHasher, generate_api_key, key_prefix, mint_api_key
+from tollgate_auth.keys.repository import AuthRepository
+from tollgate_auth.secret_files import write_secret_once
 
 log = logging.getLogger(__name__)
 

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Mapping
 from typing import Final
 
-from tollgate_common.errors import InvalidArgument, NotFound
+from tollgate_common.errors import InvalidArgument
 
-from tollgate_auth.access import TeamAccess
-from tollgate_auth.byok_repository import ByokRepository
-from tollgate_auth.domain import ByokCredential, ByokTest, Principal
+from tollgate_auth.access.permissions import Action
+from tollgate_auth.access.service import TeamAccess
+from tollgate_auth.byok.repository import ByokRepository
+from tollgate_auth.byok.vault import Vault, VaultError, context_of
+from tollgate_auth.domain import ByokCredential, ByokTest, Clock, Principal, utc_now
+from tollgate_auth.errors import ByokCredentialNotFound
 from tollgate_auth.events import ActivityType, AuthEvents
-from tollgate_auth.permissions import Action
-from tollgate_auth.vault import Vault, VaultError, context_of
 
 # DESIGN §2: the provider slugs of the Vercel documentation.
 PROVIDERS: Final = frozenset(
@@ -34,15 +34,7 @@ MAX_FIELD_CHARS: Final = 16_384
 MAX_FIELDS: Final = 16
 HINT_CHARS: Final = 4
 
-Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
-
-
-class ByokCredentialNotFound(NotFound):
-    reason = "BYOK_CREDENTIAL_NOT_FOUND"
-
-    def __init__(self) -> None:
-        super().__init__("no BYOK credential for this provider", metadata={"param": "provider"})
 
 
 def _provider(provider: str) -> str:
@@ -70,10 +62,6 @@ def hint_of(credentials: Mapping[str, str]) -> str:
     return key[-HINT_CHARS:] if len(key) > 2 * HINT_CHARS else ""
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
 class ByokService:
     def __init__(
         self,
@@ -81,7 +69,7 @@ class ByokService:
         vault: Vault,
         access: TeamAccess,
         events: AuthEvents,
-        clock: Clock = _now,
+        clock: Clock = utc_now,
     ) -> None:
         self._repository = repository
         self._vault = vault

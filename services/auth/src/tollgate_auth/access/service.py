@@ -3,10 +3,10 @@ call (a team the caller's user is not in does not exist for them)."""
 
 from __future__ import annotations
 
+from tollgate_auth.access.permissions import Action, require
 from tollgate_auth.domain import Principal, Role
 from tollgate_auth.errors import TeamNotFound
-from tollgate_auth.permissions import Action, require
-from tollgate_auth.repository import AuthRepository
+from tollgate_auth.keys.repository import AuthRepository
 
 
 class TeamAccess:

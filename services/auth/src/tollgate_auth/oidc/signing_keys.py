@@ -20,12 +20,11 @@ from typing import Any, Final
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
-from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate_common.ids import new_id
 
-from tollgate_auth.models import oidc_signing_keys
-from tollgate_auth.vault import Sealed, Vault
+from tollgate_auth.byok.vault import Vault
+from tollgate_auth.oidc.repository import SigningKeyRepository, StoredSigningKey
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +52,7 @@ class SigningKey:
 
 class SigningKeys:
     def __init__(self, engine: AsyncEngine, vault: Vault) -> None:
-        self._engine = engine
+        self._repository = SigningKeyRepository(engine)
         self._vault = vault
         self._keys: dict[str, SigningKey] = {}
         self._refreshed = float("-inf")
@@ -66,15 +65,11 @@ class SigningKeys:
             await self.refresh()
 
     async def refresh(self) -> None:
-        async with self._engine.connect() as conn:
-            rows = (await conn.execute(select(oidc_signing_keys))).all()
         keys: dict[str, SigningKey] = {}
-        for row in rows:
+        for row in await self._repository.all():
             if row.algorithm != ALGORITHM:
                 continue
-            pem = self._vault.open(
-                Sealed(row.kek_id, bytes(row.nonce), bytes(row.ciphertext)), _context(row.kid)
-            )
+            pem = self._vault.open(row.sealed, _context(row.kid))
             private = serialization.load_pem_private_key(pem, password=None)
             if not isinstance(private, ec.EllipticCurvePrivateKey):
                 continue
@@ -106,27 +101,15 @@ class SigningKeys:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        sealed = self._vault.seal(pem, _context(kid))
-        now = datetime.now(UTC)
-        async with self._engine.begin() as conn:
-            if retire_others:
-                await conn.execute(
-                    update(oidc_signing_keys)
-                    .where(oidc_signing_keys.c.retired_at.is_(None))
-                    .values(retired_at=now)
-                )
-            await conn.execute(
-                insert(oidc_signing_keys).values(
-                    kid=kid,
-                    algorithm=ALGORITHM,
-                    public_jwk=json.dumps(jwk, separators=(",", ":")),
-                    kek_id=sealed.kek_id,
-                    nonce=sealed.nonce,
-                    ciphertext=sealed.ciphertext,
-                    created_at=now,
-                    retired_at=None,
-                )
-            )
+        stored = StoredSigningKey(
+            kid=kid,
+            algorithm=ALGORITHM,
+            public_jwk=json.dumps(jwk, separators=(",", ":")),
+            sealed=self._vault.seal(pem, _context(kid)),
+            created_at=datetime.now(UTC),
+            retired_at=None,
+        )
+        await self._repository.add(stored, retire_others)
         return kid
 
     async def run_refresher(self, interval_seconds: float = 60.0) -> None:

@@ -12,9 +12,8 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Final
 
-from tollgate_common.errors import PermissionDenied
-
 from tollgate_auth.domain import Role
+from tollgate_auth.errors import Forbidden
 
 
 class Action(StrEnum):
@@ -93,10 +92,6 @@ def allows(role: Role, action: Action) -> bool:
 def permitted_actions(role: Role) -> tuple[Action, ...]:
     """Everything ``role`` may do, in the table's order."""
     return tuple(action for action in Action if role in ALLOWED[action])
-
-
-class Forbidden(PermissionDenied):
-    reason = "FORBIDDEN"
 
 
 def require(role: Role, action: Action) -> None:

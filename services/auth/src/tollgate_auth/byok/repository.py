@@ -10,9 +10,9 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tollgate_auth.byok.vault import Sealed
 from tollgate_auth.domain import ByokCredential, ByokTest
 from tollgate_auth.models import byok_credentials
-from tollgate_auth.vault import Sealed
 
 
 def _credential(row: Any) -> ByokCredential:

@@ -22,7 +22,7 @@ from typing import Final
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from tollgate_auth.keys import write_secret_once
+from tollgate_auth.secret_files import write_secret_once
 
 KEK_BYTES: Final = 32
 NONCE_BYTES: Final = 12

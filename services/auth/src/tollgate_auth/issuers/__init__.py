@@ -1,0 +1,1 @@
+"""External OIDC issuers a team trusts: registering them and verifying their tokens."""
