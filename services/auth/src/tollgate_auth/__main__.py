@@ -14,8 +14,8 @@ from tollgate_common.logs import configure_logging
 from tollgate_common.service_main import serve
 
 from tollgate_auth.app import MIGRATIONS_DIR, AuthApp, load_vault
+from tollgate_auth.oidc.signing_keys import SigningKeys
 from tollgate_auth.settings import AuthSettings
-from tollgate_auth.signing_keys import SigningKeys
 
 log = logging.getLogger("tollgate_auth")
 
