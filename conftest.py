@@ -35,16 +35,17 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    outside = []
+    outside = set()
     for item in items:
         tier = tier_of(item.path)
         if tier is None:
-            outside.append(str(item.path))
+            outside.add(str(item.path))
         else:
             item.add_marker(getattr(pytest.mark, tier))
     if outside:
         raise pytest.UsageError(
-            "tests outside every tier folder (tests/support/tiers.py): " + ", ".join(outside)
+            "tests outside every tier folder (tests/support/tiers.py): "
+            + ", ".join(sorted(outside))
         )
 
 

@@ -1,4 +1,4 @@
-"""The admin API through Envoy, as ADMIN-API.md describes it: shapes, status codes, the seed
+"""The admin API through Envoy, as docs/admin-api.md describes it: shapes, status codes, the seed
 rules of teams, and what a viewer may call."""
 
 from __future__ import annotations

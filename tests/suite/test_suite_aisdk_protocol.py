@@ -1,5 +1,5 @@
-"""The AI SDK protocol on the wire (``/v1/ai/*`` through Envoy), as research/protocols.md §2
-describes it: the SSE framing of V2 stream parts, the V2 generate result, call warnings, and
+"""The AI SDK protocol on the wire (``/v1/ai/*`` through Envoy), as docs/ai-sdk.md describes
+it: the SSE framing of V2 stream parts, the V2 generate result, call warnings, and
 the error answers the ``@ai-sdk/gateway`` client turns into its typed errors. A bad request is
 a 400 naming the AI SDK's own field and reaches no provider. (The real clients run in
 tests/clients/test_node_ai_gateway.py.)"""

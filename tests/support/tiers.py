@@ -48,6 +48,7 @@ FOLDERS = (
     ("services/*/tests/integration", "integration"),
     ("gateway-edge/tests/integration", "integration"),
     ("cli/tests/integration", "integration"),
+    ("tests/integration", "integration"),
     ("tests/fakes", "integration"),
     ("tests/suite", "suite"),
     ("tests/clients", "clients"),

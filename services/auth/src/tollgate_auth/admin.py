@@ -1,4 +1,4 @@
-"""Teams, members, projects and API keys on behalf of a caller (ADMIN-API.md).
+"""Teams, members, projects and API keys on behalf of a caller (docs/admin-api.md).
 
 Every method first finds the caller's role in the team concerned — none: that team and
 everything in it is "not found" — then asks :mod:`tollgate_auth.permissions`, then changes

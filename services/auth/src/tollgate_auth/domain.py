@@ -11,7 +11,7 @@ T = TypeVar("T")
 
 
 class Role(StrEnum):
-    """A user's role inside a team (ADMIN-API "Roles")."""
+    """A user's role inside a team (docs/permissions.md)."""
 
     OWNER = "owner"
     MEMBER = "member"
@@ -65,7 +65,7 @@ class NewApiKey:
 
 @dataclass(frozen=True, slots=True)
 class BootstrapOwner:
-    """The first team, its owner and the owner's key (DESIGN §2 "first owner key")."""
+    """The first team, its owner and the owner's key (``TOLLGATE_BOOTSTRAP_API_KEY``, else generated)."""
 
     team_slug: str
     team_name: str

@@ -1,6 +1,6 @@
 """A grpc.aio server with health, the error interceptor and graceful shutdown.
 
-Shutdown order (CONVENTIONS): health NOT_SERVING → stop accepting → drain in-flight calls →
+Shutdown order: health NOT_SERVING → stop accepting → drain in-flight calls →
 run the service's own cleanups (drain NATS, dispose the engine) in reverse order.
 """
 
