@@ -13,6 +13,7 @@ import openai
 import pytest
 from tollgate_cli.stack import Stack
 
+from tests.support.api import client
 from tests.support.catalog import ANTHROPIC_MODEL, ANTHROPIC_PRICE, GEMINI_MODEL, GEMINI_PRICE
 from tests.support.upstreams import Upstream
 
@@ -20,10 +21,6 @@ PROMPT = [
     {"role": "system", "content": "Be brief."},
     {"role": "user", "content": "hello there suite"},
 ]
-
-
-def client(stack: Stack) -> openai.OpenAI:
-    return openai.OpenAI(base_url=stack.base_url, api_key=stack.bootstrap_key(), max_retries=0)
 
 
 def generation(stack: Stack, generation_id: str, timeout: float = 20.0) -> dict[str, Any]:

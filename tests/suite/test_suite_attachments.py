@@ -13,6 +13,7 @@ import openai
 import pytest
 from tollgate_cli.stack import Stack
 
+from tests.support.api import client
 from tests.support.catalog import ANTHROPIC_MODEL, GEMINI_MODEL
 from tests.support.upstreams import Upstream
 
@@ -30,10 +31,6 @@ FILE_FORMS = {
     "vercel": {"data": PDF, "media_type": "application/pdf", "filename": "report.pdf"},
     "openai": {"file_data": PDF_URI, "filename": "report.pdf"},
 }
-
-
-def client(stack: Stack) -> openai.OpenAI:
-    return openai.OpenAI(base_url=stack.base_url, api_key=stack.bootstrap_key(), max_retries=0)
 
 
 @pytest.fixture(params=list(MODELS))

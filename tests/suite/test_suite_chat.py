@@ -10,15 +10,9 @@ import openai
 import pytest
 from tollgate_cli.stack import Stack
 
-from tests.support.api import generation
+from tests.support.api import client, generation
 from tests.support.polling import eventually
 from tests.support.upstreams import UPSTREAM_KEY, Upstream
-
-
-def client(stack: Stack, key: str | None = None) -> openai.OpenAI:
-    return openai.OpenAI(
-        base_url=stack.base_url, api_key=key or stack.bootstrap_key(), max_retries=0
-    )
 
 
 def test_non_streaming_completion_matches_the_upstream(

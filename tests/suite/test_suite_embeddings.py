@@ -17,17 +17,13 @@ import pytest
 from tollgate_cli.stack import Stack
 
 from tests.fakes.embedding_vectors import fake_vector
-from tests.support.api import generation
+from tests.support.api import client, generation
 from tests.support.catalog import EMBEDDING_MODEL, EMBEDDING_PRICES
 from tests.support.polling import eventually
 from tests.support.upstreams import Upstream
 
 OPENAI_SMALL = "openai/text-embedding-3-small"
 GEMINI_EMBEDDING = "google/gemini-embedding-001"
-
-
-def client(stack: Stack) -> openai.OpenAI:
-    return openai.OpenAI(base_url=stack.base_url, api_key=stack.bootstrap_key(), max_retries=0)
 
 
 def raw_post(stack: Stack, body: dict[str, Any]) -> httpx.Response:

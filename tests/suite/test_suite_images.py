@@ -18,6 +18,7 @@ import pytest
 from tollgate_cli.stack import Stack
 
 from tests.fakes.gemini_bodies import IMAGE_TOKENS, PNG_BASE64
+from tests.support.api import client
 from tests.support.catalog import GEMINI_MODEL
 from tests.support.upstreams import Upstream
 
@@ -33,10 +34,6 @@ PER_IMAGE = {
 PREVIEW_MODEL = "google/gemini-2.5-flash-image-preview"  # images billed as output tokens
 PREVIEW = {"input": Decimal("0.0000003"), "output": Decimal("0.00003")}
 PROMPT = [{"role": "user", "content": "Draw a red square"}]
-
-
-def client(stack: Stack) -> openai.OpenAI:
-    return openai.OpenAI(base_url=stack.base_url, api_key=stack.bootstrap_key(), max_retries=0)
 
 
 def extra(model: Any, key: str) -> Any:

@@ -10,6 +10,7 @@ import openai
 import pytest
 from tollgate_cli.stack import Stack
 
+from tests.support.api import client
 from tests.support.catalog import ANTHROPIC_MODEL, GEMINI_MODEL
 from tests.support.upstreams import Upstream
 
@@ -24,10 +25,6 @@ PARAMS: dict[str, Any] = {
     "seed": 42,
     "user": "end-user-7",
 }
-
-
-def client(stack: Stack) -> openai.OpenAI:
-    return openai.OpenAI(base_url=stack.base_url, api_key=stack.bootstrap_key(), max_retries=0)
 
 
 @pytest.mark.parametrize(

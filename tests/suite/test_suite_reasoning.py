@@ -14,16 +14,13 @@ import openai
 import pytest
 from tollgate_cli.stack import Stack
 
+from tests.support.api import client
 from tests.support.catalog import ANTHROPIC_MODEL, GEMINI_MODEL
 from tests.support.upstreams import Upstream
 
 QUESTION = [{"role": "user", "content": "Is 17 prime?"}]
 THOUGHT = "Check divisors up to four"
 CLAUDE = "anthropic-claude-v1"
-
-
-def client(stack: Stack) -> openai.OpenAI:
-    return openai.OpenAI(base_url=stack.base_url, api_key=stack.bootstrap_key(), max_retries=0)
 
 
 def extra(model: Any) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import pytest
 from pydantic import BaseModel
 from tollgate_cli.stack import Stack
 
+from tests.support.api import client
 from tests.support.catalog import ANTHROPIC_MODEL, GEMINI_MODEL
 from tests.support.upstreams import Upstream
 
@@ -40,10 +41,6 @@ MODELS = {
 class Weather(BaseModel):
     city: str
     temp_c: float
-
-
-def client(stack: Stack) -> openai.OpenAI:
-    return openai.OpenAI(base_url=stack.base_url, api_key=stack.bootstrap_key(), max_retries=0)
 
 
 @pytest.fixture(params=list(MODELS))

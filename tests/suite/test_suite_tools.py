@@ -14,6 +14,7 @@ import openai
 import pytest
 from tollgate_cli.stack import Stack
 
+from tests.support.api import client
 from tests.support.catalog import ANTHROPIC_MODEL, GEMINI_MODEL
 from tests.support.tools import WEATHER
 from tests.support.upstreams import Upstream
@@ -50,10 +51,6 @@ PROVIDERS = [
     Provider("anthropic", ANTHROPIC_MODEL, "fresh_anthropic"),
     Provider("google", GEMINI_MODEL, "fresh_gemini"),
 ]
-
-
-def client(stack: Stack) -> openai.OpenAI:
-    return openai.OpenAI(base_url=stack.base_url, api_key=stack.bootstrap_key(), max_retries=0)
 
 
 @pytest.fixture(params=PROVIDERS, ids=[p.name for p in PROVIDERS])

@@ -1,11 +1,12 @@
-"""Tollgate's own HTTP API as the suite tests read it with the bootstrap key: a generation's
-record, the credits."""
+"""Tollgate's HTTP API as the suite tests call it with the bootstrap key: the OpenAI SDK
+pointed at it, a generation's record, the credits."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import httpx
+import openai
 from tollgate_cli.stack import Stack
 
 
@@ -30,3 +31,10 @@ def credits(stack: Stack) -> dict[str, str]:
     reply.raise_for_status()
     data: dict[str, str] = reply.json()
     return data
+
+
+def client(stack: Stack, key: str | None = None) -> openai.OpenAI:
+    """The official OpenAI SDK pointed at the suite, with the bootstrap key unless ``key``."""
+    return openai.OpenAI(
+        base_url=stack.base_url, api_key=key or stack.bootstrap_key(), max_retries=0
+    )

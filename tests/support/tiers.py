@@ -70,7 +70,7 @@ def _within(parts: tuple[str, ...], pattern: str) -> bool:
 
 
 def tier_of(path: Path) -> str | None:
-    """The tier of a test file (or folder), None outside every tier folder."""
+    """The tier of a test file, None outside every tier folder."""
     try:
         parts = PurePosixPath(path.resolve().relative_to(REPO)).parts
     except ValueError:
