@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import socket
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pytest
@@ -25,8 +26,9 @@ def test_an_armed_guard_refuses_processes_and_servers() -> None:
                 sock.bind(("127.0.0.1", 0))
                 with pytest.raises(UnitTierViolation):
                     sock.listen()
+            server = grpc.server(ThreadPoolExecutor(max_workers=1))
             with pytest.raises(UnitTierViolation):
-                grpc.aio.server().add_insecure_port("127.0.0.1:0")
+                server.add_insecure_port("127.0.0.1:0")
             with contextlib.suppress(Exception):  # code under test that swallows the error
                 subprocess.run(["true"], check=False)
         assert len(guard.violations) == 4
@@ -35,7 +37,12 @@ def test_an_armed_guard_refuses_processes_and_servers() -> None:
         subprocess.run(["true"], check=True)  # disarmed: allowed again
 
 
-async def test_an_asyncio_server_is_a_listening_socket() -> None:
+async def test_asyncio_and_grpc_aio_servers_are_refused_too() -> None:
     guard = Guard()
-    with guard.installed(), guard.arm(), pytest.raises(UnitTierViolation):
-        await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    with guard.installed(), guard.arm():
+        with pytest.raises(UnitTierViolation):
+            await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+        server = grpc.aio.server()
+        with pytest.raises(UnitTierViolation):
+            server.add_insecure_port("127.0.0.1:0")
+    assert len(guard.violations) == 2

@@ -25,7 +25,7 @@ import pytest
 from tollgate_cli.stack import Stack
 from tollgate_common.testing import wait_for_port
 
-from tests.support.api import auth, generation
+from tests.support.api import auth, credits, generation
 from tests.support.billing import (
     CATALOG,
     PRICEY,

@@ -13,8 +13,10 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fakes.otlp_collector import ReceivedSpan
 from tests.support.polling import eventually
-from tests.support.telemetry import PROCESSES, Observed
+from tests.support.telemetry import PROCESSES, Observed, observed
 from tests.support.upstreams import Upstream
+
+__all__ = ["observed"]  # the module-scoped suite with an OTLP collector (tests/support)
 
 
 def complete(observed: Observed, **kwargs: Any) -> Any:
