@@ -11,13 +11,21 @@ NODE_CLIENTS := tests/clients/node
 NODE_CLIENTS_STAMP := $(NODE_CLIENTS)/node_modules/.installed
 PROTO_FILES := $(shell find protos/tollgate -name '*.proto')
 
-.PHONY: run test install protos check-protos lint typecheck buf-lint buf-breaking bench clean
+TIERS := unit integration suite clients e2e deploy
+
+.PHONY: run test $(addprefix test-,$(TIERS)) install protos check-protos lint typecheck buf-lint \
+	buf-breaking bench clean
 
 run: install
 	$(BIN)/tollgate up
 
+# Every tier, plus the checks.
 test: install check-protos lint typecheck buf-lint buf-breaking
 	$(BIN)/pytest
+
+# One tier alone (tests/README.md): `make test-unit` starts no process and takes seconds.
+$(addprefix test-,$(TIERS)): test-%: install
+	$(BIN)/pytest -m $*
 
 install: $(STAMP) $(DASHBOARD_STAMP) $(NODE_CLIENTS_STAMP)
 

@@ -13,16 +13,11 @@ from typing import Any
 import pytest
 from tollgate_cli.stack import Stack
 
-from tests.clients.node_support import NodeClient, node_client, ok
-from tests.conftest import (
-    ANTHROPIC_MODEL,
-    ANTHROPIC_PRICE,
-    EMBEDDING_MODEL,
-    GEMINI_MODEL,
-    Upstream,
-)
 from tests.fakes.embedding_vectors import fake_vector
-from tests.integration.test_suite_chat import eventually
+from tests.support.catalog import ANTHROPIC_MODEL, ANTHROPIC_PRICE, EMBEDDING_MODEL, GEMINI_MODEL
+from tests.support.node_clients import NodeClient, node_client, ok
+from tests.support.polling import eventually
+from tests.support.upstreams import Upstream
 
 OPENAI_MODEL = "openai/gpt-4o-mini"
 # Served by the OpenAI fake only (the suite's own embedding model may fail over to Gemini's).

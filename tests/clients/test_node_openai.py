@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from tollgate_cli.stack import Stack
 
-from tests.clients.node_support import NodeClient, node_client, ok
-from tests.conftest import Upstream
 from tests.fakes.embedding_vectors import fake_vector
-from tests.integration.test_suite_chat import _generation, eventually
+from tests.support.api import generation
+from tests.support.node_clients import NodeClient, node_client, ok
+from tests.support.polling import eventually
+from tests.support.upstreams import Upstream
 
 MODEL = "openai/gpt-4o-mini"
 EMBEDDINGS = "openai/text-embedding-3-small"
@@ -36,7 +37,7 @@ def test_chat_completion_and_its_generation(
     assert choice["message"]["content"] == "Echo: hello from node"
     assert choice["finish_reason"] == "stop"
     assert completion["usage"]["prompt_tokens"] == 3
-    record = eventually(lambda: _generation(stack, completion["id"]))
+    record = eventually(lambda: generation(stack, completion["id"]))
     assert record is not None and record["model"] == MODEL and record["streamed"] is False
 
 

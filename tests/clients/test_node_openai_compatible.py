@@ -9,10 +9,12 @@ from typing import Any
 import pytest
 from tollgate_cli.stack import Stack
 
-from tests.clients.node_support import NodeClient, node_client, ok
-from tests.conftest import ANTHROPIC_MODEL, Upstream
 from tests.fakes.embedding_vectors import fake_vector
-from tests.integration.test_suite_chat import _generation, eventually
+from tests.support.api import generation
+from tests.support.catalog import ANTHROPIC_MODEL
+from tests.support.node_clients import NodeClient, node_client, ok
+from tests.support.polling import eventually
+from tests.support.upstreams import Upstream
 
 MODEL = "openai/gpt-4o-mini"
 EMBEDDINGS = "openai/text-embedding-3-small"
@@ -32,7 +34,7 @@ def test_generate_text(stack: Stack, compatible: NodeClient, fresh_upstream: Ups
     assert result["usage"]["inputTokens"] == 3 and result["usage"]["outputTokens"] == 4
     generation_id = result["response"]["id"]
     assert generation_id.startswith("gen_")
-    record = eventually(lambda: _generation(stack, generation_id))
+    record = eventually(lambda: generation(stack, generation_id))
     assert record is not None and record["model"] == MODEL
 
 

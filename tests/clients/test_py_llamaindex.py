@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.clients.py_support import (
+from tests.support.py_clients import (
     CHAT_MODEL,
     QUESTION,
     Gateway,
@@ -16,7 +16,7 @@ from tests.clients.py_support import (
     sent,
     tool_results,
 )
-from tests.conftest import Upstream
+from tests.support.upstreams import Upstream
 
 __all__ = ["gateway"]
 

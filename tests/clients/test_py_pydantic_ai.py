@@ -9,7 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.clients.py_support import (
+from tests.fakes.embedding_vectors import fake_vector
+from tests.support.catalog import ANTHROPIC_MODEL
+from tests.support.py_clients import (
     CHAT_MODEL,
     EMBEDDING_MODEL,
     QUESTION,
@@ -19,8 +21,7 @@ from tests.clients.py_support import (
     sent,
     tool_results,
 )
-from tests.conftest import ANTHROPIC_MODEL, Upstream
-from tests.fakes.embedding_vectors import fake_vector
+from tests.support.upstreams import Upstream
 
 __all__ = ["gateway"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.deploy.manifests import OVERLAYS, Object, kustomize_command, render
+from tests.support.manifests import OVERLAYS, Object, kustomize_command, render
 
 
 @pytest.fixture(scope="session")

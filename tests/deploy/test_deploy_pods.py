@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.deploy.manifests import (
+from tests.support.manifests import (
     IMAGES,
     Object,
     containers,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import kubernetes_validate
 import pytest
 
-from tests.deploy.manifests import (
+from tests.support.manifests import (
     KUBERNETES_VERSION,
     Object,
     containers,

@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from tests.deploy.manifests import REPO
+from tests.support import REPO
 
 DOC = REPO / "docs" / "scaling.md"
 # "- **B** = `bench/results/2026-11-25.json` ..."

@@ -14,7 +14,7 @@ import yaml
 from tollgate_cli.envoy_config import otlp_target
 from tollgate_common.telemetry import tracing_requested
 
-from tests.deploy.manifests import (
+from tests.support.manifests import (
     IMAGES,
     Image,
     Object,
@@ -24,7 +24,7 @@ from tests.deploy.manifests import (
     selector_matches,
     workloads,
 )
-from tests.deploy.test_deploy_env import SETTINGS, container_env, env_names
+from tests.support.service_env import SETTINGS, container_env, env_names
 
 
 def _servers(objects: list[Object]) -> Iterator[tuple[Object, Object, Image]]:

@@ -20,7 +20,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 from tollgate_cli.stack import Stack
 
-from tests.conftest import REPO, Upstream
+from tests.support import REPO
+from tests.support.upstreams import Upstream
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(

@@ -15,7 +15,7 @@ import openai
 import psutil
 from tollgate_cli.stack import Ports
 
-from tests.conftest import UPSTREAM_KEY, Upstream
+from tests.support.upstreams import UPSTREAM_KEY, Upstream
 
 TOLLGATE = str(Path(sys.executable).parent / "tollgate")
 

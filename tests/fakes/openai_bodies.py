@@ -1,6 +1,6 @@
 """OpenAI Chat Completions response bodies as the fake upstream sends them: the
 ``chat.completion`` object, ``chat.completion.chunk`` SSE frames and the error envelope, shaped
-like recorded OpenAI traffic (``research/protocols.md`` §5); and the Embeddings API's ``list``
+like recorded OpenAI traffic; and the Embeddings API's ``list``
 of ``embedding`` objects (§5.7)."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """``GET /v1/activity`` (the activity log) and ``GET /v1/observability`` (aggregates from the
-rollups), shapes as ADMIN-API.md fixes them; also the ``since`` / ``until`` parameters that
+rollups), shapes as docs/admin-api.md describes them; also the ``since`` / ``until`` parameters that
 ``GET /v1/requests`` shares. Any member of the team may read them, viewers included."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``/v1/budgets`` (ADMIN-API.md, Resources): caps per team, project or API key and UTC day or
+"""``/v1/budgets`` (docs/billing.md): caps per team, project or API key and UTC day or
 month, kept and enforced by billing. Owners set and remove them (``budgets``); any member of
 the team reads them. A project or key id of another team is a 404, like an unknown one."""
 

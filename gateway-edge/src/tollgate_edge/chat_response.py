@@ -1,8 +1,8 @@
 """OpenAI chat completion JSON and SSE chunks, built from the router's events.
 
-The SSE framing is OpenAI's (research/protocols.md §5): ``data: <json>\\n\\n`` per chunk, the same
+The SSE framing is OpenAI's: ``data: <json>\\n\\n`` per chunk, the same
 ``id`` (the generation id), ``created`` and ``model`` on every chunk, the role-only first delta,
-``provider_metadata`` on the last content chunk (DESIGN §3), the ``include_usage`` chunk with
+``provider_metadata`` on the last content chunk (as Vercel's gateway places it), the ``include_usage`` chunk with
 ``choices: []`` and the final ``data: [DONE]``. Chunk bytes are assembled around one pre-encoded
 prefix so a text delta costs one small ``orjson.dumps``.
 """

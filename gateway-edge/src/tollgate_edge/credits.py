@@ -1,5 +1,5 @@
 """``GET /v1/credits``, ``POST /v1/credits/top-up`` and ``POST /v1/credits/adjustments``
-(ADMIN-API.md, research/protocols.md §1.2, docs/billing.md): the caller's team's balance and
+(docs/billing.md, docs/admin-api.md): the caller's team's balance and
 lifetime usage, as decimal strings; purchases, refunds and operator adjustments."""
 
 from __future__ import annotations

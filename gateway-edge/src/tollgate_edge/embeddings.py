@@ -1,5 +1,5 @@
 """``POST /v1/embeddings``: OpenAI's request in, ``RouterService.Embed`` out, OpenAI's response
-back (research/protocols.md §5.7) with top-level ``providerMetadata`` (DESIGN §3).
+back with top-level ``providerMetadata`` (where Vercel's gateway puts it for embeddings).
 
 ``encoding_format: "base64"`` (what the official Python SDK asks for by default) answers each
 vector as standard base64 of its little-endian float32 bytes; ``float`` (the default) as a JSON

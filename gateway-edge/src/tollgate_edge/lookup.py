@@ -1,5 +1,5 @@
-"""``GET /v1/generation`` (the AI SDK's shape, research/protocols.md §1.3) and ``GET /v1/requests``
-(the request log, ADMIN-API.md)."""
+"""``GET /v1/generation`` (the AI SDK's ``getGenerationInfo()`` shape, docs/ai-sdk.md) and
+``GET /v1/requests`` (the request log, docs/activity.md)."""
 
 from __future__ import annotations
 

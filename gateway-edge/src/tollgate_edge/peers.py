@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 Metadata = tuple[tuple[str, str], ...]
 
-# W3C trace context travels on from the HTTP request into the RPC (DESIGN §6).
+# W3C trace context travels on from the HTTP request into the RPC (docs/telemetry.md).
 _FORWARDED = ("traceparent", "tracestate")
 _MAX_METADATA = 512
 

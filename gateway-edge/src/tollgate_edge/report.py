@@ -1,4 +1,4 @@
-"""``GET /v1/report`` (research/protocols.md §1.4): the caller's team's spend, summed per day,
+"""``GET /v1/report`` (docs/billing.md): the caller's team's spend, summed per day,
 hour, end user, model, tag, provider or credential type; amounts as exact JSON numbers. A
 generation with several tags counts in each tag's group."""
 

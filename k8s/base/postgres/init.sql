@@ -1,4 +1,4 @@
--- One database per service (each service owns its tables; DESIGN: no shared tables).
+-- One database per service: each service owns its tables, no table is shared.
 CREATE DATABASE auth;
 CREATE DATABASE router;
 CREATE DATABASE billing;

@@ -1,4 +1,4 @@
-"""The administration API (ADMIN-API.md): me, teams, members, projects, API keys, BYOK, OIDC.
+"""The administration API (docs/admin-api.md): me, teams, members, projects, API keys, BYOK, OIDC.
 
 Handlers check the shape of a request, then ask the auth service, which decides what the caller
 may do; :func:`register` adds the routes and the auth stub to the application.

@@ -1,4 +1,4 @@
-"""Admin API objects as JSON (camelCase, ADMIN-API.md) from the auth service's messages."""
+"""Admin API objects as JSON (camelCase, docs/admin-api.md) from the auth service's messages."""
 
 from __future__ import annotations
 

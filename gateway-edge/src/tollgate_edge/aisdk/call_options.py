@@ -1,7 +1,7 @@
 """LanguageModelV2 call options (the body of ``POST /v1/ai/language-model``) as the equivalent
 OpenAI chat completion request, which ``chat_request`` then validates into the router's RPC.
 
-The AI SDK client sends the options object as its model gets it (research/protocols.md §2.4):
+The AI SDK client sends the options object as its model gets it (docs/ai-sdk.md):
 ``prompt`` (system / user / assistant / tool messages of typed parts), sampling settings,
 ``tools`` / ``toolChoice``, ``responseFormat`` and ``providerOptions`` (the gateway's routing
 options under ``gateway``). What has no equivalent becomes a V2 call warning instead of an
@@ -68,7 +68,7 @@ def _parts(message: dict[str, Any], where: str) -> list[dict[str, Any]]:
 
 def _file_url(part: dict[str, Any], where: str) -> tuple[str, str]:
     """A file part's data as a URL (``https:``, or a ``data:`` URL for base64) and media type:
-    the client sends an absolute URL, a data URL or bare base64 (protocols.md §2.4)."""
+    the client sends an absolute URL, a data URL or bare base64."""
     data = _text(part.get("data"), f"{where}.data")
     media_type = part.get("mediaType")
     if not isinstance(media_type, str) or not media_type:

@@ -1,5 +1,5 @@
 """``GET /v1/ai/config``: the models the AI SDK's ``gateway.getAvailableModels()`` lists
-(research/protocols.md §3).
+(docs/ai-sdk.md).
 
 Every entry must pass the client's schema or the whole call fails: ``pricing`` (when the model has
 a price) holds ``input`` and ``output`` as decimal strings of USD per token, with

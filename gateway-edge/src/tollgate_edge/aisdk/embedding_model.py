@@ -2,7 +2,7 @@
 
 Model id in the ``ai-model-id`` header; body ``{"input": <string or strings>, "providerOptions"?}``
 (2.x; 3.x and later send ``values`` instead, accepted too); answer ``{"embeddings": [[...]],
-"usage": {"tokens"}, "providerMetadata": {"gateway": {...}}}`` (research/protocols.md §2.8). The
+"usage": {"tokens"}, "providerMetadata": {"gateway": {...}}}`` (docs/ai-sdk.md). The
 call is ``/v1/embeddings``'s: same validation, same ``RouterService.Embed``. A size asked for in
 the upstream provider's options (``openai.dimensions``, ``google.outputDimensionality``) becomes
 ``dimensions``.

@@ -1,5 +1,5 @@
 """The AI SDK protocol's error answers: the edge's one error map (``tollgate_edge.errors``), with
-what the gateway client reads beyond the OpenAI envelope (research/protocols.md §2.10):
+what the gateway client reads beyond the OpenAI envelope (docs/ai-sdk.md, Errors):
 ``model_not_found`` carries ``param: {"modelId": ...}`` (the client's
 ``GatewayModelNotFoundError.modelId``). The ``type`` strings the client maps to its error classes
 (``authentication_error``, ``invalid_request_error``, ``rate_limit_exceeded``,

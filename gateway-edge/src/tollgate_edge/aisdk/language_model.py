@@ -3,7 +3,7 @@
 
 The model id comes in the ``ai-language-model-id`` header, the mode in
 ``ai-language-model-streaming`` (``true``: SSE of V2 stream parts; else the V2 generate result as
-JSON), the body is the call options (research/protocols.md §2.3 to §2.6). The generation itself is
+JSON), the body is the call options (docs/ai-sdk.md). The generation itself is
 the one ``/v1/chat/completions`` runs: the options become that request and go through the same
 validation and ``RouterService.StreamGenerate`` call.
 """

@@ -1,6 +1,6 @@
 """The AI SDK protocol's part of ``/openapi.json`` (merged by ``tollgate_edge.openapi``):
 its three routes under ``/v1/ai`` (LanguageModelV2) and ``/v3/ai`` (V3: ``finishReason`` as
-``{unified, raw}``, nested usage) and the schemas they use. Shapes: research/protocols.md §2, §3."""
+``{unified, raw}``, nested usage) and the schemas they use. Shapes: docs/ai-sdk.md."""
 
 from __future__ import annotations
 

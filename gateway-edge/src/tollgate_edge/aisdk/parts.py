@@ -1,5 +1,5 @@
 """The router's generation events as LanguageModelV2 stream parts, and a whole answer as the V2
-generate result (research/protocols.md §2.5 to §2.7), in the shapes of the protocol generation (``versions``).
+generate result (docs/ai-sdk.md), in the shapes of the protocol generation (``versions``).
 
 Text and reasoning are bracketed by ``*-start`` / ``*-end`` with stable ids (the AI SDK rejects a
 delta whose block was never started); a reasoning block ends where its signature arrives, and its

@@ -1,5 +1,5 @@
 """The generations of the AI SDK gateway protocol Tollgate serves, keyed on the URL prefix
-(research/protocols.md §0): ``/v1/ai`` for ``@ai-sdk/gateway`` 1.x-2.x (``ai`` 5,
+(docs/ai-sdk.md): ``/v1/ai`` for ``@ai-sdk/gateway`` 1.x-2.x (``ai`` 5,
 LanguageModelV2) and ``/v3/ai`` for 3.x (``ai`` 6, LanguageModelV3). They share routes, requests
 and stream part names; the finish reason, usage and warnings differ in shape."""
 

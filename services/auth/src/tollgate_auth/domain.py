@@ -19,7 +19,7 @@ def utc_now() -> datetime:
 
 
 class Role(StrEnum):
-    """A user's role inside a team (ADMIN-API "Roles")."""
+    """A user's role inside a team (docs/permissions.md)."""
 
     OWNER = "owner"
     MEMBER = "member"
@@ -85,7 +85,7 @@ class NewApiKey:
 
 @dataclass(frozen=True, slots=True)
 class BootstrapOwner:
-    """The first team, its owner and the owner's key (DESIGN §2 "first owner key")."""
+    """The first team, its owner and the owner's key (``TOLLGATE_BOOTSTRAP_API_KEY``, else generated)."""
 
     team_slug: str
     team_name: str

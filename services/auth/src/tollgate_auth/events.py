@@ -26,7 +26,7 @@ BYOK_CHANGED: Final = "tollgate.auth.byok_changed.v1"
 
 
 class ActivityType:
-    """The activity log's event types for changes made here (ADMIN-API.md)."""
+    """The activity log's event types for changes made here (docs/admin-api.md)."""
 
     TEAM_CREATED: Final = "team-created"
     TEAM_NAME_UPDATE: Final = "team-name-update"

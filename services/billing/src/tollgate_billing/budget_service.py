@@ -25,7 +25,7 @@ from tollgate_billing.credits import Clock, CreditsService, FactSink, activity_e
 from tollgate_billing.errors import BudgetNotFound, missing_field
 from tollgate_billing.models import ID_LENGTH
 
-# Activity event types (ADMIN-API.md: named as in the Vercel activity log).
+# Activity event types (docs/admin-api.md: named as in the Vercel activity log).
 SPEND_CREATED = "spend-created"
 SPEND_UPDATED = "spend-updated"
 SPEND_DELETED = "spend-deleted"

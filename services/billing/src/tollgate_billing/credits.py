@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
-# Activity event types (ADMIN-API.md; `credits-adjusted` is ours, listed in docs/billing.md).
+# Activity event types (docs/admin-api.md; `credits-adjusted` is ours, listed in docs/billing.md).
 CREDITS_PURCHASED = "credits-purchased"
 FREE_CREDITS_GRANTED = "free-credits-granted"
 CREDITS_ADJUSTED = "credits-adjusted"

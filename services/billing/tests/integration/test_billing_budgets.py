@@ -21,7 +21,7 @@ from tollgate_billing.ledger_repository import LedgerRepository
 from tollgate_billing.view import BalanceView, Requester
 from tollgate_common.errors import InvalidArgument
 
-from .test_billing_credits import QUOTE, Clock, Facts, generation
+from .support import QUOTE, Clock, Facts, generation
 
 D = Decimal
 KEY = Requester(project_id="prj_1", key_id="key_1")

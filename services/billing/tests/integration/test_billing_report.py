@@ -15,7 +15,7 @@ from tollgate_billing.repository import GenerationRepository
 from tollgate_billing.view import BalanceView
 from tollgate_common.errors import InvalidArgument
 
-from .test_billing_credits import Facts, generation
+from .support import Facts, generation
 
 D = Decimal
 DAY1 = datetime(2026, 5, 1, 23, 30, tzinfo=UTC)

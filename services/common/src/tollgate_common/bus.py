@@ -43,7 +43,7 @@ class StreamSpec:
     duplicate_window_seconds: float = 120
 
 
-# The streams of DESIGN §5; every service ensures them at start (creation is idempotent).
+# The streams (docs/internal-contracts.md, Events); every service ensures them at start (idempotent).
 STREAMS: tuple[StreamSpec, ...] = (
     StreamSpec("TOLLGATE_USAGE", ("tollgate.usage.>",)),
     StreamSpec("TOLLGATE_ACTIVITY", ("tollgate.activity.>",)),

@@ -1,4 +1,4 @@
-"""Settings every service shares, read from the environment (DESIGN §2)."""
+"""Settings every service shares, read from the environment (``TOLLGATE_DATA_DIR``, ``TOLLGATE_NATS_URL``, ...)."""
 
 from __future__ import annotations
 

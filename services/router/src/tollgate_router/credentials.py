@@ -1,4 +1,4 @@
-"""System provider credentials (DESIGN §2), read once at startup and passed down.
+"""System provider credentials (``TOLLGATE_PROVIDER_<SLUG>_API_KEY``, docs/routing.md), read once at startup and passed down.
 
 For provider ``<slug>`` (upper-cased, ``-`` → ``_``): the key is ``TOLLGATE_PROVIDER_<SLUG>_API_KEY``,
 else the provider's usual variable (``OPENAI_API_KEY``, ...); the base URL is

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from tollgate.router.v1 import router_pb2 as pb
 
-from .conftest import GROQ_KEY, RouterUnderTest
+from .support import GROQ_KEY, RouterUnderTest
 
 
 def request(*byok: tuple[str, str], **routing: list[str]) -> pb.StreamGenerateRequest:

@@ -8,7 +8,7 @@ import orjson
 import pytest
 from tollgate.router.v1 import router_pb2 as pb
 
-from .conftest import RouterUnderTest
+from .support import RouterUnderTest
 
 SCHEMA = {"type": "object", "properties": {"city": {"type": "string"}}}
 

@@ -13,7 +13,7 @@ from tollgate_common.errors import error_details
 
 from tests.fakes.embedding_vectors import fake_vector
 
-from .conftest import RouterUnderTest
+from .support import RouterUnderTest
 
 MODEL = "openai/text-embedding-3-small"  # shipped catalog, served by the fake via openai
 

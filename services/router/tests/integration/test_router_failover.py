@@ -7,7 +7,7 @@ import pytest
 from tollgate.router.v1 import router_pb2 as pb
 from tollgate_common.errors import error_details
 
-from .conftest import RouterUnderTest, StartRouter
+from .support import RouterUnderTest, StartRouter
 
 
 def request(

@@ -9,7 +9,7 @@ import pytest
 from tollgate.router.v1 import router_pb2 as pb
 from tollgate_common.errors import error_details
 
-from .conftest import GROQ_KEY, OPENAI_KEY, RouterUnderTest
+from .support import GROQ_KEY, OPENAI_KEY, RouterUnderTest
 
 
 def request(

@@ -9,7 +9,7 @@ from pathlib import Path
 from tollgate.router.v1 import router_pb2 as pb
 from tollgate_common.testing import free_port, nats_server_binary, wait_for_port
 
-from .conftest import StartRouter
+from .support import StartRouter
 
 
 async def test_usage_is_published_once_nats_comes_up(

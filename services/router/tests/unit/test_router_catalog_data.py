@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from tollgate_router.catalog import Catalog, ModelInfo, load_catalog
 
-# DESIGN §2: the Vercel documentation's provider table.
+# The Vercel documentation's provider table.
 PROVIDER_SLUGS = {
     "alibaba", "anthropic", "azure", "baseten", "bedrock", "cerebras", "cohere", "deepinfra",
     "deepseek", "fireworks", "google", "groq", "inception", "meituan", "minimax", "mistral",

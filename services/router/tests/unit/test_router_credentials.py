@@ -1,4 +1,4 @@
-"""System credentials from the environment (DESIGN §2)."""
+"""System credentials from the environment (``TOLLGATE_PROVIDER_<SLUG>_API_KEY``, docs/routing.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The embedding adapters: request bodies and responses against golden fixtures shaped like the
-OpenAI and Gemini API references, base64 decoding, usage (reported or estimated), errors, and
-each adapter over HTTP against the fake provider that speaks its API."""
+OpenAI and Gemini API references, base64 decoding, usage (reported or estimated), errors. Each
+adapter against the fake provider that speaks its API: ``test_router_adapters_over_http.py``."""
 
 from __future__ import annotations
 
@@ -13,10 +13,6 @@ import pytest
 from tollgate_router.providers import Adapters, EmbeddingCall, ProviderError
 from tollgate_router.providers import gemini_embeddings as gemini
 from tollgate_router.providers import openai_embeddings as openai
-
-from tests.fakes.embedding_vectors import fake_vector
-from tests.fakes.gemini_upstream import FakeGemini
-from tests.fakes.openai_upstream import FakeOpenAI
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -160,54 +156,13 @@ def test_embedding_adapters_are_chosen_by_wire_protocol() -> None:
     assert adapters.embeddings_for("my-server", "openai-chat") is first
 
 
-# -- over HTTP against the fakes --------------------------------------------------------------------
+# -- without an answer -----------------------------------------------------------------------------
 
 
 @pytest.fixture
 async def session() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession() as opened:
         yield opened
-
-
-async def test_openai_adapter_against_the_fake(session: aiohttp.ClientSession) -> None:
-    fake = FakeOpenAI("sk-right")
-    await fake.start()
-    try:
-        adapter = openai.OpenAIEmbeddingsAdapter(session)
-        result = await adapter.embed(
-            call("one two", "three", base_url=fake.base_url, api_key="sk-right", dimensions=8)
-        )
-        assert result.vectors == (
-            tuple(fake_vector("one two", 8)),
-            tuple(fake_vector("three", 8)),
-        )
-        assert result.input_tokens == 3
-        with pytest.raises(ProviderError) as rejected:
-            await adapter.embed(call("x", base_url=fake.base_url, api_key="sk-wrong"))
-        assert rejected.value.status == 401
-    finally:
-        await fake.stop()
-
-
-async def test_gemini_adapter_batches_by_100(session: aiohttp.ClientSession) -> None:
-    fake = FakeGemini("AIza-right")
-    await fake.start()
-    try:
-        texts = tuple(f"text number {i}" for i in range(150))
-        result = await gemini.GeminiEmbeddingsAdapter(session).embed(
-            call(
-                *texts,
-                base_url=fake.base_url,
-                api_key="AIza-right",
-                provider_model_id="gemini-embedding-001",
-                dimensions=4,
-            )
-        )
-        assert result.vectors == tuple(tuple(fake_vector(t, 4)) for t in texts)
-        assert [len(r["body"]["requests"]) for r in fake.requests] == [100, 50]
-        assert all("x-goog-api-key" not in r["headers"] for r in fake.requests)
-    finally:
-        await fake.stop()
 
 
 async def test_no_answer_is_a_status_0_error(session: aiohttp.ClientSession) -> None:

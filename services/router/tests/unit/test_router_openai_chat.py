@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
-from aiohttp import web
 from tollgate_router.domain import (
     FilePart,
     GenerationParams,
@@ -252,43 +250,7 @@ def test_the_call_repr_hides_the_key() -> None:
     assert "sk-secret" not in repr(call((Message("user", "hi"),), False))
 
 
-# -- over real HTTP ---------------------------------------------------------------------------
-
-
-async def _recorded_upstream(request: web.Request) -> web.StreamResponse:
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8"})
-    await response.prepare(request)
-    for start in range(0, len(RECORDED_STREAM), 97):
-        await response.write(RECORDED_STREAM[start : start + 97])
-    await response.write_eof()
-    return response
-
-
-@pytest.fixture
-async def upstream_url() -> AsyncIterator[str]:
-    app = web.Application()
-    app.router.add_post("/v1/chat/completions", _recorded_upstream)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    yield f"http://127.0.0.1:{runner.addresses[0][1]}/v1"
-    await runner.cleanup()
-
-
-async def test_adapter_streams_a_recorded_response_over_http(upstream_url: str) -> None:
-    async with aiohttp.ClientSession() as session:
-        adapter = OpenAIChatAdapter(session)
-        request = call((Message("user", "hi"),), True)
-        stream = await adapter.open(
-            UpstreamCall(upstream_url, "k", "m", request.messages, request.params, True)
-        )
-        events = [e async for e in stream.events()]
-        await stream.aclose()
-
-    assert isinstance(events[0], ResponseStart)
-    assert "".join(e.text for e in events if isinstance(e, ContentDelta)) == RECORDED_TEXT
-    assert isinstance(events[-1], UsageReport)
+# -- without an answer ---------------------------------------------------------------------------
 
 
 async def test_adapter_reports_an_unreachable_provider() -> None:

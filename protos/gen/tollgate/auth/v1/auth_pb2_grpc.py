@@ -200,7 +200,7 @@ class AuthServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def GetMe(self, request, context):
-        """Administration (ADMIN-API.md). Every request names its caller: the principal ext_authz
+        """Administration (docs/admin-api.md). Every request names its caller: the principal ext_authz
         established for the HTTP request. The auth service decides what the caller may do
         (docs/permissions.md): a team the caller's user does not belong to, or anything inside it,
         is NOT_FOUND; a role that may not do something is PERMISSION_DENIED.

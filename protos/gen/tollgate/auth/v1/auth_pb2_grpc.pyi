@@ -38,7 +38,7 @@ class AuthServiceStub:
     Unknown, revoked or expired credentials fail with UNAUTHENTICATED.
     """
     GetMe: _grpc.UnaryUnaryMultiCallable[_auth_pb2.GetMeRequest, _auth_pb2.GetMeResponse]
-    """Administration (ADMIN-API.md). Every request names its caller: the principal ext_authz
+    """Administration (docs/admin-api.md). Every request names its caller: the principal ext_authz
     established for the HTTP request. The auth service decides what the caller may do
     (docs/permissions.md): a team the caller's user does not belong to, or anything inside it,
     is NOT_FOUND; a role that may not do something is PERMISSION_DENIED.
@@ -101,7 +101,7 @@ class AuthServiceAsyncStub(AuthServiceStub):
     Unknown, revoked or expired credentials fail with UNAUTHENTICATED.
     """
     GetMe: _aio.UnaryUnaryMultiCallable[_auth_pb2.GetMeRequest, _auth_pb2.GetMeResponse]  # type: ignore[assignment]
-    """Administration (ADMIN-API.md). Every request names its caller: the principal ext_authz
+    """Administration (docs/admin-api.md). Every request names its caller: the principal ext_authz
     established for the HTTP request. The auth service decides what the caller may do
     (docs/permissions.md): a team the caller's user does not belong to, or anything inside it,
     is NOT_FOUND; a role that may not do something is PERMISSION_DENIED.
@@ -173,7 +173,7 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auth_pb2.GetMeRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_auth_pb2.GetMeResponse, _abc.Awaitable[_auth_pb2.GetMeResponse]]:
-        """Administration (ADMIN-API.md). Every request names its caller: the principal ext_authz
+        """Administration (docs/admin-api.md). Every request names its caller: the principal ext_authz
         established for the HTTP request. The auth service decides what the caller may do
         (docs/permissions.md): a team the caller's user does not belong to, or anything inside it,
         is NOT_FOUND; a role that may not do something is PERMISSION_DENIED.

@@ -1,4 +1,4 @@
-"""Who may do what: the one table of docs/permissions.md (ADMIN-API.md "Roles").
+"""Who may do what: the one table of docs/permissions.md.
 
 Every admin RPC asks :func:`require` before it changes or reveals anything; ext_authz asks
 :func:`allows` for inference paths and hands the edge the caller's permitted actions

@@ -1,4 +1,4 @@
-"""BYOK credentials of a team (ADMIN-API.md "BYOK"): add or replace, enable/disable, remove,
+"""BYOK credentials of a team (docs/byok.md): add or replace, enable/disable, remove,
 list (never the secret: a hint of its last 4 characters), test (the router makes the request;
 this records the outcome), and hand the plaintext to the router only over the internal RPC,
 only for the team asked about. Every change publishes ``byok_changed`` for the routers' caches.
@@ -21,7 +21,7 @@ from tollgate_auth.domain import ByokCredential, ByokTest, Clock, Principal, utc
 from tollgate_auth.errors import ByokCredentialNotFound
 from tollgate_auth.events import ActivityType, AuthEvents
 
-# DESIGN §2: the provider slugs of the Vercel documentation.
+# The provider slugs of the Vercel documentation's provider table.
 PROVIDERS: Final = frozenset(
     {
         "alibaba", "anthropic", "azure", "baseten", "bedrock", "cerebras", "cohere",

@@ -32,7 +32,7 @@ class Credential:
 
 
 def extract_credential(headers: Mapping[str, str]) -> Credential | None:
-    """The request's credential (ADMIN-API "Who is calling"); headers are lower-cased.
+    """The request's credential (an API key or a bearer token); headers are lower-cased.
 
     ``x-api-key`` decides whenever it is present, even if empty or invalid; otherwise an
     ``Authorization: Bearer <token>`` header (scheme case-insensitive). ``None``: no credential.

@@ -1,6 +1,6 @@
 """Tollgate's own OIDC tokens: issued for a project (12 hours), verified by ext_authz.
 
-Claims (ADMIN-API.md): ``iss`` (``TOLLGATE_OIDC_ISSUER``), ``aud`` ``tollgate``,
+Claims (docs/oidc.md): ``iss`` (``TOLLGATE_OIDC_ISSUER``), ``aud`` ``tollgate``,
 ``sub`` ``team:<teamId>:project:<projectId>``, ``teamId``, ``projectId``, ``iat``, ``exp``; the
 header names the signing key (``kid``) and ``ES256``. Anything else — another algorithm
 (``none`` included), an unknown key, a bad signature, another issuer or audience, an expired

@@ -1,4 +1,4 @@
-"""Teams, members and projects on behalf of a caller (ADMIN-API.md); their API keys are
+"""Teams, members and projects on behalf of a caller (docs/admin-api.md); their API keys are
 :mod:`tollgate_auth.tenancy.api_keys`.
 
 Every method first finds the caller's role in the team concerned — none: that team and

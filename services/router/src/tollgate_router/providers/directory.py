@@ -1,6 +1,6 @@
 """What Tollgate knows about each provider slug: wire protocol, documented base URL, key variable.
 
-The slugs are those of DESIGN §2. Base URLs include the API's version path as in each provider's
+The slugs are those of Vercel's provider table. Base URLs include the API's version path as in each provider's
 documentation; ``TOLLGATE_PROVIDER_<SLUG>_BASE_URL`` overrides them. A catalog provider entry may
 name its own ``wire_protocol`` (for a self-hosted OpenAI-compatible server, say).
 """

@@ -292,7 +292,7 @@ def _images(raw: Any) -> list[ProviderEvent]:
 
 def _tool_call_deltas(raw: Any) -> list[ProviderEvent]:
     """``delta.tool_calls`` chunks: ``index``, then ``id`` / ``function.name`` on a call's first
-    chunk and ``function.arguments`` fragments (research/protocols.md §5.4)."""
+    chunk and ``function.arguments`` fragments, as OpenAI streams them."""
     events: list[ProviderEvent] = []
     for position, call in enumerate(raw or ()):
         function = call.get("function") or {}
