@@ -23,16 +23,8 @@ from tollgate_router import routing
 from tollgate_router.catalog import Catalog, ModelInfo, ProviderOffer
 from tollgate_router.credentials import SystemCredentials
 from tollgate_router.domain import GenerationParams, Message
-from tollgate_router.providers import (
-    Adapters,
-    ContentDelta,
-    FinishReason,
-    ProviderAdapter,
-    ProviderError,
-    ResponseStart,
-    UpstreamCall,
-    UsageReport,
-)
+from tollgate_router.events import FinishReason, ResponseStart, TextDelta, UsageReport
+from tollgate_router.providers import Adapters, ProviderAdapter, ProviderError, UpstreamCall
 
 PROMPT: Final = "ping"
 MAX_TOKENS: Final = 1
@@ -152,7 +144,7 @@ async def _answer(adapter: ProviderAdapter, call: UpstreamCall) -> dict[str, Any
                 match event:
                     case ResponseStart():
                         received.update(id=event.response_id, model=event.model)
-                    case ContentDelta(text=text):
+                    case TextDelta(text=text):
                         received["text"] += text
                     case FinishReason(reason=reason):
                         received["finishReason"] = reason

@@ -16,35 +16,25 @@ from tollgate_common.money import format_usd
 from tollgate_common.outbox import Fact
 
 from tollgate_router import routing
-from tollgate_router.domain import (
-    Attempt,
+from tollgate_router.domain import Attempt, GatewayMetadata, GenerationRequest, Routing
+from tollgate_router.events import (
     Failed,
     Finished,
-    GatewayMetadata,
+    FinishReason,
     GenerationEvent,
-    GenerationRequest,
-    ImageChunk,
-    ReasoningChunk,
-    Routing,
+    ImageDelta,
+    ProviderEvent,
+    ReasoningDelta,
+    ResponseStart,
     Started,
     TextDelta,
-    ToolCallChunk,
+    ToolCallDelta,
+    UsageReport,
     UsageReported,
 )
 from tollgate_router.holds import NO_HOLD, Hold
 from tollgate_router.pricing import cost
-from tollgate_router.providers import (
-    ContentDelta,
-    FinishReason,
-    ImageOutput,
-    ProviderError,
-    ProviderEvent,
-    ProviderStream,
-    ReasoningDelta,
-    ResponseStart,
-    ToolCallDelta,
-    UsageReport,
-)
+from tollgate_router.providers import ProviderError, ProviderStream
 from tollgate_router.providers.content import new_call_id
 from tollgate_router.routing import Candidate, Plan
 from tollgate_router.think_tags import Piece, ThinkSplitter
@@ -133,24 +123,29 @@ async def relay(
         try:
             source = _chain(pending, opened.events) if pending else opened.events
             think = ThinkSplitter()
-            async for event in source:
-                if isinstance(event, ContentDelta):
-                    for piece in _pieces(g, think.feed(event.text)):
-                        yield piece
+            async for event in source:  # the deltas go on as the adapter made them
+                if isinstance(event, TextDelta):
+                    if think.settled:  # no <think> at the start: the common case
+                        if event.text:
+                            _seen(g, len(event.text))
+                            yield event
+                    else:
+                        for piece in _pieces(g, think.feed(event.text)):
+                            yield piece
                 elif isinstance(event, ToolCallDelta):
                     _seen(g, len(event.name) + len(event.arguments))
-                    call_id = event.id
                     if event.index not in g.tool_calls:  # a new call: clients need its id
                         g.tool_calls.add(event.index)
-                        call_id = call_id or new_call_id()
-                    yield ToolCallChunk(event.index, call_id, event.name, event.arguments)
+                        if not event.id:
+                            event = replace(event, id=new_call_id())
+                    yield event
                 elif isinstance(event, ReasoningDelta):
                     _seen(g, len(event.text))
-                    yield ReasoningChunk(event.text, event.signature, event.redacted, event.format)
-                elif isinstance(event, ImageOutput):
+                    yield event
+                elif isinstance(event, ImageDelta):
                     _seen(g, 0)
                     g.images += 1
-                    yield ImageChunk(event.url)
+                    yield event
                 elif isinstance(event, FinishReason):
                     g.finish_reason = event.reason
                 elif isinstance(event, UsageReport):
@@ -186,11 +181,11 @@ def _seen(g: Generation, chars: int) -> None:
     g.output_chars += chars
 
 
-def _pieces(g: Generation, pieces: list[Piece]) -> list[TextDelta | ReasoningChunk]:
-    events: list[TextDelta | ReasoningChunk] = []
+def _pieces(g: Generation, pieces: list[Piece]) -> list[TextDelta | ReasoningDelta]:
+    events: list[TextDelta | ReasoningDelta] = []
     for kind, text in pieces:
         _seen(g, len(text))
-        events.append(TextDelta(text) if kind == "text" else ReasoningChunk(text, format="unknown"))
+        events.append(TextDelta(text) if kind == "text" else ReasoningDelta(text))
     return events
 
 

@@ -17,19 +17,19 @@ from tollgate_router import modalities, routing, tracing
 from tollgate_router.byok_store import NO_CREDENTIALS, TeamCredentialStore
 from tollgate_router.catalog import Catalog, ModelInfo
 from tollgate_router.credentials import SystemCredentials
-from tollgate_router.domain import Attempt, GenerationEvent, GenerationRequest
+from tollgate_router.domain import Attempt, GenerationRequest
 from tollgate_router.errors import (
     ModelNotFound,
     NoProviderAvailable,
     UnsupportedModel,
 )
+from tollgate_router.events import GenerationEvent, ProviderEvent
 from tollgate_router.metrics import RouterMetrics
 from tollgate_router.preflight import NoPreflight, Preflight
 from tollgate_router.provider_stats import ProviderStats
 from tollgate_router.providers import (
     Adapters,
     ProviderError,
-    ProviderEvent,
     ProviderStream,
     UpstreamCall,
 )

@@ -20,32 +20,34 @@ from tollgate_router.domain import (
     ByokKey,
     Caller,
     ContentPart,
-    Failed,
     FilePart,
-    Finished,
     FunctionTool,
     GatewayMetadata,
-    GenerationEvent,
     GenerationParams,
     GenerationRequest,
-    ImageChunk,
     ImagePart,
     Message,
     Reasoning,
-    ReasoningChunk,
     ReasoningDetail,
     ResponseFormat,
     RoutingOptions,
-    Started,
-    TextDelta,
     TextPart,
     ToolCall,
-    ToolCallChunk,
     ToolChoice,
     ToolOptions,
-    UsageReported,
 )
 from tollgate_router.embeddings import EmbeddingRequest, Embeddings, EmbeddingService
+from tollgate_router.events import (
+    Failed,
+    Finished,
+    GenerationEvent,
+    ImageDelta,
+    ReasoningDelta,
+    Started,
+    TextDelta,
+    ToolCallDelta,
+    UsageReported,
+)
 from tollgate_router.service import GenerationService
 from tollgate_router.usage import timestamp
 
@@ -262,19 +264,19 @@ def response_of(event: GenerationEvent) -> pb.StreamGenerateResponse:
     match event:
         case TextDelta(text=text):
             return pb.StreamGenerateResponse(text_delta=pb.TextDelta(text=text))
-        case ToolCallChunk():
+        case ToolCallDelta():
             return pb.StreamGenerateResponse(
                 tool_call_delta=pb.ToolCallDelta(
                     index=event.index, id=event.id, name=event.name, arguments=event.arguments
                 )
             )
-        case ReasoningChunk():
+        case ReasoningDelta():
             return pb.StreamGenerateResponse(
                 reasoning_delta=pb.ReasoningDelta(
                     text=event.text, signature=event.signature, data=event.data, format=event.format
                 )
             )
-        case ImageChunk(url=url):
+        case ImageDelta(url=url):
             return pb.StreamGenerateResponse(image_delta=pb.ImageDelta(url=url))
         case Started():
             return pb.StreamGenerateResponse(
