@@ -7,16 +7,14 @@ import logging
 import time
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Protocol
 
 from tollgate_common.ids import new_id
-from tollgate_common.money import format_usd
 from tollgate_common.outbox import Fact
 
 from tollgate_router import routing
-from tollgate_router.domain import Attempt, GatewayMetadata, GenerationRequest, Routing
+from tollgate_router.domain import Attempt, GatewayMetadata, GenerationRequest
 from tollgate_router.events import (
     Failed,
     Finished,
@@ -32,6 +30,7 @@ from tollgate_router.events import (
     UsageReport,
     UsageReported,
 )
+from tollgate_router.failover import Outcome, Served, answered, charged, gateway_metadata
 from tollgate_router.holds import NO_HOLD, Hold
 from tollgate_router.pricing import cost
 from tollgate_router.providers import ProviderError, ProviderStream
@@ -50,15 +49,13 @@ class FactSink(Protocol):
     def put(self, fact: Fact) -> None: ...
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Opened:
-    """A provider that answered, and the first event it sent."""
+    """A provider's stream that answered, and the first event it sent."""
 
-    candidate: Candidate
     stream: ProviderStream
     events: AsyncGenerator[ProviderEvent, None]
     first: ProviderEvent
-    start_time: datetime
 
 
 @dataclass(slots=True)
@@ -97,13 +94,14 @@ Settle = Callable[["Generation", UsageRecord], None]
 
 
 async def relay(
-    generation: Generation, opened: Opened, settle: Settle
+    generation: Generation, served: Served[Opened], settle: Settle
 ) -> AsyncGenerator[GenerationEvent, None]:
     """``Started``, the deltas, then ``UsageReported`` + ``Finished`` (or ``Failed``).
 
     ``settle`` gets the generation's usage record exactly once: at the end, or when the caller
     goes away mid-stream (it publishes the fact, ends the trace, counts the metrics)."""
-    candidate, first, g = opened.candidate, opened.first, generation
+    candidate, opened, g = served.candidate, served.result, generation
+    first = opened.first
     pending: list[ProviderEvent] = []
     response_id = fingerprint = ""
     if isinstance(first, ResponseStart):
@@ -160,7 +158,7 @@ async def relay(
         finally:
             await close_stream(opened.stream, opened.events)
         record = usage_record(g, candidate)
-        g.attempts.append(_attempt(opened, g.failure, response_id))
+        g.attempts.append(answered(served, response_id, g.failure))
         settle(g, record)
         published = True
         if g.failure is not None:
@@ -199,8 +197,6 @@ def usage_record(g: Generation, candidate: Candidate) -> UsageRecord:
         tokens = replace(estimate(g.request.messages, g.output_chars), images=g.images)
         log.warning("no usage from %s for %s; estimated", candidate.offer.provider, g.generation_id)
     market_cost = cost(pricing, tokens)
-    # A BYOK key's usage is paid to the provider by the team: the gateway charges nothing.
-    charged = Decimal(0) if candidate.credential_type == "byok" else market_cost
     ok = g.completed and g.failure is None
     return UsageRecord(
         generation_id=g.generation_id,
@@ -210,7 +206,7 @@ def usage_record(g: Generation, candidate: Candidate) -> UsageRecord:
         provider_model_id=candidate.offer.provider_model_id,
         credential_type=candidate.credential_type,
         usage=tokens,
-        cost=charged,
+        cost=charged(candidate, market_cost),
         market_cost=market_cost,
         price_version=g.price_version,
         ttft_ms=round(((g.first_content or now) - g.t0) * 1000),
@@ -225,38 +221,16 @@ def usage_record(g: Generation, candidate: Candidate) -> UsageRecord:
 
 
 def _gateway(g: Generation, candidate: Candidate, record: UsageRecord) -> GatewayMetadata:
-    first = g.plan.candidates[0].offer
-    return GatewayMetadata(
-        generation_id=g.generation_id,
-        cost=format_usd(record.cost),
-        market_cost=format_usd(record.market_cost),
-        routing=Routing(
+    return gateway_metadata(
+        Outcome(
+            generation_id=g.generation_id,
             original_model_id=g.request.model,
-            resolved_provider=first.provider,
-            resolved_provider_api_model_id=first.provider_model_id,
-            final_provider=candidate.offer.provider,
+            plan=g.plan,
+            served=candidate,
             attempts=tuple(g.attempts),
-            fallbacks_available=tuple(
-                dict.fromkeys(c.offer.provider for c in g.plan.candidates[1:])
-            ),
-            canonical_slug=candidate.model.id,
-            planning_reasoning=g.plan.reasoning,
-        ),
-    )
-
-
-def _attempt(opened: Opened, failure: ProviderError | None, response_id: str) -> Attempt:
-    return Attempt(
-        provider=opened.candidate.offer.provider,
-        provider_model_id=opened.candidate.offer.provider_model_id,
-        success=failure is None,
-        start_time=opened.start_time,
-        end_time=datetime.now(UTC),
-        status_code=200,
-        provider_response_id=response_id,
-        error_message="" if failure is None else routing.describe(failure),
-        credential_type=opened.candidate.credential_type,
-        model_id=opened.candidate.model.id,
+            cost=record.cost,
+            market_cost=record.market_cost,
+        )
     )
 
 

@@ -100,6 +100,18 @@ def _reasoning(models: Sequence[ModelInfo], options: RoutingOptions) -> str:
     return text
 
 
+def skipped_offer(model: ModelInfo, offer: ProviderOffer, reason: str) -> Attempt:
+    """A provider of ``model`` left out of the plan (never called), and why."""
+    return Attempt(
+        provider=offer.provider,
+        provider_model_id=offer.provider_model_id,
+        success=False,
+        error_message=reason,
+        skipped=True,
+        model_id=model.id,
+    )
+
+
 def plan(
     models: Sequence[ModelInfo],
     options: RoutingOptions,
@@ -124,16 +136,7 @@ def plan(
             elif not offer.billable:
                 reason = "skipped: no list price in the catalog"
             if reason or adapter is None:
-                skipped.append(
-                    Attempt(
-                        provider=offer.provider,
-                        provider_model_id=offer.provider_model_id,
-                        success=False,
-                        error_message=reason,
-                        skipped=True,
-                        model_id=model.id,
-                    )
-                )
+                skipped.append(skipped_offer(model, offer, reason))
                 continue
             candidates += [Candidate(model, offer, key, adapter, kind) for key, kind in keys]
     return Plan(tuple(candidates), tuple(skipped), _reasoning(models, options))
