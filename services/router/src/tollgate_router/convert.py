@@ -299,9 +299,9 @@ def event_to_proto(event: GenerationEvent) -> pb.StreamGenerateResponse:
         case Failed():
             return pb.StreamGenerateResponse(
                 error=pb.GenerationError(
-                    type=event.type,
+                    reason=event.reason,
                     message=event.message,
-                    status_code=event.status_code,
+                    provider_status=event.provider_status,
                     code=event.code,
                 )
             )

@@ -3,10 +3,11 @@ routed (``only``, ``order``, fallback models, providers without credentials skip
 failover rules), call the first provider that answers, price the input tokens at the catalog's
 list price and publish the usage fact under a ``gen_...`` id, as a non-streamed generation with
 no output tokens (billing and activity record it like any other). Before any provider is
-called, billing holds the worst case of the input tokens (the same pre-flight as chat: 402
-``insufficient_funds`` or ``budget_exceeded``, nothing sent upstream). With tracing on, the ``Embed``
-RPC's span carries the GenAI attributes and its context travels with the fact; there are no
-per-attempt spans yet (``tracing.py`` names its spans after chat)."""
+called, billing holds the worst case of the input tokens (the same pre-flight as chat:
+``INSUFFICIENT_FUNDS`` or ``BUDGET_EXCEEDED``, nothing sent upstream). The candidates are tried by
+the failover engine (:mod:`tollgate_router.failover`). With tracing on, the ``Embed`` RPC's span
+carries the GenAI attributes and its context travels with the fact; there are no per-attempt
+spans yet (``tracing.py`` names its spans after chat)."""
 
 from __future__ import annotations
 
@@ -142,7 +143,7 @@ class EmbeddingService:
         if not plan.candidates:
             raise no_provider(models[0])
         ask = Ask(request.caller, plan, estimate_embedding_tokens(request.inputs), output=False)
-        admission = await self._preflight.admit(ask)  # 402 before any provider is called
+        admission = await self._preflight.admit(ask)  # refused before any provider is called
         allowed = set(map(id, admission.plan.candidates))
         plan = replace(plan, candidates=tuple(c for c in plan.candidates if id(c) in allowed))
         attempts = list(plan.skipped)

@@ -117,11 +117,13 @@ class Finished:
 
 @dataclass(frozen=True, slots=True)
 class Failed:
-    """A failure after ``Started``: the stream ends with it."""
+    """A failure after ``Started``: the stream ends with it. ``reason`` says what happened
+    (``PROVIDER_ERROR``: the provider failed mid-answer), ``provider_status`` and ``code`` are
+    the provider's own (0 and "" when it sent none)."""
 
-    type: str
+    reason: str
     message: str
-    status_code: int
+    provider_status: int = 0
     code: str = ""
 
 

@@ -3,7 +3,7 @@
 The router estimates the prompt from the request size and sends the highest prices among the
 providers the generation may go to; billing (where the money is) answers with a hold, the
 output tokens the team can afford (sent upstream as ``max_tokens`` when lower than asked), or
-INSUFFICIENT_FUNDS (HTTP 402, nothing sent upstream). Holds are credit leases
+INSUFFICIENT_FUNDS (nothing sent upstream). Holds are credit leases
 (:mod:`tollgate_router.leases`): while a team's lease covers the next generation's worst case,
 the generation draws from it with no round trip to billing. The usage fact settles what a
 generation spent; a generation that never reaches a provider gives its share back.
@@ -61,8 +61,8 @@ class InsufficientFunds(DomainError):
 
 
 class BudgetExceeded(DomainError):
-    """A budget of the team, the project or the key is used up (HTTP 402 ``budget_exceeded``;
-    the message names the budget and its period)."""
+    """A budget of the team, the project or the key is used up (the message names the budget
+    and its period); retrying does not help until the period resets."""
 
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
     reason = "BUDGET_EXCEEDED"
@@ -78,10 +78,7 @@ class BillingUnavailable(Unavailable):
     reason = "BILLING_UNAVAILABLE"
 
     def __init__(self) -> None:
-        super().__init__(
-            "billing is unavailable; try again shortly",
-            metadata={"http_status": "503", "type": "service_unavailable"},
-        )
+        super().__init__("billing is unavailable; try again shortly")
 
 
 def estimate_prompt_tokens(messages: tuple[Message, ...]) -> int:

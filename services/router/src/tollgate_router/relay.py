@@ -15,6 +15,7 @@ from tollgate_common.outbox import Fact
 
 from tollgate_router import routing
 from tollgate_router.domain import Attempt, GatewayMetadata, GenerationRequest
+from tollgate_router.errors import ProviderFailed
 from tollgate_router.events import (
     Failed,
     Finished,
@@ -236,9 +237,9 @@ def _gateway(g: Generation, candidate: Candidate, record: UsageRecord) -> Gatewa
 
 def _failed(error: ProviderError) -> Failed:
     return Failed(
-        type="api_error",
+        reason=ProviderFailed.reason,
         message=f"the provider failed mid-stream: {routing.describe(error)}",
-        status_code=error.status if error.status >= 400 else 502,
+        provider_status=error.status,
         code=error.code,
     )
 

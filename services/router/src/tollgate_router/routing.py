@@ -185,7 +185,7 @@ def final_error(error: ProviderError) -> ProviderRejected | ProviderFailed:
 
 def check_only(models: Sequence[ModelInfo], options: RoutingOptions) -> None:
     """``only`` naming none of the providers that serve the requested models is the caller's
-    mistake (400), not an outage."""
+    mistake (INVALID_ARGUMENT), not an outage."""
     if not options.only:
         return
     serving = sorted({offer.provider for model in models for offer in model.providers})

@@ -98,7 +98,7 @@ class GenerationService:
             self._failover.catalog.version,
             trace=tracing.start_generation(request),
         )
-        hold = await self._preflight.reserve(generation)  # 402 before any provider is called
+        hold = await self._preflight.reserve(generation)  # refused before any provider is called
         generation.hold = hold
         try:
             run = await self._failover.run(

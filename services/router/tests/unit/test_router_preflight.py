@@ -195,7 +195,10 @@ async def test_billing_unreachable_admits_known_teams_on_their_last_balance() ->
     unknown.request = replace(unknown.request, caller=Caller(team_id="team_b"))
     with pytest.raises(BillingUnavailable) as refused:
         await preflight.reserve(unknown)
-    assert refused.value.metadata["http_status"] == "503"
+    assert (refused.value.code, refused.value.reason) == (
+        grpc.StatusCode.UNAVAILABLE,
+        "BILLING_UNAVAILABLE",
+    )
 
 
 async def test_billing_unreachable_refuses_everything_when_closed() -> None:
