@@ -144,8 +144,8 @@ class EmbeddingService:
             raise no_provider(models[0])
         ask = Ask(request.caller, plan, estimate_embedding_tokens(request.inputs), output=False)
         admission = await self._preflight.admit(ask)  # refused before any provider is called
-        allowed = set(map(id, admission.plan.candidates))
-        plan = replace(plan, candidates=tuple(c for c in plan.candidates if id(c) in allowed))
+        # Narrowed to the team's BYOK keys when it may not spend credits.
+        plan = replace(admission.plan, reasoning=plan.reasoning)
         attempts = list(plan.skipped)
         try:
             run = await self._failover.run(
