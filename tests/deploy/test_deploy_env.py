@@ -2,7 +2,7 @@
 service needs in a cluster is set. What a service reads comes from its pydantic-settings class
 (``<svc>/settings.py`` on top of ``tollgate_common.settings``), for the router from the
 provider-credential convention ``TOLLGATE_PROVIDER_<SLUG>_API_KEY|BASE_URL``
-(``tollgate_router.credentials``), and for every service the standard ``OTEL_*`` variables the
+(``tollgate_router.credentials.system``), and for every service the standard ``OTEL_*`` variables the
 OpenTelemetry SDK and its OTLP exporters read (``tollgate_common.telemetry``)."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from tollgate_activity.settings import ActivitySettings
 from tollgate_auth.settings import AuthSettings
 from tollgate_billing.settings import BillingSettings
 from tollgate_edge.settings import EdgeSettings
-from tollgate_router.credentials import env_slug, load_system_credentials
+from tollgate_router.credentials.system import env_slug, load_system_credentials
 from tollgate_router.providers.directory import KNOWN_PROVIDERS
 from tollgate_router.settings import RouterSettings
 

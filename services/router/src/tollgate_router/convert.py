@@ -10,8 +10,8 @@ import orjson
 from tollgate.router.v1 import router_pb2 as pb
 from tollgate_common.money import format_usd
 
-from tollgate_router.catalog import ModelInfo, Pricing, ProviderOffer
-from tollgate_router.credential_check import CheckOutcome
+from tollgate_router.catalog.repository import ModelInfo, Pricing, ProviderOffer
+from tollgate_router.credentials.check import CheckOutcome
 from tollgate_router.domain import (
     Attempt,
     ByokKey,
@@ -33,7 +33,7 @@ from tollgate_router.domain import (
     ToolChoice,
     ToolOptions,
 )
-from tollgate_router.embeddings import EmbeddingRequest, Embeddings
+from tollgate_router.embeddings.service import EmbeddingRequest, Embeddings
 from tollgate_router.events import (
     Failed,
     Finished,

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from tollgate_router.catalog.pricing import TokenUsage
 from tollgate_router.domain import GatewayMetadata
-from tollgate_router.pricing import TokenUsage
 
 # -- the answer's deltas (adapter → service → servicer, unchanged) ----------------------------
 

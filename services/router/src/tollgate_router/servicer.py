@@ -12,9 +12,9 @@ from tollgate.router.v1 import router_pb2 as pb
 from tollgate.router.v1 import router_pb2_grpc
 
 from tollgate_router import convert
-from tollgate_router.credential_check import CredentialTester
-from tollgate_router.embeddings import EmbeddingService
-from tollgate_router.service import GenerationService
+from tollgate_router.credentials.check import CredentialTester
+from tollgate_router.embeddings.service import EmbeddingService
+from tollgate_router.generation.service import GenerationService
 
 Context = grpc.aio.ServicerContext[Any, Any]
 

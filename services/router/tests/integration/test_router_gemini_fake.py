@@ -19,7 +19,7 @@ from tollgate_router.events import (
 )
 from tollgate_router.providers import ProviderError, UpstreamCall
 from tollgate_router.providers.gemini import GeminiAdapter
-from tollgate_router.routing import falls_back, passes_through
+from tollgate_router.routing.planning import falls_back, passes_through
 
 from tests.fakes.gemini_upstream import FakeGemini
 

@@ -16,10 +16,10 @@ from tollgate_router.events import (
     TextDelta,
     ToolCallDelta,
 )
+from tollgate_router.generation.think_tags import ThinkSplitter
 from tollgate_router.providers.anthropic_wire import MessageStreamParser, parse_message
 from tollgate_router.providers.openai_wire import ChunkParser, parse_completion
 from tollgate_router.providers.sse import SseDecoder
-from tollgate_router.think_tags import ThinkSplitter
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PARALLEL = [

@@ -8,13 +8,13 @@ import asyncio
 from typing import Any
 
 import pytest
-from tollgate_router.catalog import build_catalog
-from tollgate_router.credentials import load_system_credentials
+from tollgate_router.catalog.repository import build_catalog
+from tollgate_router.credentials.system import load_system_credentials
 from tollgate_router.domain import Attempt, RoutingOptions
-from tollgate_router.failover import Served, Unserved, Watch, run_candidates
-from tollgate_router.provider_stats import ProviderStats
 from tollgate_router.providers import Adapters, ProviderError
-from tollgate_router.routing import Candidate, plan
+from tollgate_router.routing.failover import Served, Unserved, Watch, run_candidates
+from tollgate_router.routing.planning import Candidate, plan
+from tollgate_router.routing.provider_stats import ProviderStats
 
 CATALOG = build_catalog(
     {

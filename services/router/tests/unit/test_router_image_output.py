@@ -10,8 +10,8 @@ from typing import Any
 
 import orjson
 import pytest
-from tollgate_router import modalities
-from tollgate_router.catalog import ModelInfo, load_catalog
+from tollgate_router.catalog.pricing import cost
+from tollgate_router.catalog.repository import ModelInfo, load_catalog
 from tollgate_router.domain import (
     FilePart,
     GenerationParams,
@@ -29,7 +29,7 @@ from tollgate_router.events import (
     TextDelta,
     UsageReport,
 )
-from tollgate_router.pricing import cost
+from tollgate_router.generation import modalities
 from tollgate_router.providers import UpstreamCall, gemini_wire, openai_wire
 from tollgate_router.providers.sse import SseDecoder
 from tollgate_router.usage import from_report

@@ -10,8 +10,8 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 from tollgate_common.outbox import Fact
-from tollgate_router.catalog import build_catalog
-from tollgate_router.credentials import load_system_credentials
+from tollgate_router.catalog.repository import build_catalog
+from tollgate_router.credentials.system import load_system_credentials
 from tollgate_router.domain import GenerationRequest, Message
 from tollgate_router.events import (
     Failed,
@@ -28,8 +28,8 @@ from tollgate_router.events import (
     UsageReport,
     UsageReported,
 )
+from tollgate_router.generation.service import GenerationService
 from tollgate_router.providers import Adapters, ProviderError, UpstreamCall
-from tollgate_router.service import GenerationService
 
 CATALOG = build_catalog(
     {

@@ -2,7 +2,7 @@
 a credential test.
 
 :class:`Failover` resolves the requested model and its fallback models in the catalog and plans
-the candidates (each provider with each credential, :mod:`tollgate_router.routing`);
+the candidates (each provider with each credential, :mod:`tollgate_router.routing.planning`);
 :func:`run_candidates` tries them in order until one answers. A failure worth a retry (no answer,
 an overloaded or failing provider, our credential or the model refused there) moves on to the
 next candidate; any other failure is the caller's and ends the run. Each failure is recorded as
@@ -25,16 +25,16 @@ from typing import Generic, TypeVar
 
 from tollgate_common.money import ZERO, format_usd
 
-from tollgate_router import routing
-from tollgate_router.byok_store import NO_CREDENTIALS, TeamCredentialStore
-from tollgate_router.catalog import Catalog, ModelInfo
-from tollgate_router.credentials import SystemCredentials
+from tollgate_router.catalog.repository import Catalog, ModelInfo
+from tollgate_router.credentials.system import SystemCredentials
+from tollgate_router.credentials.team import NO_CREDENTIALS, TeamCredentialStore
 from tollgate_router.domain import Attempt, Caller, GatewayMetadata, Routing, RoutingOptions
 from tollgate_router.errors import ModelNotFound, NoProviderAvailable
 from tollgate_router.metrics import RouterMetrics
-from tollgate_router.provider_stats import ProviderStats
 from tollgate_router.providers import Adapters, ProviderError
-from tollgate_router.routing import Candidate, Plan
+from tollgate_router.routing import planning
+from tollgate_router.routing.planning import Candidate, Plan
+from tollgate_router.routing.provider_stats import ProviderStats
 from tollgate_router.tracing import GenerationSpan
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ async def run_candidates(
             async with asyncio.timeout(seconds(candidate)):
                 result = await attempt(candidate)
         except (ProviderError, StopAsyncIteration, TimeoutError) as exc:
-            error = routing.as_provider_error(exc)
+            error = planning.as_provider_error(exc)
         except BaseException:
             if span is not None:
                 span.failed(0, "cancelled", "the caller went away")
@@ -109,8 +109,8 @@ async def run_candidates(
                 span.succeeded()
             return Served(candidate, result, start)
         if span is not None:
-            span.failed(error.status, error.type, routing.describe(error))
-        retry = routing.falls_back(error)
+            span.failed(error.status, error.type, planning.describe(error))
+        retry = planning.falls_back(error)
         if retry:  # the caller's own mistakes say nothing about the provider's health
             if watch.stats is not None:
                 watch.stats.record_failure(provider, provider_model)
@@ -121,7 +121,7 @@ async def run_candidates(
             provider,
             watch.operation,
             candidate.model.id,
-            routing.describe(error),
+            planning.describe(error),
         )
         attempts.append(refused(candidate, start, error))
         if not retry:
@@ -138,7 +138,7 @@ def refused(candidate: Candidate, start: datetime, error: ProviderError) -> Atte
         start_time=start,
         end_time=datetime.now(UTC),
         status_code=error.status,
-        error_message=routing.describe(error),
+        error_message=planning.describe(error),
         credential_type=candidate.credential_type,
         model_id=candidate.model.id,
     )
@@ -157,7 +157,7 @@ def answered(
         end_time=datetime.now(UTC),
         status_code=200,
         provider_response_id=response_id,
-        error_message="" if failure is None else routing.describe(failure),
+        error_message="" if failure is None else planning.describe(failure),
         credential_type=candidate.credential_type,
         model_id=candidate.model.id,
     )
@@ -252,11 +252,11 @@ class Failover:
         self, models: Sequence[ModelInfo], options: RoutingOptions, caller: Caller
     ) -> Plan:
         """The candidates for ``models``, the caller's team's BYOK credentials among them."""
-        routing.check_only(models, options)
+        planning.check_only(models, options)
         stored = (
             await self._byok.for_team(caller.team_id) if self._byok is not None else NO_CREDENTIALS
         )
-        return routing.plan(models, options, self._credentials, self.adapters, self._stats, stored)
+        return planning.plan(models, options, self._credentials, self.adapters, self._stats, stored)
 
     async def run(
         self,

@@ -8,13 +8,13 @@ from decimal import Decimal
 
 from tollgate_common.errors import InvalidArgument
 
-from tollgate_router.byok_store import NO_CREDENTIALS, TeamCredentials
-from tollgate_router.catalog import ModelInfo, ProviderOffer
-from tollgate_router.credentials import SystemCredential, SystemCredentials
+from tollgate_router.catalog.repository import ModelInfo, ProviderOffer
+from tollgate_router.credentials.system import SystemCredential, SystemCredentials
+from tollgate_router.credentials.team import NO_CREDENTIALS, TeamCredentials
 from tollgate_router.domain import Attempt, RoutingOptions
 from tollgate_router.errors import ProviderFailed, ProviderRejected
-from tollgate_router.provider_stats import ProviderStats
 from tollgate_router.providers import Adapters, ProviderAdapter, ProviderError
+from tollgate_router.routing.provider_stats import ProviderStats
 
 # Sorts after every priced offer.
 _NO_PRICE = Decimal("Infinity")

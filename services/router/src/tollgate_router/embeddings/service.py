@@ -5,7 +5,7 @@ list price and publish the usage fact under a ``gen_...`` id, as a non-streamed 
 no output tokens (billing and activity record it like any other). Before any provider is
 called, billing holds the worst case of the input tokens (the same pre-flight as chat:
 ``INSUFFICIENT_FUNDS`` or ``BUDGET_EXCEEDED``, nothing sent upstream). The candidates are tried by
-the failover engine (:mod:`tollgate_router.failover`). With tracing on, the ``Embed`` RPC's span
+the failover engine (:mod:`tollgate_router.routing.failover`). With tracing on, the ``Embed`` RPC's span
 carries the GenAI attributes and its context travels with the fact; there are no per-attempt
 spans yet (``tracing.py`` names its spans after chat)."""
 
@@ -21,13 +21,25 @@ from tollgate_common import telemetry
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.ids import new_id
 
-from tollgate_router import routing
-from tollgate_router.byok_store import TeamCredentialStore
-from tollgate_router.catalog import Catalog
-from tollgate_router.credentials import SystemCredentials
+from tollgate_router.catalog.pricing import TokenUsage, cost
+from tollgate_router.catalog.repository import Catalog
+from tollgate_router.credentials.system import SystemCredentials
+from tollgate_router.credentials.team import TeamCredentialStore
+from tollgate_router.credit.holds import Hold
+from tollgate_router.credit.preflight import Ask, NoPreflight, Preflight, estimate_embedding_tokens
 from tollgate_router.domain import Attempt, Caller, GatewayMetadata, RoutingOptions
 from tollgate_router.errors import UnsupportedModel
-from tollgate_router.failover import (
+from tollgate_router.generation.relay import FactSink
+from tollgate_router.metrics import RouterMetrics
+from tollgate_router.providers import (
+    Adapters,
+    EmbeddingAdapter,
+    EmbeddingCall,
+    EmbeddingInput,
+    EmbeddingResult,
+)
+from tollgate_router.routing import planning
+from tollgate_router.routing.failover import (
     Failover,
     Outcome,
     Served,
@@ -38,20 +50,8 @@ from tollgate_router.failover import (
     no_provider,
     time_left,
 )
-from tollgate_router.holds import Hold
-from tollgate_router.metrics import RouterMetrics
-from tollgate_router.preflight import Ask, NoPreflight, Preflight, estimate_embedding_tokens
-from tollgate_router.pricing import TokenUsage, cost
-from tollgate_router.provider_stats import ProviderStats
-from tollgate_router.providers import (
-    Adapters,
-    EmbeddingAdapter,
-    EmbeddingCall,
-    EmbeddingInput,
-    EmbeddingResult,
-)
-from tollgate_router.relay import FactSink
-from tollgate_router.routing import Candidate, Plan
+from tollgate_router.routing.planning import Candidate, Plan
+from tollgate_router.routing.provider_stats import ProviderStats
 from tollgate_router.usage import UsageRecord, usage_fact
 
 log = logging.getLogger(__name__)
@@ -158,7 +158,7 @@ class EmbeddingService:
                 operation="embeddings",
             )
             if isinstance(run, Unserved):
-                raise routing.final_error(run.error)
+                raise planning.final_error(run.error)
         except BaseException:
             await admission.hold.release()
             raise
@@ -178,7 +178,7 @@ class EmbeddingService:
             adapter = self._failover.adapters.embeddings_for(offer.provider, offer.wire_protocol)
             if adapter is None or (tokens and not adapter.takes_token_ids):
                 reason = _NO_EMBEDDINGS if adapter is None else _TEXT_ONLY
-                skipped.append(routing.skipped_offer(candidate.model, offer, reason))
+                skipped.append(planning.skipped_offer(candidate.model, offer, reason))
                 continue
             kept.append(candidate)
             embedders[id(candidate)] = adapter

@@ -1,5 +1,5 @@
 """Generation orchestration: resolve the model, route, hold the worst case at billing, open the
-first candidate that answers (:mod:`tollgate_router.failover`: the next one only before the first
+first candidate that answers (:mod:`tollgate_router.routing.failover`: the next one only before the first
 byte), then hand over to the relay."""
 
 from __future__ import annotations
@@ -13,21 +13,23 @@ from datetime import UTC, datetime
 
 from tollgate_common.errors import DomainError, InvalidArgument
 
-from tollgate_router import modalities, routing, tracing
-from tollgate_router.byok_store import TeamCredentialStore
-from tollgate_router.catalog import Catalog, ModelInfo
-from tollgate_router.credentials import SystemCredentials
+from tollgate_router import tracing
+from tollgate_router.catalog.repository import Catalog, ModelInfo
+from tollgate_router.credentials.system import SystemCredentials
+from tollgate_router.credentials.team import TeamCredentialStore
+from tollgate_router.credit.preflight import NoPreflight, Preflight
 from tollgate_router.domain import GenerationRequest
 from tollgate_router.errors import UnsupportedModel
 from tollgate_router.events import GenerationEvent, ProviderEvent
-from tollgate_router.failover import Failover, Unserved, no_provider, time_left
+from tollgate_router.generation import modalities
+from tollgate_router.generation.relay import FactSink, Generation, Opened, close_stream, relay
 from tollgate_router.metrics import RouterMetrics
-from tollgate_router.preflight import NoPreflight, Preflight
-from tollgate_router.provider_stats import ProviderStats
 from tollgate_router.providers import Adapters, ProviderStream, UpstreamCall
 from tollgate_router.providers.provider_options import body_fields
-from tollgate_router.relay import FactSink, Generation, Opened, close_stream, relay
-from tollgate_router.routing import Candidate
+from tollgate_router.routing import planning
+from tollgate_router.routing.failover import Failover, Unserved, no_provider, time_left
+from tollgate_router.routing.planning import Candidate
+from tollgate_router.routing.provider_stats import ProviderStats
 from tollgate_router.usage import UsageRecord, usage_fact
 
 log = logging.getLogger(__name__)
@@ -109,7 +111,7 @@ class GenerationService:
                 trace=generation.trace,
             )
             if isinstance(run, Unserved):
-                raise routing.final_error(run.error)
+                raise planning.final_error(run.error)
         except DomainError as exc:
             await hold.release()
             if generation.trace is not None:
@@ -134,7 +136,7 @@ class GenerationService:
             if metrics is not None:
                 metrics.upstream_error(provider, g.failure.status)
         if g.trace is not None:
-            g.trace.finish(record, "" if g.failure is None else routing.describe(g.failure))
+            g.trace.finish(record, "" if g.failure is None else planning.describe(g.failure))
         if metrics is not None:
             metrics.generation(record)
 

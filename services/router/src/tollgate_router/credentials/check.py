@@ -18,14 +18,14 @@ from typing import Any, Final
 
 from tollgate_common.errors import InvalidArgument, NotFound
 
-from tollgate_router import routing
-from tollgate_router.catalog import Catalog, ModelInfo, ProviderOffer
-from tollgate_router.credentials import SystemCredentials
+from tollgate_router.catalog.repository import Catalog, ModelInfo, ProviderOffer
+from tollgate_router.credentials.system import SystemCredentials
 from tollgate_router.domain import GenerationParams, Message
 from tollgate_router.events import FinishReason, ResponseStart, TextDelta, UsageReport
-from tollgate_router.failover import Unserved, Watch, run_candidates
 from tollgate_router.providers import Adapters, ProviderAdapter, UpstreamCall
-from tollgate_router.routing import Candidate
+from tollgate_router.routing import planning
+from tollgate_router.routing.failover import Unserved, Watch, run_candidates
+from tollgate_router.routing.planning import Candidate
 
 PROMPT: Final = "ping"
 MAX_TOKENS: Final = 1
@@ -135,7 +135,7 @@ class CredentialTester:
         )
         if isinstance(run, Unserved):
             error = run.error
-            message = routing.describe(error)
+            message = planning.describe(error)
             body = {"error": {"type": error.type, "code": error.code, "message": message}}
             return CheckOutcome(False, error.status, message, sent, body)
         return CheckOutcome(True, 200, f"{provider} accepted the credential", sent, run.result)

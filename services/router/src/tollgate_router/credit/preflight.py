@@ -4,7 +4,7 @@ The router estimates the prompt from the request size and sends the highest pric
 providers the generation may go to; billing (where the money is) answers with a hold, the
 output tokens the team can afford (sent upstream as ``max_tokens`` when lower than asked), or
 INSUFFICIENT_FUNDS (nothing sent upstream). Holds are credit leases
-(:mod:`tollgate_router.leases`): while a team's lease covers the next generation's worst case,
+(:mod:`tollgate_router.credit.leases`): while a team's lease covers the next generation's worst case,
 the generation draws from it with no round trip to billing. The usage fact settles what a
 generation spent; a generation that never reaches a provider gives its share back.
 
@@ -27,12 +27,12 @@ from tollgate_common.errors import DomainError, Unavailable, error_details
 from tollgate_common.ids import new_id
 from tollgate_common.money import ZERO, format_usd, parse_usd
 
+from tollgate_router.credit.holds import NO_HOLD, Hold
+from tollgate_router.credit.leases import Lease, LeaseBook
 from tollgate_router.domain import Caller, FilePart, ImagePart, Message
-from tollgate_router.holds import NO_HOLD, Hold
-from tollgate_router.leases import Lease, LeaseBook
+from tollgate_router.generation.relay import Generation
 from tollgate_router.providers import EmbeddingInput
-from tollgate_router.relay import Generation
-from tollgate_router.routing import Candidate, Plan
+from tollgate_router.routing.planning import Candidate, Plan
 
 if TYPE_CHECKING:
     from tollgate.billing.v1.billing_pb2_grpc import BillingServiceAsyncStub

@@ -13,7 +13,8 @@ from typing import Protocol
 from tollgate_common.ids import new_id
 from tollgate_common.outbox import Fact
 
-from tollgate_router import routing
+from tollgate_router.catalog.pricing import cost
+from tollgate_router.credit.holds import NO_HOLD, Hold
 from tollgate_router.domain import Attempt, GatewayMetadata, GenerationRequest
 from tollgate_router.errors import ProviderFailed
 from tollgate_router.events import (
@@ -31,13 +32,12 @@ from tollgate_router.events import (
     UsageReport,
     UsageReported,
 )
-from tollgate_router.failover import Outcome, Served, answered, charged, gateway_metadata
-from tollgate_router.holds import NO_HOLD, Hold
-from tollgate_router.pricing import cost
+from tollgate_router.generation.think_tags import Piece, ThinkSplitter
 from tollgate_router.providers import ProviderError, ProviderStream
 from tollgate_router.providers.content import new_call_id
-from tollgate_router.routing import Candidate, Plan
-from tollgate_router.think_tags import Piece, ThinkSplitter
+from tollgate_router.routing import planning
+from tollgate_router.routing.failover import Outcome, Served, answered, charged, gateway_metadata
+from tollgate_router.routing.planning import Candidate, Plan
 from tollgate_router.tracing import GenerationSpan
 from tollgate_router.usage import UsageRecord, estimate, from_report
 
@@ -238,7 +238,7 @@ def _gateway(g: Generation, candidate: Candidate, record: UsageRecord) -> Gatewa
 def _failed(error: ProviderError) -> Failed:
     return Failed(
         reason=ProviderFailed.reason,
-        message=f"the provider failed mid-stream: {routing.describe(error)}",
+        message=f"the provider failed mid-stream: {planning.describe(error)}",
         provider_status=error.status,
         code=error.code,
     )
