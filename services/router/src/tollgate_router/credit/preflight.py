@@ -29,8 +29,7 @@ from tollgate_common.money import ZERO, format_usd, parse_usd
 
 from tollgate_router.credit.holds import NO_HOLD, Hold
 from tollgate_router.credit.leases import Lease, LeaseBook
-from tollgate_router.domain import Caller, FilePart, ImagePart, Message
-from tollgate_router.generation.relay import Generation
+from tollgate_router.domain import Caller, FilePart, GenerationRequest, ImagePart, Message
 from tollgate_router.providers import EmbeddingInput
 from tollgate_router.routing.planning import Candidate, Plan
 
@@ -173,6 +172,14 @@ class Admission:
     hold: Hold
     plan: Plan  # narrowed to the team's BYOK candidates when it may not spend credits
     max_output_tokens: int = 0  # a clamp to send upstream; 0 when none is needed
+
+
+class Generation(Protocol):
+    """A generation about to be sent upstream, as pre-flight sees it: it may narrow the plan
+    and clamp the request's output."""
+
+    request: GenerationRequest
+    plan: Plan
 
 
 class Preflight(Protocol):
