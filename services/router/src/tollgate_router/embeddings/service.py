@@ -29,7 +29,6 @@ from tollgate_router.credit.holds import Hold
 from tollgate_router.credit.preflight import Ask, NoPreflight, Preflight, estimate_embedding_tokens
 from tollgate_router.domain import Attempt, Caller, GatewayMetadata, RoutingOptions
 from tollgate_router.errors import UnsupportedModel
-from tollgate_router.generation.relay import FactSink
 from tollgate_router.metrics import RouterMetrics
 from tollgate_router.providers import (
     Adapters,
@@ -52,7 +51,8 @@ from tollgate_router.routing.failover import (
 )
 from tollgate_router.routing.planning import Candidate, Plan
 from tollgate_router.routing.provider_stats import ProviderStats
-from tollgate_router.usage import UsageRecord, usage_fact
+from tollgate_router.settlement import FactSink, settle
+from tollgate_router.usage import UsageRecord
 
 log = logging.getLogger(__name__)
 
@@ -235,10 +235,8 @@ class EmbeddingService:
             attempts=sum(1 for a in attempts if not a.skipped),
             hold_id=served.hold.hold_id,
         )
-        self._facts.put(usage_fact(record, _traced(record)))
-        served.hold.settle(record.cost)
-        if self._failover.metrics is not None:
-            self._failover.metrics.generation(record)
+        headers = _traced(record)
+        settle(self._facts, record, served.hold, headers=headers, metrics=self._failover.metrics)
         outcome = Outcome(
             generation_id, request.model, plan, candidate, attempts, record.cost, market_cost
         )

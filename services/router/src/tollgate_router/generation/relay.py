@@ -8,10 +8,8 @@ import time
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Protocol
 
 from tollgate_common.ids import new_id
-from tollgate_common.outbox import Fact
 
 from tollgate_router.catalog.pricing import cost
 from tollgate_router.credit.holds import NO_HOLD, Hold
@@ -42,12 +40,6 @@ from tollgate_router.tracing import GenerationSpan
 from tollgate_router.usage import UsageRecord, estimate, from_report
 
 log = logging.getLogger(__name__)
-
-
-class FactSink(Protocol):
-    """Where facts go (the outbox): ``put`` never blocks."""
-
-    def put(self, fact: Fact) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

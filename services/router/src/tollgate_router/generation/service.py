@@ -22,7 +22,7 @@ from tollgate_router.domain import GenerationRequest
 from tollgate_router.errors import UnsupportedModel
 from tollgate_router.events import GenerationEvent, ProviderEvent
 from tollgate_router.generation import modalities
-from tollgate_router.generation.relay import FactSink, Generation, Opened, close_stream, relay
+from tollgate_router.generation.relay import Generation, Opened, close_stream, relay
 from tollgate_router.metrics import RouterMetrics
 from tollgate_router.providers import Adapters, ProviderStream, UpstreamCall
 from tollgate_router.providers.provider_options import body_fields
@@ -30,7 +30,8 @@ from tollgate_router.routing import planning
 from tollgate_router.routing.failover import Failover, Unserved, no_provider, time_left
 from tollgate_router.routing.planning import Candidate
 from tollgate_router.routing.provider_stats import ProviderStats
-from tollgate_router.usage import UsageRecord, usage_fact
+from tollgate_router.settlement import FactSink, settle
+from tollgate_router.usage import UsageRecord
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +129,8 @@ class GenerationService:
         """The end of a relayed generation (once): publish its usage fact, with the trace
         context, end its trace, count it."""
         g, metrics = generation, self._failover.metrics
-        self._facts.put(usage_fact(record, g.trace.carrier() if g.trace else ()))
-        g.hold.settle(record.cost)
+        headers = g.trace.carrier() if g.trace else ()
+        settle(self._facts, record, g.hold, headers=headers, metrics=metrics)
         if g.failure is not None:  # mid-stream: the provider's fault, not the caller's
             provider = g.attempts[-1].provider if g.attempts else record.provider
             self._failover.stats.record_failure(provider, record.provider_model_id)
@@ -137,8 +138,6 @@ class GenerationService:
                 metrics.upstream_error(provider, g.failure.status)
         if g.trace is not None:
             g.trace.finish(record, "" if g.failure is None else planning.describe(g.failure))
-        if metrics is not None:
-            metrics.generation(record)
 
     async def _open(self, generation: Generation, candidate: Candidate) -> Opened:
         """Open ``candidate``'s stream and wait for its first event."""
