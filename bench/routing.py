@@ -29,13 +29,13 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tollgate_router.byok_store import TeamCredentialStore  # noqa: E402
-from tollgate_router.catalog import load_catalog  # noqa: E402
-from tollgate_router.credentials import load_system_credentials  # noqa: E402
+from tollgate_router.catalog.repository import load_catalog  # noqa: E402
+from tollgate_router.credentials.system import load_system_credentials  # noqa: E402
+from tollgate_router.credentials.team import TeamCredentialStore  # noqa: E402
 from tollgate_router.domain import RoutingOptions  # noqa: E402
-from tollgate_router.provider_stats import ProviderStats  # noqa: E402
 from tollgate_router.providers import build_adapters  # noqa: E402
-from tollgate_router.routing import plan  # noqa: E402
+from tollgate_router.routing.planning import plan  # noqa: E402
+from tollgate_router.routing.provider_stats import ProviderStats  # noqa: E402
 
 
 def _per_call_us(fn: Callable[[], object], seconds: float = 1.0) -> dict[str, float]:

@@ -2,7 +2,7 @@
 service needs in a cluster is set. What a service reads comes from its pydantic-settings class
 (``<svc>/settings.py`` on top of ``tollgate_common.settings``), for the router from the
 provider-credential convention ``TOLLGATE_PROVIDER_<SLUG>_API_KEY|BASE_URL``
-(``tollgate_router.credentials``), and for every service the standard ``OTEL_*`` variables the
+(``tollgate_router.credentials.system``), and for every service the standard ``OTEL_*`` variables the
 OpenTelemetry SDK and its OTLP exporters read (``tollgate_common.telemetry``)."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import opentelemetry.environment_variables
 import opentelemetry.sdk.environment_variables
 import pytest
 from pydantic_core import PydanticUndefined
-from tollgate_router.credentials import env_slug, load_system_credentials
+from tollgate_router.credentials.system import env_slug, load_system_credentials
 from tollgate_router.providers.directory import KNOWN_PROVIDERS
 
 from tests.support.manifests import IMAGES, K8S, Object, named, tollgate_containers

@@ -117,7 +117,7 @@ async def unbatched(call: AsyncIterable[router_pb2.StreamGenerateResponse]) -> E
 
 def generation_error(event: router_pb2.StreamGenerateResponse) -> ApiError:
     error = event.error
-    return from_generation_error(error.type, error.message, error.status_code, error.code)
+    return from_generation_error(error.reason, error.message, error.provider_status, error.code)
 
 
 async def first_event(events: Events) -> router_pb2.GenerationStarted:

@@ -1,8 +1,10 @@
 """The one place that maps failures to HTTP statuses and the OpenAI error envelope.
 
 gRPC status + ``google.rpc.ErrorInfo`` → HTTP follows the table in docs/internal-contracts.md;
-``ErrorInfo.metadata`` may add ``param`` and override with ``http_status`` / ``type`` / ``code``
-(provider errors passed through by the router).
+``ErrorInfo.metadata`` may add ``param`` and override with ``http_status`` / ``type`` / ``code``.
+The router never names an HTTP status: it says why (the reason) and, for a provider's refusal
+(``PROVIDER_REJECTED``) or a provider failing mid-answer (a ``GenerationError`` of its stream),
+the provider's own status as a detail; what the client sees of them is decided here.
 """
 
 from __future__ import annotations
@@ -135,7 +137,7 @@ def _mapped(code: grpc.StatusCode, reason: str) -> tuple[int, str]:
             return 402, "budget_exceeded"
         return 429, "rate_limit_exceeded"
     if code is grpc.StatusCode.UNAVAILABLE:
-        if reason == "NO_PROVIDER_AVAILABLE":
+        if reason in ("NO_PROVIDER_AVAILABLE", "BILLING_UNAVAILABLE"):
             return 503, "service_unavailable"
         return 502, "api_error"
     if code is grpc.StatusCode.DEADLINE_EXCEEDED:
@@ -143,24 +145,38 @@ def _mapped(code: grpc.StatusCode, reason: str) -> tuple[int, str]:
     return 500, "internal_server_error"
 
 
-def _http_override(metadata: dict[str, str]) -> int | None:
-    raw = metadata.get("http_status", "")
+# A provider refused the request as the caller's mistake: the client gets the provider's own
+# status, error type, code and param (``provider_status``, ``type``, ``code``, ``param``).
+PROVIDER_REJECTED = "PROVIDER_REJECTED"
+# Reasons whose answer carries no ``code`` of their own: the type says it all.
+_UNCODED_REASONS = frozenset({"BILLING_UNAVAILABLE"})
+
+
+def _error_status(raw: str) -> int | None:
     if not (raw.isascii() and raw.isdigit()):
         return None
     status = int(raw)
     return status if 400 <= status <= 599 else None
 
 
+def _http_override(details: ErrorDetails) -> int | None:
+    """The HTTP status a service asked for (``http_status``), or a provider's own for its
+    refusal, passed through."""
+    if details.reason == PROVIDER_REJECTED:
+        return _error_status(details.metadata.get("provider_status", ""))
+    return _error_status(details.metadata.get("http_status", ""))
+
+
 def from_details(details: ErrorDetails) -> ApiError:
     """Map a failed RPC's status + ErrorInfo (docs/internal-contracts.md, Errors)."""
     metadata = details.metadata
-    override = _http_override(metadata)
+    override = _http_override(details)
     if override is not None:
         status, type_ = override, metadata.get("type") or type_for_status(override)
         code = metadata.get("code") or None
     else:
         status, type_ = _mapped(details.code, details.reason)
-        generic_reason = details.reason in ("", details.code.name)
+        generic_reason = details.reason in ("", details.code.name, *_UNCODED_REASONS)
         code = metadata.get("code") or (None if generic_reason else details.reason.lower())
     # Without an ErrorInfo the failure did not come from our domain code (a peer down, a
     # deadline, a crash): its text may name internal addresses, so the client gets a generic one.
@@ -185,10 +201,12 @@ def from_rpc(error: grpc.aio.AioRpcError) -> ApiError:
     return from_details(error_details(error))
 
 
-def from_generation_error(type_: str, message: str, status_code: int, code: str) -> ApiError:
-    """A ``GenerationError`` event of the router's stream."""
-    status = status_code if 400 <= status_code <= 599 else 502
-    type_ = type_ or type_for_status(status)
+def from_generation_error(reason: str, message: str, provider_status: int, code: str) -> ApiError:
+    """A ``GenerationError`` event of the router's stream: the answer had started when the
+    provider failed (``PROVIDER_ERROR``). The client gets the provider's own status when it
+    sent one, else 502; an ``api_error`` (a reason this map does not know: its status's type)."""
+    status = _error_status(str(provider_status)) or 502
+    type_ = "api_error" if reason == "PROVIDER_ERROR" else type_for_status(status)
     return ApiError(
         status,
         type_,

@@ -127,7 +127,7 @@ def finished_event() -> router_pb2.StreamGenerateResponse:
 def generation_error_event() -> router_pb2.StreamGenerateResponse:
     return router_pb2.StreamGenerateResponse(
         error=router_pb2.GenerationError(
-            type="api_error", message="the provider broke off", status_code=502, code="cut"
+            reason="PROVIDER_ERROR", message="the provider broke off", code="cut"
         )
     )
 

@@ -26,6 +26,7 @@ C = grpc.StatusCode
         (C.RESOURCE_EXHAUSTED, "BUDGET_EXCEEDED", 402, "budget_exceeded"),
         (C.RESOURCE_EXHAUSTED, "RATE_LIMITED", 429, "rate_limit_exceeded"),
         (C.UNAVAILABLE, "NO_PROVIDER_AVAILABLE", 503, "service_unavailable"),
+        (C.UNAVAILABLE, "BILLING_UNAVAILABLE", 503, "service_unavailable"),
         (C.UNAVAILABLE, "PROVIDER_ERROR", 502, "api_error"),
         (C.UNAVAILABLE, "SOMETHING_ELSE", 502, "api_error"),
         (C.DEADLINE_EXCEEDED, "SLOW", 504, "timeout_error"),
@@ -107,14 +108,64 @@ def test_a_bad_override_is_ignored(bad: str) -> None:
     assert error.status == 502
 
 
-def test_generation_errors_keep_their_status_or_fall_back_to_502() -> None:
-    assert from_generation_error("", "", 0, "").status == 502
-    error = from_generation_error("", "too many", 429, "")
-    assert (error.type, error.retry_after, error.message) == (
-        "rate_limit_exceeded",
+def test_billing_unavailable_names_no_code() -> None:
+    error = from_details(ErrorDetails(C.UNAVAILABLE, "billing is down", "BILLING_UNAVAILABLE"))
+    assert error.envelope()["error"] == {
+        "message": "billing is down",
+        "type": "service_unavailable",
+        "param": None,
+        "code": None,
+    }
+    assert error.retry_after == "1"
+
+
+@pytest.mark.parametrize("code", [C.INVALID_ARGUMENT, C.NOT_FOUND, C.FAILED_PRECONDITION])
+def test_a_providers_refusal_is_passed_through_with_its_own_status(code: grpc.StatusCode) -> None:
+    error = from_details(
+        ErrorDetails(
+            code,
+            "Invalid value for 'temperature'.",
+            "PROVIDER_REJECTED",
+            {
+                "provider_status": "422",
+                "type": "invalid_request_error",
+                "code": "invalid_value",
+                "param": "temperature",
+            },
+        )
+    )
+    assert error.envelope() == {
+        "error": {
+            "message": "Invalid value for 'temperature'.",
+            "type": "invalid_request_error",
+            "param": "temperature",
+            "code": "invalid_value",
+        }
+    }
+    assert error.status == 422
+
+
+def test_provider_status_is_only_read_from_a_providers_refusal() -> None:
+    error = from_details(
+        ErrorDetails(C.UNAVAILABLE, "x", "PROVIDER_ERROR", {"provider_status": "429"})
+    )
+    assert (error.status, error.type) == (502, "api_error")
+
+
+def test_a_provider_failing_mid_answer_keeps_its_status_or_falls_back_to_502() -> None:
+    for provider_status in (0, 200, 600):
+        error = from_generation_error("PROVIDER_ERROR", "cut", provider_status, "")
+        assert (error.status, error.type) == (502, "api_error")
+    error = from_generation_error("PROVIDER_ERROR", "too many", 429, "slow")
+    assert (error.status, error.type, error.retry_after, error.message, error.code) == (
+        429,
+        "api_error",
         "1",
         "too many",
+        "slow",
     )
+    assert from_generation_error("SOMETHING_NEW", "", 0, "").type == "api_error"
+    assert from_generation_error("SOMETHING_NEW", "", 429, "").type == "rate_limit_exceeded"
 
 
 def test_the_sse_error_event() -> None:

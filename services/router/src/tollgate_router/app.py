@@ -24,17 +24,17 @@ from tollgate_common.outbox import Outbox
 from tollgate_common.runtime import ServiceApp, ServiceRuntime
 
 from tollgate_router import models
-from tollgate_router.byok_store import TeamCredentialStore, grpc_loader
-from tollgate_router.catalog import Catalog, load_catalog
-from tollgate_router.credential_check import CredentialTester, StoredSecret
-from tollgate_router.credentials import SystemCredentials, load_system_credentials
-from tollgate_router.embeddings import EmbeddingService
+from tollgate_router.catalog.repository import Catalog, load_catalog
+from tollgate_router.credentials.check import CredentialTester, StoredSecret
+from tollgate_router.credentials.system import SystemCredentials, load_system_credentials
+from tollgate_router.credentials.team import TeamCredentialStore, grpc_loader
+from tollgate_router.credit.preflight import BillingPreflight, NoPreflight, Preflight
+from tollgate_router.embeddings.service import EmbeddingService
+from tollgate_router.generation.service import GenerationService, Timeouts
 from tollgate_router.metrics import RouterMetrics
-from tollgate_router.preflight import BillingPreflight, NoPreflight, Preflight
-from tollgate_router.provider_stats import ProviderStats
 from tollgate_router.providers import build_adapters
 from tollgate_router.providers.transport import pool_tracing
-from tollgate_router.service import GenerationService, Timeouts
+from tollgate_router.routing.provider_stats import ProviderStats
 from tollgate_router.servicer import RouterServicer
 from tollgate_router.settings import RouterSettings
 

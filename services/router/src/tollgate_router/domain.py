@@ -1,5 +1,5 @@
-"""Typed values of a generation: the request as the servicer hands it over, and the events the
-service yields back (the servicer maps both to and from protobuf)."""
+"""Typed values of a generation: the request as the servicer hands it over, and the routing
+metadata its answer carries (its events are in :mod:`tollgate_router.events`)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-
-from tollgate_router.pricing import TokenUsage
 
 # -- request --------------------------------------------------------------------------------
 
@@ -179,54 +177,7 @@ class GenerationRequest:
     provider_options: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
-# -- events ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Started:
-    generation_id: str
-    model: str
-    provider: str
-    created: datetime
-    provider_model_id: str
-    system_fingerprint: str
-
-
-@dataclass(frozen=True, slots=True)
-class TextDelta:
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCallChunk:
-    """A piece of tool call ``index``: ``id`` and ``name`` first, then argument fragments."""
-
-    index: int
-    id: str = ""
-    name: str = ""
-    arguments: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ReasoningChunk:
-    """Reasoning text, or the signature / encrypted data that ends a reasoning detail."""
-
-    text: str = ""
-    signature: str = ""
-    data: str = ""
-    format: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ImageChunk:
-    """One whole generated image: a data URI (or an https URL)."""
-
-    url: str
-
-
-@dataclass(frozen=True, slots=True)
-class UsageReported:
-    usage: TokenUsage
+# -- routing metadata -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,31 +215,3 @@ class GatewayMetadata:
     cost: str  # USD decimal strings
     market_cost: str
     routing: Routing
-
-
-@dataclass(frozen=True, slots=True)
-class Finished:
-    finish_reason: str
-    gateway: GatewayMetadata
-
-
-@dataclass(frozen=True, slots=True)
-class Failed:
-    """A failure after ``Started``: the stream ends with it."""
-
-    type: str
-    message: str
-    status_code: int
-    code: str = ""
-
-
-GenerationEvent = (
-    Started
-    | TextDelta
-    | ToolCallChunk
-    | ReasoningChunk
-    | ImageChunk
-    | UsageReported
-    | Finished
-    | Failed
-)

@@ -37,11 +37,13 @@ class NoProviderAvailable(Unavailable):
 
 
 class ProviderFailed(Unavailable):
-    """Every provider tried failed in a way the caller cannot fix (502)."""
+    """Every provider tried failed in a way the caller cannot fix; also the reason of a
+    provider failing after the first byte (``Failed``)."""
 
     reason = "PROVIDER_ERROR"
 
 
+# The gRPC status of a provider's refusal, by the provider's HTTP status.
 _CODES = {
     400: grpc.StatusCode.INVALID_ARGUMENT,
     401: grpc.StatusCode.UNAUTHENTICATED,
@@ -54,13 +56,14 @@ _CODES = {
 
 
 class ProviderRejected(DomainError):
-    """A provider's own 4xx, passed through: ``metadata.http_status`` (with ``type``, ``code``,
-    ``param``) tells the edge what to answer."""
+    """A provider refused the request as the caller's mistake (its own 4xx). The metadata carry
+    the provider's details for the edge to pass on: ``provider_status`` (its HTTP status),
+    ``type``, ``code`` and ``param`` (as its error said them)."""
 
-    reason = "PROVIDER_ERROR"
+    reason = "PROVIDER_REJECTED"
 
     def __init__(self, status: int, message: str, *, type: str, code: str, param: str) -> None:
-        metadata = {"http_status": str(status), "type": type}
+        metadata = {"provider_status": str(status), "type": type}
         if code:
             metadata["code"] = code
         if param:

@@ -12,8 +12,8 @@ from tollgate_common.bus import USAGE_RECORDED
 from tollgate_common.money import format_usd
 from tollgate_common.outbox import Fact
 
+from tollgate_router.catalog.pricing import TokenUsage
 from tollgate_router.domain import Caller, Message, TextPart
-from tollgate_router.pricing import TokenUsage
 from tollgate_router.providers import UsageReport
 
 

@@ -10,14 +10,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 from tollgate_router.domain import GenerationParams, Message
-from tollgate_router.providers import (
-    ContentDelta,
-    EmbeddingCall,
-    ProviderError,
-    ResponseStart,
-    UpstreamCall,
-    UsageReport,
-)
+from tollgate_router.events import ResponseStart, TextDelta, UsageReport
+from tollgate_router.providers import EmbeddingCall, ProviderError, UpstreamCall
 from tollgate_router.providers import gemini_embeddings as gemini
 from tollgate_router.providers import openai_embeddings as openai
 from tollgate_router.providers.openai_chat import OpenAIChatAdapter
@@ -81,7 +75,7 @@ async def test_adapter_streams_a_recorded_response_over_http(
     await stream.aclose()
 
     assert isinstance(events[0], ResponseStart)
-    assert "".join(e.text for e in events if isinstance(e, ContentDelta)) == RECORDED_TEXT
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == RECORDED_TEXT
     assert isinstance(events[-1], UsageReport)
 
 

@@ -8,17 +8,16 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from tollgate_router.domain import GenerationParams, Message
-from tollgate_router.providers import (
-    ContentDelta,
+from tollgate_router.events import (
     FinishReason,
-    ProviderError,
     ProviderEvent,
     ReasoningDelta,
     ResponseStart,
+    TextDelta,
     ToolCallDelta,
-    UpstreamCall,
     UsageReport,
 )
+from tollgate_router.providers import ProviderError, UpstreamCall
 from tollgate_router.providers.anthropic import AnthropicMessagesAdapter
 
 from tests.fakes.anthropic_upstream import FakeAnthropic
@@ -79,9 +78,7 @@ async def test_a_reply_with_cache_tokens_in_both_forms(
     events = await collect(adapter, call(fake, stream))
 
     assert isinstance(events[0], ResponseStart) and events[0].response_id.startswith("msg_")
-    assert (
-        "".join(e.text for e in events if isinstance(e, ContentDelta)) == "Echo: hello there claude"
-    )
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Echo: hello there claude"
     assert [e for e in events if isinstance(e, FinishReason)] == [FinishReason("stop")]
     # 5 uncached prompt words + 100 read + 20 written; 4 reply words.
     assert [e for e in events if isinstance(e, UsageReport)][-1] == UsageReport(
@@ -131,7 +128,7 @@ async def test_max_tokens_truncates_with_length(
 ) -> None:
     events = await collect(adapter, call(fake, True, params=GenerationParams(max_tokens=2)))
 
-    assert "".join(e.text for e in events if isinstance(e, ContentDelta)) == "Echo: hello"
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Echo: hello"
     assert FinishReason("length") in events
 
 
@@ -188,4 +185,4 @@ async def test_a_stream_cut_mid_way_is_an_error_not_a_clean_end(
     await stream.aclose()
 
     assert raised.value.status == 0
-    assert any(isinstance(e, ContentDelta) for e in seen)
+    assert any(isinstance(e, TextDelta) for e in seen)

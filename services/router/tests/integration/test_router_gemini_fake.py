@@ -8,19 +8,18 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 from tollgate_router.domain import GenerationParams, Message
-from tollgate_router.providers import (
-    ContentDelta,
+from tollgate_router.events import (
     FinishReason,
-    ProviderError,
     ProviderEvent,
     ReasoningDelta,
     ResponseStart,
+    TextDelta,
     ToolCallDelta,
-    UpstreamCall,
     UsageReport,
 )
+from tollgate_router.providers import ProviderError, UpstreamCall
 from tollgate_router.providers.gemini import GeminiAdapter
-from tollgate_router.routing import falls_back, passes_through
+from tollgate_router.routing.planning import falls_back, passes_through
 
 from tests.fakes.gemini_upstream import FakeGemini
 
@@ -76,9 +75,7 @@ async def test_a_reply_with_thoughts_and_cache_in_both_forms(
     events = await collect(adapter, call(fake, stream))
 
     assert isinstance(events[0], ResponseStart) and events[0].model == "gemini-2.5-flash"
-    assert (
-        "".join(e.text for e in events if isinstance(e, ContentDelta)) == "Echo: hello there gemini"
-    )
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Echo: hello there gemini"
     assert "".join(e.text for e in events if isinstance(e, ReasoningDelta)) == "Let me think"
     assert [e for e in events if isinstance(e, FinishReason)] == [FinishReason("stop")]
     # 5 prompt words + 100 cached; 4 reply words + 30 thought tokens.
@@ -113,7 +110,7 @@ async def test_max_output_tokens_truncates_with_length(
 ) -> None:
     events = await collect(adapter, call(fake, True, params=GenerationParams(max_tokens=2)))
 
-    assert "".join(e.text for e in events if isinstance(e, ContentDelta)) == "Echo: hello"
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Echo: hello"
     assert FinishReason("length") in events
 
 

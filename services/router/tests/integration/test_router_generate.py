@@ -265,10 +265,10 @@ async def test_a_provider_4xx_is_passed_through(router: RouterUnderTest) -> None
     error = await failure(router, request("acme/echo-1"))
 
     details = error_details(error)
-    assert details.code == grpc.StatusCode.INVALID_ARGUMENT
+    assert (details.code, details.reason) == (grpc.StatusCode.INVALID_ARGUMENT, "PROVIDER_REJECTED")
     assert details.message == "Invalid value for 'temperature'."
     assert details.metadata == {
-        "http_status": "400",
+        "provider_status": "400",
         "type": "invalid_request_error",
         "code": "invalid_value",
         "param": "temperature",
@@ -285,7 +285,7 @@ async def test_every_provider_failing_is_a_provider_error(router: RouterUnderTes
     details = error_details(error)
     assert details.code == grpc.StatusCode.UNAVAILABLE
     assert details.reason == "PROVIDER_ERROR"
-    assert "http_status" not in details.metadata
+    assert "provider_status" not in details.metadata
 
 
 async def test_a_stream_cut_after_start_ends_with_an_error_event(router: RouterUnderTest) -> None:
@@ -297,8 +297,9 @@ async def test_a_stream_cut_after_start_ends_with_an_error_event(router: RouterU
     assert (events[0], events[-1]) == ("started", "error")
     assert set(events[1:-1]) == {"text_delta"}
     assert text(responses) == "Echo: hello"
-    assert responses[-1].error.type == "api_error"
-    assert responses[-1].error.status_code == 502
+    failure = responses[-1].error
+    assert (failure.reason, failure.provider_status) == ("PROVIDER_ERROR", 0)
+    assert (failure.type, failure.status_code) == ("", 0)  # no longer sent: the edge decides
     assert router.groq.requests == type(router.groq.requests)()  # no fallback after the first byte
     _, fact = await router.usage_fact(responses[0].started.generation_id)
     assert fact.status == "error"

@@ -16,17 +16,16 @@ from tollgate_router.domain import (
     TextPart,
     ToolCall,
 )
-from tollgate_router.providers import (
-    ContentDelta,
+from tollgate_router.events import (
     FinishReason,
-    ProviderError,
     ProviderEvent,
     ReasoningDelta,
     ResponseStart,
+    TextDelta,
     ToolCallDelta,
-    UpstreamCall,
     UsageReport,
 )
+from tollgate_router.providers import ProviderError, UpstreamCall
 from tollgate_router.providers.anthropic_wire import (
     MessageStreamParser,
     error_from_response,
@@ -108,7 +107,7 @@ def summary(events: list[ProviderEvent]) -> dict[str, Any]:
             tool["arguments"] += e.arguments
     return {
         "start": [e for e in events if isinstance(e, ResponseStart)],
-        "text": "".join(e.text for e in events if isinstance(e, ContentDelta)),
+        "text": "".join(e.text for e in events if isinstance(e, TextDelta)),
         "reasoning": "".join(e.text for e in events if isinstance(e, ReasoningDelta)),
         "signatures": [
             e.signature for e in events if isinstance(e, ReasoningDelta) and e.signature

@@ -9,12 +9,12 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from tollgate_router.byok_store import TeamCredentialStore
-from tollgate_router.catalog import build_catalog
-from tollgate_router.credentials import load_system_credentials
+from tollgate_router.catalog.repository import build_catalog
+from tollgate_router.credentials.system import load_system_credentials
+from tollgate_router.credentials.team import TeamCredentialStore
 from tollgate_router.domain import ByokKey, RoutingOptions
 from tollgate_router.providers import Adapters
-from tollgate_router.routing import plan
+from tollgate_router.routing.planning import plan
 
 CATALOG = build_catalog(
     {

@@ -9,17 +9,17 @@ from typing import Any
 
 import orjson
 import pytest
-from tollgate_router.providers import (
-    ContentDelta,
+from tollgate_router.events import (
     FinishReason,
     ProviderEvent,
     ReasoningDelta,
+    TextDelta,
     ToolCallDelta,
 )
+from tollgate_router.generation.think_tags import ThinkSplitter
 from tollgate_router.providers.anthropic_wire import MessageStreamParser, parse_message
 from tollgate_router.providers.openai_wire import ChunkParser, parse_completion
 from tollgate_router.providers.sse import SseDecoder
-from tollgate_router.think_tags import ThinkSplitter
 
 FIXTURES = Path(__file__).parent / "fixtures"
 PARALLEL = [
@@ -65,7 +65,7 @@ def test_openai_streamed_parallel_tool_calls(piece: int) -> None:
         "",
     )
     assert [e.reason for e in events if isinstance(e, FinishReason)] == ["tool_calls"]
-    assert not any(isinstance(e, ContentDelta) for e in events)
+    assert not any(isinstance(e, TextDelta) for e in events)
 
 
 def test_openai_tool_calls_in_a_json_completion() -> None:
@@ -78,7 +78,7 @@ def test_openai_compatible_reasoning_content_is_reasoning() -> None:
     raw = (FIXTURES / "openai_reasoning_content_stream.sse").read_bytes()
     events = feed(ChunkParser(), raw, 13)
     assert "".join(e.text for e in events if isinstance(e, ReasoningDelta)) == "Two plus two."
-    assert "".join(e.text for e in events if isinstance(e, ContentDelta)) == "4"
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "4"
     body = orjson.dumps(
         {
             "id": "x",
@@ -120,7 +120,7 @@ def test_anthropic_structured_answer_becomes_the_text() -> None:
         [{"type": "tool_use", "id": "toolu_1", "name": "answer", "input": ANSWER_INPUT}]
     )
     events = parse_message(raw, answer_tool="answer")
-    assert [json.loads(e.text) for e in events if isinstance(e, ContentDelta)] == [ANSWER_INPUT]
+    assert [json.loads(e.text) for e in events if isinstance(e, TextDelta)] == [ANSWER_INPUT]
     assert not any(isinstance(e, ToolCallDelta) for e in events)
     assert [e.reason for e in events if isinstance(e, FinishReason)] == ["stop"]
     # Without a structured answer asked for, the same call is a tool call.
@@ -184,7 +184,7 @@ def anthropic_stream(tool_name: str) -> bytes:
 @pytest.mark.parametrize("piece", [5, 10_000])
 def test_anthropic_streamed_structured_answer_is_streamed_text(piece: int) -> None:
     events = feed(MessageStreamParser("answer"), anthropic_stream("answer"), piece)
-    texts = [e.text for e in events if isinstance(e, ContentDelta)]
+    texts = [e.text for e in events if isinstance(e, TextDelta)]
     assert len(texts) == 2 and json.loads("".join(texts)) == ANSWER_INPUT
     assert [e.reason for e in events if isinstance(e, FinishReason)] == ["stop"]
     # A user tool of another name is still a tool call.
@@ -203,7 +203,7 @@ def test_anthropic_thinking_carries_its_format() -> None:
         stop="end_turn",
     )
     reasoning = [e for e in parse_message(raw) if isinstance(e, ReasoningDelta)]
-    assert [(e.text, e.signature, e.redacted) for e in reasoning] == [
+    assert [(e.text, e.signature, e.data) for e in reasoning] == [
         ("Hmm.", "", ""),
         ("", "sig", ""),
         ("", "", "blob"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tollgate_router.credentials import env_slug, load_system_credentials
+from tollgate_router.credentials.system import env_slug, load_system_credentials
 
 
 def test_tollgate_variable_wins_over_the_usual_one_and_defaults_apply() -> None:

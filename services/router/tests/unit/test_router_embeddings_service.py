@@ -13,10 +13,14 @@ import pytest
 from tollgate.events.v1 import usage_pb2
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.outbox import Fact
-from tollgate_router.catalog import build_catalog
-from tollgate_router.credentials import load_system_credentials
+from tollgate_router.catalog.repository import build_catalog
+from tollgate_router.credentials.system import load_system_credentials
 from tollgate_router.domain import ByokKey, Caller, RoutingOptions
-from tollgate_router.embeddings import EmbeddingRequest, EmbeddingService, NotAnEmbeddingModel
+from tollgate_router.embeddings.service import (
+    EmbeddingRequest,
+    EmbeddingService,
+    NotAnEmbeddingModel,
+)
 from tollgate_router.errors import (
     ModelNotFound,
     NoProviderAvailable,

@@ -10,8 +10,8 @@ from typing import Any
 
 import orjson
 import pytest
-from tollgate_router import modalities
-from tollgate_router.catalog import ModelInfo, load_catalog
+from tollgate_router.catalog.pricing import cost
+from tollgate_router.catalog.repository import ModelInfo, load_catalog
 from tollgate_router.domain import (
     FilePart,
     GenerationParams,
@@ -21,18 +21,16 @@ from tollgate_router.domain import (
     TextPart,
 )
 from tollgate_router.errors import UnsupportedModality
-from tollgate_router.pricing import cost
-from tollgate_router.providers import (
-    ContentDelta,
+from tollgate_router.events import (
     FinishReason,
-    ImageOutput,
+    ImageDelta,
     ProviderEvent,
     ResponseStart,
-    UpstreamCall,
+    TextDelta,
     UsageReport,
-    gemini_wire,
-    openai_wire,
 )
+from tollgate_router.generation import modalities
+from tollgate_router.providers import UpstreamCall, gemini_wire, openai_wire
 from tollgate_router.providers.sse import SseDecoder
 from tollgate_router.usage import from_report
 
@@ -123,8 +121,8 @@ GEMINI_IMAGE_RESPONSE: dict[str, Any] = {
 }
 GOLDEN_EVENTS: list[ProviderEvent] = [
     ResponseStart("resp-1", "gemini-2.5-flash-image", 0, ""),
-    ContentDelta("Here is a red square."),
-    ImageOutput(PNG_URI),
+    TextDelta("Here is a red square."),
+    ImageDelta(PNG_URI),
     FinishReason("stop"),
     UsageReport(prompt_tokens=4, completion_tokens=1296, total_tokens=1300, image_tokens=1290),
 ]
@@ -178,7 +176,7 @@ def test_thought_images_are_not_answers() -> None:
         ]
     }
     events = gemini_wire.parse_response(orjson.dumps(body))
-    assert not any(isinstance(e, ImageOutput) for e in events)
+    assert not any(isinstance(e, ImageDelta) for e in events)
 
 
 # -- OpenAI-compatible responses --------------------------------------------------------------
@@ -203,7 +201,7 @@ def test_openai_compatible_message_images_become_image_events() -> None:
         ],
     }
     events = openai_wire.parse_completion(orjson.dumps(body))
-    assert events[1:4] == [ContentDelta("Done"), ImageOutput(PNG_URI), FinishReason("stop")]
+    assert events[1:4] == [TextDelta("Done"), ImageDelta(PNG_URI), FinishReason("stop")]
 
 
 def test_openai_compatible_delta_images_become_image_events() -> None:
@@ -226,7 +224,7 @@ def test_openai_compatible_delta_images_become_image_events() -> None:
         for sse in decoder.feed(b"data: " + orjson.dumps(chunk) + b"\n\n")
         for e in parser.feed(sse)
     ]
-    assert events[1:] == [ImageOutput(PNG_URI)]
+    assert events[1:] == [ImageDelta(PNG_URI)]
 
 
 # -- pricing ----------------------------------------------------------------------------------

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from tollgate.billing.v1 import billing_pb2
 from tollgate_common.money import format_usd
-from tollgate_router.leases import Lease, LeaseBook
-from tollgate_router.preflight import BillingPreflight, worst_case
+from tollgate_router.credit.leases import Lease, LeaseBook
+from tollgate_router.credit.preflight import BillingPreflight, worst_case
 
 from services.router.tests.unit.test_router_preflight import _generation
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from tollgate.router.v1 import router_pb2 as pb
-from tollgate_router.catalog import build_catalog, load_catalog
-from tollgate_router.servicer import model_of
+from tollgate_router.catalog.repository import build_catalog, load_catalog
+from tollgate_router.convert import model_to_proto as model_of
 
 
 def test_a_tiered_model_carries_its_tiers_tags_and_every_offer() -> None:

@@ -15,15 +15,14 @@ from tollgate_router.domain import (
     TextPart,
     ToolCall,
 )
-from tollgate_router.providers import (
-    ContentDelta,
+from tollgate_router.events import (
     FinishReason,
-    ProviderError,
     ProviderEvent,
     ResponseStart,
-    UpstreamCall,
+    TextDelta,
     UsageReport,
 )
+from tollgate_router.providers import ProviderError, UpstreamCall
 from tollgate_router.providers.openai_chat import OpenAIChatAdapter
 from tollgate_router.providers.openai_wire import (
     ChunkParser,
@@ -60,7 +59,7 @@ def test_recorded_stream_parses_to_typed_events(piece: int) -> None:
         created=1770933892,
         system_fingerprint="fp_de604bd877",
     )
-    texts = [e.text for e in events if isinstance(e, ContentDelta)]
+    texts = [e.text for e in events if isinstance(e, TextDelta)]
     assert "".join(texts) == RECORDED_TEXT
     assert len(texts) == 7  # the role-only first delta carries no text
     assert events[-2:] == [
@@ -75,7 +74,7 @@ def test_crlf_framing_and_comments_are_understood() -> None:
 
     events = parse_stream(raw, 13)
 
-    assert "".join(e.text for e in events if isinstance(e, ContentDelta)) == RECORDED_TEXT
+    assert "".join(e.text for e in events if isinstance(e, TextDelta)) == RECORDED_TEXT
 
 
 def test_usage_details_are_read() -> None:
@@ -120,7 +119,7 @@ def test_recorded_json_completion_parses_to_the_same_events() -> None:
             1770933883,
             "fp_de604bd877",
         ),
-        ContentDelta("**Holiday Name:** Galaxy Day  \n\n**Date:** October 31st."),
+        TextDelta("**Holiday Name:** Galaxy Day  \n\n**Date:** October 31st."),
         FinishReason("stop"),
         UsageReport(16, 363, 379),
     ]

@@ -15,17 +15,9 @@ from tollgate.billing.v1 import billing_pb2
 from tollgate_billing.errors import BudgetExceeded as BillingBudgetExceeded
 from tollgate_common.errors import DomainError
 from tollgate_common.money import format_usd
-from tollgate_router.catalog import build_catalog
-from tollgate_router.credentials import SystemCredential
-from tollgate_router.domain import (
-    Caller,
-    GenerationParams,
-    GenerationRequest,
-    ImagePart,
-    Message,
-    TextPart,
-)
-from tollgate_router.preflight import (
+from tollgate_router.catalog.repository import build_catalog
+from tollgate_router.credentials.system import SystemCredential
+from tollgate_router.credit.preflight import (
     Ask,
     BillingPreflight,
     BillingUnavailable,
@@ -36,8 +28,16 @@ from tollgate_router.preflight import (
     worst_case,
     worst_prices,
 )
-from tollgate_router.relay import Generation
-from tollgate_router.routing import Candidate, Plan
+from tollgate_router.domain import (
+    Caller,
+    GenerationParams,
+    GenerationRequest,
+    ImagePart,
+    Message,
+    TextPart,
+)
+from tollgate_router.generation.relay import Generation
+from tollgate_router.routing.planning import Candidate, Plan
 
 CATALOG = build_catalog(
     {
@@ -195,7 +195,10 @@ async def test_billing_unreachable_admits_known_teams_on_their_last_balance() ->
     unknown.request = replace(unknown.request, caller=Caller(team_id="team_b"))
     with pytest.raises(BillingUnavailable) as refused:
         await preflight.reserve(unknown)
-    assert refused.value.metadata["http_status"] == "503"
+    assert (refused.value.code, refused.value.reason) == (
+        grpc.StatusCode.UNAVAILABLE,
+        "BILLING_UNAVAILABLE",
+    )
 
 
 async def test_billing_unreachable_refuses_everything_when_closed() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from tollgate_router.credentials import load_system_credentials
+from tollgate_router.credentials.system import load_system_credentials
 from tollgate_router.providers import build_adapters
 from tollgate_router.providers.anthropic import AnthropicMessagesAdapter
 from tollgate_router.providers.gemini import GeminiAdapter

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tollgate_router.catalog import ModelInfo, build_catalog
+from tollgate_router.catalog.repository import ModelInfo, build_catalog
 from tollgate_router.domain import RoutingOptions
-from tollgate_router.provider_stats import ProviderStats
-from tollgate_router.routing import ordered_offers
+from tollgate_router.routing.planning import ordered_offers
+from tollgate_router.routing.provider_stats import ProviderStats
 
 CATALOG = build_catalog(
     {

@@ -6,11 +6,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-from tollgate_router.catalog import build_catalog
-from tollgate_router.credentials import load_system_credentials
+from tollgate_router.catalog.repository import build_catalog
+from tollgate_router.credentials.system import load_system_credentials
 from tollgate_router.domain import ByokKey, RoutingOptions
 from tollgate_router.providers import Adapters, ProviderError
-from tollgate_router.routing import falls_back, passes_through, plan
+from tollgate_router.routing.planning import falls_back, passes_through, plan
 
 CATALOG = build_catalog(
     {

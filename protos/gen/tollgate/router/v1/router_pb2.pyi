@@ -414,16 +414,20 @@ class GenerationFinished(_message.Message):
     def __init__(self, finish_reason: _Optional[str] = ..., provider_metadata: _Optional[_Union[ProviderMetadata, _Mapping]] = ...) -> None: ...
 
 class GenerationError(_message.Message):
-    __slots__ = ("type", "message", "status_code", "code")
+    __slots__ = ("type", "message", "status_code", "code", "reason", "provider_status")
     TYPE_FIELD_NUMBER: _ClassVar[int]
     MESSAGE_FIELD_NUMBER: _ClassVar[int]
     STATUS_CODE_FIELD_NUMBER: _ClassVar[int]
     CODE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    PROVIDER_STATUS_FIELD_NUMBER: _ClassVar[int]
     type: str
     message: str
     status_code: int
     code: str
-    def __init__(self, type: _Optional[str] = ..., message: _Optional[str] = ..., status_code: _Optional[int] = ..., code: _Optional[str] = ...) -> None: ...
+    reason: str
+    provider_status: int
+    def __init__(self, type: _Optional[str] = ..., message: _Optional[str] = ..., status_code: _Optional[int] = ..., code: _Optional[str] = ..., reason: _Optional[str] = ..., provider_status: _Optional[int] = ...) -> None: ...
 
 class Pricing(_message.Message):
     __slots__ = ("input", "output", "input_cache_read", "input_cache_write", "image", "tiers")

@@ -6,20 +6,13 @@ from dataclasses import dataclass
 
 import aiohttp
 
+from tollgate_router.events import ProviderEvent, UsageReport
 from tollgate_router.providers.anthropic import AnthropicMessagesAdapter
 from tollgate_router.providers.base import (
-    ContentDelta,
-    FinishReason,
-    ImageOutput,
     ProviderAdapter,
     ProviderError,
-    ProviderEvent,
     ProviderStream,
-    ReasoningDelta,
-    ResponseStart,
-    ToolCallDelta,
     UpstreamCall,
-    UsageReport,
 )
 from tollgate_router.providers.directory import (
     OPENAI_CHAT,
@@ -38,20 +31,14 @@ from tollgate_router.providers.openai_embeddings import OpenAIEmbeddingsAdapter
 
 __all__ = [
     "Adapters",
-    "ContentDelta",
     "EmbeddingAdapter",
     "EmbeddingCall",
     "EmbeddingInput",
     "EmbeddingResult",
-    "FinishReason",
-    "ImageOutput",
     "ProviderAdapter",
     "ProviderError",
     "ProviderEvent",
     "ProviderStream",
-    "ReasoningDelta",
-    "ResponseStart",
-    "ToolCallDelta",
     "UpstreamCall",
     "UsageReport",
     "build_adapters",

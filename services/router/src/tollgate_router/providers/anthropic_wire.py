@@ -28,17 +28,19 @@ from typing import Any
 import orjson
 
 from tollgate_router.domain import FilePart, ImagePart, Message, TextPart
-from tollgate_router.providers.anthropic_options import option_fields
-from tollgate_router.providers.base import (
-    ContentDelta,
+from tollgate_router.events import (
     FinishReason,
-    ProviderError,
     ProviderEvent,
     ReasoningDelta,
     ResponseStart,
+    TextDelta,
     ToolCallDelta,
-    UpstreamCall,
     UsageReport,
+)
+from tollgate_router.providers.anthropic_options import option_fields
+from tollgate_router.providers.base import (
+    ProviderError,
+    UpstreamCall,
 )
 from tollgate_router.providers.content import (
     SYSTEM_ROLES,
@@ -328,7 +330,7 @@ def _message_events(body: dict[str, Any], answer_tool: str) -> list[ProviderEven
         match block.get("type"):
             case "text":
                 if text := block.get("text"):
-                    events.append(ContentDelta(str(text)))
+                    events.append(TextDelta(str(text)))
             case "thinking":
                 if thinking := block.get("thinking"):
                     events.append(ReasoningDelta(str(thinking), format=REASONING_FORMAT))
@@ -336,10 +338,10 @@ def _message_events(body: dict[str, Any], answer_tool: str) -> list[ProviderEven
                     events.append(ReasoningDelta(signature=str(signature), format=REASONING_FORMAT))
             case "redacted_thinking":
                 events.append(
-                    ReasoningDelta(redacted=as_text(block.get("data")), format=REASONING_FORMAT)
+                    ReasoningDelta(data=as_text(block.get("data")), format=REASONING_FORMAT)
                 )
             case "tool_use" if answer_tool and block.get("name") == answer_tool:
-                events.append(ContentDelta(orjson.dumps(block.get("input") or {}).decode()))
+                events.append(TextDelta(orjson.dumps(block.get("input") or {}).decode()))
             case "tool_use":
                 arguments = orjson.dumps(block.get("input") or {}).decode()
                 events.append(
@@ -348,7 +350,7 @@ def _message_events(body: dict[str, Any], answer_tool: str) -> list[ProviderEven
                     )
                 )
                 tools += 1
-    answered = any(isinstance(e, ContentDelta) for e in events) and bool(answer_tool)
+    answered = any(isinstance(e, TextDelta) for e in events) and bool(answer_tool)
     events.append(FinishReason(_finish(body.get("stop_reason"), tools, answered)))
     if isinstance(usage := body.get("usage"), dict):
         events.append(usage_report(usage))
@@ -433,14 +435,12 @@ class MessageStreamParser:
         match block.get("type"):
             case "text":
                 text = as_text(block.get("text"))
-                return [ContentDelta(text)] if text else []
+                return [TextDelta(text)] if text else []
             case "thinking":
                 thinking = as_text(block.get("thinking"))
                 return [ReasoningDelta(thinking, format=REASONING_FORMAT)] if thinking else []
             case "redacted_thinking":
-                return [
-                    ReasoningDelta(redacted=as_text(block.get("data")), format=REASONING_FORMAT)
-                ]
+                return [ReasoningDelta(data=as_text(block.get("data")), format=REASONING_FORMAT)]
             case "tool_use" if self._answer_tool and block.get("name") == self._answer_tool:
                 self._answer_block = index
                 return []
@@ -460,10 +460,10 @@ class MessageStreamParser:
         match delta.get("type"):
             case "text_delta":
                 text = as_text(delta.get("text"))
-                return [ContentDelta(text)] if text else []
+                return [TextDelta(text)] if text else []
             case "input_json_delta" if index == self._answer_block:
                 fragment = as_text(delta.get("partial_json"))
-                return [ContentDelta(fragment)] if fragment else []
+                return [TextDelta(fragment)] if fragment else []
             case "input_json_delta":
                 fragment = as_text(delta.get("partial_json"))
                 if index not in self._tools or not fragment:

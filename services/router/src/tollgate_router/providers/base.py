@@ -2,7 +2,7 @@
 
 An adapter speaks one upstream wire protocol. ``open`` sends the request and returns once the
 provider has answered with success (raising :class:`ProviderError` otherwise); the returned
-stream yields typed events. Adapters translate; the router decides about retries and failover.
+stream yields the events of :mod:`tollgate_router.events`. Adapters translate; the router decides about retries and failover.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from tollgate_router.domain import GenerationParams, Message
+from tollgate_router.events import ProviderEvent
 
 # -- what goes up -----------------------------------------------------------------------------
 
@@ -38,80 +39,7 @@ class UpstreamCall:
         return f"UpstreamCall(model={self.provider_model_id!r}, stream={self.stream})"
 
 
-# -- what comes back --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ResponseStart:
-    response_id: str
-    model: str
-    created: int
-    system_fingerprint: str
-
-
-@dataclass(frozen=True, slots=True)
-class ContentDelta:
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
-class ToolCallDelta:
-    """A piece of tool call ``index`` (0-based among the response's tool calls), as in OpenAI's
-    stream: ``id`` and ``name`` on its first delta, then JSON argument fragments."""
-
-    index: int
-    id: str = ""
-    name: str = ""
-    arguments: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class ReasoningDelta:
-    """Reasoning text the model showed; ``signature`` (Anthropic thinking, Gemini thought
-    signatures) and ``redacted`` (Anthropic's encrypted ``redacted_thinking``) come in their own
-    deltas and must be sent back unchanged in a later turn."""
-
-    text: str = ""
-    signature: str = ""
-    redacted: str = ""
-    # Whose reasoning this is, as ``reasoning_details[].format`` says it.
-    format: str = "unknown"
-
-
-@dataclass(frozen=True, slots=True)
-class ImageOutput:
-    """One whole image the model generated, as a data URI (``data:image/png;base64,...``)."""
-
-    url: str
-
-
-@dataclass(frozen=True, slots=True)
-class FinishReason:
-    reason: str  # OpenAI's: stop, length, tool_calls, content_filter
-
-
-@dataclass(frozen=True, slots=True)
-class UsageReport:
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
-    cached_tokens: int = 0
-    cache_write_tokens: int = 0
-    reasoning_tokens: int = 0
-    # The part of ``completion_tokens`` that encodes generated images (0 when the provider does
-    # not say): an image priced by the image is not also priced as tokens.
-    image_tokens: int = 0
-
-
-ProviderEvent = (
-    ResponseStart
-    | ContentDelta
-    | ToolCallDelta
-    | ReasoningDelta
-    | ImageOutput
-    | FinishReason
-    | UsageReport
-)
+# -- what comes back: events of tollgate_router.events, or a ProviderError --------------------
 
 
 class ProviderError(Exception):

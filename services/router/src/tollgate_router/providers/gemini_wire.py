@@ -33,17 +33,19 @@ from urllib.parse import quote
 import orjson
 
 from tollgate_router.domain import FilePart, ImagePart, Message, TextPart
-from tollgate_router.providers.base import (
-    ContentDelta,
+from tollgate_router.events import (
     FinishReason,
-    ImageOutput,
-    ProviderError,
+    ImageDelta,
     ProviderEvent,
     ReasoningDelta,
     ResponseStart,
+    TextDelta,
     ToolCallDelta,
-    UpstreamCall,
     UsageReport,
+)
+from tollgate_router.providers.base import (
+    ProviderError,
+    UpstreamCall,
 )
 from tollgate_router.providers.content import (
     SYSTEM_ROLES,
@@ -367,12 +369,12 @@ class ResponseParser:
         elif isinstance(blob := part.get("inlineData"), dict) and not part.get("thought"):
             media_type = as_text(blob.get("mimeType")) or "image/png"
             if media_type.startswith("image/"):  # a generated image, whole in one part
-                events.append(ImageOutput(f"data:{media_type};base64,{as_text(blob.get('data'))}"))
+                events.append(ImageDelta(f"data:{media_type};base64,{as_text(blob.get('data'))}"))
         elif text := as_text(part.get("text")):
             events.append(
                 ReasoningDelta(text, format=REASONING_FORMAT)
                 if part.get("thought")
-                else ContentDelta(text)
+                else TextDelta(text)
             )
         if signature := part.get("thoughtSignature"):
             events.append(ReasoningDelta(signature=as_text(signature), format=REASONING_FORMAT))

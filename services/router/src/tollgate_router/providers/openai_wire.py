@@ -13,17 +13,19 @@ from tollgate_router.domain import (
     Message,
     TextPart,
 )
-from tollgate_router.providers.base import (
-    ContentDelta,
+from tollgate_router.events import (
     FinishReason,
-    ImageOutput,
-    ProviderError,
+    ImageDelta,
     ProviderEvent,
     ReasoningDelta,
     ResponseStart,
+    TextDelta,
     ToolCallDelta,
-    UpstreamCall,
     UsageReport,
+)
+from tollgate_router.providers.base import (
+    ProviderError,
+    UpstreamCall,
 )
 from tollgate_router.providers.directory import OPENAI_CHAT
 from tollgate_router.providers.provider_options import merge
@@ -255,7 +257,7 @@ def _completion_events(body: dict[str, Any]) -> list[ProviderEvent]:
     if reasoning := _reasoning_text(message):
         events.append(ReasoningDelta(reasoning))
     if content := message.get("content"):
-        events.append(ContentDelta(str(content)))
+        events.append(TextDelta(str(content)))
     events.extend(_images(message.get("images")))
     for index, call in enumerate(message.get("tool_calls") or ()):
         function = call.get("function") or {}
@@ -283,7 +285,7 @@ def _images(raw: Any) -> list[ProviderEvent]:
     """Generated images as OpenAI-compatible gateways (OpenRouter, Vercel) send them, in
     ``message.images`` / ``delta.images``: ``[{type: image_url, image_url: {url}}]``."""
     return [
-        ImageOutput(url)
+        ImageDelta(url)
         for image in raw or ()
         if isinstance(image, dict)
         if (url := as_text((image.get("image_url") or {}).get("url")))
@@ -337,7 +339,7 @@ class ChunkParser:
             if reasoning := _reasoning_text(delta):
                 events.append(ReasoningDelta(reasoning))
             if text := delta.get("content"):
-                events.append(ContentDelta(text))
+                events.append(TextDelta(text))
             events.extend(_images(delta.get("images")))
             events.extend(_tool_call_deltas(delta.get("tool_calls")))
             if reason := choice.get("finish_reason"):

@@ -15,10 +15,12 @@ from typing import Protocol
 
 import aiohttp
 
-from tollgate_router.providers.base import (
-    ContentDelta,
-    ProviderError,
+from tollgate_router.events import (
     ProviderEvent,
+    TextDelta,
+)
+from tollgate_router.providers.base import (
+    ProviderError,
     ProviderStream,
 )
 from tollgate_router.providers.sse import SseDecoder, SseEvent
@@ -53,15 +55,15 @@ def coalesce(events: list[ProviderEvent]) -> list[ProviderEvent]:
     merged: list[ProviderEvent] = []
     texts: list[str] = []
     for event in events:
-        if isinstance(event, ContentDelta):
+        if isinstance(event, TextDelta):
             texts.append(event.text)
             continue
         if texts:
-            merged.append(ContentDelta("".join(texts)))
+            merged.append(TextDelta("".join(texts)))
             texts = []
         merged.append(event)
     if texts:
-        merged.append(ContentDelta("".join(texts)))
+        merged.append(TextDelta("".join(texts)))
     return merged
 
 

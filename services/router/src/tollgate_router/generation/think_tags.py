@@ -30,6 +30,12 @@ class ThinkSplitter:
         self._state: Literal["start", "inside", "after", "text"] = "start"
         self._buffer = ""
 
+    @property
+    def settled(self) -> bool:
+        """The answer did not open with the tag (or the tag is closed): from here on every
+        delta is plain text, passed on as it came."""
+        return self._state == "text"
+
     def feed(self, text: str) -> list[Piece]:
         if self._state == "text":  # the common case: no tag, nothing held
             return [("text", text)] if text else []

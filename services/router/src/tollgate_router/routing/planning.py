@@ -8,13 +8,13 @@ from decimal import Decimal
 
 from tollgate_common.errors import InvalidArgument
 
-from tollgate_router.byok_store import NO_CREDENTIALS, TeamCredentials
-from tollgate_router.catalog import ModelInfo, ProviderOffer
-from tollgate_router.credentials import SystemCredential, SystemCredentials
+from tollgate_router.catalog.repository import ModelInfo, ProviderOffer
+from tollgate_router.credentials.system import SystemCredential, SystemCredentials
+from tollgate_router.credentials.team import NO_CREDENTIALS, TeamCredentials
 from tollgate_router.domain import Attempt, RoutingOptions
 from tollgate_router.errors import ProviderFailed, ProviderRejected
-from tollgate_router.provider_stats import ProviderStats
 from tollgate_router.providers import Adapters, ProviderAdapter, ProviderError
+from tollgate_router.routing.provider_stats import ProviderStats
 
 # Sorts after every priced offer.
 _NO_PRICE = Decimal("Infinity")
@@ -100,6 +100,18 @@ def _reasoning(models: Sequence[ModelInfo], options: RoutingOptions) -> str:
     return text
 
 
+def skipped_offer(model: ModelInfo, offer: ProviderOffer, reason: str) -> Attempt:
+    """A provider of ``model`` left out of the plan (never called), and why."""
+    return Attempt(
+        provider=offer.provider,
+        provider_model_id=offer.provider_model_id,
+        success=False,
+        error_message=reason,
+        skipped=True,
+        model_id=model.id,
+    )
+
+
 def plan(
     models: Sequence[ModelInfo],
     options: RoutingOptions,
@@ -124,16 +136,7 @@ def plan(
             elif not offer.billable:
                 reason = "skipped: no list price in the catalog"
             if reason or adapter is None:
-                skipped.append(
-                    Attempt(
-                        provider=offer.provider,
-                        provider_model_id=offer.provider_model_id,
-                        success=False,
-                        error_message=reason,
-                        skipped=True,
-                        model_id=model.id,
-                    )
-                )
+                skipped.append(skipped_offer(model, offer, reason))
                 continue
             candidates += [Candidate(model, offer, key, adapter, kind) for key, kind in keys]
     return Plan(tuple(candidates), tuple(skipped), _reasoning(models, options))
@@ -182,7 +185,7 @@ def final_error(error: ProviderError) -> ProviderRejected | ProviderFailed:
 
 def check_only(models: Sequence[ModelInfo], options: RoutingOptions) -> None:
     """``only`` naming none of the providers that serve the requested models is the caller's
-    mistake (400), not an outage."""
+    mistake (INVALID_ARGUMENT), not an outage."""
     if not options.only:
         return
     serving = sorted({offer.provider for model in models for offer in model.providers})

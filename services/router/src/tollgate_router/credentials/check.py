@@ -10,7 +10,6 @@ Nothing is charged or recorded as usage: the team's own key pays the provider.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -19,20 +18,14 @@ from typing import Any, Final
 
 from tollgate_common.errors import InvalidArgument, NotFound
 
-from tollgate_router import routing
-from tollgate_router.catalog import Catalog, ModelInfo, ProviderOffer
-from tollgate_router.credentials import SystemCredentials
+from tollgate_router.catalog.repository import Catalog, ModelInfo, ProviderOffer
+from tollgate_router.credentials.system import SystemCredentials
 from tollgate_router.domain import GenerationParams, Message
-from tollgate_router.providers import (
-    Adapters,
-    ContentDelta,
-    FinishReason,
-    ProviderAdapter,
-    ProviderError,
-    ResponseStart,
-    UpstreamCall,
-    UsageReport,
-)
+from tollgate_router.events import FinishReason, ResponseStart, TextDelta, UsageReport
+from tollgate_router.providers import Adapters, ProviderAdapter, UpstreamCall
+from tollgate_router.routing import planning
+from tollgate_router.routing.failover import Unserved, Watch, run_candidates
+from tollgate_router.routing.planning import Candidate
 
 PROMPT: Final = "ping"
 MAX_TOKENS: Final = 1
@@ -132,15 +125,20 @@ class CredentialTester:
             timeout=TIMEOUT_SECONDS,
             max_output_tokens=model.max_output_tokens,
         )
-        try:
-            async with asyncio.timeout(TIMEOUT_SECONDS):
-                received = await _answer(adapter, call)
-        except (ProviderError, TimeoutError) as exc:
-            error = routing.as_provider_error(exc)
-            message = routing.describe(error)
+        candidate = Candidate(model, offer, credential, adapter, "byok")
+        run = await run_candidates(
+            (candidate,),
+            lambda tried: _answer(tried.adapter, call),
+            attempts=[],
+            seconds=lambda tried: TIMEOUT_SECONDS,
+            watch=Watch(operation="the credential test"),
+        )
+        if isinstance(run, Unserved):
+            error = run.error
+            message = planning.describe(error)
             body = {"error": {"type": error.type, "code": error.code, "message": message}}
             return CheckOutcome(False, error.status, message, sent, body)
-        return CheckOutcome(True, 200, f"{provider} accepted the credential", sent, received)
+        return CheckOutcome(True, 200, f"{provider} accepted the credential", sent, run.result)
 
 
 async def _answer(adapter: ProviderAdapter, call: UpstreamCall) -> dict[str, Any]:
@@ -152,7 +150,7 @@ async def _answer(adapter: ProviderAdapter, call: UpstreamCall) -> dict[str, Any
                 match event:
                     case ResponseStart():
                         received.update(id=event.response_id, model=event.model)
-                    case ContentDelta(text=text):
+                    case TextDelta(text=text):
                         received["text"] += text
                     case FinishReason(reason=reason):
                         received["finishReason"] = reason

@@ -3,8 +3,8 @@
 The router estimates the prompt from the request size and sends the highest prices among the
 providers the generation may go to; billing (where the money is) answers with a hold, the
 output tokens the team can afford (sent upstream as ``max_tokens`` when lower than asked), or
-INSUFFICIENT_FUNDS (HTTP 402, nothing sent upstream). Holds are credit leases
-(:mod:`tollgate_router.leases`): while a team's lease covers the next generation's worst case,
+INSUFFICIENT_FUNDS (nothing sent upstream). Holds are credit leases
+(:mod:`tollgate_router.credit.leases`): while a team's lease covers the next generation's worst case,
 the generation draws from it with no round trip to billing. The usage fact settles what a
 generation spent; a generation that never reaches a provider gives its share back.
 
@@ -27,12 +27,11 @@ from tollgate_common.errors import DomainError, Unavailable, error_details
 from tollgate_common.ids import new_id
 from tollgate_common.money import ZERO, format_usd, parse_usd
 
-from tollgate_router.domain import Caller, FilePart, ImagePart, Message
-from tollgate_router.holds import NO_HOLD, Hold
-from tollgate_router.leases import Lease, LeaseBook
+from tollgate_router.credit.holds import NO_HOLD, Hold
+from tollgate_router.credit.leases import Lease, LeaseBook
+from tollgate_router.domain import Caller, FilePart, GenerationRequest, ImagePart, Message
 from tollgate_router.providers import EmbeddingInput
-from tollgate_router.relay import Generation
-from tollgate_router.routing import Candidate, Plan
+from tollgate_router.routing.planning import Candidate, Plan
 
 if TYPE_CHECKING:
     from tollgate.billing.v1.billing_pb2_grpc import BillingServiceAsyncStub
@@ -61,8 +60,8 @@ class InsufficientFunds(DomainError):
 
 
 class BudgetExceeded(DomainError):
-    """A budget of the team, the project or the key is used up (HTTP 402 ``budget_exceeded``;
-    the message names the budget and its period)."""
+    """A budget of the team, the project or the key is used up (the message names the budget
+    and its period); retrying does not help until the period resets."""
 
     code = grpc.StatusCode.RESOURCE_EXHAUSTED
     reason = "BUDGET_EXCEEDED"
@@ -78,10 +77,7 @@ class BillingUnavailable(Unavailable):
     reason = "BILLING_UNAVAILABLE"
 
     def __init__(self) -> None:
-        super().__init__(
-            "billing is unavailable; try again shortly",
-            metadata={"http_status": "503", "type": "service_unavailable"},
-        )
+        super().__init__("billing is unavailable; try again shortly")
 
 
 def estimate_prompt_tokens(messages: tuple[Message, ...]) -> int:
@@ -176,6 +172,14 @@ class Admission:
     hold: Hold
     plan: Plan  # narrowed to the team's BYOK candidates when it may not spend credits
     max_output_tokens: int = 0  # a clamp to send upstream; 0 when none is needed
+
+
+class Generation(Protocol):
+    """A generation about to be sent upstream, as pre-flight sees it: it may narrow the plan
+    and clamp the request's output."""
+
+    request: GenerationRequest
+    plan: Plan
 
 
 class Preflight(Protocol):

@@ -7,68 +7,48 @@ import logging
 import time
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from decimal import Decimal
-from typing import Protocol
+from datetime import datetime
 
 from tollgate_common.ids import new_id
-from tollgate_common.money import format_usd
-from tollgate_common.outbox import Fact
 
-from tollgate_router import routing
-from tollgate_router.domain import (
-    Attempt,
+from tollgate_router.catalog.pricing import cost
+from tollgate_router.credit.holds import NO_HOLD, Hold
+from tollgate_router.domain import Attempt, GatewayMetadata, GenerationRequest
+from tollgate_router.errors import ProviderFailed
+from tollgate_router.events import (
     Failed,
     Finished,
-    GatewayMetadata,
-    GenerationEvent,
-    GenerationRequest,
-    ImageChunk,
-    ReasoningChunk,
-    Routing,
-    Started,
-    TextDelta,
-    ToolCallChunk,
-    UsageReported,
-)
-from tollgate_router.holds import NO_HOLD, Hold
-from tollgate_router.pricing import cost
-from tollgate_router.providers import (
-    ContentDelta,
     FinishReason,
-    ImageOutput,
-    ProviderError,
+    GenerationEvent,
+    ImageDelta,
     ProviderEvent,
-    ProviderStream,
     ReasoningDelta,
     ResponseStart,
+    Started,
+    TextDelta,
     ToolCallDelta,
     UsageReport,
+    UsageReported,
 )
+from tollgate_router.generation.think_tags import Piece, ThinkSplitter
+from tollgate_router.providers import ProviderError, ProviderStream
 from tollgate_router.providers.content import new_call_id
-from tollgate_router.routing import Candidate, Plan
-from tollgate_router.think_tags import Piece, ThinkSplitter
+from tollgate_router.routing import planning
+from tollgate_router.routing.failover import Outcome, Served, answered, charged, gateway_metadata
+from tollgate_router.routing.planning import Candidate, Plan
 from tollgate_router.tracing import GenerationSpan
 from tollgate_router.usage import UsageRecord, estimate, from_report
 
 log = logging.getLogger(__name__)
 
 
-class FactSink(Protocol):
-    """Where facts go (the outbox): ``put`` never blocks."""
-
-    def put(self, fact: Fact) -> None: ...
-
-
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Opened:
-    """A provider that answered, and the first event it sent."""
+    """A provider's stream that answered, and the first event it sent."""
 
-    candidate: Candidate
     stream: ProviderStream
     events: AsyncGenerator[ProviderEvent, None]
     first: ProviderEvent
-    start_time: datetime
 
 
 @dataclass(slots=True)
@@ -107,13 +87,14 @@ Settle = Callable[["Generation", UsageRecord], None]
 
 
 async def relay(
-    generation: Generation, opened: Opened, settle: Settle
+    generation: Generation, served: Served[Opened], settle: Settle
 ) -> AsyncGenerator[GenerationEvent, None]:
     """``Started``, the deltas, then ``UsageReported`` + ``Finished`` (or ``Failed``).
 
     ``settle`` gets the generation's usage record exactly once: at the end, or when the caller
     goes away mid-stream (it publishes the fact, ends the trace, counts the metrics)."""
-    candidate, first, g = opened.candidate, opened.first, generation
+    candidate, opened, g = served.candidate, served.result, generation
+    first = opened.first
     pending: list[ProviderEvent] = []
     response_id = fingerprint = ""
     if isinstance(first, ResponseStart):
@@ -133,24 +114,29 @@ async def relay(
         try:
             source = _chain(pending, opened.events) if pending else opened.events
             think = ThinkSplitter()
-            async for event in source:
-                if isinstance(event, ContentDelta):
-                    for piece in _pieces(g, think.feed(event.text)):
-                        yield piece
+            async for event in source:  # the deltas go on as the adapter made them
+                if isinstance(event, TextDelta):
+                    if think.settled:  # no <think> at the start: the common case
+                        if event.text:
+                            _seen(g, len(event.text))
+                            yield event
+                    else:
+                        for piece in _pieces(g, think.feed(event.text)):
+                            yield piece
                 elif isinstance(event, ToolCallDelta):
                     _seen(g, len(event.name) + len(event.arguments))
-                    call_id = event.id
                     if event.index not in g.tool_calls:  # a new call: clients need its id
                         g.tool_calls.add(event.index)
-                        call_id = call_id or new_call_id()
-                    yield ToolCallChunk(event.index, call_id, event.name, event.arguments)
+                        if not event.id:
+                            event = replace(event, id=new_call_id())
+                    yield event
                 elif isinstance(event, ReasoningDelta):
                     _seen(g, len(event.text))
-                    yield ReasoningChunk(event.text, event.signature, event.redacted, event.format)
-                elif isinstance(event, ImageOutput):
+                    yield event
+                elif isinstance(event, ImageDelta):
                     _seen(g, 0)
                     g.images += 1
-                    yield ImageChunk(event.url)
+                    yield event
                 elif isinstance(event, FinishReason):
                     g.finish_reason = event.reason
                 elif isinstance(event, UsageReport):
@@ -165,7 +151,7 @@ async def relay(
         finally:
             await close_stream(opened.stream, opened.events)
         record = usage_record(g, candidate)
-        g.attempts.append(_attempt(opened, g.failure, response_id))
+        g.attempts.append(answered(served, response_id, g.failure))
         settle(g, record)
         published = True
         if g.failure is not None:
@@ -186,11 +172,11 @@ def _seen(g: Generation, chars: int) -> None:
     g.output_chars += chars
 
 
-def _pieces(g: Generation, pieces: list[Piece]) -> list[TextDelta | ReasoningChunk]:
-    events: list[TextDelta | ReasoningChunk] = []
+def _pieces(g: Generation, pieces: list[Piece]) -> list[TextDelta | ReasoningDelta]:
+    events: list[TextDelta | ReasoningDelta] = []
     for kind, text in pieces:
         _seen(g, len(text))
-        events.append(TextDelta(text) if kind == "text" else ReasoningChunk(text, format="unknown"))
+        events.append(TextDelta(text) if kind == "text" else ReasoningDelta(text))
     return events
 
 
@@ -204,8 +190,6 @@ def usage_record(g: Generation, candidate: Candidate) -> UsageRecord:
         tokens = replace(estimate(g.request.messages, g.output_chars), images=g.images)
         log.warning("no usage from %s for %s; estimated", candidate.offer.provider, g.generation_id)
     market_cost = cost(pricing, tokens)
-    # A BYOK key's usage is paid to the provider by the team: the gateway charges nothing.
-    charged = Decimal(0) if candidate.credential_type == "byok" else market_cost
     ok = g.completed and g.failure is None
     return UsageRecord(
         generation_id=g.generation_id,
@@ -215,7 +199,7 @@ def usage_record(g: Generation, candidate: Candidate) -> UsageRecord:
         provider_model_id=candidate.offer.provider_model_id,
         credential_type=candidate.credential_type,
         usage=tokens,
-        cost=charged,
+        cost=charged(candidate, market_cost),
         market_cost=market_cost,
         price_version=g.price_version,
         ttft_ms=round(((g.first_content or now) - g.t0) * 1000),
@@ -230,46 +214,24 @@ def usage_record(g: Generation, candidate: Candidate) -> UsageRecord:
 
 
 def _gateway(g: Generation, candidate: Candidate, record: UsageRecord) -> GatewayMetadata:
-    first = g.plan.candidates[0].offer
-    return GatewayMetadata(
-        generation_id=g.generation_id,
-        cost=format_usd(record.cost),
-        market_cost=format_usd(record.market_cost),
-        routing=Routing(
+    return gateway_metadata(
+        Outcome(
+            generation_id=g.generation_id,
             original_model_id=g.request.model,
-            resolved_provider=first.provider,
-            resolved_provider_api_model_id=first.provider_model_id,
-            final_provider=candidate.offer.provider,
+            plan=g.plan,
+            served=candidate,
             attempts=tuple(g.attempts),
-            fallbacks_available=tuple(
-                dict.fromkeys(c.offer.provider for c in g.plan.candidates[1:])
-            ),
-            canonical_slug=candidate.model.id,
-            planning_reasoning=g.plan.reasoning,
-        ),
-    )
-
-
-def _attempt(opened: Opened, failure: ProviderError | None, response_id: str) -> Attempt:
-    return Attempt(
-        provider=opened.candidate.offer.provider,
-        provider_model_id=opened.candidate.offer.provider_model_id,
-        success=failure is None,
-        start_time=opened.start_time,
-        end_time=datetime.now(UTC),
-        status_code=200,
-        provider_response_id=response_id,
-        error_message="" if failure is None else routing.describe(failure),
-        credential_type=opened.candidate.credential_type,
-        model_id=opened.candidate.model.id,
+            cost=record.cost,
+            market_cost=record.market_cost,
+        )
     )
 
 
 def _failed(error: ProviderError) -> Failed:
     return Failed(
-        type="api_error",
-        message=f"the provider failed mid-stream: {routing.describe(error)}",
-        status_code=error.status if error.status >= 400 else 502,
+        reason=ProviderFailed.reason,
+        message=f"the provider failed mid-stream: {planning.describe(error)}",
+        provider_status=error.status,
         code=error.code,
     )
 

@@ -1,0 +1,1 @@
+"""Embeddings: routed, held at billing and failed over as a generation is."""

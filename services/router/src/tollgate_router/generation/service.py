@@ -1,0 +1,177 @@
+"""Generation orchestration: resolve the model, route, hold the worst case at billing, open the
+first candidate that answers (:mod:`tollgate_router.routing.failover`: the next one only before the first
+byte), then hand over to the relay."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from tollgate_common.errors import DomainError, InvalidArgument
+
+from tollgate_router import tracing
+from tollgate_router.catalog.repository import Catalog, ModelInfo
+from tollgate_router.credentials.system import SystemCredentials
+from tollgate_router.credentials.team import TeamCredentialStore
+from tollgate_router.credit.preflight import NoPreflight, Preflight
+from tollgate_router.domain import GenerationRequest
+from tollgate_router.errors import UnsupportedModel
+from tollgate_router.events import GenerationEvent, ProviderEvent
+from tollgate_router.generation import modalities
+from tollgate_router.generation.relay import Generation, Opened, close_stream, relay
+from tollgate_router.metrics import RouterMetrics
+from tollgate_router.providers import Adapters, ProviderStream, UpstreamCall
+from tollgate_router.providers.provider_options import body_fields
+from tollgate_router.routing import planning
+from tollgate_router.routing.failover import Failover, Unserved, no_provider, time_left
+from tollgate_router.routing.planning import Candidate
+from tollgate_router.routing.provider_stats import ProviderStats
+from tollgate_router.settlement import FactSink, settle
+from tollgate_router.usage import UsageRecord
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds to wait for a provider's first event before trying the next one; per provider
+    slug, else the default. Streaming only: a non-streaming answer arrives whole, so its
+    first byte is its last (the upstream read timeout bounds it)."""
+
+    first_byte: float = 60.0
+    first_byte_by_provider: Mapping[str, float] = field(default_factory=dict)
+
+    def first_byte_for(self, provider: str) -> float:
+        return self.first_byte_by_provider.get(provider, self.first_byte)
+
+
+class GenerationService:
+    def __init__(
+        self,
+        catalog: Catalog,
+        credentials: SystemCredentials,
+        adapters: Adapters,
+        facts: FactSink,
+        *,
+        stats: ProviderStats | None = None,
+        timeouts: Timeouts | None = None,
+        metrics: RouterMetrics | None = None,
+        preflight: Preflight | None = None,
+        byok: TeamCredentialStore | None = None,
+    ) -> None:
+        self._failover = Failover(
+            catalog, credentials, adapters, stats=stats, metrics=metrics, byok=byok
+        )
+        self._preflight = preflight if preflight is not None else NoPreflight()
+        self._facts = facts
+        self._timeouts = timeouts if timeouts is not None else Timeouts()
+
+    # -- catalog ----------------------------------------------------------------------------
+
+    def list_models(self) -> Sequence[ModelInfo]:
+        return self._failover.catalog.models
+
+    def get_model(self, name: str, param: str = "model") -> ModelInfo:
+        return self._failover.model(name, param)
+
+    # -- generation -------------------------------------------------------------------------
+
+    async def generate(self, request: GenerationRequest) -> AsyncGenerator[GenerationEvent, None]:
+        """Events of one generation; failures before ``Started`` raise a DomainError."""
+        t0, created = time.monotonic(), datetime.now(UTC)
+        models = self._failover.models(request.model, request.routing)
+        if models[0].type != "language":
+            raise UnsupportedModel(models[0].id, models[0].type)
+        if not request.messages:
+            raise InvalidArgument("'messages' must not be empty", metadata={"param": "messages"})
+        models = modalities.check(models, request)  # fallback models that cannot are dropped
+        plan = await self._failover.plan(models, request.routing, request.caller)
+        if not plan.candidates:
+            raise no_provider(models[0])
+        generation = Generation(
+            request,
+            plan,
+            list(plan.skipped),
+            t0,
+            created,
+            self._failover.catalog.version,
+            trace=tracing.start_generation(request),
+        )
+        hold = await self._preflight.reserve(generation)  # refused before any provider is called
+        generation.hold = hold
+        try:
+            run = await self._failover.run(
+                generation.plan,
+                lambda candidate: self._open(generation, candidate),
+                attempts=generation.attempts,
+                seconds=lambda candidate: self._first_byte_timeout(generation, candidate),
+                trace=generation.trace,
+            )
+            if isinstance(run, Unserved):
+                raise planning.final_error(run.error)
+        except DomainError as exc:
+            await hold.release()
+            if generation.trace is not None:
+                generation.trace.fail(exc.reason, str(exc))
+            raise
+        except BaseException:
+            await hold.release()
+            raise
+        async with contextlib.aclosing(relay(generation, run, self._settle)) as events:
+            async for event in events:
+                yield event
+
+    def _settle(self, generation: Generation, record: UsageRecord) -> None:
+        """The end of a relayed generation (once): publish its usage fact, with the trace
+        context, end its trace, count it."""
+        g, metrics = generation, self._failover.metrics
+        headers = g.trace.carrier() if g.trace else ()
+        settle(self._facts, record, g.hold, headers=headers, metrics=metrics)
+        if g.failure is not None:  # mid-stream: the provider's fault, not the caller's
+            provider = g.attempts[-1].provider if g.attempts else record.provider
+            self._failover.stats.record_failure(provider, record.provider_model_id)
+            if metrics is not None:
+                metrics.upstream_error(provider, g.failure.status)
+        if g.trace is not None:
+            g.trace.finish(record, "" if g.failure is None else planning.describe(g.failure))
+
+    async def _open(self, generation: Generation, candidate: Candidate) -> Opened:
+        """Open ``candidate``'s stream and wait for its first event."""
+        stream: ProviderStream | None = None
+        events: AsyncGenerator[ProviderEvent, None] | None = None
+        try:
+            stream = await candidate.adapter.open(self._call(generation, candidate))
+            events = stream.events()
+            return Opened(stream, events, await anext(events))
+        except BaseException:
+            await close_stream(stream, events)
+            raise
+
+    def _first_byte_timeout(self, generation: Generation, candidate: Candidate) -> float | None:
+        if not generation.request.stream:
+            return None
+        return self._timeouts.first_byte_for(candidate.offer.provider)
+
+    @staticmethod
+    def _call(generation: Generation, candidate: Candidate) -> UpstreamCall:
+        request = generation.request
+        return UpstreamCall(
+            base_url=candidate.credential.base_url,
+            api_key=candidate.credential.api_key,
+            provider_model_id=candidate.offer.provider_model_id,
+            messages=request.messages,
+            params=request.params,
+            stream=request.stream,
+            timeout=time_left(request.timeout, generation.t0),
+            max_output_tokens=candidate.model.max_output_tokens,
+            provider_headers=request.provider_headers,
+            provider_options=body_fields(
+                candidate.offer.provider,
+                candidate.offer.wire_protocol,
+                request.provider_options.get(candidate.offer.provider, {}),
+            ),
+        )
