@@ -12,12 +12,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate.events.v1 import activity_pb2
+from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_billing.credits import CreditsService
 from tollgate_billing.errors import InsufficientFunds
 from tollgate_billing.ledger import Account, EntryKind
 from tollgate_billing.ledger_repository import LedgerRepository
 from tollgate_billing.models import ledger_entries
 from tollgate_billing.service import Generation
+from tollgate_common.usage_record import usage_record
 from tollgate_billing.view import BalanceView, Quote
 from tollgate_common.db import create_engine
 from tollgate_common.errors import InvalidArgument
@@ -90,32 +92,26 @@ def world(engine: AsyncEngine) -> World:
 
 
 def generation(gen_id: str, cost: str, team_id: str = "team_a", **changes: object) -> Generation:
-    base = Generation(
-        id=gen_id,
+    fact = UsageRecorded(
+        generation_id=gen_id,
         team_id=team_id,
-        project_id="",
         key_id="key_1",
         user_id="user_1",
         model="openai/gpt-4o",
         provider="openai",
         provider_model_id="gpt-4o",
         credential_type="system",
-        streamed=False,
         finish_reason="stop",
         status="success",
         input_tokens=10,
         output_tokens=10,
-        cached_input_tokens=0,
-        cache_write_tokens=0,
-        reasoning_tokens=0,
-        cost=D(cost),
-        market_cost=D(cost),
+        cost=cost,
+        market_cost=cost,
         price_version="v1",
         ttft_ms=1,
         latency_ms=2,
-        created_at=T0,
     )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return usage_record(fact, T0, **changes)
 
 
 QUOTE = Quote(

@@ -1,0 +1,222 @@
+"""One finished generation's usage record: the ``UsageRecorded`` fact, as billing and activity
+store and answer it.
+
+The fact (``protos/tollgate/events/v1/usage.proto``) is the one definition of a usage record.
+A service's table keeps the columns it filters, indexes or sums, plus the whole fact in the
+``usage`` column (protobuf bytes); every other value is read back from the fact. Rows, the
+lookups' messages and the stored columns' checks are derived from the table's columns and the
+messages' descriptors, so a new field of the fact needs no column, no migration and no mapping:
+it is stored with the fact, and answered by any response message with a field of its name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from google.protobuf.descriptor import FieldDescriptor
+from google.protobuf.message import Message
+from sqlalchemy import Column, LargeBinary, String, Table
+from sqlalchemy import column as sql_column
+from sqlalchemy.sql.expression import ColumnClause
+from tollgate.events.v1.usage_pb2 import UsageRecorded
+
+from tollgate_common.db_types import Money
+from tollgate_common.money import format_usd, parse_usd
+
+# The column holding the whole fact.
+USAGE_COLUMN = "usage"
+# The fact's USD amounts (decimal strings on the wire, Decimal in Python, Money in SQL).
+MONEY_FIELDS = ("cost", "market_cost")
+# Money columns are NUMERIC(38, 18): at most 20 digits before the point.
+MAX_AMOUNT = Decimal(10) ** 20
+
+_FIELDS = UsageRecorded.DESCRIPTOR.fields_by_name
+_COUNTS = tuple(
+    f.name
+    for f in UsageRecorded.DESCRIPTOR.fields
+    if f.type in (FieldDescriptor.TYPE_INT64, FieldDescriptor.TYPE_INT32)
+)
+
+Reply = TypeVar("Reply", bound=Message)
+
+
+def usage_column() -> Column[bytes]:
+    """The whole fact, serialized. Null only in a row the previous release wrote (it kept every
+    value in a column of its own; see :meth:`UsageTable.fact`)."""
+    return Column(USAGE_COLUMN, LargeBinary, nullable=True)
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRecord:
+    """A fact as a service keeps it: the fact (never modified once here) and the values its
+    rules read, decoded once. Build one with :func:`usage_record`."""
+
+    fact: UsageRecorded
+    created_at: datetime
+    cost: Decimal
+    market_cost: Decimal
+
+    @property
+    def generation_id(self) -> str:
+        return self.fact.generation_id
+
+    @property
+    def team_id(self) -> str:
+        return self.fact.team_id
+
+    @property
+    def project_id(self) -> str:
+        return self.fact.project_id
+
+    @property
+    def key_id(self) -> str:
+        return self.fact.key_id
+
+    @property
+    def hold_id(self) -> str:
+        return self.fact.hold_id
+
+
+def usage_record(fact: UsageRecorded, received_at: datetime, **changes: Any) -> UsageRecord:
+    """The record of ``fact``, with ``changes`` (fact fields, or ``cost`` / ``market_cost`` /
+    ``created_at`` as Decimal and datetime). A fact without ``created_at`` takes
+    ``received_at``. The record's fact holds exactly its values: amounts written as
+    :func:`format_usd` writes them, the time to the microsecond (as the databases keep it).
+    ``ValueError`` for an amount that is not a decimal."""
+    cost, market_cost = (parse_usd(getattr(fact, name)) for name in MONEY_FIELDS)
+    created_at = fact.created_at.ToDatetime(UTC) if fact.HasField("created_at") else received_at
+    record = UsageRecord(
+        fact,
+        created_at=changes.pop("created_at", created_at),
+        cost=changes.pop("cost", cost),
+        market_cost=changes.pop("market_cost", market_cost),
+    )
+    rewritten = UsageRecorded()
+    rewritten.CopyFrom(fact)
+    for name, value in changes.items():
+        _set(rewritten, name, value)
+    for name in MONEY_FIELDS:
+        setattr(rewritten, name, format_usd(getattr(record, name)))
+    rewritten.created_at.FromDatetime(record.created_at)
+    return replace(record, fact=rewritten)
+
+
+def check_record(record: UsageRecord, table: Table, renames: Mapping[str, str]) -> None:
+    """``ValueError`` for a record that could never be stored in ``table``: no generation or
+    team id, a stored string longer than its column or with a NUL character (PostgreSQL cannot
+    store it), a negative count, an amount out of the money columns' range, a naive time."""
+    fact = record.fact
+    for name in ("generation_id", "team_id"):
+        if not getattr(fact, name):
+            raise ValueError(f"{name} is empty")
+    for column in table.columns:
+        if isinstance(column.type, String) and column.type.length is not None:
+            name = renames.get(column.name, column.name)
+            value = getattr(fact, name)
+            if len(value) > column.type.length:
+                raise ValueError(f"{name} is longer than {column.type.length} characters")
+            if "\x00" in value:
+                raise ValueError(f"{name} contains a NUL character")
+    for name in _COUNTS:
+        if getattr(fact, name) < 0:
+            raise ValueError(f"{name} is negative")
+    for name in MONEY_FIELDS:
+        amount: Decimal = getattr(record, name)
+        if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
+            raise ValueError(f"{name} is out of range: {amount}")
+    if record.created_at.tzinfo is None:
+        raise ValueError("created_at has no time zone")
+
+
+def answer(record: UsageRecord, reply: type[Reply], renames: Mapping[str, str]) -> Reply:
+    """A ``reply`` message whose every field is the fact's field of the same name (or of the
+    name ``renames`` gives it)."""
+    message = reply()
+    fact = record.fact
+    for field in reply.DESCRIPTOR.fields:
+        name = renames.get(field.name, field.name)
+        value = getattr(fact, name)
+        if field.type == FieldDescriptor.TYPE_MESSAGE:
+            if fact.HasField(name):
+                getattr(message, field.name).CopyFrom(value)
+        elif field.is_repeated:
+            getattr(message, field.name).extend(value)
+        else:
+            setattr(message, field.name, value)
+    return message
+
+
+@dataclass(frozen=True)
+class UsageTable:
+    """How one table stores usage records: its columns named as the fact's fields (or renamed:
+    ``renames`` maps a column to its field), plus :data:`USAGE_COLUMN`."""
+
+    table: Table
+    renames: Mapping[str, str]
+
+    def row(self, record: UsageRecord) -> dict[str, Any]:
+        """The row of ``record``: each column the fact's value, typed for the column."""
+        values: dict[str, Any] = {}
+        for column in self.table.columns:
+            name = column.name
+            if name == USAGE_COLUMN:
+                values[name] = record.fact.SerializeToString()
+            else:
+                values[name] = self._column_value(record, self.renames.get(name, name))
+        return values
+
+    @staticmethod
+    def _column_value(record: UsageRecord, name: str) -> Any:
+        if name == "created_at" or name in MONEY_FIELDS:
+            return getattr(record, name)
+        value = getattr(record.fact, name)
+        return list(value) if _FIELDS[name].is_repeated else value
+
+    def record(self, row: Mapping[Any, Any]) -> UsageRecord:
+        """The record a row stores."""
+        return usage_record(self.fact(row), row["created_at"])
+
+    def fact(self, row: Mapping[Any, Any]) -> UsageRecorded:
+        """The fact of ``row``: its ``usage`` column, or, in a row the previous release wrote
+        (``usage`` null), the fact its columns hold."""
+        data = row.get(USAGE_COLUMN)
+        if data is not None:
+            return UsageRecorded.FromString(data)
+        fact = UsageRecorded()
+        for column, value in row.items():
+            name = self.renames.get(column, column)
+            if name in _FIELDS and value is not None:
+                _set(fact, name, value)
+        return fact
+
+
+def _set(fact: UsageRecorded, name: str, value: Any) -> None:
+    """Set a fact's field from a Python (or database) value."""
+    field = _FIELDS[name]
+    if field.type == FieldDescriptor.TYPE_MESSAGE:  # a Timestamp
+        getattr(fact, name).FromDatetime(value)
+    elif field.is_repeated:
+        del getattr(fact, name)[:]
+        getattr(fact, name).extend(value)
+    elif name in MONEY_FIELDS:
+        setattr(fact, name, format_usd(Decimal(value)) if value != "" else "")
+    elif field.type == FieldDescriptor.TYPE_BOOL:
+        setattr(fact, name, bool(value))
+    else:
+        setattr(fact, name, value)
+
+
+def previous_columns(table: Table, names: Iterable[str]) -> list[ColumnClause[Any]]:
+    """The columns of ``names`` (fact fields) that the previous release kept in ``table`` and
+    this one no longer declares: selected only to answer the rows that release wrote."""
+    return [sql_column(name, _type_of(name)) for name in names if name not in table.c]
+
+
+def _type_of(name: str) -> Any:
+    if name in MONEY_FIELDS:
+        return Money
+    return None
