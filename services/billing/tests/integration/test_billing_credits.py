@@ -4,7 +4,6 @@ tier on the right days, top-ups, usage charged once, reservations under concurre
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -19,12 +18,12 @@ from tollgate_billing.ledger import Account, EntryKind
 from tollgate_billing.ledger_repository import LedgerRepository
 from tollgate_billing.models import ledger_entries
 from tollgate_billing.service import Generation
-from tollgate_common.usage_record import usage_record
 from tollgate_billing.view import BalanceView, Quote
 from tollgate_common.db import create_engine
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.inbox import Stored
 from tollgate_common.outbox import Fact
+from tollgate_common.usage_record import usage_record
 
 D = Decimal
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
