@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import RowMapping, Select, Table, and_, delete, or_, select
+from sqlalchemy import ColumnElement, Select, Table, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tollgate_common.inbox import IdempotentWriter, Row, Stored
+from tollgate_common.money import parse_usd
 
-from tollgate_activity.models import inbox, request_log
+from tollgate_activity.models import PREVIOUS_COLUMNS, REQUEST_ROWS, inbox, request_log
 from tollgate_activity.observability import ObservabilityQuery, Series
 from tollgate_activity.pagination import Cursor, TimeRange
 from tollgate_activity.rollup_store import apply_deltas, read_rollups
 from tollgate_activity.rollups import RequestFacts, rollup_deltas
-from tollgate_activity.service import ENTRY_FIELDS, RequestFilter, RequestLogEntry
+from tollgate_activity.service import RequestFilter, RequestLogEntry
 
 USAGE_CONSUMER = "activity-usage"
 # Rows per DELETE of the retention sweep: short transactions, no long lock on the table.
@@ -29,9 +31,7 @@ class RollingWriter(IdempotentWriter):
 
     async def apply(self, conn: AsyncConnection, rows: Sequence[Row]) -> None:
         await super().apply(conn, rows)
-        columns = ([row[name] for row in rows] for name in RequestFacts._fields)
-        facts: Iterable[RequestFacts] = zip(*columns, strict=True)  # type: ignore[assignment]
-        await apply_deltas(conn, rollup_deltas(facts))
+        await apply_deltas(conn, rollup_deltas(request_facts(row) for row in rows))
 
 
 def newest_first(
@@ -42,13 +42,15 @@ def newest_first(
     time_range: TimeRange,
     after: Cursor | None,
     limit: int,
+    also: Sequence[ColumnElement[Any]] = (),
 ) -> Select[tuple[object, ...]]:
     """A page of ``team_id``'s rows of ``table``, newest first (ties by ``id_column``): those
     whose columns equal the non-empty values of ``equal``, created within ``time_range``,
-    strictly after ``after`` (keyset pagination on (created_at, id), both descending)."""
+    strictly after ``after`` (keyset pagination on (created_at, id), both descending); with the
+    columns ``also``."""
     c = table.c
     created, item_id = c.created_at, c[id_column]
-    query = select(table).where(c.team_id == team_id)
+    query = select(table, *also).where(c.team_id == team_id)
     query = query.where(*(c[name] == value for name, value in equal if value))
     if time_range.since is not None:
         query = query.where(created >= time_range.since)
@@ -72,10 +74,11 @@ class RequestLogRepository:
         self._writer = RollingWriter(engine, inbox, consumer, request_log)
 
     async def record(self, entry: RequestLogEntry) -> bool:
-        return await self._writer.insert(entry.generation_id, _row(entry))
+        return await self._writer.insert(entry.generation_id, REQUEST_ROWS.row(entry))
 
     async def record_many(self, entries: Sequence[RequestLogEntry]) -> list[Stored]:
-        return await self._writer.insert_many([(e.generation_id, _row(e)) for e in entries])
+        rows = [(e.generation_id, REQUEST_ROWS.row(e)) for e in entries]
+        return await self._writer.insert_many(rows)
 
     async def list_page(
         self, team_id: str, request_filter: RequestFilter, after: Cursor | None, limit: int
@@ -92,10 +95,11 @@ class RequestLogRepository:
             request_filter.time_range,
             after,
             limit,
+            PREVIOUS_COLUMNS,
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
-        return [_entry(row) for row in rows]
+        return [REQUEST_ROWS.record(row) for row in rows]
 
     async def read_rollups(self, query: ObservabilityQuery) -> list[Series]:
         async with self._engine.connect() as conn:
@@ -125,10 +129,19 @@ class RequestLogRepository:
         return deleted
 
 
-def _row(entry: RequestLogEntry) -> Row:
-    # Not dataclasses.asdict: that deep-copies every value, a cost paid per row.
-    return {name: getattr(entry, name) for name in ENTRY_FIELDS}
-
-
-def _entry(row: RowMapping) -> RequestLogEntry:
-    return RequestLogEntry(**{name: row[name] for name in ENTRY_FIELDS})
+def request_facts(row: Row) -> RequestFacts:
+    """What the rollups count of a request row being stored."""
+    fact = REQUEST_ROWS.fact(row)
+    created_at = row["created_at"]
+    assert isinstance(created_at, datetime)
+    return RequestFacts(
+        fact.team_id,
+        fact.project_id,
+        fact.model,
+        created_at,
+        fact.status,
+        fact.ttft_ms,
+        fact.input_tokens,
+        fact.output_tokens,
+        parse_usd(fact.cost),
+    )

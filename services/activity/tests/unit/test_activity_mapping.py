@@ -123,9 +123,9 @@ def test_fact_without_created_at_takes_the_receipt_time() -> None:
 
 def test_app_attribution_is_clipped_not_refused() -> None:
     entry = validate_entry(entry_from_fact(_fact(app_title="t" * 5000), RECEIVED))
-    assert len(entry.app_title) == 300
+    assert len(entry.fact.app_title) == 300
     entry = validate_entry(entry_from_fact(_fact(app_referer="https://a\x00b/"), RECEIVED))
-    assert entry.app_referer == "https://ab/"
+    assert entry.fact.app_referer == "https://ab/"
 
 
 @pytest.mark.parametrize(
