@@ -14,7 +14,7 @@ from sqlalchemy import (
 )
 from tollgate_common.db_types import Money, UtcDateTime
 from tollgate_common.inbox import inbox_table
-from tollgate_common.usage_record import UsageTable, previous_columns, usage_column
+from tollgate_common.usage_record import UsageTable, usage_column
 
 from tollgate_activity.rollups import BUCKET_COLUMNS
 
@@ -52,29 +52,6 @@ request_log = Table(
     Index("ix_request_log_created", "created_at"),
 )
 REQUEST_ROWS = UsageTable(request_log, {})
-# What the previous release kept in columns of their own (migration 0004 gave them defaults;
-# a later one drops them): read only to answer a row written by a pod of that release.
-PREVIOUS_COLUMNS = previous_columns(
-    request_log,
-    (
-        "key_id",
-        "credential_type",
-        "input_tokens",
-        "output_tokens",
-        "cached_input_tokens",
-        "reasoning_tokens",
-        "cost",
-        "market_cost",
-        "ttft_ms",
-        "latency_ms",
-        "streamed",
-        "finish_reason",
-        "status",
-        "app_title",
-        "app_referer",
-        "attempts",
-    ),
-)
 
 # One row per (team, scope, resolution, bucket, model); scope is "*" (the whole team) or a
 # project id. The primary key's order serves the one query: a scope's buckets in a range.

@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ColumnElement, Select, Table, and_, delete, or_, select
+from sqlalchemy import Select, Table, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tollgate_common.inbox import IdempotentWriter, Row, Stored
 from tollgate_common.money import parse_usd
 
-from tollgate_activity.models import PREVIOUS_COLUMNS, REQUEST_ROWS, inbox, request_log
+from tollgate_activity.models import REQUEST_ROWS, inbox, request_log
 from tollgate_activity.observability import ObservabilityQuery, Series
 from tollgate_activity.pagination import Cursor, TimeRange
 from tollgate_activity.rollup_store import apply_deltas, read_rollups
@@ -42,15 +41,13 @@ def newest_first(
     time_range: TimeRange,
     after: Cursor | None,
     limit: int,
-    also: Sequence[ColumnElement[Any]] = (),
 ) -> Select[tuple[object, ...]]:
     """A page of ``team_id``'s rows of ``table``, newest first (ties by ``id_column``): those
     whose columns equal the non-empty values of ``equal``, created within ``time_range``,
-    strictly after ``after`` (keyset pagination on (created_at, id), both descending); with the
-    columns ``also``."""
+    strictly after ``after`` (keyset pagination on (created_at, id), both descending)."""
     c = table.c
     created, item_id = c.created_at, c[id_column]
-    query = select(table, *also).where(c.team_id == team_id)
+    query = select(table).where(c.team_id == team_id)
     query = query.where(*(c[name] == value for name, value in equal if value))
     if time_range.since is not None:
         query = query.where(created >= time_range.since)
@@ -95,11 +92,11 @@ class RequestLogRepository:
             request_filter.time_range,
             after,
             limit,
-            PREVIOUS_COLUMNS,
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
-        return [REQUEST_ROWS.record(row) for row in rows]
+            completed = await REQUEST_ROWS.completed(conn, rows)
+        return [REQUEST_ROWS.record(row) for row in completed]
 
     async def read_rollups(self, query: ObservabilityQuery) -> list[Series]:
         async with self._engine.connect() as conn:

@@ -20,7 +20,7 @@ from sqlalchemy import (
 from tollgate_common.db_types import Money, UtcDateTime
 from tollgate_common.inbox import inbox_table
 from tollgate_common.outbox import outbox_table
-from tollgate_common.usage_record import UsageTable, previous_columns, usage_column
+from tollgate_common.usage_record import UsageTable, usage_column
 
 # Column sizes; the service rejects longer values before they reach the database.
 ID_LENGTH = 100
@@ -57,26 +57,6 @@ generations = Table(
     Index("ix_generations_team_id_created_at", "team_id", "created_at"),
 )
 GENERATION_ROWS = UsageTable(generations, {"id": "generation_id"})
-# What the previous release kept in columns of their own (migration 0004 gave them defaults;
-# a later one drops them): read only to answer a row written by a pod of that release.
-PREVIOUS_COLUMNS = previous_columns(
-    generations,
-    (
-        "user_id",
-        "provider_model_id",
-        "streamed",
-        "finish_reason",
-        "status",
-        "input_tokens",
-        "output_tokens",
-        "cached_input_tokens",
-        "cache_write_tokens",
-        "reasoning_tokens",
-        "price_version",
-        "ttft_ms",
-        "latency_ms",
-    ),
-)
 
 # Append-only: one row per credit or debit of a team; ``amount`` is signed (+ credit, - debit).
 # The sum of a team's entries equals ``balances.balance`` exactly (both change in one transaction).

@@ -3,12 +3,14 @@ charged, by :mod:`tollgate_billing.ledger_repository`)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import fields
+from typing import Any
 
-from sqlalchemy import RowMapping, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tollgate_billing.models import GENERATION_ROWS, PREVIOUS_COLUMNS, generations
+from tollgate_billing.models import GENERATION_ROWS, generations
 from tollgate_billing.report import ReportQuery, UsageLine
 from tollgate_billing.service import Generation
 
@@ -24,7 +26,7 @@ class GenerationRepository:
     async def usage_lines(self, query: ReportQuery) -> list[UsageLine]:
         """The generations a spend report covers (by the (team, created_at) index)."""
         g = generations.c
-        statement = select(generations, *PREVIOUS_COLUMNS).where(
+        statement = select(generations).where(
             g.team_id == query.team_id, g.created_at >= query.since, g.created_at < query.until
         )
         for column, value in (
@@ -37,20 +39,22 @@ class GenerationRepository:
                 statement = statement.where(column == value)
         async with self._engine.connect() as conn:
             result = await conn.stream(statement.execution_options(yield_per=1000))
-            return [_line(row) async for row in result.mappings()]
+            rows = [row async for row in result.mappings()]
+            return [_line(row) for row in await GENERATION_ROWS.completed(conn, rows)]
 
     async def get(self, team_id: str, generation_id: str) -> Generation | None:
-        query = select(generations, *PREVIOUS_COLUMNS).where(
+        query = select(generations).where(
             generations.c.id == generation_id, generations.c.team_id == team_id
         )
         async with self._engine.connect() as conn:
-            row = (await conn.execute(query)).mappings().first()
-        return None if row is None else GENERATION_ROWS.record(row)
+            found = (await conn.execute(query)).mappings().all()
+            rows = await GENERATION_ROWS.completed(conn, found)
+        return GENERATION_ROWS.record(rows[0]) if rows else None
 
 
 _LINE_COLUMNS = tuple(f.name for f in fields(UsageLine) if f.name != "usage")
 
 
-def _line(row: RowMapping) -> UsageLine:
+def _line(row: Mapping[Any, Any]) -> UsageLine:
     values = {name: row[name] for name in _LINE_COLUMNS}
     return UsageLine(**values, usage=GENERATION_ROWS.fact(row))

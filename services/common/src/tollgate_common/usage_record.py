@@ -11,7 +11,7 @@ it is stored with the fact, and answered by any response message with a field of
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,12 +19,11 @@ from typing import Any, TypeVar
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
-from sqlalchemy import Column, LargeBinary, String, Table
-from sqlalchemy import column as sql_column
+from sqlalchemy import Column, LargeBinary, String, Table, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import ColumnClause
 from tollgate.events.v1.usage_pb2 import UsageRecorded
 
-from tollgate_common.db_types import Money
 from tollgate_common.money import format_usd, parse_usd
 
 # The column holding the whole fact.
@@ -33,6 +32,8 @@ USAGE_COLUMN = "usage"
 MONEY_FIELDS = ("cost", "market_cost")
 # Money columns are NUMERIC(38, 18): at most 20 digits before the point.
 MAX_AMOUNT = Decimal(10) ** 20
+# Keys per query completing the previous release's rows.
+_ROWS_PER_QUERY = 500
 
 _FIELDS = UsageRecorded.DESCRIPTOR.fields_by_name
 _COUNTS = tuple(
@@ -180,9 +181,30 @@ class UsageTable:
         """The record a row stores."""
         return usage_record(self.fact(row), row["created_at"])
 
+    async def completed(
+        self, conn: AsyncConnection, rows: Sequence[Mapping[Any, Any]]
+    ) -> Sequence[Mapping[Any, Any]]:
+        """``rows``, each one that the previous release wrote (``usage`` null) completed with
+        every column that release kept, as stored (read only by :meth:`fact`, for a fact's
+        field of the column's name). Rows this release wrote need no query."""
+        key = self.table.primary_key.columns.values()[0]
+        missing = [row[key.name] for row in rows if row[USAGE_COLUMN] is None]
+        if not missing:
+            return rows
+        stored: dict[Any, Mapping[Any, Any]] = {}
+        for start in range(0, len(missing), _ROWS_PER_QUERY):
+            chunk = missing[start : start + _ROWS_PER_QUERY]
+            every_column: ColumnClause[Any] = literal_column("*")
+            query = select(every_column).select_from(self.table).where(key.in_(chunk))
+            stored.update((r[key.name], r) for r in (await conn.execute(query)).mappings())
+        return [
+            row if row[USAGE_COLUMN] is not None else {**stored[row[key.name]], **row}
+            for row in rows
+        ]
+
     def fact(self, row: Mapping[Any, Any]) -> UsageRecorded:
         """The fact of ``row``: its ``usage`` column, or, in a row the previous release wrote
-        (``usage`` null), the fact its columns hold."""
+        (``usage`` null; see :meth:`completed`), the fact its columns hold."""
         data = row.get(USAGE_COLUMN)
         if data is not None:
             return UsageRecorded.FromString(data)
@@ -208,15 +230,3 @@ def _set(fact: UsageRecorded, name: str, value: Any) -> None:
         setattr(fact, name, bool(value))
     else:
         setattr(fact, name, value)
-
-
-def previous_columns(table: Table, names: Iterable[str]) -> list[ColumnClause[Any]]:
-    """The columns of ``names`` (fact fields) that the previous release kept in ``table`` and
-    this one no longer declares: selected only to answer the rows that release wrote."""
-    return [sql_column(name, _type_of(name)) for name in names if name not in table.c]
-
-
-def _type_of(name: str) -> Any:
-    if name in MONEY_FIELDS:
-        return Money
-    return None
