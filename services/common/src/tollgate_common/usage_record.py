@@ -11,8 +11,8 @@ it is stored with the fact, and answered by any response message with a field of
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -43,6 +43,18 @@ _COUNTS = tuple(
 )
 
 Reply = TypeVar("Reply", bound=Message)
+
+
+def shared_fields(source: type[Any]) -> tuple[str, ...]:
+    """The fields of the dataclass ``source`` that the fact has too (by name)."""
+    return tuple(f.name for f in fields(source) if f.name in _FIELDS)
+
+
+def fill(fact: UsageRecorded, source: object, names: Iterable[str]) -> None:
+    """Set the fact's fields ``names`` from the same-named attributes of ``source`` (Decimal
+    amounts, datetimes and tuples as the fact writes them)."""
+    for name in names:
+        _set(fact, name, getattr(source, name))
 
 
 def usage_column() -> Column[bytes]:
