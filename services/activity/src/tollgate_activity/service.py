@@ -11,7 +11,7 @@ from typing import Generic, Protocol, TypeVar
 
 from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_common.inbox import Stored
-from tollgate_common.usage_record import UsageRecord, check_record, usage_record
+from tollgate_common.usage_record import UsageRecord, usage_record
 
 from tollgate_activity.errors import InvalidActivity, InvalidUsage, invalid_field
 from tollgate_activity.events import ActivityEvent, EventFilter, validate_event
@@ -107,7 +107,7 @@ class ActivityLogStore(Protocol):
 def validate_entry(entry: RequestLogEntry) -> RequestLogEntry:
     """The entry as stored (app attribution clipped), or :class:`InvalidUsage`."""
     try:
-        check_record(entry, REQUEST_ROWS.table, REQUEST_ROWS.renames)
+        REQUEST_ROWS.check(entry)
     except ValueError as exc:
         raise InvalidUsage(str(exc)) from exc
     fact = entry.fact

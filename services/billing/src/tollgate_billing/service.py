@@ -10,7 +10,7 @@ from typing import Protocol
 from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_common.inbox import Stored
 from tollgate_common.money import ZERO
-from tollgate_common.usage_record import UsageRecord, check_record, usage_record
+from tollgate_common.usage_record import UsageRecord, usage_record
 
 from tollgate_billing.errors import GenerationNotFound, InvalidUsage, missing_field
 from tollgate_billing.models import GENERATION_ROWS, NAME_LENGTH
@@ -29,7 +29,10 @@ Generation = UsageRecord
 
 def generation_from_fact(fact: UsageRecorded, received_at: datetime) -> Generation:
     """The generation a fact describes; :class:`InvalidUsage` if its amounts are not decimals."""
-    changes: dict[str, object] = {"tags": tuple(dict.fromkeys(fact.tags))}  # a repeat counts once
+    changes: dict[str, object] = {}
+    tags = tuple(dict.fromkeys(fact.tags))  # a repeated tag counts once
+    if len(tags) != len(fact.tags):
+        changes["tags"] = tags
     if fact.credential_type == BYOK:
         changes["cost"] = ZERO
     try:
@@ -55,7 +58,7 @@ class GenerationStore(Protocol):
 def validate_generation(generation: Generation) -> None:
     """Raise :class:`InvalidUsage` for a record that could never be stored."""
     try:
-        check_record(generation, GENERATION_ROWS.table, GENERATION_ROWS.renames)
+        GENERATION_ROWS.check(generation)
     except ValueError as exc:
         raise InvalidUsage(str(exc)) from exc
     tags = generation.fact.tags

@@ -12,7 +12,7 @@ it is stored with the fact, and answered by any response message with a field of
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -98,51 +98,34 @@ def usage_record(fact: UsageRecorded, received_at: datetime, **changes: Any) -> 
     """The record of ``fact``, with ``changes`` (fact fields, or ``cost`` / ``market_cost`` /
     ``created_at`` as Decimal and datetime). A fact without ``created_at`` takes
     ``received_at``. The record's fact holds exactly its values: amounts written as
-    :func:`format_usd` writes them, the time to the microsecond (as the databases keep it).
-    ``ValueError`` for an amount that is not a decimal."""
-    cost, market_cost = (parse_usd(getattr(fact, name)) for name in MONEY_FIELDS)
-    created_at = fact.created_at.ToDatetime(UTC) if fact.HasField("created_at") else received_at
+    :func:`format_usd` writes them, the time to the microsecond (as the databases keep it); a
+    fact that does already (the router's) is kept as it is. ``ValueError`` for an amount that
+    is not a decimal."""
+    cost, market_cost = parse_usd(fact.cost), parse_usd(fact.market_cost)
+    stamped = fact.HasField("created_at")
+    created_at = fact.created_at.ToDatetime(UTC) if stamped else received_at
     record = UsageRecord(
         fact,
         created_at=changes.pop("created_at", created_at),
         cost=changes.pop("cost", cost),
         market_cost=changes.pop("market_cost", market_cost),
     )
+    cost_text, market_text = format_usd(record.cost), format_usd(record.market_cost)
+    if (
+        not changes
+        and stamped
+        and record.created_at == created_at
+        and fact.created_at.nanos % 1000 == 0
+        and (fact.cost, fact.market_cost) == (cost_text, market_text)
+    ):
+        return record
     rewritten = UsageRecorded()
     rewritten.CopyFrom(fact)
     for name, value in changes.items():
         _set(rewritten, name, value)
-    for name in MONEY_FIELDS:
-        setattr(rewritten, name, format_usd(getattr(record, name)))
+    rewritten.cost, rewritten.market_cost = cost_text, market_text
     rewritten.created_at.FromDatetime(record.created_at)
     return replace(record, fact=rewritten)
-
-
-def check_record(record: UsageRecord, table: Table, renames: Mapping[str, str]) -> None:
-    """``ValueError`` for a record that could never be stored in ``table``: no generation or
-    team id, a stored string longer than its column or with a NUL character (PostgreSQL cannot
-    store it), a negative count, an amount out of the money columns' range, a naive time."""
-    fact = record.fact
-    for name in ("generation_id", "team_id"):
-        if not getattr(fact, name):
-            raise ValueError(f"{name} is empty")
-    for column in table.columns:
-        if isinstance(column.type, String) and column.type.length is not None:
-            name = renames.get(column.name, column.name)
-            value = getattr(fact, name)
-            if len(value) > column.type.length:
-                raise ValueError(f"{name} is longer than {column.type.length} characters")
-            if "\x00" in value:
-                raise ValueError(f"{name} contains a NUL character")
-    for name in _COUNTS:
-        if getattr(fact, name) < 0:
-            raise ValueError(f"{name} is negative")
-    for name in MONEY_FIELDS:
-        amount: Decimal = getattr(record, name)
-        if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
-            raise ValueError(f"{name} is out of range: {amount}")
-    if record.created_at.tzinfo is None:
-        raise ValueError("created_at has no time zone")
 
 
 def answer(record: UsageRecord, reply: type[Reply], renames: Mapping[str, str]) -> Reply:
@@ -150,16 +133,16 @@ def answer(record: UsageRecord, reply: type[Reply], renames: Mapping[str, str]) 
     name ``renames`` gives it)."""
     message = reply()
     fact = record.fact
-    for field in reply.DESCRIPTOR.fields:
-        name = renames.get(field.name, field.name)
+    for descriptor in reply.DESCRIPTOR.fields:
+        name = renames.get(descriptor.name, descriptor.name)
         value = getattr(fact, name)
-        if field.type == FieldDescriptor.TYPE_MESSAGE:
+        if descriptor.type == FieldDescriptor.TYPE_MESSAGE:
             if fact.HasField(name):
-                getattr(message, field.name).CopyFrom(value)
-        elif field.is_repeated:
-            getattr(message, field.name).extend(value)
+                getattr(message, descriptor.name).CopyFrom(value)
+        elif descriptor.is_repeated:
+            getattr(message, descriptor.name).extend(value)
         else:
-            setattr(message, field.name, value)
+            setattr(message, descriptor.name, value)
     return message
 
 
@@ -170,24 +153,68 @@ class UsageTable:
 
     table: Table
     renames: Mapping[str, str]
+    # Derived from the table once: (column, fact field) of the columns taken from the fact,
+    # of those taken from the record's decoded values, of the repeated ones; and the length
+    # limit of each string column, by fact field.
+    _from_fact: tuple[tuple[str, str], ...] = field(init=False)
+    _from_record: tuple[tuple[str, str], ...] = field(init=False)
+    _repeated: tuple[tuple[str, str], ...] = field(init=False)
+    _lengths: tuple[tuple[str, int], ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        columns = [
+            (c.name, self.renames.get(c.name, c.name), c)
+            for c in self.table.columns
+            if c.name != USAGE_COLUMN
+        ]
+        decoded = ("created_at", *MONEY_FIELDS)
+        plan = {
+            "_from_fact": tuple(
+                (n, f) for n, f, _ in columns if f not in decoded and not _FIELDS[f].is_repeated
+            ),
+            "_from_record": tuple((n, f) for n, f, _ in columns if f in decoded),
+            "_repeated": tuple((n, f) for n, f, _ in columns if _FIELDS[f].is_repeated),
+            "_lengths": tuple(
+                (f, c.type.length)
+                for _, f, c in columns
+                if isinstance(c.type, String) and c.type.length is not None
+            ),
+        }
+        for name, value in plan.items():
+            object.__setattr__(self, name, value)
 
     def row(self, record: UsageRecord) -> dict[str, Any]:
         """The row of ``record``: each column the fact's value, typed for the column."""
-        values: dict[str, Any] = {}
-        for column in self.table.columns:
-            name = column.name
-            if name == USAGE_COLUMN:
-                values[name] = record.fact.SerializeToString()
-            else:
-                values[name] = self._column_value(record, self.renames.get(name, name))
+        fact = record.fact
+        values = {column: getattr(fact, name) for column, name in self._from_fact}
+        values.update((column, getattr(record, name)) for column, name in self._from_record)
+        values.update((column, list(getattr(fact, name))) for column, name in self._repeated)
+        values[USAGE_COLUMN] = fact.SerializeToString()
         return values
 
-    @staticmethod
-    def _column_value(record: UsageRecord, name: str) -> Any:
-        if name == "created_at" or name in MONEY_FIELDS:
-            return getattr(record, name)
-        value = getattr(record.fact, name)
-        return list(value) if _FIELDS[name].is_repeated else value
+    def check(self, record: UsageRecord) -> None:
+        """``ValueError`` for a record that could never be stored: no generation or team id,
+        a stored string longer than its column or with a NUL character (PostgreSQL cannot
+        store it), a negative count, an amount out of the money columns' range, a naive
+        time."""
+        fact = record.fact
+        for name in ("generation_id", "team_id"):
+            if not getattr(fact, name):
+                raise ValueError(f"{name} is empty")
+        for name, length in self._lengths:
+            value = getattr(fact, name)
+            if len(value) > length:
+                raise ValueError(f"{name} is longer than {length} characters")
+            if "\x00" in value:
+                raise ValueError(f"{name} contains a NUL character")
+        for name in _COUNTS:
+            if getattr(fact, name) < 0:
+                raise ValueError(f"{name} is negative")
+        for name, amount in (("cost", record.cost), ("market_cost", record.market_cost)):
+            if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
+                raise ValueError(f"{name} is out of range: {amount}")
+        if record.created_at.tzinfo is None:
+            raise ValueError("created_at has no time zone")
 
     def record(self, row: Mapping[Any, Any]) -> UsageRecord:
         """The record a row stores."""

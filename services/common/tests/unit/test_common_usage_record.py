@@ -15,7 +15,6 @@ from tollgate_common.usage_record import (
     USAGE_COLUMN,
     UsageTable,
     answer,
-    check_record,
     usage_column,
     usage_record,
 )
@@ -107,4 +106,4 @@ def test_a_reply_takes_each_field_of_the_fact_by_name() -> None:
 )
 def test_what_could_never_be_stored_is_refused(values: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
-        check_record(usage_record(_fact(**values), RECEIVED), TABLE, ROWS.renames)
+        ROWS.check(usage_record(_fact(**values), RECEIVED))
