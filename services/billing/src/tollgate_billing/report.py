@@ -46,9 +46,10 @@ class ReportQuery:
 
 @dataclass(frozen=True, slots=True)
 class UsageLine:
-    """What the report needs of one generation: the columns it selects and groups by, and the
-    generation's usage fact (the token counts it sums)."""
+    """What the report needs of one generation: its usage fact (the token counts it sums) and
+    the columns it selects and groups by."""
 
+    usage: UsageRecorded
     created_at: datetime
     model: str
     provider: str
@@ -57,7 +58,6 @@ class UsageLine:
     market_cost: Decimal
     end_user: str
     tags: Sequence[str]
-    usage: UsageRecorded
 
 
 @dataclass(slots=True)

@@ -3,9 +3,7 @@ charged, by :mod:`tollgate_billing.ledger_repository`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import fields
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -26,7 +24,8 @@ class GenerationRepository:
     async def usage_lines(self, query: ReportQuery) -> list[UsageLine]:
         """The generations a spend report covers (by the (team, created_at) index)."""
         g = generations.c
-        statement = select(generations).where(
+        columns = [g[name] for name in _LINE_COLUMNS]
+        statement = select(*columns, g.usage, g.id).where(
             g.team_id == query.team_id, g.created_at >= query.since, g.created_at < query.until
         )
         for column, value in (
@@ -39,8 +38,13 @@ class GenerationRepository:
                 statement = statement.where(column == value)
         async with self._engine.connect() as conn:
             result = await conn.stream(statement.execution_options(yield_per=1000))
-            rows = [row async for row in result.mappings()]
-            return [_line(row) for row in await GENERATION_ROWS.completed(conn, rows)]
+            rows = [row async for part in result.partitions() for row in part]
+            stored = await GENERATION_ROWS.completed(conn, [row._mapping for row in rows])
+        count = len(_LINE_COLUMNS)
+        return [
+            UsageLine(GENERATION_ROWS.fact(whole), *row[:count])
+            for row, whole in zip(rows, stored, strict=True)
+        ]
 
     async def get(self, team_id: str, generation_id: str) -> Generation | None:
         query = select(generations).where(
@@ -52,9 +56,5 @@ class GenerationRepository:
         return GENERATION_ROWS.record(rows[0]) if rows else None
 
 
-_LINE_COLUMNS = tuple(f.name for f in fields(UsageLine) if f.name != "usage")
-
-
-def _line(row: Mapping[Any, Any]) -> UsageLine:
-    values = {name: row[name] for name in _LINE_COLUMNS}
-    return UsageLine(**values, usage=GENERATION_ROWS.fact(row))
+# The columns a line takes, in its order (after the fact).
+_LINE_COLUMNS = tuple(f.name for f in fields(UsageLine))[1:]
