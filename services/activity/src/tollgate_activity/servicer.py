@@ -9,7 +9,7 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from tollgate.activity.v1 import activity_pb2, activity_pb2_grpc
 from tollgate_common.money import format_usd
-from tollgate_common.usage_record import answer
+from tollgate_common.usage_record import Answer
 
 from tollgate_activity.events import ActivityEvent, EventFilter
 from tollgate_activity.models import REQUEST_ROWS
@@ -91,9 +91,12 @@ def series_to_proto(series: Series) -> activity_pb2.ObservabilitySeries:
     )
 
 
+# Each field of the log's message is the entry's fact field of its name.
+_ENTRY = Answer(activity_pb2.RequestLogEntry, REQUEST_ROWS.renames)
+
+
 def entry_to_proto(entry: RequestLogEntry) -> activity_pb2.RequestLogEntry:
-    """Each field of the log's message is the entry's fact field of its name."""
-    return answer(entry, activity_pb2.RequestLogEntry, REQUEST_ROWS.renames)
+    return _ENTRY(entry)
 
 
 class ActivityServicer(activity_pb2_grpc.ActivityServiceServicer):

@@ -11,7 +11,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tollgate.billing.v1 import billing_pb2, billing_pb2_grpc
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.money import format_usd, parse_usd
-from tollgate_common.usage_record import answer
+from tollgate_common.usage_record import Answer
 
 from tollgate_billing.budget_service import BudgetService, BudgetStatus
 from tollgate_billing.credits import CreditsService
@@ -24,9 +24,12 @@ from tollgate_billing.view import Quote, Requester
 SERVICE_NAME = "tollgate.billing.v1.BillingService"
 
 
+# Each field of the lookup's message is the generation's fact field of its name.
+_GENERATION = Answer(billing_pb2.Generation, GENERATION_ROWS.renames)
+
+
 def generation_to_proto(generation: Generation) -> billing_pb2.Generation:
-    """Each field of the lookup's message is the generation's fact field of its name."""
-    return answer(generation, billing_pb2.Generation, GENERATION_ROWS.renames)
+    return _GENERATION(generation)
 
 
 def credits_to_proto(account: Account) -> billing_pb2.Credits:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
@@ -128,22 +128,31 @@ def usage_record(fact: UsageRecorded, received_at: datetime, **changes: Any) -> 
     return replace(record, fact=rewritten)
 
 
-def answer(record: UsageRecord, reply: type[Reply], renames: Mapping[str, str]) -> Reply:
-    """A ``reply`` message whose every field is the fact's field of the same name (or of the
-    name ``renames`` gives it)."""
-    message = reply()
-    fact = record.fact
-    for descriptor in reply.DESCRIPTOR.fields:
-        name = renames.get(descriptor.name, descriptor.name)
-        value = getattr(fact, name)
-        if descriptor.type == FieldDescriptor.TYPE_MESSAGE:
-            if fact.HasField(name):
-                getattr(message, descriptor.name).CopyFrom(value)
-        elif descriptor.is_repeated:
-            getattr(message, descriptor.name).extend(value)
-        else:
-            setattr(message, descriptor.name, value)
-    return message
+@dataclass(frozen=True)
+class Answer(Generic[Reply]):
+    """Builds a ``reply`` message whose every field is the fact's field of the same name (or of
+    the name ``renames`` gives it); the pairs of fields are derived from the descriptors once."""
+
+    reply: type[Reply]
+    renames: Mapping[str, str]
+    # (reply field, fact field): set by value; and the message fields, set when present.
+    _values: tuple[tuple[str, str], ...] = field(init=False)
+    _messages: tuple[tuple[str, str], ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        pairs = [(d, self.renames.get(d.name, d.name)) for d in self.reply.DESCRIPTOR.fields]
+        values = tuple((d.name, f) for d, f in pairs if d.type != FieldDescriptor.TYPE_MESSAGE)
+        messages = tuple((d.name, f) for d, f in pairs if d.type == FieldDescriptor.TYPE_MESSAGE)
+        object.__setattr__(self, "_values", values)
+        object.__setattr__(self, "_messages", messages)
+
+    def __call__(self, record: UsageRecord) -> Reply:
+        fact = record.fact
+        message = self.reply(**{name: getattr(fact, source) for name, source in self._values})
+        for name, source in self._messages:
+            if fact.HasField(source):
+                getattr(message, name).CopyFrom(getattr(fact, source))
+        return message
 
 
 @dataclass(frozen=True)
@@ -218,7 +227,13 @@ class UsageTable:
 
     def record(self, row: Mapping[Any, Any]) -> UsageRecord:
         """The record a row stores."""
-        return usage_record(self.fact(row), row["created_at"])
+        data = row.get(USAGE_COLUMN)
+        if data is None:
+            return usage_record(self.fact(row), row["created_at"])
+        fact = UsageRecorded.FromString(data)  # stored as its record, values written already
+        return UsageRecord(
+            fact, row["created_at"], parse_usd(fact.cost), parse_usd(fact.market_cost)
+        )
 
     async def completed(
         self, conn: AsyncConnection, rows: Sequence[Mapping[Any, Any]]

@@ -13,8 +13,8 @@ from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_common.db_types import Money, UtcDateTime
 from tollgate_common.usage_record import (
     USAGE_COLUMN,
+    Answer,
     UsageTable,
-    answer,
     usage_column,
     usage_record,
 )
@@ -89,7 +89,7 @@ def test_a_row_without_the_fact_is_read_from_its_columns() -> None:
 
 def test_a_reply_takes_each_field_of_the_fact_by_name() -> None:
     record = usage_record(_fact(model="m", ttft_ms=5), RECEIVED)
-    reply = answer(record, Generation, {"id": "generation_id"})
+    reply = Answer(Generation, {"id": "generation_id"})(record)
     assert (reply.id, reply.model, reply.ttft_ms, reply.cost) == ("gen_1", "m", 5, "0.000123")
     assert reply.created_at.ToDatetime(UTC) == RECEIVED
 
