@@ -11,7 +11,7 @@ it is stored with the fact, and answered by any response message with a field of
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -19,6 +19,7 @@ from typing import Any, Generic, TypeVar
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
+from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import Column, LargeBinary, String, Table, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import ColumnClause
@@ -45,16 +46,36 @@ _COUNTS = tuple(
 Reply = TypeVar("Reply", bound=Message)
 
 
-def shared_fields(source: type[Any]) -> tuple[str, ...]:
-    """The fields of the dataclass ``source`` that the fact has too (by name)."""
-    return tuple(f.name for f in fields(source) if f.name in _FIELDS)
+@dataclass(frozen=True)
+class FactFields:
+    """The fields of the dataclass ``source`` that the fact has too (by name): what a producer
+    puts on the fact without naming each field (derived once)."""
 
+    source: type[Any]
+    # Taken as they are; USD amounts (Decimal) and times (datetime), written as the fact
+    # writes them.
+    _plain: tuple[str, ...] = field(init=False)
+    _money: tuple[str, ...] = field(init=False)
+    _times: tuple[str, ...] = field(init=False)
 
-def fill(fact: UsageRecorded, source: object, names: Iterable[str]) -> None:
-    """Set the fact's fields ``names`` from the same-named attributes of ``source`` (Decimal
-    amounts, datetimes and tuples as the fact writes them)."""
-    for name in names:
-        _set(fact, name, getattr(source, name))
+    def __post_init__(self) -> None:
+        names = [f.name for f in fields(self.source) if f.name in _FIELDS]
+        times = tuple(n for n in names if _FIELDS[n].type == FieldDescriptor.TYPE_MESSAGE)
+        money = tuple(n for n in names if n in MONEY_FIELDS)
+        plain = tuple(n for n in names if n not in times and n not in money)
+        object.__setattr__(self, "_plain", plain)
+        object.__setattr__(self, "_money", money)
+        object.__setattr__(self, "_times", times)
+
+    def values(self, source: object) -> dict[str, Any]:
+        """The fact's values of ``source``, as keyword arguments of ``UsageRecorded``."""
+        values = {name: getattr(source, name) for name in self._plain}
+        values.update((name, format_usd(getattr(source, name))) for name in self._money)
+        for name in self._times:
+            stamp = Timestamp()
+            stamp.FromDatetime(getattr(source, name))
+            values[name] = stamp
+        return values
 
 
 def usage_column() -> Column[bytes]:

@@ -10,7 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tollgate.events.v1 import usage_pb2
 from tollgate_common.bus import USAGE_RECORDED
 from tollgate_common.outbox import Fact
-from tollgate_common.usage_record import fill, shared_fields
+from tollgate_common.usage_record import FactFields
 
 from tollgate_router.domain import Caller, Message, TextPart
 from tollgate_router.pricing import TokenUsage
@@ -79,18 +79,19 @@ class UsageRecord:
 
 # The values the fact takes from a record, its caller and its token counts: every field named
 # as one of the fact's (a count the router adds to TokenUsage reaches the fact by its name).
-_RECORD_FIELDS = shared_fields(UsageRecord)
-_CALLER_FIELDS = shared_fields(Caller)
-_USAGE_FIELDS = shared_fields(TokenUsage)
+_RECORD_FIELDS = FactFields(UsageRecord)
+_CALLER_FIELDS = FactFields(Caller)
+_USAGE_FIELDS = FactFields(TokenUsage)
 
 
 def usage_fact(record: UsageRecord, headers: tuple[tuple[str, str], ...] = ()) -> Fact:
     """``tollgate.events.v1.UsageRecorded`` on ``tollgate.usage.recorded.v1``, keyed by the
     generation id (JetStream drops a repeat)."""
-    message = usage_pb2.UsageRecorded()
-    fill(message, record, _RECORD_FIELDS)
-    fill(message, record.caller, _CALLER_FIELDS)
-    fill(message, record.usage, _USAGE_FIELDS)
+    message = usage_pb2.UsageRecorded(
+        **_RECORD_FIELDS.values(record),
+        **_CALLER_FIELDS.values(record.caller),
+        **_USAGE_FIELDS.values(record.usage),
+    )
     return Fact(
         subject=USAGE_RECORDED,
         msg_id=record.generation_id,
