@@ -5,10 +5,8 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Boolean,
     Column,
     Index,
-    Integer,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -16,18 +14,20 @@ from sqlalchemy import (
 )
 from tollgate_common.db_types import Money, UtcDateTime
 from tollgate_common.inbox import inbox_table
+from tollgate_common.usage_record import UsageTable, usage_column
 
 from tollgate_activity.rollups import BUCKET_COLUMNS
 
-# Column sizes; ids and names longer than these are refused, app attribution is clipped.
+# Column sizes; ids and names longer than these are refused.
 ID_LENGTH = 100
 NAME_LENGTH = 200
 SHORT_LENGTH = 32
-APP_TITLE_LENGTH = 300
-APP_REFERER_LENGTH = 2000
 
 metadata = MetaData()
 
+# A request's row: its usage fact (the ``usage`` column) and the values the request log filters
+# and pages by (docs/activity.md, "The request log"). Every column is named as the fact's
+# field; :data:`REQUEST_ROWS` maps fact ⇄ row.
 request_log = Table(
     "request_log",
     metadata,
@@ -35,24 +35,9 @@ request_log = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("team_id", String(ID_LENGTH), nullable=False),
     Column("project_id", String(ID_LENGTH), nullable=False),
-    Column("key_id", String(ID_LENGTH), nullable=False),
     Column("model", String(NAME_LENGTH), nullable=False),
     Column("provider", String(NAME_LENGTH), nullable=False),
-    Column("credential_type", String(SHORT_LENGTH), nullable=False),
-    Column("input_tokens", BigInteger, nullable=False),
-    Column("output_tokens", BigInteger, nullable=False),
-    Column("cached_input_tokens", BigInteger, nullable=False),
-    Column("reasoning_tokens", BigInteger, nullable=False),
-    Column("cost", Money, nullable=False),
-    Column("market_cost", Money, nullable=False),
-    Column("ttft_ms", BigInteger, nullable=False),
-    Column("latency_ms", BigInteger, nullable=False),
-    Column("streamed", Boolean, nullable=False),
-    Column("finish_reason", String(SHORT_LENGTH), nullable=False),
-    Column("status", String(SHORT_LENGTH), nullable=False),
-    Column("app_title", String(APP_TITLE_LENGTH), nullable=False),
-    Column("app_referer", String(APP_REFERER_LENGTH), nullable=False),
-    Column("attempts", Integer, nullable=False),
+    usage_column(),
     Index("ix_request_log_team_created", "team_id", "created_at", "generation_id"),
     # The model and project filters of the request log (a rare model must not read them all).
     Index("ix_request_log_team_model_created", "team_id", "model", "created_at", "generation_id"),
@@ -66,6 +51,7 @@ request_log = Table(
     # The retention sweep deletes by age across teams.
     Index("ix_request_log_created", "created_at"),
 )
+REQUEST_ROWS = UsageTable(request_log, {})
 
 # One row per (team, scope, resolution, bucket, model); scope is "*" (the whole team) or a
 # project id. The primary key's order serves the one query: a scope's buckets in a range.

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import RowMapping, Select, Table, and_, delete, or_, select
+from sqlalchemy import Select, Table, and_, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tollgate_common.inbox import IdempotentWriter, Row, Stored
+from tollgate_common.money import parse_usd
 
-from tollgate_activity.models import inbox, request_log
+from tollgate_activity.models import REQUEST_ROWS, inbox, request_log
 from tollgate_activity.observability import ObservabilityQuery, Series
 from tollgate_activity.pagination import Cursor, TimeRange
 from tollgate_activity.rollup_store import apply_deltas, read_rollups
 from tollgate_activity.rollups import RequestFacts, rollup_deltas
-from tollgate_activity.service import ENTRY_FIELDS, RequestFilter, RequestLogEntry
+from tollgate_activity.service import RequestFilter, RequestLogEntry
 
 USAGE_CONSUMER = "activity-usage"
 # Rows per DELETE of the retention sweep: short transactions, no long lock on the table.
@@ -29,9 +30,7 @@ class RollingWriter(IdempotentWriter):
 
     async def apply(self, conn: AsyncConnection, rows: Sequence[Row]) -> None:
         await super().apply(conn, rows)
-        columns = ([row[name] for row in rows] for name in RequestFacts._fields)
-        facts: Iterable[RequestFacts] = zip(*columns, strict=True)  # type: ignore[assignment]
-        await apply_deltas(conn, rollup_deltas(facts))
+        await apply_deltas(conn, rollup_deltas(request_facts(row) for row in rows))
 
 
 def newest_first(
@@ -72,10 +71,11 @@ class RequestLogRepository:
         self._writer = RollingWriter(engine, inbox, consumer, request_log)
 
     async def record(self, entry: RequestLogEntry) -> bool:
-        return await self._writer.insert(entry.generation_id, _row(entry))
+        return await self._writer.insert(entry.generation_id, REQUEST_ROWS.row(entry))
 
     async def record_many(self, entries: Sequence[RequestLogEntry]) -> list[Stored]:
-        return await self._writer.insert_many([(e.generation_id, _row(e)) for e in entries])
+        rows = [(e.generation_id, REQUEST_ROWS.row(e)) for e in entries]
+        return await self._writer.insert_many(rows)
 
     async def list_page(
         self, team_id: str, request_filter: RequestFilter, after: Cursor | None, limit: int
@@ -95,7 +95,8 @@ class RequestLogRepository:
         )
         async with self._engine.connect() as conn:
             rows = (await conn.execute(query)).mappings().all()
-        return [_entry(row) for row in rows]
+            completed = await REQUEST_ROWS.completed(conn, rows)
+        return [REQUEST_ROWS.record(row) for row in completed]
 
     async def read_rollups(self, query: ObservabilityQuery) -> list[Series]:
         async with self._engine.connect() as conn:
@@ -125,10 +126,19 @@ class RequestLogRepository:
         return deleted
 
 
-def _row(entry: RequestLogEntry) -> Row:
-    # Not dataclasses.asdict: that deep-copies every value, a cost paid per row.
-    return {name: getattr(entry, name) for name in ENTRY_FIELDS}
-
-
-def _entry(row: RowMapping) -> RequestLogEntry:
-    return RequestLogEntry(**{name: row[name] for name in ENTRY_FIELDS})
+def request_facts(row: Row) -> RequestFacts:
+    """What the rollups count of a request row being stored."""
+    fact = REQUEST_ROWS.fact(row)
+    created_at = row["created_at"]
+    assert isinstance(created_at, datetime)
+    return RequestFacts(
+        fact.team_id,
+        fact.project_id,
+        fact.model,
+        created_at,
+        fact.status,
+        fact.ttft_ms,
+        fact.input_tokens,
+        fact.output_tokens,
+        parse_usd(fact.cost),
+    )

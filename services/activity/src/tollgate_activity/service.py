@@ -5,22 +5,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Generic, Protocol, TypeVar
 
+from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_common.inbox import Stored
+from tollgate_common.usage_record import UsageRecord, usage_record
 
 from tollgate_activity.errors import InvalidActivity, InvalidUsage, invalid_field
 from tollgate_activity.events import ActivityEvent, EventFilter, validate_event
-from tollgate_activity.models import (
-    APP_REFERER_LENGTH,
-    APP_TITLE_LENGTH,
-    ID_LENGTH,
-    NAME_LENGTH,
-    SHORT_LENGTH,
-)
+from tollgate_activity.models import REQUEST_ROWS
 from tollgate_activity.observability import (
     Metric,
     ObservabilityQuery,
@@ -39,54 +34,21 @@ from tollgate_activity.rollups import Resolution
 
 log = logging.getLogger(__name__)
 
-# Money columns are NUMERIC(38, 18): at most 20 digits before the point.
-MAX_AMOUNT = Decimal(10) ** 20
+# App attribution (the X-Title and HTTP-Referer headers) longer than this is clipped, not
+# refused: a request is logged whatever its app says.
+APP_TITLE_LENGTH = 300
+APP_REFERER_LENGTH = 2000
 
-_LIMITS = (
-    (("generation_id", "team_id", "project_id", "key_id"), ID_LENGTH),
-    (("model", "provider"), NAME_LENGTH),
-    (("credential_type", "finish_reason", "status"), SHORT_LENGTH),
-)
-_COUNTS = (
-    "input_tokens",
-    "output_tokens",
-    "cached_input_tokens",
-    "reasoning_tokens",
-    "ttft_ms",
-    "latency_ms",
-    "attempts",
-)
+# One request of a team, as its request log shows it (no prompt, no completion): its usage fact.
+RequestLogEntry = UsageRecord
 
 
-@dataclass(frozen=True)
-class RequestLogEntry:
-    """One request of a team, as its request log shows it (no prompt, no completion)."""
-
-    generation_id: str
-    created_at: datetime
-    team_id: str
-    project_id: str
-    key_id: str
-    model: str
-    provider: str
-    credential_type: str
-    input_tokens: int
-    output_tokens: int
-    cached_input_tokens: int
-    reasoning_tokens: int
-    cost: Decimal
-    market_cost: Decimal
-    ttft_ms: int
-    latency_ms: int
-    streamed: bool
-    finish_reason: str
-    status: str
-    app_title: str
-    app_referer: str
-    attempts: int
-
-
-ENTRY_FIELDS = tuple(f.name for f in fields(RequestLogEntry))
+def entry_from_fact(fact: UsageRecorded, received_at: datetime) -> RequestLogEntry:
+    """The request log entry a fact describes; :class:`InvalidUsage` for non-decimal amounts."""
+    try:
+        return usage_record(fact, received_at)
+    except ValueError as exc:
+        raise InvalidUsage(str(exc)) from exc
 
 
 @dataclass(frozen=True)
@@ -144,29 +106,16 @@ class ActivityLogStore(Protocol):
 
 def validate_entry(entry: RequestLogEntry) -> RequestLogEntry:
     """The entry as stored (app attribution clipped), or :class:`InvalidUsage`."""
-    for name in ("generation_id", "team_id"):
-        if not getattr(entry, name):
-            raise InvalidUsage(f"{name} is empty")
-    for names, limit in _LIMITS:
-        for name in names:
-            value = getattr(entry, name)
-            if len(value) > limit:
-                raise InvalidUsage(f"{name} is longer than {limit} characters")
-            if "\x00" in value:  # PostgreSQL cannot store it
-                raise InvalidUsage(f"{name} contains a NUL character")
-    for name in _COUNTS:
-        if getattr(entry, name) < 0:
-            raise InvalidUsage(f"{name} is negative")
-    for name, amount in (("cost", entry.cost), ("market_cost", entry.market_cost)):
-        if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
-            raise InvalidUsage(f"{name} is out of range: {amount}")
-    if entry.created_at.tzinfo is None:
-        raise InvalidUsage("created_at has no time zone")
-    app_title = entry.app_title[:APP_TITLE_LENGTH].replace("\x00", "")
-    app_referer = entry.app_referer[:APP_REFERER_LENGTH].replace("\x00", "")
-    if app_title == entry.app_title and app_referer == entry.app_referer:
+    try:
+        REQUEST_ROWS.check(entry)
+    except ValueError as exc:
+        raise InvalidUsage(str(exc)) from exc
+    fact = entry.fact
+    app_title = fact.app_title[:APP_TITLE_LENGTH].replace("\x00", "")
+    app_referer = fact.app_referer[:APP_REFERER_LENGTH].replace("\x00", "")
+    if app_title == fact.app_title and app_referer == fact.app_referer:
         return entry  # the usual case: no copy
-    return replace(entry, app_title=app_title, app_referer=app_referer)
+    return usage_record(fact, entry.created_at, app_title=app_title, app_referer=app_referer)
 
 
 def _page(items: list[Item], limit: int, cursor_of: Callable[[Item], Cursor]) -> Page[Item]:

@@ -9,8 +9,10 @@ import grpc
 from google.protobuf.timestamp_pb2 import Timestamp
 from tollgate.activity.v1 import activity_pb2, activity_pb2_grpc
 from tollgate_common.money import format_usd
+from tollgate_common.usage_record import Answer
 
 from tollgate_activity.events import ActivityEvent, EventFilter
+from tollgate_activity.models import REQUEST_ROWS
 from tollgate_activity.observability import Metric, Series
 from tollgate_activity.pagination import TimeRange
 from tollgate_activity.rollups import Resolution
@@ -89,31 +91,12 @@ def series_to_proto(series: Series) -> activity_pb2.ObservabilitySeries:
     )
 
 
+# Each field of the log's message is the entry's fact field of its name.
+_ENTRY = Answer(activity_pb2.RequestLogEntry, REQUEST_ROWS.renames)
+
+
 def entry_to_proto(entry: RequestLogEntry) -> activity_pb2.RequestLogEntry:
-    return activity_pb2.RequestLogEntry(
-        generation_id=entry.generation_id,
-        created_at=timestamp(entry.created_at),
-        team_id=entry.team_id,
-        project_id=entry.project_id,
-        key_id=entry.key_id,
-        model=entry.model,
-        provider=entry.provider,
-        credential_type=entry.credential_type,
-        input_tokens=entry.input_tokens,
-        output_tokens=entry.output_tokens,
-        cached_input_tokens=entry.cached_input_tokens,
-        reasoning_tokens=entry.reasoning_tokens,
-        cost=format_usd(entry.cost),
-        market_cost=format_usd(entry.market_cost),
-        ttft_ms=entry.ttft_ms,
-        latency_ms=entry.latency_ms,
-        streamed=entry.streamed,
-        finish_reason=entry.finish_reason,
-        status=entry.status,
-        app_title=entry.app_title,
-        app_referer=entry.app_referer,
-        attempts=entry.attempts,
-    )
+    return _ENTRY(entry)
 
 
 class ActivityServicer(activity_pb2_grpc.ActivityServiceServicer):

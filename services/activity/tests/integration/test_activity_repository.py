@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -13,11 +12,13 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_activity.event_repository import ActivityLogRepository
 from tollgate_activity.models import inbox, metadata, request_log
 from tollgate_activity.repository import RequestLogRepository
 from tollgate_activity.service import ActivityService, RequestFilter, RequestLogEntry
 from tollgate_common.inbox import Stored
+from tollgate_common.usage_record import usage_record
 
 NEW, DUPLICATE, REJECTED = Stored.NEW, Stored.DUPLICATE, Stored.REJECTED
 
@@ -25,9 +26,8 @@ T0 = datetime(2026, 2, 1, 10, 0, 0, tzinfo=UTC)
 
 
 def _entry(generation_id: str, seconds: float = 0, **changes: object) -> RequestLogEntry:
-    entry = RequestLogEntry(
+    fact = UsageRecorded(
         generation_id=generation_id,
-        created_at=T0 + timedelta(seconds=seconds),
         team_id="team_a",
         project_id="prj_1",
         key_id="key_1",
@@ -36,20 +36,16 @@ def _entry(generation_id: str, seconds: float = 0, **changes: object) -> Request
         credential_type="system",
         input_tokens=10,
         output_tokens=20,
-        cached_input_tokens=0,
-        reasoning_tokens=0,
-        cost=Decimal("0.0000123"),
-        market_cost=Decimal("0.0000123"),
+        cost="0.0000123",
+        market_cost="0.0000123",
         ttft_ms=100,
         latency_ms=500,
         streamed=True,
         finish_reason="stop",
         status="success",
-        app_title="",
-        app_referer="",
         attempts=1,
     )
-    return replace(entry, **changes)  # type: ignore[arg-type]
+    return usage_record(fact, T0 + timedelta(seconds=seconds), **changes)
 
 
 @pytest.fixture
@@ -153,12 +149,18 @@ async def test_filters(repository: RequestLogRepository, service: ActivityServic
 
 
 async def test_the_migration_matches_the_models(engine: AsyncEngine) -> None:
+    """But for the columns the previous release wrote, which the migrations keep for its pods
+    (a later one drops them)."""
+
     def diff(conn: Connection) -> list[object]:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
         return list(compare_metadata(context, metadata))
 
     async with engine.connect() as conn:
-        assert await conn.run_sync(diff) == []
+        differences = await conn.run_sync(diff)
+    fields = UsageRecorded.DESCRIPTOR.fields_by_name
+    for kind, _, table, column in differences:  # type: ignore[misc]
+        assert (kind, table, column.name in fields) == ("remove_column", "request_log", True)
 
 
 async def test_concurrent_deliveries_record_once(repository: RequestLogRepository) -> None:

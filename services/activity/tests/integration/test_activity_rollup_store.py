@@ -4,7 +4,7 @@ filter and the retention sweep — on SQLite and (when available) PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_activity.event_repository import ActivityLogRepository
 from tollgate_activity.models import request_log, request_rollup
 from tollgate_activity.observability import Metric, Series
@@ -29,6 +30,7 @@ from tollgate_activity.rollups import (
 from tollgate_activity.service import ActivityService, RequestFilter, RequestLogEntry
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.inbox import Stored
+from tollgate_common.usage_record import usage_record
 
 T0 = datetime(2026, 2, 1, 10, 0, 0, tzinfo=UTC)
 NOW = T0 + timedelta(hours=3)
@@ -38,9 +40,8 @@ COSTS = [Decimal("0.000000000000000001"), Decimal("0.1"), Decimal("0.2"), Decima
 
 
 def _entry(generation_id: str, minutes: float = 0, **changes: object) -> RequestLogEntry:
-    entry = RequestLogEntry(
+    fact = UsageRecorded(
         generation_id=generation_id,
-        created_at=T0 + timedelta(minutes=minutes),
         team_id="team_a",
         project_id="prj_1",
         key_id="key_1",
@@ -49,20 +50,16 @@ def _entry(generation_id: str, minutes: float = 0, **changes: object) -> Request
         credential_type="system",
         input_tokens=10,
         output_tokens=20,
-        cached_input_tokens=0,
-        reasoning_tokens=0,
-        cost=Decimal("0.0001"),
-        market_cost=Decimal("0.0001"),
+        cost="0.0001",
+        market_cost="0.0001",
         ttft_ms=100,
         latency_ms=500,
         streamed=True,
         finish_reason="stop",
         status="success",
-        app_title="",
-        app_referer="",
         attempts=1,
     )
-    return replace(entry, **changes)  # type: ignore[arg-type]
+    return usage_record(fact, T0 + timedelta(minutes=minutes), **changes)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.exc import DataError, OperationalError
 from tollgate.events.v1.usage_pb2 import UsageRecorded
-from tollgate_activity.consumer import UsageConsumer, entry_from_fact
+from tollgate_activity.consumer import UsageConsumer
 from tollgate_activity.event_repository import ActivityLogRepository
 from tollgate_activity.observability import ObservabilityQuery, Series
 from tollgate_activity.pagination import Cursor
@@ -19,6 +19,7 @@ from tollgate_activity.service import (
     ActivityService,
     RequestFilter,
     RequestLogEntry,
+    entry_from_fact,
     validate_entry,
 )
 from tollgate_activity.servicer import entry_to_proto
@@ -123,9 +124,9 @@ def test_fact_without_created_at_takes_the_receipt_time() -> None:
 
 def test_app_attribution_is_clipped_not_refused() -> None:
     entry = validate_entry(entry_from_fact(_fact(app_title="t" * 5000), RECEIVED))
-    assert len(entry.app_title) == 300
+    assert len(entry.fact.app_title) == 300
     entry = validate_entry(entry_from_fact(_fact(app_referer="https://a\x00b/"), RECEIVED))
-    assert entry.app_referer == "https://ab/"
+    assert entry.fact.app_referer == "https://ab/"
 
 
 @pytest.mark.parametrize(

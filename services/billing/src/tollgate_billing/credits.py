@@ -310,7 +310,9 @@ class CreditsService:
             for g in applied.settled:
                 requester = Requester(g.project_id, g.key_id)
                 self._view.add_spend(g.team_id, requester, g.created_at, g.cost)
-                self._view.settle(g.team_id, g.hold_id or g.id, g.cost, lease=bool(g.hold_id))
+                self._view.settle(
+                    g.team_id, g.hold_id or g.generation_id, g.cost, lease=bool(g.hold_id)
+                )
         for team_id, posting in applied.grants:
             account = applied.accounts[team_id]
             self._activity.put(activity_fact(team_id, posting, account, at))

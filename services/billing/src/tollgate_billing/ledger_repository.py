@@ -30,8 +30,7 @@ from tollgate_billing.ledger import (
     apply,
     free_grant_due,
 )
-from tollgate_billing.models import balances, generations, ledger_entries
-from tollgate_billing.repository import generation_row
+from tollgate_billing.models import GENERATION_ROWS, balances, generations, ledger_entries
 from tollgate_billing.service import Generation
 
 log = logging.getLogger(__name__)
@@ -156,14 +155,16 @@ class LedgerRepository:
                 async with self._engine.begin() as conn:
                     one = await self._apply(conn, [generation], at)
             except IntegrityError:
-                if not await self._claimed(generation.id):
+                if not await self._claimed(generation.generation_id):
                     raise
                 total.stored.append(Stored.DUPLICATE)
                 continue
             except DBAPIError as exc:
                 if not refuses_values(exc):
                     raise
-                log.error("the database refuses generation %s: %s", generation.id, exc.orig)
+                log.error(
+                    "the database refuses generation %s: %s", generation.generation_id, exc.orig
+                )
                 total.stored.append(Stored.REJECTED)
                 continue
             total.stored.extend(one.stored)
@@ -179,8 +180,10 @@ class LedgerRepository:
         stored: list[Stored] = []
         new: list[Generation] = []
         for generation in batch:
-            if generation.id in unclaimed:
-                unclaimed.discard(generation.id)  # a repeat later in this batch is a duplicate
+            if generation.generation_id in unclaimed:
+                unclaimed.discard(
+                    generation.generation_id
+                )  # a repeat later in this batch is a duplicate
                 new.append(generation)
                 stored.append(Stored.NEW)
             else:
@@ -208,7 +211,7 @@ class LedgerRepository:
                     account = apply(account, grant)
                 accounts[team] = account
             if generation.cost:
-                key = f"usage:{generation.id}"
+                key = f"usage:{generation.generation_id}"
                 entries.append((team, Posting(EntryKind.USAGE, -generation.cost, key)))
                 unapplied[team] = unapplied.get(team, ZERO) + generation.cost
         for team, total in unapplied.items():
@@ -243,10 +246,10 @@ async def _insert_new_generations(conn: AsyncConnection, batch: Sequence[Generat
     The generation row is the fact's idempotency record: its id is the fact's message id
     (``Nats-Msg-Id``), so inserting it claims the message in the same transaction as the debit.
     A repeat within ``batch`` is inserted once."""
-    first = {g.id: g for g in reversed(batch)}  # the first occurrence of each id wins
+    first = {g.generation_id: g for g in reversed(batch)}  # the first occurrence of each id wins
     # In id order: two writers inserting overlapping batches wait on each other in one
     # direction only (no deadlock).
-    rows = [generation_row(first[gen_id]) for gen_id in sorted(first)]
+    rows = [GENERATION_ROWS.row(first[gen_id]) for gen_id in sorted(first)]
     statement = (
         _upsert(conn, generations)
         .on_conflict_do_nothing(index_elements=[generations.c.id])

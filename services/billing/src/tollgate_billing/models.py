@@ -20,6 +20,7 @@ from sqlalchemy import (
 from tollgate_common.db_types import Money, UtcDateTime
 from tollgate_common.inbox import inbox_table
 from tollgate_common.outbox import outbox_table
+from tollgate_common.usage_record import UsageTable, usage_column
 
 # Column sizes; the service rejects longer values before they reach the database.
 ID_LENGTH = 100
@@ -29,39 +30,33 @@ KEY_LENGTH = 200
 
 metadata = MetaData()
 
+# A generation's row: its usage fact (the ``usage`` column) and the values billing selects by,
+# groups by or sums (docs/billing.md, "The generation record"). Every column is named as the
+# fact's field, but ``id`` (the generation id); :data:`GENERATION_ROWS` maps fact ⇄ row.
 generations = Table(
     "generations",
     metadata,
     Column("id", String(ID_LENGTH), primary_key=True),
     Column("team_id", String(ID_LENGTH), nullable=False),
+    # Budgets count a project's and a key's spend.
     Column("project_id", String(ID_LENGTH), nullable=False),
     Column("key_id", String(ID_LENGTH), nullable=False),
-    Column("user_id", String(ID_LENGTH), nullable=False),
+    # The spend report's filters and groups (providerOptions.gateway.user is ``end_user``; its
+    # tags a JSON array of strings) and its money sums.
     Column("model", String(NAME_LENGTH), nullable=False),
     Column("provider", String(NAME_LENGTH), nullable=False),
-    Column("provider_model_id", String(NAME_LENGTH), nullable=False),
     Column("credential_type", String(SHORT_LENGTH), nullable=False),
-    Column("streamed", Boolean, nullable=False),
-    Column("finish_reason", String(SHORT_LENGTH), nullable=False),
-    Column("status", String(SHORT_LENGTH), nullable=False),
-    Column("input_tokens", BigInteger, nullable=False),
-    Column("output_tokens", BigInteger, nullable=False),
-    Column("cached_input_tokens", BigInteger, nullable=False),
-    Column("cache_write_tokens", BigInteger, nullable=False),
-    Column("reasoning_tokens", BigInteger, nullable=False),
-    Column("cost", Money, nullable=False),
-    Column("market_cost", Money, nullable=False),
-    Column("price_version", String(NAME_LENGTH), nullable=False),
-    Column("ttft_ms", BigInteger, nullable=False),
-    Column("latency_ms", BigInteger, nullable=False),
-    Column("created_at", UtcDateTime, nullable=False),
-    # providerOptions.gateway.user and .tags (a JSON array of strings), for the spend report.
     Column("end_user", String(NAME_LENGTH), nullable=False, server_default=""),
     Column("tags", JSON, nullable=False, server_default=text("'[]'")),
+    Column("cost", Money, nullable=False),
+    Column("market_cost", Money, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    usage_column(),
     Index("ix_generations_team_id", "team_id"),
     # The spend report reads a team's generations by time.
     Index("ix_generations_team_id_created_at", "team_id", "created_at"),
 )
+GENERATION_ROWS = UsageTable(generations, {"id": "generation_id"})
 
 # Append-only: one row per credit or debit of a team; ``amount`` is signed (+ credit, - debit).
 # The sum of a team's entries equals ``balances.balance`` exactly (both change in one transaction).

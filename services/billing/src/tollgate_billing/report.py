@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Protocol
 
+from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.money import ZERO
 
@@ -45,21 +46,18 @@ class ReportQuery:
 
 @dataclass(frozen=True, slots=True)
 class UsageLine:
-    """What the report needs of one generation."""
+    """What the report needs of one generation: its usage fact (the token counts it sums) and
+    the columns it selects and groups by."""
 
+    usage: UsageRecorded
     created_at: datetime
     model: str
     provider: str
     credential_type: str
     cost: Decimal
     market_cost: Decimal
-    input_tokens: int
-    output_tokens: int
-    cached_input_tokens: int
-    cache_write_tokens: int
-    reasoning_tokens: int
-    end_user: str = ""
-    tags: Sequence[str] = ()
+    end_user: str
+    tags: Sequence[str]
 
 
 @dataclass(slots=True)
@@ -75,13 +73,14 @@ class ReportRow:
     request_count: int = 0
 
     def add(self, line: UsageLine) -> None:
+        usage = line.usage
         self.total_cost += line.cost
         self.market_cost += line.market_cost
-        self.input_tokens += line.input_tokens
-        self.output_tokens += line.output_tokens
-        self.cached_input_tokens += line.cached_input_tokens
-        self.cache_creation_input_tokens += line.cache_write_tokens
-        self.reasoning_tokens += line.reasoning_tokens
+        self.input_tokens += usage.input_tokens
+        self.output_tokens += usage.output_tokens
+        self.cached_input_tokens += usage.cached_input_tokens
+        self.cache_creation_input_tokens += usage.cache_write_tokens
+        self.reasoning_tokens += usage.reasoning_tokens
         self.request_count += 1
 
 

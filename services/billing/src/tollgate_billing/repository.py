@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from dataclasses import fields
 
-from sqlalchemy import RowMapping, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tollgate_common.inbox import Row
 
-from tollgate_billing.models import generations
+from tollgate_billing.models import GENERATION_ROWS, generations
 from tollgate_billing.report import ReportQuery, UsageLine
-from tollgate_billing.service import GENERATION_FIELDS, Generation
+from tollgate_billing.service import Generation
 
 USAGE_CONSUMER = "billing-usage"
 
@@ -25,7 +24,8 @@ class GenerationRepository:
     async def usage_lines(self, query: ReportQuery) -> list[UsageLine]:
         """The generations a spend report covers (by the (team, created_at) index)."""
         g = generations.c
-        statement = select(*(g[name] for name in _LINE_FIELDS)).where(
+        columns = [g[name] for name in _LINE_COLUMNS]
+        statement = select(*columns, g.usage, g.id).where(
             g.team_id == query.team_id, g.created_at >= query.since, g.created_at < query.until
         )
         for column, value in (
@@ -38,26 +38,23 @@ class GenerationRepository:
                 statement = statement.where(column == value)
         async with self._engine.connect() as conn:
             result = await conn.stream(statement.execution_options(yield_per=1000))
-            return [UsageLine(*row) async for row in result]
+            rows = [row async for part in result.partitions() for row in part]
+            stored = await GENERATION_ROWS.completed(conn, [row._mapping for row in rows])
+        count = len(_LINE_COLUMNS)
+        return [
+            UsageLine(GENERATION_ROWS.fact(whole), *row[:count])
+            for row, whole in zip(rows, stored, strict=True)
+        ]
 
     async def get(self, team_id: str, generation_id: str) -> Generation | None:
         query = select(generations).where(
             generations.c.id == generation_id, generations.c.team_id == team_id
         )
         async with self._engine.connect() as conn:
-            row = (await conn.execute(query)).mappings().first()
-        return None if row is None else _generation(row)
+            found = (await conn.execute(query)).mappings().all()
+            rows = await GENERATION_ROWS.completed(conn, found)
+        return GENERATION_ROWS.record(rows[0]) if rows else None
 
 
-_LINE_FIELDS = tuple(f.name for f in fields(UsageLine))
-
-
-def generation_row(generation: Generation) -> Row:
-    # Not dataclasses.asdict: that deep-copies every value, a cost paid per row.
-    return {name: getattr(generation, name) for name in GENERATION_FIELDS}
-
-
-def _generation(row: RowMapping) -> Generation:
-    values = {name: row[name] for name in GENERATION_FIELDS}
-    values["tags"] = tuple(values["tags"] or ())
-    return Generation(**values)
+# The columns a line takes, in its order (after the fact).
+_LINE_COLUMNS = tuple(f.name for f in fields(UsageLine))[1:]

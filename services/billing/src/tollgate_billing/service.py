@@ -4,72 +4,41 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
 from datetime import datetime
-from decimal import Decimal
 from typing import Protocol
 
+from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_common.inbox import Stored
+from tollgate_common.money import ZERO
+from tollgate_common.usage_record import UsageRecord, usage_record
 
 from tollgate_billing.errors import GenerationNotFound, InvalidUsage, missing_field
-from tollgate_billing.models import ID_LENGTH, NAME_LENGTH, SHORT_LENGTH
+from tollgate_billing.models import GENERATION_ROWS, NAME_LENGTH
 
 log = logging.getLogger(__name__)
 
-# Money columns are NUMERIC(38, 18): at most 20 digits before the point.
-MAX_AMOUNT = Decimal(10) ** 20
-
-_ID_FIELDS = ("id", "team_id", "project_id", "key_id", "user_id")
-_NAME_FIELDS = ("model", "provider", "provider_model_id", "price_version", "end_user")
 MAX_TAGS = 50
-_SHORT_FIELDS = ("credential_type", "finish_reason", "status")
-_COUNT_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "cached_input_tokens",
-    "cache_write_tokens",
-    "reasoning_tokens",
-    "ttft_ms",
-    "latency_ms",
-)
+BYOK = "byok"
+
+# A generation as billing records it: its usage fact, with what billing charges (nothing for
+# BYOK: the team paid its provider; ``market_cost`` stays the list price) and its tags, each once.
+# ``hold_id`` names the router's credit lease it drew from ("": a hold of its own, named by its
+# id); it only tells the balance view which hold to settle.
+Generation = UsageRecord
 
 
-@dataclass(frozen=True)
-class Generation:
-    """One finished generation, as billing records it."""
-
-    id: str
-    team_id: str
-    project_id: str
-    key_id: str
-    user_id: str
-    model: str
-    provider: str
-    provider_model_id: str
-    credential_type: str
-    streamed: bool
-    finish_reason: str
-    status: str
-    input_tokens: int
-    output_tokens: int
-    cached_input_tokens: int
-    cache_write_tokens: int
-    reasoning_tokens: int
-    cost: Decimal
-    market_cost: Decimal
-    price_version: str
-    ttft_ms: int
-    latency_ms: int
-    created_at: datetime
-    # providerOptions.gateway.user / .tags of the request (the spend report's user and tag).
-    end_user: str = ""
-    tags: tuple[str, ...] = ()
-    # The router's credit lease this generation drew from ("": a hold of its own, named by
-    # its id). Not stored: it only tells the balance view which hold to settle.
-    hold_id: str = field(default="", compare=False)
-
-
-GENERATION_FIELDS = tuple(f.name for f in fields(Generation) if f.name != "hold_id")
+def generation_from_fact(fact: UsageRecorded, received_at: datetime) -> Generation:
+    """The generation a fact describes; :class:`InvalidUsage` if its amounts are not decimals."""
+    changes: dict[str, object] = {}
+    tags = tuple(dict.fromkeys(fact.tags))  # a repeated tag counts once
+    if len(tags) != len(fact.tags):
+        changes["tags"] = tags
+    if fact.credential_type == BYOK:
+        changes["cost"] = ZERO
+    try:
+        return usage_record(fact, received_at, **changes)
+    except ValueError as exc:
+        raise InvalidUsage(str(exc)) from exc
 
 
 class GenerationStore(Protocol):
@@ -88,33 +57,16 @@ class GenerationStore(Protocol):
 
 def validate_generation(generation: Generation) -> None:
     """Raise :class:`InvalidUsage` for a record that could never be stored."""
-    for name in ("id", "team_id"):
-        if not getattr(generation, name):
-            raise InvalidUsage(f"{name} is empty")
-    for names, limit in (
-        (_ID_FIELDS, ID_LENGTH),
-        (_NAME_FIELDS, NAME_LENGTH),
-        (_SHORT_FIELDS, SHORT_LENGTH),
-    ):
-        for name in names:
-            value = getattr(generation, name)
-            if len(value) > limit:
-                raise InvalidUsage(f"{name} is longer than {limit} characters")
-            if "\x00" in value:  # PostgreSQL cannot store it
-                raise InvalidUsage(f"{name} contains a NUL character")
-    if len(generation.tags) > MAX_TAGS:
+    try:
+        GENERATION_ROWS.check(generation)
+    except ValueError as exc:
+        raise InvalidUsage(str(exc)) from exc
+    tags = generation.fact.tags
+    if len(tags) > MAX_TAGS:
         raise InvalidUsage(f"more than {MAX_TAGS} tags")
-    for tag in generation.tags:
+    for tag in tags:
         if len(tag) > NAME_LENGTH or "\x00" in tag:
             raise InvalidUsage("a tag is too long or contains a NUL character")
-    for name in _COUNT_FIELDS:
-        if getattr(generation, name) < 0:
-            raise InvalidUsage(f"{name} is negative")
-    for name, amount in (("cost", generation.cost), ("market_cost", generation.market_cost)):
-        if not amount.is_finite() or amount < 0 or amount >= MAX_AMOUNT:
-            raise InvalidUsage(f"{name} is out of range: {amount}")
-    if generation.created_at.tzinfo is None:
-        raise InvalidUsage("created_at has no time zone")
 
 
 class BillingService:
@@ -128,12 +80,12 @@ class BillingService:
         if stored:
             log.info(
                 "recorded generation %s of team %s: cost %s",
-                generation.id,
+                generation.generation_id,
                 generation.team_id,
                 generation.cost,
             )
         else:
-            log.info("generation %s already recorded; duplicate ignored", generation.id)
+            log.info("generation %s already recorded; duplicate ignored", generation.generation_id)
         return stored
 
     async def record_usages(self, batch: Sequence[Generation]) -> list[Stored]:
@@ -145,7 +97,7 @@ class BillingService:
             try:
                 validate_generation(generation)
             except InvalidUsage as exc:
-                log.error("rejecting generation %r: %s", generation.id, exc)
+                log.error("rejecting generation %r: %s", generation.generation_id, exc)
                 rejected.add(index)
         valid = [g for index, g in enumerate(batch) if index not in rejected]
         stored = iter(await self._store.record_many(valid) if valid else ())

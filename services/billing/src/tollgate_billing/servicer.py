@@ -11,10 +11,12 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tollgate.billing.v1 import billing_pb2, billing_pb2_grpc
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.money import format_usd, parse_usd
+from tollgate_common.usage_record import Answer
 
 from tollgate_billing.budget_service import BudgetService, BudgetStatus
 from tollgate_billing.credits import CreditsService
 from tollgate_billing.ledger import Account, EntryKind, display
+from tollgate_billing.models import GENERATION_ROWS
 from tollgate_billing.report import ReportRow, SpendReports, report_query
 from tollgate_billing.service import BillingService, Generation
 from tollgate_billing.view import Quote, Requester
@@ -22,31 +24,12 @@ from tollgate_billing.view import Quote, Requester
 SERVICE_NAME = "tollgate.billing.v1.BillingService"
 
 
+# Each field of the lookup's message is the generation's fact field of its name.
+_GENERATION = Answer(billing_pb2.Generation, GENERATION_ROWS.renames)
+
+
 def generation_to_proto(generation: Generation) -> billing_pb2.Generation:
-    created_at = Timestamp()
-    created_at.FromDatetime(generation.created_at)
-    return billing_pb2.Generation(
-        id=generation.id,
-        team_id=generation.team_id,
-        project_id=generation.project_id,
-        key_id=generation.key_id,
-        model=generation.model,
-        provider=generation.provider,
-        credential_type=generation.credential_type,
-        streamed=generation.streamed,
-        finish_reason=generation.finish_reason,
-        input_tokens=generation.input_tokens,
-        output_tokens=generation.output_tokens,
-        cached_input_tokens=generation.cached_input_tokens,
-        cache_write_tokens=generation.cache_write_tokens,
-        reasoning_tokens=generation.reasoning_tokens,
-        cost=format_usd(generation.cost),
-        market_cost=format_usd(generation.market_cost),
-        ttft_ms=generation.ttft_ms,
-        latency_ms=generation.latency_ms,
-        created_at=created_at,
-        price_version=generation.price_version,
-    )
+    return _GENERATION(generation)
 
 
 def credits_to_proto(account: Account) -> billing_pb2.Credits:

@@ -3,14 +3,15 @@ published (kept in memory), a generation as billing stores it, and a quote."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from tollgate.events.v1 import activity_pb2
+from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_billing.service import Generation
 from tollgate_billing.view import Quote
 from tollgate_common.outbox import Fact
+from tollgate_common.usage_record import usage_record
 
 D = Decimal
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -40,32 +41,26 @@ class Facts:
 
 
 def generation(gen_id: str, cost: str, team_id: str = "team_a", **changes: object) -> Generation:
-    base = Generation(
-        id=gen_id,
+    fact = UsageRecorded(
+        generation_id=gen_id,
         team_id=team_id,
-        project_id="",
         key_id="key_1",
         user_id="user_1",
         model="openai/gpt-4o",
         provider="openai",
         provider_model_id="gpt-4o",
         credential_type="system",
-        streamed=False,
         finish_reason="stop",
         status="success",
         input_tokens=10,
         output_tokens=10,
-        cached_input_tokens=0,
-        cache_write_tokens=0,
-        reasoning_tokens=0,
-        cost=D(cost),
-        market_cost=D(cost),
+        cost=cost,
+        market_cost=cost,
         price_version="v1",
         ttft_ms=1,
         latency_ms=2,
-        created_at=T0,
     )
-    return replace(base, **changes)  # type: ignore[arg-type]
+    return usage_record(fact, T0, **changes)
 
 
 QUOTE = Quote(

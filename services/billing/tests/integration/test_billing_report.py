@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -29,8 +28,11 @@ async def reports(engine: AsyncEngine) -> SpendReports:
         [
             generation("gen_1", "0.1", created_at=DAY1, input_tokens=10, output_tokens=5),
             generation("gen_2", "0.0000001", created_at=DAY2, model="anthropic/claude"),
-            replace(
-                generation("gen_3", "0", created_at=DAY2, credential_type="byok"),
+            generation(
+                "gen_3",
+                "0",
+                created_at=DAY2,
+                credential_type="byok",
                 market_cost=D("0.5"),
                 provider="anthropic",
                 model="anthropic/claude",

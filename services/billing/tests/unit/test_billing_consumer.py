@@ -30,9 +30,9 @@ class MemoryStore:
     async def record(self, generation: Generation) -> bool:
         if self.fail_with is not None:
             raise self.fail_with
-        if generation.id in self.rows:
+        if generation.generation_id in self.rows:
             return False
-        self.rows[generation.id] = generation
+        self.rows[generation.generation_id] = generation
         return True
 
     async def record_many(self, batch: Sequence[Generation]) -> list[Stored]:

@@ -8,8 +8,8 @@ from decimal import Decimal
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from tollgate.events.v1.usage_pb2 import UsageRecorded
-from tollgate_billing.consumer import generation_from_fact
 from tollgate_billing.errors import InvalidUsage
+from tollgate_billing.service import generation_from_fact
 from tollgate_billing.servicer import generation_to_proto
 
 RECEIVED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -49,15 +49,15 @@ def _fact(**overrides: object) -> UsageRecorded:
 
 def test_fact_maps_to_generation_with_exact_money() -> None:
     generation = generation_from_fact(_fact(), RECEIVED)
-    assert generation.id == "gen_01ARZ3NDEKTSV4RRFFQ69G5FAV"
+    assert generation.generation_id == "gen_01ARZ3NDEKTSV4RRFFQ69G5FAV"
     assert generation.team_id == "team_a"
     assert generation.cost == Decimal("0.0000123")
     assert isinstance(generation.cost, Decimal)
     assert generation.market_cost == Decimal("0.0000123")
     assert generation.created_at == datetime(2026, 1, 1, 12, 0, 0, 123456, tzinfo=UTC)
-    assert (generation.cached_input_tokens, generation.cache_write_tokens) == (10, 5)
-    assert generation.user_id == "user_1"
-    assert generation.provider_model_id == "gpt-4o-2024-08-06"
+    assert (generation.fact.cached_input_tokens, generation.fact.cache_write_tokens) == (10, 5)
+    assert generation.fact.user_id == "user_1"
+    assert generation.fact.provider_model_id == "gpt-4o-2024-08-06"
 
 
 def test_fact_without_created_at_takes_the_receipt_time() -> None:
@@ -86,7 +86,7 @@ def test_generation_to_proto_writes_money_as_plain_decimal_strings() -> None:
     assert message.cost == "0.0000123"
     assert message.market_cost == "0.00000025"
     assert message.created_at.ToDatetime(UTC) == generation.created_at
-    assert message.id == generation.id
+    assert message.id == generation.generation_id
     assert message.price_version == "2026-01-01"
     assert message.streamed is True
     assert (message.input_tokens, message.output_tokens, message.reasoning_tokens) == (100, 50, 7)
@@ -100,5 +100,5 @@ def test_zero_cost_is_written_as_zero() -> None:
 def test_the_end_user_and_tags_are_kept_each_tag_once() -> None:
     fact = _fact(end_user="alice", tags=["beta", "search", "beta"])
     generation = generation_from_fact(fact, RECEIVED)
-    assert (generation.end_user, generation.tags) == ("alice", ("beta", "search"))
-    assert (generation_from_fact(_fact(), RECEIVED).tags) == ()
+    assert (generation.fact.end_user, list(generation.fact.tags)) == ("alice", ["beta", "search"])
+    assert list(generation_from_fact(_fact(), RECEIVED).fact.tags) == []

@@ -9,8 +9,8 @@ from decimal import Decimal
 from google.protobuf.timestamp_pb2 import Timestamp
 from tollgate.events.v1 import usage_pb2
 from tollgate_common.bus import USAGE_RECORDED
-from tollgate_common.money import format_usd
 from tollgate_common.outbox import Fact
+from tollgate_common.usage_record import FactFields
 
 from tollgate_router.catalog.pricing import TokenUsage
 from tollgate_router.domain import Caller, Message, TextPart
@@ -77,42 +77,20 @@ class UsageRecord:
     hold_id: str = ""  # the billing hold (credit lease) it drew from
 
 
+# The values the fact takes from a record, its caller and its token counts: every field named
+# as one of the fact's (a count the router adds to TokenUsage reaches the fact by its name).
+_RECORD_FIELDS = FactFields(UsageRecord)
+_CALLER_FIELDS = FactFields(Caller)
+_USAGE_FIELDS = FactFields(TokenUsage)
+
+
 def usage_fact(record: UsageRecord, headers: tuple[tuple[str, str], ...] = ()) -> Fact:
     """``tollgate.events.v1.UsageRecorded`` on ``tollgate.usage.recorded.v1``, keyed by the
     generation id (JetStream drops a repeat)."""
-    caller, usage = record.caller, record.usage
     message = usage_pb2.UsageRecorded(
-        generation_id=record.generation_id,
-        team_id=caller.team_id,
-        project_id=caller.project_id,
-        key_id=caller.key_id,
-        user_id=caller.user_id,
-        request_id=caller.request_id,
-        model=record.model,
-        provider=record.provider,
-        provider_model_id=record.provider_model_id,
-        credential_type=record.credential_type,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        cached_input_tokens=usage.cached_input_tokens,
-        cache_write_tokens=usage.cache_write_tokens,
-        reasoning_tokens=usage.reasoning_tokens,
-        cost=format_usd(record.cost),
-        market_cost=format_usd(record.market_cost),
-        price_version=record.price_version,
-        ttft_ms=record.ttft_ms,
-        latency_ms=record.latency_ms,
-        streamed=record.streamed,
-        finish_reason=record.finish_reason,
-        status=record.status,
-        created_at=timestamp(record.created_at),
-        app_title=caller.app_title,
-        app_referer=caller.app_referer,
-        attempts=record.attempts,
-        end_user=caller.end_user,
-        tags=caller.tags,
-        images=usage.images,
-        hold_id=record.hold_id,
+        **_RECORD_FIELDS.values(record),
+        **_CALLER_FIELDS.values(record.caller),
+        **_USAGE_FIELDS.values(record.usage),
     )
     return Fact(
         subject=USAGE_RECORDED,
