@@ -1,12 +1,16 @@
-"""Wiring: the aiohttp application, its routes and the peer channels it owns."""
+"""Wiring: the aiohttp application, its routes and the peer channels it owns, and the server
+that serves it (with the process's ``/metrics``)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry
+from tollgate_common.lifecycle import shutdown_step
+from tollgate_common.metrics import MetricsServer
 
 from tollgate_edge import admin, aisdk, budgets, dashboard
 from tollgate_edge.activity import get_observability, list_activity
@@ -22,6 +26,8 @@ from tollgate_edge.openapi import openapi_document
 from tollgate_edge.peers import PEERS, SETTINGS, Peers
 from tollgate_edge.report import get_report
 from tollgate_edge.settings import EdgeSettings
+
+log = logging.getLogger("tollgate_edge")
 
 
 async def _peers_context(app: web.Application) -> AsyncIterator[None]:
@@ -66,12 +72,44 @@ def create_app(
     return app
 
 
-def create_runner(app: web.Application, shutdown_timeout: float) -> web.AppRunner:
-    """A runner without access logs that cancels a handler when its client disconnects (so the
-    generation upstream is cancelled too)."""
-    return web.AppRunner(
-        app,
-        access_log=None,
-        handler_cancellation=True,
-        shutdown_timeout=shutdown_timeout,
-    )
+class EdgeServer:
+    """The edge as its process serves it: :meth:`start` listens on ``listen_addr`` and serves
+    ``/metrics``; :meth:`stop` shuts down in order:
+
+    1. readiness off and stop accepting, in one step: the listener closes, idle keep-alive
+       connections close and a busy one takes no further request, so a ``/readyz`` probe can
+       no longer reach the edge;
+    2. let the requests in flight finish, streams included (``shutdown_grace_seconds`` at most,
+       then they are cancelled);
+    3. close the peer channels (the application's cleanup context);
+    4. stop serving ``/metrics``.
+
+    Steps 1 to 3 are aiohttp's ``AppRunner.cleanup``. Signals and the stop event are
+    :mod:`tollgate_common.lifecycle`'s, as for the gRPC services.
+    """
+
+    def __init__(self, settings: EdgeSettings) -> None:
+        self.settings = settings
+        self.registry = CollectorRegistry()  # the process's metrics
+        self._metrics = MetricsServer(self.registry, settings.metrics_addr)
+        # No access logs; a handler is cancelled when its client disconnects (so the generation
+        # upstream is cancelled too).
+        self._runner = web.AppRunner(
+            create_app(settings, self.registry),
+            access_log=None,
+            handler_cancellation=True,
+            shutdown_timeout=settings.shutdown_grace_seconds,
+        )
+
+    async def start(self) -> None:
+        await self._runner.setup()
+        host, port = self.settings.listen_host_port()
+        await web.TCPSite(self._runner, host, port, backlog=1024).start()
+        self._metrics.start()
+        log.info("edge listening on %s", self.settings.listen_addr)
+
+    async def stop(self) -> None:
+        log.info("edge shutting down")
+        await shutdown_step("edge", "stop serving", self._runner.cleanup)
+        self._metrics.stop()
+        log.info("edge stopped")

@@ -1,5 +1,6 @@
 """Test doubles of our own router, billing and activity services on one in-process grpc.aio
-server (port 0), and the edge started in front of them on a free port.
+server (port 0), and the edge started in front of them on a free port (in the test's process,
+or as ``python -m tollgate_edge``).
 
 The fake router is driven by the requested model id, so each test picks a behaviour by name
 (``test/ok``, ``test/no-provider``, ``test/error-after-start``, ...).
@@ -8,14 +9,16 @@ The fake router is driven by the requested model id, so each test picks a behavi
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
-from aiohttp import web
 from google.protobuf.timestamp_pb2 import Timestamp
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from tollgate.activity.v1 import activity_pb2, activity_pb2_grpc
@@ -24,7 +27,7 @@ from tollgate.router.v1 import router_pb2, router_pb2_grpc
 from tollgate_common.errors import DomainError, NotFound
 from tollgate_common.interceptors import ErrorInterceptor
 from tollgate_common.testing import free_port
-from tollgate_edge.app import create_app, create_runner
+from tollgate_edge.app import EdgeServer
 from tollgate_edge.settings import EdgeSettings
 
 GEN_ID = "gen_01ARZ3NDEKTSV4RRFFQ69G5FAV"
@@ -154,6 +157,8 @@ class FakeRouter(router_pb2_grpc.RouterServiceServicer):
         self.requests: list[router_pb2.StreamGenerateRequest] = []
         self.metadata: list[dict[str, Any]] = []
         self.cancelled = asyncio.Event()
+        # `test/held` answers "tick", then waits for this before the rest of its answer.
+        self.release = asyncio.Event()
         # Model → the events to answer with after `started` (tests of what the edge renders).
         self.scripted: dict[str, list[router_pb2.StreamGenerateResponse]] = {}
 
@@ -180,6 +185,9 @@ class FakeRouter(router_pb2_grpc.RouterServiceServicer):
             if model == "test/slow":
                 yield text_event("tick")
                 await asyncio.sleep(30)
+            if model == "test/held":
+                yield text_event("tick")
+                await self.release.wait()
             yield text_event("Hello")
             yield text_event(", world")
             if model == "test/error-after-start":
@@ -329,17 +337,70 @@ async def run_edge(fakes: Fakes, **overrides: Any) -> AsyncIterator[Edge]:
         "router_addr": fakes.addr,
         "billing_addr": fakes.addr,
         "activity_addr": fakes.addr,
+        "shutdown_grace_seconds": 1.0,
     }
     values.update(overrides)
-    settings = EdgeSettings(**values)
-    runner = create_runner(create_app(settings), shutdown_timeout=1.0)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port)
-    await site.start()
+    server = EdgeServer(EdgeSettings(**values))
+    await server.start()
     try:
         yield Edge(port=port, fakes=fakes)
     finally:
-        await runner.cleanup()
+        await server.stop()
+
+
+@dataclass
+class EdgeProcess:
+    """``python -m tollgate_edge`` in front of the fakes; its JSON log lines go to ``log``."""
+
+    edge: Edge
+    process: asyncio.subprocess.Process
+    log: Path
+
+
+async def _until_listening(port: int, process: asyncio.subprocess.Process) -> None:
+    for _ in range(300):
+        if process.returncode is not None:
+            raise RuntimeError(f"the edge exited with {process.returncode}")
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+        except OSError:
+            await asyncio.sleep(0.1)
+            continue
+        writer.close()
+        await writer.wait_closed()
+        return
+    raise TimeoutError(f"the edge did not listen on {port}")
+
+
+@pytest.fixture
+async def edge_process(fakes: Fakes, tmp_path: Path) -> AsyncIterator[EdgeProcess]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_")}
+    env.update(
+        TOLLGATE_EDGE_LISTEN_ADDR=f"127.0.0.1:{port}",
+        TOLLGATE_AUTH_ADDR=fakes.addr,
+        TOLLGATE_ROUTER_ADDR=fakes.addr,
+        TOLLGATE_BILLING_ADDR=fakes.addr,
+        TOLLGATE_ACTIVITY_ADDR=fakes.addr,
+        TOLLGATE_SHUTDOWN_GRACE_SECONDS="30",
+    )
+    log = tmp_path / "edge.log"
+    with log.open("wb") as stderr:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "tollgate_edge",
+            env=env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=stderr,
+        )
+    try:
+        await _until_listening(port, process)
+        yield EdgeProcess(Edge(port=port, fakes=fakes), process, log)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
 
 
 EdgeFactory = Callable[..., Any]

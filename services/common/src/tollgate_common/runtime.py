@@ -4,7 +4,7 @@ A service's ``app.py`` builds its engine, repositories, services and servicers a
 them here; :class:`ServiceRuntime` owns the rest: the gRPC server and its health service, the
 link to NATS (connected with retries, streams ensured, drained), the outboxes (connected once
 NATS is linked, flushed at the end), the background tasks with their one stop event, the
-signals, and the order of shutdown:
+signals (:mod:`tollgate_common.lifecycle`, shared with the edge), and the order of shutdown:
 
 1. health NOT_SERVING, stop accepting calls, let the calls in flight (streams) finish;
 2. stop the background tasks (consumers, fact followers, loops), then the ``on_stop`` steps;
@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
-import signal
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, Protocol, TypeVar
 
@@ -33,14 +32,13 @@ from tollgate_common.background import Background
 from tollgate_common.bus import Bus
 from tollgate_common.bus_link import BusLink
 from tollgate_common.grpc_server import GrpcService
+from tollgate_common.lifecycle import Step, run_until_stopped, shutdown_step
 from tollgate_common.metrics import ConsumerMetrics
 from tollgate_common.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
-Step = Callable[[], Awaitable[None]]
 Servicer = TypeVar("Servicer")
-_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class RuntimeSettings(Protocol):
@@ -229,16 +227,7 @@ class ServiceRuntime:
 
     async def run(self) -> None:
         """Start, serve until SIGINT / SIGTERM (or :meth:`request_stop`), then shut down."""
-        loop = asyncio.get_running_loop()
-        for sig in _SIGNALS:
-            loop.add_signal_handler(sig, self._stop_requested.set)
-        try:
-            await self.start()
-            await self._stop_requested.wait()
-        finally:
-            for sig in _SIGNALS:
-                loop.remove_signal_handler(sig)
-            await self.stop()
+        await run_until_stopped(self.start, self.stop, self._stop_requested)
 
     # Internals.
 
@@ -264,10 +253,7 @@ class ServiceRuntime:
             log.warning("outbox relay did not finish in time; stored facts go out on next start")
 
     async def _step(self, what: str, step: Step) -> None:
-        try:
-            await step()
-        except Exception:
-            log.exception("%s: cannot %s", self.name, what)
+        await shutdown_step(self.name, what, step)
 
 
 class ServiceApp:

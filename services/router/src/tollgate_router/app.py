@@ -34,6 +34,7 @@ from tollgate_router.generation.service import GenerationService, Timeouts
 from tollgate_router.metrics import RouterMetrics
 from tollgate_router.providers import build_adapters
 from tollgate_router.providers.transport import pool_tracing
+from tollgate_router.routing.failover import Failover
 from tollgate_router.routing.provider_stats import ProviderStats
 from tollgate_router.servicer import RouterServicer
 from tollgate_router.settings import RouterSettings
@@ -112,35 +113,27 @@ class RouterApp(ServiceApp):
         runtime.follow("byok-changes", byok.follow, byok.close)
         session = upstream_session(settings)
         runtime.on_close(session.close)
-        adapters, stats = build_adapters(session), ProviderStats()
-        metrics = RouterMetrics(runtime.registry)
-        preflight = self._preflight()
-        service = GenerationService(
+        # The one failover engine: chat and embeddings share its view of provider health; the
+        # credential test uses its catalog, base URLs and adapters.
+        failover = Failover(
             self.catalog,
             self.credentials,
-            adapters,
+            build_adapters(session),
+            stats=ProviderStats(),
+            metrics=RouterMetrics(runtime.registry),
+            byok=byok,
+        )
+        preflight = self._preflight()
+        service = GenerationService(
+            failover,
             outbox,
-            stats=stats,
             timeouts=Timeouts(
                 settings.first_byte_timeout_seconds, dict(settings.first_byte_timeouts)
             ),
-            metrics=metrics,
             preflight=preflight,
-            byok=byok,
         )
-        embeddings = EmbeddingService(
-            self.catalog,
-            self.credentials,
-            adapters,
-            outbox,
-            stats=stats,
-            metrics=metrics,
-            preflight=preflight,
-            byok=byok,
-        )
-        tester = CredentialTester(
-            self.catalog, self.credentials, adapters, stored_secret(auth_stub, settings)
-        )
+        embeddings = EmbeddingService(failover, outbox, preflight=preflight)
+        tester = CredentialTester(failover, stored_secret(auth_stub, settings))
         runtime.serve(
             SERVICE_NAME,
             router_pb2_grpc.add_RouterServiceServicer_to_server,

@@ -12,9 +12,7 @@ from typing import Any
 import pytest
 from tollgate.events.v1 import usage_pb2
 from tollgate_common.errors import InvalidArgument
-from tollgate_common.outbox import Fact
 from tollgate_router.catalog.repository import build_catalog
-from tollgate_router.credentials.system import load_system_credentials
 from tollgate_router.domain import ByokKey, Caller, RoutingOptions
 from tollgate_router.embeddings.service import (
     EmbeddingRequest,
@@ -28,6 +26,8 @@ from tollgate_router.errors import (
     ProviderRejected,
 )
 from tollgate_router.providers import Adapters, EmbeddingCall, EmbeddingResult, ProviderError
+
+from .support import Facts, failover
 
 PRICE = {"input": "0.0000001", "output": "0"}
 CATALOG = build_catalog(
@@ -81,14 +81,6 @@ class Scripted:
         return EmbeddingResult(vectors, 10, response_id=f"{self.name}-resp")
 
 
-class Facts:
-    def __init__(self) -> None:
-        self.facts: list[Fact] = []
-
-    def put(self, fact: Fact) -> None:
-        self.facts.append(fact)
-
-
 class _Chat:
     async def open(self, call: Any) -> Any:
         raise NotImplementedError
@@ -119,8 +111,7 @@ def service(openai_like: Scripted, gemini_like: Scripted, facts: Facts) -> Embed
         openai_embeddings=openai_like,
         google_embeddings=gemini_like,
     )
-    credentials = load_system_credentials(CATALOG.providers(), ENV)
-    return EmbeddingService(CATALOG, credentials, adapters, facts)
+    return EmbeddingService(failover(CATALOG, adapters, ENV), facts)
 
 
 def request(model: str = "acme/embed", **kwargs: Any) -> EmbeddingRequest:

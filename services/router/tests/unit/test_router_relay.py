@@ -9,9 +9,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 from typing import Any
 
-from tollgate_common.outbox import Fact
 from tollgate_router.catalog.repository import build_catalog
-from tollgate_router.credentials.system import load_system_credentials
 from tollgate_router.domain import GenerationRequest, Message
 from tollgate_router.events import (
     Failed,
@@ -30,6 +28,8 @@ from tollgate_router.events import (
 )
 from tollgate_router.generation.service import GenerationService
 from tollgate_router.providers import Adapters, ProviderError, UpstreamCall
+
+from .support import Facts, failover
 
 CATALOG = build_catalog(
     {
@@ -65,19 +65,9 @@ class Scripted:
         return None
 
 
-class Facts:
-    def __init__(self) -> None:
-        self.facts: list[Fact] = []
-
-    def put(self, fact: Fact) -> None:
-        self.facts.append(fact)
-
-
 async def _generate(script: list[Any]) -> list[GenerationEvent]:
-    credentials = load_system_credentials(CATALOG.providers(), {"OPENAI_API_KEY": "k"})
-    service = GenerationService(
-        CATALOG, credentials, Adapters(openai_chat=Scripted(script)), Facts()
-    )
+    adapters = Adapters(openai_chat=Scripted(script))
+    service = GenerationService(failover(CATALOG, adapters, {"OPENAI_API_KEY": "k"}), Facts())
     request = GenerationRequest("acme/m", (Message("user", "hi"),), stream=True)
     return [event async for event in service.generate(request)]
 

@@ -18,13 +18,12 @@ from typing import Any, Final
 
 from tollgate_common.errors import InvalidArgument, NotFound
 
-from tollgate_router.catalog.repository import Catalog, ModelInfo, ProviderOffer
-from tollgate_router.credentials.system import SystemCredentials
+from tollgate_router.catalog.repository import ModelInfo, ProviderOffer
 from tollgate_router.domain import GenerationParams, Message
 from tollgate_router.events import FinishReason, ResponseStart, TextDelta, UsageReport
-from tollgate_router.providers import Adapters, ProviderAdapter, UpstreamCall
+from tollgate_router.providers import ProviderAdapter, UpstreamCall
 from tollgate_router.routing import planning
-from tollgate_router.routing.failover import Unserved, Watch, run_candidates
+from tollgate_router.routing.failover import Failover, Unserved, Watch, run_candidates
 from tollgate_router.routing.planning import Candidate
 
 PROMPT: Final = "ping"
@@ -58,28 +57,24 @@ def _price(offer: ProviderOffer) -> Decimal:
 
 
 class CredentialTester:
-    def __init__(
-        self,
-        catalog: Catalog,
-        credentials: SystemCredentials,
-        adapters: Adapters,
-        stored_secret: StoredSecret,
-    ) -> None:
-        self._catalog = catalog
-        self._credentials = credentials
-        self._adapters = adapters
+    """Tests a team's credential with the catalog, base URLs and adapters of ``failover`` (the
+    process's engine). The one attempt runs outside its health and metrics: a team's key under
+    test says nothing about the provider."""
+
+    def __init__(self, failover: Failover, stored_secret: StoredSecret) -> None:
+        self._failover = failover
         self._stored_secret = stored_secret
 
     def target(self, provider: str) -> tuple[ModelInfo, ProviderOffer, ProviderAdapter]:
         """The cheapest language model ``provider`` serves with an adapter we have."""
         found = []
-        for model in self._catalog.models:
+        for model in self._failover.catalog.models:
             if model.type != "language":
                 continue
             for offer in model.providers:
                 if offer.provider != provider:
                     continue
-                adapter = self._adapters.for_provider(provider, offer.wire_protocol)
+                adapter = self._failover.adapters.for_provider(provider, offer.wire_protocol)
                 if adapter is not None:
                     found.append((_price(offer), model.id, model, offer, adapter))
         if not found:
@@ -101,7 +96,7 @@ class CredentialTester:
             raise InvalidArgument(
                 "`credentials.apiKey` is required", metadata={"param": "credentials.apiKey"}
             )
-        credential = self._credentials.with_key(provider, api_key)
+        credential = self._failover.credentials.with_key(provider, api_key)
         if credential is None:
             raise InvalidArgument(
                 f"no base URL is known for provider {provider!r}", metadata={"param": "provider"}

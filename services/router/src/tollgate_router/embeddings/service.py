@@ -22,16 +22,11 @@ from tollgate_common.errors import InvalidArgument
 from tollgate_common.ids import new_id
 
 from tollgate_router.catalog.pricing import TokenUsage, cost
-from tollgate_router.catalog.repository import Catalog
-from tollgate_router.credentials.system import SystemCredentials
-from tollgate_router.credentials.team import TeamCredentialStore
 from tollgate_router.credit.holds import Hold
 from tollgate_router.credit.preflight import Ask, NoPreflight, Preflight, estimate_embedding_tokens
 from tollgate_router.domain import Attempt, Caller, GatewayMetadata, RoutingOptions
 from tollgate_router.errors import UnsupportedModel
-from tollgate_router.metrics import RouterMetrics
 from tollgate_router.providers import (
-    Adapters,
     EmbeddingAdapter,
     EmbeddingCall,
     EmbeddingInput,
@@ -50,7 +45,6 @@ from tollgate_router.routing.failover import (
     time_left,
 )
 from tollgate_router.routing.planning import Candidate, Plan
-from tollgate_router.routing.provider_stats import ProviderStats
 from tollgate_router.settlement import FactSink, settle
 from tollgate_router.usage import UsageRecord
 
@@ -105,21 +99,13 @@ class _Served:
 
 
 class EmbeddingService:
+    """Embeddings requests: routed and tried by ``failover`` (the process's one engine, shared
+    with chat), held at billing by ``preflight``, their usage facts put to ``facts``."""
+
     def __init__(
-        self,
-        catalog: Catalog,
-        credentials: SystemCredentials,
-        adapters: Adapters,
-        facts: FactSink,
-        *,
-        stats: ProviderStats | None = None,
-        metrics: RouterMetrics | None = None,
-        preflight: Preflight | None = None,
-        byok: TeamCredentialStore | None = None,
+        self, failover: Failover, facts: FactSink, *, preflight: Preflight | None = None
     ) -> None:
-        self._failover = Failover(
-            catalog, credentials, adapters, stats=stats, metrics=metrics, byok=byok
-        )
+        self._failover = failover
         self._facts = facts
         self._preflight = preflight if preflight is not None else NoPreflight()
 

@@ -14,22 +14,18 @@ from datetime import UTC, datetime
 from tollgate_common.errors import DomainError, InvalidArgument
 
 from tollgate_router import tracing
-from tollgate_router.catalog.repository import Catalog, ModelInfo
-from tollgate_router.credentials.system import SystemCredentials
-from tollgate_router.credentials.team import TeamCredentialStore
+from tollgate_router.catalog.repository import ModelInfo
 from tollgate_router.credit.preflight import NoPreflight, Preflight
 from tollgate_router.domain import GenerationRequest
 from tollgate_router.errors import UnsupportedModel
 from tollgate_router.events import GenerationEvent, ProviderEvent
 from tollgate_router.generation import modalities
 from tollgate_router.generation.relay import Generation, Opened, close_stream, relay
-from tollgate_router.metrics import RouterMetrics
-from tollgate_router.providers import Adapters, ProviderStream, UpstreamCall
+from tollgate_router.providers import ProviderStream, UpstreamCall
 from tollgate_router.providers.provider_options import body_fields
 from tollgate_router.routing import planning
 from tollgate_router.routing.failover import Failover, Unserved, no_provider, time_left
 from tollgate_router.routing.planning import Candidate
-from tollgate_router.routing.provider_stats import ProviderStats
 from tollgate_router.settlement import FactSink, settle
 from tollgate_router.usage import UsageRecord
 
@@ -50,22 +46,18 @@ class Timeouts:
 
 
 class GenerationService:
+    """Chat generations: routed and tried by ``failover`` (the process's one engine, shared with
+    embeddings), held at billing by ``preflight``, their usage facts put to ``facts``."""
+
     def __init__(
         self,
-        catalog: Catalog,
-        credentials: SystemCredentials,
-        adapters: Adapters,
+        failover: Failover,
         facts: FactSink,
         *,
-        stats: ProviderStats | None = None,
         timeouts: Timeouts | None = None,
-        metrics: RouterMetrics | None = None,
         preflight: Preflight | None = None,
-        byok: TeamCredentialStore | None = None,
     ) -> None:
-        self._failover = Failover(
-            catalog, credentials, adapters, stats=stats, metrics=metrics, byok=byok
-        )
+        self._failover = failover
         self._preflight = preflight if preflight is not None else NoPreflight()
         self._facts = facts
         self._timeouts = timeouts if timeouts is not None else Timeouts()

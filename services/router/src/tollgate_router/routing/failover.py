@@ -231,6 +231,10 @@ class Failover:
         self._byok = byok
 
     @property
+    def credentials(self) -> SystemCredentials:
+        return self._credentials
+
+    @property
     def stats(self) -> ProviderStats:
         return self._stats
 
