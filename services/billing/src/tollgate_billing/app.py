@@ -10,18 +10,18 @@ from tollgate_common.db import create_engine
 from tollgate_common.outbox import Outbox
 from tollgate_common.runtime import ServiceApp, ServiceRuntime
 
-from tollgate_billing.budget_repository import BudgetRepository
-from tollgate_billing.budget_service import BudgetService
-from tollgate_billing.consumer import UsageConsumer
-from tollgate_billing.credits import Clock, CreditsService, LedgerGenerationStore, utc_now
-from tollgate_billing.ledger_repository import LedgerRepository
+from tollgate_billing.budgets.repository import BudgetRepository
+from tollgate_billing.budgets.service import BudgetService
+from tollgate_billing.generations.consumer import UsageConsumer
+from tollgate_billing.ledger.service import Clock, CreditsService, LedgerGenerationStore, utc_now
+from tollgate_billing.ledger.repository import LedgerRepository
 from tollgate_billing.models import outbox
-from tollgate_billing.report import SpendReports
-from tollgate_billing.repository import GenerationRepository
-from tollgate_billing.service import BillingService
+from tollgate_billing.report.service import SpendReports
+from tollgate_billing.generations.repository import GenerationRepository
+from tollgate_billing.generations.service import BillingService
 from tollgate_billing.servicer import SERVICE_NAME, BillingServicer
 from tollgate_billing.settings import BillingSettings
-from tollgate_billing.view import BalanceView, LeasePolicy
+from tollgate_billing.ledger.cache import BalanceView, LeasePolicy
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 

@@ -13,13 +13,13 @@ from tollgate_common.errors import InvalidArgument
 from tollgate_common.money import format_usd, parse_usd
 from tollgate_common.usage_record import Answer
 
-from tollgate_billing.budget_service import BudgetService, BudgetStatus
-from tollgate_billing.credits import CreditsService
-from tollgate_billing.ledger import Account, EntryKind, display
+from tollgate_billing.budgets.service import BudgetService, BudgetStatus
+from tollgate_billing.ledger.service import CreditsService
+from tollgate_billing.ledger.account import Account, EntryKind, display
 from tollgate_billing.models import GENERATION_ROWS
-from tollgate_billing.report import ReportRow, SpendReports, report_query
-from tollgate_billing.service import BillingService, Generation
-from tollgate_billing.view import Quote, Requester
+from tollgate_billing.report.service import ReportRow, SpendReports, report_query
+from tollgate_billing.generations.service import BillingService, Generation
+from tollgate_billing.ledger.cache import Quote, Requester
 
 SERVICE_NAME = "tollgate.billing.v1.BillingService"
 

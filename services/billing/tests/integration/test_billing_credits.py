@@ -10,12 +10,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tollgate_billing.credits import CreditsService
+from tollgate_billing.ledger.service import CreditsService
 from tollgate_billing.errors import InsufficientFunds
-from tollgate_billing.ledger import Account, EntryKind
-from tollgate_billing.ledger_repository import LedgerRepository
+from tollgate_billing.ledger.account import Account, EntryKind
+from tollgate_billing.ledger.repository import LedgerRepository
 from tollgate_billing.models import ledger_entries
-from tollgate_billing.view import BalanceView
+from tollgate_billing.ledger.cache import BalanceView
 from tollgate_common.db import create_engine
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.inbox import Stored

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tollgate_billing.credits import CreditsService
-from tollgate_billing.ledger_repository import LedgerRepository
-from tollgate_billing.report import SpendReports, report_query
-from tollgate_billing.repository import GenerationRepository
-from tollgate_billing.view import BalanceView
+from tollgate_billing.ledger.service import CreditsService
+from tollgate_billing.ledger.repository import LedgerRepository
+from tollgate_billing.report.service import SpendReports, report_query
+from tollgate_billing.generations.repository import GenerationRepository
+from tollgate_billing.ledger.cache import BalanceView
 from tollgate_common.errors import InvalidArgument
 
 from .support import Facts, generation

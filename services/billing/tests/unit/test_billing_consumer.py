@@ -12,9 +12,9 @@ import grpc
 import pytest
 from sqlalchemy.exc import DataError, OperationalError
 from tollgate.events.v1.usage_pb2 import UsageRecorded
-from tollgate_billing.consumer import UsageConsumer, generation_from_fact
+from tollgate_billing.generations.consumer import UsageConsumer, generation_from_fact
 from tollgate_billing.errors import GenerationNotFound
-from tollgate_billing.service import BillingService, Generation
+from tollgate_billing.generations.service import BillingService, Generation
 from tollgate_common.bus import Delivery, Outcome, PoisonMessage, TransientError
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.inbox import Stored

@@ -10,8 +10,8 @@ from decimal import Decimal
 
 import pytest
 from tollgate_billing.errors import InsufficientFunds
-from tollgate_billing.ledger import Account
-from tollgate_billing.view import BalanceView, LeasePolicy, Quote
+from tollgate_billing.ledger.account import Account
+from tollgate_billing.ledger.cache import BalanceView, LeasePolicy, Quote
 
 D = Decimal
 # Worst case: 10 input tokens at 0.0001 + 100 output tokens at 0.001 = 0.101.

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from tollgate_billing.errors import InsufficientFunds
-from tollgate_billing.ledger import (
+from tollgate_billing.ledger.account import (
     Account,
     EntryKind,
     Posting,
@@ -16,7 +16,7 @@ from tollgate_billing.ledger import (
     free_grant_due,
     parse_top_up,
 )
-from tollgate_billing.view import DEFAULT_OUTPUT_RESERVE, BalanceView, Quote, quote_reservation
+from tollgate_billing.ledger.cache import DEFAULT_OUTPUT_RESERVE, BalanceView, Quote, quote_reservation
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 D = Decimal

@@ -24,9 +24,9 @@ from decimal import ROUND_FLOOR, Decimal
 
 from tollgate_common.money import ZERO
 
-from tollgate_billing.budgets import BudgetState, applies
+from tollgate_billing.budgets.budget import BudgetState, applies
 from tollgate_billing.errors import BudgetExceeded, InsufficientFunds
-from tollgate_billing.ledger import Account
+from tollgate_billing.ledger.account import Account
 
 # Output tokens held for when neither the caller nor the catalog gives a limit.
 DEFAULT_OUTPUT_RESERVE = 4096

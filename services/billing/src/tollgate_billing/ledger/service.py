@@ -23,10 +23,10 @@ from tollgate_common.inbox import Stored
 from tollgate_common.money import ZERO, format_usd
 from tollgate_common.outbox import Fact
 
-from tollgate_billing.budget_repository import BudgetRepository
-from tollgate_billing.budgets import BudgetState
+from tollgate_billing.budgets.repository import BudgetRepository
+from tollgate_billing.budgets.budget import BudgetState
 from tollgate_billing.errors import BalanceLimit, missing_field
-from tollgate_billing.ledger import (
+from tollgate_billing.ledger.account import (
     Account,
     ActorType,
     EntryKind,
@@ -34,11 +34,11 @@ from tollgate_billing.ledger import (
     free_grant_due,
     parse_top_up,
 )
-from tollgate_billing.ledger_repository import LedgerRepository
+from tollgate_billing.ledger.repository import LedgerRepository
 from tollgate_billing.models import KEY_LENGTH
-from tollgate_billing.repository import GenerationRepository
-from tollgate_billing.service import Generation
-from tollgate_billing.view import NOBODY, BalanceView, Quote, Requester, Reservation
+from tollgate_billing.generations.repository import GenerationRepository
+from tollgate_billing.generations.service import Generation
+from tollgate_billing.ledger.cache import NOBODY, BalanceView, Quote, Requester, Reservation
 
 log = logging.getLogger(__name__)
 
@@ -255,7 +255,7 @@ class CreditsService:
         requester: Requester = NOBODY,
     ) -> Reservation:
         """Hold the worst case of a generation before any provider is called (or a lease that
-        covers it: see :mod:`tollgate_billing.view`), against the balance and every budget of
+        covers it: see :mod:`tollgate_billing.ledger.cache`), against the balance and every budget of
         the team, ``requester``'s project and key. Only a team's first request of a free period
         writes to the database (its grant), and only its first request in this process reads
         its budgets."""

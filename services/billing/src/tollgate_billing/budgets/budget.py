@@ -15,7 +15,7 @@ from enum import StrEnum
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.money import ZERO
 
-from tollgate_billing.ledger import display, parse_top_up
+from tollgate_billing.ledger.account import display, parse_top_up
 
 
 class Scope(StrEnum):

@@ -6,8 +6,8 @@ from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_common.fact_consumer import USAGE_FACTS, FactConsumer
 
 from tollgate_billing.errors import InvalidUsage
-from tollgate_billing.repository import USAGE_CONSUMER
-from tollgate_billing.service import BillingService, Generation, generation_from_fact
+from tollgate_billing.generations.repository import USAGE_CONSUMER
+from tollgate_billing.generations.service import BillingService, Generation, generation_from_fact
 
 
 class UsageConsumer(FactConsumer[UsageRecorded, Generation]):

@@ -1,5 +1,5 @@
 """Budgets: list, set and remove a team's caps, with their activity events. Enforcement is in
-the reservation (:mod:`tollgate_billing.view`); this keeps the view's copy current."""
+the reservation (:mod:`tollgate_billing.ledger.cache`); this keeps the view's copy current."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from tollgate.events.v1 import activity_pb2
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.money import format_usd
 
-from tollgate_billing.budget_repository import BudgetRepository
-from tollgate_billing.budgets import (
+from tollgate_billing.budgets.repository import BudgetRepository
+from tollgate_billing.budgets.budget import (
     Budget,
     BudgetState,
     Scope,
@@ -21,7 +21,7 @@ from tollgate_billing.budgets import (
     parse_scope,
     period_start,
 )
-from tollgate_billing.credits import Clock, CreditsService, FactSink, activity_event
+from tollgate_billing.ledger.service import Clock, CreditsService, FactSink, activity_event
 from tollgate_billing.errors import BudgetNotFound, missing_field
 from tollgate_billing.models import ID_LENGTH
 

@@ -1,5 +1,5 @@
 """Generation records in SQL: lookups and the spend report's reads (they are written, and
-charged, by :mod:`tollgate_billing.ledger_repository`)."""
+charged, by :mod:`tollgate_billing.ledger.repository`)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tollgate_billing.models import GENERATION_ROWS, generations
-from tollgate_billing.report import ReportQuery, UsageLine
-from tollgate_billing.service import Generation
+from tollgate_billing.report.service import ReportQuery, UsageLine
+from tollgate_billing.generations.service import Generation
 
 USAGE_CONSUMER = "billing-usage"
 
