@@ -14,12 +14,13 @@ from tollgate_common.money import format_usd, parse_usd
 from tollgate_common.usage_record import Answer
 
 from tollgate_billing.budgets.service import BudgetService, BudgetStatus
+from tollgate_billing.domain import display
+from tollgate_billing.generations.service import Generation, GenerationService
+from tollgate_billing.ledger.account import Account, EntryKind
+from tollgate_billing.ledger.cache import Quote, Requester
 from tollgate_billing.ledger.service import CreditsService
-from tollgate_billing.ledger.account import Account, EntryKind, display
 from tollgate_billing.models import GENERATION_ROWS
 from tollgate_billing.report.service import ReportRow, SpendReports, report_query
-from tollgate_billing.generations.service import BillingService, Generation
-from tollgate_billing.ledger.cache import Quote, Requester
 
 SERVICE_NAME = "tollgate.billing.v1.BillingService"
 
@@ -123,7 +124,7 @@ def adjustment_amount(text: str) -> Decimal:
 class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
     def __init__(
         self,
-        service: BillingService,
+        service: GenerationService,
         credits: CreditsService,
         reports: SpendReports,
         budgets: BudgetService,
