@@ -17,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate.billing.v1 import billing_pb2
 from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_billing.app import MIGRATIONS_DIR
+from tollgate_billing.convert import generation_to_proto
 from tollgate_billing.generations.repository import GenerationRepository
 from tollgate_billing.ledger.cache import BalanceCache
 from tollgate_billing.ledger.repository import LedgerRepository
 from tollgate_billing.ledger.service import CreditsService
 from tollgate_billing.report.repository import ReportRepository
 from tollgate_billing.report.service import SpendReports, report_query
-from tollgate_billing.servicer import generation_to_proto
 from tollgate_common.db import create_engine, migrate_async
 from tollgate_common.db_types import Money, UtcDateTime
 from tollgate_common.usage_record import usage_record
