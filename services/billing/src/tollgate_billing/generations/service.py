@@ -1,4 +1,4 @@
-"""Billing's business rules on typed values: recording generations and looking them up."""
+"""Generations: the rules on typed values for recording them (each once) and looking them up."""
 
 from __future__ import annotations
 
