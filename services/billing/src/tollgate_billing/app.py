@@ -10,18 +10,20 @@ from tollgate_common.db import create_engine
 from tollgate_common.outbox import Outbox
 from tollgate_common.runtime import ServiceApp, ServiceRuntime
 
-from tollgate_billing.budget_repository import BudgetRepository
-from tollgate_billing.budget_service import BudgetService
-from tollgate_billing.consumer import UsageConsumer
-from tollgate_billing.credits import Clock, CreditsService, LedgerGenerationStore, utc_now
-from tollgate_billing.ledger_repository import LedgerRepository
+from tollgate_billing.budgets.repository import BudgetRepository
+from tollgate_billing.budgets.service import BudgetService
+from tollgate_billing.domain import Clock, utc_now
+from tollgate_billing.generations.consumer import UsageConsumer
+from tollgate_billing.generations.repository import GenerationRepository
+from tollgate_billing.generations.service import GenerationService
+from tollgate_billing.ledger.cache import BalanceCache, LeasePolicy
+from tollgate_billing.ledger.repository import LedgerRepository
+from tollgate_billing.ledger.service import CreditsService, LedgerGenerationStore
 from tollgate_billing.models import outbox
-from tollgate_billing.report import SpendReports
-from tollgate_billing.repository import GenerationRepository
-from tollgate_billing.service import BillingService
+from tollgate_billing.report.repository import ReportRepository
+from tollgate_billing.report.service import SpendReports
 from tollgate_billing.servicer import SERVICE_NAME, BillingServicer
 from tollgate_billing.settings import BillingSettings
-from tollgate_billing.view import BalanceView, LeasePolicy
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
@@ -36,7 +38,7 @@ class BillingApp(ServiceApp):
         self.runtime = runtime = ServiceRuntime("billing", settings, link_before_serving=True)
         self.engine = runtime.engine(create_engine(settings.database_url))
         self.outbox = runtime.outbox(Outbox(self.engine, outbox))
-        self.view = BalanceView(
+        self.view = BalanceCache(
             settings.hold_seconds,
             leases=LeasePolicy(settings.lease_min_worst_cases, settings.lease_share),
         )
@@ -46,11 +48,16 @@ class BillingApp(ServiceApp):
         )
         self.budgets = BudgetService(budgets, self.credits, self.outbox, clock)
         generations = GenerationRepository(self.engine)
-        self.service = BillingService(LedgerGenerationStore(self.credits, generations))
+        self.service = GenerationService(LedgerGenerationStore(self.credits, generations))
         self.consumer = UsageConsumer(self.service)
         runtime.consume(self.consumer)
         runtime.serve(
             SERVICE_NAME,
             billing_pb2_grpc.add_BillingServiceServicer_to_server,
-            BillingServicer(self.service, self.credits, SpendReports(generations), self.budgets),
+            BillingServicer(
+                self.service,
+                self.credits,
+                SpendReports(ReportRepository(self.engine)),
+                self.budgets,
+            ),
         )

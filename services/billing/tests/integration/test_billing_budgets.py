@@ -12,13 +12,13 @@ from decimal import Decimal
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate.events.v1 import activity_pb2
-from tollgate_billing.budget_repository import BudgetRepository
-from tollgate_billing.budget_service import BudgetService
-from tollgate_billing.credits import CreditsService
+from tollgate_billing.budgets.repository import BudgetRepository
+from tollgate_billing.budgets.service import BudgetService
 from tollgate_billing.errors import BalanceLimit, BudgetExceeded, BudgetNotFound
-from tollgate_billing.ledger import EntryKind
-from tollgate_billing.ledger_repository import LedgerRepository
-from tollgate_billing.view import BalanceView, Requester
+from tollgate_billing.ledger.account import EntryKind
+from tollgate_billing.ledger.cache import BalanceCache, Requester
+from tollgate_billing.ledger.repository import LedgerRepository
+from tollgate_billing.ledger.service import CreditsService
 from tollgate_common.errors import InvalidArgument
 
 from .support import QUOTE, Clock, Facts, generation
@@ -38,10 +38,10 @@ class Budgets:
         self.restart()
 
     def restart(self) -> None:
-        """A new process over the same database: an empty view."""
+        """A new process over the same database: an empty cache."""
         repo = BudgetRepository(self.engine)
         self.credits = CreditsService(
-            self.ledger, BalanceView(600), self.facts, self.clock, budgets=repo
+            self.ledger, BalanceCache(600), self.facts, self.clock, budgets=repo
         )
         self.budgets = BudgetService(repo, self.credits, self.facts, self.clock)
 

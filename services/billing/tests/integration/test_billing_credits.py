@@ -10,12 +10,12 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tollgate_billing.credits import CreditsService
 from tollgate_billing.errors import InsufficientFunds
-from tollgate_billing.ledger import Account, EntryKind
-from tollgate_billing.ledger_repository import LedgerRepository
+from tollgate_billing.ledger.account import Account, EntryKind
+from tollgate_billing.ledger.cache import BalanceCache
+from tollgate_billing.ledger.repository import LedgerRepository
+from tollgate_billing.ledger.service import CreditsService
 from tollgate_billing.models import ledger_entries
-from tollgate_billing.view import BalanceView
 from tollgate_common.db import create_engine
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.inbox import Stored
@@ -34,9 +34,9 @@ class World:
         self.credits = self.restart()
 
     def restart(self) -> CreditsService:
-        """A new process: an empty balance view over the same database."""
+        """A new process: an empty balance cache over the same database."""
         self.credits = CreditsService(
-            self.ledger, BalanceView(hold_seconds=600), self.facts, self.clock
+            self.ledger, BalanceCache(hold_seconds=600), self.facts, self.clock
         )
         return self.credits
 
@@ -222,11 +222,11 @@ async def test_a_batch_across_a_free_period_tops_up_between_its_debits(world: Wo
 async def test_two_billing_processes_charge_overlapping_batches_once(
     world: World, database_url: str
 ) -> None:
-    """Two replicas (own engines, own views) applying the same facts at the same time."""
+    """Two replicas (own engines, own caches) applying the same facts at the same time."""
     other_engine = create_engine(database_url)
     try:
         other = CreditsService(
-            LedgerRepository(other_engine), BalanceView(60), Facts(), world.clock
+            LedgerRepository(other_engine), BalanceCache(60), Facts(), world.clock
         )
         await world.credits.top_up("team_a", "50", "seed", "user", "u")
         facts = [generation(f"gen_{i:03d}", "0.01") for i in range(100)]

@@ -17,12 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate.billing.v1 import billing_pb2
 from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_billing.app import MIGRATIONS_DIR
-from tollgate_billing.credits import CreditsService
-from tollgate_billing.ledger_repository import LedgerRepository
-from tollgate_billing.report import SpendReports, report_query
-from tollgate_billing.repository import GenerationRepository
-from tollgate_billing.servicer import generation_to_proto
-from tollgate_billing.view import BalanceView
+from tollgate_billing.convert import generation_to_proto
+from tollgate_billing.generations.repository import GenerationRepository
+from tollgate_billing.ledger.cache import BalanceCache
+from tollgate_billing.ledger.repository import LedgerRepository
+from tollgate_billing.ledger.service import CreditsService
+from tollgate_billing.report.repository import ReportRepository
+from tollgate_billing.report.service import SpendReports, report_query
 from tollgate_common.db import create_engine, migrate_async
 from tollgate_common.db_types import Money, UtcDateTime
 from tollgate_common.usage_record import usage_record
@@ -134,7 +135,7 @@ async def test_rows_of_the_previous_release_answer_as_before(
     during = _old_row("gen_rolling", credential_type="byok", cost=Decimal(0), streamed=False)
     await _insert_old(engine, [during])
     # This release stores one without the columns the fact now holds.
-    credits = CreditsService(LedgerRepository(engine), BalanceView(60), Facts())
+    credits = CreditsService(LedgerRepository(engine), BalanceCache(60), Facts())
     fact = UsageRecorded(
         generation_id="gen_new",
         team_id="team_a",
@@ -154,7 +155,7 @@ async def test_rows_of_the_previous_release_answer_as_before(
         answered = generation_to_proto(found).SerializeToString()
         assert answered == _as_the_previous_release_answered(row).SerializeToString()
 
-    [day] = await SpendReports(repository).report(
+    [day] = await SpendReports(ReportRepository(engine)).report(
         report_query("team_a", "2026-05-01", "2026-05-01")
     )
     assert day.request_count == len(before) + 2

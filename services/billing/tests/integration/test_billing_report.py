@@ -7,11 +7,11 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tollgate_billing.credits import CreditsService
-from tollgate_billing.ledger_repository import LedgerRepository
-from tollgate_billing.report import SpendReports, report_query
-from tollgate_billing.repository import GenerationRepository
-from tollgate_billing.view import BalanceView
+from tollgate_billing.ledger.cache import BalanceCache
+from tollgate_billing.ledger.repository import LedgerRepository
+from tollgate_billing.ledger.service import CreditsService
+from tollgate_billing.report.repository import ReportRepository
+from tollgate_billing.report.service import SpendReports, report_query
 from tollgate_common.errors import InvalidArgument
 
 from .support import Facts, generation
@@ -23,7 +23,7 @@ DAY2 = DAY1 + timedelta(hours=1)  # 2026-05-02 00:30
 
 @pytest.fixture
 async def reports(engine: AsyncEngine) -> SpendReports:
-    credits = CreditsService(LedgerRepository(engine), BalanceView(60), Facts())
+    credits = CreditsService(LedgerRepository(engine), BalanceCache(60), Facts())
     await credits.apply_usage(
         [
             generation("gen_1", "0.1", created_at=DAY1, input_tokens=10, output_tokens=5),
@@ -44,7 +44,7 @@ async def reports(engine: AsyncEngine) -> SpendReports:
             generation("gen_before", "7", created_at=DAY1 - timedelta(days=1)),
         ]
     )
-    return SpendReports(GenerationRepository(engine))
+    return SpendReports(ReportRepository(engine))
 
 
 async def test_per_day_exact_and_only_the_callers_team(reports: SpendReports) -> None:
@@ -105,7 +105,7 @@ def test_bad_queries_name_their_parameter(
 
 
 async def test_per_end_user_and_tag_with_their_filters(engine: AsyncEngine) -> None:
-    credits = CreditsService(LedgerRepository(engine), BalanceView(60), Facts())
+    credits = CreditsService(LedgerRepository(engine), BalanceCache(60), Facts())
     await credits.apply_usage(
         [
             generation("gen_a", "1", created_at=DAY1, end_user="alice", tags=("beta", "x")),
@@ -113,7 +113,7 @@ async def test_per_end_user_and_tag_with_their_filters(engine: AsyncEngine) -> N
             generation("gen_c", "4", created_at=DAY1),
         ]
     )
-    reports = SpendReports(GenerationRepository(engine))
+    reports = SpendReports(ReportRepository(engine))
 
     async def keyed(**options: object) -> list[tuple[str, Decimal, int]]:
         query = report_query("team_a", "2026-05-01", "2026-05-01", **options)  # type: ignore[arg-type]

@@ -13,12 +13,12 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate.events.v1.usage_pb2 import UsageRecorded
-from tollgate_billing.credits import CreditsService, LedgerGenerationStore
-from tollgate_billing.ledger_repository import LedgerRepository
+from tollgate_billing.generations.repository import GenerationRepository
+from tollgate_billing.generations.service import Generation
+from tollgate_billing.ledger.cache import BalanceCache
+from tollgate_billing.ledger.repository import LedgerRepository
+from tollgate_billing.ledger.service import CreditsService, LedgerGenerationStore
 from tollgate_billing.models import generations, ledger_entries, metadata
-from tollgate_billing.repository import GenerationRepository
-from tollgate_billing.service import Generation
-from tollgate_billing.view import BalanceView
 from tollgate_common.inbox import Stored
 from tollgate_common.outbox import Fact
 from tollgate_common.usage_record import usage_record
@@ -62,7 +62,7 @@ class _Facts:
 
 
 def _store(engine: AsyncEngine) -> LedgerGenerationStore:
-    credits = CreditsService(LedgerRepository(engine), BalanceView(60), _Facts())
+    credits = CreditsService(LedgerRepository(engine), BalanceCache(60), _Facts())
     return LedgerGenerationStore(credits, GenerationRepository(engine))
 
 

@@ -12,9 +12,9 @@ import grpc
 import pytest
 from sqlalchemy.exc import DataError, OperationalError
 from tollgate.events.v1.usage_pb2 import UsageRecorded
-from tollgate_billing.consumer import UsageConsumer, generation_from_fact
 from tollgate_billing.errors import GenerationNotFound
-from tollgate_billing.service import BillingService, Generation
+from tollgate_billing.generations.consumer import UsageConsumer, generation_from_fact
+from tollgate_billing.generations.service import Generation, GenerationService
 from tollgate_common.bus import Delivery, Outcome, PoisonMessage, TransientError
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.inbox import Stored
@@ -71,7 +71,7 @@ def store() -> MemoryStore:
 
 @pytest.fixture
 def consumer(store: MemoryStore) -> UsageConsumer:
-    return UsageConsumer(BillingService(store))
+    return UsageConsumer(GenerationService(store))
 
 
 async def test_a_fact_is_recorded_once(store: MemoryStore, consumer: UsageConsumer) -> None:
@@ -130,7 +130,7 @@ async def test_idempotency_key_is_the_generation_id(
 
 
 async def test_get_generation_is_scoped_to_the_team(store: MemoryStore) -> None:
-    service = BillingService(store)
+    service = GenerationService(store)
     generation = generation_from_fact(_fact(cost="0.01"), datetime.now(UTC))
     assert await service.record_usage(generation)
     assert not await service.record_usage(replace(generation, cost=Decimal(1)))
@@ -149,7 +149,7 @@ async def test_empty_ids_are_invalid(
     store: MemoryStore, team_id: str, generation_id: str, param: str
 ) -> None:
     with pytest.raises(InvalidArgument) as invalid:
-        await BillingService(store).get_generation(team_id, generation_id)
+        await GenerationService(store).get_generation(team_id, generation_id)
     assert invalid.value.metadata == {"param": param}
 
 

@@ -6,17 +6,21 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from tollgate_billing.domain import display, parse_top_up
 from tollgate_billing.errors import InsufficientFunds
-from tollgate_billing.ledger import (
+from tollgate_billing.ledger.account import (
     Account,
     EntryKind,
     Posting,
     apply,
-    display,
     free_grant_due,
-    parse_top_up,
 )
-from tollgate_billing.view import DEFAULT_OUTPUT_RESERVE, BalanceView, Quote, quote_reservation
+from tollgate_billing.ledger.cache import (
+    DEFAULT_OUTPUT_RESERVE,
+    BalanceCache,
+    Quote,
+    quote_reservation,
+)
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 D = Decimal
@@ -141,7 +145,7 @@ def test_nothing_left_is_insufficient_funds(available: Decimal) -> None:
 
 def test_holds_add_up_and_expire() -> None:
     now = [0.0]
-    view = BalanceView(hold_seconds=60, monotonic=lambda: now[0])
+    view = BalanceCache(hold_seconds=60, monotonic=lambda: now[0])
     view.put(Account("team_a", balance=D("1.2")))
     view.reserve("team_a", "gen_1", _quote(max_out=50))  # 0.6
     assert view.available("team_a") == D("0.6")

@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from tollgate.events.v1.usage_pb2 import UsageRecorded
+from tollgate_billing.convert import generation_to_proto
 from tollgate_billing.errors import InvalidUsage
-from tollgate_billing.service import generation_from_fact
-from tollgate_billing.servicer import generation_to_proto
+from tollgate_billing.generations.service import generation_from_fact
 
 RECEIVED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""Billing's business rules on typed values: recording generations and looking them up."""
+"""Generations: the rules on typed values for recording them (each once) and looking them up."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ BYOK = "byok"
 # A generation as billing records it: its usage fact, with what billing charges (nothing for
 # BYOK: the team paid its provider; ``market_cost`` stays the list price) and its tags, each once.
 # ``hold_id`` names the router's credit lease it drew from ("": a hold of its own, named by its
-# id); it only tells the balance view which hold to settle.
+# id); it only tells the balance cache which hold to settle.
 Generation = UsageRecord
 
 
@@ -69,7 +69,7 @@ def validate_generation(generation: Generation) -> None:
             raise InvalidUsage("a tag is too long or contains a NUL character")
 
 
-class BillingService:
+class GenerationService:
     def __init__(self, store: GenerationStore) -> None:
         self._store = store
 

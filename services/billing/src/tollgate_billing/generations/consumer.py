@@ -6,14 +6,15 @@ from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_common.fact_consumer import USAGE_FACTS, FactConsumer
 
 from tollgate_billing.errors import InvalidUsage
-from tollgate_billing.repository import USAGE_CONSUMER
-from tollgate_billing.service import BillingService, Generation, generation_from_fact
+from tollgate_billing.generations.service import Generation, GenerationService, generation_from_fact
+
+USAGE_CONSUMER = "billing-usage"
 
 
 class UsageConsumer(FactConsumer[UsageRecorded, Generation]):
     """The durable ``billing-usage`` consumer (see :mod:`tollgate_common.fact_consumer`)."""
 
-    def __init__(self, service: BillingService) -> None:
+    def __init__(self, service: GenerationService) -> None:
         super().__init__(
             USAGE_FACTS,
             durable=USAGE_CONSUMER,

@@ -15,7 +15,7 @@ from enum import StrEnum
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.money import ZERO
 
-from tollgate_billing.ledger import display, parse_top_up
+from tollgate_billing.domain import display, parse_top_up
 
 
 class Scope(StrEnum):
@@ -71,7 +71,7 @@ def applies(budget: Budget, project_id: str, key_id: str) -> bool:
 @dataclass(slots=True)
 class BudgetState:
     """A budget and what its scope was charged, per period start (only the periods since the
-    budget was loaded into the view are complete; older ones are dropped)."""
+    budget was loaded into the cache are complete; older ones are dropped)."""
 
     budget: Budget
     spent: dict[datetime, Decimal] = field(default_factory=dict)

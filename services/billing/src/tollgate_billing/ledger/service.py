@@ -1,7 +1,7 @@
 """Credits: balances, top-ups, the free tier, reservations, and usage charged exactly once.
 
 One writer per process: every ledger transaction runs under ``_write_lock`` and the balance
-view is updated under it right after the commit, so the view never goes back in time. (Several
+cache is updated under it right after the commit, so the cache never goes back in time. (Several
 billing replicas would each need their own teams: see docs/billing.md.)
 """
 
@@ -10,39 +10,35 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
-from typing import Protocol
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from tollgate.events.v1 import activity_pb2
-from tollgate_common.bus import ACTIVITY_RECORDED
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.ids import new_id
 from tollgate_common.inbox import Stored
 from tollgate_common.money import ZERO, format_usd
 from tollgate_common.outbox import Fact
 
-from tollgate_billing.budget_repository import BudgetRepository
-from tollgate_billing.budgets import BudgetState
+from tollgate_billing.budgets.budget import BudgetState
+from tollgate_billing.budgets.repository import BudgetRepository
+from tollgate_billing.domain import Clock, parse_top_up, utc_now
 from tollgate_billing.errors import BalanceLimit, missing_field
-from tollgate_billing.ledger import (
+from tollgate_billing.events import FactSink, activity_event
+from tollgate_billing.generations.repository import GenerationRepository
+from tollgate_billing.generations.service import Generation
+from tollgate_billing.ledger.account import (
     Account,
     ActorType,
     EntryKind,
     Posting,
     free_grant_due,
-    parse_top_up,
 )
-from tollgate_billing.ledger_repository import LedgerRepository
+from tollgate_billing.ledger.cache import NOBODY, BalanceCache, Quote, Requester, Reservation
+from tollgate_billing.ledger.repository import LedgerRepository
 from tollgate_billing.models import KEY_LENGTH
-from tollgate_billing.repository import GenerationRepository
-from tollgate_billing.service import Generation
-from tollgate_billing.view import NOBODY, BalanceView, Quote, Requester, Reservation
 
 log = logging.getLogger(__name__)
-
-Clock = Callable[[], datetime]
 
 # Activity event types (docs/admin-api.md; `credits-adjusted` is ours, listed in docs/billing.md).
 CREDITS_PURCHASED = "credits-purchased"
@@ -60,40 +56,6 @@ _ACTOR_TYPES = {
     ActorType.API_KEY: activity_pb2.ACTOR_TYPE_API_KEY,
     ActorType.SYSTEM: activity_pb2.ACTOR_TYPE_SYSTEM,
 }
-
-
-class FactSink(Protocol):
-    """Where activity facts go (the outbox): ``put`` never blocks."""
-
-    def put(self, fact: Fact) -> None: ...
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def activity_event(
-    team_id: str,
-    type_: str,
-    actor: activity_pb2.Actor,
-    target: activity_pb2.Target,
-    details: dict[str, str],
-    at: datetime,
-) -> Fact:
-    """An activity-log event, as a fact for the outbox."""
-    event_id = new_id("evt")
-    occurred_at = Timestamp()
-    occurred_at.FromDatetime(at)
-    message = activity_pb2.ActivityRecorded(
-        event_id=event_id,
-        team_id=team_id,
-        type=type_,
-        actor=actor,
-        target=target,
-        details=details,
-        occurred_at=occurred_at,
-    )
-    return Fact(subject=ACTIVITY_RECORDED, msg_id=event_id, payload=message.SerializeToString())
 
 
 def activity_fact(
@@ -131,14 +93,14 @@ class CreditsService:
     def __init__(
         self,
         ledger: LedgerRepository,
-        view: BalanceView,
+        cache: BalanceCache,
         activity: FactSink,
         clock: Clock = utc_now,
         *,
         budgets: BudgetRepository | None = None,
     ) -> None:
         self._ledger = ledger
-        self._view = view
+        self._cache = cache
         self._activity = activity
         self._clock = clock
         self._budgets = budgets
@@ -149,7 +111,7 @@ class CreditsService:
     async def credits(self, team_id: str) -> Account:
         if not team_id:
             raise missing_field("team_id")
-        account = self._view.account(team_id)
+        account = self._cache.account(team_id)
         if account is None:
             account = await self._ledger.load(team_id) or Account(team_id)
         return account
@@ -220,7 +182,7 @@ class CreditsService:
         at = self._clock()
         async with self._write_lock:
             posted = await self._ledger.post(team_id, at, decide)
-            self._view.put(posted.account)
+            self._cache.put(posted.account)
         for posting in posted.postings:
             if posting.kind in _EVENT_TYPES:
                 self._activity.put(activity_fact(team_id, posting, posted.account, at, reason))
@@ -229,20 +191,20 @@ class CreditsService:
     # -- budgets --------------------------------------------------------------------------
 
     async def budget_states(self, team_id: str) -> list[BudgetState]:
-        """The team's budgets and their spend: the view's when loaded, else from the database."""
-        states = self._view.budget_states(team_id)
+        """The team's budgets and their spend: the cache's when loaded, else from the database."""
+        states = self._cache.budget_states(team_id)
         if states is not None:
             return states
         return [] if self._budgets is None else await self._budgets.load(team_id, self._clock())
 
     async def reload_budgets(self, team_id: str) -> None:
-        """Read the team's budgets and their spend into the view again (after a change)."""
+        """Read the team's budgets and their spend into the cache again (after a change)."""
         if self._budgets is None:
             return
         async with self._write_lock:
-            if self._view.account(team_id) is not None:
+            if self._cache.account(team_id) is not None:
                 states = await self._budgets.load(team_id, self._clock())
-                self._view.put_budgets(team_id, states)
+                self._cache.put_budgets(team_id, states)
 
     # -- reservations ---------------------------------------------------------------------
 
@@ -255,7 +217,7 @@ class CreditsService:
         requester: Requester = NOBODY,
     ) -> Reservation:
         """Hold the worst case of a generation before any provider is called (or a lease that
-        covers it: see :mod:`tollgate_billing.view`), against the balance and every budget of
+        covers it: see :mod:`tollgate_billing.ledger.cache`), against the balance and every budget of
         the team, ``requester``'s project and key. Only a team's first request of a free period
         writes to the database (its grant), and only its first request in this process reads
         its budgets."""
@@ -263,28 +225,28 @@ class CreditsService:
             raise missing_field("team_id")
         if not hold_id:
             raise missing_field("hold_id")
-        account = self._view.account(team_id)
+        account = self._cache.account(team_id)
         if account is None or free_grant_due(account, self._clock()) is not None:
             await self._load_for_request(team_id)
-        if not self._view.budgets_loaded(team_id):
+        if not self._cache.budgets_loaded(team_id):
             await self.reload_budgets(team_id)
-        return self._view.reserve(team_id, hold_id, quote, lease, requester, self._clock())
+        return self._cache.reserve(team_id, hold_id, quote, lease, requester, self._clock())
 
     def release(self, team_id: str, hold_id: str, spent: Decimal | None = None) -> None:
-        self._view.release(team_id, hold_id, spent)
+        self._cache.release(team_id, hold_id, spent)
 
     def available(self, team_id: str, requester: Requester = NOBODY) -> Decimal:
-        """Balance minus holds of a team in the view (after a reservation loaded it), capped by
+        """Balance minus holds of a team in the cache (after a reservation loaded it), capped by
         what its budgets that apply to ``requester`` have left."""
-        return self._view.available(team_id, requester, self._clock())
+        return self._cache.available(team_id, requester, self._clock())
 
     async def _load_for_request(self, team_id: str) -> None:
-        """Load the team into the view, starting its free period if one is due."""
+        """Load the team into the cache, starting its free period if one is due."""
         at = self._clock()
         async with self._write_lock:
-            account = self._view.account(team_id) or await self._ledger.load(team_id)
+            account = self._cache.account(team_id) or await self._ledger.load(team_id)
             if account is not None and free_grant_due(account, at) is None:
-                self._view.put(account)
+                self._cache.put(account)
                 return
 
         def grant(current: Account) -> tuple[Account, list[Posting]]:
@@ -304,13 +266,13 @@ class CreditsService:
         async with self._write_lock:
             applied = await self._ledger.apply_usage(batch, at)
             for account in applied.accounts.values():
-                self._view.put(account)
+                self._cache.put(account)
             # Each new generation's cost counts in its budgets as its hold shrinks (no await
             # between): a reservation never sees the money in neither or in both.
             for g in applied.settled:
                 requester = Requester(g.project_id, g.key_id)
-                self._view.add_spend(g.team_id, requester, g.created_at, g.cost)
-                self._view.settle(
+                self._cache.add_spend(g.team_id, requester, g.created_at, g.cost)
+                self._cache.settle(
                     g.team_id, g.hold_id or g.generation_id, g.cost, lease=bool(g.hold_id)
                 )
         for team_id, posting in applied.grants:

@@ -1,5 +1,4 @@
-"""Generation records in SQL: lookups and the spend report's reads (they are written, and
-charged, by :mod:`tollgate_billing.ledger_repository`)."""
+"""The spend report's reads in SQL: the generations of a team in a date range."""
 
 from __future__ import annotations
 
@@ -9,14 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tollgate_billing.models import GENERATION_ROWS, generations
-from tollgate_billing.report import ReportQuery, UsageLine
-from tollgate_billing.service import Generation
-
-USAGE_CONSUMER = "billing-usage"
+from tollgate_billing.report.service import ReportQuery, UsageLine
 
 
-class GenerationRepository:
-    """Reads a team's generations."""
+class ReportRepository:
+    """Reads the generations a spend report sums."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
@@ -45,15 +41,6 @@ class GenerationRepository:
             UsageLine(GENERATION_ROWS.fact(whole), *row[:count])
             for row, whole in zip(rows, stored, strict=True)
         ]
-
-    async def get(self, team_id: str, generation_id: str) -> Generation | None:
-        query = select(generations).where(
-            generations.c.id == generation_id, generations.c.team_id == team_id
-        )
-        async with self._engine.connect() as conn:
-            found = (await conn.execute(query)).mappings().all()
-            rows = await GENERATION_ROWS.completed(conn, found)
-        return GENERATION_ROWS.record(rows[0]) if rows else None
 
 
 # The columns a line takes, in its order (after the fact).

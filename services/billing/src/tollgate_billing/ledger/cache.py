@@ -1,8 +1,8 @@
-"""The balance view: each team's committed account plus the holds of generations in flight.
+"""The balance cache: each team's committed account plus the holds of generations in flight.
 
 Reservations happen here, in memory, where the money is: a check and a hold with no ``await``
 between them, so concurrent requests of one team can never hold more than its balance, and the
-request path costs no database round trip. The view is kept current by the service, which
+request path costs no database round trip. The cache is kept current by the service, which
 updates it under its write lock right after each ledger transaction commits.
 
 A hold may be a *lease*: the router asks for more than one generation's worst case and draws
@@ -24,9 +24,9 @@ from decimal import ROUND_FLOOR, Decimal
 
 from tollgate_common.money import ZERO
 
-from tollgate_billing.budgets import BudgetState, applies
+from tollgate_billing.budgets.budget import BudgetState, applies
 from tollgate_billing.errors import BudgetExceeded, InsufficientFunds
-from tollgate_billing.ledger import Account
+from tollgate_billing.ledger.account import Account
 
 # Output tokens held for when neither the caller nor the catalog gives a limit.
 DEFAULT_OUTPUT_RESERVE = 4096
@@ -156,7 +156,7 @@ def grant_lease(
     return replace(reservation, reserved=max(worst, min(asked, available * policy.share)))
 
 
-class BalanceView:
+class BalanceCache:
     def __init__(
         self,
         hold_seconds: float,

@@ -1,18 +1,19 @@
 """Budgets: list, set and remove a team's caps, with their activity events. Enforcement is in
-the reservation (:mod:`tollgate_billing.view`); this keeps the view's copy current."""
+the ledger's reservation (:mod:`tollgate_billing.ledger.cache`); this keeps the cache's copy
+current through :class:`SpendTracker`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from tollgate.events.v1 import activity_pb2
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.money import format_usd
 
-from tollgate_billing.budget_repository import BudgetRepository
-from tollgate_billing.budgets import (
+from tollgate_billing.budgets.budget import (
     Budget,
     BudgetState,
     Scope,
@@ -21,8 +22,10 @@ from tollgate_billing.budgets import (
     parse_scope,
     period_start,
 )
-from tollgate_billing.credits import Clock, CreditsService, FactSink, activity_event
+from tollgate_billing.budgets.repository import BudgetRepository
+from tollgate_billing.domain import Clock
 from tollgate_billing.errors import BudgetNotFound, missing_field
+from tollgate_billing.events import FactSink, activity_event
 from tollgate_billing.models import ID_LENGTH
 
 # Activity event types (docs/admin-api.md: named as in the Vercel activity log).
@@ -38,6 +41,18 @@ class BudgetStatus:
     budget: Budget
     period_start: datetime
     spent: Decimal
+
+
+class SpendTracker(Protocol):
+    """Where the budgets in force and their spend are kept (the ledger, which enforces them)."""
+
+    async def budget_states(self, team_id: str) -> list[BudgetState]:
+        """The team's budgets and what their scopes were charged."""
+        ...
+
+    async def reload_budgets(self, team_id: str) -> None:
+        """Read the team's budgets again after a change."""
+        ...
 
 
 def _status(state: BudgetState, at: datetime) -> BudgetStatus:
@@ -58,7 +73,7 @@ class BudgetService:
     def __init__(
         self,
         budgets: BudgetRepository,
-        credits: CreditsService,
+        credits: SpendTracker,
         activity: FactSink,
         clock: Clock,
     ) -> None:

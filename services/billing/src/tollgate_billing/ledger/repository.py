@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tollgate_common.inbox import Stored, refuses_values
 from tollgate_common.money import ZERO
 
-from tollgate_billing.ledger import (
+from tollgate_billing.generations.service import Generation
+from tollgate_billing.ledger.account import (
     Account,
     ActorType,
     EntryKind,
@@ -31,7 +32,6 @@ from tollgate_billing.ledger import (
     free_grant_due,
 )
 from tollgate_billing.models import GENERATION_ROWS, balances, generations, ledger_entries
-from tollgate_billing.service import Generation
 
 log = logging.getLogger(__name__)
 

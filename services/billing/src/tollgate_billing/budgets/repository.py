@@ -10,7 +10,14 @@ from decimal import Decimal
 from sqlalchemy import RowMapping, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tollgate_billing.budgets import Budget, BudgetState, Period, Scope, applies, period_start
+from tollgate_billing.budgets.budget import (
+    Budget,
+    BudgetState,
+    Period,
+    Scope,
+    applies,
+    period_start,
+)
 from tollgate_billing.models import budgets, generations
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from decimal import ROUND_FLOOR, Decimal
+from decimal import Decimal
 from enum import StrEnum
 
 from tollgate_common.money import ZERO
@@ -18,8 +18,6 @@ from tollgate_common.money import ZERO
 FREE_AMOUNT = Decimal("5.00")
 FREE_PERIOD = timedelta(days=30)
 NO_PERIOD = -1
-
-CENT = Decimal("0.01")
 
 
 class EntryKind(StrEnum):
@@ -101,27 +99,3 @@ def free_grant_due(account: Account, at: datetime) -> tuple[Account, Posting | N
     if amount <= 0:
         return advanced, None
     return advanced, Posting(EntryKind.FREE_GRANT, amount, f"free:{period}")
-
-
-def parse_top_up(text: str) -> Decimal | None:
-    """A top-up amount: a positive decimal with at most 2 decimals below $1,000,000,000;
-    None for anything else."""
-    try:
-        value = Decimal(text)
-    except ArithmeticError:
-        return None
-    if not value.is_finite() or value <= 0 or value >= Decimal(10) ** 9:
-        return None
-    exponent = value.as_tuple().exponent
-    if not isinstance(exponent, int) or (exponent < -2 and value != value.quantize(CENT)):
-        return None
-    return value
-
-
-def display(amount: Decimal) -> str:
-    """A balance for ``/v1/credits``: at least 2 decimals (``"5.00"``), all that are there
-    beyond (``"4.9999875"``), no exponent, no trailing zeros past the cents."""
-    if amount == amount.quantize(CENT, rounding=ROUND_FLOOR):
-        return format(amount.quantize(CENT), "f")
-    text = format(amount, "f")
-    return text.rstrip("0") if "." in text else text
