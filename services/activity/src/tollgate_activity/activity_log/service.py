@@ -29,14 +29,16 @@ class ActivityLog(Protocol):
 
 
 class ActivityLogService:
-    def __init__(self, log: ActivityLog) -> None:
-        self._log = log
+    def __init__(self, repository: ActivityLog) -> None:
+        self._repository = repository
 
     async def record_events(self, events: Sequence[ActivityEvent]) -> list[Stored]:
         """Add activity events to their teams' logs, each exactly once; one result per event,
         in order (REJECTED for an invalid one, which does not hold up the others)."""
         valid, rejected = validated(events, validate_event, InvalidActivity, "activity event")
-        final = merged(await self._log.record_many(valid) if valid else [], rejected, len(events))
+        final = merged(
+            await self._repository.record_many(valid) if valid else [], rejected, len(events)
+        )
         log_results(final, "activity events")
         return final
 
@@ -51,5 +53,5 @@ class ActivityLogService:
         """One page of ``team_id``'s activity log, newest first."""
         event_filter = event_filter or EventFilter()
         limit, after = list_args(team_id, page_size, page_token, event_filter.time_range)
-        rows = await self._log.list_page(team_id, event_filter, after, limit + 1)
+        rows = await self._repository.list_page(team_id, event_filter, after, limit + 1)
         return page_of(rows, limit, lambda e: Cursor(e.created_at, e.event_id))

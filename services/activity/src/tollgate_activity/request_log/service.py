@@ -82,12 +82,12 @@ def validate_entry(entry: RequestLogEntry) -> RequestLogEntry:
 
 
 class RequestLogService:
-    def __init__(self, log: RequestLog) -> None:
-        self._log = log
+    def __init__(self, repository: RequestLog) -> None:
+        self._repository = repository
 
     async def record_request(self, entry: RequestLogEntry) -> bool:
         """Add a finished request to its team's log exactly once; False for a repeat."""
-        stored = await self._log.record(validate_entry(entry))
+        stored = await self._repository.record(validate_entry(entry))
         if stored:
             log.info("logged request %s of team %s", entry.generation_id, entry.team_id)
         else:
@@ -99,7 +99,9 @@ class RequestLogService:
         entry, in order. An invalid entry is REJECTED (and logged) without holding up the
         others."""
         valid, rejected = validated(entries, validate_entry, InvalidUsage, "request")
-        final = merged(await self._log.record_many(valid) if valid else [], rejected, len(entries))
+        final = merged(
+            await self._repository.record_many(valid) if valid else [], rejected, len(entries)
+        )
         log_results(final, "requests")
         return final
 
@@ -114,5 +116,5 @@ class RequestLogService:
         """One page of ``team_id``'s request log, newest first."""
         request_filter = request_filter or RequestFilter()
         limit, after = list_args(team_id, page_size, page_token, request_filter.time_range)
-        rows = await self._log.list_page(team_id, request_filter, after, limit + 1)
+        rows = await self._repository.list_page(team_id, request_filter, after, limit + 1)
         return page_of(rows, limit, lambda e: Cursor(e.created_at, e.generation_id))
