@@ -51,19 +51,22 @@ from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 from tollgate.activity.v1 import activity_pb2  # noqa: E402
 from tollgate.events.v1.usage_pb2 import UsageRecorded  # noqa: E402
+from tollgate_activity.activity_log.repository import ActivityLogRepository  # noqa: E402
+from tollgate_activity.activity_log.service import ActivityLogService  # noqa: E402
 from tollgate_activity.app import MIGRATIONS_DIR  # noqa: E402
-from tollgate_activity.consumer import UsageConsumer  # noqa: E402
-from tollgate_activity.event_repository import ActivityLogRepository  # noqa: E402
 from tollgate_activity.models import request_log, request_rollup  # noqa: E402
-from tollgate_activity.repository import RequestLogRepository  # noqa: E402
-from tollgate_activity.rollups import (  # noqa: E402
+from tollgate_activity.request_log.consumer import UsageConsumer  # noqa: E402
+from tollgate_activity.request_log.repository import RequestLogRepository  # noqa: E402
+from tollgate_activity.request_log.service import RequestLogService  # noqa: E402
+from tollgate_activity.rollups.buckets import (  # noqa: E402
     BUCKET_COLUMNS,
     TEAM_SCOPE,
     TTFT_BUCKETS,
     Resolution,
     ttft_bucket,
 )
-from tollgate_activity.service import ActivityService  # noqa: E402
+from tollgate_activity.rollups.repository import RollupRepository  # noqa: E402
+from tollgate_activity.rollups.service import ObservabilityService  # noqa: E402
 from tollgate_activity.servicer import ActivityServicer  # noqa: E402
 from tollgate_common.bus import USAGE_RECORDED, Bus  # noqa: E402
 from tollgate_common.db import create_engine, migrate_async  # noqa: E402
@@ -111,8 +114,7 @@ def _fact(rng: random.Random, index: int, total: int, now: dt.datetime) -> Usage
 async def _ingest(engine: AsyncEngine, facts: int) -> dict[str, Any]:
     rng = random.Random(7)
     now = dt.datetime.now(dt.UTC)
-    service = ActivityService(RequestLogRepository(engine), ActivityLogRepository(engine))
-    consumer = UsageConsumer(service)
+    consumer = UsageConsumer(RequestLogService(RequestLogRepository(engine)))
     with tempfile.TemporaryDirectory() as store, nats_server(Path(store)) as nats_url:
         bus = await Bus.connect(nats_url, "bench-activity")
         try:
@@ -300,11 +302,17 @@ FROM generate_series($4::bigint, $5::bigint) AS i
 """
 
 
+def _servicer(engine: AsyncEngine) -> ActivityServicer:
+    return ActivityServicer(
+        RequestLogService(RequestLogRepository(engine)),
+        ActivityLogService(ActivityLogRepository(engine)),
+        ObservabilityService(RollupRepository(engine)),
+    )
+
+
 async def _time_pages(engine: AsyncEngine, team_id: str, end: dt.datetime) -> dict[str, Any]:
     """ListRequests pages over the 10 million rows, through the servicer."""
-    servicer = ActivityServicer(
-        ActivityService(RequestLogRepository(engine), ActivityLogRepository(engine))
-    )
+    servicer = _servicer(engine)
     day_ago, until = Timestamp(), Timestamp()
     day_ago.FromDatetime(end - dt.timedelta(days=1))
     until.FromDatetime(end)
@@ -347,9 +355,7 @@ async def _time_pages(engine: AsyncEngine, team_id: str, end: dt.datetime) -> di
 
 
 async def _time_queries(engine: AsyncEngine, team_id: str, end: dt.datetime) -> dict[str, Any]:
-    servicer = ActivityServicer(
-        ActivityService(RequestLogRepository(engine), ActivityLogRepository(engine))
-    )
+    servicer = _servicer(engine)
     since, until = Timestamp(), Timestamp()
     since.FromDatetime(end - dt.timedelta(days=HISTORY_DAYS))
     until.FromDatetime(end)

@@ -1,4 +1,4 @@
-"""Wiring: engine → repositories → service → servicer, the consumers of usage and activity
+"""Wiring: engine → repositories → services → servicer, the consumers of usage and activity
 facts and the retention sweep, all registered with the service runtime (which starts, serves
 and stops them)."""
 
@@ -10,12 +10,15 @@ from tollgate.activity.v1 import activity_pb2_grpc
 from tollgate_common.db import create_engine
 from tollgate_common.runtime import ServiceApp, ServiceRuntime
 
-from tollgate_activity.activity_consumer import ActivityFactConsumer
-from tollgate_activity.consumer import UsageConsumer
-from tollgate_activity.event_repository import ActivityLogRepository
-from tollgate_activity.repository import RequestLogRepository
-from tollgate_activity.retention import RetentionSweeper
-from tollgate_activity.service import ActivityService
+from tollgate_activity.activity_log.consumer import ActivityFactConsumer
+from tollgate_activity.activity_log.repository import ActivityLogRepository
+from tollgate_activity.activity_log.service import ActivityLogService
+from tollgate_activity.request_log.consumer import UsageConsumer
+from tollgate_activity.request_log.repository import RequestLogRepository
+from tollgate_activity.request_log.retention import RetentionSweeper
+from tollgate_activity.request_log.service import RequestLogService
+from tollgate_activity.rollups.repository import RollupRepository
+from tollgate_activity.rollups.service import ObservabilityService
 from tollgate_activity.servicer import SERVICE_NAME, ActivityServicer
 from tollgate_activity.settings import ActivitySettings
 
@@ -32,10 +35,12 @@ class ActivityApp(ServiceApp):
         self.runtime = runtime = ServiceRuntime("activity", settings, link_before_serving=True)
         self.engine = runtime.engine(create_engine(settings.database_url))
         self.requests = RequestLogRepository(self.engine)
-        self.service = ActivityService(self.requests, ActivityLogRepository(self.engine))
-        self.consumer = UsageConsumer(self.service)
+        self.request_log = RequestLogService(self.requests)
+        self.activity_log = ActivityLogService(ActivityLogRepository(self.engine))
+        self.observability = ObservabilityService(RollupRepository(self.engine))
+        self.consumer = UsageConsumer(self.request_log)
         runtime.consume(self.consumer)
-        self.activity_consumer = ActivityFactConsumer(self.service)
+        self.activity_consumer = ActivityFactConsumer(self.activity_log)
         runtime.consume(self.activity_consumer)
         self.retention = RetentionSweeper(
             self.requests, settings.request_retention_days, settings.retention_interval_seconds
@@ -44,5 +49,5 @@ class ActivityApp(ServiceApp):
         runtime.serve(
             SERVICE_NAME,
             activity_pb2_grpc.add_ActivityServiceServicer_to_server,
-            ActivityServicer(self.service),
+            ActivityServicer(self.request_log, self.activity_log, self.observability),
         )

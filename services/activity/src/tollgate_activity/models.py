@@ -16,7 +16,7 @@ from tollgate_common.db_types import Money, UtcDateTime
 from tollgate_common.inbox import inbox_table
 from tollgate_common.usage_record import UsageTable, usage_column
 
-from tollgate_activity.rollups import BUCKET_COLUMNS
+from tollgate_activity.rollups.buckets import BUCKET_COLUMNS
 
 # Column sizes; ids and names longer than these are refused.
 ID_LENGTH = 100

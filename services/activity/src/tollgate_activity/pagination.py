@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from tollgate_activity.errors import invalid_field
 
@@ -20,6 +22,15 @@ class Cursor:
 
     created_at: datetime
     id: str
+
+
+Item = TypeVar("Item")
+
+
+@dataclass(frozen=True)
+class Page(Generic[Item]):
+    entries: tuple[Item, ...]
+    next_page_token: str
 
 
 @dataclass(frozen=True)
@@ -68,3 +79,22 @@ def check_range(time_range: TimeRange) -> TimeRange:
     if since is not None and until is not None and until < since:
         raise invalid_field("until", "until must not be before since")
     return time_range
+
+
+def list_args(
+    team_id: str, page_size: int, page_token: str, time_range: TimeRange
+) -> tuple[int, Cursor | None]:
+    """A list's page size and starting cursor; INVALID_ARGUMENT for bad ones."""
+    if not team_id:
+        raise invalid_field("team_id", "team_id is required")
+    check_range(time_range)
+    limit = page_limit(page_size)
+    return limit, decode_page_token(page_token) if page_token else None
+
+
+def page_of(items: list[Item], limit: int, cursor_of: Callable[[Item], Cursor]) -> Page[Item]:
+    """A page of the first ``limit`` of ``items`` (fetched one more than that)."""
+    entries = tuple(items[:limit])
+    if len(items) <= limit:
+        return Page(entries, "")
+    return Page(entries, encode_page_token(cursor_of(entries[-1])))

@@ -17,9 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate.activity.v1 import activity_pb2
 from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_activity.app import MIGRATIONS_DIR
-from tollgate_activity.repository import RequestLogRepository
-from tollgate_activity.service import RequestFilter
-from tollgate_activity.servicer import entry_to_proto
+from tollgate_activity.convert import entry_to_proto
+from tollgate_activity.request_log.repository import RequestLogRepository
+from tollgate_activity.request_log.service import RequestFilter
 from tollgate_common.db import create_engine, migrate_async
 from tollgate_common.db_types import Money, UtcDateTime
 from tollgate_common.usage_record import usage_record

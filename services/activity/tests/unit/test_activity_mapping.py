@@ -5,24 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import cast
 
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.exc import DataError, OperationalError
 from tollgate.events.v1.usage_pb2 import UsageRecorded
-from tollgate_activity.consumer import UsageConsumer
-from tollgate_activity.event_repository import ActivityLogRepository
-from tollgate_activity.observability import ObservabilityQuery, Series
+from tollgate_activity.convert import entry_to_proto
 from tollgate_activity.pagination import Cursor
-from tollgate_activity.service import (
-    ActivityService,
+from tollgate_activity.request_log.consumer import UsageConsumer
+from tollgate_activity.request_log.service import (
     RequestFilter,
     RequestLogEntry,
+    RequestLogService,
     entry_from_fact,
     validate_entry,
 )
-from tollgate_activity.servicer import entry_to_proto
 from tollgate_common.bus import Delivery, Outcome, PoisonMessage, TransientError
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.inbox import Stored
@@ -61,7 +58,7 @@ def _fact(**overrides: object) -> UsageRecorded:
     return UsageRecorded(**values)
 
 
-class MemoryStore:
+class MemoryLog:
     def __init__(self) -> None:
         self.rows: dict[str, RequestLogEntry] = {}
         self.fail_with: Exception | None = None
@@ -82,13 +79,9 @@ class MemoryStore:
     ) -> list[RequestLogEntry]:
         return [e for e in self.rows.values() if e.team_id == team_id][:limit]
 
-    async def read_rollups(self, query: ObservabilityQuery) -> list[Series]:
-        return []
 
-
-def _service(store: MemoryStore) -> ActivityService:
-    # The activity log is not used here: a repository over no engine is never called.
-    return ActivityService(store, cast(ActivityLogRepository, None))
+def _service(log: MemoryLog) -> RequestLogService:
+    return RequestLogService(log)
 
 
 def _delivery(data: bytes, msg_id: str = "gen_1") -> Delivery:
@@ -142,7 +135,7 @@ def test_app_attribution_is_clipped_not_refused() -> None:
     ],
 )
 async def test_an_invalid_fact_is_poison(overrides: dict[str, object]) -> None:
-    store = MemoryStore()
+    store = MemoryLog()
     with pytest.raises(PoisonMessage):
         await UsageConsumer(_service(store)).handle(
             _delivery(_fact(**overrides).SerializeToString())
@@ -151,7 +144,7 @@ async def test_an_invalid_fact_is_poison(overrides: dict[str, object]) -> None:
 
 
 async def test_consumer_outcomes() -> None:
-    store = MemoryStore()
+    store = MemoryLog()
     consumer = UsageConsumer(_service(store))
     with pytest.raises(PoisonMessage):
         await consumer.handle(_delivery(b"\xff\xff\xff"))
@@ -169,7 +162,7 @@ async def test_consumer_outcomes() -> None:
 
 async def test_list_requests_needs_a_team() -> None:
     with pytest.raises(InvalidArgument) as invalid:
-        await _service(MemoryStore()).list_requests("")
+        await _service(MemoryLog()).list_requests("")
     assert invalid.value.metadata == {"param": "team_id"}
 
 
@@ -179,7 +172,7 @@ def _batch_delivery(generation_id: str, **overrides: object) -> Delivery:
 
 
 async def test_a_batch_logs_each_fact_once_whatever_the_order() -> None:
-    store = MemoryStore()
+    store = MemoryLog()
     consumer = UsageConsumer(_service(store))
     batch = [
         _batch_delivery("gen_1"),
@@ -197,7 +190,7 @@ async def test_a_batch_logs_each_fact_once_whatever_the_order() -> None:
 
 
 async def test_poison_in_a_batch_terminates_only_itself() -> None:
-    store = MemoryStore()
+    store = MemoryLog()
     consumer = UsageConsumer(_service(store))
     batch = [
         _batch_delivery("gen_1"),

@@ -1,4 +1,5 @@
-"""The request log and its rollups in SQL; owns the sessions and transactions."""
+"""The request log in SQL (each new row added to its rollups in the same transaction); owns the
+sessions and transactions."""
 
 from __future__ import annotations
 
@@ -6,17 +7,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, Table, and_, delete, or_, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tollgate_common.inbox import IdempotentWriter, Row, Stored
 from tollgate_common.money import parse_usd
 
+from tollgate_activity.keyset import newest_first
 from tollgate_activity.models import REQUEST_ROWS, inbox, request_log
-from tollgate_activity.observability import ObservabilityQuery, Series
-from tollgate_activity.pagination import Cursor, TimeRange
-from tollgate_activity.rollup_store import apply_deltas, read_rollups
-from tollgate_activity.rollups import RequestFacts, rollup_deltas
-from tollgate_activity.service import RequestFilter, RequestLogEntry
+from tollgate_activity.pagination import Cursor
+from tollgate_activity.request_log.service import RequestFilter, RequestLogEntry
+from tollgate_activity.rollups.buckets import RequestFacts, rollup_deltas
+from tollgate_activity.rollups.repository import apply_deltas
 
 USAGE_CONSUMER = "activity-usage"
 # Rows per DELETE of the retention sweep: short transactions, no long lock on the table.
@@ -33,35 +34,8 @@ class RollingWriter(IdempotentWriter):
         await apply_deltas(conn, rollup_deltas(request_facts(row) for row in rows))
 
 
-def newest_first(
-    table: Table,
-    id_column: str,
-    team_id: str,
-    equal: Sequence[tuple[str, str]],
-    time_range: TimeRange,
-    after: Cursor | None,
-    limit: int,
-) -> Select[tuple[object, ...]]:
-    """A page of ``team_id``'s rows of ``table``, newest first (ties by ``id_column``): those
-    whose columns equal the non-empty values of ``equal``, created within ``time_range``,
-    strictly after ``after`` (keyset pagination on (created_at, id), both descending)."""
-    c = table.c
-    created, item_id = c.created_at, c[id_column]
-    query = select(table).where(c.team_id == team_id)
-    query = query.where(*(c[name] == value for name, value in equal if value))
-    if time_range.since is not None:
-        query = query.where(created >= time_range.since)
-    if time_range.until is not None:
-        query = query.where(created < time_range.until)
-    if after is not None:
-        query = query.where(
-            or_(created < after.created_at, and_(created == after.created_at, item_id < after.id))
-        )
-    return query.order_by(created.desc(), item_id.desc()).limit(limit)
-
-
 class RequestLogRepository:
-    """Implements :class:`tollgate_activity.service.RequestLogStore`."""
+    """Implements :class:`tollgate_activity.request_log.service.RequestLog`."""
 
     def __init__(self, engine: AsyncEngine, consumer: str = USAGE_CONSUMER) -> None:
         self._engine = engine
@@ -97,10 +71,6 @@ class RequestLogRepository:
             rows = (await conn.execute(query)).mappings().all()
             completed = await REQUEST_ROWS.completed(conn, rows)
         return [REQUEST_ROWS.record(row) for row in completed]
-
-    async def read_rollups(self, query: ObservabilityQuery) -> list[Series]:
-        async with self._engine.connect() as conn:
-            return await read_rollups(conn, query)
 
     async def delete_before(self, cutoff: datetime, inbox_cutoff: datetime) -> int:
         """Delete request rows created before ``cutoff`` (rollups stay) and this consumer's

@@ -7,8 +7,7 @@ from decimal import Decimal
 from itertools import accumulate
 
 import pytest
-from tollgate_activity.observability import MAX_BUCKETS, resolve_query
-from tollgate_activity.rollups import (
+from tollgate_activity.rollups.buckets import (
     TEAM_SCOPE,
     TTFT_BUCKETS,
     TTFT_EDGES_MS,
@@ -18,6 +17,7 @@ from tollgate_activity.rollups import (
     rollup_deltas,
     ttft_bucket,
 )
+from tollgate_activity.rollups.service import MAX_BUCKETS, resolve_query
 from tollgate_common.errors import InvalidArgument
 
 NOW = datetime(2026, 5, 4, 13, 27, 41, 123456, tzinfo=UTC)

@@ -7,10 +7,10 @@ from datetime import UTC, datetime
 from tollgate.events.v1.activity_pb2 import ActivityRecorded, ActorType
 from tollgate_common.fact_consumer import ACTIVITY_FACTS, FactConsumer
 
+from tollgate_activity.activity_log.events import ACCOUNT_TYPE, ActivityEvent
+from tollgate_activity.activity_log.repository import ACTIVITY_CONSUMER
+from tollgate_activity.activity_log.service import ActivityLogService
 from tollgate_activity.errors import InvalidActivity
-from tollgate_activity.event_repository import ACTIVITY_CONSUMER
-from tollgate_activity.events import ACCOUNT_TYPE, ActivityEvent
-from tollgate_activity.service import ActivityService
 
 _ACTOR_TYPES = {
     ActorType.ACTOR_TYPE_USER: "user",
@@ -45,7 +45,7 @@ class ActivityFactConsumer(FactConsumer[ActivityRecorded, ActivityEvent]):
     """The durable ``activity-log`` consumer (see :mod:`tollgate_common.fact_consumer`):
     applies each ActivityRecorded fact once (by event id)."""
 
-    def __init__(self, service: ActivityService) -> None:
+    def __init__(self, service: ActivityLogService) -> None:
         super().__init__(
             ACTIVITY_FACTS,
             durable=ACTIVITY_CONSUMER,

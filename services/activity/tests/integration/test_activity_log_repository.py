@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from typing import cast
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tollgate_activity.event_repository import ActivityLogRepository
-from tollgate_activity.events import ActivityEvent, EventFilter
+from tollgate_activity.activity_log.events import ActivityEvent, EventFilter
+from tollgate_activity.activity_log.repository import ActivityLogRepository
+from tollgate_activity.activity_log.service import ActivityLogService
 from tollgate_activity.pagination import TimeRange
-from tollgate_activity.repository import RequestLogRepository
-from tollgate_activity.service import ActivityService
 from tollgate_common.inbox import Stored
 
 T0 = datetime(2026, 4, 1, 8, 0, 0, tzinfo=UTC)
@@ -37,19 +35,18 @@ def _event(event_id: str, minutes: int = 0, **changes: object) -> ActivityEvent:
 
 
 @pytest.fixture
-def service(engine: AsyncEngine) -> ActivityService:
-    return ActivityService(
-        cast(RequestLogRepository, None),  # the request log is not used here
-        ActivityLogRepository(engine),
-    )
+def service(engine: AsyncEngine) -> ActivityLogService:
+    return ActivityLogService(ActivityLogRepository(engine))
 
 
-async def _ids(service: ActivityService, team_id: str = "team_a", **filters: object) -> list[str]:
+async def _ids(
+    service: ActivityLogService, team_id: str = "team_a", **filters: object
+) -> list[str]:
     page = await service.list_events(team_id, event_filter=EventFilter(**filters))  # type: ignore[arg-type]
     return [event.event_id for event in page.entries]
 
 
-async def test_an_event_round_trips_and_is_stored_once(service: ActivityService) -> None:
+async def test_an_event_round_trips_and_is_stored_once(service: ActivityLogService) -> None:
     event = _event("evt_1", details={"name": "ci", "role": "member"})
     assert await service.record_events([event, event]) == [Stored.NEW, Stored.DUPLICATE]
     assert await service.record_events([_event("evt_1", type="team-delete")]) == [Stored.DUPLICATE]
@@ -59,7 +56,7 @@ async def test_an_event_round_trips_and_is_stored_once(service: ActivityService)
 
 
 async def test_invalid_events_are_rejected_without_holding_up_the_others(
-    service: ActivityService,
+    service: ActivityLogService,
 ) -> None:
     results = await service.record_events(
         [
@@ -74,7 +71,7 @@ async def test_invalid_events_are_rejected_without_holding_up_the_others(
     assert await _ids(service) == ["evt_5", "evt_1"]
 
 
-async def test_filters_pages_and_team_scope(service: ActivityService) -> None:
+async def test_filters_pages_and_team_scope(service: ActivityLogService) -> None:
     await service.record_events(
         [
             _event("evt_1", 1, type="team-member-add", target_type="user", target_id="user_2"),

@@ -13,10 +13,13 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate.events.v1.usage_pb2 import UsageRecorded
-from tollgate_activity.event_repository import ActivityLogRepository
 from tollgate_activity.models import inbox, metadata, request_log
-from tollgate_activity.repository import RequestLogRepository
-from tollgate_activity.service import ActivityService, RequestFilter, RequestLogEntry
+from tollgate_activity.request_log.repository import RequestLogRepository
+from tollgate_activity.request_log.service import (
+    RequestFilter,
+    RequestLogEntry,
+    RequestLogService,
+)
 from tollgate_common.inbox import Stored
 from tollgate_common.usage_record import usage_record
 
@@ -54,11 +57,11 @@ def repository(engine: AsyncEngine) -> RequestLogRepository:
 
 
 @pytest.fixture
-def service(repository: RequestLogRepository, engine: AsyncEngine) -> ActivityService:
-    return ActivityService(repository, ActivityLogRepository(engine))
+def service(repository: RequestLogRepository) -> RequestLogService:
+    return RequestLogService(repository)
 
 
-async def _all_pages(service: ActivityService, team_id: str, page_size: int) -> list[list[str]]:
+async def _all_pages(service: RequestLogService, team_id: str, page_size: int) -> list[list[str]]:
     pages: list[list[str]] = []
     token = ""
     while True:
@@ -89,7 +92,7 @@ async def test_a_repeated_entry_changes_nothing(
 
 
 async def test_pages_are_newest_first_with_ties_broken_by_id(
-    repository: RequestLogRepository, service: ActivityService
+    repository: RequestLogRepository, service: RequestLogService
 ) -> None:
     # Three entries share one timestamp; microsecond differences must order correctly too.
     for generation_id, seconds in [
@@ -121,7 +124,7 @@ async def test_pages_are_newest_first_with_ties_broken_by_id(
 
 
 async def test_an_entry_logged_during_paging_does_not_shift_pages(
-    repository: RequestLogRepository, service: ActivityService
+    repository: RequestLogRepository, service: RequestLogService
 ) -> None:
     for index in range(4):
         await repository.record(_entry(f"gen_{index}", index))
@@ -133,7 +136,7 @@ async def test_an_entry_logged_during_paging_does_not_shift_pages(
     assert second.next_page_token == ""
 
 
-async def test_filters(repository: RequestLogRepository, service: ActivityService) -> None:
+async def test_filters(repository: RequestLogRepository, service: RequestLogService) -> None:
     await repository.record(_entry("gen_1", 1, model="anthropic/claude", provider="anthropic"))
     await repository.record(_entry("gen_2", 2, model="anthropic/claude", provider="bedrock"))
     await repository.record(_entry("gen_3", 3, project_id="prj_2"))
@@ -177,7 +180,7 @@ async def _counts(engine: AsyncEngine) -> tuple[int, int]:
 
 
 async def test_a_batch_logs_each_entry_once(
-    repository: RequestLogRepository, service: ActivityService, engine: AsyncEngine
+    repository: RequestLogRepository, service: RequestLogService, engine: AsyncEngine
 ) -> None:
     assert await repository.record(_entry("gen_0"))
     batch = [

@@ -1,4 +1,5 @@
-"""Rollup rows in SQL: adding a batch's increments inside the caller's transaction, and reading
+"""Rollup rows in SQL: adding a batch's increments inside the caller's transaction (the request
+log's, see :class:`tollgate_activity.request_log.repository.RequestLogRepository`), and reading
 a query's rows.
 
 PostgreSQL adds a whole batch in one ``INSERT … SELECT FROM unnest(…) ON CONFLICT DO UPDATE``
@@ -32,12 +33,11 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.engine import Dialect
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tollgate_common.bulk import column_list, unnest_select
 
 from tollgate_activity.models import request_rollup
-from tollgate_activity.observability import Metric, ObservabilityQuery, Series
-from tollgate_activity.rollups import (
+from tollgate_activity.rollups.buckets import (
     BUCKET_COLUMNS,
     P50,
     P95,
@@ -45,6 +45,7 @@ from tollgate_activity.rollups import (
     RollupDelta,
     RollupKey,
 )
+from tollgate_activity.rollups.service import Metric, ObservabilityQuery, Series
 
 # Keys per tuple-IN list: far below every database's limit on bound parameters.
 KEY_CHUNK = 200
@@ -182,7 +183,7 @@ async def _apply_chunk(
 
 
 def percentile_sql(per_mille: int) -> ColumnElement[int]:
-    """:func:`tollgate_activity.rollups.percentile_ms` computed by the database from the
+    """:func:`tollgate_activity.rollups.buckets.percentile_ms` computed by the database from the
     cumulative columns: the edge of the first bucket whose count reaches the nearest rank
     (0 without any TTFT)."""
     rank = (_c.ttft_count * per_mille + 999) // 1000  # ceil(count * per_mille / 1000)
@@ -217,6 +218,17 @@ def _in_query(query: ObservabilityQuery) -> list[ColumnElement[bool]]:
         _c.bucket_start >= query.since,
         _c.bucket_start < query.until,
     ]
+
+
+class RollupRepository:
+    """Implements :class:`tollgate_activity.rollups.service.Rollups`."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def read(self, query: ObservabilityQuery) -> list[Series]:
+        async with self._engine.connect() as conn:
+            return await read_rollups(conn, query)
 
 
 async def read_rollups(conn: AsyncConnection, query: ObservabilityQuery) -> list[Series]:

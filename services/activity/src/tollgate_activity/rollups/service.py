@@ -1,15 +1,17 @@
-"""Observability queries on rollups: the range and resolution asked for, and the series a set
-of rollup rows becomes (docs/observability.md)."""
+"""Observability queries on rollups: the range and resolution asked for, the series a set of
+rollup rows becomes (docs/observability.md), and answering a query from the rollups."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
+from typing import Protocol
 
 from tollgate_activity.errors import invalid_field
-from tollgate_activity.rollups import TEAM_SCOPE, Resolution
+from tollgate_activity.pagination import TimeRange
+from tollgate_activity.rollups.buckets import TEAM_SCOPE, Resolution
 
 # Points per series at most: a day of minutes, two months of hours, four years of days.
 MAX_BUCKETS = 1440
@@ -79,3 +81,40 @@ def resolve_query(
     return ObservabilityQuery(
         team_id, project_id or TEAM_SCOPE, resolution, aligned_start, aligned_end, metric
     )
+
+
+class Rollups(Protocol):
+    """Where the rollups are kept (:class:`~.repository.RollupRepository`)."""
+
+    async def read(self, query: ObservabilityQuery) -> list[Series]:
+        """The rollup rows of the query's team, scope and resolution in its range."""
+        ...
+
+
+class ObservabilityService:
+    def __init__(self, rollups: Rollups) -> None:
+        self._rollups = rollups
+
+    async def observability(
+        self,
+        team_id: str,
+        *,
+        project_id: str = "",
+        resolution: Resolution | None = None,
+        time_range: TimeRange | None = None,
+        metric: Metric = Metric.REQUESTS,
+        now: datetime | None = None,
+    ) -> tuple[ObservabilityQuery, list[Series]]:
+        """The series of ``team_id`` (or of one of its projects) over the range, per model,
+        read from the rollups; the query as answered (defaults filled, range aligned)."""
+        time_range = time_range or TimeRange()
+        query = resolve_query(
+            team_id,
+            project_id,
+            resolution,
+            time_range.since,
+            time_range.until,
+            now or datetime.now(UTC),
+            metric,
+        )
+        return query, await self._rollups.read(query)

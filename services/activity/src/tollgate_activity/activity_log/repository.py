@@ -8,16 +8,16 @@ from sqlalchemy import RowMapping
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate_common.inbox import IdempotentWriter, Row, Stored
 
-from tollgate_activity.events import EVENT_FIELDS, ActivityEvent, EventFilter
+from tollgate_activity.activity_log.events import EVENT_FIELDS, ActivityEvent, EventFilter
+from tollgate_activity.keyset import newest_first
 from tollgate_activity.models import activity_log, inbox
 from tollgate_activity.pagination import Cursor
-from tollgate_activity.repository import newest_first
 
 ACTIVITY_CONSUMER = "activity-log"
 
 
 class ActivityLogRepository:
-    """Implements :class:`tollgate_activity.service.ActivityLogStore`."""
+    """Implements :class:`tollgate_activity.activity_log.service.ActivityLog`."""
 
     def __init__(self, engine: AsyncEngine, consumer: str = ACTIVITY_CONSUMER) -> None:
         self._engine = engine

@@ -13,13 +13,16 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate.events.v1.usage_pb2 import UsageRecorded
-from tollgate_activity.event_repository import ActivityLogRepository
 from tollgate_activity.models import request_log, request_rollup
-from tollgate_activity.observability import Metric, Series
 from tollgate_activity.pagination import TimeRange
-from tollgate_activity.repository import RequestLogRepository
-from tollgate_activity.retention import RetentionSweeper
-from tollgate_activity.rollups import (
+from tollgate_activity.request_log.repository import RequestLogRepository
+from tollgate_activity.request_log.retention import RetentionSweeper
+from tollgate_activity.request_log.service import (
+    RequestFilter,
+    RequestLogEntry,
+    RequestLogService,
+)
+from tollgate_activity.rollups.buckets import (
     P50,
     P95,
     TTFT_BUCKETS,
@@ -27,7 +30,8 @@ from tollgate_activity.rollups import (
     percentile_ms,
     ttft_bucket,
 )
-from tollgate_activity.service import ActivityService, RequestFilter, RequestLogEntry
+from tollgate_activity.rollups.repository import RollupRepository
+from tollgate_activity.rollups.service import Metric, ObservabilityService, Series
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.inbox import Stored
 from tollgate_common.usage_record import usage_record
@@ -102,35 +106,42 @@ def repository(engine: AsyncEngine) -> RequestLogRepository:
 
 
 @pytest.fixture
-def service(repository: RequestLogRepository, engine: AsyncEngine) -> ActivityService:
-    return ActivityService(repository, ActivityLogRepository(engine))
+def service(repository: RequestLogRepository) -> RequestLogService:
+    return RequestLogService(repository)
+
+
+@pytest.fixture
+def observability(engine: AsyncEngine) -> ObservabilityService:
+    return ObservabilityService(RollupRepository(engine))
 
 
 async def _series(
-    service: ActivityService,
+    observability: ObservabilityService,
     team_id: str = "team_a",
     project_id: str = "",
     resolution: Resolution = Resolution.HOUR,
     metric: Metric = Metric.SPEND,
 ) -> list[Series]:
-    _, series = await service.observability(
+    _, series = await observability.observability(
         team_id, project_id=project_id, resolution=resolution, metric=metric, now=NOW
     )
     return series
 
 
-async def test_ttft_average_and_percentiles_come_from_the_rollups(service: ActivityService) -> None:
+async def test_ttft_average_and_percentiles_come_from_the_rollups(
+    service: RequestLogService, observability: ObservabilityService
+) -> None:
     batch = [_entry(f"gen_{i}", i, ttft_ms=ttft) for i, ttft in enumerate(TTFTS)]
     await service.record_requests(batch)
     await service.record_requests([_entry("gen_failed", 1, ttft_ms=5000, status="error")])
-    [series] = await _series(service, metric=Metric.TTFT)
+    [series] = await _series(observability, metric=Metric.TTFT)
     [point] = _points(series)
     assert series.model == "openai/gpt-4o"
     assert point.start == T0
     assert point.requests == 11  # the failure counts, but has no TTFT
     assert point.ttft_avg_ms == 199.0
     assert (point.ttft_p50_ms, point.ttft_p95_ms) == (150, 1000)
-    [tokens] = await _series(service, metric=Metric.TOKENS)
+    [tokens] = await _series(observability, metric=Metric.TOKENS)
     assert [(p.input_tokens, p.output_tokens) for p in _points(tokens)] == [(110, 220)]
 
 
@@ -139,12 +150,12 @@ async def test_ttft_average_and_percentiles_come_from_the_rollups(service: Activ
     [[7] * 19 + [2500], [1], [70000, 70000, 3], list(range(0, 100000, 997)), [0, 0, 5]],
 )
 async def test_percentiles_in_sql_match_the_reference(
-    service: ActivityService, ttfts: list[int]
+    service: RequestLogService, ttfts: list[int], observability: ObservabilityService
 ) -> None:
     await service.record_requests(
         [_entry(f"gen_{i}", ttft_ms=ttft) for i, ttft in enumerate(ttfts)]
     )
-    [series] = await _series(service, metric=Metric.TTFT)
+    [series] = await _series(observability, metric=Metric.TTFT)
     [point] = _points(series)
     counted = [t for t in ttfts if t > 0]
     histogram = [0] * TTFT_BUCKETS
@@ -155,25 +166,28 @@ async def test_percentiles_in_sql_match_the_reference(
 
 
 async def test_spend_sums_exactly_across_batches_and_resolutions(
-    service: ActivityService,
+    service: RequestLogService, observability: ObservabilityService
 ) -> None:
     for index, cost in enumerate(COSTS):
         await service.record_requests([_entry(f"gen_{index}", index * 30, cost=cost)])
     expected = sum(COSTS, Decimal(0))
     assert expected == Decimal("1234.867890000000000001")
-    [day] = await _series(service, resolution=Resolution.DAY)
+    [day] = await _series(observability, resolution=Resolution.DAY)
     assert [p.spend for p in _points(day)] == [expected]
-    [hours] = await _series(service)
+    [hours] = await _series(observability)
     assert [(p.start, p.spend) for p in _points(hours)] == [
         (T0, COSTS[0] + COSTS[1]),
         (T0 + timedelta(hours=1), COSTS[2] + COSTS[3]),
     ]
-    [minutes] = await _series(service, resolution=Resolution.MINUTE)
+    [minutes] = await _series(observability, resolution=Resolution.MINUTE)
     assert [p.spend for p in _points(minutes)] == COSTS
 
 
 async def test_a_fact_twice_is_one_row_and_counted_once(
-    service: ActivityService, repository: RequestLogRepository, engine: AsyncEngine
+    service: RequestLogService,
+    repository: RequestLogRepository,
+    engine: AsyncEngine,
+    observability: ObservabilityService,
 ) -> None:
     first = _entry("gen_1", cost=Decimal("0.5"))
     assert await service.record_requests([first, first]) == [Stored.NEW, Stored.DUPLICATE]
@@ -184,7 +198,7 @@ async def test_a_fact_twice_is_one_row_and_counted_once(
     await asyncio.gather(
         *(service.record_requests([_entry("gen_2"), _entry("gen_3")]) for _ in range(3))
     )
-    [series] = await _series(service)
+    [series] = await _series(observability)
     [point] = _points(series)
     assert point.requests == 3
     assert point.spend == Decimal("0.5002")
@@ -193,7 +207,9 @@ async def test_a_fact_twice_is_one_row_and_counted_once(
     assert rows == 3
 
 
-async def test_scopes_keep_teams_and_projects_apart(service: ActivityService) -> None:
+async def test_scopes_keep_teams_and_projects_apart(
+    service: RequestLogService, observability: ObservabilityService
+) -> None:
     await service.record_requests(
         [
             _entry("gen_1", project_id="prj_1"),
@@ -202,33 +218,35 @@ async def test_scopes_keep_teams_and_projects_apart(service: ActivityService) ->
             _entry("gen_b", team_id="team_b", project_id="prj_1", cost=Decimal(7)),
         ]
     )
-    team = await _series(service)
+    team = await _series(observability)
     assert [(s.model, [p.requests for p in _points(s)]) for s in team] == [
         ("anthropic/claude-sonnet-4", [1]),
         ("openai/gpt-4o", [2]),
     ]
-    project = await _series(service, project_id="prj_1")
+    project = await _series(observability, project_id="prj_1")
     assert [(s.model, [p.requests for p in _points(s)]) for s in project] == [
         ("openai/gpt-4o", [1])
     ]
     assert [p.spend for p in _points(project[0])] == [Decimal("0.0001")]
-    assert await _series(service, project_id="prj_9") == []
-    other = await _series(service, team_id="team_b")
+    assert await _series(observability, project_id="prj_9") == []
+    other = await _series(observability, team_id="team_b")
     assert [p.spend for s in other for p in _points(s)] == [Decimal(7)]
-    assert await _series(service, team_id="team_c") == []
+    assert await _series(observability, team_id="team_c") == []
 
 
-async def test_only_buckets_in_the_range_are_answered(service: ActivityService) -> None:
+async def test_only_buckets_in_the_range_are_answered(
+    service: RequestLogService, observability: ObservabilityService
+) -> None:
     await service.record_requests(
         [_entry("gen_old", -60 * 25), _entry("gen_1", 0), _entry("gen_2", 60 * 2 + 59)]
     )
-    query, [series] = await service.observability("team_a", now=NOW)
+    query, [series] = await observability.observability("team_a", now=NOW)
     assert (query.since, query.until) == (NOW - timedelta(hours=24), NOW)
     assert [(p.start, p.requests) for p in _points(series)] == [
         (T0, 1),
         (T0 + timedelta(hours=2), 1),
     ]
-    _, [narrow] = await service.observability(
+    _, [narrow] = await observability.observability(
         "team_a",
         time_range=TimeRange(T0 + timedelta(minutes=30), T0 + timedelta(hours=2)),
         now=NOW,
@@ -236,7 +254,7 @@ async def test_only_buckets_in_the_range_are_answered(service: ActivityService) 
     assert [p.start for p in _points(narrow)] == [T0]  # since aligns down to the hour
 
 
-async def test_the_request_log_filters_by_time(service: ActivityService) -> None:
+async def test_the_request_log_filters_by_time(service: RequestLogService) -> None:
     await service.record_requests([_entry(f"gen_{i}", i) for i in range(5)])
 
     async def ids(since: int | None, until: int | None) -> list[str]:
@@ -257,7 +275,10 @@ async def test_the_request_log_filters_by_time(service: ActivityService) -> None
 
 
 async def test_retention_deletes_old_rows_and_keeps_the_rollups(
-    service: ActivityService, repository: RequestLogRepository, engine: AsyncEngine
+    service: RequestLogService,
+    repository: RequestLogRepository,
+    engine: AsyncEngine,
+    observability: ObservabilityService,
 ) -> None:
     await service.record_requests([_entry(f"gen_{i}", i) for i in range(6)])
     await service.record_requests([_entry("gen_new", 60 * 24 * 40)])
@@ -266,7 +287,7 @@ async def test_retention_deletes_old_rows_and_keeps_the_rollups(
     assert await sweeper.sweep(now) == 6
     page = await service.list_requests("team_a")
     assert [e.generation_id for e in page.entries] == ["gen_new"]
-    _, [series] = await service.observability(
+    _, [series] = await observability.observability(
         "team_a", resolution=Resolution.DAY, time_range=TimeRange(T0, now), now=now
     )  # the default metric: request counts
     assert [p.requests for p in _points(series)] == [6, 1]
