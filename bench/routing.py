@@ -29,7 +29,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tollgate_router.catalog.repository import load_catalog  # noqa: E402
+from tollgate_router.catalog.catalog import load_catalog  # noqa: E402
 from tollgate_router.credentials.system import load_system_credentials  # noqa: E402
 from tollgate_router.credentials.team import TeamCredentialStore  # noqa: E402
 from tollgate_router.domain import RoutingOptions  # noqa: E402

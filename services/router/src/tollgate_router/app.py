@@ -24,7 +24,7 @@ from tollgate_common.outbox import Outbox
 from tollgate_common.runtime import ServiceApp, ServiceRuntime
 
 from tollgate_router import models
-from tollgate_router.catalog.repository import Catalog, load_catalog
+from tollgate_router.catalog.catalog import Catalog, load_catalog
 from tollgate_router.credentials.check import CredentialTester, StoredSecret
 from tollgate_router.credentials.system import SystemCredentials, load_system_credentials
 from tollgate_router.credentials.team import TeamCredentialStore, grpc_loader

@@ -10,7 +10,7 @@ import orjson
 from tollgate.router.v1 import router_pb2 as pb
 from tollgate_common.money import format_usd
 
-from tollgate_router.catalog.repository import ModelInfo, Pricing, ProviderOffer
+from tollgate_router.catalog.catalog import ModelInfo, Pricing, ProviderOffer
 from tollgate_router.credentials.check import CheckOutcome
 from tollgate_router.domain import (
     Attempt,

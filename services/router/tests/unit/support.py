@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from tollgate_common.outbox import Fact
-from tollgate_router.catalog.repository import Catalog
+from tollgate_router.catalog.catalog import Catalog
 from tollgate_router.credentials.system import load_system_credentials
 from tollgate_router.providers import Adapters
 from tollgate_router.routing.failover import Failover

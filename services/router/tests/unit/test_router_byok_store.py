@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from tollgate_router.catalog.repository import build_catalog
+from tollgate_router.catalog.catalog import build_catalog
 from tollgate_router.credentials.system import load_system_credentials
 from tollgate_router.credentials.team import TeamCredentialStore
 from tollgate_router.domain import ByokKey, RoutingOptions

@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from tollgate_router.catalog.repository import CatalogError, build_catalog, load_catalog
+from tollgate_router.catalog.catalog import CatalogError, build_catalog, load_catalog
 
 
 def _write(path: Path, document: object) -> Path:

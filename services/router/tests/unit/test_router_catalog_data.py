@@ -7,7 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
-from tollgate_router.catalog.repository import Catalog, ModelInfo, load_catalog
+from tollgate_router.catalog.catalog import Catalog, ModelInfo, load_catalog
 
 # The Vercel documentation's provider table.
 PROVIDER_SLUGS = {

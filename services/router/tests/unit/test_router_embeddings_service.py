@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from tollgate.events.v1 import usage_pb2
 from tollgate_common.errors import InvalidArgument
-from tollgate_router.catalog.repository import build_catalog
+from tollgate_router.catalog.catalog import build_catalog
 from tollgate_router.domain import ByokKey, Caller, RoutingOptions
 from tollgate_router.embeddings.service import (
     EmbeddingRequest,

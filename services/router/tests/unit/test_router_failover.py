@@ -8,7 +8,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from tollgate_router.catalog.repository import build_catalog
+from tollgate_router.catalog.catalog import build_catalog
 from tollgate_router.credentials.system import load_system_credentials
 from tollgate_router.domain import Attempt, RoutingOptions
 from tollgate_router.providers import Adapters, ProviderError

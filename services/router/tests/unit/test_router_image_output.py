@@ -10,8 +10,8 @@ from typing import Any
 
 import orjson
 import pytest
+from tollgate_router.catalog.catalog import ModelInfo, load_catalog
 from tollgate_router.catalog.pricing import cost
-from tollgate_router.catalog.repository import ModelInfo, load_catalog
 from tollgate_router.domain import (
     FilePart,
     GenerationParams,

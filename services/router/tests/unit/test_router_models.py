@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tollgate.router.v1 import router_pb2 as pb
-from tollgate_router.catalog.repository import build_catalog, load_catalog
+from tollgate_router.catalog.catalog import build_catalog, load_catalog
 from tollgate_router.convert import model_to_proto as model_of
 
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 import pytest
-from tollgate_router.catalog.repository import build_catalog
+from tollgate_router.catalog.catalog import build_catalog
 from tollgate_router.credentials.check import CredentialTester
 from tollgate_router.domain import GenerationRequest, Message
 from tollgate_router.embeddings.service import EmbeddingRequest, EmbeddingService

@@ -15,7 +15,7 @@ from tollgate.billing.v1 import billing_pb2
 from tollgate_billing.errors import BudgetExceeded as BillingBudgetExceeded
 from tollgate_common.errors import DomainError
 from tollgate_common.money import format_usd
-from tollgate_router.catalog.repository import build_catalog
+from tollgate_router.catalog.catalog import build_catalog
 from tollgate_router.credentials.system import SystemCredential
 from tollgate_router.credit.preflight import (
     Ask,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tollgate_common.money import format_usd
+from tollgate_router.catalog.catalog import Pricing
 from tollgate_router.catalog.pricing import TokenUsage, cost
-from tollgate_router.catalog.repository import Pricing
 
 GPT_4O_MINI = Pricing(
     input=Decimal("0.00000015"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from tollgate_common.money import format_usd
+from tollgate_router.catalog.catalog import PriceTier, Pricing, load_catalog
 from tollgate_router.catalog.pricing import TokenUsage, cost
-from tollgate_router.catalog.repository import PriceTier, Pricing, load_catalog
 
 # Claude Sonnet 4 on Anthropic: $3 / $15 per million, cache read $0.30, cache write $3.75;
 # prompts over 200K tokens: $6 / $22.50, cache read $0.60, cache write $7.50.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tollgate_router.catalog.repository import ModelInfo, build_catalog
+from tollgate_router.catalog.catalog import ModelInfo, build_catalog
 from tollgate_router.domain import RoutingOptions
 from tollgate_router.routing.planning import ordered_offers
 from tollgate_router.routing.provider_stats import ProviderStats

@@ -6,7 +6,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from tollgate_router.catalog.repository import build_catalog
+from tollgate_router.catalog.catalog import build_catalog
 from tollgate_router.credentials.system import load_system_credentials
 from tollgate_router.domain import ByokKey, RoutingOptions
 from tollgate_router.providers import Adapters, ProviderError

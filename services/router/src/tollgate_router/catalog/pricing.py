@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from tollgate_common.money import ZERO
 
-from tollgate_router.catalog.repository import Pricing
+from tollgate_router.catalog.catalog import Pricing
 
 
 @dataclass(frozen=True, slots=True)

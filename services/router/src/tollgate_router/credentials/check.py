@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from tollgate_common.errors import InvalidArgument, NotFound
 
-from tollgate_router.catalog.repository import ModelInfo, ProviderOffer
+from tollgate_router.catalog.catalog import ModelInfo, ProviderOffer
 from tollgate_router.domain import GenerationParams, Message
 from tollgate_router.events import FinishReason, ResponseStart, TextDelta, UsageReport
 from tollgate_router.providers import ProviderAdapter, UpstreamCall

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tollgate_router.catalog.repository import ModelInfo
+from tollgate_router.catalog.catalog import ModelInfo
 from tollgate_router.domain import FilePart, GenerationRequest, ImagePart, Message
 from tollgate_router.errors import UnsupportedModality
 

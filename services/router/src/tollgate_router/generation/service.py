@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from tollgate_common.errors import DomainError, InvalidArgument
 
 from tollgate_router import tracing
-from tollgate_router.catalog.repository import ModelInfo
+from tollgate_router.catalog.catalog import ModelInfo
 from tollgate_router.credit.preflight import NoPreflight, Preflight
 from tollgate_router.domain import GenerationRequest
 from tollgate_router.errors import UnsupportedModel

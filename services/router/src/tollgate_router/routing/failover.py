@@ -25,7 +25,7 @@ from typing import Generic, TypeVar
 
 from tollgate_common.money import ZERO, format_usd
 
-from tollgate_router.catalog.repository import Catalog, ModelInfo
+from tollgate_router.catalog.catalog import Catalog, ModelInfo
 from tollgate_router.credentials.system import SystemCredentials
 from tollgate_router.credentials.team import NO_CREDENTIALS, TeamCredentialStore
 from tollgate_router.domain import Attempt, Caller, GatewayMetadata, Routing, RoutingOptions

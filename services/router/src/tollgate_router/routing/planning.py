@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from tollgate_common.errors import InvalidArgument
 
-from tollgate_router.catalog.repository import ModelInfo, ProviderOffer
+from tollgate_router.catalog.catalog import ModelInfo, ProviderOffer
 from tollgate_router.credentials.system import SystemCredential, SystemCredentials
 from tollgate_router.credentials.team import NO_CREDENTIALS, TeamCredentials
 from tollgate_router.domain import Attempt, RoutingOptions
