@@ -4,7 +4,8 @@
     .venv/bin/python bench/run.py [--quick]
 
 Measures non-streaming latency p50/p99 and requests per second at concurrency 1 and 32, time to
-the first SSE chunk, and Tollgate's CPU time per request and memory summed over its processes.
+the first SSE chunk, CPU time per request and per streamed chunk, and memory, each summed over
+the target's processes.
 Writes bench/results/<date>.json and prints a table. It asserts nothing: figures are reported.
 """
 
@@ -90,14 +91,33 @@ def _rss_mb(pids: list[int]) -> float:
     return total / 1e6
 
 
-def _body(model: str, stream: bool) -> bytes:
+PROMPT = "hello from the benchmark harness"
+# The fake upstream echoes the prompt one word per SSE chunk: a prompt of this many more words
+# makes each stream this many chunks longer. The CPU a stream costs with the long prompt minus
+# what it costs with the short one, divided by the extra chunks, is the cost of one chunk passed
+# through (the per-request cost cancels out).
+LONG_STREAM_EXTRA_CHUNKS = 400
+
+
+def _body(model: str, stream: bool, prompt: str = PROMPT) -> bytes:
     return orjson.dumps(
         {
             "model": model,
-            "messages": [{"role": "user", "content": "hello from the benchmark harness"}],
+            "messages": [{"role": "user", "content": prompt}],
             "stream": stream,
         }
     )
+
+
+async def _stream_cpu(
+    target: Target, url: str, body: bytes, headers: dict[str, str], total: int
+) -> float:
+    """CPU seconds per stream, summed over the target's processes, at concurrency 4."""
+    await _quiet(target.pids)
+    before = sum(_cpu_by_process(target.processes).values())
+    result = await run(url, body, headers, concurrency=4, total=total, stream=True)
+    after = sum(_cpu_by_process(target.processes).values())
+    return (after - before) / max(result.requests, 1)
 
 
 async def _measure(target: Target, counts: dict[str, int]) -> dict[str, Any]:
@@ -134,6 +154,16 @@ async def _measure(target: Target, counts: dict[str, int]) -> dict[str, Any]:
         "errors": ttft.errors,
         "p50_ms": round(ttft.percentile(50), 3),
         "p99_ms": round(ttft.percentile(99), 3),
+    }
+    long_prompt = " ".join([PROMPT, *["word"] * LONG_STREAM_EXTRA_CHUNKS])
+    short = await _stream_cpu(target, url, streaming, headers, counts["chunks"])
+    long = await _stream_cpu(
+        target, url, _body(target.model, True, long_prompt), headers, counts["chunks"]
+    )
+    figures["stream_chunk"] = {
+        "streams": counts["chunks"],
+        "extra_chunks_per_stream": LONG_STREAM_EXTRA_CHUNKS,
+        "cpu_us_per_chunk": round((long - short) * 1e6 / LONG_STREAM_EXTRA_CHUNKS, 2),
     }
     figures["rss_mb"] = round(_rss_mb(target.pids), 1)
     figures["processes"] = len(target.pids)
@@ -185,13 +215,14 @@ def _table(results: dict[str, dict[str, Any]]) -> str:
     base = results["direct"]
     rows = [
         f"{'target':<10} {'c1 p50':>8} {'c1 p99':>8} {'c32 p50':>8} {'c32 p99':>8} {'c32 rps':>8} "
-        f"{'ttft p50':>9} {'cpu/req':>8} {'rss MB':>7}",
+        f"{'ttft p50':>9} {'cpu/req':>8} {'µs/chunk':>8} {'rss MB':>7}",
     ]
     for name, f in results.items():
         rows.append(
             f"{name:<10} {f['c1']['p50_ms']:>8.2f} {f['c1']['p99_ms']:>8.2f} {f['c32']['p50_ms']:>8.2f} "
             f"{f['c32']['p99_ms']:>8.2f} {f['c32']['rps']:>8.0f} {f['ttft']['p50_ms']:>9.2f} "
-            f"{f['c1']['cpu_ms_per_request']:>8.2f} {f['rss_mb']:>7.0f}"
+            f"{f['c1']['cpu_ms_per_request']:>8.2f} {f['stream_chunk']['cpu_us_per_chunk']:>8.1f} "
+            f"{f['rss_mb']:>7.0f}"
         )
     rows.append("")
     for name in ("envoy", "tollgate"):
@@ -210,9 +241,9 @@ def _table(results: dict[str, dict[str, Any]]) -> str:
 
 
 async def main_async(quick: bool) -> dict[str, Any]:
-    counts = {"warmup": 200, "c1": 1000, "c32": 4000, "stream": 500}
+    counts = {"warmup": 200, "c1": 1000, "c32": 4000, "stream": 500, "chunks": 200}
     if quick:
-        counts = {"warmup": 50, "c1": 200, "c32": 800, "stream": 100}
+        counts = {"warmup": 50, "c1": 200, "c32": 800, "stream": 100, "chunks": 50}
     upstream, upstream_port = _start_upstream()
     with tempfile.TemporaryDirectory() as tmp:
         hop, hop_port = _start_envoy_hop(upstream_port, Path(tmp))
