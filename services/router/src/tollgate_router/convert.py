@@ -3,10 +3,12 @@ events, models and answers out. No rule of the service lives here."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 import orjson
+from google.protobuf.timestamp_pb2 import Timestamp
 from tollgate.router.v1 import router_pb2 as pb
 from tollgate_common.money import format_usd
 
@@ -45,7 +47,14 @@ from tollgate_router.events import (
     ToolCallDelta,
     UsageReported,
 )
-from tollgate_router.usage import timestamp
+
+
+def timestamp(value: datetime) -> Timestamp:
+    """A time as the protos carry it."""
+    stamp = Timestamp()
+    stamp.FromDatetime(value)
+    return stamp
+
 
 # -- proto → domain ---------------------------------------------------------------------------
 

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from google.protobuf.timestamp_pb2 import Timestamp
 from tollgate.events.v1 import usage_pb2
 from tollgate_common.bus import USAGE_RECORDED
 from tollgate_common.outbox import Fact
@@ -47,12 +46,6 @@ def _chars(messages: tuple[Message, ...]) -> int:
 def estimate(messages: tuple[Message, ...], output_chars: int) -> TokenUsage:
     """A rough count (4 characters a token) for when the provider reported none."""
     return TokenUsage(input_tokens=-(-_chars(messages) // 4), output_tokens=-(-output_chars // 4))
-
-
-def timestamp(value: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
 
 
 @dataclass(frozen=True, slots=True)
