@@ -98,6 +98,19 @@ class Child:
     process: subprocess.Popen[bytes]
     log_path: Path
     log_file: IO[bytes]
+    argv: list[str]
+    env: dict[str, str]
+
+
+def _popen(argv: list[str], env: dict[str, str], log_file: IO[bytes]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        argv,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # Ctrl-C reaches the supervisor only; it stops children in order
+    )
 
 
 def _port_in_use(port: int) -> bool:
@@ -264,15 +277,24 @@ class Stack:
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
         log_path = self.log_dir / f"{name}.log"
         log_file = log_path.open("ab")
-        process = subprocess.Popen(
-            argv,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C reaches the supervisor only; it stops children in order
+        self.children.append(
+            Child(name, _popen(argv, env, log_file), log_path, log_file, argv, env)
         )
-        self.children.append(Child(name, process, log_path, log_file))
+
+    def child(self, name: str) -> Child:
+        for child in self.children:
+            if child.name == name:
+                return child
+        raise KeyError(name)
+
+    def respawn(self, name: str) -> Child:
+        """Start ``name`` again, with the command and environment it was first started with
+        (after it exited or was killed)."""
+        child = self.child(name)
+        if child.process.poll() is None:
+            raise StackError(f"{name} is still running (pid {child.process.pid})")
+        child.process = _popen(child.argv, child.env, child.log_file)
+        return child
 
     def _wait(self, what: str, ready: object) -> None:
         assert callable(ready)
