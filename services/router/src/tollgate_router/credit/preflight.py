@@ -222,6 +222,7 @@ class BillingPreflight:
         outage: OutagePolicy,
         lease: Decimal = ZERO,
         lease_seconds: float = 30.0,
+        lease_wait_seconds: float = 0.1,
     ) -> None:
         self._stub = stub
         self._deadline = deadline_seconds
@@ -229,7 +230,9 @@ class BillingPreflight:
         self._lease = lease
         self._lease_seconds = lease_seconds
         self._leases = LeaseBook(self._give_back, lease_seconds)
-        self._acquiring: dict[str, asyncio.Lock] = {}
+        self._lease_wait = lease_wait_seconds
+        # Per book: the lease request in flight (done when it has an answer).
+        self._acquiring: dict[str, asyncio.Future[None]] = {}
         self._releases: dict[str, set[asyncio.Task[None]]] = {}  # give-backs per team
         # Per team: what billing last said was left after a hold (for the outage policy).
         self._last_known: dict[str, Decimal] = {}
@@ -264,32 +267,54 @@ class BillingPreflight:
         draw = self._leases.draw(book, worst)  # most generations: no round trip to billing
         if draw is not None:
             return Admission(draw, ask.plan)
-        lock = self._acquiring.setdefault(book, asyncio.Lock())
-        async with lock:  # one new lease per book at a time; the others then draw from it
-            draw = self._leases.draw(book, worst)
-            if draw is not None:
-                return Admission(draw, ask.plan)
-            caller = ask.caller
-            message = billing_pb2.ReserveRequest(
-                team_id=caller.team_id,
-                hold_id=new_id("lease"),
-                input_tokens=ask.input_tokens,
-                max_output_tokens=max_output,
-                model_max_output_tokens=model_max,
-                input_price=format_usd(prices.input),
-                output_price=format_usd(prices.output),
-                project_id=caller.project_id,
-                key_id=caller.key_id,
-            )
+        caller = ask.caller
+        message = billing_pb2.ReserveRequest(
+            team_id=caller.team_id,
+            hold_id=new_id("lease"),
+            input_tokens=ask.input_tokens,
+            max_output_tokens=max_output,
+            model_max_output_tokens=model_max,
+            input_price=format_usd(prices.input),
+            output_price=format_usd(prices.output),
+            project_id=caller.project_id,
+            key_id=caller.key_id,
+        )
+        leasing = self._acquiring.get(book)
+        if leasing is None:
             return await self._new_lease(ask.plan, book, message, worst)
+        # Another generation of the book is asking for a lease: draw from it if it comes soon,
+        # else hold on our own, so that a slow billing never queues a book behind one call.
+        await asyncio.wait((leasing,), timeout=self._lease_wait)
+        draw = self._leases.draw(book, worst)
+        if draw is not None:
+            return Admission(draw, ask.plan)
+        return await self._reserve(ask.plan, book, message, worst, lease=False)
 
     async def _new_lease(
         self, plan: Plan, book: str, message: billing_pb2.ReserveRequest, worst: Decimal
     ) -> Admission:
+        """At most one lease request per book is in flight; the others wait for it briefly."""
+        leasing: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._acquiring[book] = leasing
+        try:
+            return await self._reserve(plan, book, message, worst, lease=True)
+        finally:
+            del self._acquiring[book]
+            leasing.set_result(None)
+
+    async def _reserve(
+        self,
+        plan: Plan,
+        book: str,
+        message: billing_pb2.ReserveRequest,
+        worst: Decimal,
+        *,
+        lease: bool,
+    ) -> Admission:
         pending = self._releases.get(message.team_id)
         if pending:  # let billing have the retired lease back first: it may be what is left
             await asyncio.wait(set(pending), timeout=self._deadline)
-        if self._lease > worst:
+        if lease and self._lease > worst:
             message.lease_amount = format_usd(self._lease)
         try:
             reply = await self._stub.Reserve(message, timeout=self._deadline)
@@ -303,7 +328,8 @@ class BillingPreflight:
         reserved = parse_usd(reply.reserved)
         if reply.max_output_tokens:  # billing could only afford fewer output tokens
             worst = reserved
-        draw = self._leases.add(book, message.hold_id, reserved, min(worst, reserved))
+        add = self._leases.add if lease else self._leases.single
+        draw = add(book, message.hold_id, reserved, min(worst, reserved))
         return Admission(draw, plan, reply.max_output_tokens)
 
     def _give_back(self, book: str, lease: Lease) -> None:
