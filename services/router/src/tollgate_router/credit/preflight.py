@@ -3,13 +3,14 @@
 The router estimates the prompt from the request size (messages, tools, schemas, provider
 options), works out the output the upstream request would allow (the caller's limit as the
 adapters raise it for thinking and as ``providerOptions`` change it, times the choices:
-:func:`planned_output`), and sends the highest prices among the providers the generation may
-go to; billing (where the money is) answers with a hold, the output tokens the team can afford
-when fewer, or INSUFFICIENT_FUNDS (nothing sent upstream). The tokens held become the request's
-hard cap (``output_cap``), which every adapter applies to the body it sends. Holds are credit leases
-(:mod:`tollgate_router.credit.leases`): while a team's lease covers the next generation's worst case,
-the generation draws from it with no round trip to billing. The usage fact settles what a
-generation spent; a generation that never reaches a provider gives its share back.
+:func:`planned`), and sends the highest prices among the providers the generation may go to;
+billing (where the money is) answers with a hold, the output tokens the team can afford when
+fewer, or INSUFFICIENT_FUNDS (nothing sent upstream). The tokens held become the request's
+hard cap (``output_cap``), which every adapter applies to the body it sends. Holds are credit
+leases (:mod:`tollgate_router.credit.leases`): while a team's lease covers the next
+generation's worst case, the generation draws from it with no round trip to billing. The usage
+fact settles what a generation spent; a generation that never reaches a provider gives its
+share back.
 
 When billing cannot be reached the policy is ``last-known`` (default) or ``closed``: see
 docs/billing.md, "When billing is unreachable".
