@@ -17,6 +17,7 @@ import openai
 import pytest
 from tollgate_cli.stack import Stack
 
+from tests.suite.test_suite_aisdk_protocol import call as aisdk_call
 from tests.support.admin import AdminSuite, Api, Secrets, new_tenant
 from tests.support.catalog import ANTHROPIC_MODEL, ANTHROPIC_PRICE, GEMINI_MODEL, GEMINI_PRICE
 from tests.support.polling import eventually
@@ -46,8 +47,10 @@ def _sent(fake: Upstream) -> dict[str, Any]:
 
 
 def _charged(api: Api, completion: Any) -> Decimal:
+    generation_id = completion if isinstance(completion, str) else completion.id
+
     def record() -> dict[str, Any] | None:
-        reply = api.call("GET", "/v1/generation", params={"id": completion.id})
+        reply = api.call("GET", "/v1/generation", params={"id": generation_id})
         return reply.json()["data"] if reply.status_code == 200 else None
 
     return D(str(eventually(record)["total_cost"]))
@@ -97,6 +100,31 @@ def test_thinking_raised_in_provider_options_cannot_spend_past_the_budget(
     assert body["max_tokens"] <= _affordable(ANTHROPIC_PRICE["output"])
     assert 1024 <= body["thinking"]["budget_tokens"] < body["max_tokens"]
     assert _charged(api, completion) <= BUDGET
+
+
+def test_ai_sdk_thinking_options_cannot_spend_past_the_budget(
+    stack: Stack, fresh_anthropic: Upstream
+) -> None:
+    _, api = _budgeted(stack)
+    fresh_anthropic.script(reply=LONG_REPLY)
+    thinking = {"type": "enabled", "budgetTokens": 30000}
+    reply = aisdk_call(
+        stack,
+        {
+            "prompt": [{"role": "user", "content": [{"type": "text", "text": "think hard"}]}],
+            "maxOutputTokens": 10,
+            "providerOptions": {"anthropic": {"thinking": thinking}},
+        },
+        model=ANTHROPIC_MODEL,
+        key=api.key,
+    )
+
+    assert reply.status_code == 200, reply.text
+    body = _sent(fresh_anthropic)
+    assert body["max_tokens"] <= _affordable(ANTHROPIC_PRICE["output"])  # not 30,010
+    assert 1024 <= body["thinking"]["budget_tokens"] < body["max_tokens"]
+    generation_id = reply.json()["providerMetadata"]["gateway"]["generationId"]
+    assert _charged(api, generation_id) <= BUDGET
 
 
 def test_a_limit_raised_in_provider_options_cannot_spend_past_the_budget(
