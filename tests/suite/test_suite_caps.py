@@ -1,6 +1,6 @@
 """Hard caps through Envoy with the openai SDK: the output limit a provider receives never
-exceeds what billing held, whatever raises it (Anthropic and Gemini thinking budgets, limits in
-``providerOptions``), so a key with a $0.05 daily budget cannot spend past it however the
+exceeds what billing held, whatever raises it (Anthropic and Gemini thinking budgets, limits and
+``n`` in ``providerOptions``, on the OpenAI and the AI SDK endpoints), so a key with a $0.05 daily budget cannot spend past it however the
 request is written; a limit raised in ``providerOptions`` that the money covers is held and
 sent as asked; a service tier priced above list price is a 400 naming the option.
 
@@ -10,7 +10,9 @@ cut at its limit), so what a request is charged follows the limit it was sent wi
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import openai
@@ -19,14 +21,40 @@ from tollgate_cli.stack import Stack
 
 from tests.suite.test_suite_aisdk_protocol import call as aisdk_call
 from tests.support.admin import AdminSuite, Api, Secrets, new_tenant
+from tests.support.billing import billing_suite
 from tests.support.catalog import ANTHROPIC_MODEL, ANTHROPIC_PRICE, GEMINI_MODEL, GEMINI_PRICE
 from tests.support.polling import eventually
-from tests.support.upstreams import Upstream
+from tests.support.upstreams import UPSTREAM_KEY, Upstream
 
 D = Decimal
 BUDGET = D("0.05")
 GPT_OUTPUT_PRICE = D("0.00001")  # openai/gpt-4o in the shipped catalog
 LONG_REPLY = " ".join(["word"] * 8000)
+# An OpenAI-compatible provider (served by the OpenAI fake): its options reach the body as given.
+COMPAT_MODEL = "test/compat"
+COMPAT_CATALOG = {
+    "models": [
+        {
+            "id": COMPAT_MODEL,
+            "name": "An OpenAI-compatible model (test)",
+            "creator": "test",
+            "type": "language",
+            "description": "Served by groq's wire protocol, so `n` may come in providerOptions.",
+            "context_window": 100000,
+            "max_output_tokens": 16000,
+            "input_modalities": ["text"],
+            "output_modalities": ["text"],
+            "released": "2026-01-01",
+            "providers": [
+                {
+                    "provider": "groq",
+                    "provider_model_id": "gpt-4o",
+                    "pricing": {"input": "0.000001", "output": str(GPT_OUTPUT_PRICE)},
+                }
+            ],
+        }
+    ]
+}
 
 
 def _budgeted(stack: Stack) -> tuple[openai.OpenAI, Api]:
@@ -202,3 +230,30 @@ def test_options_that_cost_more_than_can_be_held_are_a_400(
     assert raised.value.body["param"] == param
     assert param in raised.value.body["message"]
     assert fresh_upstream.requests() == []
+
+
+@pytest.fixture
+def compat(upstream: Upstream, tmp_path: Path) -> Iterator[Stack]:
+    env = {
+        "TOLLGATE_PROVIDER_GROQ_BASE_URL": f"{upstream.url}/v1",
+        "TOLLGATE_PROVIDER_GROQ_API_KEY": UPSTREAM_KEY,
+    }
+    with billing_suite(upstream, tmp_path, COMPAT_CATALOG, env) as running:
+        yield running
+
+
+def test_n_choices_in_provider_options_share_what_the_budget_holds(
+    compat: Stack, upstream: Upstream
+) -> None:
+    client, api = _budgeted(compat)
+    upstream.script(reply=LONG_REPLY)
+    completion = client.chat.completions.create(
+        model=COMPAT_MODEL,
+        messages=[{"role": "user", "content": "four times"}],
+        extra_body={"providerOptions": {"groq": {"n": 4, "max_tokens": 2000}}},
+    )
+
+    body = _sent(upstream)
+    assert body["n"] == 4
+    assert 4 * body["max_tokens"] <= _affordable(GPT_OUTPUT_PRICE)  # not 4 x 2,000
+    assert _charged(api, completion) <= BUDGET
