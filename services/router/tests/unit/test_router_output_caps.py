@@ -247,6 +247,7 @@ async def test_fewer_tokens_than_choices_is_a_402_before_any_provider() -> None:
         ("groq", {"n": 2.5}, "providerOptions.groq.n"),
         ("groq", {"max_tokens": "lots"}, "providerOptions.groq.max_tokens"),
         ("openai", {"maxCompletionTokens": -1}, "providerOptions.openai.maxCompletionTokens"),
+        ("groq", {"search_parameters": {"mode": "on"}}, "providerOptions.groq.search_parameters"),
     ],
 )
 async def test_options_that_cost_more_than_can_be_held_are_a_400(
@@ -282,6 +283,11 @@ def test_the_prompt_estimate_counts_tools_and_schemas() -> None:
         messages, None, {"openai": {"prediction": {"type": "content", "content": "z" * 600}}}
     )
     assert with_options - bare >= 600 // 2
+
+
+async def test_a_gemini_request_within_the_cap_is_sent_as_built() -> None:
+    body = await _sent(_generation("acme/gemini", GenerationParams()), Billing())
+    assert "generationConfig" not in body  # nothing to cap: the model's max is held
 
 
 def test_answer_and_thinking_share_a_cap() -> None:

@@ -129,12 +129,15 @@ def _gemini_budget(config: dict[str, Any]) -> int:
 
 
 def _cap_gemini(body: dict[str, Any], cap: int, model_max: int) -> None:
-    config = body.setdefault("generationConfig", {})
+    config = body.get("generationConfig")
+    if not isinstance(config, dict):
+        config = {}
     per_choice = max(cap // _choices(config.get("candidateCount")), 1)
     answer = _count(config.get("maxOutputTokens")) or model_max
     budget = _gemini_budget(config)
     if answer and answer + budget <= per_choice:
         return
+    body["generationConfig"] = config
     if not budget:
         config["maxOutputTokens"] = per_choice
         return

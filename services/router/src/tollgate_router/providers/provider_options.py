@@ -23,7 +23,7 @@ defines the request (model, messages or contents, system prompt, streaming).
 Options that raise what a generation may cost are held at billing like the rest of the request
 (output limits, thinking budgets, ``n``: see :mod:`tollgate_router.providers.output_limits`);
 what cannot be held is refused (:func:`costly_option`): a service tier priced above list price,
-and a limit or count that is not a positive whole number.
+web search charged per use, and a limit or count that is not a positive whole number.
 """
 
 from __future__ import annotations
@@ -120,6 +120,9 @@ def body_fields(provider: str, wire_protocol: str, options: Mapping[str, Any]) -
 _LIST_PRICE_TIERS: Final = frozenset({"auto", "default", "flex", "on_demand"})
 # OpenAI-compatible body fields that count output tokens or choices.
 _COUNTS: Final = ("max_tokens", "max_completion_tokens", "n")
+# OpenAI-compatible body fields charged per use beyond the tokens (web search: per call or per
+# source), which no token price covers.
+_PER_USE: Final = ("web_search_options", "search_parameters")
 
 
 def _whole(value: Any, least: int = 1) -> bool:
@@ -143,6 +146,8 @@ def costly_option(
                 {"maxCompletionTokens": options.get("maxCompletionTokens")},
             )
         case "openai-chat":
+            if used := next((name for name in _PER_USE if name in options), None):
+                return used, "is charged per use beyond the token prices, which cannot be held"
             tier, counts = "service_tier", {name: options.get(name) for name in _COUNTS}
         case "anthropic-messages":
             thinking = options.get("thinking")
