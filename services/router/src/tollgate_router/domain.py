@@ -125,6 +125,10 @@ class GenerationParams:
     reasoning: Reasoning | None = None
     # Output modalities asked for (``modalities``); empty: text only.
     modalities: tuple[str, ...] = ()
+    # The most output tokens, all choices together, the upstream request may allow: what billing
+    # holds for the generation. Adapters shrink limits, thinking budgets and provider options
+    # to fit it (providers/output_limits.py). None: nothing held, no cap.
+    output_cap: int | None = None
 
     @property
     def wants_images(self) -> bool:

@@ -29,10 +29,11 @@ class LeasingBilling:
         self.reserved: list[billing_pb2.ReserveRequest] = []
         self.released: list[tuple[str, str]] = []
         self.pause: asyncio.Event | None = None
+        self.pause_leases_only = False
 
     async def Reserve(self, request: billing_pb2.ReserveRequest, **_: Any) -> Any:
         self.reserved.append(billing_pb2.ReserveRequest.FromString(request.SerializeToString()))
-        if self.pause is not None:
+        if self.pause is not None and (request.lease_amount or not self.pause_leases_only):
             await self.pause.wait()
         worst = worst_case(request)
         asked = D(request.lease_amount) if request.lease_amount else worst
@@ -120,6 +121,29 @@ async def test_concurrent_first_requests_of_a_team_share_one_new_lease() -> None
     holds = await asyncio.gather(*pending)
     assert len(billing.reserved) == 1
     assert len({h.hold_id for h in holds}) == 1
+
+
+async def test_a_slow_lease_request_does_not_queue_the_book_behind_it() -> None:
+    billing = LeasingBilling()
+    billing.pause, billing.pause_leases_only = asyncio.Event(), True  # the lease call hangs
+    preflight = _preflight(billing)
+    first = asyncio.create_task(preflight.reserve(_generation(max_tokens=1000)))
+    await asyncio.sleep(0)
+    # The second generation of the book holds on its own while the lease is still asked for.
+    second = await asyncio.wait_for(preflight.reserve(_generation(max_tokens=1000)), 5)
+    assert not first.done()
+    lease_request, own = billing.reserved
+    assert lease_request.lease_amount == "0.05" and own.lease_amount == ""
+    assert second.hold_id == own.hold_id
+    second.settle(D("0.002"))
+    await asyncio.sleep(0)
+    assert billing.released == [(own.hold_id, "0.002")]  # a one-off hold goes back at once
+    billing.pause.set()
+    lease = await first
+    # The lease, once granted, serves the next generations with no call to billing.
+    third = await preflight.reserve(_generation(max_tokens=1000))
+    assert third.hold_id == lease.hold_id == lease_request.hold_id
+    assert len(billing.reserved) == 2
 
 
 async def test_when_billing_grants_only_the_worst_case_every_generation_asks() -> None:

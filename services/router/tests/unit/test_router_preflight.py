@@ -37,6 +37,7 @@ from tollgate_router.domain import (
     TextPart,
 )
 from tollgate_router.generation.relay import Generation
+from tollgate_router.providers import UpstreamCall, openai_wire
 from tollgate_router.routing.planning import Candidate, Plan
 
 CATALOG = build_catalog(
@@ -149,7 +150,10 @@ async def test_the_output_is_clamped_to_what_billing_granted(field: str) -> None
     billing.reply = billing_pb2.ReserveResponse(reserved="1", max_output_tokens=7, available="0")
     generation = _generation(**{field: 500})
     await _preflight(billing).reserve(generation)
-    assert getattr(generation.request.params, field) == 7
+    params = generation.request.params
+    assert params.output_cap == 7  # the adapters send no more (test_router_output_caps.py)
+    call = UpstreamCall("http://x", "k", "gpt-4o", generation.request.messages, params, False)
+    assert openai_wire.request_body(call)[field] == 7
 
 
 async def test_no_credit_is_a_402_and_byok_candidates_still_serve() -> None:

@@ -94,6 +94,12 @@ class LeaseBook:
         self._current[team_id] = lease
         return self._take(team_id, lease, worst)
 
+    def single(self, team_id: str, hold_id: str, granted: Decimal, worst: Decimal) -> Draw:
+        """A hold of ``granted`` for one generation only (never the current lease, so a lease
+        granted meanwhile stays current): given back once that generation settles."""
+        lease = Lease(hold_id, granted, self._monotonic(), retired=True)
+        return self._take(team_id, lease, worst)
+
     def finish(self, draw: Draw, cost: Decimal) -> None:
         lease = draw.lease
         lease.drawn -= draw.worst

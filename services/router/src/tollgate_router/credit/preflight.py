@@ -1,12 +1,16 @@
 """Pre-flight: before any provider is called, billing holds the generation's worst-case cost.
 
-The router estimates the prompt from the request size and sends the highest prices among the
-providers the generation may go to; billing (where the money is) answers with a hold, the
-output tokens the team can afford (sent upstream as ``max_tokens`` when lower than asked), or
-INSUFFICIENT_FUNDS (nothing sent upstream). Holds are credit leases
-(:mod:`tollgate_router.credit.leases`): while a team's lease covers the next generation's worst case,
-the generation draws from it with no round trip to billing. The usage fact settles what a
-generation spent; a generation that never reaches a provider gives its share back.
+The router estimates the prompt from the request size (messages, tools, schemas, provider
+options), works out the output the upstream request would allow (the caller's limit as the
+adapters raise it for thinking and as ``providerOptions`` change it, times the choices:
+:func:`planned`), and sends the highest prices among the providers the generation may go to;
+billing (where the money is) answers with a hold, the output tokens the team can afford when
+fewer, or INSUFFICIENT_FUNDS (nothing sent upstream). The tokens held become the request's
+hard cap (``output_cap``), which every adapter applies to the body it sends. Holds are credit
+leases (:mod:`tollgate_router.credit.leases`): while a team's lease covers the next
+generation's worst case, the generation draws from it with no round trip to billing. The usage
+fact settles what a generation spent; a generation that never reaches a provider gives its
+share back.
 
 When billing cannot be reached the policy is ``last-known`` (default) or ``closed``: see
 docs/billing.md, "When billing is unreachable".
@@ -17,20 +21,36 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import grpc
+import orjson
 from tollgate.billing.v1 import billing_pb2
-from tollgate_common.errors import DomainError, Unavailable, error_details
+from tollgate_common.errors import DomainError, InvalidArgument, Unavailable, error_details
 from tollgate_common.ids import new_id
 from tollgate_common.money import ZERO, format_usd, parse_usd
 
 from tollgate_router.credit.holds import NO_HOLD, Hold
 from tollgate_router.credit.leases import Lease, LeaseBook
-from tollgate_router.domain import Caller, FilePart, GenerationRequest, ImagePart, Message
-from tollgate_router.providers import EmbeddingInput
+from tollgate_router.domain import (
+    Caller,
+    FilePart,
+    GenerationParams,
+    GenerationRequest,
+    ImagePart,
+    Message,
+)
+from tollgate_router.providers import (
+    EmbeddingInput,
+    Output,
+    ProviderError,
+    UpstreamCall,
+    planned_output,
+)
+from tollgate_router.providers.provider_options import body_fields, costly_option
 from tollgate_router.routing.planning import Candidate, Plan
 
 if TYPE_CHECKING:
@@ -46,6 +66,7 @@ BYOK = "byok"
 _BYTES_PER_TOKEN = 2
 _TOKENS_PER_MESSAGE = 8
 _TOKENS_PER_IMAGE = 2000
+_TOKENS_PER_TOOL = 16
 # Output tokens one generated image takes (Gemini's image models: 1,290 per image up to
 # 1024x1024), the fewest an image may occupy within the output limit.
 TOKENS_PER_IMAGE = 1290
@@ -80,9 +101,26 @@ class BillingUnavailable(Unavailable):
         super().__init__("billing is unavailable; try again shortly")
 
 
-def estimate_prompt_tokens(messages: tuple[Message, ...]) -> int:
-    """An upper estimate of a prompt's tokens from its size."""
+def estimate_prompt_tokens(
+    messages: tuple[Message, ...],
+    params: GenerationParams | None = None,
+    provider_options: Mapping[str, Mapping[str, Any]] | None = None,
+) -> int:
+    """An upper estimate of a prompt's tokens from its size. Providers bill the tools (names,
+    descriptions, JSON schemas), a response format's schema and what provider options add to
+    the prompt as input too, so they count as their JSON text."""
     text_bytes, images, tokens = 0, 0, 0
+    if params is not None:
+        for tool in params.tools.tools:
+            tokens += _TOKENS_PER_TOOL
+            text_bytes += len(tool.name.encode()) + len(tool.description.encode())
+            text_bytes += _json_bytes(tool.parameters) if tool.parameters else 0
+        if (fmt := params.response_format) is not None and fmt.type != "text":
+            tokens += _TOKENS_PER_TOOL
+            text_bytes += len(fmt.name.encode()) + len(fmt.description.encode())
+            text_bytes += _json_bytes(fmt.schema) if fmt.schema else 0
+    if provider_options:
+        text_bytes += _json_bytes(provider_options)
     for message in messages:
         tokens += _TOKENS_PER_MESSAGE
         text_bytes += len(message.name.encode()) + len(message.tool_call_id.encode())
@@ -99,6 +137,10 @@ def estimate_prompt_tokens(messages: tuple[Message, ...]) -> int:
                 else:
                     text_bytes += len(part.text.encode())
     return tokens + -(-text_bytes // _BYTES_PER_TOKEN) + images * _TOKENS_PER_IMAGE
+
+
+def _json_bytes(value: Mapping[str, Any]) -> int:
+    return len(orjson.dumps(value, default=dict))
 
 
 def estimate_embedding_tokens(inputs: tuple[EmbeddingInput, ...]) -> int:
@@ -155,6 +197,35 @@ def worst_case(message: billing_pb2.ReserveRequest) -> Decimal:
     )
 
 
+def planned(request: GenerationRequest, candidates: tuple[Candidate, ...]) -> Output:
+    """The most output the upstream request to any of ``candidates`` would allow: tokens (0:
+    only the model's unknown max bounds it) and choices. A provider option that costs more
+    than can be held is the caller's 400, naming it."""
+    tokens, choices = 0, 1
+    for candidate in candidates:
+        offer = candidate.offer
+        options = request.provider_options.get(offer.provider, {})
+        if (costly := costly_option(offer.provider, offer.wire_protocol, options)) is not None:
+            param = f"providerOptions.{offer.provider}.{costly[0]}"
+            raise InvalidArgument(f"`{param}` {costly[1]}", metadata={"param": param})
+        call = UpstreamCall(
+            base_url="",
+            api_key="",
+            provider_model_id=offer.provider_model_id,
+            messages=(),
+            params=request.params,
+            stream=False,
+            max_output_tokens=candidate.model.max_output_tokens,
+            provider_options=body_fields(offer.provider, offer.wire_protocol, options),
+        )
+        try:
+            output = planned_output(offer.provider, offer.wire_protocol, call)
+        except ProviderError:  # that provider refuses the request itself, before any output
+            output = Output(candidate.model.max_output_tokens)
+        tokens, choices = max(tokens, output.tokens), max(choices, output.choices)
+    return Output(tokens, choices)
+
+
 @dataclass(frozen=True, slots=True)
 class Ask:
     """What a request may cost at worst, before the prices: who asks, for which plan."""
@@ -162,7 +233,7 @@ class Ask:
     caller: Caller
     plan: Plan
     input_tokens: int
-    max_output_tokens: int = 0  # the caller's; 0 when none
+    max_output_tokens: int = 0  # what the upstream request allows; 0: the model's max
     output: bool = True  # False: no output tokens to pay for (embeddings)
     images: bool = False  # it may draw images (``modalities``)
 
@@ -171,7 +242,8 @@ class Ask:
 class Admission:
     hold: Hold
     plan: Plan  # narrowed to the team's BYOK candidates when it may not spend credits
-    max_output_tokens: int = 0  # a clamp to send upstream; 0 when none is needed
+    # The output tokens held: the hard cap of the upstream request; 0 when nothing is held.
+    output_tokens: int = 0
 
 
 class Generation(Protocol):
@@ -222,6 +294,7 @@ class BillingPreflight:
         outage: OutagePolicy,
         lease: Decimal = ZERO,
         lease_seconds: float = 30.0,
+        lease_wait_seconds: float = 0.1,
     ) -> None:
         self._stub = stub
         self._deadline = deadline_seconds
@@ -229,7 +302,9 @@ class BillingPreflight:
         self._lease = lease
         self._lease_seconds = lease_seconds
         self._leases = LeaseBook(self._give_back, lease_seconds)
-        self._acquiring: dict[str, asyncio.Lock] = {}
+        self._lease_wait = lease_wait_seconds
+        # Per book: the lease request in flight (done when it has an answer).
+        self._acquiring: dict[str, asyncio.Future[None]] = {}
         self._releases: dict[str, set[asyncio.Task[None]]] = {}  # give-backs per team
         # Per team: what billing last said was left after a hold (for the outage policy).
         self._last_known: dict[str, Decimal] = {}
@@ -237,18 +312,29 @@ class BillingPreflight:
     async def reserve(self, generation: Generation) -> Hold:
         request = generation.request
         params = request.params
+        system = tuple(c for c in generation.plan.candidates if c.credential_type != BYOK)
+        output = planned(request, system)
         admission = await self.admit(
             Ask(
                 caller=request.caller,
                 plan=generation.plan,
-                input_tokens=estimate_prompt_tokens(request.messages),
-                max_output_tokens=params.max_completion_tokens or params.max_tokens or 0,
+                input_tokens=estimate_prompt_tokens(
+                    request.messages, params, request.provider_options
+                ),
+                max_output_tokens=output.tokens,
                 images=params.wants_images,
             )
         )
         generation.plan = admission.plan
-        if admission.max_output_tokens:
-            self._clamp(generation, admission.max_output_tokens)
+        if admission.output_tokens:
+            if admission.output_tokens < output.choices:  # not one token per choice
+                await admission.hold.release()
+                raise InsufficientFunds(
+                    f"Insufficient funds for {output.choices} choices: add credits to your "
+                    "team (POST /v1/credits/top-up) or ask for fewer."
+                )
+            params = replace(params, output_cap=admission.output_tokens)
+            generation.request = replace(request, params=params)
         return admission.hold
 
     async def admit(self, ask: Ask) -> Admission:
@@ -260,36 +346,61 @@ class BillingPreflight:
         max_output = ask.max_output_tokens if ask.output else 0
         model_max = max(c.model.max_output_tokens for c in system)
         worst = worst_of(ask.input_tokens, max_output, model_max, prices)
+        held = (max_output or model_max or DEFAULT_OUTPUT_RESERVE) if ask.output else 0
         book = lease_book_key(ask.caller)
         draw = self._leases.draw(book, worst)  # most generations: no round trip to billing
         if draw is not None:
-            return Admission(draw, ask.plan)
-        lock = self._acquiring.setdefault(book, asyncio.Lock())
-        async with lock:  # one new lease per book at a time; the others then draw from it
-            draw = self._leases.draw(book, worst)
-            if draw is not None:
-                return Admission(draw, ask.plan)
-            caller = ask.caller
-            message = billing_pb2.ReserveRequest(
-                team_id=caller.team_id,
-                hold_id=new_id("lease"),
-                input_tokens=ask.input_tokens,
-                max_output_tokens=max_output,
-                model_max_output_tokens=model_max,
-                input_price=format_usd(prices.input),
-                output_price=format_usd(prices.output),
-                project_id=caller.project_id,
-                key_id=caller.key_id,
-            )
-            return await self._new_lease(ask.plan, book, message, worst)
+            return Admission(draw, ask.plan, held)
+        caller = ask.caller
+        message = billing_pb2.ReserveRequest(
+            team_id=caller.team_id,
+            hold_id=new_id("lease"),
+            input_tokens=ask.input_tokens,
+            max_output_tokens=max_output,
+            model_max_output_tokens=model_max,
+            input_price=format_usd(prices.input),
+            output_price=format_usd(prices.output),
+            project_id=caller.project_id,
+            key_id=caller.key_id,
+        )
+        leasing = self._acquiring.get(book)
+        if leasing is None:
+            return await self._new_lease(ask.plan, book, message, worst, held)
+        # Another generation of the book is asking for a lease: draw from it if it comes soon,
+        # else hold on our own, so that a slow billing never queues a book behind one call.
+        await asyncio.wait((leasing,), timeout=self._lease_wait)
+        draw = self._leases.draw(book, worst)
+        if draw is not None:
+            return Admission(draw, ask.plan, held)
+        return await self._reserve(ask.plan, book, message, worst, held, lease=False)
 
     async def _new_lease(
-        self, plan: Plan, book: str, message: billing_pb2.ReserveRequest, worst: Decimal
+        self, plan: Plan, book: str, message: billing_pb2.ReserveRequest, worst: Decimal, held: int
     ) -> Admission:
+        """At most one lease request per book is in flight; the others wait for it briefly."""
+        leasing: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._acquiring[book] = leasing
+        try:
+            return await self._reserve(plan, book, message, worst, held, lease=True)
+        finally:
+            del self._acquiring[book]
+            leasing.set_result(None)
+
+    async def _reserve(
+        self,
+        plan: Plan,
+        book: str,
+        message: billing_pb2.ReserveRequest,
+        worst: Decimal,
+        held: int,
+        *,
+        lease: bool,
+    ) -> Admission:
+        """Hold ``worst`` (``held`` output tokens) at billing: a new lease or a one-off hold."""
         pending = self._releases.get(message.team_id)
         if pending:  # let billing have the retired lease back first: it may be what is left
             await asyncio.wait(set(pending), timeout=self._deadline)
-        if self._lease > worst:
+        if lease and self._lease > worst:
             message.lease_amount = format_usd(self._lease)
         try:
             reply = await self._stub.Reserve(message, timeout=self._deadline)
@@ -297,14 +408,15 @@ class BillingPreflight:
             if exc.code() is grpc.StatusCode.RESOURCE_EXHAUSTED:
                 return self._without_system_credentials(plan, exc)
             if exc.code() in _OUTAGE_CODES:
-                return Admission(self._during_outage(message.team_id, worst), plan)
+                return Admission(self._during_outage(message.team_id, worst), plan, held)
             raise
         self._last_known[message.team_id] = parse_usd(reply.available)
         reserved = parse_usd(reply.reserved)
         if reply.max_output_tokens:  # billing could only afford fewer output tokens
             worst = reserved
-        draw = self._leases.add(book, message.hold_id, reserved, min(worst, reserved))
-        return Admission(draw, plan, reply.max_output_tokens)
+        add = self._leases.add if lease else self._leases.single
+        draw = add(book, message.hold_id, reserved, min(worst, reserved))
+        return Admission(draw, plan, reply.max_output_tokens or held)
 
     def _give_back(self, book: str, lease: Lease) -> None:
         """A retired lease whose generations have all settled: billing keeps holding only
@@ -342,15 +454,6 @@ class BillingPreflight:
             pending = {task for tasks in self._releases.values() for task in tasks}
             if pending:
                 await asyncio.wait(pending, timeout=self._deadline)
-
-    @staticmethod
-    def _clamp(generation: Generation, tokens: int) -> None:
-        params = generation.request.params
-        if params.max_completion_tokens:
-            params = replace(params, max_completion_tokens=tokens)
-        else:
-            params = replace(params, max_tokens=tokens)
-        generation.request = replace(generation.request, params=params)
 
     @staticmethod
     def _without_system_credentials(plan: Plan, exc: grpc.aio.AioRpcError) -> Admission:

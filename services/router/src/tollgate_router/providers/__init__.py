@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import aiohttp
 
 from tollgate_router.events import ProviderEvent, UsageReport
+from tollgate_router.providers import anthropic_wire, gemini_wire, openai_wire
 from tollgate_router.providers.anthropic import AnthropicMessagesAdapter
 from tollgate_router.providers.base import (
     ProviderAdapter,
@@ -28,6 +29,7 @@ from tollgate_router.providers.gemini import GeminiAdapter
 from tollgate_router.providers.gemini_embeddings import GeminiEmbeddingsAdapter
 from tollgate_router.providers.openai_chat import OpenAIChatAdapter
 from tollgate_router.providers.openai_embeddings import OpenAIEmbeddingsAdapter
+from tollgate_router.providers.output_limits import Output, allowed_output
 
 __all__ = [
     "Adapters",
@@ -35,6 +37,7 @@ __all__ = [
     "EmbeddingCall",
     "EmbeddingInput",
     "EmbeddingResult",
+    "Output",
     "ProviderAdapter",
     "ProviderError",
     "ProviderEvent",
@@ -42,6 +45,7 @@ __all__ = [
     "UpstreamCall",
     "UsageReport",
     "build_adapters",
+    "planned_output",
 ]
 
 
@@ -94,6 +98,22 @@ def build_adapters(session: aiohttp.ClientSession) -> Adapters:
         openai_embeddings=OpenAIEmbeddingsAdapter(session),
         google_embeddings=GeminiEmbeddingsAdapter(session),
     )
+
+
+def planned_output(provider: str, wire_protocol: str, call: UpstreamCall) -> Output:
+    """The output ``call``'s request body would allow, built as ``provider``'s adapter builds
+    it (raises the adapter's 400 :class:`ProviderError` for what that API cannot take)."""
+    wire_protocol = wire_protocol or _protocol_of(provider)
+    match wire_protocol:
+        case "openai-chat":
+            body = openai_wire.request_body(call)
+        case "anthropic-messages":
+            body = anthropic_wire.request_body(call)
+        case "google-gemini":
+            body = gemini_wire.request_body(call)
+        case _:
+            return Output(call.max_output_tokens)
+    return allowed_output(body, wire_protocol, call.max_output_tokens)
 
 
 def _protocol_of(provider: str) -> str:

@@ -16,7 +16,8 @@
   ``max_tokens``, so when the caller's limit does not exceed it the limit is raised by the
   budget (the answer keeps the tokens the caller asked for). Thinking does not combine with
   ``temperature`` / ``top_p``, which are then left out, nor with a forced tool (``required`` or a
-  named function: the caller's 400). A raised limit stays within the model's max output.
+  named function: the caller's 400). A raised limit stays within the model's max output, and
+  within what pre-flight held (``output_limits``, applied to the finished body).
 """
 
 from __future__ import annotations

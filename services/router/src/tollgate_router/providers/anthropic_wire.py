@@ -51,6 +51,7 @@ from tollgate_router.providers.content import (
     system_text,
 )
 from tollgate_router.providers.directory import ANTHROPIC_MESSAGES
+from tollgate_router.providers.output_limits import cap_output
 from tollgate_router.providers.provider_options import merge
 from tollgate_router.providers.sse import SseEvent
 from tollgate_router.providers.wire import (
@@ -232,6 +233,9 @@ def request_body(call: UpstreamCall) -> dict[str, Any]:
     if params.user:
         body["metadata"] = {"user_id": params.user}
     merge(body, call.provider_options, ANTHROPIC_MESSAGES)  # providerOptions.<provider>
+    cap_output(
+        body, ANTHROPIC_MESSAGES, call.params.output_cap, call.max_output_tokens
+    )  # what was held
     return body
 
 

@@ -61,6 +61,7 @@ from tollgate_router.providers.content import (
 )
 from tollgate_router.providers.directory import GOOGLE_GEMINI
 from tollgate_router.providers.gemini_options import config_fields, tool_fields
+from tollgate_router.providers.output_limits import cap_output
 from tollgate_router.providers.provider_options import merge
 from tollgate_router.providers.sse import SseEvent
 from tollgate_router.providers.wire import (
@@ -230,6 +231,7 @@ def request_body(call: UpstreamCall) -> dict[str, Any]:
         body["generationConfig"] = config
     body.update(tool_fields(call.params))
     merge(body, call.provider_options, GOOGLE_GEMINI)  # providerOptions.<provider>
+    cap_output(body, GOOGLE_GEMINI, call.params.output_cap, call.max_output_tokens)  # what was held
     return body
 
 

@@ -28,6 +28,7 @@ from tollgate_router.providers.base import (
     UpstreamCall,
 )
 from tollgate_router.providers.directory import OPENAI_CHAT
+from tollgate_router.providers.output_limits import cap_output
 from tollgate_router.providers.provider_options import merge
 from tollgate_router.providers.sse import SseEvent
 from tollgate_router.providers.wire import (
@@ -121,6 +122,7 @@ def request_body(call: UpstreamCall) -> dict[str, Any]:
     if params.wants_images:  # OpenRouter's and Vercel's chat image output (`message.images`)
         body["modalities"] = list(params.modalities)
     merge(body, call.provider_options, OPENAI_CHAT)  # providerOptions.<provider>
+    cap_output(body, OPENAI_CHAT, call.params.output_cap, call.max_output_tokens)  # what was held
     return body
 
 

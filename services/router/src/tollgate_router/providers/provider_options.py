@@ -19,6 +19,11 @@ packages send:
 
 Unknown options are ignored (the AI SDK's schemas drop them too). Options never replace what
 defines the request (model, messages or contents, system prompt, streaming).
+
+Options that raise what a generation may cost are held at billing like the rest of the request
+(output limits, thinking budgets, ``n``: see :mod:`tollgate_router.providers.output_limits`);
+what cannot be held is refused (:func:`costly_option`): a service tier priced above list price,
+web search charged per use, and a limit or count that is not a positive whole number.
 """
 
 from __future__ import annotations
@@ -109,6 +114,60 @@ def body_fields(provider: str, wire_protocol: str, options: Mapping[str, Any]) -
             return _gemini(options)
         case _:
             return {}
+
+
+# Service tiers at or below list price (OpenAI's flex is cheaper; priority costs more).
+_LIST_PRICE_TIERS: Final = frozenset({"auto", "default", "flex", "on_demand"})
+# OpenAI-compatible body fields that count output tokens or choices.
+_COUNTS: Final = ("max_tokens", "max_completion_tokens", "n")
+# OpenAI-compatible body fields charged per use beyond the tokens (web search: per call or per
+# source), which no token price covers.
+_PER_USE: Final = ("web_search_options", "search_parameters")
+
+
+def _whole(value: Any, least: int = 1) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= least
+
+
+def costly_option(
+    provider: str, wire_protocol: str, options: Mapping[str, Any]
+) -> tuple[str, str] | None:
+    """The first of ``providerOptions.<provider>`` that would cost more than pre-flight can
+    hold, as (its name, why); None when there is none."""
+    if not options:
+        return None
+    if not wire_protocol:
+        info = provider_info(provider)
+        wire_protocol = info.wire_protocol if info is not None else OPENAI_CHAT
+    match wire_protocol:
+        case "openai-chat" if provider == "openai":
+            tier, counts = (
+                "serviceTier",
+                {"maxCompletionTokens": options.get("maxCompletionTokens")},
+            )
+        case "openai-chat":
+            if used := next((name for name in _PER_USE if name in options), None):
+                return used, "is charged per use beyond the token prices, which cannot be held"
+            tier, counts = "service_tier", {name: options.get(name) for name in _COUNTS}
+        case "anthropic-messages":
+            thinking = options.get("thinking")
+            budget = thinking.get("budgetTokens") if isinstance(thinking, Mapping) else None
+            tier, counts = "", {"thinking.budgetTokens": budget}
+        case "google-gemini":
+            config = options.get("thinkingConfig")
+            budget = config.get("thinkingBudget") if isinstance(config, Mapping) else None
+            if budget is not None and not _whole(budget, -1):
+                return "thinkingConfig.thinkingBudget", "must be an integer (-1: dynamic, 0: off)"
+            return None
+        case _:
+            return None
+    value = options.get(tier) if tier else None
+    if value is not None and (not isinstance(value, str) or value not in _LIST_PRICE_TIERS):
+        return tier, "costs more than list price; use auto, default or flex"
+    for name, value in counts.items():
+        if value is not None and not _whole(value):
+            return name, "must be a positive integer"
+    return None
 
 
 def _merge(into: dict[str, Any], fields: Mapping[str, Any]) -> None:
