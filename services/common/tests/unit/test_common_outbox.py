@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 
 import pytest
-from sqlalchemy import MetaData, Table, func, select
+from sqlalchemy import MetaData, Table, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate_common.bus import USAGE_RECORDED
 from tollgate_common.db import create_engine
