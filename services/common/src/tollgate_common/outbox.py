@@ -155,19 +155,23 @@ class Outbox:
             return False
 
     def _enqueue(self, entry: _Entry) -> None:
-        if len(self._pending) >= self._max_pending:
-            dropped = self._pending.pop(0)
-            dropped.done(False)
+        self._pending.append(entry)
+        self._drop_excess()
+        self._wake.set()
+
+    def _drop_excess(self) -> None:
+        """Keep at most ``max_pending`` facts in memory (those the relay holds included): the
+        oldest beyond are lost."""
+        while self._pending and self.pending > self._max_pending:
+            self._pending.pop(0).done(False)
             self.tally.lost += 1
             if self.tally.lost == 1 or self.tally.lost % 1000 == 0:
                 log.error(
                     "outbox: %d facts waiting in memory and neither NATS nor the database takes "
                     "them; dropping the oldest (%d lost so far)",
-                    len(self._pending) + 1,
+                    self.pending,
                     self.tally.lost,
                 )
-        self._pending.append(entry)
-        self._wake.set()
 
     async def run(self) -> None:
         """The relay loop; stops after :meth:`close` once everything put is published or
@@ -204,6 +208,7 @@ class Outbox:
                 log.exception("outbox: cannot reach its table; retrying")
                 self._pending[:0] = unpublished
                 self._in_flight = []
+                self._drop_excess()
                 backlog = True
                 await asyncio.sleep(self._retry_seconds)
             if self._closing and not self._pending:
