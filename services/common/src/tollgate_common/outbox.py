@@ -80,6 +80,7 @@ class Tally:
     published: int = 0
     stored: int = 0
     lost: int = 0
+    cut: int = 0  # being published or written when the relay was cancelled: fate unknown
     backlog_published: int = 0  # rows of the table published (and deleted)
 
 
@@ -223,20 +224,23 @@ class Outbox:
 
     def _stopped(self) -> None:
         """Whatever is still in memory is lost now: count it, release its waiters, and say
-        exactly what became of the facts of this run."""
-        left = self._in_flight + self._pending
-        self._in_flight, self._pending = [], []
-        for entry in left:
+        exactly what became of the facts of this run. A batch the relay was publishing or
+        writing when it was cancelled is counted apart: JetStream or the table may have it."""
+        for entry in self._in_flight + self._pending:
             entry.done(False)
-        self.tally.lost += len(left)
         tally = self.tally
-        report = log.error if tally.lost else log.info
+        tally.cut += len(self._in_flight)
+        tally.lost += len(self._pending)
+        self._in_flight, self._pending = [], []
+        report = log.error if tally.lost or tally.cut else log.info
         report(
             "outbox stopped: %d facts published, %d stored in the table (they go out from there, "
-            "also after a restart), %d lost; %d stored facts published",
+            "also after a restart), %d lost, %d cut while being published or stored (JetStream "
+            "or the table may have them); %d stored facts published from the table",
             tally.published,
             tally.stored,
             tally.lost,
+            tally.cut,
             tally.backlog_published,
         )
 
