@@ -34,25 +34,19 @@ def settle(
     headers: tuple[tuple[str, str], ...] = (),
     metrics: RouterMetrics | None = None,
 ) -> None:
-    facts.put(usage_fact(record, headers))
-    _settled(record, hold, metrics)
+    """Settle and queue the usage fact without waiting for it."""
+    facts.put(settled(record, hold, headers, metrics))
 
 
-async def settle_durably(
-    facts: FactSink,
+def settled(
     record: UsageRecord,
     hold: Hold,
-    *,
-    headers: tuple[tuple[str, str], ...] = (),
-    metrics: RouterMetrics | None = None,
-) -> None:
-    """As :func:`settle`, and return once the fact is durable. The hold is settled and the fact
-    queued before the first await, so a caller cancelled while waiting leaves nothing undone."""
-    _settled(record, hold, metrics)
-    await facts.deliver(usage_fact(record, headers))
-
-
-def _settled(record: UsageRecord, hold: Hold, metrics: RouterMetrics | None) -> None:
+    headers: tuple[tuple[str, str], ...],
+    metrics: RouterMetrics | None,
+) -> Fact:
+    """Settle ``hold`` at what the record was charged and count it; returns the usage fact, for
+    the caller to queue (:func:`settle`) or to deliver, waiting until it is durable."""
     hold.settle(record.cost)
     if metrics is not None:
         metrics.generation(record)
+    return usage_fact(record, headers)

@@ -27,7 +27,7 @@ from tollgate_router.providers.provider_options import body_fields
 from tollgate_router.routing import planning
 from tollgate_router.routing.failover import Failover, Unserved, no_provider, time_left
 from tollgate_router.routing.planning import Candidate
-from tollgate_router.settlement import FactSink, settle, settle_durably
+from tollgate_router.settlement import FactSink, settled
 from tollgate_router.usage import UsageRecord
 
 log = logging.getLogger(__name__)
@@ -164,10 +164,11 @@ class GenerationService:
                 metrics.upstream_error(provider, g.failure.status)
         if g.trace is not None:
             g.trace.finish(record, "" if g.failure is None else planning.describe(g.failure))
+        fact = settled(record, g.hold, headers, metrics)
         if durable:
-            await settle_durably(self._facts, record, g.hold, headers=headers, metrics=metrics)
+            await self._facts.deliver(fact)  # the last events go out once it is durable
         else:
-            settle(self._facts, record, g.hold, headers=headers, metrics=metrics)
+            self._facts.put(fact)
 
     async def _open(self, generation: Generation, candidate: Candidate) -> Opened:
         """Open ``candidate``'s stream and wait for its first event."""
