@@ -1,17 +1,26 @@
-"""Outbox: usage and activity facts reach JetStream even while NATS is down.
+"""Outbox: usage and activity facts reach JetStream even while NATS is down, and a fact whose
+producer waited for it (:meth:`Outbox.deliver`) survives a kill -9 of the producer.
 
-``Outbox.put`` is cheap and never blocks the hot path. A relay task takes what was put in
-batches and publishes it (with ``Nats-Msg-Id``); whatever JetStream has not acknowledged within
-the publish timeout — NATS down, slow or not connected yet — is written to the producer's
-``outbox`` table in one transaction and published from there, oldest first, once the bus takes
-it again (also after a restart).
+A relay task takes what was put in batches and publishes it (with ``Nats-Msg-Id``); whatever
+JetStream has not acknowledged within the publish timeout — NATS down, slow or not connected
+yet — is written to the producer's ``outbox`` table in one transaction and published from
+there, oldest first, once the bus takes it again (also after a restart).
 
-Facts are not written to the table before a first publish attempt: the router has no database
-transaction for the fact to join, so writing first would buy no atomicity, and at a JetStream
-ack (stored on disk) the fact is as durable as it would be in the table. Either way a fact is
-lost only if the process dies in the moment between ``put`` and the ack or the write. Skipping
-the write keeps two SQL transactions per request off a 2-core machine (measured: ~1 ms of
-router CPU per request at 32 concurrent requests, ~2 ms at 1).
+Two ways in:
+
+* :meth:`Outbox.put` never blocks: the fact is in memory until the ack or the write, so a
+  kill -9 in that moment loses it (activity facts of auth and billing, whose loss costs nobody
+  money).
+* :meth:`Outbox.deliver` returns once the fact is durable: acknowledged by JetStream (a
+  file-stored stream) or committed to the table. The router awaits it before the last byte of a
+  generation goes out, so a generation whose answer reached the client is billed whatever
+  process dies afterwards. The facts of concurrent generations share one relay batch; the
+  relay does not linger while someone waits, and when NATS is not connected it writes at once
+  instead of waiting out the publish timeout.
+
+Memory is bounded: at most ``max_pending`` facts wait in memory (they pile up only while
+neither NATS nor the table takes them); beyond that the oldest is dropped and counted as lost.
+The relay counts what it published, stored and lost, and says so when it stops.
 """
 
 from __future__ import annotations
@@ -19,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlalchemy import (
@@ -63,6 +72,28 @@ class Fact:
     headers: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass
+class Tally:
+    """What became of the facts put since the start: acknowledged by JetStream on the first
+    try, written to the table (published from there later), dropped from memory."""
+
+    published: int = 0
+    stored: int = 0
+    lost: int = 0
+    cut: int = 0  # being published or written when the relay was cancelled: fate unknown
+    backlog_published: int = 0  # rows of the table published (and deleted)
+
+
+@dataclass(eq=False)
+class _Entry:
+    fact: Fact
+    durable: asyncio.Future[bool] | None = field(default=None)
+
+    def done(self, durable: bool) -> None:
+        if self.durable is not None and not self.durable.done():
+            self.durable.set_result(durable)
+
+
 class Outbox:
     def __init__(
         self,
@@ -73,6 +104,8 @@ class Outbox:
         linger_seconds: float = 0.005,
         batch_size: int = 500,
         retry_seconds: float = 1.0,
+        max_pending: int = 10_000,
+        durable_timeout: float = 10.0,
     ) -> None:
         self._engine = engine
         self._table = table
@@ -80,10 +113,14 @@ class Outbox:
         self._linger_seconds = linger_seconds
         self._batch_size = batch_size
         self._retry_seconds = retry_seconds
-        self._pending: list[Fact] = []
+        self._max_pending = max_pending
+        self._durable_timeout = durable_timeout
+        self._pending: list[_Entry] = []
+        self._in_flight: list[_Entry] = []  # taken by the relay, not acknowledged or stored yet
         self._wake = asyncio.Event()
         self._closing = False
         self._bus: Bus | None = None
+        self.tally = Tally()
 
     def connect(self, bus: Bus) -> None:
         """Publish on ``bus`` from now on (until then facts wait in the table); the service
@@ -91,53 +128,149 @@ class Outbox:
         self._bus = bus
         self._wake.set()
 
+    @property
+    def pending(self) -> int:
+        """Facts in memory that are neither acknowledged nor stored yet."""
+        return len(self._in_flight) + len(self._pending)
+
     def put(self, fact: Fact) -> None:
-        self._pending.append(fact)
+        """Queue ``fact`` for the relay; never blocks."""
+        self._enqueue(_Entry(fact))
+
+    async def deliver(self, fact: Fact) -> bool:
+        """Queue ``fact`` and wait until it is durable (acknowledged by JetStream or committed
+        to the table); False if it is not within ``durable_timeout`` (NATS and the database
+        both failing), in which case it stays queued in memory."""
+        entry = _Entry(fact, asyncio.get_running_loop().create_future())
+        self._enqueue(entry)
+        assert entry.durable is not None
+        try:
+            return await asyncio.wait_for(asyncio.shield(entry.durable), self._durable_timeout)
+        except TimeoutError:
+            log.error(
+                "outbox: fact %s is not durable after %.1fs (NATS and the database both fail); "
+                "it stays in memory",
+                fact.msg_id,
+                self._durable_timeout,
+            )
+            return False
+
+    def _enqueue(self, entry: _Entry) -> None:
+        self._pending.append(entry)
+        self._drop_excess()
         self._wake.set()
 
+    def _drop_excess(self) -> None:
+        """Keep at most ``max_pending`` facts in memory (those the relay holds included): the
+        oldest beyond are lost."""
+        while self._pending and self.pending > self._max_pending:
+            self._pending.pop(0).done(False)
+            self.tally.lost += 1
+            if self.tally.lost == 1 or self.tally.lost % 1000 == 0:
+                log.error(
+                    "outbox: %d facts waiting in memory and neither NATS nor the database takes "
+                    "them; dropping the oldest (%d lost so far)",
+                    self.pending,
+                    self.tally.lost,
+                )
+
     async def run(self) -> None:
-        """The relay loop; stops after :meth:`close` once everything put is published or stored."""
+        """The relay loop; stops after :meth:`close` once everything put is published or
+        stored (and says how many facts went where)."""
+        try:
+            await self._relay()
+        finally:
+            self._stopped()
+
+    async def _relay(self) -> None:
         backlog = True  # rows of an earlier run may be waiting
         while True:
             if not self._pending and not self._closing:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self._retry_seconds)
-                if self._pending and self._linger_seconds:
+                if self._linger_seconds and self._pending and not self._awaited():
                     # Let the request that put the fact finish first, and more facts gather.
                     await asyncio.sleep(self._linger_seconds)
             self._wake.clear()
-            facts, self._pending = self._pending, []
-            unpublished = await self._publish(facts)
+            self._in_flight = self._pending[: self._max_pending]
+            del self._pending[: len(self._in_flight)]
+            unpublished = self._in_flight = await self._publish_entries(self._in_flight)
             try:
                 if unpublished:
-                    await self._store(unpublished)
+                    await self._store([e.fact for e in unpublished])
+                    self.tally.stored += len(unpublished)
+                    for entry in unpublished:
+                        entry.done(True)
+                    self._in_flight = []
                     backlog = True
                 elif backlog and self._bus is not None:
                     backlog = await self._publish_backlog()
             except Exception:
                 log.exception("outbox: cannot reach its table; retrying")
                 self._pending[:0] = unpublished
+                self._in_flight = []
+                self._drop_excess()
                 backlog = True
                 await asyncio.sleep(self._retry_seconds)
             if self._closing and not self._pending:
                 return
 
+    def _awaited(self) -> bool:
+        return any(entry.durable is not None for entry in self._pending)
+
     async def close(self) -> None:
         self._closing = True
         self._wake.set()
 
-    async def _publish(self, facts: list[Fact]) -> list[Fact]:
-        """Publish ``facts`` at once; returns those JetStream did not acknowledge."""
+    def _stopped(self) -> None:
+        """Whatever is still in memory is lost now: count it, release its waiters, and say
+        exactly what became of the facts of this run. A batch the relay was publishing or
+        writing when it was cancelled is counted apart: JetStream or the table may have it."""
+        for entry in self._in_flight + self._pending:
+            entry.done(False)
+        tally = self.tally
+        tally.cut += len(self._in_flight)
+        tally.lost += len(self._pending)
+        self._in_flight, self._pending = [], []
+        report = log.error if tally.lost or tally.cut else log.info
+        report(
+            "outbox stopped: %d facts published, %d stored in the table (they go out from there, "
+            "also after a restart), %d lost, %d cut while being published or stored (JetStream "
+            "or the table may have them); %d stored facts published from the table",
+            tally.published,
+            tally.stored,
+            tally.lost,
+            tally.cut,
+            tally.backlog_published,
+        )
+
+    async def _publish_entries(self, entries: list[_Entry]) -> list[_Entry]:
+        """Publish ``entries`` at once; returns those JetStream did not acknowledge."""
+        acked = await self._acked([e.fact for e in entries])
+        unpublished = []
+        for entry, ok in zip(entries, acked, strict=True):
+            if ok:
+                self.tally.published += 1
+                entry.done(True)
+            else:
+                unpublished.append(entry)
+        return unpublished
+
+    async def _acked(self, facts: list[Fact]) -> list[bool]:
+        """Publish ``facts`` at once; whether JetStream acknowledged each (none is tried while
+        NATS is not connected: waiting out the timeout would only delay the write)."""
         bus = self._bus
-        if bus is None or not facts:
-            return facts
+        if bus is None or not facts or not bus.nc.is_connected:
+            return [False] * len(facts)
         results = await asyncio.gather(
             *(self._publish_one(bus, f) for f in facts), return_exceptions=True
         )
-        failed = [f for f, r in zip(facts, results, strict=True) if isinstance(r, BaseException)]
-        if failed:
-            log.warning("outbox: %d facts not published; keeping them for later", len(failed))
-        return failed
+        acked = [not isinstance(r, BaseException) for r in results]
+        if not all(acked):
+            log.warning(
+                "outbox: %d facts not published; keeping them for later", acked.count(False)
+            )
+        return acked
 
     async def _publish_one(self, bus: Bus, fact: Fact) -> None:
         await asyncio.wait_for(
@@ -177,10 +310,10 @@ class Outbox:
             rows = [(r.id, Fact(r.subject, r.msg_id, r.payload)) for r in result]
         if not rows:
             return False
-        failed = await self._publish([fact for _, fact in rows])
-        failed_ids = {fact.msg_id for fact in failed}
-        done = [row_id for row_id, fact in rows if fact.msg_id not in failed_ids]
+        acked = await self._acked([fact for _, fact in rows])
+        done = [row_id for (row_id, _), ok in zip(rows, acked, strict=True) if ok]
         if done:
             async with self._engine.begin() as conn:
                 await conn.execute(delete(self._table).where(self._table.c.id.in_(done)))
-        return bool(failed) or len(rows) == self._batch_size
+            self.tally.backlog_published += len(done)
+        return len(done) < len(rows) or len(rows) == self._batch_size

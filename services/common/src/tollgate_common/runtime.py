@@ -250,7 +250,8 @@ class ServiceRuntime:
         try:
             await asyncio.wait_for(relay, self._grace)
         except TimeoutError:
-            log.warning("outbox relay did not finish in time; stored facts go out on next start")
+            # Cancelled: the relay logs how many facts it published, stored and lost.
+            log.warning("outbox relay did not finish in time")
 
     async def _step(self, what: str, step: Step) -> None:
         await shutdown_step(self.name, what, step)

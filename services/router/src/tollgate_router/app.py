@@ -3,7 +3,8 @@ billing → the generation, embedding and credential-test services → servicer,
 change follower and the credit-lease sweep, all registered with the service runtime (which
 starts, serves and stops them).
 
-NATS is linked in the background: the router serves while it is down (the outbox keeps facts).
+NATS is linked in the background: the router serves while it is down (the outbox keeps facts,
+in its table: a generation ends only once its fact is durable).
 """
 
 from __future__ import annotations
@@ -102,7 +103,9 @@ class RouterApp(ServiceApp):
         if settings.migrate_on_start:
             runtime.on_start(lambda: migrate_async(url, MIGRATIONS))
         engine = runtime.engine(create_engine(url))
-        outbox = runtime.outbox(Outbox(engine, models.outbox))
+        outbox = runtime.outbox(
+            Outbox(engine, models.outbox, publish_timeout=settings.fact_ack_timeout_seconds)
+        )
         auth_channel = open_channel(settings.auth_addr)
         runtime.on_close(auth_channel.close)
         auth_stub = auth_pb2_grpc.AuthServiceStub(auth_channel)
@@ -132,6 +135,8 @@ class RouterApp(ServiceApp):
             ),
             preflight=preflight,
         )
+        # Before the outbox flushes: the generations whose callers went away put their facts.
+        runtime.on_stop(lambda: service.finish(settings.shutdown_grace_seconds))
         embeddings = EmbeddingService(failover, outbox, preflight=preflight)
         tester = CredentialTester(failover, stored_secret(auth_stub, settings))
         runtime.serve(

@@ -34,14 +34,16 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         self, request: pb.StreamGenerateRequest, context: Context
     ) -> AsyncIterator[pb.StreamGenerateResponse]:
         generation = convert.generation_request_from_proto(request, context.time_remaining())
-        async with contextlib.aclosing(self._service.generate(generation)) as events:
-            if request.stream:
-                async for event in events:
-                    yield convert.event_to_proto(event)
-                return
+        if not request.stream:
             # Nobody reads a non-streaming generation before it ends: one message, not four.
-            batch = [convert.event_to_proto(event) async for event in events]
+            # It runs to its end even if the caller goes away (it is billed).
+            events = await self._service.complete(generation)
+            batch = [convert.event_to_proto(event) for event in events]
             yield pb.StreamGenerateResponse(batch=pb.EventBatch(events=batch))
+            return
+        async with contextlib.aclosing(self._service.generate(generation)) as stream:
+            async for event in stream:
+                yield convert.event_to_proto(event)
 
     async def ListModels(
         self, request: pb.ListModelsRequest, context: Context

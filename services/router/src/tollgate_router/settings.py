@@ -20,6 +20,10 @@ class RouterSettings(CommonSettings):
     # Empty means the SQLite file `<data dir>/router.db` (the outbox only).
     database_url: str = ""
     migrate_on_start: bool = True
+    # A generation's last event waits for its usage fact to be durable: acknowledged by
+    # JetStream within this many seconds, else committed to the outbox table (docs/architecture.md,
+    # "The fact path").
+    fact_ack_timeout_seconds: float = Field(default=0.5, gt=0)
     # Extra catalog entries (same format as the shipped catalog.json); they add or override by id.
     catalog_file: Path | None = Field(
         default=None, validation_alias=AliasChoices("TOLLGATE_CATALOG_FILE", "catalog_file")

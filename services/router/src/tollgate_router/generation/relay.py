@@ -1,13 +1,15 @@
 """The part of a generation after a provider has answered: relay its events, settle usage and
-cost, publish the usage fact exactly once (also when the caller goes away mid-stream)."""
+cost, publish the usage fact exactly once (also when the caller goes away mid-stream), durably
+before the last event goes out."""
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Protocol
 
 from tollgate_common.ids import new_id
 
@@ -83,7 +85,14 @@ async def close_stream(
         await stream.aclose()
 
 
-Settle = Callable[["Generation", UsageRecord], None]
+class Settle(Protocol):
+    """The end of a generation, given once: publish its usage fact, end its trace, count it.
+    ``durable``: someone waits for the last event, which goes out only once the fact is
+    durable; otherwise (the caller went away) the fact is queued without waiting."""
+
+    async def __call__(
+        self, generation: Generation, record: UsageRecord, *, durable: bool
+    ) -> None: ...
 
 
 async def relay(
@@ -91,8 +100,9 @@ async def relay(
 ) -> AsyncGenerator[GenerationEvent, None]:
     """``Started``, the deltas, then ``UsageReported`` + ``Finished`` (or ``Failed``).
 
-    ``settle`` gets the generation's usage record exactly once: at the end, or when the caller
-    goes away mid-stream (it publishes the fact, ends the trace, counts the metrics)."""
+    ``settle`` gets the generation's usage record exactly once: at the end, before the last
+    events (the usage fact is durable before they go out), or when the caller goes away
+    mid-stream (it publishes the fact, ends the trace, counts the metrics)."""
     candidate, opened, g = served.candidate, served.result, generation
     first = opened.first
     pending: list[ProviderEvent] = []
@@ -152,8 +162,8 @@ async def relay(
             await close_stream(opened.stream, opened.events)
         record = usage_record(g, candidate)
         g.attempts.append(answered(served, response_id, g.failure))
-        settle(g, record)
-        published = True
+        published = True  # before the await: a caller gone while it waits is settled already
+        await settle(g, record, durable=True)
         if g.failure is not None:
             yield _failed(g.failure)
             return
@@ -161,7 +171,7 @@ async def relay(
         yield Finished(record.finish_reason, _gateway(g, candidate, record))
     finally:
         if not published:  # the caller went away mid-stream
-            settle(g, usage_record(g, candidate))
+            await settle(g, usage_record(g, candidate), durable=False)
             await close_stream(opened.stream, opened.events)
 
 

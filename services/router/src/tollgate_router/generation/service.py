@@ -4,6 +4,7 @@ byte), then hand over to the relay."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import time
@@ -26,7 +27,7 @@ from tollgate_router.providers.provider_options import body_fields
 from tollgate_router.routing import planning
 from tollgate_router.routing.failover import Failover, Unserved, no_provider, time_left
 from tollgate_router.routing.planning import Candidate
-from tollgate_router.settlement import FactSink, settle
+from tollgate_router.settlement import FactSink, settled
 from tollgate_router.usage import UsageRecord
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ class GenerationService:
         self._preflight = preflight if preflight is not None else NoPreflight()
         self._facts = facts
         self._timeouts = timeouts if timeouts is not None else Timeouts()
+        # Non-streaming generations whose caller went away, still reading the provider's answer.
+        self._unattended: set[asyncio.Task[list[GenerationEvent]]] = set()
 
     # -- catalog ----------------------------------------------------------------------------
 
@@ -71,6 +74,38 @@ class GenerationService:
         return self._failover.model(name, param)
 
     # -- generation -------------------------------------------------------------------------
+
+    async def complete(self, request: GenerationRequest) -> list[GenerationEvent]:
+        """Every event of a non-streaming generation, run to its end even if the caller goes
+        away: once the provider call started it is paid for, so the answer is read in the
+        background (within the call's own bound: the caller's deadline, the provider's read
+        timeout) and settled as if it had been delivered; a failure, the bound included, is
+        settled with what is known by then."""
+        task = asyncio.create_task(self._whole(request), name="generation-unattended")
+        self._unattended.add(task)
+        task.add_done_callback(self._done_unattended)
+        return await asyncio.shield(task)
+
+    async def _whole(self, request: GenerationRequest) -> list[GenerationEvent]:
+        async with contextlib.aclosing(self.generate(request)) as events:
+            return [event async for event in events]
+
+    def _done_unattended(self, task: asyncio.Task[list[GenerationEvent]]) -> None:
+        self._unattended.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved: a caller that went away does not want it
+
+    async def finish(self, grace: float) -> None:
+        """Wait (at most ``grace`` seconds) for the non-streaming generations whose caller
+        went away, so their facts reach the outbox before it is flushed at shutdown."""
+        if not self._unattended:
+            return
+        log.info("finishing %d generations whose callers went away", len(self._unattended))
+        _, late = await asyncio.wait(set(self._unattended), timeout=grace)
+        for task in late:
+            task.cancel()  # the relay settles it with what is known
+        if late:
+            await asyncio.wait(late)
 
     async def generate(self, request: GenerationRequest) -> AsyncGenerator[GenerationEvent, None]:
         """Events of one generation; failures before ``Started`` raise a DomainError."""
@@ -117,12 +152,11 @@ class GenerationService:
             async for event in events:
                 yield event
 
-    def _settle(self, generation: Generation, record: UsageRecord) -> None:
+    async def _settle(self, generation: Generation, record: UsageRecord, *, durable: bool) -> None:
         """The end of a relayed generation (once): publish its usage fact, with the trace
-        context, end its trace, count it."""
+        context (``durable``: return once it is durable), end its trace, count it."""
         g, metrics = generation, self._failover.metrics
         headers = g.trace.carrier() if g.trace else ()
-        settle(self._facts, record, g.hold, headers=headers, metrics=metrics)
         if g.failure is not None:  # mid-stream: the provider's fault, not the caller's
             provider = g.attempts[-1].provider if g.attempts else record.provider
             self._failover.stats.record_failure(provider, record.provider_model_id)
@@ -130,6 +164,11 @@ class GenerationService:
                 metrics.upstream_error(provider, g.failure.status)
         if g.trace is not None:
             g.trace.finish(record, "" if g.failure is None else planning.describe(g.failure))
+        fact = settled(record, g.hold, headers, metrics)
+        if durable:
+            await self._facts.deliver(fact)  # the last events go out once it is durable
+        else:
+            self._facts.put(fact)
 
     async def _open(self, generation: Generation, candidate: Candidate) -> Opened:
         """Open ``candidate``'s stream and wait for its first event."""
