@@ -26,18 +26,6 @@ class FactSink(Protocol):
     async def deliver(self, fact: Fact) -> bool: ...
 
 
-def settle(
-    facts: FactSink,
-    record: UsageRecord,
-    hold: Hold,
-    *,
-    headers: tuple[tuple[str, str], ...] = (),
-    metrics: RouterMetrics | None = None,
-) -> None:
-    """Settle and queue the usage fact without waiting for it."""
-    facts.put(settled(record, hold, headers, metrics))
-
-
 def settled(
     record: UsageRecord,
     hold: Hold,
@@ -45,7 +33,7 @@ def settled(
     metrics: RouterMetrics | None,
 ) -> Fact:
     """Settle ``hold`` at what the record was charged and count it; returns the usage fact, for
-    the caller to queue (:func:`settle`) or to deliver, waiting until it is durable."""
+    the caller to queue (``put``) or to deliver, waiting until it is durable."""
     hold.settle(record.cost)
     if metrics is not None:
         metrics.generation(record)

@@ -45,7 +45,7 @@ from tollgate_router.routing.failover import (
     time_left,
 )
 from tollgate_router.routing.planning import Candidate, Plan
-from tollgate_router.settlement import FactSink, settle
+from tollgate_router.settlement import FactSink, settled
 from tollgate_router.usage import UsageRecord
 
 log = logging.getLogger(__name__)
@@ -150,7 +150,7 @@ class EmbeddingService:
             raise
         attempts.append(answered(run, run.result.response_id))
         served = _Served(new_id("gen"), admission.hold, t0, created)
-        return self._settle(request, served, plan, run, tuple(attempts))
+        return await self._settle(request, served, plan, run, tuple(attempts))
 
     def _embedders(self, plan: Plan, tokens: bool) -> tuple[Plan, dict[int, EmbeddingAdapter]]:
         """The plan narrowed to the candidates whose API has an embeddings adapter (that takes
@@ -182,7 +182,7 @@ class EmbeddingService:
             timeout=time_left(request.timeout, t0),
         )
 
-    def _settle(
+    async def _settle(
         self,
         request: EmbeddingRequest,
         served: _Served,
@@ -190,8 +190,9 @@ class EmbeddingService:
         run: Served[EmbeddingResult],
         attempts: tuple[Attempt, ...],
     ) -> Embeddings:
-        """Price the input tokens, publish the usage fact (naming the hold it drew from) and
-        settle the hold, build the gateway metadata."""
+        """Price the input tokens, settle the hold, deliver the usage fact (naming the hold it
+        drew from) and build the gateway metadata. The vectors go out only once the fact is
+        durable, as a chat generation's last event does."""
         candidate, result = run.candidate, run.result
         generation_id = served.generation_id
         usage = TokenUsage(input_tokens=result.input_tokens)
@@ -222,7 +223,7 @@ class EmbeddingService:
             hold_id=served.hold.hold_id,
         )
         headers = _traced(record)
-        settle(self._facts, record, served.hold, headers=headers, metrics=self._failover.metrics)
+        await self._facts.deliver(settled(record, served.hold, headers, self._failover.metrics))
         outcome = Outcome(
             generation_id, request.model, plan, candidate, attempts, record.cost, market_cost
         )
