@@ -15,7 +15,7 @@ from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_billing.errors import GenerationNotFound
 from tollgate_billing.generations.consumer import UsageConsumer, generation_from_fact
 from tollgate_billing.generations.service import Generation, GenerationService
-from tollgate_common.bus import Delivery, Outcome, PoisonMessage, TransientError
+from tollgate_common.bus import Delivery, Outcome, Poisoned, PoisonMessage, TransientError
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.inbox import Stored
 
@@ -200,9 +200,9 @@ async def test_poison_in_a_batch_terminates_only_itself(
     ]
     assert await consumer.handle_batch(batch) == [
         Outcome.ACK,
-        Outcome.TERM,
-        Outcome.TERM,
-        Outcome.TERM,
+        Poisoned("undecodable UsageRecorded"),
+        Poisoned("invalid UsageRecorded: not a decimal amount: 'twelve'"),
+        Poisoned("rejected: its values can never be stored"),
         Outcome.ACK,
     ]
     assert sorted(store.rows) == ["gen_1", "gen_2"]
@@ -213,4 +213,7 @@ async def test_a_database_failure_redelivers_the_batch_but_not_its_poison(
 ) -> None:
     store.fail_with = OperationalError("INSERT", {}, Exception("database is locked"))
     batch = [_delivery(b"\xff", "garbage"), _delivery(_fact(), "gen_1")]
-    assert await consumer.handle_batch(batch) == [Outcome.TERM, Outcome.NAK]
+    assert await consumer.handle_batch(batch) == [
+        Poisoned("undecodable UsageRecorded"),
+        Outcome.NAK,
+    ]

@@ -1,5 +1,6 @@
-"""The generic fact consumer's decisions: ack, terminate (poison) or redeliver (transient), one
-outcome per delivery of a batch, and the metrics it counts them in."""
+"""The generic fact consumer's decisions: ack, dead-letter (poison, with its reason) or
+redeliver (transient), one outcome per delivery of a batch, the metrics it counts them in, and
+the age alert."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import OperationalError
 from tollgate.events.v1.activity_pb2 import ActivityRecorded
-from tollgate_common.bus import ACTIVITY_RECORDED, Delivery, Outcome, PoisonMessage, TransientError
+from tollgate_common.bus import (
+    ACTIVITY_RECORDED,
+    Delivery,
+    Outcome,
+    Poisoned,
+    PoisonMessage,
+    TransientError,
+)
 from tollgate_common.fact_consumer import ACTIVITY_FACTS, FactConsumer
 from tollgate_common.inbox import Stored
 from tollgate_common.metrics import ConsumerMetrics
@@ -72,15 +80,15 @@ async def test_outcomes_follow_what_the_store_answers(
     batch = [_delivery("e1"), _delivery(None), _delivery(""), _delivery("e2"), _delivery("e1")]
     assert await consumer.handle_batch(batch) == [
         Outcome.ACK,
-        Outcome.TERM,  # undecodable
-        Outcome.TERM,  # invalid
+        Poisoned("undecodable ActivityRecorded"),
+        Poisoned("invalid ActivityRecorded: no event id"),
         Outcome.ACK,
         Outcome.ACK,  # a duplicate is done
     ]
     assert store.ids == ["e1", "e2"]
     store.results = [Stored.REJECTED, None]
     assert await consumer.handle_batch([_delivery("e3"), _delivery("e4")]) == [
-        Outcome.TERM,
+        Poisoned("rejected: its values can never be stored"),
         Outcome.NAK,
     ]
 
@@ -96,7 +104,7 @@ async def test_a_database_failure_redelivers_all_but_the_poison(
 ) -> None:
     store.fail = True
     assert await consumer.handle_batch([_delivery(None), _delivery("e1")]) == [
-        Outcome.TERM,
+        Poisoned("undecodable ActivityRecorded"),
         Outcome.NAK,
     ]
     with pytest.raises(TransientError):
