@@ -94,8 +94,9 @@ async def test_undecodable_payload_is_poison(consumer: UsageConsumer) -> None:
         {"cost": "twelve"},
         {"market_cost": "-1"},
         {"input_tokens": -1},
-        {"model": "m" * 201},
-        {"provider": "open\x00ai"},
+        {"project_id": "p" * 101},
+        {"key_id": "key\x00"},
+        {"credential_type": "s" * 33},
         {"cost": "1" + "0" * 20},
     ],
 )
@@ -105,6 +106,17 @@ async def test_invalid_fact_is_poison(
     with pytest.raises(PoisonMessage):
         await consumer.handle(_delivery(_fact(**overrides)))
     assert store.rows == {}
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"model": "m" * 201}, {"provider": "open\x00ai"}, {"finish_reason": "stop" * 20}],
+)
+async def test_a_fact_with_an_odd_descriptive_field_is_recorded_and_charged(
+    store: MemoryStore, consumer: UsageConsumer, overrides: dict[str, object]
+) -> None:
+    await consumer.handle(_delivery(_fact(**overrides)))
+    assert store.rows["gen_1"].cost == Decimal("0.0000123")
 
 
 async def test_database_failure_is_transient(store: MemoryStore, consumer: UsageConsumer) -> None:
