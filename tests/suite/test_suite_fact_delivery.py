@@ -20,6 +20,7 @@ be truer to life, but each attempt would then wait out billing's 30 s busy timeo
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import sqlite3
@@ -31,6 +32,7 @@ from typing import Any
 
 import httpx
 import pytest
+from google.protobuf.message import DecodeError
 from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_cli.stack import Stack
 from tollgate_common.bus import (
@@ -119,12 +121,17 @@ async def _publish(stack: Stack, subject: str, data: bytes, msg_id: str, **heade
 
 
 async def _last_usage_fact(stack: Stack) -> UsageRecorded:
+    """The newest usage fact on the stream that decodes (the router's, or one like it)."""
     bus = await Bus.connect(stack.nats_url, "suite-fact-delivery")
     try:
-        last = await bus.js.get_last_msg("TOLLGATE_USAGE", USAGE_RECORDED)
+        seq = (await bus.js.stream_info("TOLLGATE_USAGE")).state.last_seq
+        while True:
+            message = await bus.js.get_msg("TOLLGATE_USAGE", seq=seq)
+            with contextlib.suppress(DecodeError):
+                return UsageRecorded.FromString(message.data or b"")
+            seq -= 1
     finally:
         await bus.close()
-    return UsageRecorded.FromString(last.data or b"")
 
 
 async def _settled_consumer(stack: Stack) -> bool:
