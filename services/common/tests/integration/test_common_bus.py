@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
-from nats.js.api import AckPolicy, ConsumerConfig
+from nats.js.api import AckPolicy, ConsumerConfig, ConsumerInfo
 from sqlalchemy import MetaData, func, select
 from tollgate_common.bus import (
     CONSUMER_HEADER,
@@ -41,6 +41,17 @@ async def bus(tmp_path: Path) -> AsyncIterator[Bus]:
         await connected.ensure_streams()  # idempotent
         yield connected
         await connected.close()
+
+
+async def _settled(bus: Bus, durable: str) -> ConsumerInfo:
+    """The consumer's info once nothing it was delivered awaits an ack (acks travel
+    asynchronously: the server may not have the last one yet)."""
+    for _ in range(200):
+        info = await bus.js.consumer_info("TOLLGATE_USAGE", durable)
+        if info.num_ack_pending == 0:
+            break
+        await asyncio.sleep(0.05)
+    return info
 
 
 async def _collect(
@@ -113,7 +124,7 @@ async def test_a_fact_is_redelivered_past_the_old_limit_of_50_until_it_succeeds(
     await asyncio.wait_for(stop.wait(), timeout=60)
     await task
     assert deliveries == list(range(1, 62))
-    info = await bus.js.consumer_info("TOLLGATE_USAGE", "old-consumer")
+    info = await _settled(bus, "old-consumer")
     assert (info.config.max_deliver, info.num_ack_pending, info.num_pending) == (-1, 0, 0)
     assert info.config.ack_wait is not None and info.config.ack_wait > 30
 
@@ -154,7 +165,7 @@ async def test_poison_is_dead_lettered_with_its_reason_before_it_is_terminated(b
     ) == (USAGE_RECORDED, "gen_poison", "burying", "cannot decode")
     assert (await bus.js.stream_info(DEAD_LETTER_STREAM)).state.messages == 1
     # Terminated: neither comes again.
-    info = await bus.js.consumer_info("TOLLGATE_USAGE", "burying")
+    info = await _settled(bus, "burying")
     assert (info.num_ack_pending, info.num_pending) == (0, 0)
 
 
