@@ -17,6 +17,7 @@ from tollgate_common.bus import (
     SUBJECT_HEADER,
     USAGE_RECORDED,
     Backoff,
+    BatchHandler,
     Bus,
     Delivery,
     Outcome,
@@ -47,11 +48,34 @@ async def _settled(bus: Bus, durable: str) -> ConsumerInfo:
     """The consumer's info once nothing it was delivered awaits an ack (acks travel
     asynchronously: the server may not have the last one yet)."""
     for _ in range(200):
-        info = await bus.js.consumer_info("TOLLGATE_USAGE", durable)
+        info: ConsumerInfo = await bus.js.consumer_info("TOLLGATE_USAGE", durable)
         if info.num_ack_pending == 0:
             break
         await asyncio.sleep(0.05)
     return info
+
+
+async def _consume_until_stopped(
+    bus: Bus,
+    durable: str,
+    handler: BatchHandler,
+    stop: asyncio.Event,
+    backoff: Backoff = FAST,
+    timeout: float = 20,
+) -> None:
+    """Run a batch consumer of usage facts until ``handler`` sets ``stop``."""
+    task = asyncio.create_task(
+        bus.consume_batches(
+            stream="TOLLGATE_USAGE",
+            subject=USAGE_RECORDED,
+            durable=durable,
+            handler=handler,
+            stop=stop,
+            backoff=backoff,
+        )
+    )
+    await asyncio.wait_for(stop.wait(), timeout=timeout)
+    await task
 
 
 async def _collect(
@@ -111,18 +135,9 @@ async def test_a_fact_is_redelivered_past_the_old_limit_of_50_until_it_succeeds(
         stop.set()
         return [Outcome.ACK] * len(batch)
 
-    task = asyncio.create_task(
-        bus.consume_batches(
-            stream="TOLLGATE_USAGE",
-            subject=USAGE_RECORDED,
-            durable="old-consumer",
-            handler=handler,
-            stop=stop,
-            backoff=Backoff(0.01, 0.02),
-        )
+    await _consume_until_stopped(
+        bus, "old-consumer", handler, stop, backoff=Backoff(0.01, 0.02), timeout=60
     )
-    await asyncio.wait_for(stop.wait(), timeout=60)
-    await task
     assert deliveries == list(range(1, 62))
     info = await _settled(bus, "old-consumer")
     assert (info.config.max_deliver, info.num_ack_pending, info.num_pending) == (-1, 0, 0)
@@ -141,18 +156,7 @@ async def test_poison_is_dead_lettered_with_its_reason_before_it_is_terminated(b
             Poisoned("cannot decode") if d.msg_id == "gen_poison" else Outcome.ACK for d in batch
         ]
 
-    task = asyncio.create_task(
-        bus.consume_batches(
-            stream="TOLLGATE_USAGE",
-            subject=USAGE_RECORDED,
-            durable="burying",
-            handler=handler,
-            stop=stop,
-            backoff=FAST,
-        )
-    )
-    await asyncio.wait_for(stop.wait(), timeout=20)
-    await task
+    await _consume_until_stopped(bus, "burying", handler, stop)
     dead = await bus.js.get_msg(DEAD_LETTER_STREAM, seq=1)
     assert dead.subject == f"tollgate.dead.{USAGE_RECORDED}"
     assert dead.data == b"\xff garbage"
@@ -232,18 +236,7 @@ async def test_batch_consumer_settles_each_message_by_its_outcome(bus: Bus) -> N
             stop.set()
         return outcomes
 
-    task = asyncio.create_task(
-        bus.consume_batches(
-            stream="TOLLGATE_USAGE",
-            subject=USAGE_RECORDED,
-            durable="batch-consumer",
-            handler=handler,
-            stop=stop,
-            backoff=FAST,
-        )
-    )
-    await asyncio.wait_for(stop.wait(), timeout=20)
-    await task
+    await _consume_until_stopped(bus, "batch-consumer", handler, stop)
     # All seven were waiting, so they came as one batch; it failed, so all seven came again;
     # then only the one nak'ed message came a third time.
     assert batches[0] == [(msg_id, 1) for msg_id in [*ids, "gen_poison"]]
@@ -267,18 +260,7 @@ async def test_a_batch_handler_must_answer_every_delivery(bus: Bus) -> None:
         stop.set()
         return [Outcome.ACK] * len(deliveries)
 
-    task = asyncio.create_task(
-        bus.consume_batches(
-            stream="TOLLGATE_USAGE",
-            subject=USAGE_RECORDED,
-            durable="short-answers",
-            handler=handler,
-            stop=stop,
-            backoff=FAST,
-        )
-    )
-    await asyncio.wait_for(stop.wait(), timeout=20)
-    await task
+    await _consume_until_stopped(bus, "short-answers", handler, stop)
     assert [sorted(call) for call in calls] == [["gen_a", "gen_b"], ["gen_a", "gen_b"]]
 
 
