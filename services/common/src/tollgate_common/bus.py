@@ -218,7 +218,7 @@ class Bus:
         linger_seconds: float = 0.0,
     ) -> None:
         """Durable pull consumer: ``handler`` gets each fetched batch (up to ``batch`` messages)
-        at once and returns one :class:`Outcome` per delivery, in order; each message is then
+        at once and returns one :data:`Verdict` per delivery, in order; each message is then
         acked, nak'ed with the ``backoff`` delay of its delivery count (redelivered without
         limit), or dead-lettered and terminated. A failing handler gets the whole batch
         redelivered. Runs until ``stop`` is set.
