@@ -1,5 +1,6 @@
 """`tollgate` command line: `tollgate up` runs the whole suite in the foreground; `tollgate me`,
-`teams`, `members`, `projects` and `keys` drive the admin API of a running Tollgate."""
+`teams`, `members`, `projects` and `keys` drive the admin API of a running Tollgate; `facts`
+lists and replays the facts the services could not process."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tollgate_cli import billing_commands, log_commands
+from tollgate_cli import billing_commands, facts_commands, log_commands
 from tollgate_cli.admin_commands import add_commands, connection_options
 from tollgate_cli.stack import Ports, Stack, StackConfig, StackError
 
@@ -66,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     add_commands(commands, common)
     log_commands.add_commands(commands, common)
     billing_commands.add_commands(commands, common)
+    facts_commands.add_commands(commands)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

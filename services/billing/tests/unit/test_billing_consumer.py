@@ -15,7 +15,7 @@ from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_billing.errors import GenerationNotFound
 from tollgate_billing.generations.consumer import UsageConsumer, generation_from_fact
 from tollgate_billing.generations.service import Generation, GenerationService
-from tollgate_common.bus import Delivery, Outcome, PoisonMessage, TransientError
+from tollgate_common.bus import Delivery, Outcome, Poisoned, PoisonMessage, TransientError
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.inbox import Stored
 
@@ -94,8 +94,9 @@ async def test_undecodable_payload_is_poison(consumer: UsageConsumer) -> None:
         {"cost": "twelve"},
         {"market_cost": "-1"},
         {"input_tokens": -1},
-        {"model": "m" * 201},
-        {"provider": "open\x00ai"},
+        {"project_id": "p" * 101},
+        {"key_id": "key\x00"},
+        {"credential_type": "s" * 33},
         {"cost": "1" + "0" * 20},
     ],
 )
@@ -105,6 +106,17 @@ async def test_invalid_fact_is_poison(
     with pytest.raises(PoisonMessage):
         await consumer.handle(_delivery(_fact(**overrides)))
     assert store.rows == {}
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [{"model": "m" * 201}, {"provider": "open\x00ai"}, {"finish_reason": "stop" * 20}],
+)
+async def test_a_fact_with_an_odd_descriptive_field_is_recorded_and_charged(
+    store: MemoryStore, consumer: UsageConsumer, overrides: dict[str, object]
+) -> None:
+    await consumer.handle(_delivery(_fact(**overrides)))
+    assert store.rows["gen_1"].cost == Decimal("0.0000123")
 
 
 async def test_database_failure_is_transient(store: MemoryStore, consumer: UsageConsumer) -> None:
@@ -200,9 +212,9 @@ async def test_poison_in_a_batch_terminates_only_itself(
     ]
     assert await consumer.handle_batch(batch) == [
         Outcome.ACK,
-        Outcome.TERM,
-        Outcome.TERM,
-        Outcome.TERM,
+        Poisoned("undecodable UsageRecorded"),
+        Poisoned("invalid UsageRecorded: not a decimal amount: 'twelve'"),
+        Poisoned("rejected: its values can never be stored"),
         Outcome.ACK,
     ]
     assert sorted(store.rows) == ["gen_1", "gen_2"]
@@ -213,4 +225,7 @@ async def test_a_database_failure_redelivers_the_batch_but_not_its_poison(
 ) -> None:
     store.fail_with = OperationalError("INSERT", {}, Exception("database is locked"))
     batch = [_delivery(b"\xff", "garbage"), _delivery(_fact(), "gen_1")]
-    assert await consumer.handle_batch(batch) == [Outcome.TERM, Outcome.NAK]
+    assert await consumer.handle_batch(batch) == [
+        Poisoned("undecodable UsageRecorded"),
+        Outcome.NAK,
+    ]

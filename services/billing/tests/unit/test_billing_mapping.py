@@ -10,7 +10,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_billing.convert import generation_to_proto
 from tollgate_billing.errors import InvalidUsage
-from tollgate_billing.generations.service import generation_from_fact
+from tollgate_billing.generations.service import generation_from_fact, validate_generation
 
 RECEIVED = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 
@@ -102,3 +102,38 @@ def test_the_end_user_and_tags_are_kept_each_tag_once() -> None:
     generation = generation_from_fact(fact, RECEIVED)
     assert (generation.fact.end_user, list(generation.fact.tags)) == ("alice", ["beta", "search"])
     assert list(generation_from_fact(_fact(), RECEIVED).fact.tags) == []
+
+
+def test_descriptive_fields_too_long_are_cut_to_fit_not_refused() -> None:
+    fact = _fact(
+        finish_reason="content_filter_" + "x" * 100,
+        provider_model_id="m" * 500,
+        model="openai/" + "g" * 300,
+        end_user="bob\x00" + "b" * 300,
+        tags=[f"tag{index}" for index in range(60)] + ["t" * 300],
+    )
+    generation = generation_from_fact(fact, RECEIVED)
+    validate_generation(generation)  # storable as it is now
+    stored = generation.fact
+    assert stored.finish_reason == ("content_filter_" + "x" * 100)[:32]
+    assert (len(stored.provider_model_id), len(stored.model), len(stored.end_user)) == (
+        200,
+        200,
+        200,
+    )
+    assert stored.end_user.startswith("bobbbb")
+    assert list(stored.tags) == [f"tag{index}" for index in range(50)]
+    # What is charged, and for whom, is untouched.
+    assert (generation.generation_id, generation.team_id, generation.cost) == (
+        "gen_01ARZ3NDEKTSV4RRFFQ69G5FAV",
+        "team_a",
+        Decimal("0.0000123"),
+    )
+
+
+@pytest.mark.parametrize(
+    "field", [{"team_id": ""}, {"generation_id": ""}, {"project_id": "p" * 101}]
+)
+def test_ids_that_cannot_be_stored_still_refuse_the_fact(field: dict[str, str]) -> None:
+    with pytest.raises(InvalidUsage):
+        validate_generation(generation_from_fact(_fact(**field), RECEIVED))

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import Enum
 
 import nats
@@ -33,6 +34,20 @@ _V1_ACK_TOKENS = 9
 FETCH_BATCH = 512
 # How long an idle fetch waits for a first message (a fetch returns as soon as one is there).
 IDLE_FETCH_SECONDS = 1.0
+# How long JetStream waits for a delivered message's ack before delivering it again: a whole
+# batch (FETCH_BATCH facts in one transaction) must be settled well within it, even on a database
+# that is slow to answer (SQLite waits up to 30 s for a lock).
+ACK_WAIT_SECONDS = 300.0
+
+
+# The stream of dead letters: a fact terminated on ``<subject>`` is kept on
+# ``tollgate.dead.<subject>`` with the headers below.
+DEAD_LETTER_STREAM = "TOLLGATE_DEAD_LETTERS"
+DEAD_LETTER_PREFIX = "tollgate.dead"
+SUBJECT_HEADER = "Tollgate-Subject"
+ORIGINAL_ID_HEADER = "Tollgate-Msg-Id"
+CONSUMER_HEADER = "Tollgate-Consumer"
+REASON_HEADER = "Tollgate-Reason"
 
 
 @dataclass(frozen=True)
@@ -48,10 +63,28 @@ STREAMS: tuple[StreamSpec, ...] = (
     StreamSpec("TOLLGATE_USAGE", ("tollgate.usage.>",)),
     StreamSpec("TOLLGATE_ACTIVITY", ("tollgate.activity.>",)),
     StreamSpec("TOLLGATE_AUTH", ("tollgate.auth.>",), max_age_seconds=24 * 3600),
+    # Facts a consumer could never process, kept for `tollgate facts dead-letters` and `replay`.
+    StreamSpec(DEAD_LETTER_STREAM, (f"{DEAD_LETTER_PREFIX}.>",), max_age_seconds=30 * 24 * 3600),
 )
 
 USAGE_RECORDED = "tollgate.usage.recorded.v1"
 ACTIVITY_RECORDED = "tollgate.activity.recorded.v1"
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """How long a fact whose processing failed for a reason that may pass waits before its
+    next delivery: ``first_seconds``, doubling with each delivery, at most ``max_seconds``.
+    There is no last delivery: a database down for an hour delays its facts for an hour (and
+    the oldest-unacknowledged alert says so), it does not lose them."""
+
+    first_seconds: float = 1.0
+    max_seconds: float = 60.0
+
+    def delay(self, num_delivered: int) -> float:
+        """The wait after the ``num_delivered``-th delivery failed."""
+        exponent = min(max(num_delivered, 1) - 1, 32)  # 2**32 s is past any cap
+        return min(self.max_seconds, self.first_seconds * 2.0**exponent)
 
 
 class TransientError(Exception):
@@ -76,11 +109,23 @@ class Outcome(Enum):
 
     ACK = "ack"  # done (applied now, or a duplicate of something already applied)
     NAK = "nak"  # failed for a reason that may pass: redeliver after a delay
-    TERM = "term"  # poison: never redeliver
+    TERM = "term"  # poison: dead-lettered, then never redelivered
 
 
+@dataclass(frozen=True)
+class Poisoned:
+    """A TERM outcome that says why: the reason travels with the dead letter."""
+
+    reason: str
+
+    @property
+    def value(self) -> str:
+        return Outcome.TERM.value
+
+
+Verdict = Outcome | Poisoned
 Handler = Callable[[Delivery], Awaitable[None]]
-BatchHandler = Callable[[Sequence[Delivery]], Awaitable[Sequence[Outcome]]]
+BatchHandler = Callable[[Sequence[Delivery]], Awaitable[Sequence[Verdict]]]
 
 
 async def _on_error(error: Exception) -> None:
@@ -169,28 +214,21 @@ class Bus:
         handler: BatchHandler,
         stop: asyncio.Event,
         batch: int = FETCH_BATCH,
-        nak_delay_seconds: float = 2.0,
+        backoff: Backoff | None = None,
         linger_seconds: float = 0.0,
     ) -> None:
         """Durable pull consumer: ``handler`` gets each fetched batch (up to ``batch`` messages)
-        at once and returns one :class:`Outcome` per delivery, in order; each message is then
-        acked, nak(delay)ed or terminated. A failing handler gets the whole batch redelivered.
-        Runs until ``stop`` is set.
+        at once and returns one :data:`Verdict` per delivery, in order; each message is then
+        acked, nak'ed with the ``backoff`` delay of its delivery count (redelivered without
+        limit), or dead-lettered and terminated. A failing handler gets the whole batch
+        redelivered. Runs until ``stop`` is set.
 
         A fetch returns as soon as a message is there. After a batch that was not full, the
         next fetch waits ``linger_seconds``: messages trickling in are then handled together,
         at most ``1 / linger_seconds`` batches a second, instead of one by one."""
-        config = ConsumerConfig(
-            durable_name=durable,
-            ack_policy=AckPolicy.EXPLICIT,
-            deliver_policy=DeliverPolicy.ALL,
-            ack_wait=30,
-            max_deliver=50,
-            filter_subject=subject,
-        )
-        subscription = await self.js.pull_subscribe(
-            subject, durable=durable, stream=stream, config=config
-        )
+        await self.ensure_consumer(stream, subject, durable)
+        subscription = await self.js.pull_subscribe_bind(durable=durable, stream=stream)
+        settle = _Settler(self, handler, backoff or Backoff(), durable)
         try:
             while not stop.is_set():
                 try:
@@ -201,7 +239,7 @@ class Bus:
                 except (NatsTimeoutError, TimeoutError):
                     # An idle stream; nats-py raises either kind depending on where it timed out.
                     continue
-                await _settle(messages, handler, nak_delay_seconds, durable)
+                await settle(messages)
                 if linger_seconds > 0 and len(messages) < batch:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(stop.wait(), linger_seconds)
@@ -217,12 +255,13 @@ class Bus:
         handler: Handler,
         stop: asyncio.Event,
         batch: int = 100,
-        nak_delay_seconds: float = 2.0,
+        backoff: Backoff | None = None,
     ) -> None:
         """:meth:`consume_batches` with a handler of one message: ack after ``handler``
-        returns, nak(delay) on TransientError or an unexpected error, term() on PoisonMessage."""
+        returns, nak(delay) on TransientError or an unexpected error, dead letter and term()
+        on PoisonMessage."""
 
-        async def each(deliveries: Sequence[Delivery]) -> list[Outcome]:
+        async def each(deliveries: Sequence[Delivery]) -> list[Verdict]:
             return [await _outcome_of(handler, delivery) for delivery in deliveries]
 
         await self.consume_batches(
@@ -232,17 +271,73 @@ class Bus:
             handler=each,
             stop=stop,
             batch=batch,
-            nak_delay_seconds=nak_delay_seconds,
+            backoff=backoff,
         )
 
-    async def consumer_lag(self, stream: str, durable: str) -> tuple[int, int]:
-        """``(not yet delivered, delivered but not acknowledged)`` of a durable consumer."""
+    async def ensure_consumer(self, stream: str, subject: str, durable: str) -> None:
+        """Create the durable consumer, or bring one an older release created to this
+        configuration (JetStream updates a durable consumer in place when only updatable
+        settings differ: its redelivery limit and ack wait)."""
+        config = ConsumerConfig(
+            name=durable,
+            durable_name=durable,
+            ack_policy=AckPolicy.EXPLICIT,
+            deliver_policy=DeliverPolicy.ALL,
+            ack_wait=ACK_WAIT_SECONDS,
+            max_deliver=-1,
+            filter_subject=subject,
+        )
+        try:
+            info = await self.js.consumer_info(stream, durable)
+        except NotFoundError:
+            await self.js.add_consumer(stream, config)
+            return
+        current = info.config
+        if current.max_deliver != -1 or current.ack_wait != ACK_WAIT_SECONDS:
+            log.info(
+                "%s: updating the consumer (max deliveries %s → unlimited, ack wait %ss → %ss)",
+                durable,
+                current.max_deliver,
+                current.ack_wait,
+                ACK_WAIT_SECONDS,
+            )
+            await self.js.add_consumer(stream, config)
+
+    async def backlog(self, stream: str, durable: str) -> Backlog:
+        """What a durable consumer has not acknowledged yet: how many facts (not yet delivered,
+        and delivered but not acknowledged) and when the oldest of them was published (the
+        first message of its subject after the consumer's ack floor)."""
         info = await self.js.consumer_info(stream, durable)
-        return int(info.num_pending or 0), int(info.num_ack_pending or 0)
+        pending, ack_pending = int(info.num_pending or 0), int(info.num_ack_pending or 0)
+        if pending + ack_pending == 0:
+            return Backlog(pending, ack_pending, None)
+        floor = info.ack_floor.stream_seq if info.ack_floor is not None else 0
+        try:
+            oldest = await self.js.get_msg(
+                stream, seq=floor + 1, subject=info.config.filter_subject, next=True
+            )
+        except NotFoundError:  # removed meanwhile (acknowledged, or aged out)
+            return Backlog(pending, ack_pending, None)
+        return Backlog(pending, ack_pending, oldest.time)
 
     async def close(self) -> None:
         if not self.nc.is_closed:
             await self.nc.drain()
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """A consumer's unacknowledged facts: not yet delivered, delivered but not acknowledged,
+    and when the oldest of them was published (None: there is none)."""
+
+    pending: int
+    ack_pending: int
+    oldest: datetime | None
+
+    def age_seconds(self, now: datetime | None = None) -> float:
+        if self.oldest is None:
+            return 0.0
+        return max(0.0, ((now or datetime.now(UTC)) - self.oldest).total_seconds())
 
 
 def _delivery(message: Msg) -> Delivery:
@@ -269,44 +364,84 @@ def num_delivered(reply: str) -> int:
         return 1
 
 
-async def _settle(
-    messages: Sequence[Msg], handler: BatchHandler, nak_delay_seconds: float, consumer: str
-) -> None:
-    """Run ``handler`` on one fetched batch, then settle each message by its outcome."""
-    started_ns = time.time_ns()
-    deliveries = [_delivery(message) for message in messages]
-    try:
-        outcomes = await handler(deliveries)
-        if len(outcomes) != len(deliveries):
-            raise ValueError(f"{len(outcomes)} outcomes for {len(deliveries)} deliveries")
-    except TransientError as exc:
-        log.warning("redelivering a batch of %d later: %s", len(deliveries), exc)
-        outcomes = [Outcome.NAK] * len(deliveries)
-    except Exception:
-        log.exception("handler failed for a batch of %d; redelivering later", len(deliveries))
-        outcomes = [Outcome.NAK] * len(deliveries)
-    telemetry.record_consumed(
-        consumer,
-        [(d.subject, d.msg_id, d.headers) for d in deliveries],
-        started_ns,
-        [outcome.value for outcome in outcomes],
-    )
-    for message, outcome in zip(messages, outcomes, strict=True):
-        if outcome is Outcome.ACK:
-            await message.ack()
-        elif outcome is Outcome.NAK:
-            await message.nak(delay=nak_delay_seconds)
-        else:
-            await message.term()
+@dataclass(frozen=True)
+class _Settler:
+    """Runs a batch handler on each fetched batch, then settles each message by its verdict."""
+
+    bus: Bus
+    handler: BatchHandler
+    backoff: Backoff
+    consumer: str
+
+    async def __call__(self, messages: Sequence[Msg]) -> None:
+        started_ns = time.time_ns()
+        deliveries = [_delivery(message) for message in messages]
+        verdicts: Sequence[Verdict]
+        try:
+            verdicts = await self.handler(deliveries)
+            if len(verdicts) != len(deliveries):
+                raise ValueError(f"{len(verdicts)} outcomes for {len(deliveries)} deliveries")
+        except TransientError as exc:
+            log.warning("redelivering a batch of %d later: %s", len(deliveries), exc)
+            verdicts = [Outcome.NAK] * len(deliveries)
+        except Exception:
+            log.exception("handler failed for a batch of %d; redelivering later", len(deliveries))
+            verdicts = [Outcome.NAK] * len(deliveries)
+        telemetry.record_consumed(
+            self.consumer,
+            [(d.subject, d.msg_id, d.headers) for d in deliveries],
+            started_ns,
+            [verdict.value for verdict in verdicts],
+        )
+        for message, delivery, verdict in zip(messages, deliveries, verdicts, strict=True):
+            if verdict is Outcome.ACK:
+                await message.ack()
+            elif verdict is Outcome.NAK:
+                await message.nak(delay=self.backoff.delay(delivery.num_delivered))
+            else:
+                reason = verdict.reason if isinstance(verdict, Poisoned) else "terminated"
+                await self._bury(message, delivery, reason)
+
+    async def _bury(self, message: Msg, delivery: Delivery, reason: str) -> None:
+        """Keep a message that can never be processed in the dead-letter stream, then
+        terminate it; if it cannot be kept now, it is redelivered (never just dropped)."""
+        headers = {
+            SUBJECT_HEADER: delivery.subject,
+            ORIGINAL_ID_HEADER: delivery.msg_id,
+            CONSUMER_HEADER: self.consumer,
+            REASON_HEADER: reason[:500],
+        }
+        # One dead letter per message and consumer, however often it is buried.
+        dead_id = f"{self.consumer}:{message.metadata.sequence.stream}"
+        try:
+            await self.bus.publish(
+                f"{DEAD_LETTER_PREFIX}.{delivery.subject}", delivery.data, dead_id, headers
+            )
+        except Exception as exc:
+            log.warning(
+                "%s: cannot dead-letter %r (%s); redelivering it later",
+                self.consumer,
+                delivery.msg_id,
+                type(exc).__name__,
+            )
+            await message.nak(delay=self.backoff.delay(delivery.num_delivered))
+            return
+        log.error(
+            "%s: dead-lettered %r on %s: %s",
+            self.consumer,
+            delivery.msg_id,
+            delivery.subject,
+            reason,
+        )
+        await message.term()
 
 
-async def _outcome_of(handler: Handler, delivery: Delivery) -> Outcome:
+async def _outcome_of(handler: Handler, delivery: Delivery) -> Verdict:
     """The outcome of a one-message handler: what it raised, if anything, decides."""
     try:
         await handler(delivery)
-    except PoisonMessage:
-        log.error("terminating poison message %s on %s", delivery.msg_id, delivery.subject)
-        return Outcome.TERM
+    except PoisonMessage as exc:
+        return Poisoned(str(exc) or "poison message")
     except TransientError as exc:
         log.warning("redelivering %s later: %s", delivery.msg_id, exc)
         return Outcome.NAK

@@ -2,8 +2,9 @@
 
 A service supplies the facts it follows (:class:`FactStream`), its durable name, how a fact
 becomes its record and how a batch of records is stored; :class:`FactConsumer` decodes,
-isolates poison, maps storage results to ack / nak / term, keeps the subscription alive and
-exports its metrics.
+isolates poison (dead-lettered with its reason), maps storage results to ack / nak / term,
+keeps the subscription alive, exports its metrics and warns when its oldest unacknowledged
+fact grows old (a fact is retried for as long as it takes, so that is how an outage shows).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from google.protobuf.message import DecodeError, Message
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.exc import SQLAlchemyError
 from tollgate.events.v1.activity_pb2 import ActivityRecorded
 from tollgate.events.v1.usage_pb2 import UsageRecorded
@@ -24,11 +27,14 @@ from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_common.bus import (
     ACTIVITY_RECORDED,
     USAGE_RECORDED,
+    Backoff,
     Bus,
     Delivery,
     Outcome,
+    Poisoned,
     PoisonMessage,
     TransientError,
+    Verdict,
 )
 from tollgate_common.inbox import Stored
 from tollgate_common.metrics import ConsumerMetrics
@@ -48,12 +54,32 @@ LAG_POLL_SECONDS = 5.0
 
 # A stored fact and a repeat of one are done; one the database refuses is poison; None: the
 # database failed, try again later.
-_OUTCOMES = {
+_OUTCOMES: dict[Stored | None, Verdict] = {
     Stored.NEW: Outcome.ACK,
     Stored.DUPLICATE: Outcome.ACK,
-    Stored.REJECTED: Outcome.TERM,
+    Stored.REJECTED: Poisoned("rejected: its values can never be stored"),
     None: Outcome.NAK,
 }
+
+
+class DeliverySettings(BaseSettings):
+    """How every fact consumer of a process retries and when it warns, from the environment
+    (the same for every service, so the names carry no service prefix)."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    # The longest wait between two deliveries of a fact that keeps failing (the wait starts
+    # at a second, or at this if less, and doubles with each delivery).
+    retry_max_seconds: float = Field(
+        default=60.0, gt=0, validation_alias="TOLLGATE_FACT_RETRY_MAX_SECONDS"
+    )
+    # A WARNING once the oldest unacknowledged fact of a consumer is older than this.
+    age_alert_seconds: float = Field(
+        default=300.0, gt=0, validation_alias="TOLLGATE_FACT_AGE_ALERT_SECONDS"
+    )
+
+    def backoff(self) -> Backoff:
+        return Backoff(min(1.0, self.retry_max_seconds), self.retry_max_seconds)
 
 
 @dataclass(frozen=True)
@@ -99,6 +125,7 @@ class FactConsumer(Generic[Fact, Record]):
         store: Callable[[list[Record]], Awaitable[Sequence[Stored | None]]],
         invalid: type[Exception],
         linger_seconds: float = BATCH_LINGER_SECONDS,
+        delivery: DeliverySettings | None = None,
     ) -> None:
         self._facts = facts
         self._durable = durable
@@ -106,7 +133,10 @@ class FactConsumer(Generic[Fact, Record]):
         self._store = store
         self._invalid = invalid
         self._linger_seconds = linger_seconds
+        self._delivery = delivery or DeliverySettings()
         self._metrics: ConsumerMetrics | None = None
+        # Whether the age alert is raised: it is logged once per crossing, not per poll.
+        self._alerting = False
 
     @property
     def durable(self) -> str:
@@ -116,20 +146,25 @@ class FactConsumer(Generic[Fact, Record]):
         """Count handled messages and publish the consumer's lag (while :meth:`run` runs)."""
         self._metrics = metrics
 
-    async def handle_batch(self, deliveries: Sequence[Delivery]) -> list[Outcome]:
+    async def handle_batch(self, deliveries: Sequence[Delivery]) -> list[Verdict]:
         """Store the facts of ``deliveries`` (in one transaction where possible); one outcome
-        per delivery: ACK when stored or a duplicate, TERM for a fact that can never be stored
-        (the others proceed), NAK for the others when the database fails."""
+        per delivery: ACK when stored or a duplicate, Poisoned (dead-lettered, then terminated)
+        for a fact that can never be stored (the others proceed), NAK for the others when the
+        database fails."""
         received_at = datetime.now(UTC)
-        outcomes = [Outcome.TERM] * len(deliveries)
+        outcomes: list[Verdict] = []
         positions: list[int] = []
         records: list[Record] = []
         for index, delivery in enumerate(deliveries):
             record = self._decode(delivery, received_at)
-            if record is not None:
+            if isinstance(record, Poisoned):
+                outcomes.append(record)
+            else:
+                outcomes.append(Outcome.NAK)  # decided once the batch is stored
                 positions.append(index)
                 records.append(record)
         if not records:
+            self._count(outcomes)
             return outcomes
         results: Sequence[Stored | None]
         try:
@@ -145,15 +180,18 @@ class FactConsumer(Generic[Fact, Record]):
             results = [None] * len(records)
         for index, result in zip(positions, results, strict=True):
             outcomes[index] = _OUTCOMES[result]
+        self._count(outcomes)
+        return outcomes
+
+    def _count(self, outcomes: Sequence[Verdict]) -> None:
         if self._metrics is not None:
             self._metrics.handled(self._facts.stream, self._durable, [o.value for o in outcomes])
-        return outcomes
 
     async def handle(self, delivery: Delivery) -> None:
         """One delivery: returns when it is done, raises PoisonMessage or TransientError."""
         [outcome] = await self.handle_batch([delivery])
-        if outcome is Outcome.TERM:
-            raise PoisonMessage(f"{self._facts.name} {delivery.msg_id!r} cannot be stored")
+        if isinstance(outcome, Poisoned):
+            raise PoisonMessage(f"{self._facts.name} {delivery.msg_id!r}: {outcome.reason}")
         if outcome is Outcome.NAK:
             raise TransientError(f"{self._facts.name} {delivery.msg_id!r}: database error")
 
@@ -177,6 +215,7 @@ class FactConsumer(Generic[Fact, Record]):
                     durable=self._durable,
                     handler=self.handle_batch,
                     stop=stop,
+                    backoff=self._delivery.backoff(),
                     linger_seconds=self._linger_seconds,
                 )
             except TimeoutError:
@@ -190,26 +229,49 @@ class FactConsumer(Generic[Fact, Record]):
                     await asyncio.wait_for(stop.wait(), RESTART_DELAY_SECONDS)
 
     async def _watch_lag(self, bus: Bus, stop: asyncio.Event) -> None:
-        """Publish the consumer's lag as a metric every few seconds until ``stop``."""
+        """Publish the consumer's lag and the age of its oldest unacknowledged fact every few
+        seconds until ``stop``, and warn while that age is over the alert threshold."""
         while not stop.is_set():
             try:
-                pending, ack_pending = await bus.consumer_lag(self._facts.stream, self._durable)
+                backlog = await bus.backlog(self._facts.stream, self._durable)
             except Exception as exc:  # the consumer may not exist yet; NATS may be away
                 log.debug("%s: no consumer info: %s", self._durable, exc)
             else:
+                age = backlog.age_seconds()
                 if self._metrics is not None:
-                    self._metrics.lag(self._facts.stream, self._durable, pending, ack_pending)
+                    self._metrics.lag(
+                        self._facts.stream, self._durable, backlog.pending, backlog.ack_pending, age
+                    )
+                self._alert(age, backlog.pending + backlog.ack_pending)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), LAG_POLL_SECONDS)
 
-    def _decode(self, delivery: Delivery, received_at: datetime) -> Record | None:
-        """The record of ``delivery``; None (logged) for a fact that can never be stored."""
+    def _alert(self, age: float, unacked: int) -> None:
+        """Warn once when the oldest unacknowledged fact gets older than the threshold, and say
+        when the consumer has caught up again."""
+        threshold = self._delivery.age_alert_seconds
+        if age > threshold and not self._alerting:
+            self._alerting = True
+            log.warning(
+                "%s: the oldest unacknowledged %s fact is %.0fs old (over %.0fs; %d waiting): "
+                "facts are retried until they are stored; check the database",
+                self._durable,
+                self._facts.name,
+                age,
+                threshold,
+                unacked,
+            )
+        elif age <= threshold and self._alerting:
+            self._alerting = False
+            log.info("%s: caught up (oldest unacknowledged fact %.0fs old)", self._durable, age)
+
+    def _decode(self, delivery: Delivery, received_at: datetime) -> Record | Poisoned:
+        """The record of ``delivery``; Poisoned for a fact that can never be stored."""
         name = self._facts.name
         try:
             fact = self._facts.decode(delivery.data)
         except DecodeError:
-            log.error("terminating undecodable %s %r", name, delivery.msg_id)
-            return None
+            return Poisoned(f"undecodable {name}")
         key = self._facts.key
         if key is not None and delivery.msg_id and delivery.msg_id != key(fact):
             log.warning(
@@ -221,5 +283,4 @@ class FactConsumer(Generic[Fact, Record]):
         try:
             return self._convert(fact, received_at)
         except self._invalid as exc:
-            log.error("terminating invalid %s %r: %s", name, delivery.msg_id, exc)
-            return None
+            return Poisoned(f"invalid {name}: {exc}")

@@ -155,8 +155,10 @@ class GrpcServerMetrics(grpc.aio.ServerInterceptor):
 
 
 class ConsumerMetrics:
-    """A durable JetStream consumer: messages handled by outcome, and its lag (messages not yet
-    delivered, and delivered but not yet acknowledged), polled from the server."""
+    """A durable JetStream consumer: messages handled by outcome, its lag (messages not yet
+    delivered, and delivered but not yet acknowledged) and the age of the oldest message it has
+    not acknowledged, polled from the server. A fact that keeps failing is redelivered without
+    limit, so a growing age is how an outage of what it writes to shows."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self._handled = Counter(
@@ -177,11 +179,20 @@ class ConsumerMetrics:
             ["stream", "consumer"],
             registry=registry,
         )
+        self._oldest = Gauge(
+            "tollgate_jetstream_consumer_oldest_unacked_seconds",
+            "Age of the oldest message the consumer has not acknowledged (0: none).",
+            ["stream", "consumer"],
+            registry=registry,
+        )
 
     def handled(self, stream: str, consumer: str, outcomes: Sequence[str]) -> None:
         for outcome in outcomes:
             self._handled.labels(stream, consumer, outcome).inc()
 
-    def lag(self, stream: str, consumer: str, pending: int, ack_pending: int) -> None:
+    def lag(
+        self, stream: str, consumer: str, pending: int, ack_pending: int, oldest_seconds: float
+    ) -> None:
         self._pending.labels(stream, consumer).set(pending)
         self._ack_pending.labels(stream, consumer).set(ack_pending)
+        self._oldest.labels(stream, consumer).set(oldest_seconds)

@@ -149,6 +149,22 @@ def usage_record(fact: UsageRecorded, received_at: datetime, **changes: Any) -> 
     return replace(record, fact=rewritten)
 
 
+def clipped(fact: UsageRecorded, lengths: Mapping[str, int]) -> dict[str, str]:
+    """The fact's string fields named in ``lengths`` that must change to be stored: each cut
+    to its length and rid of NUL characters (PostgreSQL cannot store one), as ``changes`` for
+    :func:`usage_record`. For the fields that only describe a generation: a provider's odd
+    finish reason must not keep it from being recorded (and charged)."""
+    changes: dict[str, str] = {}
+    for name, length in lengths.items():
+        value: str = getattr(fact, name)
+        fitted = (
+            value.replace("\x00", "")[:length] if len(value) > length or "\x00" in value else value
+        )
+        if fitted != value:
+            changes[name] = fitted
+    return changes
+
+
 @dataclass(frozen=True)
 class Answer(Generic[Reply]):
     """Builds a ``reply`` message whose every field is the fact's field of the same name (or of

@@ -7,18 +7,31 @@ from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 
 import pytest
+from nats.js.api import AckPolicy, ConsumerConfig, ConsumerInfo
 from sqlalchemy import MetaData, func, select
 from tollgate_common.bus import (
+    CONSUMER_HEADER,
+    DEAD_LETTER_STREAM,
+    ORIGINAL_ID_HEADER,
+    REASON_HEADER,
+    SUBJECT_HEADER,
     USAGE_RECORDED,
+    Backoff,
+    BatchHandler,
     Bus,
     Delivery,
     Outcome,
+    Poisoned,
     PoisonMessage,
     TransientError,
+    Verdict,
 )
 from tollgate_common.db import create_engine
 from tollgate_common.outbox import Fact, Outbox, outbox_table
 from tollgate_common.testing import nats_server
+
+# Redeliveries a tenth of a second apart: the tests do not wait for the real backoff.
+FAST = Backoff(0.1, 0.1)
 
 
 @pytest.fixture
@@ -29,6 +42,40 @@ async def bus(tmp_path: Path) -> AsyncIterator[Bus]:
         await connected.ensure_streams()  # idempotent
         yield connected
         await connected.close()
+
+
+async def _settled(bus: Bus, durable: str) -> ConsumerInfo:
+    """The consumer's info once nothing it was delivered awaits an ack (acks travel
+    asynchronously: the server may not have the last one yet)."""
+    for _ in range(200):
+        info: ConsumerInfo = await bus.js.consumer_info("TOLLGATE_USAGE", durable)
+        if info.num_ack_pending == 0:
+            break
+        await asyncio.sleep(0.05)
+    return info
+
+
+async def _consume_until_stopped(
+    bus: Bus,
+    durable: str,
+    handler: BatchHandler,
+    stop: asyncio.Event,
+    backoff: Backoff = FAST,
+    timeout: float = 20,
+) -> None:
+    """Run a batch consumer of usage facts until ``handler`` sets ``stop``."""
+    task = asyncio.create_task(
+        bus.consume_batches(
+            stream="TOLLGATE_USAGE",
+            subject=USAGE_RECORDED,
+            durable=durable,
+            handler=handler,
+            stop=stop,
+            backoff=backoff,
+        )
+    )
+    await asyncio.wait_for(stop.wait(), timeout=timeout)
+    await task
 
 
 async def _collect(
@@ -56,12 +103,91 @@ async def _collect(
             durable=durable,
             handler=handler,
             stop=stop,
-            nak_delay_seconds=0.1,
+            backoff=FAST,
         )
     )
     await asyncio.wait_for(stop.wait(), timeout=20)
     await task
     return seen
+
+
+async def test_a_fact_is_redelivered_past_the_old_limit_of_50_until_it_succeeds(bus: Bus) -> None:
+    # A consumer an older release created: at most 50 deliveries, a 30 s ack wait.
+    await bus.js.add_consumer(
+        "TOLLGATE_USAGE",
+        ConsumerConfig(
+            name="old-consumer",
+            durable_name="old-consumer",
+            ack_policy=AckPolicy.EXPLICIT,
+            ack_wait=30,
+            max_deliver=50,
+            filter_subject=USAGE_RECORDED,
+        ),
+    )
+    await bus.publish(USAGE_RECORDED, b"fact", "gen_outage")
+    deliveries: list[int] = []
+    stop = asyncio.Event()
+
+    async def handler(batch: Sequence[Delivery]) -> list[Verdict]:
+        deliveries.extend(d.num_delivered for d in batch)
+        if len(deliveries) <= 60:
+            return [Outcome.NAK] * len(batch)  # the database is down for 60 deliveries
+        stop.set()
+        return [Outcome.ACK] * len(batch)
+
+    await _consume_until_stopped(
+        bus, "old-consumer", handler, stop, backoff=Backoff(0.01, 0.02), timeout=60
+    )
+    assert deliveries == list(range(1, 62))
+    info = await _settled(bus, "old-consumer")
+    assert (info.config.max_deliver, info.num_ack_pending, info.num_pending) == (-1, 0, 0)
+    assert info.config.ack_wait is not None and info.config.ack_wait > 30
+
+
+async def test_poison_is_dead_lettered_with_its_reason_before_it_is_terminated(bus: Bus) -> None:
+    await bus.publish(USAGE_RECORDED, b"\xff garbage", "gen_poison")
+    await bus.publish(USAGE_RECORDED, b"good", "gen_good")
+    stop = asyncio.Event()
+
+    async def handler(batch: Sequence[Delivery]) -> list[Verdict]:
+        if "gen_good" in {d.msg_id for d in batch}:
+            stop.set()
+        return [
+            Poisoned("cannot decode") if d.msg_id == "gen_poison" else Outcome.ACK for d in batch
+        ]
+
+    await _consume_until_stopped(bus, "burying", handler, stop)
+    dead = await bus.js.get_msg(DEAD_LETTER_STREAM, seq=1)
+    assert dead.subject == f"tollgate.dead.{USAGE_RECORDED}"
+    assert dead.data == b"\xff garbage"
+    headers = dead.headers or {}
+    assert (
+        headers[SUBJECT_HEADER],
+        headers[ORIGINAL_ID_HEADER],
+        headers[CONSUMER_HEADER],
+        headers[REASON_HEADER],
+    ) == (USAGE_RECORDED, "gen_poison", "burying", "cannot decode")
+    assert (await bus.js.stream_info(DEAD_LETTER_STREAM)).state.messages == 1
+    # Terminated: neither comes again.
+    info = await _settled(bus, "burying")
+    assert (info.num_ack_pending, info.num_pending) == (0, 0)
+
+
+async def test_the_backlog_dates_the_oldest_unacknowledged_fact(bus: Bus) -> None:
+    await bus.ensure_consumer("TOLLGATE_USAGE", USAGE_RECORDED, "slow")
+    assert (await bus.backlog("TOLLGATE_USAGE", "slow")).age_seconds() == 0.0
+    await bus.publish(USAGE_RECORDED, b"first", "gen_first")
+    await bus.publish(USAGE_RECORDED, b"second", "gen_second")
+    first = await bus.js.get_msg("TOLLGATE_USAGE", seq=1)
+    backlog = await bus.backlog("TOLLGATE_USAGE", "slow")
+    assert (backlog.pending, backlog.ack_pending, backlog.oldest) == (2, 0, first.time)
+    subscription = await bus.js.pull_subscribe_bind(durable="slow", stream="TOLLGATE_USAGE")
+    [message] = await subscription.fetch(1, timeout=5)
+    await message.ack_sync()  # the first is done: the second is now the oldest
+    second = await bus.js.get_msg("TOLLGATE_USAGE", seq=2)
+    backlog = await bus.backlog("TOLLGATE_USAGE", "slow")
+    assert (backlog.pending + backlog.ack_pending, backlog.oldest) == (1, second.time)
+    await subscription.unsubscribe()
 
 
 async def test_publish_deduplicates_on_msg_id(bus: Bus) -> None:
@@ -110,18 +236,7 @@ async def test_batch_consumer_settles_each_message_by_its_outcome(bus: Bus) -> N
             stop.set()
         return outcomes
 
-    task = asyncio.create_task(
-        bus.consume_batches(
-            stream="TOLLGATE_USAGE",
-            subject=USAGE_RECORDED,
-            durable="batch-consumer",
-            handler=handler,
-            stop=stop,
-            nak_delay_seconds=0.1,
-        )
-    )
-    await asyncio.wait_for(stop.wait(), timeout=20)
-    await task
+    await _consume_until_stopped(bus, "batch-consumer", handler, stop)
     # All seven were waiting, so they came as one batch; it failed, so all seven came again;
     # then only the one nak'ed message came a third time.
     assert batches[0] == [(msg_id, 1) for msg_id in [*ids, "gen_poison"]]
@@ -145,18 +260,7 @@ async def test_a_batch_handler_must_answer_every_delivery(bus: Bus) -> None:
         stop.set()
         return [Outcome.ACK] * len(deliveries)
 
-    task = asyncio.create_task(
-        bus.consume_batches(
-            stream="TOLLGATE_USAGE",
-            subject=USAGE_RECORDED,
-            durable="short-answers",
-            handler=handler,
-            stop=stop,
-            nak_delay_seconds=0.1,
-        )
-    )
-    await asyncio.wait_for(stop.wait(), timeout=20)
-    await task
+    await _consume_until_stopped(bus, "short-answers", handler, stop)
     assert [sorted(call) for call in calls] == [["gen_a", "gen_b"], ["gen_a", "gen_b"]]
 
 

@@ -1,5 +1,6 @@
-"""The generic fact consumer's decisions: ack, terminate (poison) or redeliver (transient), one
-outcome per delivery of a batch, and the metrics it counts them in."""
+"""The generic fact consumer's decisions: ack, dead-letter (poison, with its reason) or
+redeliver (transient), one outcome per delivery of a batch, the metrics it counts them in, and
+the age alert."""
 
 from __future__ import annotations
 
@@ -11,8 +12,16 @@ import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import OperationalError
 from tollgate.events.v1.activity_pb2 import ActivityRecorded
-from tollgate_common.bus import ACTIVITY_RECORDED, Delivery, Outcome, PoisonMessage, TransientError
-from tollgate_common.fact_consumer import ACTIVITY_FACTS, FactConsumer
+from tollgate_common.bus import (
+    ACTIVITY_RECORDED,
+    Backoff,
+    Delivery,
+    Outcome,
+    Poisoned,
+    PoisonMessage,
+    TransientError,
+)
+from tollgate_common.fact_consumer import ACTIVITY_FACTS, DeliverySettings, FactConsumer
 from tollgate_common.inbox import Stored
 from tollgate_common.metrics import ConsumerMetrics
 
@@ -72,15 +81,15 @@ async def test_outcomes_follow_what_the_store_answers(
     batch = [_delivery("e1"), _delivery(None), _delivery(""), _delivery("e2"), _delivery("e1")]
     assert await consumer.handle_batch(batch) == [
         Outcome.ACK,
-        Outcome.TERM,  # undecodable
-        Outcome.TERM,  # invalid
+        Poisoned("undecodable ActivityRecorded"),
+        Poisoned("invalid ActivityRecorded: no event id"),
         Outcome.ACK,
         Outcome.ACK,  # a duplicate is done
     ]
     assert store.ids == ["e1", "e2"]
     store.results = [Stored.REJECTED, None]
     assert await consumer.handle_batch([_delivery("e3"), _delivery("e4")]) == [
-        Outcome.TERM,
+        Poisoned("rejected: its values can never be stored"),
         Outcome.NAK,
     ]
 
@@ -96,7 +105,7 @@ async def test_a_database_failure_redelivers_all_but_the_poison(
 ) -> None:
     store.fail = True
     assert await consumer.handle_batch([_delivery(None), _delivery("e1")]) == [
-        Outcome.TERM,
+        Poisoned("undecodable ActivityRecorded"),
         Outcome.NAK,
     ]
     with pytest.raises(TransientError):
@@ -125,3 +134,35 @@ async def test_the_subscription_is_kept_alive(
     bus = FlakyBus([TimeoutError(), RuntimeError("connection closed")])
     await asyncio.wait_for(consumer.run(bus, asyncio.Event()), timeout=10)  # type: ignore[arg-type]
     assert bus.subscriptions == [("TOLLGATE_ACTIVITY", ACTIVITY_RECORDED, "test-log")] * 3
+
+
+def test_the_backoff_doubles_up_to_its_cap() -> None:
+    backoff = Backoff(1.0, 60.0)
+    assert [backoff.delay(n) for n in (1, 2, 3, 6, 7, 8, 1000)] == [1, 2, 4, 32, 60, 60, 60]
+
+
+def test_delivery_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert DeliverySettings().backoff() == Backoff(1.0, 60.0)
+    assert DeliverySettings().age_alert_seconds == 300.0
+    monkeypatch.setenv("TOLLGATE_FACT_RETRY_MAX_SECONDS", "0.5")
+    monkeypatch.setenv("TOLLGATE_FACT_AGE_ALERT_SECONDS", "20")
+    settings = DeliverySettings()
+    assert (settings.backoff(), settings.age_alert_seconds) == (Backoff(0.5, 0.5), 20.0)
+
+
+def test_the_age_alert_is_logged_once_per_crossing(
+    store: Store, caplog: pytest.LogCaptureFixture
+) -> None:
+    consumer = FactConsumer(
+        ACTIVITY_FACTS,
+        durable="test-log",
+        convert=_event_id,
+        store=store.store,
+        invalid=Invalid,
+        delivery=DeliverySettings(age_alert_seconds=60),
+    )
+    for age in (10.0, 61.0, 120.0, 600.0, 5.0, 0.0, 90.0):
+        consumer._alert(age, 3)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 2  # the first crossing, and the one after catching up
+    assert "61s old (over 60s; 3 waiting)" in warnings[0]

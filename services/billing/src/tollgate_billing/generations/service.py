@@ -10,15 +10,30 @@ from typing import Protocol
 from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_common.inbox import Stored
 from tollgate_common.money import ZERO
-from tollgate_common.usage_record import UsageRecord, usage_record
+from tollgate_common.usage_record import UsageRecord, clipped, usage_record
 
 from tollgate_billing.errors import GenerationNotFound, InvalidUsage, missing_field
-from tollgate_billing.models import GENERATION_ROWS, NAME_LENGTH
+from tollgate_billing.models import GENERATION_ROWS, NAME_LENGTH, SHORT_LENGTH
 
 log = logging.getLogger(__name__)
 
 MAX_TAGS = 50
 BYOK = "byok"
+# The fields that only describe a generation, and the length each is cut to (a column's size
+# where it has one): never a reason to leave a generation unrecorded and so uncharged. Only the
+# ids (generation, team, project, key), the credential type (BYOK is not charged), the counts
+# and the amounts can make a fact invalid.
+COSMETIC_LENGTHS = {
+    "model": NAME_LENGTH,
+    "provider": NAME_LENGTH,
+    "provider_model_id": NAME_LENGTH,
+    "end_user": NAME_LENGTH,
+    "finish_reason": SHORT_LENGTH,
+    "status": SHORT_LENGTH,
+    "price_version": NAME_LENGTH,
+    "app_title": 300,
+    "app_referer": 2000,
+}
 
 # A generation as billing records it: its usage fact, with what billing charges (nothing for
 # BYOK: the team paid its provider; ``market_cost`` stays the list price) and its tags, each once.
@@ -28,11 +43,20 @@ Generation = UsageRecord
 
 
 def generation_from_fact(fact: UsageRecorded, received_at: datetime) -> Generation:
-    """The generation a fact describes; :class:`InvalidUsage` if its amounts are not decimals."""
-    changes: dict[str, object] = {}
-    tags = tuple(dict.fromkeys(fact.tags))  # a repeated tag counts once
-    if len(tags) != len(fact.tags):
+    """The generation a fact describes, its descriptive fields cut to fit
+    (:data:`COSMETIC_LENGTHS`, at most :data:`MAX_TAGS` tags); :class:`InvalidUsage` if its
+    amounts are not decimals."""
+    changes: dict[str, object] = dict(clipped(fact, COSMETIC_LENGTHS))
+    cut = sorted(changes)
+    # A repeated tag counts once; a tag is cut to fit; past MAX_TAGS, tags are dropped.
+    unique = tuple(dict.fromkeys(fact.tags))
+    tags = tuple(dict.fromkeys(t.replace("\x00", "")[:NAME_LENGTH] for t in unique))[:MAX_TAGS]
+    if tags != unique:
+        cut.append("tags")
+    if tags != tuple(fact.tags):
         changes["tags"] = tags
+    if cut:  # the names of the fields only: their values may be anything
+        log.warning("generation %r: cut to fit: %s", fact.generation_id, ", ".join(cut))
     if fact.credential_type == BYOK:
         changes["cost"] = ZERO
     try:
