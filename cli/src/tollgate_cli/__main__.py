@@ -1,5 +1,6 @@
-"""`tollgate` command line: `tollgate up` runs the whole suite in the foreground; `tollgate me`,
-`teams`, `members`, `projects` and `keys` drive the admin API of a running Tollgate."""
+"""`tollgate` command line: `tollgate up` runs the whole suite in the foreground and restarts a
+process that dies; `tollgate status` shows those processes; `tollgate me`, `teams`, `members`,
+`projects` and `keys` drive the admin API of a running Tollgate."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import sys
 import threading
 from pathlib import Path
 
-from tollgate_cli import billing_commands, log_commands
+from tollgate_cli import billing_commands, log_commands, status
 from tollgate_cli.admin_commands import add_commands, connection_options
 from tollgate_cli.stack import Ports, Stack, StackConfig, StackError
+from tollgate_cli.supervisor import Supervisor
 
 
 def _up(_args: argparse.Namespace) -> int:
@@ -41,18 +43,13 @@ def _up(_args: argparse.Namespace) -> int:
         f"Press Ctrl-C to stop.",
         flush=True,
     )
-    status = 0
-    while not stop.wait(0.5):
-        try:
-            stack.check_alive()
-        except StackError as exc:
-            print(f"tollgate: {exc}", file=sys.stderr)
-            status = 1
-            break
-    print("Stopping Tollgate ...", flush=True)
-    stack.stop()
-    print("Stopped.", flush=True)
-    return status
+    try:
+        Supervisor(stack).run(stop)
+    finally:
+        print("Stopping Tollgate ...", flush=True)
+        stack.stop()
+        print("Stopped.", flush=True)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -66,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     add_commands(commands, common)
     log_commands.add_commands(commands, common)
     billing_commands.add_commands(commands, common)
+    status.add_command(commands, common)
     args = parser.parse_args(argv)
     return int(args.func(args))
 
