@@ -101,7 +101,7 @@ class RouterApp(ServiceApp):
         url = settings.effective_database_url()
         if settings.migrate_on_start:
             runtime.on_start(lambda: migrate_async(url, MIGRATIONS))
-        engine = runtime.engine(create_engine(url))
+        engine = runtime.engine(create_engine(url, settings.database_timeouts()))
         outbox = runtime.outbox(Outbox(engine, models.outbox))
         auth_channel = open_channel(settings.auth_addr)
         runtime.on_close(auth_channel.close)
