@@ -69,7 +69,7 @@ def _listen(port: int) -> socket.socket | None:
 def test_a_killed_process_is_restarted_and_the_gateway_answers_again(up: RunningUp) -> None:
     api = _api(up)
     assert _answers(api, "before")
-    for name in ("billing", "router", "nats"):
+    for name in ("billing", "router", "edge", "envoy", "nats"):
         before = up.process_status(name)
         assert before["state"] == "up"
         os.kill(before["pid"], signal.SIGKILL)

@@ -184,6 +184,10 @@ def _tcp_open(port: int) -> bool:
 
 
 class Stack:
+    """The suite's processes, started by :meth:`start` and :meth:`respawn` from one thread that
+    outlives them (the main thread): on Linux a child is killed when the thread that started
+    it ends (see :func:`_child_setup`)."""
+
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.children: list[Child] = []
