@@ -1,6 +1,7 @@
-"""`tollgate` command line: `tollgate up` runs the whole suite in the foreground; `tollgate me`,
-`teams`, `members`, `projects` and `keys` drive the admin API of a running Tollgate; `facts`
-lists and replays the facts the services could not process."""
+"""`tollgate` command line: `tollgate up` runs the whole suite in the foreground and restarts a
+process that dies; `tollgate status` shows those processes; `tollgate me`, `teams`, `members`,
+`projects` and `keys` drive the admin API of a running Tollgate; `facts` lists and replays the
+facts the services could not process."""
 
 from __future__ import annotations
 
@@ -11,9 +12,10 @@ import sys
 import threading
 from pathlib import Path
 
-from tollgate_cli import billing_commands, facts_commands, log_commands
+from tollgate_cli import billing_commands, facts_commands, log_commands, status
 from tollgate_cli.admin_commands import add_commands, connection_options
 from tollgate_cli.stack import Ports, Stack, StackConfig, StackError
+from tollgate_cli.supervisor import Supervisor
 
 
 def _up(_args: argparse.Namespace) -> int:
@@ -42,18 +44,13 @@ def _up(_args: argparse.Namespace) -> int:
         f"Press Ctrl-C to stop.",
         flush=True,
     )
-    status = 0
-    while not stop.wait(0.5):
-        try:
-            stack.check_alive()
-        except StackError as exc:
-            print(f"tollgate: {exc}", file=sys.stderr)
-            status = 1
-            break
-    print("Stopping Tollgate ...", flush=True)
-    stack.stop()
-    print("Stopped.", flush=True)
-    return status
+    try:
+        Supervisor(stack).run(stop)
+    finally:
+        print("Stopping Tollgate ...", flush=True)
+        stack.stop()
+        print("Stopped.", flush=True)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     log_commands.add_commands(commands, common)
     billing_commands.add_commands(commands, common)
     facts_commands.add_commands(commands)
+    status.add_command(commands, common)
     args = parser.parse_args(argv)
     return int(args.func(args))
 

@@ -6,6 +6,7 @@ Used by `tollgate up` (make run), the suite integration tests and the benchmark 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import signal
 import socket
@@ -14,7 +15,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -102,14 +103,47 @@ class Child:
     env: dict[str, str]
 
 
-def _popen(argv: list[str], env: dict[str, str], log_file: IO[bytes]) -> subprocess.Popen[bytes]:
+# prctl(2) option: the signal the kernel sends a child when the thread that started it ends.
+_PR_SET_PDEATHSIG = 1
+
+
+def _child_setup(parent: int, group: int | None) -> Callable[[], None]:
+    """What runs in each child between fork and exec, so no child outlives the supervisor:
+
+    - on Linux, PR_SET_PDEATHSIG: the kernel SIGKILLs the child when the thread that started
+      it ends, ``kill -9`` of the supervisor included (a child that finds its parent already
+      gone kills itself: the parent died between fork and prctl);
+    - every child joins one process group (``group``, or a new one for the first child) outside
+      the terminal's foreground group: Ctrl-C reaches the supervisor only, which stops the
+      children in order, and :meth:`Stack.stop` can sweep the whole group at the end.
+    """
+    prctl: Any = None
+    if sys.platform.startswith("linux"):
+        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before fork, not in the child
+
+    def setup() -> None:
+        if prctl is not None:
+            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+            if os.getppid() != parent:
+                os.kill(os.getpid(), signal.SIGKILL)
+        try:
+            os.setpgid(0, group or 0)
+        except OSError:  # every member of the group has exited: start a new one
+            os.setpgid(0, 0)
+
+    return setup
+
+
+def _popen(
+    argv: list[str], env: dict[str, str], log_file: IO[bytes], group: int | None
+) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         argv,
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=log_file,
         stderr=subprocess.STDOUT,
-        start_new_session=True,  # Ctrl-C reaches the supervisor only; it stops children in order
+        preexec_fn=_child_setup(os.getpid(), group),
     )
 
 
@@ -150,10 +184,16 @@ def _tcp_open(port: int) -> bool:
 
 
 class Stack:
+    """The suite's processes, started by :meth:`start` and :meth:`respawn` from one thread that
+    outlives them (the main thread): on Linux a child is killed when the thread that started
+    it ends (see :func:`_child_setup`)."""
+
     def __init__(self, config: StackConfig) -> None:
         self.config = config
         self.children: list[Child] = []
         self.log_dir = config.data_dir / "logs"
+        # The process group every child joins (the first child's pid); None before the first.
+        self.process_group: int | None = None
 
     @property
     def base_url(self) -> str:
@@ -277,9 +317,16 @@ class Stack:
     def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
         log_path = self.log_dir / f"{name}.log"
         log_file = log_path.open("ab")
-        self.children.append(
-            Child(name, _popen(argv, env, log_file), log_path, log_file, argv, env)
-        )
+        process = self._popen(argv, env, log_file)
+        self.children.append(Child(name, process, log_path, log_file, argv, env))
+
+    def _popen(
+        self, argv: list[str], env: dict[str, str], log_file: IO[bytes]
+    ) -> subprocess.Popen[bytes]:
+        process = _popen(argv, env, log_file, self.process_group)
+        with contextlib.suppress(ProcessLookupError):  # it already exited: no group to learn
+            self.process_group = os.getpgid(process.pid)
+        return process
 
     def child(self, name: str) -> Child:
         for child in self.children:
@@ -293,7 +340,7 @@ class Stack:
         child = self.child(name)
         if child.process.poll() is None:
             raise StackError(f"{name} is still running (pid {child.process.pid})")
-        child.process = _popen(child.argv, child.env, child.log_file)
+        child.process = self._popen(child.argv, child.env, child.log_file)
         return child
 
     def _wait(self, what: str, ready: object) -> None:
@@ -338,6 +385,10 @@ class Stack:
                 child.process.wait()
             child.log_file.close()
         self.children.clear()
+        if self.process_group is not None:  # whatever a child started and left behind
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(self.process_group, signal.SIGKILL)
+            self.process_group = None
 
     def __enter__(self) -> Stack:
         self.start()

@@ -12,9 +12,10 @@ from tollgate.billing.v1 import billing_pb2
 
 from tollgate_edge.admin.calls import auth, caller, rpc_options
 from tollgate_edge.admin.permissions import require
-from tollgate_edge.credits import amount_text, json_object
+from tollgate_edge.credits import amount_text
 from tollgate_edge.errors import invalid_request, not_found
 from tollgate_edge.identity import Caller, caller_of
+from tollgate_edge.json_body import json_object
 from tollgate_edge.lookup import iso_utc
 from tollgate_edge.peers import PEERS
 from tollgate_edge.responses import json_response

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import orjson
 from tollgate.router.v1 import router_pb2
 
 from tollgate_edge import chat_options, chat_parts
 from tollgate_edge.errors import invalid_request
+from tollgate_edge.json_body import json_object
 from tollgate_edge.provider_options import provider_options
 
 _ROLES = frozenset({"system", "developer", "user", "assistant", "tool"})
@@ -27,17 +27,6 @@ class ChatRequest:
     include_usage: bool
     # The model reasons, but the answer leaves its reasoning out.
     exclude_reasoning: bool = False
-
-
-def json_object(body: bytes) -> dict[str, Any]:
-    """The request body as a JSON object, else a 400."""
-    try:
-        data = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise invalid_request("the request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise invalid_request("the request body must be a JSON object")
-    return data
 
 
 def parse_chat_request(body: bytes, caller: router_pb2.CallerContext) -> ChatRequest:

@@ -7,13 +7,13 @@ from __future__ import annotations
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any, Final
 
-import orjson
 from aiohttp import web
 from tollgate.billing.v1 import billing_pb2
 
 from tollgate_edge.admin.permissions import require
 from tollgate_edge.errors import ApiError, invalid_request
 from tollgate_edge.identity import caller_of
+from tollgate_edge.json_body import json_object
 from tollgate_edge.peers import PEERS, SETTINGS, call_metadata
 from tollgate_edge.responses import json_response
 
@@ -47,16 +47,6 @@ def amount_text(raw: Any, param: str = "amount", *, signed: bool = False) -> str
     if value != value.quantize(_CENT, rounding=ROUND_DOWN):
         raise invalid_request(problem, param)
     return format(value, "f")
-
-
-def json_object(body: bytes) -> dict[str, Any]:
-    try:
-        data: Any = orjson.loads(body)
-    except orjson.JSONDecodeError:
-        raise invalid_request("the request body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise invalid_request("the request body must be a JSON object")
-    return data
 
 
 def top_up_amount(body: bytes) -> str:

@@ -19,10 +19,10 @@ from tollgate.router.v1 import router_pb2
 
 from tollgate_edge.chat import caller_context
 from tollgate_edge.chat_request import _routing as routing_options
-from tollgate_edge.chat_request import json_object
 from tollgate_edge.chat_response import gateway_metadata
 from tollgate_edge.errors import invalid_request
 from tollgate_edge.identity import inference_caller
+from tollgate_edge.json_body import json_object
 from tollgate_edge.peers import PEERS, SETTINGS, call_metadata, request_id
 from tollgate_edge.responses import JSON
 

@@ -139,10 +139,21 @@ def _mapped(code: grpc.StatusCode, reason: str) -> tuple[int, str]:
     if code is grpc.StatusCode.UNAVAILABLE:
         if reason in ("NO_PROVIDER_AVAILABLE", "BILLING_UNAVAILABLE"):
             return 503, "service_unavailable"
+        if _peer_down(code, reason):
+            return 503, "service_unavailable"
         return 502, "api_error"
     if code is grpc.StatusCode.DEADLINE_EXCEEDED:
         return 504, "timeout_error"
     return 500, "internal_server_error"
+
+
+# A peer that is down or restarting (no ErrorInfo: gRPC itself failed the call) is a 503 the
+# client may retry, not a bad answer from upstream.
+_PEER_DOWN_MESSAGE = "a Tollgate service is unavailable; retry shortly"
+
+
+def _peer_down(code: grpc.StatusCode, reason: str) -> bool:
+    return code is grpc.StatusCode.UNAVAILABLE and reason in ("", code.name)
 
 
 # A provider refused the request as the caller's mistake: the client gets the provider's own
@@ -182,6 +193,8 @@ def from_details(details: ErrorDetails) -> ApiError:
     # deadline, a crash): its text may name internal addresses, so the client gets a generic one.
     if details.reason and details.message:
         message = details.message
+    elif override is None and _peer_down(details.code, details.reason):
+        message = _PEER_DOWN_MESSAGE
     else:
         message = _GENERIC_MESSAGE.get(type_, "internal error")
     retry_after = metadata.get("retry_after")

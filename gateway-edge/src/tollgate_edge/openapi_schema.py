@@ -11,7 +11,8 @@ from tollgate_edge.responses import JSON
 Schema = dict[str, Any]
 
 ERROR_STATUSES: Final = {
-    "400": "Invalid request: malformed JSON, an unknown field, a wrong type (`param` names it)",
+    "400": "Invalid request: malformed JSON, JSON nested deeper than 64 levels, an unknown "
+    "field, a wrong type (`param` names it)",
     "401": "Missing or invalid credential",
     "402": "Insufficient funds, or a budget used up for its period (`budget_exceeded`)",
     "403": "The caller's role may not do this",

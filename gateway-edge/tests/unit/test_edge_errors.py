@@ -29,6 +29,7 @@ C = grpc.StatusCode
         (C.UNAVAILABLE, "BILLING_UNAVAILABLE", 503, "service_unavailable"),
         (C.UNAVAILABLE, "PROVIDER_ERROR", 502, "api_error"),
         (C.UNAVAILABLE, "SOMETHING_ELSE", 502, "api_error"),
+        (C.UNAVAILABLE, "", 503, "service_unavailable"),  # a peer down or restarting
         (C.DEADLINE_EXCEEDED, "SLOW", 504, "timeout_error"),
         (C.INTERNAL, "BOOM", 500, "internal_server_error"),
         (C.FAILED_PRECONDITION, "FAILED_PRECONDITION", 500, "internal_server_error"),
@@ -63,7 +64,8 @@ def test_a_failure_without_error_info_hides_its_text() -> None:
     error = from_details(
         ErrorDetails(C.UNAVAILABLE, "failed to connect to all addresses; ipv4:10.0.0.7:50062")
     )
-    assert error.status == 502
+    assert error.status == 503
+    assert error.message == "a Tollgate service is unavailable; retry shortly"
     assert "10.0.0.7" not in error.message
     assert error.code is None
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Final
 
-import orjson
 from aiohttp import web
 
 from tollgate_edge.errors import ApiError, invalid_request
+from tollgate_edge.json_body import json_object
 
 # Admin bodies are a few fields; anything larger is a mistake or an attack.
 MAX_ADMIN_BODY_BYTES: Final = 64 * 1024
@@ -42,12 +42,7 @@ async def read_object(request: web.Request, fields: Mapping[str, Field]) -> dict
         )
     if not raw.strip():
         raw = b"{}"
-    try:
-        body = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        raise invalid_request("the request body is not valid JSON") from None
-    if not isinstance(body, dict):
-        raise invalid_request("the request body must be a JSON object")
+    body = json_object(raw)
     for name in body:
         if name not in fields:
             raise invalid_request(f"unknown field `{name}`", name)

@@ -18,10 +18,10 @@ from aiohttp import web
 from tollgate_edge.aisdk.call_options import renamed
 from tollgate_edge.aisdk.errors import native_errors, required_header
 from tollgate_edge.chat import caller_context
-from tollgate_edge.chat_request import json_object
 from tollgate_edge.embeddings import embed, embedding_metadata, embedding_request_from
 from tollgate_edge.errors import ApiError
 from tollgate_edge.identity import inference_caller
+from tollgate_edge.json_body import json_object
 from tollgate_edge.peers import request_id
 from tollgate_edge.responses import JSON
 

@@ -29,9 +29,10 @@ from tollgate_edge.chat import (
     generation,
     generation_error,
 )
-from tollgate_edge.chat_request import chat_request_from, json_object
+from tollgate_edge.chat_request import chat_request_from
 from tollgate_edge.errors import ApiError, from_rpc, invalid_request
 from tollgate_edge.identity import inference_caller
+from tollgate_edge.json_body import json_object
 from tollgate_edge.peers import request_id
 from tollgate_edge.responses import JSON
 

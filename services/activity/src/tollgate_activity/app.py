@@ -33,7 +33,9 @@ class ActivityApp(ServiceApp):
     def __init__(self, settings: ActivitySettings) -> None:
         self.settings = settings
         self.runtime = runtime = ServiceRuntime("activity", settings, link_before_serving=True)
-        self.engine = runtime.engine(create_engine(settings.database_url))
+        self.engine = runtime.engine(
+            create_engine(settings.database_url, settings.database_timeouts())
+        )
         self.requests = RequestLogRepository(self.engine)
         self.request_log = RequestLogService(self.requests)
         self.activity_log = ActivityLogService(ActivityLogRepository(self.engine))

@@ -23,7 +23,7 @@ log = logging.getLogger("tollgate_auth")
 async def rotate_oidc_key(settings: AuthSettings) -> None:
     """Add a new OIDC signing key and retire the others (they verify until their tokens expire)."""
     vault = await asyncio.to_thread(load_vault, settings)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, settings.database_timeouts())
     try:
         kid = await SigningKeys(engine, vault).add(retire_others=True)
         log.info("new OIDC signing key %s; running replicas pick it up within a minute", kid)

@@ -62,7 +62,9 @@ class AuthApp(ServiceApp):
         self.runtime = runtime = ServiceRuntime("auth", settings)
         pepper = load_pepper(settings.key_pepper, settings.key_pepper_file, settings.pepper_path)
         vault = load_vault(settings)
-        self.engine = engine = runtime.engine(create_engine(settings.database_url))
+        self.engine = engine = runtime.engine(
+            create_engine(settings.database_url, settings.database_timeouts())
+        )
         self.cache = KeyCache(
             ttl=settings.cache_ttl_seconds,
             negative_ttl=settings.negative_cache_ttl_seconds,

@@ -36,7 +36,9 @@ class BillingApp(ServiceApp):
     def __init__(self, settings: BillingSettings, *, clock: Clock = utc_now) -> None:
         self.settings = settings
         self.runtime = runtime = ServiceRuntime("billing", settings, link_before_serving=True)
-        self.engine = runtime.engine(create_engine(settings.database_url))
+        self.engine = runtime.engine(
+            create_engine(settings.database_url, settings.database_timeouts())
+        )
         self.outbox = runtime.outbox(Outbox(self.engine, outbox))
         self.view = BalanceCache(
             settings.hold_seconds,

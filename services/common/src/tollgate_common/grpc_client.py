@@ -23,6 +23,9 @@ CHANNEL_OPTIONS: Sequence[tuple[str, Any]] = (
     ("grpc.max_receive_message_length", 64 * 1024 * 1024),
     ("grpc.enable_retries", 1),
     ("grpc.service_config", SERVICE_CONFIG),
+    # A peer that was down (restarted by `tollgate up`, a pod rescheduled) is tried again every
+    # 2 s at most: gRPC's default backoff grows to 120 s, and calls fail fast until it reconnects.
+    ("grpc.max_reconnect_backoff_ms", 2_000),
 )
 
 

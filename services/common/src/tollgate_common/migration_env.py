@@ -9,7 +9,7 @@ from alembic import context
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Connection
 
-from tollgate_common.db import create_engine
+from tollgate_common.db import DatabaseTimeouts, create_engine
 
 
 def _configure_and_run(connection: Connection, metadata: MetaData) -> None:
@@ -24,7 +24,7 @@ def _configure_and_run(connection: Connection, metadata: MetaData) -> None:
 
 
 async def _run_online(url: str, metadata: MetaData) -> None:
-    engine = create_engine(url)
+    engine = create_engine(url, DatabaseTimeouts(statement_seconds=None))  # a migration may be long
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_configure_and_run, metadata)

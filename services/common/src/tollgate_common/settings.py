@@ -7,6 +7,8 @@ from pathlib import Path
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tollgate_common.db import DatabaseTimeouts
+
 
 class CommonSettings(BaseSettings):
     """Base class of each service's settings.
@@ -38,6 +40,21 @@ class CommonSettings(BaseSettings):
         le=5,
         validation_alias=AliasChoices("TOLLGATE_NATS_STREAM_REPLICAS", "nats_stream_replicas"),
     )
+    # How long the database may take (docs/deploy.md, "Database timeouts").
+    db_connect_timeout_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        validation_alias=AliasChoices(
+            "TOLLGATE_DB_CONNECT_TIMEOUT_SECONDS", "db_connect_timeout_seconds"
+        ),
+    )
+    db_statement_timeout_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias=AliasChoices(
+            "TOLLGATE_DB_STATEMENT_TIMEOUT_SECONDS", "db_statement_timeout_seconds"
+        ),
+    )
     # ``host:port`` of this process's Prometheus endpoint (``TOLLGATE_<SVC>_METRICS_ADDR``, with
     # the subclass's prefix); empty serves none.
     metrics_addr: str = ""
@@ -45,3 +62,6 @@ class CommonSettings(BaseSettings):
     def sqlite_url(self, service: str) -> str:
         """The default database of ``service``: a SQLite file in the data dir."""
         return f"sqlite+aiosqlite:///{(self.data_dir / f'{service}.db').resolve()}"
+
+    def database_timeouts(self) -> DatabaseTimeouts:
+        return DatabaseTimeouts(self.db_connect_timeout_seconds, self.db_statement_timeout_seconds)

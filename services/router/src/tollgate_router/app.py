@@ -102,7 +102,7 @@ class RouterApp(ServiceApp):
         url = settings.effective_database_url()
         if settings.migrate_on_start:
             runtime.on_start(lambda: migrate_async(url, MIGRATIONS))
-        engine = runtime.engine(create_engine(url))
+        engine = runtime.engine(create_engine(url, settings.database_timeouts()))
         outbox = runtime.outbox(
             Outbox(engine, models.outbox, publish_timeout=settings.fact_ack_timeout_seconds)
         )
