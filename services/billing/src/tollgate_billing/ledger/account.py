@@ -18,6 +18,9 @@ from tollgate_common.money import ZERO
 FREE_AMOUNT = Decimal("5.00")
 FREE_PERIOD = timedelta(days=30)
 NO_PERIOD = -1
+# The free period of a team that never collects the free tier: the auth service decided so when
+# the team was created (one free tier per user: docs/billing.md, "Free tier").
+NO_FREE_TIER = 2**31 - 1
 
 
 class EntryKind(StrEnum):
@@ -99,3 +102,16 @@ def free_grant_due(account: Account, at: datetime) -> tuple[Account, Posting | N
     if amount <= 0:
         return advanced, None
     return advanced, Posting(EntryKind.FREE_GRANT, amount, f"free:{period}")
+
+
+def with_free_tier(account: Account, eligible: bool) -> Account:
+    """``account`` collecting the free tier (from its next request, as any new team) or never
+    (:data:`NO_FREE_TIER`: :func:`free_grant_due` finds nothing due; credit already granted
+    stays)."""
+    if eligible:
+        return (
+            replace(account, free_period=NO_PERIOD)
+            if account.free_period == NO_FREE_TIER
+            else account
+        )
+    return replace(account, free_period=NO_FREE_TIER)

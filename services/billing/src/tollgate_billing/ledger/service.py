@@ -33,6 +33,7 @@ from tollgate_billing.ledger.account import (
     EntryKind,
     Posting,
     free_grant_due,
+    with_free_tier,
 )
 from tollgate_billing.ledger.cache import NOBODY, BalanceCache, Quote, Requester, Reservation
 from tollgate_billing.ledger.repository import LedgerRepository
@@ -172,6 +173,13 @@ class CreditsService:
             return account, [posting]
 
         return await self._post(team_id, decide, reason)
+
+    async def set_free_tier(self, team_id: str, eligible: bool) -> Account:
+        """Whether the team collects the free tier (decided by the auth service when the team
+        was created); idempotent."""
+        if not team_id:
+            raise missing_field("team_id")
+        return await self._post(team_id, lambda account: (with_free_tier(account, eligible), []))
 
     async def _post(
         self,
