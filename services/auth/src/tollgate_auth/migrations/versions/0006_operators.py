@@ -20,30 +20,35 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(
-            sa.Column("operator", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch.add_column(
-            sa.Column("free_tiers", sa.Integer(), nullable=False, server_default=sa.text("0"))
-        )
-    with op.batch_alter_table("teams") as batch:
-        batch.add_column(
-            sa.Column("bootstrap", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch.add_column(
-            sa.Column("free_tier", sa.Boolean(), nullable=False, server_default=sa.true())
-        )
+    # Plain ADD COLUMN, not a batch: on SQLite a batch copies and drops the table, and dropping
+    # `users` or `teams` would cascade to the memberships and keys that refer to them.
+    op.add_column(
+        "users", sa.Column("operator", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.add_column(
+        "users",
+        sa.Column("free_tiers", sa.Integer(), nullable=False, server_default=sa.text("0")),
+    )
+    op.add_column(
+        "teams", sa.Column("bootstrap", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.add_column(
+        "teams", sa.Column("free_tier", sa.Boolean(), nullable=False, server_default=sa.true())
+    )
     # The bootstrap identity of an existing installation: its user is the operator, its team
     # the one that can never be deleted.
-    op.execute("UPDATE users SET operator = TRUE WHERE email = 'admin@localhost'")
-    op.execute("UPDATE teams SET bootstrap = TRUE WHERE slug = 'default'")
+    op.execute(
+        sa.text("UPDATE users SET operator = :yes WHERE email = 'admin@localhost'").bindparams(
+            yes=True
+        )
+    )
+    op.execute(
+        sa.text("UPDATE teams SET bootstrap = :yes WHERE slug = 'default'").bindparams(yes=True)
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("teams") as batch:
-        batch.drop_column("free_tier")
-        batch.drop_column("bootstrap")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("free_tiers")
-        batch.drop_column("operator")
+    op.drop_column("teams", "free_tier")
+    op.drop_column("teams", "bootstrap")
+    op.drop_column("users", "free_tiers")
+    op.drop_column("users", "operator")
