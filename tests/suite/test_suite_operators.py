@@ -4,8 +4,8 @@ free tier however many teams they create; the bootstrap identity cannot be delet
 through the payment hook arrives only with a valid signature.
 
 One suite for the module, in front of the session's fake OpenAI upstream with a priced model
-(``test/pricey``: the $5 free tier pays for a few generations) and the payment hook on. Every
-test makes users and teams of its own.
+(``test/pricey``), the free tier set to $3 (enough for a generation) and the payment hook on.
+Every test makes users and teams of its own.
 """
 
 from __future__ import annotations
@@ -31,11 +31,15 @@ from tests.support.upstreams import Upstream
 
 D = Decimal
 HOOK_SECRET = "hook-secret-for-the-suite"
+FREE_TIER = D("3.00")
 
 
 @pytest.fixture(scope="module")
 def ops(upstream: Upstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    env = {"TOLLGATE_PAYMENT_HOOK_SECRET": HOOK_SECRET}
+    env = {
+        "TOLLGATE_PAYMENT_HOOK_SECRET": HOOK_SECRET,
+        "TOLLGATE_BILLING_FREE_TIER_AMOUNT": str(FREE_TIER),
+    }
     with billing_suite(upstream, tmp_path_factory.mktemp("operators"), CATALOG, env) as stack:
         yield stack
 
@@ -177,7 +181,7 @@ def test_a_user_collects_one_free_tier_however_many_teams_they_create(ops: Stack
 
     completion = ask(ops, first)  # the first team's first request starts its free tier
     cost = expected_cost(completion.usage)
-    assert eventually(lambda: balance(first) if balance(first) == D(5) - cost else None)
+    assert eventually(lambda: balance(first) if balance(first) == FREE_TIER - cost else None)
 
     with pytest.raises(openai.APIStatusError) as no_credit:
         ask(ops, second)
