@@ -125,12 +125,19 @@ def test_an_owner_cannot_grant_credit_but_the_operator_can_to_any_team(ops: Stac
     assert balance(alice_owner) == D("12.50")
 
 
-def test_the_operator_grants_credit_from_the_cli(ops: Stack) -> None:
+def test_the_operator_grants_credit_and_manages_operators_from_the_cli(ops: Stack) -> None:
     bob = new_user(ops, "bob")
     team, bob_owner = own_team(bob, "bob")
     after = cli_ok(ops, "credits", "top-up", "3.25", "--team", team)
     assert after == {"balance": "3.25", "total_used": "0.00"}
     assert balance(bob_owner) == D("3.25")
+
+    promoted = cli_ok(ops, "operators", "add", bob.id)
+    assert promoted["userId"] == bob.id and promoted["bootstrap"] is False
+    assert bob.id in {o["userId"] for o in cli_ok(ops, "operators", "list")}
+    assert cli_ok(ops, "me", key=bob.api.key)["operator"] is True
+    cli_ok(ops, "operators", "remove", bob.id)
+    assert bob.id not in {o["userId"] for o in cli_ok(ops, "operators", "list")}
 
 
 def test_the_operator_promotes_a_user_who_then_grants_credit(ops: Stack) -> None:
