@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import signal
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -269,3 +270,37 @@ def test_the_payment_hook_credits_a_signed_payment_once(ops: Stack) -> None:
     bad = json.dumps({**payment, "amount": "-1"}).encode()
     refused(httpx.post(url, content=bad, headers=_signed(bad)), 400)
     assert balance(gina_owner) == D(20)
+
+
+# -- billing must learn a team's free tier before the team can be used ---------------------------
+
+
+def test_a_team_billing_cannot_be_told_about_is_not_created(ops: Stack) -> None:
+    harry = new_user(ops, "harry")
+    own_team(harry, "harry-first")  # Harry's one free tier
+    slug = f"harry-second-{uuid.uuid4().hex[:8]}"
+    billing = ops.child("billing")
+    billing.process.send_signal(signal.SIGTERM)
+    billing.process.wait(timeout=30)
+    try:
+        reply = harry.api.call("POST", "/v1/teams", json={"slug": slug, "name": "Second"})
+        assert reply.status_code in (502, 503), reply.text  # billing is unreachable
+        assert slug not in {t["slug"] for t in harry.api.ok("GET", "/v1/teams")["data"]}
+    finally:
+        ops.respawn("billing")
+
+    def created() -> httpx.Response | None:
+        reply = harry.api.call("POST", "/v1/teams", json={"slug": slug, "name": "Second"})
+        return reply if reply.status_code == 201 else None
+
+    team = eventually(created).json()  # the slug is free again: nothing was left behind
+    key = harry.api.ok("POST", "/v1/api-keys", 201, json={"name": slug, "teamId": team["id"]})
+
+    def answer() -> int | None:  # the router may take a moment to reach billing again
+        try:
+            ask(ops, harry.api.as_key(key["key"]))
+        except openai.APIStatusError as error:
+            return None if error.status_code == 503 else error.status_code
+        return 200
+
+    assert eventually(answer) == 402  # no second free tier
