@@ -71,10 +71,10 @@ def team_id_of(data: dict[str, Any]) -> str:
 
 
 async def granted_team(request: web.Request, team_id: str) -> str:
-    """The team an operator grants credit to (``team_id``, else the caller's). The header says
-    whether the caller is an operator at all; the auth service then checks it in its database
-    (403) and that the team exists (404)."""
-    require(request, GRANT)
+    """The team an operator grants credit to (``team_id``, else the caller's). Callers check
+    the header first (``require(request, GRANT)``: not an operator at all, 403 before the body is
+    read); the auth service then checks the privilege in its database (403) and that the team
+    exists (404)."""
     reply = await auth(request).AuthorizeCreditGrant(
         auth_pb2.AuthorizeCreditGrantRequest(caller=caller(request), team_id=team_id),
         **rpc_options(request),
