@@ -115,20 +115,23 @@ def test_free_tier_top_up_and_generation_cost(suite: Stack, upstream: Upstream) 
         assert reply.json()["error"]["param"] in bad
 
 
-def test_only_an_owner_may_top_up(stack: Stack) -> None:
+def test_only_an_operator_may_top_up_whatever_the_headers_claim(stack: Stack) -> None:
     # The session's suite will do (no balance changes): straight to the edge with the identity
-    # headers Envoy would add for a member / a viewer of a team of its own.
+    # headers Envoy would add for an owner / member / viewer of a team of its own, even claiming
+    # the operator privilege: the auth service reads it from its database, and user_x has none.
     edge = f"http://127.0.0.1:{stack.config.ports.edge}/v1"
     identity = {"x-tollgate-team-id": "team_x", "x-tollgate-user-id": "user_x"}
-    for role in ("member", "viewer"):
-        headers = {**identity, "x-tollgate-role": role}
-        reply = httpx.post(f"{edge}/credits/top-up", json={"amount": "5"}, headers=headers)
-        assert reply.status_code == 403
-        assert reply.json()["error"]["type"] == "forbidden"
+    claims = {"x-tollgate-operator": "true", "x-tollgate-permissions": "credits:top-up"}
+    for role in ("owner", "member", "viewer"):
+        for claimed in ({}, claims):
+            headers = {**identity, "x-tollgate-role": role, **claimed}
+            reply = httpx.post(f"{edge}/credits/top-up", json={"amount": "5"}, headers=headers)
+            assert reply.status_code == 403, reply.text
+            assert reply.json()["error"]["type"] == "forbidden"
         reply = httpx.get(f"{edge}/credits", headers=headers)
         assert reply.json() == {"balance": "0.00", "total_used": "0.00"}
     # Through Envoy a client cannot claim a role: the headers are replaced.
-    forged = {**identity, "x-tollgate-role": "owner"}
+    forged = {**identity, "x-tollgate-role": "owner", **claims}
     assert httpx.get(f"{stack.base_url}/credits", headers=forged).status_code == 401
 
 

@@ -270,19 +270,30 @@ def test_the_report_groups_by_end_user_and_tag(suite: Stack, tenant: Tenant) -> 
     assert [r["request_count"] for r in report(group_by="model", tags="search,nope")] == [1]
 
 
-def test_owners_adjust_credits_once_and_never_below_zero_unless_allowed(
+def test_the_operator_adjusts_a_teams_credits_once_and_never_below_zero_unless_allowed(
     suite: Stack, tenant: Tenant
 ) -> None:
     owner = tenant.owner
+    operator = AdminSuite(suite, "sqlite", Secrets()).api()
     start = D(owner.ok("GET", "/v1/credits")["balance"])  # 0: the team made no request yet
     body = {"amount": "2.50", "reason": "goodwill", "idempotencyKey": "gw-1"}
-    first = owner.ok("POST", "/v1/credits/adjustments", json=body)
-    again = owner.ok("POST", "/v1/credits/adjustments", json=body)
+    # Owners and members may not grant their own team credit (docs/billing.md, "Credits").
+    for api in (owner, tenant.member):
+        assert api.call("POST", "/v1/credits/adjustments", json=body).status_code == 403
+    assert D(owner.ok("GET", "/v1/credits")["balance"]) == start
+    body = {**body, "teamId": tenant.team_id}
+    first = operator.ok("POST", "/v1/credits/adjustments", json=body)
+    again = operator.ok("POST", "/v1/credits/adjustments", json=body)
     assert D(first["balance"]) == D(again["balance"]) == start + D("2.5")
-    reply = owner.call(
+    reply = operator.call(
         "POST",
         "/v1/credits/adjustments",
-        json={"amount": "-3", "reason": "correction", "idempotencyKey": "fix-1"},
+        json={
+            "amount": "-3",
+            "reason": "correction",
+            "idempotencyKey": "fix-1",
+            "teamId": tenant.team_id,
+        },
     )
     assert reply.status_code == 409 and reply.json()["error"]["param"] == "amount"
     assert D(owner.ok("GET", "/v1/credits")["balance"]) == start + D("2.5")
@@ -294,14 +305,14 @@ def test_owners_adjust_credits_once_and_never_below_zero_unless_allowed(
         ({"amount": "-1", "reason": "r", "idempotencyKey": "k", "kind": "refund"}, "amount"),
         ({"amount": "1", "reason": "r", "idempotencyKey": "k", "kind": "gift"}, "kind"),
     ):
-        reply = owner.call("POST", "/v1/credits/adjustments", json=bad)
+        reply = operator.call(
+            "POST", "/v1/credits/adjustments", json={**bad, "teamId": tenant.team_id}
+        )
         assert reply.status_code == 400, bad
         assert reply.json()["error"]["param"] == param
-    reply = tenant.member.call("POST", "/v1/credits/adjustments", json=body)
-    assert reply.status_code == 403
 
     # The CLI: an allowed overdraft, then a refund.
-    key = owner.key
+    team = ("--team", tenant.team_id)
     done = cli(
         suite,
         "credits",
@@ -312,7 +323,7 @@ def test_owners_adjust_credits_once_and_never_below_zero_unless_allowed(
         "cb-1",
         "--allow-negative",
         "-3",
-        key=key,
+        *team,
     )
     assert D(done["balance"]) == start - D("0.5")
     done = cli(
@@ -326,7 +337,7 @@ def test_owners_adjust_credits_once_and_never_below_zero_unless_allowed(
         "r",
         "--idempotency-key",
         "r1",
-        key=key,
+        *team,
     )
     assert D(done["balance"]) == start + D("0.5")
     events = eventually(lambda: len(_activity(owner, "credits-adjusted")) >= 3 or None)

@@ -1,5 +1,5 @@
-"""``tollgate me | teams | members | projects | keys | byok | oidc``: the admin API from the
-command line.
+"""``tollgate me | teams | members | projects | keys | byok | oidc | operators``: the admin API
+from the command line.
 
 Endpoint and key come from ``--base-url`` / ``--api-key`` or ``TOLLGATE_BASE_URL`` /
 ``TOLLGATE_API_KEY`` (see :mod:`tollgate_cli.client`). ``--team`` takes a team id or slug and
@@ -27,6 +27,7 @@ PROJECT_COLUMNS: Final = ("id", "name", "createdAt")
 KEY_COLUMNS: Final = ("id", "prefix", "name", "userId", "projectId", "expiresAt", "revokedAt")
 BYOK_COLUMNS: Final = ("provider", "enabled", "hint", "updatedAt")
 BYOK_TEST_COLUMNS: Final = ("ok", "statusCode", "message")
+OPERATOR_COLUMNS: Final = ("userId", "email", "bootstrap")
 ROLES: Final = ("owner", "member", "viewer")
 
 
@@ -73,6 +74,7 @@ def _me(args: argparse.Namespace, client: Client) -> tuple[Any, tuple[str, ...]]
         "keyId": me["keyId"],
         "projectId": me["projectId"],
         "authMethod": me["authMethod"],
+        "operator": me["operator"],
     }
     return row, tuple(row)
 
@@ -154,6 +156,19 @@ def _keys_create(args: argparse.Namespace, client: Client) -> tuple[Any, tuple[s
 
 def _keys_revoke(args: argparse.Namespace, client: Client) -> tuple[Any, tuple[str, ...]]:
     client.request("DELETE", f"/v1/api-keys/{_seg(args.key_id)}")
+    return None, ()
+
+
+def _operators_list(args: argparse.Namespace, client: Client) -> tuple[Any, tuple[str, ...]]:
+    return client.request("GET", "/v1/operators")["data"], OPERATOR_COLUMNS
+
+
+def _operators_add(args: argparse.Namespace, client: Client) -> tuple[Any, tuple[str, ...]]:
+    return client.request("PUT", f"/v1/operators/{_seg(args.user_id)}"), OPERATOR_COLUMNS
+
+
+def _operators_remove(args: argparse.Namespace, client: Client) -> tuple[Any, tuple[str, ...]]:
+    client.request("DELETE", f"/v1/operators/{_seg(args.user_id)}")
     return None, ()
 
 
@@ -350,8 +365,22 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         dest="action", required=True
     )
     token = leaf(oidc, "token", "print a 12-hour OIDC token for a project", _oidc_token, common)
+    _add_operator_commands(commands, common)
     token.add_argument("--project", required=True, help="project id or name")
     _team_option(token)
+
+
+def _add_operator_commands(commands: Any, common: argparse.ArgumentParser) -> None:
+    operators = commands.add_parser(
+        "operators", help="the installation's operators (operators only)"
+    ).add_subparsers(dest="action", required=True)
+    leaf(operators, "list", "list the operators", _operators_list, common)
+    add = leaf(operators, "add", "make a user an operator", _operators_add, common)
+    add.add_argument("user_id", help="user id (user_...)")
+    remove = leaf(
+        operators, "remove", "take the operator privilege back", _operators_remove, common
+    )
+    remove.add_argument("user_id", help="user id (user_...)")
 
 
 def run(func: Command) -> Callable[[argparse.Namespace], int]:

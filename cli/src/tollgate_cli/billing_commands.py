@@ -1,12 +1,13 @@
 """``tollgate budgets list | set | delete`` and ``tollgate credits adjust``: a team's spending
-caps (``/v1/budgets``) and an owner's refunds and corrections (``/v1/credits/adjustments``)."""
+caps (``/v1/budgets``) and an operator's refunds and corrections to any team
+(``/v1/credits/adjustments``)."""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any, Final
 
-from tollgate_cli.admin_commands import leaf
+from tollgate_cli.admin_commands import leaf, team_id
 from tollgate_cli.client import Client
 
 BUDGET_COLUMNS: Final = ("scope", "id", "amount", "period", "hard", "spent", "periodStart")
@@ -27,6 +28,16 @@ def _delete(args: argparse.Namespace, client: Client) -> tuple[Any, tuple[str, .
     return {"deleted": f"{args.scope}/{args.id}"}, ("deleted",)
 
 
+def granted_team(args: argparse.Namespace, client: Client) -> dict[str, str]:
+    """``teamId`` of a credit grant: ``--team`` (an id, or a slug of the caller's teams), else
+    nothing (the API defaults to the key's team)."""
+    return {"teamId": team_id(args, client)} if args.team else {}
+
+
+def team_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--team", help="team id (or a slug of your teams; default: the key's)")
+
+
 def credits_adjust(args: argparse.Namespace, client: Client) -> tuple[Any, tuple[str, ...]]:
     body = {
         "amount": args.amount,
@@ -34,13 +45,15 @@ def credits_adjust(args: argparse.Namespace, client: Client) -> tuple[Any, tuple
         "idempotencyKey": args.idempotency_key,
         "kind": args.kind,
         "allowNegative": args.allow_negative,
+        **granted_team(args, client),
     }
     return client.request("POST", "/v1/credits/adjustments", body), ("balance", "total_used")
 
 
 def add_adjust(credits: Any, common: argparse.ArgumentParser) -> None:
     """``credits adjust`` under the ``credits`` group."""
-    adjust = leaf(credits, "adjust", "a refund or a correction (owners)", credits_adjust, common)
+    adjust = leaf(credits, "adjust", "a refund or a correction (operators)", credits_adjust, common)
+    team_option(adjust)
     adjust.add_argument("amount", help="signed USD, e.g. 2.50 or -1.25")
     adjust.add_argument("--reason", required=True, help="why (shown in the activity log)")
     adjust.add_argument(

@@ -1,7 +1,7 @@
 """``tollgate activity | requests | credits``: what the team did, what it called, what it has.
 
 Reads of the key's team (``/v1/activity``, ``/v1/requests``, ``/v1/credits``), newest first,
-with the API's own filters; ``credits top-up`` is an owner's grant, ``credits adjust`` an owner's
+with the API's own filters; ``credits top-up`` is an operator's grant, ``credits adjust`` an operator's
 refund or correction.
 """
 
@@ -11,7 +11,7 @@ import argparse
 from typing import Any, Final
 
 from tollgate_cli.admin_commands import Command, leaf
-from tollgate_cli.billing_commands import add_adjust
+from tollgate_cli.billing_commands import add_adjust, granted_team, team_option
 from tollgate_cli.client import Client
 
 ACTIVITY_COLUMNS: Final = ("createdAt", "type", "actor", "target", "id")
@@ -83,7 +83,8 @@ def _credits_show(_args: argparse.Namespace, client: Client) -> tuple[Any, tuple
 
 
 def _credits_top_up(args: argparse.Namespace, client: Client) -> tuple[Any, tuple[str, ...]]:
-    return client.request("POST", "/v1/credits/top-up", {"amount": args.amount}), CREDIT_COLUMNS
+    body = {"amount": args.amount, **granted_team(args, client)}
+    return client.request("POST", "/v1/credits/top-up", body), CREDIT_COLUMNS
 
 
 def _filters(parser: argparse.ArgumentParser, *extra: str) -> None:
@@ -111,6 +112,7 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         dest="action", required=True
     )
     leaf(credits, "show", "balance and total used", _credits_show, common)
-    top_up = leaf(credits, "top-up", "add credits (owners)", _credits_top_up, common)
+    top_up = leaf(credits, "top-up", "grant credit to a team (operators)", _credits_top_up, common)
     top_up.add_argument("amount", help="USD, e.g. 25 or 10.50")
+    team_option(top_up)
     add_adjust(credits, common)

@@ -23,6 +23,7 @@ from tollgate_edge.instrumentation import metrics_middleware, tracing_middleware
 from tollgate_edge.lookup import get_generation, list_requests
 from tollgate_edge.models import get_model, list_models
 from tollgate_edge.openapi import openapi_document
+from tollgate_edge.payment_hook import payment_hook
 from tollgate_edge.peers import PEERS, SETTINGS, Peers
 from tollgate_edge.report import get_report
 from tollgate_edge.settings import EdgeSettings
@@ -58,6 +59,7 @@ def create_app(
     app.router.add_get("/v1/credits", get_credits, allow_head=False)
     app.router.add_post("/v1/credits/top-up", top_up)
     app.router.add_post("/v1/credits/adjustments", adjust)
+    app.router.add_post("/v1/credits/payment-hook", payment_hook)
     budgets.register(app)
     app.router.add_get("/v1/report", get_report, allow_head=False)
     app.router.add_get("/v1/requests", list_requests, allow_head=False)

@@ -1,6 +1,7 @@
-"""``GET /v1/credits``, ``POST /v1/credits/top-up`` and ``POST /v1/credits/adjustments``
-(docs/billing.md, docs/admin-api.md): the caller's team's balance and
-lifetime usage, as decimal strings; purchases, refunds and operator adjustments."""
+"""``GET /v1/credits``, ``POST /v1/credits/top-up``, ``POST /v1/credits/adjustments`` and
+``POST /v1/credits/payment-hook`` (docs/billing.md, docs/admin-api.md): the caller's team's
+balance and lifetime usage, as decimal strings; credit granted by an operator (top-ups, refunds,
+adjustments, to any team) or bought through the payment hook."""
 
 from __future__ import annotations
 
@@ -8,16 +9,18 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any, Final
 
 from aiohttp import web
+from tollgate.auth.v1 import auth_pb2
 from tollgate.billing.v1 import billing_pb2
 
+from tollgate_edge.admin.calls import auth, caller, rpc_options
 from tollgate_edge.admin.permissions import require
-from tollgate_edge.errors import ApiError, invalid_request
+from tollgate_edge.errors import invalid_request
 from tollgate_edge.identity import caller_of
 from tollgate_edge.json_body import json_object
 from tollgate_edge.peers import PEERS, SETTINGS, call_metadata
 from tollgate_edge.responses import json_response
 
-TOP_UP_ROLES = frozenset({"owner"})
+GRANT: Final = "credits:top-up"  # operators only (docs/permissions.md)
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _MAX_KEY = 150
 _CENT = Decimal("0.01")
@@ -49,9 +52,24 @@ def amount_text(raw: Any, param: str = "amount", *, signed: bool = False) -> str
     return format(value, "f")
 
 
-def top_up_amount(body: bytes) -> str:
-    """The ``amount`` of a top-up body as a decimal string (see :func:`amount_text`)."""
-    return amount_text(json_object(body).get("amount"))
+def team_id_of(data: dict[str, Any]) -> str:
+    """The optional ``teamId`` of a body (empty: the caller's team)."""
+    team_id = data.get("teamId", "")
+    if not isinstance(team_id, str):
+        raise invalid_request("`teamId` must be a string", "teamId")
+    return team_id
+
+
+async def granted_team(request: web.Request, team_id: str) -> str:
+    """The team an operator grants credit to (``team_id``, else the caller's). Callers check
+    the header first (``require(request, GRANT)``: not an operator at all, 403 before the body is
+    read); the auth service then checks the privilege in its database (403) and that the team
+    exists (404)."""
+    reply = await auth(request).AuthorizeCreditGrant(
+        auth_pb2.AuthorizeCreditGrantRequest(caller=caller(request), team_id=team_id),
+        **rpc_options(request),
+    )
+    return reply.team_id
 
 
 async def get_credits(request: web.Request) -> web.Response:
@@ -65,22 +83,23 @@ async def get_credits(request: web.Request) -> web.Response:
 
 
 async def top_up(request: web.Request) -> web.Response:
-    """Add purchased credits: an operator-side grant. A payment provider would be called here,
-    before the ledger entry (see docs/billing.md, "Payments")."""
-    caller = caller_of(request)
-    if caller.role not in TOP_UP_ROLES:
-        raise ApiError(403, "forbidden", "only a team owner may top up credits")
-    amount = top_up_amount(await request.read())
+    """Credit granted by an operator to any team (``teamId``; default the caller's). Users buy
+    credit through the payment hook instead (see :mod:`tollgate_edge.payment_hook`)."""
+    require(request, GRANT)
+    data = json_object(await request.read())
+    amount = amount_text(data.get("amount"))
+    team_id = team_id_of(data)
     key = request.headers.get(IDEMPOTENCY_HEADER, "")
     if len(key) > _MAX_KEY or not key.isprintable():
         raise invalid_request(f"`{IDEMPOTENCY_HEADER}` must be printable, at most {_MAX_KEY}")
+    team_id = await granted_team(request, team_id)
     reply = await request.app[PEERS].billing.TopUp(
         billing_pb2.TopUpRequest(
-            team_id=caller.team_id,
+            team_id=team_id,
             amount=amount,
             idempotency_key=key,
             actor_type="user",
-            actor_id=caller.user_id,
+            actor_id=caller_of(request).user_id,
         ),
         metadata=call_metadata(request),
         timeout=request.app[SETTINGS].rpc_deadline_seconds,
@@ -88,17 +107,17 @@ async def top_up(request: web.Request) -> web.Response:
     return json_response(credits_object(reply.credits))
 
 
-ADJUST: Final = "credits:top-up"  # the same owner-only permission as a top-up
 _ADJUSTMENT_FIELDS: Final = frozenset(
-    {"amount", "reason", "idempotencyKey", "kind", "allowNegative"}
+    {"amount", "reason", "idempotencyKey", "kind", "allowNegative", "teamId"}
 )
 _MAX_REASON: Final = 500
 
 
 async def adjust(request: web.Request) -> web.Response:
-    """A refund or an operator's correction: a signed ledger entry, idempotent per key, that
-    never takes the balance below zero unless ``allowNegative`` (then 409 ``conflict``)."""
-    require(request, ADJUST)
+    """A refund or an operator's correction to any team (``teamId``; default the caller's): a
+    signed ledger entry, idempotent per key, that never takes the balance below zero unless
+    ``allowNegative`` (then 409 ``conflict``)."""
+    require(request, GRANT)
     who = caller_of(request)
     data = json_object(await request.read())
     unknown = sorted(set(data) - _ADJUSTMENT_FIELDS)
@@ -120,9 +139,10 @@ async def adjust(request: web.Request) -> web.Response:
     allow_negative = data.get("allowNegative", False)
     if not isinstance(allow_negative, bool):
         raise invalid_request("`allowNegative` must be a boolean", "allowNegative")
+    team_id = await granted_team(request, team_id_of(data))
     reply = await request.app[PEERS].billing.AdjustCredits(
         billing_pb2.AdjustCreditsRequest(
-            team_id=who.team_id,
+            team_id=team_id,
             amount=amount,
             kind=kind,
             reason=reason.strip(),

@@ -19,6 +19,7 @@ KEY_ID = "x-tollgate-key-id"
 PROJECT_ID = "x-tollgate-project-id"
 ROLE = "x-tollgate-role"
 AUTH_METHOD = "x-tollgate-auth-method"
+OPERATOR = "x-tollgate-operator"
 
 INFERENCE_ROLES = frozenset({"owner", "member"})
 
@@ -32,6 +33,9 @@ class Caller:
     project_id: str
     role: str
     auth_method: str
+    # An operator of the installation (docs/permissions.md); the auth service re-reads it from
+    # its database before anything an operator alone may do.
+    operator: bool = False
 
     @property
     def may_call_inference(self) -> bool:
@@ -52,6 +56,7 @@ def caller_of(request: web.Request) -> Caller:
         project_id=headers.get(PROJECT_ID, ""),
         role=headers.get(ROLE, ""),
         auth_method=headers.get(AUTH_METHOD, ""),
+        operator=headers.get(OPERATOR, "") == "true",
     )
 
 

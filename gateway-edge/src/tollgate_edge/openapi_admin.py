@@ -1,5 +1,5 @@
 """The administration API's part of ``/openapi.json``: the caller, teams, members, projects,
-API keys, BYOK credentials and OIDC (docs/admin-api.md)."""
+API keys, BYOK credentials, OIDC and operators (docs/admin-api.md)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,54 @@ from tollgate_edge.openapi_schema import (
 def admin_paths() -> dict[str, Schema]:
     team_body = obj({"slug": STRING, "name": STRING}, ["slug", "name"])
     admin = ("admin",)
+    operator = obj(
+        {
+            "userId": {"type": "string", "pattern": "^user_"},
+            "email": STRING,
+            "bootstrap": {
+                "type": "boolean",
+                "description": "the bootstrap user (admin@localhost), always an operator",
+            },
+        },
+        ["userId", "email", "bootstrap"],
+    )
+    operator_path = [path_param("userId")]
     return {
+        "/v1/operators": {
+            "get": op(
+                "The installation's operators (operators only)",
+                (
+                    "200",
+                    obj(
+                        {
+                            "data": {"type": "array", "items": operator},
+                            "nextCursor": nullable(STRING),
+                        }
+                    ),
+                ),
+                errors=("401", "403"),
+                tags=admin,
+            )
+        },
+        "/v1/operators/{userId}": {
+            "put": also_created(
+                op(
+                    "Make a user an operator (operators only; 201 when new, 200 when already)",
+                    ("200", operator),
+                    params=operator_path,
+                    errors=("401", "403", "404"),
+                    tags=admin,
+                )
+            ),
+            "delete": op(
+                "Take the operator privilege back (operators only); 409 bootstrap_operator for "
+                "the bootstrap user, last_operator for the last one",
+                ("204", None),
+                params=operator_path,
+                errors=("401", "403", "404", "409"),
+                tags=admin,
+            ),
+        },
         "/v1/me": {"get": op("Who is calling", ("200", ref("Me")), tags=admin)},
         "/v1/teams": {
             "get": op(
@@ -52,7 +99,12 @@ def admin_paths() -> dict[str, Schema]:
                 errors=("400", "401", "403", "404", "409", "413"),
                 tags=admin,
             ),
-            "delete": op("Delete a team with its keys (owner)", ("204", None), tags=admin),
+            "delete": op(
+                "Delete a team with its keys (owner); 409 bootstrap_team for the bootstrap team",
+                ("204", None),
+                errors=("401", "403", "404", "409"),
+                tags=admin,
+            ),
         },
         "/v1/teams/{teamId}/members": {
             "parameters": [TEAM],

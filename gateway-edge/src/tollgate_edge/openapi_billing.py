@@ -70,19 +70,19 @@ def billing_paths() -> dict[str, Schema]:
         },
         "/v1/credits/top-up": {
             "post": op(
-                "Add credits to the caller's team (owners; the payment step is a hook)",
+                "Grant credit to a team (operators only): teamId, default the caller's team",
                 ("200", CREDITS),
-                body=obj({"amount": _AMOUNT}, ["amount"]),
+                body=obj({"amount": _AMOUNT, "teamId": STRING}, ["amount"]),
                 params=[{"name": "Idempotency-Key", "in": "header", "schema": STRING}],
-                errors=("400", "401", "403"),
+                errors=("400", "401", "403", "404"),
                 tags=billing,
             )
         },
         "/v1/credits/adjustments": {
             "post": op(
-                "A refund or an operator's adjustment (owners): a signed ledger entry, once per "
-                "idempotencyKey; 409 when it would take the balance below zero without "
-                "allowNegative",
+                "A refund or an adjustment (operators only) to teamId, default the caller's "
+                "team: a signed ledger entry, once per idempotencyKey; 409 when it would take "
+                "the balance below zero without allowNegative",
                 ("200", CREDITS),
                 body=obj(
                     {
@@ -91,10 +91,34 @@ def billing_paths() -> dict[str, Schema]:
                         "idempotencyKey": STRING,
                         "kind": {"type": "string", "enum": ["adjustment", "refund"]},
                         "allowNegative": {"type": "boolean"},
+                        "teamId": STRING,
                     },
                     ["amount", "reason", "idempotencyKey"],
                 ),
-                errors=("400", "401", "403", "409"),
+                errors=("400", "401", "403", "404", "409"),
+                tags=billing,
+            )
+        },
+        "/v1/credits/payment-hook": {
+            "post": op(
+                "Credit bought through the payment provider (no API key): the body signed with "
+                "HMAC-SHA256 under TOLLGATE_PAYMENT_HOOK_SECRET in `Tollgate-Signature: "
+                "sha256=<hex>`; paymentId makes a repeat credit once. 404 while the hook is off",
+                ("200", CREDITS),
+                body=obj(
+                    {"teamId": STRING, "amount": _AMOUNT, "paymentId": STRING},
+                    ["teamId", "amount", "paymentId"],
+                ),
+                params=[
+                    {
+                        "name": "Tollgate-Signature",
+                        "in": "header",
+                        "required": True,
+                        "schema": STRING,
+                    }
+                ],
+                errors=("400", "401", "404", "413"),
+                public=True,
                 tags=billing,
             )
         },

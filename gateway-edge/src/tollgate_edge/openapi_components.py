@@ -32,8 +32,12 @@ SCHEMAS: Final[dict[str, Schema]] = {
             "projectId": nullable(STRING),
             "keyId": nullable(STRING),
             "authMethod": {"type": "string", "enum": ["api-key", "oidc"]},
+            "operator": {
+                "type": "boolean",
+                "description": "whether the caller's user is an operator of the installation",
+            },
         },
-        ["user", "team", "role", "projectId", "keyId", "authMethod"],
+        ["user", "team", "role", "projectId", "keyId", "authMethod", "operator"],
     ),
     "Team": obj(
         {

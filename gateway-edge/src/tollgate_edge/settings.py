@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 from tollgate_common.settings import CommonSettings
 
@@ -38,6 +38,12 @@ class EdgeSettings(CommonSettings):
     # Where the dashboard's npm dependencies are (``node_modules``); empty: the repository's
     # ``gateway-edge/dashboard/node_modules``, which ``make install`` fills.
     dashboard_assets_dir: Path | None = None
+    # The shared secret of the payment hook (docs/billing.md, "Payments"); unset: the hook is off.
+    payment_hook_secret: SecretStr | None = Field(
+        default=None,
+        repr=False,
+        validation_alias=AliasChoices("TOLLGATE_PAYMENT_HOOK_SECRET", "payment_hook_secret"),
+    )
 
     def listen_host_port(self) -> tuple[str, int]:
         """``host:port`` (or ``[v6]:port``) split for the socket."""

@@ -1,4 +1,5 @@
-"""The administration API (docs/admin-api.md): me, teams, members, projects, API keys, BYOK, OIDC.
+"""The administration API (docs/admin-api.md): me, teams, members, projects, API keys, BYOK, OIDC,
+operators.
 
 Handlers check the shape of a request, then ask the auth service, which decides what the caller
 may do; :func:`register` adds the routes and the auth stub to the application.
@@ -8,7 +9,16 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from tollgate_edge.admin import api_keys, byok, issuers, members, oidc, projects, teams
+from tollgate_edge.admin import (
+    api_keys,
+    byok,
+    issuers,
+    members,
+    oidc,
+    operators,
+    projects,
+    teams,
+)
 from tollgate_edge.admin.calls import auth_stub_context
 
 
@@ -40,5 +50,8 @@ def register(app: web.Application) -> None:
     router.add_get("/v1/oidc/issuers", issuers.list_issuers, allow_head=False)
     router.add_post("/v1/oidc/issuers", issuers.add_issuer)
     router.add_delete("/v1/oidc/issuers/{issuerId}", issuers.delete_issuer)
+    router.add_get("/v1/operators", operators.list_operators, allow_head=False)
+    router.add_put("/v1/operators/{userId}", operators.put_operator)
+    router.add_delete("/v1/operators/{userId}", operators.delete_operator)
     router.add_get("/.well-known/openid-configuration", oidc.openid_configuration, allow_head=False)
     router.add_get("/.well-known/jwks.json", oidc.jwks, allow_head=False)

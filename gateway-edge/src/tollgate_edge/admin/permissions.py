@@ -1,12 +1,14 @@
 """What the caller may do, as the auth service decided it (``x-tollgate-permissions``).
 
 The auth service keeps the one permission table (docs/permissions.md) and its ext_authz answer
-lists the actions the caller's role allows in the key's team. Edge handlers that act on the
-key's team without asking the auth service (e.g. a credits top-up) check here::
+lists the actions the caller's role allows in the key's team (and, for an operator, the
+operator's). Edge handlers that act on the key's team without asking the auth service (e.g.
+setting a budget) check here::
 
-    require(request, "credits:top-up")
+    require(request, "budgets")
 
-Requests naming another team ask the auth service, which knows the role there.
+Requests naming another team ask the auth service, which knows the role there; so do credit
+grants, whose operator privilege the auth service re-reads from its database.
 """
 
 from __future__ import annotations

@@ -63,7 +63,12 @@ def me(message: auth_pb2.GetMeResponse) -> dict[str, Any]:
         "projectId": message.project_id or None,
         "keyId": message.key_id or None,
         "authMethod": METHOD_NAMES.get(message.auth_method),
+        "operator": message.operator,
     }
+
+
+def operator(message: auth_pb2.Operator) -> dict[str, Any]:
+    return {"userId": message.user_id, "email": message.email, "bootstrap": message.bootstrap}
 
 
 def page(items: list[dict[str, Any]], next_page_token: str) -> dict[str, Any]:

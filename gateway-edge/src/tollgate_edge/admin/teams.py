@@ -6,11 +6,13 @@ from typing import Final
 
 from aiohttp import web
 from tollgate.auth.v1 import auth_pb2
+from tollgate.billing.v1 import billing_pb2
 
 from tollgate_edge.admin import shapes
 from tollgate_edge.admin.body import Field, Kind, read_object
 from tollgate_edge.admin.calls import auth, caller, page, rpc_options
 from tollgate_edge.errors import invalid_request
+from tollgate_edge.peers import PEERS
 from tollgate_edge.responses import json_response
 
 CREATE_TEAM: Final = {
@@ -36,12 +38,27 @@ async def list_teams(request: web.Request) -> web.Response:
 
 
 async def create_team(request: web.Request) -> web.Response:
+    """The auth service creates the team and decides whether it collects the free tier (one per
+    user); billing learns it before anyone can use the team: the answer waits for billing, and
+    a team billing could not be told about is deleted again (docs/billing.md, "Free tier")."""
     who = caller(request)
     body = await read_object(request, CREATE_TEAM)
     reply = await auth(request).CreateTeam(
         auth_pb2.CreateTeamRequest(caller=who, slug=body["slug"], name=body["name"]),
         **rpc_options(request),
     )
+    if not reply.team.free_tier:
+        try:
+            await request.app[PEERS].billing.SetFreeTier(
+                billing_pb2.SetFreeTierRequest(team_id=reply.team.id, eligible=False),
+                **rpc_options(request),
+            )
+        except Exception:
+            await auth(request).DeleteTeam(
+                auth_pb2.DeleteTeamRequest(caller=who, team_id=reply.team.id),
+                **rpc_options(request),
+            )
+            raise
     return json_response(shapes.team(reply.team), 201)
 
 

@@ -33,6 +33,8 @@ from tollgate_auth.keys.revocations import RevocationListener
 from tollgate_auth.keys.service import AuthService
 from tollgate_auth.oidc.service import OidcTokens
 from tollgate_auth.oidc.signing_keys import SigningKeys
+from tollgate_auth.operators.repository import OperatorRepository
+from tollgate_auth.operators.service import OperatorAdmin
 from tollgate_auth.settings import AuthSettings
 from tollgate_auth.tenancy.project_check import ProjectCheck
 from tollgate_auth.tenancy.repository import TenancyRepository
@@ -110,7 +112,17 @@ class AuthApp(ServiceApp):
         )
         runtime.on_stop(self._flush_last_used)
         events = AuthEvents(runtime.outbox(Outbox(engine, models.outbox)))
-        self.admin = AdminService(tenancy, self.repository, hasher, self.cache, events)
+        self.admin = AdminService(
+            tenancy,
+            self.repository,
+            hasher,
+            self.cache,
+            events,
+            free_tiers_per_user=settings.free_tiers_per_user,
+        )
+        operators = OperatorAdmin(
+            OperatorRepository(engine), TeamAccess(self.repository), self.cache, events
+        )
         byok = ByokService(ByokRepository(engine), vault, TeamAccess(self.repository), events)
         issuers = IssuerAdmin(
             IssuersRepository(engine),
@@ -122,7 +134,7 @@ class AuthApp(ServiceApp):
         runtime.serve(
             servicer.SERVICE_NAME,
             auth_pb2_grpc.add_AuthServiceServicer_to_server,
-            servicer.AuthServicer(self.service, self.admin, byok, self.oidc, issuers),
+            servicer.AuthServicer(self.service, self.admin, byok, self.oidc, issuers, operators),
         )
         runtime.serve(
             ext_authz.SERVICE_NAME,

@@ -19,6 +19,7 @@ from tollgate_auth.domain import (
     AuthMethod,
     ByokCredential,
     Member,
+    Operator,
     Page,
     PageRequest,
     Principal,
@@ -74,6 +75,7 @@ def principal_to_proto(principal: Principal) -> auth_pb2.Principal:
         user_id=principal.user_id,
         role=ROLES[principal.role],
         auth_method=METHODS[principal.auth_method],
+        operator=principal.operator,
     )
 
 
@@ -133,6 +135,13 @@ def team_to_proto(membership: TeamMembership) -> auth_pb2.Team:
         name=team.name,
         created_at=timestamp(team.created_at),
         role=ROLES[membership.role],
+        free_tier=team.free_tier,
+    )
+
+
+def operator_to_proto(operator: Operator) -> auth_pb2.Operator:
+    return auth_pb2.Operator(
+        user_id=operator.user_id, email=operator.email, bootstrap=operator.bootstrap
     )
 
 

@@ -14,6 +14,10 @@ Clock = Callable[[], datetime]
 """Where a service reads the time (tests pass their own)."""
 
 
+# The bootstrap key's user (docs/admin-api.md): an operator, owner of the bootstrap team.
+BOOTSTRAP_EMAIL = "admin@localhost"
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -44,6 +48,8 @@ class Principal:
     auth_method: AuthMethod
     key_id: str = ""
     project_id: str = ""
+    # An operator of the installation (docs/permissions.md); never an OIDC token.
+    operator: bool = False
 
     @classmethod
     def of_oidc_token(cls, team_id: str, team_slug: str, project_id: str) -> Principal:
@@ -116,6 +122,7 @@ class Team:
     slug: str
     name: str
     created_at: datetime
+    free_tier: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +131,16 @@ class TeamMembership:
 
     team: Team
     role: Role
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    """A user with the operator privilege; ``bootstrap``: the bootstrap key's user, who always
+    stays one."""
+
+    user_id: str
+    email: str
+    bootstrap: bool
 
 
 @dataclass(frozen=True, slots=True)

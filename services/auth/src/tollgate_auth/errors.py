@@ -107,6 +107,44 @@ class LastMember(DomainError):
         )
 
 
+class LastOperator(DomainError):
+    """The installation would be left without an operator (ABORTED → HTTP 409)."""
+
+    code = grpc.StatusCode.ABORTED
+    reason = "LAST_OPERATOR"
+
+    def __init__(self) -> None:
+        super().__init__("the last operator cannot be demoted; make another user an operator first")
+
+
+class BootstrapIdentity(DomainError):
+    """The bootstrap identity stays whole: its user an operator and the owner of its team, the
+    team itself undeleted (ABORTED → HTTP 409), so the installation can never lock itself out."""
+
+    code = grpc.StatusCode.ABORTED
+
+
+class BootstrapTeam(BootstrapIdentity):
+    reason = "BOOTSTRAP_TEAM"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class BootstrapOperator(BootstrapIdentity):
+    reason = "BOOTSTRAP_OPERATOR"
+
+    def __init__(self) -> None:
+        super().__init__("the bootstrap user (admin@localhost) is always an operator")
+
+
+class UserNotFound(NotFound):
+    reason = "USER_NOT_FOUND"
+
+    def __init__(self) -> None:
+        super().__init__("user not found", metadata={"param": "userId"})
+
+
 class TeamNotFound(NotFound):
     reason = "TEAM_NOT_FOUND"
 

@@ -46,6 +46,8 @@ class ActivityType:
     BYOK_CREDENTIAL_TESTED: Final = "byok-credential-tested"
     OIDC_ISSUER_ADDED: Final = "oidc-issuer-added"
     OIDC_ISSUER_REMOVED: Final = "oidc-issuer-removed"
+    OPERATOR_ADDED: Final = "operator-added"
+    OPERATOR_REMOVED: Final = "operator-removed"
 
 
 def _timestamp(at: datetime) -> Timestamp:

@@ -56,9 +56,13 @@ def allowed(principal: Principal) -> pb.CheckResponse:
                 _header("x-tollgate-project-id", principal.project_id),
                 _header("x-tollgate-role", principal.role.value),
                 _header("x-tollgate-auth-method", principal.auth_method.value),
+                _header("x-tollgate-operator", "true" if principal.operator else "false"),
                 _header(
                     "x-tollgate-permissions",
-                    ",".join(action.value for action in permitted_actions(principal.role)),
+                    ",".join(
+                        action.value
+                        for action in permitted_actions(principal.role, principal.operator)
+                    ),
                 ),
             ],
             headers_to_remove=_CREDENTIAL_HEADERS,

@@ -1,4 +1,4 @@
-"""The auth service's tables (its own MetaData; migrations 0001 to 0005 create them)."""
+"""The auth service's tables (its own MetaData; migrations 0001 to 0006 create them)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ from sqlalchemy import (
     String,
     Table,
     UniqueConstraint,
+    false,
+    text,
+    true,
 )
 from tollgate_common.db_types import UtcDateTime
 from tollgate_common.outbox import outbox_table
@@ -37,6 +40,10 @@ teams = Table(
     Column("slug", String(64), nullable=False, unique=True),
     Column("name", String(200), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
+    # The bootstrap key's team (slug `default` when created): it can never be deleted.
+    Column("bootstrap", Boolean(), nullable=False, server_default=false()),
+    # Whether billing grants this team the free tier (decided when it is created).
+    Column("free_tier", Boolean(), nullable=False, server_default=true()),
 )
 
 users = Table(
@@ -47,6 +54,10 @@ users = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     # The team a user acts in when nothing names one (set when the user joins a first team).
     Column("default_team_id", String(40), nullable=True),
+    # An operator of the installation: a privilege above every team's roles.
+    Column("operator", Boolean(), nullable=False, server_default=false()),
+    # How many teams with the free tier this user has created (docs/billing.md, "Free tier").
+    Column("free_tiers", Integer(), nullable=False, server_default=text("0")),
 )
 
 memberships = Table(

@@ -19,13 +19,22 @@ from tollgate_auth.issuers.servicer import IssuerRpcs
 from tollgate_auth.keys.service import AuthService
 from tollgate_auth.oidc.service import OidcTokens
 from tollgate_auth.oidc.servicer import OidcRpcs
+from tollgate_auth.operators.service import OperatorAdmin
+from tollgate_auth.operators.servicer import OperatorRpcs
 from tollgate_auth.tenancy.service import AdminService
 from tollgate_auth.tenancy.servicer import TenancyRpcs
 
 SERVICE_NAME: Final = "tollgate.auth.v1.AuthService"
 
 
-class AuthServicer(TenancyRpcs, ByokRpcs, OidcRpcs, IssuerRpcs, auth_pb2_grpc.AuthServiceServicer):
+class AuthServicer(
+    TenancyRpcs,
+    ByokRpcs,
+    OidcRpcs,
+    IssuerRpcs,
+    OperatorRpcs,
+    auth_pb2_grpc.AuthServiceServicer,
+):
     def __init__(
         self,
         service: AuthService,
@@ -33,6 +42,7 @@ class AuthServicer(TenancyRpcs, ByokRpcs, OidcRpcs, IssuerRpcs, auth_pb2_grpc.Au
         byok: ByokService,
         oidc: OidcTokens,
         issuers: IssuerAdmin,
+        operators: OperatorAdmin,
     ) -> None:
         self._service = service
         self._admin = admin
@@ -40,6 +50,7 @@ class AuthServicer(TenancyRpcs, ByokRpcs, OidcRpcs, IssuerRpcs, auth_pb2_grpc.Au
         self._byok = byok
         self._oidc = oidc
         self._issuers = issuers
+        self._operators = operators
 
     async def Authenticate(
         self, request: auth_pb2.AuthenticateRequest, context: Context

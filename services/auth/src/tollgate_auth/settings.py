@@ -49,6 +49,9 @@ class AuthSettings(CommonSettings):
     )
     # Trusted issuers: also allow http:// and file:// JWKS locations (tests, closed networks).
     oidc_allow_insecure_jwks: bool = False
+    # How many teams with the free tier a user who is not an operator may create (the free tier
+    # itself is billing's: docs/billing.md, "Free tier"); 0: none.
+    free_tiers_per_user: int = Field(default=1, ge=0)
     # While not following revocations over NATS, a cached key is trusted this long at most.
     offline_cache_max_age_seconds: float = Field(default=1.0, ge=0)
 

@@ -100,9 +100,10 @@ async def test_bootstrap_key_from_env(
         "x-tollgate-project-id": "",
         "x-tollgate-role": "owner",
         "x-tollgate-auth-method": "api-key",
+        "x-tollgate-operator": "true",  # the bootstrap key's user is the operator
         "x-tollgate-permissions": (
             "inference,read,team:create,api-keys:own,oidc-tokens,api-keys:any,members,projects,"
-            "byok,oidc-issuers,credits:top-up,budgets,team:update,team:delete"
+            "byok,oidc-issuers,credits:top-up,budgets,team:update,team:delete,operators"
         ),
     }
     assert set(response.ok_response.headers_to_remove) == {"authorization", "x-api-key"}

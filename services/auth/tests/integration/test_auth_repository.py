@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate_auth.app import MIGRATIONS_DIR
 from tollgate_auth.domain import BootstrapOwner, Role
@@ -30,6 +30,38 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(database_url)
     yield engine
     await engine.dispose()
+
+
+async def _bootstrap_as_of_0001(engine: AsyncEngine, key_hash: str) -> None:
+    """What the first start wrote when the schema was revision 0001 (its columns only)."""
+    now = datetime.now(UTC)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO teams (id, slug, name, created_at) VALUES ('team_1', 'default', 'Default', :t)"
+            ),
+            {"t": now},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO users (id, email, created_at) VALUES ('user_1', 'admin@localhost', :t)"
+            ),
+            {"t": now},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO memberships (team_id, user_id, role, created_at)"
+                " VALUES ('team_1', 'user_1', 'owner', :t)"
+            ),
+            {"t": now},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO api_keys (id, team_id, user_id, name, prefix, key_hash, created_at)"
+                " VALUES ('key_1', 'team_1', 'user_1', 'bootstrap', 'tg_old', :h, :t)"
+            ),
+            {"h": key_hash, "t": now},
+        )
 
 
 def _owner(key_hash: str) -> BootstrapOwner:
@@ -171,16 +203,21 @@ async def test_migration_0002_keeps_the_bootstrap_owner_and_sets_the_default_tea
         try:
             hasher = KeyHasher(PEPPER)
             repository = AuthRepository(engine)
-            assert await repository.create_bootstrap_owner(_owner(hasher.hash("old-key")))
+            await _bootstrap_as_of_0001(engine, hasher.hash("old-key"))
             await migrate_async(url, MIGRATIONS_DIR)
             record = await repository.find_key_by_hash(hasher.hash("old-key"))
             assert record is not None and record.principal.role is Role.OWNER
+            # 0006: the bootstrap user is the operator, its team the bootstrap team.
+            assert record.principal.operator
             async with engine.connect() as conn:
                 default_team = (
                     await conn.execute(
                         select(users.c.default_team_id).where(users.c.email == "admin@localhost")
                     )
                 ).scalar_one()
-            assert default_team == record.principal.team_id
+                bootstrap_team = (
+                    await conn.execute(select(teams.c.id).where(teams.c.bootstrap))
+                ).scalar_one()
+            assert default_team == record.principal.team_id == bootstrap_team
         finally:
             await engine.dispose()

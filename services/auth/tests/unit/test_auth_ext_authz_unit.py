@@ -31,12 +31,28 @@ def test_allowed_sets_identity_headers_and_strips_credentials() -> None:
         "x-tollgate-project-id": "",
         "x-tollgate-role": "viewer",
         "x-tollgate-auth-method": "api-key",
+        "x-tollgate-operator": "false",
         "x-tollgate-permissions": "read",
     }
     assert {h.append_action for h in response.ok_response.headers} == {
         pb.HeaderValueOption.OVERWRITE_IF_EXISTS_OR_ADD
     }
     assert set(response.ok_response.headers_to_remove) == {"authorization", "x-api-key"}
+
+
+def test_an_operator_is_told_to_the_edge_with_the_actions_it_adds() -> None:
+    principal = Principal(
+        team_id="team_1",
+        team_slug="acme",
+        user_id="user_1",
+        role=Role.VIEWER,
+        auth_method=AuthMethod.API_KEY,
+        key_id="key_1",
+        operator=True,
+    )
+    headers = {h.header.key: h.header.value for h in allowed(principal).ok_response.headers}
+    assert headers["x-tollgate-operator"] == "true"
+    assert headers["x-tollgate-permissions"] == "read,credits:top-up,operators"
 
 
 def _envelope(response: pb.CheckResponse) -> dict[str, object]:

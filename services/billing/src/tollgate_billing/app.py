@@ -3,6 +3,7 @@ activity facts, all registered with the service runtime (which starts, serves an
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from tollgate.billing.v1 import billing_pb2_grpc
@@ -16,6 +17,7 @@ from tollgate_billing.domain import Clock, utc_now
 from tollgate_billing.generations.consumer import UsageConsumer
 from tollgate_billing.generations.repository import GenerationRepository
 from tollgate_billing.generations.service import GenerationService
+from tollgate_billing.ledger.account import FreeTier
 from tollgate_billing.ledger.cache import BalanceCache, LeasePolicy
 from tollgate_billing.ledger.repository import LedgerRepository
 from tollgate_billing.ledger.service import CreditsService, LedgerGenerationStore
@@ -45,8 +47,14 @@ class BillingApp(ServiceApp):
             leases=LeasePolicy(settings.lease_min_worst_cases, settings.lease_share),
         )
         budgets = BudgetRepository(self.engine)
+        free_tier = FreeTier(settings.free_tier_amount, timedelta(days=settings.free_tier_days))
         self.credits = CreditsService(
-            LedgerRepository(self.engine), self.view, self.outbox, clock, budgets=budgets
+            LedgerRepository(self.engine, free_tier),
+            self.view,
+            self.outbox,
+            clock,
+            budgets=budgets,
+            free_tier=free_tier,
         )
         self.budgets = BudgetService(budgets, self.credits, self.outbox, clock)
         generations = GenerationRepository(self.engine)

@@ -75,6 +75,14 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         )
         return billing_pb2.TopUpResponse(credits=credits_to_proto(account))
 
+    async def SetFreeTier(
+        self,
+        request: billing_pb2.SetFreeTierRequest,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> billing_pb2.SetFreeTierResponse:
+        await self._credits.set_free_tier(request.team_id, request.eligible)
+        return billing_pb2.SetFreeTierResponse()
+
     async def Reserve(
         self,
         request: billing_pb2.ReserveRequest,

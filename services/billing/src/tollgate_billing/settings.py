@@ -26,6 +26,10 @@ class BillingSettings(CommonSettings):
     # worst cases of the asking generation, and at most this share of what it has available.
     lease_min_worst_cases: int = Field(default=100, ge=1)
     lease_share: Decimal = Field(default=Decimal("0.1"), gt=0, le=1)
+    # The free tier (docs/billing.md, "The free tier"): unspent free credit is topped up to this
+    # many USD at the first request of every period of this many days; 0: no free tier at all.
+    free_tier_amount: Decimal = Field(default=Decimal("5.00"), ge=0, decimal_places=2)
+    free_tier_days: int = Field(default=30, ge=1)
 
     @model_validator(mode="after")
     def _default_database(self) -> Self:

@@ -11,9 +11,11 @@ from tollgate_billing.errors import InsufficientFunds
 from tollgate_billing.ledger.account import (
     Account,
     EntryKind,
+    FreeTier,
     Posting,
     apply,
     free_grant_due,
+    with_free_tier,
 )
 from tollgate_billing.ledger.cache import (
     DEFAULT_OUTPUT_RESERVE,
@@ -79,6 +81,29 @@ def test_a_team_that_purchased_gets_no_more_free_credit() -> None:
     account = apply(account, Posting(EntryKind.PURCHASE, D("10"), "purchase:x"))
     assert account.purchased and account.balance == D(15)
     assert free_grant_due(account, T0 + timedelta(days=60)) is None
+
+
+def test_a_team_without_the_free_tier_is_never_granted_any() -> None:
+    declined = with_free_tier(Account("team_a"), eligible=False)
+    for days in (0, 30, 3650):
+        assert free_grant_due(declined, T0 + timedelta(days=days)) is None
+    assert with_free_tier(declined, eligible=False) == declined  # a repeat changes nothing
+    # Made eligible again, it starts as a new team does.
+    assert with_free_tier(declined, eligible=True) == Account("team_a")
+    granted = _grant(Account("team_a"), T0)
+    assert with_free_tier(granted, eligible=True) == granted
+    assert free_grant_due(with_free_tier(granted, eligible=False), T0 + timedelta(days=30)) is None
+
+
+def test_the_operator_sets_the_free_tiers_amount_and_period() -> None:
+    tier = FreeTier(D("2.50"), timedelta(days=7))
+    due = free_grant_due(Account("team_a"), T0, tier)
+    assert due is not None and due[1] == Posting(EntryKind.FREE_GRANT, D("2.50"), "free:0")
+    account = apply(due[0], due[1])
+    assert free_grant_due(account, T0 + timedelta(days=6), tier) is None
+    assert free_grant_due(account, T0 + timedelta(days=7), tier) is not None
+    none = free_grant_due(Account("team_a"), T0, FreeTier(D(0)))
+    assert none is not None and none[1] is None  # amount 0: no free tier at all
 
 
 def test_usage_is_paid_from_the_free_part_first() -> None:

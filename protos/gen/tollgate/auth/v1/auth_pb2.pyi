@@ -31,7 +31,7 @@ AUTH_METHOD_API_KEY: AuthMethod
 AUTH_METHOD_OIDC: AuthMethod
 
 class Principal(_message.Message):
-    __slots__ = ("team_id", "team_slug", "project_id", "key_id", "user_id", "role", "auth_method", "scopes")
+    __slots__ = ("team_id", "team_slug", "project_id", "key_id", "user_id", "role", "auth_method", "scopes", "operator")
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     TEAM_SLUG_FIELD_NUMBER: _ClassVar[int]
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -40,6 +40,7 @@ class Principal(_message.Message):
     ROLE_FIELD_NUMBER: _ClassVar[int]
     AUTH_METHOD_FIELD_NUMBER: _ClassVar[int]
     SCOPES_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
     team_id: str
     team_slug: str
     project_id: str
@@ -48,7 +49,8 @@ class Principal(_message.Message):
     role: Role
     auth_method: AuthMethod
     scopes: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, team_id: _Optional[str] = ..., team_slug: _Optional[str] = ..., project_id: _Optional[str] = ..., key_id: _Optional[str] = ..., user_id: _Optional[str] = ..., role: _Optional[_Union[Role, str]] = ..., auth_method: _Optional[_Union[AuthMethod, str]] = ..., scopes: _Optional[_Iterable[str]] = ...) -> None: ...
+    operator: bool
+    def __init__(self, team_id: _Optional[str] = ..., team_slug: _Optional[str] = ..., project_id: _Optional[str] = ..., key_id: _Optional[str] = ..., user_id: _Optional[str] = ..., role: _Optional[_Union[Role, str]] = ..., auth_method: _Optional[_Union[AuthMethod, str]] = ..., scopes: _Optional[_Iterable[str]] = ..., operator: _Optional[bool] = ...) -> None: ...
 
 class AuthenticateRequest(_message.Message):
     __slots__ = ("credential",)
@@ -71,18 +73,20 @@ class User(_message.Message):
     def __init__(self, id: _Optional[str] = ..., email: _Optional[str] = ...) -> None: ...
 
 class Team(_message.Message):
-    __slots__ = ("id", "slug", "name", "created_at", "role")
+    __slots__ = ("id", "slug", "name", "created_at", "role", "free_tier")
     ID_FIELD_NUMBER: _ClassVar[int]
     SLUG_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
+    FREE_TIER_FIELD_NUMBER: _ClassVar[int]
     id: str
     slug: str
     name: str
     created_at: _timestamp_pb2.Timestamp
     role: Role
-    def __init__(self, id: _Optional[str] = ..., slug: _Optional[str] = ..., name: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., role: _Optional[_Union[Role, str]] = ...) -> None: ...
+    free_tier: bool
+    def __init__(self, id: _Optional[str] = ..., slug: _Optional[str] = ..., name: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., role: _Optional[_Union[Role, str]] = ..., free_tier: _Optional[bool] = ...) -> None: ...
 
 class Member(_message.Message):
     __slots__ = ("user_id", "email", "role", "joined_at")
@@ -147,20 +151,22 @@ class GetMeRequest(_message.Message):
     def __init__(self, caller: _Optional[_Union[Principal, _Mapping]] = ...) -> None: ...
 
 class GetMeResponse(_message.Message):
-    __slots__ = ("user", "team", "role", "project_id", "key_id", "auth_method")
+    __slots__ = ("user", "team", "role", "project_id", "key_id", "auth_method", "operator")
     USER_FIELD_NUMBER: _ClassVar[int]
     TEAM_FIELD_NUMBER: _ClassVar[int]
     ROLE_FIELD_NUMBER: _ClassVar[int]
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
     AUTH_METHOD_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
     user: User
     team: Team
     role: Role
     project_id: str
     key_id: str
     auth_method: AuthMethod
-    def __init__(self, user: _Optional[_Union[User, _Mapping]] = ..., team: _Optional[_Union[Team, _Mapping]] = ..., role: _Optional[_Union[Role, str]] = ..., project_id: _Optional[str] = ..., key_id: _Optional[str] = ..., auth_method: _Optional[_Union[AuthMethod, str]] = ...) -> None: ...
+    operator: bool
+    def __init__(self, user: _Optional[_Union[User, _Mapping]] = ..., team: _Optional[_Union[Team, _Mapping]] = ..., role: _Optional[_Union[Role, str]] = ..., project_id: _Optional[str] = ..., key_id: _Optional[str] = ..., auth_method: _Optional[_Union[AuthMethod, str]] = ..., operator: _Optional[bool] = ...) -> None: ...
 
 class ListTeamsRequest(_message.Message):
     __slots__ = ("caller", "page")
@@ -696,3 +702,67 @@ class DeleteOidcIssuerRequest(_message.Message):
 class DeleteOidcIssuerResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class Operator(_message.Message):
+    __slots__ = ("user_id", "email", "bootstrap")
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    EMAIL_FIELD_NUMBER: _ClassVar[int]
+    BOOTSTRAP_FIELD_NUMBER: _ClassVar[int]
+    user_id: str
+    email: str
+    bootstrap: bool
+    def __init__(self, user_id: _Optional[str] = ..., email: _Optional[str] = ..., bootstrap: _Optional[bool] = ...) -> None: ...
+
+class ListOperatorsRequest(_message.Message):
+    __slots__ = ("caller",)
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    caller: Principal
+    def __init__(self, caller: _Optional[_Union[Principal, _Mapping]] = ...) -> None: ...
+
+class ListOperatorsResponse(_message.Message):
+    __slots__ = ("operators",)
+    OPERATORS_FIELD_NUMBER: _ClassVar[int]
+    operators: _containers.RepeatedCompositeFieldContainer[Operator]
+    def __init__(self, operators: _Optional[_Iterable[_Union[Operator, _Mapping]]] = ...) -> None: ...
+
+class SetOperatorRequest(_message.Message):
+    __slots__ = ("caller", "user_id")
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    caller: Principal
+    user_id: str
+    def __init__(self, caller: _Optional[_Union[Principal, _Mapping]] = ..., user_id: _Optional[str] = ...) -> None: ...
+
+class SetOperatorResponse(_message.Message):
+    __slots__ = ("operator", "created")
+    OPERATOR_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    operator: Operator
+    created: bool
+    def __init__(self, operator: _Optional[_Union[Operator, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+
+class RemoveOperatorRequest(_message.Message):
+    __slots__ = ("caller", "user_id")
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    caller: Principal
+    user_id: str
+    def __init__(self, caller: _Optional[_Union[Principal, _Mapping]] = ..., user_id: _Optional[str] = ...) -> None: ...
+
+class RemoveOperatorResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class AuthorizeCreditGrantRequest(_message.Message):
+    __slots__ = ("caller", "team_id")
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    caller: Principal
+    team_id: str
+    def __init__(self, caller: _Optional[_Union[Principal, _Mapping]] = ..., team_id: _Optional[str] = ...) -> None: ...
+
+class AuthorizeCreditGrantResponse(_message.Message):
+    __slots__ = ("team_id",)
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    def __init__(self, team_id: _Optional[str] = ...) -> None: ...

@@ -185,6 +185,26 @@ class AuthServiceStub:
                 request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteOidcIssuerRequest.SerializeToString,
                 response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteOidcIssuerResponse.FromString,
                 _registered_method=True)
+        self.ListOperators = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/ListOperators',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListOperatorsRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListOperatorsResponse.FromString,
+                _registered_method=True)
+        self.SetOperator = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/SetOperator',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.SetOperatorRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.SetOperatorResponse.FromString,
+                _registered_method=True)
+        self.RemoveOperator = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/RemoveOperator',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.RemoveOperatorRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.RemoveOperatorResponse.FromString,
+                _registered_method=True)
+        self.AuthorizeCreditGrant = channel.unary_unary(
+                '/tollgate.auth.v1.AuthService/AuthorizeCreditGrant',
+                request_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AuthorizeCreditGrantRequest.SerializeToString,
+                response_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AuthorizeCreditGrantResponse.FromString,
+                _registered_method=True)
 
 
 class AuthServiceServicer:
@@ -392,6 +412,37 @@ class AuthServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListOperators(self, request, context):
+        """Operators: an installation-wide privilege above every team's roles (docs/permissions.md).
+        Only an operator may list, promote or demote them (PERMISSION_DENIED otherwise); an unknown
+        user is NOT_FOUND; demoting the bootstrap user or the last operator is ABORTED (reason
+        BOOTSTRAP_OPERATOR or LAST_OPERATOR).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def SetOperator(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RemoveOperator(self, request, context):
+        """Missing associated documentation comment in .proto file."""
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AuthorizeCreditGrant(self, request, context):
+        """Before the edge grants credit (top-ups, adjustments, refunds) to `team_id` (empty: the
+        caller's team): PERMISSION_DENIED unless the caller's user is an operator (read from the
+        database), NOT_FOUND when the team does not exist.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_AuthServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -544,6 +595,26 @@ def add_AuthServiceServicer_to_server(servicer, server):
                     servicer.DeleteOidcIssuer,
                     request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteOidcIssuerRequest.FromString,
                     response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteOidcIssuerResponse.SerializeToString,
+            ),
+            'ListOperators': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListOperators,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListOperatorsRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.ListOperatorsResponse.SerializeToString,
+            ),
+            'SetOperator': grpc.unary_unary_rpc_method_handler(
+                    servicer.SetOperator,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.SetOperatorRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.SetOperatorResponse.SerializeToString,
+            ),
+            'RemoveOperator': grpc.unary_unary_rpc_method_handler(
+                    servicer.RemoveOperator,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.RemoveOperatorRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.RemoveOperatorResponse.SerializeToString,
+            ),
+            'AuthorizeCreditGrant': grpc.unary_unary_rpc_method_handler(
+                    servicer.AuthorizeCreditGrant,
+                    request_deserializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AuthorizeCreditGrantRequest.FromString,
+                    response_serializer=tollgate_dot_auth_dot_v1_dot_auth__pb2.AuthorizeCreditGrantResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1357,6 +1428,114 @@ class AuthService:
             '/tollgate.auth.v1.AuthService/DeleteOidcIssuer',
             tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteOidcIssuerRequest.SerializeToString,
             tollgate_dot_auth_dot_v1_dot_auth__pb2.DeleteOidcIssuerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListOperators(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/ListOperators',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.ListOperatorsRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.ListOperatorsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def SetOperator(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/SetOperator',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.SetOperatorRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.SetOperatorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RemoveOperator(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/RemoveOperator',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.RemoveOperatorRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.RemoveOperatorResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AuthorizeCreditGrant(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.auth.v1.AuthService/AuthorizeCreditGrant',
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.AuthorizeCreditGrantRequest.SerializeToString,
+            tollgate_dot_auth_dot_v1_dot_auth__pb2.AuthorizeCreditGrantResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -90,6 +90,19 @@ class AuthServiceStub:
     """External issuers a team trusts (owners manage; every role lists)."""
     AddOidcIssuer: _grpc.UnaryUnaryMultiCallable[_auth_pb2.AddOidcIssuerRequest, _auth_pb2.AddOidcIssuerResponse]
     DeleteOidcIssuer: _grpc.UnaryUnaryMultiCallable[_auth_pb2.DeleteOidcIssuerRequest, _auth_pb2.DeleteOidcIssuerResponse]
+    ListOperators: _grpc.UnaryUnaryMultiCallable[_auth_pb2.ListOperatorsRequest, _auth_pb2.ListOperatorsResponse]
+    """Operators: an installation-wide privilege above every team's roles (docs/permissions.md).
+    Only an operator may list, promote or demote them (PERMISSION_DENIED otherwise); an unknown
+    user is NOT_FOUND; demoting the bootstrap user or the last operator is ABORTED (reason
+    BOOTSTRAP_OPERATOR or LAST_OPERATOR).
+    """
+    SetOperator: _grpc.UnaryUnaryMultiCallable[_auth_pb2.SetOperatorRequest, _auth_pb2.SetOperatorResponse]
+    RemoveOperator: _grpc.UnaryUnaryMultiCallable[_auth_pb2.RemoveOperatorRequest, _auth_pb2.RemoveOperatorResponse]
+    AuthorizeCreditGrant: _grpc.UnaryUnaryMultiCallable[_auth_pb2.AuthorizeCreditGrantRequest, _auth_pb2.AuthorizeCreditGrantResponse]
+    """Before the edge grants credit (top-ups, adjustments, refunds) to `team_id` (empty: the
+    caller's team): PERMISSION_DENIED unless the caller's user is an operator (read from the
+    database), NOT_FOUND when the team does not exist.
+    """
 
 @_typing.type_check_only
 class AuthServiceAsyncStub(AuthServiceStub):
@@ -153,6 +166,19 @@ class AuthServiceAsyncStub(AuthServiceStub):
     """External issuers a team trusts (owners manage; every role lists)."""
     AddOidcIssuer: _aio.UnaryUnaryMultiCallable[_auth_pb2.AddOidcIssuerRequest, _auth_pb2.AddOidcIssuerResponse]  # type: ignore[assignment]
     DeleteOidcIssuer: _aio.UnaryUnaryMultiCallable[_auth_pb2.DeleteOidcIssuerRequest, _auth_pb2.DeleteOidcIssuerResponse]  # type: ignore[assignment]
+    ListOperators: _aio.UnaryUnaryMultiCallable[_auth_pb2.ListOperatorsRequest, _auth_pb2.ListOperatorsResponse]  # type: ignore[assignment]
+    """Operators: an installation-wide privilege above every team's roles (docs/permissions.md).
+    Only an operator may list, promote or demote them (PERMISSION_DENIED otherwise); an unknown
+    user is NOT_FOUND; demoting the bootstrap user or the last operator is ABORTED (reason
+    BOOTSTRAP_OPERATOR or LAST_OPERATOR).
+    """
+    SetOperator: _aio.UnaryUnaryMultiCallable[_auth_pb2.SetOperatorRequest, _auth_pb2.SetOperatorResponse]  # type: ignore[assignment]
+    RemoveOperator: _aio.UnaryUnaryMultiCallable[_auth_pb2.RemoveOperatorRequest, _auth_pb2.RemoveOperatorResponse]  # type: ignore[assignment]
+    AuthorizeCreditGrant: _aio.UnaryUnaryMultiCallable[_auth_pb2.AuthorizeCreditGrantRequest, _auth_pb2.AuthorizeCreditGrantResponse]  # type: ignore[assignment]
+    """Before the edge grants credit (top-ups, adjustments, refunds) to `team_id` (empty: the
+    caller's team): PERMISSION_DENIED unless the caller's user is an operator (read from the
+    database), NOT_FOUND when the team does not exist.
+    """
 
 class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
     """AuthService turns a caller's credential into a principal: who is calling, for which team."""
@@ -393,5 +419,42 @@ class AuthServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _auth_pb2.DeleteOidcIssuerRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_auth_pb2.DeleteOidcIssuerResponse, _abc.Awaitable[_auth_pb2.DeleteOidcIssuerResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def ListOperators(
+        self,
+        request: _auth_pb2.ListOperatorsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.ListOperatorsResponse, _abc.Awaitable[_auth_pb2.ListOperatorsResponse]]:
+        """Operators: an installation-wide privilege above every team's roles (docs/permissions.md).
+        Only an operator may list, promote or demote them (PERMISSION_DENIED otherwise); an unknown
+        user is NOT_FOUND; demoting the bootstrap user or the last operator is ABORTED (reason
+        BOOTSTRAP_OPERATOR or LAST_OPERATOR).
+        """
+
+    @_abc_1.abstractmethod
+    def SetOperator(
+        self,
+        request: _auth_pb2.SetOperatorRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.SetOperatorResponse, _abc.Awaitable[_auth_pb2.SetOperatorResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def RemoveOperator(
+        self,
+        request: _auth_pb2.RemoveOperatorRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.RemoveOperatorResponse, _abc.Awaitable[_auth_pb2.RemoveOperatorResponse]]: ...
+
+    @_abc_1.abstractmethod
+    def AuthorizeCreditGrant(
+        self,
+        request: _auth_pb2.AuthorizeCreditGrantRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_auth_pb2.AuthorizeCreditGrantResponse, _abc.Awaitable[_auth_pb2.AuthorizeCreditGrantResponse]]:
+        """Before the edge grants credit (top-ups, adjustments, refunds) to `team_id` (empty: the
+        caller's team): PERMISSION_DENIED unless the caller's user is an operator (read from the
+        database), NOT_FOUND when the team does not exist.
+        """
 
 def add_AuthServiceServicer_to_server(servicer: AuthServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

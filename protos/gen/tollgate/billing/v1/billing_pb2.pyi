@@ -306,3 +306,15 @@ class AdjustCreditsResponse(_message.Message):
     CREDITS_FIELD_NUMBER: _ClassVar[int]
     credits: Credits
     def __init__(self, credits: _Optional[_Union[Credits, _Mapping]] = ...) -> None: ...
+
+class SetFreeTierRequest(_message.Message):
+    __slots__ = ("team_id", "eligible")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    ELIGIBLE_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    eligible: bool
+    def __init__(self, team_id: _Optional[str] = ..., eligible: _Optional[bool] = ...) -> None: ...
+
+class SetFreeTierResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

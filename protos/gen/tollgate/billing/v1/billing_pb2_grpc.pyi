@@ -70,6 +70,11 @@ class BillingServiceStub:
     of an idempotency key changes nothing. FAILED_PRECONDITION (BALANCE_LIMIT) when a debit
     would take the balance below zero and allow_negative is not set.
     """
+    SetFreeTier: _grpc.UnaryUnaryMultiCallable[_billing_pb2.SetFreeTierRequest, _billing_pb2.SetFreeTierResponse]
+    """SetFreeTier records whether a team collects the free tier (the auth service decides when
+    the team is created; the edge passes it on: docs/billing.md, "Free tier"). A team billing
+    was never told about collects it. Repeating it changes nothing.
+    """
 
 @_typing.type_check_only
 class BillingServiceAsyncStub(BillingServiceStub):
@@ -112,6 +117,11 @@ class BillingServiceAsyncStub(BillingServiceStub):
     """AdjustCredits posts a refund or an operator's adjustment (signed) to the ledger. A repeat
     of an idempotency key changes nothing. FAILED_PRECONDITION (BALANCE_LIMIT) when a debit
     would take the balance below zero and allow_negative is not set.
+    """
+    SetFreeTier: _aio.UnaryUnaryMultiCallable[_billing_pb2.SetFreeTierRequest, _billing_pb2.SetFreeTierResponse]  # type: ignore[assignment]
+    """SetFreeTier records whether a team collects the free tier (the auth service decides when
+    the team is created; the edge passes it on: docs/billing.md, "Free tier"). A team billing
+    was never told about collects it. Repeating it changes nothing.
     """
 
 class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -212,6 +222,17 @@ class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
         """AdjustCredits posts a refund or an operator's adjustment (signed) to the ledger. A repeat
         of an idempotency key changes nothing. FAILED_PRECONDITION (BALANCE_LIMIT) when a debit
         would take the balance below zero and allow_negative is not set.
+        """
+
+    @_abc_1.abstractmethod
+    def SetFreeTier(
+        self,
+        request: _billing_pb2.SetFreeTierRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.SetFreeTierResponse, _abc.Awaitable[_billing_pb2.SetFreeTierResponse]]:
+        """SetFreeTier records whether a team collects the free tier (the auth service decides when
+        the team is created; the edge passes it on: docs/billing.md, "Free tier"). A team billing
+        was never told about collects it. Repeating it changes nothing.
         """
 
 def add_BillingServiceServicer_to_server(servicer: BillingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,5 +1,8 @@
 """Who may do what: the one table of docs/permissions.md.
 
+Team roles allow the actions of :data:`ALLOWED`; the operator privilege, installation-wide,
+adds :data:`OPERATOR_ACTIONS` (granting credit, managing operators), which no role allows.
+
 Every admin RPC asks :func:`require` before it changes or reveals anything; ext_authz asks
 :func:`allows` for inference paths and hands the edge the caller's permitted actions
 (``x-tollgate-permissions``) so the edge never keeps a table of its own.
@@ -33,11 +36,13 @@ class Action(StrEnum):
     MANAGE_BUDGETS = "budgets"
     UPDATE_TEAM = "team:update"
     DELETE_TEAM = "team:delete"
+    MANAGE_OPERATORS = "operators"
 
 
 _ALL: Final = frozenset(Role)
 _WRITERS: Final = frozenset({Role.OWNER, Role.MEMBER})
 _OWNERS: Final = frozenset({Role.OWNER})
+_NOBODY: Final[frozenset[Role]] = frozenset()
 
 ALLOWED: Final[Mapping[Action, frozenset[Role]]] = MappingProxyType(
     {
@@ -51,12 +56,17 @@ ALLOWED: Final[Mapping[Action, frozenset[Role]]] = MappingProxyType(
         Action.MANAGE_PROJECTS: _OWNERS,
         Action.MANAGE_BYOK: _OWNERS,
         Action.MANAGE_OIDC_ISSUERS: _OWNERS,
-        Action.TOP_UP_CREDITS: _OWNERS,
+        Action.TOP_UP_CREDITS: _NOBODY,
         Action.MANAGE_BUDGETS: _OWNERS,
         Action.UPDATE_TEAM: _OWNERS,
         Action.DELETE_TEAM: _OWNERS,
+        Action.MANAGE_OPERATORS: _NOBODY,
     }
 )
+
+# Granting credit is the operator's alone, for any team: a team owner could otherwise mint
+# credit for their own team.
+OPERATOR_ACTIONS: Final = frozenset({Action.TOP_UP_CREDITS, Action.MANAGE_OPERATORS})
 
 _DESCRIPTIONS: Final[Mapping[Action, str]] = MappingProxyType(
     {
@@ -70,10 +80,11 @@ _DESCRIPTIONS: Final[Mapping[Action, str]] = MappingProxyType(
         Action.MANAGE_PROJECTS: "manage projects",
         Action.MANAGE_BYOK: "manage BYOK credentials",
         Action.MANAGE_OIDC_ISSUERS: "manage trusted OIDC issuers",
-        Action.TOP_UP_CREDITS: "top up credits",
+        Action.TOP_UP_CREDITS: "grant credit",
         Action.MANAGE_BUDGETS: "set budgets",
         Action.UPDATE_TEAM: "rename the team",
         Action.DELETE_TEAM: "delete the team",
+        Action.MANAGE_OPERATORS: "manage operators",
     }
 )
 
@@ -89,15 +100,26 @@ def allows(role: Role, action: Action) -> bool:
     return role in ALLOWED[action]
 
 
-def permitted_actions(role: Role) -> tuple[Action, ...]:
-    """Everything ``role`` may do, in the table's order."""
-    return tuple(action for action in Action if role in ALLOWED[action])
+def permitted_actions(role: Role, operator: bool = False) -> tuple[Action, ...]:
+    """Everything ``role`` (and, for an ``operator``, the operator) may do, in table order."""
+    return tuple(
+        action
+        for action in Action
+        if role in ALLOWED[action] or (operator and action in OPERATOR_ACTIONS)
+    )
 
 
 def require(role: Role, action: Action) -> None:
     """Raise :class:`Forbidden` (403) unless ``role`` may do ``action``."""
     if role not in ALLOWED[action]:
         raise Forbidden(f"a team {role.value} may not {_DESCRIPTIONS[action]}")
+
+
+def require_operator(operator: bool, action: Action) -> None:
+    """Raise :class:`Forbidden` (403) unless the caller is an operator (``action`` is one of
+    :data:`OPERATOR_ACTIONS`)."""
+    if not operator:
+        raise Forbidden(f"only an operator may {_DESCRIPTIONS[action]}")
 
 
 def is_inference_path(path: str) -> bool:

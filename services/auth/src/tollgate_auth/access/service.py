@@ -1,9 +1,10 @@
 """The caller's role in a team, and the permission check on it: the first step of every admin
-call (a team the caller's user is not in does not exist for them)."""
+call (a team the caller's user is not in does not exist for them); and whether the caller is an
+operator, for the installation-wide actions."""
 
 from __future__ import annotations
 
-from tollgate_auth.access.permissions import Action, require
+from tollgate_auth.access.permissions import Action, require, require_operator
 from tollgate_auth.domain import Principal, Role
 from tollgate_auth.errors import TeamNotFound
 from tollgate_auth.keys.repository import AuthRepository
@@ -24,3 +25,9 @@ class TeamAccess:
         role = await self.role_in(caller, team_id)
         require(role, action)
         return role
+
+    async def require_operator(self, caller: Principal, action: Action) -> None:
+        """403 unless the caller's user is an operator, read from the database (never what the
+        key's cache or headers claim: a demotion applies at once)."""
+        operator = bool(caller.user_id) and await self._repository.is_operator(caller.user_id)
+        require_operator(operator, action)

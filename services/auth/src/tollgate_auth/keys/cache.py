@@ -110,13 +110,14 @@ class KeyCache:
 
     def invalidate_member(self, team_id: str, user_id: str) -> int:
         """Forget the keys of ``user_id`` in ``team_id`` (role changed, member removed); an
-        empty ``user_id`` means every key of the team (its slug changed)."""
+        empty ``user_id`` means every key of the team (its slug changed), an empty ``team_id``
+        every key of the user (made or no longer an operator)."""
         self._generation += 1
         stale = [
             h
             for h, e in self._known.items()
             if e.record
-            and e.record.principal.team_id == team_id
+            and (not team_id or e.record.principal.team_id == team_id)
             and (not user_id or e.record.principal.user_id == user_id)
         ]
         for key_hash in stale:

@@ -44,8 +44,10 @@ class AuthRepository:
                 memberships.c.role,
                 api_keys.c.expires_at,
                 api_keys.c.revoked_at,
+                users.c.operator,
             )
             .join(teams, teams.c.id == api_keys.c.team_id)
+            .join(users, users.c.id == api_keys.c.user_id)
             .join(
                 memberships,
                 (memberships.c.team_id == api_keys.c.team_id)
@@ -71,6 +73,7 @@ class AuthRepository:
             auth_method=AuthMethod.API_KEY,
             key_id=row.id,
             project_id=row.project_id or "",
+            operator=bool(row.operator),
         )
         return KeyRecord(
             key_hash=row.key_hash,
@@ -83,8 +86,12 @@ class AuthRepository:
         async with self._engine.connect() as conn:
             return await self._any_api_key(conn)
 
-    async def create_bootstrap_owner(self, owner: BootstrapOwner) -> bool:
+    async def create_bootstrap_owner(self, owner: BootstrapOwner, *, recover: bool = False) -> bool:
         """Create the first team, owner and owner key unless some API key already exists.
+
+        With ``recover`` (a configured bootstrap key on a later start), only unless *this* key
+        exists: the bootstrap team, its user (an operator, the team's owner) and the key are
+        made whole again, so the environment always restores an operator's access.
 
         Returns whether this call created the key. Several processes may race here: a lock
         serializes them and the later ones find the first one's key (the unique constraints
@@ -94,12 +101,13 @@ class AuthRepository:
             try:
                 async with self._engine.begin() as conn:
                     await self._lock_for_bootstrap(conn)
-                    if await self._any_api_key(conn):
+                    if await self._key_exists(conn, owner.key_hash if recover else None):
                         return False
                     now = utc_now()
                     team_id = await self._team_id(conn, owner.team_slug, owner.team_name, now)
                     user_id = await self._user_id(conn, owner.email, now)
                     await self._ensure_membership(conn, team_id, user_id, Role.OWNER, now)
+                    await _mark_bootstrap(conn, team_id, user_id)
                     key = NewApiKey(
                         key_id=new_id("key"),
                         team_id=team_id,
@@ -128,6 +136,12 @@ class AuthRepository:
         async with self._engine.connect() as conn:
             role = (await conn.execute(query)).scalar_one_or_none()
         return Role(role) if role is not None else None
+
+    async def is_operator(self, user_id: str) -> bool:
+        """Whether the user is an operator of the installation, from the database."""
+        query = select(users.c.operator).where(users.c.id == user_id)
+        async with self._engine.connect() as conn:
+            return bool((await conn.execute(query)).scalar_one_or_none())
 
     async def revoke_key(self, key_id: str, at: datetime | None = None) -> bool:
         """Mark the key revoked; ``False`` if it does not exist or was already revoked."""
@@ -181,9 +195,19 @@ class AuthRepository:
     async def _any_api_key(conn: AsyncConnection) -> bool:
         return bool((await conn.execute(select(exists().select_from(api_keys)))).scalar())
 
+    @classmethod
+    async def _key_exists(cls, conn: AsyncConnection, key_hash: str | None) -> bool:
+        """Whether the key with ``key_hash`` exists (``None``: whether any key does)."""
+        if key_hash is None:
+            return await cls._any_api_key(conn)
+        query = select(exists().where(api_keys.c.key_hash == key_hash))
+        return bool((await conn.execute(query)).scalar())
+
     @staticmethod
     async def _team_id(conn: AsyncConnection, slug: str, name: str, now: datetime) -> str:
-        found = (await conn.execute(select(teams.c.id).where(teams.c.slug == slug))).scalar()
+        """The bootstrap team (whatever its slug now), else the team ``slug``, else a new one."""
+        query = select(teams.c.id).where(teams.c.bootstrap | (teams.c.slug == slug))
+        found = (await conn.execute(query.order_by(teams.c.bootstrap.desc()).limit(1))).scalar()
         if found is not None:
             return str(found)
         team_id = new_id("team")
@@ -212,6 +236,17 @@ class AuthRepository:
                     team_id=team_id, user_id=user_id, role=role.value, created_at=now
                 )
             )
+
+
+async def _mark_bootstrap(conn: AsyncConnection, team_id: str, user_id: str) -> None:
+    """The bootstrap team can never be deleted; its user is always an operator and its owner."""
+    await conn.execute(update(teams).where(teams.c.id == team_id).values(bootstrap=True))
+    await conn.execute(update(users).where(users.c.id == user_id).values(operator=True))
+    await conn.execute(
+        update(memberships)
+        .where((memberships.c.team_id == team_id) & (memberships.c.user_id == user_id))
+        .values(role=Role.OWNER.value)
+    )
 
 
 def _key_row(key: NewApiKey) -> dict[str, object]:

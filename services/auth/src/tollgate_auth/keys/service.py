@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tollgate_common.errors import InvalidArgument
 
-from tollgate_auth.domain import BootstrapOwner, CreatedApiKey, Principal
+from tollgate_auth.domain import BOOTSTRAP_EMAIL, BootstrapOwner, CreatedApiKey, Principal
 from tollgate_auth.errors import (
     ApiKeyExpired,
     ApiKeyRevoked,
@@ -31,7 +31,6 @@ log = logging.getLogger(__name__)
 
 BOOTSTRAP_TEAM_SLUG = "default"
 BOOTSTRAP_TEAM_NAME = "Default"
-BOOTSTRAP_EMAIL = "admin@localhost"
 BOOTSTRAP_KEY_NAME = "bootstrap"
 
 
@@ -40,6 +39,7 @@ class BootstrapOutcome(Enum):
     CREATED_FROM_ENV = "created-from-env"
     CREATED_KEY_FILE = "created-key-file"
     DONE_ELSEWHERE = "done-elsewhere"
+    RECOVERED_FROM_ENV = "recovered-from-env"
 
 
 class AuthService:
@@ -129,8 +129,12 @@ class AuthService:
 
         The key is ``configured_key`` (``TOLLGATE_BOOTSTRAP_API_KEY``) if given, else the one
         in ``key_file``, else a new one written there (mode 0600). Only the path is logged.
+        When keys exist, a configured key that does not is added to the bootstrap identity
+        (team, operator user): the environment always recovers an operator's access.
         """
         if await self._repository.any_api_key_exists():
+            if configured_key and await self._recover(configured_key):
+                return BootstrapOutcome.RECOVERED_FROM_ENV
             log.debug("bootstrap: API keys exist already")
             return BootstrapOutcome.ALREADY_DONE
         if configured_key:
@@ -142,15 +146,8 @@ class AuthService:
             key, from_file = content.decode().strip(), True
             if not key:
                 raise RuntimeError(f"the bootstrap key file {key_file} is empty")
-        key_hash = self._hasher.hash(key)
-        owner = BootstrapOwner(
-            team_slug=BOOTSTRAP_TEAM_SLUG,
-            team_name=BOOTSTRAP_TEAM_NAME,
-            email=BOOTSTRAP_EMAIL,
-            key_name=BOOTSTRAP_KEY_NAME,
-            prefix=key_prefix(key),
-            key_hash=key_hash,
-        )
+        owner = self._bootstrap_owner(key)
+        key_hash = owner.key_hash
         if not await self._repository.create_bootstrap_owner(owner):
             if from_file and await self._repository.find_key_by_hash(key_hash) is None:
                 # Another process bootstrapped with its own key: ours would never work.
@@ -170,6 +167,28 @@ class AuthService:
             BOOTSTRAP_TEAM_SLUG,
         )
         return BootstrapOutcome.CREATED_FROM_ENV
+
+    def _bootstrap_owner(self, key: str) -> BootstrapOwner:
+        return BootstrapOwner(
+            team_slug=BOOTSTRAP_TEAM_SLUG,
+            team_name=BOOTSTRAP_TEAM_NAME,
+            email=BOOTSTRAP_EMAIL,
+            key_name=BOOTSTRAP_KEY_NAME,
+            prefix=key_prefix(key),
+            key_hash=self._hasher.hash(key),
+        )
+
+    async def _recover(self, key: str) -> bool:
+        if not await self._repository.create_bootstrap_owner(
+            self._bootstrap_owner(key), recover=True
+        ):
+            return False
+        log.warning(
+            "bootstrap: TOLLGATE_BOOTSTRAP_API_KEY was unknown; it now belongs to %s, operator "
+            "and owner of the bootstrap team",
+            BOOTSTRAP_EMAIL,
+        )
+        return True
 
     async def flush_last_used(self) -> int:
         """Write the recorded uses to ``api_keys.last_used_at``; returns how many keys."""

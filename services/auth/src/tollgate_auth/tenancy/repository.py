@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tollgate_common.ids import new_id
 
 from tollgate_auth.domain import (
+    BOOTSTRAP_EMAIL,
     ApiKeyInfo,
     Member,
     Page,
@@ -29,6 +30,7 @@ from tollgate_auth.domain import (
 )
 from tollgate_auth.errors import (
     AlreadyMember,
+    BootstrapTeam,
     LastMember,
     LastOwner,
     MemberNotFound,
@@ -41,7 +43,13 @@ T = TypeVar("T")
 
 
 def _team(row: Row[Any]) -> Team:
-    return Team(id=row.id, slug=row.slug, name=row.name, created_at=row.created_at)
+    return Team(
+        id=row.id,
+        slug=row.slug,
+        name=row.name,
+        created_at=row.created_at,
+        free_tier=bool(row.free_tier),
+    )
 
 
 def _member(row: Any) -> Member:
@@ -149,12 +157,33 @@ class TenancyRepository:
 
     # -- teams ----------------------------------------------------------------------------------
 
-    async def create_team(self, slug: str, name: str, owner_id: str, now: datetime) -> Team:
-        team = Team(id=new_id("team"), slug=slug, name=name, created_at=now)
+    async def create_team(
+        self, slug: str, name: str, owner_id: str, now: datetime, free_tiers_per_user: int
+    ) -> Team:
+        """Create the team with ``owner_id`` as its owner. It collects the free tier when its
+        owner is an operator or has created fewer than ``free_tiers_per_user`` such teams
+        (counted in the same transaction, so concurrent creations cannot both slip under)."""
         try:
             async with self._engine.begin() as conn:
+                claimed = await conn.execute(
+                    update(users)
+                    .where(
+                        (users.c.id == owner_id)
+                        & (users.c.operator | (users.c.free_tiers < free_tiers_per_user))
+                    )
+                    .values(free_tiers=users.c.free_tiers + 1)
+                )
+                team = Team(
+                    id=new_id("team"),
+                    slug=slug,
+                    name=name,
+                    created_at=now,
+                    free_tier=bool(claimed.rowcount),
+                )
                 await conn.execute(
-                    insert(teams).values(id=team.id, slug=slug, name=name, created_at=now)
+                    insert(teams).values(
+                        id=team.id, slug=slug, name=name, created_at=now, free_tier=team.free_tier
+                    )
                 )
                 await conn.execute(
                     insert(memberships).values(
@@ -188,6 +217,12 @@ class TenancyRepository:
         that still worked (they must be dropped from every cache)."""
         async with self._engine.begin() as conn:
             await _lock_team(conn, team_id)
+            bootstrap = select(teams.c.bootstrap).where(teams.c.id == team_id)
+            if (await conn.execute(bootstrap)).scalar():
+                raise BootstrapTeam(
+                    "the bootstrap team cannot be deleted: the bootstrap key and its operator "
+                    "belong to it"
+                )
             live = await self._live_keys(conn, api_keys.c.team_id == team_id)
             member_ids = list(
                 (
@@ -246,6 +281,8 @@ class TenancyRepository:
             current = await self._member(conn, team_id, user_id)
             if current is None:
                 raise MemberNotFound()
+            if role is not Role.OWNER and await _is_bootstrap_owner(conn, team_id, current):
+                raise BootstrapTeam("the bootstrap user stays an owner of the bootstrap team")
             if (
                 current.role is Role.OWNER
                 and role is not Role.OWNER
@@ -273,6 +310,8 @@ class TenancyRepository:
             ).scalar_one()
             if count <= 1:
                 raise LastMember()
+            if await _is_bootstrap_owner(conn, team_id, current):
+                raise BootstrapTeam("the bootstrap user cannot leave or be removed from its team")
             if current.role is Role.OWNER and await self._owners(conn, team_id) <= 1:
                 raise LastOwner(
                     "the last owner cannot leave or be removed; make another member an owner first"
@@ -372,6 +411,15 @@ async def _lock_team(conn: AsyncConnection, team_id: str) -> None:
     else:
         # SQLite: a write statement takes the database's write lock at once.
         await conn.execute(text("UPDATE teams SET name = name WHERE id = :id"), {"id": team_id})
+
+
+async def _is_bootstrap_owner(conn: AsyncConnection, team_id: str, member: Member) -> bool:
+    """Whether ``member`` is the bootstrap user in the bootstrap team (whose keys must keep
+    working: see :class:`tollgate_auth.errors.BootstrapIdentity`)."""
+    if member.email != BOOTSTRAP_EMAIL:
+        return False
+    query = select(teams.c.bootstrap).where(teams.c.id == team_id)
+    return bool((await conn.execute(query)).scalar())
 
 
 async def _reset_default_team(conn: AsyncConnection, user_id: str, gone_team_id: str) -> None:

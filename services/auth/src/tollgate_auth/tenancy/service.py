@@ -40,6 +40,7 @@ class Me:
     user: User | None  # None for an OIDC project token: it acts for no user
     team: TeamMembership
     principal: Principal
+    operator: bool = False
 
 
 class AdminService:
@@ -51,8 +52,12 @@ class AdminService:
         cache: KeyCache,
         events: AuthEvents,
         clock: Clock = utc_now,
+        *,
+        free_tiers_per_user: int = 1,
     ) -> None:
         self._tenancy = tenancy
+        self._keys = keys
+        self._free_tiers_per_user = free_tiers_per_user
         self._access = TeamAccess(keys)
         self._cache = cache
         self._events = events
@@ -82,7 +87,8 @@ class AdminService:
         user = await self._tenancy.user(caller.user_id)
         if user is None:
             raise TeamNotFound()
-        return Me(user, await self._team(caller, caller.team_id), caller)
+        operator = await self._keys.is_operator(caller.user_id)
+        return Me(user, await self._team(caller, caller.team_id), caller, operator)
 
     async def list_teams(self, caller: Principal, page: PageRequest) -> Page[TeamMembership]:
         return await self._tenancy.teams_of(caller.user_id, page)
@@ -91,10 +97,15 @@ class AdminService:
         # A read-only credential creates nothing, not even a team of its own.
         await self._access.authorize(caller, caller.team_id, Action.CREATE_TEAM)
         team = await self._tenancy.create_team(
-            valid_slug(slug), valid_name(name), caller.user_id, self._clock()
+            valid_slug(slug),
+            valid_name(name),
+            caller.user_id,
+            self._clock(),
+            self._free_tiers_per_user,
         )
+        details = {"slug": team.slug, "freeTier": "true" if team.free_tier else "false"}
         self._events.activity(
-            caller, team.id, ActivityType.TEAM_CREATED, ("team", team.id), {"slug": team.slug}
+            caller, team.id, ActivityType.TEAM_CREATED, ("team", team.id), details
         )
         return TeamMembership(team, Role.OWNER)
 

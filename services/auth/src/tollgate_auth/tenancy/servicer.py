@@ -30,6 +30,7 @@ class TenancyRpcs:
             project_id=me.principal.project_id,
             key_id=me.principal.key_id,
             auth_method=convert.METHODS[me.principal.auth_method],
+            operator=me.operator,
         )
 
     async def ListTeams(

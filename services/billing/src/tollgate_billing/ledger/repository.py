@@ -24,9 +24,11 @@ from tollgate_common.money import ZERO
 
 from tollgate_billing.generations.service import Generation
 from tollgate_billing.ledger.account import (
+    DEFAULT_FREE_TIER,
     Account,
     ActorType,
     EntryKind,
+    FreeTier,
     Posting,
     apply,
     free_grant_due,
@@ -100,8 +102,9 @@ _UPDATE_ACCOUNT = (
 
 
 class LedgerRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, free_tier: FreeTier = DEFAULT_FREE_TIER) -> None:
         self._engine = engine
+        self._free_tier = free_tier
 
     async def load(self, team_id: str) -> Account | None:
         async with self._engine.connect() as conn:
@@ -200,9 +203,9 @@ class LedgerRepository:
         for generation in sorted(new, key=lambda g: g.created_at):
             team = generation.team_id
             # A request billing never saw before (it was down) still starts the free tier.
-            if free_grant_due(accounts[team], generation.created_at) is not None:
+            if free_grant_due(accounts[team], generation.created_at, self._free_tier) is not None:
                 account = _debit(accounts[team], unapplied.pop(team, ZERO))
-                due = free_grant_due(account, generation.created_at)
+                due = free_grant_due(account, generation.created_at, self._free_tier)
                 assert due is not None  # due-ness does not depend on the balance
                 account, grant = due
                 if grant is not None:

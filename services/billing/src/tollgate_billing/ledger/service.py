@@ -28,11 +28,14 @@ from tollgate_billing.events import FactSink, activity_event
 from tollgate_billing.generations.repository import GenerationRepository
 from tollgate_billing.generations.service import Generation
 from tollgate_billing.ledger.account import (
+    DEFAULT_FREE_TIER,
     Account,
     ActorType,
     EntryKind,
+    FreeTier,
     Posting,
     free_grant_due,
+    with_free_tier,
 )
 from tollgate_billing.ledger.cache import NOBODY, BalanceCache, Quote, Requester, Reservation
 from tollgate_billing.ledger.repository import LedgerRepository
@@ -98,8 +101,10 @@ class CreditsService:
         clock: Clock = utc_now,
         *,
         budgets: BudgetRepository | None = None,
+        free_tier: FreeTier = DEFAULT_FREE_TIER,
     ) -> None:
         self._ledger = ledger
+        self._free_tier = free_tier
         self._cache = cache
         self._activity = activity
         self._clock = clock
@@ -173,6 +178,13 @@ class CreditsService:
 
         return await self._post(team_id, decide, reason)
 
+    async def set_free_tier(self, team_id: str, eligible: bool) -> Account:
+        """Whether the team collects the free tier (decided by the auth service when the team
+        was created); idempotent."""
+        if not team_id:
+            raise missing_field("team_id")
+        return await self._post(team_id, lambda account: (with_free_tier(account, eligible), []))
+
     async def _post(
         self,
         team_id: str,
@@ -226,7 +238,7 @@ class CreditsService:
         if not hold_id:
             raise missing_field("hold_id")
         account = self._cache.account(team_id)
-        if account is None or free_grant_due(account, self._clock()) is not None:
+        if account is None or free_grant_due(account, self._clock(), self._free_tier) is not None:
             await self._load_for_request(team_id)
         if not self._cache.budgets_loaded(team_id):
             await self.reload_budgets(team_id)
@@ -245,12 +257,12 @@ class CreditsService:
         at = self._clock()
         async with self._write_lock:
             account = self._cache.account(team_id) or await self._ledger.load(team_id)
-            if account is not None and free_grant_due(account, at) is None:
+            if account is not None and free_grant_due(account, at, self._free_tier) is None:
                 self._cache.put(account)
                 return
 
         def grant(current: Account) -> tuple[Account, list[Posting]]:
-            due = free_grant_due(current, at)
+            due = free_grant_due(current, at, self._free_tier)
             if due is None:
                 return current, []
             advanced, posting = due
