@@ -123,6 +123,7 @@ class GenerationService:
         g, metrics = generation, self._failover.metrics
         headers = g.trace.carrier() if g.trace else ()
         settle(self._facts, record, g.hold, headers=headers, metrics=metrics)
+        self._failover.stats.record_generation(record)
         if g.failure is not None:  # mid-stream: the provider's fault, not the caller's
             provider = g.attempts[-1].provider if g.attempts else record.provider
             self._failover.stats.record_failure(provider, record.provider_model_id)
