@@ -310,15 +310,11 @@ def check_requirements(models: Sequence[ModelInfo], options: RoutingOptions) -> 
     offers = [
         o for m in matching for o in m.providers if not options.only or o.provider in options.only
     ]
-    for wanted, param, qualifies in (
-        (options.zero_data_retention, "zeroDataRetention", lambda o: o.zero_data_retention),
-        (
-            options.disallow_prompt_training,
-            "disallowPromptTraining",
-            lambda o: o.no_prompt_training,
-        ),
+    for wanted, param, attribute in (
+        (options.zero_data_retention, "zeroDataRetention", "zero_data_retention"),
+        (options.disallow_prompt_training, "disallowPromptTraining", "no_prompt_training"),
     ):
-        if wanted and not any(qualifies(o) for o in offers):
+        if wanted and not any(getattr(o, attribute) for o in offers):
             raise InvalidArgument(
                 f"no provider of {models[0].id!r} meets {param}: the catalog marks none of its "
                 "providers as qualifying",
