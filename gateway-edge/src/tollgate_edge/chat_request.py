@@ -340,7 +340,9 @@ def _provider_timeouts(value: Any, param: str) -> tuple[dict[str, int], dict[str
         )
     found: list[dict[str, int]] = []
     for kind in ("byok", "system"):
-        entries = value.get(kind) or {}
+        entries = value.get(kind)
+        if entries is None:
+            entries = {}
         where = f"{param}.{kind}"
         if not isinstance(entries, dict):
             raise invalid_request(f"`{where}` must be an object of provider → milliseconds", where)
