@@ -67,6 +67,20 @@ CATALOG = {
                 }
             ],
         },
+        *(
+            {
+                "id": f"acme/{name}",
+                "providers": [
+                    {
+                        "provider": provider,
+                        "provider_model_id": f"{name}-{provider}",
+                        "pricing": {"input": "0.000001", "output": "0.000001"},
+                    }
+                    for provider in ("openai", "anthropic", "google")
+                ],
+            }
+            for name in ("fresh-ttft", "fresh-tps")
+        ),
         {
             "id": EMBEDDER,
             "type": "embedding",
@@ -198,6 +212,26 @@ def test_sort_by_cost_after_order_and_an_unknown_sort_is_a_400(
     body = refused(client, sort="cheapest")
     assert body["param"] == "providerOptions.gateway.sort" and "cost" in body["message"]
     assert called(fakes) == ["openai"]
+
+
+def test_sort_by_ttft_and_tps_rank_observed_providers_before_unknown_ones(
+    client: openai.OpenAI, fakes: dict[str, Upstream]
+) -> None:
+    """Models of their own, so that only the calls here are observed: google is the one
+    provider with figures (by default it would go last, as untried providers go first)."""
+    ask(client, "acme/fresh-ttft", order=["google"])
+    fakes["google"].script(chunk_delay_ms=30)
+    ask(client, "acme/fresh-tps", stream=True, order=["google"])
+    _, default = ask(client, "acme/fresh-tps")  # not streamed: openai gets no tps figure
+
+    _, ttft = ask(client, "acme/fresh-ttft", sort="ttft")
+    _, tps = ask(client, "acme/fresh-tps", sort="tps")
+
+    assert default["resolvedProvider"] == "openai"
+    assert ttft["resolvedProvider"] == ttft["finalProvider"] == "google"
+    assert ttft["fallbacksAvailable"] == ["openai", "anthropic"]
+    assert tps["resolvedProvider"] == tps["finalProvider"] == "google"
+    assert "tokens per second" in tps["planningReasoning"]
 
 
 def test_sort_by_ttft_prefers_the_provider_observed_fastest(
