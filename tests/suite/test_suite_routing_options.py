@@ -2,7 +2,8 @@
 OpenAI, Anthropic and Gemini fakes (and a provider without credentials): `sort`, `has`,
 `providerTimeouts`, `zeroDataRetention` / `disallowPromptTraining`, `routing.attempts` listing
 only the providers called (the others in `routing.skipped`), the OpenAI `user` field in the
-spend report, and observability without `since`/`until`."""
+spend report, and observability without `since`/`until` (the API and `tollgate
+observability`)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import orjson
 import pytest
 from tollgate_cli.stack import Ports, Stack, StackConfig
 
+from tests.support.cli import ok, tollgate
 from tests.support.polling import eventually
 from tests.support.upstreams import ANTHROPIC_KEY, GEMINI_KEY, UPSTREAM_KEY, Upstream
 
@@ -454,3 +456,19 @@ def test_observability_without_since_or_until_answers_a_default_window(
     # The range is aligned to whole buckets: at most one bucket more than the window.
     assert window <= until - since <= window + dt.timedelta(days=1)
     assert until >= dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+
+
+def test_the_cli_shows_observability_without_a_time_range(
+    options_stack: Stack, client: openai.OpenAI, fakes: dict[str, Upstream]
+) -> None:
+    ask(client, only=["google"])
+
+    def minutes() -> list[dict[str, Any]] | None:
+        rows: list[dict[str, Any]] = ok(options_stack, "observability", "--granularity", "minute")
+        return [r for r in rows if r["model"] == MODEL] or None
+
+    rows = eventually(minutes)
+    assert sum(r["value"] for r in rows) >= 1
+    table = tollgate(options_stack, "observability", "--metric", "tokens", "--granularity", "day")
+    assert table.returncode == 0, table.stderr
+    assert MODEL in table.stdout and " in / " in table.stdout
