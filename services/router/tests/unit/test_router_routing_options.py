@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from tollgate_common.errors import InvalidArgument
-from tollgate_router.catalog.catalog import ModelInfo, build_catalog
+from tollgate_router.catalog.catalog import CatalogError, ModelInfo, build_catalog
 from tollgate_router.credentials.system import load_system_credentials
 from tollgate_router.domain import Attempt, ByokKey, RoutingOptions
 from tollgate_router.providers import Adapters
@@ -179,3 +179,16 @@ async def test_a_provider_timeout_fails_over_with_a_timeout_reason() -> None:
     [late] = attempts
     assert (late.provider, late.success) == ("openai", False)
     assert "providerTimeouts (50 ms)" in late.error_message
+
+
+def test_the_catalog_data_policy_flags_are_booleans() -> None:
+    offer = {"provider": "openai", "pricing": {"input": "0.000001", "output": "0.000001"}}
+    with pytest.raises(CatalogError, match="zero_data_retention"):
+        build_catalog(
+            {"models": [{"id": "acme/x", "providers": [{**offer, "zero_data_retention": "yes"}]}]}
+        )
+    shipped = build_catalog({"models": [{"id": "acme/x", "providers": [offer]}]})
+    found = shipped.resolve("acme/x")
+    assert found is not None
+    assert not found.providers[0].zero_data_retention
+    assert not found.providers[0].no_prompt_training
