@@ -18,9 +18,13 @@ from tollgate_router.routing.provider_stats import ProviderStats
 
 # Sorts after every priced offer.
 _NO_PRICE = Decimal("Infinity")
-# What ``sort`` may rank by: estimated request cost, observed time to first byte, observed
-# output speed.
-SORTS = frozenset({"cost", "ttft", "tps"})
+# What ``sort`` may rank by, as ``planningReasoning`` words it.
+_SORTED_BY = {
+    "cost": "estimated request cost at list price (cheapest first)",
+    "ttft": "observed time to first byte (fastest first, unknown last)",
+    "tps": "observed output tokens per second (fastest first, unknown last)",
+}
+SORTS = frozenset(_SORTED_BY)
 # The catalog's capability tags ``has`` may name (``!tag``: the model must not have it).
 TAGS = frozenset(
     {
@@ -150,13 +154,6 @@ def _credentials_for(
     return found
 
 
-_SORTED_BY = {
-    "cost": "estimated request cost at list price (cheapest first)",
-    "ttft": "observed time to first byte (fastest first, unknown last)",
-    "tps": "observed output tokens per second (fastest first, unknown last)",
-}
-
-
 def _reasoning(models: Sequence[ModelInfo], options: RoutingOptions) -> str:
     """One sentence on how the candidates were chosen, for ``routing.planningReasoning``."""
     parts = []
@@ -171,7 +168,7 @@ def _reasoning(models: Sequence[ModelInfo], options: RoutingOptions) -> str:
     if options.order:
         parts.append(f"order {', '.join(options.order)} first")
     if options.sort:
-        parts.append(f"other providers by {_SORTED_BY[options.sort]}")
+        parts.append(f"other providers by {_SORTED_BY.get(options.sort, options.sort)}")
         parts.append("ties by recent success rate, latency, then list price")
     else:
         parts.append("other providers by recent success rate, latency, then list price")
