@@ -1,7 +1,9 @@
-"""``tollgate activity | requests | credits``: what the team did, what it called, what it has.
+"""``tollgate activity | requests | observability | credits``: what the team did, what it
+called, how it went over time, what it has.
 
-Reads of the key's team (``/v1/activity``, ``/v1/requests``, ``/v1/credits``), newest first,
-with the API's own filters; ``credits top-up`` is an operator's grant, ``credits adjust`` an operator's
+Reads of the key's team (``/v1/activity``, ``/v1/requests`` newest first, ``/v1/observability``
+oldest first, ``/v1/credits``) with the API's own filters; ``credits top-up`` is an operator's
+grant, ``credits adjust`` an operator's
 refund or correction.
 """
 
@@ -28,6 +30,7 @@ REQUEST_COLUMNS: Final = (
     "generationId",
 )
 CREDIT_COLUMNS: Final = ("balance", "total_used")
+OBSERVABILITY_COLUMNS: Final = ("model", "t", "value", "p50", "p95")
 
 
 def _query(args: argparse.Namespace, names: dict[str, str]) -> dict[str, str]:
@@ -78,6 +81,32 @@ def _requests(args: argparse.Namespace, client: Client) -> tuple[Any, tuple[str,
     return _limited(client, "/v1/requests", query, args.limit), REQUEST_COLUMNS
 
 
+def _observability(args: argparse.Namespace, client: Client) -> tuple[Any, tuple[str, ...]]:
+    """One row per model and time bucket. Without ``--since`` the API picks the window the
+    granularity suits (6 hours of minutes, 7 days of hours, 28 days of days)."""
+    query = _query(
+        args,
+        {
+            "metric": "metric",
+            "granularity": "granularity",
+            "project": "projectId",
+            "since": "since",
+            "until": "until",
+        },
+    )
+    answer = client.request("GET", "/v1/observability", query=query)
+    rows = [
+        {"model": series["model"], **point}
+        for series in answer.get("series", [])
+        for point in series["points"]
+    ]
+    if args.output == "table":  # token counts as one readable cell
+        for row in rows:
+            if isinstance(row["value"], dict):
+                row["value"] = f"{row['value']['input']} in / {row['value']['output']} out"
+    return rows, OBSERVABILITY_COLUMNS
+
+
 def _credits_show(_args: argparse.Namespace, client: Client) -> tuple[Any, tuple[str, ...]]:
     return client.request("GET", "/v1/credits"), CREDIT_COLUMNS
 
@@ -108,6 +137,20 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
         "model",
         "provider",
     )
+    observability = leaf(
+        commands,
+        "observability",
+        "requests, ttft, tokens or spend by model over time",
+        _observability,
+        common,
+    )
+    observability.add_argument(
+        "--metric", choices=("requests", "ttft", "tokens", "spend"), default="requests"
+    )
+    observability.add_argument("--granularity", choices=("minute", "hour", "day"), default="hour")
+    observability.add_argument("--project", help="project id (project scope)")
+    observability.add_argument("--since", help="ISO-8601 time (default: the granularity's window)")
+    observability.add_argument("--until", help="ISO-8601 time (default: now)")
     credits = commands.add_parser("credits", help="the team's credits").add_subparsers(
         dest="action", required=True
     )

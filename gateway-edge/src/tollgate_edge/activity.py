@@ -4,7 +4,7 @@ rollups), shapes as docs/admin-api.md describes them; also the ``since`` / ``unt
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -70,6 +70,26 @@ def time_range(query: MultiMapping[str]) -> dict[str, Timestamp]:
         raise invalid_request("`until` must not be before `since`", "until")
     fields = {"since": since, "until": until}
     return {name: ts for name, ts in fields.items() if ts is not None}
+
+
+# The window an observability query without ``since`` covers, ending at ``until`` (or now):
+# a few hours of minutes, a week of hours, four weeks of days (each within the bucket limit).
+DEFAULT_WINDOWS = {
+    "minute": timedelta(hours=6),
+    "hour": timedelta(days=7),
+    "day": timedelta(days=28),
+}
+
+
+def observability_range(query: MultiMapping[str], granularity: str) -> dict[str, Timestamp]:
+    """:func:`time_range`, with ``since`` defaulting to the window ``granularity`` suits."""
+    fields = time_range(query)
+    if "since" not in fields:
+        end = fields["until"].ToDatetime(UTC) if "until" in fields else datetime.now(UTC)
+        since = Timestamp()
+        since.FromDatetime(end - DEFAULT_WINDOWS[granularity])
+        fields["since"] = since
+    return fields
 
 
 def _text_param(query: MultiMapping[str], name: str) -> str:
@@ -190,7 +210,7 @@ async def get_observability(request: web.Request) -> web.Response:
         metric=_METRICS[metric],
         project_id=project_id,
         granularity=_GRANULARITIES[granularity],
-        **time_range(query),
+        **observability_range(query, granularity),
     )
     reply = await request.app[PEERS].activity.GetObservability(
         rpc, metadata=call_metadata(request), timeout=request.app[SETTINGS].rpc_deadline_seconds

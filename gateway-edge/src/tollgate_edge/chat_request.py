@@ -252,14 +252,110 @@ def _routing(data: dict[str, Any]) -> router_pb2.RoutingOptions:
     prefix = "providerOptions.gateway."
     models = _string_list(gateway, "models", prefix + "models")
     models += [m for m in _string_list(data, "models", "models") if m not in models]
+    byok_timeouts, system_timeouts = _provider_timeouts(
+        gateway.get("providerTimeouts"), prefix + "providerTimeouts"
+    )
     return router_pb2.RoutingOptions(
         order=_string_list(gateway, "order", prefix + "order"),
         only=_string_list(gateway, "only", prefix + "only"),
         models=models,
         byok=_byok(gateway.get("byok"), prefix + "byok"),
-        user=_attribution_user(gateway.get("user"), prefix + "user"),
+        user=_attribution_user(gateway.get("user"), prefix + "user") or _openai_user(data),
         tags=_tags(gateway.get("tags"), prefix + "tags"),
+        sort=_sort(gateway.get("sort"), prefix + "sort"),
+        has=_has(gateway.get("has"), prefix + "has"),
+        zero_data_retention=_optional_bool(
+            gateway, "zeroDataRetention", prefix + "zeroDataRetention"
+        ),
+        disallow_prompt_training=_optional_bool(
+            gateway, "disallowPromptTraining", prefix + "disallowPromptTraining"
+        ),
+        byok_timeouts_ms=byok_timeouts,
+        system_timeouts_ms=system_timeouts,
     )
+
+
+SORTS = ("cost", "ttft", "tps")
+# The catalog's capability tags ``has`` may name; ``!tag`` asks for models without it.
+CAPABILITIES = (
+    "reasoning",
+    "tool-use",
+    "vision",
+    "structured-output",
+    "implicit-caching",
+    "explicit-caching",
+    "file-input",
+    "image-generation",
+)
+# Ceiling of a providerTimeouts value (ms): ten minutes, past any first byte worth waiting for.
+MAX_PROVIDER_TIMEOUT_MS = 600_000
+
+
+def _sort(value: Any, param: str) -> str:
+    """``sort``: which measure ranks the providers (lowest cost, lowest ttft, highest tps)."""
+    if value is None:
+        return ""
+    if value not in SORTS:
+        raise invalid_request(f"`{param}` must be one of {', '.join(SORTS)}", param)
+    return str(value)
+
+
+def _has(value: Any, param: str) -> list[str]:
+    """``has``: capabilities the model must have (``"!vision"``: must not have)."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise invalid_request(f"`{param}` must be a capability or an array of them", param)
+    unknown = [v for v in value if v.removeprefix("!") not in CAPABILITIES]
+    if unknown:
+        raise invalid_request(
+            f"`{param}` has unknown capabilities {', '.join(unknown)}; known: "
+            f"{', '.join(CAPABILITIES)} (negate with '!')",
+            param,
+        )
+    return list(dict.fromkeys(value))
+
+
+def _provider_timeouts(value: Any, param: str) -> tuple[dict[str, int], dict[str, int]]:
+    """``{"byok": {"<provider>": ms}, "system": {"<provider>": ms}}``."""
+    if value is None:
+        return {}, {}
+    if not isinstance(value, dict) or not set(value) <= {"byok", "system"}:
+        raise invalid_request(
+            f"`{param}` must be an object with `byok` and/or `system` (provider → milliseconds)",
+            param,
+        )
+    found: list[dict[str, int]] = []
+    for kind in ("byok", "system"):
+        entries = value.get(kind)
+        if entries is None:
+            entries = {}
+        where = f"{param}.{kind}"
+        if not isinstance(entries, dict):
+            raise invalid_request(f"`{where}` must be an object of provider → milliseconds", where)
+        for provider, ms in entries.items():
+            if isinstance(ms, bool) or not isinstance(ms, int) or ms < 1:
+                raise invalid_request(
+                    f"`{where}.{provider}` must be a positive integer (ms)", where
+                )
+            if ms > MAX_PROVIDER_TIMEOUT_MS:
+                raise invalid_request(
+                    f"`{where}.{provider}` must be at most {MAX_PROVIDER_TIMEOUT_MS} ms", where
+                )
+        found.append(dict(entries))
+    return found[0], found[1]
+
+
+def _openai_user(data: dict[str, Any]) -> str:
+    """The OpenAI ``user`` field attributes the spend like ``providerOptions.gateway.user``
+    (which wins when both are set); what billing cannot store of it is cut, since OpenAI
+    allows it."""
+    user = data.get("user")
+    if not isinstance(user, str):
+        return ""
+    return user.replace("\x00", "")[:MAX_ATTRIBUTION_CHARS]
 
 
 # What billing stores of the attribution (services/billing: end_user and tags columns).

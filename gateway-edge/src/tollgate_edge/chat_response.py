@@ -85,6 +85,7 @@ def gateway_metadata(finished: router_pb2.GenerationFinished, generation_id: str
                 "fallbacksAvailable": list(routing.fallbacks_available),
                 "canonicalSlug": routing.canonical_slug,
                 "planningReasoning": routing.planning_reasoning,
+                "skipped": [_attempt(a) for a in routing.skipped],
                 "modelAttemptCount": len(model_attempts),
                 "modelAttempts": model_attempts,
                 "totalProviderAttemptCount": sum(not a.skipped for a in routing.attempts),

@@ -118,7 +118,9 @@ def _paths() -> dict[str, Schema]:
         },
         "/v1/observability": {
             "get": op(
-                "Requests, TTFT, tokens or spend by model over time (team or project scope)",
+                "Requests, TTFT, tokens or spend by model over time (team or project scope); "
+                "without `since`, the window ending at `until` (default now) is 6 hours for "
+                "`granularity=minute`, 7 days for `hour` (the default), 28 days for `day`",
                 ("200", {"type": "object"}),
                 params=[
                     {"name": name, "in": "query", "schema": STRING}

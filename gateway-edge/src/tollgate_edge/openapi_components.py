@@ -6,6 +6,57 @@ from typing import Final
 
 from tollgate_edge.openapi_schema import ROLE, STRING, TIME, Schema, nullable, obj
 
+_TIMEOUTS_MS: Final[Schema] = {
+    "type": "object",
+    "additionalProperties": {"type": "integer", "minimum": 1, "maximum": 600000},
+}
+# ``providerOptions``: ``gateway`` is routing (docs/routing.md); any other key is that
+# provider's own options.
+_PROVIDER_OPTIONS: Final[Schema] = {
+    "type": "object",
+    "properties": {
+        "gateway": {
+            "type": "object",
+            "properties": {
+                "order": {"type": "array", "items": STRING},
+                "only": {"type": "array", "items": STRING},
+                "models": {"type": "array", "items": STRING},
+                "sort": {
+                    "type": "string",
+                    "enum": ["cost", "ttft", "tps"],
+                    "description": "Rank the providers not in `order` by estimated cost, "
+                    "observed time to first byte or observed tokens per second.",
+                },
+                "has": {
+                    "type": "array",
+                    "items": STRING,
+                    "description": "Capability tags the model must have (`!tag`: must not): "
+                    "reasoning, tool-use, vision, structured-output, implicit-caching, "
+                    "explicit-caching, file-input, image-generation.",
+                },
+                "zeroDataRetention": {
+                    "type": "boolean",
+                    "description": "Only providers the catalog marks zero data retention.",
+                },
+                "disallowPromptTraining": {
+                    "type": "boolean",
+                    "description": "Only providers the catalog marks as not training on prompts.",
+                },
+                "providerTimeouts": {
+                    "type": "object",
+                    "description": "Milliseconds to the first byte per provider before the "
+                    "next candidate is tried.",
+                    "properties": {"byok": _TIMEOUTS_MS, "system": _TIMEOUTS_MS},
+                    "additionalProperties": False,
+                },
+                "byok": {"type": "object"},
+                "user": STRING,
+                "tags": {"type": "array", "items": STRING},
+            },
+        }
+    },
+}
+
 SCHEMAS: Final[dict[str, Schema]] = {
     "Error": obj(
         {
@@ -176,7 +227,7 @@ SCHEMAS: Final[dict[str, Schema]] = {
                 "type": "object",
                 "properties": {"include_usage": {"type": "boolean"}},
             },
-            "providerOptions": {"type": "object"},
+            "providerOptions": _PROVIDER_OPTIONS,
             "models": {"type": "array", "items": STRING},
         },
         "required": ["model", "messages"],
@@ -198,7 +249,7 @@ SCHEMAS: Final[dict[str, Schema]] = {
             "dimensions": {"type": "integer", "minimum": 1},
             "encoding_format": {"type": "string", "enum": ["float", "base64"]},
             "user": STRING,
-            "providerOptions": {"type": "object"},
+            "providerOptions": _PROVIDER_OPTIONS,
         },
         "required": ["model", "input"],
     },

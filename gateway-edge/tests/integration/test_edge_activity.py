@@ -4,7 +4,7 @@ edge, in front of a test double of the activity service on a real gRPC server.""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -199,12 +199,17 @@ async def test_observability_shapes_per_metric(
     asked = fake.asked[-1]
     assert (asked.team_id, asked.project_id) == (edge.headers["x-tollgate-team-id"], "")
     assert asked.granularity == activity_pb2.GRANULARITY_HOUR
-    assert not asked.HasField("since") and not asked.HasField("until")
+    # Without since/until: the last 7 days of hours (until: now, the activity service's default).
+    assert not asked.HasField("until")
+    window = datetime.now(UTC) - asked.since.ToDatetime(UTC)
+    assert timedelta(days=7) <= window <= timedelta(days=7, minutes=1)
 
     _, body = await _get(http, edge, "/v1/observability?metric=requests&granularity=day")
     assert body["unit"] == "count"
     assert [p["value"] for p in body["series"][0]["points"]] == [10, 2]
     assert fake.asked[-1].granularity == activity_pb2.GRANULARITY_DAY
+    days = datetime.now(UTC) - fake.asked[-1].since.ToDatetime(UTC)
+    assert timedelta(days=28) <= days <= timedelta(days=28, minutes=1)
 
     _, body = await _get(
         http, edge, "/v1/observability?metric=tokens&scope=project&projectId=prj_1"

@@ -185,3 +185,60 @@ def test_the_end_user_and_tags_are_attributed_and_checked() -> None:
     ):
         bad = rejected(model="m", messages=USER, providerOptions={"gateway": value})
         assert bad.param == f"providerOptions.gateway.{param}", value
+
+
+def gateway(**options: Any) -> router_pb2.RoutingOptions:
+    return parse(model="m", messages=USER, providerOptions={"gateway": options}).rpc.routing
+
+
+def test_the_vercel_routing_options_are_carried() -> None:
+    routing = gateway(
+        sort="ttft",
+        has=["reasoning", "!vision"],
+        zeroDataRetention=True,
+        disallowPromptTraining=True,
+        providerTimeouts={"byok": {"openai": 1500}, "system": {"groq": 3000}},
+    )
+
+    assert routing.sort == "ttft"
+    assert list(routing.has) == ["reasoning", "!vision"]
+    assert routing.zero_data_retention and routing.disallow_prompt_training
+    assert dict(routing.byok_timeouts_ms) == {"openai": 1500}
+    assert dict(routing.system_timeouts_ms) == {"groq": 3000}
+    assert gateway(has="vision").has == ["vision"]
+
+
+@pytest.mark.parametrize(
+    ("options", "param"),
+    [
+        ({"sort": "price"}, "providerOptions.gateway.sort"),
+        ({"has": ["telepathy"]}, "providerOptions.gateway.has"),
+        ({"has": [3]}, "providerOptions.gateway.has"),
+        ({"zeroDataRetention": "yes"}, "providerOptions.gateway.zeroDataRetention"),
+        ({"disallowPromptTraining": 1}, "providerOptions.gateway.disallowPromptTraining"),
+        ({"providerTimeouts": {"openai": 100}}, "providerOptions.gateway.providerTimeouts"),
+        ({"providerTimeouts": {"byok": []}}, "providerOptions.gateway.providerTimeouts.byok"),
+        (
+            {"providerTimeouts": {"system": {"openai": 0}}},
+            "providerOptions.gateway.providerTimeouts.system",
+        ),
+        (
+            {"providerTimeouts": {"byok": {"openai": "5s"}}},
+            "providerOptions.gateway.providerTimeouts.byok",
+        ),
+    ],
+)
+def test_bad_vercel_routing_options_name_themselves(options: dict[str, Any], param: str) -> None:
+    error = rejected(model="m", messages=USER, providerOptions={"gateway": options})
+    assert error.param == param
+
+
+def test_the_openai_user_field_attributes_the_spend_unless_gateway_user_is_set() -> None:
+    alone = parse(model="m", messages=USER, user="alice")
+    both = parse(
+        model="m", messages=USER, user="alice", providerOptions={"gateway": {"user": "bob"}}
+    )
+
+    assert alone.rpc.routing.user == "alice" and alone.rpc.params.user == "alice"
+    assert both.rpc.routing.user == "bob"
+    assert parse(model="m", messages=USER, user="x" * 500).rpc.routing.user == "x" * 200

@@ -114,7 +114,9 @@ SCHEMAS: Final[dict[str, Schema]] = {
             "toolChoice": {"type": "object"},
             "providerOptions": {
                 "type": "object",
-                "description": "`gateway`: routing (order, only, models, user, byok); "
+                "description": "`gateway`: routing (order, only, models, sort, has, "
+                "zeroDataRetention, disallowPromptTraining, providerTimeouts, user, tags, byok; "
+                "docs/routing.md); "
                 "`openai.reasoningEffort`, `anthropic.thinking`, `google.thinkingConfig`",
             },
         },

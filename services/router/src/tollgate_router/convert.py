@@ -14,6 +14,7 @@ from tollgate_common.money import format_usd
 
 from tollgate_router.catalog.catalog import ModelInfo, Pricing, ProviderOffer
 from tollgate_router.credentials.check import CheckOutcome
+from tollgate_router.credit.preflight import estimate_embedding_tokens, estimate_prompt_tokens
 from tollgate_router.domain import (
     Attempt,
     ByokKey,
@@ -184,24 +185,45 @@ def _caller(caller: pb.CallerContext, routing: pb.RoutingOptions) -> Caller:
     )
 
 
-def _routing(options: pb.RoutingOptions) -> RoutingOptions:
+# Output tokens ``sort: "cost"`` assumes of a request that sets no max tokens.
+TYPICAL_OUTPUT_TOKENS = 500
+
+
+def _routing(
+    options: pb.RoutingOptions, input_tokens: int = 0, output_tokens: int = 0
+) -> RoutingOptions:
+    """The routing options; ``input_tokens``/``output_tokens``: the request's estimated size."""
     return RoutingOptions(
         order=tuple(options.order),
         only=tuple(options.only),
         models=tuple(options.models),
         byok=tuple(ByokKey(c.provider, c.api_key) for c in options.byok),
+        sort=options.sort,
+        has=tuple(options.has),
+        zero_data_retention=options.zero_data_retention,
+        disallow_prompt_training=options.disallow_prompt_training,
+        byok_timeouts={p: ms / 1000 for p, ms in options.byok_timeouts_ms.items()},
+        system_timeouts={p: ms / 1000 for p, ms in options.system_timeouts_ms.items()},
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
     )
 
 
 def generation_request_from_proto(
     request: pb.StreamGenerateRequest, timeout: float | None
 ) -> GenerationRequest:
+    messages = tuple(_message(m) for m in request.messages)
+    params = _params(request)
     return GenerationRequest(
         model=request.model,
-        messages=tuple(_message(m) for m in request.messages),
-        params=_params(request),
+        messages=messages,
+        params=params,
         stream=request.stream,
-        routing=_routing(request.routing),
+        routing=_routing(
+            request.routing,
+            estimate_prompt_tokens(messages),
+            params.max_completion_tokens or params.max_tokens or TYPICAL_OUTPUT_TOKENS,
+        ),
         caller=_caller(request.caller, request.routing),
         timeout=timeout,
         provider_headers=dict(request.provider_headers),
@@ -251,6 +273,7 @@ def _gateway(gateway: GatewayMetadata) -> pb.ProviderMetadata:
                 fallbacks_available=list(routing.fallbacks_available),
                 canonical_slug=routing.canonical_slug,
                 planning_reasoning=routing.planning_reasoning,
+                skipped=[_attempt(a) for a in routing.skipped],
             ),
         )
     )
@@ -381,15 +404,15 @@ def model_to_proto(model: ModelInfo) -> pb.Model:
 def embedding_request_from_proto(
     request: pb.EmbedRequest, timeout: float | None
 ) -> EmbeddingRequest:
+    inputs = tuple(
+        tuple(i.tokens.ids) if i.WhichOneof("input") == "tokens" else i.text for i in request.inputs
+    )
     return EmbeddingRequest(
         model=request.model,
-        inputs=tuple(
-            tuple(i.tokens.ids) if i.WhichOneof("input") == "tokens" else i.text
-            for i in request.inputs
-        ),
+        inputs=inputs,
         dimensions=request.dimensions if request.HasField("dimensions") else None,
         user=request.user,
-        routing=_routing(request.routing),
+        routing=_routing(request.routing, estimate_embedding_tokens(inputs)),
         caller=_caller(request.caller, request.routing),
         timeout=timeout,
     )

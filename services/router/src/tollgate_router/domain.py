@@ -149,6 +149,21 @@ class RoutingOptions:
     only: tuple[str, ...] = ()
     models: tuple[str, ...] = ()  # fallback models, tried after the primary one
     byok: tuple[ByokKey, ...] = ()  # tried before the system credential of the same provider
+    # ``sort``: "cost", "ttft" or "tps" ranks the providers not named in ``order``; "" keeps
+    # the default order.
+    sort: str = ""
+    # ``has``: catalog tags a model must have (``!tag``: must not have).
+    has: tuple[str, ...] = ()
+    # Only providers whose catalog entry qualifies (``zeroDataRetention``,
+    # ``disallowPromptTraining``).
+    zero_data_retention: bool = False
+    disallow_prompt_training: bool = False
+    # ``providerTimeouts``: seconds to the first byte per provider, by credential type.
+    byok_timeouts: Mapping[str, float] = field(default_factory=dict)
+    system_timeouts: Mapping[str, float] = field(default_factory=dict)
+    # The request's estimated size in tokens, what ``sort: "cost"`` prices.
+    input_tokens: int = 0
+    output_tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +226,8 @@ class Routing:
     fallbacks_available: tuple[str, ...]
     canonical_slug: str
     planning_reasoning: str = ""
+    # Providers passed over by the plan (never called), each with the reason.
+    skipped: tuple[Attempt, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -226,8 +226,10 @@ async def test_a_provider_without_credentials_is_skipped(router: RouterUnderTest
     responses = await router.generate(request("acme/echo-2"))
 
     assert responses[0].started.provider == "openai"
-    skipped, served = responses[-1].finished.provider_metadata.gateway.routing.attempts
-    assert (skipped.provider, skipped.success, skipped.status_code) == ("mistral", False, 0)
+    routing = responses[-1].finished.provider_metadata.gateway.routing
+    [served] = routing.attempts  # only the providers called
+    [skipped] = routing.skipped
+    assert (skipped.provider, skipped.success, skipped.skipped) == ("mistral", False, True)
     assert skipped.error_message == "skipped: no credentials for this provider"
     assert (served.provider, served.success) == ("openai", True)
     _, fact = await router.usage_fact(responses[0].started.generation_id)
@@ -353,8 +355,8 @@ async def test_fallback_models_are_tried_after_the_primary_one(router: RouterUnd
     routing = responses[-1].finished.provider_metadata.gateway.routing
     assert routing.original_model_id == "acme/echo-1"
     assert routing.canonical_slug == "acme/echo-2"
+    assert [a.provider for a in routing.skipped] == ["mistral"]  # no credentials
     assert [(a.provider, a.status_code, a.success) for a in routing.attempts] == [
-        ("mistral", 0, False),  # skipped: no credentials
         ("openai", 503, False),
         ("groq", 429, False),
         ("openai", 200, True),

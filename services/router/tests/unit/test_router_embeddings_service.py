@@ -135,7 +135,8 @@ async def test_served_by_the_first_provider_with_an_embeddings_api(
     assert sent.inputs == ("hello", (1, 2, 3)) and sent.dimensions == 64 and sent.user == "u1"
     assert sent.api_key == "a"
     routing = result.gateway.routing
-    skipped = {a.provider: a.error_message for a in routing.attempts if a.skipped}
+    assert not any(a.skipped for a in routing.attempts)  # attempts: providers called only
+    skipped = {a.provider: a.error_message for a in routing.skipped}
     assert skipped == {
         "anthropic": "skipped: this provider's API has no embeddings adapter",
         "mistral": "skipped: no credentials for this provider",
@@ -207,7 +208,8 @@ async def test_token_arrays_skip_a_provider_that_embeds_text_only(
     result = await service.embed(request(routing=google_first))
 
     assert result.provider == "openai" and gemini_like.calls == []
-    [google] = [a for a in result.gateway.routing.attempts if a.provider == "google"]
+    assert "google" not in [a.provider for a in result.gateway.routing.attempts]
+    [google] = [a for a in result.gateway.routing.skipped if a.provider == "google"]
     assert google.skipped and "text only" in google.error_message
     # Text alone still goes to the text-only provider first.
     texts = await service.embed(request(inputs=("hello",), routing=google_first))

@@ -174,20 +174,46 @@ class GenerationParams(_message.Message):
     def __init__(self, temperature: _Optional[float] = ..., max_tokens: _Optional[int] = ..., top_p: _Optional[float] = ..., frequency_penalty: _Optional[float] = ..., presence_penalty: _Optional[float] = ..., stop: _Optional[_Iterable[str]] = ..., seed: _Optional[int] = ..., user: _Optional[str] = ..., max_completion_tokens: _Optional[int] = ...) -> None: ...
 
 class RoutingOptions(_message.Message):
-    __slots__ = ("order", "only", "models", "byok", "user", "tags")
+    __slots__ = ("order", "only", "models", "byok", "sort", "has", "zero_data_retention", "disallow_prompt_training", "byok_timeouts_ms", "system_timeouts_ms", "user", "tags")
+    class ByokTimeoutsMsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
+    class SystemTimeoutsMsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: int
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[int] = ...) -> None: ...
     ORDER_FIELD_NUMBER: _ClassVar[int]
     ONLY_FIELD_NUMBER: _ClassVar[int]
     MODELS_FIELD_NUMBER: _ClassVar[int]
     BYOK_FIELD_NUMBER: _ClassVar[int]
+    SORT_FIELD_NUMBER: _ClassVar[int]
+    HAS_FIELD_NUMBER: _ClassVar[int]
+    ZERO_DATA_RETENTION_FIELD_NUMBER: _ClassVar[int]
+    DISALLOW_PROMPT_TRAINING_FIELD_NUMBER: _ClassVar[int]
+    BYOK_TIMEOUTS_MS_FIELD_NUMBER: _ClassVar[int]
+    SYSTEM_TIMEOUTS_MS_FIELD_NUMBER: _ClassVar[int]
     USER_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
     order: _containers.RepeatedScalarFieldContainer[str]
     only: _containers.RepeatedScalarFieldContainer[str]
     models: _containers.RepeatedScalarFieldContainer[str]
     byok: _containers.RepeatedCompositeFieldContainer[ByokCredential]
+    sort: str
+    has: _containers.RepeatedScalarFieldContainer[str]
+    zero_data_retention: bool
+    disallow_prompt_training: bool
+    byok_timeouts_ms: _containers.ScalarMap[str, int]
+    system_timeouts_ms: _containers.ScalarMap[str, int]
     user: str
     tags: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, order: _Optional[_Iterable[str]] = ..., only: _Optional[_Iterable[str]] = ..., models: _Optional[_Iterable[str]] = ..., byok: _Optional[_Iterable[_Union[ByokCredential, _Mapping]]] = ..., user: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, order: _Optional[_Iterable[str]] = ..., only: _Optional[_Iterable[str]] = ..., models: _Optional[_Iterable[str]] = ..., byok: _Optional[_Iterable[_Union[ByokCredential, _Mapping]]] = ..., sort: _Optional[str] = ..., has: _Optional[_Iterable[str]] = ..., zero_data_retention: _Optional[bool] = ..., disallow_prompt_training: _Optional[bool] = ..., byok_timeouts_ms: _Optional[_Mapping[str, int]] = ..., system_timeouts_ms: _Optional[_Mapping[str, int]] = ..., user: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ByokCredential(_message.Message):
     __slots__ = ("provider", "api_key")
@@ -368,7 +394,7 @@ class ProviderAttempt(_message.Message):
     def __init__(self, provider: _Optional[str] = ..., provider_api_model_id: _Optional[str] = ..., credential_type: _Optional[str] = ..., success: _Optional[bool] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., status_code: _Optional[int] = ..., provider_response_id: _Optional[str] = ..., error_message: _Optional[str] = ..., model_id: _Optional[str] = ..., skipped: _Optional[bool] = ...) -> None: ...
 
 class RoutingInfo(_message.Message):
-    __slots__ = ("original_model_id", "resolved_provider", "resolved_provider_api_model_id", "final_provider", "attempts", "fallbacks_available", "canonical_slug", "planning_reasoning")
+    __slots__ = ("original_model_id", "resolved_provider", "resolved_provider_api_model_id", "final_provider", "attempts", "fallbacks_available", "canonical_slug", "planning_reasoning", "skipped")
     ORIGINAL_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     RESOLVED_PROVIDER_FIELD_NUMBER: _ClassVar[int]
     RESOLVED_PROVIDER_API_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
@@ -377,6 +403,7 @@ class RoutingInfo(_message.Message):
     FALLBACKS_AVAILABLE_FIELD_NUMBER: _ClassVar[int]
     CANONICAL_SLUG_FIELD_NUMBER: _ClassVar[int]
     PLANNING_REASONING_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_FIELD_NUMBER: _ClassVar[int]
     original_model_id: str
     resolved_provider: str
     resolved_provider_api_model_id: str
@@ -385,7 +412,8 @@ class RoutingInfo(_message.Message):
     fallbacks_available: _containers.RepeatedScalarFieldContainer[str]
     canonical_slug: str
     planning_reasoning: str
-    def __init__(self, original_model_id: _Optional[str] = ..., resolved_provider: _Optional[str] = ..., resolved_provider_api_model_id: _Optional[str] = ..., final_provider: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[ProviderAttempt, _Mapping]]] = ..., fallbacks_available: _Optional[_Iterable[str]] = ..., canonical_slug: _Optional[str] = ..., planning_reasoning: _Optional[str] = ...) -> None: ...
+    skipped: _containers.RepeatedCompositeFieldContainer[ProviderAttempt]
+    def __init__(self, original_model_id: _Optional[str] = ..., resolved_provider: _Optional[str] = ..., resolved_provider_api_model_id: _Optional[str] = ..., final_provider: _Optional[str] = ..., attempts: _Optional[_Iterable[_Union[ProviderAttempt, _Mapping]]] = ..., fallbacks_available: _Optional[_Iterable[str]] = ..., canonical_slug: _Optional[str] = ..., planning_reasoning: _Optional[str] = ..., skipped: _Optional[_Iterable[_Union[ProviderAttempt, _Mapping]]] = ...) -> None: ...
 
 class GatewayMetadata(_message.Message):
     __slots__ = ("generation_id", "cost", "market_cost", "routing")

@@ -52,6 +52,8 @@ _OFFER_KEYS = frozenset(
         "checked",
         "source",
         "note",
+        "zero_data_retention",
+        "no_prompt_training",
     }
 )
 _TOKEN_PRICES = ("input", "output", "input_cache_read", "input_cache_write")
@@ -118,6 +120,10 @@ class ProviderOffer:
     checked: date | None = None
     source: str = ""
     note: str = ""
+    # The provider keeps no prompt or answer once it has answered (``zeroDataRetention``), and
+    # does not train on them (``disallowPromptTraining``); docs/catalog.md cites the policies.
+    zero_data_retention: bool = False
+    no_prompt_training: bool = False
 
     @property
     def billable(self) -> bool:
@@ -337,6 +343,8 @@ def _offer(raw: Any, model_id: str, model_free: bool, where: str) -> ProviderOff
         checked=_date(entry.get("checked"), f"{where}.checked"),
         source=source,
         note=_text(entry.get("note"), f"{where}.note"),
+        zero_data_retention=_flag(entry.get("zero_data_retention"), f"{where}.zero_data_retention"),
+        no_prompt_training=_flag(entry.get("no_prompt_training"), f"{where}.no_prompt_training"),
     )
 
 

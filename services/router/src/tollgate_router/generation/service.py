@@ -157,6 +157,7 @@ class GenerationService:
         context (``durable``: return once it is durable), end its trace, count it."""
         g, metrics = generation, self._failover.metrics
         headers = g.trace.carrier() if g.trace else ()
+        self._failover.stats.record_generation(record)
         if g.failure is not None:  # mid-stream: the provider's fault, not the caller's
             provider = g.attempts[-1].provider if g.attempts else record.provider
             self._failover.stats.record_failure(provider, record.provider_model_id)

@@ -93,10 +93,13 @@ async def run_candidates(
             else None
         )
         start, began = datetime.now(UTC), time.monotonic()
+        limit, own = _limit(seconds(candidate), candidate.first_byte_timeout)
         try:
-            async with asyncio.timeout(seconds(candidate)):
+            async with asyncio.timeout(limit):
                 result = await attempt(candidate)
-        except (ProviderError, StopAsyncIteration, TimeoutError) as exc:
+        except TimeoutError as exc:
+            error = _own_timeout(limit) if own else planning.as_provider_error(exc)
+        except (ProviderError, StopAsyncIteration) as exc:
             error = planning.as_provider_error(exc)
         except BaseException:
             if span is not None:
@@ -127,6 +130,22 @@ async def run_candidates(
         if not retry:
             break
     return Unserved(error)
+
+
+def _limit(seconds: float | None, requested: float | None) -> tuple[float | None, bool]:
+    """The time an attempt has to answer, and whether it is the request's ``providerTimeouts``
+    (the shorter of that and the gateway's own limit)."""
+    if requested is not None and (seconds is None or requested <= seconds):
+        return requested, True
+    return seconds, False
+
+
+def _own_timeout(seconds: float | None) -> ProviderError:
+    return ProviderError(
+        0,
+        f"no first byte within providerTimeouts ({round((seconds or 0) * 1000)} ms)",
+        type="timeout",
+    )
 
 
 def refused(candidate: Candidate, start: datetime, error: ProviderError) -> Attempt:
@@ -199,7 +218,8 @@ def gateway_metadata(outcome: Outcome) -> GatewayMetadata:
             resolved_provider=first.provider,
             resolved_provider_api_model_id=first.provider_model_id,
             final_provider=candidate.offer.provider,
-            attempts=outcome.attempts,
+            attempts=tuple(a for a in outcome.attempts if not a.skipped),
+            skipped=tuple(a for a in outcome.attempts if a.skipped),
             fallbacks_available=tuple(
                 dict.fromkeys(c.offer.provider for c in outcome.plan.candidates[1:])
             ),
@@ -257,6 +277,7 @@ class Failover:
     ) -> Plan:
         """The candidates for ``models``, the caller's team's BYOK credentials among them."""
         planning.check_only(models, options)
+        planning.check_requirements(models, options)
         stored = (
             await self._byok.for_team(caller.team_id) if self._byok is not None else NO_CREDENTIALS
         )

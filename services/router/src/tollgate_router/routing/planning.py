@@ -18,6 +18,26 @@ from tollgate_router.routing.provider_stats import ProviderStats
 
 # Sorts after every priced offer.
 _NO_PRICE = Decimal("Infinity")
+# What ``sort`` may rank by, as ``planningReasoning`` words it.
+_SORTED_BY = {
+    "cost": "estimated request cost at list price (cheapest first)",
+    "ttft": "observed time to first byte (fastest first, unknown last)",
+    "tps": "observed output tokens per second (fastest first, unknown last)",
+}
+SORTS = frozenset(_SORTED_BY)
+# The catalog's capability tags ``has`` may name (``!tag``: the model must not have it).
+TAGS = frozenset(
+    {
+        "reasoning",
+        "tool-use",
+        "vision",
+        "structured-output",
+        "implicit-caching",
+        "explicit-caching",
+        "file-input",
+        "image-generation",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +47,8 @@ class Candidate:
     credential: SystemCredential
     adapter: ProviderAdapter
     credential_type: str = "system"
+    # ``providerTimeouts`` for this provider and credential type: seconds to the first byte.
+    first_byte_timeout: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,27 +65,73 @@ def _list_price(offer: ProviderOffer) -> Decimal:
     return offer.pricing.input + offer.pricing.output
 
 
+def estimated_cost(offer: ProviderOffer, options: RoutingOptions) -> Decimal:
+    """What the request would cost at ``offer``'s list price, at its estimated size (the
+    prompt's tokens, and its max tokens or a typical answer): what ``sort: "cost"`` ranks by."""
+    if offer.pricing is None:
+        return Decimal(0) if offer.free else _NO_PRICE
+    prices = offer.pricing.for_prompt(options.input_tokens)
+    return prices.input * options.input_tokens + prices.output * options.output_tokens
+
+
+def _sort_key(
+    offer: ProviderOffer, options: RoutingOptions, stats: ProviderStats | None
+) -> Decimal | float:
+    """The ``sort`` rank of an offer, lowest first; what is not known yet ranks last."""
+    if options.sort == "cost":
+        return estimated_cost(offer, options)
+    health = stats.health(offer.provider, offer.provider_model_id) if stats else None
+    if options.sort == "ttft":
+        known = health.latency_ms if health else None
+        return known if known is not None else float("inf")
+    if options.sort == "tps":
+        speed = health.tokens_per_second if health else None
+        return -speed if speed is not None else float("inf")
+    return 0.0
+
+
 def ordered_offers(
     model: ModelInfo, options: RoutingOptions, stats: ProviderStats | None = None
 ) -> list[ProviderOffer]:
     """The model's providers filtered by ``only``; those named in ``order`` first (in that
-    order); the rest ranked by recent success rate, then recent latency, then list price
-    (catalog order breaks the remaining ties)."""
+    order); the rest ranked by ``sort`` when given, then by recent success rate, recent
+    latency and list price (catalog order breaks the remaining ties)."""
     offers = [o for o in model.providers if not options.only or o.provider in options.only]
     rank = {provider: index for index, provider in enumerate(options.order)}
 
-    def key(offer: ProviderOffer) -> tuple[int, float, int, Decimal]:
+    def key(offer: ProviderOffer) -> tuple[int, Decimal | float, float, int, Decimal]:
         if offer.provider in rank:
-            return (rank[offer.provider], 0.0, 0, Decimal(0))
+            return (rank[offer.provider], 0.0, 0.0, 0, Decimal(0))
         health = stats.health(offer.provider, offer.provider_model_id) if stats else None
         return (
             len(rank),
+            _sort_key(offer, options, stats),
             -health.success_bucket if health else -1.0,
             health.latency_bucket if health else 0,
             _list_price(offer),
         )
 
     return sorted(offers, key=key)
+
+
+def has_tags(model: ModelInfo, has: Sequence[str]) -> bool:
+    """Whether ``model`` has every tag of ``has`` and none of its ``!tag`` ones."""
+    return all(
+        (tag[1:] not in model.tags) if tag.startswith("!") else (tag in model.tags) for tag in has
+    )
+
+
+def _policy_gap(offer: ProviderOffer, options: RoutingOptions) -> str:
+    """Why ``offer`` does not meet the request's data policy, or "" when it does."""
+    if options.zero_data_retention and not offer.zero_data_retention:
+        return "skipped: not zero data retention (zeroDataRetention)"
+    if options.disallow_prompt_training and not offer.no_prompt_training:
+        return "skipped: may train on prompts (disallowPromptTraining)"
+    return ""
+
+
+def _timeout(provider: str, kind: str, options: RoutingOptions) -> float | None:
+    return (options.byok_timeouts if kind == "byok" else options.system_timeouts).get(provider)
 
 
 def _credentials_for(
@@ -91,9 +159,19 @@ def _reasoning(models: Sequence[ModelInfo], options: RoutingOptions) -> str:
     parts = []
     if options.only:
         parts.append(f"only {', '.join(options.only)}")
+    if options.has:
+        parts.append(f"models with {', '.join(options.has)}")
+    if options.zero_data_retention:
+        parts.append("zero data retention providers only")
+    if options.disallow_prompt_training:
+        parts.append("providers that do not train on prompts only")
     if options.order:
         parts.append(f"order {', '.join(options.order)} first")
-    parts.append("other providers by recent success rate, latency, then list price")
+    if options.sort:
+        parts.append(f"other providers by {_SORTED_BY.get(options.sort, options.sort)}")
+        parts.append("ties by recent success rate, latency, then list price")
+    else:
+        parts.append("other providers by recent success rate, latency, then list price")
     text = "; ".join(parts)
     if len(models) > 1:
         text += f"; fallback models {', '.join(m.id for m in models[1:])}"
@@ -129,7 +207,11 @@ def plan(
             keys = _credentials_for(offer.provider, options, credentials, stored)
             adapter = adapters.for_provider(offer.provider, offer.wire_protocol)
             reason = ""
-            if not keys:
+            if not has_tags(model, options.has):
+                reason = f"skipped: the model does not match has {', '.join(options.has)}"
+            elif gap := _policy_gap(offer, options):
+                reason = gap
+            elif not keys:
                 reason = "skipped: no credentials for this provider"
             elif adapter is None:
                 reason = "skipped: no adapter for this provider's API"
@@ -138,7 +220,10 @@ def plan(
             if reason or adapter is None:
                 skipped.append(skipped_offer(model, offer, reason))
                 continue
-            candidates += [Candidate(model, offer, key, adapter, kind) for key, kind in keys]
+            candidates += [
+                Candidate(model, offer, key, adapter, kind, _timeout(offer.provider, kind, options))
+                for key, kind in keys
+            ]
     return Plan(tuple(candidates), tuple(skipped), _reasoning(models, options))
 
 
@@ -195,3 +280,40 @@ def check_only(models: Sequence[ModelInfo], options: RoutingOptions) -> None:
             f"{models[0].id!r}; allowed providers: {', '.join(serving)}",
             metadata={"param": "providerOptions.gateway.only"},
         )
+
+
+def check_requirements(models: Sequence[ModelInfo], options: RoutingOptions) -> None:
+    """``has``, ``zeroDataRetention`` and ``disallowPromptTraining`` that no provider of the
+    requested models meets are the caller's to change (INVALID_ARGUMENT), named in the error."""
+    unknown = sorted({tag for tag in options.has if tag.removeprefix("!") not in TAGS})
+    if unknown:
+        raise InvalidArgument(
+            f"unknown capability in 'has': {', '.join(unknown)}; "
+            f"known: {', '.join(sorted(TAGS))} (negate with '!')",
+            metadata={"param": "providerOptions.gateway.has"},
+        )
+    if options.sort and options.sort not in SORTS:
+        raise InvalidArgument(
+            f"'sort' must be one of {', '.join(sorted(SORTS))}",
+            metadata={"param": "providerOptions.gateway.sort"},
+        )
+    matching = [m for m in models if has_tags(m, options.has)]
+    if not matching:
+        raise InvalidArgument(
+            f"no requested model matches has {', '.join(options.has)} "
+            f"({', '.join(m.id for m in models)})",
+            metadata={"param": "providerOptions.gateway.has"},
+        )
+    offers = [
+        o for m in matching for o in m.providers if not options.only or o.provider in options.only
+    ]
+    for wanted, param, attribute in (
+        (options.zero_data_retention, "zeroDataRetention", "zero_data_retention"),
+        (options.disallow_prompt_training, "disallowPromptTraining", "no_prompt_training"),
+    ):
+        if wanted and not any(getattr(o, attribute) for o in offers):
+            raise InvalidArgument(
+                f"no provider of {models[0].id!r} meets {param}: the catalog marks none of its "
+                "providers as qualifying",
+                metadata={"param": f"providerOptions.gateway.{param}"},
+            )

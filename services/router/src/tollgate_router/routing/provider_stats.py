@@ -12,6 +12,10 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tollgate_router.usage import UsageRecord
 
 # Weight of the newest observation in the averages.
 ALPHA = 0.3
@@ -29,6 +33,7 @@ class _Entry:
     latency_ms: float | None
     at: float  # monotonic time of the last observation
     samples: int
+    tokens_per_second: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +43,8 @@ class Health:
     success_rate: float
     latency_ms: float | None
     samples: int
+    # Output tokens per second of the streams it finished; None when not known (recently).
+    tokens_per_second: float | None = None
 
     @property
     def success_bucket(self) -> float:
@@ -71,16 +78,38 @@ class ProviderStats:
     def record_failure(self, provider: str, model: str) -> None:
         self._observe(provider, model, 0.0, None)
 
+    def record_generation(self, record: UsageRecord) -> None:
+        """A generation that streamed to its end: its output speed after the first byte."""
+        if record.status == "success" and record.streamed:
+            seconds = (record.latency_ms - record.ttft_ms) / 1000
+            self.record_output(
+                record.provider, record.provider_model_id, record.usage.output_tokens, seconds
+            )
+
+    def record_output(self, provider: str, model: str, tokens: int, seconds: float) -> None:
+        """A generation it streamed: ``tokens`` output tokens in ``seconds`` after the first
+        one (its output speed is what ``sort: "tps"`` ranks by)."""
+        entry = self._entries.get((provider, model))
+        if entry is None or tokens <= 0 or seconds <= 0:
+            return
+        tokens_per_second = tokens / seconds
+        previous = entry.tokens_per_second if self._keep(entry) >= 0.05 else None
+        entry.tokens_per_second = (
+            tokens_per_second
+            if previous is None
+            else previous + ALPHA * (tokens_per_second - previous)
+        )
+
     def health(self, provider: str, model: str) -> Health:
         entry = self._entries.get((provider, model))
         if entry is None:
             return _UNKNOWN
         keep = self._keep(entry)
-        latency = entry.latency_ms
+        latency, speed = entry.latency_ms, entry.tokens_per_second
         # Latency knowledge fades out entirely once it is mostly forgotten.
         if keep < 0.05:
-            latency = None
-        return Health(1.0 - (1.0 - entry.success) * keep, latency, entry.samples)
+            latency = speed = None
+        return Health(1.0 - (1.0 - entry.success) * keep, latency, entry.samples, speed)
 
     def _keep(self, entry: _Entry) -> float:
         elapsed = max(self._clock() - entry.at, 0.0)
