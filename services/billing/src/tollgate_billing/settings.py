@@ -20,8 +20,11 @@ class BillingSettings(CommonSettings):
     database_url: str = Field(default="", repr=False)
     migrate_on_start: bool = True
     # How long a reservation holds money when neither its usage fact nor a release arrives
-    # (a router that died mid-generation); longer than the longest generation.
+    # (a router that died mid-generation); longer than the longest generation. Past it, the hold
+    # goes only once every usage fact published before then is applied.
     hold_seconds: float = Field(default=900.0, gt=0)
+    # How often the expiry sweep looks at the usage consumer's progress and the expired holds.
+    hold_sweep_seconds: float = Field(default=5.0, gt=0)
     # Credit leases to routers (docs/billing.md): granted only while a team could pay this many
     # worst cases of the asking generation, and at most this share of what it has available.
     lease_min_worst_cases: int = Field(default=100, ge=1)

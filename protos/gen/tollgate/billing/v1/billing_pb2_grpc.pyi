@@ -70,6 +70,11 @@ class BillingServiceStub:
     of an idempotency key changes nothing. FAILED_PRECONDITION (BALANCE_LIMIT) when a debit
     would take the balance below zero and allow_negative is not set.
     """
+    ListUnsettledHolds: _grpc.UnaryUnaryMultiCallable[_billing_pb2.ListUnsettledHoldsRequest, _billing_pb2.ListUnsettledHoldsResponse]
+    """ListUnsettledHolds lists the holds that expired without their router giving them back (the
+    router died; usage facts of generations it cut may never come), the most recently expired
+    first: what the operator reconciles by hand.
+    """
 
 @_typing.type_check_only
 class BillingServiceAsyncStub(BillingServiceStub):
@@ -112,6 +117,11 @@ class BillingServiceAsyncStub(BillingServiceStub):
     """AdjustCredits posts a refund or an operator's adjustment (signed) to the ledger. A repeat
     of an idempotency key changes nothing. FAILED_PRECONDITION (BALANCE_LIMIT) when a debit
     would take the balance below zero and allow_negative is not set.
+    """
+    ListUnsettledHolds: _aio.UnaryUnaryMultiCallable[_billing_pb2.ListUnsettledHoldsRequest, _billing_pb2.ListUnsettledHoldsResponse]  # type: ignore[assignment]
+    """ListUnsettledHolds lists the holds that expired without their router giving them back (the
+    router died; usage facts of generations it cut may never come), the most recently expired
+    first: what the operator reconciles by hand.
     """
 
 class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -212,6 +222,17 @@ class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
         """AdjustCredits posts a refund or an operator's adjustment (signed) to the ledger. A repeat
         of an idempotency key changes nothing. FAILED_PRECONDITION (BALANCE_LIMIT) when a debit
         would take the balance below zero and allow_negative is not set.
+        """
+
+    @_abc_1.abstractmethod
+    def ListUnsettledHolds(
+        self,
+        request: _billing_pb2.ListUnsettledHoldsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.ListUnsettledHoldsResponse, _abc.Awaitable[_billing_pb2.ListUnsettledHoldsResponse]]:
+        """ListUnsettledHolds lists the holds that expired without their router giving them back (the
+        router died; usage facts of generations it cut may never come), the most recently expired
+        first: what the operator reconciles by hand.
         """
 
 def add_BillingServiceServicer_to_server(servicer: BillingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -1,19 +1,23 @@
 """The ledger in SQL: entries, balance rows and generation records, written together.
 
-Every write locks the balance rows it changes (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite
-has one writer at a time anyway), inserts the entries (unique per team and idempotency key) and
-updates the rows in the same transaction, so a team's balance is always the sum of its entries.
-Callers serialise their writes within a process (the service's write lock).
+Every write locks the balance rows it changes (``SELECT ... FOR UPDATE`` on PostgreSQL; on
+SQLite a write to the rows first, which takes the database's one write lock before anything is
+read), inserts the entries (unique per team and idempotency key) and updates the rows in the same
+transaction, so a team's balance is always the sum of its entries. A team's holds are written
+under the same lock (:mod:`tollgate_billing.ledger.holds`): a reservation reads the committed
+balance and every live hold of the team, whichever billing process wrote them, and a usage fact
+moves its cost from its hold to the balance in one transaction. Callers serialise their writes
+within a process (the service's write lock).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import RowMapping, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -23,6 +27,7 @@ from tollgate_common.inbox import Stored, refuses_values
 from tollgate_common.money import ZERO
 
 from tollgate_billing.generations.service import Generation
+from tollgate_billing.ledger import holds
 from tollgate_billing.ledger.account import (
     Account,
     ActorType,
@@ -31,6 +36,8 @@ from tollgate_billing.ledger.account import (
     apply,
     free_grant_due,
 )
+from tollgate_billing.ledger.holds import NewHold, UnsettledHold
+from tollgate_billing.ledger.view import Hold
 from tollgate_billing.models import GENERATION_ROWS, balances, generations, ledger_entries
 
 log = logging.getLogger(__name__)
@@ -47,6 +54,24 @@ class Posted:
 
     account: Account
     postings: tuple[Posting, ...]
+
+
+Answer = TypeVar("Answer")
+# Given a team's account as locked (its free grant posted) and its live holds, decide a hold:
+# the new one to write (None for a repeat of a hold id) and what to answer.
+HoldDecision = Callable[
+    [Account, dict[str, Hold], AsyncConnection], Awaitable[tuple[NewHold | None, Answer]]
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Reserved(Generic[Answer]):
+    """What a reservation's transaction did: the account after it, the free grant it posted
+    (if one was due) and what the decision answered."""
+
+    account: Account
+    grant: Posting | None
+    answer: Answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +155,67 @@ class LedgerRepository:
             await _insert_entries(conn, [(team_id, p) for p in written], at)
             await conn.execute(_UPDATE_ACCOUNT, [_account_row(account, at)])
         return Posted(account, tuple(written))
+
+    async def reserve(
+        self, team_id: str, at: datetime, decide: HoldDecision[Answer]
+    ) -> Reserved[Answer]:
+        """Lock (or create) the team's account, post its free grant if one is due at ``at``,
+        read its live holds, let ``decide`` say which hold to add, write it: one transaction."""
+        async with self._engine.begin() as conn:
+            [account] = (await _lock_accounts(conn, [team_id], at)).values()
+            grant = None
+            due = free_grant_due(account, at)
+            if due is not None:
+                account, posting = due
+                for written in await _new_postings(conn, team_id, [posting] if posting else []):
+                    account, grant = apply(account, written), written
+                await _insert_entries(conn, [(team_id, grant)] if grant else [], at)
+                await conn.execute(_UPDATE_ACCOUNT, [_account_row(account, at)])
+            new, answer = await decide(account, await holds.live_holds(conn, team_id), conn)
+            if new is not None:
+                await holds.insert_hold(conn, new)
+        return Reserved(account, grant, answer)
+
+    async def read_holds(
+        self,
+        team_id: str,
+        read: Callable[[Account, dict[str, Hold], AsyncConnection], Awaitable[Answer]],
+    ) -> Answer:
+        """``read`` the team's committed account and live holds (no lock: a figure for now)."""
+        async with self._engine.connect() as conn:
+            found = await _select(conn, [team_id])
+            account = found.get(team_id) or Account(team_id)
+            return await read(account, await holds.live_holds(conn, team_id), conn)
+
+    async def release(self, team_id: str, hold_id: str, spent: Decimal | None) -> None:
+        """The router gives a hold back (see :meth:`Hold.give_back`); an unknown one is a no-op."""
+        async with self._engine.begin() as conn:
+            if not await _select_for_update(conn, [team_id]):
+                return
+            found = await holds.holds_named(conn, [(team_id, hold_id)])
+            hold, state = found.get((team_id, hold_id), (None, None))
+            if hold is None or state is not holds.HoldState.LIVE:
+                return
+            if hold.give_back(spent):
+                await holds.write_holds(conn, [], [(team_id, hold_id)])
+            else:
+                await holds.write_holds(conn, [(team_id, hold_id, hold)], [])
+
+    async def expire_holds(self, before: datetime, at: datetime) -> int:
+        """Let every live hold that expired before ``before`` go (each team under its lock);
+        those their routers had not given back stay listed as unsettled. How many went."""
+        async with self._engine.connect() as conn:
+            teams = await holds.expired_teams(conn, before)
+        gone = 0
+        for team_id in teams:
+            async with self._engine.begin() as conn:
+                await _select_for_update(conn, [team_id])
+                gone += await holds.expire(conn, team_id, before, at)
+        return gone
+
+    async def unsettled(self, team_id: str | None, limit: int) -> list[UnsettledHold]:
+        async with self._engine.connect() as conn:
+            return await holds.unsettled(conn, team_id, limit)
 
     async def apply_usage(self, batch: Sequence[Generation], at: datetime) -> UsageApplied:
         """Record each generation not seen before and debit its cost, all in one transaction
@@ -218,12 +304,39 @@ class LedgerRepository:
             accounts[team] = _debit(accounts[team], total)
         await _insert_entries(conn, entries, at)
         await conn.execute(_UPDATE_ACCOUNT, [_account_row(a, at) for a in accounts.values()])
+        await _settle_holds(conn, new)
         return UsageApplied(stored, accounts, grants, new)
 
     async def _claimed(self, msg_id: str) -> bool:
         query = select(generations.c.id).where(generations.c.id == msg_id)
         async with self._engine.connect() as conn:
             return (await conn.execute(query)).first() is not None
+
+
+async def _settle_holds(conn: AsyncConnection, new: Sequence[Generation]) -> None:
+    """Each new generation's cost leaves the hold it drew from (its router's lease, named by
+    ``hold_id``; else its own hold, named by its id, which goes), in the transaction that
+    debits it: what the team has available never moves twice. A fact that arrives after its
+    hold expired unsettled still counts in its ``debited`` (the operator sees it)."""
+    found = await holds.holds_named(conn, [(g.team_id, g.hold_id or g.generation_id) for g in new])
+    if not found:
+        return
+    changed: dict[tuple[str, str], Hold] = {}
+    done: set[tuple[str, str]] = set()
+    for g in new:
+        key = (g.team_id, g.hold_id or g.generation_id)
+        if key not in found or key in done:
+            continue
+        hold, state = found[key]
+        finished = hold.charge(g.cost) or not g.hold_id
+        if finished and state is holds.HoldState.LIVE:
+            done.add(key)
+            changed.pop(key, None)
+        else:
+            changed[key] = hold
+    await holds.write_holds(
+        conn, [(team, hold_id, h) for (team, hold_id), h in changed.items()], sorted(done)
+    )
 
 
 def _debit(account: Account, total: Decimal) -> Account:
@@ -276,13 +389,20 @@ async def _lock_accounts(
 
 
 async def _select_for_update(conn: AsyncConnection, team_ids: list[str]) -> dict[str, Account]:
-    query = (
-        select(balances)
-        .where(balances.c.team_id.in_(team_ids))
-        .order_by(balances.c.team_id)
-        .with_for_update()
-    )
-    result = (await conn.execute(query)).mappings()
+    if conn.dialect.name == "sqlite":
+        # SQLite ignores FOR UPDATE, and would read outside the transaction until its first
+        # write: writing first takes the one write lock (waiting for another process's), so
+        # what follows reads the latest committed rows and nobody writes until the commit.
+        touch = update(balances).where(balances.c.team_id.in_(team_ids))
+        await conn.execute(touch.values(team_id=balances.c.team_id))
+    return await _select(conn, team_ids, lock=True)
+
+
+async def _select(
+    conn: AsyncConnection, team_ids: list[str], *, lock: bool = False
+) -> dict[str, Account]:
+    query = select(balances).where(balances.c.team_id.in_(team_ids)).order_by(balances.c.team_id)
+    result = (await conn.execute(query.with_for_update() if lock else query)).mappings()
     return {row["team_id"]: _account(row) for row in result}
 
 
@@ -330,4 +450,12 @@ async def _insert_entries(
     )
 
 
-__all__ = ["ActorType", "Decision", "LedgerRepository", "Posted", "UsageApplied"]
+__all__ = [
+    "ActorType",
+    "Decision",
+    "HoldDecision",
+    "LedgerRepository",
+    "Posted",
+    "Reserved",
+    "UsageApplied",
+]
