@@ -11,7 +11,7 @@ import argparse
 from typing import Any, Final
 
 from tollgate_cli.admin_commands import Command, leaf
-from tollgate_cli.billing_commands import add_adjust
+from tollgate_cli.billing_commands import add_adjust, add_unsettled
 from tollgate_cli.client import Client
 
 ACTIVITY_COLUMNS: Final = ("createdAt", "type", "actor", "target", "id")
@@ -114,3 +114,4 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     top_up = leaf(credits, "top-up", "add credits (owners)", _credits_top_up, common)
     top_up.add_argument("amount", help="USD, e.g. 25 or 10.50")
     add_adjust(credits, common)
+    add_unsettled(credits, common)

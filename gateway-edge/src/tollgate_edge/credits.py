@@ -1,6 +1,7 @@
-"""``GET /v1/credits``, ``POST /v1/credits/top-up`` and ``POST /v1/credits/adjustments``
-(docs/billing.md, docs/admin-api.md): the caller's team's balance and
-lifetime usage, as decimal strings; purchases, refunds and operator adjustments."""
+"""``GET /v1/credits``, ``POST /v1/credits/top-up``, ``POST /v1/credits/adjustments`` and
+``GET /v1/credits/unsettled`` (docs/billing.md, docs/admin-api.md): the caller's team's balance
+and lifetime usage, as decimal strings; purchases, refunds and operator adjustments; holds that
+expired without being given back."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from tollgate.billing.v1 import billing_pb2
 from tollgate_edge.admin.permissions import require
 from tollgate_edge.errors import ApiError, invalid_request
 from tollgate_edge.identity import caller_of
+from tollgate_edge.lookup import iso_utc
 from tollgate_edge.peers import PEERS, SETTINGS, call_metadata
 from tollgate_edge.responses import json_response
 
@@ -144,3 +146,38 @@ async def adjust(request: web.Request) -> web.Response:
         timeout=request.app[SETTINGS].rpc_deadline_seconds,
     )
     return json_response(credits_object(reply.credits))
+
+
+UNSETTLED_ROLES: Final = frozenset({"owner"})
+
+
+def unsettled_object(hold: billing_pb2.UnsettledHold) -> dict[str, Any]:
+    return {
+        "teamId": hold.team_id,
+        "holdId": hold.hold_id,
+        "projectId": hold.project_id,
+        "keyId": hold.key_id,
+        "reserved": hold.reserved,
+        "debited": hold.debited,
+        "held": hold.held,
+        "instanceId": hold.instance_id,
+        "createdAt": iso_utc(hold.created_at),
+        "expiresAt": iso_utc(hold.expires_at),
+        "expiredAt": iso_utc(hold.expired_at),
+    }
+
+
+async def unsettled(request: web.Request) -> web.Response:
+    """Holds of the caller's team that expired without their router giving them back (the
+    router died): what billing let go once their usage facts were all in, for an owner to
+    reconcile. Owners only until an operator role exists; an operator's view of every team is
+    the same call with ``all_teams``."""
+    caller = caller_of(request)
+    if caller.role not in UNSETTLED_ROLES:
+        raise ApiError(403, "forbidden", "only a team owner may list unsettled holds")
+    reply = await request.app[PEERS].billing.ListUnsettledHolds(
+        billing_pb2.ListUnsettledHoldsRequest(team_id=caller.team_id),
+        metadata=call_metadata(request),
+        timeout=request.app[SETTINGS].rpc_deadline_seconds,
+    )
+    return json_response({"data": [unsettled_object(hold) for hold in reply.holds]})
