@@ -91,6 +91,9 @@ balances = Table(
     # The last free period granted (0 = the first); -1 before the first grant.
     Column("free_period", Integer, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # What the team's live holds hold in all (the sum of their ``held``; not part of ``balance``):
+    # written with them, so a reservation reads one row, not every hold.
+    Column("held", Money, nullable=False, server_default="0"),
 )
 
 # A cap per team, project or API key and UTC day or month (docs/billing.md, Budgets).

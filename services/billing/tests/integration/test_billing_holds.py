@@ -9,10 +9,12 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate_billing.errors import InsufficientFunds
 from tollgate_billing.ledger.repository import LedgerRepository
 from tollgate_billing.ledger.service import CreditsService, HoldPolicy
+from tollgate_billing.models import balances, holds
 
 from .support import QUOTE, T0, Clock, Facts, generation
 
@@ -23,8 +25,17 @@ HOLD_SECONDS = 60
 class World:
     def __init__(self, engine: AsyncEngine) -> None:
         self.clock = Clock()
+        self.engine = engine
         self.ledger = LedgerRepository(engine)
         self.credits = self.restart()
+
+    async def audit(self, team_id: str = "team_a") -> None:
+        """The balance row's ``held`` is what the team's live holds hold, one by one."""
+        async with self.engine.connect() as conn:
+            row = select(balances.c.held).where(balances.c.team_id == team_id)
+            held = (await conn.execute(row)).scalar_one()
+            live = select(holds.c.held).where(holds.c.team_id == team_id, holds.c.state == "live")
+            assert held == sum((await conn.execute(live)).scalars(), D(0))
 
     def restart(self) -> CreditsService:
         """A new billing process over the same database (nothing kept in memory)."""
@@ -50,6 +61,7 @@ async def test_a_restarted_billing_counts_every_hold(world: World) -> None:
         await world.credits.reserve("team_a", f"gen_{i + 3}", QUOTE)
     with pytest.raises(InsufficientFunds):
         await world.restart().reserve("team_a", "gen_last", QUOTE)
+    await world.audit()
     # A repeat of a hold id answers the hold made before, in any process.
     assert (await world.restart().reserve("team_a", "gen_2", QUOTE)).reservation.reserved == D(
         "0.5"
@@ -67,8 +79,10 @@ async def test_usage_facts_move_a_leases_money_to_the_balance_once(world: World)
     assert await world.restart().available("team_a") == D(105)
     await world.credits.release("team_a", "lease_1", spent=D("1.2"))  # one fact of 0.3 to come
     assert await world.restart().available("team_a") == D("109.1") - D("0.3")
+    await world.audit()
     await world.credits.apply_usage([generation("gen_3", "0.3", hold_id="lease_1")])
     assert await world.restart().available("team_a") == D("108.8")
+    await world.audit()
 
 
 async def test_expired_holds_go_when_their_facts_are_in_and_unreturned_ones_are_listed(
@@ -87,6 +101,7 @@ async def test_expired_holds_go_when_their_facts_are_in_and_unreturned_ones_are_
     # has not expired yet.
     assert await world.credits.expire_holds(world.clock.now) == 1
     assert await world.credits.available("team_a") == D("9.9") - D("0.5")
+    await world.audit()
     [dead] = await world.credits.unsettled("team_a")
     assert (dead.hold_id, dead.reserved, dead.debited, dead.held) == (
         "gen_dead",
@@ -103,3 +118,4 @@ async def test_expired_holds_go_when_their_facts_are_in_and_unreturned_ones_are_
     [dead] = await world.credits.unsettled("team_a")
     assert dead.debited == D("0.2")
     assert await world.credits.available("team_a") == D("9.7") - D("0.5")
+    await world.audit()

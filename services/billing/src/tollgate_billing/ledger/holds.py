@@ -160,16 +160,19 @@ async def expired_teams(conn: AsyncConnection, before: datetime) -> list[str]:
     return sorted((await conn.execute(query)).scalars())
 
 
-async def expire(conn: AsyncConnection, team_id: str, before: datetime, at: datetime) -> int:
+async def expire(
+    conn: AsyncConnection, team_id: str, before: datetime, at: datetime
+) -> tuple[int, Decimal]:
     """Let the team's live holds that expired before ``before`` go: the ones their routers gave
-    back are done; the others become unsettled. How many went."""
+    back are done; the others become unsettled. How many went, and what they held."""
     h = holds.c
     expired = (h.team_id == team_id) & (h.state == HoldState.LIVE) & (h.expires_at <= before)
+    amounts = list((await conn.execute(select(h.held).where(expired))).scalars())
     returned = await conn.execute(delete(holds).where(expired & h.returned.is_(True)))
     unsettled = await conn.execute(
         update(holds).where(expired).values(state=HoldState.UNSETTLED.value, expired_at=at)
     )
-    return int(returned.rowcount or 0) + int(unsettled.rowcount or 0)
+    return int(returned.rowcount or 0) + int(unsettled.rowcount or 0), sum(amounts, ZERO)
 
 
 async def unsettled(conn: AsyncConnection, team_id: str | None, limit: int) -> list[UnsettledHold]:

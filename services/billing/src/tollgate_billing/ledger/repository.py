@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tollgate_common.inbox import Stored, refuses_values
 from tollgate_common.money import ZERO
 
+from tollgate_billing.budgets.budget import BudgetState
 from tollgate_billing.generations.service import Generation
 from tollgate_billing.ledger import holds
 from tollgate_billing.ledger.account import (
@@ -57,11 +58,26 @@ class Posted:
 
 
 Answer = TypeVar("Answer")
-# Given a team's account as locked (its free grant posted) and its live holds, decide a hold:
-# the new one to write (None for a repeat of a hold id) and what to answer.
-HoldDecision = Callable[
-    [Account, dict[str, Hold], AsyncConnection], Awaitable[tuple[NewHold | None, Answer]]
-]
+# The team's budgets with their spend, read on the reservation's connection.
+BudgetLoader = Callable[[AsyncConnection], Awaitable[list[BudgetState]]]
+
+
+@dataclass(frozen=True, slots=True)
+class TeamState:
+    """What a reservation decides on, read under the team's row lock: the account (its
+    ``held`` is what all its live holds hold), the hold of the asked id if there is one, and
+    the budgets with their spend; with budgets, the live holds one by one too (``held`` then
+    still counts them: take them out before summing both)."""
+
+    account: Account
+    existing: Hold | None
+    holds: dict[str, Hold]
+    budgets: list[BudgetState]
+
+
+# Given the team's state, decide a hold: the new one to write (None for a repeat of a hold id)
+# and what to answer.
+HoldDecision = Callable[[TeamState], tuple[NewHold | None, Answer]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +109,7 @@ def _account(row: RowMapping) -> Account:
         purchased=row["purchased"],
         free_anchor=row["free_anchor"],
         free_period=row["free_period"],
+        held=row["held"],
     )
 
 
@@ -105,6 +122,7 @@ def _account_row(account: Account, at: datetime) -> dict[str, object]:
         "purchased": account.purchased,
         "free_anchor": account.free_anchor,
         "free_period": account.free_period,
+        "held": account.held,
         "updated_at": at,
     }
 
@@ -119,6 +137,7 @@ _UPDATE_ACCOUNT = (
         purchased=bindparam("purchased"),
         free_anchor=bindparam("free_anchor"),
         free_period=bindparam("free_period"),
+        held=bindparam("held"),
         updated_at=bindparam("updated_at"),
     )
 )
@@ -157,10 +176,16 @@ class LedgerRepository:
         return Posted(account, tuple(written))
 
     async def reserve(
-        self, team_id: str, at: datetime, decide: HoldDecision[Answer]
+        self,
+        team_id: str,
+        hold_id: str,
+        at: datetime,
+        budgets: BudgetLoader | None,
+        decide: HoldDecision[Answer],
     ) -> Reserved[Answer]:
         """Lock (or create) the team's account, post its free grant if one is due at ``at``,
-        read its live holds, let ``decide`` say which hold to add, write it: one transaction."""
+        read what the decision needs (:class:`TeamState`), let ``decide`` say which hold to add,
+        write it and the account's new ``held``: one transaction."""
         async with self._engine.begin() as conn:
             [account] = (await _lock_accounts(conn, [team_id], at)).values()
             grant = None
@@ -170,36 +195,37 @@ class LedgerRepository:
                 for written in await _new_postings(conn, team_id, [posting] if posting else []):
                     account, grant = apply(account, written), written
                 await _insert_entries(conn, [(team_id, grant)] if grant else [], at)
-                await conn.execute(_UPDATE_ACCOUNT, [_account_row(account, at)])
-            new, answer = await decide(account, await holds.live_holds(conn, team_id), conn)
+            state = await _team_state(conn, account, hold_id, budgets)
+            new, answer = decide(state)
             if new is not None:
                 await holds.insert_hold(conn, new)
+                account = replace(account, held=account.held + new.hold.amount)
+            if due is not None or new is not None:
+                await conn.execute(_UPDATE_ACCOUNT, [_account_row(account, at)])
         return Reserved(account, grant, answer)
 
-    async def read_holds(
-        self,
-        team_id: str,
-        read: Callable[[Account, dict[str, Hold], AsyncConnection], Awaitable[Answer]],
-    ) -> Answer:
-        """``read`` the team's committed account and live holds (no lock: a figure for now)."""
+    async def read_state(self, team_id: str, budgets: BudgetLoader | None) -> TeamState:
+        """The team's committed state as a reservation would read it (no lock: a figure)."""
         async with self._engine.connect() as conn:
-            found = await _select(conn, [team_id])
-            account = found.get(team_id) or Account(team_id)
-            return await read(account, await holds.live_holds(conn, team_id), conn)
+            account = (await _select(conn, [team_id])).get(team_id) or Account(team_id)
+            return await _team_state(conn, account, "", budgets)
 
     async def release(self, team_id: str, hold_id: str, spent: Decimal | None) -> None:
         """The router gives a hold back (see :meth:`Hold.give_back`); an unknown one is a no-op."""
         async with self._engine.begin() as conn:
-            if not await _select_for_update(conn, [team_id]):
-                return
+            account = (await _select_for_update(conn, [team_id])).get(team_id)
             found = await holds.holds_named(conn, [(team_id, hold_id)])
             hold, state = found.get((team_id, hold_id), (None, None))
-            if hold is None or state is not holds.HoldState.LIVE:
+            if account is None or hold is None or state is not holds.HoldState.LIVE:
                 return
+            before = hold.amount
             if hold.give_back(spent):
                 await holds.write_holds(conn, [], [(team_id, hold_id)])
+                after = ZERO
             else:
                 await holds.write_holds(conn, [(team_id, hold_id, hold)], [])
+                after = hold.amount
+            await _set_held(conn, team_id, account.held - before + after)
 
     async def expire_holds(self, before: datetime, at: datetime) -> int:
         """Let every live hold that expired before ``before`` go (each team under its lock);
@@ -209,8 +235,11 @@ class LedgerRepository:
         gone = 0
         for team_id in teams:
             async with self._engine.begin() as conn:
-                await _select_for_update(conn, [team_id])
-                gone += await holds.expire(conn, team_id, before, at)
+                account = (await _select_for_update(conn, [team_id])).get(team_id)
+                count, released = await holds.expire(conn, team_id, before, at)
+                if account is not None and count:
+                    await _set_held(conn, team_id, account.held - released)
+                gone += count
         return gone
 
     async def unsettled(self, team_id: str | None, limit: int) -> list[UnsettledHold]:
@@ -303,8 +332,9 @@ class LedgerRepository:
         for team, total in unapplied.items():
             accounts[team] = _debit(accounts[team], total)
         await _insert_entries(conn, entries, at)
+        for team, released in (await _settle_holds(conn, new)).items():
+            accounts[team] = replace(accounts[team], held=accounts[team].held - released)
         await conn.execute(_UPDATE_ACCOUNT, [_account_row(a, at) for a in accounts.values()])
-        await _settle_holds(conn, new)
         return UsageApplied(stored, accounts, grants, new)
 
     async def _claimed(self, msg_id: str) -> bool:
@@ -313,14 +343,16 @@ class LedgerRepository:
             return (await conn.execute(query)).first() is not None
 
 
-async def _settle_holds(conn: AsyncConnection, new: Sequence[Generation]) -> None:
+async def _settle_holds(conn: AsyncConnection, new: Sequence[Generation]) -> dict[str, Decimal]:
     """Each new generation's cost leaves the hold it drew from (its router's lease, named by
     ``hold_id``; else its own hold, named by its id, which goes), in the transaction that
     debits it: what the team has available never moves twice. A fact that arrives after its
-    hold expired unsettled still counts in its ``debited`` (the operator sees it)."""
+    hold expired unsettled still counts in its ``debited`` (the operator sees it). Returns
+    what each team's live holds released."""
     found = await holds.holds_named(conn, [(g.team_id, g.hold_id or g.generation_id) for g in new])
     if not found:
-        return
+        return {}
+    before = {key: hold.amount for key, (hold, _) in found.items()}
     changed: dict[tuple[str, str], Hold] = {}
     done: set[tuple[str, str]] = set()
     for g in new:
@@ -337,6 +369,32 @@ async def _settle_holds(conn: AsyncConnection, new: Sequence[Generation]) -> Non
     await holds.write_holds(
         conn, [(team, hold_id, h) for (team, hold_id), h in changed.items()], sorted(done)
     )
+    released: dict[str, Decimal] = {}
+    for key, (hold, state) in found.items():
+        if state is holds.HoldState.LIVE and (key in done or key in changed):
+            after = ZERO if key in done else hold.amount
+            released[key[0]] = released.get(key[0], ZERO) + before[key] - after
+    return released
+
+
+async def _team_state(
+    conn: AsyncConnection, account: Account, hold_id: str, budgets: BudgetLoader | None
+) -> TeamState:
+    """What a reservation decides on: the account, the hold of ``hold_id`` if it exists, the
+    team's budgets and, only when it has some (they count the holds of their scope), its live
+    holds one by one."""
+    team_id = account.team_id
+    existing = None
+    if hold_id:
+        found = await holds.holds_named(conn, [(team_id, hold_id)])
+        existing = found[(team_id, hold_id)][0] if found else None
+    states = await budgets(conn) if budgets is not None else []
+    live = await holds.live_holds(conn, team_id) if states else {}
+    return TeamState(account, existing, live, states)
+
+
+async def _set_held(conn: AsyncConnection, team_id: str, held: Decimal) -> None:
+    await conn.execute(update(balances).where(balances.c.team_id == team_id).values(held=held))
 
 
 def _debit(account: Account, total: Decimal) -> Account:
@@ -457,5 +515,6 @@ __all__ = [
     "LedgerRepository",
     "Posted",
     "Reserved",
+    "TeamState",
     "UsageApplied",
 ]

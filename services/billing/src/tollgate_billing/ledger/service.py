@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -37,11 +37,10 @@ from tollgate_billing.ledger.account import (
     Posting,
 )
 from tollgate_billing.ledger.holds import NewHold, UnsettledHold
-from tollgate_billing.ledger.repository import LedgerRepository
+from tollgate_billing.ledger.repository import BudgetLoader, LedgerRepository, TeamState
 from tollgate_billing.ledger.view import (
     NOBODY,
     BalanceView,
-    Hold,
     LeasePolicy,
     Quote,
     Requester,
@@ -240,20 +239,22 @@ class CreditsService:
             raise missing_field("hold_id")
         at = self._clock()
 
-        async def decide(
-            account: Account, live: dict[str, Hold], conn: AsyncConnection
-        ) -> tuple[NewHold | None, Granted]:
-            view = await self._view(account, live, conn, at)
+        def decide(state: TeamState) -> tuple[NewHold | None, Granted]:
+            view = self._view(state)
+            if state.existing is not None:  # a repeat answers the hold made before
+                available = view.available(team_id, requester, at)
+                return None, Granted(state.existing.reservation, available)
             reservation = view.reserve(team_id, hold_id, quote, lease, requester, at)
             granted = Granted(reservation, view.available(team_id, requester, at))
             hold = view.hold(team_id, hold_id)
-            if hold_id in live or hold is None:
-                return None, granted
+            assert hold is not None
             expires = at + timedelta(seconds=self._holds.hold_seconds)
             return NewHold(team_id, hold_id, hold, instance_id, at, expires), granted
 
         async with self._write_lock:
-            reserved = await self._ledger.reserve(team_id, at, decide)
+            reserved = await self._ledger.reserve(
+                team_id, hold_id, at, self._budget_loader(team_id, at), decide
+            )
         if reserved.grant is not None:
             self._activity.put(activity_fact(team_id, reserved.grant, reserved.account, at))
         return reserved.answer
@@ -262,24 +263,27 @@ class CreditsService:
         """What the team may hold now: its balance less its live holds, capped by what the
         budgets that apply to ``requester`` have left (what ``Reserve`` answers after a hold)."""
         at = self._clock()
+        state = await self._ledger.read_state(team_id, self._budget_loader(team_id, at))
+        return self._view(state).available(team_id, requester, at)
 
-        async def read(account: Account, live: dict[str, Hold], conn: AsyncConnection) -> Decimal:
-            view = await self._view(account, live, conn, at)
-            return view.available(team_id, requester, at)
+    def _budget_loader(self, team_id: str, at: datetime) -> BudgetLoader | None:
+        if self._budgets is None:
+            return None
 
-        return await self._ledger.read_holds(team_id, read)
+        async def load(conn: AsyncConnection) -> list[BudgetState]:
+            return await load_budgets(conn, team_id, at)
 
-    async def _view(
-        self, account: Account, live: dict[str, Hold], conn: AsyncConnection, at: datetime
-    ) -> BalanceView:
-        """The team's account, live holds and budgets (read on ``conn``) in one view."""
-        team_id = account.team_id
+        return load
+
+    def _view(self, state: TeamState) -> BalanceView:
+        """The team's state in a view to decide on (its holds counted once)."""
+        account = state.account
+        one_by_one = sum((hold.amount for hold in state.holds.values()), ZERO)
         view = BalanceView(self._holds.leases)
-        view.put(account)
-        for hold_id, hold in live.items():
-            view.put_hold(team_id, hold_id, hold)
-        if self._budgets is not None:
-            view.put_budgets(team_id, await load_budgets(conn, team_id, at))
+        view.put(replace(account, held=account.held - one_by_one))
+        for hold_id, hold in state.holds.items():
+            view.put_hold(account.team_id, hold_id, hold)
+        view.put_budgets(account.team_id, state.budgets)
         return view
 
     async def release(self, team_id: str, hold_id: str, spent: Decimal | None = None) -> None:

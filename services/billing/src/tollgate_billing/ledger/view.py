@@ -104,7 +104,8 @@ class _Team:
     budgets: list[BudgetState] | None = None  # None: not loaded yet
 
     def held(self) -> Decimal:
-        return sum((hold.amount for hold in self.holds.values()), ZERO)
+        """What the account's holds hold (``Account.held``) plus those held one by one."""
+        return self.account.held + sum((hold.amount for hold in self.holds.values()), ZERO)
 
     def held_in(self, state: BudgetState) -> Decimal:
         """What the holds that count in ``state``'s budget hold."""

@@ -39,8 +39,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("team_id", "hold_id", name="pk_holds"),
     )
     op.create_index("ix_holds_state_expires_at", "holds", ["state", "expires_at"])
+    op.add_column("balances", sa.Column("held", Money, nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
+    op.drop_column("balances", "held")
     op.drop_index("ix_holds_state_expires_at", table_name="holds")
     op.drop_table("holds")
