@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import RowMapping, and_, bindparam, delete, insert, select, update
+from sqlalchemy import RowMapping, and_, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tollgate_common.money import ZERO
 
@@ -76,10 +78,12 @@ async def live_holds(conn: AsyncConnection, team_id: str) -> dict[str, Hold]:
     return {row["hold_id"]: _hold(row) for row in rows}
 
 
-async def insert_hold(conn: AsyncConnection, new: NewHold) -> None:
+async def insert_hold(conn: AsyncConnection, new: NewHold) -> bool:
+    """Write a new hold; False when one of its id exists already (nothing written)."""
     hold = new.hold
-    await conn.execute(
-        insert(holds).values(
+    statement = _insert(conn)
+    result = await conn.execute(
+        statement.values(
             team_id=new.team_id,
             hold_id=new.hold_id,
             project_id=hold.requester.project_id,
@@ -94,7 +98,15 @@ async def insert_hold(conn: AsyncConnection, new: NewHold) -> None:
             created_at=new.created_at,
             expires_at=new.expires_at,
         )
+        .on_conflict_do_nothing(index_elements=[holds.c.team_id, holds.c.hold_id])
+        .returning(holds.c.hold_id)
     )
+    return result.first() is not None
+
+
+def _insert(conn: AsyncConnection) -> Any:
+    """``INSERT`` of the connection's dialect, which has ``on_conflict_do_nothing``."""
+    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(holds)
 
 
 async def holds_named(

@@ -23,6 +23,7 @@ from sqlalchemy import RowMapping, Table, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from tollgate_common.errors import DomainError
 from tollgate_common.inbox import Stored, refuses_values
 from tollgate_common.money import ZERO
 
@@ -147,6 +148,12 @@ class LedgerRepository:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
+    @property
+    def one_writer(self) -> bool:
+        """Whether the database takes one writer at a time (SQLite): callers then queue their
+        writes in the process rather than on its busy timeout."""
+        return self._engine.dialect.name == "sqlite"
+
     async def load(self, team_id: str) -> Account | None:
         async with self._engine.connect() as conn:
             row = (
@@ -195,10 +202,17 @@ class LedgerRepository:
                 for written in await _new_postings(conn, team_id, [posting] if posting else []):
                     account, grant = apply(account, written), written
                 await _insert_entries(conn, [(team_id, grant)] if grant else [], at)
-            state = await _team_state(conn, account, hold_id, budgets)
-            new, answer = decide(state)
+            try:
+                new, answer = decide(await _team_state(conn, account, "", budgets))
+            except DomainError:  # refused; unless it repeats a hold made before
+                state = await _team_state(conn, account, hold_id, budgets)
+                if state.existing is None:
+                    raise
+                new, answer = decide(state)
+            if new is not None and not await holds.insert_hold(conn, new):
+                # A repeat of a hold id (rare): answer the hold made before.
+                new, answer = decide(await _team_state(conn, account, hold_id, budgets))
             if new is not None:
-                await holds.insert_hold(conn, new)
                 account = replace(account, held=account.held + new.hold.amount)
             if due is not None or new is not None:
                 await conn.execute(_UPDATE_ACCOUNT, [_account_row(account, at)])
@@ -450,9 +464,15 @@ async def _select_for_update(conn: AsyncConnection, team_ids: list[str]) -> dict
     if conn.dialect.name == "sqlite":
         # SQLite ignores FOR UPDATE, and would read outside the transaction until its first
         # write: writing first takes the one write lock (waiting for another process's), so
-        # what follows reads the latest committed rows and nobody writes until the commit.
-        touch = update(balances).where(balances.c.team_id.in_(team_ids))
-        await conn.execute(touch.values(team_id=balances.c.team_id))
+        # the rows it returns are the latest committed and nobody writes until the commit.
+        touch = (
+            update(balances)
+            .where(balances.c.team_id.in_(team_ids))
+            .values(team_id=balances.c.team_id)
+            .returning(*balances.c)
+        )
+        rows = (await conn.execute(touch)).mappings()
+        return {row["team_id"]: _account(row) for row in rows}
     return await _select(conn, team_ids, lock=True)
 
 

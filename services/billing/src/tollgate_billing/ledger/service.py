@@ -1,14 +1,16 @@
 """Credits: balances, top-ups, the free tier, reservations, and usage charged exactly once.
 
-One writer per process: every ledger transaction runs under ``_write_lock`` (SQLite has one
-writer anyway; waiting here is cheaper than waiting on its busy timeout). Across processes the
-team's row lock decides: a reservation reads the committed balance and every live hold under it,
-so several billing replicas on one database can run side by side (docs/billing.md, "Replicas").
+Postings and usage batches run one at a time per process (``_write_lock``); reservations and
+give-backs too on SQLite, which has one writer anyway (waiting here is cheaper than waiting on
+its busy timeout). Across processes the team's row lock decides: a reservation reads the
+committed balance and what the team's live holds hold under it, so several billing replicas on
+one database can run side by side (docs/billing.md, "Replicas").
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -251,7 +253,7 @@ class CreditsService:
             expires = at + timedelta(seconds=self._holds.hold_seconds)
             return NewHold(team_id, hold_id, hold, instance_id, at, expires), granted
 
-        async with self._write_lock:
+        async with self._writes():
             reserved = await self._ledger.reserve(
                 team_id, hold_id, at, self._budget_loader(team_id, at), decide
             )
@@ -265,6 +267,11 @@ class CreditsService:
         at = self._clock()
         state = await self._ledger.read_state(team_id, self._budget_loader(team_id, at))
         return self._view(state).available(team_id, requester, at)
+
+    def _writes(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """The process's write lock where the database has one writer; elsewhere the team's
+        row lock alone orders a team's reservations, and other teams' run alongside."""
+        return self._write_lock if self._ledger.one_writer else contextlib.nullcontext()
 
     def _budget_loader(self, team_id: str, at: datetime) -> BudgetLoader | None:
         if self._budgets is None:
@@ -294,7 +301,7 @@ class CreditsService:
             raise missing_field("team_id")
         if not hold_id:
             raise missing_field("hold_id")
-        async with self._write_lock:
+        async with self._writes():
             await self._ledger.release(team_id, hold_id, spent)
 
     async def expire_holds(self, before: datetime) -> int:
