@@ -45,9 +45,8 @@ class BillingApp(ServiceApp):
             LeasePolicy(settings.lease_min_worst_cases, settings.lease_share),
         )
         budgets = BudgetRepository(self.engine)
-        self.credits = CreditsService(
-            LedgerRepository(self.engine), self.outbox, clock, budgets=budgets, holds=holds
-        )
+        ledger = LedgerRepository(self.engine, hold_commits_async=settings.holds_async_commit)
+        self.credits = CreditsService(ledger, self.outbox, clock, budgets=budgets, holds=holds)
         self.budgets = BudgetService(budgets, self.credits, self.outbox, clock)
         generations = GenerationRepository(self.engine)
         self.service = GenerationService(LedgerGenerationStore(self.credits, generations))

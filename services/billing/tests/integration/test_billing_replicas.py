@@ -40,6 +40,8 @@ def _spawn(
         "TOLLGATE_BILLING_MIGRATE_ON_START": "false",
         "TOLLGATE_BILLING_LISTEN_ADDR": f"127.0.0.1:{port}",
         "TOLLGATE_BILLING_METRICS_ADDR": f"127.0.0.1:{free_port()}",
+        # One commits its holds without waiting for PostgreSQL's WAL flush: the same decisions.
+        "TOLLGATE_BILLING_HOLDS_ASYNC_COMMIT": "true" if index else "false",
     }
     log = (tmp_path / f"billing-{index}.log").open("wb")
     process = subprocess.Popen(

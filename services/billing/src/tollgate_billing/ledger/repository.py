@@ -19,7 +19,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import RowMapping, Table, bindparam, insert, select, update
+from sqlalchemy import RowMapping, Table, bindparam, insert, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -145,8 +145,10 @@ _UPDATE_ACCOUNT = (
 
 
 class LedgerRepository:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, hold_commits_async: bool = False) -> None:
         self._engine = engine
+        # PostgreSQL: commit holds without waiting for the WAL flush (see BillingSettings).
+        self._hold_commits_async = hold_commits_async and engine.dialect.name == "postgresql"
 
     @property
     def one_writer(self) -> bool:
@@ -194,6 +196,7 @@ class LedgerRepository:
         read what the decision needs (:class:`TeamState`), let ``decide`` say which hold to add,
         write it and the account's new ``held``: one transaction."""
         async with self._engine.begin() as conn:
+            await self._hold_commit(conn)
             [account] = (await _lock_accounts(conn, [team_id], at)).values()
             grant = None
             due = free_grant_due(account, at)
@@ -218,6 +221,10 @@ class LedgerRepository:
                 await conn.execute(_UPDATE_ACCOUNT, [_account_row(account, at)])
         return Reserved(account, grant, answer)
 
+    async def _hold_commit(self, conn: AsyncConnection) -> None:
+        if self._hold_commits_async:
+            await conn.execute(text("SET LOCAL synchronous_commit = off"))
+
     async def read_state(self, team_id: str, budgets: BudgetLoader | None) -> TeamState:
         """The team's committed state as a reservation would read it (no lock: a figure)."""
         async with self._engine.connect() as conn:
@@ -227,6 +234,7 @@ class LedgerRepository:
     async def release(self, team_id: str, hold_id: str, spent: Decimal | None) -> None:
         """The router gives a hold back (see :meth:`Hold.give_back`); an unknown one is a no-op."""
         async with self._engine.begin() as conn:
+            await self._hold_commit(conn)
             account = (await _select_for_update(conn, [team_id])).get(team_id)
             found = await holds.holds_named(conn, [(team_id, hold_id)])
             hold, state = found.get((team_id, hold_id), (None, None))
