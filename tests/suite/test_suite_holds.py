@@ -25,6 +25,7 @@ import pytest
 from tollgate.billing.v1 import billing_pb2, billing_pb2_grpc
 from tollgate_cli.stack import Stack
 
+from tests.support.admin import AdminSuite, Secrets, new_tenant
 from tests.support.api import auth, credits, generation
 from tests.support.billing import billing_suite, priced_catalog
 from tests.support.cli import ok
@@ -214,3 +215,11 @@ def test_the_lease_of_a_router_killed_with_kill_9_is_listed_unsettled(expiring: 
     [listed] = ok(stack, "credits", "unsettled")
     assert (listed["holdId"], listed["debited"]) == (hold["holdId"], hold["debited"])
     stack.respawn("router")
+
+    # Another team's owner sees only their own team's; members and viewers may not look.
+    tenant = new_tenant(AdminSuite(stack, "sqlite", Secrets()), "unsettled")
+    assert tenant.owner.ok("GET", "/v1/credits/unsettled") == {"data": []}
+    for api in (tenant.member, tenant.viewer):
+        refused = api.call("GET", "/v1/credits/unsettled")
+        assert refused.status_code == 403
+        assert refused.json()["error"]["type"] == "forbidden"
