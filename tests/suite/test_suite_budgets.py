@@ -104,7 +104,8 @@ def test_a_key_budget_holds_under_150_concurrent_requests(suite: Stack, upstream
     budget = admin.ok("PUT", f"/v1/budgets/key/{key_id}", 201, json={"amount": 5, "period": "day"})
     assert (budget["amount"], budget["spent"], budget["hard"]) == ("5.00", "0", True)
     upstream.reset()
-    upstream.script(latency_ms=300, times=150)  # all in flight together
+    # All in flight together while billing decides the 150 reservations one after another.
+    upstream.script(latency_ms=3000, times=150)
 
     served, refused = asyncio.run(concurrent_asks(suite, 150))
 

@@ -1,6 +1,7 @@
-"""``tollgate budgets list | set | delete`` and ``tollgate credits adjust``: a team's spending
-caps (``/v1/budgets``) and an operator's refunds and corrections to any team
-(``/v1/credits/adjustments``)."""
+"""``tollgate budgets list | set | delete``, ``tollgate credits adjust`` and ``tollgate credits
+unsettled``: a team's spending caps (``/v1/budgets``), an operator's refunds and corrections to
+any team (``/v1/credits/adjustments``) and the holds that expired without being given back
+(``/v1/credits/unsettled``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from tollgate_cli.client import Client
 
 BUDGET_COLUMNS: Final = ("scope", "id", "amount", "period", "hard", "spent", "periodStart")
 SCOPES: Final = ("team", "project", "key")
+UNSETTLED_COLUMNS: Final = ("holdId", "reserved", "debited", "held", "createdAt", "expiredAt")
 
 
 def _list(_args: argparse.Namespace, client: Client) -> tuple[Any, tuple[str, ...]]:
@@ -62,6 +64,21 @@ def add_adjust(credits: Any, common: argparse.ArgumentParser) -> None:
     adjust.add_argument("--kind", choices=("adjustment", "refund"), default="adjustment")
     adjust.add_argument(
         "--allow-negative", action="store_true", help="let a debit take the balance below zero"
+    )
+
+
+def credits_unsettled(_args: argparse.Namespace, client: Client) -> tuple[Any, tuple[str, ...]]:
+    return client.request("GET", "/v1/credits/unsettled")["data"], UNSETTLED_COLUMNS
+
+
+def add_unsettled(credits: Any, common: argparse.ArgumentParser) -> None:
+    """``credits unsettled`` under the ``credits`` group."""
+    leaf(
+        credits,
+        "unsettled",
+        "holds that expired without their router giving them back (owners)",
+        credits_unsettled,
+        common,
     )
 
 

@@ -13,7 +13,7 @@ import argparse
 from typing import Any, Final
 
 from tollgate_cli.admin_commands import Command, leaf
-from tollgate_cli.billing_commands import add_adjust, granted_team, team_option
+from tollgate_cli.billing_commands import add_adjust, add_unsettled, granted_team, team_option
 from tollgate_cli.client import Client
 
 ACTIVITY_COLUMNS: Final = ("createdAt", "type", "actor", "target", "id")
@@ -159,3 +159,4 @@ def add_commands(commands: Any, common: argparse.ArgumentParser) -> None:
     top_up.add_argument("amount", help="USD, e.g. 25 or 10.50")
     team_option(top_up)
     add_adjust(credits, common)
+    add_unsettled(credits, common)

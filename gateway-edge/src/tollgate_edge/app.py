@@ -15,7 +15,7 @@ from tollgate_common.metrics import MetricsServer
 from tollgate_edge import admin, aisdk, budgets, dashboard
 from tollgate_edge.activity import get_observability, list_activity
 from tollgate_edge.chat import chat_completions
-from tollgate_edge.credits import adjust, get_credits, top_up
+from tollgate_edge.credits import adjust, get_credits, top_up, unsettled
 from tollgate_edge.embeddings import create_embeddings
 from tollgate_edge.errors import error_middleware
 from tollgate_edge.health import READINESS, Readiness, healthz, readyz
@@ -60,6 +60,7 @@ def create_app(
     app.router.add_post("/v1/credits/top-up", top_up)
     app.router.add_post("/v1/credits/adjustments", adjust)
     app.router.add_post("/v1/credits/payment-hook", payment_hook)
+    app.router.add_get("/v1/credits/unsettled", unsettled, allow_head=False)
     budgets.register(app)
     app.router.add_get("/v1/report", get_report, allow_head=False)
     app.router.add_get("/v1/requests", list_requests, allow_head=False)

@@ -1,7 +1,8 @@
-"""``GET /v1/credits``, ``POST /v1/credits/top-up``, ``POST /v1/credits/adjustments`` and
-``POST /v1/credits/payment-hook`` (docs/billing.md, docs/admin-api.md): the caller's team's
-balance and lifetime usage, as decimal strings; credit granted by an operator (top-ups, refunds,
-adjustments, to any team) or bought through the payment hook."""
+"""``GET /v1/credits``, ``POST /v1/credits/top-up``, ``POST /v1/credits/adjustments``,
+``POST /v1/credits/payment-hook`` and ``GET /v1/credits/unsettled`` (docs/billing.md,
+docs/admin-api.md): the caller's team's balance and lifetime usage, as decimal strings; credit
+granted by an operator (top-ups, refunds, adjustments, to any team) or bought through the
+payment hook; holds that expired without being given back."""
 
 from __future__ import annotations
 
@@ -14,9 +15,10 @@ from tollgate.billing.v1 import billing_pb2
 
 from tollgate_edge.admin.calls import auth, caller, rpc_options
 from tollgate_edge.admin.permissions import require
-from tollgate_edge.errors import invalid_request
+from tollgate_edge.errors import ApiError, invalid_request
 from tollgate_edge.identity import caller_of
 from tollgate_edge.json_body import json_object
+from tollgate_edge.lookup import iso_utc
 from tollgate_edge.peers import PEERS, SETTINGS, call_metadata
 from tollgate_edge.responses import json_response
 
@@ -154,3 +156,44 @@ async def adjust(request: web.Request) -> web.Response:
         timeout=request.app[SETTINGS].rpc_deadline_seconds,
     )
     return json_response(credits_object(reply.credits))
+
+
+UNSETTLED_ROLES: Final = frozenset({"owner"})
+
+
+def unsettled_object(hold: billing_pb2.UnsettledHold) -> dict[str, Any]:
+    return {
+        "teamId": hold.team_id,
+        "holdId": hold.hold_id,
+        "projectId": hold.project_id,
+        "keyId": hold.key_id,
+        "reserved": hold.reserved,
+        "debited": hold.debited,
+        "held": hold.held,
+        "instanceId": hold.instance_id,
+        "createdAt": iso_utc(hold.created_at),
+        "expiresAt": iso_utc(hold.expires_at),
+        "expiredAt": iso_utc(hold.expired_at),
+    }
+
+
+async def unsettled(request: web.Request) -> web.Response:
+    """Holds that expired without their router giving them back (the router died): what billing
+    let go once their usage facts were all in, to reconcile by hand. A team owner sees the
+    team's; an operator sees the team's too, or every team's with ``allTeams=true``."""
+    caller = caller_of(request)
+    if caller.role not in UNSETTLED_ROLES and not caller.operator:
+        raise ApiError(403, "forbidden", "only a team owner or an operator may list unsettled holds")
+    all_teams = request.query.get("allTeams", "false")
+    if all_teams not in ("true", "false"):
+        raise invalid_request("`allTeams` must be true or false", "allTeams")
+    if all_teams == "true" and not caller.operator:
+        raise ApiError(403, "forbidden", "only an operator may list every team's unsettled holds")
+    reply = await request.app[PEERS].billing.ListUnsettledHolds(
+        billing_pb2.ListUnsettledHoldsRequest(
+            team_id=caller.team_id, all_teams=all_teams == "true"
+        ),
+        metadata=call_metadata(request),
+        timeout=request.app[SETTINGS].rpc_deadline_seconds,
+    )
+    return json_response({"data": [unsettled_object(hold) for hold in reply.holds]})

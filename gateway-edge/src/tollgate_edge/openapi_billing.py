@@ -36,6 +36,34 @@ BUDGET: Final[Schema] = obj(
     },
     ["scope", "id", "amount", "period", "hard", "spent", "periodStart", "createdAt", "updatedAt"],
 )
+UNSETTLED_HOLD: Final[Schema] = obj(
+    {
+        "teamId": STRING,
+        "holdId": STRING,
+        "projectId": STRING,
+        "keyId": STRING,
+        "reserved": {**STRING, "description": "USD the hold reserved"},
+        "debited": {**STRING, "description": "USD its usage facts debited"},
+        "held": {**STRING, "description": "USD it still held when it expired"},
+        "instanceId": {**STRING, "description": "the router process that asked (may be empty)"},
+        "createdAt": TIME,
+        "expiresAt": TIME,
+        "expiredAt": TIME,
+    },
+    [
+        "teamId",
+        "holdId",
+        "projectId",
+        "keyId",
+        "reserved",
+        "debited",
+        "held",
+        "instanceId",
+        "createdAt",
+        "expiresAt",
+        "expiredAt",
+    ],
+)
 _BUDGET_PATH: Final = [path_param("scope"), path_param("id")]
 _REPORT_PARAMS: Final = [
     query("start_date", STRING, "YYYY-MM-DD, inclusive (required)"),
@@ -119,6 +147,16 @@ def billing_paths() -> dict[str, Schema]:
                 ],
                 errors=("400", "401", "404", "413"),
                 public=True,
+                tags=billing,
+            )
+        },
+        "/v1/credits/unsettled": {
+            "get": op(
+                "Holds of the team that expired without their router giving them back (the router "
+                "died), the latest first (owners): released once every usage fact published "
+                "before their expiry was applied; their generations' facts may never come",
+                ("200", obj({"data": {"type": "array", "items": UNSETTLED_HOLD}}, ["data"])),
+                errors=("401", "403"),
                 tags=billing,
             )
         },

@@ -1,5 +1,5 @@
 """Proto ⇄ domain converters of the billing servicer: generations, credits, reservations' quotes,
-report rows, budgets and adjustment amounts."""
+unsettled holds, report rows, budgets and adjustment amounts."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from tollgate_billing.budgets.service import BudgetStatus
 from tollgate_billing.domain import display
 from tollgate_billing.generations.service import Generation
 from tollgate_billing.ledger.account import Account
-from tollgate_billing.ledger.cache import Quote
+from tollgate_billing.ledger.holds import UnsettledHold
+from tollgate_billing.ledger.view import Quote
 from tollgate_billing.models import GENERATION_ROWS
 from tollgate_billing.report.service import ReportRow
 
@@ -90,6 +91,22 @@ def budget_to_proto(status: BudgetStatus) -> billing_pb2.Budget:
         period_start=_timestamp(status.period_start),
         created_at=_timestamp(budget.created_at),
         updated_at=_timestamp(budget.updated_at),
+    )
+
+
+def unsettled_to_proto(hold: UnsettledHold) -> billing_pb2.UnsettledHold:
+    return billing_pb2.UnsettledHold(
+        team_id=hold.team_id,
+        hold_id=hold.hold_id,
+        project_id=hold.project_id,
+        key_id=hold.key_id,
+        reserved=format_usd(hold.reserved),
+        debited=format_usd(hold.debited),
+        held=format_usd(hold.held),
+        instance_id=hold.instance_id,
+        created_at=_timestamp(hold.created_at),
+        expires_at=_timestamp(hold.expires_at),
+        expired_at=_timestamp(hold.expired_at),
     )
 
 

@@ -91,6 +91,9 @@ balances = Table(
     # The last free period granted (0 = the first); -1 before the first grant.
     Column("free_period", Integer, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
+    # What the team's live holds hold in all (the sum of their ``held``; not part of ``balance``):
+    # written with them, so a reservation reads one row, not every hold.
+    Column("held", Money, nullable=False, server_default="0"),
 )
 
 # A cap per team, project or API key and UTC day or month (docs/billing.md, Budgets).
@@ -107,6 +110,36 @@ budgets = Table(
     Column("created_at", UtcDateTime, nullable=False),
     Column("updated_at", UtcDateTime, nullable=False),
     PrimaryKeyConstraint("team_id", "scope", "scope_id", name="pk_budgets"),
+)
+
+# A team's holds (docs/billing.md, "Pre-flight reservations"): each one a Reserve decided, with
+# what its usage facts have debited so far. ``state`` is ``live`` while it holds money;
+# ``unsettled`` once it expired without its router giving it back (kept for the operator: its
+# generations' facts may never come). A hold settled or given back in full is deleted. Every
+# write to a team's holds locks its balance row first, so a Reserve sees them all.
+holds = Table(
+    "holds",
+    metadata,
+    Column("team_id", String(ID_LENGTH), nullable=False),
+    Column("hold_id", String(ID_LENGTH), nullable=False),
+    Column("project_id", String(ID_LENGTH), nullable=False),
+    Column("key_id", String(ID_LENGTH), nullable=False),
+    # What the Reserve held, and the output tokens it paid for (a repeat answers the same).
+    Column("reserved", Money, nullable=False),
+    Column("max_output_tokens", Integer, nullable=False),
+    # Still held: ``reserved`` (or, once returned, what the router spent) less ``debited``.
+    Column("held", Money, nullable=False),
+    Column("debited", Money, nullable=False),
+    Column("returned", Boolean, nullable=False),
+    Column("state", String(SHORT_LENGTH), nullable=False),
+    # The router process that asked ("" when it did not say).
+    Column("instance_id", String(NAME_LENGTH), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("expired_at", UtcDateTime, nullable=True),
+    PrimaryKeyConstraint("team_id", "hold_id", name="pk_holds"),
+    # The expiry sweep reads live holds by time; the listing reads a state's holds.
+    Index("ix_holds_state_expires_at", "state", "expires_at"),
 )
 
 # No longer written: a generation's row is its fact's claim (docs/billing.md, Exactly once).

@@ -18,11 +18,12 @@ from tollgate_billing.convert import (
     price,
     quote_from_proto,
     report_row_to_proto,
+    unsettled_to_proto,
 )
 from tollgate_billing.generations.service import GenerationService
 from tollgate_billing.ledger.account import EntryKind
-from tollgate_billing.ledger.cache import Requester
 from tollgate_billing.ledger.service import CreditsService
+from tollgate_billing.ledger.view import Requester
 from tollgate_billing.report.service import SpendReports, report_query
 
 SERVICE_NAME = "tollgate.billing.v1.BillingService"
@@ -30,6 +31,7 @@ SERVICE_NAME = "tollgate.billing.v1.BillingService"
 _ADJUSTMENT_KINDS = {"": EntryKind.ADJUSTMENT, "adjustment": EntryKind.ADJUSTMENT}
 _ADJUSTMENT_KINDS["refund"] = EntryKind.REFUND
 _MAX_REASON = 500
+_MAX_UNSETTLED = 500
 
 
 class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
@@ -88,18 +90,18 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         request: billing_pb2.ReserveRequest,
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> billing_pb2.ReserveResponse:
-        requester = Requester(request.project_id, request.key_id)
-        reservation = await self._credits.reserve(
+        granted = await self._credits.reserve(
             request.team_id,
             request.hold_id,
             quote_from_proto(request),
             price(request.lease_amount or "0", "lease_amount"),
-            requester,
+            Requester(request.project_id, request.key_id),
+            request.instance_id,
         )
         return billing_pb2.ReserveResponse(
-            reserved=format_usd(reservation.reserved),
-            max_output_tokens=reservation.max_output_tokens,
-            available=format_usd(self._credits.available(request.team_id, requester)),
+            reserved=format_usd(granted.reservation.reserved),
+            max_output_tokens=granted.reservation.max_output_tokens,
+            available=format_usd(granted.available),
         )
 
     async def Release(
@@ -108,7 +110,7 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> billing_pb2.ReleaseResponse:
         spent = price(request.spent, "spent") if request.spent else None
-        self._credits.release(request.team_id, request.hold_id, spent)
+        await self._credits.release(request.team_id, request.hold_id, spent)
         return billing_pb2.ReleaseResponse()
 
     async def GetSpendReport(
@@ -189,3 +191,19 @@ class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
             allow_negative=request.allow_negative,
         )
         return billing_pb2.AdjustCreditsResponse(credits=credits_to_proto(account))
+
+    async def ListUnsettledHolds(
+        self,
+        request: billing_pb2.ListUnsettledHoldsRequest,
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> billing_pb2.ListUnsettledHoldsResponse:
+        if not request.all_teams and not request.team_id:
+            raise InvalidArgument("team_id is required", metadata={"param": "team_id"})
+        if not 0 <= request.limit <= _MAX_UNSETTLED:
+            raise InvalidArgument(
+                f"limit must be between 1 and {_MAX_UNSETTLED}", metadata={"param": "limit"}
+            )
+        found = await self._credits.unsettled(
+            None if request.all_teams else request.team_id, request.limit or _MAX_UNSETTLED
+        )
+        return billing_pb2.ListUnsettledHoldsResponse(holds=[unsettled_to_proto(h) for h in found])

@@ -20,8 +20,16 @@ class BillingSettings(CommonSettings):
     database_url: str = Field(default="", repr=False)
     migrate_on_start: bool = True
     # How long a reservation holds money when neither its usage fact nor a release arrives
-    # (a router that died mid-generation); longer than the longest generation.
+    # (a router that died mid-generation); longer than the longest generation. Past it, the hold
+    # goes only once every usage fact published before then is applied.
     hold_seconds: float = Field(default=900.0, gt=0)
+    # How often the expiry sweep looks at the usage consumer's progress and the expired holds.
+    hold_sweep_seconds: float = Field(default=5.0, gt=0)
+    # PostgreSQL: commit reservations and give-backs without waiting for the WAL flush (~3 ms
+    # per commit on a busy disk). A billing crash loses nothing; a crash of PostgreSQL itself
+    # may lose the holds of its last moments (docs/billing.md, "Replicas"). Ledger entries
+    # always wait for it.
+    holds_async_commit: bool = False
     # Credit leases to routers (docs/billing.md): granted only while a team could pay this many
     # worst cases of the asking generation, and at most this share of what it has available.
     lease_min_worst_cases: int = Field(default=100, ge=1)

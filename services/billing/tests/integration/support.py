@@ -9,7 +9,7 @@ from decimal import Decimal
 from tollgate.events.v1 import activity_pb2
 from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_billing.generations.service import Generation
-from tollgate_billing.ledger.cache import Quote
+from tollgate_billing.ledger.view import Quote
 from tollgate_common.outbox import Fact
 from tollgate_common.usage_record import usage_record
 

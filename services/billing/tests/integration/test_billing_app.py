@@ -262,3 +262,24 @@ async def test_reserve_top_up_and_release_over_grpc(running: Running) -> None:
     with pytest.raises(grpc.aio.AioRpcError) as bad:
         await running.stub.TopUp(billing_pb2.TopUpRequest(team_id="team_r", amount="0.001"))
     assert error_details(bad.value).metadata["param"] == "amount"
+
+
+async def test_unsettled_holds_are_listed_per_team_and_bad_requests_refused(
+    running: Running,
+) -> None:
+    listed = await running.stub.ListUnsettledHolds(
+        billing_pb2.ListUnsettledHoldsRequest(team_id="team_a")
+    )
+    assert list(listed.holds) == []
+    for request, param in (
+        (billing_pb2.ListUnsettledHoldsRequest(), "team_id"),
+        (billing_pb2.ListUnsettledHoldsRequest(team_id="team_a", limit=501), "limit"),
+        (billing_pb2.ListUnsettledHoldsRequest(all_teams=True, limit=-1), "limit"),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await running.stub.ListUnsettledHolds(request)
+        details = error_details(refused.value)
+        assert (details.code, details.metadata["param"]) == (
+            grpc.StatusCode.INVALID_ARGUMENT,
+            param,
+        )

@@ -16,9 +16,9 @@ from tollgate_billing.budgets.repository import BudgetRepository
 from tollgate_billing.budgets.service import BudgetService
 from tollgate_billing.errors import BalanceLimit, BudgetExceeded, BudgetNotFound
 from tollgate_billing.ledger.account import EntryKind
-from tollgate_billing.ledger.cache import BalanceCache, Requester
 from tollgate_billing.ledger.repository import LedgerRepository
 from tollgate_billing.ledger.service import CreditsService
+from tollgate_billing.ledger.view import Requester
 from tollgate_common.errors import InvalidArgument
 
 from .support import QUOTE, Clock, Facts, generation
@@ -40,9 +40,7 @@ class Budgets:
     def restart(self) -> None:
         """A new process over the same database: an empty cache."""
         repo = BudgetRepository(self.engine)
-        self.credits = CreditsService(
-            self.ledger, BalanceCache(600), self.facts, self.clock, budgets=repo
-        )
+        self.credits = CreditsService(self.ledger, self.facts, self.clock, budgets=repo)
         self.budgets = BudgetService(repo, self.credits, self.facts, self.clock)
 
     def types(self) -> list[str]:
@@ -61,8 +59,10 @@ async def test_a_key_budget_clamps_then_refuses_naming_the_budget(world: Budgets
         "team_a", "key", "key_1", "1.00", "day", True, "user_owner"
     )
     assert created and status.spent == 0
-    first = await world.credits.reserve("team_a", "gen_1", QUOTE, requester=KEY)  # 0.5 of 1.00
-    second = await world.credits.reserve("team_a", "gen_2", QUOTE, requester=KEY)
+    first = (
+        await world.credits.reserve("team_a", "gen_1", QUOTE, requester=KEY)
+    ).reservation  # 0.5 of 1.00
+    second = (await world.credits.reserve("team_a", "gen_2", QUOTE, requester=KEY)).reservation
     assert (first.reserved, second.reserved) == (D("0.5"), D("0.5"))
     with pytest.raises(BudgetExceeded) as refused:
         await world.credits.reserve("team_a", "gen_3", QUOTE, requester=KEY)
@@ -70,11 +70,11 @@ async def test_a_key_budget_clamps_then_refuses_naming_the_budget(world: Budgets
     # Another key of the team is not held back by it.
     assert (
         await world.credits.reserve("team_a", "gen_4", QUOTE, requester=OTHER_KEY)
-    ).reserved == D("0.5")
+    ).reservation.reserved == D("0.5")
 
     # gen_1 cost 0.2: 0.3 left under the cap minus 0.5 held by gen_2 → 0.3 covers 50 tokens.
     await world.credits.apply_usage([generation("gen_1", "0.2", created_at=world.clock.now)])
-    clamped = await world.credits.reserve("team_a", "gen_5", QUOTE, requester=KEY)
+    clamped = (await world.credits.reserve("team_a", "gen_5", QUOTE, requester=KEY)).reservation
     assert (clamped.reserved, clamped.max_output_tokens) == (D("0.3"), 50)
     [listed] = await world.budgets.list("team_a")
     assert listed.spent == D("0.2")
@@ -88,7 +88,7 @@ async def test_concurrent_reservations_never_pass_the_cap(world: Budgets) -> Non
         try:
             return (
                 await world.credits.reserve("team_a", f"gen_{i}", QUOTE, requester=KEY)
-            ).reserved
+            ).reservation.reserved
         except BudgetExceeded:
             return D(0)
 
@@ -113,26 +113,26 @@ async def test_periods_are_utc_days_and_months(world: Budgets) -> None:
         await world.credits.reserve("team_a", "gen_3", QUOTE, requester=KEY)
 
     world.clock.now = datetime(2026, 4, 1, tzinfo=UTC)  # a new month
-    assert (await world.credits.reserve("team_a", "gen_4", QUOTE, requester=KEY)).reserved == D(
-        "0.5"
-    )
+    assert (
+        await world.credits.reserve("team_a", "gen_4", QUOTE, requester=KEY)
+    ).reservation.reserved == D("0.5")
 
 
 async def test_byok_generations_cost_the_budget_nothing(world: Budgets) -> None:
     await world.budgets.put("team_a", "team", "team_a", "0.50", "day", True, "u")
     byok = generation("gen_b", "0", credential_type="byok", created_at=world.clock.now)
     await world.credits.apply_usage([byok])
-    assert (await world.credits.reserve("team_a", "gen_1", QUOTE, requester=KEY)).reserved == D(
-        "0.5"
-    )
+    assert (
+        await world.credits.reserve("team_a", "gen_1", QUOTE, requester=KEY)
+    ).reservation.reserved == D("0.5")
 
 
 async def test_a_soft_budget_refuses_only_once_reached(world: Budgets) -> None:
     await world.budgets.put("team_a", "team", "team_a", "0.30", "day", False, "u")
     # Not clamped: a soft cap lets the request that crosses it complete.
-    assert (await world.credits.reserve("team_a", "gen_1", QUOTE, requester=KEY)).reserved == D(
-        "0.5"
-    )
+    assert (
+        await world.credits.reserve("team_a", "gen_1", QUOTE, requester=KEY)
+    ).reservation.reserved == D("0.5")
     with pytest.raises(BudgetExceeded):
         await world.credits.reserve("team_a", "gen_2", QUOTE, requester=KEY)
 
@@ -191,9 +191,9 @@ async def test_a_period_later_than_the_budgets_start_is_counted_in_its_own(
     tomorrow = world.clock.now + timedelta(days=1)
     await world.credits.reserve("team_a", "gen_1", QUOTE, requester=KEY)
     await world.credits.apply_usage([generation("gen_t", "0.9", created_at=tomorrow)])
-    assert (await world.credits.reserve("team_a", "gen_2", QUOTE, requester=KEY)).reserved == D(
-        "0.5"
-    )
+    assert (
+        await world.credits.reserve("team_a", "gen_2", QUOTE, requester=KEY)
+    ).reservation.reserved == D("0.5")
     world.clock.now = tomorrow
     with pytest.raises(BudgetExceeded):
         await world.credits.reserve("team_a", "gen_3", QUOTE, requester=KEY)
@@ -202,23 +202,31 @@ async def test_a_period_later_than_the_budgets_start_is_counted_in_its_own(
 async def test_what_is_left_is_capped_by_the_budgets_that_apply(world: Budgets) -> None:
     await world.budgets.put("team_a", "key", "key_1", "2", "day", True, "u")
     await world.credits.reserve("team_a", "gen_1", QUOTE, requester=KEY)  # holds 0.5
-    assert world.credits.available("team_a", KEY) == D("1.5")  # the router's last-known figure
-    assert world.credits.available("team_a", OTHER_KEY) == D("99.5")
+    assert await world.credits.available("team_a", KEY) == D(
+        "1.5"
+    )  # the router's last-known figure
+    assert await world.credits.available("team_a", OTHER_KEY) == D("99.5")
 
 
 async def test_a_lease_is_never_bigger_than_the_budgets_leave(world: Budgets) -> None:
     await world.budgets.put("team_a", "key", "key_1", "20", "day", True, "u")
     # Plenty of balance: a key without a budget gets the lease it asks for.
-    free = await world.credits.reserve("team_a", "lease_2", QUOTE, D(5), requester=OTHER_KEY)
+    free = (
+        await world.credits.reserve("team_a", "lease_2", QUOTE, D(5), requester=OTHER_KEY)
+    ).reservation
     assert free.reserved == D(5)
     # key_1's budget leaves 20, not plenty for a lease (100 worst cases): its own worst case.
-    capped = await world.credits.reserve("team_a", "lease_1", QUOTE, D(5), requester=KEY)
+    capped = (
+        await world.credits.reserve("team_a", "lease_1", QUOTE, D(5), requester=KEY)
+    ).reservation
     assert capped.reserved == D("0.5")
     await world.budgets.put("team_a", "key", "key_1", "60", "day", True, "u")
-    widened = await world.credits.reserve("team_a", "lease_3", QUOTE, D(5), requester=KEY)
+    widened = (
+        await world.credits.reserve("team_a", "lease_3", QUOTE, D(5), requester=KEY)
+    ).reservation
     assert widened.reserved == D(5)
     # The lease counts in the budget until its usage facts settle it (0.5 + 5 held).
-    assert world.credits.available("team_a", KEY) == D(60) - D("5.5")
+    assert await world.credits.available("team_a", KEY) == D(60) - D("5.5")
     await world.credits.apply_usage(
         [
             generation(
@@ -226,6 +234,6 @@ async def test_a_lease_is_never_bigger_than_the_budgets_leave(world: Budgets) ->
             )
         ]
     )
-    assert world.credits.available("team_a", KEY) == D(60) - D("5.5")  # moved: held → spent
+    assert await world.credits.available("team_a", KEY) == D(60) - D("5.5")  # moved: held → spent
     [status] = await world.budgets.list("team_a")
     assert status.spent == D("0.25")

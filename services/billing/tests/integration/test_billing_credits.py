@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate_billing.errors import InsufficientFunds
 from tollgate_billing.ledger.account import Account, EntryKind
-from tollgate_billing.ledger.cache import BalanceCache
 from tollgate_billing.ledger.repository import LedgerRepository
 from tollgate_billing.ledger.service import CreditsService
 from tollgate_billing.models import ledger_entries
@@ -35,9 +34,7 @@ class World:
 
     def restart(self) -> CreditsService:
         """A new process: an empty balance cache over the same database."""
-        self.credits = CreditsService(
-            self.ledger, BalanceCache(hold_seconds=600), self.facts, self.clock
-        )
+        self.credits = CreditsService(self.ledger, self.facts, self.clock)
         return self.credits
 
     async def audit(self, team_id: str) -> Account:
@@ -82,7 +79,7 @@ async def test_free_credit_is_topped_up_every_thirty_days(world: World) -> None:
     world.clock.now = T0 + timedelta(days=29)
     await world.credits.reserve("team_a", "gen_2", QUOTE)
     assert (await world.audit("team_a")).balance == D("3.5")  # no grant yet
-    world.credits.release("team_a", "gen_2")
+    await world.credits.release("team_a", "gen_2")
     world.clock.now = T0 + timedelta(days=30)
     await world.credits.reserve("team_a", "gen_3", QUOTE)
     account = await world.audit("team_a")
@@ -163,10 +160,12 @@ async def test_usage_settles_the_hold(world: World) -> None:
         await world.credits.reserve("team_a", "gen_3", QUOTE)
     await world.credits.apply_usage([generation("gen_1", "0.2")])
     # 0.8 left, 0.5 still held for gen_2: 0.3 covers the prompt and 50 output tokens
-    clamped = await world.credits.reserve("team_a", "gen_3", QUOTE)
+    clamped = (await world.credits.reserve("team_a", "gen_3", QUOTE)).reservation
     assert (clamped.reserved, clamped.max_output_tokens) == (D("0.3"), 50)
-    world.credits.release("team_a", "gen_2")
-    assert (await world.credits.reserve("team_a", "gen_4", QUOTE)).max_output_tokens == 0
+    await world.credits.release("team_a", "gen_2")
+    assert (
+        await world.credits.reserve("team_a", "gen_4", QUOTE)
+    ).reservation.max_output_tokens == 0
 
 
 async def test_concurrent_reservations_never_hold_more_than_the_balance(world: World) -> None:
@@ -174,7 +173,7 @@ async def test_concurrent_reservations_never_hold_more_than_the_balance(world: W
 
     async def one(i: int) -> Decimal:
         try:
-            reservation = await world.credits.reserve("team_a", f"gen_{i}", QUOTE)
+            reservation = (await world.credits.reserve("team_a", f"gen_{i}", QUOTE)).reservation
         except InsufficientFunds:
             return D(0)
         return reservation.reserved
@@ -225,9 +224,7 @@ async def test_two_billing_processes_charge_overlapping_batches_once(
     """Two replicas (own engines, own caches) applying the same facts at the same time."""
     other_engine = create_engine(database_url)
     try:
-        other = CreditsService(
-            LedgerRepository(other_engine), BalanceCache(60), Facts(), world.clock
-        )
+        other = CreditsService(LedgerRepository(other_engine), Facts(), world.clock)
         await world.credits.top_up("team_a", "50", "seed", "user", "u")
         facts = [generation(f"gen_{i:03d}", "0.01") for i in range(100)]
         results = await asyncio.gather(

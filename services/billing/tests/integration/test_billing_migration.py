@@ -19,7 +19,6 @@ from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_billing.app import MIGRATIONS_DIR
 from tollgate_billing.convert import generation_to_proto
 from tollgate_billing.generations.repository import GenerationRepository
-from tollgate_billing.ledger.cache import BalanceCache
 from tollgate_billing.ledger.repository import LedgerRepository
 from tollgate_billing.ledger.service import CreditsService
 from tollgate_billing.report.repository import ReportRepository
@@ -135,7 +134,7 @@ async def test_rows_of_the_previous_release_answer_as_before(
     during = _old_row("gen_rolling", credential_type="byok", cost=Decimal(0), streamed=False)
     await _insert_old(engine, [during])
     # This release stores one without the columns the fact now holds.
-    credits = CreditsService(LedgerRepository(engine), BalanceCache(60), Facts())
+    credits = CreditsService(LedgerRepository(engine), Facts())
     fact = UsageRecorded(
         generation_id="gen_new",
         team_id="team_a",

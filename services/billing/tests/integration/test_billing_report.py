@@ -7,7 +7,6 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
-from tollgate_billing.ledger.cache import BalanceCache
 from tollgate_billing.ledger.repository import LedgerRepository
 from tollgate_billing.ledger.service import CreditsService
 from tollgate_billing.report.repository import ReportRepository
@@ -23,7 +22,7 @@ DAY2 = DAY1 + timedelta(hours=1)  # 2026-05-02 00:30
 
 @pytest.fixture
 async def reports(engine: AsyncEngine) -> SpendReports:
-    credits = CreditsService(LedgerRepository(engine), BalanceCache(60), Facts())
+    credits = CreditsService(LedgerRepository(engine), Facts())
     await credits.apply_usage(
         [
             generation("gen_1", "0.1", created_at=DAY1, input_tokens=10, output_tokens=5),
@@ -105,7 +104,7 @@ def test_bad_queries_name_their_parameter(
 
 
 async def test_per_end_user_and_tag_with_their_filters(engine: AsyncEngine) -> None:
-    credits = CreditsService(LedgerRepository(engine), BalanceCache(60), Facts())
+    credits = CreditsService(LedgerRepository(engine), Facts())
     await credits.apply_usage(
         [
             generation("gen_a", "1", created_at=DAY1, end_user="alice", tags=("beta", "x")),

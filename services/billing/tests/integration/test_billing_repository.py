@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_billing.generations.repository import GenerationRepository
 from tollgate_billing.generations.service import Generation
-from tollgate_billing.ledger.cache import BalanceCache
 from tollgate_billing.ledger.repository import LedgerRepository
 from tollgate_billing.ledger.service import CreditsService, LedgerGenerationStore
 from tollgate_billing.models import generations, ledger_entries, metadata
@@ -62,7 +61,7 @@ class _Facts:
 
 
 def _store(engine: AsyncEngine) -> LedgerGenerationStore:
-    credits = CreditsService(LedgerRepository(engine), BalanceCache(60), _Facts())
+    credits = CreditsService(LedgerRepository(engine), _Facts())
     return LedgerGenerationStore(credits, GenerationRepository(engine))
 
 

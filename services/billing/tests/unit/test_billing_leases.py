@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from tollgate_billing.errors import InsufficientFunds
 from tollgate_billing.ledger.account import Account
-from tollgate_billing.ledger.cache import BalanceCache, LeasePolicy, Quote
+from tollgate_billing.ledger.view import BalanceView, LeasePolicy, Quote
 
 D = Decimal
 # Worst case: 10 input tokens at 0.0001 + 100 output tokens at 0.001 = 0.101.
@@ -19,13 +19,13 @@ QUOTE = Quote(10, 100, 0, D("0.0001"), D("0.001"))
 WORST = D("0.101")
 
 
-def _view(balance: str, policy: LeasePolicy | None = None) -> BalanceCache:
-    view = BalanceCache(hold_seconds=600, leases=policy)
+def _view(balance: str, policy: LeasePolicy | None = None) -> BalanceView:
+    view = BalanceView(policy)
     view.put(Account("team_a", balance=D(balance)))
     return view
 
 
-def _charge(view: BalanceCache, cost: Decimal, hold_id: str) -> None:
+def _charge(view: BalanceView, cost: Decimal, hold_id: str) -> None:
     """What the usage consumer does for a fact naming ``hold_id``: debit, then settle."""
     account = view.account("team_a")
     assert account is not None

@@ -108,7 +108,7 @@ class TopUpResponse(_message.Message):
     def __init__(self, credits: _Optional[_Union[Credits, _Mapping]] = ...) -> None: ...
 
 class ReserveRequest(_message.Message):
-    __slots__ = ("team_id", "hold_id", "input_tokens", "max_output_tokens", "model_max_output_tokens", "input_price", "output_price", "lease_amount", "project_id", "key_id")
+    __slots__ = ("team_id", "hold_id", "input_tokens", "max_output_tokens", "model_max_output_tokens", "input_price", "output_price", "lease_amount", "project_id", "key_id", "instance_id")
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     HOLD_ID_FIELD_NUMBER: _ClassVar[int]
     INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
@@ -119,6 +119,7 @@ class ReserveRequest(_message.Message):
     LEASE_AMOUNT_FIELD_NUMBER: _ClassVar[int]
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
     team_id: str
     hold_id: str
     input_tokens: int
@@ -129,7 +130,8 @@ class ReserveRequest(_message.Message):
     lease_amount: str
     project_id: str
     key_id: str
-    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ..., input_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., model_max_output_tokens: _Optional[int] = ..., input_price: _Optional[str] = ..., output_price: _Optional[str] = ..., lease_amount: _Optional[str] = ..., project_id: _Optional[str] = ..., key_id: _Optional[str] = ...) -> None: ...
+    instance_id: str
+    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ..., input_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., model_max_output_tokens: _Optional[int] = ..., input_price: _Optional[str] = ..., output_price: _Optional[str] = ..., lease_amount: _Optional[str] = ..., project_id: _Optional[str] = ..., key_id: _Optional[str] = ..., instance_id: _Optional[str] = ...) -> None: ...
 
 class ReserveResponse(_message.Message):
     __slots__ = ("reserved", "max_output_tokens", "available")
@@ -318,3 +320,45 @@ class SetFreeTierRequest(_message.Message):
 class SetFreeTierResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class ListUnsettledHoldsRequest(_message.Message):
+    __slots__ = ("team_id", "all_teams", "limit")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    ALL_TEAMS_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    all_teams: bool
+    limit: int
+    def __init__(self, team_id: _Optional[str] = ..., all_teams: _Optional[bool] = ..., limit: _Optional[int] = ...) -> None: ...
+
+class UnsettledHold(_message.Message):
+    __slots__ = ("team_id", "hold_id", "project_id", "key_id", "reserved", "debited", "held", "instance_id", "created_at", "expires_at", "expired_at")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    HOLD_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    RESERVED_FIELD_NUMBER: _ClassVar[int]
+    DEBITED_FIELD_NUMBER: _ClassVar[int]
+    HELD_FIELD_NUMBER: _ClassVar[int]
+    INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_FIELD_NUMBER: _ClassVar[int]
+    EXPIRED_AT_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    hold_id: str
+    project_id: str
+    key_id: str
+    reserved: str
+    debited: str
+    held: str
+    instance_id: str
+    created_at: _timestamp_pb2.Timestamp
+    expires_at: _timestamp_pb2.Timestamp
+    expired_at: _timestamp_pb2.Timestamp
+    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ..., project_id: _Optional[str] = ..., key_id: _Optional[str] = ..., reserved: _Optional[str] = ..., debited: _Optional[str] = ..., held: _Optional[str] = ..., instance_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expired_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListUnsettledHoldsResponse(_message.Message):
+    __slots__ = ("holds",)
+    HOLDS_FIELD_NUMBER: _ClassVar[int]
+    holds: _containers.RepeatedCompositeFieldContainer[UnsettledHold]
+    def __init__(self, holds: _Optional[_Iterable[_Union[UnsettledHold, _Mapping]]] = ...) -> None: ...

@@ -90,6 +90,11 @@ class BillingServiceStub:
                 request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.SetFreeTierRequest.SerializeToString,
                 response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.SetFreeTierResponse.FromString,
                 _registered_method=True)
+        self.ListUnsettledHolds = channel.unary_unary(
+                '/tollgate.billing.v1.BillingService/ListUnsettledHolds',
+                request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ListUnsettledHoldsRequest.SerializeToString,
+                response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ListUnsettledHoldsResponse.FromString,
+                _registered_method=True)
 
 
 class BillingServiceServicer:
@@ -185,6 +190,15 @@ class BillingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListUnsettledHolds(self, request, context):
+        """ListUnsettledHolds lists the holds that expired without their router giving them back (the
+        router died; usage facts of generations it cut may never come), the most recently expired
+        first: what the operator reconciles by hand.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BillingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -242,6 +256,11 @@ def add_BillingServiceServicer_to_server(servicer, server):
                     servicer.SetFreeTier,
                     request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.SetFreeTierRequest.FromString,
                     response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.SetFreeTierResponse.SerializeToString,
+            ),
+            'ListUnsettledHolds': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListUnsettledHolds,
+                    request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ListUnsettledHoldsRequest.FromString,
+                    response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ListUnsettledHoldsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -542,6 +561,33 @@ class BillingService:
             '/tollgate.billing.v1.BillingService/SetFreeTier',
             tollgate_dot_billing_dot_v1_dot_billing__pb2.SetFreeTierRequest.SerializeToString,
             tollgate_dot_billing_dot_v1_dot_billing__pb2.SetFreeTierResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListUnsettledHolds(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.billing.v1.BillingService/ListUnsettledHolds',
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.ListUnsettledHoldsRequest.SerializeToString,
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.ListUnsettledHoldsResponse.FromString,
             options,
             channel_credentials,
             insecure,

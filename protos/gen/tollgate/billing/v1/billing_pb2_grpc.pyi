@@ -75,6 +75,11 @@ class BillingServiceStub:
     the team is created; the edge passes it on: docs/billing.md, "Free tier"). A team billing
     was never told about collects it. Repeating it changes nothing.
     """
+    ListUnsettledHolds: _grpc.UnaryUnaryMultiCallable[_billing_pb2.ListUnsettledHoldsRequest, _billing_pb2.ListUnsettledHoldsResponse]
+    """ListUnsettledHolds lists the holds that expired without their router giving them back (the
+    router died; usage facts of generations it cut may never come), the most recently expired
+    first: what the operator reconciles by hand.
+    """
 
 @_typing.type_check_only
 class BillingServiceAsyncStub(BillingServiceStub):
@@ -122,6 +127,11 @@ class BillingServiceAsyncStub(BillingServiceStub):
     """SetFreeTier records whether a team collects the free tier (the auth service decides when
     the team is created; the edge passes it on: docs/billing.md, "Free tier"). A team billing
     was never told about collects it. Repeating it changes nothing.
+    """
+    ListUnsettledHolds: _aio.UnaryUnaryMultiCallable[_billing_pb2.ListUnsettledHoldsRequest, _billing_pb2.ListUnsettledHoldsResponse]  # type: ignore[assignment]
+    """ListUnsettledHolds lists the holds that expired without their router giving them back (the
+    router died; usage facts of generations it cut may never come), the most recently expired
+    first: what the operator reconciles by hand.
     """
 
 class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -233,6 +243,17 @@ class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
         """SetFreeTier records whether a team collects the free tier (the auth service decides when
         the team is created; the edge passes it on: docs/billing.md, "Free tier"). A team billing
         was never told about collects it. Repeating it changes nothing.
+        """
+
+    @_abc_1.abstractmethod
+    def ListUnsettledHolds(
+        self,
+        request: _billing_pb2.ListUnsettledHoldsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.ListUnsettledHoldsResponse, _abc.Awaitable[_billing_pb2.ListUnsettledHoldsResponse]]:
+        """ListUnsettledHolds lists the holds that expired without their router giving them back (the
+        router died; usage facts of generations it cut may never come), the most recently expired
+        first: what the operator reconciles by hand.
         """
 
 def add_BillingServiceServicer_to_server(servicer: BillingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

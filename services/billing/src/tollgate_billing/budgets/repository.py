@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import RowMapping, delete, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tollgate_billing.budgets.budget import (
     Budget,
@@ -39,10 +39,8 @@ class BudgetRepository:
         self._engine = engine
 
     async def all(self, team_id: str) -> list[Budget]:
-        query = select(budgets).where(budgets.c.team_id == team_id)
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(query)).mappings().all()
-        return sorted((_budget(row) for row in rows), key=Budget.sort_key)
+            return await _all(conn, team_id)
 
     async def put(self, budget: Budget) -> tuple[Budget, bool]:
         """Create or replace; returns the stored budget and whether it is new."""
@@ -84,23 +82,33 @@ class BudgetRepository:
         return bool(result.rowcount)
 
     async def load(self, team_id: str, at: datetime) -> list[BudgetState]:
-        """The team's budgets with what their scopes were charged from the start of each one's
-        current period on (generations created later, e.g. by a router whose clock is ahead,
-        are counted in their own period)."""
-        found = await self.all(team_id)
-        states = [BudgetState(budget) for budget in found]
-        if not states:
-            return states
-        since = min(period_start(state.budget.period, at) for state in states)
-        g = generations.c
-        query = select(g.project_id, g.key_id, g.created_at, g.cost).where(
-            g.team_id == team_id, g.created_at >= since
-        )
         async with self._engine.connect() as conn:
-            result = await conn.stream(query.execution_options(yield_per=1000))
-            async for project_id, key_id, created_at, cost in result:
-                _count(states, project_id, key_id, created_at, cost, at)
+            return await load_budgets(conn, team_id, at)
+
+
+async def _all(conn: AsyncConnection, team_id: str) -> list[Budget]:
+    query = select(budgets).where(budgets.c.team_id == team_id)
+    rows = (await conn.execute(query)).mappings().all()
+    return sorted((_budget(row) for row in rows), key=Budget.sort_key)
+
+
+async def load_budgets(conn: AsyncConnection, team_id: str, at: datetime) -> list[BudgetState]:
+    """The team's budgets with what their scopes were charged from the start of each one's
+    current period on (generations created later, e.g. by a router whose clock is ahead, are
+    counted in their own period). On ``conn``: a reservation reads them in its transaction,
+    under the team's row lock, so no usage fact is counted in neither its hold nor its spend."""
+    states = [BudgetState(budget) for budget in await _all(conn, team_id)]
+    if not states:
         return states
+    since = min(period_start(state.budget.period, at) for state in states)
+    g = generations.c
+    query = select(g.project_id, g.key_id, g.created_at, g.cost).where(
+        g.team_id == team_id, g.created_at >= since
+    )
+    result = await conn.stream(query.execution_options(yield_per=1000))
+    async for project_id, key_id, created_at, cost in result:
+        _count(states, project_id, key_id, created_at, cost, at)
+    return states
 
 
 def _count(

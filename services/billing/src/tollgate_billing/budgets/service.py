@@ -1,6 +1,6 @@
 """Budgets: list, set and remove a team's caps, with their activity events. Enforcement is in
-the ledger's reservation (:mod:`tollgate_billing.ledger.cache`); this keeps the cache's copy
-current through :class:`SpendTracker`."""
+the ledger's reservation (:mod:`tollgate_billing.ledger.view`), which reads them from the database
+under the team's row lock, so a change applies to the next reservation."""
 
 from __future__ import annotations
 
@@ -44,14 +44,10 @@ class BudgetStatus:
 
 
 class SpendTracker(Protocol):
-    """Where the budgets in force and their spend are kept (the ledger, which enforces them)."""
+    """Where the budgets in force and their spend are read (the ledger, which enforces them)."""
 
     async def budget_states(self, team_id: str) -> list[BudgetState]:
         """The team's budgets and what their scopes were charged."""
-        ...
-
-    async def reload_budgets(self, team_id: str) -> None:
-        """Read the team's budgets again after a change."""
         ...
 
 
@@ -114,7 +110,6 @@ class BudgetService:
             updated_at=at,
         )
         stored, created = await self._budgets.put(budget)
-        await self._credits.reload_budgets(team_id)
         self._event(SPEND_CREATED if created else SPEND_UPDATED, stored, actor_id, at)
         for status in await self.list(team_id):
             if (status.budget.scope, status.budget.scope_id) == (kind, budget.scope_id):
@@ -130,7 +125,6 @@ class BudgetService:
         found = [b for b in existing if b.scope_id == scope_id]
         if not found or not await self._budgets.delete(team_id, kind, scope_id):
             raise BudgetNotFound(f"no {kind.value} budget for {scope_id}")
-        await self._credits.reload_budgets(team_id)
         self._event(SPEND_DELETED, found[0], actor_id, self._clock())
 
     def _event(self, type_: str, budget: Budget, actor_id: str, at: datetime) -> None:

@@ -71,6 +71,8 @@ class Account:
     purchased: bool = False
     free_anchor: datetime | None = None
     free_period: int = NO_PERIOD
+    # What the team's live holds hold in all (beside the balance, never part of it).
+    held: Decimal = ZERO
 
 
 def apply(account: Account, posting: Posting) -> Account:

@@ -1,18 +1,23 @@
 """Credits: balances, top-ups, the free tier, reservations, and usage charged exactly once.
 
-One writer per process: every ledger transaction runs under ``_write_lock`` and the balance
-cache is updated under it right after the commit, so the cache never goes back in time. (Several
-billing replicas would each need their own teams: see docs/billing.md.)
+Postings and usage batches run one at a time per process (``_write_lock``); reservations and
+give-backs too on SQLite, which has one writer anyway (waiting here is cheaper than waiting on
+its busy timeout). Across processes the team's row lock decides: a reservation reads the
+committed balance and what the team's live holds hold under it, so several billing replicas on
+one database can run side by side (docs/billing.md, "Replicas").
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from tollgate.events.v1 import activity_pb2
 from tollgate_common.errors import InvalidArgument
 from tollgate_common.ids import new_id
@@ -21,24 +26,29 @@ from tollgate_common.money import ZERO, format_usd
 from tollgate_common.outbox import Fact
 
 from tollgate_billing.budgets.budget import BudgetState
-from tollgate_billing.budgets.repository import BudgetRepository
+from tollgate_billing.budgets.repository import BudgetRepository, load_budgets
 from tollgate_billing.domain import Clock, parse_top_up, utc_now
 from tollgate_billing.errors import BalanceLimit, missing_field
 from tollgate_billing.events import FactSink, activity_event
 from tollgate_billing.generations.repository import GenerationRepository
 from tollgate_billing.generations.service import Generation
 from tollgate_billing.ledger.account import (
-    DEFAULT_FREE_TIER,
     Account,
     ActorType,
     EntryKind,
-    FreeTier,
     Posting,
-    free_grant_due,
     with_free_tier,
 )
-from tollgate_billing.ledger.cache import NOBODY, BalanceCache, Quote, Requester, Reservation
-from tollgate_billing.ledger.repository import LedgerRepository
+from tollgate_billing.ledger.holds import NewHold, UnsettledHold
+from tollgate_billing.ledger.repository import BudgetLoader, LedgerRepository, TeamState
+from tollgate_billing.ledger.view import (
+    NOBODY,
+    BalanceView,
+    LeasePolicy,
+    Quote,
+    Requester,
+    Reservation,
+)
 from tollgate_billing.models import KEY_LENGTH
 
 log = logging.getLogger(__name__)
@@ -82,6 +92,23 @@ def activity_fact(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class HoldPolicy:
+    """How long a hold lives without a settlement or a give-back (it then goes only once the
+    usage facts published before it expired are applied), and when a hold may be a lease."""
+
+    hold_seconds: float = 900.0
+    leases: LeasePolicy = field(default_factory=LeasePolicy)
+
+
+@dataclass(frozen=True, slots=True)
+class Granted:
+    """A reservation, and what the team has left after it (capped by the budgets that apply)."""
+
+    reservation: Reservation
+    available: Decimal
+
+
 def _actor(actor_type: str) -> ActorType:
     try:
         return ActorType(actor_type)
@@ -96,19 +123,17 @@ class CreditsService:
     def __init__(
         self,
         ledger: LedgerRepository,
-        cache: BalanceCache,
         activity: FactSink,
         clock: Clock = utc_now,
         *,
         budgets: BudgetRepository | None = None,
-        free_tier: FreeTier = DEFAULT_FREE_TIER,
+        holds: HoldPolicy | None = None,
     ) -> None:
         self._ledger = ledger
-        self._free_tier = free_tier
-        self._cache = cache
         self._activity = activity
         self._clock = clock
         self._budgets = budgets
+        self._holds = holds if holds is not None else HoldPolicy()
         self._write_lock = asyncio.Lock()
 
     # -- reads --------------------------------------------------------------------------
@@ -116,10 +141,7 @@ class CreditsService:
     async def credits(self, team_id: str) -> Account:
         if not team_id:
             raise missing_field("team_id")
-        account = self._cache.account(team_id)
-        if account is None:
-            account = await self._ledger.load(team_id) or Account(team_id)
-        return account
+        return await self._ledger.load(team_id) or Account(team_id)
 
     # -- credit entries -------------------------------------------------------------------
 
@@ -194,7 +216,6 @@ class CreditsService:
         at = self._clock()
         async with self._write_lock:
             posted = await self._ledger.post(team_id, at, decide)
-            self._cache.put(posted.account)
         for posting in posted.postings:
             if posting.kind in _EVENT_TYPES:
                 self._activity.put(activity_fact(team_id, posting, posted.account, at, reason))
@@ -203,20 +224,8 @@ class CreditsService:
     # -- budgets --------------------------------------------------------------------------
 
     async def budget_states(self, team_id: str) -> list[BudgetState]:
-        """The team's budgets and their spend: the cache's when loaded, else from the database."""
-        states = self._cache.budget_states(team_id)
-        if states is not None:
-            return states
+        """The team's budgets and their spend, as the next reservation will see them."""
         return [] if self._budgets is None else await self._budgets.load(team_id, self._clock())
-
-    async def reload_budgets(self, team_id: str) -> None:
-        """Read the team's budgets and their spend into the cache again (after a change)."""
-        if self._budgets is None:
-            return
-        async with self._write_lock:
-            if self._cache.account(team_id) is not None:
-                states = await self._budgets.load(team_id, self._clock())
-                self._cache.put_budgets(team_id, states)
 
     # -- reservations ---------------------------------------------------------------------
 
@@ -227,48 +236,95 @@ class CreditsService:
         quote: Quote,
         lease: Decimal = ZERO,
         requester: Requester = NOBODY,
-    ) -> Reservation:
+        instance_id: str = "",
+    ) -> Granted:
         """Hold the worst case of a generation before any provider is called (or a lease that
-        covers it: see :mod:`tollgate_billing.ledger.cache`), against the balance and every budget of
-        the team, ``requester``'s project and key. Only a team's first request of a free period
-        writes to the database (its grant), and only its first request in this process reads
-        its budgets."""
+        covers it: see :mod:`tollgate_billing.ledger.view`), against the committed balance, every
+        live hold of the team and every budget of the team, ``requester``'s project and key, all
+        read under the team's row lock; the hold is written in the same transaction. A team's
+        first request of a free period posts its grant there too."""
         if not team_id:
             raise missing_field("team_id")
         if not hold_id:
             raise missing_field("hold_id")
-        account = self._cache.account(team_id)
-        if account is None or free_grant_due(account, self._clock(), self._free_tier) is not None:
-            await self._load_for_request(team_id)
-        if not self._cache.budgets_loaded(team_id):
-            await self.reload_budgets(team_id)
-        return self._cache.reserve(team_id, hold_id, quote, lease, requester, self._clock())
-
-    def release(self, team_id: str, hold_id: str, spent: Decimal | None = None) -> None:
-        self._cache.release(team_id, hold_id, spent)
-
-    def available(self, team_id: str, requester: Requester = NOBODY) -> Decimal:
-        """Balance minus holds of a team in the cache (after a reservation loaded it), capped by
-        what its budgets that apply to ``requester`` have left."""
-        return self._cache.available(team_id, requester, self._clock())
-
-    async def _load_for_request(self, team_id: str) -> None:
-        """Load the team into the cache, starting its free period if one is due."""
         at = self._clock()
+
+        def decide(state: TeamState) -> tuple[NewHold | None, Granted]:
+            view = self._view(state)
+            if state.existing is not None:  # a repeat answers the hold made before
+                available = view.available(team_id, requester, at)
+                return None, Granted(state.existing.reservation, available)
+            reservation = view.reserve(team_id, hold_id, quote, lease, requester, at)
+            granted = Granted(reservation, view.available(team_id, requester, at))
+            hold = view.hold(team_id, hold_id)
+            assert hold is not None
+            expires = at + timedelta(seconds=self._holds.hold_seconds)
+            return NewHold(team_id, hold_id, hold, instance_id, at, expires), granted
+
+        async with self._writes():
+            reserved = await self._ledger.reserve(
+                team_id, hold_id, at, self._budget_loader(team_id, at), decide
+            )
+        if reserved.grant is not None:
+            self._activity.put(activity_fact(team_id, reserved.grant, reserved.account, at))
+        return reserved.answer
+
+    async def available(self, team_id: str, requester: Requester = NOBODY) -> Decimal:
+        """What the team may hold now: its balance less its live holds, capped by what the
+        budgets that apply to ``requester`` have left (what ``Reserve`` answers after a hold)."""
+        at = self._clock()
+        state = await self._ledger.read_state(team_id, self._budget_loader(team_id, at))
+        return self._view(state).available(team_id, requester, at)
+
+    def _writes(self) -> contextlib.AbstractAsyncContextManager[object]:
+        """The process's write lock where the database has one writer; elsewhere the team's
+        row lock alone orders a team's reservations, and other teams' run alongside."""
+        return self._write_lock if self._ledger.one_writer else contextlib.nullcontext()
+
+    def _budget_loader(self, team_id: str, at: datetime) -> BudgetLoader | None:
+        if self._budgets is None:
+            return None
+
+        async def load(conn: AsyncConnection) -> list[BudgetState]:
+            return await load_budgets(conn, team_id, at)
+
+        return load
+
+    def _view(self, state: TeamState) -> BalanceView:
+        """The team's state in a view to decide on (its holds counted once)."""
+        account = state.account
+        one_by_one = sum((hold.amount for hold in state.holds.values()), ZERO)
+        view = BalanceView(self._holds.leases)
+        view.put(replace(account, held=account.held - one_by_one))
+        for hold_id, hold in state.holds.items():
+            view.put_hold(account.team_id, hold_id, hold)
+        view.put_budgets(account.team_id, state.budgets)
+        return view
+
+    async def release(self, team_id: str, hold_id: str, spent: Decimal | None = None) -> None:
+        """Give a hold back: a generation's that reached no provider (``spent`` None), or a
+        lease whose generations were charged ``spent`` in all (the part their usage facts have
+        not debited yet stays held until they do)."""
+        if not team_id:
+            raise missing_field("team_id")
+        if not hold_id:
+            raise missing_field("hold_id")
+        async with self._writes():
+            await self._ledger.release(team_id, hold_id, spent)
+
+    async def expire_holds(self, before: datetime) -> int:
+        """Let the holds that expired before ``before`` go (the caller knows every usage fact
+        published before then is applied); those not given back are kept as unsettled."""
         async with self._write_lock:
-            account = self._cache.account(team_id) or await self._ledger.load(team_id)
-            if account is not None and free_grant_due(account, at, self._free_tier) is None:
-                self._cache.put(account)
-                return
+            gone = await self._ledger.expire_holds(before, self._clock())
+        if gone:
+            log.warning("%d holds expired (their usage facts are all applied)", gone)
+        return gone
 
-        def grant(current: Account) -> tuple[Account, list[Posting]]:
-            due = free_grant_due(current, at, self._free_tier)
-            if due is None:
-                return current, []
-            advanced, posting = due
-            return advanced, [] if posting is None else [posting]
-
-        await self._post(team_id, grant)
+    async def unsettled(self, team_id: str | None, limit: int = 100) -> list[UnsettledHold]:
+        """Holds that expired without their routers giving them back, the latest first: of one
+        team, or of every team (None)."""
+        return await self._ledger.unsettled(team_id, limit)
 
     # -- usage ----------------------------------------------------------------------------
 
@@ -277,16 +333,6 @@ class CreditsService:
         at = self._clock()
         async with self._write_lock:
             applied = await self._ledger.apply_usage(batch, at)
-            for account in applied.accounts.values():
-                self._cache.put(account)
-            # Each new generation's cost counts in its budgets as its hold shrinks (no await
-            # between): a reservation never sees the money in neither or in both.
-            for g in applied.settled:
-                requester = Requester(g.project_id, g.key_id)
-                self._cache.add_spend(g.team_id, requester, g.created_at, g.cost)
-                self._cache.settle(
-                    g.team_id, g.hold_id or g.generation_id, g.cost, lease=bool(g.hold_id)
-                )
         for team_id, posting in applied.grants:
             account = applied.accounts[team_id]
             self._activity.put(activity_fact(team_id, posting, account, at))

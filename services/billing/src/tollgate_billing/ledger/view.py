@@ -1,9 +1,9 @@
-"""The balance cache: each team's committed account plus the holds of generations in flight.
+"""A team's committed account plus its holds and budgets, and the rules that decide a hold.
 
-Reservations happen here, in memory, where the money is: a check and a hold with no ``await``
-between them, so concurrent requests of one team can never hold more than its balance, and the
-request path costs no database round trip. The cache is kept current by the service, which
-updates it under its write lock right after each ledger transaction commits.
+The ledger service reads a team's account, its live holds and its budgets under the team's row
+lock (:meth:`tollgate_billing.ledger.repository.LedgerRepository.reserve`) into a
+:class:`BalanceView` and decides there, so two billing processes on one database never hold more
+than the balance or a budget between them, and a restarted billing forgets no hold.
 
 A hold may be a *lease*: the router asks for more than one generation's worst case and draws
 many generations from it without a round trip each (docs/billing.md, "Credit leases"). Each
@@ -16,8 +16,7 @@ the end of a balance every generation holds exactly its own worst case.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import ROUND_FLOOR, Decimal
@@ -70,29 +69,46 @@ NOBODY = Requester()
 
 
 @dataclass(slots=True)
-class _Hold:
+class Hold:
+    """A hold as it stands: what it still holds (``amount``), what the usage facts that named it
+    have debited, whether its router gave it back (then it only waits for its facts)."""
+
     reservation: Reservation
-    expires_at: float
     amount: Decimal  # still held: what was reserved less what usage facts have debited
     debited: Decimal = ZERO  # charged by the usage facts that named this hold
     returned: bool = False  # a lease given back: it only waits for its facts
     requester: Requester = NOBODY  # every generation drawn from it is of this project and key
 
+    def give_back(self, spent: Decimal | None) -> bool:
+        """The router gives it back having spent ``spent`` through it (None: nothing, a
+        generation that reached no provider); True when nothing stays held. What the usage
+        facts have not debited yet stays held until they do."""
+        outstanding = ZERO if spent is None else spent - self.debited
+        if outstanding <= 0:
+            return True
+        self.amount, self.returned = outstanding, True
+        return False
+
+    def charge(self, cost: Decimal) -> bool:
+        """A usage fact drawn from this lease charged ``cost``: the hold shrinks by as much.
+        True when a lease given back has nothing left to wait for."""
+        self.debited += cost
+        self.amount = max(ZERO, self.amount - cost)
+        return self.returned and self.amount == 0
+
 
 @dataclass(slots=True)
 class _Team:
     account: Account
-    holds: dict[str, _Hold] = field(default_factory=dict)
+    holds: dict[str, Hold] = field(default_factory=dict)
     budgets: list[BudgetState] | None = None  # None: not loaded yet
 
-    def held(self, now: float) -> Decimal:
-        expired = [hold_id for hold_id, hold in self.holds.items() if hold.expires_at <= now]
-        for hold_id in expired:
-            del self.holds[hold_id]
-        return sum((hold.amount for hold in self.holds.values()), ZERO)
+    def held(self) -> Decimal:
+        """What the account's holds hold (``Account.held``) plus those held one by one."""
+        return self.account.held + sum((hold.amount for hold in self.holds.values()), ZERO)
 
     def held_in(self, state: BudgetState) -> Decimal:
-        """What the unexpired holds that count in ``state``'s budget hold (after ``held``)."""
+        """What the holds that count in ``state``'s budget hold."""
         return sum(
             (
                 hold.amount
@@ -156,16 +172,14 @@ def grant_lease(
     return replace(reservation, reserved=max(worst, min(asked, available * policy.share)))
 
 
-class BalanceCache:
-    def __init__(
-        self,
-        hold_seconds: float,
-        monotonic: Callable[[], float] = time.monotonic,
-        leases: LeasePolicy | None = None,
-    ) -> None:
-        self._hold_seconds = hold_seconds
+class BalanceView:
+    """Teams' accounts with their holds and budgets, as read under the team's row lock: where a
+    reservation is decided (:meth:`reserve`) and where the rules of settling and giving back
+    are applied. Nothing here expires on time: a hold goes when its facts or its router settle
+    it, or when the expiry sweep finds the facts caught up (:mod:`tollgate_billing.ledger.expiry`)."""
+
+    def __init__(self, leases: LeasePolicy | None = None) -> None:
         self._leases = leases if leases is not None else LeasePolicy()
-        self._monotonic = monotonic
         self._teams: dict[str, _Team] = {}
 
     def account(self, team_id: str) -> Account | None:
@@ -173,12 +187,20 @@ class BalanceCache:
         return None if team is None else team.account
 
     def put(self, account: Account) -> None:
-        """The team's account as just committed."""
+        """The team's account as committed."""
         team = self._teams.get(account.team_id)
         if team is None:
             self._teams[account.team_id] = _Team(account)
         else:
             team.account = account
+
+    def put_hold(self, team_id: str, hold_id: str, hold: Hold) -> None:
+        """A hold of the team as stored (the team's account must be loaded)."""
+        self._teams[team_id].holds[hold_id] = hold
+
+    def hold(self, team_id: str, hold_id: str) -> Hold | None:
+        team = self._teams.get(team_id)
+        return None if team is None else team.holds.get(hold_id)
 
     def available(
         self, team_id: str, requester: Requester = NOBODY, at: datetime | None = None
@@ -186,33 +208,16 @@ class BalanceCache:
         """What the team may still hold: its balance minus its holds, and (with ``at``) no more
         than what is left under each budget that applies to ``requester``."""
         team = self._teams[team_id]
-        left = team.account.balance - team.held(self._monotonic())
+        left = team.account.balance - team.held()
         for state in team.budgets or ():
             if at is not None and applies(state.budget, requester.project_id, requester.key_id):
                 headroom = state.budget.amount - state.spent_in(at) - team.held_in(state)
                 left = min(left, headroom)
         return left
 
-    def budgets_loaded(self, team_id: str) -> bool:
-        team = self._teams.get(team_id)
-        return team is not None and team.budgets is not None
-
     def put_budgets(self, team_id: str, states: Iterable[BudgetState]) -> None:
         """The team's budgets with their spend (the team's account must be loaded)."""
         self._teams[team_id].budgets = list(states)
-
-    def budget_states(self, team_id: str) -> list[BudgetState] | None:
-        team = self._teams.get(team_id)
-        return None if team is None else team.budgets
-
-    def add_spend(self, team_id: str, requester: Requester, at: datetime, cost: Decimal) -> None:
-        """A generation created ``at`` was charged ``cost``: count it in its budgets."""
-        team = self._teams.get(team_id)
-        if team is None or team.budgets is None or not cost:
-            return
-        for state in team.budgets:
-            if applies(state.budget, requester.project_id, requester.key_id):
-                state.add(at, cost)
 
     def reserve(
         self,
@@ -229,12 +234,10 @@ class BalanceCache:
         the lowest clamp applies, and a lease is no bigger than what every one of them has left.
         A repeat of ``hold_id`` answers the hold made before."""
         team = self._teams[team_id]
-        now = self._monotonic()
-        held = team.held(now)
         existing = team.holds.get(hold_id)
         if existing is not None:
             return existing.reservation
-        available = team.account.balance - held
+        available = team.account.balance - team.held()
         reservation = quote_reservation(available, quote)
         for state in team.budgets or ():
             if at is None or not applies(state.budget, requester.project_id, requester.key_id):
@@ -245,37 +248,24 @@ class BalanceCache:
                 reservation = capped
             available = min(available, left)
         reservation = grant_lease(available, reservation, lease, self._leases)
-        team.holds[hold_id] = _Hold(
-            reservation, now + self._hold_seconds, reservation.reserved, requester=requester
-        )
+        team.holds[hold_id] = Hold(reservation, reservation.reserved, requester=requester)
         return reservation
 
     def release(self, team_id: str, hold_id: str, spent: Decimal | None = None) -> None:
-        """Give a hold back. For a lease, ``spent`` is what its generations were charged in
-        all: what their usage facts have not debited yet stays held until they do."""
+        """Give a hold back (see :meth:`Hold.give_back`)."""
         team = self._teams.get(team_id)
         hold = None if team is None else team.holds.get(hold_id)
-        if team is None or hold is None:
-            return
-        outstanding = ZERO if spent is None else spent - hold.debited
-        if outstanding <= 0:
+        if team is not None and hold is not None and hold.give_back(spent):
             del team.holds[hold_id]
-        else:
-            hold.amount, hold.returned = outstanding, True
 
     def settle(self, team_id: str, hold_id: str, cost: Decimal, lease: bool) -> None:
         """A usage fact charged ``cost``: the hold it drew from shrinks by as much (a lease),
         or goes (a generation's own hold)."""
-        if not lease:
-            self.release(team_id, hold_id)
-            return
         team = self._teams.get(team_id)
         hold = None if team is None else team.holds.get(hold_id)
         if team is None or hold is None:
             return
-        hold.debited += cost
-        hold.amount = max(ZERO, hold.amount - cost)
-        if hold.returned and hold.amount == 0:
+        if not lease or hold.charge(cost):
             del team.holds[hold_id]
 
     def holds(self, team_id: str) -> int:
