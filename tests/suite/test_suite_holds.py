@@ -216,10 +216,20 @@ def test_the_lease_of_a_router_killed_with_kill_9_is_listed_unsettled(expiring: 
     assert (listed["holdId"], listed["debited"]) == (hold["holdId"], hold["debited"])
     stack.respawn("router")
 
-    # Another team's owner sees only their own team's; members and viewers may not look.
+    # Another team's owner sees only their own team's, and not every team's (operators only);
+    # members and viewers may not look.
     tenant = new_tenant(AdminSuite(stack, "sqlite", Secrets()), "unsettled")
     assert tenant.owner.ok("GET", "/v1/credits/unsettled") == {"data": []}
-    for api in (tenant.member, tenant.viewer):
-        refused = api.call("GET", "/v1/credits/unsettled")
+    for api, path in (
+        (tenant.owner, "/v1/credits/unsettled?allTeams=true"),
+        (tenant.member, "/v1/credits/unsettled"),
+        (tenant.viewer, "/v1/credits/unsettled"),
+    ):
+        refused = api.call("GET", path)
         assert refused.status_code == 403
         assert refused.json()["error"]["type"] == "forbidden"
+    # The operator (the bootstrap key) sees every team's from wherever it stands.
+    every = httpx.get(
+        f"{stack.base_url}/credits/unsettled", params={"allTeams": "true"}, headers=auth(stack)
+    )
+    assert [h["holdId"] for h in every.json()["data"]] == [hold["holdId"]]

@@ -183,7 +183,9 @@ async def unsettled(request: web.Request) -> web.Response:
     team's; an operator sees the team's too, or every team's with ``allTeams=true``."""
     caller = caller_of(request)
     if caller.role not in UNSETTLED_ROLES and not caller.operator:
-        raise ApiError(403, "forbidden", "only a team owner or an operator may list unsettled holds")
+        raise ApiError(
+            403, "forbidden", "only a team owner or an operator may list unsettled holds"
+        )
     all_teams = request.query.get("allTeams", "false")
     if all_teams not in ("true", "false"):
         raise invalid_request("`allTeams` must be true or false", "allTeams")

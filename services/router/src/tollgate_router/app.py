@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -163,6 +164,7 @@ class RouterApp(ServiceApp):
             outage=self.settings.billing_unavailable,
             lease=self.settings.credit_lease,
             lease_seconds=self.settings.credit_lease_seconds,
+            instance_id=f"{socket.gethostname()}/{os.getpid()}",
         )
         self.runtime.task("credit-leases", preflight.run)
         return preflight

@@ -295,8 +295,10 @@ class BillingPreflight:
         lease: Decimal = ZERO,
         lease_seconds: float = 30.0,
         lease_wait_seconds: float = 0.1,
+        instance_id: str = "",
     ) -> None:
         self._stub = stub
+        self._instance_id = instance_id  # kept with each hold: who left an unsettled one
         self._deadline = deadline_seconds
         self._outage = outage
         self._lease = lease
@@ -362,6 +364,7 @@ class BillingPreflight:
             output_price=format_usd(prices.output),
             project_id=caller.project_id,
             key_id=caller.key_id,
+            instance_id=self._instance_id,
         )
         leasing = self._acquiring.get(book)
         if leasing is None:
