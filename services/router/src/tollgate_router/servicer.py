@@ -4,7 +4,7 @@ the services do the work."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from typing import Any
 
 import grpc
@@ -20,7 +20,7 @@ from tollgate_router.generation.service import GenerationService
 from tollgate_router.idempotency.service import Claim, Idempotency, Replay
 
 Context = grpc.aio.ServicerContext[Any, Any]
-Events = AsyncIterator[pb.StreamGenerateResponse]
+Events = AsyncGenerator[pb.StreamGenerateResponse, None]
 
 # A generation's answer ends with one of these; it is kept before it goes out, so a caller that
 # stops reading right after it cannot lose the answer its retry should find.
