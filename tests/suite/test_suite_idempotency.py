@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import pytest
 from tollgate_cli.stack import Stack
@@ -172,6 +173,32 @@ def test_embeddings_are_replayed_too(suite: Stack, fresh_upstream: Upstream) -> 
     assert again.parse().model_dump() == first.parse().model_dump()
     embeds = [r for r in fresh_upstream.requests() if r["path"] == "/v1/embeddings"]
     assert len(embeds) == 1
+
+
+@pytest.mark.parametrize("streaming", ["false", "true"])
+def test_the_ai_sdk_language_model_replays_too(
+    suite: Stack, fresh_upstream: Upstream, streaming: str
+) -> None:
+    def call() -> httpx.Response:
+        return httpx.post(
+            f"{suite.base_url}/ai/language-model",
+            json={"prompt": [{"role": "user", "content": [{"type": "text", "text": "hi sdk"}]}]},
+            headers={
+                "authorization": f"Bearer {suite.bootstrap_key()}",
+                "ai-gateway-protocol-version": "0.0.1",
+                "ai-language-model-specification-version": "2",
+                "ai-language-model-id": PRICEY,
+                "ai-language-model-streaming": streaming,
+                "Idempotency-Key": f"retry-aisdk-{streaming}",
+            },
+            timeout=30,
+        )
+
+    first, again = call(), call()
+    assert first.status_code == again.status_code == 200
+    assert again.headers[REPLAYED] == "true"
+    assert again.content == first.content
+    assert chats(fresh_upstream) == 1
 
 
 @pytest.fixture
