@@ -10,6 +10,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate_common.db import create_engine, migrate_async
 from tollgate_common.errors import InvalidArgument
@@ -17,6 +20,7 @@ from tollgate_router.app import MIGRATIONS
 from tollgate_router.errors import IdempotencyKeyInUse, IdempotencyKeyReused
 from tollgate_router.idempotency.repository import IdempotencyRepository
 from tollgate_router.idempotency.service import Claim, Idempotency, IdempotencyKey, Replay
+from tollgate_router.models import metadata
 
 
 class Clock:
@@ -50,6 +54,14 @@ async def claimed(idempotency: Idempotency, k: IdempotencyKey) -> Claim:
     outcome = await idempotency.claim(k)
     assert isinstance(outcome, Claim)
     return outcome
+
+
+async def test_the_migrations_create_exactly_the_models(engine: AsyncEngine) -> None:
+    def diff(conn: Connection) -> list[object]:
+        return list(compare_metadata(MigrationContext.configure(conn), metadata))
+
+    async with engine.connect() as conn:
+        assert await conn.run_sync(diff) == []
 
 
 async def test_a_kept_answer_is_replayed_for_the_same_body(engine: AsyncEngine) -> None:
