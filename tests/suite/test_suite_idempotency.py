@@ -2,8 +2,9 @@
 with the official OpenAI SDK: a retry with the same key and body gets the first answer again
 (same id, same content, same usage; a stream as the same stream) with ``Idempotent-Replayed:
 true``, the fake provider is called once and billing charges once; another body is a 422;
-concurrent repeats make one provider call; a provider failure keeps nothing; a malformed key is
-a 400; once the key expired a repeat runs again."""
+concurrent repeats make one provider call; a repeat past the wait for a first request still
+running is a 409; a provider failure keeps nothing; a malformed key is a 400; once the key
+expired a repeat runs again."""
 
 from __future__ import annotations
 
@@ -30,7 +31,9 @@ HELLO = [{"role": "user", "content": "say hello"}]
 
 @pytest.fixture(scope="module")
 def suite(upstream: Upstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    with billing_suite(upstream, tmp_path_factory.mktemp("idempotency"), CATALOG) as running:
+    # A repeat waits 6 s for the first request (10 s by default) before it is told 409.
+    env = {"TOLLGATE_ROUTER_IDEMPOTENCY_WAIT_SECONDS": "6"}
+    with billing_suite(upstream, tmp_path_factory.mktemp("idempotency"), CATALOG, env) as running:
         yield running
 
 
@@ -131,6 +134,37 @@ def test_concurrent_repeats_make_one_provider_call(suite: Stack, fresh_upstream:
 
     answers = asyncio.run(repeats())
     assert len({answer.id for answer in answers}) == 1
+    assert chats(fresh_upstream) == 1
+
+
+def test_a_repeat_while_the_first_runs_on_is_a_409(suite: Stack, fresh_upstream: Upstream) -> None:
+    fresh_upstream.script(latency_ms=20_000)  # far beyond the repeat's 6 s wait
+
+    async def first_and_repeat() -> tuple[openai.ConflictError, Any]:
+        client = openai.AsyncOpenAI(
+            base_url=suite.base_url, api_key=suite.bootstrap_key(), max_retries=0, timeout=90
+        )
+        async with client:
+            first = asyncio.create_task(
+                client.chat.completions.create(
+                    model=PRICEY, messages=HELLO, **keyed("retry-in-use")
+                )
+            )
+            while not await asyncio.to_thread(chats, fresh_upstream):
+                await asyncio.sleep(0.1)  # the first request has reached the provider
+            with pytest.raises(openai.ConflictError) as refused:
+                await client.chat.completions.create(
+                    model=PRICEY, messages=HELLO, **keyed("retry-in-use")
+                )
+            return refused.value, await first
+
+    refused, answer = asyncio.run(first_and_repeat())
+    assert isinstance(refused.body, dict)
+    assert refused.body["code"] == "idempotency_key_in_use"
+    again = api(suite).chat.completions.create(
+        model=PRICEY, messages=HELLO, **keyed("retry-in-use")
+    )
+    assert again.id == answer.id
     assert chats(fresh_upstream) == 1
 
 

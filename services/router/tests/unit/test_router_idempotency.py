@@ -127,6 +127,24 @@ async def test_run_keeps_the_answer(engine: AsyncEngine) -> None:
     assert await idempotency.claim(key()) == Replay(b"whole answer")
 
 
+class Refusing(IdempotencyRepository):
+    """A database that takes claims but fails to keep an answer."""
+
+    async def keep(self, *args: object) -> None:
+        raise OSError("the database went away")
+
+
+async def test_an_answer_the_database_cannot_keep_still_goes_out(engine: AsyncEngine) -> None:
+    idempotency = Idempotency(Refusing(engine), ttl=60, wait=30, running=30, poll=0.01)
+
+    async def answer() -> bytes:
+        return b"served and charged"
+
+    claim = await claimed(idempotency, key())
+    assert await idempotency.run(claim, answer()) == b"served and charged"
+    assert isinstance(await idempotency.claim(key()), Claim)  # released: a retry runs again
+
+
 async def test_an_expired_answer_is_run_again_and_swept(engine: AsyncEngine) -> None:
     clock = Clock()
     idempotency = keys(engine, clock)

@@ -127,10 +127,16 @@ class Idempotency:
             await asyncio.sleep(min(self._poll, max(deadline - loop.time(), 0.0)))
 
     async def keep(self, claim: Claim, answer: bytes) -> None:
-        """The claim's request has its final answer: replay it to repeats for the TTL."""
+        """The claim's request has its final answer: replay it to repeats for the TTL. When the
+        database refuses, the answer still goes out (it was served and charged) and the key is
+        released: a retry then runs again rather than waiting for an answer never kept."""
         key = claim.key
         until = self._clock() + self._ttl
-        await self._repository.keep(key.team_id, key.key, claim.owner, answer, until)
+        try:
+            await self._repository.keep(key.team_id, key.key, claim.owner, answer, until)
+        except Exception:
+            log.warning("keeping an answer under its idempotency key failed", exc_info=True)
+            self.release(claim)
 
     async def run(self, claim: Claim, answer: Awaitable[bytes]) -> bytes:
         """Await ``answer`` and keep it, even if the caller goes away meanwhile (the request
@@ -141,7 +147,7 @@ class Idempotency:
             try:
                 result = await answer
             except BaseException:
-                await self._release_now(claim)
+                self.release(claim)
                 raise
             await self.keep(claim, result)
             return result
