@@ -109,13 +109,15 @@ class Idempotency:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._wait
         owner = secrets.token_hex(16)
+        vacant = True  # worth an INSERT: at first, and whenever the row is gone
         while True:
             now = self._clock()
-            if await self._repository.insert(
+            if vacant and await self._repository.insert(
                 key.team_id, key.key, key.fingerprint, owner, now, now + self._running
             ):
                 return Claim(key, owner)
             record = await self._repository.get(key.team_id, key.key, now)
+            vacant = record is None
             if record is None:
                 continue  # released or expired in between: claim it again
             if record.fingerprint != key.fingerprint:
