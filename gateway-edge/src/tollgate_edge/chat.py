@@ -15,7 +15,7 @@ import grpc
 from aiohttp import web
 from tollgate.router.v1 import router_pb2
 
-from tollgate_edge.chat_request import ChatRequest, parse_chat_request
+from tollgate_edge.chat_request import ChatRequest, chat_request_from
 from tollgate_edge.chat_response import (
     DONE,
     Answer,
@@ -26,7 +26,9 @@ from tollgate_edge.chat_response import (
     image_entry,
 )
 from tollgate_edge.errors import ApiError, from_generation_error, from_rpc
+from tollgate_edge.idempotency import idempotency_key, replayed_headers
 from tollgate_edge.identity import Caller, inference_caller
+from tollgate_edge.json_body import json_object
 from tollgate_edge.peers import PEERS, SETTINGS, call_metadata, request_id
 from tollgate_edge.responses import JSON
 
@@ -76,7 +78,11 @@ def provider_headers(request: web.Request) -> dict[str, str]:
 async def chat_completions(request: web.Request) -> web.StreamResponse:
     caller = inference_caller(request)
     rid = request_id(request)
-    chat = parse_chat_request(await request.read(), caller_context(caller, request, rid))
+    data = json_object(await request.read())
+    chat = chat_request_from(data, caller_context(caller, request, rid))
+    key = idempotency_key(request, data)
+    if key is not None:
+        chat.rpc.idempotency.CopyFrom(key)
     async with generation(request, chat, rid) as (started, events):
         model = started.model or chat.rpc.model
         if chat.stream:
@@ -164,7 +170,7 @@ async def _collect(
     if finished is None:
         raise broken_stream()
     body = completion_body(started, model, answer, finished, usage)
-    return web.Response(body=body, content_type=JSON)
+    return web.Response(body=body, content_type=JSON, headers=replayed_headers(started.replayed))
 
 
 async def _stream(
@@ -175,7 +181,7 @@ async def _stream(
     events: Events,
 ) -> web.StreamResponse:
     encoder = ChunkEncoder(started, model, chat.include_usage)
-    response = web.StreamResponse(headers=SSE_HEADERS)
+    response = web.StreamResponse(headers=SSE_HEADERS | replayed_headers(started.replayed))
     await response.prepare(request)
     try:
         await response.write(encoder.role())

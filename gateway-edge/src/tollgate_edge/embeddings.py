@@ -21,6 +21,7 @@ from tollgate_edge.chat import caller_context
 from tollgate_edge.chat_request import _routing as routing_options
 from tollgate_edge.chat_response import gateway_metadata
 from tollgate_edge.errors import invalid_request
+from tollgate_edge.idempotency import idempotency_key, replayed_headers
 from tollgate_edge.identity import inference_caller
 from tollgate_edge.json_body import json_object
 from tollgate_edge.peers import PEERS, SETTINGS, call_metadata, request_id
@@ -153,8 +154,14 @@ async def embed(
 async def create_embeddings(request: web.Request) -> web.Response:
     caller = inference_caller(request)
     rid = request_id(request)
-    rpc, encoding = parse_embedding_request(
-        await request.read(), caller_context(caller, request, rid)
-    )
+    data = json_object(await request.read())
+    rpc, encoding = embedding_request_from(data, caller_context(caller, request, rid))
+    key = idempotency_key(request, data)
+    if key is not None:
+        rpc.idempotency.CopyFrom(key)
     response = await embed(request, rpc, rid)
-    return web.Response(body=embeddings_body(response, encoding), content_type=JSON)
+    return web.Response(
+        body=embeddings_body(response, encoding),
+        content_type=JSON,
+        headers=replayed_headers(response.replayed),
+    )

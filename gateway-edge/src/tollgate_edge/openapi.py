@@ -18,6 +18,8 @@ from tollgate_edge.openapi_billing import billing_paths
 from tollgate_edge.openapi_components import SCHEMAS
 from tollgate_edge.openapi_schema import (
     ERROR_STATUSES,
+    IDEMPOTENCY_KEY,
+    IDEMPOTENT_ERRORS,
     LIST,
     PAGE,
     STRING,
@@ -63,7 +65,8 @@ def _paths() -> dict[str, Schema]:
                 "OpenAI Chat Completions (JSON, or SSE with `stream: true`)",
                 ("200", ref("ChatCompletion")),
                 body=ref("ChatCompletionRequest"),
-                errors=("400", "401", "403", "404", "413"),
+                params=[IDEMPOTENCY_KEY],
+                errors=("400", "401", "403", "404", "413", *IDEMPOTENT_ERRORS),
                 tags=("openai",),
             )
         },
@@ -72,7 +75,8 @@ def _paths() -> dict[str, Schema]:
                 "OpenAI Embeddings (floats, or base64 of little-endian float32)",
                 ("200", ref("EmbeddingList")),
                 body=ref("EmbeddingRequest"),
-                errors=("400", "401", "403", "404", "413"),
+                params=[IDEMPOTENCY_KEY],
+                errors=("400", "401", "403", "404", "413", *IDEMPOTENT_ERRORS),
                 tags=("openai",),
             )
         },

@@ -17,8 +17,10 @@ ERROR_STATUSES: Final = {
     "402": "Insufficient funds, or a budget used up for its period (`budget_exceeded`)",
     "403": "The caller's role may not do this",
     "404": "Not found — also anything in a team the caller does not belong to",
-    "409": "Conflict (slug taken, already a member, last owner, last member)",
+    "409": "Conflict (slug taken, already a member, last owner, last member; "
+    "`idempotency_key_in_use`: a request with the same `Idempotency-Key` is still running)",
     "413": "Request body too large",
+    "422": "`idempotency_key_reused`: the `Idempotency-Key` was used with a different body",
 }
 
 
@@ -118,3 +120,15 @@ PAGE: Final = [
     query("cursor", STRING, "`nextCursor` of the previous page"),
 ]
 TEAM = path_param("teamId")
+# The inference endpoints' retry key (docs/idempotency.md).
+IDEMPOTENCY_KEY: Final[Schema] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+    "description": "Per team, kept 24 hours: a repeat with the same body gets the first "
+    "request's answer again (same id; a stream as the same stream) with `Idempotent-Replayed: "
+    "true`, without a provider call or a second charge; another body is a 422; a repeat while "
+    "the first still runs waits up to 10 s, then 409.",
+}
+IDEMPOTENT_ERRORS: Final = ("409", "422")

@@ -20,6 +20,7 @@ from tollgate_edge.aisdk.errors import native_errors, required_header
 from tollgate_edge.chat import caller_context
 from tollgate_edge.embeddings import embed, embedding_metadata, embedding_request_from
 from tollgate_edge.errors import ApiError
+from tollgate_edge.idempotency import idempotency_key, replayed_headers
 from tollgate_edge.identity import inference_caller
 from tollgate_edge.json_body import json_object
 from tollgate_edge.peers import request_id
@@ -56,10 +57,17 @@ async def embedding_model(request: web.Request) -> web.Response:
         rpc, _ = embedding_request_from(body, caller_context(caller, request, rid))
     except ApiError as exc:
         raise renamed(exc) from None
+    key = idempotency_key(request, body)
+    if key is not None:
+        rpc.idempotency.CopyFrom(key)
     response = await embed(request, rpc, rid)
     payload = {
         "embeddings": [list(item.values) for item in response.embeddings],
         "usage": {"tokens": response.usage.input_tokens},
         "providerMetadata": embedding_metadata(response),
     }
-    return web.Response(body=orjson.dumps(payload), content_type=JSON)
+    return web.Response(
+        body=orjson.dumps(payload),
+        content_type=JSON,
+        headers=replayed_headers(response.replayed),
+    )

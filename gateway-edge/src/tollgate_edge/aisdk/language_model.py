@@ -31,6 +31,7 @@ from tollgate_edge.chat import (
 )
 from tollgate_edge.chat_request import chat_request_from
 from tollgate_edge.errors import ApiError, from_rpc, invalid_request
+from tollgate_edge.idempotency import idempotency_key, replayed_headers
 from tollgate_edge.identity import inference_caller
 from tollgate_edge.json_body import json_object
 from tollgate_edge.peers import request_id
@@ -67,12 +68,18 @@ async def language_model(request: web.Request) -> web.StreamResponse:
         chat = chat_request_from(body, caller_context(caller, request, rid))
     except ApiError as exc:
         raise renamed(exc) from None
+    key = idempotency_key(request, body)
+    if key is not None:
+        chat.rpc.idempotency.CopyFrom(key)
     async with generation(request, chat, rid) as (started, events):
         encoder = PartEncoder(started.generation_id, spec)
         head = encoder.start(warnings, started, started.model or model)
+        replayed = replayed_headers(started.replayed)
         if stream:
-            return await _stream(request, encoder, head, events)
-        return await _collect(encoder, warnings, events)
+            return await _stream(request, encoder, head, events, replayed)
+        response = await _collect(encoder, warnings, events)
+        response.headers.update(replayed)
+        return response
 
 
 async def _collect(
@@ -106,9 +113,13 @@ async def _relay(
 
 
 async def _stream(
-    request: web.Request, encoder: PartEncoder, head: list[Part], events: Events
+    request: web.Request,
+    encoder: PartEncoder,
+    head: list[Part],
+    events: Events,
+    headers: dict[str, str],
 ) -> web.StreamResponse:
-    response = web.StreamResponse(headers=SSE_HEADERS)
+    response = web.StreamResponse(headers=SSE_HEADERS | headers)
     await response.prepare(request)
     try:
         await response.write(_sse(head))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from tollgate_edge.aisdk.versions import SPECS
+from tollgate_edge.openapi_schema import IDEMPOTENCY_KEY
 from tollgate_edge.responses import JSON
 
 Schema = dict[str, Any]
@@ -228,6 +229,7 @@ def _paths_v1() -> dict[str, Schema]:
                         enum=["true", "false"],
                     ),
                     _header("ai-gateway-auth-method", "api-key or oidc", required=False),
+                    IDEMPOTENCY_KEY,
                 ],
                 "requestBody": {
                     "required": True,
@@ -241,7 +243,7 @@ def _paths_v1() -> dict[str, Schema]:
                             "text/event-stream": {"schema": _STRING},
                         },
                     },
-                    **_errors("400", "401", "402", "403", "404", "429", "502", "503"),
+                    **_errors("400", "401", "402", "403", "404", "409", "422", "429", "502", "503"),
                 },
             }
         },
@@ -249,7 +251,7 @@ def _paths_v1() -> dict[str, Schema]:
             "post": {
                 "summary": "AI SDK embedding model call",
                 "tags": _TAGS,
-                "parameters": [_header("ai-model-id", "The embedding model")],
+                "parameters": [_header("ai-model-id", "The embedding model"), IDEMPOTENCY_KEY],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -272,7 +274,7 @@ def _paths_v1() -> dict[str, Schema]:
                         "description": "Success",
                         "content": {JSON: {"schema": _ref("AiSdkEmbeddingResult")}},
                     },
-                    **_errors("400", "401", "402", "403", "404", "429", "502", "503"),
+                    **_errors("400", "401", "402", "403", "404", "409", "422", "429", "502", "503"),
                 },
             }
         },

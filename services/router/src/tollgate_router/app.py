@@ -1,7 +1,7 @@
 """Wiring: settings → engine + outbox, the upstream HTTP session, the channels to auth and
-billing → the generation, embedding and credential-test services → servicer, plus the BYOK
-change follower and the credit-lease sweep, all registered with the service runtime (which
-starts, serves and stops them).
+billing → the generation, embedding and credential-test services and the idempotency keys →
+servicer, plus the BYOK change follower, the credit-lease sweep and the expired-key sweep, all
+registered with the service runtime (which starts, serves and stops them).
 
 NATS is linked in the background: the router serves while it is down (the outbox keeps facts,
 in its table: a generation ends only once its fact is durable).
@@ -33,6 +33,8 @@ from tollgate_router.credentials.team import TeamCredentialStore, grpc_loader
 from tollgate_router.credit.preflight import BillingPreflight, NoPreflight, Preflight
 from tollgate_router.embeddings.service import EmbeddingService
 from tollgate_router.generation.service import GenerationService, Timeouts
+from tollgate_router.idempotency.repository import IdempotencyRepository
+from tollgate_router.idempotency.service import Idempotency
 from tollgate_router.metrics import RouterMetrics
 from tollgate_router.providers import build_adapters
 from tollgate_router.providers.transport import pool_tracing
@@ -48,6 +50,8 @@ log = logging.getLogger(__name__)
 
 SERVICE_NAME = "tollgate.router.v1.RouterService"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Expired idempotency keys are deleted this often (at most; sooner with a shorter TTL).
+_SWEEP_SECONDS = 300.0
 
 
 def upstream_session(settings: RouterSettings) -> aiohttp.ClientSession:
@@ -140,10 +144,18 @@ class RouterApp(ServiceApp):
         runtime.on_stop(lambda: service.finish(settings.shutdown_grace_seconds))
         embeddings = EmbeddingService(failover, outbox, preflight=preflight)
         tester = CredentialTester(failover, stored_secret(auth_stub, settings))
+        idempotency = Idempotency(
+            IdempotencyRepository(engine),
+            ttl=settings.idempotency_ttl_seconds,
+            wait=settings.idempotency_wait_seconds,
+            running=settings.idempotency_running_seconds,
+        )
+        sweep_every = min(settings.idempotency_ttl_seconds, _SWEEP_SECONDS)
+        runtime.task("idempotency-sweep", lambda: idempotency.sweep_forever(sweep_every))
         runtime.serve(
             SERVICE_NAME,
             router_pb2_grpc.add_RouterServiceServicer_to_server,
-            RouterServicer(service, embeddings, tester),
+            RouterServicer(service, embeddings, tester, idempotency),
         )
         log.info(
             "catalog %s: %d models; system credentials for %s",

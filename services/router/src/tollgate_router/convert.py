@@ -48,6 +48,7 @@ from tollgate_router.events import (
     ToolCallDelta,
     UsageReported,
 )
+from tollgate_router.idempotency.service import IdempotencyKey
 
 
 def timestamp(value: datetime) -> Timestamp:
@@ -233,6 +234,16 @@ def generation_request_from_proto(
             if isinstance(options := orjson.loads(text), dict)
         },
     )
+
+
+def idempotency_key_from_proto(
+    request: pb.StreamGenerateRequest | pb.EmbedRequest, operation: str
+) -> IdempotencyKey | None:
+    """The client's ``Idempotency-Key`` of a ``generate`` or ``embed`` request; None without."""
+    if not request.HasField("idempotency") or not request.idempotency.key:
+        return None
+    given = request.idempotency
+    return IdempotencyKey.of(request.caller.team_id, given.key, operation, given.body_hash)
 
 
 # -- domain → proto ---------------------------------------------------------------------------

@@ -70,3 +70,33 @@ class ProviderRejected(DomainError):
             metadata["param"] = param
         super().__init__(message, metadata=metadata)
         self.code = _CODES.get(status, grpc.StatusCode.FAILED_PRECONDITION)
+
+
+class IdempotencyKeyInUse(DomainError):
+    """A request with the same ``Idempotency-Key`` is still running (past the wait)."""
+
+    code = grpc.StatusCode.ABORTED
+    reason = "IDEMPOTENCY_KEY_IN_USE"
+
+    def __init__(self, waited: float) -> None:
+        super().__init__(
+            "a request with this Idempotency-Key is still running (waited "
+            f"{waited:g} s); retry later for its answer"
+        )
+
+
+class IdempotencyKeyReused(InvalidArgument):
+    """The same ``Idempotency-Key`` came with another request body: 422, as Stripe answers."""
+
+    reason = "IDEMPOTENCY_KEY_REUSED"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "this Idempotency-Key was used with a different request body; use a new key for a "
+            "new request",
+            metadata={
+                "http_status": "422",
+                "type": "invalid_request_error",
+                "code": "idempotency_key_reused",
+            },
+        )

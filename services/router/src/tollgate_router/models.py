@@ -1,9 +1,36 @@
-"""The router's tables: only the outbox of the facts it publishes."""
+"""The router's tables: the outbox of the facts it publishes and the answers kept under the
+clients' idempotency keys."""
 
 from __future__ import annotations
 
-from sqlalchemy import MetaData
+from sqlalchemy import (
+    Column,
+    DateTime,
+    Index,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+)
 from tollgate_common.outbox import outbox_table
 
 metadata = MetaData()
 outbox = outbox_table(metadata)
+
+# One row per (team, Idempotency-Key): claimed ``running`` by the request that inserted it
+# (``owner``), ``done`` once its answer is kept; gone after ``expires_at``.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("team_id", String(100), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("owner", String(32), nullable=False),
+    Column("answer", LargeBinary(), nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("team_id", "key", name="pk_idempotency_keys"),
+    Index("ix_idempotency_keys_expires_at", "expires_at"),
+)

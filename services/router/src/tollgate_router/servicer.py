@@ -4,7 +4,7 @@ the services do the work."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from typing import Any
 
 import grpc
@@ -13,10 +13,40 @@ from tollgate.router.v1 import router_pb2_grpc
 
 from tollgate_router import convert
 from tollgate_router.credentials.check import CredentialTester
+from tollgate_router.domain import GenerationRequest
 from tollgate_router.embeddings.service import EmbeddingService
+from tollgate_router.events import GenerationEvent
 from tollgate_router.generation.service import GenerationService
+from tollgate_router.idempotency.service import Claim, Idempotency, Replay
 
 Context = grpc.aio.ServicerContext[Any, Any]
+Events = AsyncGenerator[pb.StreamGenerateResponse, None]
+
+# A generation's answer ends with one of these; it is kept before it goes out, so a caller that
+# stops reading right after it cannot lose the answer its retry should find.
+_LAST = frozenset({"finished", "error"})
+
+
+def _batch(messages: list[pb.StreamGenerateResponse]) -> pb.StreamGenerateResponse:
+    return pb.StreamGenerateResponse(batch=pb.EventBatch(events=messages))
+
+
+async def _encoded(answer: Awaitable[pb.StreamGenerateResponse]) -> bytes:
+    return (await answer).SerializeToString()
+
+
+async def _messages(stream: AsyncIterator[GenerationEvent]) -> Events:
+    async for event in stream:
+        yield convert.event_to_proto(event)
+
+
+def _replayed(answer: bytes) -> pb.StreamGenerateResponse:
+    """A kept generation, marked as a replay on its ``started`` event."""
+    message = pb.StreamGenerateResponse.FromString(answer)
+    for event in message.batch.events:
+        if event.WhichOneof("event") == "started":
+            event.started.replayed = True
+    return message
 
 
 class RouterServicer(router_pb2_grpc.RouterServiceServicer):
@@ -25,25 +55,71 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         service: GenerationService,
         embeddings: EmbeddingService | None = None,
         tester: CredentialTester | None = None,
+        idempotency: Idempotency | None = None,
     ) -> None:
         self._service = service
         self._embeddings = embeddings
         self._tester = tester
+        self._idempotency = idempotency
 
     async def StreamGenerate(
         self, request: pb.StreamGenerateRequest, context: Context
     ) -> AsyncIterator[pb.StreamGenerateResponse]:
         generation = convert.generation_request_from_proto(request, context.time_remaining())
+        claim = await self._claim(request, "generate")
+        if isinstance(claim, Replay):
+            replay = _replayed(claim.answer)
+            for message in replay.batch.events if request.stream else [replay]:
+                yield message
+            return
         if not request.stream:
             # Nobody reads a non-streaming generation before it ends: one message, not four.
             # It runs to its end even if the caller goes away (it is billed).
-            events = await self._service.complete(generation)
-            batch = [convert.event_to_proto(event) for event in events]
-            yield pb.StreamGenerateResponse(batch=pb.EventBatch(events=batch))
+            answer = self._complete(generation)
+            if claim is None:
+                yield await answer
+            else:
+                assert self._idempotency is not None
+                kept = await self._idempotency.run(claim, _encoded(answer))
+                yield pb.StreamGenerateResponse.FromString(kept)
             return
         async with contextlib.aclosing(self._service.generate(generation)) as stream:
+            messages = _messages(stream) if claim is None else self._kept(claim, stream)
+            async with contextlib.aclosing(messages):
+                async for message in messages:
+                    yield message
+
+    async def _complete(self, generation: GenerationRequest) -> pb.StreamGenerateResponse:
+        events = await self._service.complete(generation)
+        return _batch([convert.event_to_proto(event) for event in events])
+
+    async def _kept(self, claim: Claim, stream: AsyncIterator[GenerationEvent]) -> Events:
+        """The stream's events, its answer kept before its last event goes out; the claim is
+        released when the stream ends otherwise (a failure before it started, a caller gone)."""
+        assert self._idempotency is not None
+        messages: list[pb.StreamGenerateResponse] = []
+        kept = False
+        try:
             async for event in stream:
-                yield convert.event_to_proto(event)
+                message = convert.event_to_proto(event)
+                messages.append(message)
+                if message.WhichOneof("event") in _LAST:
+                    await self._idempotency.keep(claim, _batch(messages).SerializeToString())
+                    kept = True
+                yield message
+        finally:
+            if not kept:
+                self._idempotency.release(claim)
+
+    async def _claim(
+        self, request: pb.StreamGenerateRequest | pb.EmbedRequest, operation: str
+    ) -> Claim | Replay | None:
+        """The request's claim on its idempotency key (or the kept answer); None without a key
+        or when this router keeps none."""
+        if self._idempotency is None:
+            return None
+        key = convert.idempotency_key_from_proto(request, operation)
+        return None if key is None else await self._idempotency.claim(key)
 
     async def ListModels(
         self, request: pb.ListModelsRequest, context: Context
@@ -62,7 +138,21 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
             await context.abort(grpc.StatusCode.UNIMPLEMENTED, "embeddings are not served here")
         assert self._embeddings is not None
         embedding = convert.embedding_request_from_proto(request, context.time_remaining())
-        return convert.embeddings_to_proto(await self._embeddings.embed(embedding))
+        claim = await self._claim(request, "embed")
+        if claim is None:
+            return convert.embeddings_to_proto(await self._embeddings.embed(embedding))
+        if isinstance(claim, Replay):
+            response = pb.EmbedResponse.FromString(claim.answer)
+            response.replayed = True
+            return response
+        assert self._idempotency is not None
+
+        async def embedded() -> bytes:
+            assert self._embeddings is not None
+            result = await self._embeddings.embed(embedding)
+            return convert.embeddings_to_proto(result).SerializeToString()
+
+        return pb.EmbedResponse.FromString(await self._idempotency.run(claim, embedded()))
 
     async def TestCredential(
         self, request: pb.TestCredentialRequest, context: Context

@@ -58,6 +58,12 @@ class RouterSettings(CommonSettings):
     # long one lease is drawn from before it is given back.
     credit_lease: Decimal = Field(default=Decimal("1"), ge=0)
     credit_lease_seconds: float = Field(default=30.0, gt=0)
+    # Idempotency-Key (docs/idempotency.md): how long an answer is kept for repeats, how long a
+    # repeat waits for the first request while it still runs (then 409), and how long a running
+    # request's claim holds before it counts as abandoned (its router died).
+    idempotency_ttl_seconds: float = Field(default=86_400.0, gt=0)
+    idempotency_wait_seconds: float = Field(default=10.0, ge=0)
+    idempotency_running_seconds: float = Field(default=900.0, gt=0)
 
     def effective_database_url(self) -> str:
         return self.database_url or self.sqlite_url("router")

@@ -41,14 +41,18 @@ async def start_router(tmp_path: Path) -> AsyncIterator[StartRouter]:
         override.write_text(json.dumps(CATALOG_OVERRIDE))
         settings = RouterSettings(
             listen_addr="127.0.0.1:0",
-            database_url=f"sqlite+aiosqlite:///{tmp_path / 'router.db'}",
             nats_url=nats_url,
             catalog_file=override,
             data_dir=tmp_path,
             shutdown_grace_seconds=5,
             # No billing here (the suite tests cover reservations), unless a test asks; no auth
             # either (stored BYOK keys are the suite tests'): nothing listens there.
-            **{"preflight": False, "auth_addr": "127.0.0.1:1", **settings_overrides},
+            **{
+                "database_url": f"sqlite+aiosqlite:///{tmp_path / 'router.db'}",
+                "preflight": False,
+                "auth_addr": "127.0.0.1:1",
+                **settings_overrides,
+            },
         )
         environ = {
             "TOLLGATE_PROVIDER_OPENAI_BASE_URL": openai.base_url,

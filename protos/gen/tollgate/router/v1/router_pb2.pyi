@@ -224,7 +224,7 @@ class ByokCredential(_message.Message):
     def __init__(self, provider: _Optional[str] = ..., api_key: _Optional[str] = ...) -> None: ...
 
 class StreamGenerateRequest(_message.Message):
-    __slots__ = ("caller", "model", "messages", "params", "stream", "routing", "provider_headers", "tools", "tool_choice", "parallel_tool_calls", "response_format", "reasoning", "modalities", "provider_options")
+    __slots__ = ("caller", "model", "messages", "params", "stream", "routing", "provider_headers", "tools", "tool_choice", "parallel_tool_calls", "response_format", "reasoning", "modalities", "provider_options", "idempotency")
     class ProviderHeadersEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -253,6 +253,7 @@ class StreamGenerateRequest(_message.Message):
     REASONING_FIELD_NUMBER: _ClassVar[int]
     MODALITIES_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_FIELD_NUMBER: _ClassVar[int]
     caller: CallerContext
     model: str
     messages: _containers.RepeatedCompositeFieldContainer[ChatMessage]
@@ -267,7 +268,16 @@ class StreamGenerateRequest(_message.Message):
     reasoning: ReasoningOptions
     modalities: _containers.RepeatedScalarFieldContainer[str]
     provider_options: _containers.ScalarMap[str, str]
-    def __init__(self, caller: _Optional[_Union[CallerContext, _Mapping]] = ..., model: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ..., params: _Optional[_Union[GenerationParams, _Mapping]] = ..., stream: _Optional[bool] = ..., routing: _Optional[_Union[RoutingOptions, _Mapping]] = ..., provider_headers: _Optional[_Mapping[str, str]] = ..., tools: _Optional[_Iterable[_Union[FunctionTool, _Mapping]]] = ..., tool_choice: _Optional[_Union[ToolChoice, _Mapping]] = ..., parallel_tool_calls: _Optional[bool] = ..., response_format: _Optional[_Union[ResponseFormat, _Mapping]] = ..., reasoning: _Optional[_Union[ReasoningOptions, _Mapping]] = ..., modalities: _Optional[_Iterable[str]] = ..., provider_options: _Optional[_Mapping[str, str]] = ...) -> None: ...
+    idempotency: IdempotencyKey
+    def __init__(self, caller: _Optional[_Union[CallerContext, _Mapping]] = ..., model: _Optional[str] = ..., messages: _Optional[_Iterable[_Union[ChatMessage, _Mapping]]] = ..., params: _Optional[_Union[GenerationParams, _Mapping]] = ..., stream: _Optional[bool] = ..., routing: _Optional[_Union[RoutingOptions, _Mapping]] = ..., provider_headers: _Optional[_Mapping[str, str]] = ..., tools: _Optional[_Iterable[_Union[FunctionTool, _Mapping]]] = ..., tool_choice: _Optional[_Union[ToolChoice, _Mapping]] = ..., parallel_tool_calls: _Optional[bool] = ..., response_format: _Optional[_Union[ResponseFormat, _Mapping]] = ..., reasoning: _Optional[_Union[ReasoningOptions, _Mapping]] = ..., modalities: _Optional[_Iterable[str]] = ..., provider_options: _Optional[_Mapping[str, str]] = ..., idempotency: _Optional[_Union[IdempotencyKey, _Mapping]] = ...) -> None: ...
+
+class IdempotencyKey(_message.Message):
+    __slots__ = ("key", "body_hash")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    BODY_HASH_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    body_hash: str
+    def __init__(self, key: _Optional[str] = ..., body_hash: _Optional[str] = ...) -> None: ...
 
 class StreamGenerateResponse(_message.Message):
     __slots__ = ("started", "text_delta", "usage", "finished", "error", "batch", "tool_call_delta", "reasoning_delta", "image_delta")
@@ -328,20 +338,22 @@ class EventBatch(_message.Message):
     def __init__(self, events: _Optional[_Iterable[_Union[StreamGenerateResponse, _Mapping]]] = ...) -> None: ...
 
 class GenerationStarted(_message.Message):
-    __slots__ = ("generation_id", "model", "provider", "created", "provider_model_id", "system_fingerprint")
+    __slots__ = ("generation_id", "model", "provider", "created", "provider_model_id", "system_fingerprint", "replayed")
     GENERATION_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     SYSTEM_FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
     generation_id: str
     model: str
     provider: str
     created: _timestamp_pb2.Timestamp
     provider_model_id: str
     system_fingerprint: str
-    def __init__(self, generation_id: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., provider_model_id: _Optional[str] = ..., system_fingerprint: _Optional[str] = ...) -> None: ...
+    replayed: bool
+    def __init__(self, generation_id: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., provider_model_id: _Optional[str] = ..., system_fingerprint: _Optional[str] = ..., replayed: _Optional[bool] = ...) -> None: ...
 
 class TextDelta(_message.Message):
     __slots__ = ("text",)
@@ -572,20 +584,22 @@ class EmbeddingInput(_message.Message):
     def __init__(self, text: _Optional[str] = ..., tokens: _Optional[_Union[TokenIds, _Mapping]] = ...) -> None: ...
 
 class EmbedRequest(_message.Message):
-    __slots__ = ("caller", "model", "inputs", "dimensions", "user", "routing")
+    __slots__ = ("caller", "model", "inputs", "dimensions", "user", "routing", "idempotency")
     CALLER_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     DIMENSIONS_FIELD_NUMBER: _ClassVar[int]
     USER_FIELD_NUMBER: _ClassVar[int]
     ROUTING_FIELD_NUMBER: _ClassVar[int]
+    IDEMPOTENCY_FIELD_NUMBER: _ClassVar[int]
     caller: CallerContext
     model: str
     inputs: _containers.RepeatedCompositeFieldContainer[EmbeddingInput]
     dimensions: int
     user: str
     routing: RoutingOptions
-    def __init__(self, caller: _Optional[_Union[CallerContext, _Mapping]] = ..., model: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[EmbeddingInput, _Mapping]]] = ..., dimensions: _Optional[int] = ..., user: _Optional[str] = ..., routing: _Optional[_Union[RoutingOptions, _Mapping]] = ...) -> None: ...
+    idempotency: IdempotencyKey
+    def __init__(self, caller: _Optional[_Union[CallerContext, _Mapping]] = ..., model: _Optional[str] = ..., inputs: _Optional[_Iterable[_Union[EmbeddingInput, _Mapping]]] = ..., dimensions: _Optional[int] = ..., user: _Optional[str] = ..., routing: _Optional[_Union[RoutingOptions, _Mapping]] = ..., idempotency: _Optional[_Union[IdempotencyKey, _Mapping]] = ...) -> None: ...
 
 class Embedding(_message.Message):
     __slots__ = ("values",)
@@ -594,7 +608,7 @@ class Embedding(_message.Message):
     def __init__(self, values: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class EmbedResponse(_message.Message):
-    __slots__ = ("generation_id", "model", "provider", "provider_model_id", "embeddings", "usage", "provider_metadata", "created")
+    __slots__ = ("generation_id", "model", "provider", "provider_model_id", "embeddings", "usage", "provider_metadata", "created", "replayed")
     GENERATION_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
@@ -603,6 +617,7 @@ class EmbedResponse(_message.Message):
     USAGE_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_METADATA_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
+    REPLAYED_FIELD_NUMBER: _ClassVar[int]
     generation_id: str
     model: str
     provider: str
@@ -611,7 +626,8 @@ class EmbedResponse(_message.Message):
     usage: Usage
     provider_metadata: ProviderMetadata
     created: _timestamp_pb2.Timestamp
-    def __init__(self, generation_id: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., provider_model_id: _Optional[str] = ..., embeddings: _Optional[_Iterable[_Union[Embedding, _Mapping]]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., provider_metadata: _Optional[_Union[ProviderMetadata, _Mapping]] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    replayed: bool
+    def __init__(self, generation_id: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., provider_model_id: _Optional[str] = ..., embeddings: _Optional[_Iterable[_Union[Embedding, _Mapping]]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., provider_metadata: _Optional[_Union[ProviderMetadata, _Mapping]] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replayed: _Optional[bool] = ...) -> None: ...
 
 class TestCredentialRequest(_message.Message):
     __slots__ = ("caller", "provider", "credentials")

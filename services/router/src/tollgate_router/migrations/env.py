@@ -1,4 +1,4 @@
-"""Alembic environment of the router database (the outbox table only)."""
+"""Alembic environment of the router database (the outbox and the idempotency keys)."""
 
 from tollgate_common.migration_env import run_env
 from tollgate_router.models import metadata
