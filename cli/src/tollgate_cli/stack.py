@@ -6,7 +6,6 @@ Used by `tollgate up` (make run), the suite integration tests and the benchmark 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import os
 import signal
 import socket
@@ -15,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -103,39 +102,39 @@ class Child:
     env: dict[str, str]
 
 
-# prctl(2) option: the signal the kernel sends a child when the thread that started it ends.
-_PR_SET_PDEATHSIG = 1
-
-
-def _child_setup(parent: int, group: int | None) -> Callable[[], None]:
-    """What runs in each child between fork and exec, so no child outlives the supervisor:
-
-    - on Linux, PR_SET_PDEATHSIG: the kernel SIGKILLs the child when the thread that started
-      it ends, ``kill -9`` of the supervisor included (a child that finds its parent already
-      gone kills itself: the parent died between fork and prctl);
-    - every child joins one process group (``group``, or a new one for the first child) outside
-      the terminal's foreground group: Ctrl-C reaches the supervisor only, which stops the
-      children in order, and :meth:`Stack.stop` can sweep the whole group at the end.
-    """
-    prctl: Any = None
-    if sys.platform.startswith("linux"):
-        prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before fork, not in the child
-
-    def setup() -> None:
-        if prctl is not None:
-            prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-            if os.getppid() != parent:
-                os.kill(os.getpid(), signal.SIGKILL)
-        try:
-            os.setpgid(0, group or 0)
-        except OSError:  # every member of the group has exited: start a new one
-            os.setpgid(0, 0)
-
-    return setup
+# Runs in each child before its program (``python -c GUARD <supervisor pid> <argv...>``): on
+# Linux, PR_SET_PDEATHSIG (prctl option 1) makes the kernel SIGKILL the child when the thread
+# that started it ends, ``kill -9`` of the supervisor included, and it survives the exec below; a
+# child whose parent is already gone (it died before the prctl) exits at once. A separate exec
+# rather than a ``preexec_fn``: Python code between fork and exec in a process that runs gRPC
+# threads (the supervisor's health checks, a test's clients) can abort the child.
+_GUARD = """
+import ctypes, os, signal, sys
+if sys.platform.startswith("linux"):
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != int(sys.argv[1]):
+        sys.exit(1)
+os.execvp(sys.argv[2], sys.argv[2:])
+"""
 
 
 def _popen(
     argv: list[str], env: dict[str, str], log_file: IO[bytes], group: int | None
+) -> subprocess.Popen[bytes]:
+    """Start ``argv`` so that no child outlives the supervisor: it dies with the supervisor's
+    starting thread (``_GUARD``), and every child joins one process group (``group``, or a new
+    one for the first child) outside the terminal's foreground group: Ctrl-C reaches the
+    supervisor only, which stops the children in order, and :meth:`Stack.stop` can sweep the
+    whole group at the end."""
+    guarded = [sys.executable, "-c", _GUARD, str(os.getpid()), *argv]
+    try:
+        return _spawn_in_group(guarded, env, log_file, group or 0)
+    except OSError:  # every member of the group has exited: start a new one
+        return _spawn_in_group(guarded, env, log_file, 0)
+
+
+def _spawn_in_group(
+    argv: list[str], env: dict[str, str], log_file: IO[bytes], group: int
 ) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         argv,
@@ -143,7 +142,7 @@ def _popen(
         stdin=subprocess.DEVNULL,
         stdout=log_file,
         stderr=subprocess.STDOUT,
-        preexec_fn=_child_setup(os.getpid(), group),
+        process_group=group,
     )
 
 
