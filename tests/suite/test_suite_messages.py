@@ -125,6 +125,7 @@ def test_a_message_on_every_model_is_answered_billed_and_logged(
     assert Decimal(str(record["total_cost"])) > 0
     row = logged(stack, message.id)
     assert (row["model"], row["status"], row["streamed"]) == (chosen.model, "success", False)
+    assert row["surface"] == "messages"
     assert row["inputTokens"] == record["native_tokens_prompt"] > 0
 
 

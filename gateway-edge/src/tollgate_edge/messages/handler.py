@@ -33,12 +33,17 @@ from tollgate_edge.responses import JSON, json_response
 
 log = logging.getLogger(__name__)
 
+# The request log's name for this API (the usage fact's ``surface``).
+SURFACE = "messages"
+
 
 @anthropic_errors
 async def create_message(request: web.Request) -> web.StreamResponse:
     caller = inference_caller(request)
     rid = request_id(request)
-    parsed = parse_messages_request(await request.read(), caller_context(caller, request, rid))
+    context = caller_context(caller, request, rid)
+    context.surface = SURFACE
+    parsed = parse_messages_request(await request.read(), context)
     async with generation(request, _as_chat(parsed), rid) as (started, events):
         model = parsed.rpc.model
         if parsed.stream:
