@@ -434,9 +434,13 @@ def test_errors_raise_the_sdks_own_classes(stack: Stack) -> None:
         )
     assert missing.value.body["error"]["type"] == "not_found_error"  # type: ignore[index]
 
-    with pytest.raises(anthropic.AuthenticationError):
+    with pytest.raises(anthropic.AuthenticationError) as refused:
         claude(stack, key="tg-not-a-key").messages.create(
             model=ANTHROPIC_MODEL,
             max_tokens=10,
             messages=QUESTION,
         )
+    assert refused.value.body == {  # Envoy's answer, in Anthropic's envelope on this path
+        "type": "error",
+        "error": {"type": "authentication_error", "message": "Incorrect API key provided."},
+    }
