@@ -73,7 +73,10 @@ def allowed(principal: Principal) -> pb.CheckResponse:
 
 # Paths of the Anthropic Messages API, whose clients read Anthropic's error envelope.
 _ANTHROPIC_PATH: Final = "/v1/messages"
-_ANTHROPIC_TYPES: Final = {"service_unavailable": "overloaded_error"}
+_ANTHROPIC_TYPES: Final = {
+    "service_unavailable": "overloaded_error",
+    "forbidden": "permission_error",
+}
 
 
 def speaks_anthropic(path: str) -> bool:
@@ -121,7 +124,7 @@ def denied(error: AuthenticationFailed, anthropic: bool = False) -> pb.CheckResp
     )
 
 
-def forbidden(principal: Principal) -> pb.CheckResponse:
+def forbidden(principal: Principal, anthropic: bool = False) -> pb.CheckResponse:
     """Refuse with 403: the caller's role may not call inference."""
     return _denied(
         _PERMISSION_DENIED,
@@ -129,6 +132,7 @@ def forbidden(principal: Principal) -> pb.CheckResponse:
         f"a team {principal.role.value} may not call inference",
         "forbidden",
         "forbidden",
+        anthropic,
     )
 
 
@@ -151,7 +155,7 @@ class AuthorizationServicer(pb_grpc.AuthorizationServicer):
         self._service = service
         # The OK answer depends only on the principal: build it once per principal.
         self._answers: dict[Principal, pb.CheckResponse] = {}
-        self._refusals: dict[Principal, pb.CheckResponse] = {}
+        self._refusals: dict[tuple[Principal, bool], pb.CheckResponse] = {}
         self._max_cached_answers = max_cached_answers
 
     def _allowed(self, principal: Principal) -> pb.CheckResponse:
@@ -162,12 +166,12 @@ class AuthorizationServicer(pb_grpc.AuthorizationServicer):
             answer = self._answers[principal] = allowed(principal)
         return answer
 
-    def _forbidden(self, principal: Principal) -> pb.CheckResponse:
-        answer = self._refusals.get(principal)
+    def _forbidden(self, principal: Principal, anthropic: bool) -> pb.CheckResponse:
+        answer = self._refusals.get((principal, anthropic))
         if answer is None:
             if len(self._refusals) >= self._max_cached_answers:
                 self._refusals.clear()
-            answer = self._refusals[principal] = forbidden(principal)
+            answer = self._refusals[principal, anthropic] = forbidden(principal, anthropic)
         return answer
 
     async def Check(
@@ -191,8 +195,7 @@ class AuthorizationServicer(pb_grpc.AuthorizationServicer):
         except Exception:
             log.exception("ext_authz: could not check the credential")
             return unavailable(speaks_anthropic(request.attributes.request.http.path))
-        if not allows(principal.role, Action.CALL_INFERENCE) and is_inference_path(
-            request.attributes.request.http.path
-        ):
-            return self._forbidden(principal)
+        path = request.attributes.request.http.path
+        if not allows(principal.role, Action.CALL_INFERENCE) and is_inference_path(path):
+            return self._forbidden(principal, speaks_anthropic(path))
         return self._allowed(principal)

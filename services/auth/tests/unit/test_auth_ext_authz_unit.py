@@ -7,7 +7,7 @@ import json
 from tollgate.vendor.envoy.service.auth.v3 import external_auth_pb2 as pb
 from tollgate_auth.domain import AuthMethod, Principal, Role
 from tollgate_auth.errors import InvalidApiKey, InvalidToken, MissingCredential
-from tollgate_auth.ext_authz import allowed, denied, speaks_anthropic, unavailable
+from tollgate_auth.ext_authz import allowed, denied, forbidden, speaks_anthropic, unavailable
 
 
 def test_allowed_sets_identity_headers_and_strips_credentials() -> None:
@@ -100,3 +100,16 @@ def test_the_messages_api_paths_get_anthropics_envelope() -> None:
     }
     down = json.loads(unavailable(anthropic=True).denied_response.body)
     assert down["type"] == "error" and down["error"]["type"] == "overloaded_error"
+
+
+def test_a_viewer_refused_on_the_messages_api_gets_a_permission_error() -> None:
+    viewer = Principal(
+        team_id="team_1",
+        team_slug="acme",
+        user_id="user_1",
+        role=Role.VIEWER,
+        auth_method=AuthMethod.API_KEY,
+        key_id="key_1",
+    )
+    refused = json.loads(forbidden(viewer, anthropic=True).denied_response.body)
+    assert refused["error"]["type"] == "permission_error"
