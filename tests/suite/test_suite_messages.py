@@ -444,3 +444,18 @@ def test_errors_raise_the_sdks_own_classes(stack: Stack) -> None:
         "type": "error",
         "error": {"type": "authentication_error", "message": "Incorrect API key provided."},
     }
+
+
+def test_anthropics_own_model_name_resolves_to_its_catalog_model(
+    stack: Stack, fresh_anthropic: Upstream
+) -> None:
+    """What Claude Code sends unless told otherwise: Anthropic's dated model id."""
+    fresh_anthropic.script(reply="Hi.")
+
+    message = claude(stack).messages.create(
+        model="claude-haiku-4-5-20251001", max_tokens=50, messages=QUESTION
+    )
+
+    assert message.model == "claude-haiku-4-5-20251001"
+    assert billed(stack, message.id)["model"] == "anthropic/claude-haiku-4.5"
+    assert fresh_anthropic.requests()[0]["body"]["model"] == "claude-haiku-4-5-20251001"  # type: ignore[index]
