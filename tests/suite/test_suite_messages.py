@@ -246,6 +246,8 @@ def test_a_tool_round_trip_on_every_model(
     # real API rejects, e.g. a result without its call).
     sent = json.dumps(upstream.requests()[-1]["body"])
     assert "sunny, 24 C" in sent and "Paris" in sent
+    if chosen.name == "google":  # Gemini's thought signature went back on its call
+        assert "thoughtSignature" in sent
 
 
 # -- thinking ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from tollgate_edge.messages.request import count_request, parse_messages_request
 from tollgate_edge.messages.response import Blocks, message_body, message_end
 
 CALLER = router_pb2.CallerContext(team_id="team_1")
+CLAUDE = "anthropic-claude-v1"
 
 
 def parse(**body: Any) -> router_pb2.StreamGenerateRequest:
@@ -205,3 +206,25 @@ def test_count_tokens_grows_with_the_prompt_and_needs_no_max_tokens() -> None:
         )
     )
     assert 0 < estimate_input_tokens(short) < estimate_input_tokens(longer)
+
+
+def test_another_models_signature_comes_back_to_it_and_claudes_stays_as_is() -> None:
+    blocks = Blocks()
+    blocks.reasoning(router_pb2.ReasoningDelta(signature="g-sig", format="google-gemini-v1"))
+    blocks.reasoning(router_pb2.ReasoningDelta(text="t", signature="c+sig/=", format=CLAUDE))
+    gemini, claude = blocks.blocks
+    assert gemini["signature"] == "google-gemini-v1#g-sig" and claude["signature"] == "c+sig/="
+
+    rpc = parse(
+        messages=[
+            {"role": "user", "content": "hi"},
+            {"role": "assistant", "content": [gemini, claude]},
+            {"role": "user", "content": "more"},
+        ]
+    )
+
+    back = rpc.messages[1].reasoning_details
+    assert [(d.format, d.signature) for d in back] == [
+        ("google-gemini-v1", "g-sig"),
+        (CLAUDE, "c+sig/="),
+    ]

@@ -15,9 +15,8 @@ from tollgate.router.v1 import router_pb2
 from tollgate_edge import chat_parts
 from tollgate_edge.errors import invalid_request
 from tollgate_edge.json_body import json_object
+from tollgate_edge.messages.reasoning import untagged
 
-# Where Claude's reasoning came from (the router's ``ReasoningDelta.format`` of Anthropic).
-CLAUDE_FORMAT: Final = "anthropic-claude-v1"
 _MAX_TOKENS: Final = (1, 2**31 - 1)
 _MAX_TOP_K: Final = 2**31 - 1
 # Fields of the request body this surface honours. ``cache_control`` on blocks and tools is
@@ -372,21 +371,19 @@ def _assistant(blocks: list[Any], where: str) -> router_pb2.ChatMessage:
                 )
             )
         elif kind == "thinking":
+            owner, signature = untagged(_string(block.get("signature", ""), f"{at}.signature"))
             message.reasoning_details.append(
                 router_pb2.ReasoningDetail(
                     type="reasoning.text",
                     text=_string(block.get("thinking"), f"{at}.thinking"),
-                    signature=_string(block.get("signature", ""), f"{at}.signature"),
-                    format=CLAUDE_FORMAT,
+                    signature=signature,
+                    format=owner,
                 )
             )
         elif kind == "redacted_thinking":
+            owner, data = untagged(_string(block.get("data"), f"{at}.data"))
             message.reasoning_details.append(
-                router_pb2.ReasoningDetail(
-                    type="reasoning.encrypted",
-                    data=_string(block.get("data"), f"{at}.data"),
-                    format=CLAUDE_FORMAT,
-                )
+                router_pb2.ReasoningDetail(type="reasoning.encrypted", data=data, format=owner)
             )
         else:
             raise invalid_request(

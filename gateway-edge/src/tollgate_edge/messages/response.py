@@ -14,6 +14,8 @@ from typing import Any, Final
 import orjson
 from tollgate.router.v1 import router_pb2
 
+from tollgate_edge.messages.reasoning import tagged
+
 _STOP_REASONS: Final = {
     "stop": "end_turn",
     "length": "max_tokens",
@@ -99,7 +101,8 @@ class Blocks:
 
     def reasoning(self, delta: router_pb2.ReasoningDelta) -> list[bytes]:
         if delta.data:
-            out = self._start({"type": "redacted_thinking", "data": delta.data})
+            data = tagged(delta.format, delta.data)
+            out = self._start({"type": "redacted_thinking", "data": data})
             return out + self.close()
         out = (
             []
@@ -110,8 +113,9 @@ class Blocks:
             self.blocks[-1]["thinking"] += delta.text
             out.append(self._delta({"type": "thinking_delta", "thinking": delta.text}))
         if delta.signature:
-            self.blocks[-1]["signature"] = delta.signature
-            out.append(self._delta({"type": "signature_delta", "signature": delta.signature}))
+            signature = tagged(delta.format, delta.signature)
+            self.blocks[-1]["signature"] = signature
+            out.append(self._delta({"type": "signature_delta", "signature": signature}))
             out += self.close()
         return out
 
