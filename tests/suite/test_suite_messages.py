@@ -461,3 +461,32 @@ def test_anthropics_own_model_name_resolves_to_its_catalog_model(
     assert message.model == "claude-haiku-4-5-20251001"
     assert billed(stack, message.id)["model"] == "anthropic/claude-haiku-4.5"
     assert fresh_anthropic.requests()[0]["body"]["model"] == "claude-haiku-4-5-20251001"  # type: ignore[index]
+
+
+def test_sampling_settings_reach_each_provider_in_its_own_shape(
+    stack: Stack, provider: tuple[Provider, Upstream]
+) -> None:
+    chosen, upstream = provider
+    chosen.script_reply(upstream, "Fine.")
+
+    claude(stack).messages.create(
+        model=chosen.model,
+        max_tokens=50,
+        messages=QUESTION,
+        stop_sequences=["END"],
+        # Older SDKs take them as arguments; this one as extra body fields.
+        extra_body={"temperature": 0.2, "top_k": 40},
+    )
+
+    body: Any = upstream.requests()[0]["body"]
+    if chosen.name == "anthropic":
+        assert (body["temperature"], body["top_k"], body["stop_sequences"]) == (0.2, 40, ["END"])
+    elif chosen.name == "google":
+        config = body["generationConfig"]
+        assert (config["temperature"], config["topK"], config["stopSequences"]) == (
+            0.2,
+            40,
+            ["END"],
+        )
+    else:  # OpenAI has no top_k
+        assert (body["temperature"], body["stop"], "top_k" in body) == (0.2, ["END"], False)
