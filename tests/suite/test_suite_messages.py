@@ -359,6 +359,11 @@ def test_count_tokens_on_every_model_calls_no_provider(
     assert upstream.requests() == []
 
 
+def test_count_tokens_of_an_unknown_model_is_a_404(stack: Stack) -> None:
+    with pytest.raises(anthropic.NotFoundError):
+        claude(stack).messages.count_tokens(model="acme/no-such-model", messages=QUESTION)
+
+
 # -- auth and errors --------------------------------------------------------------------------
 
 

@@ -28,7 +28,7 @@ from tollgate_edge.messages.response import (
     message_end,
     message_start,
 )
-from tollgate_edge.peers import request_id
+from tollgate_edge.peers import PEERS, SETTINGS, call_metadata, request_id
 from tollgate_edge.responses import JSON, json_response
 
 log = logging.getLogger(__name__)
@@ -53,9 +53,15 @@ async def create_message(request: web.Request) -> web.StreamResponse:
 
 @anthropic_errors
 async def count_tokens(request: web.Request) -> web.StreamResponse:
-    """An estimate of the prompt's input tokens, by the rule the credit pre-flight uses."""
+    """An estimate of the prompt's input tokens, by the rule the credit pre-flight uses, for a
+    model of the catalog (an unknown one is a 404, as a message for it would be)."""
     inference_caller(request)
     rpc = count_request(await request.read())
+    await request.app[PEERS].router.GetModel(
+        router_pb2.GetModelRequest(id=rpc.model),
+        metadata=call_metadata(request),
+        timeout=request.app[SETTINGS].rpc_deadline_seconds,
+    )
     return json_response({"input_tokens": estimate_input_tokens(rpc)})
 
 
