@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from tollgate_common.lifecycle import shutdown_step
 from tollgate_common.metrics import MetricsServer
 
-from tollgate_edge import admin, aisdk, budgets, dashboard
+from tollgate_edge import admin, aisdk, budgets, dashboard, messages
 from tollgate_edge.activity import get_observability, list_activity
 from tollgate_edge.chat import chat_completions
 from tollgate_edge.credits import adjust, get_credits, top_up, unsettled
@@ -53,6 +53,7 @@ def create_app(
     app.cleanup_ctx.append(_peers_context)
     app.router.add_post("/v1/chat/completions", chat_completions)
     app.router.add_post("/v1/embeddings", create_embeddings)
+    messages.register(app)
     app.router.add_get("/v1/models", list_models, allow_head=False)
     app.router.add_get("/v1/models/{model_id:.+}", get_model, allow_head=False)
     app.router.add_get("/v1/generation", get_generation, allow_head=False)

@@ -99,6 +99,7 @@ def request_row(entry: activity_pb2.RequestLogEntry) -> dict[str, Any]:
         "appTitle": entry.app_title or None,
         "appReferer": entry.app_referer or None,
         "attempts": entry.attempts,
+        "surface": entry.surface or None,
     }
 
 

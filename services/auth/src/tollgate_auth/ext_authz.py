@@ -1,8 +1,9 @@
 """Envoy's ``envoy.service.auth.v3.Authorization/Check``: admit a request or answer 401.
 
 Admitted requests get the identity headers of docs/internal-contracts.md and lose their
-credential headers; refused ones get the OpenAI error envelope: 401 without a valid credential,
-403 for a role that may not call inference on an inference path (docs/permissions.md). Hot
+credential headers; refused ones get the OpenAI error envelope (Anthropic's on the Messages
+API's paths, docs/messages.md): 401 without a valid credential, 403 for a role that may not
+call inference on an inference path (docs/permissions.md). Hot
 path: no DB access on a cache hit, no logging above DEBUG.
 """
 
@@ -70,10 +71,33 @@ def allowed(principal: Principal) -> pb.CheckResponse:
     )
 
 
+# Paths of the Anthropic Messages API, whose clients read Anthropic's error envelope.
+_ANTHROPIC_PATH: Final = "/v1/messages"
+_ANTHROPIC_TYPES: Final = {
+    "service_unavailable": "overloaded_error",
+    "forbidden": "permission_error",
+}
+
+
+def speaks_anthropic(path: str) -> bool:
+    path = path.partition("?")[0]
+    return path == _ANTHROPIC_PATH or path.startswith(_ANTHROPIC_PATH + "/")
+
+
 def _denied(
-    grpc_code: int, http_status: int, message: str, error_type: str, code: str
+    grpc_code: int,
+    http_status: int,
+    message: str,
+    error_type: str,
+    code: str,
+    anthropic: bool = False,
 ) -> pb.CheckResponse:
-    envelope = {"error": {"message": message, "type": error_type, "param": None, "code": code}}
+    envelope: dict[str, Any] = {
+        "error": {"message": message, "type": error_type, "param": None, "code": code}
+    }
+    if anthropic:
+        anthropic_type = _ANTHROPIC_TYPES.get(error_type, error_type)
+        envelope = {"type": "error", "error": {"type": anthropic_type, "message": message}}
     headers = [_header("content-type", "application/json")]
     if http_status == 401:
         headers.append(_header("www-authenticate", "Bearer"))
@@ -87,12 +111,20 @@ def _denied(
     )
 
 
-def denied(error: AuthenticationFailed) -> pb.CheckResponse:
-    """Refuse with 401 and the OpenAI envelope (``type: authentication_error``)."""
-    return _denied(_UNAUTHENTICATED, 401, error.message, "authentication_error", error.openai_code)
+def denied(error: AuthenticationFailed, anthropic: bool = False) -> pb.CheckResponse:
+    """Refuse with 401 and the OpenAI envelope (``type: authentication_error``), or Anthropic's
+    on its API's paths."""
+    return _denied(
+        _UNAUTHENTICATED,
+        401,
+        error.message,
+        "authentication_error",
+        error.openai_code,
+        anthropic,
+    )
 
 
-def forbidden(principal: Principal) -> pb.CheckResponse:
+def forbidden(principal: Principal, anthropic: bool = False) -> pb.CheckResponse:
     """Refuse with 403: the caller's role may not call inference."""
     return _denied(
         _PERMISSION_DENIED,
@@ -100,10 +132,11 @@ def forbidden(principal: Principal) -> pb.CheckResponse:
         f"a team {principal.role.value} may not call inference",
         "forbidden",
         "forbidden",
+        anthropic,
     )
 
 
-def unavailable() -> pb.CheckResponse:
+def unavailable(anthropic: bool = False) -> pb.CheckResponse:
     """Refuse with 503 when the credential could not be checked (e.g. database down)."""
     return _denied(
         _UNAVAILABLE,
@@ -111,6 +144,7 @@ def unavailable() -> pb.CheckResponse:
         "The authentication service is temporarily unavailable. Please retry.",
         "service_unavailable",
         "service_unavailable",
+        anthropic,
     )
 
 
@@ -121,7 +155,7 @@ class AuthorizationServicer(pb_grpc.AuthorizationServicer):
         self._service = service
         # The OK answer depends only on the principal: build it once per principal.
         self._answers: dict[Principal, pb.CheckResponse] = {}
-        self._refusals: dict[Principal, pb.CheckResponse] = {}
+        self._refusals: dict[tuple[Principal, bool], pb.CheckResponse] = {}
         self._max_cached_answers = max_cached_answers
 
     def _allowed(self, principal: Principal) -> pb.CheckResponse:
@@ -132,12 +166,12 @@ class AuthorizationServicer(pb_grpc.AuthorizationServicer):
             answer = self._answers[principal] = allowed(principal)
         return answer
 
-    def _forbidden(self, principal: Principal) -> pb.CheckResponse:
-        answer = self._refusals.get(principal)
+    def _forbidden(self, principal: Principal, anthropic: bool) -> pb.CheckResponse:
+        answer = self._refusals.get((principal, anthropic))
         if answer is None:
             if len(self._refusals) >= self._max_cached_answers:
                 self._refusals.clear()
-            answer = self._refusals[principal] = forbidden(principal)
+            answer = self._refusals[principal, anthropic] = forbidden(principal, anthropic)
         return answer
 
     async def Check(
@@ -157,12 +191,11 @@ class AuthorizationServicer(pb_grpc.AuthorizationServicer):
                 principal = await self._service.authenticate_bearer(credential.value)
         except AuthenticationFailed as error:
             log.debug("ext_authz: refused (%s)", error.reason)
-            return denied(error)
+            return denied(error, speaks_anthropic(request.attributes.request.http.path))
         except Exception:
             log.exception("ext_authz: could not check the credential")
-            return unavailable()
-        if not allows(principal.role, Action.CALL_INFERENCE) and is_inference_path(
-            request.attributes.request.http.path
-        ):
-            return self._forbidden(principal)
+            return unavailable(speaks_anthropic(request.attributes.request.http.path))
+        path = request.attributes.request.http.path
+        if not allows(principal.role, Action.CALL_INFERENCE) and is_inference_path(path):
+            return self._forbidden(principal, speaks_anthropic(path))
         return self._allowed(principal)

@@ -7,7 +7,7 @@ import json
 from tollgate.vendor.envoy.service.auth.v3 import external_auth_pb2 as pb
 from tollgate_auth.domain import AuthMethod, Principal, Role
 from tollgate_auth.errors import InvalidApiKey, InvalidToken, MissingCredential
-from tollgate_auth.ext_authz import allowed, denied, unavailable
+from tollgate_auth.ext_authz import allowed, denied, forbidden, speaks_anthropic, unavailable
 
 
 def test_allowed_sets_identity_headers_and_strips_credentials() -> None:
@@ -87,3 +87,29 @@ def test_unavailable_is_a_503() -> None:
     assert response.status.code == 14
     assert response.denied_response.status.code == 503
     assert _envelope(response)["type"] == "service_unavailable"
+
+
+def test_the_messages_api_paths_get_anthropics_envelope() -> None:
+    assert speaks_anthropic("/v1/messages") and speaks_anthropic("/v1/messages/count_tokens")
+    assert speaks_anthropic("/v1/messages?beta=true")
+    assert not speaks_anthropic("/v1/messages-x") and not speaks_anthropic("/v1/chat/completions")
+    refused = json.loads(denied(InvalidApiKey(), anthropic=True).denied_response.body)
+    assert refused == {
+        "type": "error",
+        "error": {"type": "authentication_error", "message": "Incorrect API key provided."},
+    }
+    down = json.loads(unavailable(anthropic=True).denied_response.body)
+    assert down["type"] == "error" and down["error"]["type"] == "overloaded_error"
+
+
+def test_a_viewer_refused_on_the_messages_api_gets_a_permission_error() -> None:
+    viewer = Principal(
+        team_id="team_1",
+        team_slug="acme",
+        user_id="user_1",
+        role=Role.VIEWER,
+        auth_method=AuthMethod.API_KEY,
+        key_id="key_1",
+    )
+    refused = json.loads(forbidden(viewer, anthropic=True).denied_response.body)
+    assert refused["error"]["type"] == "permission_error"

@@ -81,6 +81,8 @@ def test_only_an_operator_grants_credit_whatever_their_role() -> None:
         ("/v1/models", False),
         ("/v1/api-keys", False),
         ("/v1/chat", False),
+        ("/v1/messages", True),
+        ("/v1/messages/count_tokens", True),
     ],
 )
 def test_inference_paths(path: str, inference: bool) -> None:

@@ -77,7 +77,10 @@ def _unavailability(
     """Why ``exc`` means the database is unavailable (words for the message), or None when it
     is an ordinary error (a constraint, bad SQL, ...)."""
     statement = timeouts.statement_seconds
-    for error in _chain(exc):
+    chain = _chain(exc)
+    if any(isinstance(error, asyncio.CancelledError) for error in chain):
+        return None  # a cancelled task, not a failed database: the cancellation must go on
+    for error in chain:
         if getattr(error, "sqlstate", None) == _QUERY_CANCELED:
             return f"a statement ran longer than {statement:g} s and was cancelled"
         if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):

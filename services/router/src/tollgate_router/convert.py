@@ -183,6 +183,7 @@ def _caller(caller: pb.CallerContext, routing: pb.RoutingOptions) -> Caller:
         app_referer=caller.app_referer,
         end_user=routing.user,
         tags=tuple(routing.tags),
+        surface=caller.surface,
     )
 
 

@@ -178,6 +178,8 @@ class Caller:
     # providerOptions.gateway.user / .tags: who and what the usage is attributed to.
     end_user: str = ""
     tags: tuple[str, ...] = ()
+    # The public API the request came through ("messages"; empty: chat completions).
+    surface: str = ""
 
 
 @dataclass(frozen=True, slots=True)

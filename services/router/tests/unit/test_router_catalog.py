@@ -285,6 +285,14 @@ def test_an_alias_resolves_to_its_model_and_its_bare_name_too() -> None:
     assert sonnet.aliases == ("anthropic/claude-4-sonnet",)
 
 
+def test_the_creators_own_api_name_resolves_but_another_providers_does_not() -> None:
+    catalog = load_catalog()
+
+    sonnet = catalog.resolve("anthropic/claude-sonnet-4")
+    assert catalog.resolve("claude-sonnet-4-20250514") is sonnet  # Anthropic's name for it
+    assert catalog.resolve("anthropic.claude-sonnet-4-20250514-v1:0") is None  # Bedrock's
+
+
 @pytest.mark.parametrize(
     ("models", "message"),
     [

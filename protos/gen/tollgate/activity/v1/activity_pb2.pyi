@@ -46,7 +46,7 @@ GRANULARITY_HOUR: Granularity
 GRANULARITY_DAY: Granularity
 
 class RequestLogEntry(_message.Message):
-    __slots__ = ("generation_id", "created_at", "team_id", "project_id", "key_id", "model", "provider", "credential_type", "input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens", "cost", "market_cost", "ttft_ms", "latency_ms", "streamed", "finish_reason", "status", "app_title", "app_referer", "attempts")
+    __slots__ = ("generation_id", "created_at", "team_id", "project_id", "key_id", "model", "provider", "credential_type", "input_tokens", "output_tokens", "cached_input_tokens", "reasoning_tokens", "cost", "market_cost", "ttft_ms", "latency_ms", "streamed", "finish_reason", "status", "app_title", "app_referer", "attempts", "surface")
     GENERATION_ID_FIELD_NUMBER: _ClassVar[int]
     CREATED_AT_FIELD_NUMBER: _ClassVar[int]
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
@@ -69,6 +69,7 @@ class RequestLogEntry(_message.Message):
     APP_TITLE_FIELD_NUMBER: _ClassVar[int]
     APP_REFERER_FIELD_NUMBER: _ClassVar[int]
     ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    SURFACE_FIELD_NUMBER: _ClassVar[int]
     generation_id: str
     created_at: _timestamp_pb2.Timestamp
     team_id: str
@@ -91,7 +92,8 @@ class RequestLogEntry(_message.Message):
     app_title: str
     app_referer: str
     attempts: int
-    def __init__(self, generation_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., team_id: _Optional[str] = ..., project_id: _Optional[str] = ..., key_id: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., credential_type: _Optional[str] = ..., input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., cached_input_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., cost: _Optional[str] = ..., market_cost: _Optional[str] = ..., ttft_ms: _Optional[int] = ..., latency_ms: _Optional[int] = ..., streamed: _Optional[bool] = ..., finish_reason: _Optional[str] = ..., status: _Optional[str] = ..., app_title: _Optional[str] = ..., app_referer: _Optional[str] = ..., attempts: _Optional[int] = ...) -> None: ...
+    surface: str
+    def __init__(self, generation_id: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., team_id: _Optional[str] = ..., project_id: _Optional[str] = ..., key_id: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., credential_type: _Optional[str] = ..., input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., cached_input_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., cost: _Optional[str] = ..., market_cost: _Optional[str] = ..., ttft_ms: _Optional[int] = ..., latency_ms: _Optional[int] = ..., streamed: _Optional[bool] = ..., finish_reason: _Optional[str] = ..., status: _Optional[str] = ..., app_title: _Optional[str] = ..., app_referer: _Optional[str] = ..., attempts: _Optional[int] = ..., surface: _Optional[str] = ...) -> None: ...
 
 class ListRequestsRequest(_message.Message):
     __slots__ = ("team_id", "page_size", "page_token", "model", "provider", "project_id", "since", "until")

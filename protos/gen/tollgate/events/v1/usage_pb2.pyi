@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class UsageRecorded(_message.Message):
-    __slots__ = ("generation_id", "team_id", "project_id", "key_id", "user_id", "request_id", "model", "provider", "provider_model_id", "credential_type", "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_tokens", "reasoning_tokens", "cost", "market_cost", "price_version", "ttft_ms", "latency_ms", "streamed", "finish_reason", "status", "created_at", "app_title", "app_referer", "attempts", "images", "hold_id", "end_user", "tags")
+    __slots__ = ("generation_id", "team_id", "project_id", "key_id", "user_id", "request_id", "model", "provider", "provider_model_id", "credential_type", "input_tokens", "output_tokens", "cached_input_tokens", "cache_write_tokens", "reasoning_tokens", "cost", "market_cost", "price_version", "ttft_ms", "latency_ms", "streamed", "finish_reason", "status", "created_at", "app_title", "app_referer", "attempts", "images", "hold_id", "end_user", "tags", "surface")
     GENERATION_ID_FIELD_NUMBER: _ClassVar[int]
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -42,6 +42,7 @@ class UsageRecorded(_message.Message):
     HOLD_ID_FIELD_NUMBER: _ClassVar[int]
     END_USER_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
+    SURFACE_FIELD_NUMBER: _ClassVar[int]
     generation_id: str
     team_id: str
     project_id: str
@@ -73,4 +74,5 @@ class UsageRecorded(_message.Message):
     hold_id: str
     end_user: str
     tags: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, generation_id: _Optional[str] = ..., team_id: _Optional[str] = ..., project_id: _Optional[str] = ..., key_id: _Optional[str] = ..., user_id: _Optional[str] = ..., request_id: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., provider_model_id: _Optional[str] = ..., credential_type: _Optional[str] = ..., input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., cached_input_tokens: _Optional[int] = ..., cache_write_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., cost: _Optional[str] = ..., market_cost: _Optional[str] = ..., price_version: _Optional[str] = ..., ttft_ms: _Optional[int] = ..., latency_ms: _Optional[int] = ..., streamed: _Optional[bool] = ..., finish_reason: _Optional[str] = ..., status: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., app_title: _Optional[str] = ..., app_referer: _Optional[str] = ..., attempts: _Optional[int] = ..., images: _Optional[int] = ..., hold_id: _Optional[str] = ..., end_user: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ...) -> None: ...
+    surface: str
+    def __init__(self, generation_id: _Optional[str] = ..., team_id: _Optional[str] = ..., project_id: _Optional[str] = ..., key_id: _Optional[str] = ..., user_id: _Optional[str] = ..., request_id: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., provider_model_id: _Optional[str] = ..., credential_type: _Optional[str] = ..., input_tokens: _Optional[int] = ..., output_tokens: _Optional[int] = ..., cached_input_tokens: _Optional[int] = ..., cache_write_tokens: _Optional[int] = ..., reasoning_tokens: _Optional[int] = ..., cost: _Optional[str] = ..., market_cost: _Optional[str] = ..., price_version: _Optional[str] = ..., ttft_ms: _Optional[int] = ..., latency_ms: _Optional[int] = ..., streamed: _Optional[bool] = ..., finish_reason: _Optional[str] = ..., status: _Optional[str] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., app_title: _Optional[str] = ..., app_referer: _Optional[str] = ..., attempts: _Optional[int] = ..., images: _Optional[int] = ..., hold_id: _Optional[str] = ..., end_user: _Optional[str] = ..., tags: _Optional[_Iterable[str]] = ..., surface: _Optional[str] = ...) -> None: ...

@@ -10,7 +10,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class CallerContext(_message.Message):
-    __slots__ = ("team_id", "project_id", "key_id", "user_id", "request_id", "app_title", "app_referer")
+    __slots__ = ("team_id", "project_id", "key_id", "user_id", "request_id", "app_title", "app_referer", "surface")
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
@@ -18,6 +18,7 @@ class CallerContext(_message.Message):
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     APP_TITLE_FIELD_NUMBER: _ClassVar[int]
     APP_REFERER_FIELD_NUMBER: _ClassVar[int]
+    SURFACE_FIELD_NUMBER: _ClassVar[int]
     team_id: str
     project_id: str
     key_id: str
@@ -25,7 +26,8 @@ class CallerContext(_message.Message):
     request_id: str
     app_title: str
     app_referer: str
-    def __init__(self, team_id: _Optional[str] = ..., project_id: _Optional[str] = ..., key_id: _Optional[str] = ..., user_id: _Optional[str] = ..., request_id: _Optional[str] = ..., app_title: _Optional[str] = ..., app_referer: _Optional[str] = ...) -> None: ...
+    surface: str
+    def __init__(self, team_id: _Optional[str] = ..., project_id: _Optional[str] = ..., key_id: _Optional[str] = ..., user_id: _Optional[str] = ..., request_id: _Optional[str] = ..., app_title: _Optional[str] = ..., app_referer: _Optional[str] = ..., surface: _Optional[str] = ...) -> None: ...
 
 class ImageUrl(_message.Message):
     __slots__ = ("url", "detail")

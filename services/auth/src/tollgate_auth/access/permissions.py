@@ -91,7 +91,12 @@ _DESCRIPTIONS: Final[Mapping[Action, str]] = MappingProxyType(
 # Paths only callers allowed to run inference reach (ext_authz refuses the others with 403).
 # /v1/ai/config (/v3/ai/config for ai 6) lists models (a read); the rest of the AI SDK
 # protocol generates.
-INFERENCE_PATHS: Final = ("/v1/chat/completions", "/v1/embeddings")
+INFERENCE_PATHS: Final = (
+    "/v1/chat/completions",
+    "/v1/embeddings",
+    "/v1/messages",
+    "/v1/messages/count_tokens",
+)
 INFERENCE_PREFIXES: Final = ("/v1/ai/", "/v3/ai/")
 INFERENCE_EXCEPTIONS: Final = frozenset({"/v1/ai/config", "/v3/ai/config"})
 

@@ -174,14 +174,25 @@ class Catalog:
             if model not in entries:
                 entries.append(model)
         self._by_short = {name: ms[0] for name, ms in by_short.items() if len(ms) == 1}
+        # The creator's own API name of a model (``claude-sonnet-4-20250514``: what Claude Code
+        # and the anthropic SDKs send) resolves too, when it names one model and no short name.
+        native: dict[str, list[ModelInfo]] = {}
+        for model in self._models:
+            creator = model.id.split("/", 1)[0]
+            for offer in model.providers:
+                if offer.provider == creator and offer.provider_model_id not in by_short:
+                    entries = native.setdefault(offer.provider_model_id, [])
+                    if model not in entries:
+                        entries.append(model)
+        self._by_short |= {name: ms[0] for name, ms in native.items() if len(ms) == 1 and name}
 
     @property
     def models(self) -> tuple[ModelInfo, ...]:
         return self._models
 
     def resolve(self, name: str) -> ModelInfo | None:
-        """``creator/model`` (or one of a model's ``aliases``), or a bare model name when exactly
-        one model has it."""
+        """``creator/model`` (or one of a model's ``aliases``), or a bare model name (or the
+        creator's own API name of the model) when exactly one model has it."""
         model = self._by_id.get(name)
         if model is None and "/" not in name:
             model = self._by_short.get(name)

@@ -10,10 +10,10 @@ packages send:
   ``textVerbosity`` → ``verbosity``, ``promptCacheKey``, ``safetyIdentifier``.
 * every other OpenAI-compatible provider (``groq``, ``xai``, ...): the object as given, as
   ``@ai-sdk/openai-compatible`` spreads its provider options into the body.
-* ``anthropic``: ``thinking`` ``{type, budgetTokens}`` → ``{type, budget_tokens}`` (the
+* ``anthropic``: ``topK`` → ``top_k``; ``thinking`` ``{type, budgetTokens}`` → ``{type, budget_tokens}`` (the
   request then loses ``temperature`` / ``top_p`` and its ``max_tokens`` grows by the budget
   when it does not exceed it, as Anthropic requires).
-* ``google`` / ``vertex`` (Gemini): ``thinkingConfig``, ``responseModalities``,
+* ``google`` / ``vertex`` (Gemini): ``topK``, ``thinkingConfig``, ``responseModalities``,
   ``mediaResolution``, ``audioTimestamp``, ``imageConfig`` → ``generationConfig``;
   ``safetySettings``, ``cachedContent``, ``labels`` → the body.
 
@@ -53,6 +53,7 @@ _OPENAI: Final = {
     "safetyIdentifier": "safety_identifier",
 }
 _GEMINI_CONFIG: Final = (
+    "topK",
     "thinkingConfig",
     "responseModalities",
     "mediaResolution",
@@ -79,14 +80,18 @@ def _openai(options: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _anthropic(options: Mapping[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    top_k = options.get("topK")
+    if isinstance(top_k, int) and not isinstance(top_k, bool):
+        fields["top_k"] = top_k
     thinking = options.get("thinking")
     if not isinstance(thinking, Mapping):
-        return {}
+        return fields
     wire: dict[str, Any] = {"type": thinking.get("type", "enabled")}
     budget = thinking.get("budgetTokens", thinking.get("budget_tokens"))
     if isinstance(budget, int) and not isinstance(budget, bool):
         wire["budget_tokens"] = budget
-    return {"thinking": wire}
+    return {**fields, "thinking": wire}
 
 
 def _gemini(options: Mapping[str, Any]) -> dict[str, Any]:
