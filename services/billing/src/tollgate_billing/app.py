@@ -21,6 +21,8 @@ from tollgate_billing.ledger.account import FreeTier
 from tollgate_billing.ledger.cache import BalanceCache, LeasePolicy
 from tollgate_billing.ledger.repository import LedgerRepository
 from tollgate_billing.ledger.service import CreditsService, LedgerGenerationStore
+from tollgate_billing.limits.repository import RateLimitRepository
+from tollgate_billing.limits.service import RateLimitService
 from tollgate_billing.models import outbox
 from tollgate_billing.report.repository import ReportRepository
 from tollgate_billing.report.service import SpendReports
@@ -57,6 +59,9 @@ class BillingApp(ServiceApp):
             free_tier=free_tier,
         )
         self.budgets = BudgetService(budgets, self.credits, self.outbox, clock)
+        self.limits = RateLimitService(
+            RateLimitRepository(self.engine, settings.rate_limit_slot_seconds), self.outbox, clock
+        )
         generations = GenerationRepository(self.engine)
         self.service = GenerationService(LedgerGenerationStore(self.credits, generations))
         self.consumer = UsageConsumer(self.service)
@@ -69,5 +74,6 @@ class BillingApp(ServiceApp):
                 self.credits,
                 SpendReports(ReportRepository(self.engine)),
                 self.budgets,
+                self.limits,
             ),
         )
