@@ -68,6 +68,9 @@ async def test_requests_per_minute_refuse_until_the_next_minute(world: World) ->
     assert refused.value.metadata["param"] == "requestsPerMinute"
     assert refused.value.metadata["code"] == "rate_limit_exceeded"
     assert refused.value.metadata["retry_after"] == "50"
+    assert refused.value.metadata["limit"] == "2"
+    assert refused.value.metadata["remaining"] == "0"
+    assert refused.value.metadata["reset_ms"] == "50000"
     assert "key key_1" in refused.value.message
     world.clock.now += timedelta(seconds=50)
     await world.admit()

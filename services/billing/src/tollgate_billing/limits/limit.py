@@ -63,6 +63,23 @@ class Refusal:
     param: str
     message: str
     retry_after: int
+    limit: int = 0  # the requests (tokens) limit that refused, for the x-ratelimit-* headers
+    used: int = 0
+    reset_ms: int = 0
+
+    def metadata(self) -> dict[str, str]:
+        """The refusal as the ErrorInfo metadata the edge reads (docs/internal-contracts.md)."""
+        found = {
+            "type": self.kind,
+            "code": "rate_limit_exceeded",
+            "param": self.param,
+            "retry_after": str(self.retry_after),
+        }
+        if self.limit:
+            found["limit"] = str(self.limit)
+            found["remaining"] = str(max(0, self.limit - self.used))
+            found["reset_ms"] = str(self.reset_ms)
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +127,9 @@ def refusal(limit: RateLimit, window: Window, tokens: int, at: datetime) -> Refu
             f"Rate limit reached for the {limit.who} on requests per minute (RPM): "
             f"Limit {rpm}, Used {window.requests}, Requested 1.",
             _seconds_left(window, at),
+            rpm,
+            window.requests,
+            _ms_left(window, at),
         )
     if tpm and window.tokens + tokens > tpm:
         return Refusal(
@@ -118,6 +138,9 @@ def refusal(limit: RateLimit, window: Window, tokens: int, at: datetime) -> Refu
             f"Rate limit reached for the {limit.who} on tokens per minute (TPM): "
             f"Limit {tpm}, Used {window.tokens}, Requested {tokens}.",
             _seconds_left(window, at),
+            tpm,
+            window.tokens,
+            _ms_left(window, at),
         )
     if most and window.running + 1 > most:
         return Refusal(

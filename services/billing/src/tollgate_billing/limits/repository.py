@@ -164,15 +164,7 @@ class RateLimitRepository:
                 )
                 refused = refusal(limit, window, request.tokens, at)
                 if refused is not None:
-                    raise RateLimited(
-                        refused.message,
-                        metadata={
-                            "type": refused.kind,
-                            "code": "rate_limit_exceeded",
-                            "param": refused.param,
-                            "retry_after": str(refused.retry_after),
-                        },
-                    )
+                    raise RateLimited(refused.message, metadata=refused.metadata())
                 counted.append((limit, window))
             start = window_start(at)
             for limit, window in counted:

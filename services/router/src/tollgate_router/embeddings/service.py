@@ -170,7 +170,7 @@ class EmbeddingService:
                 operation="embeddings",
             )
             if isinstance(run, Unserved):
-                raise planning.final_error(run.error)
+                raise planning.final_error(run.error, planning.last_provider(attempts))
         except BaseException:
             await admission.hold.release()
             raise

@@ -151,7 +151,7 @@ class GenerationService:
                 trace=generation.trace,
             )
             if isinstance(run, Unserved):
-                raise planning.final_error(run.error)
+                raise planning.final_error(run.error, planning.last_provider(generation.attempts))
         except DomainError as exc:
             permit.finish(0)
             await hold.release()
