@@ -63,7 +63,7 @@ def _paths() -> dict[str, Schema]:
                 "OpenAI Chat Completions (JSON, or SSE with `stream: true`)",
                 ("200", ref("ChatCompletion")),
                 body=ref("ChatCompletionRequest"),
-                errors=("400", "401", "403", "404", "413"),
+                errors=("400", "401", "403", "404", "413", "429"),
                 tags=("openai",),
             )
         },
@@ -72,7 +72,7 @@ def _paths() -> dict[str, Schema]:
                 "OpenAI Embeddings (floats, or base64 of little-endian float32)",
                 ("200", ref("EmbeddingList")),
                 body=ref("EmbeddingRequest"),
-                errors=("400", "401", "403", "404", "413"),
+                errors=("400", "401", "403", "404", "413", "429"),
                 tags=("openai",),
             )
         },

@@ -19,6 +19,9 @@ ERROR_STATUSES: Final = {
     "404": "Not found — also anything in a team the caller does not belong to",
     "409": "Conflict (slug taken, already a member, last owner, last member)",
     "413": "Request body too large",
+    "429": "A rate limit of the team, project or key (`rate_limit_exceeded`, type `requests` or "
+    "`tokens`, `param` naming the limit, `Retry-After` in seconds), or the provider's own "
+    "(`provider_rate_limited`)",
 }
 
 
