@@ -77,8 +77,16 @@ def test_a_providers_own_429_is_provider_rate_limited() -> None:
 
 @pytest.mark.parametrize(
     ("ms", "text"),
-    [(0, "0ms"), (250, "250ms"), (1000, "1s"), (1500, "1.5s"), (59_999, "59.999s")]
-    + [(60_000, "1m0s"), (360_000, "6m0s"), (61_500, "1m1.5s")],
+    [
+        (0, "0ms"),
+        (250, "250ms"),
+        (1000, "1s"),
+        (1500, "1.5s"),
+        (59_999, "59.999s"),
+        (60_000, "1m0s"),
+        (360_000, "6m0s"),
+        (61_500, "1m1.5s"),
+    ],
 )
 def test_reset_durations_read_as_openais(ms: int, text: str) -> None:
     assert duration(ms) == text
