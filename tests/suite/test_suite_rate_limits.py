@@ -131,6 +131,16 @@ async def _burst(
     return served, refused
 
 
+def _streamed_headers(stack: Stack, api: Api) -> dict[str, str]:
+    """The headers of a streamed chat completion (read to its end)."""
+    with _sync(stack, api).chat.completions.with_streaming_response.create(
+        model=CHEAP, messages=[{"role": "user", "content": "stream"}], stream=True
+    ) as streamed:
+        assert streamed.status_code == 200
+        list(streamed.iter_lines())
+        return dict(streamed.headers)
+
+
 def _early_in_a_minute() -> None:
     """Counts start again each UTC minute: wait for a fresh minute unless 40 s are left."""
     second = dt.datetime.now(dt.UTC).second
@@ -175,8 +185,16 @@ def test_a_key_limit_holds_exactly_across_two_routers(
     assert error.response.headers["x-ratelimit-limit-requests"] == "10"
     assert error.response.headers["x-ratelimit-remaining-requests"] == "0"
     assert error.response.headers["x-ratelimit-reset-requests"].endswith("s")
-    # Another key of the team is not limited.
-    _hello(_sync(routers.stack, tenant.member))
+    # Every served answer says what is left; each admission took exactly one of the ten.
+    assert {r.headers["x-ratelimit-limit-requests"] for r in served} == {"10"}
+    remaining = sorted(int(r.headers["x-ratelimit-remaining-requests"]) for r in served)
+    assert remaining == list(range(10))
+    assert all(r.headers["x-ratelimit-reset-requests"].endswith("s") for r in served)
+    # Another key of the team is not limited, and its answers carry no such headers.
+    unlimited = _sync(routers.stack, tenant.member).chat.completions.with_raw_response.create(
+        model=CHEAP, messages=[{"role": "user", "content": "hi"}]
+    )
+    assert not [h for h in unlimited.headers if h.startswith("x-ratelimit-")]
 
 
 def test_concurrency_slots_free_at_the_end_and_tokens_refuse_as_tokens(
@@ -197,6 +215,8 @@ def test_concurrency_slots_free_at_the_end_and_tokens_refuse_as_tokens(
     # The slots were given back: one more request, alone, is served.
     again, none = asyncio.run(_burst(routers.stack, tenant.member, 1))
     assert (len(again), none) == (1, [])
+    # No per-minute limit applies yet: a streamed answer has no x-ratelimit-* headers.
+    assert not [h for h in _streamed_headers(routers.stack, tenant.member) if "ratelimit" in h]
 
     replaced = owner.ok("PUT", path, 200, json={"tokensPerMinute": 200})
     assert (replaced["tokensPerMinute"], replaced["concurrentRequests"]) == (200, None)
@@ -215,8 +235,9 @@ def test_concurrency_slots_free_at_the_end_and_tokens_refuse_as_tokens(
                     return count, exc
         raise AssertionError("never refused")
 
-    served_count, error = asyncio.run(until_refused())
-    assert served_count >= 1
+    streamed_headers = _streamed_headers(routers.stack, tenant.member)
+    assert streamed_headers["x-ratelimit-limit-tokens"] == "200"
+    _, error = asyncio.run(until_refused())
     assert error.status_code == 429
     body = error.body
     assert isinstance(body, dict) and (body["type"], body["param"]) == ("tokens", "tokensPerMinute")

@@ -28,6 +28,7 @@ from tollgate_edge.chat_response import (
 from tollgate_edge.errors import ApiError, from_generation_error, from_rpc
 from tollgate_edge.identity import Caller, inference_caller
 from tollgate_edge.peers import PEERS, SETTINGS, call_metadata, request_id
+from tollgate_edge.rate_limit_headers import served_headers
 from tollgate_edge.responses import JSON
 
 log = logging.getLogger(__name__)
@@ -164,7 +165,7 @@ async def _collect(
     if finished is None:
         raise broken_stream()
     body = completion_body(started, model, answer, finished, usage)
-    return web.Response(body=body, content_type=JSON)
+    return web.Response(body=body, content_type=JSON, headers=served_headers(started.rate_limit))
 
 
 async def _stream(
@@ -175,7 +176,7 @@ async def _stream(
     events: Events,
 ) -> web.StreamResponse:
     encoder = ChunkEncoder(started, model, chat.include_usage)
-    response = web.StreamResponse(headers=SSE_HEADERS)
+    response = web.StreamResponse(headers={**SSE_HEADERS, **served_headers(started.rate_limit)})
     await response.prepare(request)
     try:
         await response.write(encoder.role())

@@ -24,6 +24,7 @@ from tollgate_edge.errors import invalid_request
 from tollgate_edge.identity import inference_caller
 from tollgate_edge.json_body import json_object
 from tollgate_edge.peers import PEERS, SETTINGS, call_metadata, request_id
+from tollgate_edge.rate_limit_headers import served_headers
 from tollgate_edge.responses import JSON
 
 MAX_INPUTS = 2048
@@ -157,4 +158,8 @@ async def create_embeddings(request: web.Request) -> web.Response:
         await request.read(), caller_context(caller, request, rid)
     )
     response = await embed(request, rpc, rid)
-    return web.Response(body=embeddings_body(response, encoding), content_type=JSON)
+    return web.Response(
+        body=embeddings_body(response, encoding),
+        content_type=JSON,
+        headers=served_headers(response.rate_limit),
+    )

@@ -1,8 +1,10 @@
-"""The ``x-ratelimit-*`` headers of a rate-limited key's answers, as OpenAI sends them: the
-limit, what is left of it and when it resets (a duration like ``1s``, ``6m0s``, ``250ms``),
-for requests and for tokens."""
+"""The ``x-ratelimit-*`` headers of a rate-limited key's answers (served or refused), as
+OpenAI sends them: the limit, what is left of it and when it resets (a duration like ``1s``,
+``6m0s``, ``250ms``), for requests and for tokens."""
 
 from __future__ import annotations
+
+from tollgate.router.v1 import router_pb2
 
 
 def duration(ms: int) -> str:
@@ -40,3 +42,13 @@ def refusal_headers(metadata: dict[str, str]) -> dict[str, str]:
         _int(metadata.get("remaining", "")),
         _int(metadata.get("reset_ms", "")),
     )
+
+
+def served_headers(status: router_pb2.RateLimitStatus) -> dict[str, str]:
+    """The headers of an answer the router served under a rate limit (none without one)."""
+    return {
+        **headers(
+            "requests", status.limit_requests, status.remaining_requests, status.reset_requests_ms
+        ),
+        **headers("tokens", status.limit_tokens, status.remaining_tokens, status.reset_tokens_ms),
+    }

@@ -34,6 +34,7 @@ from tollgate_router.credit.preflight import (
     planned,
 )
 from tollgate_router.domain import Caller, GenerationRequest
+from tollgate_router.events import RateLimitStatus
 from tollgate_router.routing.planning import Plan
 
 if TYPE_CHECKING:
@@ -52,21 +53,9 @@ class RateLimited(DomainError):
     reason = "RATE_LIMITED"
 
 
-@dataclass(frozen=True, slots=True)
-class Status:
-    """The tightest limits after admission, for the ``x-ratelimit-*`` headers."""
-
-    limit_requests: int = 0
-    remaining_requests: int = 0
-    reset_requests_ms: int = 0
-    limit_tokens: int = 0
-    remaining_tokens: int = 0
-    reset_tokens_ms: int = 0
-
-
 class Permit(Protocol):
     @property
-    def status(self) -> Status | None:
+    def status(self) -> RateLimitStatus | None:
         """The limits the request counted in (None: it has none)."""
         ...
 
@@ -126,11 +115,13 @@ class _Limited:
 
 
 class _Slot:
-    def __init__(self, limits: BillingRateLimits, team_id: str, slot_id: str, status: Status):
+    def __init__(
+        self, limits: BillingRateLimits, team_id: str, slot_id: str, status: RateLimitStatus
+    ) -> None:
         self._limits = limits
         self._team_id = team_id
         self._slot_id = slot_id
-        self.status: Status | None = status
+        self.status: RateLimitStatus | None = status
         self._finished = False
 
     def finish(self, tokens: int) -> None:
@@ -175,7 +166,7 @@ class BillingRateLimits:
         if not reply.limited:
             return UNLIMITED
         s = reply.status
-        status = Status(
+        status = RateLimitStatus(
             s.limit_requests,
             s.remaining_requests,
             s.reset_requests_ms,

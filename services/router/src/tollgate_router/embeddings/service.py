@@ -27,6 +27,7 @@ from tollgate_router.credit.limits import NoRateLimits, RateLimits
 from tollgate_router.credit.preflight import Ask, NoPreflight, Preflight, estimate_embedding_tokens
 from tollgate_router.domain import Attempt, Caller, GatewayMetadata, RoutingOptions
 from tollgate_router.errors import UnsupportedModel
+from tollgate_router.events import RateLimitStatus
 from tollgate_router.providers import (
     EmbeddingAdapter,
     EmbeddingCall,
@@ -86,6 +87,7 @@ class Embeddings:
     vectors: tuple[tuple[float, ...], ...]
     usage: TokenUsage
     gateway: GatewayMetadata
+    rate_limit: RateLimitStatus | None = None  # None: no rate limit applies
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +146,7 @@ class EmbeddingService:
             permit.finish(0)
             raise
         permit.finish(embeddings.usage.input_tokens)
-        return embeddings
+        return replace(embeddings, rate_limit=permit.status)
 
     async def _admitted(
         self,
