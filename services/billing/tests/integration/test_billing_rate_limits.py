@@ -158,3 +158,17 @@ async def test_set_replace_delete_with_events_and_bad_input(world: World) -> Non
         await world.limits.delete("team_a", "key", "key_1", "user_1")
     assert await world.limits.list("team_a") == []
     assert world.types() == ["rate-limit-created", "rate-limit-updated", "rate-limit-deleted"]
+
+
+async def test_finishes_and_admissions_running_together_never_deadlock(world: World) -> None:
+    await put(world, "team", "team_a", tpm=1_000_000, concurrent=100)
+    await put(world, "key", "key_1", tpm=1_000_000, rpm=1000)
+    first = [await world.admit(tokens=100) for _ in range(10)]
+    await asyncio.gather(
+        *(world.limits.finish("team_a", slot, 5) for slot in first),
+        *(world.admit(tokens=100) for _ in range(10)),
+    )
+    found = await world.limits.admit("team_a", "prj_1", "key_1", "slot_last", 0)
+    assert found is not None
+    # 10 finished at 5 tokens, 10 still counted at their estimate of 100.
+    assert found.remaining_tokens == 1_000_000 - 10 * 5 - 10 * 100

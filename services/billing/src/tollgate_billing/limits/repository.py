@@ -219,15 +219,20 @@ class RateLimitRepository:
                 (r.scope == Scope.PROJECT.value) & (r.scope_id == slot["project_id"]),
                 (r.scope == Scope.KEY.value) & (r.scope_id == slot["key_id"]),
             )
+            counted = (
+                r.team_id == team_id,
+                scopes,
+                r.window_start == slot["window_start"],
+                r.tokens_per_minute > 0,
+            )
+            # Lock the rows in the order admissions do, so the two never deadlock.
+            await conn.execute(
+                select(r.scope).where(*counted).order_by(r.scope, r.scope_id).with_for_update()
+            )
             tokens_now = r.window_tokens + delta
             await conn.execute(
                 update(rate_limits)
-                .where(
-                    r.team_id == team_id,
-                    scopes,
-                    r.window_start == slot["window_start"],
-                    r.tokens_per_minute > 0,
-                )
+                .where(*counted)
                 .values(window_tokens=case((tokens_now < 0, 0), else_=tokens_now))
             )
 
