@@ -12,7 +12,7 @@ import sys
 import threading
 from pathlib import Path
 
-from tollgate_cli import billing_commands, facts_commands, log_commands, status
+from tollgate_cli import billing_commands, facts_commands, limits_commands, log_commands, status
 from tollgate_cli.admin_commands import add_commands, connection_options
 from tollgate_cli.stack import Ports, Stack, StackConfig, StackError
 from tollgate_cli.supervisor import Supervisor
@@ -64,6 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     add_commands(commands, common)
     log_commands.add_commands(commands, common)
     billing_commands.add_commands(commands, common)
+    limits_commands.add_commands(commands, common)
     facts_commands.add_commands(commands)
     status.add_command(commands, common)
     args = parser.parse_args(argv)

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from tollgate_common.lifecycle import shutdown_step
 from tollgate_common.metrics import MetricsServer
 
-from tollgate_edge import admin, aisdk, budgets, dashboard, messages
+from tollgate_edge import admin, aisdk, budgets, dashboard, messages, rate_limits
 from tollgate_edge.activity import get_observability, list_activity
 from tollgate_edge.chat import chat_completions
 from tollgate_edge.credits import adjust, get_credits, top_up, unsettled
@@ -63,6 +63,7 @@ def create_app(
     app.router.add_post("/v1/credits/payment-hook", payment_hook)
     app.router.add_get("/v1/credits/unsettled", unsettled, allow_head=False)
     budgets.register(app)
+    rate_limits.register(app)
     app.router.add_get("/v1/report", get_report, allow_head=False)
     app.router.add_get("/v1/requests", list_requests, allow_head=False)
     aisdk.register(app)

@@ -55,7 +55,7 @@ def _budget_body(data: dict[str, Any]) -> tuple[str, str, bool]:
     return amount_text(data["amount"]), str(period), hard
 
 
-async def _belongs_to_team(request: web.Request, who: Caller, scope: str, scope_id: str) -> bool:
+async def belongs_to_team(request: web.Request, who: Caller, scope: str, scope_id: str) -> bool:
     """Whether ``scope_id`` is the caller's team, one of its projects or one of its keys."""
     if scope == "team":
         return scope_id == who.team_id
@@ -82,7 +82,7 @@ async def _belongs_to_team(request: web.Request, who: Caller, scope: str, scope_
             return False
 
 
-def _scope_path(request: web.Request) -> tuple[str, str]:
+def scope_path(request: web.Request) -> tuple[str, str]:
     scope, scope_id = request.match_info["scope"], request.match_info["id"]
     if scope not in SCOPES:
         raise invalid_request("the scope must be `team`, `project` or `key`", "scope")
@@ -100,9 +100,9 @@ async def list_budgets(request: web.Request) -> web.Response:
 async def put_budget(request: web.Request) -> web.Response:
     require(request, MANAGE_BUDGETS)
     who = caller_of(request)
-    scope, scope_id = _scope_path(request)
+    scope, scope_id = scope_path(request)
     amount, period, hard = _budget_body(json_object(await request.read()))
-    if not await _belongs_to_team(request, who, scope, scope_id):
+    if not await belongs_to_team(request, who, scope, scope_id):
         raise not_found(f"no {scope} {scope_id} in this team")
     reply = await request.app[PEERS].billing.PutBudget(
         billing_pb2.PutBudgetRequest(
@@ -122,7 +122,7 @@ async def put_budget(request: web.Request) -> web.Response:
 async def delete_budget(request: web.Request) -> web.Response:
     require(request, MANAGE_BUDGETS)
     who = caller_of(request)
-    scope, scope_id = _scope_path(request)
+    scope, scope_id = scope_path(request)
     await request.app[PEERS].billing.DeleteBudget(
         billing_pb2.DeleteBudgetRequest(
             team_id=who.team_id, scope=scope, scope_id=scope_id, actor_id=who.user_id

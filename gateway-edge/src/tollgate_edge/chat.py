@@ -30,6 +30,7 @@ from tollgate_edge.idempotency import idempotency_key, replayed_headers
 from tollgate_edge.identity import Caller, inference_caller
 from tollgate_edge.json_body import json_object
 from tollgate_edge.peers import PEERS, SETTINGS, call_metadata, request_id
+from tollgate_edge.rate_limit_headers import served_headers
 from tollgate_edge.responses import JSON
 
 log = logging.getLogger(__name__)
@@ -170,7 +171,8 @@ async def _collect(
     if finished is None:
         raise broken_stream()
     body = completion_body(started, model, answer, finished, usage)
-    return web.Response(body=body, content_type=JSON, headers=replayed_headers(started.replayed))
+    headers = replayed_headers(started.replayed) | served_headers(started.rate_limit)
+    return web.Response(body=body, content_type=JSON, headers=headers)
 
 
 async def _stream(
@@ -181,7 +183,8 @@ async def _stream(
     events: Events,
 ) -> web.StreamResponse:
     encoder = ChunkEncoder(started, model, chat.include_usage)
-    response = web.StreamResponse(headers=SSE_HEADERS | replayed_headers(started.replayed))
+    headers = SSE_HEADERS | replayed_headers(started.replayed) | served_headers(started.rate_limit)
+    response = web.StreamResponse(headers=headers)
     await response.prepare(request)
     try:
         await response.write(encoder.role())

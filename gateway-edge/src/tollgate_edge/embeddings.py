@@ -25,6 +25,7 @@ from tollgate_edge.idempotency import idempotency_key, replayed_headers
 from tollgate_edge.identity import inference_caller
 from tollgate_edge.json_body import json_object
 from tollgate_edge.peers import PEERS, SETTINGS, call_metadata, request_id
+from tollgate_edge.rate_limit_headers import served_headers
 from tollgate_edge.responses import JSON
 
 MAX_INPUTS = 2048
@@ -163,5 +164,5 @@ async def create_embeddings(request: web.Request) -> web.Response:
     return web.Response(
         body=embeddings_body(response, encoding),
         content_type=JSON,
-        headers=replayed_headers(response.replayed),
+        headers=replayed_headers(response.replayed) | served_headers(response.rate_limit),
     )

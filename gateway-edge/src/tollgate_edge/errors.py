@@ -19,6 +19,7 @@ from aiohttp import web
 from tollgate_common.context import REQUEST_ID_METADATA, request_id_var
 from tollgate_common.errors import ErrorDetails, error_details
 
+from tollgate_edge.rate_limit_headers import refusal_headers
 from tollgate_edge.responses import json_response
 
 log = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class ApiError(Exception):
         param: str | None = None,
         code: str | None = None,
         retry_after: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.status = status
@@ -88,6 +90,7 @@ class ApiError(Exception):
         if retry_after is None and status in _RETRY_STATUSES:
             retry_after = _DEFAULT_RETRY_AFTER
         self.retry_after = retry_after
+        self.headers = headers or {}
 
     def envelope(self) -> dict[str, Any]:
         return {
@@ -103,8 +106,10 @@ class ApiError(Exception):
         payload = self.envelope()
         if extra:
             payload.update(extra)
-        headers = {"Retry-After": self.retry_after} if self.retry_after else None
-        return json_response(payload, self.status, headers)
+        headers = dict(self.headers)
+        if self.retry_after:
+            headers["Retry-After"] = self.retry_after
+        return json_response(payload, self.status, headers or None)
 
     def sse_event(self) -> bytes:
         """The one ``data:`` event that reports a failure after a stream has started."""
@@ -159,6 +164,8 @@ def _peer_down(code: grpc.StatusCode, reason: str) -> bool:
 # A provider refused the request as the caller's mistake: the client gets the provider's own
 # status, error type, code and param (``provider_status``, ``type``, ``code``, ``param``).
 PROVIDER_REJECTED = "PROVIDER_REJECTED"
+# Tollgate's own rate limits: the type is OpenAI's (``requests`` or ``tokens``), from billing.
+RATE_LIMITED = "RATE_LIMITED"
 # Reasons whose answer carries no ``code`` of their own: the type says it all.
 _UNCODED_REASONS = frozenset({"BILLING_UNAVAILABLE"})
 
@@ -187,6 +194,8 @@ def from_details(details: ErrorDetails) -> ApiError:
         code = metadata.get("code") or None
     else:
         status, type_ = _mapped(details.code, details.reason)
+        if details.reason == RATE_LIMITED:
+            type_ = metadata.get("type") or type_
         generic_reason = details.reason in ("", details.code.name, *_UNCODED_REASONS)
         code = metadata.get("code") or (None if generic_reason else details.reason.lower())
     # Without an ErrorInfo the failure did not come from our domain code (a peer down, a
@@ -207,6 +216,7 @@ def from_details(details: ErrorDetails) -> ApiError:
         param=metadata.get("param") or None,
         code=code,
         retry_after=retry_after,
+        headers=refusal_headers(metadata) if details.reason == RATE_LIMITED else None,
     )
 
 

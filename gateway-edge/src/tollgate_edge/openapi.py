@@ -67,7 +67,7 @@ def _paths() -> dict[str, Schema]:
                 ("200", ref("ChatCompletion")),
                 body=ref("ChatCompletionRequest"),
                 params=[IDEMPOTENCY_KEY],
-                errors=("400", "401", "403", "404", "413", *IDEMPOTENT_ERRORS),
+                errors=("400", "401", "403", "404", "413", "429", *IDEMPOTENT_ERRORS),
                 tags=("openai",),
             )
         },
@@ -77,7 +77,7 @@ def _paths() -> dict[str, Schema]:
                 ("200", ref("EmbeddingList")),
                 body=ref("EmbeddingRequest"),
                 params=[IDEMPOTENCY_KEY],
-                errors=("400", "401", "403", "404", "413", *IDEMPOTENT_ERRORS),
+                errors=("400", "401", "403", "404", "413", "429", *IDEMPOTENT_ERRORS),
                 tags=("openai",),
             )
         },

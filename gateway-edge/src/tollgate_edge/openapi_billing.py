@@ -1,5 +1,5 @@
-"""The OpenAPI paths of billing's routes: credits, top-ups, adjustments, the spend report and
-budgets (docs/billing.md). Part of the document :mod:`tollgate_edge.openapi` serves."""
+"""The OpenAPI paths of billing's routes: credits, top-ups, adjustments, the spend report,
+budgets and rate limits (docs/billing.md). Part of the document :mod:`tollgate_edge.openapi` serves."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from tollgate_edge.openapi_schema import (
     TIME,
     Schema,
     also_created,
+    nullable,
     obj,
     op,
     path_param,
@@ -65,6 +66,24 @@ UNSETTLED_HOLD: Final[Schema] = obj(
     ],
 )
 _BUDGET_PATH: Final = [path_param("scope"), path_param("id")]
+_LIMIT_NUMBERS: Final[dict[str, Schema]] = {
+    name: {**nullable({"type": "integer", "minimum": 1}), "description": text}
+    for name, text in (
+        ("requestsPerMinute", "requests per UTC minute; null: not limited"),
+        ("tokensPerMinute", "input + output tokens per UTC minute (estimated until it ends)"),
+        ("concurrentRequests", "requests running at once"),
+    )
+}
+RATE_LIMIT: Final[Schema] = obj(
+    {
+        "scope": {"type": "string", "enum": ["team", "project", "key"]},
+        "id": STRING,
+        **_LIMIT_NUMBERS,
+        "createdAt": TIME,
+        "updatedAt": TIME,
+    },
+    ["scope", "id", *_LIMIT_NUMBERS, "createdAt", "updatedAt"],
+)
 _REPORT_PARAMS: Final = [
     query("start_date", STRING, "YYYY-MM-DD, inclusive (required)"),
     query("end_date", STRING, "YYYY-MM-DD, inclusive (required)"),
@@ -196,6 +215,31 @@ def billing_paths() -> dict[str, Schema]:
             ),
             "delete": op(
                 "Remove a budget (owners)", ("204", None), params=_BUDGET_PATH, tags=billing
+            ),
+        },
+        "/v1/rate-limits": {
+            "get": op(
+                "The team's rate limits (team, projects, API keys)",
+                ("200", obj({"data": {"type": "array", "items": RATE_LIMIT}}, ["data"])),
+                errors=("401",),
+                tags=billing,
+            )
+        },
+        "/v1/rate-limits/{scope}/{id}": {
+            "put": also_created(
+                op(
+                    "Set the rate limit of the team, one of its projects or one of its API keys "
+                    "(owners; 201 when new, 200 when replaced; any subset of the numbers, the "
+                    "others unlimited). A request over a limit gets 429 rate_limit_exceeded with "
+                    "Retry-After; every answer of a limited key carries x-ratelimit-* headers",
+                    ("200", RATE_LIMIT),
+                    body=obj(_LIMIT_NUMBERS),
+                    params=_BUDGET_PATH,
+                    tags=billing,
+                )
+            ),
+            "delete": op(
+                "Remove a rate limit (owners)", ("204", None), params=_BUDGET_PATH, tags=billing
             ),
         },
     }

@@ -21,6 +21,9 @@ ERROR_STATUSES: Final = {
     "`idempotency_key_in_use`: a request with the same `Idempotency-Key` is still running)",
     "413": "Request body too large",
     "422": "`idempotency_key_reused`: the `Idempotency-Key` was used with a different body",
+    "429": "A rate limit of the team, project or key (`rate_limit_exceeded`, type `requests` or "
+    "`tokens`, `param` naming the limit, `Retry-After` in seconds), or the provider's own "
+    "(`provider_rate_limited`)",
 }
 
 

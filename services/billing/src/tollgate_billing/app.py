@@ -23,6 +23,8 @@ from tollgate_billing.ledger.expiry import HoldExpiry
 from tollgate_billing.ledger.repository import LedgerRepository
 from tollgate_billing.ledger.service import CreditsService, HoldPolicy, LedgerGenerationStore
 from tollgate_billing.ledger.view import LeasePolicy
+from tollgate_billing.limits.repository import RateLimitRepository
+from tollgate_billing.limits.service import RateLimitService
 from tollgate_billing.models import outbox
 from tollgate_billing.report.repository import ReportRepository
 from tollgate_billing.report.service import SpendReports
@@ -55,6 +57,9 @@ class BillingApp(ServiceApp):
         )
         self.credits = CreditsService(ledger, self.outbox, clock, budgets=budgets, holds=holds)
         self.budgets = BudgetService(budgets, self.credits, self.outbox, clock)
+        self.limits = RateLimitService(
+            RateLimitRepository(self.engine, settings.rate_limit_slot_seconds), self.outbox, clock
+        )
         generations = GenerationRepository(self.engine)
         self.service = GenerationService(LedgerGenerationStore(self.credits, generations))
         self.consumer = UsageConsumer(self.service)
@@ -75,5 +80,6 @@ class BillingApp(ServiceApp):
                 self.credits,
                 SpendReports(ReportRepository(self.engine)),
                 self.budgets,
+                self.limits,
             ),
         )

@@ -44,3 +44,15 @@ class BalanceLimit(DomainError):
 
     code = grpc.StatusCode.FAILED_PRECONDITION
     reason = "BALANCE_LIMIT"
+
+
+class RateLimitNotFound(NotFound):
+    reason = "RATE_LIMIT_NOT_FOUND"
+
+
+class RateLimited(DomainError):
+    """A rate limit of the team, its project or its key has no room for the request now (the
+    edge answers 429 ``rate_limit_exceeded``; the metadata names the limit and when to retry)."""
+
+    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+    reason = "RATE_LIMITED"

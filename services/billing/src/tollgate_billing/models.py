@@ -142,6 +142,42 @@ holds = Table(
     Index("ix_holds_state_expires_at", "state", "expires_at"),
 )
 
+# A rate limit per team, project or API key (docs/billing.md, Rate limits), with the counts of
+# its current one-minute window: admissions lock the row, so the counts are exact across
+# billing replicas sharing one database.
+rate_limits = Table(
+    "rate_limits",
+    metadata,
+    Column("team_id", String(ID_LENGTH), nullable=False),
+    Column("scope", String(SHORT_LENGTH), nullable=False),
+    Column("scope_id", String(ID_LENGTH), nullable=False),
+    # 0: that dimension is not limited.
+    Column("requests_per_minute", BigInteger, nullable=False),
+    Column("tokens_per_minute", BigInteger, nullable=False),
+    Column("concurrent_requests", BigInteger, nullable=False),
+    Column("window_start", UtcDateTime, nullable=False),
+    Column("window_requests", BigInteger, nullable=False),
+    Column("window_tokens", BigInteger, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    PrimaryKeyConstraint("team_id", "scope", "scope_id", name="pk_rate_limits"),
+)
+
+# One row per admitted request still running (a concurrency slot) until it finishes or its
+# lease expires (a router that died), with the tokens it was counted for in its window.
+rate_limit_slots = Table(
+    "rate_limit_slots",
+    metadata,
+    Column("id", String(ID_LENGTH), primary_key=True),
+    Column("team_id", String(ID_LENGTH), nullable=False),
+    Column("project_id", String(ID_LENGTH), nullable=False),
+    Column("key_id", String(ID_LENGTH), nullable=False),
+    Column("window_start", UtcDateTime, nullable=False),
+    Column("tokens", BigInteger, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index("ix_rate_limit_slots_team_id", "team_id"),
+)
+
 # No longer written: a generation's row is its fact's claim (docs/billing.md, Exactly once).
 # Kept until a later migration drops it (expand, then contract).
 inbox = inbox_table(metadata)

@@ -24,6 +24,8 @@ from tollgate_billing.generations.service import GenerationService
 from tollgate_billing.ledger.account import EntryKind
 from tollgate_billing.ledger.service import CreditsService
 from tollgate_billing.ledger.view import Requester
+from tollgate_billing.limits.service import RateLimitService
+from tollgate_billing.limits.servicer import RateLimitRpcs
 from tollgate_billing.report.service import SpendReports, report_query
 
 SERVICE_NAME = "tollgate.billing.v1.BillingService"
@@ -34,18 +36,20 @@ _MAX_REASON = 500
 _MAX_UNSETTLED = 500
 
 
-class BillingServicer(billing_pb2_grpc.BillingServiceServicer):
+class BillingServicer(RateLimitRpcs, billing_pb2_grpc.BillingServiceServicer):
     def __init__(
         self,
         service: GenerationService,
         credits: CreditsService,
         reports: SpendReports,
         budgets: BudgetService,
+        limits: RateLimitService,
     ) -> None:
         self._service = service
         self._credits = credits
         self._reports = reports
         self._budgets = budgets
+        self._limits = limits
 
     async def GetGeneration(
         self,

@@ -30,6 +30,7 @@ from tollgate_router.catalog.catalog import Catalog, load_catalog
 from tollgate_router.credentials.check import CredentialTester, StoredSecret
 from tollgate_router.credentials.system import SystemCredentials, load_system_credentials
 from tollgate_router.credentials.team import TeamCredentialStore, grpc_loader
+from tollgate_router.credit.limits import BillingRateLimits, NoRateLimits, RateLimits
 from tollgate_router.credit.preflight import BillingPreflight, NoPreflight, Preflight
 from tollgate_router.embeddings.service import EmbeddingService
 from tollgate_router.generation.service import GenerationService, Timeouts
@@ -132,6 +133,7 @@ class RouterApp(ServiceApp):
             byok=byok,
         )
         preflight = self._preflight()
+        limits = self._rate_limits()
         service = GenerationService(
             failover,
             outbox,
@@ -139,10 +141,11 @@ class RouterApp(ServiceApp):
                 settings.first_byte_timeout_seconds, dict(settings.first_byte_timeouts)
             ),
             preflight=preflight,
+            limits=limits,
         )
         # Before the outbox flushes: the generations whose callers went away put their facts.
         runtime.on_stop(lambda: service.finish(settings.shutdown_grace_seconds))
-        embeddings = EmbeddingService(failover, outbox, preflight=preflight)
+        embeddings = EmbeddingService(failover, outbox, preflight=preflight, limits=limits)
         tester = CredentialTester(failover, stored_secret(auth_stub, settings))
         idempotency = Idempotency(
             IdempotencyRepository(engine),
@@ -180,3 +183,16 @@ class RouterApp(ServiceApp):
         )
         self.runtime.task("credit-leases", preflight.run)
         return preflight
+
+    def _rate_limits(self) -> RateLimits:
+        """Rate limits are counted at billing, so a router without billing has none."""
+        if not self.settings.preflight:
+            return NoRateLimits()
+        channel = open_channel(self.settings.billing_addr)
+        self.runtime.on_close(channel.close)
+        limits = BillingRateLimits(
+            billing_pb2_grpc.BillingServiceStub(channel),
+            deadline_seconds=self.settings.preflight_deadline_seconds,
+        )
+        self.runtime.task("rate-limits", limits.run)
+        return limits

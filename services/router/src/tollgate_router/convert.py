@@ -42,6 +42,7 @@ from tollgate_router.events import (
     Finished,
     GenerationEvent,
     ImageDelta,
+    RateLimitStatus,
     ReasoningDelta,
     Started,
     TextDelta,
@@ -324,6 +325,7 @@ def event_to_proto(event: GenerationEvent) -> pb.StreamGenerateResponse:
                     created=timestamp(event.created),
                     provider_model_id=event.provider_model_id,
                     system_fingerprint=event.system_fingerprint,
+                    rate_limit=rate_limit_to_proto(event.rate_limit),
                 )
             )
         case UsageReported(usage=usage):
@@ -441,6 +443,20 @@ def embeddings_to_proto(result: Embeddings) -> pb.EmbedResponse:
         usage=pb.Usage(input_tokens=usage.input_tokens, total_tokens=usage.total_tokens),
         provider_metadata=_gateway(result.gateway),
         created=timestamp(result.created),
+        rate_limit=rate_limit_to_proto(result.rate_limit),
+    )
+
+
+def rate_limit_to_proto(status: RateLimitStatus | None) -> pb.RateLimitStatus | None:
+    if status is None:
+        return None
+    return pb.RateLimitStatus(
+        limit_requests=status.limit_requests,
+        remaining_requests=status.remaining_requests,
+        reset_requests_ms=status.reset_requests_ms,
+        limit_tokens=status.limit_tokens,
+        remaining_tokens=status.remaining_tokens,
+        reset_tokens_ms=status.reset_tokens_ms,
     )
 
 

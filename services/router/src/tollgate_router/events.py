@@ -95,6 +95,19 @@ ProviderEvent = ResponseStart | Delta | FinishReason | UsageReport
 
 
 @dataclass(frozen=True, slots=True)
+class RateLimitStatus:
+    """The tightest rate limits a request counted in, for the client's ``x-ratelimit-*``
+    headers: limits (0: not limited), what is left this minute, milliseconds to the reset."""
+
+    limit_requests: int = 0
+    remaining_requests: int = 0
+    reset_requests_ms: int = 0
+    limit_tokens: int = 0
+    remaining_tokens: int = 0
+    reset_tokens_ms: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Started:
     generation_id: str
     model: str
@@ -102,6 +115,7 @@ class Started:
     created: datetime
     provider_model_id: str
     system_fingerprint: str
+    rate_limit: RateLimitStatus | None = None  # None: no rate limit applies
 
 
 @dataclass(frozen=True, slots=True)

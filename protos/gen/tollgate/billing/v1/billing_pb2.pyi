@@ -362,3 +362,127 @@ class ListUnsettledHoldsResponse(_message.Message):
     HOLDS_FIELD_NUMBER: _ClassVar[int]
     holds: _containers.RepeatedCompositeFieldContainer[UnsettledHold]
     def __init__(self, holds: _Optional[_Iterable[_Union[UnsettledHold, _Mapping]]] = ...) -> None: ...
+
+class RateLimit(_message.Message):
+    __slots__ = ("scope", "scope_id", "requests_per_minute", "tokens_per_minute", "concurrent_requests", "created_at", "updated_at")
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_PER_MINUTE_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_PER_MINUTE_FIELD_NUMBER: _ClassVar[int]
+    CONCURRENT_REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    CREATED_AT_FIELD_NUMBER: _ClassVar[int]
+    UPDATED_AT_FIELD_NUMBER: _ClassVar[int]
+    scope: str
+    scope_id: str
+    requests_per_minute: int
+    tokens_per_minute: int
+    concurrent_requests: int
+    created_at: _timestamp_pb2.Timestamp
+    updated_at: _timestamp_pb2.Timestamp
+    def __init__(self, scope: _Optional[str] = ..., scope_id: _Optional[str] = ..., requests_per_minute: _Optional[int] = ..., tokens_per_minute: _Optional[int] = ..., concurrent_requests: _Optional[int] = ..., created_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., updated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class ListRateLimitsRequest(_message.Message):
+    __slots__ = ("team_id",)
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    def __init__(self, team_id: _Optional[str] = ...) -> None: ...
+
+class ListRateLimitsResponse(_message.Message):
+    __slots__ = ("rate_limits",)
+    RATE_LIMITS_FIELD_NUMBER: _ClassVar[int]
+    rate_limits: _containers.RepeatedCompositeFieldContainer[RateLimit]
+    def __init__(self, rate_limits: _Optional[_Iterable[_Union[RateLimit, _Mapping]]] = ...) -> None: ...
+
+class PutRateLimitRequest(_message.Message):
+    __slots__ = ("team_id", "scope", "scope_id", "requests_per_minute", "tokens_per_minute", "concurrent_requests", "actor_id")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUESTS_PER_MINUTE_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_PER_MINUTE_FIELD_NUMBER: _ClassVar[int]
+    CONCURRENT_REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    scope: str
+    scope_id: str
+    requests_per_minute: int
+    tokens_per_minute: int
+    concurrent_requests: int
+    actor_id: str
+    def __init__(self, team_id: _Optional[str] = ..., scope: _Optional[str] = ..., scope_id: _Optional[str] = ..., requests_per_minute: _Optional[int] = ..., tokens_per_minute: _Optional[int] = ..., concurrent_requests: _Optional[int] = ..., actor_id: _Optional[str] = ...) -> None: ...
+
+class PutRateLimitResponse(_message.Message):
+    __slots__ = ("rate_limit", "created")
+    RATE_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    rate_limit: RateLimit
+    created: bool
+    def __init__(self, rate_limit: _Optional[_Union[RateLimit, _Mapping]] = ..., created: _Optional[bool] = ...) -> None: ...
+
+class DeleteRateLimitRequest(_message.Message):
+    __slots__ = ("team_id", "scope", "scope_id", "actor_id")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_FIELD_NUMBER: _ClassVar[int]
+    SCOPE_ID_FIELD_NUMBER: _ClassVar[int]
+    ACTOR_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    scope: str
+    scope_id: str
+    actor_id: str
+    def __init__(self, team_id: _Optional[str] = ..., scope: _Optional[str] = ..., scope_id: _Optional[str] = ..., actor_id: _Optional[str] = ...) -> None: ...
+
+class DeleteRateLimitResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
+
+class AdmitRequestRequest(_message.Message):
+    __slots__ = ("team_id", "project_id", "key_id", "slot_id", "tokens")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    SLOT_ID_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    project_id: str
+    key_id: str
+    slot_id: str
+    tokens: int
+    def __init__(self, team_id: _Optional[str] = ..., project_id: _Optional[str] = ..., key_id: _Optional[str] = ..., slot_id: _Optional[str] = ..., tokens: _Optional[int] = ...) -> None: ...
+
+class RateLimitStatus(_message.Message):
+    __slots__ = ("limit_requests", "remaining_requests", "reset_requests_ms", "limit_tokens", "remaining_tokens", "reset_tokens_ms")
+    LIMIT_REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    REMAINING_REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    RESET_REQUESTS_MS_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    REMAINING_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    RESET_TOKENS_MS_FIELD_NUMBER: _ClassVar[int]
+    limit_requests: int
+    remaining_requests: int
+    reset_requests_ms: int
+    limit_tokens: int
+    remaining_tokens: int
+    reset_tokens_ms: int
+    def __init__(self, limit_requests: _Optional[int] = ..., remaining_requests: _Optional[int] = ..., reset_requests_ms: _Optional[int] = ..., limit_tokens: _Optional[int] = ..., remaining_tokens: _Optional[int] = ..., reset_tokens_ms: _Optional[int] = ...) -> None: ...
+
+class AdmitRequestResponse(_message.Message):
+    __slots__ = ("limited", "status")
+    LIMITED_FIELD_NUMBER: _ClassVar[int]
+    STATUS_FIELD_NUMBER: _ClassVar[int]
+    limited: bool
+    status: RateLimitStatus
+    def __init__(self, limited: _Optional[bool] = ..., status: _Optional[_Union[RateLimitStatus, _Mapping]] = ...) -> None: ...
+
+class FinishRequestRequest(_message.Message):
+    __slots__ = ("team_id", "slot_id", "tokens")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    SLOT_ID_FIELD_NUMBER: _ClassVar[int]
+    TOKENS_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    slot_id: str
+    tokens: int
+    def __init__(self, team_id: _Optional[str] = ..., slot_id: _Optional[str] = ..., tokens: _Optional[int] = ...) -> None: ...
+
+class FinishRequestResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

@@ -95,6 +95,31 @@ class BillingServiceStub:
                 request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ListUnsettledHoldsRequest.SerializeToString,
                 response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ListUnsettledHoldsResponse.FromString,
                 _registered_method=True)
+        self.ListRateLimits = channel.unary_unary(
+                '/tollgate.billing.v1.BillingService/ListRateLimits',
+                request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ListRateLimitsRequest.SerializeToString,
+                response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ListRateLimitsResponse.FromString,
+                _registered_method=True)
+        self.PutRateLimit = channel.unary_unary(
+                '/tollgate.billing.v1.BillingService/PutRateLimit',
+                request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.PutRateLimitRequest.SerializeToString,
+                response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.PutRateLimitResponse.FromString,
+                _registered_method=True)
+        self.DeleteRateLimit = channel.unary_unary(
+                '/tollgate.billing.v1.BillingService/DeleteRateLimit',
+                request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.DeleteRateLimitRequest.SerializeToString,
+                response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.DeleteRateLimitResponse.FromString,
+                _registered_method=True)
+        self.AdmitRequest = channel.unary_unary(
+                '/tollgate.billing.v1.BillingService/AdmitRequest',
+                request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.AdmitRequestRequest.SerializeToString,
+                response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.AdmitRequestResponse.FromString,
+                _registered_method=True)
+        self.FinishRequest = channel.unary_unary(
+                '/tollgate.billing.v1.BillingService/FinishRequest',
+                request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.FinishRequestRequest.SerializeToString,
+                response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.FinishRequestResponse.FromString,
+                _registered_method=True)
 
 
 class BillingServiceServicer:
@@ -199,6 +224,45 @@ class BillingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListRateLimits(self, request, context):
+        """ListRateLimits returns the team's rate limits (team, its projects, its keys).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def PutRateLimit(self, request, context):
+        """PutRateLimit creates or replaces the rate limit of one scope; the caller (the edge) has
+        checked that the scope id belongs to the team. INVALID_ARGUMENT for a bad number or scope.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteRateLimit(self, request, context):
+        """DeleteRateLimit removes a rate limit; NOT_FOUND when the team has none for that scope.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def AdmitRequest(self, request, context):
+        """AdmitRequest counts one request (and its estimated tokens) against every limit of its
+        team, project and key, and takes a concurrency slot, exactly across billing replicas;
+        RESOURCE_EXHAUSTED (reason RATE_LIMITED) when a limit has no room, with the limit named.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def FinishRequest(self, request, context):
+        """FinishRequest gives the request's concurrency slot back and corrects its tokens to what
+        it used. Finishing an unknown or expired slot is a no-op.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BillingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -261,6 +325,31 @@ def add_BillingServiceServicer_to_server(servicer, server):
                     servicer.ListUnsettledHolds,
                     request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ListUnsettledHoldsRequest.FromString,
                     response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ListUnsettledHoldsResponse.SerializeToString,
+            ),
+            'ListRateLimits': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListRateLimits,
+                    request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ListRateLimitsRequest.FromString,
+                    response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.ListRateLimitsResponse.SerializeToString,
+            ),
+            'PutRateLimit': grpc.unary_unary_rpc_method_handler(
+                    servicer.PutRateLimit,
+                    request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.PutRateLimitRequest.FromString,
+                    response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.PutRateLimitResponse.SerializeToString,
+            ),
+            'DeleteRateLimit': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteRateLimit,
+                    request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.DeleteRateLimitRequest.FromString,
+                    response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.DeleteRateLimitResponse.SerializeToString,
+            ),
+            'AdmitRequest': grpc.unary_unary_rpc_method_handler(
+                    servicer.AdmitRequest,
+                    request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.AdmitRequestRequest.FromString,
+                    response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.AdmitRequestResponse.SerializeToString,
+            ),
+            'FinishRequest': grpc.unary_unary_rpc_method_handler(
+                    servicer.FinishRequest,
+                    request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.FinishRequestRequest.FromString,
+                    response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.FinishRequestResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -588,6 +677,141 @@ class BillingService:
             '/tollgate.billing.v1.BillingService/ListUnsettledHolds',
             tollgate_dot_billing_dot_v1_dot_billing__pb2.ListUnsettledHoldsRequest.SerializeToString,
             tollgate_dot_billing_dot_v1_dot_billing__pb2.ListUnsettledHoldsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListRateLimits(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.billing.v1.BillingService/ListRateLimits',
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.ListRateLimitsRequest.SerializeToString,
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.ListRateLimitsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def PutRateLimit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.billing.v1.BillingService/PutRateLimit',
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.PutRateLimitRequest.SerializeToString,
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.PutRateLimitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteRateLimit(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.billing.v1.BillingService/DeleteRateLimit',
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.DeleteRateLimitRequest.SerializeToString,
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.DeleteRateLimitResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def AdmitRequest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.billing.v1.BillingService/AdmitRequest',
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.AdmitRequestRequest.SerializeToString,
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.AdmitRequestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def FinishRequest(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.billing.v1.BillingService/FinishRequest',
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.FinishRequestRequest.SerializeToString,
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.FinishRequestResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -80,6 +80,23 @@ class BillingServiceStub:
     router died; usage facts of generations it cut may never come), the most recently expired
     first: what the operator reconciles by hand.
     """
+    ListRateLimits: _grpc.UnaryUnaryMultiCallable[_billing_pb2.ListRateLimitsRequest, _billing_pb2.ListRateLimitsResponse]
+    """ListRateLimits returns the team's rate limits (team, its projects, its keys)."""
+    PutRateLimit: _grpc.UnaryUnaryMultiCallable[_billing_pb2.PutRateLimitRequest, _billing_pb2.PutRateLimitResponse]
+    """PutRateLimit creates or replaces the rate limit of one scope; the caller (the edge) has
+    checked that the scope id belongs to the team. INVALID_ARGUMENT for a bad number or scope.
+    """
+    DeleteRateLimit: _grpc.UnaryUnaryMultiCallable[_billing_pb2.DeleteRateLimitRequest, _billing_pb2.DeleteRateLimitResponse]
+    """DeleteRateLimit removes a rate limit; NOT_FOUND when the team has none for that scope."""
+    AdmitRequest: _grpc.UnaryUnaryMultiCallable[_billing_pb2.AdmitRequestRequest, _billing_pb2.AdmitRequestResponse]
+    """AdmitRequest counts one request (and its estimated tokens) against every limit of its
+    team, project and key, and takes a concurrency slot, exactly across billing replicas;
+    RESOURCE_EXHAUSTED (reason RATE_LIMITED) when a limit has no room, with the limit named.
+    """
+    FinishRequest: _grpc.UnaryUnaryMultiCallable[_billing_pb2.FinishRequestRequest, _billing_pb2.FinishRequestResponse]
+    """FinishRequest gives the request's concurrency slot back and corrects its tokens to what
+    it used. Finishing an unknown or expired slot is a no-op.
+    """
 
 @_typing.type_check_only
 class BillingServiceAsyncStub(BillingServiceStub):
@@ -132,6 +149,23 @@ class BillingServiceAsyncStub(BillingServiceStub):
     """ListUnsettledHolds lists the holds that expired without their router giving them back (the
     router died; usage facts of generations it cut may never come), the most recently expired
     first: what the operator reconciles by hand.
+    """
+    ListRateLimits: _aio.UnaryUnaryMultiCallable[_billing_pb2.ListRateLimitsRequest, _billing_pb2.ListRateLimitsResponse]  # type: ignore[assignment]
+    """ListRateLimits returns the team's rate limits (team, its projects, its keys)."""
+    PutRateLimit: _aio.UnaryUnaryMultiCallable[_billing_pb2.PutRateLimitRequest, _billing_pb2.PutRateLimitResponse]  # type: ignore[assignment]
+    """PutRateLimit creates or replaces the rate limit of one scope; the caller (the edge) has
+    checked that the scope id belongs to the team. INVALID_ARGUMENT for a bad number or scope.
+    """
+    DeleteRateLimit: _aio.UnaryUnaryMultiCallable[_billing_pb2.DeleteRateLimitRequest, _billing_pb2.DeleteRateLimitResponse]  # type: ignore[assignment]
+    """DeleteRateLimit removes a rate limit; NOT_FOUND when the team has none for that scope."""
+    AdmitRequest: _aio.UnaryUnaryMultiCallable[_billing_pb2.AdmitRequestRequest, _billing_pb2.AdmitRequestResponse]  # type: ignore[assignment]
+    """AdmitRequest counts one request (and its estimated tokens) against every limit of its
+    team, project and key, and takes a concurrency slot, exactly across billing replicas;
+    RESOURCE_EXHAUSTED (reason RATE_LIMITED) when a limit has no room, with the limit named.
+    """
+    FinishRequest: _aio.UnaryUnaryMultiCallable[_billing_pb2.FinishRequestRequest, _billing_pb2.FinishRequestResponse]  # type: ignore[assignment]
+    """FinishRequest gives the request's concurrency slot back and corrects its tokens to what
+    it used. Finishing an unknown or expired slot is a no-op.
     """
 
 class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -254,6 +288,53 @@ class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
         """ListUnsettledHolds lists the holds that expired without their router giving them back (the
         router died; usage facts of generations it cut may never come), the most recently expired
         first: what the operator reconciles by hand.
+        """
+
+    @_abc_1.abstractmethod
+    def ListRateLimits(
+        self,
+        request: _billing_pb2.ListRateLimitsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.ListRateLimitsResponse, _abc.Awaitable[_billing_pb2.ListRateLimitsResponse]]:
+        """ListRateLimits returns the team's rate limits (team, its projects, its keys)."""
+
+    @_abc_1.abstractmethod
+    def PutRateLimit(
+        self,
+        request: _billing_pb2.PutRateLimitRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.PutRateLimitResponse, _abc.Awaitable[_billing_pb2.PutRateLimitResponse]]:
+        """PutRateLimit creates or replaces the rate limit of one scope; the caller (the edge) has
+        checked that the scope id belongs to the team. INVALID_ARGUMENT for a bad number or scope.
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteRateLimit(
+        self,
+        request: _billing_pb2.DeleteRateLimitRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.DeleteRateLimitResponse, _abc.Awaitable[_billing_pb2.DeleteRateLimitResponse]]:
+        """DeleteRateLimit removes a rate limit; NOT_FOUND when the team has none for that scope."""
+
+    @_abc_1.abstractmethod
+    def AdmitRequest(
+        self,
+        request: _billing_pb2.AdmitRequestRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.AdmitRequestResponse, _abc.Awaitable[_billing_pb2.AdmitRequestResponse]]:
+        """AdmitRequest counts one request (and its estimated tokens) against every limit of its
+        team, project and key, and takes a concurrency slot, exactly across billing replicas;
+        RESOURCE_EXHAUSTED (reason RATE_LIMITED) when a limit has no room, with the limit named.
+        """
+
+    @_abc_1.abstractmethod
+    def FinishRequest(
+        self,
+        request: _billing_pb2.FinishRequestRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.FinishRequestResponse, _abc.Awaitable[_billing_pb2.FinishRequestResponse]]:
+        """FinishRequest gives the request's concurrency slot back and corrects its tokens to what
+        it used. Finishing an unknown or expired slot is a no-op.
         """
 
 def add_BillingServiceServicer_to_server(servicer: BillingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -340,7 +340,7 @@ class EventBatch(_message.Message):
     def __init__(self, events: _Optional[_Iterable[_Union[StreamGenerateResponse, _Mapping]]] = ...) -> None: ...
 
 class GenerationStarted(_message.Message):
-    __slots__ = ("generation_id", "model", "provider", "created", "provider_model_id", "system_fingerprint", "replayed")
+    __slots__ = ("generation_id", "model", "provider", "created", "provider_model_id", "system_fingerprint", "replayed", "rate_limit")
     GENERATION_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
@@ -348,6 +348,7 @@ class GenerationStarted(_message.Message):
     PROVIDER_MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     SYSTEM_FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
     REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_FIELD_NUMBER: _ClassVar[int]
     generation_id: str
     model: str
     provider: str
@@ -355,7 +356,8 @@ class GenerationStarted(_message.Message):
     provider_model_id: str
     system_fingerprint: str
     replayed: bool
-    def __init__(self, generation_id: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., provider_model_id: _Optional[str] = ..., system_fingerprint: _Optional[str] = ..., replayed: _Optional[bool] = ...) -> None: ...
+    rate_limit: RateLimitStatus
+    def __init__(self, generation_id: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., provider_model_id: _Optional[str] = ..., system_fingerprint: _Optional[str] = ..., replayed: _Optional[bool] = ..., rate_limit: _Optional[_Union[RateLimitStatus, _Mapping]] = ...) -> None: ...
 
 class TextDelta(_message.Message):
     __slots__ = ("text",)
@@ -610,7 +612,7 @@ class Embedding(_message.Message):
     def __init__(self, values: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class EmbedResponse(_message.Message):
-    __slots__ = ("generation_id", "model", "provider", "provider_model_id", "embeddings", "usage", "provider_metadata", "created", "replayed")
+    __slots__ = ("generation_id", "model", "provider", "provider_model_id", "embeddings", "usage", "provider_metadata", "created", "replayed", "rate_limit")
     GENERATION_ID_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
     PROVIDER_FIELD_NUMBER: _ClassVar[int]
@@ -620,6 +622,7 @@ class EmbedResponse(_message.Message):
     PROVIDER_METADATA_FIELD_NUMBER: _ClassVar[int]
     CREATED_FIELD_NUMBER: _ClassVar[int]
     REPLAYED_FIELD_NUMBER: _ClassVar[int]
+    RATE_LIMIT_FIELD_NUMBER: _ClassVar[int]
     generation_id: str
     model: str
     provider: str
@@ -629,7 +632,8 @@ class EmbedResponse(_message.Message):
     provider_metadata: ProviderMetadata
     created: _timestamp_pb2.Timestamp
     replayed: bool
-    def __init__(self, generation_id: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., provider_model_id: _Optional[str] = ..., embeddings: _Optional[_Iterable[_Union[Embedding, _Mapping]]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., provider_metadata: _Optional[_Union[ProviderMetadata, _Mapping]] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replayed: _Optional[bool] = ...) -> None: ...
+    rate_limit: RateLimitStatus
+    def __init__(self, generation_id: _Optional[str] = ..., model: _Optional[str] = ..., provider: _Optional[str] = ..., provider_model_id: _Optional[str] = ..., embeddings: _Optional[_Iterable[_Union[Embedding, _Mapping]]] = ..., usage: _Optional[_Union[Usage, _Mapping]] = ..., provider_metadata: _Optional[_Union[ProviderMetadata, _Mapping]] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., replayed: _Optional[bool] = ..., rate_limit: _Optional[_Union[RateLimitStatus, _Mapping]] = ...) -> None: ...
 
 class TestCredentialRequest(_message.Message):
     __slots__ = ("caller", "provider", "credentials")
@@ -661,3 +665,19 @@ class TestCredentialResponse(_message.Message):
     request_json: str
     response_json: str
     def __init__(self, ok: _Optional[bool] = ..., status_code: _Optional[int] = ..., message: _Optional[str] = ..., request_json: _Optional[str] = ..., response_json: _Optional[str] = ...) -> None: ...
+
+class RateLimitStatus(_message.Message):
+    __slots__ = ("limit_requests", "remaining_requests", "reset_requests_ms", "limit_tokens", "remaining_tokens", "reset_tokens_ms")
+    LIMIT_REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    REMAINING_REQUESTS_FIELD_NUMBER: _ClassVar[int]
+    RESET_REQUESTS_MS_FIELD_NUMBER: _ClassVar[int]
+    LIMIT_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    REMAINING_TOKENS_FIELD_NUMBER: _ClassVar[int]
+    RESET_TOKENS_MS_FIELD_NUMBER: _ClassVar[int]
+    limit_requests: int
+    remaining_requests: int
+    reset_requests_ms: int
+    limit_tokens: int
+    remaining_tokens: int
+    reset_tokens_ms: int
+    def __init__(self, limit_requests: _Optional[int] = ..., remaining_requests: _Optional[int] = ..., reset_requests_ms: _Optional[int] = ..., limit_tokens: _Optional[int] = ..., remaining_tokens: _Optional[int] = ..., reset_tokens_ms: _Optional[int] = ...) -> None: ...

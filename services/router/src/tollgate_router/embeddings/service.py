@@ -23,9 +23,11 @@ from tollgate_common.ids import new_id
 
 from tollgate_router.catalog.pricing import TokenUsage, cost
 from tollgate_router.credit.holds import Hold
+from tollgate_router.credit.limits import NoRateLimits, RateLimits
 from tollgate_router.credit.preflight import Ask, NoPreflight, Preflight, estimate_embedding_tokens
 from tollgate_router.domain import Attempt, Caller, GatewayMetadata, RoutingOptions
 from tollgate_router.errors import UnsupportedModel
+from tollgate_router.events import RateLimitStatus
 from tollgate_router.providers import (
     EmbeddingAdapter,
     EmbeddingCall,
@@ -85,6 +87,7 @@ class Embeddings:
     vectors: tuple[tuple[float, ...], ...]
     usage: TokenUsage
     gateway: GatewayMetadata
+    rate_limit: RateLimitStatus | None = None  # None: no rate limit applies
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +106,17 @@ class EmbeddingService:
     with chat), held at billing by ``preflight``, their usage facts put to ``facts``."""
 
     def __init__(
-        self, failover: Failover, facts: FactSink, *, preflight: Preflight | None = None
+        self,
+        failover: Failover,
+        facts: FactSink,
+        *,
+        preflight: Preflight | None = None,
+        limits: RateLimits | None = None,
     ) -> None:
         self._failover = failover
         self._facts = facts
         self._preflight = preflight if preflight is not None else NoPreflight()
+        self._limits = limits if limits is not None else NoRateLimits()
 
     async def embed(self, request: EmbeddingRequest) -> Embeddings:
         t0, created = time.monotonic(), datetime.now(UTC)
@@ -129,6 +138,25 @@ class EmbeddingService:
         if not plan.candidates:
             raise no_provider(models[0])
         ask = Ask(request.caller, plan, estimate_embedding_tokens(request.inputs), output=False)
+        # Both refuse before any provider is called: rate limits first, then the money.
+        permit = await self._limits.admit(request.caller, lambda: ask.input_tokens)
+        try:
+            embeddings = await self._admitted(request, ask, plan, embedders, t0, created)
+        except BaseException:
+            permit.finish(0)
+            raise
+        permit.finish(embeddings.usage.input_tokens)
+        return replace(embeddings, rate_limit=permit.status)
+
+    async def _admitted(
+        self,
+        request: EmbeddingRequest,
+        ask: Ask,
+        plan: Plan,
+        embedders: dict[int, EmbeddingAdapter],
+        t0: float,
+        created: datetime,
+    ) -> Embeddings:
         admission = await self._preflight.admit(ask)  # refused before any provider is called
         # Narrowed to the team's BYOK keys when it may not spend credits.
         plan = replace(admission.plan, reasoning=plan.reasoning)
@@ -144,7 +172,7 @@ class EmbeddingService:
                 operation="embeddings",
             )
             if isinstance(run, Unserved):
-                raise planning.final_error(run.error)
+                raise planning.final_error(run.error, planning.last_provider(attempts))
         except BaseException:
             await admission.hold.release()
             raise

@@ -6,20 +6,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from tollgate_common.errors import DomainError, InvalidArgument
 
 from tollgate_router import tracing
 from tollgate_router.catalog.catalog import ModelInfo
+from tollgate_router.credit.limits import NoRateLimits, Permit, RateLimits, generation_tokens
 from tollgate_router.credit.preflight import NoPreflight, Preflight
 from tollgate_router.domain import GenerationRequest
 from tollgate_router.errors import UnsupportedModel
-from tollgate_router.events import GenerationEvent, ProviderEvent
+from tollgate_router.events import GenerationEvent, ProviderEvent, Started
 from tollgate_router.generation import modalities
 from tollgate_router.generation.relay import Generation, Opened, close_stream, relay
 from tollgate_router.providers import ProviderStream, UpstreamCall
@@ -57,9 +59,11 @@ class GenerationService:
         *,
         timeouts: Timeouts | None = None,
         preflight: Preflight | None = None,
+        limits: RateLimits | None = None,
     ) -> None:
         self._failover = failover
         self._preflight = preflight if preflight is not None else NoPreflight()
+        self._limits = limits if limits is not None else NoRateLimits()
         self._facts = facts
         self._timeouts = timeouts if timeouts is not None else Timeouts()
         # Non-streaming generations whose caller went away, still reading the provider's answer.
@@ -128,7 +132,15 @@ class GenerationService:
             self._failover.catalog.version,
             trace=tracing.start_generation(request),
         )
-        hold = await self._preflight.reserve(generation)  # refused before any provider is called
+        # Both refuse before any provider is called: rate limits first, then the money.
+        permit = await self._limits.admit(
+            request.caller, functools.partial(generation_tokens, request, plan)
+        )
+        try:
+            hold = await self._preflight.reserve(generation)
+        except BaseException:
+            permit.finish(0)
+            raise
         generation.hold = hold
         try:
             run = await self._failover.run(
@@ -139,23 +151,32 @@ class GenerationService:
                 trace=generation.trace,
             )
             if isinstance(run, Unserved):
-                raise planning.final_error(run.error)
+                raise planning.final_error(run.error, planning.last_provider(generation.attempts))
         except DomainError as exc:
+            permit.finish(0)
             await hold.release()
             if generation.trace is not None:
                 generation.trace.fail(exc.reason, str(exc))
             raise
         except BaseException:
+            permit.finish(0)
             await hold.release()
             raise
-        async with contextlib.aclosing(relay(generation, run, self._settle)) as events:
+        settle = functools.partial(self._settle, permit=permit)
+        async with contextlib.aclosing(relay(generation, run, settle)) as events:
             async for event in events:
+                if isinstance(event, Started) and permit.status is not None:
+                    event = replace(event, rate_limit=permit.status)
                 yield event
 
-    async def _settle(self, generation: Generation, record: UsageRecord, *, durable: bool) -> None:
+    async def _settle(
+        self, generation: Generation, record: UsageRecord, *, durable: bool, permit: Permit
+    ) -> None:
         """The end of a relayed generation (once): publish its usage fact, with the trace
-        context (``durable``: return once it is durable), end its trace, count it."""
+        context (``durable``: return once it is durable), end its trace, count it (in its
+        rate limits too, at the tokens it used)."""
         g, metrics = generation, self._failover.metrics
+        permit.finish(record.usage.input_tokens + record.usage.output_tokens)
         headers = g.trace.carrier() if g.trace else ()
         self._failover.stats.record_generation(record)
         if g.failure is not None:  # mid-stream: the provider's fault, not the caller's

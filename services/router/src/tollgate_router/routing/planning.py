@@ -259,8 +259,25 @@ def as_provider_error(exc: BaseException) -> ProviderError:
     return ProviderError(0, "empty response")
 
 
-def final_error(error: ProviderError) -> ProviderRejected | ProviderFailed:
-    """The caller's error once no candidate is left: the provider's own 4xx, else a 502."""
+def last_provider(attempts: Sequence[Attempt]) -> str:
+    """The provider of the last attempt that was tried (not skipped), "" when none was."""
+    tried = [attempt.provider for attempt in attempts if not attempt.skipped]
+    return tried[-1] if tried else ""
+
+
+def final_error(error: ProviderError, provider: str = "") -> ProviderRejected | ProviderFailed:
+    """The caller's error once no candidate is left: the provider's own 4xx, else a 502. A
+    provider's own rate limit (its 429, named: ``provider_rate_limited``) is not Tollgate's
+    (``rate_limit_exceeded``): the caller may retry later or route elsewhere."""
+    if error.status == 429:
+        who = f"the provider {provider}" if provider else "the provider"
+        return ProviderRejected(
+            429,
+            f"{who} is rate limiting requests (HTTP 429); retry later or route to another provider",
+            type="rate_limit_exceeded",
+            code="provider_rate_limited",
+            param="",
+        )
     if passes_through(error):
         return ProviderRejected(
             error.status, error.message, type=error.type, code=error.code, param=error.param
