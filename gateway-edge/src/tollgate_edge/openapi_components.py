@@ -57,6 +57,29 @@ _PROVIDER_OPTIONS: Final[Schema] = {
     },
 }
 
+# USD per token (``image``: per image) as decimal strings, as in Vercel's model list.
+_PRICE: Final[Schema] = {"type": "string", "description": "USD, a decimal string"}
+# A long-context tier: ``min`` is the first prompt size (input tokens) it prices, ``max`` the
+# first it no longer does (absent on the last tier).
+_PRICE_TIERS: Final[Schema] = {
+    "type": "array",
+    "items": obj(
+        {
+            "cost": _PRICE,
+            "min": {"type": "integer", "minimum": 0},
+            "max": {"type": "integer", "minimum": 1},
+        },
+        ["cost", "min"],
+    ),
+}
+_PRICES: Final = ("input", "output", "input_cache_read", "input_cache_write")
+_PRICING: Final[Schema] = obj(
+    {
+        **{name: _PRICE for name in (*_PRICES, "image")},
+        **{f"{name}_tiers": _PRICE_TIERS for name in _PRICES},
+    }
+)
+
 SCHEMAS: Final[dict[str, Schema]] = {
     "Error": obj(
         {
@@ -194,7 +217,7 @@ SCHEMAS: Final[dict[str, Schema]] = {
             "max_tokens": {"type": "integer"},
             "type": STRING,
             "tags": {"type": "array", "items": STRING},
-            "pricing": {"type": "object", "additionalProperties": STRING},
+            "pricing": _PRICING,
         },
         "required": ["id", "object"],
     },
