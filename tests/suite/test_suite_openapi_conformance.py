@@ -46,9 +46,25 @@ CHECKS = [
     checks.response_schema_conformance,
     checks.response_headers_conformance,
 ]
-# Model ids a positive case names instead of a random string, so model calls reach the fakes.
+# Model ids a positive case names instead of a random string.
 CHAT_MODELS = ["openai/gpt-4o-mini", ANTHROPIC_MODEL, GEMINI_MODEL]
 EMBEDDING_MODELS = [EMBEDDING_MODEL]
+
+
+# The operations that call a model provider (the fakes), and the fields of a body it answers.
+MODEL_CALLS = {
+    "/v1/chat/completions",
+    "/v1/embeddings",
+    *(f"/{v}/ai/{kind}-model" for v in ("v1", "v3") for kind in ("language", "embedding")),
+}
+ANSWERABLE: dict[str, Any] = {
+    "messages": [{"role": "user", "content": "hi"}],
+    "prompt": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}],
+    "values": ["hi"],
+    "input": "hi",
+}
+# Credentials are the test's own: generated ones would make the answer a 401.
+GENERATED_CREDENTIALS = {"authorization", "x-api-key"}
 
 
 @dataclass(frozen=True)
@@ -57,15 +73,14 @@ class Fuzz:
     schema: Any
     tenant: Tenant
     bootstrap: str
+    http: httpx.Client
 
     @property
     def origin(self) -> str:
         return f"http://127.0.0.1:{self.stack.config.ports.public}"
 
     def get(self, key: str, path: str) -> Any:
-        reply = httpx.get(
-            self.origin + path, headers={"authorization": f"Bearer {key}"}, timeout=30
-        )
+        reply = self.http.get(self.origin + path, headers={"authorization": f"Bearer {key}"})
         assert reply.status_code == 200, (path, reply.text)
         return reply.json()
 
@@ -97,23 +112,45 @@ def fuzz(stack: Stack) -> Iterator[Fuzz]:
     admin = suite.api()
     admin.ok("POST", "/v1/credits/top-up", json={"amount": "50", "teamId": tenant.team_id})
     schema = schemathesis.openapi.from_dict(_DOCUMENT)
-    yield Fuzz(stack, schema, tenant, stack.bootstrap_key())
+    with httpx.Client(timeout=30) as http:
+        yield Fuzz(stack, schema, tenant, stack.bootstrap_key(), http)
 
 
-def _with_known_model(case: Case, model: str) -> Case:
-    """A positive case that names a served model, so it reaches a fake provider."""
-    if isinstance(case.body, dict) and "model" in case.body:
-        case.body["model"] = model
-    if case.headers and "ai-language-model-id" in case.headers:
-        case.headers["ai-language-model-id"] = model
-    if case.headers and "ai-embedding-model-id" in case.headers:
-        case.headers["ai-embedding-model-id"] = model
+def _declared(path: str) -> set[str]:
+    """The properties the document declares for the JSON body of the POST at ``path``."""
+    schema = _DOCUMENT["paths"][path]["post"]["requestBody"]["content"]["application/json"]
+    schema = schema["schema"]
+    if "$ref" in schema:
+        schema = _DOCUMENT["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return set(schema.get("properties", {}))
+
+
+def _servable(case: Case, path: str, model: str, answerable: bool) -> Case:
+    """A positive case of a model call that names a served model and, when ``answerable``,
+    carries only declared fields and a prompt a provider answers, so it reaches a fake
+    provider rather than a 400 or a 404."""
+    body = case.body
+    if isinstance(body, dict):
+        if answerable:
+            declared = _declared(path)
+            for name in set(body) - declared:
+                del body[name]
+            body.update({name: value for name, value in ANSWERABLE.items() if name in declared})
+        if "model" in body:
+            body["model"] = model
+    for header in ("ai-language-model-id", "ai-model-id"):
+        if case.headers and header in case.headers:
+            case.headers[header] = model
     return case
 
 
 def _cases(operation: Any, path: str) -> st.SearchStrategy[Case]:
-    models = EMBEDDING_MODELS if "embedding" in path else CHAT_MODELS
-    positive = st.builds(_with_known_model, operation.as_strategy(), st.sampled_from(models))
+    positive = operation.as_strategy()
+    if path in MODEL_CALLS:
+        models = EMBEDDING_MODELS if "embedding" in path else CHAT_MODELS
+        positive = st.builds(
+            _servable, positive, st.just(path), st.sampled_from(models), st.booleans()
+        )
     negative = operation.as_strategy(GenerationMode.NEGATIVE)
     return st.one_of(positive, positive, negative)
 
@@ -134,6 +171,9 @@ def test_answers_match_the_document(fuzz: Fuzz, method: str, path: str) -> None:
     )
     @given(case=_cases(operation, path))
     def run(case: Case) -> None:
+        if case.headers:
+            for name in [n for n in case.headers if n.lower() in GENERATED_CREDENTIALS]:
+                del case.headers[name]
         headers = {"authorization": f"Bearer {key}"}
         response = case.call(base_url=fuzz.origin, headers=headers, timeout=60)
         case.validate_response(response, checks=CHECKS, headers=headers)
@@ -156,3 +196,63 @@ def test_the_installation_is_still_reachable(fuzz: Fuzz) -> None:
     assert me["operator"] is True
     teams = fuzz.get(fuzz.bootstrap, "/v1/teams")["data"]
     assert me["team"]["id"] in {team["id"] for team in teams}
+
+
+def test_rejected_changes_to_real_resources_change_nothing(fuzz: Fuzz) -> None:
+    """Refused requests aimed at things that exist (the fuzz team, its members, project and keys,
+    the bootstrap team and user): each is a 4xx, and everything listed is as it was."""
+    tenant = fuzz.tenant
+    team = f"/v1/teams/{tenant.team_id}"
+    me = fuzz.get(fuzz.bootstrap, "/v1/me")
+    owner, member, viewer, admin = (
+        tenant.owner.key,
+        tenant.member.key,
+        tenant.viewer.key,
+        fuzz.bootstrap,
+    )
+    refused: list[tuple[str, str, str, Any]] = [
+        (owner, "PATCH", team, {"slug": "default"}),
+        (owner, "PATCH", team, {"slug": ""}),
+        (owner, "PATCH", team, {"name": "x", "unknown": 1}),
+        (owner, "PATCH", team, None),
+        (member, "PATCH", team, {"name": "renamed by a member"}),
+        (member, "DELETE", team, None),
+        (owner, "DELETE", f"{team}/members/{tenant.owner_id}", None),
+        (owner, "PATCH", f"{team}/members/{tenant.member_id}", {"role": "admin"}),
+        (owner, "PATCH", f"{team}/members/{tenant.owner_id}", {"role": "viewer"}),
+        (owner, "POST", f"{team}/members", {"email": "not an email", "role": "member"}),
+        (owner, "POST", f"{team}/members", {"email": "x@fuzz.example", "role": "root"}),
+        (viewer, "POST", f"{team}/members", {"email": "y@fuzz.example", "role": "owner"}),
+        (member, "POST", f"{team}/projects", {"name": "by a member"}),
+        (owner, "POST", f"{team}/projects", {"name": ""}),
+        (member, "DELETE", f"{team}/projects/{tenant.project_id}", None),
+        (owner, "POST", "/v1/api-keys", {"name": "k", "projectId": "prj_missing"}),
+        (owner, "POST", "/v1/api-keys", {"name": "k", "expiresAt": "yesterday"}),
+        (member, "POST", "/v1/api-keys", {"name": "k", "userId": tenant.viewer_id}),
+        (member, "DELETE", f"/v1/api-keys/{tenant.key_ids['owner']}", None),
+        (owner, "PUT", "/v1/byok/openai", {"credentials": {}}),
+        (owner, "PUT", "/v1/byok/no-such-provider", {"credentials": {"apiKey": "sk-x"}}),
+        (member, "PUT", "/v1/byok/openai", {"credentials": {"apiKey": "sk-member"}}),
+        (owner, "PUT", f"/v1/budgets/team/{tenant.team_id}", {"amount": "-1", "period": "day"}),
+        (owner, "PUT", f"/v1/budgets/team/{tenant.team_id}", {"amount": "1", "period": "year"}),
+        (member, "PUT", f"/v1/budgets/team/{tenant.team_id}", {"amount": "1", "period": "day"}),
+        (owner, "POST", "/v1/oidc/issuers", {"issuer": "", "audience": "a", "claimMappings": {}}),
+        (owner, "POST", "/v1/credits/top-up", {"amount": "5"}),
+        (owner, "POST", "/v1/credits/adjustments", {"amount": "5", "reason": "r"}),
+        (owner, "PUT", f"/v1/operators/{tenant.owner_id}", None),
+        (admin, "DELETE", f"/v1/teams/{me['team']['id']}", None),
+        (admin, "DELETE", f"/v1/operators/{me['user']['id']}", None),
+        (admin, "DELETE", f"/v1/teams/{me['team']['id']}/members/{me['user']['id']}", None),
+    ]
+    before = fuzz.listed()
+    for key, method, path, body in refused:
+        reply = fuzz.http.request(
+            method,
+            fuzz.origin + path,
+            headers={"authorization": f"Bearer {key}"},
+            content=b"null" if body is None and method in ("PATCH", "POST") else None,
+            json=body,
+        )
+        assert 400 <= reply.status_code < 500, (method, path, body, reply.status_code, reply.text)
+        assert reply.json()["error"]["message"], reply.text
+        assert fuzz.listed() == before, (method, path, body, reply.status_code)

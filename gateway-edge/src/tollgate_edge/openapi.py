@@ -19,9 +19,11 @@ from tollgate_edge.openapi_components import SCHEMAS
 from tollgate_edge.openapi_schema import (
     ERROR_STATUSES,
     LIST,
+    MODEL_CALL_ERRORS,
     PAGE,
     STRING,
     Schema,
+    also_streamed,
     json_content,
     nullable,
     obj,
@@ -59,12 +61,14 @@ def _paths() -> dict[str, Schema]:
             "get": op("One model", ("200", ref("Model")), errors=("401", "404"), tags=("openai",)),
         },
         "/v1/chat/completions": {
-            "post": op(
-                "OpenAI Chat Completions (JSON, or SSE with `stream: true`)",
-                ("200", ref("ChatCompletion")),
-                body=ref("ChatCompletionRequest"),
-                errors=("400", "401", "403", "404", "413"),
-                tags=("openai",),
+            "post": also_streamed(
+                op(
+                    "OpenAI Chat Completions (JSON, or SSE with `stream: true`)",
+                    ("200", ref("ChatCompletion")),
+                    body=ref("ChatCompletionRequest"),
+                    errors=MODEL_CALL_ERRORS,
+                    tags=("openai",),
+                )
             )
         },
         "/v1/embeddings": {
@@ -72,7 +76,7 @@ def _paths() -> dict[str, Schema]:
                 "OpenAI Embeddings (floats, or base64 of little-endian float32)",
                 ("200", ref("EmbeddingList")),
                 body=ref("EmbeddingRequest"),
-                errors=("400", "401", "403", "404", "413"),
+                errors=MODEL_CALL_ERRORS,
                 tags=("openai",),
             )
         },

@@ -80,6 +80,29 @@ _PRICING: Final[Schema] = obj(
     }
 )
 
+_API_KEY: Final[Schema] = {
+    "id": {"type": "string", "pattern": "^key_"},
+    "prefix": {"type": "string", "description": "the key's first 12 characters"},
+    "name": STRING,
+    "teamId": STRING,
+    "projectId": nullable(STRING),
+    "userId": STRING,
+    "createdAt": TIME,
+    "expiresAt": nullable(TIME),
+    "revokedAt": nullable(TIME),
+    "lastUsedAt": nullable(TIME),
+}
+_API_KEY_REQUIRED: Final = [
+    "id",
+    "prefix",
+    "name",
+    "teamId",
+    "projectId",
+    "userId",
+    "createdAt",
+    "expiresAt",
+]
+
 SCHEMAS: Final[dict[str, Schema]] = {
     "Error": obj(
         {
@@ -141,31 +164,11 @@ SCHEMAS: Final[dict[str, Schema]] = {
         },
         ["id", "teamId", "name", "createdAt"],
     ),
-    "ApiKey": obj(
-        {
-            "id": {"type": "string", "pattern": "^key_"},
-            "prefix": {"type": "string", "description": "the key's first 12 characters"},
-            "name": STRING,
-            "teamId": STRING,
-            "projectId": nullable(STRING),
-            "userId": STRING,
-            "createdAt": TIME,
-            "expiresAt": nullable(TIME),
-            "revokedAt": nullable(TIME),
-            "lastUsedAt": nullable(TIME),
-        },
-        ["id", "prefix", "name", "teamId", "projectId", "userId", "createdAt", "expiresAt"],
+    "ApiKey": obj(_API_KEY, _API_KEY_REQUIRED),
+    "CreatedApiKey": obj(
+        {**_API_KEY, "key": {"type": "string", "description": "shown only here"}},
+        [*_API_KEY_REQUIRED, "key"],
     ),
-    "CreatedApiKey": {
-        "allOf": [
-            {"$ref": "#/components/schemas/ApiKey"},
-            {
-                "type": "object",
-                "properties": {"key": {"type": "string", "description": "shown only here"}},
-                "required": ["key"],
-            },
-        ]
-    },
     "ByokCredential": obj(
         {
             "provider": STRING,

@@ -10,6 +10,8 @@ from tollgate_edge.responses import JSON
 
 Schema = dict[str, Any]
 
+EVENT_STREAM: Final = "text/event-stream"
+
 ERROR_STATUSES: Final = {
     "400": "Invalid request: malformed JSON, JSON nested deeper than 64 levels, an unknown "
     "field, a wrong type (`param` names it)",
@@ -19,7 +21,13 @@ ERROR_STATUSES: Final = {
     "404": "Not found — also anything in a team the caller does not belong to",
     "409": "Conflict (slug taken, already a member, last owner, last member)",
     "413": "Request body too large",
+    "429": "Too many requests: the provider's rate limit (`Retry-After` when it said when)",
+    "502": "The provider failed, or answered with an error",
+    "503": "No provider, or a part of the gateway, can take the request right now",
+    "504": "The provider did not answer in time",
 }
+# What a call that reaches a model provider may answer besides success.
+MODEL_CALL_ERRORS: Final = ("400", "401", "402", "403", "404", "413", "429", "502", "503", "504")
 
 
 def ref(name: str) -> Schema:
@@ -99,6 +107,12 @@ def op(
 def also_created(operation: Schema) -> Schema:
     """An upsert: 201 when it created the object, 200 when it replaced it."""
     operation["responses"]["201"] = operation["responses"]["200"]
+    return operation
+
+
+def also_streamed(operation: Schema) -> Schema:
+    """An operation whose 200 is an SSE stream when the request asks for one."""
+    operation["responses"]["200"]["content"][EVENT_STREAM] = {"schema": STRING}
     return operation
 
 
