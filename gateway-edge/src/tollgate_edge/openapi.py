@@ -68,7 +68,8 @@ def _paths() -> dict[str, Schema]:
                     body=ref("ChatCompletionRequest"),
                     errors=MODEL_CALL_ERRORS,
                     tags=("openai",),
-                )
+                ),
+                {"anyOf": [ref("ChatCompletionChunk"), ref("Error")]},
             )
         },
         "/v1/embeddings": {

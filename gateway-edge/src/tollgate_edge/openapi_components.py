@@ -291,6 +291,21 @@ SCHEMAS: Final[dict[str, Schema]] = {
         },
         "required": ["object", "data", "model", "usage"],
     },
+    "ChatCompletionChunk": {
+        "type": "object",
+        "description": "One event of a streamed chat completion (`stream: true`); the last "
+        "carries `usage` with `stream_options.include_usage`, a failure after the first byte "
+        "is an `Error` event.",
+        "properties": {
+            "id": STRING,
+            "object": {"const": "chat.completion.chunk"},
+            "created": {"type": "integer"},
+            "model": STRING,
+            "choices": {"type": "array", "items": {"type": "object"}},
+            "usage": nullable({"type": "object"}),
+        },
+        "required": ["id", "object", "choices"],
+    },
     "ChatCompletion": {
         "type": "object",
         "description": (

@@ -110,9 +110,25 @@ def also_created(operation: Schema) -> Schema:
     return operation
 
 
-def also_streamed(operation: Schema) -> Schema:
-    """An operation whose 200 is an SSE stream when the request asks for one."""
-    operation["responses"]["200"]["content"][EVENT_STREAM] = {"schema": STRING}
+def sse_event(payload: Schema) -> Schema:
+    """One event of an SSE stream, as OpenAPI 3.2 and Schemathesis read a ``text/event-stream``
+    schema: ``data`` is a JSON ``payload``, or ``[DONE]`` where an OpenAI stream ends."""
+    data: Schema = {
+        "anyOf": [
+            {"const": "[DONE]"},
+            {"type": "string", "contentMediaType": JSON, "contentSchema": payload},
+        ]
+    }
+    return {
+        "type": "object",
+        "properties": {"data": data, "event": STRING, "id": STRING},
+        "required": ["data"],
+    }
+
+
+def also_streamed(operation: Schema, payload: Schema) -> Schema:
+    """An operation whose 200 is an SSE stream of ``payload`` events when the request asks."""
+    operation["responses"]["200"]["content"][EVENT_STREAM] = {"schema": sse_event(payload)}
     return operation
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from tollgate_edge.aisdk.versions import SPECS
+from tollgate_edge.openapi_schema import sse_event
 from tollgate_edge.responses import JSON
 
 Schema = dict[str, Any]
@@ -163,6 +164,13 @@ SCHEMAS: Final[dict[str, Schema]] = {
             "warnings": {"type": "array", "items": {"type": "object"}},
         },
     },
+    "AiSdkStreamPart": {
+        "type": "object",
+        "description": "A LanguageModelV2 stream part (`stream-start`, `text-delta`, "
+        "`finish`, `error`, ...)",
+        "required": ["type"],
+        "properties": {"type": _STRING},
+    },
     "AiSdkEmbeddingResult": {
         "type": "object",
         "required": ["embeddings"],
@@ -238,7 +246,7 @@ def _paths_v1() -> dict[str, Schema]:
                         "description": "The generate result, or the stream of parts",
                         "content": {
                             JSON: {"schema": _ref("AiSdkGenerateResult")},
-                            "text/event-stream": {"schema": _STRING},
+                            "text/event-stream": {"schema": sse_event(_ref("AiSdkStreamPart"))},
                         },
                     },
                     **_errors("400", "401", "402", "403", "404", "429", "502", "503"),
