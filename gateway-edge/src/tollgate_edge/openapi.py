@@ -58,7 +58,9 @@ def _paths() -> dict[str, Schema]:
             "parameters": [
                 {**path_param("modelId"), "description": "`creator/model`, `/` may be sent as %2F"}
             ],
-            "get": op("One model", ("200", ref("Model")), errors=("401", "404"), tags=("openai",)),
+            "get": op(
+                "One model", ("200", ref("Model")), errors=("400", "401", "404"), tags=("openai",)
+            ),
         },
         "/v1/chat/completions": {
             "post": also_streamed(
@@ -88,7 +90,7 @@ def _paths() -> dict[str, Schema]:
                     summary,
                     ("200", None),
                     params=params,
-                    errors=("404",),
+                    errors=("400", "404"),
                     public=True,
                     tags=("dashboard",),
                 )

@@ -14,7 +14,7 @@ EVENT_STREAM: Final = "text/event-stream"
 
 ERROR_STATUSES: Final = {
     "400": "Invalid request: malformed JSON, JSON nested deeper than 64 levels, an unknown "
-    "field, a wrong type (`param` names it)",
+    "field, a wrong type (`param` names it), a path that is not valid UTF-8",
     "401": "Missing or invalid credential",
     "402": "Insufficient funds, or a budget used up for its period (`budget_exceeded`)",
     "403": "The caller's role may not do this",
