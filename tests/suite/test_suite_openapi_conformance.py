@@ -39,7 +39,7 @@ OPERATIONS = [
     for method in item
     if method != "parameters"
 ]
-CASES = 16
+CASES = 30
 CHECKS = [
     checks.not_a_server_error,
     checks.status_code_conformance,

@@ -14,7 +14,8 @@ EVENT_STREAM: Final = "text/event-stream"
 
 ERROR_STATUSES: Final = {
     "400": "Invalid request: malformed JSON, JSON nested deeper than 64 levels, an unknown "
-    "field, a wrong type (`param` names it), a path that is not valid UTF-8",
+    "field, a wrong type (`param` names it), a malformed request (a header name HTTP does not "
+    "allow, a path that is not valid UTF-8)",
     "401": "Missing or invalid credential",
     "402": "Insufficient funds, or a budget used up for its period (`budget_exceeded`)",
     "403": "The caller's role may not do this",
@@ -83,6 +84,9 @@ def op(
     tags: tuple[str, ...] = (),
 ) -> Schema:
     status, schema = ok
+    # Any request can be malformed (a header name HTTP does not allow, a path that is not
+    # UTF-8): every operation may answer 400.
+    errors = tuple(sorted({"400", *errors}))
     ok_response: Schema = {"description": "Success"}
     if schema is not None:
         ok_response.update(json_content(schema))

@@ -218,7 +218,7 @@ def _paths_v1() -> dict[str, Schema]:
                             }
                         },
                     },
-                    **_errors("401"),
+                    **_errors("400", "401"),
                 },
             }
         },
