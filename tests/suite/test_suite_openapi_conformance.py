@@ -50,8 +50,6 @@ CHECKS = [
 # Model ids a positive case names instead of a random string.
 CHAT_MODELS = ["openai/gpt-4o-mini", ANTHROPIC_MODEL, GEMINI_MODEL]
 EMBEDDING_MODELS = [EMBEDDING_MODEL]
-
-
 # The operations that call a model provider (the fakes), and the fields of a body it answers.
 MODEL_CALLS = {
     "/v1/chat/completions",
@@ -64,12 +62,11 @@ ANSWERABLE: dict[str, Any] = {
     "values": ["hi"],
     "input": "hi",
 }
-_HI = [{"role": "user", "content": "hi"}]
 _AI_SDK_PROMPT = {"prompt": ANSWERABLE["prompt"]}
 # Answered requests every run sends first, so each success shape (JSON and SSE) is checked.
 EXPLICIT: dict[tuple[str, str], list[dict[str, Any]]] = {
     ("POST", "/v1/chat/completions"): [
-        {"body": {"model": model, "messages": _HI, "stream": stream}}
+        {"body": {"model": model, "messages": ANSWERABLE["messages"], "stream": stream}}
         for model in CHAT_MODELS
         for stream in (False, True)
     ],
