@@ -54,7 +54,7 @@ def _check_depth(data: Any) -> None:
             for key, child in value.items():
                 if isinstance(child, dict | list):
                     pending.append((child, depth + 1, key if depth == 1 else param))
-        else:
+        elif isinstance(value, list):
             for child in value:
                 if isinstance(child, dict | list):
                     pending.append((child, depth + 1, param))

@@ -22,9 +22,11 @@ from tollgate_edge.openapi_schema import (
     IDEMPOTENCY_KEY,
     IDEMPOTENT_ERRORS,
     LIST,
+    MODEL_CALL_ERRORS,
     PAGE,
     STRING,
     Schema,
+    also_streamed,
     json_content,
     nullable,
     obj,
@@ -59,16 +61,21 @@ def _paths() -> dict[str, Schema]:
             "parameters": [
                 {**path_param("modelId"), "description": "`creator/model`, `/` may be sent as %2F"}
             ],
-            "get": op("One model", ("200", ref("Model")), errors=("401", "404"), tags=("openai",)),
+            "get": op(
+                "One model", ("200", ref("Model")), errors=("400", "401", "404"), tags=("openai",)
+            ),
         },
         "/v1/chat/completions": {
-            "post": op(
-                "OpenAI Chat Completions (JSON, or SSE with `stream: true`)",
-                ("200", ref("ChatCompletion")),
-                body=ref("ChatCompletionRequest"),
-                params=[IDEMPOTENCY_KEY],
-                errors=("400", "401", "403", "404", "413", "429", *IDEMPOTENT_ERRORS),
-                tags=("openai",),
+            "post": also_streamed(
+                op(
+                    "OpenAI Chat Completions (JSON, or SSE with `stream: true`)",
+                    ("200", ref("ChatCompletion")),
+                    body=ref("ChatCompletionRequest"),
+                    params=[IDEMPOTENCY_KEY],
+                    errors=(*MODEL_CALL_ERRORS, *IDEMPOTENT_ERRORS),
+                    tags=("openai",),
+                ),
+                {"anyOf": [ref("ChatCompletionChunk"), ref("Error")]},
             )
         },
         "/v1/embeddings": {
@@ -77,7 +84,7 @@ def _paths() -> dict[str, Schema]:
                 ("200", ref("EmbeddingList")),
                 body=ref("EmbeddingRequest"),
                 params=[IDEMPOTENCY_KEY],
-                errors=("400", "401", "403", "404", "413", "429", *IDEMPOTENT_ERRORS),
+                errors=(*MODEL_CALL_ERRORS, *IDEMPOTENT_ERRORS),
                 tags=("openai",),
             )
         },
@@ -88,7 +95,7 @@ def _paths() -> dict[str, Schema]:
                     summary,
                     ("200", None),
                     params=params,
-                    errors=("404",),
+                    errors=("400", "404"),
                     public=True,
                     tags=("dashboard",),
                 )

@@ -60,7 +60,7 @@ def admin_paths() -> dict[str, Schema]:
                     "Make a user an operator (operators only; 201 when new, 200 when already)",
                     ("200", operator),
                     params=operator_path,
-                    errors=("401", "403", "404"),
+                    errors=("400", "401", "403", "404"),
                     tags=admin,
                 )
             ),
@@ -69,7 +69,7 @@ def admin_paths() -> dict[str, Schema]:
                 "the bootstrap user, last_operator for the last one",
                 ("204", None),
                 params=operator_path,
-                errors=("401", "403", "404", "409"),
+                errors=("400", "401", "403", "404", "409"),
                 tags=admin,
             ),
         },
@@ -102,7 +102,7 @@ def admin_paths() -> dict[str, Schema]:
             "delete": op(
                 "Delete a team with its keys (owner); 409 bootstrap_team for the bootstrap team",
                 ("204", None),
-                errors=("401", "403", "404", "409"),
+                errors=("400", "401", "403", "404", "409"),
                 tags=admin,
             ),
         },

@@ -57,6 +57,52 @@ _PROVIDER_OPTIONS: Final[Schema] = {
     },
 }
 
+# USD per token (``image``: per image) as decimal strings, as in Vercel's model list.
+_PRICE: Final[Schema] = {"type": "string", "description": "USD, a decimal string"}
+# A long-context tier: ``min`` is the first prompt size (input tokens) it prices, ``max`` the
+# first it no longer does (absent on the last tier).
+_PRICE_TIERS: Final[Schema] = {
+    "type": "array",
+    "items": obj(
+        {
+            "cost": _PRICE,
+            "min": {"type": "integer", "minimum": 0},
+            "max": {"type": "integer", "minimum": 1},
+        },
+        ["cost", "min"],
+    ),
+}
+_PRICES: Final = ("input", "output", "input_cache_read", "input_cache_write")
+_PRICING: Final[Schema] = obj(
+    {
+        **{name: _PRICE for name in (*_PRICES, "image")},
+        **{f"{name}_tiers": _PRICE_TIERS for name in _PRICES},
+    }
+)
+
+_API_KEY: Final[Schema] = {
+    "id": {"type": "string", "pattern": "^key_"},
+    "prefix": {"type": "string", "description": "the key's first 12 characters"},
+    "name": STRING,
+    "teamId": STRING,
+    "projectId": nullable(STRING),
+    "userId": STRING,
+    "createdAt": TIME,
+    "expiresAt": nullable(TIME),
+    "revokedAt": nullable(TIME),
+    "lastUsedAt": nullable(TIME),
+}
+_API_KEY_REQUIRED: Final = [
+    "id",
+    "prefix",
+    "name",
+    "teamId",
+    "projectId",
+    "userId",
+    "createdAt",
+    "expiresAt",
+]
+
 SCHEMAS: Final[dict[str, Schema]] = {
     "Error": obj(
         {
@@ -118,31 +164,11 @@ SCHEMAS: Final[dict[str, Schema]] = {
         },
         ["id", "teamId", "name", "createdAt"],
     ),
-    "ApiKey": obj(
-        {
-            "id": {"type": "string", "pattern": "^key_"},
-            "prefix": {"type": "string", "description": "the key's first 12 characters"},
-            "name": STRING,
-            "teamId": STRING,
-            "projectId": nullable(STRING),
-            "userId": STRING,
-            "createdAt": TIME,
-            "expiresAt": nullable(TIME),
-            "revokedAt": nullable(TIME),
-            "lastUsedAt": nullable(TIME),
-        },
-        ["id", "prefix", "name", "teamId", "projectId", "userId", "createdAt", "expiresAt"],
+    "ApiKey": obj(_API_KEY, _API_KEY_REQUIRED),
+    "CreatedApiKey": obj(
+        {**_API_KEY, "key": {"type": "string", "description": "shown only here"}},
+        [*_API_KEY_REQUIRED, "key"],
     ),
-    "CreatedApiKey": {
-        "allOf": [
-            {"$ref": "#/components/schemas/ApiKey"},
-            {
-                "type": "object",
-                "properties": {"key": {"type": "string", "description": "shown only here"}},
-                "required": ["key"],
-            },
-        ]
-    },
     "ByokCredential": obj(
         {
             "provider": STRING,
@@ -194,7 +220,7 @@ SCHEMAS: Final[dict[str, Schema]] = {
             "max_tokens": {"type": "integer"},
             "type": STRING,
             "tags": {"type": "array", "items": STRING},
-            "pricing": {"type": "object", "additionalProperties": STRING},
+            "pricing": _PRICING,
         },
         "required": ["id", "object"],
     },
@@ -264,6 +290,21 @@ SCHEMAS: Final[dict[str, Schema]] = {
             "providerMetadata": {"type": "object"},
         },
         "required": ["object", "data", "model", "usage"],
+    },
+    "ChatCompletionChunk": {
+        "type": "object",
+        "description": "One event of a streamed chat completion (`stream: true`); the last "
+        "carries `usage` with `stream_options.include_usage`, a failure after the first byte "
+        "is an `Error` event.",
+        "properties": {
+            "id": STRING,
+            "object": {"const": "chat.completion.chunk"},
+            "created": {"type": "integer"},
+            "model": STRING,
+            "choices": {"type": "array", "items": {"type": "object"}},
+            "usage": nullable({"type": "object"}),
+        },
+        "required": ["id", "object", "choices"],
     },
     "ChatCompletion": {
         "type": "object",

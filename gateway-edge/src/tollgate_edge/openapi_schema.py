@@ -10,9 +10,12 @@ from tollgate_edge.responses import JSON
 
 Schema = dict[str, Any]
 
+EVENT_STREAM: Final = "text/event-stream"
+
 ERROR_STATUSES: Final = {
     "400": "Invalid request: malformed JSON, JSON nested deeper than 64 levels, an unknown "
-    "field, a wrong type (`param` names it)",
+    "field, a wrong type (`param` names it), a malformed request (a header name HTTP does not "
+    "allow, a path that is not valid UTF-8)",
     "401": "Missing or invalid credential",
     "402": "Insufficient funds, or a budget used up for its period (`budget_exceeded`)",
     "403": "The caller's role may not do this",
@@ -24,7 +27,12 @@ ERROR_STATUSES: Final = {
     "429": "A rate limit of the team, project or key (`rate_limit_exceeded`, type `requests` or "
     "`tokens`, `param` naming the limit, `Retry-After` in seconds), or the provider's own "
     "(`provider_rate_limited`)",
+    "502": "The provider failed, or answered with an error",
+    "503": "No provider, or a part of the gateway, can take the request right now",
+    "504": "The provider did not answer in time",
 }
+# What a call that reaches a model provider may answer besides success.
+MODEL_CALL_ERRORS: Final = ("400", "401", "402", "403", "404", "413", "429", "502", "503", "504")
 
 
 def ref(name: str) -> Schema:
@@ -80,6 +88,9 @@ def op(
     tags: tuple[str, ...] = (),
 ) -> Schema:
     status, schema = ok
+    # Any request can be malformed (a header name HTTP does not allow, a path that is not
+    # UTF-8): every operation may answer 400.
+    errors = tuple(sorted({"400", *errors}))
     ok_response: Schema = {"description": "Success"}
     if schema is not None:
         ok_response.update(json_content(schema))
@@ -104,6 +115,28 @@ def op(
 def also_created(operation: Schema) -> Schema:
     """An upsert: 201 when it created the object, 200 when it replaced it."""
     operation["responses"]["201"] = operation["responses"]["200"]
+    return operation
+
+
+def sse_event(payload: Schema) -> Schema:
+    """One event of an SSE stream, as OpenAPI 3.2 and Schemathesis read a ``text/event-stream``
+    schema: ``data`` is a JSON ``payload``, or ``[DONE]`` where an OpenAI stream ends."""
+    data: Schema = {
+        "anyOf": [
+            {"const": "[DONE]"},
+            {"type": "string", "contentMediaType": JSON, "contentSchema": payload},
+        ]
+    }
+    return {
+        "type": "object",
+        "properties": {"data": data, "event": STRING, "id": STRING},
+        "required": ["data"],
+    }
+
+
+def also_streamed(operation: Schema, payload: Schema) -> Schema:
+    """An operation whose 200 is an SSE stream of ``payload`` events when the request asks."""
+    operation["responses"]["200"]["content"][EVENT_STREAM] = {"schema": sse_event(payload)}
     return operation
 
 

@@ -36,3 +36,9 @@ def test_malformed_and_non_object_bodies_stay_400s() -> None:
         json_object(b"{")
     with pytest.raises(ApiError, match="must be a JSON object"):
         json_object(b"[1]")
+
+
+@pytest.mark.parametrize("raw", [b"null", b"0", b"1.5", b"true", b'"text"'])
+def test_a_scalar_body_is_a_400_not_a_crash(raw: bytes) -> None:
+    with pytest.raises(ApiError, match="must be a JSON object"):
+        json_object(raw)

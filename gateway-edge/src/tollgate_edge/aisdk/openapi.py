@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any, Final
 
 from tollgate_edge.aisdk.versions import SPECS
-from tollgate_edge.openapi_schema import IDEMPOTENCY_KEY
+from tollgate_edge.openapi_schema import IDEMPOTENCY_KEY, sse_event
 from tollgate_edge.responses import JSON
 
 Schema = dict[str, Any]
@@ -164,6 +164,13 @@ SCHEMAS: Final[dict[str, Schema]] = {
             "warnings": {"type": "array", "items": {"type": "object"}},
         },
     },
+    "AiSdkStreamPart": {
+        "type": "object",
+        "description": "A LanguageModelV2 stream part (`stream-start`, `text-delta`, "
+        "`finish`, `error`, ...)",
+        "required": ["type"],
+        "properties": {"type": _STRING},
+    },
     "AiSdkEmbeddingResult": {
         "type": "object",
         "required": ["embeddings"],
@@ -211,7 +218,7 @@ def _paths_v1() -> dict[str, Schema]:
                             }
                         },
                     },
-                    **_errors("401"),
+                    **_errors("400", "401"),
                 },
             }
         },
@@ -240,7 +247,7 @@ def _paths_v1() -> dict[str, Schema]:
                         "description": "The generate result, or the stream of parts",
                         "content": {
                             JSON: {"schema": _ref("AiSdkGenerateResult")},
-                            "text/event-stream": {"schema": _STRING},
+                            "text/event-stream": {"schema": sse_event(_ref("AiSdkStreamPart"))},
                         },
                     },
                     **_errors("400", "401", "402", "403", "404", "409", "422", "429", "502", "503"),
