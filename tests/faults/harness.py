@@ -1,0 +1,542 @@
+"""The fault suite's harness: a team funded for the test, a mixed load of official ``openai``
+clients that records what each request came to, the faults themselves (SIGKILL of one process,
+of every process at once, a database held locked), and the money invariants checked afterwards
+through the public API.
+
+A request is **completed** when the client got all of it: a non-streaming answer with its usage,
+or a stream that ended with ``[DONE]`` after a usage chunk. Only completed requests are promised
+to be billed; a request the client saw fail may or may not have been (a stream cut after its
+first tokens is charged for what it produced), so the checks count it when billing has it and
+require nothing of it otherwise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import grpc
+import httpx
+import openai
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from openai.types.chat import ChatCompletionChunk
+from tollgate_cli.stack import Stack
+
+from tests.support.polling import eventually
+
+D = Decimal
+CHAT_MODEL = "fault/chat"
+EMBED_MODEL = "fault/embed"
+CHAT_IN, CHAT_OUT = D("0.0001"), D("0.001")
+EMBED_IN = D("0.001")
+# A prompt of nine words: the fake echoes it in ten words, the model's output limit, so a
+# generation costs about its worst case and a budget runs out after a known number of them.
+PROMPT = "a b c d e f g h"
+CATALOG: dict[str, Any] = {
+    "models": [
+        {
+            "id": CHAT_MODEL,
+            "name": "Fault suite chat model",
+            "creator": "test",
+            "type": "language",
+            "description": "Priced so that a budget of a dollar or two runs out under load.",
+            "context_window": 1000,
+            "max_output_tokens": 10,
+            "input_modalities": ["text"],
+            "output_modalities": ["text"],
+            "released": "2026-01-01",
+            "providers": [
+                {
+                    "provider": "openai",
+                    "provider_model_id": "gpt-4o",
+                    "pricing": {"input": str(CHAT_IN), "output": str(CHAT_OUT)},
+                }
+            ],
+        },
+        {
+            "id": EMBED_MODEL,
+            "name": "Fault suite embedding model",
+            "creator": "test",
+            "type": "embedding",
+            "description": "Priced per input token like the chat model.",
+            "context_window": 8192,
+            "max_output_tokens": None,
+            "dimensions": 1536,
+            "input_modalities": ["text"],
+            "output_modalities": [],
+            "released": "2026-01-01",
+            "providers": [
+                {
+                    "provider": "openai",
+                    "provider_model_id": "text-embedding-3-small",
+                    "pricing": {"input": str(EMBED_IN), "output": "0"},
+                }
+            ],
+        },
+    ]
+}
+# How long a drained fact path may take after a fault (a restarted consumer, redeliveries).
+DRAIN_SECONDS = 120.0
+
+
+# -- the team under test -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Team:
+    """A team of its own for one test: its owner key (made with the bootstrap key), funded by
+    ``funds``, with a hard daily budget of ``budget`` on that key."""
+
+    stack: Stack
+    team_id: str
+    key: str
+    key_id: str
+    funds: Decimal
+    budget: Decimal
+
+    def call(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        origin = f"http://127.0.0.1:{self.stack.config.ports.public}"
+        headers = {"authorization": f"Bearer {self.key}"}
+        return httpx.request(method, origin + path, headers=headers, timeout=30, **kwargs)
+
+    def ok(self, method: str, path: str, **kwargs: Any) -> Any:
+        reply = self.call(method, path, **kwargs)
+        assert reply.status_code < 300, f"{method} {path}: {reply.status_code} {reply.text}"
+        return reply.json() if reply.content else None
+
+    def generation(self, generation_id: str) -> dict[str, Any] | None:
+        """Billing's record of a generation; None while it has none (or is restarting)."""
+        reply = self.call("GET", "/v1/generation", params={"id": generation_id})
+        if reply.status_code in (404, 502, 503):
+            return None
+        assert reply.status_code == 200, reply.text
+        data: dict[str, Any] = reply.json()["data"]
+        return data
+
+    def request_log(self) -> dict[str, dict[str, Any]]:
+        """The team's request log (activity's read model), generation id → row."""
+        rows: dict[str, dict[str, Any]] = {}
+        cursor = ""
+        while True:
+            params = {"limit": "100", **({"cursor": cursor} if cursor else {})}
+            page = self.ok("GET", "/v1/requests", params=params)
+            rows.update((row["generationId"], row) for row in page["data"])
+            cursor = page.get("nextCursor") or ""
+            if not cursor:
+                return rows
+
+    def credits(self) -> tuple[Decimal, Decimal]:
+        """(balance, total_used)."""
+        found = self.ok("GET", "/v1/credits")
+        return D(found["balance"]), D(found["total_used"])
+
+    def budget_row(self) -> dict[str, Any]:
+        [row] = [b for b in self.ok("GET", "/v1/budgets")["data"] if b["id"] == self.key_id]
+        return dict(row)
+
+
+def new_team(stack: Stack, funds: Decimal, budget: Decimal) -> Team:
+    """A new team whose owner key has a hard daily ``budget``, topped up by ``funds``."""
+    bootstrap = {"authorization": f"Bearer {stack.bootstrap_key()}"}
+    origin = f"http://127.0.0.1:{stack.config.ports.public}"
+    slug = f"faults-{uuid.uuid4().hex[:10]}"
+    reply = httpx.post(
+        f"{origin}/v1/teams", json={"slug": slug, "name": "Faults"}, headers=bootstrap
+    )
+    assert reply.status_code == 201, reply.text
+    team_id = reply.json()["id"]
+    reply = httpx.post(
+        f"{origin}/v1/api-keys", json={"name": "load", "teamId": team_id}, headers=bootstrap
+    )
+    assert reply.status_code == 201, reply.text
+    created = reply.json()
+    team = Team(stack, team_id, created["key"], created["id"], funds, budget)
+    team.ok("POST", "/v1/credits/top-up", json={"amount": str(funds)})
+    team.ok("PUT", f"/v1/budgets/key/{team.key_id}", json={"amount": str(budget), "period": "day"})
+    return team
+
+
+# -- the load ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Attempt:
+    """One request and what the client saw of it."""
+
+    kind: str  # "stream", "chat" or "embed"
+    completed: bool = False
+    generation_id: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    status: int | None = None  # the HTTP status of a refusal
+    error: str = ""
+
+    def expected_cost(self) -> Decimal:
+        if self.kind == "embed":
+            return self.prompt_tokens * EMBED_IN
+        return self.prompt_tokens * CHAT_IN + self.completion_tokens * CHAT_OUT
+
+
+@dataclass
+class Load:
+    """``workers`` clients in a thread of their own, each sending one request after another
+    (streaming chat, streaming chat, chat, embeddings, in turn) until stopped."""
+
+    team: Team
+    workers: int = 8
+    attempts: list[Attempt] = field(default_factory=list)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __enter__(self) -> Load:
+        self._thread = threading.Thread(target=lambda: asyncio.run(self._run()), daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
+    def stop(self) -> list[Attempt]:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=90)
+            assert not self._thread.is_alive(), "the load did not stop within 90 s"
+        return self.attempts
+
+    def completed(self) -> list[Attempt]:
+        with self._lock:
+            return [a for a in self.attempts if a.completed]
+
+    def wait_for(self, probe: Callable[[list[Attempt]], bool], what: str, timeout: float) -> None:
+        """Until ``probe`` holds of the attempts so far (bounded: fails with ``what``)."""
+
+        def check() -> bool:
+            with self._lock:
+                return probe(list(self.attempts))
+
+        deadline = time.monotonic() + timeout
+        while not check():
+            assert time.monotonic() < deadline, f"the load never reached {what} in {timeout} s"
+            time.sleep(0.1)
+
+    def wait_completed(self, more: int, timeout: float = 90.0) -> None:
+        """Until ``more`` further requests have completed."""
+        start = len(self.completed())
+        self.wait_for(
+            lambda a: sum(x.completed for x in a) >= start + more, f"{more} more completed", timeout
+        )
+
+    async def _run(self) -> None:
+        api = openai.AsyncOpenAI(
+            base_url=self.team.stack.base_url, api_key=self.team.key, max_retries=0, timeout=30
+        )
+        async with api:
+            await asyncio.gather(*(self._worker(api, w) for w in range(self.workers)))
+
+    async def _worker(self, api: openai.AsyncOpenAI, worker: int) -> None:
+        turn = worker
+        while not self._stop.is_set():
+            kind = ("stream", "stream", "chat", "embed")[turn % 4]
+            attempt = Attempt(kind)
+            with self._lock:
+                self.attempts.append(attempt)
+            text = f"{PROMPT} {worker}-{turn}"
+            try:
+                if kind == "stream":
+                    await _stream(api, text, attempt)
+                elif kind == "chat":
+                    await _chat(api, text, attempt)
+                else:
+                    await _embed(api, text, attempt)
+            except openai.APIStatusError as exc:
+                attempt.status, attempt.error = exc.status_code, str(exc.body)[:200]
+            except (openai.APIError, httpx.HTTPError, ValueError) as exc:
+                attempt.error = f"{type(exc).__name__}: {exc}"[:200]
+            if not attempt.completed:
+                await asyncio.sleep(0.1)  # a refused request is not retried in a tight loop
+            turn += 1
+
+
+async def _chat(api: openai.AsyncOpenAI, text: str, attempt: Attempt) -> None:
+    answer = await api.chat.completions.create(
+        model=CHAT_MODEL, messages=[{"role": "user", "content": text}]
+    )
+    attempt.generation_id = answer.id
+    if answer.usage is not None:
+        attempt.prompt_tokens = answer.usage.prompt_tokens
+        attempt.completion_tokens = answer.usage.completion_tokens
+        attempt.completed = True
+
+
+async def _stream(api: openai.AsyncOpenAI, text: str, attempt: Attempt) -> None:
+    """Read the server-sent events as they come (the SDK's raw stream), so that a stream that
+    stops without ``[DONE]`` is told apart from one that finished."""
+    async with api.chat.completions.with_streaming_response.create(
+        model=CHAT_MODEL,
+        messages=[{"role": "user", "content": text}],
+        stream=True,
+        stream_options={"include_usage": True},
+    ) as response:
+        done, usage = False, None
+        async for line in response.iter_lines():
+            if not line.startswith("data:"):
+                continue
+            data = line.removeprefix("data:").strip()
+            if data == "[DONE]":
+                done = True
+                break
+            chunk = ChatCompletionChunk.model_validate_json(data)
+            attempt.generation_id = attempt.generation_id or chunk.id
+            usage = chunk.usage or usage
+    if usage is not None:
+        attempt.prompt_tokens, attempt.completion_tokens = (
+            usage.prompt_tokens,
+            usage.completion_tokens,
+        )
+    attempt.completed = done and usage is not None
+    if not attempt.completed:
+        attempt.error = f"stream ended without [DONE] and usage (done={done})"
+
+
+async def _embed(api: openai.AsyncOpenAI, text: str, attempt: Attempt) -> None:
+    answer = await api.embeddings.create(model=EMBED_MODEL, input=text)
+    meta = (answer.model_extra or {}).get("providerMetadata") or {}
+    attempt.generation_id = (meta.get("gateway") or {}).get("generationId")
+    attempt.prompt_tokens = answer.usage.prompt_tokens
+    attempt.completed = bool(attempt.generation_id) and len(answer.data) == 1
+
+
+# -- the faults --------------------------------------------------------------------------------
+
+
+def _grpc_serving(port: int) -> bool:
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        stub: Any = health_pb2_grpc.HealthStub(channel)
+        try:
+            reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
+        except grpc.RpcError:
+            return False
+    return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
+
+
+def _public_ready(stack: Stack) -> bool:
+    try:
+        reply = httpx.get(f"http://127.0.0.1:{stack.config.ports.public}/readyz", timeout=2)
+    except httpx.HTTPError:
+        return False
+    return reply.status_code == 200
+
+
+def ready(stack: Stack, name: str) -> None:
+    """Wait (bounded) until the restarted ``name`` serves and the suite answers ``/readyz``."""
+    ports = stack.config.ports
+
+    def serving() -> bool:
+        stack.check_alive()
+        if name in ("auth", "router", "billing", "activity"):
+            return _grpc_serving(getattr(ports, name)) and _public_ready(stack)
+        if name == "nats":
+            with contextlib.suppress(OSError), _connect(ports.nats):
+                return _public_ready(stack)
+            return False
+        return _public_ready(stack)
+
+    eventually(serving, timeout=90)
+
+
+@contextlib.contextmanager
+def _connect(port: int) -> Iterator[None]:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=1):
+        yield
+
+
+def kill(stack: Stack, name: str, down_seconds: float = 1.0) -> None:
+    """SIGKILL ``name`` mid-flight, leave it down ``down_seconds``, start it again, wait."""
+    child = stack.child(name)
+    child.process.kill()
+    child.process.wait(timeout=30)
+    time.sleep(down_seconds)
+    stack.respawn(name)
+    ready(stack, name)
+
+
+def kill_everything(stack: Stack) -> None:
+    """SIGKILL every process of the suite at once (as when the machine or the container goes),
+    then start the suite again on the same data directory and ports."""
+    for child in stack.children:
+        child.process.kill()
+    for child in stack.children:
+        child.process.wait(timeout=30)
+    stack.stop()  # closes the logs of the dead children
+    stack.start()
+
+
+@contextlib.contextmanager
+def database_outage(stack: Stack, services: tuple[str, ...]) -> Iterator[None]:
+    """The databases of ``services`` refuse every write while the block runs: an exclusive
+    lock on each SQLite file, or an exclusive lock on every table on PostgreSQL."""
+    urls = {s: stack.config.env.get(f"TOLLGATE_{s.upper()}_DATABASE_URL", "") for s in services}
+    release = threading.Event()
+    locked = threading.Barrier(len(services) + 1, timeout=60)
+    threads = [
+        threading.Thread(
+            target=_hold_postgres if url else _hold_sqlite,
+            args=(url or str(stack.config.data_dir / f"{service}.db"), locked, release),
+            daemon=True,
+        )
+        for service, url in urls.items()
+    ]
+    for thread in threads:
+        thread.start()
+    locked.wait()
+    try:
+        yield
+    finally:
+        release.set()
+        for thread in threads:
+            thread.join(timeout=30)
+
+
+def _hold_sqlite(path: str, locked: threading.Barrier, release: threading.Event) -> None:
+    connection = sqlite3.connect(path, timeout=60, isolation_level=None)
+    try:
+        connection.execute("BEGIN EXCLUSIVE")
+        locked.wait()
+        release.wait()
+        connection.execute("ROLLBACK")
+    finally:
+        connection.close()
+
+
+def _hold_postgres(url: str, locked: threading.Barrier, release: threading.Event) -> None:
+    import asyncpg
+
+    async def hold() -> None:
+        dsn = url.replace("postgresql+asyncpg://", "postgresql://")
+        connection = await asyncpg.connect(dsn)
+        try:
+            async with connection.transaction():
+                tables = await connection.fetch(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                )
+                names = ", ".join(f'"{row["tablename"]}"' for row in tables)
+                await connection.execute(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE")
+                locked.wait()
+                await asyncio.get_running_loop().run_in_executor(None, release.wait)
+        finally:
+            await connection.close()
+
+    asyncio.run(hold())
+
+
+# -- the invariants ----------------------------------------------------------------------------
+
+
+def check_money(team: Team, attempts: list[Attempt]) -> dict[str, Decimal]:
+    """Once the fact path has drained: every completed generation billed once at its exact cost
+    and in the request log; ``total_used`` grew by exactly the billed generations' costs; the
+    balance is what was put in minus that; nothing below the balance's or the budget's limit.
+    Returns the billed generations' costs."""
+    completed = [a for a in attempts if a.completed]
+    assert completed, "no request completed: the load never ran"
+
+    # 1. Billing has a record of every completed generation (bounded poll; names what is lost).
+    records: dict[str, dict[str, Any]] = {}
+
+    def all_billed() -> bool:
+        for attempt in completed:
+            gid = attempt.generation_id
+            assert gid is not None
+            if gid not in records and (found := team.generation(gid)) is not None:
+                records[gid] = found
+        return all(a.generation_id in records for a in completed)
+
+    _bounded(
+        all_billed,
+        lambda: (
+            f"{sum(a.generation_id not in records for a in completed)} of {len(completed)} "
+            f"completed generations never billed, e.g. "
+            f"{[a.generation_id for a in completed if a.generation_id not in records][:5]}"
+        ),
+    )
+    wrong = [
+        (a.generation_id, str(records[a.generation_id]["total_cost"]), str(a.expected_cost()))
+        for a in completed
+        if a.generation_id and D(str(records[a.generation_id]["total_cost"])) != a.expected_cost()
+    ]
+    assert not wrong, f"generations billed at another cost than usage times price: {wrong[:5]}"
+
+    # 2. Every completed generation is in the request log.
+    log: dict[str, dict[str, Any]] = {}
+
+    def all_logged() -> bool:
+        log.update(team.request_log())
+        return all(a.generation_id in log for a in completed)
+
+    _bounded(
+        all_logged,
+        lambda: (
+            f"{sum(a.generation_id not in log for a in completed)} of {len(completed)} "
+            "completed generations missing from the request log"
+        ),
+    )
+
+    # 3. The billed set: the completed ones, the failed ones billing has (a stream cut after
+    #    its first tokens), and whatever else the request log shows.
+    for gid in {a.generation_id for a in attempts if a.generation_id} | set(log):
+        if gid not in records and (found := team.generation(gid)) is not None:
+            records[gid] = found
+    costs = {gid: D(str(record["total_cost"])) for gid, record in records.items()}
+    billed = sum(costs.values(), D(0))
+
+    # 4. total_used grew by exactly what was billed, once each (a second charge of any
+    #    generation, or a charge no record explains, shows here).
+    def settled() -> bool:
+        return team.credits()[1] == billed
+
+    _bounded(
+        settled,
+        lambda: (
+            f"total_used {team.credits()[1]} != {billed}, the sum of the "
+            f"{len(costs)} billed generations (difference {team.credits()[1] - billed})"
+        ),
+    )
+    balance, total_used = team.credits()
+    assert balance == team.funds - total_used, (balance, team.funds, total_used)
+    assert balance >= 0, f"the balance went below zero: {balance}"
+
+    # 5. Nothing was served past the key's hard budget.
+    assert billed <= team.budget, f"spent {billed} on a key capped at {team.budget}"
+    row = team.budget_row()
+    assert D(row["spent"]) <= D(row["amount"]), row
+    return costs
+
+
+def _bounded(probe: Callable[[], bool], explain: Callable[[], str]) -> None:
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while not probe():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"after {DRAIN_SECONDS:.0f} s: {explain()}")
+        time.sleep(0.5)
+
+
+def summary(attempts: list[Attempt]) -> str:
+    """Counts by kind and outcome, for the failure messages and the log."""
+    done = sum(a.completed for a in attempts)
+    statuses: dict[str, int] = {}
+    for a in attempts:
+        if not a.completed:
+            key = str(a.status) if a.status else (a.error.split(":")[0] or "?")
+            statuses[key] = statuses.get(key, 0) + 1
+    return f"{len(attempts)} requests, {done} completed, failed: {statuses}"

@@ -1,0 +1,100 @@
+"""Money survives kill -9: under a mixed load of official ``openai`` clients (streaming and
+non-streaming chat completions, embeddings), one process of the suite is SIGKILLed and started
+again (the router, billing, activity, NATS, the edge), or all of them at once, or billing's and
+activity's databases refuse writes for longer than a fact's old delivery budget. Afterwards,
+once the fact path has drained, every generation whose response completed is billed exactly
+once at its exact cost and is in the request log, ``total_used`` grew by exactly what was
+billed, and neither the balance nor the key's hard budget was overrun (``harness.check_money``).
+
+Each test works in a team of its own on the module's suite (``conftest.py``), so what one fault
+leaves behind cannot be counted in another test's money.
+"""
+
+from __future__ import annotations
+
+import time
+from decimal import Decimal
+
+import pytest
+from tollgate_cli.stack import Stack
+
+from tests.faults.harness import (
+    Attempt,
+    Load,
+    check_money,
+    database_outage,
+    kill,
+    kill_everything,
+    new_team,
+    summary,
+)
+
+D = Decimal
+FUNDS = D(1000)  # money is not the limit, except where a test says so
+BUDGET = D(100)
+# Consumers redelivered a fact at most 50 times, 2 s apart: an outage longer than that dropped it.
+OUTAGE_SECONDS = 50 * 2.0 + 10
+
+
+@pytest.mark.parametrize("name", ["router", "activity", "nats", "edge"])
+def test_kill9_of_one_process_mid_load_bills_every_completed_generation_once(
+    faults_stack: Stack, name: str
+) -> None:
+    team = new_team(faults_stack, FUNDS, BUDGET)
+    with Load(team) as load:
+        load.wait_completed(16)
+        kill(faults_stack, name)
+        load.wait_completed(16)
+    print(name, summary(load.attempts))
+    check_money(team, load.attempts)
+
+
+def test_kill9_of_billing_while_leases_are_out_keeps_the_budget(faults_stack: Stack) -> None:
+    # $1.50 pays for ~135 generations; while more than 100 worst cases are left the router
+    # draws from a credit lease, below that every generation holds its own worst case.
+    team = new_team(faults_stack, FUNDS, D("1.50"))
+    with Load(team) as load:
+        load.wait_completed(10)  # leases are out
+        kill(faults_stack, "billing")
+        load.wait_for(
+            lambda a: _spent(a) >= D("1.20"), "80% of the budget spent by completed requests", 120
+        )
+        kill(faults_stack, "billing")  # holds per generation are out, the cap is near
+        load.wait_for(
+            lambda a: sum(x.status == 402 for x in a) >= 20, "the key's budget refusing", 120
+        )
+    print(summary(load.attempts))
+    refused = [a for a in load.attempts if a.status == 402]
+    assert all("budget_exceeded" in a.error for a in refused), refused[0].error
+    check_money(team, load.attempts)
+
+
+def test_kill9_of_every_process_at_once_then_restart_on_the_same_data(
+    faults_stack: Stack,
+) -> None:
+    team = new_team(faults_stack, FUNDS, BUDGET)
+    with Load(team) as load:
+        load.wait_completed(16)
+        kill_everything(faults_stack)
+        load.wait_completed(16)
+    print(summary(load.attempts))
+    check_money(team, load.attempts)
+
+
+def test_a_database_outage_longer_than_the_delivery_budget_loses_no_fact(
+    faults_stack: Stack,
+) -> None:
+    team = new_team(faults_stack, FUNDS, BUDGET)
+    with Load(team) as load:
+        load.wait_completed(4)  # billing knows the team's budget before its database goes
+        with database_outage(faults_stack, ("billing", "activity")):
+            load.wait_completed(20)
+            load.stop()
+            # The facts of those generations wait, undeliverable, for the whole outage.
+            time.sleep(OUTAGE_SECONDS)
+    print(summary(load.attempts))
+    check_money(team, load.attempts)
+
+
+def _spent(attempts: list[Attempt]) -> Decimal:
+    return sum((a.expected_cost() for a in attempts if a.completed), D(0))
