@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import sqlite3
 import threading
 import time
@@ -259,7 +260,7 @@ class Load:
                     await _embed(api, text, attempt)
             except openai.APIStatusError as exc:
                 attempt.status, attempt.error = exc.status_code, str(exc.body)[:200]
-            except (openai.APIError, httpx.HTTPError, ValueError) as exc:
+            except Exception as exc:  # any failure is recorded: that is what the load is for
                 attempt.error = f"{type(exc).__name__}: {exc}"[:200]
             if not attempt.completed:
                 await asyncio.sleep(0.1)  # a refused request is not retried in a tight loop
@@ -367,8 +368,25 @@ def kill(stack: Stack, name: str, down_seconds: float = 1.0) -> None:
     child.process.kill()
     child.process.wait(timeout=30)
     time.sleep(down_seconds)
+    restart(stack, name)
+
+
+def restart(stack: Stack, name: str) -> None:
+    """Start the dead ``name`` again and wait until it serves."""
     stack.respawn(name)
     ready(stack, name)
+
+
+@contextlib.contextmanager
+def stalled(stack: Stack, name: str) -> Iterator[None]:
+    """``name`` frozen (SIGSTOP) while the block runs, as a process that stops answering
+    without closing its connections (a long pause, a partition) — then thawed (SIGCONT)."""
+    process = stack.child(name).process
+    process.send_signal(signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        process.send_signal(signal.SIGCONT)
 
 
 def kill_everything(stack: Stack) -> None:

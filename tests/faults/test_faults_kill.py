@@ -26,6 +26,8 @@ from tests.faults.harness import (
     kill,
     kill_everything,
     new_team,
+    restart,
+    stalled,
     summary,
 )
 
@@ -46,6 +48,24 @@ def test_kill9_of_one_process_mid_load_bills_every_completed_generation_once(
         kill(faults_stack, name)
         load.wait_completed(16)
     print(name, summary(load.attempts))
+    check_money(team, load.attempts)
+
+
+def test_kill9_of_the_router_while_nats_is_stalled_loses_no_fact(faults_stack: Stack) -> None:
+    # With JetStream not answering, the facts of the generations served meanwhile wait in the
+    # router for their acknowledgement (up to the outbox's publish timeout): the router dies
+    # with them in hand, the moment a kill -9 can otherwise only hit by chance.
+    team = new_team(faults_stack, FUNDS, BUDGET)
+    with Load(team) as load:
+        load.wait_completed(8)
+        router = faults_stack.child("router").process
+        with stalled(faults_stack, "nats"):
+            load.wait_completed(8)  # served; their facts not yet acknowledged
+            router.kill()
+            router.wait(timeout=30)
+        restart(faults_stack, "router")
+        load.wait_completed(16)
+    print(summary(load.attempts))
     check_money(team, load.attempts)
 
 
