@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 import sqlite3
 import threading
 import time
@@ -26,6 +27,8 @@ from typing import Any
 
 import grpc
 import httpx
+import nats
+import nats.js.errors
 import openai
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from openai.types.chat import ChatCompletionChunk
@@ -86,6 +89,7 @@ CATALOG: dict[str, Any] = {
 }
 # How long a drained fact path may take after a fault (a restarted consumer, redeliveries).
 DRAIN_SECONDS = 120.0
+USAGE_STREAM = "TOLLGATE_USAGE"
 
 
 # -- the team under test -----------------------------------------------------------------------
@@ -295,6 +299,9 @@ async def _stream(api: openai.AsyncOpenAI, text: str, attempt: Attempt) -> None:
             if data == "[DONE]":
                 done = True
                 break
+            if data.startswith('{"error"'):
+                attempt.error = f"stream error event: {data[:150]}"
+                return
             chunk = ChatCompletionChunk.model_validate_json(data)
             attempt.generation_id = attempt.generation_id or chunk.id
             usage = chunk.usage or usage
@@ -356,8 +363,6 @@ def ready(stack: Stack, name: str) -> None:
 
 @contextlib.contextmanager
 def _connect(port: int) -> Iterator[None]:
-    import socket
-
     with socket.create_connection(("127.0.0.1", port), timeout=1):
         yield
 
@@ -402,8 +407,9 @@ def kill_everything(stack: Stack) -> None:
 
 @contextlib.contextmanager
 def database_outage(stack: Stack, services: tuple[str, ...]) -> Iterator[None]:
-    """The databases of ``services`` refuse every write while the block runs: an exclusive
-    lock on each SQLite file, or an exclusive lock on every table on PostgreSQL."""
+    """The databases of ``services`` are out while the block runs. On SQLite an exclusive lock
+    on each file: every write waits out the busy timeout, then fails. On PostgreSQL the
+    database refuses connections and its open ones are cut: every statement fails at once."""
     urls = {s: stack.config.env.get(f"TOLLGATE_{s.upper()}_DATABASE_URL", "") for s in services}
     release = threading.Event()
     locked = threading.Barrier(len(services) + 1, timeout=60)
@@ -438,21 +444,27 @@ def _hold_sqlite(path: str, locked: threading.Barrier, release: threading.Event)
 
 
 def _hold_postgres(url: str, locked: threading.Barrier, release: threading.Event) -> None:
+    """The database refuses connections and loses those it had: every statement of the
+    service fails at once, as with a database server that is down."""
     import asyncpg
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    server = target.set(drivername="postgresql", database="postgres")
+    name = target.database
 
     async def hold() -> None:
-        dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-        connection = await asyncpg.connect(dsn)
+        connection = await asyncpg.connect(server.render_as_string(hide_password=False))
         try:
-            async with connection.transaction():
-                tables = await connection.fetch(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-                )
-                names = ", ".join(f'"{row["tablename"]}"' for row in tables)
-                await connection.execute(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE")
-                locked.wait()
-                await asyncio.get_running_loop().run_in_executor(None, release.wait)
+            await connection.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            await connection.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                name,
+            )
+            locked.wait()
+            await asyncio.get_running_loop().run_in_executor(None, release.wait)
         finally:
+            await connection.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
             await connection.close()
 
     asyncio.run(hold())
@@ -480,14 +492,14 @@ def check_money(team: Team, attempts: list[Attempt]) -> dict[str, Decimal]:
                 records[gid] = found
         return all(a.generation_id in records for a in completed)
 
-    _bounded(
-        all_billed,
-        lambda: (
-            f"{sum(a.generation_id not in records for a in completed)} of {len(completed)} "
-            f"completed generations never billed, e.g. "
-            f"{[a.generation_id for a in completed if a.generation_id not in records][:5]}"
-        ),
-    )
+    def unbilled() -> str:
+        lost = {a.generation_id for a in completed if a.generation_id not in records}
+        return (
+            f"{len(lost)} of {len(completed)} completed generations never billed, e.g. "
+            f"{sorted(g for g in lost if g)[:5]}; {fact_path(team.stack, lost)}"
+        )
+
+    _bounded(all_billed, unbilled)
     wrong = [
         (a.generation_id, str(records[a.generation_id]["total_cost"]), str(a.expected_cost()))
         for a in completed
@@ -502,13 +514,14 @@ def check_money(team: Team, attempts: list[Attempt]) -> dict[str, Decimal]:
         log.update(team.request_log())
         return all(a.generation_id in log for a in completed)
 
-    _bounded(
-        all_logged,
-        lambda: (
-            f"{sum(a.generation_id not in log for a in completed)} of {len(completed)} "
-            "completed generations missing from the request log"
-        ),
-    )
+    def unlogged() -> str:
+        lost = {a.generation_id for a in completed if a.generation_id not in log}
+        return (
+            f"{len(lost)} of {len(completed)} completed generations missing from the request "
+            f"log, e.g. {sorted(g for g in lost if g)[:5]}; {fact_path(team.stack, lost)}"
+        )
+
+    _bounded(all_logged, unlogged)
 
     # 3. The billed set: the completed ones, the failed ones billing has (a stream cut after
     #    its first tokens), and whatever else the request log shows.
@@ -539,6 +552,42 @@ def check_money(team: Team, attempts: list[Attempt]) -> dict[str, Decimal]:
     row = team.budget_row()
     assert D(row["spent"]) <= D(row["amount"]), row
     return costs
+
+
+def fact_path(stack: Stack, generation_ids: set[str | None]) -> str:
+    """Where the usage facts of ``generation_ids`` are, for a failure's message: how many of
+    them JetStream holds, and the state of the two usage consumers. A fact JetStream never got
+    died in its producer; one it holds that a consumer is done with, the consumer dropped.
+    Read from NATS directly: no API shows the fact path."""
+
+    async def look() -> str:
+        connection = await nats.connect(stack.nats_url)
+        try:
+            js = connection.jetstream()
+            info = await js.stream_info(USAGE_STREAM)
+            held = 0
+            for seq in range(info.state.first_seq, info.state.last_seq + 1):
+                with contextlib.suppress(nats.js.errors.NotFoundError):
+                    message = await js.get_msg(USAGE_STREAM, seq)
+                    held += (message.headers or {}).get("Nats-Msg-Id") in generation_ids
+            consumers = []
+            for durable in ("billing-usage", "activity-usage"):
+                state = await js.consumer_info(USAGE_STREAM, durable)
+                consumers.append(
+                    f"{durable}: {state.num_pending} pending, {state.num_ack_pending} unacked, "
+                    f"{state.num_redelivered} redelivered"
+                )
+        finally:
+            await connection.close()
+        return (
+            f"JetStream holds {held} of these {len(generation_ids)} facts "
+            f"({info.state.messages} usage facts in all); " + "; ".join(consumers)
+        )
+
+    try:
+        return asyncio.run(look())
+    except Exception as error:  # a diagnosis must not hide the failure it explains
+        return f"(the fact path could not be read: {error!r})"
 
 
 def _bounded(probe: Callable[[], bool], explain: Callable[[], str]) -> None:
