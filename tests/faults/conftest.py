@@ -16,13 +16,8 @@ import pytest
 from tollgate_cli.stack import Ports, Stack, StackConfig
 from tollgate_common.testing import POSTGRES_ENV, fresh_postgres_database
 
-from tests.faults.harness import CATALOG
+from tests.faults.harness import CATALOG, pace
 from tests.support.upstreams import UPSTREAM_KEY, Upstream
-
-# The fake's pace: long enough that every kill finds requests in flight, short enough that the
-# tier stays within a few minutes.
-LATENCY_MS = 150
-CHUNK_DELAY_MS = 40
 
 
 @pytest.fixture(
@@ -39,8 +34,7 @@ def faults_stack(
         "TOLLGATE_PROVIDER_OPENAI_API_KEY": UPSTREAM_KEY,
         "TOLLGATE_CATALOG_FILE": str(catalog),
     }
-    upstream.reset()
-    upstream.script(times=10_000_000, latency_ms=LATENCY_MS, chunk_delay_ms=CHUNK_DELAY_MS)
+    pace(upstream)
     with contextlib.ExitStack() as cleanup:
         if request.param == "postgres":
             base_url = os.environ.get(POSTGRES_ENV)

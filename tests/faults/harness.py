@@ -35,6 +35,7 @@ from openai.types.chat import ChatCompletionChunk
 from tollgate_cli.stack import Stack
 
 from tests.support.polling import eventually
+from tests.support.upstreams import Upstream
 
 D = Decimal
 CHAT_MODEL = "fault/chat"
@@ -87,10 +88,23 @@ CATALOG: dict[str, Any] = {
         },
     ]
 }
+# The fake provider's pace: long enough that every kill finds requests in flight, short enough
+# that the tier stays within a few minutes.
+LATENCY_MS = 150
+CHUNK_DELAY_MS = 40
 # How long the fact path may take to drain after a fault: a consumer that died holding a batch
 # gets it again after JetStream's ack wait (30 s).
-DRAIN_SECONDS = 60.0
+DRAIN_SECONDS = 45.0
 USAGE_STREAM = "TOLLGATE_USAGE"
+
+
+def pace(upstream: Upstream, held: int = 0, held_ms: int = 0) -> None:
+    """The fake answers the next ``held`` requests after ``held_ms``, then every one at the
+    fault suite's pace (forgetting what it recorded)."""
+    upstream.reset()
+    if held:
+        upstream.script(times=held, latency_ms=held_ms)
+    upstream.script(times=10_000_000, latency_ms=LATENCY_MS, chunk_delay_ms=CHUNK_DELAY_MS)
 
 
 # -- the team under test -----------------------------------------------------------------------
@@ -243,7 +257,7 @@ class Load:
 
     async def _run(self) -> None:
         api = openai.AsyncOpenAI(
-            base_url=self.team.stack.base_url, api_key=self.team.key, max_retries=0, timeout=30
+            base_url=self.team.stack.base_url, api_key=self.team.key, max_retries=0, timeout=90
         )
         async with api:
             await asyncio.gather(*(self._worker(api, w) for w in range(self.workers)))
