@@ -42,13 +42,12 @@ def faults_stack(
                 pytest.skip(f"{POSTGRES_ENV} not set: PostgreSQL tests skipped")
             loop = asyncio.new_event_loop()
             cleanup.callback(loop.close)
+            databases = contextlib.AsyncExitStack()
+            cleanup.callback(lambda: loop.run_until_complete(databases.aclose()))
             for service in ("auth", "router", "billing", "activity"):
                 database = fresh_postgres_database(base_url, f"tollgate_faults_{service}")
                 env[f"TOLLGATE_{service.upper()}_DATABASE_URL"] = loop.run_until_complete(
-                    database.__aenter__()
-                )
-                cleanup.callback(
-                    lambda d=database: loop.run_until_complete(d.__aexit__(None, None, None))
+                    databases.enter_async_context(database)
                 )
         config = StackConfig(data_dir=data / "data", ports=Ports.free(), env=env)
         with Stack(config) as running:
