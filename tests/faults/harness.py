@@ -25,15 +25,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-import grpc
 import httpx
 import nats
 import nats.js.errors
 import openai
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 from openai.types.chat import ChatCompletionChunk
 from tollgate_cli.stack import Stack
 
+from tests.support.billing import priced_catalog
 from tests.support.polling import eventually
 from tests.support.upstreams import Upstream
 
@@ -47,25 +46,9 @@ EMBED_IN = D("0.001")
 PROMPT = "a b c d e f g h"
 CATALOG: dict[str, Any] = {
     "models": [
-        {
-            "id": CHAT_MODEL,
-            "name": "Fault suite chat model",
-            "creator": "test",
-            "type": "language",
-            "description": "Priced so that a budget of a dollar or two runs out under load.",
-            "context_window": 1000,
-            "max_output_tokens": 10,
-            "input_modalities": ["text"],
-            "output_modalities": ["text"],
-            "released": "2026-01-01",
-            "providers": [
-                {
-                    "provider": "openai",
-                    "provider_model_id": "gpt-4o",
-                    "pricing": {"input": str(CHAT_IN), "output": str(CHAT_OUT)},
-                }
-            ],
-        },
+        *priced_catalog(
+            CHAT_MODEL, "Priced so that a budget of a dollar or two runs out.", CHAT_IN, CHAT_OUT
+        )["models"],
         {
             "id": EMBED_MODEL,
             "name": "Fault suite embedding model",
@@ -341,16 +324,6 @@ async def _embed(api: openai.AsyncOpenAI, text: str, attempt: Attempt) -> None:
 # -- the faults --------------------------------------------------------------------------------
 
 
-def _grpc_serving(port: int) -> bool:
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        stub: Any = health_pb2_grpc.HealthStub(channel)
-        try:
-            reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1)
-        except grpc.RpcError:
-            return False
-    return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)
-
-
 def _public_ready(stack: Stack) -> bool:
     try:
         reply = httpx.get(f"http://127.0.0.1:{stack.config.ports.public}/readyz", timeout=2)
@@ -360,13 +333,12 @@ def _public_ready(stack: Stack) -> bool:
 
 
 def ready(stack: Stack, name: str) -> None:
-    """Wait (bounded) until the restarted ``name`` serves and the suite answers ``/readyz``."""
+    """Wait (bounded) until the restarted ``name`` serves: the suite answers ``/readyz`` (the
+    edge asks each service's gRPC health) and, for NATS, its port takes connections."""
     ports = stack.config.ports
 
     def serving() -> bool:
         stack.check_alive()
-        if name in ("auth", "router", "billing", "activity"):
-            return _grpc_serving(getattr(ports, name)) and _public_ready(stack)
         if name == "nats":
             with contextlib.suppress(OSError), _connect(ports.nats):
                 return _public_ready(stack)
@@ -507,14 +479,7 @@ def check_money(team: Team, attempts: list[Attempt]) -> dict[str, Decimal]:
                 records[gid] = found
         return all(a.generation_id in records for a in completed)
 
-    def unbilled() -> str:
-        lost = {a.generation_id for a in completed if a.generation_id not in records}
-        return (
-            f"{len(lost)} of {len(completed)} completed generations never billed, e.g. "
-            f"{sorted(g for g in lost if g)[:5]}; {fact_path(team.stack, lost)}"
-        )
-
-    _bounded(all_billed, unbilled)
+    _bounded(all_billed, lambda: _missing(team, completed, records, "never billed"))
     wrong = [
         (a.generation_id, str(records[a.generation_id]["total_cost"]), str(a.expected_cost()))
         for a in completed
@@ -529,14 +494,7 @@ def check_money(team: Team, attempts: list[Attempt]) -> dict[str, Decimal]:
         log.update(team.request_log())
         return all(a.generation_id in log for a in completed)
 
-    def unlogged() -> str:
-        lost = {a.generation_id for a in completed if a.generation_id not in log}
-        return (
-            f"{len(lost)} of {len(completed)} completed generations missing from the request "
-            f"log, e.g. {sorted(g for g in lost if g)[:5]}; {fact_path(team.stack, lost)}"
-        )
-
-    _bounded(all_logged, unlogged)
+    _bounded(all_logged, lambda: _missing(team, completed, log, "not in the request log"))
 
     # 3. The billed set: the completed ones, the failed ones billing has (a stream cut after
     #    its first tokens), and whatever else the request log shows.
@@ -606,6 +564,16 @@ def fact_path(stack: Stack, generation_ids: set[str | None]) -> str:
         return asyncio.run(look())
     except Exception as error:  # a diagnosis must not hide the failure it explains
         return f"(the fact path could not be read: {error!r})"
+
+
+def _missing(
+    team: Team, completed: list[Attempt], found: dict[str, dict[str, Any]], what: str
+) -> str:
+    lost = {a.generation_id for a in completed if a.generation_id not in found}
+    return (
+        f"{len(lost)} of {len(completed)} completed generations {what}, e.g. "
+        f"{sorted(g for g in lost if g)[:5]}; {fact_path(team.stack, lost)}"
+    )
 
 
 def _bounded(probe: Callable[[], bool], explain: Callable[[], str]) -> None:
