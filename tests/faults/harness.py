@@ -333,28 +333,22 @@ def _public_ready(stack: Stack) -> bool:
 
 
 def ready(stack: Stack, name: str) -> None:
-    """Wait (bounded) until the restarted ``name`` serves: the suite answers ``/readyz`` (the
-    edge asks each service's gRPC health) and, for NATS, its port takes connections."""
-    ports = stack.config.ports
+    """Wait (bounded) until the restarted ``name`` serves: its port takes connections (so the
+    edge's readiness, cached for a second, is not the dead process's) and the suite answers
+    ``/readyz`` (the edge asks each service's gRPC health)."""
+    port = getattr(stack.config.ports, name)
 
     def serving() -> bool:
         stack.check_alive()
-        if name == "nats":
-            with contextlib.suppress(OSError), _connect(ports.nats):
-                return _public_ready(stack)
-            return False
-        return _public_ready(stack)
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
+            time.sleep(1)  # past the edge's cached answer from before the kill
+            return _public_ready(stack)
+        return False
 
     eventually(serving, timeout=90)
 
 
-@contextlib.contextmanager
-def _connect(port: int) -> Iterator[None]:
-    with socket.create_connection(("127.0.0.1", port), timeout=1):
-        yield
-
-
-def kill(stack: Stack, name: str, down_seconds: float = 1.0) -> None:
+def kill(stack: Stack, name: str, down_seconds: float = 0.5) -> None:
     """SIGKILL ``name`` mid-flight, leave it down ``down_seconds``, start it again, wait."""
     child = stack.child(name)
     child.process.kill()

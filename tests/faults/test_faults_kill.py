@@ -47,9 +47,9 @@ def test_kill9_of_one_process_mid_load_bills_every_completed_generation_once(
 ) -> None:
     team = new_team(faults_stack, FUNDS, BUDGET)
     with Load(team) as load:
-        load.wait_completed(12)
+        load.wait_completed(8)
         kill(faults_stack, name)
-        load.wait_completed(12)
+        load.wait_completed(8)
     print(name, summary(load.attempts))
     check_money(team, load.attempts)
 
@@ -67,7 +67,7 @@ def test_kill9_of_the_router_while_nats_is_stalled_loses_no_fact(faults_stack: S
             router.kill()
             router.wait(timeout=30)
         restart(faults_stack, "router")
-        load.wait_completed(12)
+        load.wait_completed(8)
     print(summary(load.attempts))
     check_money(team, load.attempts)
 
@@ -88,7 +88,7 @@ def test_kill9_of_billing_while_holds_are_out_keeps_the_budget(
     # of the budget is the same before and after.
     # The provider holds them longer than billing takes to come back and the router to reach it
     # again (its gRPC channel's reconnect backoff: 10-15 s after the kill here).
-    pace(upstream, held=6, held_ms=30_000)
+    pace(upstream, held=6, held_ms=25_000)
     try:
         with Load(team, workers=6) as held:
             eventually(lambda: len(upstream.requests()) >= 6, timeout=30)
