@@ -11,7 +11,7 @@ NODE_CLIENTS := tests/clients/node
 NODE_CLIENTS_STAMP := $(NODE_CLIENTS)/node_modules/.installed
 PROTO_FILES := $(shell find protos/tollgate -name '*.proto')
 
-TIERS := unit integration suite clients e2e deploy
+TIERS := unit integration suite faults clients e2e deploy
 
 .PHONY: run test $(addprefix test-,$(TIERS)) install protos check-protos lint typecheck buf-lint \
 	buf-breaking bench clean

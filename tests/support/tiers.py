@@ -34,6 +34,8 @@ TIERS = {
     "PostgreSQL, a real nats-server",
     "suite": "the whole suite as processes (nats-server, Envoy, the services, the edge) in "
     "front of fake providers",
+    "faults": "the whole suite under load while its processes are SIGKILLed and its databases "
+    "locked; the money invariants afterwards",
     "clients": "the suite driven by third-party SDKs (Python and Node clients)",
     "e2e": "`tollgate up` as a user runs it, and the dashboard in a browser",
     "deploy": "the container images and the Kubernetes manifests",
@@ -51,6 +53,7 @@ FOLDERS = (
     ("tests/integration", "integration"),
     ("tests/fakes", "integration"),
     ("tests/suite", "suite"),
+    ("tests/faults", "faults"),
     ("tests/clients", "clients"),
     ("tests/e2e", "e2e"),
     ("tests/deploy", "deploy"),
