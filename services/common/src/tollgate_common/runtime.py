@@ -32,6 +32,7 @@ from tollgate_common.background import Background
 from tollgate_common.bus import Bus
 from tollgate_common.bus_link import BusLink
 from tollgate_common.grpc_server import GrpcService
+from tollgate_common.internal_auth import InternalKeys
 from tollgate_common.lifecycle import Step, run_until_stopped, shutdown_step
 from tollgate_common.metrics import ConsumerMetrics
 from tollgate_common.outbox import Outbox
@@ -54,6 +55,7 @@ class RuntimeSettings(Protocol):
     def nats_url(self) -> str: ...
     @property
     def nats_stream_replicas(self) -> int: ...
+    def internal_keys(self) -> InternalKeys | None: ...
 
 
 class Consumer(Protocol):
@@ -76,8 +78,15 @@ class ServiceRuntime:
     ) -> None:
         self.name = name
         self._grace = settings.shutdown_grace_seconds
+        # The installation secret: checks this server's callers, and is what this service's
+        # own channels (``self.keys``) present to its peers.
+        self.keys = settings.internal_keys()
         self._grpc = GrpcService(
-            name, settings.listen_addr, self._grace, metrics_addr=settings.metrics_addr
+            name,
+            settings.listen_addr,
+            self._grace,
+            metrics_addr=settings.metrics_addr,
+            keys=self.keys,
         )
         self._link = BusLink(
             settings.nats_url,

@@ -29,6 +29,9 @@ class Settings:
     shutdown_grace_seconds: float = 5.0
     nats_stream_replicas: int = 1
 
+    def internal_keys(self) -> None:
+        return None
+
 
 @dataclass
 class Service:
