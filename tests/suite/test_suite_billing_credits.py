@@ -59,7 +59,7 @@ def respawn(stack: Stack, name: str) -> Callable[[], None]:
         log = child.log_path.open("ab")
         process = subprocess.Popen(
             argv,
-            env=stack.child_env(),
+            env=child.env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -3,24 +3,30 @@ installation's secret is refused at every internal door, and a service is refuse
 that are not for it; nothing changes behind a refused call.
 
 The doors: the services' gRPC ports (billing's credit, auth's stored provider keys, the
-router's generations, Envoy's ext_authz check), and the edge's HTTP port (identity headers are
-believed only from Envoy). Health checks stay open: they tell nobody anything."""
+router's generations, Envoy's ext_authz check), NATS (each service has a user that may publish
+its own facts only), and the edge's HTTP port (identity headers are believed only from Envoy).
+Health checks stay open: they tell nobody anything."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import grpc
 import httpx
+import nats
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from tollgate.auth.v1 import auth_pb2, auth_pb2_grpc
 from tollgate.billing.v1 import billing_pb2, billing_pb2_grpc
 from tollgate.router.v1 import router_pb2, router_pb2_grpc
 from tollgate.vendor.envoy.service.auth.v3 import external_auth_pb2
+from tollgate_cli import nats_config
 from tollgate_cli.stack import SERVICES, Stack
+from tollgate_common.bus import USAGE_RECORDED
+from tollgate_common.bus_link import with_credentials
 
 from tests.support.admin import AdminSuite, Secrets, Tenant, new_tenant
 from tests.support.internal import Metadata, as_caller, as_stranger, from_envoy
@@ -178,3 +184,57 @@ def test_the_edge_believes_identity_headers_only_from_envoy(stack: Stack, tenant
     # Probes reach the edge directly; through Envoy a client's own key works as ever.
     assert httpx.get(f"{edge}/healthz").status_code == 200
     assert tenant.owner.call("GET", "/v1/credits").status_code == 200
+
+
+async def _connect(url: str) -> nats.NATS:
+    return await nats.connect(
+        url, connect_timeout=2, max_reconnect_attempts=0, allow_reconnect=False
+    )
+
+
+def test_nats_refuses_a_client_without_credentials(stack: Stack) -> None:
+    async def attempt(url: str) -> None:
+        with pytest.raises(Exception, match=r"(?i)authorization"):
+            await _connect(url)
+
+    asyncio.run(attempt(stack.nats_server_url))
+    asyncio.run(attempt(with_credentials(stack.nats_server_url, "router", "not-its-password")))
+
+
+def test_only_the_router_may_publish_a_usage_fact(stack: Stack) -> None:
+    """A service's user publishing another's fact is refused by the server (a permissions
+    violation), and the usage stream does not grow."""
+
+    async def usage_count() -> int:
+        operator = await _connect(stack.nats_url)
+        try:
+            info = await operator.jetstream().stream_info("TOLLGATE_USAGE")
+            return int(info.state.messages)
+        finally:
+            await operator.close()
+
+    async def publish_as(user: str) -> list[str]:
+        errors: list[str] = []
+
+        async def record(exc: Exception) -> None:
+            errors.append(str(exc))
+
+        secret = nats_config.password(stack.internal_keys(), user)
+        nc = await nats.connect(
+            with_credentials(stack.nats_server_url, user, secret),
+            error_cb=record,
+            allow_reconnect=False,
+        )
+        try:
+            await nc.publish(USAGE_RECORDED, b"forged usage")
+            await nc.flush()
+            await asyncio.sleep(0.5)  # the server's -ERR comes back asynchronously
+        finally:
+            await nc.close()
+        return errors
+
+    before = asyncio.run(usage_count())
+    for user in ("activity", "billing", "auth"):
+        errors = asyncio.run(publish_as(user))
+        assert any("permissions violation" in error.lower() for error in errors), (user, errors)
+    assert asyncio.run(usage_count()) == before

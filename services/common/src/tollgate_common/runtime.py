@@ -26,6 +26,7 @@ from typing import Any, Protocol, TypeVar
 
 import grpc
 from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tollgate_common.background import Background
@@ -55,6 +56,10 @@ class RuntimeSettings(Protocol):
     def nats_url(self) -> str: ...
     @property
     def nats_stream_replicas(self) -> int: ...
+    @property
+    def nats_user(self) -> str: ...
+    @property
+    def nats_password(self) -> SecretStr | None: ...
     def internal_keys(self) -> InternalKeys | None: ...
 
 
@@ -93,6 +98,8 @@ class ServiceRuntime:
             f"tollgate-{name}",
             replicas=settings.nats_stream_replicas,
             close_timeout=self._grace,
+            user=settings.nats_user,
+            password=settings.nats_password.get_secret_value() if settings.nats_password else "",
         )
         self._link_first = link_before_serving
         self._background = Background()

@@ -27,6 +27,16 @@ class CommonSettings(BaseSettings):
         default="nats://127.0.0.1:4233",
         validation_alias=AliasChoices("TOLLGATE_NATS_URL", "nats_url"),
     )
+    # This service's NATS user and password (docs/architecture.md, "Trust"): ``tollgate up``
+    # generates them; with an external NATS the operator does (docs/deploy.md).
+    nats_user: str = Field(
+        default="", validation_alias=AliasChoices("TOLLGATE_NATS_USER", "nats_user")
+    )
+    nats_password: SecretStr | None = Field(
+        default=None,
+        repr=False,
+        validation_alias=AliasChoices("TOLLGATE_NATS_PASSWORD", "nats_password"),
+    )
     log_level: str = Field(
         default="INFO", validation_alias=AliasChoices("TOLLGATE_LOG_LEVEL", "log_level")
     )
