@@ -21,6 +21,7 @@ import logging
 import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -80,11 +81,16 @@ class InternalKeys:
         digest = hmac.new(self.secret, f"tollgate-internal:{caller}".encode(), hashlib.sha256)
         return digest.hexdigest()
 
+    @cached_property
+    def _tokens(self) -> tuple[tuple[str, str], ...]:
+        """Every caller's token, derived once (a server checks one per call)."""
+        return tuple((caller, self.token(caller)) for caller in CALLERS)
+
     def caller_of(self, token: str) -> str | None:
         """Whose token ``token`` is; None when it is nobody's."""
         found = None
-        for caller in CALLERS:  # every candidate compared, in constant time each
-            if hmac.compare_digest(self.token(caller), token):
+        for caller, expected in self._tokens:  # every one compared, in constant time each
+            if hmac.compare_digest(expected, token):
                 found = caller
         return found
 
