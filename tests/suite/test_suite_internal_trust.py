@@ -10,6 +10,9 @@ Health checks stay open: they tell nobody anything."""
 from __future__ import annotations
 
 import asyncio
+import functools
+import os
+import subprocess
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -29,6 +32,7 @@ from tollgate_common.bus import USAGE_RECORDED
 from tollgate_common.bus_link import with_credentials
 
 from tests.support.admin import AdminSuite, Secrets, Tenant, new_tenant
+from tests.support.cli import TOLLGATE
 from tests.support.internal import Metadata, as_caller, as_stranger, from_envoy
 from tests.support.upstreams import Upstream
 
@@ -238,3 +242,17 @@ def test_only_the_router_may_publish_a_usage_fact(stack: Stack) -> None:
         errors = asyncio.run(publish_as(user))
         assert any("permissions violation" in error.lower() for error in errors), (user, errors)
     assert asyncio.run(usage_count()) == before
+
+
+def test_tollgate_facts_connects_as_the_operator_of_the_data_dir(stack: Stack) -> None:
+    """An operator on the machine of ``tollgate up`` needs no NATS password of their own: the
+    CLI derives the operator's from the data dir's secret; without it NATS refuses the CLI."""
+    env = {**os.environ, "TOLLGATE_NATS_URL": stack.nats_server_url}
+    env.pop("TOLLGATE_NATS_USER", None)
+    env.pop("TOLLGATE_NATS_PASSWORD", None)
+    argv = [TOLLGATE, "facts", "dead-letters", "-o", "json"]
+    run = functools.partial(subprocess.run, argv, capture_output=True, text=True, timeout=60)
+    listed = run(env={**env, "TOLLGATE_DATA_DIR": str(stack.config.data_dir)})
+    assert listed.returncode == 0, listed.stderr
+    refused = run(env={**env, "TOLLGATE_DATA_DIR": str(stack.config.data_dir / "elsewhere")})
+    assert refused.returncode == 1 and "authorization" in refused.stderr.lower()
