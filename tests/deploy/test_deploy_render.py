@@ -23,6 +23,7 @@ PROD_SECRETS = {
     "router-secrets": {"database-url"},
     "billing-secrets": {"database-url"},
     "activity-secrets": {"database-url"},
+    "internal-secret": {"secret", "envoy-token"},
     "provider-keys": set(),  # every key optional
 }
 

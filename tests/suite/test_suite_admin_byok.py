@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from tollgate.auth.v1 import auth_pb2, auth_pb2_grpc
 
 from tests.support.admin import AdminSuite, Tenant, admin_suite, new_tenant
+from tests.support.internal import as_caller
 
 __all__ = ["admin_suite"]
 
@@ -28,7 +29,9 @@ def _internal_secret(admin_suite: AdminSuite, team_id: str, provider: str) -> di
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
         stub = auth_pb2_grpc.AuthServiceStub(channel)
         reply = stub.GetByokSecret(
-            auth_pb2.GetByokSecretRequest(team_id=team_id, provider=provider), timeout=10
+            auth_pb2.GetByokSecretRequest(team_id=team_id, provider=provider),
+            timeout=10,
+            metadata=as_caller(admin_suite.stack, "router"),
         )
     return dict(reply.credentials) if reply.found else None
 

@@ -35,6 +35,7 @@ from tests.support.billing import (
     concurrent_asks,
     settled,
 )
+from tests.support.internal import from_envoy
 from tests.support.polling import eventually
 from tests.support.upstreams import Upstream
 
@@ -58,7 +59,7 @@ def respawn(stack: Stack, name: str) -> Callable[[], None]:
         log = child.log_path.open("ab")
         process = subprocess.Popen(
             argv,
-            env=stack.child_env(),
+            env=child.env,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -117,10 +118,11 @@ def test_free_tier_top_up_and_generation_cost(suite: Stack, upstream: Upstream) 
 
 def test_only_an_operator_may_top_up_whatever_the_headers_claim(stack: Stack) -> None:
     # The session's suite will do (no balance changes): straight to the edge with the identity
-    # headers Envoy would add for an owner / member / viewer of a team of its own, even claiming
-    # the operator privilege: the auth service reads it from its database, and user_x has none.
+    # headers Envoy would add (and its token) for an owner / member / viewer of a team of its
+    # own, even claiming the operator privilege: the auth service reads it from its database,
+    # and user_x has none.
     edge = f"http://127.0.0.1:{stack.config.ports.edge}/v1"
-    identity = {"x-tollgate-team-id": "team_x", "x-tollgate-user-id": "user_x"}
+    identity = {"x-tollgate-team-id": "team_x", "x-tollgate-user-id": "user_x", **from_envoy(stack)}
     claims = {"x-tollgate-operator": "true", "x-tollgate-permissions": "credits:top-up"}
     for role in ("owner", "member", "viewer"):
         for claimed in ({}, claims):

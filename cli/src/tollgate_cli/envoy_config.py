@@ -142,16 +142,25 @@ def _tracing(target: OtlpTarget | None) -> tuple[str, str]:
     )
 
 
+# What stands for the Envoy token where the config is rendered without the secret (the
+# Kubernetes manifests: the pod puts the token in at start, docs/deploy.md).
+TOKEN_PLACEHOLDER = "__TOLLGATE_ENVOY_TOKEN__"  # noqa: S105 (a placeholder)
+
+
 def render(
     ports: EnvoyPorts,
     max_request_bytes: int = 32 * 1024 * 1024,
     tracing: OtlpTarget | None = None,
+    envoy_token: str = TOKEN_PLACEHOLDER,
 ) -> str:
+    """Envoy's config. ``envoy_token``: what Envoy presents to auth and to the edge (the
+    installation's ``envoy`` token, docs/architecture.md "Trust")."""
     template = Template(template_path().read_text())
     tracing_block, tracing_cluster = _tracing(tracing)
     return template.substitute(
         TRACING=tracing_block,
         TRACING_CLUSTER=tracing_cluster,
+        ENVOY_TOKEN=envoy_token,
         ENVOY_ADMIN_PORT=ports.admin,
         LISTEN_HOST=ports.listen_host,
         PUBLIC_PORT=ports.public,

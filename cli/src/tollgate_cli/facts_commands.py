@@ -16,6 +16,7 @@ import asyncio
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import nats
@@ -28,7 +29,10 @@ from tollgate_common.bus import (
     SUBJECT_HEADER,
     Bus,
 )
+from tollgate_common.bus_link import with_credentials
+from tollgate_common.internal_auth import InternalKeys
 
+from tollgate_cli import nats_config
 from tollgate_cli.output import show
 
 DEFAULT_NATS_URL = "nats://127.0.0.1:4233"
@@ -100,10 +104,25 @@ async def _quiet(_error: Exception) -> None:
     """nats-py reports each failed attempt here; the command reports the last one itself."""
 
 
+def _operator_url(url: str) -> str:
+    """``url`` with the operator's NATS credentials: ``TOLLGATE_NATS_USER`` /
+    ``TOLLGATE_NATS_PASSWORD``, else the ``operator`` user of the ``tollgate up`` whose data dir
+    is ``TOLLGATE_DATA_DIR`` (docs/deploy.md, "Internal trust")."""
+    user = os.environ.get("TOLLGATE_NATS_USER", "")
+    password = os.environ.get("TOLLGATE_NATS_PASSWORD", "")
+    secret = Path(os.environ.get("TOLLGATE_DATA_DIR") or ".tollgate") / "internal-secret"
+    if not user and secret.is_file():
+        keys = InternalKeys.load("", secret)
+        if keys is not None:
+            user = nats_config.OPERATOR
+            password = nats_config.password(keys, user)
+    return with_credentials(url, user, password)
+
+
 async def _connect(args: argparse.Namespace) -> Bus:
     """Two attempts at most (a command should fail fast, not retry like a service)."""
     nc = await nats.connect(
-        args.nats_url,
+        _operator_url(args.nats_url),
         name="tollgate-cli",
         connect_timeout=CONNECT_SECONDS,
         allow_reconnect=False,

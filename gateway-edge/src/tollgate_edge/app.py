@@ -19,6 +19,7 @@ from tollgate_edge.credits import adjust, get_credits, top_up, unsettled
 from tollgate_edge.embeddings import create_embeddings
 from tollgate_edge.errors import error_middleware
 from tollgate_edge.health import READINESS, Readiness, healthz, readyz
+from tollgate_edge.identity import from_envoy_only
 from tollgate_edge.instrumentation import metrics_middleware, tracing_middleware
 from tollgate_edge.lookup import get_generation, list_requests
 from tollgate_edge.models import get_model, list_models
@@ -47,6 +48,10 @@ def create_app(
     if (tracing := tracing_middleware()) is not None:
         middlewares.append(tracing)
     middlewares.append(error_middleware)
+    if (keys := settings.internal_keys()) is not None:
+        middlewares.append(from_envoy_only(keys))
+    else:
+        log.warning("no internal secret: the edge believes identity headers from anyone")
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[READINESS] = Readiness(settings.readiness_cache_seconds)

@@ -1,14 +1,19 @@
 """Who is calling, as Envoy's ext_authz (the auth service) established it.
 
 Envoy strips every client-sent ``x-tollgate-*`` header and adds these for an authenticated
-request (docs/internal-contracts.md, Identity headers).
+request (docs/internal-contracts.md, Identity headers). They are believed only from Envoy: it
+adds the installation's Envoy token to every request it forwards, and :func:`from_envoy_only`
+refuses any request to the edge's port without it (docs/architecture.md, "Trust").
 """
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass
 
 from aiohttp import web
+from aiohttp.typedefs import Handler, Middleware
+from tollgate_common.internal_auth import EDGE_HEADER, InternalKeys
 
 from tollgate_edge.errors import ApiError
 
@@ -66,3 +71,23 @@ def inference_caller(request: web.Request) -> Caller:
     if not caller.may_call_inference:
         raise ApiError(403, "forbidden", f"role {caller.role or 'none'!r} may not call inference")
     return caller
+
+
+# What a probe may ask the edge's port directly (kubelet, ``tollgate up``): nothing about anyone.
+_PROBES = frozenset({"/healthz", "/readyz"})
+
+
+def from_envoy_only(keys: InternalKeys) -> Middleware:
+    """Refuses (401) a request that did not come through Envoy: its identity headers could be
+    anybody's."""
+    expected = keys.token("envoy")
+
+    @web.middleware
+    async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+        if request.path not in _PROBES and not hmac.compare_digest(
+            request.headers.get(EDGE_HEADER, ""), expected
+        ):
+            raise ApiError(401, "authentication_error", "requests must come through the gateway")
+        return await handler(request)
+
+    return middleware

@@ -39,11 +39,15 @@ class Peers:
 
     @classmethod
     def open(cls, settings: EdgeSettings) -> Peers:
+        keys = settings.internal_keys()
         channels = {
-            "auth": open_channel(settings.auth_addr),
-            "router": open_channel(settings.router_addr),
-            "billing": open_channel(settings.billing_addr),
-            "activity": open_channel(settings.activity_addr),
+            name: open_channel(addr, keys, "edge")
+            for name, addr in (
+                ("auth", settings.auth_addr),
+                ("router", settings.router_addr),
+                ("billing", settings.billing_addr),
+                ("activity", settings.activity_addr),
+            )
         }
         return cls(
             channels=channels,

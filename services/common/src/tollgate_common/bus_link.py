@@ -10,12 +10,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from tollgate_common.bus import Bus
 
 log = logging.getLogger(__name__)
 
 RETRY_SECONDS = 1.0
+
+
+def with_credentials(url: str, user: str, password: str) -> str:
+    """``url`` (one server or several, comma-separated) with ``user``/``password`` in each
+    server's address; ``url`` itself when no user is given or a server names its own."""
+    if not user:
+        return url
+    servers = []
+    for server in url.split(","):
+        parts = urlsplit(server.strip())
+        if "@" not in parts.netloc:
+            userinfo = f"{quote(user, safe='')}:{quote(password, safe='')}"
+            parts = parts._replace(netloc=f"{userinfo}@{parts.netloc}")
+        servers.append(urlunsplit(parts))
+    return ",".join(servers)
 
 
 class BusLink:
@@ -27,8 +43,12 @@ class BusLink:
         replicas: int = 1,
         close_timeout: float = 10.0,
         retry_seconds: float = RETRY_SECONDS,
+        user: str = "",
+        password: str = "",
     ) -> None:
+        # ``_url`` is what logs show; the credentials travel in ``_connect_url`` only.
         self._url = url
+        self._connect_url = with_credentials(url, user, password)
         self._client_name = client_name
         self._replicas = replicas
         self._close_timeout = close_timeout
@@ -47,7 +67,7 @@ class BusLink:
         bus = self._bus
         while bus is None:
             try:
-                bus = self._bus = await Bus.connect(self._url, self._client_name)
+                bus = self._bus = await Bus.connect(self._connect_url, self._client_name)
             except Exception as exc:
                 if not retry:
                     raise

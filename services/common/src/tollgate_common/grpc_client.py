@@ -10,6 +10,7 @@ import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from tollgate_common import telemetry
+from tollgate_common.internal_auth import InternalKeys, client_interceptors
 
 # round_robin instead of gRPC's default pick_first: when the target resolves to several
 # addresses (``dns:///router-headless:50062`` in Kubernetes: one per ready pod) the channel keeps
@@ -29,13 +30,15 @@ CHANNEL_OPTIONS: Sequence[tuple[str, Any]] = (
 )
 
 
-def open_channel(addr: str) -> grpc.aio.Channel:
+def open_channel(addr: str, keys: InternalKeys | None = None, caller: str = "") -> grpc.aio.Channel:
     """One channel per peer for the life of the process (HTTP/2 multiplexes the calls).
 
     ``addr`` is ``host:port`` or any gRPC target (``dns:///host:port``,
-    ``ipv4:a:port,b:port``); calls are balanced over every address it resolves to."""
+    ``ipv4:a:port,b:port``); calls are balanced over every address it resolves to. With
+    ``keys``, every call carries ``caller``'s internal token (docs/architecture.md, "Trust")."""
+    interceptors = [*telemetry.client_interceptors(), *client_interceptors(keys, caller)]
     return grpc.aio.insecure_channel(
-        addr, options=CHANNEL_OPTIONS, interceptors=telemetry.client_interceptors() or None
+        addr, options=CHANNEL_OPTIONS, interceptors=interceptors or None
     )
 
 

@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 
 from tollgate_common import telemetry
 from tollgate_common.interceptors import ErrorInterceptor
+from tollgate_common.internal_auth import CallerGuard, InternalKeys
 from tollgate_common.metrics import GrpcServerMetrics, MetricsServer
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,12 @@ class GrpcService:
     lets the calls in flight finish (``grace_seconds`` at most)."""
 
     def __init__(
-        self, name: str, listen_addr: str, grace_seconds: float = 10.0, metrics_addr: str = ""
+        self,
+        name: str,
+        listen_addr: str,
+        grace_seconds: float = 10.0,
+        metrics_addr: str = "",
+        keys: InternalKeys | None = None,
     ) -> None:
         self.name = name
         self.listen_addr = listen_addr
@@ -46,11 +52,15 @@ class GrpcService:
         # The process's Prometheus registry: services add their own metrics to it.
         self.registry = CollectorRegistry()
         self._metrics = MetricsServer(self.registry, metrics_addr)
-        # Tracing and metrics (when on) wrap the error mapping, so they see the status the
-        # caller gets.
+        # Tracing and metrics (when on) wrap the caller check and the error mapping, so they
+        # see the status the caller gets. Without ``keys`` any caller is accepted (development).
+        guard: list[grpc.aio.ServerInterceptor] = [] if keys is None else [CallerGuard(keys, name)]
+        if keys is None:
+            log.warning("%s: no internal secret: internal calls are not authenticated", name)
         interceptors = [
             *telemetry.server_interceptors(),
             GrpcServerMetrics(name, self.registry),
+            *guard,
             ErrorInterceptor(),
         ]
         self.server = grpc.aio.server(interceptors=interceptors, options=SERVER_OPTIONS)

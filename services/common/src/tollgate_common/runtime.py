@@ -26,12 +26,14 @@ from typing import Any, Protocol, TypeVar
 
 import grpc
 from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tollgate_common.background import Background
 from tollgate_common.bus import Bus
 from tollgate_common.bus_link import BusLink
 from tollgate_common.grpc_server import GrpcService
+from tollgate_common.internal_auth import InternalKeys
 from tollgate_common.lifecycle import Step, run_until_stopped, shutdown_step
 from tollgate_common.metrics import ConsumerMetrics
 from tollgate_common.outbox import Outbox
@@ -54,6 +56,11 @@ class RuntimeSettings(Protocol):
     def nats_url(self) -> str: ...
     @property
     def nats_stream_replicas(self) -> int: ...
+    @property
+    def nats_user(self) -> str: ...
+    @property
+    def nats_password(self) -> SecretStr | None: ...
+    def internal_keys(self) -> InternalKeys | None: ...
 
 
 class Consumer(Protocol):
@@ -76,14 +83,23 @@ class ServiceRuntime:
     ) -> None:
         self.name = name
         self._grace = settings.shutdown_grace_seconds
+        # The installation secret: checks this server's callers, and is what this service's
+        # own channels (``self.keys``) present to its peers.
+        self.keys = settings.internal_keys()
         self._grpc = GrpcService(
-            name, settings.listen_addr, self._grace, metrics_addr=settings.metrics_addr
+            name,
+            settings.listen_addr,
+            self._grace,
+            metrics_addr=settings.metrics_addr,
+            keys=self.keys,
         )
         self._link = BusLink(
             settings.nats_url,
             f"tollgate-{name}",
             replicas=settings.nats_stream_replicas,
             close_timeout=self._grace,
+            user=settings.nats_user,
+            password=settings.nats_password.get_secret_value() if settings.nats_password else "",
         )
         self._link_first = link_before_serving
         self._background = Background()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tollgate_common.db import DatabaseTimeouts
+from tollgate_common.internal_auth import InternalKeys
 
 
 class CommonSettings(BaseSettings):
@@ -25,6 +26,16 @@ class CommonSettings(BaseSettings):
     nats_url: str = Field(
         default="nats://127.0.0.1:4233",
         validation_alias=AliasChoices("TOLLGATE_NATS_URL", "nats_url"),
+    )
+    # This service's NATS user and password (docs/architecture.md, "Trust"): ``tollgate up``
+    # generates them; with an external NATS the operator does (docs/deploy.md).
+    nats_user: str = Field(
+        default="", validation_alias=AliasChoices("TOLLGATE_NATS_USER", "nats_user")
+    )
+    nats_password: SecretStr | None = Field(
+        default=None,
+        repr=False,
+        validation_alias=AliasChoices("TOLLGATE_NATS_PASSWORD", "nats_password"),
     )
     log_level: str = Field(
         default="INFO", validation_alias=AliasChoices("TOLLGATE_LOG_LEVEL", "log_level")
@@ -58,10 +69,27 @@ class CommonSettings(BaseSettings):
     # ``host:port`` of this process's Prometheus endpoint (``TOLLGATE_<SVC>_METRICS_ADDR``, with
     # the subclass's prefix); empty serves none.
     metrics_addr: str = ""
+    # The installation secret every internal call is authenticated with (docs/architecture.md,
+    # "Trust"): its value, or the file that holds it. Neither: internal calls are not checked
+    # (development only; ``tollgate up`` and the Kubernetes manifests always set one).
+    internal_secret: SecretStr | None = Field(
+        default=None,
+        repr=False,
+        validation_alias=AliasChoices("TOLLGATE_INTERNAL_SECRET", "internal_secret"),
+    )
+    internal_secret_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TOLLGATE_INTERNAL_SECRET_FILE", "internal_secret_file"),
+    )
 
     def sqlite_url(self, service: str) -> str:
         """The default database of ``service``: a SQLite file in the data dir."""
         return f"sqlite+aiosqlite:///{(self.data_dir / f'{service}.db').resolve()}"
+
+    def internal_keys(self) -> InternalKeys | None:
+        """The installation secret's keys; None when none is configured."""
+        value = self.internal_secret.get_secret_value() if self.internal_secret else ""
+        return InternalKeys.load(value, self.internal_secret_file)
 
     def database_timeouts(self) -> DatabaseTimeouts:
         return DatabaseTimeouts(self.db_connect_timeout_seconds, self.db_statement_timeout_seconds)

@@ -28,6 +28,11 @@ class Settings:
     metrics_addr: str = ""
     shutdown_grace_seconds: float = 5.0
     nats_stream_replicas: int = 1
+    nats_user: str = ""
+    nats_password: None = None
+
+    def internal_keys(self) -> None:
+        return None
 
 
 @dataclass

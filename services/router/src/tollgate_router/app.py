@@ -112,7 +112,7 @@ class RouterApp(ServiceApp):
         outbox = runtime.outbox(
             Outbox(engine, models.outbox, publish_timeout=settings.fact_ack_timeout_seconds)
         )
-        auth_channel = open_channel(settings.auth_addr)
+        auth_channel = open_channel(settings.auth_addr, runtime.keys, "router")
         runtime.on_close(auth_channel.close)
         auth_stub = auth_pb2_grpc.AuthServiceStub(auth_channel)
         byok = TeamCredentialStore(
@@ -171,7 +171,7 @@ class RouterApp(ServiceApp):
         if not self.settings.preflight:
             log.warning("pre-flight reservations are off: teams are not held to their credits")
             return NoPreflight()
-        channel = open_channel(self.settings.billing_addr)
+        channel = open_channel(self.settings.billing_addr, self.runtime.keys, "router")
         self.runtime.on_close(channel.close)
         preflight = BillingPreflight(
             billing_pb2_grpc.BillingServiceStub(channel),

@@ -1,0 +1,55 @@
+"""The bundled nats-server's users and what each may publish and subscribe to.
+
+One user per service, with a password derived from the installation secret, and an
+``operator`` user for ``tollgate facts`` (docs/architecture.md, "Trust"). A fact subject is
+published by the service that owns the fact only: a process that is not the router cannot put
+a usage fact (and so a charge) on the bus, one that is not auth cannot revoke a key.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+
+from tollgate_common.internal_auth import InternalKeys
+
+OPERATOR = "operator"
+
+# What every service needs to use JetStream: its API (streams and consumers, publish acks),
+# acknowledging what it consumed, flow control, and keeping a fact it cannot process as a
+# dead letter.
+_JETSTREAM = ("$JS.API.>", "$JS.ACK.>", "$JS.FC.>", "tollgate.dead.>")
+
+# The facts each service publishes (its outbox's subjects).
+PUBLISHES: Mapping[str, tuple[str, ...]] = {
+    "router": ("tollgate.usage.>",),
+    "auth": ("tollgate.auth.>", "tollgate.activity.>"),
+    "billing": ("tollgate.activity.>",),
+    "activity": (),
+}
+
+# Replies come on inboxes; the router and auth follow auth's facts as they are published.
+_SUBSCRIBES = ("_INBOX.>", "tollgate.auth.>")
+
+
+def password(keys: InternalKeys, user: str) -> str:
+    """``user``'s NATS password: derived from the installation secret, so nothing else is
+    stored."""
+    return keys.token(f"nats:{user}")
+
+
+def render(keys: InternalKeys) -> str:
+    """The ``authorization`` block of nats-server's config (JSON is valid NATS config)."""
+    users: list[dict[str, object]] = [
+        {
+            "user": service,
+            "password": password(keys, service),
+            "permissions": {
+                "publish": {"allow": [*_JETSTREAM, *subjects]},
+                "subscribe": {"allow": list(_SUBSCRIBES)},
+            },
+        }
+        for service, subjects in PUBLISHES.items()
+    ]
+    users.append({"user": OPERATOR, "password": password(keys, OPERATOR)})
+    return "authorization " + json.dumps({"users": users}, indent=2) + "\n"
