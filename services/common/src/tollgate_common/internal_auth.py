@@ -51,6 +51,11 @@ ACCESS: Mapping[str, frozenset[str]] = {
     # Pre-flight holds are the router's; credit, budgets and reports are the edge's.
     "/tollgate.billing.v1.BillingService/Reserve": frozenset({"router"}),
     "/tollgate.billing.v1.BillingService/Release": frozenset({"router"}),
+    # Rate limits: the router admits and finishes requests and learns which callers have a
+    # limit; the edge manages them (and lists them for the admin API).
+    "/tollgate.billing.v1.BillingService/AdmitRequest": frozenset({"router"}),
+    "/tollgate.billing.v1.BillingService/FinishRequest": frozenset({"router"}),
+    "/tollgate.billing.v1.BillingService/ListRateLimits": frozenset({"router", "edge"}),
     "/tollgate.billing.v1.BillingService/": frozenset({"edge"}),
     "/tollgate.router.v1.RouterService/": frozenset({"edge"}),
     "/tollgate.activity.v1.ActivityService/": frozenset({"edge"}),
