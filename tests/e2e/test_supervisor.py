@@ -138,7 +138,7 @@ def test_a_crash_loop_is_reported_and_retried_while_the_others_serve(up: Running
     finally:
         taken.close()
     restarts = looping["restarts"]
-    eventually(lambda: up.process_status("activity")["restarts"] > restarts, timeout=60)
+    eventually(lambda: up.process_status("activity")["restarts"] > restarts, timeout=150)
     eventually(lambda: httpx.get(f"http://127.0.0.1:{up.ports.public}/readyz").status_code == 200)
 
 
