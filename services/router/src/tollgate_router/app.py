@@ -46,6 +46,7 @@ from tollgate_router.settings import RouterSettings
 
 if TYPE_CHECKING:
     from tollgate.auth.v1.auth_pb2_grpc import AuthServiceAsyncStub
+    from tollgate.billing.v1.billing_pb2_grpc import BillingServiceAsyncStub
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +133,9 @@ class RouterApp(ServiceApp):
             metrics=RouterMetrics(runtime.registry),
             byok=byok,
         )
-        preflight = self._preflight()
-        limits = self._rate_limits()
+        billing = self._billing_stub()
+        preflight = self._preflight(billing)
+        limits = self._rate_limits(billing)
         service = GenerationService(
             failover,
             outbox,
@@ -167,14 +169,22 @@ class RouterApp(ServiceApp):
             ", ".join(sorted(self.credentials.by_provider)) or "no provider",
         )
 
-    def _preflight(self) -> Preflight:
+    def _billing_stub(self) -> BillingServiceAsyncStub | None:
+        """One channel to billing (holds and rate limits), or None for a router run without
+        billing (``TOLLGATE_ROUTER_PREFLIGHT=false``)."""
         if not self.settings.preflight:
-            log.warning("pre-flight reservations are off: teams are not held to their credits")
-            return NoPreflight()
+            return None
         channel = open_channel(self.settings.billing_addr, self.runtime.keys, "router")
         self.runtime.on_close(channel.close)
+        stub: BillingServiceAsyncStub = billing_pb2_grpc.BillingServiceStub(channel)
+        return stub
+
+    def _preflight(self, billing: BillingServiceAsyncStub | None) -> Preflight:
+        if billing is None:
+            log.warning("pre-flight reservations are off: teams are not held to their credits")
+            return NoPreflight()
         preflight = BillingPreflight(
-            billing_pb2_grpc.BillingServiceStub(channel),
+            billing,
             deadline_seconds=self.settings.preflight_deadline_seconds,
             outage=self.settings.billing_unavailable,
             lease=self.settings.credit_lease,
@@ -184,14 +194,12 @@ class RouterApp(ServiceApp):
         self.runtime.task("credit-leases", preflight.run)
         return preflight
 
-    def _rate_limits(self) -> RateLimits:
+    def _rate_limits(self, billing: BillingServiceAsyncStub | None) -> RateLimits:
         """Rate limits are counted at billing, so a router without billing has none."""
-        if not self.settings.preflight:
+        if billing is None:
             return NoRateLimits()
-        channel = open_channel(self.settings.billing_addr)
-        self.runtime.on_close(channel.close)
         limits = BillingRateLimits(
-            billing_pb2_grpc.BillingServiceStub(channel),
+            billing,
             deadline_seconds=self.settings.preflight_deadline_seconds,
         )
         self.runtime.task("rate-limits", limits.run)
