@@ -495,3 +495,48 @@ def test_sampling_settings_reach_each_provider_in_its_own_shape(
         )
     else:  # OpenAI has no top_k
         assert (body["temperature"], body["stop"], "top_k" in body) == (0.2, ["END"], False)
+
+
+# -- retries ----------------------------------------------------------------------------------
+
+
+def test_a_retried_message_with_an_idempotency_key_is_answered_again_without_a_provider_call(
+    stack: Stack, fresh_anthropic: Upstream
+) -> None:
+    fresh_anthropic.script(reply="Sunny, 21 degrees.")
+    keyed: dict[str, Any] = {"extra_headers": {"Idempotency-Key": "messages-retry-1"}}
+
+    def ask() -> tuple[Any, str | None]:
+        raw = claude(stack).messages.with_raw_response.create(
+            model=ANTHROPIC_MODEL, max_tokens=200, messages=QUESTION, **keyed
+        )
+        return raw.parse(), raw.headers.get("Idempotent-Replayed")
+
+    def stream() -> tuple[list[str], str | None]:
+        with claude(stack).messages.with_streaming_response.create(
+            model=ANTHROPIC_MODEL,
+            max_tokens=200,
+            messages=QUESTION,
+            stream=True,
+            extra_headers={"Idempotency-Key": "messages-retry-2"},
+        ) as raw:
+            return list(raw.iter_lines()), raw.headers.get("Idempotent-Replayed")
+
+    (first, replayed), (again, replayed_again) = ask(), ask()
+    assert (replayed, replayed_again) == (None, "true")
+    assert again.id == first.id and again.content == first.content and again.usage == first.usage
+    lines, streamed_replay = stream()
+    lines_again, streamed_replay_again = stream()
+    assert (streamed_replay, streamed_replay_again) == (None, "true")
+    assert lines_again == lines and "event: message_stop" in lines
+    # Two questions reached the provider; the repeats were answered from what was kept.
+    assert len(fresh_anthropic.requests()) == 2
+    assert Decimal(str(billed(stack, first.id)["total_cost"])) > 0
+
+    # The same key with another body is refused in Anthropic's envelope, and calls no provider.
+    with pytest.raises(anthropic.UnprocessableEntityError) as refused:
+        claude(stack).messages.create(
+            model=ANTHROPIC_MODEL, max_tokens=201, messages=QUESTION, **keyed
+        )
+    assert refused.value.body["error"]["type"] == "invalid_request_error"  # type: ignore[index]
+    assert len(fresh_anthropic.requests()) == 2

@@ -27,6 +27,7 @@ import pytest
 from tollgate_cli.stack import Stack
 from tollgate_common.testing import free_port, wait_for_port
 
+from tests.suite.test_suite_aisdk_protocol import call as aisdk_call
 from tests.support.admin import AdminSuite, Api, Secrets, Tenant, new_tenant
 from tests.support.billing import billing_suite, priced_catalog
 from tests.support.cli import ok as cli
@@ -358,3 +359,36 @@ def test_a_providers_own_429_is_provider_rate_limited(
     assert isinstance(body, dict) and body["code"] == "provider_rate_limited"
     assert "openai" in body["message"]
     assert refused.value.response.headers["retry-after"]
+
+
+def test_every_inference_surface_of_a_limited_key_says_its_limits(
+    routers: Routers, tenant: Tenant
+) -> None:
+    stack, member = routers.stack, tenant.member
+    limit = f"/v1/rate-limits/key/{tenant.key_ids['member']}"
+    tenant.owner.ok("PUT", limit, 201, json={"requestsPerMinute": 500})
+    prompt = [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]
+    message = {"model": CHEAP, "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]}
+    answers = {
+        "chat": httpx.post(
+            f"{stack.base_url}/chat/completions",
+            json={"model": CHEAP, "messages": [{"role": "user", "content": "hi"}]},
+            headers={"authorization": f"Bearer {member.key}"},
+        ),
+        "ai sdk": aisdk_call(stack, {"prompt": prompt}, model=CHEAP, key=member.key),
+        "ai sdk stream": aisdk_call(
+            stack, {"prompt": prompt}, model=CHEAP, key=member.key, streaming="true"
+        ),
+        "messages": httpx.post(
+            f"{stack.base_url}/messages", json=message, headers={"x-api-key": member.key}
+        ),
+        "messages stream": httpx.post(
+            f"{stack.base_url}/messages",
+            json={**message, "stream": True},
+            headers={"x-api-key": member.key},
+        ),
+    }
+    for surface, answer in answers.items():
+        assert answer.status_code == 200, (surface, answer.text)
+        assert answer.headers.get("x-ratelimit-limit-requests") == "500", surface
+        assert int(answer.headers["x-ratelimit-remaining-requests"]) < 500, surface

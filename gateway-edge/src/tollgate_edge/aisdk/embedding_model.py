@@ -24,6 +24,7 @@ from tollgate_edge.idempotency import idempotency_key, replayed_headers
 from tollgate_edge.identity import inference_caller
 from tollgate_edge.json_body import json_object
 from tollgate_edge.peers import request_id
+from tollgate_edge.rate_limit_headers import served_headers
 from tollgate_edge.responses import JSON
 
 MODEL_HEADER = "ai-model-id"
@@ -69,5 +70,5 @@ async def embedding_model(request: web.Request) -> web.Response:
     return web.Response(
         body=orjson.dumps(payload),
         content_type=JSON,
-        headers=replayed_headers(response.replayed),
+        headers=replayed_headers(response.replayed) | served_headers(response.rate_limit),
     )

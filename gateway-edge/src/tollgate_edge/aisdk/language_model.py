@@ -35,6 +35,7 @@ from tollgate_edge.idempotency import idempotency_key, replayed_headers
 from tollgate_edge.identity import inference_caller
 from tollgate_edge.json_body import json_object
 from tollgate_edge.peers import request_id
+from tollgate_edge.rate_limit_headers import served_headers
 from tollgate_edge.responses import JSON
 
 log = logging.getLogger(__name__)
@@ -74,11 +75,11 @@ async def language_model(request: web.Request) -> web.StreamResponse:
     async with generation(request, chat, rid) as (started, events):
         encoder = PartEncoder(started.generation_id, spec)
         head = encoder.start(warnings, started, started.model or model)
-        replayed = replayed_headers(started.replayed)
+        answer_headers = replayed_headers(started.replayed) | served_headers(started.rate_limit)
         if stream:
-            return await _stream(request, encoder, head, events, replayed)
+            return await _stream(request, encoder, head, events, answer_headers)
         response = await _collect(encoder, warnings, events)
-        response.headers.update(replayed)
+        response.headers.update(answer_headers)
         return response
 
 

@@ -43,8 +43,10 @@ def envelope(error: ApiError) -> dict[str, Any]:
 
 
 def error_response(error: ApiError) -> web.Response:
-    headers = {"Retry-After": error.retry_after} if error.retry_after else None
-    return json_response(envelope(error), error.status, headers)
+    headers = dict(error.headers)  # a rate limit's x-ratelimit-* headers
+    if error.retry_after:
+        headers["Retry-After"] = error.retry_after
+    return json_response(envelope(error), error.status, headers or None)
 
 
 def sse_error(error: ApiError) -> bytes:

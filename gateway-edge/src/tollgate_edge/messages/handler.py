@@ -17,7 +17,9 @@ from tollgate_edge.chat import SSE_HEADERS, Events, broken_stream, caller_contex
 from tollgate_edge.chat import generation_error as router_error
 from tollgate_edge.chat_request import ChatRequest
 from tollgate_edge.errors import ApiError, from_rpc
+from tollgate_edge.idempotency import idempotency_key, replayed_headers
 from tollgate_edge.identity import inference_caller
+from tollgate_edge.json_body import json_object
 from tollgate_edge.messages.count import estimate_input_tokens
 from tollgate_edge.messages.errors import anthropic_errors, sse_error
 from tollgate_edge.messages.request import MessagesRequest, count_request, parse_messages_request
@@ -29,6 +31,7 @@ from tollgate_edge.messages.response import (
     message_start,
 )
 from tollgate_edge.peers import PEERS, SETTINGS, call_metadata, request_id
+from tollgate_edge.rate_limit_headers import served_headers
 from tollgate_edge.responses import JSON, json_response
 
 log = logging.getLogger(__name__)
@@ -43,12 +46,18 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     rid = request_id(request)
     context = caller_context(caller, request, rid)
     context.surface = SURFACE
-    parsed = parse_messages_request(await request.read(), context)
+    body = await request.read()
+    parsed = parse_messages_request(body, context)
+    # The key's body hash names the surface: the same key on another endpoint is another body.
+    key = idempotency_key(request, {"surface": SURFACE, "body": json_object(body)})
+    if key is not None:
+        parsed.rpc.idempotency.CopyFrom(key)
     async with generation(request, _as_chat(parsed), rid) as (started, events):
         model = parsed.rpc.model
+        headers = replayed_headers(started.replayed) | served_headers(started.rate_limit)
         if parsed.stream:
-            return await _stream(request, started.generation_id, model, events)
-        return await _collect(started.generation_id, model, events)
+            return await _stream(request, started.generation_id, model, events, headers)
+        return await _collect(started.generation_id, model, events, headers)
 
 
 @anthropic_errors
@@ -70,7 +79,9 @@ def _as_chat(parsed: MessagesRequest) -> ChatRequest:
     return ChatRequest(rpc=parsed.rpc, stream=parsed.stream, include_usage=False)
 
 
-async def _collect(message_id: str, model: str, events: Events) -> web.Response:
+async def _collect(
+    message_id: str, model: str, events: Events, headers: dict[str, str]
+) -> web.Response:
     blocks = Blocks()
     usage: router_pb2.Usage | None = None
     finished: router_pb2.GenerationFinished | None = None
@@ -94,13 +105,13 @@ async def _collect(message_id: str, model: str, events: Events) -> web.Response:
     if finished is None:
         raise broken_stream()
     body = message_body(message_id, model, blocks, finished, usage)
-    return web.Response(body=body, content_type=JSON)
+    return web.Response(body=body, content_type=JSON, headers=headers)
 
 
 async def _stream(
-    request: web.Request, message_id: str, model: str, events: Events
+    request: web.Request, message_id: str, model: str, events: Events, headers: dict[str, str]
 ) -> web.StreamResponse:
-    response = web.StreamResponse(headers=SSE_HEADERS)
+    response = web.StreamResponse(headers=SSE_HEADERS | headers)
     await response.prepare(request)
     try:
         await response.write(message_start(message_id, model) + PING)

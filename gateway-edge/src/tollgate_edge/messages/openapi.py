@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from tollgate_edge.openapi_schema import IDEMPOTENCY_KEY, IDEMPOTENT_ERRORS
 from tollgate_edge.responses import JSON
 
 Schema = dict[str, Any]
@@ -127,10 +128,12 @@ def paths() -> dict[str, Schema]:
                 "summary": "Anthropic Messages (JSON, or Anthropic's SSE events with "
                 "`stream: true`) on every model of the catalog",
                 "tags": ["anthropic"],
+                "parameters": [IDEMPOTENCY_KEY],
                 "requestBody": {"required": True, **_json(_ref("AnthropicMessageRequest"))},
                 "responses": {
                     "200": {"description": "Success", **_json(_ref("AnthropicMessage"))},
                     **errors,
+                    **_errors(*IDEMPOTENT_ERRORS),
                 },
             }
         },
