@@ -77,7 +77,7 @@ LATENCY_MS = 150
 CHUNK_DELAY_MS = 40
 # How long the fact path may take to drain after a fault: a consumer that died holding a batch
 # gets it again after JetStream's ack wait (30 s).
-DRAIN_SECONDS = 45.0
+DRAIN_SECONDS = 90.0
 USAGE_STREAM = "TOLLGATE_USAGE"
 
 

@@ -34,10 +34,12 @@ _V1_ACK_TOKENS = 9
 FETCH_BATCH = 512
 # How long an idle fetch waits for a first message (a fetch returns as soon as one is there).
 IDLE_FETCH_SECONDS = 1.0
-# How long JetStream waits for a delivered message's ack before delivering it again: a whole
-# batch (FETCH_BATCH facts in one transaction) must be settled well within it, even on a database
-# that is slow to answer (SQLite waits up to 30 s for a lock).
-ACK_WAIT_SECONDS = 300.0
+# How long JetStream waits for a delivered message's ack before delivering it again. Short, so
+# that the facts a consumer held when it was killed (kill -9, OOM) are redelivered to its
+# successor within seconds; a batch that takes longer (a database slow to answer: SQLite waits
+# up to 30 s for a lock) tells JetStream it is still at work every IN_PROGRESS_SECONDS.
+ACK_WAIT_SECONDS = 30.0
+IN_PROGRESS_SECONDS = 10.0
 
 
 # The stream of dead letters: a fact terminated on ``<subject>`` is kept on
@@ -377,6 +379,7 @@ class _Settler:
         started_ns = time.time_ns()
         deliveries = [_delivery(message) for message in messages]
         verdicts: Sequence[Verdict]
+        working = asyncio.create_task(_still_working(messages))
         try:
             verdicts = await self.handler(deliveries)
             if len(verdicts) != len(deliveries):
@@ -387,6 +390,8 @@ class _Settler:
         except Exception:
             log.exception("handler failed for a batch of %d; redelivering later", len(deliveries))
             verdicts = [Outcome.NAK] * len(deliveries)
+        finally:
+            working.cancel()
         telemetry.record_consumed(
             self.consumer,
             [(d.subject, d.msg_id, d.headers) for d in deliveries],
@@ -434,6 +439,16 @@ class _Settler:
             reason,
         )
         await message.term()
+
+
+async def _still_working(messages: Sequence[Msg]) -> None:
+    """While a batch is being handled, reset its messages' ack timers every
+    :data:`IN_PROGRESS_SECONDS`, so a slow batch is not delivered again meanwhile."""
+    while True:
+        await asyncio.sleep(IN_PROGRESS_SECONDS)
+        for message in messages:
+            with contextlib.suppress(Exception):  # the ack timer runs out then: a redelivery
+                await message.in_progress()
 
 
 async def _outcome_of(handler: Handler, delivery: Delivery) -> Verdict:
