@@ -77,10 +77,11 @@ def _unavailability(
     """Why ``exc`` means the database is unavailable (words for the message), or None when it
     is an ordinary error (a constraint, bad SQL, ...)."""
     statement = timeouts.statement_seconds
-    chain = _chain(exc)
-    if any(isinstance(error, asyncio.CancelledError) for error in chain):
-        return None  # a cancelled task, not a failed database: the cancellation must go on
-    for error in chain:
+    if isinstance(exc, asyncio.CancelledError):
+        # A cancelled task, not a failed database: the cancellation must go on. (Only the error
+        # itself: a timeout raised from a cancelled wait is a real timeout.)
+        return None
+    for error in _chain(exc):
         if getattr(error, "sqlstate", None) == _QUERY_CANCELED:
             return f"a statement ran longer than {statement:g} s and was cancelled"
         if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
