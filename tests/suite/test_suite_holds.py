@@ -29,6 +29,7 @@ from tests.support.admin import AdminSuite, Secrets, new_tenant
 from tests.support.api import auth, credits, generation
 from tests.support.billing import billing_suite, priced_catalog
 from tests.support.cli import ok
+from tests.support.internal import as_caller
 from tests.support.polling import eventually
 from tests.support.upstreams import Upstream
 
@@ -113,9 +114,14 @@ def _available(stack: Stack, team_id: str) -> Decimal:
                 output_price="0",
             ),
             timeout=10,
+            metadata=as_caller(stack, "router"),  # as the router asks for holds
         )
         assert D(reply.reserved) == PROBE
-        stub.Release(billing_pb2.ReleaseRequest(team_id=team_id, hold_id=hold_id), timeout=10)
+        stub.Release(
+            billing_pb2.ReleaseRequest(team_id=team_id, hold_id=hold_id),
+            timeout=10,
+            metadata=as_caller(stack, "router"),
+        )
     return D(reply.available) + PROBE
 
 
