@@ -340,6 +340,7 @@ async def test_request_log(edge: Edge, http: aiohttp.ClientSession) -> None:
             "appTitle": "Suite",
             "appReferer": None,
             "attempts": 1,
+            "surface": None,  # chat completions; "messages" for the Messages API
         }
     ]
     [asked] = edge.fakes.activity.requests
