@@ -218,6 +218,9 @@ def embeddings_problem(body: Any) -> tuple[str, str | None] | None:
         not isinstance(dimensions, int) or isinstance(dimensions, bool) or dimensions < 1
     ):
         return f"{dimensions} is less than the minimum of 1 - 'dimensions'", None
+    if dimensions is not None and dimensions > default_dimensions(str(body["model"])):
+        # OpenAI's text-embedding-3 models shorten a vector; none lengthens one past its size.
+        return "This model does not support specifying dimensions larger than its own.", None
     return None
 
 

@@ -28,6 +28,10 @@ from tollgate_edge.peers import PEERS, SETTINGS, call_metadata, request_id
 from tollgate_edge.rate_limit_headers import served_headers
 from tollgate_edge.responses import JSON
 
+# No embedding model makes longer vectors (OpenAI's and Gemini's largest: 3,072); a larger
+# request is a client's mistake, refused before any provider is called.
+MAX_DIMENSIONS = 16384
+
 MAX_INPUTS = 2048
 _INPUT = "input"
 _INPUT_SHAPE = (
@@ -89,8 +93,10 @@ def embedding_request_from(
     )
     dimensions = data.get("dimensions")
     if dimensions is not None:
-        if not _is_token(dimensions) or dimensions < 1:
-            raise invalid_request("`dimensions` must be a positive integer", "dimensions")
+        if not _is_token(dimensions) or not 1 <= dimensions <= MAX_DIMENSIONS:
+            raise invalid_request(
+                f"`dimensions` must be an integer from 1 to {MAX_DIMENSIONS}", "dimensions"
+            )
         rpc.dimensions = dimensions
     user = data.get("user")
     if user is not None:

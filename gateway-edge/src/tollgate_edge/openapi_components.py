@@ -272,7 +272,7 @@ SCHEMAS: Final[dict[str, Schema]] = {
                     {"type": "array", "items": {"type": "array", "items": {"type": "integer"}}},
                 ],
             },
-            "dimensions": {"type": "integer", "minimum": 1},
+            "dimensions": {"type": "integer", "minimum": 1, "maximum": 16384},
             "encoding_format": {"type": "string", "enum": ["float", "base64"]},
             "user": STRING,
             "providerOptions": _PROVIDER_OPTIONS,
