@@ -42,8 +42,17 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Billing down or too slow: requests go on unlimited (pre-flight still guards the money).
-_OUTAGE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+# Billing refusing the router itself (a missing or wrong internal token, an RPC it does not
+# have): a misconfiguration, which fails the request loudly. Anything else (billing down, slow,
+# or its database failing) is an outage: requests go on unlimited, and pre-flight still guards
+# the money.
+_REFUSAL_CODES = frozenset(
+    {
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.UNIMPLEMENTED,
+    }
+)
 
 TEAM, PROJECT, KEY = "team", "project", "key"
 
@@ -164,8 +173,8 @@ class BillingRateLimits:
             details = error_details(exc)
             if details.reason == RateLimited.reason:
                 raise RateLimited(details.message, metadata=details.metadata) from None
-            if exc.code() not in _OUTAGE_CODES:
-                raise  # refused (a misconfiguration, a bug): loud, not silently unlimited
+            if exc.code() in _REFUSAL_CODES:
+                raise  # a misconfiguration: loud, not silently unlimited
             log.warning("rate limits: billing unreachable (%s); admitting", exc.code().name)
             return UNLIMITED
         if not reply.limited:
@@ -208,8 +217,8 @@ class BillingRateLimits:
                 billing_pb2.ListRateLimitsRequest(team_id=team_id), timeout=self._deadline
             )
         except grpc.aio.AioRpcError as exc:
-            if exc.code() not in _OUTAGE_CODES:
-                raise  # refused (a misconfiguration, a bug): loud, not silently unlimited
+            if exc.code() in _REFUSAL_CODES:
+                raise  # a misconfiguration: loud, not silently unlimited
             log.warning("rate limits: billing unreachable (%s); not limiting", exc.code().name)
             return _Limited(frozenset(), started)  # not kept: asked again next time
         scopes = frozenset((limit.scope, limit.scope_id) for limit in reply.rate_limits)
