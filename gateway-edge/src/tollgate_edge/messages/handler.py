@@ -17,7 +17,7 @@ from tollgate_edge.chat import SSE_HEADERS, Events, broken_stream, caller_contex
 from tollgate_edge.chat import generation_error as router_error
 from tollgate_edge.chat_request import ChatRequest
 from tollgate_edge.errors import ApiError, from_rpc
-from tollgate_edge.idempotency import idempotency_key, replayed_headers
+from tollgate_edge.idempotency import HEADER, idempotency_key, replayed_headers
 from tollgate_edge.identity import inference_caller
 from tollgate_edge.json_body import json_object
 from tollgate_edge.messages.count import estimate_input_tokens
@@ -48,10 +48,11 @@ async def create_message(request: web.Request) -> web.StreamResponse:
     context.surface = SURFACE
     body = await request.read()
     parsed = parse_messages_request(body, context)
-    # The key's body hash names the surface: the same key on another endpoint is another body.
-    key = idempotency_key(request, {"surface": SURFACE, "body": json_object(body)})
-    if key is not None:
-        parsed.rpc.idempotency.CopyFrom(key)
+    if HEADER in request.headers:  # the body is decoded again only for the key's hash
+        # The hash names the surface: the same key on another endpoint is another body.
+        key = idempotency_key(request, {"surface": SURFACE, "body": json_object(body)})
+        if key is not None:
+            parsed.rpc.idempotency.CopyFrom(key)
     async with generation(request, _as_chat(parsed), rid) as (started, events):
         model = parsed.rpc.model
         headers = replayed_headers(started.replayed) | served_headers(started.rate_limit)
