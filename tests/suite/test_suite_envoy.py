@@ -9,6 +9,7 @@ import httpx
 import openai
 from tollgate_cli.stack import Stack
 
+from tests.support.catalog import ANTHROPIC_MODEL
 from tests.support.upstreams import Upstream
 
 
@@ -74,3 +75,31 @@ def test_sse_chunks_reach_the_client_as_they_are_produced(
     # Buffered anywhere on the way, every chunk would arrive at the end together; streamed, the
     # first arrives several upstream delays before the last.
     assert arrivals[-1] - arrivals[0] > 2 * delay_ms / 1000
+
+
+def test_envoys_own_refusals_speak_the_envelope_of_the_path(stack: Stack) -> None:
+    """A body past Envoy's limit never reaches the edge: the 413 is Envoy's, yet the anthropic
+    SDK on /v1/messages must still read Anthropic's envelope, and the OpenAI SDK OpenAI's."""
+    headers = {"x-api-key": stack.bootstrap_key(), "content-type": "application/json"}
+    too_large = b'{"model": "' + b"x" * (33 * 1024 * 1024) + b'"}'
+    messages = httpx.post(f"{stack.base_url}/messages", content=too_large, headers=headers)
+    chat = httpx.post(f"{stack.base_url}/chat/completions", content=too_large, headers=headers)
+
+    assert messages.status_code == chat.status_code == 413
+    assert messages.json() == {
+        "type": "error",
+        "error": {"type": "request_too_large", "message": "The request body is too large."},
+    }
+    assert chat.json()["error"]["code"] == "request_too_large"
+
+
+def test_a_header_with_an_underscore_is_dropped_not_refused(stack: Stack) -> None:
+    """Envoy drops such headers (a backend could read x_api_key as x-api-key) instead of
+    refusing the request with a 400 the client cannot explain."""
+    reply = httpx.post(
+        f"{stack.base_url}/messages/count_tokens",
+        json={"model": ANTHROPIC_MODEL, "messages": [{"role": "user", "content": "Hi"}]},
+        headers={"x-api-key": stack.bootstrap_key(), "x_api_key": "tg-forged"},
+    )
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["input_tokens"] > 0

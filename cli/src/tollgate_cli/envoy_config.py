@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import tollgate_edge
 from tollgate_common.telemetry import tracing_requested
+from tollgate_edge.messages.errors import error_type
 
 # Envoy's own local replies (not the edge's answers) in the OpenAI error envelope.
 # 401 is absent on purpose: the auth service writes that body itself.
@@ -43,19 +44,53 @@ def template_path() -> Path:
     return Path(tollgate_edge.__file__).resolve().parents[2] / "envoy" / "envoy.yaml"
 
 
+# The Messages API's paths: their local replies use Anthropic's envelope, so the anthropic SDKs
+# raise their usual errors even for a request Envoy refused before the edge saw it.
+ANTHROPIC_PATH_PREFIX = "/v1/messages"
+
+
+def _status_filter(indent: str, status: int) -> list[str]:
+    return [
+        f"{indent}status_code_filter:",
+        f"{indent}  comparison:",
+        f"{indent}    op: EQ",
+        f"{indent}    value: {{ default_value: {status}, runtime_key: local_reply.status_{status} }}",
+    ]
+
+
+def _body(indent: str, envelope: Mapping[str, object]) -> list[str]:
+    return [
+        f"{indent}body_format_override:",
+        f"{indent}  json_format: {json.dumps(envelope)}",
+        f"{indent}  content_type: application/json",
+    ]
+
+
 def _mappers(indent: str) -> str:
+    """Envoy's local-reply mappers: first the Messages paths' (Anthropic's envelope), then the
+    rest (OpenAI's); Envoy uses the first mapper that matches."""
     lines: list[str] = []
+    for status, _kind, _code, message in LOCAL_REPLIES:
+        envelope = {"type": "error", "error": {"type": error_type(status), "message": message}}
+        status_filter = _status_filter(indent + "          ", status)
+        lines += [
+            f"{indent}- filter:",
+            f"{indent}    and_filter:",
+            f"{indent}      filters:",
+            f"{indent}        - header_filter:",
+            f"{indent}            header:",
+            f'{indent}              name: ":path"',
+            f'{indent}              string_match: {{ prefix: "{ANTHROPIC_PATH_PREFIX}" }}',
+            f"{indent}        - {status_filter[0].strip()}",
+            *status_filter[1:],
+            *_body(indent + "  ", envelope),
+        ]
     for status, kind, code, message in LOCAL_REPLIES:
         envelope = {"error": {"message": message, "type": kind, "param": None, "code": code}}
         lines += [
             f"{indent}- filter:",
-            f"{indent}    status_code_filter:",
-            f"{indent}      comparison:",
-            f"{indent}        op: EQ",
-            f"{indent}        value: {{ default_value: {status}, runtime_key: local_reply.status_{status} }}",
-            f"{indent}  body_format_override:",
-            f"{indent}    json_format: {json.dumps(envelope)}",
-            f"{indent}    content_type: application/json",
+            *_status_filter(indent + "    ", status),
+            *_body(indent + "  ", envelope),
         ]
     return "\n".join(lines)
 
