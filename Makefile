@@ -42,8 +42,9 @@ $(DASHBOARD_STAMP): $(DASHBOARD)/package.json $(DASHBOARD)/package-lock.json
 	npm ci --prefix $(DASHBOARD) --no-audit --no-fund --loglevel=error
 	touch $(DASHBOARD_STAMP)
 
-# The Node clients the suite drives Tollgate with (openai, ai + @ai-sdk/*; pinned by the lock
-# file). Skipped without npm: the tests that need them skip without node.
+# The Node clients the suite drives Tollgate with (openai, @anthropic-ai/sdk, ai + @ai-sdk/*,
+# @mastra/core, and Claude Code: its native binary comes in a platform package of the npm
+# registry; pinned by the lock file). Skipped without npm: the tests that need them skip.
 $(NODE_CLIENTS_STAMP): $(NODE_CLIENTS)/package.json $(NODE_CLIENTS)/package-lock.json
 	@if command -v npm >/dev/null; then \
 	  npm ci --prefix $(NODE_CLIENTS) --no-audit --no-fund --loglevel=error && touch $(NODE_CLIENTS_STAMP); \
