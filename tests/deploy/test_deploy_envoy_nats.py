@@ -131,19 +131,29 @@ def test_nats_server_accepts_the_config(
     text = _config_map(rendered[overlay_name], "nats-config")["data"]["nats.conf"]
     config = tmp_path / "nats.conf"
     config.write_text(text)
+    (tmp_path / "users").mkdir()
+    (tmp_path / "users/users.conf").write_text(
+        _config_map(rendered[overlay_name], "nats-users")["data"]["users.conf"]
+    )
     result = subprocess.run(
         [nats_server_binary(), "-c", str(config), "-t"],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
-        env={**os.environ, "POD_NAME": "nats-0"},
+        env={**os.environ, "POD_NAME": "nats-0", **_user_passwords()},
     )
     assert result.returncode == 0, result.stdout + result.stderr
     nats = _container(rendered[overlay_name], "StatefulSet", "nats")
     ports = {p["name"]: p["containerPort"] for p in nats["ports"]}
     assert f"listen: 0.0.0.0:{ports['client']}" in text
     assert f"http: 0.0.0.0:{ports['monitor']}" in text
+
+
+def _user_passwords() -> dict[str, str]:
+    """Stand-ins for the NATS users' passwords the pod reads from its environment."""
+    users = ("router", "auth", "billing", "activity", "operator")
+    return {f"NATS_{user.upper()}_PASSWORD": f"password-of-{user}" for user in users}
 
 
 def test_the_probes_listener_answers_for_the_kubelet_and_the_collector(tmp_path: Path) -> None:

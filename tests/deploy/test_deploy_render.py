@@ -23,7 +23,11 @@ PROD_SECRETS = {
     "router-secrets": {"database-url"},
     "billing-secrets": {"database-url"},
     "activity-secrets": {"database-url"},
-    "internal-secret": {"secret", "envoy-token"},
+    "internal-secret": {
+        "secret",
+        "envoy-token",
+        *(f"nats-{user}" for user in ("router", "auth", "billing", "activity", "operator")),
+    },
     "provider-keys": set(),  # every key optional
 }
 

@@ -19,17 +19,19 @@ import pytest
 from tollgate_cli.stack import Stack
 
 from tests.faults.harness import (
-    Load,
     check_money,
     database_outage,
     kill,
     kill_everything,
     new_team,
+    on_both_databases,
+    on_sqlite,
     pace,
     restart,
     stalled,
     summary,
 )
+from tests.faults.load import Load
 from tests.support.polling import eventually
 from tests.support.upstreams import Upstream
 
@@ -40,6 +42,7 @@ BUDGET = D(100)
 OUTAGE_SECONDS = 50 * 2.0 + 5
 
 
+@on_sqlite
 @pytest.mark.parametrize("name", ["router", "activity", "nats", "edge"])
 def test_kill9_of_one_process_mid_load_bills_every_completed_generation_once(
     faults_stack: Stack, name: str
@@ -53,6 +56,7 @@ def test_kill9_of_one_process_mid_load_bills_every_completed_generation_once(
     check_money(team, load.attempts)
 
 
+@on_sqlite
 def test_kill9_of_the_router_while_nats_is_stalled_loses_no_fact(faults_stack: Stack) -> None:
     # With JetStream not answering, the facts of the generations served meanwhile wait in the
     # router for their acknowledgement (up to the outbox's publish timeout): the router dies
@@ -71,6 +75,7 @@ def test_kill9_of_the_router_while_nats_is_stalled_loses_no_fact(faults_stack: S
     check_money(team, load.attempts)
 
 
+@on_both_databases
 def test_kill9_of_billing_while_leases_are_out_keeps_the_budget(faults_stack: Stack) -> None:
     # $1.50 pays for ~135 generations; while more than 100 worst cases are left the router
     # draws from a credit lease, below that every generation holds its own worst case.
@@ -86,6 +91,7 @@ def test_kill9_of_billing_while_leases_are_out_keeps_the_budget(faults_stack: St
     check_money(team, load.attempts)
 
 
+@on_both_databases
 def test_kill9_of_billing_while_holds_are_out_near_the_cap_keeps_the_budget(
     faults_stack: Stack, upstream: Upstream
 ) -> None:
@@ -119,6 +125,7 @@ def test_kill9_of_billing_while_holds_are_out_near_the_cap_keeps_the_budget(
     check_money(team, attempts)
 
 
+@on_both_databases
 def test_kill9_of_every_process_at_once_then_restart_on_the_same_data(
     faults_stack: Stack,
 ) -> None:
@@ -134,6 +141,7 @@ def test_kill9_of_every_process_at_once_then_restart_on_the_same_data(
     check_money(team, load.attempts)
 
 
+@on_both_databases
 def test_a_database_outage_longer_than_the_delivery_budget_loses_no_fact(
     faults_stack: Stack,
 ) -> None:

@@ -38,18 +38,26 @@ def password(keys: InternalKeys, user: str) -> str:
     return keys.token(f"nats:{user}")
 
 
+def permissions(service: str) -> dict[str, object]:
+    """What ``service``'s NATS user may publish and subscribe to."""
+    return {
+        "publish": {"allow": [*_JETSTREAM, *PUBLISHES[service]]},
+        "subscribe": {"allow": list(_SUBSCRIBES)},
+    }
+
+
+def users(passwords: Mapping[str, str]) -> list[dict[str, object]]:
+    """Every user with its password from ``passwords`` (user → password) and its permissions;
+    the ``operator`` may do anything (``tollgate facts`` replays facts on their own subjects)."""
+    found: list[dict[str, object]] = [
+        {"user": service, "password": passwords[service], "permissions": permissions(service)}
+        for service in PUBLISHES
+    ]
+    found.append({"user": OPERATOR, "password": passwords[OPERATOR]})
+    return found
+
+
 def render(keys: InternalKeys) -> str:
     """The ``authorization`` block of nats-server's config (JSON is valid NATS config)."""
-    users: list[dict[str, object]] = [
-        {
-            "user": service,
-            "password": password(keys, service),
-            "permissions": {
-                "publish": {"allow": [*_JETSTREAM, *subjects]},
-                "subscribe": {"allow": list(_SUBSCRIBES)},
-            },
-        }
-        for service, subjects in PUBLISHES.items()
-    ]
-    users.append({"user": OPERATOR, "password": password(keys, OPERATOR)})
-    return "authorization " + json.dumps({"users": users}, indent=2) + "\n"
+    derived = {user: password(keys, user) for user in (*PUBLISHES, OPERATOR)}
+    return "authorization " + json.dumps({"users": users(derived)}, indent=2) + "\n"

@@ -108,6 +108,24 @@ async def test_concurrency_slots_free_at_the_end_or_when_their_lease_expires(
     await world.admit()
 
 
+async def test_a_renewed_slot_outlives_its_first_lifetime_and_only_its_own_team_renews_it(
+    world: World,
+) -> None:
+    await put(world, "key", "key_1", concurrent=1)
+    running = await world.admit()  # a long stream: its router renews the slot while it runs
+    world.clock.now += timedelta(seconds=SLOT_SECONDS * 2 / 3)
+    assert await world.limits.renew([("team_a", running), ("team_a", "slot_unknown")]) == 1
+    assert await world.limits.renew([("team_b", running)]) == 0  # not team_b's slot
+    world.clock.now += timedelta(seconds=SLOT_SECONDS * 2 / 3)  # past its first lifetime
+    with pytest.raises(RateLimited):
+        await world.admit()
+    world.clock.now += timedelta(seconds=SLOT_SECONDS)  # its router died: no more renewals
+    assert await world.limits.renew([("team_a", running)]) == 0  # an expired slot stays so
+    await world.admit()
+    with pytest.raises(InvalidArgument):
+        await world.limits.renew([("team_a", f"slot_{n}") for n in range(1001)])
+
+
 async def test_an_unlimited_request_is_not_counted(world: World) -> None:
     assert await world.limits.admit("team_a", "prj_1", "key_1", "slot_x", 10) is None
     await put(world, "key", "key_2", rpm=1)

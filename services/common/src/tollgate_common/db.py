@@ -22,6 +22,11 @@ log = logging.getLogger(__name__)
 
 # PostgreSQL's SQLSTATE for a statement cancelled (by statement_timeout, here).
 _QUERY_CANCELED = "57014"
+# PostgreSQL refusing or dropping connections: the server shutting down, starting up or out of
+# slots (57P01-57P03, 53300), a connection failure (class 08), and a database closed to new
+# connections (55000 "database ... is not currently accepting connections").
+_UNAVAILABLE_STATES = frozenset({"57P01", "57P02", "57P03", "53300"})
+_NOT_ACCEPTING = "55000"
 # How much longer than the server's statement timeout the client waits for an answer before it
 # gives up on the connection (a server that does not answer at all).
 _CLIENT_MARGIN_SECONDS = 5.0
@@ -82,8 +87,15 @@ def _unavailability(
         # itself: a timeout raised from a cancelled wait is a real timeout.)
         return None
     for error in _chain(exc):
-        if getattr(error, "sqlstate", None) == _QUERY_CANCELED:
+        sqlstate = getattr(error, "sqlstate", None)
+        if sqlstate == _QUERY_CANCELED:
             return f"a statement ran longer than {statement:g} s and was cancelled"
+        if isinstance(sqlstate, str) and (
+            sqlstate in _UNAVAILABLE_STATES
+            or sqlstate.startswith("08")
+            or (sqlstate == _NOT_ACCEPTING and "accepting connections" in str(error))
+        ):
+            return f"it refuses connections ({sqlstate})"
         if isinstance(error, sqlite3.OperationalError) and "locked" in str(error):
             return f"a statement waited more than {statement or 30:g} s for a lock"
         if isinstance(error, TimeoutError):

@@ -55,6 +55,7 @@ ACCESS: Mapping[str, frozenset[str]] = {
     # limit; the edge manages them (and lists them for the admin API).
     "/tollgate.billing.v1.BillingService/AdmitRequest": frozenset({"router"}),
     "/tollgate.billing.v1.BillingService/FinishRequest": frozenset({"router"}),
+    "/tollgate.billing.v1.BillingService/RenewRequestSlots": frozenset({"router"}),
     "/tollgate.billing.v1.BillingService/ListRateLimits": frozenset({"router", "edge"}),
     "/tollgate.billing.v1.BillingService/": frozenset({"edge"}),
     "/tollgate.router.v1.RouterService/": frozenset({"edge"}),

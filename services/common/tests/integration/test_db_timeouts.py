@@ -39,6 +39,44 @@ async def test_a_postgres_statement_past_the_timeout_is_cancelled_and_fails_clea
             await engine.dispose()
 
 
+@pytest.mark.postgres
+async def test_a_postgres_database_closed_to_connections_is_unavailable_not_an_error(
+    tmp_path: Path,
+) -> None:
+    """An operator closing the database (or PostgreSQL shutting down) is an outage the caller
+    may retry, UNAVAILABLE, not an INTERNAL error."""
+    async with scratch_database("postgres", tmp_path, "db_closed") as url:
+        name = make_url(url).database
+        engine = create_engine(url)
+        admin = create_engine(url.rsplit("/", 1)[0] + "/postgres")
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            async with admin.connect() as conn:
+                await conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false'))
+                await conn.execute(
+                    text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                        "WHERE datname = :name"
+                    ),
+                    {"name": name},
+                )
+                await conn.commit()
+            for _ in range(2):  # the dropped pooled connection, then a refused new one
+                with pytest.raises(DatabaseUnavailable) as failed:
+                    async with engine.connect() as conn:
+                        await conn.execute(text("SELECT 1"))
+                assert failed.value.code is grpc.StatusCode.UNAVAILABLE
+            async with admin.connect() as conn:
+                await conn.execute(text(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true'))
+                await conn.commit()
+            async with engine.connect() as conn:  # served again once it opens
+                assert (await conn.execute(text("SELECT 1"))).scalar_one() == 1
+        finally:
+            await engine.dispose()
+            await admin.dispose()
+
+
 async def test_sqlite_waits_for_a_lock_no_longer_than_the_timeout(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'billing.db'}"
     holder = create_engine(url)

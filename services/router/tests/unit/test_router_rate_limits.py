@@ -27,6 +27,7 @@ class FakeBilling:
         self.listed = 0
         self.admitted: list[billing_pb2.AdmitRequestRequest] = []
         self.finished: list[tuple[str, int]] = []
+        self.renewed: list[list[tuple[str, str]]] = []
         self.error: grpc.aio.AioRpcError | None = None
 
     async def ListRateLimits(self, request: billing_pb2.ListRateLimitsRequest, **_: Any) -> Any:
@@ -44,6 +45,12 @@ class FakeBilling:
             raise self.error
         status = billing_pb2.RateLimitStatus(limit_requests=5, remaining_requests=4)
         return billing_pb2.AdmitRequestResponse(limited=True, status=status)
+
+    async def RenewRequestSlots(
+        self, request: billing_pb2.RenewRequestSlotsRequest, **_: Any
+    ) -> Any:
+        self.renewed.append([(slot.team_id, slot.slot_id) for slot in request.slots])
+        return billing_pb2.RenewRequestSlotsResponse(renewed=len(request.slots))
 
     async def FinishRequest(self, request: billing_pb2.FinishRequestRequest, **_: Any) -> Any:
         self.finished.append((request.slot_id, request.tokens))
@@ -104,6 +111,20 @@ async def test_a_limited_caller_is_admitted_and_finishes_once_with_its_tokens() 
     await asyncio.sleep(0)
     await asyncio.sleep(0)
     assert billing.finished == [(asked.slot_id, 17)]
+
+
+async def test_the_slots_of_running_requests_are_renewed_until_they_finish() -> None:
+    billing = FakeBilling(("team", "team_a"))
+    limits = _limits(billing)
+    first = await limits.admit(CALLER, _tokens)
+    second = await limits.admit(OTHER_KEY, _tokens)
+    slots = [("team_a", asked.slot_id) for asked in billing.admitted]
+    assert await limits.renew() == 2
+    first.finish(10)
+    assert await limits.renew() == 1
+    second.finish(10)
+    assert await limits.renew() == 0
+    assert billing.renewed == [slots, slots[1:]]  # nothing asked once none is running
 
 
 async def test_billings_refusal_reaches_the_caller_with_its_metadata() -> None:

@@ -466,12 +466,14 @@ class RateLimitStatus(_message.Message):
     def __init__(self, limit_requests: _Optional[int] = ..., remaining_requests: _Optional[int] = ..., reset_requests_ms: _Optional[int] = ..., limit_tokens: _Optional[int] = ..., remaining_tokens: _Optional[int] = ..., reset_tokens_ms: _Optional[int] = ...) -> None: ...
 
 class AdmitRequestResponse(_message.Message):
-    __slots__ = ("limited", "status")
+    __slots__ = ("limited", "status", "slot_seconds")
     LIMITED_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
+    SLOT_SECONDS_FIELD_NUMBER: _ClassVar[int]
     limited: bool
     status: RateLimitStatus
-    def __init__(self, limited: _Optional[bool] = ..., status: _Optional[_Union[RateLimitStatus, _Mapping]] = ...) -> None: ...
+    slot_seconds: float
+    def __init__(self, limited: _Optional[bool] = ..., status: _Optional[_Union[RateLimitStatus, _Mapping]] = ..., slot_seconds: _Optional[float] = ...) -> None: ...
 
 class FinishRequestRequest(_message.Message):
     __slots__ = ("team_id", "slot_id", "tokens")
@@ -486,3 +488,23 @@ class FinishRequestRequest(_message.Message):
 class FinishRequestResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class RequestSlot(_message.Message):
+    __slots__ = ("team_id", "slot_id")
+    TEAM_ID_FIELD_NUMBER: _ClassVar[int]
+    SLOT_ID_FIELD_NUMBER: _ClassVar[int]
+    team_id: str
+    slot_id: str
+    def __init__(self, team_id: _Optional[str] = ..., slot_id: _Optional[str] = ...) -> None: ...
+
+class RenewRequestSlotsRequest(_message.Message):
+    __slots__ = ("slots",)
+    SLOTS_FIELD_NUMBER: _ClassVar[int]
+    slots: _containers.RepeatedCompositeFieldContainer[RequestSlot]
+    def __init__(self, slots: _Optional[_Iterable[_Union[RequestSlot, _Mapping]]] = ...) -> None: ...
+
+class RenewRequestSlotsResponse(_message.Message):
+    __slots__ = ("renewed",)
+    RENEWED_FIELD_NUMBER: _ClassVar[int]
+    renewed: int
+    def __init__(self, renewed: _Optional[int] = ...) -> None: ...

@@ -120,6 +120,11 @@ class BillingServiceStub:
                 request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.FinishRequestRequest.SerializeToString,
                 response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.FinishRequestResponse.FromString,
                 _registered_method=True)
+        self.RenewRequestSlots = channel.unary_unary(
+                '/tollgate.billing.v1.BillingService/RenewRequestSlots',
+                request_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.RenewRequestSlotsRequest.SerializeToString,
+                response_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.RenewRequestSlotsResponse.FromString,
+                _registered_method=True)
 
 
 class BillingServiceServicer:
@@ -263,6 +268,15 @@ class BillingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RenewRequestSlots(self, request, context):
+        """RenewRequestSlots extends the concurrency slots of requests still running by the slots'
+        lifetime (the router renews its own every third of it, so a slot outlives its request only
+        when the router died). Unknown, expired or other teams' slots are ignored.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_BillingServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -350,6 +364,11 @@ def add_BillingServiceServicer_to_server(servicer, server):
                     servicer.FinishRequest,
                     request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.FinishRequestRequest.FromString,
                     response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.FinishRequestResponse.SerializeToString,
+            ),
+            'RenewRequestSlots': grpc.unary_unary_rpc_method_handler(
+                    servicer.RenewRequestSlots,
+                    request_deserializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.RenewRequestSlotsRequest.FromString,
+                    response_serializer=tollgate_dot_billing_dot_v1_dot_billing__pb2.RenewRequestSlotsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -812,6 +831,33 @@ class BillingService:
             '/tollgate.billing.v1.BillingService/FinishRequest',
             tollgate_dot_billing_dot_v1_dot_billing__pb2.FinishRequestRequest.SerializeToString,
             tollgate_dot_billing_dot_v1_dot_billing__pb2.FinishRequestResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RenewRequestSlots(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.billing.v1.BillingService/RenewRequestSlots',
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.RenewRequestSlotsRequest.SerializeToString,
+            tollgate_dot_billing_dot_v1_dot_billing__pb2.RenewRequestSlotsResponse.FromString,
             options,
             channel_credentials,
             insecure,

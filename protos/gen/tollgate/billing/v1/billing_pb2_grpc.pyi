@@ -97,6 +97,11 @@ class BillingServiceStub:
     """FinishRequest gives the request's concurrency slot back and corrects its tokens to what
     it used. Finishing an unknown or expired slot is a no-op.
     """
+    RenewRequestSlots: _grpc.UnaryUnaryMultiCallable[_billing_pb2.RenewRequestSlotsRequest, _billing_pb2.RenewRequestSlotsResponse]
+    """RenewRequestSlots extends the concurrency slots of requests still running by the slots'
+    lifetime (the router renews its own every third of it, so a slot outlives its request only
+    when the router died). Unknown, expired or other teams' slots are ignored.
+    """
 
 @_typing.type_check_only
 class BillingServiceAsyncStub(BillingServiceStub):
@@ -166,6 +171,11 @@ class BillingServiceAsyncStub(BillingServiceStub):
     FinishRequest: _aio.UnaryUnaryMultiCallable[_billing_pb2.FinishRequestRequest, _billing_pb2.FinishRequestResponse]  # type: ignore[assignment]
     """FinishRequest gives the request's concurrency slot back and corrects its tokens to what
     it used. Finishing an unknown or expired slot is a no-op.
+    """
+    RenewRequestSlots: _aio.UnaryUnaryMultiCallable[_billing_pb2.RenewRequestSlotsRequest, _billing_pb2.RenewRequestSlotsResponse]  # type: ignore[assignment]
+    """RenewRequestSlots extends the concurrency slots of requests still running by the slots'
+    lifetime (the router renews its own every third of it, so a slot outlives its request only
+    when the router died). Unknown, expired or other teams' slots are ignored.
     """
 
 class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -335,6 +345,17 @@ class BillingServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_billing_pb2.FinishRequestResponse, _abc.Awaitable[_billing_pb2.FinishRequestResponse]]:
         """FinishRequest gives the request's concurrency slot back and corrects its tokens to what
         it used. Finishing an unknown or expired slot is a no-op.
+        """
+
+    @_abc_1.abstractmethod
+    def RenewRequestSlots(
+        self,
+        request: _billing_pb2.RenewRequestSlotsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_billing_pb2.RenewRequestSlotsResponse, _abc.Awaitable[_billing_pb2.RenewRequestSlotsResponse]]:
+        """RenewRequestSlots extends the concurrency slots of requests still running by the slots'
+        lifetime (the router renews its own every third of it, so a slot outlives its request only
+        when the router died). Unknown, expired or other teams' slots are ignored.
         """
 
 def add_BillingServiceServicer_to_server(servicer: BillingServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

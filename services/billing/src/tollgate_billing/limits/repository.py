@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -235,6 +235,25 @@ class RateLimitRepository:
                 .where(*counted)
                 .values(window_tokens=case((tokens_now < 0, 0), else_=tokens_now))
             )
+
+    @property
+    def slot_seconds(self) -> float:
+        return self._slot_ttl.total_seconds()
+
+    async def renew(self, slots: Sequence[tuple[str, str]], at: datetime) -> int:
+        """Extend the live ``slots`` ((team id, slot id) pairs) by the slot lifetime from
+        ``at``; how many were still held."""
+        if not slots:
+            return 0
+        s = rate_limit_slots.c
+        pairs = or_(*((s.team_id == team_id) & (s.id == slot_id) for team_id, slot_id in slots))
+        async with self._engine.begin() as conn:
+            result = await conn.execute(
+                update(rate_limit_slots)
+                .where(pairs, s.expires_at > at)
+                .values(expires_at=at + self._slot_ttl)
+            )
+        return int(result.rowcount or 0)
 
     async def _running(self, conn: AsyncConnection, limit: RateLimit) -> int:
         """The requests of ``limit``'s scope running now (read under its row lock)."""

@@ -4,6 +4,7 @@ limit)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from tollgate.events.v1 import activity_pb2
@@ -21,6 +22,8 @@ from tollgate_billing.models import ID_LENGTH
 RATE_LIMIT_CREATED = "rate-limit-created"
 RATE_LIMIT_UPDATED = "rate-limit-updated"
 RATE_LIMIT_DELETED = "rate-limit-deleted"
+# The most slots one renewal may name (a router renews its in-flight slots in pages of this).
+MAX_RENEWED = 1000
 
 
 def _scope_id(team_id: str, scope: Scope, scope_id: str) -> str:
@@ -105,6 +108,19 @@ class RateLimitService:
         if not team_id:
             raise missing_field("team_id")
         await self._limits.finish(team_id, slot_id, max(0, tokens))
+
+    @property
+    def slot_seconds(self) -> float:
+        """How long a slot lives unless renewed or given back."""
+        return self._limits.slot_seconds
+
+    async def renew(self, slots: Sequence[tuple[str, str]]) -> int:
+        """Extend the slots of requests still running; how many were still held."""
+        if len(slots) > MAX_RENEWED:
+            raise InvalidArgument(
+                f"at most {MAX_RENEWED} slots at once", metadata={"param": "slots"}
+            )
+        return await self._limits.renew(slots, self._clock())
 
     def _event(self, type_: str, limit: RateLimit, actor_id: str, at: datetime) -> None:
         details = {

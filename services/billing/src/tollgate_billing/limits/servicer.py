@@ -84,6 +84,7 @@ class RateLimitRpcs:
             return billing_pb2.AdmitRequestResponse(limited=False)
         return billing_pb2.AdmitRequestResponse(
             limited=True,
+            slot_seconds=self._limits.slot_seconds,
             status=billing_pb2.RateLimitStatus(
                 limit_requests=found.limit_requests,
                 remaining_requests=found.remaining_requests,
@@ -93,6 +94,12 @@ class RateLimitRpcs:
                 reset_tokens_ms=found.reset_tokens_ms,
             ),
         )
+
+    async def RenewRequestSlots(
+        self, request: billing_pb2.RenewRequestSlotsRequest, context: Context
+    ) -> billing_pb2.RenewRequestSlotsResponse:
+        slots = [(slot.team_id, slot.slot_id) for slot in request.slots]
+        return billing_pb2.RenewRequestSlotsResponse(renewed=await self._limits.renew(slots))
 
     async def FinishRequest(
         self, request: billing_pb2.FinishRequestRequest, context: Context

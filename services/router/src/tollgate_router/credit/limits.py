@@ -6,8 +6,9 @@ holds exactly however many routers serve the key. Which callers have a limit is 
 team and trusted for ``ttl_seconds`` (at most a second): a caller without a limit costs one
 lookup per team and second, never a call per request. A request is counted at its estimated
 tokens (the prompt's upper estimate plus the output it may produce); at its end the router
-tells billing what it used and gives its concurrency slot back (a slot of a router that died
-expires at billing).
+tells billing what it used and gives its concurrency slot back. While a request runs its slot is
+renewed every third of its lifetime (one call for all of the router's live slots), so a long
+stream keeps it and the slot of a router that died expires at billing within that lifetime.
 
 Rate limits guard capacity, not money: when billing cannot be reached the request is let
 through (pre-flight still decides whether the team can pay).
@@ -126,6 +127,12 @@ class _Limited:
         )
 
 
+# How often live slots are renewed when billing has not said how long they live.
+DEFAULT_SLOT_SECONDS = 60.0
+# The most slots named in one renewal (billing's own bound).
+RENEW_PAGE = 1000
+
+
 class _Slot:
     def __init__(
         self, limits: BillingRateLimits, team_id: str, slot_id: str, status: RateLimitStatus
@@ -153,6 +160,8 @@ class BillingRateLimits:
         self._teams: dict[str, _Limited] = {}
         self._looking: dict[str, asyncio.Future[_Limited]] = {}
         self._finishing: set[asyncio.Task[None]] = set()
+        self._live: dict[str, str] = {}  # slot id → team id, of requests still running
+        self._slot_seconds = DEFAULT_SLOT_SECONDS
 
     async def admit(self, caller: Caller, tokens: Callable[[], int]) -> Permit:
         if not caller.team_id or not (await self._limited(caller.team_id)).covers(caller):
@@ -179,6 +188,9 @@ class BillingRateLimits:
             return UNLIMITED
         if not reply.limited:
             return UNLIMITED
+        if reply.slot_seconds > 0:
+            self._slot_seconds = reply.slot_seconds
+        self._live[slot_id] = caller.team_id
         s = reply.status
         status = RateLimitStatus(
             s.limit_requests,
@@ -227,6 +239,7 @@ class BillingRateLimits:
         return found
 
     def finish(self, team_id: str, slot_id: str, tokens: int) -> None:
+        self._live.pop(slot_id, None)
         task = asyncio.get_running_loop().create_task(self._finish(team_id, slot_id, tokens))
         self._finishing.add(task)
         task.add_done_callback(self._finishing.discard)
@@ -246,12 +259,38 @@ class BillingRateLimits:
         for team_id in [t for t, found in self._teams.items() if found.until <= moment]:
             del self._teams[team_id]
 
+    async def renew(self) -> int:
+        """Renew the slots of the requests still running (in pages); how many billing still
+        held. A failed renewal is tried again at the next turn: a slot lives three turns."""
+        live = list(self._live.items())
+        renewed = 0
+        for start in range(0, len(live), RENEW_PAGE):
+            page = [
+                billing_pb2.RequestSlot(team_id=team_id, slot_id=slot_id)
+                for slot_id, team_id in live[start : start + RENEW_PAGE]
+            ]
+            try:
+                reply = await self._stub.RenewRequestSlots(
+                    billing_pb2.RenewRequestSlotsRequest(slots=page), timeout=self._deadline
+                )
+            except grpc.aio.AioRpcError as exc:
+                log.warning("rate limits: slots not renewed (%s)", exc.code().name)
+                continue
+            renewed += reply.renewed
+        return renewed
+
     async def run(self) -> None:
-        """Forget expired lookups now and then; on shutdown, let the finishes go out."""
+        """Renew live slots every third of their lifetime and forget expired lookups now and
+        then; on shutdown, let the finishes go out."""
+        forget_every = max(self._ttl, 1.0) * 30
+        forgotten = time.monotonic()
         try:
             while True:
-                await asyncio.sleep(max(self._ttl, 1.0) * 30)
-                self.forget()
+                await asyncio.sleep(self._slot_seconds / 3)
+                await self.renew()
+                if time.monotonic() - forgotten >= forget_every:
+                    self.forget()
+                    forgotten = time.monotonic()
         finally:
             if self._finishing:
                 await asyncio.wait(set(self._finishing), timeout=self._deadline)
