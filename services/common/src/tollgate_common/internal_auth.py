@@ -75,22 +75,30 @@ def allowed_callers(method: str) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class InternalKeys:
-    """The installation secret, and the tokens derived from it. ``repr`` shows no secret."""
+    """The installation secret, and the tokens derived from it. ``accepted``: other secrets
+    whose tokens are recognised too but never presented — a rotation's old or next secret, so
+    processes that do not yet share one secret still trust each other (docs/deploy.md,
+    "Internal trust"). ``repr`` shows no secret."""
 
     secret: bytes
+    accepted: tuple[bytes, ...] = ()
 
     def __repr__(self) -> str:
         return "InternalKeys(<secret>)"
 
     def token(self, caller: str) -> str:
         """The token ``caller`` presents."""
-        digest = hmac.new(self.secret, f"tollgate-internal:{caller}".encode(), hashlib.sha256)
-        return digest.hexdigest()
+        return _token(self.secret, caller)
 
     @cached_property
     def _tokens(self) -> tuple[tuple[str, str], ...]:
-        """Every caller's token, derived once (a server checks one per call)."""
-        return tuple((caller, self.token(caller)) for caller in CALLERS)
+        """Every caller's token under every recognised secret, derived once (a server checks
+        one per call)."""
+        return tuple(
+            (caller, _token(secret, caller))
+            for secret in (self.secret, *self.accepted)
+            for caller in CALLERS
+        )
 
     def caller_of(self, token: str) -> str | None:
         """Whose token ``token`` is; None when it is nobody's."""
@@ -101,17 +109,36 @@ class InternalKeys:
         return found
 
     @classmethod
-    def load(cls, value: str, path: Path | None) -> InternalKeys | None:
+    def load(
+        cls,
+        value: str,
+        path: Path | None,
+        accepted_value: str = "",
+        accepted_path: Path | None = None,
+    ) -> InternalKeys | None:
         """From the secret's value, else from the file at ``path``; None when neither is set.
-        A file that is named but missing or empty is an error: the service must not start."""
-        if value:
-            return cls(value.strip().encode())
-        if path is None:
+        A file that is named but missing or empty is an error: the service must not start.
+        ``accepted_*``: a second secret recognised during a rotation (optional)."""
+        secret = _read(value, path)
+        if secret is None:
             return None
-        text = path.read_text().strip()
-        if not text:
-            raise ValueError(f"the internal secret file {path} is empty")
-        return cls(text.encode())
+        other = _read(accepted_value, accepted_path)
+        return cls(secret, () if other is None or other == secret else (other,))
+
+
+def _token(secret: bytes, caller: str) -> str:
+    return hmac.new(secret, f"tollgate-internal:{caller}".encode(), hashlib.sha256).hexdigest()
+
+
+def _read(value: str, path: Path | None) -> bytes | None:
+    if value:
+        return value.strip().encode()
+    if path is None:
+        return None
+    text = path.read_text().strip()
+    if not text:
+        raise ValueError(f"the internal secret file {path} is empty")
+    return text.encode()
 
 
 def write_secret_once(path: Path) -> None:

@@ -82,6 +82,22 @@ class CommonSettings(BaseSettings):
         validation_alias=AliasChoices("TOLLGATE_INTERNAL_SECRET_FILE", "internal_secret_file"),
     )
 
+    # During a rotation of the secret: another secret whose tokens are accepted, never presented
+    # (docs/deploy.md, "Internal trust"); its value or its file.
+    internal_secret_accepted: SecretStr | None = Field(
+        default=None,
+        repr=False,
+        validation_alias=AliasChoices(
+            "TOLLGATE_INTERNAL_SECRET_ACCEPTED", "internal_secret_accepted"
+        ),
+    )
+    internal_secret_accepted_file: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "TOLLGATE_INTERNAL_SECRET_ACCEPTED_FILE", "internal_secret_accepted_file"
+        ),
+    )
+
     def sqlite_url(self, service: str) -> str:
         """The default database of ``service``: a SQLite file in the data dir."""
         return f"sqlite+aiosqlite:///{(self.data_dir / f'{service}.db').resolve()}"
@@ -89,7 +105,13 @@ class CommonSettings(BaseSettings):
     def internal_keys(self) -> InternalKeys | None:
         """The installation secret's keys; None when none is configured."""
         value = self.internal_secret.get_secret_value() if self.internal_secret else ""
-        return InternalKeys.load(value, self.internal_secret_file)
+        accepted = self.internal_secret_accepted
+        return InternalKeys.load(
+            value,
+            self.internal_secret_file,
+            accepted.get_secret_value() if accepted else "",
+            self.internal_secret_accepted_file,
+        )
 
     def database_timeouts(self) -> DatabaseTimeouts:
         return DatabaseTimeouts(self.db_connect_timeout_seconds, self.db_statement_timeout_seconds)

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from tollgate_common.bus_link import with_credentials
 from tollgate_common.internal_auth import InternalKeys, allowed_callers, write_secret_once
+from tollgate_common.settings import CommonSettings
 
 
 def test_a_method_falls_back_to_its_service_rule_and_an_unknown_one_to_nobody() -> None:
@@ -52,3 +53,31 @@ def test_nats_credentials_go_into_every_server_that_names_none() -> None:
     )
     assert with_credentials("nats://x:y@a:4222", "router", "pw") == "nats://x:y@a:4222"
     assert with_credentials(url, "", "") == url
+
+
+def test_a_rotation_accepts_the_other_secret_but_presents_only_its_own(tmp_path: Path) -> None:
+    old, new = InternalKeys(b"old"), InternalKeys(b"new")
+    # Phase one: every process still presents the old secret and accepts the new one too;
+    # phase two: every process presents the new one and accepts the old one too.
+    first, second = InternalKeys(b"old", (b"new",)), InternalKeys(b"new", (b"old",))
+    for keys in (first, second):
+        assert keys.caller_of(old.token("router")) == "router"
+        assert keys.caller_of(new.token("edge")) == "edge"
+        assert keys.caller_of(InternalKeys(b"third").token("router")) is None
+    assert first.token("router") == old.token("router")
+    assert second.token("router") == new.token("router")
+    # Without phase one an old process refuses a new one's calls.
+    assert old.caller_of(second.token("router")) is None
+    accepted = tmp_path / "accepted"
+    accepted.write_text("old\n")
+    assert InternalKeys.load("new", None, "", accepted) == second
+    assert InternalKeys.load("new", None, "new") == new  # the same secret twice: just one
+    assert "old" not in repr(second)
+
+
+def test_the_accepted_secret_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOLLGATE_INTERNAL_SECRET", "new")
+    monkeypatch.setenv("TOLLGATE_INTERNAL_SECRET_ACCEPTED", "old")
+    keys = CommonSettings().internal_keys()
+    assert keys == InternalKeys(b"new", (b"old",))
+    assert "old" not in repr(CommonSettings())
