@@ -141,3 +141,29 @@ def test_the_page_itself_needs_no_key_but_serves_no_data(stack: Stack) -> None:
     assert "default-src 'self'" in page_reply.headers["content-security-policy"]
     assert library.status_code == 200 and "Chart.js" in library.text[:200]
     assert data.status_code == 401
+
+
+def test_the_dashboard_shows_the_teams_budgets_and_rate_limits(stack: Stack, page: Any) -> None:
+    owner = {"Authorization": f"Bearer {stack.bootstrap_key()}"}
+    key = httpx.post(f"{stack.base_url}/api-keys", json={"name": "limited"}, headers=owner)
+    assert key.status_code == 201, key.text
+    key_id = key.json()["id"]
+    budget = httpx.put(
+        f"{stack.base_url}/budgets/key/{key_id}",
+        json={"amount": "12.5", "period": "month"},
+        headers=owner,
+    )
+    assert budget.status_code == 201, budget.text
+    limit = httpx.put(
+        f"{stack.base_url}/rate-limits/key/{key_id}",
+        json={"requestsPerMinute": 321, "concurrentRequests": 7},
+        headers=owner,
+    )
+    assert limit.status_code == 201, limit.text
+
+    sign_in(page, stack, stack.bootstrap_key())
+
+    budgets = [r.split("\t") for r in page.inner_text("#budgets tbody").splitlines()]
+    assert ["key", key_id, "$12.50", "month", "hard", "$0"] in budgets
+    limits = [r.split("\t") for r in page.inner_text("#rate-limits tbody").splitlines()]
+    assert ["key", key_id, "321", "none", "7"] in limits

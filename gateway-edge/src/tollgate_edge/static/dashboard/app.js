@@ -145,12 +145,14 @@
     const projectId = scope === "team" ? "" : scope;
     const period = { since: since.toISOString(), until: until.toISOString() };
     const metrics = ["requests", "ttft", "tokens", "spend"];
-    const [credits, requests, activity, keys, byok, ...observed] = await Promise.all([
+    const [credits, requests, activity, keys, byok, budgets, limits, ...observed] = await Promise.all([
       optional("/v1/credits"),
       optional(`/v1/requests?${query({ ...period, projectId, limit: 50 })}`),
       optional(`/v1/activity?${query({ ...period, projectId, limit: 50 })}`),
       optional("/v1/api-keys"),
       optional("/v1/byok"),
+      optional("/v1/budgets"),
+      optional("/v1/rate-limits"),
       ...metrics.map((metric) =>
         optional(`/v1/observability?${query({ metric, scope: projectId ? "project" : "team", projectId, granularity: range.granularity, ...period })}`),
       ),
@@ -179,6 +181,11 @@
     fill("byok", byok.data || [], (b) => [[b.provider], [b.enabled ? "yes" : "no"], [b.hint ? `…${b.hint}` : ""],
       [b.lastTest ? `${b.lastTest.ok ? "ok" : "failed"} ${time(b.lastTest.at)}` : "never"]],
       byok.unavailable || "No BYOK credentials.");
+    fill("budgets", budgets.data || [], (b) => [[b.scope], [b.id], [usd(b.amount), true], [b.period],
+      [b.hard ? "hard" : "soft"], [usd(b.spent), true]], budgets.unavailable || "No budgets.");
+    fill("rate-limits", limits.data || [], (l) => [[l.scope], [l.id], [l.requestsPerMinute ?? "none", true],
+      [l.tokensPerMinute ?? "none", true], [l.concurrentRequests ?? "none", true]],
+      limits.unavailable || "No rate limits.");
     document.body.dataset.state = "loaded";
   }
 
