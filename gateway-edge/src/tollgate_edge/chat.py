@@ -99,9 +99,10 @@ async def generation(
     :class:`ApiError`) and the events after it. Leaving the block cancels the generation
     upstream if it is still running (client gone, deadline hit or a stream error)."""
     chat.rpc.provider_headers.update(provider_headers(request))
-    call = request.app[PEERS].router.StreamGenerate(
+    peers = request.app[PEERS]
+    call = peers.generations.StreamGenerate(
         chat.rpc,
-        metadata=call_metadata(request, rid),
+        metadata=call_metadata(request, rid) + peers.generation_token,
         timeout=request.app[SETTINGS].generation_deadline_seconds,
     )
     try:
@@ -189,8 +190,9 @@ async def _stream(
     try:
         await response.write(encoder.role())
         reasoning = None if chat.exclude_reasoning else ReasoningDetails()
+        last: list[bytes] = []  # the finish chunk, written with the end of the stream
         try:
-            usage, failure = await _relay(response, encoder, started, events, reasoning)
+            usage, failure = await _relay(response, encoder, started, events, reasoning, last)
         except grpc.aio.AioRpcError as exc:
             usage, failure = None, from_rpc(exc)
         except ConnectionResetError:
@@ -206,7 +208,7 @@ async def _stream(
         else:
             tail = DONE
         # One write for the last events and the end of the chunked body.
-        await response.write_eof(tail)
+        await response.write_eof(b"".join(last) + tail)
     except ConnectionResetError:
         pass  # the client went away; the caller cancels the RPC
     return response
@@ -218,9 +220,11 @@ async def _relay(
     started: router_pb2.GenerationStarted,
     events: Events,
     reasoning: ReasoningDetails | None,
+    last: list[bytes],
 ) -> tuple[router_pb2.Usage | None, ApiError | None]:
     """Write each delta as it arrives (reasoning only when ``reasoning`` collects it); returns
-    the usage and the failure, if any."""
+    the usage and the failure, if any. The finish chunk goes to ``last``: the router sends it
+    with the usage, right before the stream ends, so it is written together with the tail."""
     usage: router_pb2.Usage | None = None
     finished = False
     async for event in events:
@@ -239,7 +243,7 @@ async def _relay(
             usage = event.usage
         elif kind == "finished":
             metadata = gateway_metadata(event.finished, started.generation_id)
-            await response.write(encoder.finish(event.finished.finish_reason, metadata))
+            last.append(encoder.finish(event.finished.finish_reason, metadata))
             finished = True
         elif kind == "error":
             return usage, generation_error(event)

@@ -53,8 +53,17 @@ class RouterUnderTest:
     openai: FakeOpenAI
     groq: FakeOpenAI
 
-    async def generate(self, request: pb.StreamGenerateRequest) -> list[pb.StreamGenerateResponse]:
+    async def messages(self, request: pb.StreamGenerateRequest) -> list[pb.StreamGenerateResponse]:
+        """The call's messages as they came (events that were ready together in one batch)."""
         return [response async for response in self.stub.StreamGenerate(request, timeout=30)]
+
+    async def generate(self, request: pb.StreamGenerateRequest) -> list[pb.StreamGenerateResponse]:
+        """A stream's events one by one, as the edge reads them (batches opened); a
+        non-streaming answer's one message."""
+        messages = await self.messages(request)
+        if not request.stream:
+            return messages
+        return [e for m in messages for e in (m.batch.events if m.HasField("batch") else [m])]
 
     async def usage_fact(
         self, generation_id: str, timeout: float = 15.0

@@ -22,15 +22,9 @@ def request(*byok: tuple[str, str], **routing: list[str]) -> pb.StreamGenerateRe
     )
 
 
-async def generate(
-    router: RouterUnderTest, req: pb.StreamGenerateRequest
-) -> list[pb.StreamGenerateResponse]:
-    return [r async for r in router.stub.StreamGenerate(req, timeout=30)]
-
-
 async def test_the_requests_own_key_serves_and_is_charged_nothing(router: RouterUnderTest) -> None:
     # The fake groq accepts only GROQ_KEY: a request that brings it is served with it.
-    responses = await generate(router, request(("groq", GROQ_KEY), order=["groq"]))
+    responses = await router.generate(request(("groq", GROQ_KEY), order=["groq"]))
 
     gateway = responses[-1].finished.provider_metadata.gateway
     [attempt] = gateway.routing.attempts
@@ -43,7 +37,7 @@ async def test_the_requests_own_key_serves_and_is_charged_nothing(router: Router
 
 
 async def test_a_rejected_key_falls_back_to_the_system_credential(router: RouterUnderTest) -> None:
-    responses = await generate(router, request(("groq", "gsk-not-valid"), only=["groq"]))
+    responses = await router.generate(request(("groq", "gsk-not-valid"), only=["groq"]))
 
     gateway = responses[-1].finished.provider_metadata.gateway
     byok, system = gateway.routing.attempts

@@ -33,7 +33,7 @@ async def test_a_provider_slow_to_send_its_first_byte_is_abandoned_for_the_next(
 ) -> None:
     impatient.openai.script(latency_ms=3000)
 
-    responses = [r async for r in impatient.stub.StreamGenerate(request(), timeout=30)]
+    responses = await impatient.generate(request())
 
     assert responses[0].started.provider == "groq"
     assert "".join(r.text_delta.text for r in responses) == "Echo: hello there router"
@@ -50,11 +50,11 @@ async def test_after_a_failure_the_healthy_provider_is_tried_first(
     impatient: RouterUnderTest,
 ) -> None:
     impatient.openai.script(status=503)
-    first = [r async for r in impatient.stub.StreamGenerate(request(), timeout=30)]
+    first = await impatient.generate(request())
     impatient.openai.reset()
     impatient.groq.reset()
 
-    second = [r async for r in impatient.stub.StreamGenerate(request(), timeout=30)]
+    second = await impatient.generate(request())
 
     assert first[0].started.provider == "groq"  # after openai's 503
     assert second[0].started.provider == "groq"  # openai is now ranked behind groq

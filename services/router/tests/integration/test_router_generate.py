@@ -153,6 +153,16 @@ async def test_the_end_user_and_tags_travel_on_the_usage_fact(router: RouterUnde
     assert (fact.end_user, list(fact.tags)) == ("alice", ["beta", "search"])
 
 
+async def test_a_stream_ends_with_its_usage_and_finish_in_one_message(
+    router: RouterUnderTest,
+) -> None:
+    messages = await router.messages(request())
+
+    assert kinds(messages[:2]) == ["started", "text_delta"]
+    assert kinds(list(messages[-1].batch.events)) == ["usage", "finished"]
+    assert "batch" not in kinds(messages[:-1])
+
+
 async def test_non_streaming_generation_gives_the_same_events_in_one_message(
     router: RouterUnderTest,
 ) -> None:

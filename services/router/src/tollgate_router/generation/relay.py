@@ -24,6 +24,7 @@ from tollgate_router.events import (
     GenerationEvent,
     ImageDelta,
     ProviderEvent,
+    RateLimitStatus,
     ReasoningDelta,
     ResponseStart,
     Started,
@@ -96,9 +97,13 @@ class Settle(Protocol):
 
 
 async def relay(
-    generation: Generation, served: Served[Opened], settle: Settle
+    generation: Generation,
+    served: Served[Opened],
+    settle: Settle,
+    rate_limit: RateLimitStatus | None = None,
 ) -> AsyncGenerator[GenerationEvent, None]:
-    """``Started``, the deltas, then ``UsageReported`` + ``Finished`` (or ``Failed``).
+    """``Started`` (with ``rate_limit``, the request's admission), the deltas, then
+    ``UsageReported`` + ``Finished`` (or ``Failed``), back to back.
 
     ``settle`` gets the generation's usage record exactly once: at the end, before the last
     events (the usage fact is durable before they go out), or when the caller goes away
@@ -120,6 +125,7 @@ async def relay(
             created=g.created,
             provider_model_id=candidate.offer.provider_model_id,
             system_fingerprint=fingerprint,
+            rate_limit=rate_limit,
         )
         try:
             source = _chain(pending, opened.events) if pending else opened.events

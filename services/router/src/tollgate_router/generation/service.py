@@ -10,7 +10,7 @@ import functools
 import logging
 import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tollgate_common.errors import DomainError, InvalidArgument
@@ -21,7 +21,7 @@ from tollgate_router.credit.limits import NoRateLimits, Permit, RateLimits, gene
 from tollgate_router.credit.preflight import NoPreflight, Preflight
 from tollgate_router.domain import GenerationRequest
 from tollgate_router.errors import UnsupportedModel
-from tollgate_router.events import GenerationEvent, ProviderEvent, Started
+from tollgate_router.events import GenerationEvent, ProviderEvent
 from tollgate_router.generation import modalities
 from tollgate_router.generation.relay import Generation, Opened, close_stream, relay
 from tollgate_router.providers import ProviderStream, UpstreamCall
@@ -163,10 +163,8 @@ class GenerationService:
             await hold.release()
             raise
         settle = functools.partial(self._settle, permit=permit)
-        async with contextlib.aclosing(relay(generation, run, settle)) as events:
+        async with contextlib.aclosing(relay(generation, run, settle, permit.status)) as events:
             async for event in events:
-                if isinstance(event, Started) and permit.status is not None:
-                    event = replace(event, rate_limit=permit.status)
                 yield event
 
     async def _settle(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Protocol
 
@@ -17,7 +17,9 @@ import aiohttp
 
 from tollgate_router.events import (
     ProviderEvent,
+    ReasoningDelta,
     TextDelta,
+    ToolCallDelta,
 )
 from tollgate_router.providers.base import (
     ProviderError,
@@ -47,23 +49,56 @@ class StreamParser(Protocol):
     def feed(self, sse: SseEvent) -> list[ProviderEvent]: ...
 
 
+def _run_key(event: ProviderEvent) -> tuple[str, int | str] | None:
+    """What a delta may be merged with: text with text, reasoning text of one format (not a
+    signature or encrypted data: those close a detail), argument fragments of one tool call
+    (not its first delta, which names it)."""
+    match event:
+        case TextDelta():
+            return ("text", 0)
+        case ReasoningDelta(signature="", data=""):
+            return ("reasoning", event.format)
+        case ToolCallDelta(id="", name=""):
+            return ("tool", event.index)
+    return None
+
+
+def _joined(first: ProviderEvent, text: str) -> ProviderEvent:
+    if isinstance(first, ToolCallDelta):
+        return replace(first, arguments=text)
+    assert isinstance(first, TextDelta | ReasoningDelta)
+    return replace(first, text=text)
+
+
+def _piece(event: ProviderEvent) -> str:
+    if isinstance(event, ToolCallDelta):
+        return event.arguments
+    assert isinstance(event, TextDelta | ReasoningDelta)
+    return event.text
+
+
 def coalesce(events: list[ProviderEvent]) -> list[ProviderEvent]:
-    """Content deltas that arrived in one network read become one: fewer messages downstream
-    (each costs a gRPC write and an SSE frame) and no added latency, since nothing waits."""
-    if len(events) < 3:
+    """Deltas that arrived in one network read become one per run (text, reasoning text of one
+    format, the argument fragments of one tool call): fewer messages downstream (each costs a
+    gRPC message and an SSE write, the bulk of what a delta costs) and no added latency, since
+    nothing waits. Order and content are unchanged; only the boundaries between pieces go."""
+    if len(events) < 2:
         return events
     merged: list[ProviderEvent] = []
-    texts: list[str] = []
+    key: tuple[str, int | str] | None = None
+    pieces: list[str] = []
     for event in events:
-        if isinstance(event, TextDelta):
-            texts.append(event.text)
+        event_key = _run_key(event)
+        if event_key is not None and event_key == key:
+            pieces.append(_piece(event))
             continue
-        if texts:
-            merged.append(TextDelta("".join(texts)))
-            texts = []
+        if len(pieces) > 1:
+            merged[-1] = _joined(merged[-1], "".join(pieces))
+        key = event_key
+        pieces = [] if event_key is None else [_piece(event)]
         merged.append(event)
-    if texts:
-        merged.append(TextDelta("".join(texts)))
+    if len(pieces) > 1:
+        merged[-1] = _joined(merged[-1], "".join(pieces))
     return merged
 
 
