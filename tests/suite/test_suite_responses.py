@@ -444,3 +444,24 @@ def test_an_unknown_model_is_a_404_before_any_event(stack: Stack) -> None:
     )
     assert reply.status_code == 404
     assert reply.json()["error"]["type"] == "model_not_found"
+
+
+def test_a_retried_response_with_an_idempotency_key_is_answered_again_without_a_provider_call(
+    stack: Stack, fresh_upstream: Upstream
+) -> None:
+    fresh_upstream.script(reply="Sunny, 21 degrees.")
+    keyed: dict[str, Any] = {"extra_headers": {"Idempotency-Key": "responses-retry-1"}}
+
+    def ask() -> tuple[Any, str | None]:
+        raw = client(stack).responses.with_raw_response.create(
+            model=OPENAI_MODEL, input=QUESTION, **keyed
+        )
+        return raw.parse(), raw.headers.get("Idempotent-Replayed")
+
+    first, first_mark = ask()
+    again, again_mark = ask()
+
+    assert (first_mark, again_mark) == (None, "true")
+    assert again.id == first.id and again.output_text == first.output_text
+    assert len(fresh_upstream.requests()) == 1
+    assert billed(stack, first.id)["provider_name"] == "openai"
