@@ -197,8 +197,8 @@ def _chat_shape(data: dict[str, Any]) -> dict[str, Any]:
     if data.get("tool_choice") is not None:
         chat["tool_choice"] = _chat_tool_choice(data["tool_choice"])
     reasoning = data.get("reasoning")
-    if reasoning is not None:
-        chat["reasoning"] = _chat_reasoning(reasoning)
+    if reasoning is not None and (effort := _chat_reasoning(reasoning)):
+        chat["reasoning"] = effort  # without an effort, the model's default
     return chat
 
 
