@@ -465,3 +465,23 @@ def test_a_retried_response_with_an_idempotency_key_is_answered_again_without_a_
     assert again.id == first.id and again.output_text == first.output_text
     assert len(fresh_upstream.requests()) == 1
     assert billed(stack, first.id)["provider_name"] == "openai"
+
+
+def test_a_viewer_reads_the_teams_responses_but_makes_and_deletes_none(
+    stack: Stack, fresh_upstream: Upstream
+) -> None:
+    tenant = new_tenant(AdminSuite(stack, "sqlite", Secrets()), "readers")
+    fresh_upstream.script(reply="For the team.")
+    kept = client(stack, key=tenant.member.key).responses.create(model=OPENAI_MODEL, input="Hi")
+    viewer = client(stack, key=tenant.viewer.key)
+
+    assert viewer.responses.retrieve(kept.id).output_text == "For the team."
+    with pytest.raises(openai.PermissionDeniedError):
+        viewer.responses.delete(kept.id)
+    with pytest.raises(openai.PermissionDeniedError):
+        viewer.responses.create(model=OPENAI_MODEL, input="Hi")
+    assert len(fresh_upstream.requests()) == 1
+    # The owner, another key of the same team, may delete it.
+    client(stack, key=tenant.owner.key).responses.delete(kept.id)
+    with pytest.raises(openai.NotFoundError):
+        viewer.responses.retrieve(kept.id)
