@@ -485,3 +485,42 @@ def test_a_viewer_reads_the_teams_responses_but_makes_and_deletes_none(
     client(stack, key=tenant.owner.key).responses.delete(kept.id)
     with pytest.raises(openai.NotFoundError):
         viewer.responses.retrieve(kept.id)
+
+
+def test_claudes_signed_thinking_goes_back_intact_through_previous_response_id(
+    stack: Stack, fresh_anthropic: Upstream
+) -> None:
+    """Thinking with tools: the next turn starts with Claude's own signed thinking, which the
+    stored conversation carries as a reasoning item (the fake refuses a signature it never
+    made)."""
+    fresh_anthropic.script(
+        reply="",
+        thinking="Paris is in France",
+        tool_use={"name": "get_weather", "input": {"city": "Paris"}},
+    )
+    api = client(stack)
+    ask: dict[str, Any] = {
+        "model": ANTHROPIC_MODEL,
+        "tools": [WEATHER],
+        "reasoning": {"effort": "medium"},
+        "max_output_tokens": 8000,
+    }
+    first = api.responses.create(input=QUESTION, **ask)
+
+    assert [item.type for item in first.output] == ["reasoning", "function_call"]
+    reasoning, call = first.output
+    assert reasoning.type == "reasoning" and call.type == "function_call"
+    assert [s.text for s in reasoning.summary] == ["Paris is in France"]
+    assert reasoning.encrypted_content  # Claude's signature, as Claude made it
+    fresh_anthropic.script(reply="Sunny.")
+
+    follow_up = api.responses.create(
+        previous_response_id=first.id,
+        input=[{"type": "function_call_output", "call_id": call.call_id, "output": "sunny"}],
+        **ask,
+    )
+
+    assert follow_up.output_text == "Sunny."
+    turn: Any = fresh_anthropic.requests()[-1]["body"]["messages"][1]  # type: ignore[index]
+    assert [b["type"] for b in turn["content"]] == ["thinking", "tool_use"]
+    assert turn["content"][0]["signature"] == reasoning.encrypted_content
