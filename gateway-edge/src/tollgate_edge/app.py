@@ -12,7 +12,15 @@ from prometheus_client import CollectorRegistry
 from tollgate_common.lifecycle import shutdown_step
 from tollgate_common.metrics import MetricsServer
 
-from tollgate_edge import admin, aisdk, budgets, dashboard, messages, rate_limits
+from tollgate_edge import (
+    admin,
+    aisdk,
+    budgets,
+    dashboard,
+    messages,
+    openai_responses,
+    rate_limits,
+)
 from tollgate_edge.activity import get_observability, list_activity
 from tollgate_edge.chat import chat_completions
 from tollgate_edge.credits import adjust, get_credits, top_up, unsettled
@@ -59,6 +67,7 @@ def create_app(
     app.router.add_post("/v1/chat/completions", chat_completions)
     app.router.add_post("/v1/embeddings", create_embeddings)
     messages.register(app)
+    openai_responses.register(app)
     app.router.add_get("/v1/models", list_models, allow_head=False)
     app.router.add_get("/v1/models/{model_id:.+}", get_model, allow_head=False)
     app.router.add_get("/v1/generation", get_generation, allow_head=False)

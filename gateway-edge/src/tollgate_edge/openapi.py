@@ -1,8 +1,9 @@
 """``GET /openapi.json``: the OpenAPI 3.1 description of everything the edge serves.
 
 Built once per process from the tables here and in the ``openapi_*`` modules (admin, billing,
-components), ``aisdk.openapi`` and ``messages.openapi``; a test checks that every route of the
-app is described and that the document validates. When you add a route, describe it in the module of its part.
+components), ``aisdk.openapi``, ``messages.openapi`` and ``openai_responses.openapi``; a test
+checks that every route of the app is described and that the document validates. When you add
+a route, describe it in the module of its part.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from aiohttp import web
 
 from tollgate_edge.aisdk import openapi as aisdk_openapi
 from tollgate_edge.messages import openapi as messages_openapi
+from tollgate_edge.openai_responses import openapi as responses_openapi
 from tollgate_edge.openapi_admin import admin_paths
 from tollgate_edge.openapi_billing import billing_paths
 from tollgate_edge.openapi_components import SCHEMAS
@@ -205,14 +207,20 @@ def document() -> bytes:
                 "title": "Tollgate",
                 "version": "1",
                 "description": "A self-hostable AI gateway: the OpenAI-compatible API, the "
-                "Anthropic Messages API (/v1/messages), the AI SDK's gateway protocol (/v1/ai, "
-                "/v3/ai) and the administration API (teams, members, projects, API keys).",
+                "Anthropic Messages API (/v1/messages), the OpenAI Responses API (/v1/responses), "
+                "the AI SDK's gateway protocol (/v1/ai, /v3/ai) and the administration API (teams, members, projects, API keys).",
             },
             "servers": [{"url": "/"}],
             "security": [{"bearer": []}, {"apiKey": []}],
-            "paths": _paths() | aisdk_openapi.paths() | messages_openapi.paths(),
+            "paths": _paths()
+            | aisdk_openapi.paths()
+            | messages_openapi.paths()
+            | responses_openapi.paths(),
             "components": {
-                "schemas": SCHEMAS | aisdk_openapi.SCHEMAS | messages_openapi.SCHEMAS,
+                "schemas": SCHEMAS
+                | aisdk_openapi.SCHEMAS
+                | messages_openapi.SCHEMAS
+                | responses_openapi.SCHEMAS,
                 "securitySchemes": {
                     "bearer": {
                         "type": "http",

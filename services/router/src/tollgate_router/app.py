@@ -1,7 +1,8 @@
 """Wiring: settings → engine + outbox, the upstream HTTP session, the channels to auth and
-billing → the generation, embedding and credential-test services and the idempotency keys →
-servicer, plus the BYOK change follower, the credit-lease sweep and the expired-key sweep, all
-registered with the service runtime (which starts, serves and stops them).
+billing → the generation, embedding and credential-test services, the idempotency keys and the
+stored responses → servicer, plus the BYOK change follower, the credit-lease sweep and the
+sweeps of expired keys and responses, all registered with the service runtime (which starts,
+serves and stops them).
 
 NATS is linked in the background: the router serves while it is down (the outbox keeps facts,
 in its table: a generation ends only once its fact is durable).
@@ -43,6 +44,8 @@ from tollgate_router.routing.failover import Failover
 from tollgate_router.routing.provider_stats import ProviderStats
 from tollgate_router.servicer import RouterServicer
 from tollgate_router.settings import RouterSettings
+from tollgate_router.stored_responses.repository import StoredResponseRepository
+from tollgate_router.stored_responses.service import StoredResponses
 
 if TYPE_CHECKING:
     from tollgate.auth.v1.auth_pb2_grpc import AuthServiceAsyncStub
@@ -157,10 +160,13 @@ class RouterApp(ServiceApp):
         )
         sweep_every = min(settings.idempotency_ttl_seconds, _SWEEP_SECONDS)
         runtime.task("idempotency-sweep", lambda: idempotency.sweep_forever(sweep_every))
+        retention = settings.response_retention_days * 86_400
+        stored = StoredResponses(StoredResponseRepository(engine), retention_seconds=retention)
+        runtime.task("stored-responses-sweep", lambda: stored.sweep_forever(_SWEEP_SECONDS))
         runtime.serve(
             SERVICE_NAME,
             router_pb2_grpc.add_RouterServiceServicer_to_server,
-            RouterServicer(service, embeddings, tester, idempotency),
+            RouterServicer(service, embeddings, tester, idempotency, stored),
         )
         log.info(
             "catalog %s: %d models; system credentials for %s",

@@ -1,5 +1,5 @@
-"""The router's tables: the outbox of the facts it publishes and the answers kept under the
-clients' idempotency keys."""
+"""The router's tables: the outbox of the facts it publishes, the answers kept under the
+clients' idempotency keys and the responses of the Responses API kept per team."""
 
 from __future__ import annotations
 
@@ -33,4 +33,19 @@ idempotency_keys = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     PrimaryKeyConstraint("team_id", "key", name="pk_idempotency_keys"),
     Index("ix_idempotency_keys_expires_at", "expires_at"),
+)
+
+# One row per (team, response id) of the Responses API (``store: true``): the response object
+# and the conversation's input items as UTF-8 JSON; gone after ``expires_at``.
+stored_responses = Table(
+    "stored_responses",
+    metadata,
+    Column("team_id", String(100), nullable=False),
+    Column("id", String(80), nullable=False),
+    Column("response_json", LargeBinary(), nullable=False),
+    Column("input_json", LargeBinary(), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("team_id", "id", name="pk_stored_responses"),
+    Index("ix_stored_responses_expires_at", "expires_at"),
 )

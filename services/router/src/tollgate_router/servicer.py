@@ -18,6 +18,7 @@ from tollgate_router.embeddings.service import EmbeddingService
 from tollgate_router.events import GenerationEvent, UsageReported
 from tollgate_router.generation.service import GenerationService
 from tollgate_router.idempotency.service import Claim, Idempotency, Replay
+from tollgate_router.stored_responses.service import StoredResponses
 
 Context = grpc.aio.ServicerContext[Any, Any]
 
@@ -71,11 +72,13 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         embeddings: EmbeddingService | None = None,
         tester: CredentialTester | None = None,
         idempotency: Idempotency | None = None,
+        stored: StoredResponses | None = None,
     ) -> None:
         self._service = service
         self._embeddings = embeddings
         self._tester = tester
         self._idempotency = idempotency
+        self._stored = stored
 
     async def StreamGenerate(
         self, request: pb.StreamGenerateRequest, context: Context
@@ -182,3 +185,41 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
             request.caller.team_id, request.provider, dict(request.credentials)
         )
         return convert.credential_outcome_to_proto(outcome)
+
+    async def _responses(self, context: Context) -> StoredResponses:
+        if self._stored is None:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "responses are not stored here")
+        assert self._stored is not None
+        return self._stored
+
+    async def StoreResponse(
+        self, request: pb.StoreResponseRequest, context: Context
+    ) -> pb.StoreResponseResponse:
+        stored = await self._responses(context)
+        kept = request.response
+        expires = await stored.store(
+            request.caller.team_id, kept.id, kept.response_json, kept.input_json
+        )
+        return pb.StoreResponseResponse(expires=convert.timestamp(expires))
+
+    async def GetStoredResponse(
+        self, request: pb.GetStoredResponseRequest, context: Context
+    ) -> pb.GetStoredResponseResponse:
+        stored = await self._responses(context)
+        kept = await stored.get(request.caller.team_id, request.id)
+        return pb.GetStoredResponseResponse(
+            response=pb.StoredResponse(
+                id=kept.id,
+                response_json=kept.response_json,
+                input_json=kept.input_json,
+                created=convert.timestamp(kept.created_at),
+                expires=convert.timestamp(kept.expires_at),
+            )
+        )
+
+    async def DeleteStoredResponse(
+        self, request: pb.DeleteStoredResponseRequest, context: Context
+    ) -> pb.DeleteStoredResponseResponse:
+        stored = await self._responses(context)
+        await stored.delete(request.caller.team_id, request.id)
+        return pb.DeleteStoredResponseResponse()

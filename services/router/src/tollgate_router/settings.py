@@ -64,6 +64,9 @@ class RouterSettings(CommonSettings):
     idempotency_ttl_seconds: float = Field(default=86_400.0, gt=0)
     idempotency_wait_seconds: float = Field(default=10.0, ge=0)
     idempotency_running_seconds: float = Field(default=900.0, gt=0)
+    # The Responses API (docs/responses.md): how long a stored response (`store: true`) is kept
+    # for retrieval and `previous_response_id`, in days; expired ones are swept.
+    response_retention_days: float = Field(default=30.0, gt=0)
 
     def effective_database_url(self) -> str:
         return self.database_url or self.sqlite_url("router")

@@ -681,3 +681,57 @@ class RateLimitStatus(_message.Message):
     remaining_tokens: int
     reset_tokens_ms: int
     def __init__(self, limit_requests: _Optional[int] = ..., remaining_requests: _Optional[int] = ..., reset_requests_ms: _Optional[int] = ..., limit_tokens: _Optional[int] = ..., remaining_tokens: _Optional[int] = ..., reset_tokens_ms: _Optional[int] = ...) -> None: ...
+
+class StoredResponse(_message.Message):
+    __slots__ = ("id", "response_json", "input_json", "created", "expires")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_JSON_FIELD_NUMBER: _ClassVar[int]
+    INPUT_JSON_FIELD_NUMBER: _ClassVar[int]
+    CREATED_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    response_json: str
+    input_json: str
+    created: _timestamp_pb2.Timestamp
+    expires: _timestamp_pb2.Timestamp
+    def __init__(self, id: _Optional[str] = ..., response_json: _Optional[str] = ..., input_json: _Optional[str] = ..., created: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expires: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class StoreResponseRequest(_message.Message):
+    __slots__ = ("caller", "response")
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    caller: CallerContext
+    response: StoredResponse
+    def __init__(self, caller: _Optional[_Union[CallerContext, _Mapping]] = ..., response: _Optional[_Union[StoredResponse, _Mapping]] = ...) -> None: ...
+
+class StoreResponseResponse(_message.Message):
+    __slots__ = ("expires",)
+    EXPIRES_FIELD_NUMBER: _ClassVar[int]
+    expires: _timestamp_pb2.Timestamp
+    def __init__(self, expires: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class GetStoredResponseRequest(_message.Message):
+    __slots__ = ("caller", "id")
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    caller: CallerContext
+    id: str
+    def __init__(self, caller: _Optional[_Union[CallerContext, _Mapping]] = ..., id: _Optional[str] = ...) -> None: ...
+
+class GetStoredResponseResponse(_message.Message):
+    __slots__ = ("response",)
+    RESPONSE_FIELD_NUMBER: _ClassVar[int]
+    response: StoredResponse
+    def __init__(self, response: _Optional[_Union[StoredResponse, _Mapping]] = ...) -> None: ...
+
+class DeleteStoredResponseRequest(_message.Message):
+    __slots__ = ("caller", "id")
+    CALLER_FIELD_NUMBER: _ClassVar[int]
+    ID_FIELD_NUMBER: _ClassVar[int]
+    caller: CallerContext
+    id: str
+    def __init__(self, caller: _Optional[_Union[CallerContext, _Mapping]] = ..., id: _Optional[str] = ...) -> None: ...
+
+class DeleteStoredResponseResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

@@ -60,6 +60,21 @@ class RouterServiceStub:
                 request_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.TestCredentialRequest.SerializeToString,
                 response_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.TestCredentialResponse.FromString,
                 _registered_method=True)
+        self.StoreResponse = channel.unary_unary(
+                '/tollgate.router.v1.RouterService/StoreResponse',
+                request_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.StoreResponseRequest.SerializeToString,
+                response_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.StoreResponseResponse.FromString,
+                _registered_method=True)
+        self.GetStoredResponse = channel.unary_unary(
+                '/tollgate.router.v1.RouterService/GetStoredResponse',
+                request_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.GetStoredResponseRequest.SerializeToString,
+                response_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.GetStoredResponseResponse.FromString,
+                _registered_method=True)
+        self.DeleteStoredResponse = channel.unary_unary(
+                '/tollgate.router.v1.RouterService/DeleteStoredResponse',
+                request_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.DeleteStoredResponseRequest.SerializeToString,
+                response_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.DeleteStoredResponseResponse.FromString,
+                _registered_method=True)
 
 
 class RouterServiceServicer:
@@ -108,6 +123,30 @@ class RouterServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def StoreResponse(self, request, context):
+        """StoreResponse keeps a response of the Responses API (docs/responses.md) for the caller's
+        team until its retention ends (TOLLGATE_ROUTER_RESPONSE_RETENTION_DAYS); the same id again
+        replaces it. INVALID_ARGUMENT for an id that is not `resp_...` or a body that is too large.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetStoredResponse(self, request, context):
+        """GetStoredResponse returns a kept response of the caller's team; NOT_FOUND for an id it
+        never stored, deleted, expired or another team's.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteStoredResponse(self, request, context):
+        """DeleteStoredResponse forgets a kept response of the caller's team; NOT_FOUND as above.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_RouterServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -135,6 +174,21 @@ def add_RouterServiceServicer_to_server(servicer, server):
                     servicer.TestCredential,
                     request_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.TestCredentialRequest.FromString,
                     response_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.TestCredentialResponse.SerializeToString,
+            ),
+            'StoreResponse': grpc.unary_unary_rpc_method_handler(
+                    servicer.StoreResponse,
+                    request_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.StoreResponseRequest.FromString,
+                    response_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.StoreResponseResponse.SerializeToString,
+            ),
+            'GetStoredResponse': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetStoredResponse,
+                    request_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.GetStoredResponseRequest.FromString,
+                    response_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.GetStoredResponseResponse.SerializeToString,
+            ),
+            'DeleteStoredResponse': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteStoredResponse,
+                    request_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.DeleteStoredResponseRequest.FromString,
+                    response_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.DeleteStoredResponseResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -273,6 +327,87 @@ class RouterService:
             '/tollgate.router.v1.RouterService/TestCredential',
             tollgate_dot_router_dot_v1_dot_router__pb2.TestCredentialRequest.SerializeToString,
             tollgate_dot_router_dot_v1_dot_router__pb2.TestCredentialResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def StoreResponse(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.router.v1.RouterService/StoreResponse',
+            tollgate_dot_router_dot_v1_dot_router__pb2.StoreResponseRequest.SerializeToString,
+            tollgate_dot_router_dot_v1_dot_router__pb2.StoreResponseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetStoredResponse(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.router.v1.RouterService/GetStoredResponse',
+            tollgate_dot_router_dot_v1_dot_router__pb2.GetStoredResponseRequest.SerializeToString,
+            tollgate_dot_router_dot_v1_dot_router__pb2.GetStoredResponseResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteStoredResponse(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.router.v1.RouterService/DeleteStoredResponse',
+            tollgate_dot_router_dot_v1_dot_router__pb2.DeleteStoredResponseRequest.SerializeToString,
+            tollgate_dot_router_dot_v1_dot_router__pb2.DeleteStoredResponseResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -53,6 +53,17 @@ class RouterServiceStub:
     auth, enabled or not). A provider's refusal is an answer (`ok` false), not an RPC error;
     NOT_FOUND when nothing is stored, INVALID_ARGUMENT for a provider the catalog cannot test.
     """
+    StoreResponse: _grpc.UnaryUnaryMultiCallable[_router_pb2.StoreResponseRequest, _router_pb2.StoreResponseResponse]
+    """StoreResponse keeps a response of the Responses API (docs/responses.md) for the caller's
+    team until its retention ends (TOLLGATE_ROUTER_RESPONSE_RETENTION_DAYS); the same id again
+    replaces it. INVALID_ARGUMENT for an id that is not `resp_...` or a body that is too large.
+    """
+    GetStoredResponse: _grpc.UnaryUnaryMultiCallable[_router_pb2.GetStoredResponseRequest, _router_pb2.GetStoredResponseResponse]
+    """GetStoredResponse returns a kept response of the caller's team; NOT_FOUND for an id it
+    never stored, deleted, expired or another team's.
+    """
+    DeleteStoredResponse: _grpc.UnaryUnaryMultiCallable[_router_pb2.DeleteStoredResponseRequest, _router_pb2.DeleteStoredResponseResponse]
+    """DeleteStoredResponse forgets a kept response of the caller's team; NOT_FOUND as above."""
 
 @_typing.type_check_only
 class RouterServiceAsyncStub(RouterServiceStub):
@@ -79,6 +90,17 @@ class RouterServiceAsyncStub(RouterServiceStub):
     auth, enabled or not). A provider's refusal is an answer (`ok` false), not an RPC error;
     NOT_FOUND when nothing is stored, INVALID_ARGUMENT for a provider the catalog cannot test.
     """
+    StoreResponse: _aio.UnaryUnaryMultiCallable[_router_pb2.StoreResponseRequest, _router_pb2.StoreResponseResponse]  # type: ignore[assignment]
+    """StoreResponse keeps a response of the Responses API (docs/responses.md) for the caller's
+    team until its retention ends (TOLLGATE_ROUTER_RESPONSE_RETENTION_DAYS); the same id again
+    replaces it. INVALID_ARGUMENT for an id that is not `resp_...` or a body that is too large.
+    """
+    GetStoredResponse: _aio.UnaryUnaryMultiCallable[_router_pb2.GetStoredResponseRequest, _router_pb2.GetStoredResponseResponse]  # type: ignore[assignment]
+    """GetStoredResponse returns a kept response of the caller's team; NOT_FOUND for an id it
+    never stored, deleted, expired or another team's.
+    """
+    DeleteStoredResponse: _aio.UnaryUnaryMultiCallable[_router_pb2.DeleteStoredResponseRequest, _router_pb2.DeleteStoredResponseResponse]  # type: ignore[assignment]
+    """DeleteStoredResponse forgets a kept response of the caller's team; NOT_FOUND as above."""
 
 class RouterServiceServicer(metaclass=_abc_1.ABCMeta):
     """RouterService owns the model catalog, routing and the provider adapters."""
@@ -132,5 +154,34 @@ class RouterServiceServicer(metaclass=_abc_1.ABCMeta):
         auth, enabled or not). A provider's refusal is an answer (`ok` false), not an RPC error;
         NOT_FOUND when nothing is stored, INVALID_ARGUMENT for a provider the catalog cannot test.
         """
+
+    @_abc_1.abstractmethod
+    def StoreResponse(
+        self,
+        request: _router_pb2.StoreResponseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_router_pb2.StoreResponseResponse, _abc.Awaitable[_router_pb2.StoreResponseResponse]]:
+        """StoreResponse keeps a response of the Responses API (docs/responses.md) for the caller's
+        team until its retention ends (TOLLGATE_ROUTER_RESPONSE_RETENTION_DAYS); the same id again
+        replaces it. INVALID_ARGUMENT for an id that is not `resp_...` or a body that is too large.
+        """
+
+    @_abc_1.abstractmethod
+    def GetStoredResponse(
+        self,
+        request: _router_pb2.GetStoredResponseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_router_pb2.GetStoredResponseResponse, _abc.Awaitable[_router_pb2.GetStoredResponseResponse]]:
+        """GetStoredResponse returns a kept response of the caller's team; NOT_FOUND for an id it
+        never stored, deleted, expired or another team's.
+        """
+
+    @_abc_1.abstractmethod
+    def DeleteStoredResponse(
+        self,
+        request: _router_pb2.DeleteStoredResponseRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_router_pb2.DeleteStoredResponseResponse, _abc.Awaitable[_router_pb2.DeleteStoredResponseResponse]]:
+        """DeleteStoredResponse forgets a kept response of the caller's team; NOT_FOUND as above."""
 
 def add_RouterServiceServicer_to_server(servicer: RouterServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

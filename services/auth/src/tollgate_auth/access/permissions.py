@@ -96,6 +96,7 @@ INFERENCE_PATHS: Final = (
     "/v1/embeddings",
     "/v1/messages",
     "/v1/messages/count_tokens",
+    "/v1/responses",
 )
 INFERENCE_PREFIXES: Final = ("/v1/ai/", "/v3/ai/")
 INFERENCE_EXCEPTIONS: Final = frozenset({"/v1/ai/config", "/v3/ai/config"})
