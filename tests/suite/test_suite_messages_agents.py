@@ -66,7 +66,7 @@ def agent_request(stack: Stack, model: str) -> Any:
         max_tokens=4000,
         messages=CONVERSATION,
         tools=[DEFERRED],
-        thinking={"type": "adaptive"},
+        thinking={"type": "adaptive", "display": "summarized"},
         output_config={"effort": "high"},
         context_management=CONTEXT_MANAGEMENT,
         betas=BETAS,
@@ -81,7 +81,7 @@ def test_agent_fields_reach_claude_natively(stack: Stack, fresh_anthropic: Upstr
     assert [getattr(b, "text", None) for b in message.content] == ["Sunny."]
     [sent] = fresh_anthropic.requests()
     body: Any = sent["body"]
-    assert body["thinking"] == {"type": "adaptive"}  # no budget made up for it
+    assert body["thinking"] == {"type": "adaptive", "display": "summarized"}  # no budget added
     assert body["output_config"] == {"effort": "high"}
     assert body["context_management"] == CONTEXT_MANAGEMENT
     [tool] = body["tools"]

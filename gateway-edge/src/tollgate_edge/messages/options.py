@@ -42,8 +42,8 @@ def model_options(data: dict[str, Any], tool_extras: dict[str, dict[str, Any]]) 
     reasoning = _reasoning(thinking, effort)
     anthropic: dict[str, Any] = {}
     google: dict[str, Any] = {}
-    if isinstance(thinking, dict) and thinking.get("type") == "adaptive":
-        anthropic["thinking"] = thinking
+    if isinstance(thinking, dict) and (thinking.get("type") == "adaptive" or "display" in thinking):
+        anthropic["thinking"] = thinking  # as sent: Claude's own shape
     if effort:
         anthropic["effort"] = effort
         if thinking is None:  # Claude: effort on its own, no thinking made up for it
@@ -82,16 +82,15 @@ def _reasoning(thinking: Any, effort: str) -> router_pb2.ReasoningOptions | None
         return router_pb2.ReasoningOptions(effort=translated) if effort else None
     if not isinstance(thinking, dict):
         raise invalid_request("thinking: must be an object", "thinking")
+    display = thinking.get("display")  # for Claude (summarized, omitted, updates...)
+    if display is not None and not isinstance(display, str):
+        raise invalid_request(
+            "thinking.display: Input should be a valid string", "thinking.display"
+        )
     match thinking.get("type"):
         case "disabled":
             return None  # the model's default: no thinking unless the model always reasons
         case "adaptive":  # the provider's own default budget, or the effort asked for
-            display = thinking.get("display")
-            if display not in (None, "summarized", "omitted"):
-                raise invalid_request(
-                    "thinking.display: Input should be 'summarized' or 'omitted'",
-                    "thinking.display",
-                )
             return router_pb2.ReasoningOptions(enabled=True, effort=translated)
         case "enabled":
             budget = thinking.get("budget_tokens")
