@@ -343,6 +343,10 @@ def test_bearer_tokens_work_too(stack: Stack, fresh_anthropic: Upstream) -> None
     assert message.content[0].type == "text"
 
 
+def asked(fields: dict[str, Any]) -> dict[str, Any]:
+    return {"max_tokens": 10, "messages": QUESTION, **fields}
+
+
 @pytest.mark.parametrize(
     ("body", "names"),
     [
@@ -379,8 +383,20 @@ def test_bearer_tokens_work_too(stack: Stack, fresh_anthropic: Upstream) -> None
             },
             "base64",
         ),
+        (asked({"output_config": {"format": {"type": "json_schema"}}}), "output_config.format"),
+        (asked({"output_config": {"effort": "extreme"}}), "output_config.effort"),
+        (asked({"thinking": {"type": "sometimes"}}), "thinking.type"),
+        (asked({"context_management": ["clear"]}), "context_management"),
+        (asked({"mcp_servers": []}), "mcp_servers: Extra inputs are not permitted"),
+        (
+            {"max_tokens": 10, "messages": [{"role": "tool", "content": "x"}]},
+            "messages.0.role: Input should be 'user' or 'assistant'",  # Anthropic's words
+        ),
     ],
-    ids=["no-max-tokens", "unknown-field", "no-messages", "temperature", "server-tool", "image"],
+    ids=[
+        *("no-max-tokens", "unknown-field", "no-messages", "temperature", "server-tool", "image"),
+        *("format", "effort", "thinking-type", "context-management", "mcp-servers", "role"),
+    ],
 )
 def test_bad_input_is_a_400_in_anthropics_envelope_and_calls_no_provider(
     stack: Stack, fresh_anthropic: Upstream, body: dict[str, Any], names: str

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 from anthropic.types.beta import (
     BetaContextManagementConfigParam,
@@ -141,36 +140,6 @@ def test_effort_alone_reaches_claude_without_thinking_and_openai_as_its_effort(
     assert to_claude["output_config"] == {"effort": "max"} and "thinking" not in to_claude
     to_openai: Any = fresh_upstream.requests()[0]["body"]
     assert to_openai["reasoning_effort"] == "xhigh"  # OpenAI's highest
-
-
-@pytest.mark.parametrize(
-    ("extra", "names"),
-    [
-        ({"output_config": {"format": {"type": "json_schema"}}}, "output_config.format"),
-        ({"output_config": {"effort": "extreme"}}, "output_config.effort"),
-        ({"thinking": {"type": "sometimes"}}, "thinking.type"),
-        ({"context_management": ["clear"]}, "context_management"),
-        ({"mcp_servers": []}, "mcp_servers: Extra inputs are not permitted"),
-        (
-            {"messages": [{"role": "tool", "content": "x"}]},
-            "messages.0.role: Input should be 'user' or 'assistant'",
-        ),
-    ],
-    ids=["format", "effort", "thinking", "context-management", "unknown", "role"],
-)
-def test_what_is_still_refused_is_a_400_naming_it(
-    stack: Stack, fresh_anthropic: Upstream, extra: dict[str, Any], names: str
-) -> None:
-    reply = httpx.post(
-        f"{stack.base_url}/messages",
-        json={"model": ANTHROPIC_MODEL, "max_tokens": 10, "messages": QUESTION, **extra},
-        headers={"x-api-key": stack.bootstrap_key()},
-    )
-
-    assert reply.status_code == 400
-    assert reply.json()["error"]["type"] == "invalid_request_error"
-    assert names in reply.json()["error"]["message"]
-    assert fresh_anthropic.requests() == []
 
 
 # -- thinking and sampling per provider --------------------------------------------------------
