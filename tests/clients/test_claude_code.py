@@ -4,9 +4,12 @@
 telemetry, auto-update and non-essential traffic off in a temporary ``HOME``: it reaches no host
 but Tollgate, which serves it from the suite's fake Anthropic.
 
-The model is ``anthropic/claude-sonnet-4``, as docs/messages.md tells users: Claude Code knows
-it as Sonnet 4 and asks for what Tollgate serves. (It asks a model id it does not know for
-adaptive thinking and ``output_config``, which Tollgate refuses: see docs/messages.md.)
+Claude Code shapes its requests by the model id: for a Claude id (``anthropic/claude-sonnet-4``)
+it sends ``context_management``, a ``defer_loading`` tool and ``anthropic-beta`` headers, for
+any other (an OpenAI or a Gemini catalog model) adaptive thinking, ``output_config.effort`` and
+system messages; Tollgate takes them all, so ``claude -p`` works on every provider with no
+request refused — a pass-through proxy between Claude Code and Tollgate records every status
+(a refusal never reaches a fake provider, and Claude Code would retry it unseen).
 
 Skips, saying so, without npm (nothing could have installed the binary); with npm present,
 ``make install`` must have installed it."""
@@ -27,6 +30,7 @@ from tests.support.api import generation
 from tests.support.node_clients import NODE_DIR
 from tests.support.polling import eventually
 from tests.support.py_clients import Gateway, activity_row, gateway
+from tests.support.recording_proxy import recording_proxy
 from tests.support.upstreams import Upstream
 
 __all__ = ["gateway"]
@@ -47,15 +51,23 @@ def claude_binary() -> Path:
 
 
 def claude(
-    binary: Path, stack: Stack, workdir: Path, home: Path, prompt: str
+    binary: Path,
+    stack: Stack,
+    workdir: Path,
+    home: Path,
+    prompt: str,
+    model: str = MODEL,
+    base_url: str = "",
 ) -> list[dict[str, Any]]:
-    """``claude -p <prompt>`` in ``workdir``; the JSON events it printed (stream-json)."""
+    """``claude -p <prompt>`` in ``workdir`` (Tollgate at ``base_url``, its root by default);
+    the JSON events it printed (stream-json)."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": str(home),
-        "ANTHROPIC_BASE_URL": stack.base_url.removesuffix("/v1"),
+        "ANTHROPIC_BASE_URL": base_url or stack.base_url.removesuffix("/v1"),
         "ANTHROPIC_AUTH_TOKEN": stack.bootstrap_key(),
-        "ANTHROPIC_MODEL": MODEL,
+        "ANTHROPIC_MODEL": model,
+        "ANTHROPIC_SMALL_FAST_MODEL": model,
         "DISABLE_TELEMETRY": "1",
         "DISABLE_AUTOUPDATER": "1",
         "DISABLE_ERROR_REPORTING": "1",
@@ -157,3 +169,48 @@ def test_a_read_tool_turn_runs_offline(
 
 def billed(stack: Stack, generation_id: str) -> dict[str, Any]:
     return eventually(lambda: generation(stack, generation_id))
+
+
+@pytest.mark.parametrize(
+    ("model", "fixture", "provider_name"),
+    [
+        (MODEL, "fresh_anthropic", "anthropic"),
+        ("openai/gpt-4o-mini", "fresh_upstream", "openai"),
+        ("google/gemini-2.5-flash", "fresh_gemini", "google"),
+    ],
+    ids=["claude", "openai", "gemini"],
+)
+def test_print_mode_works_on_every_provider_with_no_request_refused(
+    request: pytest.FixtureRequest,
+    stack: Stack,
+    gateway: Gateway,
+    claude_binary: Path,
+    tmp_path: Path,
+    model: str,
+    fixture: str,
+    provider_name: str,
+) -> None:
+    upstream: Upstream = request.getfixturevalue(fixture)
+    upstream.script(reply="Hello through Tollgate.")
+
+    with recording_proxy(stack.base_url.removesuffix("/v1")) as proxy:
+        events = claude(
+            claude_binary, stack, tmp_path, tmp_path, "Say hello", model, proxy.base_url
+        )
+
+    assert result_of(events)["result"] == "Hello through Tollgate."
+    messages = [e for e in proxy.exchanges if e[1].startswith("/v1/messages")]
+    assert messages and all(status == 200 for _, _, status in proxy.exchanges), proxy.refusals
+    [sent] = upstream.requests()  # one generation: nothing refused, nothing retried
+    body: Any = sent["body"]
+    if provider_name == "anthropic":  # what Claude Code drops only after a refusal, kept
+        assert body["context_management"]["edits"]
+        assert any(tool.get("defer_loading") for tool in body["tools"])
+        assert "context-management" in sent["headers"]["anthropic-beta"]  # type: ignore[index]
+    elif provider_name == "openai":  # output_config.effort
+        assert body["reasoning_effort"] == "high"
+    else:
+        assert body["generationConfig"]["thinkingConfig"]["thinkingBudget"] > 0
+    [message_id] = message_ids(events)
+    assert billed(stack, message_id)["provider_name"] == provider_name
+    assert activity_row(gateway, message_id)["surface"] == "messages"

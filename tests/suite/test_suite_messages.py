@@ -304,40 +304,6 @@ def test_claude_signed_thinking_goes_back_intact_with_the_tool_result(
     assert turn["content"][0]["signature"] == thinking.signature
 
 
-def test_gemini_thoughts_are_a_thinking_block(stack: Stack, fresh_gemini: Upstream) -> None:
-    fresh_gemini.script(reply="Sunny.", thoughts=THOUGHT)
-
-    message = claude(stack).messages.create(
-        model=GEMINI_MODEL,
-        max_tokens=4000,
-        messages=QUESTION,
-        thinking={"type": "enabled", "budget_tokens": 2000},
-    )
-
-    assert [b.type for b in message.content] == ["thinking", "text"]
-    assert getattr(message.content[0], "thinking", None) == THOUGHT
-    config: Any = fresh_gemini.requests()[0]["body"]["generationConfig"]  # type: ignore[index]
-    assert config["thinkingConfig"]["thinkingBudget"] == 2000
-
-
-def test_thinking_reaches_an_openai_model_as_its_reasoning_effort(
-    stack: Stack, fresh_upstream: Upstream
-) -> None:
-    fresh_upstream.script(reply="Sunny.", reasoning_tokens=64)
-
-    message = claude(stack).messages.create(
-        model=OPENAI_MODEL,
-        max_tokens=4000,
-        messages=QUESTION,
-        thinking={"type": "enabled", "budget_tokens": 2000},
-    )
-
-    assert [getattr(b, "text", None) for b in message.content] == ["Sunny."]
-    assert message.usage.output_tokens >= 64  # reasoning is output, billed as such
-    body: Any = fresh_upstream.requests()[0]["body"]
-    assert body["reasoning_effort"]
-
-
 # -- count_tokens -----------------------------------------------------------------------------
 
 
@@ -377,6 +343,10 @@ def test_bearer_tokens_work_too(stack: Stack, fresh_anthropic: Upstream) -> None
     assert message.content[0].type == "text"
 
 
+def asked(fields: dict[str, Any]) -> dict[str, Any]:
+    return {"max_tokens": 10, "messages": QUESTION, **fields}
+
+
 @pytest.mark.parametrize(
     ("body", "names"),
     [
@@ -413,8 +383,20 @@ def test_bearer_tokens_work_too(stack: Stack, fresh_anthropic: Upstream) -> None
             },
             "base64",
         ),
+        (asked({"output_config": {"format": {"type": "json_schema"}}}), "output_config.format"),
+        (asked({"output_config": {"effort": "extreme"}}), "output_config.effort"),
+        (asked({"thinking": {"type": "sometimes"}}), "thinking.type"),
+        (asked({"context_management": ["clear"]}), "context_management"),
+        (asked({"mcp_servers": []}), "mcp_servers: Extra inputs are not permitted"),
+        (
+            {"max_tokens": 10, "messages": [{"role": "tool", "content": "x"}]},
+            "messages.0.role: Input should be 'user' or 'assistant'",  # Anthropic's words
+        ),
     ],
-    ids=["no-max-tokens", "unknown-field", "no-messages", "temperature", "server-tool", "image"],
+    ids=[
+        *("no-max-tokens", "unknown-field", "no-messages", "temperature", "server-tool", "image"),
+        *("format", "effort", "thinking-type", "context-management", "mcp-servers", "role"),
+    ],
 )
 def test_bad_input_is_a_400_in_anthropics_envelope_and_calls_no_provider(
     stack: Stack, fresh_anthropic: Upstream, body: dict[str, Any], names: str
@@ -466,35 +448,6 @@ def test_anthropics_own_model_name_resolves_to_its_catalog_model(
     assert message.model == "claude-haiku-4-5-20251001"
     assert billed(stack, message.id)["model"] == "anthropic/claude-haiku-4.5"
     assert fresh_anthropic.requests()[0]["body"]["model"] == "claude-haiku-4-5-20251001"  # type: ignore[index]
-
-
-def test_sampling_settings_reach_each_provider_in_its_own_shape(
-    stack: Stack, provider: tuple[Provider, Upstream]
-) -> None:
-    chosen, upstream = provider
-    chosen.script_reply(upstream, "Fine.")
-
-    claude(stack).messages.create(
-        model=chosen.model,
-        max_tokens=50,
-        messages=QUESTION,
-        stop_sequences=["END"],
-        # Older SDKs take them as arguments; this one as extra body fields.
-        extra_body={"temperature": 0.2, "top_k": 40},
-    )
-
-    body: Any = upstream.requests()[0]["body"]
-    if chosen.name == "anthropic":
-        assert (body["temperature"], body["top_k"], body["stop_sequences"]) == (0.2, 40, ["END"])
-    elif chosen.name == "google":
-        config = body["generationConfig"]
-        assert (config["temperature"], config["topK"], config["stopSequences"]) == (
-            0.2,
-            40,
-            ["END"],
-        )
-    else:  # OpenAI has no top_k
-        assert (body["temperature"], body["stop"], "top_k" in body) == (0.2, ["END"], False)
 
 
 # -- retries ----------------------------------------------------------------------------------

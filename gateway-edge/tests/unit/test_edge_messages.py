@@ -96,6 +96,40 @@ def test_settings_reach_the_rpc() -> None:
     assert not parse(thinking={"type": "disabled"}).HasField("reasoning")
 
 
+def test_what_claude_code_sends_reaches_the_rpc_and_claudes_options() -> None:
+    rpc = parse(
+        messages=[
+            {"role": "user", "content": "hi"},
+            {"role": "system", "content": [{"type": "text", "text": "Be brief."}]},
+            {"role": "user", "content": "again"},
+        ],
+        thinking={"type": "adaptive", "display": "summarized"},
+        output_config={"effort": "max"},
+        context_management={"edits": [{"type": "clear_thinking_20251015"}]},
+        tools=[{"name": "t", "input_schema": {"type": "object"}, "defer_loading": True}],
+    )
+
+    assert [(m.role, m.text) for m in rpc.messages] == [
+        ("user", ""),
+        ("system", "Be brief."),
+        ("user", ""),
+    ]
+    assert (rpc.reasoning.enabled, rpc.reasoning.effort) == (True, "xhigh")
+    assert json.loads(rpc.provider_options["anthropic"]) == {
+        "thinking": {"type": "adaptive", "display": "summarized"},
+        "effort": "max",
+        "contextManagement": {"edits": [{"type": "clear_thinking_20251015"}]},
+        "toolFields": {"t": {"defer_loading": True}},
+    }
+    assert "google" not in rpc.provider_options
+    effort_only = parse(output_config={"effort": "low"})
+    assert effort_only.reasoning.effort == "low" and not effort_only.reasoning.HasField("enabled")
+    assert json.loads(effort_only.provider_options["anthropic"]) == {
+        "effort": "low",
+        "thinking": None,
+    }
+
+
 @pytest.mark.parametrize(
     "body",
     [
@@ -104,8 +138,12 @@ def test_settings_reach_the_rpc() -> None:
         {"tools": [{"type": "bash_20250124", "name": "bash"}]},
         {"thinking": {"type": "enabled", "budget_tokens": 10}},
         {"tool_choice": {"type": "tool", "name": "missing"}},
-        {"messages": [{"role": "system", "content": "x"}]},
+        {"messages": [{"role": "tool", "content": "x"}]},
         {"messages": [{"role": "user", "content": [{"type": "tool_use", "id": "x"}]}]},
+        {"output_config": {"format": {"type": "json_schema"}}},
+        {"output_config": {"effort": "extreme"}},
+        {"thinking": {"type": "sometimes"}},
+        {"tools": [{"name": "t", "input_schema": {}, "defer_loading": "yes"}]},
     ],
 )
 def test_what_cannot_be_honoured_is_a_400(body: dict[str, Any]) -> None:

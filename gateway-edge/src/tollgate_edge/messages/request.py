@@ -2,7 +2,9 @@
 ``StreamGenerateRequest``: ``system`` becomes a system message, content blocks become content
 parts, ``tool_use`` / ``tool_result`` blocks become tool calls and tool messages, signed
 ``thinking`` (and ``redacted_thinking``) goes back as ``reasoning_details`` so Claude gets its
-own reasoning intact in a later turn. A field Tollgate cannot honour is a 400, never dropped."""
+own reasoning intact in a later turn; ``role: "system"`` messages in the conversation are system
+messages where they stand. The model options (thinking, effort, Claude-only fields) are
+:mod:`tollgate_edge.messages.options`. A field Tollgate does not know is a 400 naming it."""
 
 from __future__ import annotations
 
@@ -15,10 +17,10 @@ from tollgate.router.v1 import router_pb2
 from tollgate_edge import chat_parts
 from tollgate_edge.errors import invalid_request
 from tollgate_edge.json_body import json_object
+from tollgate_edge.messages.options import model_options, tool_extras
 from tollgate_edge.messages.reasoning import untagged
 
 _MAX_TOKENS: Final = (1, 2**31 - 1)
-_MAX_TOP_K: Final = 2**31 - 1
 # Fields of the request body this surface honours. ``cache_control`` on blocks and tools is
 # accepted (providers cache prompts on their own) and not forwarded.
 _FIELDS: Final = frozenset(
@@ -36,9 +38,24 @@ _FIELDS: Final = frozenset(
         "tools",
         "tool_choice",
         "thinking",
+        "output_config",
+        "context_management",
     }
 )
-_TOOL_FIELDS: Final = frozenset({"name", "description", "input_schema", "cache_control", "type"})
+_TOOL_FIELDS: Final = frozenset(
+    {
+        "name",
+        "description",
+        "input_schema",
+        "cache_control",
+        "type",
+        "defer_loading",
+        "strict",
+        "eager_input_streaming",
+        "input_examples",
+        "allowed_callers",
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,7 +76,8 @@ def parse_messages_request(body: bytes, caller: router_pb2.CallerContext) -> Mes
     stream = data.get("stream", False)
     if not isinstance(stream, bool):
         raise invalid_request("stream: Input should be a valid boolean", "stream")
-    tools = _tools(data.get("tools"))
+    tools, extras = _tools(data.get("tools"))
+    options = model_options(data, extras)
     user = _metadata_user(data.get("metadata"))
     choice, parallel = _tool_choice(data.get("tool_choice"), tools)
     rpc = router_pb2.StreamGenerateRequest(
@@ -71,8 +89,8 @@ def parse_messages_request(body: bytes, caller: router_pb2.CallerContext) -> Mes
         routing=router_pb2.RoutingOptions(user=user),
         tools=tools,
         tool_choice=choice,
-        reasoning=_thinking(data.get("thinking")),
-        provider_options=_top_k(data.get("top_k")),
+        reasoning=options.reasoning,
+        provider_options=options.provider_options,
     )
     if parallel is not None:
         rpc.parallel_tool_calls = parallel
@@ -121,16 +139,6 @@ def _params(data: dict[str, Any], user: str) -> router_pb2.GenerationParams:
     return params
 
 
-def _top_k(value: Any) -> dict[str, str]:
-    """``top_k`` reaches the providers that have it (Anthropic, Gemini) as their own option."""
-    if value is None:
-        return {}
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= _MAX_TOP_K:
-        raise invalid_request("top_k: must be a positive integer", "top_k")
-    options = orjson.dumps({"topK": value}).decode()
-    return {"anthropic": options, "google": options}
-
-
 def _metadata_user(value: Any) -> str:
     """``metadata.user_id``: the end user the spend is attributed to, as chat's ``user``."""
     if value is None:
@@ -145,33 +153,17 @@ def _metadata_user(value: Any) -> str:
     return user.replace("\x00", "")[:200]
 
 
-def _thinking(value: Any) -> router_pb2.ReasoningOptions | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        raise invalid_request("thinking: must be an object", "thinking")
-    kind = value.get("type")
-    if kind == "disabled":
-        return None  # the model's default: no thinking unless the model always reasons
-    if kind != "enabled":
-        raise invalid_request("thinking.type: must be `enabled` or `disabled`", "thinking.type")
-    budget = value.get("budget_tokens")
-    if isinstance(budget, bool) or not isinstance(budget, int) or budget < 1024:
-        raise invalid_request(
-            "thinking.budget_tokens: must be an integer of at least 1024", "thinking.budget_tokens"
-        )
-    return router_pb2.ReasoningOptions(enabled=True, max_tokens=budget)
-
-
 # --- tools -----------------------------------------------------------------------------------
 
 
-def _tools(value: Any) -> list[router_pb2.FunctionTool]:
+def _tools(value: Any) -> tuple[list[router_pb2.FunctionTool], dict[str, dict[str, Any]]]:
+    """The function tools, and each one's Claude-only fields by name (``defer_loading``...)."""
     if value is None:
-        return []
+        return [], {}
     if not isinstance(value, list):
         raise invalid_request("tools: must be an array", "tools")
     tools = []
+    extras: dict[str, dict[str, Any]] = {}
     for index, raw in enumerate(value):
         where = f"tools.{index}"
         if not isinstance(raw, dict):
@@ -191,12 +183,15 @@ def _tools(value: Any) -> list[router_pb2.FunctionTool]:
         schema = raw.get("input_schema")
         if not isinstance(schema, dict):
             raise invalid_request(f"{where}.input_schema: Field required (an object)", where)
-        tools.append(
-            router_pb2.FunctionTool(
-                name=name, description=description, parameters_json=orjson.dumps(schema).decode()
-            )
+        tool = router_pb2.FunctionTool(
+            name=name, description=description, parameters_json=orjson.dumps(schema).decode()
         )
-    return tools
+        if found := tool_extras(raw, where):
+            extras[name] = found
+            if isinstance(found.get("strict"), bool):
+                tool.strict = found["strict"]
+        tools.append(tool)
+    return tools, extras
 
 
 def _tool_choice(
@@ -277,8 +272,12 @@ def _messages(value: Any) -> list[router_pb2.ChatMessage]:
             found.extend(_user(content, where))
         elif role == "assistant":
             found.append(_assistant(content, where))
-        else:
-            raise invalid_request(f"{where}.role: must be `user` or `assistant`", where)
+        elif role == "system":  # where it stands (Claude: merged into the top-level system)
+            text = _text_blocks(content, f"{where}.content")
+            if text:
+                found.append(router_pb2.ChatMessage(role="system", text=text))
+        else:  # Anthropic's words: Claude Code keys its retry on them
+            raise invalid_request(f"{where}.role: Input should be 'user' or 'assistant'", where)
     return found
 
 

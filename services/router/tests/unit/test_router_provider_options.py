@@ -43,6 +43,44 @@ def test_anthropic_thinking_makes_room_in_max_tokens_and_drops_temperature() -> 
     }
 
 
+def test_claudes_newer_fields_reach_its_body_as_anthropic_names_them() -> None:
+    """What the Messages surface forwards: adaptive thinking replaces the budget the request's
+    reasoning made, effort and context management are body fields, tool fields join their tool."""
+    body: dict[str, Any] = {
+        "max_tokens": 100,
+        "temperature": 0.2,
+        "thinking": {"type": "enabled", "budget_tokens": 1024},
+        "tools": [{"name": "a", "input_schema": {}}, {"name": "b", "input_schema": {}}],
+    }
+    options = {
+        "thinking": {"type": "adaptive", "display": "summarized"},
+        "effort": "high",
+        "contextManagement": {"edits": []},
+        "toolFields": {"b": {"defer_loading": True, "name": "not-b"}},
+    }
+    merge(body, body_fields("anthropic", "", options), "anthropic-messages")
+    assert body == {
+        "max_tokens": 100,
+        "thinking": {"type": "adaptive", "display": "summarized"},
+        "output_config": {"effort": "high"},
+        "context_management": {"edits": []},
+        "tools": [
+            {"name": "a", "input_schema": {}},
+            {"name": "b", "input_schema": {}, "defer_loading": True},
+        ],
+    }
+
+
+def test_anthropic_thinking_null_removes_the_thinking_the_reasoning_made() -> None:
+    body: dict[str, Any] = {"max_tokens": 100, "thinking": {"type": "enabled", "budget_tokens": 1}}
+    merge(
+        body,
+        body_fields("anthropic", "", {"thinking": None, "effort": "low"}),
+        "anthropic-messages",
+    )
+    assert body == {"max_tokens": 100, "output_config": {"effort": "low"}}
+
+
 def test_gemini_options_merge_into_the_generation_config() -> None:
     body: dict[str, Any] = {"contents": [], "generationConfig": {"maxOutputTokens": 9}}
     fields = body_fields("google", "", {"thinkingConfig": {"includeThoughts": True}, "labels": {}})

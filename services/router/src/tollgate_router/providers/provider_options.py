@@ -12,7 +12,11 @@ packages send:
   ``@ai-sdk/openai-compatible`` spreads its provider options into the body.
 * ``anthropic``: ``topK`` → ``top_k``; ``thinking`` ``{type, budgetTokens}`` → ``{type, budget_tokens}`` (the
   request then loses ``temperature`` / ``top_p`` and its ``max_tokens`` grows by the budget
-  when it does not exceed it, as Anthropic requires).
+  when it does not exceed it, as Anthropic requires); ``thinking: {type: "adaptive"}`` as given
+  (the budget the request's reasoning made is dropped), ``thinking: null`` removes thinking;
+  ``effort`` → ``output_config.effort``; ``contextManagement`` → ``context_management``;
+  ``toolFields`` ``{<tool name>: {defer_loading, strict, ...}}`` → those fields on that tool
+  (Tollgate's own option: the Messages surface forwards Claude's newer tool fields with it).
 * ``google`` / ``vertex`` (Gemini): ``topK``, ``thinkingConfig``, ``responseModalities``,
   ``mediaResolution``, ``audioTimestamp``, ``imageConfig`` → ``generationConfig``;
   ``safetySettings``, ``cachedContent``, ``labels`` → the body.
@@ -79,18 +83,32 @@ def _openai(options: Mapping[str, Any]) -> dict[str, Any]:
     return fields
 
 
+# The option that carries tool fields (merged into ``tools`` by name, not as a body field).
+_TOOL_FIELDS: Final = "toolFields"
+
+
 def _anthropic(options: Mapping[str, Any]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     top_k = options.get("topK")
     if isinstance(top_k, int) and not isinstance(top_k, bool):
         fields["top_k"] = top_k
+    if isinstance(effort := options.get("effort"), str):
+        fields["output_config"] = {"effort": effort}
+    if isinstance(managed := options.get("contextManagement"), Mapping):
+        fields["context_management"] = managed
+    if isinstance(tools := options.get(_TOOL_FIELDS), Mapping):
+        fields[_TOOL_FIELDS] = tools
     thinking = options.get("thinking")
+    if thinking is None and "thinking" in options:
+        fields["thinking"] = None
     if not isinstance(thinking, Mapping):
         return fields
     wire: dict[str, Any] = {"type": thinking.get("type", "enabled")}
     budget = thinking.get("budgetTokens", thinking.get("budget_tokens"))
     if isinstance(budget, int) and not isinstance(budget, bool):
         wire["budget_tokens"] = budget
+    if isinstance(display := thinking.get("display"), str):
+        wire["display"] = display
     return {**fields, "thinking": wire}
 
 
@@ -190,17 +208,38 @@ def merge(body: dict[str, Any], fields: Mapping[str, Any], wire_protocol: str) -
     if not fields:
         return
     reserved = _RESERVED.get(wire_protocol, frozenset())
-    _merge(body, {k: v for k, v in fields.items() if k not in reserved})
+    fields = {k: v for k, v in fields.items() if k not in reserved}
+    if wire_protocol == ANTHROPIC_MESSAGES:
+        _anthropic_tools(body, fields.pop(_TOOL_FIELDS, None))
+    _merge(body, fields)
     if wire_protocol == ANTHROPIC_MESSAGES:
         _anthropic_thinking(body)
 
 
+def _anthropic_tools(body: dict[str, Any], extras: Any) -> None:
+    if not isinstance(extras, Mapping):
+        return
+    for tool in body.get("tools", ()):
+        found = extras.get(tool.get("name"))
+        if isinstance(found, Mapping):
+            tool.update({k: v for k, v in found.items() if k not in ("name", "input_schema")})
+
+
 def _anthropic_thinking(body: dict[str, Any]) -> None:
     thinking = body.get("thinking")
-    if not isinstance(thinking, dict) or thinking.get("type") != "enabled":
+    if thinking is None:
+        body.pop("thinking", None)  # ``thinking: null``: none
         return
-    body.pop("temperature", None)
+    if not isinstance(thinking, dict):
+        return
+    if thinking.get("type") in ("adaptive", "disabled"):
+        thinking.pop("budget_tokens", None)  # made from the request's reasoning
+    if thinking.get("type") not in ("enabled", "adaptive"):
+        return
+    body.pop("temperature", None)  # neither goes with thinking
     body.pop("top_p", None)
+    if thinking.get("type") == "adaptive":
+        return
     budget = thinking.get("budget_tokens")
     limit = body.get("max_tokens")
     if isinstance(budget, int) and isinstance(limit, int) and limit <= budget:
