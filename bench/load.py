@@ -62,16 +62,19 @@ async def run(
     concurrency: int,
     total: int,
     stream: bool = False,
+    seconds: float | None = None,
 ) -> Result:
+    """``total`` requests, or fewer when ``seconds`` pass first (no new request starts after)."""
     latencies: list[float] = []
     errors = 0
     remaining = total
+    deadline = None if seconds is None else time.perf_counter() + seconds
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def worker() -> None:
             nonlocal remaining, errors
-            while remaining > 0:
+            while remaining > 0 and (deadline is None or time.perf_counter() < deadline):
                 remaining -= 1
                 try:
                     latencies.append(await _one(session, url, body, headers, stream))
