@@ -178,6 +178,7 @@ async def measure(target: Target, phases: Phases) -> dict[str, Any]:
         figures[f"c{concurrency}"] = {
             "requests": m.result.requests,
             "errors": m.result.errors,
+            "failures": m.result.failures,
             "p50_ms": round(m.result.percentile(50), 3),
             "p99_ms": round(m.result.percentile(99), 3),
             "rps": round(m.result.rps, 1),

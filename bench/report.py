@@ -34,6 +34,7 @@ def headline(raw: dict[str, Any], base: dict[str, Any] | None) -> dict[str, floa
         "cpu_ms_per_request": raw["c64"]["cpu_ms_per_request"],
         "cpu_us_per_chunk": raw["stream_chunk"]["cpu_us_per_chunk"],
         "rss_mib": raw["rss_mib"],
+        "errors_c64": raw["c64"].get("errors", 0),
     }
 
 
@@ -64,6 +65,7 @@ COLUMNS = (
     ("cpu_ms_per_request", "CPU ms/req", "{:.2f}"),
     ("cpu_us_per_chunk", "CPU µs/chunk", "{:.0f}"),
     ("rss_mib", "RSS MiB", "{:.0f}"),
+    ("errors_c64", "failed c64", "{:.0f}"),
 )
 
 
@@ -82,10 +84,10 @@ def table(rows: dict[str, dict[str, Any]]) -> str:
         )
         if row.get("vs_peer"):
             cells = []
-            for key, _, _ in COLUMNS:
+            for key, _, _ in COLUMNS[:-1]:
                 r = row["vs_peer"][key]["ratio"]
                 cells.append("—" if r is None else f"{r:.2f}x")
-            lines.append(f"| ↳ ÷ {row['peer']} | " + " | ".join(cells) + " |")
+            lines.append(f"| ↳ ÷ {row['peer']} | " + " | ".join(cells) + " | |")
     return "\n".join(lines)
 
 

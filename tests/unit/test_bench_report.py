@@ -17,7 +17,7 @@ def raw(
 ) -> dict[str, Any]:
     return {
         "c1": {"p50_ms": p50, "p99_ms": p99},
-        "c64": {"rps": rps, "cpu_ms_per_request": cpu},
+        "c64": {"rps": rps, "cpu_ms_per_request": cpu, "errors": 0},
         "ttft": {"p50_ms": ttft},
         "stream_chunk": {"cpu_us_per_chunk": chunk},
         "rss_mib": rss,
@@ -37,6 +37,7 @@ def test_added_latency_is_over_the_direct_row_and_the_rest_is_the_rows_own() -> 
         "cpu_ms_per_request": 38.0,
         "cpu_us_per_chunk": 3000,
         "rss_mib": 410,
+        "errors_c64": 0,
     }
     assert report.headline(DIRECT, None)["added_p50_ms"] == 0.0
 
@@ -71,7 +72,7 @@ def test_the_table_shows_each_row_and_its_ratios_under_it() -> None:
     lines = report.table(rows).splitlines()
     assert len(lines) == 5
     assert lines[2].startswith("| litellm/gpt-4o | 35.0 | 60.0 | 30.0 | 25 | 38.00 | 3000 | 410 |")
-    assert lines[4] == "| ↳ ÷ litellm/gpt-4o |" + " 1.00x |" * 7
+    assert lines[4] == "| ↳ ÷ litellm/gpt-4o |" + " 1.00x |" * 7 + " |"
 
 
 def test_the_litellm_config_routes_each_model_to_the_fake_of_its_provider() -> None:
