@@ -31,6 +31,11 @@ PUBLISHES: Mapping[str, tuple[str, ...]] = {
 # Replies come on inboxes; the router and auth follow auth's facts as they are published.
 _SUBSCRIBES = ("_INBOX.>", "tollgate.auth.>")
 
+# The edge publishes nothing and only follows the facts that take access away, for the cache
+# of credentials of its hot model routes (docs/architecture.md, "Trust").
+EDGE = "edge"
+EDGE_SUBSCRIBES = ("tollgate.auth.key_revoked.v1", "tollgate.auth.membership_changed.v1")
+
 
 def password(keys: InternalKeys, user: str) -> str:
     """``user``'s NATS password: derived from the installation secret, so nothing else is
@@ -51,5 +56,15 @@ def render(keys: InternalKeys) -> str:
         }
         for service, subjects in PUBLISHES.items()
     ]
+    users.append(
+        {
+            "user": EDGE,
+            "password": password(keys, EDGE),
+            "permissions": {
+                "publish": {"deny": [">"]},
+                "subscribe": {"allow": list(EDGE_SUBSCRIBES)},
+            },
+        }
+    )
     users.append({"user": OPERATOR, "password": password(keys, OPERATOR)})
     return "authorization " + json.dumps({"users": users}, indent=2) + "\n"
