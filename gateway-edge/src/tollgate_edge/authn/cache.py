@@ -38,6 +38,10 @@ class IdentityCache:
 
     Known and refused credentials live in separate bounded maps, so a flood of made-up keys
     pushes out only other refusals. When a map is full the oldest entry goes.
+
+    For ``settle`` seconds after an invalidation, what is learnt is kept ``settle`` seconds at
+    most: an auth replica may answer from what it held before the same fact reached it (or
+    from its one-second cache of a token's project), and such an answer must not last.
     """
 
     def __init__(
@@ -46,9 +50,12 @@ class IdentityCache:
         negative_ttl: float = 2.0,
         max_entries: int = 100_000,
         max_negative_entries: int = 10_000,
+        settle: float = 2.0,
         clock: Clock = time.monotonic,
     ) -> None:
         self._ttl = ttl
+        self._settle = settle
+        self._unsettled_until = float("-inf")
         self._negative_ttl = negative_ttl
         self._max = max_entries
         self._max_negative = min(max_negative_entries, max_entries)
@@ -97,6 +104,8 @@ class IdentityCache:
                 self._store(self._refused, self._max_negative, digest, found, self._negative_ttl)
             return
         ttl = self._ttl if lifetime is None else min(self._ttl, lifetime)
+        if self._clock() < self._unsettled_until:
+            ttl = min(ttl, self._settle)
         if ttl <= 0:
             return
         self._refused.pop(digest, None)
@@ -116,8 +125,12 @@ class IdentityCache:
         while len(store) > limit:
             store.popitem(last=False)
 
-    def _drop(self, stale: Callable[[Caller], bool]) -> int:
+    def _invalidated(self) -> None:
         self._generation += 1
+        self._unsettled_until = self._clock() + self._settle
+
+    def _drop(self, stale: Callable[[Caller], bool]) -> int:
+        self._invalidated()
         doomed = [
             digest
             for digest, entry in self._known.items()
@@ -143,7 +156,7 @@ class IdentityCache:
         )
 
     def clear(self) -> None:
-        self._generation += 1
+        self._invalidated()
         self._known.clear()
         self._refused.clear()
 
