@@ -20,12 +20,13 @@ import httpx
 import openai
 import orjson
 import pytest
-from tollgate_cli.stack import Ports, Stack, StackConfig
+from tollgate_cli.stack import Stack
 
 from tests.support.admin import AdminSuite, Secrets, Tenant, new_tenant
-from tests.support.catalog import ANTHROPIC_MODEL, SUITE_CATALOG
+from tests.support.catalog import ANTHROPIC_MODEL
 from tests.support.polling import eventually
-from tests.support.upstreams import ANTHROPIC_KEY, UPSTREAM_KEY, Upstream
+from tests.support.stacks import suite_config
+from tests.support.upstreams import Upstream
 
 MODEL = "openai/gpt-4o-mini"
 HELLO = [{"role": "user", "content": "hello"}]
@@ -194,21 +195,12 @@ def test_a_new_key_works_at_once(suite: AdminSuite) -> None:
 
 @pytest.fixture(scope="module")
 def own_stack(
-    upstream: Upstream, anthropic_upstream: Upstream, tmp_path_factory: pytest.TempPathFactory
+    upstream: Upstream,
+    anthropic_upstream: Upstream,
+    gemini_upstream: Upstream,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
-    catalog_file = tmp_path_factory.mktemp("edge-authn-catalog") / "catalog.json"
-    catalog_file.write_bytes(orjson.dumps(SUITE_CATALOG))
-    config = StackConfig(
-        data_dir=tmp_path_factory.mktemp("edge-authn-data"),
-        ports=Ports.free(),
-        env={
-            "TOLLGATE_PROVIDER_OPENAI_BASE_URL": f"{upstream.url}/v1",
-            "TOLLGATE_PROVIDER_OPENAI_API_KEY": UPSTREAM_KEY,
-            "TOLLGATE_PROVIDER_ANTHROPIC_BASE_URL": f"{anthropic_upstream.url}/v1",
-            "TOLLGATE_PROVIDER_ANTHROPIC_API_KEY": ANTHROPIC_KEY,
-            "TOLLGATE_CATALOG_FILE": str(catalog_file),
-        },
-    )
+    config = suite_config(tmp_path_factory, upstream, anthropic_upstream, gemini_upstream)
     with Stack(config) as running:
         yield running
 

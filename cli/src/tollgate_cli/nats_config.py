@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 
 from tollgate_common.internal_auth import InternalKeys
+from tollgate_common.revocations import KEY_REVOKED, MEMBERSHIP_CHANGED
 
 OPERATOR = "operator"
 
@@ -34,7 +35,7 @@ _SUBSCRIBES = ("_INBOX.>", "tollgate.auth.>")
 # The edge publishes nothing and only follows the facts that take access away, for the cache
 # of credentials of its hot model routes (docs/architecture.md, "Trust").
 EDGE = "edge"
-EDGE_SUBSCRIBES = ("tollgate.auth.key_revoked.v1", "tollgate.auth.membership_changed.v1")
+EDGE_SUBSCRIBES = (KEY_REVOKED, MEMBERSHIP_CHANGED)
 
 
 def password(keys: InternalKeys, user: str) -> str:

@@ -14,12 +14,13 @@ from prometheus_client import CollectorRegistry
 from tollgate.vendor.envoy.service.auth.v3 import external_auth_pb2_grpc
 from tollgate_common.lifecycle import shutdown_step
 from tollgate_common.metrics import MetricsServer
+from tollgate_common.revocations import RevocationFollower
 
 from tollgate_edge import admin, aisdk, budgets, dashboard, messages, rate_limits
 from tollgate_edge.activity import get_observability, list_activity
 from tollgate_edge.authn import AUTHN, Authenticator, authenticate_hot_routes
 from tollgate_edge.authn.cache import IdentityCache
-from tollgate_edge.authn.revocations import RevocationFollower, follow_revocations
+from tollgate_edge.authn.revocations import follow_revocations
 from tollgate_edge.chat import chat_completions
 from tollgate_edge.credits import adjust, get_credits, top_up, unsettled
 from tollgate_edge.embeddings import create_embeddings

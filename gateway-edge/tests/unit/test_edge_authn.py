@@ -10,10 +10,10 @@ from typing import Any
 import grpc
 import pytest
 from tollgate.vendor.envoy.service.auth.v3 import external_auth_pb2 as pb
+from tollgate_common.revocations import RevocationFollower
 from tollgate_edge.authn.cache import IdentityCache, Refusal
 from tollgate_edge.authn.check import AuthUnavailable, answer_of
 from tollgate_edge.authn.gate import Authenticator, credential_of
-from tollgate_edge.authn.revocations import RevocationFollower
 from tollgate_edge.identity import Caller
 
 

@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
+from tollgate_common.revocations import RevocationFollower
 
 from tollgate_edge.authn.cache import IdentityCache, Refusal
 from tollgate_edge.authn.check import Answer, AuthUnavailable, ask
-from tollgate_edge.authn.revocations import RevocationFollower
 from tollgate_edge.errors import ApiError
 from tollgate_edge.identity import CALLER, Caller
 from tollgate_edge.messages.errors import error_response

@@ -5,7 +5,8 @@ changed; a member, team, project or OIDC issuer removed) and drops the identitie
 
 While not following (NATS down, not connected yet), cached identities are trusted for one
 second at most; on reconnecting the cache is cleared
-(:class:`tollgate_common.fact_follower.FactFollower`).
+(:class:`tollgate_common.revocations.RevocationFollower`). The edge's NATS user may subscribe
+to these two subjects and nothing else.
 """
 
 from __future__ import annotations
@@ -15,43 +16,13 @@ import contextlib
 import logging
 from typing import Final
 
-from tollgate.events.v1 import auth_pb2
 from tollgate_common.bus import Bus
 from tollgate_common.bus_link import with_credentials
-from tollgate_common.fact_follower import FactFollower
-
-from tollgate_edge.authn.cache import IdentityCache
+from tollgate_common.revocations import RevocationFollower
 
 log = logging.getLogger(__name__)
 
-# Auth's facts (docs/internal-contracts.md, "Events"); the edge's NATS user may subscribe to
-# these two subjects and nothing else of auth's.
-KEY_REVOKED: Final = "tollgate.auth.key_revoked.v1"
-MEMBERSHIP_CHANGED: Final = "tollgate.auth.membership_changed.v1"
-
 RETRY_SECONDS: Final = 1.0
-
-
-class RevocationFollower(FactFollower):
-    def __init__(
-        self, cache: IdentityCache, offline_max_age: float = 1.0, poll_seconds: float = 0.1
-    ) -> None:
-        super().__init__(
-            "key revocations",
-            {
-                KEY_REVOKED: (
-                    auth_pb2.KeyRevoked,
-                    lambda fact: cache.invalidate_key(fact.key_id),
-                ),
-                MEMBERSHIP_CHANGED: (
-                    auth_pb2.MembershipChanged,
-                    lambda fact: cache.invalidate_member(fact.team_id, fact.user_id),
-                ),
-            },
-            resync=cache.clear,
-            offline_max_age=offline_max_age,
-            poll_seconds=poll_seconds,
-        )
 
 
 async def follow_revocations(
