@@ -74,8 +74,10 @@ buf-breaking: install
 	  $(BIN)/buf breaking --against '.git#branch=main'; \
 	else echo "buf breaking: main has no protos yet, nothing to compare"; fi
 
+# Tollgate, LiteLLM (its own pinned venv, bench/peers/), a bare Envoy hop and the fake providers
+# in one run (README "Performance"); `make bench BENCH_ARGS=--quick` for a ~3-minute run.
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .tollgate $(DASHBOARD)/node_modules $(NODE_CLIENTS)/node_modules

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import statistics
 import time
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 import aiohttp
 
@@ -17,6 +18,7 @@ class Result:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    failures: dict[str, int] = field(default_factory=dict)  # "HTTP 402" or the exception: count
 
     @property
     def rps(self) -> float:
@@ -62,23 +64,30 @@ async def run(
     concurrency: int,
     total: int,
     stream: bool = False,
+    seconds: float | None = None,
 ) -> Result:
+    """``total`` requests, or fewer when ``seconds`` pass first (no new request starts after)."""
     latencies: list[float] = []
     errors = 0
+    failures: Counter[str] = Counter()
     remaining = total
+    deadline = None if seconds is None else time.perf_counter() + seconds
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
     async with aiohttp.ClientSession(connector=connector) as session:
 
         async def worker() -> None:
             nonlocal remaining, errors
-            while remaining > 0:
+            while remaining > 0 and (deadline is None or time.perf_counter() < deadline):
                 remaining -= 1
                 try:
                     latencies.append(await _one(session, url, body, headers, stream))
-                except (aiohttp.ClientError, RuntimeError):
+                except (aiohttp.ClientError, RuntimeError) as error:
                     errors += 1
+                    failures[
+                        str(error) if isinstance(error, RuntimeError) else type(error).__name__
+                    ] += 1
 
         start = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
         seconds = time.perf_counter() - start
-    return Result(len(latencies), errors, seconds, latencies)
+    return Result(len(latencies), errors, seconds, latencies, dict(failures))

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import orjson
 import pytest
-from tollgate_cli.stack import Ports, Stack, StackConfig
+from tollgate_cli.stack import Stack
 
-from tests.support.catalog import SUITE_CATALOG
+from tests.support.stacks import suite_config
 from tests.support.upstreams import (
     ANTHROPIC_KEY,
     GEMINI_KEY,
@@ -46,21 +45,7 @@ def stack(
     gemini_upstream: Upstream,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Stack]:
-    catalog_file = tmp_path_factory.mktemp("tollgate-catalog") / "catalog.json"
-    catalog_file.write_bytes(orjson.dumps(SUITE_CATALOG))
-    config = StackConfig(
-        data_dir=tmp_path_factory.mktemp("tollgate-data"),
-        ports=Ports.free(),
-        env={
-            "TOLLGATE_PROVIDER_OPENAI_BASE_URL": f"{upstream.url}/v1",
-            "TOLLGATE_PROVIDER_OPENAI_API_KEY": UPSTREAM_KEY,
-            "TOLLGATE_PROVIDER_ANTHROPIC_BASE_URL": f"{anthropic_upstream.url}/v1",
-            "TOLLGATE_PROVIDER_ANTHROPIC_API_KEY": ANTHROPIC_KEY,
-            "TOLLGATE_PROVIDER_GOOGLE_BASE_URL": f"{gemini_upstream.url}/v1beta",
-            "TOLLGATE_PROVIDER_GOOGLE_API_KEY": GEMINI_KEY,
-            "TOLLGATE_CATALOG_FILE": str(catalog_file),
-        },
-    )
+    config = suite_config(tmp_path_factory, upstream, anthropic_upstream, gemini_upstream)
     with Stack(config) as running:
         yield running
 

@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from tollgate_cli.nats_config import OPERATOR, PUBLISHES, users
+from tollgate_cli.nats_config import USERS, users
 
 TARGET = Path(__file__).resolve().parents[1] / "base" / "nats" / "users.conf"
 
@@ -34,7 +34,7 @@ def secret_key(user: str) -> str:
 
 def users_conf() -> str:
     """The ``authorization`` block, each password an (unquoted) environment reference."""
-    placeholders = {user: f"@{user}@" for user in (*PUBLISHES, OPERATOR)}
+    placeholders = {user: f"@{user}@" for user in USERS}
     text = json.dumps({"users": users(placeholders)}, indent=2)
     for user, placeholder in placeholders.items():
         text = text.replace(f'"{placeholder}"', f"${variable(user)}")

@@ -152,7 +152,7 @@ def test_nats_server_accepts_the_config(
 
 def _user_passwords() -> dict[str, str]:
     """Stand-ins for the NATS users' passwords the pod reads from its environment."""
-    users = ("router", "auth", "billing", "activity", "operator")
+    users = ("router", "auth", "billing", "activity", "edge", "operator")
     return {f"NATS_{user.upper()}_PASSWORD": f"password-of-{user}" for user in users}
 
 

@@ -22,7 +22,7 @@ from tollgate_common.testing import free_port, nats_server_binary, wait_for_port
 from tests.support.manifests import K8S, Object, containers, find, workloads
 
 RENDERER = K8S / "tools" / "render_nats_users.py"
-SERVICES = ("router", "auth", "billing", "activity")
+SERVICES = ("router", "auth", "billing", "activity", "edge")
 
 
 def _renderer() -> ModuleType:

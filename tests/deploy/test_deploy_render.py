@@ -26,7 +26,7 @@ PROD_SECRETS = {
     "internal-secret": {
         "secret",
         "envoy-token",
-        *(f"nats-{user}" for user in ("router", "auth", "billing", "activity", "operator")),
+        *(f"nats-{u}" for u in ("router", "auth", "billing", "activity", "edge", "operator")),
     },
     "provider-keys": set(),  # every key optional
 }

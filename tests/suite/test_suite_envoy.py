@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import openai
 from tollgate_cli.stack import Stack
+from tollgate_edge.authn import HOT_PATHS
 
 from tests.support.catalog import ANTHROPIC_MODEL
 from tests.support.upstreams import Upstream
@@ -53,9 +54,15 @@ def test_filters_strip_then_authorize_then_limit(stack: Stack) -> None:
         "/.well-known/",
         "/dashboard",
         "/v1/credits/payment-hook",  # signed by the payment provider, not keyed (docs/billing.md)
+        # The hot model routes: the edge authenticates them itself (docs/architecture.md,
+        # "Trust"), exactly the paths it knows as such.
+        *HOT_PATHS,
     }
     [catch_all] = [r for r in routes if r["match"].get("prefix") == "/"]
     assert catch_all["route"]["timeout"] == "0s"  # long streams are not cut by a route timeout
+    for route in routes:
+        if route["match"].get("path") in HOT_PATHS:
+            assert route["route"] == catch_all["route"]  # streams as long as any other route
 
 
 def test_sse_chunks_reach_the_client_as_they_are_produced(

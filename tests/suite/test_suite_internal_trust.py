@@ -139,7 +139,9 @@ def test_only_the_edge_may_ask_the_router_for_a_generation(
 
 
 @pytest.mark.parametrize("channel", ["auth"], indirect=True)
-def test_only_envoy_may_ask_auth_to_check_a_request(stack: Stack, channel: grpc.Channel) -> None:
+def test_only_envoy_and_the_edge_may_ask_auth_to_check_a_request(
+    stack: Stack, channel: grpc.Channel
+) -> None:
     check = channel.unary_unary(
         "/envoy.service.auth.v3.Authorization/Check",
         request_serializer=external_auth_pb2.CheckRequest.SerializeToString,
@@ -154,9 +156,12 @@ def test_only_envoy_may_ask_auth_to_check_a_request(stack: Stack, channel: grpc.
         return check(request, metadata=metadata, timeout=10)
 
     assert _refused(ask, ()) == UNAUTHENTICATED
+    assert _refused(ask, as_stranger("edge")) == UNAUTHENTICATED
     assert _refused(ask, as_caller(stack, "router")) == DENIED
-    # Envoy itself is let through (every request of the suite goes this way).
+    # Envoy itself is let through (every admin request of the suite goes this way), and the
+    # edge, which asks on a miss of its credential cache for the hot model routes.
     assert ask(as_caller(stack, "envoy")).status.code == 0
+    assert ask(as_caller(stack, "edge")).status.code == 0
 
 
 def test_health_checks_need_no_token(stack: Stack) -> None:
@@ -188,6 +193,35 @@ def test_the_edge_believes_identity_headers_only_from_envoy(stack: Stack, tenant
     # Probes reach the edge directly; through Envoy a client's own key works as ever.
     assert httpx.get(f"{edge}/healthz").status_code == 200
     assert tenant.owner.call("GET", "/v1/credits").status_code == 200
+
+
+def test_on_the_hot_routes_identity_headers_are_never_believed(
+    stack: Stack, tenant: Tenant
+) -> None:
+    """The edge authenticates the model routes itself: identity headers name nobody there, not
+    even with Envoy's token; only a credential does."""
+    owner = {
+        "x-tollgate-team-id": tenant.team_id,
+        "x-tollgate-user-id": tenant.owner_id,
+        "x-tollgate-role": "owner",
+        "x-tollgate-auth-method": "api-key",
+    }
+    body = {"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
+    edge = f"http://127.0.0.1:{stack.config.ports.edge}"
+    for url, headers in (
+        (f"{edge}/v1/chat/completions", {**owner, **from_envoy(stack)}),
+        (f"{stack.base_url}/chat/completions", owner),  # through Envoy
+    ):
+        reply = httpx.post(url, json=body, headers=headers, timeout=30)
+        assert reply.status_code == 401, reply.text
+        assert reply.json()["error"]["type"] == "authentication_error"
+    # A viewer's key with an owner's identity headers: the key decides (viewers may not call
+    # inference), directly at the edge with Envoy's token as through Envoy.
+    reply = tenant.viewer.call("POST", "/v1/chat/completions", json=body, headers=owner)
+    assert reply.status_code == 403, reply.text
+    direct = {**owner, **from_envoy(stack), "authorization": f"Bearer {tenant.viewer.key}"}
+    reply = httpx.post(f"{edge}/v1/chat/completions", json=body, headers=direct, timeout=30)
+    assert reply.status_code == 403, reply.text
 
 
 async def _connect(url: str) -> nats.NATS:
@@ -242,6 +276,40 @@ def test_only_the_router_may_publish_a_usage_fact(stack: Stack) -> None:
         errors = asyncio.run(publish_as(user))
         assert any("permissions violation" in error.lower() for error in errors), (user, errors)
     assert asyncio.run(usage_count()) == before
+
+
+def test_the_edges_nats_user_only_follows_revocations(stack: Stack) -> None:
+    """The edge's user may subscribe to the facts that take access away and publish nothing: it
+    cannot revoke a key, nor read usage."""
+
+    async def try_as_edge() -> list[str]:
+        errors: list[str] = []
+
+        async def record(exc: Exception) -> None:
+            errors.append(str(exc))
+
+        secret = nats_config.password(stack.internal_keys(), "edge")
+        nc = await nats.connect(
+            with_credentials(stack.nats_server_url, "edge", secret),
+            error_cb=record,
+            allow_reconnect=False,
+        )
+        try:
+            await nc.subscribe("tollgate.auth.key_revoked.v1")
+            await nc.flush()
+            await asyncio.sleep(0.5)
+            assert errors == []
+            await nc.publish("tollgate.auth.key_revoked.v1", b"forged revocation")
+            await nc.subscribe(USAGE_RECORDED)
+            await nc.flush()
+            await asyncio.sleep(0.5)  # the server's -ERR comes back asynchronously
+        finally:
+            await nc.close()
+        return errors
+
+    errors = [error.lower() for error in asyncio.run(try_as_edge())]
+    assert any("publish" in e and "permissions violation" in e for e in errors), errors
+    assert any("subscription" in e and "permissions violation" in e for e in errors), errors
 
 
 def test_tollgate_facts_connects_as_the_operator_of_the_data_dir(stack: Stack) -> None:

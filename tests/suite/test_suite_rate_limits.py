@@ -13,9 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import re
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -25,13 +22,14 @@ import httpx
 import openai
 import pytest
 from tollgate_cli.stack import Stack
-from tollgate_common.testing import free_port, wait_for_port
+from tollgate_common.testing import free_port
 
 from tests.suite.test_suite_aisdk_protocol import call as aisdk_call
 from tests.support.admin import AdminSuite, Api, Secrets, Tenant, new_tenant
 from tests.support.billing import billing_suite, priced_catalog
 from tests.support.cli import ok as cli
 from tests.support.polling import eventually
+from tests.support.replicas import Routers, first_router_env, two_routers
 from tests.support.upstreams import Upstream
 
 CHEAP = "test/cheap"
@@ -40,56 +38,16 @@ CATALOG = priced_catalog(
 )
 
 
-class Routers:
-    """The suite and the metrics of its two routers."""
-
-    def __init__(self, stack: Stack, metrics: tuple[str, str]) -> None:
-        self.stack = stack
-        self.metrics = metrics
-
-    def generations_handled(self) -> list[int]:
-        pattern = r'tollgate_grpc_server_handled_total\{[^}]*method="StreamGenerate"[^}]*\} (\S+)'
-        return [
-            int(sum(float(v) for v in re.findall(pattern, httpx.get(url).text)))
-            for url in self.metrics
-        ]
-
-
 @pytest.fixture(scope="module")
 def routers(upstream: Upstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Routers]:
-    """The suite with a second router (its own port, metrics and outbox database) and the edge
-    restarted to balance its calls over both."""
+    """The suite with a second router process on the same database."""
     tmp = tmp_path_factory.mktemp("rate-limits")
-    first, second = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
-    env = {"TOLLGATE_ROUTER_METRICS_ADDR": first}
-    with billing_suite(upstream, tmp, CATALOG, env) as stack:
-        router = stack.child("router")
-        port = free_port()
-        second_env = {
-            **router.env,
-            "TOLLGATE_ROUTER_LISTEN_ADDR": f"127.0.0.1:{port}",
-            "TOLLGATE_ROUTER_METRICS_ADDR": second,
-            "TOLLGATE_ROUTER_DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'router-2.db'}",
-        }
-        with (tmp / "router-2.log").open("ab") as log:
-            replica = subprocess.Popen(
-                [sys.executable, "-m", "tollgate_router"], env=second_env, stdout=log, stderr=log
-            )
-        try:
-            wait_for_port(port, timeout=60)
-            edge = stack.child("edge")
-            edge.process.terminate()
-            edge.process.wait(timeout=30)
-            edge.env["TOLLGATE_ROUTER_ADDR"] = (
-                f"ipv4:127.0.0.1:{stack.config.ports.router},127.0.0.1:{port}"
-            )
-            stack.respawn("edge")
-            wait_for_port(stack.config.ports.edge, timeout=60)
-            eventually(lambda: httpx.get(f"{stack.base_url[:-3]}/readyz").status_code == 200)
-            yield Routers(stack, (f"http://{first}/metrics", f"http://{second}/metrics"))
-        finally:
-            replica.terminate()
-            replica.wait(timeout=30)
+    metrics = f"127.0.0.1:{free_port()}"
+    with (
+        billing_suite(upstream, tmp, CATALOG, first_router_env(metrics)) as stack,
+        two_routers(stack, tmp, metrics) as both,
+    ):
+        yield both
 
 
 @pytest.fixture

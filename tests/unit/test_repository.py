@@ -11,7 +11,15 @@ from tests.support import REPO
 from tests.support.tiers import TIERS, tier_of
 
 # Files that are never committed (.gitignore) or are generated elsewhere.
-NOT_OURS = {".git", ".venv", "node_modules", ".tollgate", "test-artifacts", "__pycache__"}
+NOT_OURS = {
+    ".git",
+    ".venv",
+    ".venv-litellm",
+    "node_modules",
+    ".tollgate",
+    "test-artifacts",
+    "__pycache__",
+}
 # The notes shared beside the repository (design, conventions, admin API, protocol research).
 OUTSIDE = re.compile(r"\bDESIGN\b|\bCONVENTIONS\b|\bADMIN-API\b|research/|protocols\.md")
 

@@ -12,6 +12,7 @@ import json
 from collections.abc import Mapping
 
 from tollgate_common.internal_auth import InternalKeys
+from tollgate_common.revocations import KEY_REVOKED, MEMBERSHIP_CHANGED
 
 OPERATOR = "operator"
 
@@ -30,6 +31,15 @@ PUBLISHES: Mapping[str, tuple[str, ...]] = {
 
 # Replies come on inboxes; the router and auth follow auth's facts as they are published.
 _SUBSCRIBES = ("_INBOX.>", "tollgate.auth.>")
+
+# The edge publishes nothing and only follows the facts that take access away, for the cache
+# of credentials of its hot model routes (docs/architecture.md, "Trust").
+EDGE = "edge"
+EDGE_SUBSCRIBES = (KEY_REVOKED, MEMBERSHIP_CHANGED)
+
+
+# Every user of the bundled NATS.
+USERS = (*PUBLISHES, EDGE, OPERATOR)
 
 
 def password(keys: InternalKeys, user: str) -> str:
@@ -53,11 +63,21 @@ def users(passwords: Mapping[str, str]) -> list[dict[str, object]]:
         {"user": service, "password": passwords[service], "permissions": permissions(service)}
         for service in PUBLISHES
     ]
+    found.append(
+        {
+            "user": EDGE,
+            "password": passwords[EDGE],
+            "permissions": {
+                "publish": {"deny": [">"]},
+                "subscribe": {"allow": list(EDGE_SUBSCRIBES)},
+            },
+        }
+    )
     found.append({"user": OPERATOR, "password": passwords[OPERATOR]})
     return found
 
 
 def render(keys: InternalKeys) -> str:
     """The ``authorization`` block of nats-server's config (JSON is valid NATS config)."""
-    derived = {user: password(keys, user) for user in (*PUBLISHES, OPERATOR)}
+    derived = {user: password(keys, user) for user in USERS}
     return "authorization " + json.dumps({"users": users(derived)}, indent=2) + "\n"

@@ -323,7 +323,9 @@ class Stack:
                 [sys.executable, "-m", f"tollgate_{service}"],
                 {**env, **self.nats_env(service)},
             )
-        self._spawn("edge", [sys.executable, "-m", "tollgate_edge"], env)
+        self._spawn(
+            "edge", [sys.executable, "-m", "tollgate_edge"], {**env, **self.nats_env("edge")}
+        )
         envoy_config = self.config.data_dir / "envoy.yaml"
         p = self.config.ports
         envoy_config.touch(mode=0o600)  # it holds the Envoy token

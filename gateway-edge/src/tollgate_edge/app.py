@@ -3,14 +3,18 @@ that serves it (with the process's ``/metrics``)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 from prometheus_client import CollectorRegistry
+from tollgate.vendor.envoy.service.auth.v3 import external_auth_pb2_grpc
 from tollgate_common.lifecycle import shutdown_step
 from tollgate_common.metrics import MetricsServer
+from tollgate_common.revocations import RevocationFollower
 
 from tollgate_edge import (
     admin,
@@ -22,6 +26,9 @@ from tollgate_edge import (
     rate_limits,
 )
 from tollgate_edge.activity import get_observability, list_activity
+from tollgate_edge.authn import AUTHN, Authenticator, authenticate_hot_routes
+from tollgate_edge.authn.cache import IdentityCache
+from tollgate_edge.authn.revocations import follow_revocations
 from tollgate_edge.chat import chat_completions
 from tollgate_edge.credits import adjust, get_credits, top_up, unsettled
 from tollgate_edge.embeddings import create_embeddings
@@ -48,6 +55,39 @@ async def _peers_context(app: web.Application) -> AsyncIterator[None]:
     await peers.close(grace_seconds=1.0)
 
 
+async def _authn_context(app: web.Application) -> AsyncIterator[None]:
+    """The hot routes' :class:`Authenticator` over the auth channel, following revocation facts
+    in the background for the life of the app."""
+    settings = app[SETTINGS]
+    cache = IdentityCache(
+        ttl=settings.auth_cache_seconds,
+        negative_ttl=settings.auth_negative_cache_seconds,
+        max_entries=settings.auth_cache_max_entries,
+    )
+    follower = RevocationFollower(cache)
+    app[AUTHN] = Authenticator(
+        external_auth_pb2_grpc.AuthorizationStub(app[PEERS].channels["auth"]),
+        cache,
+        follower,
+        deadline_seconds=settings.auth_check_deadline_seconds,
+        max_in_flight=settings.auth_check_concurrency,
+    )
+    password = settings.nats_password
+    following = asyncio.ensure_future(
+        follow_revocations(
+            follower,
+            settings.nats_url,
+            settings.nats_user,
+            password.get_secret_value() if password else "",
+        )
+    )
+    yield
+    follower.close()
+    following.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await following
+
+
 def create_app(
     settings: EdgeSettings, registry: CollectorRegistry | None = None
 ) -> web.Application:
@@ -60,10 +100,14 @@ def create_app(
         middlewares.append(from_envoy_only(keys))
     else:
         log.warning("no internal secret: the edge believes identity headers from anyone")
+    if settings.authenticate_hot_routes:
+        middlewares.append(authenticate_hot_routes())
     app = web.Application(middlewares=middlewares, client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[READINESS] = Readiness(settings.readiness_cache_seconds)
     app.cleanup_ctx.append(_peers_context)
+    if settings.authenticate_hot_routes:
+        app.cleanup_ctx.append(_authn_context)
     app.router.add_post("/v1/chat/completions", chat_completions)
     app.router.add_post("/v1/embeddings", create_embeddings)
     messages.register(app)

@@ -1,13 +1,17 @@
-"""Who is calling, as Envoy's ext_authz (the auth service) established it.
+"""Who is calling, as the auth service established it.
 
-Envoy strips every client-sent ``x-tollgate-*`` header and adds these for an authenticated
-request (docs/internal-contracts.md, Identity headers). They are believed only from Envoy: it
-adds the installation's Envoy token to every request it forwards, and :func:`from_envoy_only`
-refuses any request to the edge's port without it (docs/architecture.md, "Trust").
+On the hot model routes the edge authenticates the request itself (:mod:`tollgate_edge.authn`)
+and keeps the caller on the request (:data:`CALLER`); identity headers are never read there.
+Elsewhere Envoy's ext_authz (the auth service) did it: Envoy strips every client-sent
+``x-tollgate-*`` header and adds these for an authenticated request (docs/internal-contracts.md,
+Identity headers). They are believed only from Envoy: it adds the installation's Envoy token to
+every request it forwards, and :func:`from_envoy_only` refuses any request to the edge's port
+without it (docs/architecture.md, "Trust").
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -46,14 +50,14 @@ class Caller:
         return self.role in INFERENCE_ROLES
 
 
-def caller_of(request: web.Request) -> Caller:
-    """The caller of ``request``; 401 when the identity headers are missing."""
-    headers = request.headers
-    team_id = headers.get(TEAM_ID, "")
-    if not team_id:
-        raise ApiError(401, "authentication_error", "missing or invalid credentials")
+# The caller the edge authenticated itself (hot model routes); absent elsewhere.
+CALLER = web.RequestKey("caller", Caller)
+
+
+def caller_from_headers(headers: Mapping[str, str]) -> Caller:
+    """The caller the identity headers name (``team_id`` empty when there are none)."""
     return Caller(
-        team_id=team_id,
+        team_id=headers.get(TEAM_ID, ""),
         team_slug=headers.get(TEAM_SLUG, ""),
         user_id=headers.get(USER_ID, ""),
         key_id=headers.get(KEY_ID, ""),
@@ -62,6 +66,16 @@ def caller_of(request: web.Request) -> Caller:
         auth_method=headers.get(AUTH_METHOD, ""),
         operator=headers.get(OPERATOR, "") == "true",
     )
+
+
+def caller_of(request: web.Request) -> Caller:
+    """The caller of ``request``; 401 when it was not authenticated."""
+    caller = request.get(CALLER)
+    if caller is None:
+        caller = caller_from_headers(request.headers)
+    if not caller.team_id:
+        raise ApiError(401, "authentication_error", "missing or invalid credentials")
+    return caller
 
 
 def inference_caller(request: web.Request) -> Caller:

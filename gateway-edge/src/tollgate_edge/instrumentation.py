@@ -17,6 +17,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from tollgate_common import telemetry
 from tollgate_common.metrics import LATENCY_BUCKETS
 
+from tollgate_edge.identity import CALLER
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -76,6 +78,8 @@ def tracing_middleware() -> Middleware | None:
             },
         ) as span:
             response = await handler(request)
+            if (caller := request.get(CALLER)) is not None:  # a hot route: no identity headers
+                span.set_attribute("tollgate.team.id", caller.team_id)
             span.set_attribute("http.response.status_code", response.status)
             if response.status >= 500:
                 span.set_status(trace.Status(trace.StatusCode.ERROR))

@@ -33,6 +33,18 @@ class EdgeSettings(CommonSettings):
     rpc_deadline_seconds: float = Field(default=10.0, gt=0)
     # How long a /readyz answer is reused.
     readiness_cache_seconds: float = Field(default=1.0, ge=0)
+    # Authentication of the hot model routes inside the edge (docs/architecture.md, "Trust"):
+    # off only where Envoy authorizes those routes too (the edge's own tests, with fake peers).
+    authenticate_hot_routes: bool = True
+    # How long a credential auth accepted is reused without asking again (never past its own
+    # expiry; revocations reach the cache as facts), and a refused one.
+    auth_cache_seconds: float = Field(default=120.0, ge=0)
+    auth_negative_cache_seconds: float = Field(default=2.0, ge=0)
+    auth_cache_max_entries: int = Field(default=100_000, gt=0)
+    # Auth Check calls in flight at once (a flood of made-up keys waits for these), and the
+    # deadline of one (Envoy's ext_authz had 2 s).
+    auth_check_concurrency: int = Field(default=32, gt=0)
+    auth_check_deadline_seconds: float = Field(default=2.0, gt=0)
     # Largest request body accepted (Envoy enforces the public limit first).
     max_body_bytes: int = Field(default=32 * 1024 * 1024, gt=0)
     # Where the dashboard's npm dependencies are (``node_modules``); empty: the repository's

@@ -338,6 +338,9 @@ async def run_edge(fakes: Fakes, **overrides: Any) -> AsyncIterator[Edge]:
         "billing_addr": fakes.addr,
         "activity_addr": fakes.addr,
         "shutdown_grace_seconds": 1.0,
+        # The tests send the identity headers Envoy's ext_authz would add; the edge's own
+        # authentication of the hot routes is tested with the real stack (tests/suite).
+        "authenticate_hot_routes": False,
     }
     values.update(overrides)
     server = EdgeServer(EdgeSettings(**values))
@@ -383,6 +386,7 @@ async def edge_process(fakes: Fakes, tmp_path: Path) -> AsyncIterator[EdgeProces
         TOLLGATE_BILLING_ADDR=fakes.addr,
         TOLLGATE_ACTIVITY_ADDR=fakes.addr,
         TOLLGATE_SHUTDOWN_GRACE_SECONDS="30",
+        TOLLGATE_EDGE_AUTHENTICATE_HOT_ROUTES="false",
     )
     log = tmp_path / "edge.log"
     with log.open("wb") as stderr:

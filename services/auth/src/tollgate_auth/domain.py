@@ -65,6 +65,15 @@ class Principal:
 
 
 @dataclass(frozen=True, slots=True)
+class Authenticated:
+    """A credential that was accepted: whom it acts for, and when it stops working by itself
+    (a key's expiry, a token's ``exp``; ``None``: never). Revocations come on top of that."""
+
+    principal: Principal
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class KeyRecord:
     """An API key as stored: its hash, whom it acts for, and whether it still may."""
 

@@ -17,11 +17,12 @@ from tollgate.events.v1 import activity_pb2, auth_pb2
 from tollgate_common.bus import ACTIVITY_RECORDED
 from tollgate_common.ids import new_id
 from tollgate_common.outbox import Fact, Outbox
+from tollgate_common.revocations import KEY_REVOKED, MEMBERSHIP_CHANGED
 
 from tollgate_auth.domain import Principal
 
-KEY_REVOKED: Final = "tollgate.auth.key_revoked.v1"
-MEMBERSHIP_CHANGED: Final = "tollgate.auth.membership_changed.v1"
+__all__ = ["BYOK_CHANGED", "KEY_REVOKED", "MEMBERSHIP_CHANGED", "ActivityType", "AuthEvents"]
+
 BYOK_CHANGED: Final = "tollgate.auth.byok_changed.v1"
 
 

@@ -1,16 +1,20 @@
 """Envoy's ``envoy.service.auth.v3.Authorization/Check``: admit a request or answer 401.
 
 Admitted requests get the identity headers of docs/internal-contracts.md and lose their
-credential headers; refused ones get the OpenAI error envelope (Anthropic's on the Messages
+credential headers (and, for a credential that expires, ``dynamic_metadata.expiresAt``); refused ones get the OpenAI error envelope (Anthropic's on the Messages
 API's paths, docs/messages.md): 401 without a valid credential, 403 for a role that may not
 call inference on an inference path (docs/permissions.md). Hot
 path: no DB access on a cache hit, no logging above DEBUG.
+
+Two callers: Envoy (the admin API and every other route it authorizes) and the edge, which
+asks on a miss of its own cache for the hot model routes (docs/architecture.md, "Trust").
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime
 from typing import Any, Final
 
 import grpc
@@ -69,6 +73,19 @@ def allowed(principal: Principal) -> pb.CheckResponse:
             headers_to_remove=_CREDENTIAL_HEADERS,
         ),
     )
+
+
+EXPIRES_AT: Final = "expiresAt"
+
+
+def with_expiry(answer: pb.CheckResponse, expires_at: datetime) -> pb.CheckResponse:
+    """``answer`` saying when its credential stops working by itself (``dynamic_metadata``
+    ``expiresAt``, unix seconds): the edge, which caches the answer, keeps it no longer.
+    Envoy ignores it."""
+    copy = pb.CheckResponse()
+    copy.CopyFrom(answer)
+    copy.dynamic_metadata[EXPIRES_AT] = expires_at.timestamp()
+    return copy
 
 
 # Paths of the Anthropic Messages API, whose clients read Anthropic's error envelope.
@@ -186,16 +203,20 @@ class AuthorizationServicer(pb_grpc.AuthorizationServicer):
             if credential is None or not credential.value:
                 raise MissingCredential()
             if credential.source is CredentialSource.API_KEY_HEADER:
-                principal = await self._service.authenticate_api_key(credential.value)
+                accepted = await self._service.authenticate_api_key_until(credential.value)
             else:
-                principal = await self._service.authenticate_bearer(credential.value)
+                accepted = await self._service.authenticate_bearer_until(credential.value)
         except AuthenticationFailed as error:
             log.debug("ext_authz: refused (%s)", error.reason)
             return denied(error, speaks_anthropic(request.attributes.request.http.path))
         except Exception:
             log.exception("ext_authz: could not check the credential")
             return unavailable(speaks_anthropic(request.attributes.request.http.path))
+        principal = accepted.principal
         path = request.attributes.request.http.path
         if not allows(principal.role, Action.CALL_INFERENCE) and is_inference_path(path):
             return self._forbidden(principal, speaks_anthropic(path))
-        return self._allowed(principal)
+        answer = self._allowed(principal)
+        if accepted.expires_at is not None:
+            answer = with_expiry(answer, accepted.expires_at)
+        return answer

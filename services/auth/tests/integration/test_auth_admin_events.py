@@ -4,6 +4,7 @@ changes reach every replica's key cache within a second, and every change is an 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from typing import Any
@@ -11,9 +12,13 @@ from typing import Any
 import grpc
 import nats
 import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
 from tollgate.auth.v1 import auth_pb2
 from tollgate.events.v1 import activity_pb2
+from tollgate.events.v1 import auth_pb2 as auth_events_pb2
 from tollgate.vendor.envoy.service.auth.v3 import external_auth_pb2 as pb
+from tollgate_auth.events import MEMBERSHIP_CHANGED
 from tollgate_auth.settings import AuthSettings
 from tollgate_common.bus import ACTIVITY_RECORDED
 from tollgate_common.errors import error_details
@@ -228,3 +233,62 @@ async def test_an_admin_call_for_another_team_is_not_found(
             auth_pb2.CreateProjectRequest(caller=claims_owner, team_id=admin.team_id, name="p")
         )
     assert error_details(caught.value).code is grpc.StatusCode.PERMISSION_DENIED
+
+
+async def test_a_deleted_team_project_or_issuer_drops_the_whole_teams_identities(
+    make_settings: Callable[..., AuthSettings], auth_servers: Any, nats_url: str
+) -> None:
+    """OIDC tokens name no key: the caches that hold them (the edge's) learn of a deleted
+    project, trusted issuer or team from a MembershipChanged naming the team and no user."""
+    server = await auth_servers.start(make_settings(bootstrap_api_key=BOOTSTRAP_KEY))
+    await _live(server)
+    admin = await _principal(server, BOOTSTRAP_KEY)
+    key = ec.generate_private_key(ec.SECP256R1()).public_key()
+    jwk = {**ECAlgorithm.to_jwk(key, as_dict=True), "kid": "k-1"}
+    nc = await nats.connect(nats_url)
+    changed: list[tuple[str, str]] = []
+
+    async def collect(msg: Any) -> None:
+        fact = auth_events_pb2.MembershipChanged.FromString(msg.data)
+        changed.append((fact.team_id, fact.user_id))
+
+    await nc.subscribe(MEMBERSHIP_CHANGED, cb=collect)
+    try:
+        auth = server.auth
+        team = (
+            await auth.CreateTeam(auth_pb2.CreateTeamRequest(caller=admin, slug="gone", name="G"))
+        ).team
+        project = (
+            await auth.CreateProject(
+                auth_pb2.CreateProjectRequest(caller=admin, team_id=team.id, name="web")
+            )
+        ).project
+        issuer = (
+            await auth.AddOidcIssuer(
+                auth_pb2.AddOidcIssuerRequest(
+                    caller=admin,
+                    team_id=team.id,
+                    issuer=auth_pb2.OidcIssuer(
+                        issuer="https://issuer.example",
+                        jwks_json=json.dumps({"keys": [jwk]}),
+                        audience="tollgate",
+                        team_claim_kind="teamId",
+                        team_claim="tid",
+                    ),
+                )
+            )
+        ).issuer
+        await auth.DeleteProject(
+            auth_pb2.DeleteProjectRequest(caller=admin, team_id=team.id, project_id=project.id)
+        )
+        await auth.DeleteOidcIssuer(
+            auth_pb2.DeleteOidcIssuerRequest(caller=admin, team_id=team.id, issuer_id=issuer.id)
+        )
+        await auth.DeleteTeam(auth_pb2.DeleteTeamRequest(caller=admin, team_id=team.id))
+        for _ in range(100):
+            if len(changed) >= 3:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await nc.close()
+    assert changed == [(team.id, "")] * 3

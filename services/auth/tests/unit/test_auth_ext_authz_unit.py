@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import base64
 import json
+from datetime import UTC, datetime
 
 from tollgate.vendor.envoy.service.auth.v3 import external_auth_pb2 as pb
 from tollgate_auth.domain import AuthMethod, Principal, Role
 from tollgate_auth.errors import InvalidApiKey, InvalidToken, MissingCredential
-from tollgate_auth.ext_authz import allowed, denied, forbidden, speaks_anthropic, unavailable
+from tollgate_auth.ext_authz import (
+    allowed,
+    denied,
+    forbidden,
+    speaks_anthropic,
+    unavailable,
+    with_expiry,
+)
+from tollgate_auth.keys.credentials import jwt_expiry
 
 
 def test_allowed_sets_identity_headers_and_strips_credentials() -> None:
@@ -113,3 +123,36 @@ def test_a_viewer_refused_on_the_messages_api_gets_a_permission_error() -> None:
     )
     refused = json.loads(forbidden(viewer, anthropic=True).denied_response.body)
     assert refused["error"]["type"] == "permission_error"
+
+
+def test_an_expiring_credential_says_when_in_the_answer_only() -> None:
+    """The edge caches an answer no longer than its credential lives: auth says until when
+    (``dynamic_metadata``), without touching the answer it reuses for the principal."""
+    principal = Principal(
+        team_id="team_1",
+        team_slug="acme",
+        user_id="user_1",
+        role=Role.MEMBER,
+        auth_method=AuthMethod.API_KEY,
+        key_id="key_1",
+    )
+    shared = allowed(principal)
+    expires = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
+    answer = with_expiry(shared, expires)
+    assert answer.dynamic_metadata["expiresAt"] == expires.timestamp()
+    assert answer.ok_response == shared.ok_response
+    assert "expiresAt" not in shared.dynamic_metadata
+
+
+def test_a_verified_tokens_expiry_is_its_exp_claim() -> None:
+    def token(claims: dict[str, object]) -> str:
+        def part(value: dict[str, object]) -> str:
+            return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+        return f"{part({'alg': 'ES256'})}.{part(claims)}.c2ln"
+
+    assert jwt_expiry(token({"exp": 1_900_000_000})) == datetime.fromtimestamp(1_900_000_000, UTC)
+    assert jwt_expiry(token({"sub": "x"})) is None
+    assert jwt_expiry(token({"exp": "soon"})) is None
+    assert jwt_expiry(token({"exp": 1e300})) is None
+    assert jwt_expiry("not-a-jwt") is None

@@ -15,7 +15,7 @@ def test_a_method_falls_back_to_its_service_rule_and_an_unknown_one_to_nobody() 
     assert allowed_callers("/tollgate.auth.v1.AuthService/CreateTeam") == {"edge"}
     assert allowed_callers("/tollgate.billing.v1.BillingService/TopUp") == {"edge"}
     assert allowed_callers("/tollgate.billing.v1.BillingService/Reserve") == {"router"}
-    assert allowed_callers("/envoy.service.auth.v3.Authorization/Check") == {"envoy"}
+    assert allowed_callers("/envoy.service.auth.v3.Authorization/Check") == {"envoy", "edge"}
     assert allowed_callers("/some.Other/Method") == frozenset()
 
 

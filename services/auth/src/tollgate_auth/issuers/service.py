@@ -130,6 +130,8 @@ class IssuerAdmin:
         if removed is None:
             raise IssuerNotFound()
         await self._trusted.refresh()
+        # The issuer's tokens name no key: the edge's identity cache drops the team's.
+        self._events.membership_changed(team_id, "", self._clock())
         self._events.activity(
             caller,
             team_id,

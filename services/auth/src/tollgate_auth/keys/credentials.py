@@ -9,6 +9,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Final
 
@@ -50,6 +51,25 @@ def extract_credential(headers: Mapping[str, str]) -> Credential | None:
     return Credential(CredentialSource.BEARER, token.strip())
 
 
+def _b64_json(part: str) -> object:
+    return json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+
+
+def jwt_expiry(token: str) -> datetime | None:
+    """The ``exp`` claim of a JWT whose signature was verified already; ``None`` without one."""
+    try:
+        claims = _b64_json(token.split(".")[1])
+    except (IndexError, binascii.Error, ValueError):
+        return None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    if not isinstance(exp, int | float) or isinstance(exp, bool):
+        return None
+    try:
+        return datetime.fromtimestamp(exp, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 def looks_like_jwt(token: str) -> bool:
     """Whether ``token`` is a well-formed JWT: three base64url parts, a JOSE header."""
     parts = token.split(".")
@@ -58,7 +78,7 @@ def looks_like_jwt(token: str) -> bool:
     if not all(_BASE64URL.fullmatch(part) for part in parts):
         return False
     try:
-        header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
+        header = _b64_json(parts[0])
     except (binascii.Error, ValueError):
         return False
     return isinstance(header, dict) and isinstance(header.get("alg"), str)

@@ -13,7 +13,13 @@ from pathlib import Path
 
 from tollgate_common.errors import InvalidArgument
 
-from tollgate_auth.domain import BOOTSTRAP_EMAIL, BootstrapOwner, CreatedApiKey, Principal
+from tollgate_auth.domain import (
+    BOOTSTRAP_EMAIL,
+    Authenticated,
+    BootstrapOwner,
+    CreatedApiKey,
+    Principal,
+)
 from tollgate_auth.errors import (
     ApiKeyExpired,
     ApiKeyRevoked,
@@ -22,7 +28,7 @@ from tollgate_auth.errors import (
     MissingCredential,
 )
 from tollgate_auth.keys.cache import KeyCache, LastUsedTracker
-from tollgate_auth.keys.credentials import looks_like_jwt
+from tollgate_auth.keys.credentials import jwt_expiry, looks_like_jwt
 from tollgate_auth.keys.hashing import KeyHasher, generate_api_key, key_prefix, mint_api_key
 from tollgate_auth.keys.repository import AuthRepository
 from tollgate_auth.secret_files import write_secret_once
@@ -63,16 +69,26 @@ class AuthService:
 
     async def authenticate_bearer(self, token: str) -> Principal:
         """A bearer credential: an OIDC token (a well-formed JWT) or an API key."""
+        return (await self.authenticate_bearer_until(token)).principal
+
+    async def authenticate_api_key(self, key: str) -> Principal:
+        """The principal of an API key; unknown, revoked or expired keys are refused."""
+        return (await self.authenticate_api_key_until(key)).principal
+
+    async def authenticate_bearer_until(self, token: str) -> Authenticated:
+        """:meth:`authenticate_bearer`, and until when the credential may work."""
         if not token:
             raise MissingCredential()
         if looks_like_jwt(token):
             if self._oidc is None:
                 raise InvalidToken()
-            return await self._oidc(token)
-        return await self.authenticate_api_key(token)
+            principal = await self._oidc(token)
+            # Verified above, so the token's own ``exp`` claim is the one its issuer signed.
+            return Authenticated(principal, jwt_expiry(token))
+        return await self.authenticate_api_key_until(token)
 
-    async def authenticate_api_key(self, key: str) -> Principal:
-        """The principal of an API key; unknown, revoked or expired keys are refused."""
+    async def authenticate_api_key_until(self, key: str) -> Authenticated:
+        """:meth:`authenticate_api_key`, and until when the key may work (its expiry)."""
         if not key:
             raise MissingCredential()
         key_hash = self._hasher.hash(key)
@@ -90,7 +106,7 @@ class AuthService:
         if record.expires_at is not None and record.expires_at <= datetime.now(UTC):
             raise ApiKeyExpired()
         self._last_used.touch(record.principal.key_id)
-        return record.principal
+        return Authenticated(record.principal, record.expires_at)
 
     async def create_api_key(
         self,

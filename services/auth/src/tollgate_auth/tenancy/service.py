@@ -146,6 +146,8 @@ class AdminService:
         removed_keys = await self._tenancy.delete_team(team_id)
         now = self._clock()
         self._api_keys.revoked(removed_keys, team_id, "team-deleted", now)
+        # Its OIDC tokens name no key: the edge's identity cache drops the whole team.
+        self._events.membership_changed(team_id, "", now)
         self._events.byok_changed(team_id, "", now)
         self._events.activity(caller, team_id, ActivityType.TEAM_DELETE, ("team", team_id), at=now)
 
@@ -236,6 +238,8 @@ class AdminService:
         if revoked is None:
             raise ProjectNotFound()
         self._api_keys.revoked(revoked, team_id, "project-deleted", now)
+        # Tokens for the project name no key: the edge's identity cache drops the team's.
+        self._events.membership_changed(team_id, "", now)
         self._events.activity(
             caller,
             team_id,

@@ -23,10 +23,11 @@ _sym_db = _symbol_database.Default()
 
 
 from google.protobuf import any_pb2 as google_dot_protobuf_dot_any__pb2
+from google.protobuf import struct_pb2 as google_dot_protobuf_dot_struct__pb2
 from google.protobuf import wrappers_pb2 as google_dot_protobuf_dot_wrappers__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n9tollgate/vendor/envoy/service/auth/v3/external_auth.proto\x12\x15\x65nvoy.service.auth.v3\x1a\x19google/protobuf/any.proto\x1a\x1egoogle/protobuf/wrappers.proto\"K\n\x0c\x43heckRequest\x12;\n\nattributes\x18\x01 \x01(\x0b\x32\'.envoy.service.auth.v3.AttributeContext\"\xb3\x04\n\x10\x41ttributeContext\x12@\n\x07request\x18\x04 \x01(\x0b\x32/.envoy.service.auth.v3.AttributeContext.Request\x12Z\n\x12\x63ontext_extensions\x18\n \x03(\x0b\x32>.envoy.service.auth.v3.AttributeContext.ContextExtensionsEntry\x1aL\n\x07Request\x12\x41\n\x04http\x18\x02 \x01(\x0b\x32\x33.envoy.service.auth.v3.AttributeContext.HttpRequest\x1a\xf8\x01\n\x0bHttpRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06method\x18\x02 \x01(\t\x12Q\n\x07headers\x18\x03 \x03(\x0b\x32@.envoy.service.auth.v3.AttributeContext.HttpRequest.HeadersEntry\x12\x0c\n\x04path\x18\x04 \x01(\t\x12\x0c\n\x04host\x18\x05 \x01(\t\x12\x0e\n\x06scheme\x18\x06 \x01(\t\x12\x0c\n\x04size\x18\t \x01(\x03\x12\x10\n\x08protocol\x18\n \x01(\t\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x38\n\x16\x43ontextExtensionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"N\n\x06Status\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12%\n\x07\x64\x65tails\x18\x03 \x03(\x0b\x32\x14.google.protobuf.Any\")\n\x0bHeaderValue\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"\xc6\x02\n\x11HeaderValueOption\x12\x32\n\x06header\x18\x01 \x01(\x0b\x32\".envoy.service.auth.v3.HeaderValue\x12*\n\x06\x61ppend\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.BoolValue\x12R\n\rappend_action\x18\x03 \x01(\x0e\x32;.envoy.service.auth.v3.HeaderValueOption.HeaderAppendAction\"}\n\x12HeaderAppendAction\x12\x1b\n\x17\x41PPEND_IF_EXISTS_OR_ADD\x10\x00\x12\x11\n\rADD_IF_ABSENT\x10\x01\x12\x1e\n\x1aOVERWRITE_IF_EXISTS_OR_ADD\x10\x02\x12\x17\n\x13OVERWRITE_IF_EXISTS\x10\x03\"\x1a\n\nHttpStatus\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\"\x90\x01\n\x12\x44\x65niedHttpResponse\x12\x31\n\x06status\x18\x01 \x01(\x0b\x32!.envoy.service.auth.v3.HttpStatus\x12\x39\n\x07headers\x18\x02 \x03(\x0b\x32(.envoy.service.auth.v3.HeaderValueOption\x12\x0c\n\x04\x62ody\x18\x03 \x01(\t\"\xb1\x01\n\x0eOkHttpResponse\x12\x39\n\x07headers\x18\x02 \x03(\x0b\x32(.envoy.service.auth.v3.HeaderValueOption\x12\x19\n\x11headers_to_remove\x18\x05 \x03(\t\x12I\n\x17response_headers_to_add\x18\x06 \x03(\x0b\x32(.envoy.service.auth.v3.HeaderValueOption\"\xd3\x01\n\rCheckResponse\x12-\n\x06status\x18\x01 \x01(\x0b\x32\x1d.envoy.service.auth.v3.Status\x12\x44\n\x0f\x64\x65nied_response\x18\x02 \x01(\x0b\x32).envoy.service.auth.v3.DeniedHttpResponseH\x00\x12<\n\x0bok_response\x18\x03 \x01(\x0b\x32%.envoy.service.auth.v3.OkHttpResponseH\x00\x42\x0f\n\rhttp_response2c\n\rAuthorization\x12R\n\x05\x43heck\x12#.envoy.service.auth.v3.CheckRequest\x1a$.envoy.service.auth.v3.CheckResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n9tollgate/vendor/envoy/service/auth/v3/external_auth.proto\x12\x15\x65nvoy.service.auth.v3\x1a\x19google/protobuf/any.proto\x1a\x1cgoogle/protobuf/struct.proto\x1a\x1egoogle/protobuf/wrappers.proto\"K\n\x0c\x43heckRequest\x12;\n\nattributes\x18\x01 \x01(\x0b\x32\'.envoy.service.auth.v3.AttributeContext\"\xb3\x04\n\x10\x41ttributeContext\x12@\n\x07request\x18\x04 \x01(\x0b\x32/.envoy.service.auth.v3.AttributeContext.Request\x12Z\n\x12\x63ontext_extensions\x18\n \x03(\x0b\x32>.envoy.service.auth.v3.AttributeContext.ContextExtensionsEntry\x1aL\n\x07Request\x12\x41\n\x04http\x18\x02 \x01(\x0b\x32\x33.envoy.service.auth.v3.AttributeContext.HttpRequest\x1a\xf8\x01\n\x0bHttpRequest\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0e\n\x06method\x18\x02 \x01(\t\x12Q\n\x07headers\x18\x03 \x03(\x0b\x32@.envoy.service.auth.v3.AttributeContext.HttpRequest.HeadersEntry\x12\x0c\n\x04path\x18\x04 \x01(\t\x12\x0c\n\x04host\x18\x05 \x01(\t\x12\x0e\n\x06scheme\x18\x06 \x01(\t\x12\x0c\n\x04size\x18\t \x01(\x03\x12\x10\n\x08protocol\x18\n \x01(\t\x1a.\n\x0cHeadersEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x38\n\x16\x43ontextExtensionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"N\n\x06Status\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t\x12%\n\x07\x64\x65tails\x18\x03 \x03(\x0b\x32\x14.google.protobuf.Any\")\n\x0bHeaderValue\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t\"\xc6\x02\n\x11HeaderValueOption\x12\x32\n\x06header\x18\x01 \x01(\x0b\x32\".envoy.service.auth.v3.HeaderValue\x12*\n\x06\x61ppend\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.BoolValue\x12R\n\rappend_action\x18\x03 \x01(\x0e\x32;.envoy.service.auth.v3.HeaderValueOption.HeaderAppendAction\"}\n\x12HeaderAppendAction\x12\x1b\n\x17\x41PPEND_IF_EXISTS_OR_ADD\x10\x00\x12\x11\n\rADD_IF_ABSENT\x10\x01\x12\x1e\n\x1aOVERWRITE_IF_EXISTS_OR_ADD\x10\x02\x12\x17\n\x13OVERWRITE_IF_EXISTS\x10\x03\"\x1a\n\nHttpStatus\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\"\x90\x01\n\x12\x44\x65niedHttpResponse\x12\x31\n\x06status\x18\x01 \x01(\x0b\x32!.envoy.service.auth.v3.HttpStatus\x12\x39\n\x07headers\x18\x02 \x03(\x0b\x32(.envoy.service.auth.v3.HeaderValueOption\x12\x0c\n\x04\x62ody\x18\x03 \x01(\t\"\xb1\x01\n\x0eOkHttpResponse\x12\x39\n\x07headers\x18\x02 \x03(\x0b\x32(.envoy.service.auth.v3.HeaderValueOption\x12\x19\n\x11headers_to_remove\x18\x05 \x03(\t\x12I\n\x17response_headers_to_add\x18\x06 \x03(\x0b\x32(.envoy.service.auth.v3.HeaderValueOption\"\x86\x02\n\rCheckResponse\x12-\n\x06status\x18\x01 \x01(\x0b\x32\x1d.envoy.service.auth.v3.Status\x12\x44\n\x0f\x64\x65nied_response\x18\x02 \x01(\x0b\x32).envoy.service.auth.v3.DeniedHttpResponseH\x00\x12<\n\x0bok_response\x18\x03 \x01(\x0b\x32%.envoy.service.auth.v3.OkHttpResponseH\x00\x12\x31\n\x10\x64ynamic_metadata\x18\x04 \x01(\x0b\x32\x17.google.protobuf.StructB\x0f\n\rhttp_response2c\n\rAuthorization\x12R\n\x05\x43heck\x12#.envoy.service.auth.v3.CheckRequest\x1a$.envoy.service.auth.v3.CheckResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,34 +38,34 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_ATTRIBUTECONTEXT_HTTPREQUEST_HEADERSENTRY']._serialized_options = b'8\001'
   _globals['_ATTRIBUTECONTEXT_CONTEXTEXTENSIONSENTRY']._loaded_options = None
   _globals['_ATTRIBUTECONTEXT_CONTEXTEXTENSIONSENTRY']._serialized_options = b'8\001'
-  _globals['_CHECKREQUEST']._serialized_start=143
-  _globals['_CHECKREQUEST']._serialized_end=218
-  _globals['_ATTRIBUTECONTEXT']._serialized_start=221
-  _globals['_ATTRIBUTECONTEXT']._serialized_end=784
-  _globals['_ATTRIBUTECONTEXT_REQUEST']._serialized_start=399
-  _globals['_ATTRIBUTECONTEXT_REQUEST']._serialized_end=475
-  _globals['_ATTRIBUTECONTEXT_HTTPREQUEST']._serialized_start=478
-  _globals['_ATTRIBUTECONTEXT_HTTPREQUEST']._serialized_end=726
-  _globals['_ATTRIBUTECONTEXT_HTTPREQUEST_HEADERSENTRY']._serialized_start=680
-  _globals['_ATTRIBUTECONTEXT_HTTPREQUEST_HEADERSENTRY']._serialized_end=726
-  _globals['_ATTRIBUTECONTEXT_CONTEXTEXTENSIONSENTRY']._serialized_start=728
-  _globals['_ATTRIBUTECONTEXT_CONTEXTEXTENSIONSENTRY']._serialized_end=784
-  _globals['_STATUS']._serialized_start=786
-  _globals['_STATUS']._serialized_end=864
-  _globals['_HEADERVALUE']._serialized_start=866
-  _globals['_HEADERVALUE']._serialized_end=907
-  _globals['_HEADERVALUEOPTION']._serialized_start=910
-  _globals['_HEADERVALUEOPTION']._serialized_end=1236
-  _globals['_HEADERVALUEOPTION_HEADERAPPENDACTION']._serialized_start=1111
-  _globals['_HEADERVALUEOPTION_HEADERAPPENDACTION']._serialized_end=1236
-  _globals['_HTTPSTATUS']._serialized_start=1238
-  _globals['_HTTPSTATUS']._serialized_end=1264
-  _globals['_DENIEDHTTPRESPONSE']._serialized_start=1267
-  _globals['_DENIEDHTTPRESPONSE']._serialized_end=1411
-  _globals['_OKHTTPRESPONSE']._serialized_start=1414
-  _globals['_OKHTTPRESPONSE']._serialized_end=1591
-  _globals['_CHECKRESPONSE']._serialized_start=1594
-  _globals['_CHECKRESPONSE']._serialized_end=1805
-  _globals['_AUTHORIZATION']._serialized_start=1807
-  _globals['_AUTHORIZATION']._serialized_end=1906
+  _globals['_CHECKREQUEST']._serialized_start=173
+  _globals['_CHECKREQUEST']._serialized_end=248
+  _globals['_ATTRIBUTECONTEXT']._serialized_start=251
+  _globals['_ATTRIBUTECONTEXT']._serialized_end=814
+  _globals['_ATTRIBUTECONTEXT_REQUEST']._serialized_start=429
+  _globals['_ATTRIBUTECONTEXT_REQUEST']._serialized_end=505
+  _globals['_ATTRIBUTECONTEXT_HTTPREQUEST']._serialized_start=508
+  _globals['_ATTRIBUTECONTEXT_HTTPREQUEST']._serialized_end=756
+  _globals['_ATTRIBUTECONTEXT_HTTPREQUEST_HEADERSENTRY']._serialized_start=710
+  _globals['_ATTRIBUTECONTEXT_HTTPREQUEST_HEADERSENTRY']._serialized_end=756
+  _globals['_ATTRIBUTECONTEXT_CONTEXTEXTENSIONSENTRY']._serialized_start=758
+  _globals['_ATTRIBUTECONTEXT_CONTEXTEXTENSIONSENTRY']._serialized_end=814
+  _globals['_STATUS']._serialized_start=816
+  _globals['_STATUS']._serialized_end=894
+  _globals['_HEADERVALUE']._serialized_start=896
+  _globals['_HEADERVALUE']._serialized_end=937
+  _globals['_HEADERVALUEOPTION']._serialized_start=940
+  _globals['_HEADERVALUEOPTION']._serialized_end=1266
+  _globals['_HEADERVALUEOPTION_HEADERAPPENDACTION']._serialized_start=1141
+  _globals['_HEADERVALUEOPTION_HEADERAPPENDACTION']._serialized_end=1266
+  _globals['_HTTPSTATUS']._serialized_start=1268
+  _globals['_HTTPSTATUS']._serialized_end=1294
+  _globals['_DENIEDHTTPRESPONSE']._serialized_start=1297
+  _globals['_DENIEDHTTPRESPONSE']._serialized_end=1441
+  _globals['_OKHTTPRESPONSE']._serialized_start=1444
+  _globals['_OKHTTPRESPONSE']._serialized_end=1621
+  _globals['_CHECKRESPONSE']._serialized_start=1624
+  _globals['_CHECKRESPONSE']._serialized_end=1886
+  _globals['_AUTHORIZATION']._serialized_start=1888
+  _globals['_AUTHORIZATION']._serialized_end=1987
 # @@protoc_insertion_point(module_scope)

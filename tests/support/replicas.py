@@ -1,0 +1,72 @@
+"""A second router process beside a suite's own, on the same database (as router pods share
+one in a cluster), with the edge restarted to balance its calls over both: what the tests of
+"exact across replicas" run against."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from tollgate_cli.stack import Stack
+from tollgate_common.testing import free_port, wait_for_port
+
+from tests.support.polling import eventually
+
+
+@dataclass(frozen=True)
+class Routers:
+    """The suite and the metrics endpoints of its two routers."""
+
+    stack: Stack
+    metrics: tuple[str, str]
+
+    def generations_handled(self) -> list[int]:
+        """How many generations each router has served so far."""
+        pattern = r'tollgate_grpc_server_handled_total\{[^}]*method="StreamGenerate"[^}]*\} (\S+)'
+        return [
+            int(sum(float(v) for v in re.findall(pattern, httpx.get(url).text)))
+            for url in self.metrics
+        ]
+
+
+def first_router_env(metrics: str) -> dict[str, str]:
+    """What the suite's own router needs for :func:`two_routers`: its metrics address."""
+    return {"TOLLGATE_ROUTER_METRICS_ADDR": metrics}
+
+
+@contextlib.contextmanager
+def two_routers(stack: Stack, tmp: Path, first_metrics: str) -> Iterator[Routers]:
+    """Start a second router like the suite's (its own port and metrics), then the edge again
+    over both; the suite's router must have been started with ``first_router_env``."""
+    router = stack.child("router")
+    port, second = free_port(), f"127.0.0.1:{free_port()}"
+    env = {
+        **router.env,
+        "TOLLGATE_ROUTER_LISTEN_ADDR": f"127.0.0.1:{port}",
+        "TOLLGATE_ROUTER_METRICS_ADDR": second,
+    }
+    with (tmp / "router-2.log").open("ab") as log:
+        replica = subprocess.Popen(
+            [sys.executable, "-m", "tollgate_router"], env=env, stdout=log, stderr=log
+        )
+    try:
+        wait_for_port(port, timeout=60)
+        edge = stack.child("edge")
+        edge.process.terminate()
+        edge.process.wait(timeout=30)
+        edge.env["TOLLGATE_ROUTER_ADDR"] = (
+            f"ipv4:127.0.0.1:{stack.config.ports.router},127.0.0.1:{port}"
+        )
+        stack.respawn("edge")
+        wait_for_port(stack.config.ports.edge, timeout=60)
+        eventually(lambda: httpx.get(f"{stack.base_url[:-3]}/readyz").status_code == 200)
+        yield Routers(stack, (f"http://{first_metrics}/metrics", f"http://{second}/metrics"))
+    finally:
+        replica.terminate()
+        replica.wait(timeout=30)
