@@ -34,13 +34,3 @@ def merged(results: Sequence[Stored], rejected: set[int], total: int) -> list[St
     order) and REJECTED at the positions of ``rejected``."""
     stored = iter(results)
     return [Stored.REJECTED if i in rejected else next(stored) for i in range(total)]
-
-
-def log_results(final: Sequence[Stored], what: str) -> None:
-    log.info(
-        "logged %d %s (%d duplicates ignored, %d rejected)",
-        final.count(Stored.NEW),
-        what,
-        final.count(Stored.DUPLICATE),
-        final.count(Stored.REJECTED),
-    )

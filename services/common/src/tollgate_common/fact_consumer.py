@@ -46,9 +46,13 @@ Record = TypeVar("Record")
 
 RESTART_DELAY_SECONDS = 1.0
 # After a batch that was not full, wait this long before fetching again: facts trickling in
-# are stored together (a transaction costs ~3 ms of CPU on SQLite however few rows it has),
-# at the price of up to this much delay before a fact becomes visible.
-BATCH_LINGER_SECONDS = 0.05
+# are stored together, at the price of up to this much delay before a fact becomes visible
+# while facts keep coming (a fact after a quiet spell is fetched at once). A batch's
+# transaction and round trips cost billing ~5 ms of CPU however few facts it holds, a fact
+# itself ~0.1 ms: at 200 facts/s a 50 ms linger made batches of ~15 facts and ~0.5 ms of CPU
+# per fact; 250 ms makes them ~50 facts and about half that (bench/billing_consumer.py
+# --live-rate).
+BATCH_LINGER_SECONDS = 0.25
 # How often the consumer's lag is read from the server for the metrics.
 LAG_POLL_SECONDS = 5.0
 
@@ -76,6 +80,14 @@ class DeliverySettings(BaseSettings):
     # A WARNING once the oldest unacknowledged fact of a consumer is older than this.
     age_alert_seconds: float = Field(
         default=300.0, gt=0, validation_alias="TOLLGATE_FACT_AGE_ALERT_SECONDS"
+    )
+    # After a batch that was not full, how long to wait before fetching the next one (see
+    # BATCH_LINGER_SECONDS): longer, fewer and larger transactions; 0 fetches at once.
+    linger_seconds: float = Field(
+        default=BATCH_LINGER_SECONDS,
+        ge=0,
+        le=5,
+        validation_alias="TOLLGATE_FACT_BATCH_LINGER_SECONDS",
     )
 
     def backoff(self) -> Backoff:
@@ -124,7 +136,7 @@ class FactConsumer(Generic[Fact, Record]):
         convert: Callable[[Fact, datetime], Record],
         store: Callable[[list[Record]], Awaitable[Sequence[Stored | None]]],
         invalid: type[Exception],
-        linger_seconds: float = BATCH_LINGER_SECONDS,
+        linger_seconds: float | None = None,
         delivery: DeliverySettings | None = None,
     ) -> None:
         self._facts = facts
@@ -132,8 +144,10 @@ class FactConsumer(Generic[Fact, Record]):
         self._convert = convert
         self._store = store
         self._invalid = invalid
-        self._linger_seconds = linger_seconds
         self._delivery = delivery or DeliverySettings()
+        self._linger_seconds = (
+            self._delivery.linger_seconds if linger_seconds is None else linger_seconds
+        )
         self._metrics: ConsumerMetrics | None = None
         # Whether the age alert is raised: it is logged once per crossing, not per poll.
         self._alerting = False
@@ -141,6 +155,10 @@ class FactConsumer(Generic[Fact, Record]):
     @property
     def durable(self) -> str:
         return self._durable
+
+    @property
+    def facts(self) -> FactStream[Fact]:
+        return self._facts
 
     def instrument(self, metrics: ConsumerMetrics) -> None:
         """Count handled messages and publish the consumer's lag (while :meth:`run` runs)."""
@@ -180,12 +198,18 @@ class FactConsumer(Generic[Fact, Record]):
             results = [None] * len(records)
         for index, result in zip(positions, results, strict=True):
             outcomes[index] = _OUTCOMES[result]
-        self._count(outcomes)
+        self._count(outcomes, results)
         return outcomes
 
-    def _count(self, outcomes: Sequence[Verdict]) -> None:
-        if self._metrics is not None:
-            self._metrics.handled(self._facts.stream, self._durable, [o.value for o in outcomes])
+    def _count(self, outcomes: Sequence[Verdict], results: Sequence[Stored | None] = ()) -> None:
+        """The batch in the metrics (no log line: a consumer logs only what changes, such as
+        a database error or the age alert)."""
+        if self._metrics is None:
+            return
+        self._metrics.handled(self._facts.stream, self._durable, [o.value for o in outcomes])
+        stored = [result.value for result in results if result is not None]
+        if stored:
+            self._metrics.stored(self._facts.stream, self._durable, stored)
 
     async def handle(self, delivery: Delivery) -> None:
         """One delivery: returns when it is done, raises PoisonMessage or TransientError."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import random
 import shutil
@@ -13,6 +15,15 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from nats.js.errors import NotFoundError
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
+    from tollgate_common.bus import Bus
+    from tollgate_common.fact_consumer import FactConsumer
 
 _EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 
@@ -129,3 +140,59 @@ async def scratch_database(kind: str, tmp_path: Path, name: str) -> AsyncIterato
         pytest.skip(f"{POSTGRES_ENV} not set: PostgreSQL tests skipped")
     async with fresh_postgres_database(base_url, f"tollgate_{name}_test") as url:
         yield url
+
+
+async def consume_all(consumer: FactConsumer[Any, Any], bus: Bus) -> None:
+    """Run ``consumer`` until it has acknowledged or terminated every fact of its stream
+    (nothing pending, nothing awaiting an ack), then stop it (at most 30 s)."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(consumer.run(bus, stop))
+    stream = consumer.facts.stream
+    try:
+        async with asyncio.timeout(30):
+            while True:
+                await asyncio.sleep(0.05)
+                with contextlib.suppress(NotFoundError):  # not subscribed yet
+                    backlog = await bus.backlog(stream, consumer.durable)
+                    if backlog.pending + backlog.ack_pending == 0:
+                        break
+    finally:
+        stop.set()
+        await task
+
+
+@asynccontextmanager
+async def jetstream(store_dir: Path) -> AsyncIterator[Bus]:
+    """A real nats-server with Tollgate's streams, and a connection to it."""
+    from tollgate_common.bus import Bus  # here: most tests need no NATS client
+
+    with nats_server(store_dir) as url:
+        bus = await Bus.connect(url, "test")
+        await bus.ensure_streams()
+        try:
+            yield bus
+        finally:
+            await bus.close()
+
+
+async def dead_letter_reasons(bus: Bus) -> list[str]:
+    """The reason of each dead letter, up to its first colon (the rest names the fact), sorted."""
+    from tollgate_common.bus import DEAD_LETTER_STREAM, REASON_HEADER
+
+    count = (await bus.js.stream_info(DEAD_LETTER_STREAM)).state.messages
+    reasons = []
+    for seq in range(1, count + 1):
+        message = await bus.js.get_msg(DEAD_LETTER_STREAM, seq=seq)
+        reasons.append((message.headers or {})[REASON_HEADER].split(":")[0])
+    return sorted(reasons)
+
+
+def consumer_metric(
+    registry: CollectorRegistry, consumer: FactConsumer[Any, Any], metric: str, **labels: str
+) -> float:
+    """A sample of ``consumer``'s metrics in ``registry`` (0 when never counted)."""
+    stream = consumer.facts.stream
+    value = registry.get_sample_value(
+        metric, {"stream": stream, "consumer": consumer.durable, **labels}
+    )
+    return value or 0.0

@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 
 import pytest
 from prometheus_client import CollectorRegistry
+from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from tollgate.events.v1.activity_pb2 import ActivityRecorded
 from tollgate_common.bus import (
@@ -24,6 +26,7 @@ from tollgate_common.bus import (
 from tollgate_common.fact_consumer import ACTIVITY_FACTS, DeliverySettings, FactConsumer
 from tollgate_common.inbox import Stored
 from tollgate_common.metrics import ConsumerMetrics
+from tollgate_common.testing import consumer_metric
 
 
 class Invalid(Exception):
@@ -93,11 +96,19 @@ async def test_outcomes_follow_what_the_store_answers(
         Outcome.NAK,
     ]
 
-    def handled(outcome: str) -> float | None:
-        labels = {"stream": "TOLLGATE_ACTIVITY", "consumer": "test-log", "outcome": outcome}
-        return registry.get_sample_value("tollgate_jetstream_messages_total", labels)
-
-    assert (handled("ack"), handled("term"), handled("nak")) == (3.0, 3.0, 1.0)
+    count = partial(consumer_metric, registry, consumer)
+    handled = partial(count, "tollgate_jetstream_messages_total")
+    assert (handled(outcome="ack"), handled(outcome="term"), handled(outcome="nak")) == (3, 3, 1)
+    # What the store answered, one per fact it was given (this one answers NEW for both e1 of
+    # a batch; none for e4, whose write failed).
+    stored = partial(count, "tollgate_jetstream_facts_stored_total")
+    assert (stored(result="new"), stored(result="duplicate"), stored(result="rejected")) == (
+        3,
+        0,
+        1,
+    )
+    assert count("tollgate_jetstream_batch_messages_count") == 2
+    assert count("tollgate_jetstream_batch_messages_sum") == 7
 
 
 async def test_a_database_failure_redelivers_all_but_the_poison(
@@ -148,6 +159,15 @@ def test_delivery_settings_come_from_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("TOLLGATE_FACT_AGE_ALERT_SECONDS", "20")
     settings = DeliverySettings()
     assert (settings.backoff(), settings.age_alert_seconds) == (Backoff(0.5, 0.5), 20.0)
+
+
+def test_the_batch_linger_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert DeliverySettings().linger_seconds == 0.25
+    monkeypatch.setenv("TOLLGATE_FACT_BATCH_LINGER_SECONDS", "0")
+    assert DeliverySettings().linger_seconds == 0.0
+    monkeypatch.setenv("TOLLGATE_FACT_BATCH_LINGER_SECONDS", "-1")
+    with pytest.raises(ValidationError):
+        DeliverySettings()
 
 
 def test_the_age_alert_is_logged_once_per_crossing(

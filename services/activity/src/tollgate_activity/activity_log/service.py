@@ -9,7 +9,7 @@ from typing import Protocol
 from tollgate_common.inbox import Stored
 
 from tollgate_activity.activity_log.events import ActivityEvent, EventFilter, validate_event
-from tollgate_activity.batches import log_results, merged, validated
+from tollgate_activity.batches import merged, validated
 from tollgate_activity.errors import InvalidActivity
 from tollgate_activity.pagination import Cursor, Page, list_args, page_of
 
@@ -39,7 +39,6 @@ class ActivityLogService:
         final = merged(
             await self._repository.record_many(valid) if valid else [], rejected, len(events)
         )
-        log_results(final, "activity events")
         return final
 
     async def list_events(

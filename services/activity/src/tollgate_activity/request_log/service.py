@@ -3,7 +3,6 @@ be stored, and listing a team's entries newest first."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,12 +12,10 @@ from tollgate.events.v1.usage_pb2 import UsageRecorded
 from tollgate_common.inbox import Stored
 from tollgate_common.usage_record import UsageRecord, usage_record
 
-from tollgate_activity.batches import log_results, merged, validated
+from tollgate_activity.batches import merged, validated
 from tollgate_activity.errors import InvalidUsage
 from tollgate_activity.models import REQUEST_ROWS
 from tollgate_activity.pagination import Cursor, Page, TimeRange, list_args, page_of
-
-log = logging.getLogger(__name__)
 
 # App attribution (the X-Title and HTTP-Referer headers) longer than this is clipped, not
 # refused: a request is logged whatever its app says.
@@ -87,12 +84,7 @@ class RequestLogService:
 
     async def record_request(self, entry: RequestLogEntry) -> bool:
         """Add a finished request to its team's log exactly once; False for a repeat."""
-        stored = await self._repository.record(validate_entry(entry))
-        if stored:
-            log.info("logged request %s of team %s", entry.generation_id, entry.team_id)
-        else:
-            log.info("request %s already logged; duplicate ignored", entry.generation_id)
-        return stored
+        return await self._repository.record(validate_entry(entry))
 
     async def record_requests(self, entries: Sequence[RequestLogEntry]) -> list[Stored]:
         """Add many finished requests to their teams' logs, each exactly once; one result per
@@ -102,7 +94,6 @@ class RequestLogService:
         final = merged(
             await self._repository.record_many(valid) if valid else [], rejected, len(entries)
         )
-        log_results(final, "requests")
         return final
 
     async def list_requests(

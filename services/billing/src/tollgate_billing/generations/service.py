@@ -100,22 +100,13 @@ class GenerationService:
     async def record_usage(self, generation: Generation) -> bool:
         """Record a finished generation exactly once; False for a repeat of a known one."""
         validate_generation(generation)
-        stored = await self._store.record(generation)
-        if stored:
-            log.info(
-                "recorded generation %s of team %s: cost %s",
-                generation.generation_id,
-                generation.team_id,
-                generation.cost,
-            )
-        else:
-            log.info("generation %s already recorded; duplicate ignored", generation.generation_id)
-        return stored
+        return await self._store.record(generation)
 
     async def record_usages(self, batch: Sequence[Generation]) -> list[Stored]:
         """Record many finished generations, each exactly once; one result per item, in order.
 
-        An invalid generation is REJECTED (and logged) without holding up the others."""
+        An invalid generation is REJECTED (and logged at ERROR) without holding up the others.
+        Nothing else is logged: the consumer counts what each batch stored in its metrics."""
         rejected: set[int] = set()
         for index, generation in enumerate(batch):
             try:
@@ -125,14 +116,7 @@ class GenerationService:
                 rejected.add(index)
         valid = [g for index, g in enumerate(batch) if index not in rejected]
         stored = iter(await self._store.record_many(valid) if valid else ())
-        final = [Stored.REJECTED if i in rejected else next(stored) for i in range(len(batch))]
-        log.info(
-            "recorded %d generations (%d duplicates ignored, %d rejected)",
-            final.count(Stored.NEW),
-            final.count(Stored.DUPLICATE),
-            final.count(Stored.REJECTED),
-        )
-        return final
+        return [Stored.REJECTED if i in rejected else next(stored) for i in range(len(batch))]
 
     async def get_generation(self, team_id: str, generation_id: str) -> Generation:
         """The generation ``generation_id`` of ``team_id``; NOT_FOUND for anything else."""
