@@ -35,8 +35,8 @@ class BillingSettings(CommonSettings):
     # How long a rate-limited request holds its concurrency slot when the router never says it
     # finished (a router that died mid-generation); longer than the longest generation.
     rate_limit_slot_seconds: float = Field(default=900.0, gt=0)
-    lease_min_worst_cases: int = Field(default=100, ge=1)
-    lease_share: Decimal = Field(default=Decimal("0.1"), gt=0, le=1)
+    lease_min_worst_cases: int = Field(default=4, ge=1)
+    lease_share: Decimal = Field(default=Decimal("0.5"), gt=0, le=1)
     # The free tier (docs/billing.md, "The free tier"): unspent free credit is topped up to this
     # many USD at the first request of every period of this many days; 0: no free tier at all.
     free_tier_amount: Decimal = Field(default=Decimal("5.00"), ge=0, decimal_places=2)
