@@ -14,13 +14,11 @@ short.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import openai
 import orjson
 import pytest
@@ -28,6 +26,7 @@ from tollgate_cli.stack import Ports, Stack, StackConfig
 from tollgate_common.testing import free_port
 
 from tests.support.admin import AdminSuite, Api, Secrets, new_tenant
+from tests.support.billing import asks, grpc_calls
 from tests.support.catalog import ANTHROPIC_MODEL, SUITE_CATALOG
 from tests.support.polling import eventually
 from tests.support.upstreams import ANTHROPIC_KEY, UPSTREAM_KEY, Upstream
@@ -108,12 +107,6 @@ def one_dollar(upstream: Upstream, anthropic_upstream: Upstream, tmp_path: Path)
     upstream.reset()
 
 
-def _calls(metrics_url: str, method: str) -> int:
-    text = httpx.get(metrics_url).text
-    pattern = rf'tollgate_grpc_server_handled_total\{{[^}}]*method="{method}"[^}}]*\}} (\S+)'
-    return int(sum(float(v) for v in re.findall(pattern, text)))
-
-
 def _bodies(fake: Upstream) -> list[dict[str, Any]]:
     return [request["body"] for request in fake.requests()]  # type: ignore[misc]
 
@@ -123,41 +116,19 @@ def _unclamped(body: dict[str, Any]) -> bool:
     return "max_tokens" not in body and "max_completion_tokens" not in body
 
 
-async def _concurrently(
-    client: openai.AsyncOpenAI, model: str, label: str, count: int, concurrency: int
-) -> tuple[list[Any], list[openai.APIStatusError]]:
-    gate = asyncio.Semaphore(concurrency)
-    served: list[Any] = []
-    refused: list[openai.APIStatusError] = []
-
-    async def one(i: int) -> None:
-        async with gate:
-            try:
-                served.append(
-                    await client.chat.completions.create(
-                        model=model, messages=[{"role": "user", "content": f"{label} {i}"}]
-                    )
-                )
-            except openai.APIStatusError as exc:
-                refused.append(exc)
-
-    await asyncio.gather(*(one(i) for i in range(count)))
-    return served, refused
-
-
 def test_a_20_dollar_team_draws_its_generations_without_a_round_trip_each(
     twenty: tuple[Stack, str], upstream: Upstream, anthropic_upstream: Upstream
 ) -> None:
     stack, metrics_url = twenty
     client = openai.OpenAI(base_url=stack.base_url, api_key=stack.bootstrap_key(), max_retries=0)
-    before = _calls(metrics_url, "Reserve"), _calls(metrics_url, "Release")
+    before = grpc_calls(metrics_url, "Reserve"), grpc_calls(metrics_url, "Release")
     for i in range(15):
         for model in (GPT, ANTHROPIC_MODEL):
             client.chat.completions.create(
                 model=model, messages=[{"role": "user", "content": f"one at a time {i}"}]
             )
-    reserves = _calls(metrics_url, "Reserve") - before[0]
-    releases = _calls(metrics_url, "Release") - before[1]
+    reserves = grpc_calls(metrics_url, "Reserve") - before[0]
+    releases = grpc_calls(metrics_url, "Release") - before[1]
     # 30 generations: before, each of the 15 on Claude Sonnet 4 made a Reserve and a Release.
     assert reserves <= 3 and releases <= 3, (reserves, releases)
     # Nothing was clamped: each body carries the whole output window the money covers.
@@ -169,18 +140,18 @@ def test_a_20_dollar_team_draws_its_generations_without_a_round_trip_each(
     # 64 at once, three times over: a few leases serve them all.
     upstream.reset()
     upstream.script(latency_ms=40, times=1000)
-    before = _calls(metrics_url, "Reserve"), _calls(metrics_url, "Release")
+    before = grpc_calls(metrics_url, "Reserve"), grpc_calls(metrics_url, "Release")
 
     async def burst() -> tuple[list[Any], list[openai.APIStatusError]]:
         async with openai.AsyncOpenAI(
             base_url=stack.base_url, api_key=stack.bootstrap_key(), max_retries=0, timeout=120
         ) as api:
-            return await _concurrently(api, GPT, "burst", 192, concurrency=64)
+            return await asks(api, GPT, "burst", 192, concurrency=64)
 
     served, refused = asyncio.run(burst())
     assert not refused and len(served) == 192
-    reserves = _calls(metrics_url, "Reserve") - before[0]
-    releases = _calls(metrics_url, "Release") - before[1]
+    reserves = grpc_calls(metrics_url, "Reserve") - before[0]
+    releases = grpc_calls(metrics_url, "Release") - before[1]
     assert reserves <= 6 and releases <= 6, (reserves, releases)
     # $20 covers 64 worst cases of $0.16 at once: none was clamped.
     assert all(_unclamped(b) for b in _bodies(upstream))
@@ -224,15 +195,17 @@ def test_concurrent_generations_on_a_small_balance_never_overdraw_it_or_a_budget
     tenant.owner.ok("PUT", f"/v1/budgets/key/{owner_key}", 201, json=budget)
     upstream.script(reply=LONG_REPLY, latency_ms=20, times=1000)
 
-    async def both() -> list[tuple[list[Any], list[openai.APIStatusError]]]:
+    Asked = tuple[list[Any], list[openai.APIStatusError]]
+
+    async def both() -> tuple[Asked, Asked]:
         clients = [
             openai.AsyncOpenAI(base_url=stack.base_url, api_key=api.key, max_retries=0, timeout=120)
             for api in (tenant.owner, tenant.member)
         ]
         try:
             return await asyncio.gather(
-                _concurrently(clients[0], CAPPED, "owner", 24, concurrency=16),
-                _concurrently(clients[1], CAPPED, "member", 24, concurrency=16),
+                asks(clients[0], CAPPED, "owner", 24, concurrency=16),
+                asks(clients[1], CAPPED, "member", 24, concurrency=16),
             )
         finally:
             for client in clients:
