@@ -10,20 +10,18 @@ generations, and billing (told to lease while a team can pay 5 worst cases) gran
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import httpx
 import openai
 import pytest
 from tollgate_cli.stack import Stack
 from tollgate_common.testing import free_port
 
 from tests.support.api import credits, generation
-from tests.support.billing import billing_suite, priced_catalog, settled
+from tests.support.billing import asks, billing_suite, grpc_calls, priced_catalog, settled
 from tests.support.polling import eventually
 from tests.support.upstreams import Upstream
 
@@ -60,34 +58,13 @@ def _charged(stack: Stack, completions: list[Any]) -> Decimal:
     return total
 
 
-def _calls(metrics_url: str, method: str) -> int:
-    text = httpx.get(metrics_url).text
-    pattern = rf'tollgate_grpc_server_handled_total\{{[^}}]*method="{method}"[^}}]*\}} (\S+)'
-    return int(sum(float(v) for v in re.findall(pattern, text)))
-
-
 async def _burst(stack: Stack, count: int, concurrency: int) -> tuple[list[Any], list[int]]:
     api = openai.AsyncOpenAI(
         base_url=stack.base_url, api_key=stack.bootstrap_key(), max_retries=0, timeout=120
     )
-    served: list[Any] = []
-    refused: list[int] = []
-    gate = asyncio.Semaphore(concurrency)
-
-    async def one(i: int) -> None:
-        async with gate:
-            try:
-                served.append(
-                    await api.chat.completions.create(
-                        model=LEASED, messages=[{"role": "user", "content": f"a b c {i}"}]
-                    )
-                )
-            except openai.APIStatusError as exc:
-                refused.append(exc.status_code)
-
     async with api:
-        await asyncio.gather(*(one(i) for i in range(count)))
-    return served, refused
+        served, refused = await asks(api, LEASED, "a b c", count, concurrency)
+    return served, [exc.status_code for exc in refused]
 
 
 def test_leases_spend_a_balance_down_exactly_without_overdrawing(
@@ -97,7 +74,7 @@ def test_leases_spend_a_balance_down_exactly_without_overdrawing(
     upstream.script(latency_ms=20, times=1000)
     served, refused = asyncio.run(_burst(stack, 60, concurrency=20))
     assert not refused, "60 generations fit in $5"
-    reserves = _calls(metrics_url, "Reserve")
+    reserves = grpc_calls(metrics_url, "Reserve")
     assert reserves < len(served) / 3, f"{reserves} Reserve calls for {len(served)} generations"
 
     # The tail: one at a time until billing says no.

@@ -7,11 +7,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 from tollgate_cli.stack import Ports, Stack, StackConfig
 
@@ -124,19 +126,36 @@ async def concurrent_asks(
     api = openai.AsyncOpenAI(
         base_url=stack.base_url, api_key=stack.bootstrap_key(), max_retries=0, timeout=120
     )
+    async with api:
+        return await asks(api, PRICEY, "a b c", count, concurrency=count)
+
+
+async def asks(
+    api: openai.AsyncOpenAI, model: str, label: str, count: int, concurrency: int
+) -> tuple[list[Any], list[openai.APIStatusError]]:
+    """``count`` generations of ``model`` (``label`` and a number as the prompt), at most
+    ``concurrency`` at a time: those served, those refused."""
+    gate = asyncio.Semaphore(concurrency)
     served: list[Any] = []
     refused: list[openai.APIStatusError] = []
 
     async def one(i: int) -> None:
-        try:
-            served.append(
-                await api.chat.completions.create(
-                    model=PRICEY, messages=[{"role": "user", "content": f"a b c {i}"}]
+        async with gate:
+            try:
+                served.append(
+                    await api.chat.completions.create(
+                        model=model, messages=[{"role": "user", "content": f"{label} {i}"}]
+                    )
                 )
-            )
-        except openai.APIStatusError as exc:
-            refused.append(exc)
+            except openai.APIStatusError as exc:
+                refused.append(exc)
 
-    async with api:
-        await asyncio.gather(*(one(i) for i in range(count)))
+    await asyncio.gather(*(one(i) for i in range(count)))
     return served, refused
+
+
+def grpc_calls(metrics_url: str, method: str) -> int:
+    """How many calls of ``method`` the service whose ``/metrics`` this is has handled."""
+    text = httpx.get(metrics_url).text
+    pattern = rf'tollgate_grpc_server_handled_total\{{[^}}]*method="{method}"[^}}]*\}} (\S+)'
+    return int(sum(float(v) for v in re.findall(pattern, text)))

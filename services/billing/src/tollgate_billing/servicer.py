@@ -114,7 +114,7 @@ class BillingServicer(RateLimitRpcs, billing_pb2_grpc.BillingServiceServicer):
         context: grpc.aio.ServicerContext[Any, Any],
     ) -> billing_pb2.ReleaseResponse:
         spent = price(request.spent, "spent") if request.spent else None
-        await self._credits.release(request.team_id, request.hold_id, spent)
+        await self._credits.release(request.team_id, request.hold_id, spent, request.in_use)
         return billing_pb2.ReleaseResponse()
 
     async def GetSpendReport(

@@ -32,12 +32,12 @@ class BillingSettings(CommonSettings):
     holds_async_commit: bool = False
     # Credit leases to routers (docs/billing.md): granted only while a team could pay this many
     # worst cases of the asking generation, and at most this share of what it has available.
+    lease_min_worst_cases: int = Field(default=4, ge=1)
+    lease_share: Decimal = Field(default=Decimal("0.5"), gt=0, le=1)
     # How long a rate-limited request's concurrency slot lives unless its router renews it
     # (every third of this, while the request runs) or gives it back: how long a router that
     # died keeps its requests' slots.
     rate_limit_slot_seconds: float = Field(default=60.0, gt=0)
-    lease_min_worst_cases: int = Field(default=100, ge=1)
-    lease_share: Decimal = Field(default=Decimal("0.1"), gt=0, le=1)
     # The free tier (docs/billing.md, "The free tier"): unspent free credit is topped up to this
     # many USD at the first request of every period of this many days; 0: no free tier at all.
     free_tier_amount: Decimal = Field(default=Decimal("5.00"), ge=0, decimal_places=2)

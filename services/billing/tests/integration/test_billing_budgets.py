@@ -209,24 +209,24 @@ async def test_what_is_left_is_capped_by_the_budgets_that_apply(world: Budgets) 
 
 
 async def test_a_lease_is_never_bigger_than_the_budgets_leave(world: Budgets) -> None:
-    await world.budgets.put("team_a", "key", "key_1", "20", "day", True, "u")
+    await world.budgets.put("team_a", "key", "key_1", "1.5", "day", True, "u")
     # Plenty of balance: a key without a budget gets the lease it asks for.
     free = (
         await world.credits.reserve("team_a", "lease_2", QUOTE, D(5), requester=OTHER_KEY)
     ).reservation
     assert free.reserved == D(5)
-    # key_1's budget leaves 20, not plenty for a lease (100 worst cases): its own worst case.
+    # key_1's budget leaves 1.5, under 4 worst cases of 0.5: no lease, its own worst case.
     capped = (
         await world.credits.reserve("team_a", "lease_1", QUOTE, D(5), requester=KEY)
     ).reservation
     assert capped.reserved == D("0.5")
-    await world.budgets.put("team_a", "key", "key_1", "60", "day", True, "u")
+    await world.budgets.put("team_a", "key", "key_1", "6", "day", True, "u")
     widened = (
         await world.credits.reserve("team_a", "lease_3", QUOTE, D(5), requester=KEY)
     ).reservation
-    assert widened.reserved == D(5)
-    # The lease counts in the budget until its usage facts settle it (0.5 + 5 held).
-    assert await world.credits.available("team_a", KEY) == D(60) - D("5.5")
+    assert widened.reserved == D("2.75")  # half of the 5.5 its budget has left
+    # The lease counts in the budget until its usage facts settle it (0.5 + 2.75 held).
+    assert await world.credits.available("team_a", KEY) == D(6) - D("3.25")
     await world.credits.apply_usage(
         [
             generation(
@@ -234,6 +234,6 @@ async def test_a_lease_is_never_bigger_than_the_budgets_leave(world: Budgets) ->
             )
         ]
     )
-    assert await world.credits.available("team_a", KEY) == D(60) - D("5.5")  # moved: held → spent
+    assert await world.credits.available("team_a", KEY) == D(6) - D("3.25")  # held → spent
     [status] = await world.budgets.list("team_a")
     assert status.spent == D("0.25")

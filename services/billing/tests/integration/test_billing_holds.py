@@ -54,10 +54,10 @@ async def world(engine: AsyncEngine) -> World:
 
 async def test_a_restarted_billing_counts_every_hold(world: World) -> None:
     lease = await world.credits.reserve("team_a", "lease_1", QUOTE, D(2))
-    assert lease.reservation.reserved == D("0.5")  # $10 is under 100 worst cases: no lease
+    assert lease.reservation.reserved == D(2)  # $10 pays for 4 worst cases of 0.5: a lease
     await world.credits.reserve("team_a", "gen_2", QUOTE)
-    assert await world.restart().available("team_a") == D(9)
-    for i in range(18):  # 18 more worst cases of 0.5 fit in the 9 left, not one more
+    assert await world.restart().available("team_a") == D("7.5")
+    for i in range(15):  # 15 more worst cases of 0.5 fit in the 7.5 left, not one more
         await world.credits.reserve("team_a", f"gen_{i + 3}", QUOTE)
     with pytest.raises(InsufficientFunds):
         await world.restart().reserve("team_a", "gen_last", QUOTE)
@@ -118,4 +118,28 @@ async def test_expired_holds_go_when_their_facts_are_in_and_unreturned_ones_are_
     [dead] = await world.credits.unsettled("team_a")
     assert dead.debited == D("0.2")
     assert await world.credits.available("team_a") == D("9.7") - D("0.5")
+    await world.audit()
+
+
+async def test_a_lease_shrunk_in_use_frees_what_it_does_not_need(world: World) -> None:
+    await world.credits.top_up("team_a", "100", "more", "user", "u")  # $110
+    await world.credits.reserve("team_a", "lease_1", QUOTE, D(5))
+    await world.credits.reserve("team_a", "lease_2", QUOTE, D(5))
+    await world.credits.apply_usage([generation("gen_1", "0.3", hold_id="lease_1")])
+    # Both retired, each with 0.3 spent and one worst case (0.5) running: each holds only
+    # what that may still cost (lease_1's 0.3 is already debited).
+    await world.credits.release("team_a", "lease_1", spent=D("0.8"), in_use=True)
+    await world.credits.release("team_a", "lease_2", spent=D("0.8"), in_use=True)
+    assert await world.restart().available("team_a") == D("109.7") - D("0.5") - D("0.8")
+    await world.audit()
+    # lease_2's router gives it back once its generations ended (0.6 in all, no fact yet).
+    await world.credits.release("team_a", "lease_2", spent=D("0.6"))
+    await world.credits.apply_usage([generation("gen_2", "0.6", hold_id="lease_2")])
+    assert await world.restart().available("team_a") == D("109.1") - D("0.5")
+    # lease_1's router dies: its hold expires holding what it still held, listed unsettled.
+    world.clock.now = T0 + timedelta(seconds=HOLD_SECONDS + 1)
+    assert await world.credits.expire_holds(world.clock.now) == 1
+    [dead] = await world.credits.unsettled("team_a")
+    assert (dead.hold_id, dead.debited, dead.held) == ("lease_1", D("0.3"), D("0.5"))
+    assert await world.credits.available("team_a") == D("109.1")
     await world.audit()

@@ -38,12 +38,25 @@ def test_a_lease_is_granted_when_the_team_has_plenty_and_capped_at_a_share() -> 
     granted = view.reserve("team_a", "lease_1", QUOTE, lease=D("5"))
     assert granted.reserved == D("5") and granted.max_output_tokens == 0
     assert view.available("team_a") == D("95")
-    # At most 10% of what is left: 9.5 of 95.
-    assert view.reserve("team_a", "lease_2", QUOTE, lease=D("50")).reserved == D("9.5")
+    # At most half of what is left: 47.5 of 95.
+    assert view.reserve("team_a", "lease_2", QUOTE, lease=D("50")).reserved == D("47.5")
+
+
+def test_a_20_dollar_team_gets_a_lease_for_an_expensive_model() -> None:
+    # claude-sonnet-4: 64,000 output tokens at $15/M, a $0.96 worst case; $20 pays for 20.
+    sonnet = Quote(100, 0, 64_000, D("0.000003"), D("0.000015"))
+    worst = 100 * D("0.000003") + 64_000 * D("0.000015")
+    view = _view("20")
+    # The router asks for twice the worst cases its generations draw: one running, 2 x 0.96.
+    lease = view.reserve("team_a", "lease_1", sonnet, lease=2 * worst)
+    assert lease.reserved == 2 * worst and lease.max_output_tokens == 0
+    # 64 in flight would want 64 x 0.96 x 2: no more than half of what is left.
+    big = view.reserve("team_a", "lease_2", sonnet, lease=128 * worst)
+    assert big.reserved == (D("20") - 2 * worst) / 2
 
 
 def test_near_the_end_of_a_balance_the_hold_is_the_worst_case_alone() -> None:
-    view = _view("5")  # under 100 worst cases
+    view = _view("0.4")  # under 4 worst cases
     assert view.reserve("team_a", "lease_1", QUOTE, lease=D("1")).reserved == WORST
     view = _view("0.05")  # not even one: clamped, never widened
     clamped = view.reserve("team_a", "lease_1", QUOTE, lease=D("1"))
@@ -74,6 +87,25 @@ def test_a_lease_given_back_holds_only_what_its_facts_have_not_debited() -> None
     assert view.holds("team_a") == 0  # nothing left to wait for: the hold is gone
 
 
+def test_a_lease_shrunk_in_use_holds_what_its_running_generations_may_cost() -> None:
+    view = _view("10")
+    view.reserve("team_a", "lease_1", QUOTE, lease=D("5"))
+    _charge(view, D("0.3"), "lease_1")
+    # Retired with 0.5 spent (0.2 of it not yet a fact) and two worst cases running.
+    view.release("team_a", "lease_1", spent=D("0.5") + 2 * WORST, in_use=True)
+    assert view.available("team_a") == D("9.7") - D("0.2") - 2 * WORST
+    hold = view.hold("team_a", "lease_1")
+    assert hold is not None and not hold.returned  # still waits for its router
+    _charge(view, D("0.2"), "lease_1")
+    _charge(view, D("0.05"), "lease_1")  # a running generation ended
+    # The give-back (the last one ended at 0.01) may come before or after the shrink.
+    view.release("team_a", "lease_1", spent=D("0.56"))
+    view.release("team_a", "lease_1", spent=D("0.5") + 2 * WORST, in_use=True)
+    assert view.available("team_a") == D("9.45") - D("0.01")
+    _charge(view, D("0.01"), "lease_1")
+    assert view.holds("team_a") == 0 and view.available("team_a") == D("9.44")
+
+
 def test_a_fact_after_its_lease_expired_or_went_is_only_a_debit() -> None:
     view = _view("10")
     view.reserve("team_a", "lease_1", QUOTE, lease=D("1"))
@@ -99,8 +131,10 @@ def test_no_interleaving_of_draws_facts_and_give_backs_overdraws(seed: int) -> N
         if action < 0.45:  # a new generation
             lease = leases.get(current) if current else None
             if lease is None or lease["granted"] - lease["drawn"] - lease["spent"] < WORST:
-                if current:
+                if current:  # retired: shrunk to what its running generations may cost
                     retired.add(current)
+                    needed = leases[current]["spent"] + leases[current]["drawn"]
+                    view.release("team_a", current, spent=needed, in_use=True)
                 try:
                     granted = view.reserve("team_a", f"l{step}", QUOTE, lease=D("3")).reserved
                 except InsufficientFunds:

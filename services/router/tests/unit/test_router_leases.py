@@ -1,20 +1,24 @@
-"""The router's credit leases: generations draw from a team's lease with no call to billing
-while it covers them; a lease too small or too old is retired and given back, with what its
-generations spent, once the last of them has settled."""
+"""The router's credit leases: generations draw from a team's leases with no call to billing
+while they cover them; when they are busy one more is asked for, sized to the demand; a lease
+too small or too old is retired, shrunk to what its running generations may cost, and given
+back, with what its generations spent, once the last of them has settled. Billing clamping while
+this router's leases hold money nobody draws is answered by shrinking them and asking again."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
+import grpc
 import pytest
 from tollgate.billing.v1 import billing_pb2
 from tollgate_common.money import format_usd
 from tollgate_router.credit.leases import Lease, LeaseBook
 from tollgate_router.credit.preflight import BillingPreflight, worst_case
 
-from services.router.tests.unit.test_router_preflight import _generation
+from services.router.tests.unit.test_router_preflight import _generation, _rpc_error
 
 D = Decimal
 # _generation(max_tokens=1000): 14 prompt tokens x 0.000003 + 1000 x 0.00001.
@@ -22,12 +26,17 @@ WORST = D("0.010042")
 
 
 class LeasingBilling:
-    """Grants what the router asks for (up to ``cap``), records give-backs."""
+    """Grants what the router asks for (up to ``cap``), records give-backs. With a
+    ``balance``, holds count against it and a worst case it cannot cover is clamped (output
+    price 0.00001) or refused, as billing does."""
 
-    def __init__(self, cap: str = "1") -> None:
+    def __init__(self, cap: str = "1", balance: str | None = None) -> None:
         self.cap = D(cap)
+        self.balance = None if balance is None else D(balance)
+        self.holds: dict[str, Decimal] = {}
         self.reserved: list[billing_pb2.ReserveRequest] = []
         self.released: list[tuple[str, str]] = []
+        self.shrunk: list[tuple[str, str]] = []
         self.pause: asyncio.Event | None = None
         self.pause_leases_only = False
 
@@ -37,12 +46,25 @@ class LeasingBilling:
             await self.pause.wait()
         worst = worst_case(request)
         asked = D(request.lease_amount) if request.lease_amount else worst
+        reserved, clamp = max(worst, min(asked, self.cap)), 0
+        if self.balance is not None:
+            available = self.balance - sum(self.holds.values(), D(0))
+            if available < worst:
+                clamp = int((available - D("0.000042")) / D("0.00001"))
+                if clamp < 1:
+                    raise _rpc_error(grpc.StatusCode.RESOURCE_EXHAUSTED, "Insufficient funds")
+                reserved = D("0.000042") + clamp * D("0.00001")
+            reserved = min(reserved, available)
+            self.holds[request.hold_id] = reserved
         return billing_pb2.ReserveResponse(
-            reserved=format_usd(max(worst, min(asked, self.cap))), available="100"
+            reserved=format_usd(reserved), max_output_tokens=clamp, available="100"
         )
 
     async def Release(self, request: billing_pb2.ReleaseRequest, **_: Any) -> Any:
-        self.released.append((request.hold_id, request.spent))
+        (self.shrunk if request.in_use else self.released).append((request.hold_id, request.spent))
+        if request.hold_id in self.holds:  # no usage facts here: what was spent stays held
+            spent = D(request.spent or "0")
+            self.holds[request.hold_id] = min(self.holds[request.hold_id], spent)
         return billing_pb2.ReleaseResponse()
 
 
@@ -63,14 +85,34 @@ async def test_generations_draw_from_the_lease_without_calling_billing() -> None
     [request] = billing.reserved
     assert request.lease_amount == "0.05"
     assert {h.hold_id for h in holds} == {request.hold_id}  # their facts name the lease
-    # A fifth does not fit: a new lease; the first is retired but still in use.
+    # A fifth does not fit: one more lease, sized to the demand (twice 5 worst cases).
     fifth = await preflight.reserve(_generation(max_tokens=1000))
     assert len(billing.reserved) == 2 and fifth.hold_id == billing.reserved[1].hold_id
-    assert billing.released == []
+    assert D(billing.reserved[1].lease_amount) == 10 * WORST
     for hold, cost in zip(holds, ("0.001", "0.002", "0", "0.004"), strict=True):
         hold.settle(D(cost))
-    await asyncio.sleep(0)  # the give-back is sent in the background
-    assert billing.released == [(request.hold_id, "0.007")]
+    # Both stay current: the next generations draw from them with no call to billing.
+    more = [await preflight.reserve(_generation(max_tokens=1000)) for _ in range(10)]
+    assert len(billing.reserved) == 2
+    assert {h.hold_id for h in more} == {r.hold_id for r in billing.reserved}
+    assert billing.released == billing.shrunk == []
+
+
+async def test_a_lease_retired_while_in_use_is_shrunk_then_given_back() -> None:
+    billing = LeasingBilling()
+    preflight = _preflight(billing, seconds=0.05)
+    first, second = [await preflight.reserve(_generation(max_tokens=1000)) for _ in range(2)]
+    first.settle(D("0.001"))
+    await asyncio.sleep(0.1)  # past its time, with one generation still running
+    third = await preflight.reserve(_generation(max_tokens=1000))
+    [request, renewed] = billing.reserved
+    assert third.hold_id == renewed.hold_id
+    # Billing holds only what the lease may still cost: 0.001 spent + one worst case running.
+    assert billing.shrunk == [(request.hold_id, format_usd(D("0.001") + WORST))]
+    assert billing.released == []
+    second.settle(D("0.003"))
+    await asyncio.sleep(0)
+    assert billing.released == [(request.hold_id, "0.004")]
 
 
 async def test_a_generation_that_reached_no_provider_gives_its_share_back() -> None:
@@ -166,5 +208,32 @@ def test_a_draw_settles_once() -> None:
     lease = book.current("team_a")
     assert lease is not None and (lease.spent, lease.drawn, lease.in_flight) == (D("0.1"), 0, 0)
     assert book.draw("team_a", D("0.9")) is not None  # 1 - 0.1 left
-    assert book.draw("team_a", D("0.1")) is None  # retired: given back when its draw settles
+    assert book.draw("team_a", D("0.1")) is None  # busy: it stays current
+    assert book.current("team_a") is lease
+    assert book.draw("team_a", D("0.95")) is None  # never enough: retired, given back when
+    assert book.current("team_a") is None  # its draw settles
     assert given == []
+
+
+async def test_billing_clamping_while_a_lease_holds_unused_money_is_no_shortage() -> None:
+    # $0.05: the lease takes 0.04 of it (four worst cases), one generation running.
+    billing = LeasingBilling(cap="0.04", balance="0.05")
+    preflight = _preflight(billing)
+    running = await preflight.reserve(_generation(max_tokens=1000))
+    # Another key of the team: 0.01 is left at billing, less than its worst case; but the
+    # lease only needs the one it is running. It is shrunk, and the hold is whole.
+    other = _generation(max_tokens=1000)
+    other.request = replace(other.request, caller=replace(other.request.caller, key_id="key_other"))
+    hold = await preflight.reserve(other)
+    assert other.request.params.output_cap == 1000  # not clamped
+    clamped, again = billing.reserved[1:]
+    assert billing.shrunk == [(running.hold_id, format_usd(WORST))]
+    assert (clamped.hold_id, "") in billing.released  # the clamped hold went back
+    assert hold.hold_id == again.hold_id and billing.holds[again.hold_id] >= WORST
+    # A real shortage is still clamped, exactly as a hold per generation would be: what the
+    # balance has left past the two running generations' worst cases (the leases reclaimed).
+    short = _generation(max_tokens=5000)
+    await preflight.reserve(short)
+    assert short.request.params.output_cap == int(
+        (D("0.05") - 2 * WORST - D("0.000042")) / D("0.00001")
+    )

@@ -144,14 +144,16 @@ class ReserveResponse(_message.Message):
     def __init__(self, reserved: _Optional[str] = ..., max_output_tokens: _Optional[int] = ..., available: _Optional[str] = ...) -> None: ...
 
 class ReleaseRequest(_message.Message):
-    __slots__ = ("team_id", "hold_id", "spent")
+    __slots__ = ("team_id", "hold_id", "spent", "in_use")
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     HOLD_ID_FIELD_NUMBER: _ClassVar[int]
     SPENT_FIELD_NUMBER: _ClassVar[int]
+    IN_USE_FIELD_NUMBER: _ClassVar[int]
     team_id: str
     hold_id: str
     spent: str
-    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ..., spent: _Optional[str] = ...) -> None: ...
+    in_use: bool
+    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ..., spent: _Optional[str] = ..., in_use: _Optional[bool] = ...) -> None: ...
 
 class ReleaseResponse(_message.Message):
     __slots__ = ()

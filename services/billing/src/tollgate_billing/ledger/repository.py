@@ -240,8 +240,11 @@ class LedgerRepository:
             account = (await _select(conn, [team_id])).get(team_id) or Account(team_id)
             return await _team_state(conn, account, "", budgets)
 
-    async def release(self, team_id: str, hold_id: str, spent: Decimal | None) -> None:
-        """The router gives a hold back (see :meth:`Hold.give_back`); an unknown one is a no-op."""
+    async def release(
+        self, team_id: str, hold_id: str, spent: Decimal | None, in_use: bool = False
+    ) -> None:
+        """The router gives a hold back (see :meth:`Hold.give_back`), or shrinks a lease still
+        in use (:meth:`Hold.shrink`); an unknown one is a no-op."""
         async with self._engine.begin() as conn:
             await self._hold_commit(conn)
             account = (await _select_for_update(conn, [team_id])).get(team_id)
@@ -250,7 +253,11 @@ class LedgerRepository:
             if account is None or hold is None or state is not holds.HoldState.LIVE:
                 return
             before = hold.amount
-            if hold.give_back(spent):
+            if in_use:
+                hold.shrink(ZERO if spent is None else spent)
+                await holds.write_holds(conn, [(team_id, hold_id, hold)], [])
+                after = hold.amount
+            elif hold.give_back(spent):
                 await holds.write_holds(conn, [], [(team_id, hold_id)])
                 after = ZERO
             else:

@@ -301,16 +301,19 @@ class CreditsService:
         view.put_budgets(account.team_id, state.budgets)
         return view
 
-    async def release(self, team_id: str, hold_id: str, spent: Decimal | None = None) -> None:
+    async def release(
+        self, team_id: str, hold_id: str, spent: Decimal | None = None, in_use: bool = False
+    ) -> None:
         """Give a hold back: a generation's that reached no provider (``spent`` None), or a
         lease whose generations were charged ``spent`` in all (the part their usage facts have
-        not debited yet stays held until they do)."""
+        not debited yet stays held until they do); with ``in_use``, shrink a retired lease
+        whose generations still run to ``spent`` (their costs and running worst cases)."""
         if not team_id:
             raise missing_field("team_id")
         if not hold_id:
             raise missing_field("hold_id")
         async with self._writes():
-            await self._ledger.release(team_id, hold_id, spent)
+            await self._ledger.release(team_id, hold_id, spent, in_use)
 
     async def expire_holds(self, before: datetime) -> int:
         """Let the holds that expired before ``before`` go (the caller knows every usage fact

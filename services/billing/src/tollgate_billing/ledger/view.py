@@ -9,9 +9,12 @@ A hold may be a *lease*: the router asks for more than one generation's worst ca
 many generations from it without a round trip each (docs/billing.md, "Credit leases"). Each
 usage fact that names the lease moves its cost from the hold to the balance; when the router
 gives the lease back it says what its generations were charged in all, and the part their facts
-have not yet debited stays held until they do. Leases are granted only when the team has plenty
-left (``LeasePolicy.min_worst_cases``), and at most a share of it (``LeasePolicy.share``): near
-the end of a balance every generation holds exactly its own worst case.
+have not yet debited stays held until they do. A lease retired while generations drawn from it
+still run is shrunk to what they may still cost (:meth:`Hold.shrink`), so the money it no longer
+needs is available at once. Leases are granted only while the team could pay a few worst cases
+(``LeasePolicy.min_worst_cases``), and at most a share of what is available
+(``LeasePolicy.share``): near the end of a balance every generation holds exactly its own worst
+case.
 """
 
 from __future__ import annotations
@@ -34,10 +37,16 @@ DEFAULT_OUTPUT_RESERVE = 4096
 @dataclass(frozen=True, slots=True)
 class LeasePolicy:
     """A lease is granted only when the team could pay ``min_worst_cases`` worst cases of the
-    asking generation, and it takes at most ``share`` of what is available."""
+    asking generation, and it takes at most ``share`` of what is available.
 
-    min_worst_cases: int = 100
-    share: Decimal = Decimal("0.1")
+    The router asks for a lease sized to its demand (the worst cases its generations in flight
+    draw), and each draw takes its whole worst case, so a lease never lets a generation produce
+    more than is held; what the rule guards is the money a lease keeps from everyone else.
+    Within one router that money is never the reason for a clamp: before accepting a clamp or a
+    refusal the router shrinks its leases of the team and asks again (docs/billing.md)."""
+
+    min_worst_cases: int = 4
+    share: Decimal = Decimal("0.5")
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +95,15 @@ class Hold:
         outstanding = ZERO if spent is None else spent - self.debited
         if outstanding <= 0:
             return True
-        self.amount, self.returned = outstanding, True
+        # Never more than it held: a give-back may overtake the shrink sent before it.
+        self.amount, self.returned = min(self.amount, outstanding), True
         return False
+
+    def shrink(self, spent: Decimal) -> None:
+        """A lease its router retired while generations drawn from it still run, ``spent``
+        being what they were charged plus the worst cases of those running: it holds no more
+        than what its facts have not debited of that, and still waits for its give-back."""
+        self.amount = max(ZERO, min(self.amount, spent - self.debited))
 
     def charge(self, cost: Decimal) -> bool:
         """A usage fact drawn from this lease charged ``cost``: the hold shrinks by as much.
@@ -164,7 +180,8 @@ def _within_budget(state: BudgetState, available: Decimal, quote: Quote) -> Rese
 def grant_lease(
     available: Decimal, reservation: Reservation, asked: Decimal, policy: LeasePolicy
 ) -> Reservation:
-    """``reservation`` widened to a lease of up to ``asked`` when the team has plenty left."""
+    """``reservation`` widened to a lease of up to ``asked`` (at most a share of ``available``)
+    while the team could pay ``policy.min_worst_cases`` worst cases; never clamped ones."""
     worst = reservation.reserved
     plenty = available >= worst * policy.min_worst_cases
     if asked <= worst or reservation.max_output_tokens or not plenty:
@@ -251,11 +268,18 @@ class BalanceView:
         team.holds[hold_id] = Hold(reservation, reservation.reserved, requester=requester)
         return reservation
 
-    def release(self, team_id: str, hold_id: str, spent: Decimal | None = None) -> None:
-        """Give a hold back (see :meth:`Hold.give_back`)."""
+    def release(
+        self, team_id: str, hold_id: str, spent: Decimal | None = None, in_use: bool = False
+    ) -> None:
+        """Give a hold back (see :meth:`Hold.give_back`), or shrink a lease still in use
+        (:meth:`Hold.shrink`)."""
         team = self._teams.get(team_id)
         hold = None if team is None else team.holds.get(hold_id)
-        if team is not None and hold is not None and hold.give_back(spent):
+        if team is None or hold is None:
+            return
+        if in_use:
+            hold.shrink(ZERO if spent is None else spent)
+        elif hold.give_back(spent):
             del team.holds[hold_id]
 
     def settle(self, team_id: str, hold_id: str, cost: Decimal, lease: bool) -> None:

@@ -4,9 +4,12 @@ worst cases from it, so that most requests cost no round trip to billing.
 A lease is a billing hold bigger than one generation's worst case (billing decides how big: only
 when the team has plenty left, and at most a share of it). Each generation drawn from it is
 ``drawn`` until it settles at its real cost (``spent``); what is ``left`` is what the lease may
-still cover. A lease is retired when it is too small for the next generation or older than its
-time; once its last generation has settled it is given back to billing with the total spent, and
-billing keeps holding what the usage facts have not debited yet. So, at every moment, billing
+still cover. A book (team, project, key) may have a few current leases: when they are all busy,
+the router asks for one more (sized to its demand) instead of retiring them. A lease is retired
+when it can no longer cover a generation or is older than its time; a retired lease whose
+generations still run is shrunk at billing to what they may still cost (``needed``), and once
+its last generation has settled it is given back with the total spent, and billing keeps
+holding what the usage facts have not debited yet. So, at every moment, billing
 holds at least what this router may still spend: the balance cannot go below zero through a
 lease any more than through a hold per generation (docs/billing.md, "Credit leases").
 """
@@ -14,7 +17,7 @@ lease any more than through a hold per generation (docs/billing.md, "Credit leas
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -34,8 +37,16 @@ class Lease:
     def left(self) -> Decimal:
         return self.granted - self.spent - self.drawn
 
+    def needed(self) -> Decimal:
+        """What its generations may cost in all: those settled, and those running at worst."""
+        return self.spent + self.drawn
+
+
+# A book's current leases: one more is asked for when all are busy, up to this many.
+MAX_LEASES_PER_BOOK = 4
 
 GiveBack = Callable[[str, Lease], None]
+Shrink = Callable[[str, Lease], None]
 
 
 @dataclass(slots=True)
@@ -61,44 +72,55 @@ class Draw:
         self.settle(ZERO)  # it reached no provider: nothing was spent
 
 
+def _noop(book: str, lease: Lease) -> None:
+    return None
+
+
 class LeaseBook:
-    """Each team's current lease in this router, and the retired ones still in use."""
+    """Each book's current leases in this router, and the retired ones still in use."""
 
     def __init__(
         self,
         give_back: GiveBack,
         lease_seconds: float,
         monotonic: Callable[[], float] = time.monotonic,
+        shrink: Shrink = _noop,
     ) -> None:
         self._give_back = give_back
+        self._shrink = shrink
         self._seconds = lease_seconds
         self._monotonic = monotonic
-        self._current: dict[str, Lease] = {}
+        self._current: dict[str, list[Lease]] = {}
 
-    def draw(self, team_id: str, worst: Decimal) -> Draw | None:
-        """A draw on the team's current lease, or None when it cannot cover ``worst``."""
-        lease = self._current.get(team_id)
-        if lease is None:
+    def draw(self, book: str, worst: Decimal) -> Draw | None:
+        """A draw on one of the book's current leases, or None when none covers ``worst``.
+        Leases past their time, or that could not cover ``worst`` even when idle, retire."""
+        leases = self._current.get(book)
+        if not leases:
             return None
-        if lease.usable_until <= self._monotonic() or lease.left() < worst:
-            self._retire(team_id, lease)
-            return None
-        return self._take(team_id, lease, worst)
+        now = self._monotonic()
+        for lease in list(leases):
+            if lease.usable_until <= now or lease.granted - lease.spent < worst:
+                self._retire(book, lease)
+            elif lease.left() >= worst:
+                return self._take(book, lease, worst)
+        return None
 
-    def add(self, team_id: str, hold_id: str, granted: Decimal, worst: Decimal) -> Draw:
-        """A new lease of ``granted`` (just held at billing), drawn ``worst`` at once."""
-        previous = self._current.get(team_id)
-        if previous is not None:
-            self._retire(team_id, previous)
+    def add(self, book: str, hold_id: str, granted: Decimal, worst: Decimal) -> Draw:
+        """A new lease of ``granted`` (just held at billing), drawn ``worst`` at once; the
+        book's other leases stay current (the one with least left retires past the limit)."""
+        leases = self._current.setdefault(book, [])
+        if len(leases) >= MAX_LEASES_PER_BOOK:
+            self._retire(book, min(leases, key=Lease.left))
         lease = Lease(hold_id, granted, self._monotonic() + self._seconds)
-        self._current[team_id] = lease
-        return self._take(team_id, lease, worst)
+        self._current.setdefault(book, []).append(lease)
+        return self._take(book, lease, worst)
 
-    def single(self, team_id: str, hold_id: str, granted: Decimal, worst: Decimal) -> Draw:
-        """A hold of ``granted`` for one generation only (never the current lease, so a lease
-        granted meanwhile stays current): given back once that generation settles."""
+    def single(self, book: str, hold_id: str, granted: Decimal, worst: Decimal) -> Draw:
+        """A hold of ``granted`` for one generation only (never a current lease): given back
+        once that generation settles."""
         lease = Lease(hold_id, granted, self._monotonic(), retired=True)
-        return self._take(team_id, lease, worst)
+        return self._take(book, lease, worst)
 
     def finish(self, draw: Draw, cost: Decimal) -> None:
         lease = draw.lease
@@ -108,29 +130,53 @@ class LeaseBook:
         if lease.retired and lease.in_flight == 0:
             self._give_back(draw.team_id, lease)
 
+    def in_flight(self, book: str) -> int:
+        """Generations running on the book's current leases."""
+        return sum(lease.in_flight for lease in self._current.get(book, ()))
+
+    def unused(self, books: Iterable[str]) -> bool:
+        """Whether the current leases of ``books`` hold anything their generations do not."""
+        return any(lease.left() > 0 for book in books for lease in self._current.get(book, ()))
+
+    def books(self) -> list[str]:
+        return list(self._current)
+
     def sweep(self) -> None:
         """Retire the leases past their time (those idle are given back at once)."""
         now = self._monotonic()
-        for team_id, lease in list(self._current.items()):
-            if lease.usable_until <= now:
-                self._retire(team_id, lease)
+        for book, leases in list(self._current.items()):
+            for lease in list(leases):
+                if lease.usable_until <= now:
+                    self._retire(book, lease)
+
+    def retire(self, books: Iterable[str]) -> None:
+        """Retire every current lease of ``books`` (shrunk or given back at once)."""
+        for book in list(books):
+            for lease in list(self._current.get(book, ())):
+                self._retire(book, lease)
 
     def retire_all(self) -> None:
-        for team_id, lease in list(self._current.items()):
-            self._retire(team_id, lease)
+        self.retire(list(self._current))
 
-    def current(self, team_id: str) -> Lease | None:
-        return self._current.get(team_id)
+    def current(self, book: str) -> Lease | None:
+        """The book's newest current lease."""
+        leases = self._current.get(book)
+        return leases[-1] if leases else None
 
-    def _take(self, team_id: str, lease: Lease, worst: Decimal) -> Draw:
+    def _take(self, book: str, lease: Lease, worst: Decimal) -> Draw:
         lease.drawn += worst
         lease.in_flight += 1
-        return Draw(self, team_id, lease, worst)
+        return Draw(self, book, lease, worst)
 
-    def _retire(self, team_id: str, lease: Lease) -> None:
-        if self._current.get(team_id) is lease:
-            del self._current[team_id]
+    def _retire(self, book: str, lease: Lease) -> None:
+        leases = self._current.get(book)
+        if leases is not None and lease in leases:
+            leases.remove(lease)
+            if not leases:
+                del self._current[book]
         if not lease.retired:
             lease.retired = True
             if lease.in_flight == 0:
-                self._give_back(team_id, lease)
+                self._give_back(book, lease)
+            elif lease.left() > 0:
+                self._shrink(book, lease)

@@ -19,7 +19,6 @@ docs/billing.md, "When billing is unreachable".
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -33,8 +32,9 @@ from tollgate_common.errors import DomainError, InvalidArgument, Unavailable, er
 from tollgate_common.ids import new_id
 from tollgate_common.money import ZERO, format_usd, parse_usd
 
+from tollgate_router.credit.give_backs import GiveBacks, team_of_book
 from tollgate_router.credit.holds import NO_HOLD, Hold
-from tollgate_router.credit.leases import Lease, LeaseBook
+from tollgate_router.credit.leases import LeaseBook
 from tollgate_router.domain import (
     Caller,
     FilePart,
@@ -281,8 +281,13 @@ def lease_book_key(caller: Caller) -> str:
     return "\n".join((caller.team_id, caller.project_id, caller.key_id))
 
 
-def team_of_book(book: str) -> str:
-    return book.split("\n", 1)[0]
+def _renewed(message: billing_pb2.ReserveRequest) -> billing_pb2.ReserveRequest:
+    """``message`` asked again as a new hold."""
+    again = billing_pb2.ReserveRequest()
+    again.CopyFrom(message)
+    again.hold_id = new_id("lease")
+    again.ClearField("lease_amount")
+    return again
 
 
 class BillingPreflight:
@@ -303,11 +308,13 @@ class BillingPreflight:
         self._outage = outage
         self._lease = lease
         self._lease_seconds = lease_seconds
-        self._leases = LeaseBook(self._give_back, lease_seconds)
+        self._give_backs = GiveBacks(stub, deadline_seconds)
+        self._leases = LeaseBook(
+            self._give_backs.give_back, lease_seconds, shrink=self._give_backs.shrink
+        )
         self._lease_wait = lease_wait_seconds
         # Per book: the lease request in flight (done when it has an answer).
         self._acquiring: dict[str, asyncio.Future[None]] = {}
-        self._releases: dict[str, set[asyncio.Task[None]]] = {}  # give-backs per team
         # Per team: what billing last said was left after a hold (for the outage policy).
         self._last_known: dict[str, Decimal] = {}
 
@@ -399,21 +406,36 @@ class BillingPreflight:
         *,
         lease: bool,
     ) -> Admission:
-        """Hold ``worst`` (``held`` output tokens) at billing: a new lease or a one-off hold."""
-        pending = self._releases.get(message.team_id)
-        if pending:  # let billing have the retired lease back first: it may be what is left
-            await asyncio.wait(set(pending), timeout=self._deadline)
-        if lease and self._lease > worst:
-            message.lease_amount = format_usd(self._lease)
-        try:
-            reply = await self._stub.Reserve(message, timeout=self._deadline)
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() is grpc.StatusCode.RESOURCE_EXHAUSTED:
-                return self._without_system_credentials(plan, exc)
-            if exc.code() in _OUTAGE_CODES:
-                return Admission(self._during_outage(message.team_id, worst), plan, held)
-            raise
-        self._last_known[message.team_id] = parse_usd(reply.available)
+        """Hold ``worst`` (``held`` output tokens) at billing: a new lease or a one-off hold.
+        Billing clamping or refusing it while this router's leases of the team hold money
+        their generations do not need is no shortage: those leases are shrunk to what their
+        generations may cost, and billing is asked once more."""
+        team_id, reclaim = message.team_id, True
+        while True:
+            await self._give_backs.settled(team_id)
+            if lease and self._lease > 0:
+                # Sized to the book's demand: twice the worst cases its generations would draw.
+                demand = worst * 2 * (self._leases.in_flight(book) + 1)
+                if (amount := max(self._lease, demand)) > worst:
+                    message.lease_amount = format_usd(amount)
+            try:
+                reply = await self._stub.Reserve(message, timeout=self._deadline)
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() is grpc.StatusCode.RESOURCE_EXHAUSTED:
+                    if reclaim and await self._reclaimed(team_id):
+                        message, reclaim = _renewed(message), False
+                        continue
+                    return self._without_system_credentials(plan, exc)
+                if exc.code() in _OUTAGE_CODES:
+                    return Admission(self._during_outage(team_id, worst), plan, held)
+                raise
+            if reply.max_output_tokens and reclaim and self._leases.unused(self._books(team_id)):
+                await self._give_backs.release(team_id, message.hold_id, "")  # asked again below
+                await self._reclaimed(team_id)
+                message, reclaim = _renewed(message), False
+                continue
+            break
+        self._last_known[team_id] = parse_usd(reply.available)
         reserved = parse_usd(reply.reserved)
         if reply.max_output_tokens:  # billing could only afford fewer output tokens
             worst = reserved
@@ -421,29 +443,18 @@ class BillingPreflight:
         draw = add(book, message.hold_id, reserved, min(worst, reserved))
         return Admission(draw, plan, reply.max_output_tokens or held)
 
-    def _give_back(self, book: str, lease: Lease) -> None:
-        """A retired lease whose generations have all settled: billing keeps holding only
-        what their usage facts have not debited yet."""
-        team_id = team_of_book(book)
-        task = asyncio.get_running_loop().create_task(
-            self._release(team_id, lease.hold_id, format_usd(lease.spent))
-        )
-        pending = self._releases.setdefault(team_id, set())
-        pending.add(task)
+    def _books(self, team_id: str) -> list[str]:
+        return [book for book in self._leases.books() if team_of_book(book) == team_id]
 
-        def done(finished: asyncio.Task[None]) -> None:
-            pending.discard(finished)
-            if not pending and self._releases.get(team_id) is pending:
-                del self._releases[team_id]
-
-        task.add_done_callback(done)
-
-    async def _release(self, team_id: str, hold_id: str, spent: str) -> None:
-        with contextlib.suppress(grpc.aio.AioRpcError):  # the hold expires anyway
-            await self._stub.Release(
-                billing_pb2.ReleaseRequest(team_id=team_id, hold_id=hold_id, spent=spent),
-                timeout=self._deadline,
-            )
+    async def _reclaimed(self, team_id: str) -> bool:
+        """Retire this router's leases of the team, shrunk at billing to what their running
+        generations may cost; True when they held money those did not need."""
+        books = self._books(team_id)
+        if not self._leases.unused(books):
+            return False
+        self._leases.retire(books)
+        await self._give_backs.settled(team_id)
+        return True
 
     async def run(self) -> None:
         """Retire leases past their time, so that an idle team's lease goes back to billing;
@@ -454,9 +465,7 @@ class BillingPreflight:
                 self._leases.sweep()
         finally:
             self._leases.retire_all()
-            pending = {task for tasks in self._releases.values() for task in tasks}
-            if pending:
-                await asyncio.wait(pending, timeout=self._deadline)
+            await self._give_backs.drain()
 
     @staticmethod
     def _without_system_credentials(plan: Plan, exc: grpc.aio.AioRpcError) -> Admission:
