@@ -69,6 +69,19 @@ def _together_mib(pids: list[int]) -> float:
     return round((private + sum(shared.values())) / 1024, 1)
 
 
+def _start_cpu(processes: dict[str, int]) -> dict[str, float]:
+    """CPU seconds each process used so far, the children it waited for included (a service's
+    migration child): at idle after the start, what starting cost."""
+    figures = {}
+    for name, pid in processes.items():
+        times = psutil.Process(pid).cpu_times()
+        figures[name] = round(
+            times.user + times.system + times.children_user + times.children_system, 2
+        )
+    figures["total"] = round(sum(figures.values()), 2)
+    return figures
+
+
 def _memory(processes: dict[str, int]) -> dict[str, dict[str, float]]:
     figures = {}
     for name, pid in processes.items():
@@ -149,6 +162,7 @@ async def measure(extra_env: dict[str, str], requests: int) -> dict[str, Any]:
                 await _quiet(pids)
                 await asyncio.sleep(2)
                 idle = _memory(processes)
+                start_cpu = _start_cpu(processes)
                 load = await _load(f"{stack.base_url}/chat/completions", requests)
                 await _quiet(pids, patience=60)
                 loaded = _memory(processes)
@@ -156,7 +170,13 @@ async def measure(extra_env: dict[str, str], requests: int) -> dict[str, Any]:
         upstream.terminate()
         upstream.wait()
     imports = {name: _imports(f"tollgate_{name}") for name in python}
-    return {"idle": idle, "after_load": loaded, "load": load, "imports": imports}
+    return {
+        "idle": idle,
+        "after_load": loaded,
+        "load": load,
+        "start_cpu_s": start_cpu,
+        "imports": imports,
+    }
 
 
 def _table(report: dict[str, Any]) -> str:
@@ -176,6 +196,7 @@ def _table(report: dict[str, Any]) -> str:
         f"together (shared files once): idle {idle['total']['together_mib']:.1f}, "
         f"after load {loaded['total']['together_mib']:.1f} MiB"
     )
+    rows.append(f"CPU seconds to start: {report['start_cpu_s']}")
     return "\n".join(rows)
 
 
