@@ -9,7 +9,7 @@ import sys
 from collections.abc import Sequence
 
 import uvloop
-from tollgate_common.db import create_engine, migrate
+from tollgate_common.db import create_engine, migrate, migrate_in_child
 from tollgate_common.logs import configure_logging
 from tollgate_common.service_main import serve
 
@@ -46,8 +46,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = AuthSettings()
     configure_logging("auth", settings.log_level)
     try:
-        if args.command == "migrate" or settings.migrate_on_start:
+        if args.command == "migrate":
             migrate(settings.database_url, MIGRATIONS_DIR)
+            log.info("auth database migrated")
+        elif settings.migrate_on_start:  # in a child: Alembic stays out of the server
+            migrate_in_child("auth", settings.database_url, MIGRATIONS_DIR)
             log.info("auth database migrated")
         if args.command == "serve":
             serve("auth", lambda: AuthApp(settings))

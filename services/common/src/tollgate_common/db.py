@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import URL, event
 from sqlalchemy.engine import ExceptionContext, make_url
 from sqlalchemy.exc import SQLAlchemyError
@@ -185,15 +185,51 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
 
 
 def migrate(url: str, script_location: Path, revision: str = "head") -> None:
-    """Upgrade the database at ``url`` with the migrations in ``script_location``.
+    """Upgrade the database at ``url`` with the migrations in ``script_location``, in this
+    process (``tollgate-<svc> migrate``, tests). A serving process calls
+    :func:`migrate_in_child` instead."""
+    # Alembic (with Mako and Pygments) is imported here only: ~13 MiB a server never needs.
+    from alembic import command
+    from alembic.config import Config
 
-    Synchronous: call it before the service's event loop starts, or via :func:`migrate_async`.
-    """
     config = Config()
     config.set_main_option("script_location", str(script_location))
     config.attributes["database_url"] = url
     command.upgrade(config, revision)
 
 
+class MigrationFailed(RuntimeError):
+    """The migration child exited with an error (it logged why)."""
+
+
+def _child_argv(service: str, script_location: Path) -> list[str]:
+    level = logging.getLevelName(logging.getLogger().getEffectiveLevel())
+    return [sys.executable, "-m", "tollgate_common.migrate", service, str(script_location), level]
+
+
+def _check(returncode: int, service: str) -> None:
+    if returncode != 0:
+        raise MigrationFailed(f"migrating the {service} database failed (exit {returncode})")
+
+
+def migrate_in_child(service: str, url: str, script_location: Path) -> None:
+    """Upgrade the database to head in a short-lived child process (``python -m
+    tollgate_common.migrate``), so that the serving process never loads Alembic. The URL (it
+    may hold a password) goes through the child's stdin; the child logs to this process's
+    stderr. Raises :class:`MigrationFailed` when it fails."""
+    done = subprocess.run(_child_argv(service, script_location), input=url.encode(), check=False)
+    _check(done.returncode, service)
+
+
 async def migrate_async(url: str, script_location: Path, revision: str = "head") -> None:
+    """:func:`migrate` in a thread, from inside a running event loop (tests, tools)."""
     await asyncio.to_thread(migrate, url, script_location, revision)
+
+
+async def migrate_in_child_async(service: str, url: str, script_location: Path) -> None:
+    """:func:`migrate_in_child` from inside a running event loop."""
+    child = await asyncio.create_subprocess_exec(
+        *_child_argv(service, script_location), stdin=subprocess.PIPE
+    )
+    await child.communicate(url.encode())
+    _check(child.returncode or 0, service)

@@ -49,5 +49,5 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     # Library chatter (connection pools, SQL) stays out of INFO logs.
-    for noisy in ("sqlalchemy.engine", "aiosqlite", "nats", "alembic.runtime.migration"):
+    for noisy in ("sqlalchemy.engine", "aiosqlite", "nats", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -30,6 +30,7 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import (
     Column,
@@ -45,7 +46,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tollgate_common.bus import Bus
+if TYPE_CHECKING:  # the migrations import the outbox table: they need no NATS client
+    from tollgate_common.bus import Bus
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import Protocol, TypeVar
 
 import uvloop
 
-from tollgate_common.db import migrate
+from tollgate_common.db import migrate, migrate_in_child
 from tollgate_common.logs import configure_logging
 from tollgate_common.runtime import ServiceApp
 from tollgate_common.telemetry import traced
@@ -44,14 +44,16 @@ def service_main(
     migrations: Path,
     build: Callable[[Settings], ServiceApp],
 ) -> None:
-    """Parse ``[serve|migrate]``, read the settings from the environment, migrate (``migrate``,
-    or ``serve`` unless ``migrate_on_start`` is off), then serve."""
+    """Parse ``[serve|migrate]``, read the settings from the environment, migrate (``migrate``;
+    ``serve`` in a child process unless ``migrate_on_start`` is off), then serve."""
     parser = argparse.ArgumentParser(prog=f"tollgate-{name}", description=f"Tollgate {name}")
     parser.add_argument("command", nargs="?", choices=("serve", "migrate"), default="serve")
     args = parser.parse_args(argv)
     settings = settings_type()
     configure_logging(name, settings.log_level)
-    if args.command == "migrate" or settings.migrate_on_start:
+    if args.command == "migrate":
         migrate(settings.database_url, migrations)
-    if args.command == "serve":
-        serve(name, lambda: build(settings))
+        return
+    if settings.migrate_on_start:
+        migrate_in_child(name, settings.database_url, migrations)
+    serve(name, lambda: build(settings))

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tollgate_common.db import DatabaseTimeouts
 from tollgate_common.internal_auth import InternalKeys
+
+if TYPE_CHECKING:
+    from tollgate_common.db import DatabaseTimeouts
 
 
 class CommonSettings(BaseSettings):
@@ -114,4 +117,8 @@ class CommonSettings(BaseSettings):
         )
 
     def database_timeouts(self) -> DatabaseTimeouts:
+        # Imported here: the edge shares these settings and has no database (SQLAlchemy is
+        # ~19 MiB it would load for nothing).
+        from tollgate_common.db import DatabaseTimeouts
+
         return DatabaseTimeouts(self.db_connect_timeout_seconds, self.db_statement_timeout_seconds)

@@ -17,17 +17,14 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator, Mapping, MutableMapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from opentelemetry import context as otel_context
-from opentelemetry import propagate, trace
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import (
-    BatchSpanProcessor,
-    ConsoleSpanExporter,
-    SpanExporter,
-)
+from opentelemetry import trace
+
+if TYPE_CHECKING:
+    from opentelemetry import context as otel_context
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -53,6 +50,8 @@ def tracing_requested(environ: Mapping[str, str]) -> bool:
 def _exporter(environ: Mapping[str, str]) -> SpanExporter:
     exporters = {n.strip().lower() for n in environ.get("OTEL_TRACES_EXPORTER", "").split(",")}
     if "console" in exporters and "otlp" not in exporters:
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
         return ConsoleSpanExporter()
     protocol = (
         environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
@@ -80,6 +79,10 @@ def setup_tracing(service: str, environ: Mapping[str, str] | None = None) -> Tra
     env = os.environ if environ is None else environ
     if not tracing_requested(env):
         return None
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
     resource = Resource.create(
         {"service.name": f"tollgate-{service}", "service.namespace": "tollgate"}
     )
@@ -91,13 +94,16 @@ def setup_tracing(service: str, environ: Mapping[str, str] | None = None) -> Tra
 
 def shutdown_tracing() -> None:
     """Flush and stop the exporter (spans still buffered are sent)."""
-    provider = trace.get_tracer_provider()
-    if isinstance(provider, TracerProvider):
-        provider.shutdown()
+    if tracing_enabled():
+        shutdown = getattr(trace.get_tracer_provider(), "shutdown", None)
+        if shutdown is not None:
+            shutdown()
 
 
 def tracing_enabled() -> bool:
-    return isinstance(trace.get_tracer_provider(), TracerProvider)
+    """Whether a tracer provider was installed (by :func:`setup_tracing`, or a test's)."""
+    provider = trace.get_tracer_provider()
+    return not isinstance(provider, (trace.ProxyTracerProvider, trace.NoOpTracerProvider))
 
 
 def server_interceptors() -> list[Any]:
@@ -121,6 +127,8 @@ def client_interceptors() -> list[Any]:
 def inject(carrier: MutableMapping[str, str]) -> None:
     """Write the current trace context (``traceparent``, ``tracestate``) into ``carrier``."""
     if tracing_enabled():
+        from opentelemetry import propagate
+
         propagate.inject(carrier)
 
 
@@ -128,6 +136,8 @@ def extract(carrier: Mapping[str, str] | None) -> otel_context.Context | None:
     """The trace context a message or request carried, if tracing is on and it carried one."""
     if not carrier or not tracing_enabled():
         return None
+    from opentelemetry import propagate
+
     return propagate.extract(carrier)
 
 
@@ -150,6 +160,8 @@ def record_consumed(
     """
     if not tracing_enabled():
         return
+    from opentelemetry import propagate
+
     tracer = trace.get_tracer("tollgate.bus")
     for (subject, msg_id, headers), outcome in zip(deliveries, outcomes, strict=True):
         parent = propagate.extract(headers) if "traceparent" in headers else None

@@ -21,7 +21,7 @@ import aiohttp
 from tollgate.auth.v1 import auth_pb2, auth_pb2_grpc
 from tollgate.billing.v1 import billing_pb2_grpc
 from tollgate.router.v1 import router_pb2_grpc
-from tollgate_common.db import create_engine, migrate_async
+from tollgate_common.db import create_engine, migrate_in_child_async
 from tollgate_common.grpc_client import open_channel
 from tollgate_common.outbox import Outbox
 from tollgate_common.runtime import ServiceApp, ServiceRuntime
@@ -111,7 +111,7 @@ class RouterApp(ServiceApp):
         )
         url = settings.effective_database_url()
         if settings.migrate_on_start:
-            runtime.on_start(lambda: migrate_async(url, MIGRATIONS))
+            runtime.on_start(lambda: migrate_in_child_async("router", url, MIGRATIONS))
         engine = runtime.engine(create_engine(url, settings.database_timeouts()))
         outbox = runtime.outbox(
             Outbox(engine, models.outbox, publish_timeout=settings.fact_ack_timeout_seconds)
