@@ -27,7 +27,7 @@ _RESPONSE_ID: Final = re.compile(r"^resp_[A-Za-z0-9_-]{1,64}$")
 # OpenAI's ``include`` values, all accepted: reasoning always comes back with its
 # ``encrypted_content`` when the model signed it, and the others ask for more of items Tollgate
 # never returns (hosted tool calls, input images, logprobs), so none changes the answer.
-_INCLUDES: Final = frozenset(
+INCLUDES: Final = frozenset(
     {
         "reasoning.encrypted_content",
         "message.output_text.logprobs",
@@ -171,9 +171,9 @@ def _refuse_unsupported(data: dict[str, Any]) -> None:
         raise invalid_request("`service_tier` must be 'auto' or 'default'", "service_tier")
     include = data.get("include")
     if include is not None and (
-        not isinstance(include, list) or not all(i in _INCLUDES for i in include)
+        not isinstance(include, list) or not all(i in INCLUDES for i in include)
     ):
-        raise invalid_request(f"`include` may hold {', '.join(sorted(_INCLUDES))}", "include")
+        raise invalid_request(f"`include` may hold {', '.join(sorted(INCLUDES))}", "include")
     for key in ("safety_identifier", "prompt_cache_key"):
         _optional_string(data, key)
     _metadata(data.get("metadata"))
