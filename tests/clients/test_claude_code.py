@@ -17,7 +17,6 @@ Skips, saying so, without npm (nothing could have installed the binary); with np
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,7 @@ import pytest
 from tollgate_cli.stack import Stack
 
 from tests.support.api import generation
-from tests.support.node_clients import NODE_DIR
+from tests.support.node_clients import npm_cli
 from tests.support.polling import eventually
 from tests.support.py_clients import Gateway, activity_row, gateway
 from tests.support.recording_proxy import recording_proxy
@@ -42,12 +41,7 @@ _TIMEOUT_SECONDS = 90
 
 @pytest.fixture
 def claude_binary() -> Path:
-    binary = NODE_DIR / "node_modules" / ".bin" / "claude"
-    if binary.exists():
-        return binary
-    if shutil.which("npm") is None:
-        pytest.skip("npm is not installed, so `make install` could not install Claude Code")
-    pytest.fail(f"{binary} is missing: run `make install` (npm ci in {NODE_DIR})")
+    return npm_cli("claude", "Claude Code")
 
 
 def claude(

@@ -403,7 +403,7 @@ def test_a_provider_failing_mid_stream_ends_it_with_response_failed(
         ({"input": []}, "input"),
         ({"input": QUESTION, "max_output_tokens": 0}, "max_output_tokens"),
         ({"input": QUESTION, "conversation": "conv_1"}, "conversation"),
-        ({"input": QUESTION, "tools": [{"type": "web_search"}]}, "tools[0].type"),
+        ({"input": QUESTION, "tools": [{"type": "file_search"}]}, "tools[0].type"),
         ({"input": [{"type": "item_reference", "id": "x"}]}, "input[0].type"),
         ({"input": QUESTION, "previous_response_id": "nope"}, "previous_response_id"),
         ({"input": QUESTION, "text": {"format": {"type": "xml"}}}, "text.format.type"),

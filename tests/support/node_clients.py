@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -33,6 +34,18 @@ def node_binary() -> str:
     if not (NODE_DIR / "node_modules" / "ai").is_dir():
         pytest.fail(f"{NODE_DIR}/node_modules is missing: run `make install` (npm ci)")
     return node
+
+
+def npm_cli(command: str, product: str) -> Path:
+    """The CLI ``command`` an npm package of ``node/`` installed (Claude Code, Codex); skips
+    the test when npm is missing (nothing could have installed it), fails when npm is there
+    but ``make install`` was not run."""
+    binary = NODE_DIR / "node_modules" / ".bin" / command
+    if binary.exists():
+        return binary
+    if shutil.which("npm") is None:
+        pytest.skip(f"npm is not installed, so `make install` could not install {product}")
+    pytest.fail(f"{binary} is missing: run `make install` (npm ci in {NODE_DIR})")
 
 
 def run_node(

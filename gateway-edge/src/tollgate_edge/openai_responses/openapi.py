@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+from tollgate_edge.openai_responses.request import INCLUDES
+from tollgate_edge.openai_responses.tools import DROPPED_TOOLS
 from tollgate_edge.openapi_schema import (
     EVENT_STREAM,
     IDEMPOTENCY_KEY,
@@ -38,17 +40,27 @@ SCHEMAS: Final[dict[str, Schema]] = {
             "instructions": STRING,
             "tools": {
                 "type": "array",
-                "description": "Function tools only",
+                "description": "Function tools; web_search and namespace tools are accepted "
+                "and left out (the model is not offered them); other hosted tools are a 400",
                 "items": {
-                    "type": "object",
-                    "required": ["type", "name"],
-                    "properties": {
-                        "type": {"const": "function"},
-                        "name": STRING,
-                        "description": STRING,
-                        "parameters": _OBJECT,
-                        "strict": {"type": "boolean"},
-                    },
+                    "oneOf": [
+                        {
+                            "type": "object",
+                            "required": ["type", "name"],
+                            "properties": {
+                                "type": {"const": "function"},
+                                "name": STRING,
+                                "description": STRING,
+                                "parameters": _OBJECT,
+                                "strict": {"type": "boolean"},
+                            },
+                        },
+                        {
+                            "type": "object",
+                            "required": ["type"],
+                            "properties": {"type": {"enum": sorted(DROPPED_TOOLS)}},
+                        },
+                    ]
                 },
             },
             "tool_choice": {"oneOf": [{"enum": ["auto", "none", "required"]}, _OBJECT]},
@@ -83,6 +95,21 @@ SCHEMAS: Final[dict[str, Schema]] = {
             "stream": {"type": "boolean"},
             "previous_response_id": {**STRING, "pattern": "^resp_[A-Za-z0-9_-]{1,64}$"},
             "user": STRING,
+            "safety_identifier": STRING,
+            "prompt_cache_key": {
+                **STRING,
+                "description": "Forwarded to OpenAI as its prompt_cache_key; ignored by other "
+                "providers",
+            },
+            "client_metadata": {
+                "type": "object",
+                "description": "What the client says of itself (Codex: session and turn ids); "
+                "ignored",
+                "additionalProperties": STRING,
+            },
+            "include": {"type": "array", "items": {"enum": sorted(INCLUDES)}},
+            "truncation": {"enum": ["disabled", "auto"]},
+            "service_tier": {"enum": ["auto", "default"]},
             "providerOptions": _OBJECT,
             "models": {"type": "array", "items": STRING},
         },

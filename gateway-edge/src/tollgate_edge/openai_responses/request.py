@@ -18,14 +18,27 @@ from tollgate_edge.chat_request import chat_request_from
 from tollgate_edge.errors import invalid_request
 from tollgate_edge.json_body import json_object
 from tollgate_edge.openai_responses.items import input_items, messages_of
+from tollgate_edge.openai_responses.tools import chat_tool_choice, chat_tools
 
 _MAX_OUTPUT_TOKENS: Final = (1, 2**31 - 1)
 _SUMMARIES: Final = frozenset({"auto", "concise", "detailed"})
 _VERBOSITY: Final = frozenset({"low", "medium", "high"})
 _RESPONSE_ID: Final = re.compile(r"^resp_[A-Za-z0-9_-]{1,64}$")
-# The ``include`` values accepted; reasoning always comes back with its ``encrypted_content``
-# when the model signed it, so asking for it changes nothing.
-_INCLUDES: Final = frozenset({"reasoning.encrypted_content", "message.output_text.logprobs"})
+# OpenAI's ``include`` values, all accepted: reasoning always comes back with its
+# ``encrypted_content`` when the model signed it, and the others ask for more of items Tollgate
+# never returns (hosted tool calls, input images, logprobs), so none changes the answer.
+INCLUDES: Final = frozenset(
+    {
+        "reasoning.encrypted_content",
+        "message.output_text.logprobs",
+        "message.input_image.image_url",
+        "web_search_call.action.sources",
+        "web_search_call.results",
+        "file_search_call.results",
+        "code_interpreter_call.outputs",
+        "computer_call_output.output.image_url",
+    }
+)
 _METADATA_PAIRS: Final = 16
 # Fields of the body this surface honours; ``providerOptions`` and ``models`` are Tollgate's
 # routing options, as on chat completions.
@@ -49,6 +62,7 @@ _FIELDS: Final = frozenset(
         "user",
         "safety_identifier",
         "prompt_cache_key",
+        "client_metadata",
         "truncation",
         "include",
         "service_tier",
@@ -157,12 +171,13 @@ def _refuse_unsupported(data: dict[str, Any]) -> None:
         raise invalid_request("`service_tier` must be 'auto' or 'default'", "service_tier")
     include = data.get("include")
     if include is not None and (
-        not isinstance(include, list) or not all(i in _INCLUDES for i in include)
+        not isinstance(include, list) or not all(i in INCLUDES for i in include)
     ):
-        raise invalid_request(f"`include` may hold {', '.join(sorted(_INCLUDES))}", "include")
+        raise invalid_request(f"`include` may hold {', '.join(sorted(INCLUDES))}", "include")
     for key in ("safety_identifier", "prompt_cache_key"):
         _optional_string(data, key)
     _metadata(data.get("metadata"))
+    _client_metadata(data.get("client_metadata"))
 
 
 def _metadata(value: Any) -> None:
@@ -179,6 +194,31 @@ def _metadata(value: Any) -> None:
             )
 
 
+def _client_metadata(value: Any) -> None:
+    """``client_metadata``: what a client says of itself (Codex: its installation, session and
+    turn ids). Checked to be an object of strings, then ignored: neither forwarded to the
+    provider nor echoed nor stored."""
+    if value is None:
+        return
+    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+        raise invalid_request(
+            "`client_metadata` must be an object of string values", "client_metadata"
+        )
+
+
+def _with_cache_key(options: Any, key: str) -> Any:
+    """``prompt_cache_key`` goes to OpenAI as its own (``providerOptions.openai.promptCacheKey``,
+    unless the request set that); other providers have no equivalent and ignore it."""
+    if options is None:
+        options = {}
+    if not isinstance(options, dict):
+        return options  # chat's validation refuses it
+    openai = options.get("openai") or {}
+    if not isinstance(openai, dict) or "promptCacheKey" in openai:
+        return options
+    return {**options, "openai": {**openai, "promptCacheKey": key}}
+
+
 def _chat_shape(data: dict[str, Any]) -> dict[str, Any]:
     """The options of the request as chat completions take them. ``messages`` is a stand-in
     (the input items become the messages): chat's validation of options needs a request."""
@@ -192,47 +232,20 @@ def _chat_shape(data: dict[str, Any]) -> dict[str, Any]:
     user = data.get("user") or data.get("safety_identifier")
     if user is not None:
         chat["user"] = user
-    if data.get("tools") is not None:
-        chat["tools"] = _chat_tools(data["tools"])
-    if data.get("tool_choice") is not None:
-        chat["tool_choice"] = _chat_tool_choice(data["tool_choice"])
+    tools = chat_tools(data["tools"]) if data.get("tools") is not None else []
+    if tools:
+        chat["tools"] = tools
+    choice = data.get("tool_choice")
+    if choice is not None and (tools or choice not in ("auto", "none")):
+        chat["tool_choice"] = chat_tool_choice(choice)
+    if data.get("prompt_cache_key") is not None:
+        chat["providerOptions"] = _with_cache_key(
+            chat.get("providerOptions"), data["prompt_cache_key"]
+        )
     reasoning = data.get("reasoning")
     if reasoning is not None and (effort := _chat_reasoning(reasoning)):
         chat["reasoning"] = effort  # without an effort, the model's default
     return chat
-
-
-def _chat_tools(value: Any) -> list[dict[str, Any]]:
-    """Responses' flat function tools (``{type, name, description, parameters, strict}``)."""
-    if not isinstance(value, list):
-        raise invalid_request("`tools` must be an array", "tools")
-    found = []
-    for index, tool in enumerate(value):
-        where = f"tools[{index}]"
-        if not isinstance(tool, dict):
-            raise invalid_request(f"`{where}` must be an object", where)
-        if tool.get("type") != "function":
-            raise invalid_request(
-                f"`{where}.type` must be 'function': hosted tools (web search, file search, "
-                "code interpreter, ...) are not supported",
-                f"{where}.type",
-            )
-        function = {k: v for k, v in tool.items() if k != "type"}
-        found.append({"type": "function", "function": function})
-    return found
-
-
-def _chat_tool_choice(value: Any) -> Any:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, dict) and value.get("type") == "function":
-        return {"type": "function", "function": {"name": value.get("name")}}
-    if isinstance(value, dict) and value.get("type") == "allowed_tools":
-        raise invalid_request("`tool_choice` 'allowed_tools' is not supported", "tool_choice")
-    raise invalid_request(
-        "`tool_choice` must be 'auto', 'none', 'required' or {type: 'function', name}",
-        "tool_choice",
-    )
 
 
 def _chat_reasoning(value: Any) -> dict[str, Any]:
