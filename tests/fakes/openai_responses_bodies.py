@@ -62,6 +62,15 @@ def problem_of(body: Any, issued: dict[str, str]) -> Problem | None:
         return Problem(400, f"Unknown parameter: '{unknown[0]}'.", unknown[0], "unknown_parameter")
     if not isinstance(body.get("input"), str | list):
         return Problem(400, "Missing required parameter: 'input'.", "input")
+    limit = body.get("max_output_tokens")
+    if isinstance(limit, int) and limit < 16:
+        return Problem(
+            400,
+            "Invalid 'max_output_tokens': integer below minimum value. Expected a value >= 16, "
+            f"but got {limit} instead.",
+            "max_output_tokens",
+            "integer_below_min_value",
+        )
     calls: set[str] = set()
     for index, item in enumerate(input_items(body)):
         kind = item.get("type", "message")

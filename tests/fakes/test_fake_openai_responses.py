@@ -83,14 +83,18 @@ async def test_a_stream_accumulates_with_the_sdks_helper(fake: FakeOpenAI) -> No
 
 
 async def test_the_output_limit_makes_it_incomplete(fake: FakeOpenAI) -> None:
+    fake.script(reply=" ".join(["word"] * 20))
     response = await client(fake).responses.create(
-        model="gpt-5", input="one two three four", max_output_tokens=2
+        model="gpt-5", input="one two", max_output_tokens=16
     )
 
     assert response.status == "incomplete"
     assert response.incomplete_details is not None
     assert response.incomplete_details.reason == "max_output_tokens"
-    assert response.output_text == "Echo: one"
+    assert response.output_text == " ".join(["word"] * 16)
+    with pytest.raises(openai.BadRequestError) as too_small:  # OpenAI's minimum
+        await client(fake).responses.create(model="gpt-5", input="hi", max_output_tokens=2)
+    assert too_small.value.param == "max_output_tokens"
 
 
 async def test_reasoning_items_must_come_back_as_issued(fake: FakeOpenAI) -> None:

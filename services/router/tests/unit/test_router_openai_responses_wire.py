@@ -130,6 +130,10 @@ def test_what_the_responses_api_has_not_is_a_400_naming_it(param: str) -> None:
     assert (raised.value.status, raised.value.param) == (400, param)
 
 
+def test_a_limit_below_openais_minimum_is_raised_to_it() -> None:
+    assert request_body(call(Message("user", "hi"), max_tokens=1))["max_output_tokens"] == 16
+
+
 def test_the_planned_output_is_max_output_tokens_else_the_models() -> None:
     limited = call(Message("user", "hi"), max_completion_tokens=300)
     assert planned_output("openai", "openai-responses", limited).tokens == 300

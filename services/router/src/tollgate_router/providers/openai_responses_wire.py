@@ -43,6 +43,9 @@ from tollgate_router.providers.wire import SHAPE_ERRORS, as_text, load_object, m
 REASONING_FORMAT = "openai-responses-v1"
 # Chat parameters the Responses API does not take: a 400 here, before anything is sent.
 _UNSUPPORTED = ("frequency_penalty", "presence_penalty", "seed")
+# OpenAI refuses a smaller ``max_output_tokens``; a smaller limit (a credential check's 1, a
+# client's) is raised to it.
+MIN_OUTPUT_TOKENS = 16
 
 # -- request ----------------------------------------------------------------------------------
 
@@ -185,6 +188,9 @@ def request_body(call: UpstreamCall) -> dict[str, Any]:
             body["include"] = ["reasoning.encrypted_content"]
     merge(body, call.provider_options, OPENAI_RESPONSES)  # providerOptions.openai
     cap_output(body, OPENAI_RESPONSES, params.output_cap, call.max_output_tokens)
+    limit = body.get("max_output_tokens")
+    if isinstance(limit, int) and limit < MIN_OUTPUT_TOKENS:
+        body["max_output_tokens"] = MIN_OUTPUT_TOKENS
     return body
 
 
