@@ -247,8 +247,13 @@ def _item_events(index: int, item: dict[str, Any]) -> list[dict[str, Any]]:
                 {"type": "response.output_item.added", "output_index": index, "item": added}
             )
             at = {**where, "content_index": 0}
-            empty = {"type": "output_text", "annotations": [], "logprobs": [], "text": ""}
-            events.append({"type": "response.content_part.added", **at, "part": empty})
+            blank: dict[str, Any] = {
+                "type": "output_text",
+                "annotations": [],
+                "logprobs": [],
+                "text": "",
+            }
+            events.append({"type": "response.content_part.added", **at, "part": blank})
             events.extend(
                 {"type": "response.output_text.delta", **at, "delta": w, "logprobs": []}
                 for w in _words(text)

@@ -20,13 +20,14 @@ from tollgate_cli.stack import Stack
 from tests.support.api import client, generation
 from tests.support.catalog import OPENAI_RESPONSES_MODEL, OPENAI_RESPONSES_PRICE
 from tests.support.polling import eventually
-from tests.support.tools import WEATHER
+from tests.support.tools import WEATHER as WEATHER_TOOL
 from tests.support.upstreams import Upstream
 
 MODEL = OPENAI_RESPONSES_MODEL
 PRICE = {k: Decimal(v) for k, v in OPENAI_RESPONSES_PRICE.items()}
 QUESTION = "What is the weather in Paris?"
-WEATHER_FUNCTION: Any = {"type": "function", **WEATHER["function"]}  # type: ignore[dict-item]
+WEATHER: Any = WEATHER_TOOL
+WEATHER_FUNCTION: Any = {"type": "function", **WEATHER["function"]}
 
 
 def received(upstream: Upstream) -> list[dict[str, Any]]:
@@ -67,7 +68,8 @@ def test_a_chat_completion_is_answered_through_openais_responses_api(
     stack: Stack, fresh_upstream: Upstream
 ) -> None:
     schema = {"type": "object", "properties": {"city": {"type": "string"}}}
-    completion = client(stack).chat.completions.create(
+    api: Any = client(stack)
+    completion = api.chat.completions.create(
         model=MODEL,
         messages=[
             {"role": "system", "content": "Be brief."},
@@ -137,6 +139,7 @@ def test_a_chat_tool_call_round_trip_becomes_function_call_items(
     if stream:
         calls: dict[int, dict[str, str]] = {}
         finish = ""
+        chunk: Any
         for chunk in api.chat.completions.create(
             model=MODEL, messages=question, tools=[WEATHER], stream=True
         ):
@@ -237,6 +240,61 @@ def test_a_message_and_its_stream_are_answered_through_openais_responses_api(
     assert only_call(fresh_upstream)["stream"] is True
 
 
+def test_thinking_with_a_tool_round_trips_openais_reasoning_through_messages(
+    stack: Stack, fresh_upstream: Upstream
+) -> None:
+    claude = anthropic.Anthropic(
+        base_url=stack.base_url.removesuffix("/v1"), api_key=stack.bootstrap_key(), max_retries=0
+    )
+    fresh_upstream.script(
+        reasoning_tokens=5,
+        reasoning_summary="Paris is in France",
+        tool_calls=[{"name": "get_weather", "arguments": {"city": "Paris"}}],
+    )
+    ask: Any = {
+        "model": MODEL,
+        "max_tokens": 4000,
+        "thinking": {"type": "enabled", "budget_tokens": 2000},
+        "tools": [{"name": "get_weather", "input_schema": WEATHER["function"]["parameters"]}],
+    }
+    question: Any = {"role": "user", "content": QUESTION}
+
+    first = claude.messages.create(messages=[question], **ask)
+
+    assert [b.type for b in first.content] == ["thinking", "tool_use"]
+    thinking, tool_use = first.content
+    assert thinking.type == "thinking" and thinking.thinking == "Paris is in France"
+    assert thinking.signature.startswith("openai-responses-v1#rs_")
+    assert tool_use.type == "tool_use" and tool_use.input == {"city": "Paris"}
+    assert first.stop_reason == "tool_use"
+    assert only_call(fresh_upstream)["reasoning"] == {"effort": "low", "summary": "auto"}
+    fresh_upstream.reset()
+    fresh_upstream.script(reply="Sunny.")
+
+    answer = claude.messages.create(
+        messages=[
+            question,
+            {"role": "assistant", "content": [b.model_dump() for b in first.content]},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "tool_result", "tool_use_id": tool_use.id, "content": "sunny"}
+                ],
+            },
+        ],
+        **ask,
+    )
+
+    assert [getattr(b, "text", None) for b in answer.content] == ["Sunny."]
+    items = only_call(fresh_upstream)["input"]
+    assert [i["type"] for i in items] == [
+        "message", "reasoning", "function_call", "function_call_output"
+    ]  # fmt: skip
+    assert thinking.signature == (
+        f"openai-responses-v1#{items[1]['id']}:{items[1]['encrypted_content']}"
+    )
+
+
 # -- OpenAI's responses -----------------------------------------------------------------------
 
 
@@ -318,9 +376,9 @@ def test_a_response_stream_with_a_function_call_on_openais_responses_api(
     assert kinds[-1] == "response.completed"
     assert "response.function_call_arguments.delta" in kinds
     done = next(e for e in events if e.type == "response.function_call_arguments.done")
-    assert json.loads(done.arguments) == {"city": "Paris"}  # type: ignore[union-attr]
-    final = events[-1].response  # type: ignore[union-attr]
-    [call] = final.output
+    assert json.loads(done.arguments) == {"city": "Paris"}
+    final: Any = events[-1]
+    [call] = final.response.output
     assert call.type == "function_call" and call.name == "get_weather"
     assert call.call_id.startswith("call_")
     body = only_call(fresh_upstream)

@@ -142,7 +142,7 @@ def test_the_planned_output_is_max_output_tokens_else_the_models() -> None:
     )
 
 
-RESPONSE = {
+RESPONSE: dict[str, Any] = {
     "id": "resp_1", "object": "response", "created_at": 1700000000, "status": "completed",
     "model": "gpt-5-2025", "error": None, "incomplete_details": None,
     "output": [
@@ -179,7 +179,7 @@ def _sse(*events: dict[str, Any]) -> bytes:
 
 
 def test_semantic_events_give_the_same_events() -> None:
-    reasoning, message, function = RESPONSE["output"]  # type: ignore[misc]
+    reasoning, message, function = RESPONSE["output"]
     raw = _sse(
         {"type": "response.created", "response": {**RESPONSE, "status": "in_progress", "output": []}},
         {"type": "response.in_progress", "response": {**RESPONSE, "status": "in_progress"}},
