@@ -1,5 +1,6 @@
-"""A fake OpenAI upstream speaking the real Chat Completions wire protocol (JSON and SSE) and
-the Embeddings API (``POST /v1/embeddings``).
+"""A fake OpenAI upstream speaking the real Chat Completions wire protocol (JSON and SSE), the
+Responses API (``POST /v1/responses``: the response object, or its semantic SSE events; see
+``openai_responses_bodies``) and the Embeddings API (``POST /v1/embeddings``).
 
 Replies are deterministic: ``"Echo: <last user text>"`` unless configured (``reply=``) or
 scripted, one word per stream chunk (with ``chunk_delay_ms`` 0 the whole stream is written at
@@ -20,7 +21,10 @@ Control surface for tests (no authentication):
   (cut the connection after that many content chunks); ``latency_ms`` (before the response);
   ``chunk_delay_ms`` (between stream chunks); ``finish_reason``; ``tool_calls`` ([{name,
   arguments}]: the answer calls these tools, ``finish_reason`` ``tool_calls``; ``reply``
-  defaults to empty then).
+  defaults to empty then). On ``/v1/responses``, ``reasoning_tokens`` with a ``reasoning``
+  request also adds a reasoning item: its summary ``reasoning_summary`` (when the request asks
+  for a summary) and an ``encrypted_content`` (when it ``include``s it); ``finish_reason`` does
+  not apply there (``max_output_tokens`` makes a response ``incomplete``).
 
 Requests are checked as OpenAI does for tool use: a ``tool`` message must answer a call of the
 assistant message before it (else a 400 naming ``messages``).
@@ -47,6 +51,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from tests.fakes import openai_responses_bodies as responses
 from tests.fakes.openai_bodies import (
     chunk_frames,
     completion,
@@ -74,6 +79,7 @@ class FakeOpenAI:
         self.reply = reply
         self._auth = f"Bearer {api_key}"
         self._keys: set[str] = set()  # more keys accepted (``/_fake/keys``)
+        self._issued: dict[str, str] = {}  # reasoning item id → the encrypted content it got
         self._script: deque[list[Any]] = deque()  # [behaviour, remaining times]
         self.requests: deque[dict[str, Any]] = deque(maxlen=record)
         self._runner: web.AppRunner | None = None
@@ -84,6 +90,7 @@ class FakeOpenAI:
     def app(self) -> web.Application:
         app = web.Application(client_max_size=64 * 1024 * 1024)
         app.router.add_post("/v1/chat/completions", self._chat)
+        app.router.add_post("/v1/responses", self._responses)
         app.router.add_post("/v1/embeddings", self._embeddings)
         app.router.add_post("/_fake/script", self._set_script)
         app.router.add_get("/_fake/requests", self._get_requests)
@@ -202,6 +209,63 @@ class FakeOpenAI:
         if (failure := await self._scripted(behaviour)) is not None:
             return failure
         return await self._reply(request, body, behaviour)
+
+    async def _responses(self, request: web.Request) -> web.StreamResponse:
+        body, authorized = await self._record(request)
+        if not authorized:
+            return _error(401, "Incorrect API key provided.")
+        if (problem := responses.problem_of(body, self._issued)) is not None:
+            return _error(problem.status, problem.message, "", problem.code, problem.param)
+        behaviour = self._next_behaviour()
+        if (failure := await self._scripted(behaviour)) is not None:
+            return failure
+        answer = self._answer(body, behaviour)
+        if body.get("stream"):
+            return await self._stream(request, responses.frames(answer), behaviour)
+        status = "incomplete" if answer.incomplete else "completed"
+        return web.Response(
+            body=orjson.dumps(answer.response(status)),
+            content_type="application/json",
+            headers={"x-request-id": f"req_{secrets.token_hex(16)}"},
+        )
+
+    def _answer(self, body: dict[str, Any], behaviour: dict[str, Any]) -> responses.Answer:
+        calls = [
+            responses.function_call_item(str(c["name"]), c.get("arguments", {}))
+            for c in behaviour.get("tool_calls") or []
+        ]
+        echo = "" if calls else f"Echo: {responses.last_user_text(body)}"
+        text = behaviour.get("reply", echo if self.reply is None else self.reply)
+        words = text.split(" ")
+        pieces = [w if i == 0 else " " + w for i, w in enumerate(words)] if text else []
+        limit = body.get("max_output_tokens")
+        incomplete = isinstance(limit, int) and limit < len(pieces)
+        if incomplete:
+            pieces = pieces[:limit]
+        thought = int(behaviour.get("reasoning_tokens", 0))
+        asked = body.get("reasoning") or {}
+        reasoning = None
+        if thought and asked:
+            item_id = f"rs_{secrets.token_hex(24)}"
+            summary = behaviour.get("reasoning_summary", "Thinking it over.")
+            encrypted = None
+            if "reasoning.encrypted_content" in (body.get("include") or ()):
+                encrypted = self._issued[item_id] = f"gAAAAAB{secrets.token_urlsafe(48)}"
+            reasoning = {
+                "id": item_id,
+                "type": "reasoning",
+                "summary": [{"type": "summary_text", "text": summary}]
+                if asked.get("summary")
+                else [],
+                "encrypted_content": encrypted,
+            }
+        usage = responses.usage_of(
+            responses.prompt_words(body),
+            len(pieces),
+            int(behaviour.get("cached_tokens", 0)),
+            thought,
+        )
+        return responses.Answer(body, reasoning, pieces, calls, usage, incomplete)
 
     async def _embeddings(self, request: web.Request) -> web.Response:
         body, authorized = await self._record(request)

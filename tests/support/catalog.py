@@ -1,5 +1,6 @@
 """The models the suite serves besides the built-in catalog (``TOLLGATE_CATALOG_FILE``): one from
-the Anthropic fake, one from the Gemini fake and an embedding model served by the OpenAI and the
+the Anthropic fake, one from the Gemini fake, one the OpenAI fake serves through its Responses
+API (``wire_protocol: openai-responses``) and an embedding model served by the OpenAI and the
 Gemini fakes, with list prices (USD per token) the tests compute costs from."""
 
 from __future__ import annotations
@@ -11,6 +12,13 @@ ANTHROPIC_PRICE = {
     "output": "0.000015",
     "input_cache_read": "0.0000003",
     "input_cache_write": "0.00000375",
+}
+# An OpenAI model the catalog marks for OpenAI's Responses API (called at ``/v1/responses``).
+OPENAI_RESPONSES_MODEL = "openai/gpt-suite-responses"
+OPENAI_RESPONSES_PRICE = {
+    "input": "0.00000125",
+    "output": "0.00001",
+    "input_cache_read": "0.000000125",
 }
 GEMINI_PRICE = {"input": "0.0000003", "output": "0.0000025", "input_cache_read": "0.000000075"}
 # An embedding model served by the OpenAI fake and the Gemini fake (failover between the two).
@@ -47,6 +55,21 @@ SUITE_CATALOG = {
                     "provider": "google",
                     "provider_model_id": "gemini-2.5-flash",
                     "pricing": GEMINI_PRICE,
+                }
+            ],
+        },
+        {
+            "id": OPENAI_RESPONSES_MODEL,
+            "name": "GPT through the Responses API (suite tests)",
+            "input_modalities": ["text", "image", "file"],
+            "context_window": 400000,
+            "max_output_tokens": 128000,
+            "providers": [
+                {
+                    "provider": "openai",
+                    "provider_model_id": "gpt-5-suite",
+                    "wire_protocol": "openai-responses",
+                    "pricing": OPENAI_RESPONSES_PRICE,
                 }
             ],
         },

@@ -7,7 +7,12 @@ from dataclasses import dataclass
 import aiohttp
 
 from tollgate_router.events import ProviderEvent, UsageReport
-from tollgate_router.providers import anthropic_wire, gemini_wire, openai_wire
+from tollgate_router.providers import (
+    anthropic_wire,
+    gemini_wire,
+    openai_responses_wire,
+    openai_wire,
+)
 from tollgate_router.providers.anthropic import AnthropicMessagesAdapter
 from tollgate_router.providers.base import (
     ProviderAdapter,
@@ -29,6 +34,7 @@ from tollgate_router.providers.gemini import GeminiAdapter
 from tollgate_router.providers.gemini_embeddings import GeminiEmbeddingsAdapter
 from tollgate_router.providers.openai_chat import OpenAIChatAdapter
 from tollgate_router.providers.openai_embeddings import OpenAIEmbeddingsAdapter
+from tollgate_router.providers.openai_responses import OpenAIResponsesAdapter
 from tollgate_router.providers.output_limits import Output, allowed_output
 
 __all__ = [
@@ -60,6 +66,8 @@ class Adapters:
     # The embeddings seam, by the same wire protocols (None: that API's embeddings not spoken).
     openai_embeddings: EmbeddingAdapter | None = None
     google_embeddings: EmbeddingAdapter | None = None
+    # OpenAI's Responses API, for the offers whose catalog entry names it.
+    openai_responses: ProviderAdapter | None = None
 
     def for_protocol(self, wire_protocol: str) -> ProviderAdapter | None:
         match wire_protocol:
@@ -69,13 +77,15 @@ class Adapters:
                 return self.anthropic_messages
             case "google-gemini":
                 return self.google_gemini
+            case "openai-responses":
+                return self.openai_responses
             case _:
                 return None
 
     def embeddings_for(self, provider: str, wire_protocol: str = "") -> EmbeddingAdapter | None:
         """The embeddings adapter of ``provider`` (a catalog entry's own ``wire_protocol`` wins)."""
         match wire_protocol or _protocol_of(provider):
-            case "openai-chat":
+            case "openai-chat" | "openai-responses":
                 return self.openai_embeddings
             case "google-gemini":
                 return self.google_embeddings
@@ -97,6 +107,7 @@ def build_adapters(session: aiohttp.ClientSession) -> Adapters:
         google_gemini=GeminiAdapter(session),
         openai_embeddings=OpenAIEmbeddingsAdapter(session),
         google_embeddings=GeminiEmbeddingsAdapter(session),
+        openai_responses=OpenAIResponsesAdapter(session),
     )
 
 
@@ -111,6 +122,8 @@ def planned_output(provider: str, wire_protocol: str, call: UpstreamCall) -> Out
             body = anthropic_wire.request_body(call)
         case "google-gemini":
             body = gemini_wire.request_body(call)
+        case "openai-responses":
+            body = openai_responses_wire.request_body(call)
         case _:
             return Output(call.max_output_tokens)
     return allowed_output(body, wire_protocol, call.max_output_tokens)

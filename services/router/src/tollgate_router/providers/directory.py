@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 OPENAI_CHAT = "openai-chat"
+# OpenAI's own Responses API, for the OpenAI models a catalog offer marks with it.
+OPENAI_RESPONSES = "openai-responses"
 ANTHROPIC_MESSAGES = "anthropic-messages"
 GOOGLE_GEMINI = "google-gemini"
 OTHER = "other"

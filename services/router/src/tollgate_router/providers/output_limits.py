@@ -9,6 +9,8 @@ carries can let a provider produce more than was held:
 * OpenAI chat: ``max_tokens`` / ``max_completion_tokens`` per choice, times ``n``; without
   either, the model's max output. The cap shares its tokens among the ``n`` choices, and sets
   ``max_tokens`` when the request had no limit the cap is below.
+* OpenAI Responses: ``max_output_tokens`` (reasoning included); without it, the model's max
+  output. The cap lowers it, or sets it when the request had none the cap is below.
 * Anthropic: ``max_tokens`` bounds the answer and the thinking together. Under the cap, the
   thinking budget stays below ``max_tokens`` and at least 1024 (Anthropic's rules), else
   thinking is left out.
@@ -67,6 +69,8 @@ def allowed_output(body: dict[str, Any], wire_protocol: str, model_max: int) -> 
             per_choice = max(limits) if limits else model_max
             choices = _choices(body.get("n"))
             return Output(per_choice * choices, choices)
+        case "openai-responses":
+            return Output(_count(body.get("max_output_tokens")) or model_max)
         case "anthropic-messages":
             return Output(_count(body.get("max_tokens")) or model_max)
         case "google-gemini":
@@ -86,6 +90,8 @@ def cap_output(body: dict[str, Any], wire_protocol: str, cap: int | None, model_
     match wire_protocol:
         case "openai-chat":
             _cap_openai(body, cap, model_max)
+        case "openai-responses":
+            _cap_responses(body, cap, model_max)
         case "anthropic-messages":
             _cap_anthropic(body, cap)
         case "google-gemini":
@@ -102,6 +108,15 @@ def _cap_openai(body: dict[str, Any], cap: int, model_max: int) -> None:
             body[name] = per_choice if count is None else min(count, per_choice)
     if not present and (not model_max or per_choice < model_max):
         body["max_tokens"] = per_choice
+
+
+def _cap_responses(body: dict[str, Any], cap: int, model_max: int) -> None:
+    limit = _count(body.get("max_output_tokens"))
+    if limit is not None and limit <= cap:
+        return
+    if limit is None and model_max and model_max <= cap:
+        return
+    body["max_output_tokens"] = cap
 
 
 def _cap_anthropic(body: dict[str, Any], cap: int) -> None:

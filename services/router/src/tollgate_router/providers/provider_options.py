@@ -8,6 +8,10 @@ packages send:
   (true, or a number → ``top_logprobs``), ``parallelToolCalls``, ``user``, ``reasoningEffort``,
   ``maxCompletionTokens``, ``store``, ``metadata``, ``prediction``, ``serviceTier``,
   ``textVerbosity`` → ``verbosity``, ``promptCacheKey``, ``safetyIdentifier``.
+* ``openai`` on a catalog offer of OpenAI's Responses API: the same names, as Responses fields
+  (``reasoningEffort`` → ``reasoning.effort``, ``textVerbosity`` → ``text.verbosity``,
+  ``maxCompletionTokens`` → ``max_output_tokens``; ``logitBias``, ``logprobs`` and
+  ``prediction`` are not taken there, and the call is never ``store``d at OpenAI).
 * every other OpenAI-compatible provider (``groq``, ``xai``, ...): the object as given, as
   ``@ai-sdk/openai-compatible`` spreads its provider options into the body.
 * ``anthropic``: ``topK`` → ``top_k``; ``thinking`` ``{type, budgetTokens}`` → ``{type, budget_tokens}`` (the
@@ -39,6 +43,7 @@ from tollgate_router.providers.directory import (
     ANTHROPIC_MESSAGES,
     GOOGLE_GEMINI,
     OPENAI_CHAT,
+    OPENAI_RESPONSES,
     provider_info,
 )
 
@@ -65,9 +70,21 @@ _GEMINI_CONFIG: Final = (
     "imageConfig",
 )
 _GEMINI_BODY: Final = ("safetySettings", "cachedContent", "labels")
+# The chat options the Responses API takes under the same name.
+_RESPONSES_FIELDS: Final = frozenset(
+    {
+        "parallel_tool_calls",
+        "user",
+        "metadata",
+        "service_tier",
+        "prompt_cache_key",
+        "safety_identifier",
+    }
+)
 # What options never replace, per wire protocol.
 _RESERVED: Final = {
     OPENAI_CHAT: frozenset({"model", "messages", "stream", "stream_options"}),
+    OPENAI_RESPONSES: frozenset({"model", "input", "stream", "store", "include"}),
     ANTHROPIC_MESSAGES: frozenset({"model", "messages", "stream", "system"}),
     GOOGLE_GEMINI: frozenset({"contents", "systemInstruction"}),
 }
@@ -80,6 +97,21 @@ def _openai(options: Mapping[str, Any]) -> dict[str, Any]:
         fields["logprobs"] = logprobs
     elif isinstance(logprobs, int):
         fields.update(logprobs=True, top_logprobs=logprobs)
+    return fields
+
+
+def _openai_responses(options: Mapping[str, Any]) -> dict[str, Any]:
+    fields = {
+        wire: options[name]
+        for name, wire in _OPENAI.items()
+        if name in options and wire in _RESPONSES_FIELDS
+    }
+    if "reasoningEffort" in options:
+        fields["reasoning"] = {"effort": options["reasoningEffort"]}
+    if "textVerbosity" in options:
+        fields["text"] = {"verbosity": options["textVerbosity"]}
+    if "maxCompletionTokens" in options:
+        fields["max_output_tokens"] = options["maxCompletionTokens"]
     return fields
 
 
@@ -131,6 +163,8 @@ def body_fields(provider: str, wire_protocol: str, options: Mapping[str, Any]) -
     match wire_protocol:
         case "openai-chat":
             return _openai(options) if provider == "openai" else dict(options)
+        case "openai-responses":
+            return _openai_responses(options)
         case "anthropic-messages":
             return _anthropic(options)
         case "google-gemini":
@@ -163,7 +197,7 @@ def costly_option(
         info = provider_info(provider)
         wire_protocol = info.wire_protocol if info is not None else OPENAI_CHAT
     match wire_protocol:
-        case "openai-chat" if provider == "openai":
+        case "openai-chat" | "openai-responses" if provider == "openai":
             tier, counts = (
                 "serviceTier",
                 {"maxCompletionTokens": options.get("maxCompletionTokens")},

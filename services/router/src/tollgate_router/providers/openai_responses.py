@@ -1,0 +1,43 @@
+"""OpenAI's Responses API over HTTP: ``POST {base}/responses`` on the process's shared session,
+the response object or its semantic SSE events back (the format is in
+``openai_responses_wire``). Serves the OpenAI catalog offers marked
+``"wire_protocol": "openai-responses"`` (docs/catalog.md)."""
+
+from __future__ import annotations
+
+import aiohttp
+import orjson
+
+from tollgate_router.providers.base import ProviderStream, UpstreamCall
+from tollgate_router.providers.openai_responses_wire import (
+    EventParser,
+    parse_response,
+    request_body,
+)
+from tollgate_router.providers.openai_wire import error_from_response
+from tollgate_router.providers.transport import exchange
+
+
+class OpenAIResponsesAdapter:
+    """Speaks ``POST {base_url}/responses`` over the process's shared HTTP session."""
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self._session = session
+
+    async def open(self, call: UpstreamCall) -> ProviderStream:
+        headers = {
+            "Authorization": f"Bearer {call.api_key}",
+            "Content-Type": "application/json",
+            "Accept": "text/event-stream" if call.stream else "application/json",
+        }
+        return await exchange(
+            self._session,
+            f"{call.base_url}/responses",
+            orjson.dumps(request_body(call)),
+            headers,
+            stream=call.stream,
+            deadline=call.timeout,
+            parser=EventParser,
+            parse_body=parse_response,
+            parse_error=error_from_response,
+        )
