@@ -29,7 +29,7 @@ def routers(upstream: Upstream, tmp_path_factory: pytest.TempPathFactory) -> Ite
     metrics = f"127.0.0.1:{free_port()}"
     with (
         billing_suite(upstream, tmp, CATALOG, first_router_env(metrics)) as stack,
-        two_routers(stack, tmp, metrics) as both,
+        two_routers(stack, tmp, metrics, PRICEY) as both,
     ):
         yield both
 

@@ -40,10 +40,23 @@ def first_router_env(metrics: str) -> dict[str, str]:
     return {"TOLLGATE_ROUTER_METRICS_ADDR": metrics}
 
 
+def _served_by_both(routers: Routers, model: str) -> bool:
+    reply = httpx.post(
+        f"{routers.stack.base_url}/chat/completions",
+        json={"model": model, "messages": [{"role": "user", "content": "warm up"}]},
+        headers={"authorization": f"Bearer {routers.stack.bootstrap_key()}"},
+        timeout=30,
+    )
+    assert reply.status_code == 200, reply.text
+    return all(count > 0 for count in routers.generations_handled())
+
+
 @contextlib.contextmanager
-def two_routers(stack: Stack, tmp: Path, first_metrics: str) -> Iterator[Routers]:
+def two_routers(stack: Stack, tmp: Path, first_metrics: str, model: str) -> Iterator[Routers]:
     """Start a second router like the suite's (its own port and metrics), then the edge again
-    over both; the suite's router must have been started with ``first_router_env``."""
+    over both, and send ``model`` requests until each router has served one (the restarted
+    edge balances only over the routers its channel has reached); the suite's router must have
+    been started with ``first_router_env``."""
     router = stack.child("router")
     port, second = free_port(), f"127.0.0.1:{free_port()}"
     env = {
@@ -66,7 +79,9 @@ def two_routers(stack: Stack, tmp: Path, first_metrics: str) -> Iterator[Routers
         stack.respawn("edge")
         wait_for_port(stack.config.ports.edge, timeout=60)
         eventually(lambda: httpx.get(f"{stack.base_url[:-3]}/readyz").status_code == 200)
-        yield Routers(stack, (f"http://{first_metrics}/metrics", f"http://{second}/metrics"))
+        routers = Routers(stack, (f"http://{first_metrics}/metrics", f"http://{second}/metrics"))
+        eventually(lambda: _served_by_both(routers, model), timeout=60)
+        yield routers
     finally:
         replica.terminate()
         replica.wait(timeout=30)
