@@ -67,7 +67,14 @@ class Ports:
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(*(free_port() for _ in range(8)))
+        """Eight distinct free ports: ``free_port`` holds none of them, so it may return one
+        twice (CI saw NATS and the router of one stack given the same port)."""
+        ports: list[int] = []
+        while len(ports) < 8:
+            port = free_port()
+            if port not in ports:
+                ports.append(port)
+        return cls(*ports)
 
 
 # Which environment variable moves each port, for the "port in use" message.

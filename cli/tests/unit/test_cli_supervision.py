@@ -52,3 +52,12 @@ def test_status_without_a_status_file_names_the_file(
 ) -> None:
     assert main(["status", "--data-dir", str(tmp_path)]) == 1
     assert str(tmp_path / STATUS_FILE) in capsys.readouterr().err
+
+
+def test_a_stacks_free_ports_are_distinct(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tollgate_cli import stack
+
+    given = iter([20001, 20002, 20001, 20003, 20004, 20002, 20005, 20006, 20007, 20008])
+    monkeypatch.setattr(stack, "free_port", lambda: next(given))
+    ports = stack.Ports.free()
+    assert sorted(vars(ports).values()) == list(range(20001, 20009))
