@@ -12,6 +12,7 @@ from tollgate_router.providers.openai_wire import (
     error_from_response,
     parse_completion,
     request_body,
+    request_headers,
 )
 from tollgate_router.providers.transport import exchange
 
@@ -23,11 +24,7 @@ class OpenAIChatAdapter:
         self._session = session
 
     async def open(self, call: UpstreamCall) -> ProviderStream:
-        headers = {
-            "Authorization": f"Bearer {call.api_key}",
-            "Content-Type": "application/json",
-            "Accept": "text/event-stream" if call.stream else "application/json",
-        }
+        headers = request_headers(call.api_key, call.stream)
         return await exchange(
             self._session,
             f"{call.base_url}/chat/completions",

@@ -24,7 +24,11 @@ from tollgate_router.providers.embedding import (
     estimate_tokens,
     post_json,
 )
-from tollgate_router.providers.openai_wire import error_from_body, error_from_response
+from tollgate_router.providers.openai_wire import (
+    error_from_body,
+    error_from_response,
+    request_headers,
+)
 from tollgate_router.providers.wire import SHAPE_ERRORS, as_text, load_object, malformed
 
 
@@ -92,11 +96,7 @@ class OpenAIEmbeddingsAdapter:
         self._session = session
 
     async def embed(self, call: EmbeddingCall) -> EmbeddingResult:
-        headers = {
-            "Authorization": f"Bearer {call.api_key}",
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-        }
+        headers = request_headers(call.api_key, stream=False)
         raw = await post_json(
             self._session,
             f"{call.base_url}/embeddings",

@@ -14,7 +14,7 @@ from tollgate_router.providers.openai_responses_wire import (
     parse_response,
     request_body,
 )
-from tollgate_router.providers.openai_wire import error_from_response
+from tollgate_router.providers.openai_wire import error_from_response, request_headers
 from tollgate_router.providers.transport import exchange
 
 
@@ -25,11 +25,7 @@ class OpenAIResponsesAdapter:
         self._session = session
 
     async def open(self, call: UpstreamCall) -> ProviderStream:
-        headers = {
-            "Authorization": f"Bearer {call.api_key}",
-            "Content-Type": "application/json",
-            "Accept": "text/event-stream" if call.stream else "application/json",
-        }
+        headers = request_headers(call.api_key, call.stream)
         return await exchange(
             self._session,
             f"{call.base_url}/responses",

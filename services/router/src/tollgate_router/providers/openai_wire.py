@@ -206,6 +206,15 @@ def error_from_body(status: int, body: Any, fallback: str = "") -> ProviderError
     )
 
 
+def request_headers(api_key: str, stream: bool) -> dict[str, str]:
+    """The headers of every OpenAI API request: the bearer key, JSON in, JSON or SSE back."""
+    return {
+        "Authorization": f"Bearer {api_key}",
+        "Content-Type": "application/json",
+        "Accept": "text/event-stream" if stream else "application/json",
+    }
+
+
 def error_from_response(status: int, raw: bytes) -> ProviderError:
     return error_from_body(status, json_or_none(raw), fallback_message(raw))
 
