@@ -161,8 +161,29 @@ class FakeRouter(router_pb2_grpc.RouterServiceServicer):
         self.release = asyncio.Event()
         # Model → the events to answer with after `started` (tests of what the edge renders).
         self.scripted: dict[str, list[router_pb2.StreamGenerateResponse]] = {}
+        # The RPC each generation came by ("Generate" or "StreamGenerate").
+        self.methods: list[str] = []
+        # A router of an earlier release, without the unary Generate.
+        self.without_generate = False
+
+    async def Generate(  # type: ignore[override]
+        self, request: router_pb2.StreamGenerateRequest, context: Any
+    ) -> router_pb2.StreamGenerateResponse:
+        """As the router answers it: StreamGenerate's events in one batch."""
+        if self.without_generate:
+            await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Method not found!")
+        self.methods.append("Generate")
+        events = [event async for event in self._events(request, context)]
+        return router_pb2.StreamGenerateResponse(batch=router_pb2.EventBatch(events=events))
 
     async def StreamGenerate(  # type: ignore[override]
+        self, request: router_pb2.StreamGenerateRequest, context: Any
+    ) -> AsyncIterator[router_pb2.StreamGenerateResponse]:
+        self.methods.append("StreamGenerate")
+        async for event in self._events(request, context):
+            yield event
+
+    async def _events(  # type: ignore[override]
         self, request: router_pb2.StreamGenerateRequest, context: Any
     ) -> AsyncIterator[router_pb2.StreamGenerateResponse]:
         self.requests.append(request)

@@ -61,6 +61,29 @@ async def test_non_streaming_completion(client: openai.AsyncOpenAI, edge: Edge) 
     ]
 
 
+async def test_a_whole_answer_is_one_unary_call_and_a_stream_a_stream(
+    client: openai.AsyncOpenAI, edge: Edge
+) -> None:
+    await client.chat.completions.create(model="openai/gpt-4o", messages=USER)
+    stream = await client.chat.completions.create(model="openai/gpt-4o", messages=USER, stream=True)
+    assert "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+
+    assert edge.fakes.router.methods == ["Generate", "StreamGenerate"]
+
+
+async def test_a_router_without_the_unary_call_still_answers_whole(
+    client: openai.AsyncOpenAI, edge: Edge
+) -> None:
+    """During a rolling upgrade the edge may meet a router of an earlier release."""
+    edge.fakes.router.without_generate = True
+
+    completion = await client.chat.completions.create(model="openai/gpt-4o", messages=USER)
+
+    assert completion.choices[0].message.content == "Hello, world"
+    assert completion.usage is not None and completion.usage.total_tokens == 15
+    assert edge.fakes.router.methods == ["StreamGenerate"]
+
+
 async def test_the_router_gets_a_typed_request(client: openai.AsyncOpenAI, edge: Edge) -> None:
     await client.chat.completions.create(
         model="openai/gpt-4o",

@@ -91,15 +91,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
                 yield message
             return
         if not request.stream:
-            # Nobody reads a non-streaming generation before it ends: one message, not four.
-            # It runs to its end even if the caller goes away (it is billed).
-            answer = self._complete(generation)
-            if claim is None:
-                yield await answer
-            else:
-                assert self._idempotency is not None
-                kept = await self._idempotency.run(claim, _encoded(answer))
-                yield pb.StreamGenerateResponse.FromString(kept)
+            yield await self._whole(generation, claim)
             return
         async with contextlib.aclosing(self._service.generate(generation)) as stream:
             groups = _grouped(stream)
@@ -108,6 +100,27 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
             async with contextlib.aclosing(groups):
                 async for group in groups:
                     yield _message(group)
+
+    async def Generate(
+        self, request: pb.StreamGenerateRequest, context: Context
+    ) -> pb.StreamGenerateResponse:
+        generation = convert.generation_request_from_proto(request, context.time_remaining())
+        claim = await self._claim(request, "generate")
+        if isinstance(claim, Replay):
+            return _replayed(claim.answer)
+        return await self._whole(generation, claim)
+
+    async def _whole(
+        self, generation: GenerationRequest, claim: Claim | None
+    ) -> pb.StreamGenerateResponse:
+        """A generation nobody reads before it ends: its answer in one message. It runs to its
+        end even if the caller goes away (it is billed); with a claim, the answer is kept."""
+        answer = self._complete(generation)
+        if claim is None:
+            return await answer
+        assert self._idempotency is not None
+        kept = await self._idempotency.run(claim, _encoded(answer))
+        return pb.StreamGenerateResponse.FromString(kept)
 
     async def _complete(self, generation: GenerationRequest) -> pb.StreamGenerateResponse:
         events = await self._service.complete(generation)

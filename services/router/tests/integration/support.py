@@ -59,10 +59,10 @@ class RouterUnderTest:
 
     async def generate(self, request: pb.StreamGenerateRequest) -> list[pb.StreamGenerateResponse]:
         """A stream's events one by one, as the edge reads them (batches opened); a
-        non-streaming answer's one message."""
-        messages = await self.messages(request)
+        non-streaming answer's one message (the unary ``Generate``, as the edge asks for it)."""
         if not request.stream:
-            return messages
+            return [await self.stub.Generate(request, timeout=30)]
+        messages = await self.messages(request)
         return [e for m in messages for e in (m.batch.events if m.HasField("batch") else [m])]
 
     async def usage_fact(

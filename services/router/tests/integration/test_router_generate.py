@@ -184,6 +184,19 @@ async def test_non_streaming_generation_gives_the_same_events_in_one_message(
     assert fact.streamed is False
 
 
+async def test_a_whole_answer_asked_for_on_the_stream_is_the_same_one_message(
+    router: RouterUnderTest,
+) -> None:
+    """An edge of an earlier release asks StreamGenerate for non-streaming answers."""
+    whole = request("gpt-4o-mini", stream=False)
+    [unary] = await router.generate(whole)
+    [streamed] = await router.messages(whole)
+
+    assert kinds([streamed]) == ["batch"]
+    assert kinds(list(streamed.batch.events)) == kinds(list(unary.batch.events))
+    assert text(list(streamed.batch.events)) == text(list(unary.batch.events))
+
+
 async def test_max_tokens_truncates_with_finish_reason_length(router: RouterUnderTest) -> None:
     responses = await router.generate(request(params=pb.GenerationParams(max_tokens=2)))
 

@@ -40,6 +40,11 @@ class RouterServiceStub:
                 request_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.StreamGenerateRequest.SerializeToString,
                 response_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.StreamGenerateResponse.FromString,
                 _registered_method=True)
+        self.Generate = channel.unary_unary(
+                '/tollgate.router.v1.RouterService/Generate',
+                request_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.StreamGenerateRequest.SerializeToString,
+                response_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.StreamGenerateResponse.FromString,
+                _registered_method=True)
         self.ListModels = channel.unary_unary(
                 '/tollgate.router.v1.RouterService/ListModels',
                 request_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.ListModelsRequest.SerializeToString,
@@ -85,6 +90,16 @@ class RouterServiceServicer:
         """StreamGenerate runs one generation. The stream opens with `started` once a provider has
         accepted the request (failures before that are returned as the RPC status, so the edge can
         still answer with a proper HTTP status), then carries deltas, `usage` and `finished`.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Generate(self, request, context):
+        """Generate runs one generation that nobody reads before it ends (`stream` false): its whole
+        answer in one message, an EventBatch of the same events StreamGenerate would send (`started`,
+        deltas, `usage`, `finished`, or `error` after a start). Failures before the start are the RPC
+        status, as for StreamGenerate. One message and no stream: cheaper for both sides.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -155,6 +170,11 @@ def add_RouterServiceServicer_to_server(servicer, server):
                     request_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.StreamGenerateRequest.FromString,
                     response_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.StreamGenerateResponse.SerializeToString,
             ),
+            'Generate': grpc.unary_unary_rpc_method_handler(
+                    servicer.Generate,
+                    request_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.StreamGenerateRequest.FromString,
+                    response_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.StreamGenerateResponse.SerializeToString,
+            ),
             'ListModels': grpc.unary_unary_rpc_method_handler(
                     servicer.ListModels,
                     request_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.ListModelsRequest.FromString,
@@ -217,6 +237,33 @@ class RouterService:
             request,
             target,
             '/tollgate.router.v1.RouterService/StreamGenerate',
+            tollgate_dot_router_dot_v1_dot_router__pb2.StreamGenerateRequest.SerializeToString,
+            tollgate_dot_router_dot_v1_dot_router__pb2.StreamGenerateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Generate(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tollgate.router.v1.RouterService/Generate',
             tollgate_dot_router_dot_v1_dot_router__pb2.StreamGenerateRequest.SerializeToString,
             tollgate_dot_router_dot_v1_dot_router__pb2.StreamGenerateResponse.FromString,
             options,

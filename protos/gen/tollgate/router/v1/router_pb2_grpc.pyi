@@ -38,6 +38,12 @@ class RouterServiceStub:
     accepted the request (failures before that are returned as the RPC status, so the edge can
     still answer with a proper HTTP status), then carries deltas, `usage` and `finished`.
     """
+    Generate: _grpc.UnaryUnaryMultiCallable[_router_pb2.StreamGenerateRequest, _router_pb2.StreamGenerateResponse]
+    """Generate runs one generation that nobody reads before it ends (`stream` false): its whole
+    answer in one message, an EventBatch of the same events StreamGenerate would send (`started`,
+    deltas, `usage`, `finished`, or `error` after a start). Failures before the start are the RPC
+    status, as for StreamGenerate. One message and no stream: cheaper for both sides.
+    """
     ListModels: _grpc.UnaryUnaryMultiCallable[_router_pb2.ListModelsRequest, _router_pb2.ListModelsResponse]
     """ListModels returns the catalog."""
     GetModel: _grpc.UnaryUnaryMultiCallable[_router_pb2.GetModelRequest, _router_pb2.GetModelResponse]
@@ -74,6 +80,12 @@ class RouterServiceAsyncStub(RouterServiceStub):
     """StreamGenerate runs one generation. The stream opens with `started` once a provider has
     accepted the request (failures before that are returned as the RPC status, so the edge can
     still answer with a proper HTTP status), then carries deltas, `usage` and `finished`.
+    """
+    Generate: _aio.UnaryUnaryMultiCallable[_router_pb2.StreamGenerateRequest, _router_pb2.StreamGenerateResponse]  # type: ignore[assignment]
+    """Generate runs one generation that nobody reads before it ends (`stream` false): its whole
+    answer in one message, an EventBatch of the same events StreamGenerate would send (`started`,
+    deltas, `usage`, `finished`, or `error` after a start). Failures before the start are the RPC
+    status, as for StreamGenerate. One message and no stream: cheaper for both sides.
     """
     ListModels: _aio.UnaryUnaryMultiCallable[_router_pb2.ListModelsRequest, _router_pb2.ListModelsResponse]  # type: ignore[assignment]
     """ListModels returns the catalog."""
@@ -114,6 +126,18 @@ class RouterServiceServicer(metaclass=_abc_1.ABCMeta):
         """StreamGenerate runs one generation. The stream opens with `started` once a provider has
         accepted the request (failures before that are returned as the RPC status, so the edge can
         still answer with a proper HTTP status), then carries deltas, `usage` and `finished`.
+        """
+
+    @_abc_1.abstractmethod
+    def Generate(
+        self,
+        request: _router_pb2.StreamGenerateRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_router_pb2.StreamGenerateResponse, _abc.Awaitable[_router_pb2.StreamGenerateResponse]]:
+        """Generate runs one generation that nobody reads before it ends (`stream` false): its whole
+        answer in one message, an EventBatch of the same events StreamGenerate would send (`started`,
+        deltas, `usage`, `finished`, or `error` after a start). Failures before the start are the RPC
+        status, as for StreamGenerate. One message and no stream: cheaper for both sides.
         """
 
     @_abc_1.abstractmethod
