@@ -98,14 +98,20 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def rss_mib(pids: list[int]) -> float:
-    total = 0
+def memory_mib(pids: list[int]) -> tuple[float, float]:
+    """The processes' memory together: the sum of their RSS, which counts every page they
+    share (the interpreter, gRPC's and protobuf's libraries, ...) once per process, and the sum
+    of their PSS, which splits each shared page among the processes that map it: the physical
+    memory they take together."""
+    rss = pss = 0
     for pid in pids:
         try:
-            total += psutil.Process(pid).memory_info().rss
+            info = psutil.Process(pid).memory_full_info()
         except psutil.NoSuchProcess:
             continue
-    return total / 2**20
+        rss += info.rss
+        pss += info.pss
+    return rss / 2**20, pss / 2**20
 
 
 async def quiet(pids: list[int], patience: float) -> bool:
@@ -139,8 +145,11 @@ async def phase(
     bound: tuple[int, float],
     stream: bool,
     patience: float,
+    neighbours: tuple[int, ...] = (),
 ) -> Measured:
-    await quiet(target.pids, patience)
+    """One load; it starts once the target and its ``neighbours`` (every other process of the
+    run: the other targets, the fakes) are idle, so no row pays for the one before it."""
+    await quiet([*target.pids, *neighbours], patience)
     before = {name: cpu_seconds([pid]) for name, pid in target.processes.items()}
     total, seconds = bound
     result = await run(
@@ -159,21 +168,39 @@ async def phase(
     return Measured(result, {n: after[n] - before[n] for n in before}, drain, drained)
 
 
-async def measure(target: Target, phases: Phases) -> dict[str, Any]:
-    """The raw figures of one target: latency, throughput, CPU, memory."""
+async def measure(
+    target: Target, phases: Phases, neighbours: tuple[int, ...] = ()
+) -> dict[str, Any]:
+    """The raw figures of one target: latency, throughput, CPU, memory (the largest seen after a
+    phase)."""
     plain, streaming = target.body(False), target.body(True)
     patience = phases.drain_patience
-    rss = 0.0
+    rss = pss = 0.0
     figures: dict[str, Any] = {}
-    warm = await phase(
-        target, plain, concurrency=8, bound=phases.warmup, stream=False, patience=patience
-    )
-    rss = max(rss, rss_mib(target.pids))
-    for concurrency, bound in ((1, phases.c1), (64, phases.c64)):
-        m = await phase(
-            target, plain, concurrency=concurrency, bound=bound, stream=False, patience=patience
+
+    def sample_memory() -> None:
+        nonlocal rss, pss
+        now = memory_mib(target.pids)
+        rss, pss = max(rss, now[0]), max(pss, now[1])
+
+    async def run_phase(
+        body: bytes, concurrency: int, bound: tuple[int, float], stream: bool
+    ) -> Measured:
+        return await phase(
+            target,
+            body,
+            concurrency=concurrency,
+            bound=bound,
+            stream=stream,
+            patience=patience,
+            neighbours=neighbours,
         )
-        rss = max(rss, rss_mib(target.pids))
+
+    warm = await run_phase(plain, 8, phases.warmup, False)
+    sample_memory()
+    for concurrency, bound in ((1, phases.c1), (64, phases.c64)):
+        m = await run_phase(plain, concurrency, bound, False)
+        sample_memory()
         requests = max(m.result.requests, 1)
         figures[f"c{concurrency}"] = {
             "requests": m.result.requests,
@@ -189,9 +216,7 @@ async def measure(target: Target, phases: Phases) -> dict[str, Any]:
             "drain_s": round(m.drain_s, 2),
             "drained": m.drained,
         }
-    m = await phase(
-        target, streaming, concurrency=1, bound=phases.ttft, stream=True, patience=patience
-    )
+    m = await run_phase(streaming, 1, phases.ttft, True)
     figures["ttft"] = {
         "requests": m.result.requests,
         "errors": m.result.errors,
@@ -201,10 +226,8 @@ async def measure(target: Target, phases: Phases) -> dict[str, Any]:
     long_body = target.body(True, " ".join([PROMPT, *["word"] * EXTRA_CHUNKS]))
     per_stream = {}
     for name, body in (("short", streaming), ("long", long_body)):
-        m = await phase(
-            target, body, concurrency=4, bound=phases.chunks, stream=True, patience=patience
-        )
-        rss = max(rss, rss_mib(target.pids))
+        m = await run_phase(body, 4, phases.chunks, True)
+        sample_memory()
         per_stream[name] = (m.cpu / max(m.result.requests, 1), m.result.requests, m.result.errors)
     figures["stream_chunk"] = {
         "streams": {k: v[1] for k, v in per_stream.items()},
@@ -215,6 +238,7 @@ async def measure(target: Target, phases: Phases) -> dict[str, Any]:
         ),
     }
     figures["rss_mib"] = round(rss, 1)
+    figures["pss_mib"] = round(pss, 1)
     figures["processes"] = sorted(target.processes)
     figures["warmup_errors"] = warm.result.errors
     return figures

@@ -16,6 +16,7 @@ TARGETS: dict[str, tuple[str, float]] = {
     "cpu_ms_per_request": ("<=", 0.2),
     "cpu_us_per_chunk": ("<=", 0.05),
     "rss_mib": ("<=", 1.0),
+    "pss_mib": ("<=", 1.0),
 }
 
 
@@ -34,6 +35,7 @@ def headline(raw: dict[str, Any], base: dict[str, Any] | None) -> dict[str, floa
         "cpu_ms_per_request": raw["c64"]["cpu_ms_per_request"],
         "cpu_us_per_chunk": raw["stream_chunk"]["cpu_us_per_chunk"],
         "rss_mib": raw["rss_mib"],
+        "pss_mib": raw["pss_mib"],
         "errors_c64": raw["c64"].get("errors", 0),
     }
 
@@ -65,6 +67,7 @@ COLUMNS = (
     ("cpu_ms_per_request", "CPU ms/req", "{:.2f}"),
     ("cpu_us_per_chunk", "CPU µs/chunk", "{:.0f}"),
     ("rss_mib", "RSS MiB", "{:.0f}"),
+    ("pss_mib", "PSS MiB", "{:.0f}"),
     ("errors_c64", "failed c64", "{:.0f}"),
 )
 

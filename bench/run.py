@@ -123,10 +123,12 @@ def _direct(model: str) -> str:
 
 async def _run_targets(targets: list[Target], phases: Phases) -> dict[str, dict[str, Any]]:
     raw: dict[str, dict[str, Any]] = {}
+    everyone = {pid for target in targets for pid in target.pids}
     for target in targets:
         print(f"measuring {target.name} ...", file=sys.stderr, flush=True)
         before = target.probe() if target.probe else None
-        raw[target.name] = await measure(target, phases)
+        neighbours = tuple(sorted(everyone - set(target.pids)))
+        raw[target.name] = await measure(target, phases, neighbours)
         raw[target.name]["exited"] = [
             name for name, pid in target.processes.items() if not psutil.pid_exists(pid)
         ] + [name for name, pid in target.processes.items() if _zombie(pid)]
@@ -242,7 +244,10 @@ async def main_async(quick: bool) -> dict[str, Any]:
             "concurrency 64, every process of the target (Tollgate's: NATS included), the CPU "
             "spent after the last response until the processes were idle again counted; "
             "cpu_us_per_chunk: a stream 200 chunks longer minus a short one, per extra chunk; "
-            "rss_mib: all the target's processes together; the favourable and free-tier rows "
+            "rss_mib, pss_mib: all the target's processes together, the sum of their RSS (each "
+            "shared page counted once per process) and of their PSS (shared pages split among "
+            "the processes that map them); each phase starts once every process of the run is "
+            "idle; the favourable and free-tier rows "
             "are compared with litellm/gpt-4o."
         ),
         "rows": rows,

@@ -13,7 +13,14 @@ from bench.peers import litellm
 
 
 def raw(
-    p50: float, p99: float, ttft: float, rps: float, cpu: float, chunk: float, rss: float
+    p50: float,
+    p99: float,
+    ttft: float,
+    rps: float,
+    cpu: float,
+    chunk: float,
+    rss: float,
+    pss: float,
 ) -> dict[str, Any]:
     return {
         "c1": {"p50_ms": p50, "p99_ms": p99},
@@ -21,11 +28,12 @@ def raw(
         "ttft": {"p50_ms": ttft},
         "stream_chunk": {"cpu_us_per_chunk": chunk},
         "rss_mib": rss,
+        "pss_mib": pss,
     }
 
 
-DIRECT = raw(0.5, 1.0, 0.6, 3000, 0.3, 5, 40)
-LITELLM = report.headline(raw(35.5, 61.0, 30.6, 25, 38.0, 3000, 410), DIRECT)
+DIRECT = raw(0.5, 1.0, 0.6, 3000, 0.3, 5, 40, 38)
+LITELLM = report.headline(raw(35.5, 61.0, 30.6, 25, 38.0, 3000, 410, 400), DIRECT)
 
 
 def test_added_latency_is_over_the_direct_row_and_the_rest_is_the_rows_own() -> None:
@@ -37,19 +45,21 @@ def test_added_latency_is_over_the_direct_row_and_the_rest_is_the_rows_own() -> 
         "cpu_ms_per_request": 38.0,
         "cpu_us_per_chunk": 3000,
         "rss_mib": 410,
+        "pss_mib": 400,
         "errors_c64": 0,
     }
     assert report.headline(DIRECT, None)["added_p50_ms"] == 0.0
 
 
 def test_ratios_to_the_peer_say_which_targets_of_the_issue_are_met() -> None:
-    tollgate = report.headline(raw(7.5, 20.0, 4.6, 300, 11.0, 150, 700), DIRECT)
+    tollgate = report.headline(raw(7.5, 20.0, 4.6, 300, 11.0, 150, 700, 380), DIRECT)
     ratios = report.ratios(tollgate, LITELLM)
     assert ratios["added_p50_ms"] == {"ratio": 0.2, "target": "<=0.2", "meets": True}
     assert ratios["rps_c64"] == {"ratio": 12.0, "target": ">=10", "meets": True}
     assert ratios["cpu_ms_per_request"]["meets"] is False  # 0.289 of LiteLLM's
     assert ratios["cpu_us_per_chunk"] == {"ratio": 0.05, "target": "<=0.05", "meets": True}
     assert ratios["rss_mib"]["meets"] is False  # 700 MiB against 410
+    assert ratios["pss_mib"] == {"ratio": 0.95, "target": "<=1", "meets": True}
     assert ratios["added_p99_ms"]["target"] is None  # reported, no target
 
 
@@ -71,8 +81,10 @@ def test_the_table_shows_each_row_and_its_ratios_under_it() -> None:
     }
     lines = report.table(rows).splitlines()
     assert len(lines) == 5
-    assert lines[2].startswith("| litellm/gpt-4o | 35.0 | 60.0 | 30.0 | 25 | 38.00 | 3000 | 410 |")
-    assert lines[4] == "| ↳ ÷ litellm/gpt-4o |" + " 1.00x |" * 7 + " |"
+    assert lines[2].startswith(
+        "| litellm/gpt-4o | 35.0 | 60.0 | 30.0 | 25 | 38.00 | 3000 | 410 | 400 |"
+    )
+    assert lines[4] == "| ↳ ÷ litellm/gpt-4o |" + " 1.00x |" * 8 + " |"
 
 
 def test_the_litellm_config_routes_each_model_to_the_fake_of_its_provider() -> None:
