@@ -1,5 +1,5 @@
 """Every environment variable a manifest sets is one the service reads, and every variable a
-service needs in a cluster is set. What a service reads comes from its pydantic-settings class
+service needs in a cluster is set. What a service reads comes from its settings class
 (``<svc>/settings.py`` on top of ``tollgate_common.settings``), for the router from the
 provider-credential convention ``TOLLGATE_PROVIDER_<SLUG>_API_KEY|BASE_URL``
 (``tollgate_router.credentials.system``), and for every service the standard ``OTEL_*`` variables the
@@ -15,7 +15,6 @@ from urllib.parse import urlsplit
 import opentelemetry.environment_variables
 import opentelemetry.sdk.environment_variables
 import pytest
-from pydantic_core import PydanticUndefined
 from tollgate_router.credentials.system import env_slug, load_system_credentials
 from tollgate_router.providers.directory import KNOWN_PROVIDERS
 
@@ -89,13 +88,8 @@ def test_every_variable_a_service_needs_in_a_cluster_is_set(
     rendered: dict[str, list[Object]], overlay: str
 ) -> None:
     for workload, container, image in tollgate_containers(rendered[overlay]):
-        settings = SETTINGS[image.name]
-        required = {
-            env
-            for env, field in env_names(settings).items()
-            if settings.model_fields[field].default is PydanticUndefined
-            and settings.model_fields[field].default_factory is None
-        }
+        fields = SETTINGS[image.name].settings_fields()
+        required = {field.env for field in fields.values() if field.required}
         missing = (NEEDED_IN_A_CLUSTER[image.name] | required) - set(container_env(container))
         assert missing == set(), f"{workload['metadata']['name']}/{container['name']}"
 
@@ -120,9 +114,9 @@ def test_the_settings_classes_accept_the_values_and_read_them(
                 if key not in names:
                     continue
                 field = names[key]
-                expected = settings_class.model_validate({field: value})
+                expected = settings_class(**{field: value})
                 assert getattr(settings, field) == getattr(expected, field), key
-                default = settings_class.model_fields[field].default
+                default = settings_class.settings_fields()[field].default
                 if value != str(default):
                     assert getattr(settings, field) != default, f"{key} is not read"
 
@@ -202,5 +196,5 @@ def test_the_manifests_ports_are_the_services_own_defaults() -> None:
     """The port each manifest listens on and probes is the one the service uses by default
     (docs/internal-contracts.md), so local runs and the cluster agree."""
     for image in IMAGES.values():
-        default = str(SETTINGS[image.name].model_fields["listen_addr"].default)
+        default = str(SETTINGS[image.name].settings_fields()["listen_addr"].default)
         assert default.rpartition(":")[2] == str(image.port), image.name

@@ -1,20 +1,19 @@
-"""What a service reads from its environment (its pydantic-settings class) and what a rendered
-container sets in it."""
+"""What a service reads from its environment (its settings class, ``tollgate_common.env_settings``)
+and what a rendered container sets in it."""
 
 from __future__ import annotations
 
-from pydantic import AliasChoices
-from pydantic_settings import BaseSettings
 from tollgate_activity.settings import ActivitySettings
 from tollgate_auth.settings import AuthSettings
 from tollgate_billing.settings import BillingSettings
+from tollgate_common.env_settings import EnvSettings
 from tollgate_edge.settings import EdgeSettings
 from tollgate_router.settings import RouterSettings
 
 from tests.support.manifests import Object
 
 # Image → the settings class of the service it runs.
-SETTINGS: dict[str, type[BaseSettings]] = {
+SETTINGS: dict[str, type[EnvSettings]] = {
     "tollgate-auth": AuthSettings,
     "tollgate-router": RouterSettings,
     "tollgate-billing": BillingSettings,
@@ -25,21 +24,9 @@ SETTINGS: dict[str, type[BaseSettings]] = {
 PLACEHOLDER_DATABASE = "postgresql+asyncpg://tollgate:secret@postgres:5432/placeholder"
 
 
-def env_names(settings: type[BaseSettings]) -> dict[str, str]:
-    """Environment variable (upper case) → field, as pydantic-settings looks them up."""
-    prefix = str(settings.model_config.get("env_prefix", ""))
-    names: dict[str, str] = {}
-    for field_name, field in settings.model_fields.items():
-        alias = field.validation_alias
-        if isinstance(alias, AliasChoices):
-            choices = [c for c in alias.choices if isinstance(c, str)]
-        elif isinstance(alias, str):
-            choices = [alias]
-        else:
-            choices = [prefix + field_name]
-        for choice in choices:
-            names[choice.upper()] = field_name
-    return names
+def env_names(settings: type[EnvSettings]) -> dict[str, str]:
+    """Environment variable (upper case) → field, as the settings class looks them up."""
+    return {field.env: name for name, field in settings.settings_fields().items()}
 
 
 def container_env(container: Object) -> dict[str, str]:

@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-from typing import Self
+from typing import ClassVar
 
-from pydantic import Field, model_validator
-from pydantic_settings import SettingsConfigDict
+from tollgate_common.env_settings import setting
 from tollgate_common.settings import CommonSettings
 
 
 class ActivitySettings(CommonSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="TOLLGATE_ACTIVITY_", extra="ignore", populate_by_name=True
-    )
+    env_prefix: ClassVar[str] = "TOLLGATE_ACTIVITY_"
 
     listen_addr: str = "127.0.0.1:50064"
     # Empty means the SQLite file in the data dir; repr=False: a PostgreSQL URL may hold a password.
-    database_url: str = Field(default="", repr=False)
+    database_url: str = setting(default="", repr=False)
     migrate_on_start: bool = True
     # Raw request rows older than this are deleted (rollups are kept); docs/observability.md.
-    request_retention_days: int = Field(default=30, ge=1)
-    retention_interval_seconds: float = Field(default=3600.0, gt=0)
+    request_retention_days: int = setting(default=30, ge=1)
+    retention_interval_seconds: float = setting(default=3600.0, gt=0)
 
-    @model_validator(mode="after")
-    def _default_database(self) -> Self:
+    def __post_init__(self) -> None:
+        super().__post_init__()
         if not self.database_url:
             self.database_url = self.sqlite_url("activity")
-        return self

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
-from pydantic_settings import SettingsConfigDict
+from tollgate_common.env_settings import Secret, setting
 from tollgate_common.settings import CommonSettings
 
 
@@ -18,51 +18,44 @@ class AuthSettings(CommonSettings):
     likewise: ``TOLLGATE_AUTH_BYOK_KEK``, ``TOLLGATE_AUTH_BYOK_KEK_FILE``, ``<data dir>/byok-kek``.
     """
 
-    model_config = SettingsConfigDict(
-        env_prefix="TOLLGATE_AUTH_", extra="ignore", populate_by_name=True
-    )
+    env_prefix: ClassVar[str] = "TOLLGATE_AUTH_"
 
     listen_addr: str = "127.0.0.1:50061"
-    database_url: str = Field(default="", repr=False)  # may hold a password
+    database_url: str = setting(default="", repr=False)  # may hold a password
     migrate_on_start: bool = True
-    key_pepper: SecretStr | None = None
+    key_pepper: Secret | None = None
     key_pepper_file: Path | None = None
-    bootstrap_api_key: SecretStr | None = Field(
+    bootstrap_api_key: Secret | None = setting(
         default=None,
-        validation_alias=AliasChoices("TOLLGATE_BOOTSTRAP_API_KEY", "bootstrap_api_key"),
+        env="TOLLGATE_BOOTSTRAP_API_KEY",
     )
-    cache_ttl_seconds: float = Field(default=30.0, gt=0)
-    negative_cache_ttl_seconds: float = Field(default=1.0, ge=0)
-    cache_max_entries: int = Field(default=100_000, ge=1)
-    last_used_flush_seconds: float = Field(default=60.0, gt=0)
+    cache_ttl_seconds: float = setting(default=30.0, gt=0)
+    negative_cache_ttl_seconds: float = setting(default=1.0, ge=0)
+    cache_max_entries: int = setting(default=100_000, ge=1)
+    last_used_flush_seconds: float = setting(default=60.0, gt=0)
     # BYOK key-encryption key: 32 bytes, base64 or hex (else the file, else <data dir>/byok-kek).
-    byok_kek: SecretStr | None = None
+    byok_kek: Secret | None = None
     byok_kek_file: Path | None = None
     # Earlier KEKs, comma-separated: credentials sealed under them still open (rotation).
-    byok_previous_keks: SecretStr | None = None
+    byok_previous_keks: Secret | None = None
     # `iss` of Tollgate's OIDC tokens; default: the public base URL on TOLLGATE_PORT.
-    oidc_issuer: str = Field(
-        default="", validation_alias=AliasChoices("TOLLGATE_OIDC_ISSUER", "oidc_issuer")
-    )
-    public_port: int = Field(
-        default=8080, validation_alias=AliasChoices("TOLLGATE_PORT", "public_port")
-    )
+    oidc_issuer: str = setting(default="", env="TOLLGATE_OIDC_ISSUER")
+    public_port: int = setting(default=8080, env="TOLLGATE_PORT")
     # Trusted issuers: also allow http:// and file:// JWKS locations (tests, closed networks).
     oidc_allow_insecure_jwks: bool = False
     # How many teams with the free tier a user who is not an operator may create (the free tier
     # itself is billing's: docs/billing.md, "Free tier"); 0: none.
-    free_tiers_per_user: int = Field(default=1, ge=0)
+    free_tiers_per_user: int = setting(default=1, ge=0)
     # While not following revocations over NATS, a cached key is trusted this long at most.
-    offline_cache_max_age_seconds: float = Field(default=1.0, ge=0)
+    offline_cache_max_age_seconds: float = setting(default=1.0, ge=0)
 
-    @model_validator(mode="after")
-    def _default_database_url(self) -> AuthSettings:
+    def __post_init__(self) -> None:
+        super().__post_init__()
         if not self.database_url:
             self.database_url = self.sqlite_url("auth")
         if not self.oidc_issuer:
             self.oidc_issuer = f"http://127.0.0.1:{self.public_port}"
         self.oidc_issuer = self.oidc_issuer.rstrip("/")
-        return self
 
     @property
     def pepper_path(self) -> Path:

@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from tollgate_auth.keys.credentials import (
     Credential,
     CredentialSource,
@@ -21,6 +20,7 @@ from tollgate_auth.keys.credentials import (
 )
 from tollgate_auth.keys.hashing import KeyHasher, generate_api_key, key_prefix, load_pepper
 from tollgate_auth.secret_files import write_secret_once
+from tollgate_common.env_settings import Secret
 
 
 def _b64(data: bytes) -> str:
@@ -117,7 +117,7 @@ def test_racing_writers_all_get_the_first_content(tmp_path: Path) -> None:
 
 def test_pepper_from_setting_file_or_generated(tmp_path: Path) -> None:
     generated = tmp_path / "auth-pepper"
-    assert load_pepper(SecretStr("from-env"), None, generated) == b"from-env"
+    assert load_pepper(Secret("from-env"), None, generated) == b"from-env"
     secret_file = tmp_path / "mounted"
     secret_file.write_text("from-file\n")
     assert load_pepper(None, secret_file, generated) == b"from-file"

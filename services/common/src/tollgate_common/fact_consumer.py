@@ -18,8 +18,6 @@ from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
 from google.protobuf.message import DecodeError, Message
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.exc import SQLAlchemyError
 from tollgate.events.v1.activity_pb2 import ActivityRecorded
 from tollgate.events.v1.usage_pb2 import UsageRecorded
@@ -36,6 +34,7 @@ from tollgate_common.bus import (
     TransientError,
     Verdict,
 )
+from tollgate_common.env_settings import EnvSettings, setting
 from tollgate_common.inbox import Stored
 from tollgate_common.metrics import ConsumerMetrics
 
@@ -66,28 +65,22 @@ _OUTCOMES: dict[Stored | None, Verdict] = {
 }
 
 
-class DeliverySettings(BaseSettings):
+class DeliverySettings(EnvSettings):
     """How every fact consumer of a process retries and when it warns, from the environment
     (the same for every service, so the names carry no service prefix)."""
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
-
     # The longest wait between two deliveries of a fact that keeps failing (the wait starts
     # at a second, or at this if less, and doubles with each delivery).
-    retry_max_seconds: float = Field(
-        default=60.0, gt=0, validation_alias="TOLLGATE_FACT_RETRY_MAX_SECONDS"
-    )
+    retry_max_seconds: float = setting(default=60.0, gt=0, env="TOLLGATE_FACT_RETRY_MAX_SECONDS")
     # A WARNING once the oldest unacknowledged fact of a consumer is older than this.
-    age_alert_seconds: float = Field(
-        default=300.0, gt=0, validation_alias="TOLLGATE_FACT_AGE_ALERT_SECONDS"
-    )
+    age_alert_seconds: float = setting(default=300.0, gt=0, env="TOLLGATE_FACT_AGE_ALERT_SECONDS")
     # After a batch that was not full, how long to wait before fetching the next one (see
     # BATCH_LINGER_SECONDS): longer, fewer and larger transactions; 0 fetches at once.
-    linger_seconds: float = Field(
+    linger_seconds: float = setting(
         default=BATCH_LINGER_SECONDS,
         ge=0,
         le=5,
-        validation_alias="TOLLGATE_FACT_BATCH_LINGER_SECONDS",
+        env="TOLLGATE_FACT_BATCH_LINGER_SECONDS",
     )
 
     def backoff(self) -> Backoff:

@@ -26,12 +26,12 @@ from typing import Any, Protocol, TypeVar
 
 import grpc
 from prometheus_client import CollectorRegistry
-from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tollgate_common.background import Background
 from tollgate_common.bus import Bus
 from tollgate_common.bus_link import BusLink
+from tollgate_common.env_settings import Secret
 from tollgate_common.grpc_server import GrpcService
 from tollgate_common.internal_auth import InternalKeys
 from tollgate_common.lifecycle import Step, run_until_stopped, shutdown_step
@@ -59,7 +59,7 @@ class RuntimeSettings(Protocol):
     @property
     def nats_user(self) -> str: ...
     @property
-    def nats_password(self) -> SecretStr | None: ...
+    def nats_password(self) -> Secret | None: ...
     def internal_keys(self) -> InternalKeys | None: ...
 
 

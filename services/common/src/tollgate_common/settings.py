@@ -5,69 +5,55 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
-
+from tollgate_common.env_settings import EnvSettings, Secret, setting
 from tollgate_common.internal_auth import InternalKeys
 
 if TYPE_CHECKING:
     from tollgate_common.db import DatabaseTimeouts
 
 
-class CommonSettings(BaseSettings):
+class CommonSettings(EnvSettings):
     """Base class of each service's settings.
 
-    Subclasses set ``model_config`` with their own ``env_prefix`` (``TOLLGATE_<SVC>_``); the
-    fields below keep their global names whatever the prefix.
+    Subclasses set their own ``env_prefix`` (``TOLLGATE_<SVC>_``); the fields below with an
+    ``env`` name keep it whatever the prefix.
     """
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
-
-    data_dir: Path = Field(
-        default=Path(".tollgate"), validation_alias=AliasChoices("TOLLGATE_DATA_DIR", "data_dir")
-    )
-    nats_url: str = Field(
+    data_dir: Path = setting(default=Path(".tollgate"), env="TOLLGATE_DATA_DIR")
+    nats_url: str = setting(
         default="nats://127.0.0.1:4233",
-        validation_alias=AliasChoices("TOLLGATE_NATS_URL", "nats_url"),
+        env="TOLLGATE_NATS_URL",
     )
     # This service's NATS user and password (docs/architecture.md, "Trust"): ``tollgate up``
     # generates them; with an external NATS the operator does (docs/deploy.md).
-    nats_user: str = Field(
-        default="", validation_alias=AliasChoices("TOLLGATE_NATS_USER", "nats_user")
-    )
-    nats_password: SecretStr | None = Field(
+    nats_user: str = setting(default="", env="TOLLGATE_NATS_USER")
+    nats_password: Secret | None = setting(
         default=None,
         repr=False,
-        validation_alias=AliasChoices("TOLLGATE_NATS_PASSWORD", "nats_password"),
+        env="TOLLGATE_NATS_PASSWORD",
     )
-    log_level: str = Field(
-        default="INFO", validation_alias=AliasChoices("TOLLGATE_LOG_LEVEL", "log_level")
-    )
-    shutdown_grace_seconds: float = Field(
+    log_level: str = setting(default="INFO", env="TOLLGATE_LOG_LEVEL")
+    shutdown_grace_seconds: float = setting(
         default=10.0,
-        validation_alias=AliasChoices("TOLLGATE_SHUTDOWN_GRACE_SECONDS", "shutdown_grace_seconds"),
+        env="TOLLGATE_SHUTDOWN_GRACE_SECONDS",
     )
     # Copies JetStream keeps of each stream's messages: 3 on a 3-node NATS cluster, 1 alone.
-    nats_stream_replicas: int = Field(
+    nats_stream_replicas: int = setting(
         default=1,
         ge=1,
         le=5,
-        validation_alias=AliasChoices("TOLLGATE_NATS_STREAM_REPLICAS", "nats_stream_replicas"),
+        env="TOLLGATE_NATS_STREAM_REPLICAS",
     )
     # How long the database may take (docs/deploy.md, "Database timeouts").
-    db_connect_timeout_seconds: float = Field(
+    db_connect_timeout_seconds: float = setting(
         default=10.0,
         gt=0,
-        validation_alias=AliasChoices(
-            "TOLLGATE_DB_CONNECT_TIMEOUT_SECONDS", "db_connect_timeout_seconds"
-        ),
+        env="TOLLGATE_DB_CONNECT_TIMEOUT_SECONDS",
     )
-    db_statement_timeout_seconds: float = Field(
+    db_statement_timeout_seconds: float = setting(
         default=30.0,
         gt=0,
-        validation_alias=AliasChoices(
-            "TOLLGATE_DB_STATEMENT_TIMEOUT_SECONDS", "db_statement_timeout_seconds"
-        ),
+        env="TOLLGATE_DB_STATEMENT_TIMEOUT_SECONDS",
     )
     # ``host:port`` of this process's Prometheus endpoint (``TOLLGATE_<SVC>_METRICS_ADDR``, with
     # the subclass's prefix); empty serves none.
@@ -75,30 +61,26 @@ class CommonSettings(BaseSettings):
     # The installation secret every internal call is authenticated with (docs/architecture.md,
     # "Trust"): its value, or the file that holds it. Neither: internal calls are not checked
     # (development only; ``tollgate up`` and the Kubernetes manifests always set one).
-    internal_secret: SecretStr | None = Field(
+    internal_secret: Secret | None = setting(
         default=None,
         repr=False,
-        validation_alias=AliasChoices("TOLLGATE_INTERNAL_SECRET", "internal_secret"),
+        env="TOLLGATE_INTERNAL_SECRET",
     )
-    internal_secret_file: Path | None = Field(
+    internal_secret_file: Path | None = setting(
         default=None,
-        validation_alias=AliasChoices("TOLLGATE_INTERNAL_SECRET_FILE", "internal_secret_file"),
+        env="TOLLGATE_INTERNAL_SECRET_FILE",
     )
 
     # During a rotation of the secret: another secret whose tokens are accepted, never presented
     # (docs/deploy.md, "Internal trust"); its value or its file.
-    internal_secret_accepted: SecretStr | None = Field(
+    internal_secret_accepted: Secret | None = setting(
         default=None,
         repr=False,
-        validation_alias=AliasChoices(
-            "TOLLGATE_INTERNAL_SECRET_ACCEPTED", "internal_secret_accepted"
-        ),
+        env="TOLLGATE_INTERNAL_SECRET_ACCEPTED",
     )
-    internal_secret_accepted_file: Path | None = Field(
+    internal_secret_accepted_file: Path | None = setting(
         default=None,
-        validation_alias=AliasChoices(
-            "TOLLGATE_INTERNAL_SECRET_ACCEPTED_FILE", "internal_secret_accepted_file"
-        ),
+        env="TOLLGATE_INTERNAL_SECRET_ACCEPTED_FILE",
     )
 
     def sqlite_url(self, service: str) -> str:

@@ -11,7 +11,6 @@ from functools import partial
 
 import pytest
 from prometheus_client import CollectorRegistry
-from pydantic import ValidationError
 from sqlalchemy.exc import OperationalError
 from tollgate.events.v1.activity_pb2 import ActivityRecorded
 from tollgate_common.bus import (
@@ -23,6 +22,7 @@ from tollgate_common.bus import (
     PoisonMessage,
     TransientError,
 )
+from tollgate_common.env_settings import SettingsError
 from tollgate_common.fact_consumer import ACTIVITY_FACTS, DeliverySettings, FactConsumer
 from tollgate_common.inbox import Stored
 from tollgate_common.metrics import ConsumerMetrics
@@ -166,7 +166,7 @@ def test_the_batch_linger_comes_from_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("TOLLGATE_FACT_BATCH_LINGER_SECONDS", "0")
     assert DeliverySettings().linger_seconds == 0.0
     monkeypatch.setenv("TOLLGATE_FACT_BATCH_LINGER_SECONDS", "-1")
-    with pytest.raises(ValidationError):
+    with pytest.raises(SettingsError, match="TOLLGATE_FACT_BATCH_LINGER_SECONDS='-1'"):
         DeliverySettings()
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Final
 
-from pydantic import SecretStr
+from tollgate_common.env_settings import Secret
 from tollgate_common.ids import new_id
 
 from tollgate_auth.domain import NewApiKey
@@ -82,7 +82,7 @@ def mint_api_key(
     return row, key
 
 
-def load_pepper(secret: SecretStr | None, secret_file: Path | None, generated_path: Path) -> bytes:
+def load_pepper(secret: Secret | None, secret_file: Path | None, generated_path: Path) -> bytes:
     """The pepper: the configured secret, else the configured file, else a generated file.
 
     A generated pepper is 32 random bytes, stored hex-encoded (a text file like a mounted
