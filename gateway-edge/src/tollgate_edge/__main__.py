@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-import logging
-import sys
+from tollgate_common import grpc_defaults
 
-import uvloop
-from tollgate_common.lifecycle import run_until_stopped
-from tollgate_common.logs import configure_logging
-from tollgate_common.telemetry import traced
+grpc_defaults.apply()  # before gRPC is first imported
 
-from tollgate_edge.app import EdgeServer
-from tollgate_edge.settings import EdgeSettings
+import logging  # noqa: E402
+import sys  # noqa: E402
+
+import uvloop  # noqa: E402
+from tollgate_common.lifecycle import run_until_stopped  # noqa: E402
+from tollgate_common.logs import configure_logging  # noqa: E402
+from tollgate_common.telemetry import traced  # noqa: E402
+
+from tollgate_edge.app import EdgeServer  # noqa: E402
+from tollgate_edge.settings import EdgeSettings  # noqa: E402
 
 
 async def serve(settings: EdgeSettings) -> None:

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import logging
-import sys
-from collections.abc import Sequence
+from tollgate_common import grpc_defaults
 
-import uvloop
-from tollgate_common.db import create_engine, migrate, migrate_in_child
-from tollgate_common.logs import configure_logging
-from tollgate_common.service_main import serve
+grpc_defaults.apply()  # before gRPC is first imported
 
-from tollgate_auth.app import MIGRATIONS_DIR, AuthApp, load_vault
-from tollgate_auth.oidc.signing_keys import SigningKeys
-from tollgate_auth.settings import AuthSettings
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import logging  # noqa: E402
+import sys  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+
+import uvloop  # noqa: E402
+from tollgate_common.db import create_engine, migrate, migrate_in_child  # noqa: E402
+from tollgate_common.logs import configure_logging  # noqa: E402
+from tollgate_common.service_main import serve  # noqa: E402
+
+from tollgate_auth.app import MIGRATIONS_DIR, AuthApp, load_vault  # noqa: E402
+from tollgate_auth.oidc.signing_keys import SigningKeys  # noqa: E402
+from tollgate_auth.settings import AuthSettings  # noqa: E402
 
 log = logging.getLogger("tollgate_auth")
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from tollgate_common import grpc_defaults
 
-from tollgate_common.service_main import service_main
+grpc_defaults.apply()  # before gRPC is first imported
 
-from tollgate_billing.app import MIGRATIONS_DIR, BillingApp
-from tollgate_billing.settings import BillingSettings
+from collections.abc import Sequence  # noqa: E402
+
+from tollgate_common.service_main import service_main  # noqa: E402
+
+from tollgate_billing.app import MIGRATIONS_DIR, BillingApp  # noqa: E402
+from tollgate_billing.settings import BillingSettings  # noqa: E402
 
 
 def main(argv: Sequence[str] | None = None) -> None:

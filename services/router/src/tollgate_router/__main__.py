@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
+from tollgate_common import grpc_defaults
 
-from tollgate_common.db import migrate
-from tollgate_common.logs import configure_logging
-from tollgate_common.service_main import serve
+grpc_defaults.apply()  # before gRPC is first imported
 
-from tollgate_router.app import MIGRATIONS, RouterApp
-from tollgate_router.settings import RouterSettings
+import argparse  # noqa: E402
+
+from tollgate_common.db import migrate  # noqa: E402
+from tollgate_common.logs import configure_logging  # noqa: E402
+from tollgate_common.service_main import serve  # noqa: E402
+
+from tollgate_router.app import MIGRATIONS, RouterApp  # noqa: E402
+from tollgate_router.settings import RouterSettings  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> None:
