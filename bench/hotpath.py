@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 from tollgate_cli.stack import Ports, Stack, StackConfig  # noqa: E402
 
 from bench.load import run  # noqa: E402
-from bench.run import TOLLGATE_KEY, UPSTREAM_KEY, _start_upstream  # noqa: E402
+from bench.standalone import TOLLGATE_KEY, UPSTREAM_KEY, start_upstream  # noqa: E402
 
 MODEL = "openai/gpt-4o"
 PROMPT = "hello from the benchmark harness"
@@ -199,7 +199,7 @@ async def _profiled_load(
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     counts = {"plain": args.plain, "spaced": args.spaced, "together": args.together}
-    upstream_process, upstream_port = _start_upstream()
+    upstream_process, upstream_port = start_upstream()
     upstream = f"http://127.0.0.1:{upstream_port}"
     results: dict[str, list[dict[str, Any]]] = {"base": [], "tree": []}
     with tempfile.TemporaryDirectory() as tmp:

@@ -8,6 +8,7 @@ reported beside it."""
 from __future__ import annotations
 
 import asyncio
+import struct
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -98,20 +99,47 @@ def cpu_seconds(pids: list[int]) -> float:
     return total
 
 
-def memory_mib(pids: list[int]) -> tuple[float, float]:
+_PAGE = 4096
+_PRESENT = 1 << 63
+_PFN = (1 << 55) - 1
+
+
+def _frames(pid: int) -> set[int]:
+    """The physical page frames ``pid`` has resident (/proc/<pid>/pagemap; the frame numbers
+    read as 0 without CAP_SYS_ADMIN)."""
+    frames: set[int] = set()
+    with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/pagemap", "rb") as pagemap:
+        for line in maps:
+            start, end = (int(x, 16) for x in line.split(None, 1)[0].split("-"))
+            if "[vsyscall]" in line:
+                continue
+            pagemap.seek(start // _PAGE * 8)
+            data = pagemap.read((end - start) // _PAGE * 8)
+            frames.update(
+                entry & _PFN for (entry,) in struct.iter_unpack("<Q", data) if entry & _PRESENT
+            )
+    return frames
+
+
+def memory_mib(pids: list[int]) -> tuple[float, float | None]:
     """The processes' memory together: the sum of their RSS, which counts every page they
-    share (the interpreter, gRPC's and protobuf's libraries, ...) once per process, and the sum
-    of their PSS, which splits each shared page among the processes that map it: the physical
-    memory they take together."""
-    rss = pss = 0
+    share (the interpreter, gRPC's and protobuf's libraries, ...) once per process, and the
+    physical memory they take together, each resident page counted once (for one process: its
+    RSS). The second is None where page frames cannot be read (not root)."""
+    rss = 0
+    frames: set[int] = set()
+    readable = True
     for pid in pids:
         try:
-            info = psutil.Process(pid).memory_full_info()
-        except psutil.NoSuchProcess:
+            rss += psutil.Process(pid).memory_info().rss
+            if readable:
+                frames |= _frames(pid)
+        except (psutil.NoSuchProcess, FileNotFoundError, ProcessLookupError):
             continue
-        rss += info.rss
-        pss += info.pss
-    return rss / 2**20, pss / 2**20
+        except PermissionError:
+            readable = False
+    together = len(frames - {0}) * _PAGE / 2**20 if readable and frames - {0} else None
+    return rss / 2**20, together
 
 
 async def quiet(pids: list[int], patience: float) -> bool:
@@ -175,13 +203,16 @@ async def measure(
     phase)."""
     plain, streaming = target.body(False), target.body(True)
     patience = phases.drain_patience
-    rss = pss = 0.0
+    rss = 0.0
+    together: float | None = None
     figures: dict[str, Any] = {}
 
     def sample_memory() -> None:
-        nonlocal rss, pss
-        now = memory_mib(target.pids)
-        rss, pss = max(rss, now[0]), max(pss, now[1])
+        nonlocal rss, together
+        now_rss, now_together = memory_mib(target.pids)
+        rss = max(rss, now_rss)
+        if now_together is not None:
+            together = max(together or 0.0, now_together)
 
     async def run_phase(
         body: bytes, concurrency: int, bound: tuple[int, float], stream: bool
@@ -238,7 +269,7 @@ async def measure(
         ),
     }
     figures["rss_mib"] = round(rss, 1)
-    figures["pss_mib"] = round(pss, 1)
+    figures["together_mib"] = None if together is None else round(together, 1)
     figures["processes"] = sorted(target.processes)
     figures["warmup_errors"] = warm.result.errors
     return figures

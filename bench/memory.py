@@ -34,7 +34,13 @@ sys.path.insert(0, str(ROOT))
 from tollgate_cli.stack import Ports, Stack, StackConfig  # noqa: E402
 
 from bench.load import run  # noqa: E402
-from bench.run import TOLLGATE_KEY, UPSTREAM_KEY, _body, _quiet, _start_upstream  # noqa: E402
+from bench.standalone import (  # noqa: E402
+    TOLLGATE_KEY,
+    UPSTREAM_KEY,
+    body,
+    quiet,
+    start_upstream,
+)
 
 _IMPORT_LINE = re.compile(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)")
 
@@ -130,9 +136,9 @@ def _imports(program: str, top: int = 15) -> dict[str, Any]:
 async def _load(url: str, requests: int) -> dict[str, int]:
     headers = {"authorization": f"Bearer {TOLLGATE_KEY}", "content-type": "application/json"}
     model = "openai/gpt-4o-mini"
-    plain = await run(url, _body(model, False), headers, concurrency=32, total=requests // 2)
+    plain = await run(url, body(model, False), headers, concurrency=32, total=requests // 2)
     streamed = await run(
-        url, _body(model, True), headers, concurrency=32, total=requests // 2, stream=True
+        url, body(model, True), headers, concurrency=32, total=requests // 2, stream=True
     )
     return {
         "requests": plain.requests + streamed.requests,
@@ -141,7 +147,7 @@ async def _load(url: str, requests: int) -> dict[str, int]:
 
 
 async def measure(extra_env: dict[str, str], requests: int) -> dict[str, Any]:
-    upstream, upstream_port = _start_upstream()
+    upstream, upstream_port = start_upstream()
     try:
         with tempfile.TemporaryDirectory() as tmp:
             config = StackConfig(
@@ -159,12 +165,12 @@ async def measure(extra_env: dict[str, str], requests: int) -> dict[str, Any]:
                 processes = {c.name: c.process.pid for c in stack.children}
                 python = [c.name for c in stack.children if c.name not in ("nats", "envoy")]
                 pids = list(processes.values())
-                await _quiet(pids)
+                await quiet(pids, 15.0)
                 await asyncio.sleep(2)
                 idle = _memory(processes)
                 start_cpu = _start_cpu(processes)
                 load = await _load(f"{stack.base_url}/chat/completions", requests)
-                await _quiet(pids, patience=60)
+                await quiet(pids, 60.0)
                 loaded = _memory(processes)
     finally:
         upstream.terminate()

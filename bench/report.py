@@ -16,11 +16,11 @@ TARGETS: dict[str, tuple[str, float]] = {
     "cpu_ms_per_request": ("<=", 0.2),
     "cpu_us_per_chunk": ("<=", 0.05),
     "rss_mib": ("<=", 1.0),
-    "pss_mib": ("<=", 1.0),
+    "together_mib": ("<=", 1.0),
 }
 
 
-def headline(raw: dict[str, Any], base: dict[str, Any] | None) -> dict[str, float]:
+def headline(raw: dict[str, Any], base: dict[str, Any] | None) -> dict[str, float | None]:
     """One row's figures; the added latencies are over ``base`` (the direct row of the same
     provider), zero for a direct row itself."""
 
@@ -35,20 +35,22 @@ def headline(raw: dict[str, Any], base: dict[str, Any] | None) -> dict[str, floa
         "cpu_ms_per_request": raw["c64"]["cpu_ms_per_request"],
         "cpu_us_per_chunk": raw["stream_chunk"]["cpu_us_per_chunk"],
         "rss_mib": raw["rss_mib"],
-        "pss_mib": raw["pss_mib"],
+        "together_mib": raw["together_mib"],
         "errors_c64": raw["c64"].get("errors", 0),
     }
 
 
-def ratio(value: float, peer: float) -> float | None:
+def ratio(value: float | None, peer: float | None) -> float | None:
     """``value / peer``, or None when the peer's figure is not a positive quantity (an added
-    latency within the noise can come out at zero or below)."""
-    if peer <= 0:
+    latency within the noise can come out at zero or below) or either was not measured."""
+    if value is None or peer is None or peer <= 0:
         return None
     return round(value / peer, 3)
 
 
-def ratios(row: dict[str, float], peer: dict[str, float]) -> dict[str, dict[str, Any]]:
+def ratios(
+    row: dict[str, float | None], peer: dict[str, float | None]
+) -> dict[str, dict[str, Any]]:
     """Each figure's ratio to the peer's and whether it meets the issue's target."""
     out: dict[str, dict[str, Any]] = {}
     for name, (sense, bound) in TARGETS.items():
@@ -67,7 +69,7 @@ COLUMNS = (
     ("cpu_ms_per_request", "CPU ms/req", "{:.2f}"),
     ("cpu_us_per_chunk", "CPU µs/chunk", "{:.0f}"),
     ("rss_mib", "RSS MiB", "{:.0f}"),
-    ("pss_mib", "PSS MiB", "{:.0f}"),
+    ("together_mib", "MiB together", "{:.0f}"),
     ("errors_c64", "failed c64", "{:.0f}"),
 )
 

@@ -19,7 +19,7 @@ Figures per row: added p50/p99 at concurrency 1 and added time to the first SSE 
 direct row of the same provider), requests/s at concurrency 64, CPU per request at
 concurrency 64 summed over every process of the target (Tollgate's: NATS, Envoy, auth, edge,
 router, billing, activity; the facts' drain after the load counted) and by process, CPU per
-streamed chunk, RSS of all its processes together; ratios to LiteLLM's row for the same model.
+streamed chunk, the memory of all its processes (summed RSS, and together); ratios to LiteLLM's row for the same model.
 Writes bench/results/<date>-peers[-quick].json and prints a Markdown table. Asserts nothing.
 """
 
@@ -244,9 +244,10 @@ async def main_async(quick: bool) -> dict[str, Any]:
             "concurrency 64, every process of the target (Tollgate's: NATS included), the CPU "
             "spent after the last response until the processes were idle again counted; "
             "cpu_us_per_chunk: a stream 200 chunks longer minus a short one, per extra chunk; "
-            "rss_mib, pss_mib: all the target's processes together, the sum of their RSS (each "
-            "shared page counted once per process) and of their PSS (shared pages split among "
-            "the processes that map them); each phase starts once every process of the run is "
+            "rss_mib: the sum of the RSS of the target's processes (a page they share counted "
+            "once per process); together_mib: the physical memory they take together, each "
+            "resident page counted once (/proc/<pid>/pagemap; for one process, its RSS); each "
+            "phase starts once every process of the run is "
             "idle; the favourable and free-tier rows "
             "are compared with litellm/gpt-4o."
         ),

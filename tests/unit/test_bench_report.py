@@ -20,7 +20,7 @@ def raw(
     cpu: float,
     chunk: float,
     rss: float,
-    pss: float,
+    together: float | None,
 ) -> dict[str, Any]:
     return {
         "c1": {"p50_ms": p50, "p99_ms": p99},
@@ -28,7 +28,7 @@ def raw(
         "ttft": {"p50_ms": ttft},
         "stream_chunk": {"cpu_us_per_chunk": chunk},
         "rss_mib": rss,
-        "pss_mib": pss,
+        "together_mib": together,
     }
 
 
@@ -45,7 +45,7 @@ def test_added_latency_is_over_the_direct_row_and_the_rest_is_the_rows_own() -> 
         "cpu_ms_per_request": 38.0,
         "cpu_us_per_chunk": 3000,
         "rss_mib": 410,
-        "pss_mib": 400,
+        "together_mib": 400,
         "errors_c64": 0,
     }
     assert report.headline(DIRECT, None)["added_p50_ms"] == 0.0
@@ -59,13 +59,15 @@ def test_ratios_to_the_peer_say_which_targets_of_the_issue_are_met() -> None:
     assert ratios["cpu_ms_per_request"]["meets"] is False  # 0.289 of LiteLLM's
     assert ratios["cpu_us_per_chunk"] == {"ratio": 0.05, "target": "<=0.05", "meets": True}
     assert ratios["rss_mib"]["meets"] is False  # 700 MiB against 410
-    assert ratios["pss_mib"] == {"ratio": 0.95, "target": "<=1", "meets": True}
+    assert ratios["together_mib"] == {"ratio": 0.95, "target": "<=1", "meets": True}
     assert ratios["added_p99_ms"]["target"] is None  # reported, no target
 
 
-@pytest.mark.parametrize(("value", "peer", "expected"), [(1.0, 0.0, None), (1.0, -0.2, None)])
-def test_a_peer_figure_within_the_noise_gives_no_ratio(
-    value: float, peer: float, expected: float | None
+@pytest.mark.parametrize(
+    ("value", "peer", "expected"), [(1.0, 0.0, None), (1.0, -0.2, None), (None, 400.0, None)]
+)
+def test_a_peer_figure_within_the_noise_or_unmeasured_gives_no_ratio(
+    value: float | None, peer: float, expected: float | None
 ) -> None:
     assert report.ratio(value, peer) is expected
 
