@@ -36,7 +36,7 @@ def test_filters_strip_then_authorize_then_limit(stack: Stack) -> None:
     manager = public["filter_chains"][0]["filters"][0]["typed_config"]
     names = [f["name"] for f in manager["http_filters"]]
     assert names == [
-        "envoy.filters.http.lua",
+        "envoy.filters.http.header_mutation",
         "envoy.filters.http.ext_authz",
         "envoy.filters.http.buffer",
         "envoy.filters.http.router",
