@@ -21,7 +21,7 @@ run: install
 
 # Every tier, plus the checks.
 test: install check-protos lint typecheck buf-lint buf-breaking bytecode
-	$(BIN)/pytest
+	$(BIN)/pytest --durations=25
 
 # One tier alone (tests/README.md): `make test-unit` starts no process and takes seconds.
 $(addprefix test-,$(TIERS)): test-%: install bytecode
