@@ -28,7 +28,9 @@ class Routers:
 
     def generations_handled(self) -> list[int]:
         """How many generations each router has served so far."""
-        pattern = r'tollgate_grpc_server_handled_total\{[^}]*method="(?:Stream)?Generate"[^}]*\} (\S+)'
+        pattern = (
+            r'tollgate_grpc_server_handled_total\{[^}]*method="(?:Stream)?Generate"[^}]*\} (\S+)'
+        )
         return [
             int(sum(float(v) for v in re.findall(pattern, httpx.get(url).text)))
             for url in self.metrics
