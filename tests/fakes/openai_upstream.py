@@ -21,7 +21,8 @@ Control surface for tests (no authentication):
   (cut the connection after that many content chunks); ``latency_ms`` (before the response);
   ``chunk_delay_ms`` (between stream chunks); ``finish_reason``; ``tool_calls`` ([{name,
   arguments}]: the answer calls these tools, ``finish_reason`` ``tool_calls``; ``reply``
-  defaults to empty then). On ``/v1/responses``, ``reasoning_tokens`` with a ``reasoning``
+  defaults to empty then); ``set_cookie`` (a ``Set-Cookie`` header on the chat answer, as
+  OpenAI's edge sets ``__cf_bm`` and ``_cfuvid``). On ``/v1/responses``, ``reasoning_tokens`` with a ``reasoning``
   request also adds a reasoning item: its summary ``reasoning_summary`` (when the request asks
   for a summary) and an ``encrypted_content`` (when it ``include``s it); ``finish_reason`` does
   not apply there (``max_output_tokens`` makes a response ``incomplete``).
@@ -84,6 +85,7 @@ class FakeOpenAI:
         self.requests: deque[dict[str, Any]] = deque(maxlen=record)
         self._runner: web.AppRunner | None = None
         self.port = 0
+        self.host = "127.0.0.1"
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -103,7 +105,7 @@ class FakeOpenAI:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port, reuse_address=True)
         await site.start()
-        self.port = int(self._runner.addresses[0][1])
+        self.port, self.host = int(self._runner.addresses[0][1]), host
         return self.port
 
     async def stop(self) -> None:
@@ -114,7 +116,7 @@ class FakeOpenAI:
     @property
     def base_url(self) -> str:
         """The OpenAI base URL of this fake, version path included."""
-        return f"http://127.0.0.1:{self.port}/v1"
+        return f"http://{self.host}:{self.port}/v1"
 
     # -- control surface (also usable directly in process) ---------------------------------
 
@@ -313,7 +315,7 @@ class FakeOpenAI:
                     ident, created, body["model"], "".join(pieces), finish, usage, calls
                 ),
                 content_type="application/json",
-                headers={"x-request-id": f"req_{secrets.token_hex(16)}"},
+                headers=_answer_headers(behaviour),
             )
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         frames = chunk_frames(
@@ -328,7 +330,7 @@ class FakeOpenAI:
             headers={
                 "Content-Type": "text/event-stream; charset=utf-8",
                 "Cache-Control": "no-cache",
-                "x-request-id": f"req_{secrets.token_hex(16)}",
+                **_answer_headers(behaviour),
             }
         )
         await response.prepare(request)
@@ -343,6 +345,14 @@ class FakeOpenAI:
         if await _write_all(response, frames, delay):
             await response.write_eof()
         return response
+
+
+def _answer_headers(behaviour: dict[str, Any]) -> dict[str, str]:
+    """A request id, and the scripted cookie (as OpenAI's edge sets ``__cf_bm``/``_cfuvid``)."""
+    headers = {"x-request-id": f"req_{secrets.token_hex(16)}"}
+    if cookie := behaviour.get("set_cookie"):
+        headers["Set-Cookie"] = str(cookie)
+    return headers
 
 
 async def _write_all(response: web.StreamResponse, frames: list[bytes], delay: float) -> bool:

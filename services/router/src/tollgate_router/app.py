@@ -60,7 +60,9 @@ _SWEEP_SECONDS = 300.0
 
 
 def upstream_session(settings: RouterSettings) -> aiohttp.ClientSession:
-    """The one HTTP client of the process: pooled keep-alive connections to every provider."""
+    """The one HTTP client of the process: pooled keep-alive connections to every provider.
+    It keeps no cookie: every team's requests share it, and a cookie a provider set in an
+    answer to one team (a CDN's visitor id) would go out with the next team's key."""
     connector = aiohttp.TCPConnector(
         limit=settings.upstream_max_connections,
         limit_per_host=0,
@@ -73,7 +75,10 @@ def upstream_session(settings: RouterSettings) -> aiohttp.ClientSession:
         sock_read=settings.upstream_read_timeout_seconds,
     )
     return aiohttp.ClientSession(
-        connector=connector, timeout=timeout, trace_configs=[pool_tracing()]
+        connector=connector,
+        timeout=timeout,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        trace_configs=[pool_tracing()],
     )
 
 

@@ -31,11 +31,13 @@ async def start_router(tmp_path: Path) -> AsyncIterator[StartRouter]:
     """Starts the router (and its two fake upstreams) against the NATS server at a URL."""
     stops: list[Callable[[], Awaitable[None]]] = []
 
-    async def start(nats_url: str, **settings_overrides: Any) -> RouterUnderTest:
+    async def start(
+        nats_url: str, *, upstream_host: str = "127.0.0.1", **settings_overrides: Any
+    ) -> RouterUnderTest:
         openai, groq = FakeOpenAI(OPENAI_KEY), FakeOpenAI(GROQ_KEY)
-        await openai.start()
+        await openai.start(host=upstream_host)
         stops.append(openai.stop)
-        await groq.start()
+        await groq.start(host=upstream_host)
         stops.append(groq.stop)
         override = tmp_path / "catalog.json"
         override.write_text(json.dumps(CATALOG_OVERRIDE))
