@@ -21,7 +21,8 @@ Control surface for tests (no authentication):
   (cut the connection after that many content chunks); ``latency_ms`` (before the response);
   ``chunk_delay_ms`` (between stream chunks); ``finish_reason``; ``tool_calls`` ([{name,
   arguments}]: the answer calls these tools, ``finish_reason`` ``tool_calls``; ``reply``
-  defaults to empty then); ``set_cookie`` (a ``Set-Cookie`` header on the chat answer, as
+  defaults to empty then); ``redirect_to`` (answer ``status``, default 307, with this
+  ``Location`` instead); ``set_cookie`` (a ``Set-Cookie`` header on the chat answer, as
   OpenAI's edge sets ``__cf_bm`` and ``_cfuvid``). On ``/v1/responses``, ``reasoning_tokens`` with a ``reasoning``
   request also adds a reasoning item: its summary ``reasoning_summary`` (when the request asks
   for a summary) and an ``encrypted_content`` (when it ``include``s it); ``finish_reason`` does
@@ -187,6 +188,9 @@ class FakeOpenAI:
         latency = behaviour.get("latency_ms", self.latency_ms)
         if latency:
             await asyncio.sleep(latency / 1000)
+        if target := behaviour.get("redirect_to"):
+            redirect = int(behaviour.get("status", 307))
+            return web.Response(status=redirect, headers={"Location": str(target)})
         if status := behaviour.get("status"):
             err = behaviour.get("error") or {}
             return _error(

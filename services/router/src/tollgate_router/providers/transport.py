@@ -12,6 +12,7 @@ from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
 from typing import Protocol
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import aiohttp
 
@@ -214,17 +215,48 @@ async def post(
     closed before any byte came back: the provider closed it while it was idle, as servers may
     at any time, so it never took the request (RFC 9112 §9.3.1). Each such failure drops one
     dead connection from the pool; a POST that failed on a fresh connection is never resent
-    (aiohttp itself retries only idempotent methods)."""
+    (aiohttp itself retries only idempotent methods).
+
+    A redirect is not followed: it is a :class:`ProviderError` naming where it pointed. Followed,
+    a 307 or 308 would send the body and the credential headers (``x-api-key``, ``api-key``:
+    an HTTP client drops only ``Authorization`` on the way to another host) wherever the
+    answer says, and a 301 or 302 would turn the POST into a GET the provider answers with a
+    confusing 404 or 405."""
     for _ in range(_STALE_RETRIES):
         attempt = _Attempt()
         try:
-            return await session.post(
-                url, data=body, headers=headers, timeout=limits, trace_request_ctx=attempt
+            return _not_redirected(
+                await session.post(
+                    url,
+                    data=body,
+                    headers=headers,
+                    timeout=limits,
+                    allow_redirects=False,
+                    trace_request_ctx=attempt,
+                )
             )
         except aiohttp.ClientError as exc:
             if not _stale(exc, attempt):
                 raise
-    return await session.post(url, data=body, headers=headers, timeout=limits)
+    return _not_redirected(
+        await session.post(url, data=body, headers=headers, timeout=limits, allow_redirects=False)
+    )
+
+
+def _not_redirected(response: aiohttp.ClientResponse) -> aiohttp.ClientResponse:
+    if not 300 <= response.status < 400:
+        return response
+    response.release()
+    location = response.headers.get("Location", "")
+    # Where it pointed, without a query (it may carry a token).
+    target = urlsplit(urljoin(str(response.url), location))._replace(query="", fragment="")
+    where = f" to {urlunsplit(target)}" if location else ""
+    raise ProviderError(
+        response.status,
+        f"the provider redirected the request{where}; a provider's redirects are not "
+        "followed (check its base URL)",
+        type="api_error",
+    )
 
 
 def _timeout(session: aiohttp.ClientSession, total: float | None) -> aiohttp.ClientTimeout:

@@ -235,7 +235,10 @@ _HIDDEN_STATUSES = frozenset({401, 403, 408, 429})
 
 
 def falls_back(error: ProviderError) -> bool:
-    return error.status in _FALLBACK_STATUSES or error.status >= 500
+    """Whether the next candidate is tried: no answer, our credential refused, the model or
+    capacity missing there, a redirect (not followed: the provider's base URL is wrong), or
+    the provider's own failure."""
+    return error.status in _FALLBACK_STATUSES or 300 <= error.status < 400 or error.status >= 500
 
 
 def passes_through(error: ProviderError) -> bool:
