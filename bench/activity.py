@@ -36,12 +36,9 @@ import json
 import os
 import platform
 import random
-import statistics
 import sys
 import tempfile
 import time
-from decimal import Decimal
-from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -53,37 +50,30 @@ sys.path.insert(0, str(ROOT))
 from google.protobuf.timestamp_pb2 import Timestamp  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
-from tollgate.activity.v1 import activity_pb2  # noqa: E402
 from tollgate.events.v1.usage_pb2 import UsageRecorded  # noqa: E402
-from tollgate_activity.activity_log.repository import ActivityLogRepository  # noqa: E402
-from tollgate_activity.activity_log.service import ActivityLogService  # noqa: E402
 from tollgate_activity.app import MIGRATIONS_DIR  # noqa: E402
 from tollgate_activity.models import request_log, request_rollup  # noqa: E402
 from tollgate_activity.request_log.consumer import UsageConsumer  # noqa: E402
 from tollgate_activity.request_log.repository import RequestLogRepository  # noqa: E402
 from tollgate_activity.request_log.service import RequestLogService  # noqa: E402
-from tollgate_activity.rollups.buckets import (  # noqa: E402
-    BUCKET_COLUMNS,
-    TEAM_SCOPE,
-    TTFT_BUCKETS,
-    Resolution,
-    ttft_bucket,
-)
-from tollgate_activity.rollups.repository import RollupRepository  # noqa: E402
-from tollgate_activity.rollups.service import ObservabilityService  # noqa: E402
-from tollgate_activity.servicer import ActivityServicer  # noqa: E402
 from tollgate_common.bus import USAGE_RECORDED, Bus  # noqa: E402
 from tollgate_common.db import create_engine, migrate_async  # noqa: E402
 from tollgate_common.logs import configure_logging  # noqa: E402
 from tollgate_common.testing import fresh_postgres_database, nats_server  # noqa: E402
 
+from bench.activity_history import (  # noqa: E402
+    HISTORY_DAYS,
+    HISTORY_REQUESTS,
+    MODELS,
+    PROJECTS,
+    fill_history,
+    fill_raw_rows,
+    time_pages,
+    time_queries,
+)
+
 DEFAULT_BASE_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-MODELS = [f"vendor/model-{index}" for index in range(10)]
-PROJECTS = [f"prj_{index}" for index in range(5)]
-HISTORY_DAYS = 30
-HISTORY_REQUESTS = 10_000_000
 TARGET_RATE = 2000
-RAW_CHUNK = 1_000_000  # request rows per INSERT … SELECT of the history
 
 
 def _fact(rng: random.Random, index: int, total: int, now: dt.datetime) -> UsageRecorded:
@@ -262,232 +252,6 @@ async def _count(engine: AsyncEngine) -> int:
         return int((await conn.execute(select(func.count()).select_from(request_log))).scalar_one())
 
 
-def _history_rows(team_id: str, end: dt.datetime) -> Any:
-    """The rollup rows (as tuples in table column order) of the synthetic history: every
-    minute, hour and day of the last 30 days, for every model, in team and project scope."""
-    rng = random.Random(11)
-    shapes = []  # TTFT histograms of 50 log-normal samples each, picked from at random
-    for _ in range(64):
-        counts = [0] * TTFT_BUCKETS
-        for _ in range(50):
-            counts[ttft_bucket(int(rng.lognormvariate(5.5, 0.6)))] += 1
-        shapes.append([count / 50 for count in counts])
-    per_minute = HISTORY_REQUESTS / (HISTORY_DAYS * 24 * 60) / (len(MODELS) * len(PROJECTS))
-    columns = [column.name for column in request_rollup.columns]
-    start = end - dt.timedelta(days=HISTORY_DAYS)
-    for resolution, minutes in (
-        (Resolution.MINUTE, 1),
-        (Resolution.HOUR, 60),
-        (Resolution.DAY, 24 * 60),
-    ):
-        bucket = start
-        while bucket < end:
-            for model in MODELS:
-                scopes: dict[str, dict[str, Any]] = {}
-                for project in PROJECTS:
-                    requests = max(1, round(rng.gauss(per_minute, 1) * minutes))
-                    counts = [round(share * requests) for share in rng.choice(shapes)]
-                    ttft_count = sum(counts)
-                    scopes[project] = {
-                        "requests": requests,
-                        "errors": requests // 50,
-                        "ttft_count": ttft_count,
-                        "ttft_sum_ms": ttft_count * 280,
-                        "input_tokens": requests * 900,
-                        "output_tokens": requests * 250,
-                        "spend": Decimal(requests) * Decimal("0.000731"),
-                        **dict(zip(BUCKET_COLUMNS, accumulate(counts), strict=True)),
-                    }
-                team_sums = {
-                    name: sum((s[name] for s in scopes.values()), type(v)())
-                    for name, v in next(iter(scopes.values())).items()
-                }
-                for scope, sums in [(TEAM_SCOPE, team_sums), *scopes.items()]:
-                    row = {
-                        "team_id": team_id,
-                        "scope": scope,
-                        "resolution": resolution.value,
-                        "bucket_start": bucket,
-                        "model": model,
-                        **sums,
-                    }
-                    yield tuple(row[name] for name in columns)
-            bucket += dt.timedelta(minutes=minutes)
-
-
-async def _fill_history(url: str, team_id: str, end: dt.datetime) -> tuple[int, float]:
-    import asyncpg  # the driver itself: COPY is the fast way to load millions of rows
-
-    dsn = url.replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(dsn)
-    started = time.perf_counter()
-    total = 0
-    try:
-        columns = [column.name for column in request_rollup.columns]
-        batch: list[tuple[Any, ...]] = []
-        for row in _history_rows(team_id, end):
-            batch.append(row)
-            if len(batch) == 50_000:
-                await conn.copy_records_to_table("request_rollup", records=batch, columns=columns)
-                total += len(batch)
-                batch = []
-        if batch:
-            await conn.copy_records_to_table("request_rollup", records=batch, columns=columns)
-            total += len(batch)
-        await conn.execute("ANALYZE request_rollup")
-    finally:
-        await conn.close()
-    return total, time.perf_counter() - started
-
-
-async def _fill_raw_rows(url: str, team_id: str, end: dt.datetime, requests: int) -> float:
-    """``requests`` request rows of ``team_id`` spread evenly over the 30 days before
-    ``end``; the secondary indexes are dropped first and built again afterwards (as a bulk
-    load would). Seconds taken."""
-    import asyncpg
-
-    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"))
-    started = time.perf_counter()
-    try:
-        indexes = await conn.fetch(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'request_log' "
-            "AND indexname <> 'request_log_pkey'"
-        )
-        for index in indexes:
-            await conn.execute(f'DROP INDEX "{index["indexname"]}"')
-        start = end - dt.timedelta(days=HISTORY_DAYS)
-        step_us = HISTORY_DAYS * 86_400_000_000 // requests
-        for first in range(0, requests, RAW_CHUNK):
-            last = min(first + RAW_CHUNK, requests) - 1
-            await conn.execute(_RAW_ROWS, team_id, start, step_us, first, last)
-        for index in indexes:
-            await conn.execute(index["indexdef"])
-        await conn.execute("VACUUM ANALYZE request_log")
-    finally:
-        await conn.close()
-    return time.perf_counter() - started
-
-
-# One row per i: the team's 5 projects and 10 models in turn, 2% errors, log-normal-ish TTFTs.
-_RAW_ROWS = """
-INSERT INTO request_log (
-    generation_id, created_at, team_id, project_id, key_id, model, provider, credential_type,
-    input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, cost, market_cost,
-    ttft_ms, latency_ms, streamed, finish_reason, status, app_title, app_referer, attempts)
-SELECT 'gen_hist_' || lpad(i::text, 8, '0'),
-       $2::timestamptz + make_interval(secs => i * $3::bigint / 1e6),
-       $1, 'prj_' || (i % 5), 'key_hist', 'vendor/model-' || ((i / 5) % 10), 'openai', 'system',
-       10 + (i * 7919) % 3990, 1 + (i * 104729) % 999, 0, 0,
-       ((i * 7919) % 1000000)::numeric / 1e9, 0.001,
-       (60 + exp(((i * 31) % 100) / 25.0) * 20)::bigint, 300 + (i * 13) % 4700,
-       i % 2 = 0, 'stop', CASE WHEN i % 50 = 0 THEN 'error' ELSE 'success' END, 'bench', '', 1
-FROM generate_series($4::bigint, $5::bigint) AS i
-"""
-
-
-def _servicer(engine: AsyncEngine) -> ActivityServicer:
-    return ActivityServicer(
-        RequestLogService(RequestLogRepository(engine)),
-        ActivityLogService(ActivityLogRepository(engine)),
-        ObservabilityService(RollupRepository(engine)),
-    )
-
-
-async def _time_pages(engine: AsyncEngine, team_id: str, end: dt.datetime) -> dict[str, Any]:
-    """ListRequests pages over the 10 million rows, through the servicer."""
-    servicer = _servicer(engine)
-    day_ago, until = Timestamp(), Timestamp()
-    day_ago.FromDatetime(end - dt.timedelta(days=1))
-    until.FromDatetime(end)
-    cases: dict[str, dict[str, Any]] = {
-        "newest 50": {},
-        "newest 50, one model": {"model": MODELS[3]},
-        "newest 50, one project and model": {"model": MODELS[3], "project_id": PROJECTS[2]},
-        "newest 50, last 24 hours, one model": {
-            "model": MODELS[3],
-            "since": day_ago,
-            "until": until,
-        },
-        "newest 50, 30 days, a model without requests": {"model": "vendor/absent"},
-    }
-    results: dict[str, Any] = {}
-    for name, fields in cases.items():
-        request = activity_pb2.ListRequestsRequest(team_id=team_id, page_size=50, **fields)
-        first = await servicer.ListRequests(request, None)  # type: ignore[arg-type]
-        second = activity_pb2.ListRequestsRequest(
-            team_id=team_id, page_size=50, page_token=first.next_page_token, **fields
-        )
-        for label, req in ((name, request), (f"{name}, second page", second)):
-            if label.endswith("second page") and not first.next_page_token:
-                continue
-            timings: list[float] = []
-            rows = 0
-            for _ in range(25):
-                started = time.perf_counter()
-                reply = await servicer.ListRequests(req, None)  # type: ignore[arg-type]
-                timings.append((time.perf_counter() - started) * 1000)
-                rows = len(reply.entries)
-            timings = timings[3:]
-            results[label] = {
-                "rows": rows,
-                "p50_ms": round(statistics.median(timings), 2),
-                "min_ms": round(min(timings), 2),
-                "max_ms": round(max(timings), 2),
-            }
-    return results
-
-
-async def _time_queries(engine: AsyncEngine, team_id: str, end: dt.datetime) -> dict[str, Any]:
-    servicer = _servicer(engine)
-    since, until = Timestamp(), Timestamp()
-    since.FromDatetime(end - dt.timedelta(days=HISTORY_DAYS))
-    until.FromDatetime(end)
-    hour, day = activity_pb2.GRANULARITY_HOUR, activity_pb2.GRANULARITY_DAY
-    cases = {
-        "30 days hourly, team scope, requests": (hour, "", activity_pb2.METRIC_REQUESTS),
-        "30 days hourly, team scope, ttft": (hour, "", activity_pb2.METRIC_TTFT),
-        "30 days hourly, team scope, tokens": (hour, "", activity_pb2.METRIC_TOKENS),
-        "30 days hourly, team scope, spend": (hour, "", activity_pb2.METRIC_SPEND),
-        "30 days hourly, project scope, ttft": (hour, PROJECTS[0], activity_pb2.METRIC_TTFT),
-        "30 days daily, team scope, ttft": (day, "", activity_pb2.METRIC_TTFT),
-        "30 days daily, team scope, spend": (day, "", activity_pb2.METRIC_SPEND),
-    }
-    results: dict[str, Any] = {}
-    for name, (granularity, project_id, metric) in cases.items():
-        request = activity_pb2.GetObservabilityRequest(
-            team_id=team_id,
-            metric=metric,
-            project_id=project_id,
-            granularity=granularity,
-            since=since,
-            until=until,
-        )
-        timings: list[float] = []
-        points = 0
-        for _ in range(25):
-            started = time.perf_counter()
-            reply = await servicer.GetObservability(request, None)  # type: ignore[arg-type]
-            timings.append((time.perf_counter() - started) * 1000)
-            points = sum(len(series.start_seconds) for series in reply.series)
-        timings = timings[3:]  # the first calls warm the pool and the plan cache
-        results[name] = {
-            "points": points,
-            "p50_ms": round(statistics.median(timings), 2),
-            "min_ms": round(min(timings), 2),
-            "max_ms": round(max(timings), 2),
-        }
-    async with engine.connect() as conn:
-        explain = await conn.execute(
-            text(
-                "EXPLAIN SELECT * FROM request_rollup WHERE team_id = :t AND scope = '*' "
-                "AND resolution = 'hour' AND bucket_start >= :s AND bucket_start < :u"
-            ),
-            {"t": team_id, "s": end - dt.timedelta(days=30), "u": end},
-        )
-        results["plan"] = [row[0] for row in explain]
-    return results
-
-
 async def _run(
     base_url: str, facts: int, ingest_only: bool, history: int, live: tuple[int, float] | None
 ) -> dict[str, Any]:
@@ -501,10 +265,10 @@ async def _run(
             if ingest_only:
                 return {"ingest": ingest}
             end = dt.datetime.now(dt.UTC).replace(minute=0, second=0, microsecond=0)
-            raw_seconds = await _fill_raw_rows(url, "team_history", end, history)
-            rows, fill_seconds = await _fill_history(url, "team_history", end)
-            queries = await _time_queries(engine, "team_history", end)
-            pages = await _time_pages(engine, "team_history", end)
+            raw_seconds = await fill_raw_rows(url, "team_history", end, history)
+            rows, fill_seconds = await fill_history(url, "team_history", end)
+            queries = await time_queries(engine, "team_history", end)
+            pages = await time_pages(engine, "team_history", end)
             async with engine.connect() as conn:
                 raw_rows = await conn.scalar(select(func.count()).select_from(request_log))
                 sizes = (
