@@ -13,14 +13,13 @@ within a process (the service's write lock).
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
-from sqlalchemy import RowMapping, Table, bindparam, insert, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from tollgate_common.errors import DomainError
@@ -29,7 +28,7 @@ from tollgate_common.money import ZERO
 
 from tollgate_billing.budgets.budget import BudgetState
 from tollgate_billing.generations.service import Generation
-from tollgate_billing.ledger import holds
+from tollgate_billing.ledger import holds, rows
 from tollgate_billing.ledger.account import (
     DEFAULT_FREE_TIER,
     Account,
@@ -42,7 +41,7 @@ from tollgate_billing.ledger.account import (
 )
 from tollgate_billing.ledger.holds import NewHold, UnsettledHold
 from tollgate_billing.ledger.view import Hold
-from tollgate_billing.models import GENERATION_ROWS, balances, generations, ledger_entries
+from tollgate_billing.models import balances, generations, ledger_entries
 
 log = logging.getLogger(__name__)
 
@@ -103,33 +102,6 @@ class UsageApplied:
     settled: list[Generation]  # each generation stored now (its hold is settled)
 
 
-def _account(row: RowMapping) -> Account:
-    return Account(
-        team_id=row["team_id"],
-        balance=row["balance"],
-        total_used=row["total_used"],
-        free_balance=row["free_balance"],
-        purchased=row["purchased"],
-        free_anchor=row["free_anchor"],
-        free_period=row["free_period"],
-        held=row["held"],
-    )
-
-
-def _account_row(account: Account, at: datetime) -> dict[str, object]:
-    return {
-        "b_team": account.team_id,
-        "balance": account.balance,
-        "total_used": account.total_used,
-        "free_balance": account.free_balance,
-        "purchased": account.purchased,
-        "free_anchor": account.free_anchor,
-        "free_period": account.free_period,
-        "held": account.held,
-        "updated_at": at,
-    }
-
-
 _UPDATE_ACCOUNT = (
     update(balances)
     .where(balances.c.team_id == bindparam("b_team"))
@@ -172,7 +144,7 @@ class LedgerRepository:
                 .mappings()
                 .first()
             )
-        return None if row is None else _account(row)
+        return None if row is None else rows.account_of(row)
 
     async def entries_total(self, team_id: str) -> tuple[int, Decimal]:
         """How many entries the team has and their amounts (for audits and tests)."""
@@ -184,13 +156,13 @@ class LedgerRepository:
     async def post(self, team_id: str, at: datetime, decide: Decision) -> Posted:
         """Lock (or create) the team's account, let ``decide`` say what to write, write it."""
         async with self._engine.begin() as conn:
-            [account] = (await _lock_accounts(conn, [team_id], at)).values()
+            [account] = (await rows.lock_accounts(conn, [team_id], at)).values()
             account, postings = decide(account)
-            written = await _new_postings(conn, team_id, postings)
+            written = await rows.new_postings(conn, team_id, postings)
             for posting in written:
                 account = apply(account, posting)
-            await _insert_entries(conn, [(team_id, p) for p in written], at)
-            await conn.execute(_UPDATE_ACCOUNT, [_account_row(account, at)])
+            await rows.insert_entries(conn, [(team_id, p) for p in written], at)
+            await conn.execute(_UPDATE_ACCOUNT, [rows.account_row(account, at)])
         return Posted(account, tuple(written))
 
     async def reserve(
@@ -206,14 +178,14 @@ class LedgerRepository:
         write it and the account's new ``held``: one transaction."""
         async with self._engine.begin() as conn:
             await self._hold_commit(conn)
-            [account] = (await _lock_accounts(conn, [team_id], at)).values()
+            [account] = (await rows.lock_accounts(conn, [team_id], at)).values()
             grant = None
             due = free_grant_due(account, at, self._free_tier)
             if due is not None:
                 account, posting = due
-                for written in await _new_postings(conn, team_id, [posting] if posting else []):
+                for written in await rows.new_postings(conn, team_id, [posting] if posting else []):
                     account, grant = apply(account, written), written
-                await _insert_entries(conn, [(team_id, grant)] if grant else [], at)
+                await rows.insert_entries(conn, [(team_id, grant)] if grant else [], at)
             try:
                 new, answer = decide(await _team_state(conn, account, "", budgets))
             except DomainError:  # refused; unless it repeats a hold made before
@@ -227,7 +199,7 @@ class LedgerRepository:
             if new is not None:
                 account = replace(account, held=account.held + new.hold.amount)
             if due is not None or new is not None:
-                await conn.execute(_UPDATE_ACCOUNT, [_account_row(account, at)])
+                await conn.execute(_UPDATE_ACCOUNT, [rows.account_row(account, at)])
         return Reserved(account, grant, answer)
 
     async def _hold_commit(self, conn: AsyncConnection) -> None:
@@ -237,7 +209,7 @@ class LedgerRepository:
     async def read_state(self, team_id: str, budgets: BudgetLoader | None) -> TeamState:
         """The team's committed state as a reservation would read it (no lock: a figure)."""
         async with self._engine.connect() as conn:
-            account = (await _select(conn, [team_id])).get(team_id) or Account(team_id)
+            account = (await rows.read_accounts(conn, [team_id])).get(team_id) or Account(team_id)
             return await _team_state(conn, account, "", budgets)
 
     async def release(
@@ -247,7 +219,7 @@ class LedgerRepository:
         in use (:meth:`Hold.shrink`); an unknown one is a no-op."""
         async with self._engine.begin() as conn:
             await self._hold_commit(conn)
-            account = (await _select_for_update(conn, [team_id])).get(team_id)
+            account = (await rows.read_accounts_for_update(conn, [team_id])).get(team_id)
             found = await holds.holds_named(conn, [(team_id, hold_id)])
             hold, state = found.get((team_id, hold_id), (None, None))
             if account is None or hold is None or state is not holds.HoldState.LIVE:
@@ -263,7 +235,7 @@ class LedgerRepository:
             else:
                 await holds.write_holds(conn, [(team_id, hold_id, hold)], [])
                 after = hold.amount
-            await _set_held(conn, team_id, account.held - before + after)
+            await rows.set_held(conn, team_id, account.held - before + after)
 
     async def expire_holds(self, before: datetime, at: datetime) -> int:
         """Let every live hold that expired before ``before`` go (each team under its lock);
@@ -273,10 +245,10 @@ class LedgerRepository:
         gone = 0
         for team_id in teams:
             async with self._engine.begin() as conn:
-                account = (await _select_for_update(conn, [team_id])).get(team_id)
+                account = (await rows.read_accounts_for_update(conn, [team_id])).get(team_id)
                 count, released = await holds.expire(conn, team_id, before, at)
                 if account is not None and count:
-                    await _set_held(conn, team_id, account.held - released)
+                    await rows.set_held(conn, team_id, account.held - released)
                 gone += count
         return gone
 
@@ -329,7 +301,7 @@ class LedgerRepository:
     async def _apply(
         self, conn: AsyncConnection, batch: Sequence[Generation], at: datetime
     ) -> UsageApplied:
-        unclaimed = await _insert_new_generations(conn, batch)
+        unclaimed = await rows.insert_new_generations(conn, batch)
         stored: list[Stored] = []
         new: list[Generation] = []
         for generation in batch:
@@ -343,7 +315,7 @@ class LedgerRepository:
                 stored.append(Stored.DUPLICATE)
         if not new:
             return UsageApplied(stored, {}, [], [])
-        accounts = await _lock_accounts(conn, {g.team_id for g in new}, at)
+        accounts = await rows.lock_accounts(conn, {g.team_id for g in new}, at)
         entries: list[tuple[str, Posting]] = []
         grants: list[tuple[str, Posting]] = []
         # Debits not yet applied to their team's account: summed, they change it exactly as
@@ -354,7 +326,7 @@ class LedgerRepository:
             team = generation.team_id
             # A request billing never saw before (it was down) still starts the free tier.
             if free_grant_due(accounts[team], generation.created_at, self._free_tier) is not None:
-                account = _debit(accounts[team], unapplied.pop(team, ZERO))
+                account = rows.debit(accounts[team], unapplied.pop(team, ZERO))
                 due = free_grant_due(account, generation.created_at, self._free_tier)
                 assert due is not None  # due-ness does not depend on the balance
                 account, grant = due
@@ -368,11 +340,11 @@ class LedgerRepository:
                 entries.append((team, Posting(EntryKind.USAGE, -generation.cost, key)))
                 unapplied[team] = unapplied.get(team, ZERO) + generation.cost
         for team, total in unapplied.items():
-            accounts[team] = _debit(accounts[team], total)
-        await _insert_entries(conn, entries, at)
+            accounts[team] = rows.debit(accounts[team], total)
+        await rows.insert_entries(conn, entries, at)
         for team, released in (await _settle_holds(conn, new)).items():
             accounts[team] = replace(accounts[team], held=accounts[team].held - released)
-        await conn.execute(_UPDATE_ACCOUNT, [_account_row(a, at) for a in accounts.values()])
+        await conn.execute(_UPDATE_ACCOUNT, [rows.account_row(a, at) for a in accounts.values()])
         return UsageApplied(stored, accounts, grants, new)
 
     async def _claimed(self, msg_id: str) -> bool:
@@ -429,127 +401,6 @@ async def _team_state(
     states = await budgets(conn) if budgets is not None else []
     live = await holds.live_holds(conn, team_id) if states else {}
     return TeamState(account, existing, live, states)
-
-
-async def _set_held(conn: AsyncConnection, team_id: str, held: Decimal) -> None:
-    await conn.execute(update(balances).where(balances.c.team_id == team_id).values(held=held))
-
-
-def _debit(account: Account, total: Decimal) -> Account:
-    return apply(account, Posting(EntryKind.USAGE, -total, "")) if total else account
-
-
-def _upsert(conn: AsyncConnection, table: Table) -> Any:
-    """``INSERT`` of the connection's dialect, which has ``on_conflict_do_nothing``."""
-    dialect = conn.dialect.name
-    if dialect == "postgresql":
-        return postgresql.insert(table)
-    if dialect == "sqlite":
-        return sqlite.insert(table)
-    raise RuntimeError(f"unsupported database {dialect}")  # pragma: no cover
-
-
-async def _insert_new_generations(conn: AsyncConnection, batch: Sequence[Generation]) -> set[str]:
-    """Insert the generations whose ids are new; returns those ids.
-
-    The generation row is the fact's idempotency record: its id is the fact's message id
-    (``Nats-Msg-Id``), so inserting it claims the message in the same transaction as the debit.
-    A repeat within ``batch`` is inserted once."""
-    first = {g.generation_id: g for g in reversed(batch)}  # the first occurrence of each id wins
-    # In id order: two writers inserting overlapping batches wait on each other in one
-    # direction only (no deadlock).
-    rows = [GENERATION_ROWS.row(first[gen_id]) for gen_id in sorted(first)]
-    statement = (
-        _upsert(conn, generations)
-        .on_conflict_do_nothing(index_elements=[generations.c.id])
-        .returning(generations.c.id)
-    )
-    result = await conn.execute(statement, rows)
-    return set(result.scalars())
-
-
-async def _lock_accounts(
-    conn: AsyncConnection, team_ids: Iterable[str], at: datetime
-) -> dict[str, Account]:
-    """The accounts of ``team_ids``, created when missing, locked until the transaction ends
-    (in team order, so two writers never wait on each other in a cycle)."""
-    wanted = sorted(set(team_ids))
-    accounts = await _select_for_update(conn, wanted)
-    missing = [team for team in wanted if team not in accounts]
-    if missing:  # a team's first entry: create its row (a concurrent creator may win)
-        rows = [_account_row(Account(team_id=team), at) for team in missing]
-        statement = _upsert(conn, balances).on_conflict_do_nothing()
-        await conn.execute(statement, [{**r, "team_id": r["b_team"]} for r in rows])
-        accounts.update(await _select_for_update(conn, missing))
-    return accounts
-
-
-async def _select_for_update(conn: AsyncConnection, team_ids: list[str]) -> dict[str, Account]:
-    if conn.dialect.name == "sqlite":
-        # SQLite ignores FOR UPDATE, and would read outside the transaction until its first
-        # write: writing first takes the one write lock (waiting for another process's), so
-        # the rows it returns are the latest committed and nobody writes until the commit.
-        touch = (
-            update(balances)
-            .where(balances.c.team_id.in_(team_ids))
-            .values(team_id=balances.c.team_id)
-            .returning(*balances.c)
-        )
-        rows = (await conn.execute(touch)).mappings()
-        return {row["team_id"]: _account(row) for row in rows}
-    return await _select(conn, team_ids, lock=True)
-
-
-async def _select(
-    conn: AsyncConnection, team_ids: list[str], *, lock: bool = False
-) -> dict[str, Account]:
-    query = select(balances).where(balances.c.team_id.in_(team_ids)).order_by(balances.c.team_id)
-    result = (await conn.execute(query.with_for_update() if lock else query)).mappings()
-    return {row["team_id"]: _account(row) for row in result}
-
-
-async def _taken_keys(
-    conn: AsyncConnection, postings: Sequence[tuple[str, Posting]]
-) -> set[tuple[str, str]]:
-    teams = {team for team, _ in postings}
-    keys = {p.idempotency_key for _, p in postings}
-    query = select(ledger_entries.c.team_id, ledger_entries.c.idempotency_key).where(
-        ledger_entries.c.team_id.in_(teams), ledger_entries.c.idempotency_key.in_(keys)
-    )
-    found = {(r.team_id, r.idempotency_key) for r in await conn.execute(query)}
-    return found & {(team, p.idempotency_key) for team, p in postings}
-
-
-async def _new_postings(
-    conn: AsyncConnection, team_id: str, postings: Sequence[Posting]
-) -> list[Posting]:
-    """``postings`` whose idempotency keys the team has not used yet (the row lock held)."""
-    if not postings:
-        return []
-    taken = await _taken_keys(conn, [(team_id, p) for p in postings])
-    return [p for p in postings if (team_id, p.idempotency_key) not in taken]
-
-
-async def _insert_entries(
-    conn: AsyncConnection, entries: Sequence[tuple[str, Posting]], at: datetime
-) -> None:
-    if not entries:
-        return
-    await conn.execute(
-        insert(ledger_entries),
-        [
-            {
-                "team_id": team,
-                "kind": p.kind.value,
-                "amount": p.amount,
-                "idempotency_key": p.idempotency_key,
-                "actor_type": p.actor_type.value,
-                "actor_id": p.actor_id,
-                "created_at": at,
-            }
-            for team, p in entries
-        ],
-    )
 
 
 __all__ = [
