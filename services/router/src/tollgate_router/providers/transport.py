@@ -225,22 +225,23 @@ async def post(
     for _ in range(_STALE_RETRIES):
         attempt = _Attempt()
         try:
-            return _not_redirected(
-                await session.post(
-                    url,
-                    data=body,
-                    headers=headers,
-                    timeout=limits,
-                    allow_redirects=False,
-                    trace_request_ctx=attempt,
-                )
+            response = await session.post(
+                url,
+                data=body,
+                headers=headers,
+                timeout=limits,
+                allow_redirects=False,
+                trace_request_ctx=attempt,
             )
+            break
         except aiohttp.ClientError as exc:
             if not _stale(exc, attempt):
                 raise
-    return _not_redirected(
-        await session.post(url, data=body, headers=headers, timeout=limits, allow_redirects=False)
-    )
+    else:
+        response = await session.post(
+            url, data=body, headers=headers, timeout=limits, allow_redirects=False
+        )
+    return _not_redirected(response)
 
 
 def _not_redirected(response: aiohttp.ClientResponse) -> aiohttp.ClientResponse:
