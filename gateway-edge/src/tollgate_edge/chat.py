@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
 
 import grpc
 from aiohttp import web
@@ -30,12 +29,9 @@ from tollgate_edge.errors import ApiError, from_generation_error, from_rpc
 from tollgate_edge.idempotency import idempotency_key, replayed_headers
 from tollgate_edge.identity import Caller, inference_caller
 from tollgate_edge.json_body import json_object
-from tollgate_edge.peers import PEERS, SETTINGS, Metadata, call_metadata, request_id
+from tollgate_edge.peers import PEERS, SETTINGS, Metadata, Peers, call_metadata, request_id
 from tollgate_edge.rate_limit_headers import served_headers
 from tollgate_edge.responses import JSON
-
-if TYPE_CHECKING:
-    from tollgate.router.v1.router_pb2_grpc import RouterServiceAsyncStub
 
 log = logging.getLogger(__name__)
 
@@ -104,15 +100,17 @@ async def generation(
     upstream if it is still running (client gone, deadline hit or a stream error)."""
     chat.rpc.provider_headers.update(provider_headers(request))
     peers = request.app[PEERS]
-    metadata = call_metadata(request, rid) + peers.generation_token
+    metadata = call_metadata(request, rid)
     deadline = request.app[SETTINGS].generation_deadline_seconds
     calls: list[grpc.aio.Call] = []
     if chat.rpc.stream:
-        stream = peers.generations.StreamGenerate(chat.rpc, metadata=metadata, timeout=deadline)
+        stream = peers.generations.StreamGenerate(
+            chat.rpc, metadata=metadata + peers.generation_token, timeout=deadline
+        )
         calls.append(stream)
         messages: AsyncIterable[router_pb2.StreamGenerateResponse] = stream
     else:
-        messages = _answer(peers.generations, chat.rpc, metadata, deadline, calls)
+        messages = _answer(peers, chat.rpc, metadata, deadline, calls)
     try:
         events = unbatched(messages)
         yield await first_event(events), events
@@ -123,15 +121,26 @@ async def generation(
 
 
 async def _answer(
-    router: RouterServiceAsyncStub,
+    peers: Peers,
     rpc: router_pb2.StreamGenerateRequest,
     metadata: Metadata,
     deadline: float,
     calls: list[grpc.aio.Call],
 ) -> AsyncIterator[router_pb2.StreamGenerateResponse]:
-    """A generation read whole: one unary ``Generate`` call, cheaper for the edge and the router
-    than a stream. A router of an earlier release (during a rolling upgrade) has no
-    ``Generate``: then the stream it has, with the same events."""
+    """A generation read whole: one message on a lane to the router (:mod:`tollgate_edge.lanes`),
+    else one unary ``Generate`` call; both cheaper for the edge and the router than a stream. A
+    router of an earlier release (during a rolling upgrade) may have neither: then the ones it
+    has, down to the stream, with the same events."""
+    lanes = peers.lanes
+    if lanes is not None and lanes.usable():
+        try:
+            yield await lanes.generate(rpc, metadata, deadline)
+            return
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise
+    router = peers.generations
+    metadata += peers.generation_token
     call = router.Generate(rpc, metadata=metadata, timeout=deadline)
     calls.append(call)
     try:

@@ -16,6 +16,7 @@ from tollgate_common.context import REQUEST_ID_METADATA
 from tollgate_common.grpc_client import CHANNEL_OPTIONS, open_channel
 from tollgate_common.internal_auth import TOKEN_METADATA
 
+from tollgate_edge.lanes import GenerationLanes
 from tollgate_edge.settings import EdgeSettings
 
 if TYPE_CHECKING:
@@ -39,7 +40,8 @@ class Peers:
     without the token interceptor: a grpc.aio client interceptor runs in a task of its own and
     relays every streamed message through one more async iterator (about a tenth of the edge's
     CPU per streamed chunk), so the edge puts its token in the call's metadata itself
-    (``generation_token``)."""
+    (``generation_token``). ``lanes`` carry the non-streaming generations over that channel
+    (None when ``TOLLGATE_EDGE_GENERATION_LANES`` is 0: a Generate call each)."""
 
     channels: dict[str, grpc.aio.Channel]
     router: RouterServiceAsyncStub
@@ -48,6 +50,7 @@ class Peers:
     generations_channel: grpc.aio.Channel
     generations: RouterServiceAsyncStub
     generation_token: Metadata
+    lanes: GenerationLanes | None
 
     @classmethod
     def open(cls, settings: EdgeSettings) -> Peers:
@@ -66,17 +69,23 @@ class Peers:
             options=CHANNEL_OPTIONS,
             interceptors=telemetry.client_interceptors() or None,
         )
+        stub = router_pb2_grpc.RouterServiceStub(generations)
+        token = () if keys is None else ((TOKEN_METADATA, keys.token("edge")),)
+        lanes = settings.generation_lanes
         return cls(
             channels=channels,
             router=router_pb2_grpc.RouterServiceStub(channels["router"]),
             billing=billing_pb2_grpc.BillingServiceStub(channels["billing"]),
             activity=activity_pb2_grpc.ActivityServiceStub(channels["activity"]),
             generations_channel=generations,
-            generations=router_pb2_grpc.RouterServiceStub(generations),
-            generation_token=() if keys is None else ((TOKEN_METADATA, keys.token("edge")),),
+            generations=stub,
+            generation_token=token,
+            lanes=GenerationLanes(stub, token, lanes) if lanes else None,
         )
 
     async def close(self, grace_seconds: float | None = None) -> None:
+        if self.lanes is not None:
+            await self.lanes.close()
         for channel in (*self.channels.values(), self.generations_channel):
             await channel.close(grace_seconds)
 

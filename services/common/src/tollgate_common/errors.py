@@ -84,3 +84,11 @@ def error_details(error: grpc.aio.AioRpcError) -> ErrorDetails:
                 detail.Unpack(info)
                 reason, metadata = info.reason, dict(info.metadata)
     return ErrorDetails(error.code(), error.details() or "", reason, metadata)
+
+
+def status_code(value: int) -> grpc.StatusCode:
+    """The status code whose number is ``value`` (UNKNOWN for one gRPC does not define)."""
+    for code in grpc.StatusCode:
+        if code.value[0] == value:
+            return code
+    return grpc.StatusCode.UNKNOWN

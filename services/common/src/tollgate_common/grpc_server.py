@@ -5,8 +5,9 @@ NOT_SERVING → stop accepting → drain in-flight calls). The rest of a process
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import grpc
@@ -57,9 +58,12 @@ class GrpcService:
         guard: list[grpc.aio.ServerInterceptor] = [] if keys is None else [CallerGuard(keys, name)]
         if keys is None:
             log.warning("%s: no internal secret: internal calls are not authenticated", name)
+        # Calls carried inside a stream (the router's Generations) are counted here too.
+        self.call_metrics = GrpcServerMetrics(name, self.registry)
+        self._drains: list[Callable[[], None]] = []
         interceptors = [
             *telemetry.server_interceptors(),
-            GrpcServerMetrics(name, self.registry),
+            self.call_metrics,
             *guard,
             ErrorInterceptor(),
         ]
@@ -68,6 +72,12 @@ class GrpcService:
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         self._service_names: list[str] = [""]
         self.port = 0
+
+    def on_drain(self, drain: Callable[[], None]) -> None:
+        """Call ``drain()`` once the server refuses new calls at shutdown: long-lived streams
+        that carry calls of their own (the router's Generations) tell their callers to send
+        those elsewhere."""
+        self._drains.append(drain)
 
     def add_service_name(self, full_name: str) -> None:
         """A fully-qualified service name reported by the health service."""
@@ -91,5 +101,9 @@ class GrpcService:
         """Report NOT_SERVING, stop accepting calls and wait for those in flight (streams
         included) for ``grace_seconds`` at most; then stop serving metrics."""
         await self.health.enter_graceful_shutdown()
-        await self.server.stop(self.grace_seconds)
+        stopping = asyncio.ensure_future(self.server.stop(self.grace_seconds))
+        await asyncio.sleep(0)  # the server refuses new calls from here on
+        for drain in self._drains:
+            drain()
+        await stopping
         self._metrics.stop()

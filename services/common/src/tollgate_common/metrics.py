@@ -109,14 +109,19 @@ class GrpcServerMetrics(grpc.aio.ServerInterceptor):
             wrapped = self._wrapped[key] = (handler, self._wrap(handler, method.rsplit("/", 1)[-1]))
         return wrapped[1]
 
+    def observe(self, method: str, code: str, seconds: float) -> None:
+        """Count one call of ``method`` (its name, ``Generate``) that ended with ``code`` (a
+        status code's name) after ``seconds``."""
+        self._handled.labels(self._service, method, code).inc()
+        self._seconds.labels(self._service, method).observe(seconds)
+
     def _observe(
         self, method: str, started: float, context: grpc.aio.ServicerContext[Any, Any], failed: bool
     ) -> None:
         code = context.code()
         # No status set: a clean return, or an exception grpc reports as UNKNOWN.
         name = code.name if isinstance(code, grpc.StatusCode) else ("UNKNOWN" if failed else "OK")
-        self._handled.labels(self._service, method, name).inc()
-        self._seconds.labels(self._service, method).observe(time.perf_counter() - started)
+        self.observe(method, name, time.perf_counter() - started)
 
     def _wrap(self, handler: Any, method: str) -> Any:
         if handler.unary_unary is not None:

@@ -139,6 +139,14 @@ class ServiceRuntime:
         add(servicer, self._grpc.server)
         self._grpc.add_service_name(health_name)
 
+    def on_drain(self, drain: Callable[[], None]) -> None:
+        """Call ``drain()`` at shutdown once the server refuses new calls (GrpcService)."""
+        self._grpc.on_drain(drain)
+
+    def observe_call(self, method: str, code: str, seconds: float) -> None:
+        """Count a call carried inside a stream in the server's call metrics."""
+        self._grpc.call_metrics.observe(method, code, seconds)
+
     def engine(self, engine: AsyncEngine) -> AsyncEngine:
         """Dispose ``engine`` last, after NATS has drained."""
         self._engines.append(engine)

@@ -141,6 +141,30 @@ def extract(carrier: Mapping[str, str] | None) -> otel_context.Context | None:
     return propagate.extract(carrier)
 
 
+@contextlib.contextmanager
+def rpc_span(method: str, kind: str, carrier: MutableMapping[str, str]) -> Iterator[None]:
+    """A span for one RPC carried as a message on a long-lived stream (the router's
+    Generations), where no gRPC instrumentation sees the call: ``kind`` ``"client"`` starts it
+    under the current context and writes its context into ``carrier``; ``"server"`` starts it
+    under the context ``carrier`` holds and makes it current. Nothing when tracing is off."""
+    if not tracing_enabled():
+        yield
+        return
+    from opentelemetry import context as otel_context
+    from opentelemetry import propagate
+
+    tracer = trace.get_tracer("tollgate.rpc")
+    server = kind == "server"
+    parent = propagate.extract(carrier) if server and "traceparent" in carrier else None
+    name = method.lstrip("/")
+    span_kind = trace.SpanKind.SERVER if server else trace.SpanKind.CLIENT
+    with tracer.start_as_current_span(name, context=parent, kind=span_kind) as span:
+        span.set_attribute("rpc.system", "grpc")
+        if not server:
+            propagate.inject(carrier, context=otel_context.get_current())
+        yield
+
+
 def current_trace_id() -> str:
     """The current span's trace id in hex, or ``""``."""
     span_context = trace.get_current_span().get_span_context()

@@ -10,6 +10,7 @@ in its table: a generation ends only once its fact is durable).
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import socket
@@ -168,11 +169,16 @@ class RouterApp(ServiceApp):
         retention = settings.response_retention_days * 86_400
         stored = StoredResponses(StoredResponseRepository(engine), retention_seconds=retention)
         runtime.task("stored-responses-sweep", lambda: stored.sweep_forever(_SWEEP_SECONDS))
-        runtime.serve(
-            SERVICE_NAME,
-            router_pb2_grpc.add_RouterServiceServicer_to_server,
-            RouterServicer(service, embeddings, tester, idempotency, stored),
+        servicer = RouterServicer(
+            service,
+            embeddings,
+            tester,
+            idempotency,
+            stored,
+            observe=functools.partial(runtime.observe_call, "Generate"),
         )
+        runtime.serve(SERVICE_NAME, router_pb2_grpc.add_RouterServiceServicer_to_server, servicer)
+        runtime.on_drain(servicer.lanes.drain)
         log.info(
             "catalog %s: %d models; system credentials for %s",
             self.catalog.version,

@@ -18,6 +18,7 @@ from tollgate_router.embeddings.service import EmbeddingService
 from tollgate_router.events import GenerationEvent, UsageReported
 from tollgate_router.generation.service import GenerationService
 from tollgate_router.idempotency.service import Claim, Idempotency, Replay
+from tollgate_router.lanes import Lanes, Observe
 from tollgate_router.stored_responses.service import StoredResponses
 
 Context = grpc.aio.ServicerContext[Any, Any]
@@ -73,8 +74,11 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         tester: CredentialTester | None = None,
         idempotency: Idempotency | None = None,
         stored: StoredResponses | None = None,
+        observe: Observe | None = None,
     ) -> None:
         self._service = service
+        # Generate calls carried on Generations streams (``observe``: their call metrics).
+        self.lanes = Lanes(self._answer, observe)
         self._embeddings = embeddings
         self._tester = tester
         self._idempotency = idempotency
@@ -104,7 +108,19 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
     async def Generate(
         self, request: pb.StreamGenerateRequest, context: Context
     ) -> pb.StreamGenerateResponse:
-        generation = convert.generation_request_from_proto(request, context.time_remaining())
+        return await self._answer(request, context.time_remaining())
+
+    async def Generations(
+        self, request_iterator: AsyncIterator[pb.GenerationsRequest], context: Context
+    ) -> AsyncIterator[pb.GenerationsResponse]:
+        async for message in self.lanes.serve(request_iterator):
+            yield message
+
+    async def _answer(
+        self, request: pb.StreamGenerateRequest, seconds: float | None
+    ) -> pb.StreamGenerateResponse:
+        """What Generate answers (``seconds``: what is left of the caller's deadline)."""
+        generation = convert.generation_request_from_proto(request, seconds)
         claim = await self._claim(request, "generate")
         if isinstance(claim, Replay):
             return _replayed(claim.answer)

@@ -67,7 +67,8 @@ async def start_router(tmp_path: Path) -> AsyncIterator[StartRouter]:
         stops.append(app.stop)
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{port}")
         stops.append(channel.close)
-        return RouterUnderTest(router_pb2_grpc.RouterServiceStub(channel), nats_url, openai, groq)
+        stub = router_pb2_grpc.RouterServiceStub(channel)
+        return RouterUnderTest(stub, nats_url, openai, groq, app.stop)
 
     yield start
     for stop in reversed(stops):

@@ -52,6 +52,8 @@ class RouterUnderTest:
     nats_url: str
     openai: FakeOpenAI
     groq: FakeOpenAI
+    # Stops the router as SIGTERM does (a second call does nothing).
+    stop: Callable[[], Awaitable[None]]
 
     async def messages(self, request: pb.StreamGenerateRequest) -> list[pb.StreamGenerateResponse]:
         """The call's messages as they came (events that were ready together in one batch)."""

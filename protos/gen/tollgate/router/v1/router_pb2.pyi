@@ -281,6 +281,47 @@ class IdempotencyKey(_message.Message):
     body_hash: str
     def __init__(self, key: _Optional[str] = ..., body_hash: _Optional[str] = ...) -> None: ...
 
+class GenerationsRequest(_message.Message):
+    __slots__ = ("id", "request", "metadata", "timeout_ms")
+    class MetadataEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_FIELD_NUMBER: _ClassVar[int]
+    METADATA_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    request: StreamGenerateRequest
+    metadata: _containers.ScalarMap[str, str]
+    timeout_ms: int
+    def __init__(self, id: _Optional[int] = ..., request: _Optional[_Union[StreamGenerateRequest, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+
+class GenerationsResponse(_message.Message):
+    __slots__ = ("id", "answer", "error", "draining")
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ANSWER_FIELD_NUMBER: _ClassVar[int]
+    ERROR_FIELD_NUMBER: _ClassVar[int]
+    DRAINING_FIELD_NUMBER: _ClassVar[int]
+    id: int
+    answer: StreamGenerateResponse
+    error: GenerationsError
+    draining: bool
+    def __init__(self, id: _Optional[int] = ..., answer: _Optional[_Union[StreamGenerateResponse, _Mapping]] = ..., error: _Optional[_Union[GenerationsError, _Mapping]] = ..., draining: _Optional[bool] = ...) -> None: ...
+
+class GenerationsError(_message.Message):
+    __slots__ = ("code", "message", "details")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    DETAILS_FIELD_NUMBER: _ClassVar[int]
+    code: int
+    message: str
+    details: bytes
+    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., details: _Optional[bytes] = ...) -> None: ...
+
 class StreamGenerateResponse(_message.Message):
     __slots__ = ("started", "text_delta", "usage", "finished", "error", "batch", "tool_call_delta", "reasoning_delta", "image_delta")
     STARTED_FIELD_NUMBER: _ClassVar[int]

@@ -45,6 +45,11 @@ class RouterServiceStub:
                 request_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.StreamGenerateRequest.SerializeToString,
                 response_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.StreamGenerateResponse.FromString,
                 _registered_method=True)
+        self.Generations = channel.stream_stream(
+                '/tollgate.router.v1.RouterService/Generations',
+                request_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.GenerationsRequest.SerializeToString,
+                response_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.GenerationsResponse.FromString,
+                _registered_method=True)
         self.ListModels = channel.unary_unary(
                 '/tollgate.router.v1.RouterService/ListModels',
                 request_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.ListModelsRequest.SerializeToString,
@@ -106,6 +111,21 @@ class RouterServiceServicer:
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         buf:lint:ignore RPC_REQUEST_STANDARD_NAME
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def Generations(self, request_iterator, context):
+        """Generations carries many Generate calls over one long-lived stream: the caller sends a
+        GenerationsRequest per generation (its own id, the Generate request, what the call's
+        metadata and deadline would have said); the router answers each with a GenerationsResponse
+        of the same id, in the order they finish: Generate's answer, or the status Generate would
+        have failed with. A gRPC call costs both sides several times a message on an open stream,
+        so the edge sends its non-streaming generations this way (docs/internal-contracts.md,
+        "Generations"). A router that is shutting down sends `draining` (id 0): the caller sends
+        nothing more on that stream and half-closes it; the router answers what it had received,
+        then ends the stream.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -180,6 +200,11 @@ def add_RouterServiceServicer_to_server(servicer, server):
                     servicer.Generate,
                     request_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.StreamGenerateRequest.FromString,
                     response_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.StreamGenerateResponse.SerializeToString,
+            ),
+            'Generations': grpc.stream_stream_rpc_method_handler(
+                    servicer.Generations,
+                    request_deserializer=tollgate_dot_router_dot_v1_dot_router__pb2.GenerationsRequest.FromString,
+                    response_serializer=tollgate_dot_router_dot_v1_dot_router__pb2.GenerationsResponse.SerializeToString,
             ),
             'ListModels': grpc.unary_unary_rpc_method_handler(
                     servicer.ListModels,
@@ -272,6 +297,33 @@ class RouterService:
             '/tollgate.router.v1.RouterService/Generate',
             tollgate_dot_router_dot_v1_dot_router__pb2.StreamGenerateRequest.SerializeToString,
             tollgate_dot_router_dot_v1_dot_router__pb2.StreamGenerateResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def Generations(request_iterator,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.stream_stream(
+            request_iterator,
+            target,
+            '/tollgate.router.v1.RouterService/Generations',
+            tollgate_dot_router_dot_v1_dot_router__pb2.GenerationsRequest.SerializeToString,
+            tollgate_dot_router_dot_v1_dot_router__pb2.GenerationsResponse.FromString,
             options,
             channel_credentials,
             insecure,

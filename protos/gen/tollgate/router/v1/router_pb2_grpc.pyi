@@ -50,6 +50,17 @@ class RouterServiceStub:
     buf:lint:ignore RPC_REQUEST_STANDARD_NAME
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
     """
+    Generations: _grpc.StreamStreamMultiCallable[_router_pb2.GenerationsRequest, _router_pb2.GenerationsResponse]
+    """Generations carries many Generate calls over one long-lived stream: the caller sends a
+    GenerationsRequest per generation (its own id, the Generate request, what the call's
+    metadata and deadline would have said); the router answers each with a GenerationsResponse
+    of the same id, in the order they finish: Generate's answer, or the status Generate would
+    have failed with. A gRPC call costs both sides several times a message on an open stream,
+    so the edge sends its non-streaming generations this way (docs/internal-contracts.md,
+    "Generations"). A router that is shutting down sends `draining` (id 0): the caller sends
+    nothing more on that stream and half-closes it; the router answers what it had received,
+    then ends the stream.
+    """
     ListModels: _grpc.UnaryUnaryMultiCallable[_router_pb2.ListModelsRequest, _router_pb2.ListModelsResponse]
     """ListModels returns the catalog."""
     GetModel: _grpc.UnaryUnaryMultiCallable[_router_pb2.GetModelRequest, _router_pb2.GetModelResponse]
@@ -98,6 +109,17 @@ class RouterServiceAsyncStub(RouterServiceStub):
     buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
     buf:lint:ignore RPC_REQUEST_STANDARD_NAME
     buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+    """
+    Generations: _aio.StreamStreamMultiCallable[_router_pb2.GenerationsRequest, _router_pb2.GenerationsResponse]  # type: ignore[assignment]
+    """Generations carries many Generate calls over one long-lived stream: the caller sends a
+    GenerationsRequest per generation (its own id, the Generate request, what the call's
+    metadata and deadline would have said); the router answers each with a GenerationsResponse
+    of the same id, in the order they finish: Generate's answer, or the status Generate would
+    have failed with. A gRPC call costs both sides several times a message on an open stream,
+    so the edge sends its non-streaming generations this way (docs/internal-contracts.md,
+    "Generations"). A router that is shutting down sends `draining` (id 0): the caller sends
+    nothing more on that stream and half-closes it; the router answers what it had received,
+    then ends the stream.
     """
     ListModels: _aio.UnaryUnaryMultiCallable[_router_pb2.ListModelsRequest, _router_pb2.ListModelsResponse]  # type: ignore[assignment]
     """ListModels returns the catalog."""
@@ -156,6 +178,23 @@ class RouterServiceServicer(metaclass=_abc_1.ABCMeta):
         buf:lint:ignore RPC_REQUEST_RESPONSE_UNIQUE
         buf:lint:ignore RPC_REQUEST_STANDARD_NAME
         buf:lint:ignore RPC_RESPONSE_STANDARD_NAME
+        """
+
+    @_abc_1.abstractmethod
+    def Generations(
+        self,
+        request_iterator: _MaybeAsyncIterator[_router_pb2.GenerationsRequest],
+        context: _ServicerContext,
+    ) -> _typing.Union[_abc.Iterator[_router_pb2.GenerationsResponse], _abc.AsyncIterator[_router_pb2.GenerationsResponse]]:
+        """Generations carries many Generate calls over one long-lived stream: the caller sends a
+        GenerationsRequest per generation (its own id, the Generate request, what the call's
+        metadata and deadline would have said); the router answers each with a GenerationsResponse
+        of the same id, in the order they finish: Generate's answer, or the status Generate would
+        have failed with. A gRPC call costs both sides several times a message on an open stream,
+        so the edge sends its non-streaming generations this way (docs/internal-contracts.md,
+        "Generations"). A router that is shutting down sends `draining` (id 0): the caller sends
+        nothing more on that stream and half-closes it; the router answers what it had received,
+        then ends the stream.
         """
 
     @_abc_1.abstractmethod

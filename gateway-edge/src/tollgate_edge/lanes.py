@@ -1,0 +1,188 @@
+"""The edge's end of ``RouterService.Generations``: non-streaming generations sent as messages
+over a few long-lived streams ("lanes") to the router, instead of one ``Generate`` call each
+(docs/internal-contracts.md, "Generations").
+
+:meth:`GenerationLanes.generate` behaves as a ``Generate`` call: the same answer, and on failure
+the same :class:`grpc.aio.AioRpcError` (status, message, ErrorInfo), so the edge's one error map
+reads it as it reads any call's. A lane that breaks (the router restarted or died) fails the
+requests waiting on it as a broken call would (``UNAVAILABLE``), and the next request opens a
+new one. A lane is retired (half-closed once its answers are in) when the router says it is
+draining, and after ``max_age_seconds``, so that lanes spread over router replicas that came up
+since. A router without ``Generations`` (an earlier release, during a rolling upgrade) answers
+``UNIMPLEMENTED``: the caller then uses ``Generate`` for a while (:meth:`usable`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import itertools
+import time
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+import grpc
+from tollgate.router.v1 import router_pb2 as pb
+from tollgate_common import telemetry
+from tollgate_common.errors import status_code
+
+if TYPE_CHECKING:
+    from tollgate.router.v1.router_pb2_grpc import RouterServiceAsyncStub
+
+Metadata = tuple[tuple[str, str], ...]
+
+GENERATE = "/tollgate.router.v1.RouterService/Generate"
+_DETAILS = "grpc-status-details-bin"
+# How long a router that does not know Generations is sent Generate calls before lanes are
+# tried again.
+_UNSUPPORTED_SECONDS = 60.0
+
+
+def rpc_error(code: grpc.StatusCode, message: str, details: bytes = b"") -> grpc.aio.AioRpcError:
+    """The error a call that ended with this status raises."""
+    trailing = grpc.aio.Metadata((_DETAILS, details)) if details else grpc.aio.Metadata()
+    return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), trailing, details=message)
+
+
+class _Lane:
+    """One Generations stream: requests go out through a queue (gRPC sends one message at a
+    time), a reader task hands each answer to the request of its id."""
+
+    def __init__(self, stub: RouterServiceAsyncStub, metadata: Metadata) -> None:
+        self.born = time.monotonic()
+        self.open = True  # takes new requests
+        self._outgoing: asyncio.Queue[pb.GenerationsRequest | None] = asyncio.Queue()
+        self._waiting: dict[int, asyncio.Future[pb.GenerationsResponse]] = {}
+        self._call = stub.Generations(self._requests(), metadata=metadata)
+        # Done once the stream ended and every request left waiting was failed.
+        self.ended = asyncio.create_task(self._read(), name="generation-lane")
+
+    async def _requests(self) -> AsyncIterator[pb.GenerationsRequest]:
+        while (request := await self._outgoing.get()) is not None:
+            yield request
+
+    def send(self, request: pb.GenerationsRequest) -> asyncio.Future[pb.GenerationsResponse]:
+        answer = asyncio.get_running_loop().create_future()
+        self._waiting[request.id] = answer
+        self._outgoing.put_nowait(request)
+        return answer
+
+    def forget(self, request_id: int) -> None:
+        """The request's caller stopped waiting (its client went away, its deadline passed);
+        the router finishes the generation anyway, as it does a Generate whose caller left."""
+        self._waiting.pop(request_id, None)
+
+    def retire(self) -> None:
+        """No new requests: half-close once those sent are answered (the router then ends the
+        stream)."""
+        if self.open:
+            self.open = False
+            self._outgoing.put_nowait(None)
+
+    async def close(self) -> None:
+        self.retire()
+        self._call.cancel()
+        await asyncio.gather(self.ended, return_exceptions=True)
+
+    async def _read(self) -> None:
+        error = rpc_error(grpc.StatusCode.UNAVAILABLE, "the router ended the generation stream")
+        try:
+            async for reply in self._call:
+                if reply.WhichOneof("result") == "draining":
+                    self.retire()
+                    continue
+                answer = self._waiting.pop(reply.id, None)
+                if answer is not None and not answer.done():
+                    answer.set_result(reply)
+        except grpc.aio.AioRpcError as exc:
+            error = exc
+        except asyncio.CancelledError:
+            error = rpc_error(grpc.StatusCode.CANCELLED, "the generation stream was closed")
+            raise
+        finally:
+            self.open = False
+            waiting, self._waiting = self._waiting, {}
+            for answer in waiting.values():
+                if not answer.done():
+                    answer.set_exception(error)
+
+
+class GenerationLanes:
+    """``count`` lanes to the router, used in turn; ``metadata`` goes with each lane's opening
+    (the edge's internal token)."""
+
+    def __init__(
+        self,
+        stub: RouterServiceAsyncStub,
+        metadata: Metadata,
+        count: int,
+        max_age_seconds: float = 60.0,
+    ) -> None:
+        self._stub = stub
+        self._metadata = metadata
+        self._lanes: list[_Lane | None] = [None] * count
+        self._max_age = max_age_seconds
+        self._turn = itertools.cycle(range(count))
+        self._ids = itertools.count(1)
+        self._unsupported_until = 0.0
+        self._retired: set[_Lane] = set()
+
+    def usable(self) -> bool:
+        """False while the router is known not to serve Generations."""
+        return bool(self._lanes) and time.monotonic() >= self._unsupported_until
+
+    async def generate(
+        self, rpc: pb.StreamGenerateRequest, metadata: Metadata, deadline: float
+    ) -> pb.StreamGenerateResponse:
+        """What ``Generate(rpc, metadata=metadata, timeout=deadline)`` would return, or the
+        :class:`grpc.aio.AioRpcError` it would raise."""
+        carrier = dict(metadata)
+        with telemetry.rpc_span(GENERATE, "client", carrier):
+            request = pb.GenerationsRequest(
+                id=next(self._ids),
+                request=rpc,
+                metadata=carrier,
+                timeout_ms=max(1, int(deadline * 1000)),
+            )
+            lane = self._lane()
+            answer = lane.send(request)
+            try:
+                async with asyncio.timeout(deadline):
+                    reply = await answer
+            except TimeoutError:
+                raise rpc_error(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded") from None
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+                    self._unsupported_until = time.monotonic() + _UNSUPPORTED_SECONDS
+                raise
+            finally:
+                lane.forget(request.id)
+        if reply.WhichOneof("result") == "answer":
+            return reply.answer
+        error = reply.error
+        raise rpc_error(status_code(error.code), error.message, error.details)
+
+    def _lane(self) -> _Lane:
+        slot = next(self._turn)
+        lane = self._lanes[slot]
+        if lane is not None and lane.open and time.monotonic() - lane.born > self._max_age:
+            lane.retire()
+        if lane is None or not lane.open:
+            if lane is not None:
+                self._retire(lane)
+            # Opened outside the request that happens to need it: the stream outlives it, so
+            # it must not join its trace nor carry its request id.
+            lane = contextvars.Context().run(_Lane, self._stub, self._metadata)
+            self._lanes[slot] = lane
+        return lane
+
+    def _retire(self, lane: _Lane) -> None:
+        """Keep a retired lane until its stream ended (its last answers are read)."""
+        self._retired.add(lane)
+        lane.retire()
+        lane.ended.add_done_callback(lambda _: self._retired.discard(lane))
+
+    async def close(self) -> None:
+        lanes = [lane for lane in (*self._lanes, *self._retired) if lane is not None]
+        self._lanes = [None] * len(self._lanes)
+        await asyncio.gather(*(lane.close() for lane in lanes))

@@ -1,0 +1,279 @@
+"""The edge's generation lanes against a real grpc.aio server that serves ``Generations`` as the
+router does: answers by id as they finish, failures as statuses, deadlines, a lane that breaks,
+a router that drains, one that does not know ``Generations``, lanes retired by age."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import grpc
+import pytest
+from google.rpc import error_details_pb2, status_pb2
+from tollgate.router.v1 import router_pb2 as pb
+from tollgate.router.v1 import router_pb2_grpc
+from tollgate_common.errors import error_details
+from tollgate_edge.errors import from_rpc
+from tollgate_edge.lanes import GenerationLanes
+
+TOKEN = (("x-tollgate-internal-token", "edge-token"),)
+
+
+def not_found() -> pb.GenerationsError:
+    info = error_details_pb2.ErrorInfo(
+        reason="MODEL_NOT_FOUND", domain="tollgate", metadata={"param": "model"}
+    )
+    status = status_pb2.Status(code=grpc.StatusCode.NOT_FOUND.value[0], message="no such model")
+    status.details.add().Pack(info)
+    return pb.GenerationsError(
+        code=status.code, message=status.message, details=status.SerializeToString()
+    )
+
+
+class LanesRouter(router_pb2_grpc.RouterServiceServicer):
+    """Answers each request by its model: ``test/ok`` at once (its text says which request it
+    was), ``test/held`` once :attr:`release` is set, ``test/unknown`` with NOT_FOUND."""
+
+    def __init__(self) -> None:
+        self.streams = 0
+        self.half_closed = 0
+        self.metadata: list[dict[str, str]] = []
+        self.per_request: list[dict[str, str]] = []
+        self.release = asyncio.Event()
+        self.arrived = asyncio.Event()
+        self._outputs: list[asyncio.Queue[pb.GenerationsResponse | None]] = []
+
+    def drain(self) -> None:
+        for output in self._outputs:
+            output.put_nowait(pb.GenerationsResponse(id=0, draining=True))
+
+    async def Generations(  # type: ignore[override]
+        self, request_iterator: AsyncIterator[pb.GenerationsRequest], context: Any
+    ) -> AsyncIterator[pb.GenerationsResponse]:
+        self.streams += 1
+        self.metadata.append(dict(context.invocation_metadata()))
+        output: asyncio.Queue[pb.GenerationsResponse | None] = asyncio.Queue()
+        self._outputs.append(output)
+        tasks: set[asyncio.Task[None]] = set()
+
+        async def read() -> None:
+            async for request in request_iterator:
+                self.per_request.append(dict(request.metadata))
+                task = asyncio.create_task(self._answer(request, output))
+                tasks.add(task)
+            self.half_closed += 1
+            await asyncio.gather(*tasks)
+            output.put_nowait(None)
+
+        reader = asyncio.create_task(read())
+        try:
+            while (message := await output.get()) is not None:
+                yield message
+        finally:
+            reader.cancel()
+
+    async def _answer(
+        self, request: pb.GenerationsRequest, output: asyncio.Queue[pb.GenerationsResponse | None]
+    ) -> None:
+        model = request.request.model
+        if model == "test/unknown":
+            output.put_nowait(pb.GenerationsResponse(id=request.id, error=not_found()))
+            return
+        if model == "test/held":
+            self.arrived.set()
+            await self.release.wait()
+        text = pb.StreamGenerateResponse(
+            text_delta=pb.TextDelta(text=request.request.caller.key_id)
+        )
+        answer = pb.StreamGenerateResponse(batch=pb.EventBatch(events=[text]))
+        output.put_nowait(pb.GenerationsResponse(id=request.id, answer=answer))
+
+
+class Router:
+    def __init__(self, servicer: router_pb2_grpc.RouterServiceServicer, port: int = 0) -> None:
+        self.servicer = servicer
+        self.server = grpc.aio.server()
+        router_pb2_grpc.add_RouterServiceServicer_to_server(servicer, self.server)
+        self.port = self.server.add_insecure_port(f"127.0.0.1:{port}")
+
+
+@pytest.fixture
+async def router() -> AsyncIterator[Router]:
+    running = Router(LanesRouter())
+    await running.server.start()
+    yield running
+    await running.server.stop(0)
+
+
+@pytest.fixture
+async def channel(router: Router) -> AsyncIterator[grpc.aio.Channel]:
+    opened = grpc.aio.insecure_channel(
+        f"127.0.0.1:{router.port}", options=[("grpc.max_reconnect_backoff_ms", 200)]
+    )
+    yield opened
+    await opened.close()
+
+
+def lanes_over(channel: grpc.aio.Channel, count: int = 2, **kwargs: Any) -> GenerationLanes:
+    return GenerationLanes(router_pb2_grpc.RouterServiceStub(channel), TOKEN, count, **kwargs)
+
+
+def ask(model: str = "test/ok", which: str = "") -> pb.StreamGenerateRequest:
+    return pb.StreamGenerateRequest(model=model, caller=pb.CallerContext(key_id=which))
+
+
+def said(answer: pb.StreamGenerateResponse) -> str:
+    return "".join(e.text_delta.text for e in answer.batch.events)
+
+
+async def test_concurrent_generations_share_the_lanes_and_each_gets_its_own_answer(
+    router: Router, channel: grpc.aio.Channel
+) -> None:
+    lanes = lanes_over(channel, count=2)
+    metadata = (
+        ("x-request-id", "req-1"),
+        ("traceparent", "00-" + "a" * 32 + "-" + "b" * 16 + "-01"),
+    )
+
+    answers = await asyncio.gather(
+        *(lanes.generate(ask(which=f"request {i}"), metadata, 10) for i in range(40))
+    )
+    await lanes.close()
+
+    assert [said(a) for a in answers] == [f"request {i}" for i in range(40)]
+    servicer = router.servicer
+    assert isinstance(servicer, LanesRouter)
+    assert servicer.streams == 2  # 40 generations, two streams
+    assert all(m["x-tollgate-internal-token"] == "edge-token" for m in servicer.metadata)
+    assert servicer.per_request[0] == dict(metadata)  # per generation: request id, trace
+
+
+async def test_a_failure_is_the_error_the_generate_call_would_raise(
+    channel: grpc.aio.Channel,
+) -> None:
+    lanes = lanes_over(channel)
+
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await lanes.generate(ask("test/unknown"), (), 10)
+    after = await lanes.generate(ask(which="still fine"), (), 10)
+    await lanes.close()
+
+    details = error_details(raised.value)
+    assert (details.code, details.message) == (grpc.StatusCode.NOT_FOUND, "no such model")
+    assert (details.reason, details.metadata) == ("MODEL_NOT_FOUND", {"param": "model"})
+    error = from_rpc(raised.value)
+    assert (error.status, error.code, error.param) == (404, "model_not_found", "model")
+    assert said(after) == "still fine"
+
+
+async def test_a_deadline_fails_the_generation_alone(
+    router: Router, channel: grpc.aio.Channel
+) -> None:
+    lanes = lanes_over(channel, count=1)
+
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await lanes.generate(ask("test/held"), (), 0.2)
+    after = await lanes.generate(ask(which="next"), (), 10)
+    await lanes.close()
+
+    assert raised.value.code() == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert from_rpc(raised.value).status == 504
+    assert said(after) == "next"
+    assert isinstance(router.servicer, LanesRouter) and router.servicer.streams == 1
+
+
+async def test_a_broken_lane_fails_what_waits_on_it_and_the_next_request_opens_a_new_one(
+    router: Router, channel: grpc.aio.Channel
+) -> None:
+    servicer = router.servicer
+    assert isinstance(servicer, LanesRouter)
+    lanes = lanes_over(channel, count=1)
+    waiting = asyncio.create_task(lanes.generate(ask("test/held"), (), 30))
+    await servicer.arrived.wait()
+
+    await router.server.stop(0)  # the router dies with the generation in flight
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await asyncio.wait_for(waiting, 10)
+    again = Router(LanesRouter(), router.port)
+    await again.server.start()
+    try:
+        answer = await retried(lanes, ask(which="after the restart"))
+    finally:
+        await lanes.close()
+        await again.server.stop(0)
+
+    assert raised.value.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
+    assert from_rpc(raised.value).status in (502, 503)
+    assert said(answer) == "after the restart"
+
+
+async def until(condition: Callable[[], bool]) -> None:
+    async with asyncio.timeout(10):
+        while not condition():
+            await asyncio.sleep(0.01)
+
+
+async def retried(lanes: GenerationLanes, request: pb.StreamGenerateRequest) -> Any:
+    """The router is coming back: a request fails as long as it is not listening yet."""
+    for _ in range(50):
+        try:
+            return await lanes.generate(request, (), 10)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.UNAVAILABLE:
+                raise
+            await asyncio.sleep(0.1)
+    raise AssertionError("the router did not come back")
+
+
+async def test_a_draining_router_gets_no_new_request_on_the_lane_and_answers_the_rest(
+    router: Router, channel: grpc.aio.Channel
+) -> None:
+    servicer = router.servicer
+    assert isinstance(servicer, LanesRouter)
+    lanes = lanes_over(channel, count=1)
+    held = asyncio.create_task(lanes.generate(ask("test/held", "held"), (), 30))
+    await servicer.arrived.wait()
+
+    servicer.drain()
+    await until(lambda: servicer.half_closed == 1)  # the lane half-closes: nothing more on it
+    after = await lanes.generate(ask(which="on a new lane"), (), 10)
+    servicer.release.set()
+    answer = await asyncio.wait_for(held, 10)
+    await lanes.close()
+
+    assert said(answer) == "held"  # sent before the notice: still answered
+    assert said(after) == "on a new lane"
+    assert servicer.streams == 2
+
+
+async def test_lanes_are_renewed_after_their_max_age(
+    router: Router, channel: grpc.aio.Channel
+) -> None:
+    lanes = lanes_over(channel, count=1, max_age_seconds=0.0)
+
+    answers = [await lanes.generate(ask(which=str(i)), (), 10) for i in range(3)]
+    servicer = router.servicer
+    assert isinstance(servicer, LanesRouter)
+    await until(lambda: servicer.half_closed == 2)  # the two retired lanes were half-closed
+    await lanes.close()
+
+    assert [said(a) for a in answers] == ["0", "1", "2"]
+    assert servicer.streams == 3
+
+
+async def test_a_router_without_generations_is_sent_generate_calls_instead() -> None:
+    older = Router(router_pb2_grpc.RouterServiceServicer())  # every method UNIMPLEMENTED
+    await older.server.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{older.port}")
+    lanes = lanes_over(channel)
+    try:
+        assert lanes.usable()
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await lanes.generate(ask(), (), 10)
+        assert raised.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        assert not lanes.usable()  # the edge uses Generate for a while (chat._answer)
+    finally:
+        await lanes.close()
+        await channel.close()
+        await older.server.stop(0)
