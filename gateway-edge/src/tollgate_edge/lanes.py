@@ -36,6 +36,7 @@ _DETAILS = "grpc-status-details-bin"
 # How long a router that does not know Generations is sent Generate calls before lanes are
 # tried again.
 _UNSUPPORTED_SECONDS = 60.0
+_MAX_TIMEOUT_MS = 2**32 - 1  # GenerationsRequest.timeout_ms is a uint32 (49 days)
 
 
 def rpc_error(code: grpc.StatusCode, message: str, details: bytes = b"") -> grpc.aio.AioRpcError:
@@ -142,7 +143,7 @@ class GenerationLanes:
                 id=next(self._ids),
                 request=rpc,
                 metadata=carrier,
-                timeout_ms=max(1, int(deadline * 1000)),
+                timeout_ms=min(max(1, int(deadline * 1000)), _MAX_TIMEOUT_MS),
             )
             lane = self._lane()
             answer = lane.send(request)
