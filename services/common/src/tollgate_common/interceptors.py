@@ -23,12 +23,25 @@ def _request_id(context: grpc.aio.ServicerContext[Any, Any]) -> str:
     return ""
 
 
-async def _fail(context: grpc.aio.ServicerContext[Any, Any], exc: BaseException) -> None:
+def status_of(exc: BaseException) -> grpc.Status:
+    """The status a call whose handler raised ``exc`` ends with: a DomainError's code, message
+    and ErrorInfo; anything else INTERNAL with a generic message (logged here only)."""
     if isinstance(exc, DomainError):
-        status = exc.to_status()
-        await context.abort(status.code, status.details, status.trailing_metadata)
+        return exc.to_status()
     log.error("unexpected error in RPC handler", exc_info=exc)
-    await context.abort(grpc.StatusCode.INTERNAL, _INTERNAL)
+    return _Status(grpc.StatusCode.INTERNAL, _INTERNAL, ())
+
+
+class _Status(grpc.Status):
+    def __init__(
+        self, code: grpc.StatusCode, details: str, trailing_metadata: tuple[Any, ...]
+    ) -> None:
+        self.code, self.details, self.trailing_metadata = code, details, trailing_metadata
+
+
+async def _fail(context: grpc.aio.ServicerContext[Any, Any], exc: BaseException) -> None:
+    status = status_of(exc)
+    await context.abort(status.code, status.details, status.trailing_metadata)
 
 
 def _wrap_unary(

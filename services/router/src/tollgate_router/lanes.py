@@ -25,13 +25,12 @@ import grpc
 from tollgate.router.v1 import router_pb2 as pb
 from tollgate_common import telemetry
 from tollgate_common.context import REQUEST_ID_METADATA, request_id_var
-from tollgate_common.errors import DomainError, status_code
+from tollgate_common.interceptors import status_of
 
 log = logging.getLogger(__name__)
 
 GENERATE = "/tollgate.router.v1.RouterService/Generate"
 _DRAINING = pb.GenerationsResponse(id=0, draining=True)
-_INTERNAL = "internal error"
 
 # ``answer(request, seconds left)``: what Generate answers, or a DomainError.
 Answer = Callable[[pb.StreamGenerateRequest, float | None], Awaitable[pb.StreamGenerateResponse]]
@@ -43,19 +42,15 @@ def _no_metrics(code: str, seconds: float) -> None:
     return None
 
 
-def failure(exc: BaseException) -> pb.GenerationsError:
+def failure(exc: BaseException) -> tuple[grpc.StatusCode, pb.GenerationsError]:
     """The status a Generate call would have failed with (the error interceptor's mapping)."""
-    if isinstance(exc, DomainError):
-        status = exc.to_status()
-        details = b""
-        for key, value in status.trailing_metadata:
-            if key == "grpc-status-details-bin" and isinstance(value, bytes):
-                details = value
-        return pb.GenerationsError(
-            code=status.code.value[0], message=status.details, details=details
-        )
-    log.error("unexpected error in a Generate call", exc_info=exc)
-    return pb.GenerationsError(code=grpc.StatusCode.INTERNAL.value[0], message=_INTERNAL)
+    status = status_of(exc)
+    details = b""
+    for key, value in status.trailing_metadata or ():
+        if key == "grpc-status-details-bin" and isinstance(value, bytes):
+            details = value
+    error = pb.GenerationsError(code=status.code.value[0], message=status.details, details=details)
+    return status.code, error
 
 
 class Lanes:
@@ -119,11 +114,11 @@ class Lanes:
         try:
             with telemetry.rpc_span(GENERATE, "server", metadata):
                 answer = await self._answer(request.request, seconds)
-            reply = pb.GenerationsResponse(id=request.id, answer=answer)
+            reply, code = pb.GenerationsResponse(id=request.id, answer=answer), grpc.StatusCode.OK
         except Exception as exc:
-            reply = pb.GenerationsResponse(id=request.id, error=failure(exc))
+            code, error = failure(exc)
+            reply = pb.GenerationsResponse(id=request.id, error=error)
         finally:
             request_id_var.reset(token)
         put(reply)
-        code = grpc.StatusCode.OK if reply.HasField("answer") else status_code(reply.error.code)
         self._observe(code.name, time.perf_counter() - started)
