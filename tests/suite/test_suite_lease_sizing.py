@@ -8,7 +8,9 @@ billing's own metrics (``tollgate_grpc_server_handled_total``) show the operator
 clamped while the money covers it. On a small balance with a key budget, generations at
 concurrency 16 that each produce every token their upstream body allows never take the balance
 or the budget below zero, and the last cents are clamped or refused only when they are really
-short.
+short. Under money pressure (less than four whole worst cases) generations are held for their
+output allowance instead of the model's whole window: a $3 team runs 32 Claude generations at
+once, and answers longer than the allowance end at it with ``finish_reason: "length"``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import openai
 import orjson
 import pytest
@@ -242,3 +245,88 @@ def test_concurrent_generations_on_a_small_balance_never_overdraw_it_or_a_budget
     # No lease kept money back: what is left could not pay for one more whole generation.
     worst = 20 * CAPPED_IN + CAPPED_MAX * CAPPED_OUT
     assert balance < worst
+
+
+# Output allowances. Claude Sonnet 4's whole window (64,000 tokens, $0.96) is held only while
+# the team could pay four of them; below that each generation is held for, and capped at, its
+# allowance (4,096 tokens before the router has seen longer answers of the model).
+ALLOWANCE = 4096
+SONNET_IN, SONNET_OUT = D("0.000003"), D("0.000015")
+
+
+@pytest.fixture
+def three_dollars(
+    upstream: Upstream, anthropic_upstream: Upstream, tmp_path: Path
+) -> Iterator[tuple[Stack, str]]:
+    """A suite whose teams get $3: three whole Claude worst cases."""
+    anthropic_upstream.reset()
+    metrics = f"127.0.0.1:{free_port()}"
+    with _stack(tmp_path, upstream, anthropic_upstream, "3.00", metrics) as running:
+        yield running, f"http://{metrics}/metrics"
+    anthropic_upstream.reset()
+
+
+def test_a_small_balance_runs_many_claude_generations_at_once_each_held_for_its_allowance(
+    three_dollars: tuple[Stack, str], anthropic_upstream: Upstream
+) -> None:
+    stack, metrics_url = three_dollars
+    anthropic_upstream.script(latency_ms=300, times=1000)
+    before = grpc_calls(metrics_url, "Reserve")
+
+    async def burst() -> tuple[list[Any], list[openai.APIStatusError]]:
+        async with openai.AsyncOpenAI(
+            base_url=stack.base_url, api_key=stack.bootstrap_key(), max_retries=0, timeout=120
+        ) as api:
+            return await asks(api, ANTHROPIC_MODEL, "burst", 96, concurrency=32)
+
+    served, refused = asyncio.run(burst())
+    # Holding the whole window, $3 ran three at once and refused the rest (402).
+    assert not refused and len(served) == 96
+    assert {b["max_tokens"] for b in _bodies(anthropic_upstream)} == {ALLOWANCE}
+    reserves = grpc_calls(metrics_url, "Reserve") - before
+    assert reserves < len(served) / 2, reserves  # drawn from leases, not a round trip each
+
+
+def test_answers_longer_than_the_allowance_end_at_length_then_teach_it_and_money_stays_exact(
+    one_dollar: Stack, anthropic_upstream: Upstream
+) -> None:
+    stack = one_dollar
+    anthropic_upstream.reset()
+    words = 5000
+    anthropic_upstream.script(reply=" ".join(["word"] * words), latency_ms=50, times=1000)
+    client = openai.AsyncOpenAI(
+        base_url=stack.base_url, api_key=stack.bootstrap_key(), max_retries=0, timeout=120
+    )
+
+    async def burst() -> tuple[list[Any], list[openai.APIStatusError]]:
+        async with client:
+            return await asks(client, ANTHROPIC_MODEL, "long", 32, concurrency=12)
+
+    served, refused = asyncio.run(burst())
+    assert len(served) >= 12 and {e.status_code for e in refused} <= {402}
+    bodies = _bodies(anthropic_upstream)
+    assert len(bodies) == len(served)  # nothing sent upstream for a 402
+    limits = [b["max_tokens"] for b in bodies]
+    # The first ones were held for 4,096 tokens and cut there, and the client is told so
+    # (finish_reason "length"); those cut answers taught the router that the model's answers
+    # run longer, so later ones were held for twice what it had seen, and ended whole.
+    assert ALLOWANCE in limits and all(limit <= 2 * words for limit in limits)
+    assert any(limit > ALLOWANCE for limit in limits)
+    for completion in served:
+        cut = completion.usage.completion_tokens < words
+        assert completion.choices[0].finish_reason == ("length" if cut else "stop")
+    assert sorted(min(limit, words) for limit in limits) == sorted(
+        c.usage.completion_tokens for c in served
+    )
+    total = sum(
+        (c.usage.prompt_tokens * SONNET_IN + c.usage.completion_tokens * SONNET_OUT) for c in served
+    ) or D(0)
+    key = stack.bootstrap_key()
+
+    def settled() -> dict[str, Any] | None:
+        reply = httpx.get(f"{stack.base_url}/credits", headers={"authorization": f"Bearer {key}"})
+        credits: dict[str, Any] = reply.raise_for_status().json()
+        return credits if D(credits["total_used"]) == total else None
+
+    balance = D(eventually(settled)["balance"])
+    assert D(0) <= balance and balance + total == D(1)

@@ -61,7 +61,12 @@ def price(text: str, param: str) -> Decimal:
 
 
 def quote_from_proto(request: billing_pb2.ReserveRequest) -> Quote:
-    for name in ("input_tokens", "max_output_tokens", "model_max_output_tokens"):
+    for name in (
+        "input_tokens",
+        "max_output_tokens",
+        "model_max_output_tokens",
+        "output_allowance",
+    ):
         if getattr(request, name) < 0:
             raise InvalidArgument(f"{name} must not be negative", metadata={"param": name})
     return Quote(
@@ -70,6 +75,7 @@ def quote_from_proto(request: billing_pb2.ReserveRequest) -> Quote:
         model_max_output_tokens=request.model_max_output_tokens,
         input_price=price(request.input_price, "input_price"),
         output_price=price(request.output_price, "output_price"),
+        output_allowance=request.output_allowance,
     )
 
 

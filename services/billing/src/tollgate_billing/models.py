@@ -127,6 +127,8 @@ holds = Table(
     # What the Reserve held, and the output tokens it paid for (a repeat answers the same).
     Column("reserved", Money, nullable=False),
     Column("max_output_tokens", Integer, nullable=False),
+    # The output tokens each generation drawn from it may send (0: its own limit; migration 0007).
+    Column("output_allowance", Integer, nullable=False, server_default=text("0")),
     # Still held: ``reserved`` (or, once returned, what the router spent) less ``debited``.
     Column("held", Money, nullable=False),
     Column("debited", Money, nullable=False),

@@ -105,6 +105,7 @@ class BillingServicer(RateLimitRpcs, billing_pb2_grpc.BillingServiceServicer):
         return billing_pb2.ReserveResponse(
             reserved=format_usd(granted.reservation.reserved),
             max_output_tokens=granted.reservation.max_output_tokens,
+            output_allowance=granted.reservation.output_allowance,
             available=format_usd(granted.available),
         )
 

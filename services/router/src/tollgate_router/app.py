@@ -206,6 +206,7 @@ class RouterApp(ServiceApp):
             outage=self.settings.billing_unavailable,
             lease=self.settings.credit_lease,
             lease_seconds=self.settings.credit_lease_seconds,
+            output_allowance=self.settings.output_allowance,
             instance_id=f"{socket.gethostname()}/{os.getpid()}",
         )
         self.runtime.task("credit-leases", preflight.run)

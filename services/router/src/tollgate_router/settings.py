@@ -53,6 +53,10 @@ class RouterSettings(CommonSettings):
     # long one lease is drawn from before it is given back.
     credit_lease: Decimal = setting(default=Decimal("1"), ge=0)
     credit_lease_seconds: float = setting(default=30.0, gt=0)
+    # Output allowances (docs/billing.md): under money pressure a generation is held for, and
+    # limited upstream to, twice the 99th percentile of its model's recent outputs, never fewer
+    # output tokens than this ("0": always the whole worst case).
+    output_allowance: int = setting(default=4096, ge=0)
     # Idempotency-Key (docs/idempotency.md): how long an answer is kept for repeats, how long a
     # repeat waits for the first request while it still runs (then 409), and how long a running
     # request's claim holds before it counts as abandoned (its router died).

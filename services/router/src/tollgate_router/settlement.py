@@ -34,7 +34,10 @@ def settled(
 ) -> Fact:
     """Settle ``hold`` at what the record was charged and count it; returns the usage fact, for
     the caller to queue (``put``) or to deliver, waiting until it is durable."""
-    hold.settle(record.cost)
+    if record.status == "success":
+        hold.settle(record.cost, record.model, record.usage.output_tokens)
+    else:
+        hold.settle(record.cost)
     if metrics is not None:
         metrics.generation(record)
     return usage_fact(record, headers)

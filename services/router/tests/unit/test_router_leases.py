@@ -15,7 +15,7 @@ import grpc
 import pytest
 from tollgate.billing.v1 import billing_pb2
 from tollgate_common.money import format_usd
-from tollgate_router.credit.leases import Lease, LeaseBook
+from tollgate_router.credit.leases import Lease, LeaseBook, Need
 from tollgate_router.credit.preflight import BillingPreflight, worst_case
 
 from services.router.tests.unit.test_router_preflight import _generation, _rpc_error
@@ -199,20 +199,54 @@ async def test_when_billing_grants_only_the_worst_case_every_generation_asks() -
     assert billing.released == [(first.hold_id, "0.004")]
 
 
+def _need(worst: str) -> Need:
+    """A generation whose worst case is ``worst``: 1,000 output tokens and no prompt."""
+    return Need(D(0), 1000, D(worst) / 1000)
+
+
 def test_a_draw_settles_once() -> None:
     given: list[Lease] = []
     book = LeaseBook(lambda team, lease: given.append(lease), lease_seconds=30)
-    draw = book.add("team_a", "lease_1", D("1"), D("0.4"))
+    draw = book.add("team_a", "lease_1", D("1"), _need("0.4"))
     draw.settle(D("0.1"))
     draw.settle(D("0.1"))
     lease = book.current("team_a")
     assert lease is not None and (lease.spent, lease.drawn, lease.in_flight) == (D("0.1"), 0, 0)
-    assert book.draw("team_a", D("0.9")) is not None  # 1 - 0.1 left
-    assert book.draw("team_a", D("0.1")) is None  # busy: it stays current
+    assert book.draw("team_a", _need("0.9")) is not None  # 1 - 0.1 left
+    assert book.draw("team_a", _need("0.1")) is None  # busy: it stays current
     assert book.current("team_a") is lease
-    assert book.draw("team_a", D("0.95")) is None  # never enough: retired, given back when
+    assert book.draw("team_a", _need("0.95")) is None  # never enough: retired, given back when
     assert book.current("team_a") is None  # its draw settles
     assert given == []
+
+
+def test_a_lease_with_an_allowance_draws_and_caps_each_generation_at_it() -> None:
+    book = LeaseBook(lambda team, lease: None, lease_seconds=30)
+    need = Need(D("0.01"), 64_000, D("0.000015"))  # a whole Claude Sonnet 4 window: $0.97
+    first = book.add("team_a", "lease_1", D("0.5"), need, allowance=4096)
+    # Each draw holds the prompt and 4,096 output tokens, and says so: it is the upstream cap.
+    assert (first.tokens, first.worst) == (4096, D("0.01") + 4096 * D("0.000015"))
+    draws = [first]
+    while (draw := book.draw("team_a", need)) is not None:
+        draws.append(draw)
+    assert len(draws) == int(
+        D("0.5") / first.worst
+    )  # 7 at once, where not one whole worst case fits
+    assert all(d.tokens == 4096 for d in draws)
+    # A generation asking for less than the allowance keeps its own limit and costs less.
+    draws[0].settle(D("0.02"))
+    small = book.draw("team_a", Need(D("0.01"), 1000, D("0.000015")))
+    assert small is not None and small.tokens == 1000
+
+
+def test_a_draw_that_succeeded_teaches_the_allowance_its_output() -> None:
+    seen: list[tuple[str, int]] = []
+    book = LeaseBook(lambda team, lease: None, lease_seconds=30, observe=lambda *s: seen.append(s))
+    draw = book.add("team_a", "lease_1", D("1"), _need("0.4"))
+    draw.settle(D("0.1"), "anthropic/claude-sonnet-4", 812)
+    draw.settle(D("0.1"), "anthropic/claude-sonnet-4", 900)  # settles once
+    book.draw("team_a", _need("0.4")).settle(D("0"))  # type: ignore[union-attr]  # failed: nothing learnt
+    assert seen == [("anthropic/claude-sonnet-4", 812)]
 
 
 async def test_billing_clamping_while_a_lease_holds_unused_money_is_no_shortage() -> None:

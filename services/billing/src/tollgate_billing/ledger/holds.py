@@ -63,7 +63,7 @@ class UnsettledHold:
 
 def _hold(row: RowMapping) -> Hold:
     return Hold(
-        Reservation(row["reserved"], row["max_output_tokens"]),
+        Reservation(row["reserved"], row["max_output_tokens"], row["output_allowance"]),
         row["held"],
         row["debited"],
         row["returned"],
@@ -90,6 +90,7 @@ async def insert_hold(conn: AsyncConnection, new: NewHold) -> bool:
             key_id=hold.requester.key_id,
             reserved=hold.reservation.reserved,
             max_output_tokens=hold.reservation.max_output_tokens,
+            output_allowance=hold.reservation.output_allowance,
             held=hold.amount,
             debited=hold.debited,
             returned=hold.returned,

@@ -58,12 +58,25 @@ class Quote:
     model_max_output_tokens: int  # the catalog's; 0 when unknown
     input_price: Decimal  # USD per token
     output_price: Decimal
+    # The output tokens a generation of the model ordinarily needs (the router's figure); 0:
+    # none. Under money pressure a hold pays for no more (:func:`pressed`), and then it is
+    # also the limit: a quote :func:`pressed` left an allowance in is held for it.
+    output_allowance: int = 0
+
+    def limit(self) -> int:
+        """The output tokens the upstream request may produce."""
+        return self.max_output_tokens or self.model_max_output_tokens or DEFAULT_OUTPUT_RESERVE
+
+    def worst(self) -> Decimal:
+        return self.input_tokens * self.input_price + self.limit() * self.output_price
 
 
 @dataclass(frozen=True, slots=True)
 class Reservation:
     reserved: Decimal
     max_output_tokens: int  # a clamp to send upstream; 0 when none is needed
+    # Every generation drawn from the hold sends at most this many output tokens; 0: its own.
+    output_allowance: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,11 +148,25 @@ class _Team:
         )
 
 
+def pressed(available: Decimal, quote: Quote, policy: LeasePolicy) -> Quote:
+    """``quote`` as held out of ``available``: its whole output limit while the team could pay
+    ``policy.min_worst_cases`` worst cases (when a lease could be granted), else no more than
+    its output allowance. So a team near the end of its money runs many ordinary generations at
+    once instead of a few that may each write the model's whole window; the output sent
+    upstream never exceeds what is held either way."""
+    allowance = quote.output_allowance
+    if not allowance:
+        return quote
+    if allowance >= quote.limit() or available >= quote.worst() * policy.min_worst_cases:
+        return replace(quote, output_allowance=0)
+    return replace(quote, max_output_tokens=allowance)
+
+
 def grant(available: Decimal, quote: Quote) -> Reservation | None:
     """The hold for ``quote`` out of ``available``; None when not even the prompt and one
     output token are covered. The output tokens are clamped to what is affordable."""
     input_cost = quote.input_tokens * quote.input_price
-    limit = quote.max_output_tokens or quote.model_max_output_tokens or DEFAULT_OUTPUT_RESERVE
+    limit = quote.limit()
     if quote.output_price > 0:
         spare = available - input_cost
         affordable = int((spare / quote.output_price).to_integral_value(ROUND_FLOOR))
@@ -151,6 +178,7 @@ def grant(available: Decimal, quote: Quote) -> Reservation | None:
     return Reservation(
         reserved=input_cost + granted * quote.output_price,
         max_output_tokens=granted if granted < limit else 0,
+        output_allowance=quote.output_allowance,
     )
 
 
@@ -255,16 +283,19 @@ class BalanceView:
         if existing is not None:
             return existing.reservation
         available = team.account.balance - team.held()
-        reservation = quote_reservation(available, quote)
+        budgets: list[tuple[BudgetState, Decimal]] = []
         for state in team.budgets or ():
             if at is None or not applies(state.budget, requester.project_id, requester.key_id):
                 continue
-            left = state.budget.amount - state.spent_in(at) - team.held_in(state)
+            budgets.append((state, state.budget.amount - state.spent_in(at) - team.held_in(state)))
+        least = min([available, *(left for _, left in budgets)])
+        quote = pressed(least, quote, self._leases)
+        reservation = quote_reservation(available, quote)
+        for state, left in budgets:
             capped = _within_budget(state, left, quote)
             if capped is not None and capped.reserved < reservation.reserved:
                 reservation = capped
-            available = min(available, left)
-        reservation = grant_lease(available, reservation, lease, self._leases)
+        reservation = grant_lease(least, reservation, lease, self._leases)
         team.holds[hold_id] = Hold(reservation, reservation.reserved, requester=requester)
         return reservation
 

@@ -12,8 +12,10 @@ class Hold(Protocol):
         """The billing hold the usage fact names ("" when billing holds nothing for it)."""
         ...
 
-    def settle(self, cost: Decimal) -> None:
-        """The generation ended having been charged ``cost`` (its usage fact is on its way)."""
+    def settle(self, cost: Decimal, model: str = "", output_tokens: int = 0) -> None:
+        """The generation ended having been charged ``cost`` (its usage fact is on its way);
+        when it succeeded, ``model`` produced ``output_tokens`` (what output allowances learn
+        from: :mod:`tollgate_router.credit.allowance`)."""
         ...
 
     async def release(self) -> None:
@@ -24,7 +26,7 @@ class Hold(Protocol):
 class _NoHold:
     hold_id = ""
 
-    def settle(self, cost: Decimal) -> None:
+    def settle(self, cost: Decimal, model: str = "", output_tokens: int = 0) -> None:
         return None
 
     async def release(self) -> None:

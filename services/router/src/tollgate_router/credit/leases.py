@@ -33,6 +33,9 @@ class Lease:
     drawn: Decimal = ZERO  # worst cases of generations still in flight
     in_flight: int = 0
     retired: bool = False
+    # Output tokens each generation drawn from it may send upstream (billing held it under
+    # money pressure: :mod:`tollgate_router.credit.allowance`); 0: each generation's own limit.
+    allowance: int = 0
 
     def left(self) -> Decimal:
         return self.granted - self.spent - self.drawn
@@ -45,8 +48,25 @@ class Lease:
 # A book's current leases: one more is asked for when all are busy, up to this many.
 MAX_LEASES_PER_BOOK = 4
 
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    """What a generation may cost: its prompt, and up to ``tokens`` output tokens at ``price``
+    each (fewer on a lease with a lower allowance)."""
+
+    input_cost: Decimal
+    tokens: int
+    price: Decimal
+
+    def on(self, lease: Lease) -> tuple[int, Decimal]:
+        """The output tokens and the worst case of this generation drawn from ``lease``."""
+        tokens = min(self.tokens, lease.allowance) if lease.allowance else self.tokens
+        return tokens, self.input_cost + tokens * self.price
+
+
 GiveBack = Callable[[str, Lease], None]
 Shrink = Callable[[str, Lease], None]
+Observe = Callable[[str, int], None]
 
 
 @dataclass(slots=True)
@@ -57,22 +77,29 @@ class Draw:
     team_id: str
     lease: Lease
     worst: Decimal
+    tokens: int  # the output tokens held: the hard cap sent upstream
     done: bool = field(default=False)
 
     @property
     def hold_id(self) -> str:
         return self.lease.hold_id
 
-    def settle(self, cost: Decimal) -> None:
+    def settle(self, cost: Decimal, model: str = "", output_tokens: int = 0) -> None:
         if not self.done:
             self.done = True
             self.book.finish(self, cost)
+            if model:
+                self.book.observe(model, output_tokens)
 
     async def release(self) -> None:
         self.settle(ZERO)  # it reached no provider: nothing was spent
 
 
 def _noop(book: str, lease: Lease) -> None:
+    return None
+
+
+def _unobserved(model: str, output_tokens: int) -> None:
     return None
 
 
@@ -85,42 +112,51 @@ class LeaseBook:
         lease_seconds: float,
         monotonic: Callable[[], float] = time.monotonic,
         shrink: Shrink = _noop,
+        observe: Observe = _unobserved,
     ) -> None:
         self._give_back = give_back
         self._shrink = shrink
+        # A generation that drew from a lease succeeded: its model's output tokens.
+        self.observe = observe
         self._seconds = lease_seconds
         self._monotonic = monotonic
         self._current: dict[str, list[Lease]] = {}
 
-    def draw(self, book: str, worst: Decimal) -> Draw | None:
-        """A draw on one of the book's current leases, or None when none covers ``worst``.
-        Leases past their time, or that could not cover ``worst`` even when idle, retire."""
+    def draw(self, book: str, need: Need) -> Draw | None:
+        """A draw on one of the book's current leases, or None when none covers ``need``.
+        Leases past their time, or that could not cover it even when idle, retire."""
         leases = self._current.get(book)
         if not leases:
             return None
         now = self._monotonic()
         for lease in list(leases):
+            tokens, worst = need.on(lease)
             if lease.usable_until <= now or lease.granted - lease.spent < worst:
                 self._retire(book, lease)
             elif lease.left() >= worst:
-                return self._take(book, lease, worst)
+                return self._take(book, lease, tokens, worst)
         return None
 
-    def add(self, book: str, hold_id: str, granted: Decimal, worst: Decimal) -> Draw:
-        """A new lease of ``granted`` (just held at billing), drawn ``worst`` at once; the
-        book's other leases stay current (the one with least left retires past the limit)."""
+    def add(
+        self, book: str, hold_id: str, granted: Decimal, need: Need, allowance: int = 0
+    ) -> Draw:
+        """A new lease of ``granted`` (just held at billing) with its output ``allowance``,
+        drawn ``need`` at once; the book's other leases stay current (the one with least left
+        retires past the limit)."""
         leases = self._current.setdefault(book, [])
         if len(leases) >= MAX_LEASES_PER_BOOK:
             self._retire(book, min(leases, key=Lease.left))
-        lease = Lease(hold_id, granted, self._monotonic() + self._seconds)
+        lease = Lease(hold_id, granted, self._monotonic() + self._seconds, allowance=allowance)
         self._current.setdefault(book, []).append(lease)
-        return self._take(book, lease, worst)
+        return self._take(book, lease, *need.on(lease))
 
-    def single(self, book: str, hold_id: str, granted: Decimal, worst: Decimal) -> Draw:
+    def single(
+        self, book: str, hold_id: str, granted: Decimal, need: Need, allowance: int = 0
+    ) -> Draw:
         """A hold of ``granted`` for one generation only (never a current lease): given back
         once that generation settles."""
-        lease = Lease(hold_id, granted, self._monotonic(), retired=True)
-        return self._take(book, lease, worst)
+        lease = Lease(hold_id, granted, self._monotonic(), retired=True, allowance=allowance)
+        return self._take(book, lease, *need.on(lease))
 
     def finish(self, draw: Draw, cost: Decimal) -> None:
         lease = draw.lease
@@ -163,10 +199,11 @@ class LeaseBook:
         leases = self._current.get(book)
         return leases[-1] if leases else None
 
-    def _take(self, book: str, lease: Lease, worst: Decimal) -> Draw:
+    def _take(self, book: str, lease: Lease, tokens: int, worst: Decimal) -> Draw:
+        worst = min(worst, lease.granted)  # billing's figure of the same is what is held
         lease.drawn += worst
         lease.in_flight += 1
-        return Draw(self, book, lease, worst)
+        return Draw(self, book, lease, worst, tokens)
 
     def _retire(self, book: str, lease: Lease) -> None:
         leases = self._current.get(book)

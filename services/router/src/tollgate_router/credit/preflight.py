@@ -8,9 +8,10 @@ billing (where the money is) answers with a hold, the output tokens the team can
 fewer, or INSUFFICIENT_FUNDS (nothing sent upstream). The tokens held become the request's
 hard cap (``output_cap``), which every adapter applies to the body it sends. Holds are credit
 leases (:mod:`tollgate_router.credit.leases`): while a team's lease covers the next
-generation's worst case, the generation draws from it with no round trip to billing. The usage
-fact settles what a generation spent; a generation that never reaches a provider gives its
-share back.
+generation's worst case, the generation draws from it with no round trip to billing. Under
+money pressure billing holds a generation's output allowance instead of its whole limit
+(:mod:`tollgate_router.credit.allowance`), and that becomes its cap. The usage fact settles
+what a generation spent; a generation that never reaches a provider gives its share back.
 
 When billing cannot be reached the policy is ``last-known`` (default) or ``closed``: see
 docs/billing.md, "When billing is unreachable".
@@ -32,9 +33,10 @@ from tollgate_common.errors import DomainError, InvalidArgument, Unavailable, er
 from tollgate_common.ids import new_id
 from tollgate_common.money import ZERO, format_usd, parse_usd
 
+from tollgate_router.credit.allowance import OutputAllowances
 from tollgate_router.credit.give_backs import GiveBacks, team_of_book
 from tollgate_router.credit.holds import NO_HOLD, Hold
-from tollgate_router.credit.leases import LeaseBook
+from tollgate_router.credit.leases import LeaseBook, Need
 from tollgate_router.domain import (
     Caller,
     FilePart,
@@ -301,6 +303,7 @@ class BillingPreflight:
         lease_seconds: float = 30.0,
         lease_wait_seconds: float = 0.1,
         instance_id: str = "",
+        output_allowance: int = 0,
     ) -> None:
         self._stub = stub
         self._instance_id = instance_id  # kept with each hold: who left an unsettled one
@@ -309,8 +312,12 @@ class BillingPreflight:
         self._lease = lease
         self._lease_seconds = lease_seconds
         self._give_backs = GiveBacks(stub, deadline_seconds)
+        self._allowances = OutputAllowances(output_allowance)
         self._leases = LeaseBook(
-            self._give_backs.give_back, lease_seconds, shrink=self._give_backs.shrink
+            self._give_backs.give_back,
+            lease_seconds,
+            shrink=self._give_backs.shrink,
+            observe=self._allowances.observe,
         )
         self._lease_wait = lease_wait_seconds
         # Per book: the lease request in flight (done when it has an answer).
@@ -356,11 +363,13 @@ class BillingPreflight:
         model_max = max(c.model.max_output_tokens for c in system)
         worst = worst_of(ask.input_tokens, max_output, model_max, prices)
         held = (max_output or model_max or DEFAULT_OUTPUT_RESERVE) if ask.output else 0
+        need = Need(ask.input_tokens * prices.input, held, prices.output)
         book = lease_book_key(ask.caller)
-        draw = self._leases.draw(book, worst)  # most generations: no round trip to billing
+        draw = self._leases.draw(book, need)  # most generations: no round trip to billing
         if draw is not None:
-            return Admission(draw, ask.plan, held)
+            return Admission(draw, ask.plan, draw.tokens)
         caller = ask.caller
+        models = {c.model.id for c in system}
         message = billing_pb2.ReserveRequest(
             team_id=caller.team_id,
             hold_id=new_id("lease"),
@@ -372,26 +381,27 @@ class BillingPreflight:
             project_id=caller.project_id,
             key_id=caller.key_id,
             instance_id=self._instance_id,
+            output_allowance=self._allowances.allowance(models) if ask.output else 0,
         )
         leasing = self._acquiring.get(book)
         if leasing is None:
-            return await self._new_lease(ask.plan, book, message, worst, held)
+            return await self._new_lease(ask.plan, book, message, worst, need)
         # Another generation of the book is asking for a lease: draw from it if it comes soon,
         # else hold on our own, so that a slow billing never queues a book behind one call.
         await asyncio.wait((leasing,), timeout=self._lease_wait)
-        draw = self._leases.draw(book, worst)
+        draw = self._leases.draw(book, need)
         if draw is not None:
-            return Admission(draw, ask.plan, held)
-        return await self._reserve(ask.plan, book, message, worst, held, lease=False)
+            return Admission(draw, ask.plan, draw.tokens)
+        return await self._reserve(ask.plan, book, message, worst, need, lease=False)
 
     async def _new_lease(
-        self, plan: Plan, book: str, message: billing_pb2.ReserveRequest, worst: Decimal, held: int
+        self, plan: Plan, book: str, message: billing_pb2.ReserveRequest, worst: Decimal, need: Need
     ) -> Admission:
         """At most one lease request per book is in flight; the others wait for it briefly."""
         leasing: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._acquiring[book] = leasing
         try:
-            return await self._reserve(plan, book, message, worst, held, lease=True)
+            return await self._reserve(plan, book, message, worst, need, lease=True)
         finally:
             del self._acquiring[book]
             leasing.set_result(None)
@@ -402,11 +412,12 @@ class BillingPreflight:
         book: str,
         message: billing_pb2.ReserveRequest,
         worst: Decimal,
-        held: int,
+        need: Need,
         *,
         lease: bool,
     ) -> Admission:
-        """Hold ``worst`` (``held`` output tokens) at billing: a new lease or a one-off hold.
+        """Hold ``worst`` (``need``) at billing: a new lease or a one-off hold; under money
+        pressure billing holds each generation's output allowance instead of its whole limit.
         Billing clamping or refusing it while this router's leases of the team hold money
         their generations do not need is no shortage: those leases are shrunk to what their
         generations may cost, and billing is asked once more."""
@@ -427,7 +438,7 @@ class BillingPreflight:
                         continue
                     return self._without_system_credentials(plan, exc)
                 if exc.code() in _OUTAGE_CODES:
-                    return Admission(self._during_outage(team_id, worst), plan, held)
+                    return Admission(self._during_outage(team_id, worst), plan, need.tokens)
                 raise
             if reply.max_output_tokens and reclaim and self._leases.unused(self._books(team_id)):
                 await self._give_backs.release(team_id, message.hold_id, "")  # asked again below
@@ -438,10 +449,10 @@ class BillingPreflight:
         self._last_known[team_id] = parse_usd(reply.available)
         reserved = parse_usd(reply.reserved)
         if reply.max_output_tokens:  # billing could only afford fewer output tokens
-            worst = reserved
+            need = replace(need, tokens=min(need.tokens, reply.max_output_tokens))
         add = self._leases.add if lease else self._leases.single
-        draw = add(book, message.hold_id, reserved, min(worst, reserved))
-        return Admission(draw, plan, reply.max_output_tokens or held)
+        draw = add(book, message.hold_id, reserved, need, reply.output_allowance)
+        return Admission(draw, plan, draw.tokens)
 
     def _books(self, team_id: str) -> list[str]:
         return [book for book in self._leases.books() if team_of_book(book) == team_id]
