@@ -15,7 +15,7 @@ from typing import Protocol
 import aiohttp
 
 from tollgate_router.providers.base import ProviderError
-from tollgate_router.providers.transport import post
+from tollgate_router.providers.transport import post, read_body
 
 # One input: text, or token ids of the model's tokenizer.
 EmbeddingInput = str | tuple[int, ...]
@@ -80,7 +80,7 @@ async def post_json(
     )
     try:
         async with await post(session, url, body, headers, timeout) as response:
-            raw = await response.read()
+            raw = await read_body(response)
             status = response.status
     except TimeoutError as exc:
         raise ProviderError(0, "timed out waiting for the provider", type="timeout") from exc

@@ -29,6 +29,11 @@ from tollgate_router.providers.base import (
 from tollgate_router.providers.sse import SseDecoder, SseEvent
 
 _DRAIN_SECONDS = 1.0
+# The largest whole (not streamed) answer read from a provider: the largest message the router
+# may pass on over gRPC, so a provider (or whatever a base URL points at) sending more is a
+# failed attempt instead of memory the router cannot give back.
+MAX_BODY_BYTES = 64 * 1024 * 1024
+_READ_CHUNK = 64 * 1024
 # Dead pooled connections a POST may meet in a row (a provider that closed all of its idle
 # connections) before its last try.
 _STALE_RETRIES = 4
@@ -271,6 +276,28 @@ def _timeout(session: aiohttp.ClientSession, total: float | None) -> aiohttp.Cli
     )
 
 
+async def read_body(response: aiohttp.ClientResponse, limit: int = MAX_BODY_BYTES) -> bytes:
+    """The whole body of ``response``, or a ProviderError once it exceeds ``limit`` bytes (a
+    ``Content-Length`` over it is refused before a byte is read)."""
+    if response.content_length is not None and response.content_length > limit:
+        raise _too_large(response, limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.content.iter_chunked(_READ_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise _too_large(response, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large(response: aiohttp.ClientResponse, limit: int) -> ProviderError:
+    response.close()  # the rest is never read: the connection cannot be reused
+    return ProviderError(
+        0, f"the provider's answer is larger than {limit // (1024 * 1024)} MiB", type="api_error"
+    )
+
+
 async def exchange(
     session: aiohttp.ClientSession,
     url: str,
@@ -296,7 +323,7 @@ async def exchange(
     if response.status == 200 and stream and response.content_type == "text/event-stream":
         return SseStream(response, parser())
     try:
-        raw = await response.read()
+        raw = await read_body(response)
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise ProviderError(
             0, f"the provider's response broke off ({type(exc).__name__})", type="api_error"
