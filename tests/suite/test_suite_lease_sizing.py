@@ -176,8 +176,8 @@ def _cost(completions: list[Any]) -> Decimal:
     ) or D(0)
 
 
-def _until_refused(api: Api, stack: Stack, label: str) -> list[Any]:
-    """One at a time until a 402: what was served."""
+def _until_refused(api: Api, stack: Stack, label: str) -> tuple[list[Any], openai.APIStatusError]:
+    """One at a time until a 402: what was served, and the refusal."""
     client = openai.OpenAI(base_url=stack.base_url, api_key=api.key, max_retries=0)
     served: list[Any] = []
     with pytest.raises(openai.APIStatusError) as refusal:  # noqa: PT012 - ends in one
@@ -188,7 +188,12 @@ def _until_refused(api: Api, stack: Stack, label: str) -> list[Any]:
                 )
             )
     assert refusal.value.status_code == 402, "$1 does not pay for 20 more"
-    return served
+    return served, refusal.value
+
+
+def _code(error: openai.APIStatusError) -> str:
+    assert isinstance(error.body, dict)
+    return str(error.body["code"])
 
 
 def test_concurrent_generations_on_a_small_balance_never_overdraw_it_or_a_budget(
@@ -220,9 +225,22 @@ def test_concurrent_generations_on_a_small_balance_never_overdraw_it_or_a_budget
     (owner_served, owner_refused), (member_served, member_refused) = asyncio.run(both())
     assert owner_served and member_served
     assert {e.status_code for e in owner_refused + member_refused} == {402}
-    # Then one at a time until each is refused: the key's budget, then the balance.
-    owner_served += _until_refused(tenant.owner, stack, "owner tail")
-    member_served += _until_refused(tenant.member, stack, "member tail")
+    # Refused while the money was held by generations in flight, the client is told to wait
+    # (and for how long) rather than to top up.
+    in_flight = [e for e in member_refused if _code(e) == "in_flight_credit_exhausted"]
+    assert in_flight and all(e.response.headers["retry-after"] == "1" for e in in_flight)
+    assert {_code(e) for e in member_refused} <= {
+        "in_flight_credit_exhausted",
+        "insufficient_funds",
+    }
+    # Then one at a time until each is refused: the key's budget, then the balance — with
+    # nothing in flight, really out of credit: no Retry-After.
+    served_tail, _ = _until_refused(tenant.owner, stack, "owner tail")
+    owner_served += served_tail
+    served_tail, member_refusal = _until_refused(tenant.member, stack, "member tail")
+    member_served += served_tail
+    assert _code(member_refusal) == "insufficient_funds"
+    assert "retry-after" not in member_refusal.response.headers
 
     # Each generation produced every token its upstream body allowed, so what it was charged
     # is what its body could cost: a body allowing more than was held would overdraw.

@@ -17,7 +17,9 @@ ERROR_STATUSES: Final = {
     "field, a wrong type (`param` names it), a malformed request (a header name HTTP does not "
     "allow, a path that is not valid UTF-8)",
     "401": "Missing or invalid credential",
-    "402": "Insufficient funds, or a budget used up for its period (`budget_exceeded`)",
+    "402": "Insufficient funds (`insufficient_funds`; `in_flight_credit_exhausted` with "
+    "`Retry-After` when the balance would pay but the team's generations in flight hold it), "
+    "or a budget used up for its period (`budget_exceeded`)",
     "403": "The caller's role may not do this",
     "404": "Not found — also anything in a team the caller does not belong to",
     "409": "Conflict (slug taken, already a member, last owner, last member; "

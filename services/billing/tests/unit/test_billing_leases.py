@@ -165,3 +165,28 @@ def test_no_interleaving_of_draws_facts_and_give_backs_overdraws(seed: int) -> N
         assert account is not None and account.balance >= 0
         assert view.available("team_a") >= 0
     assert served > 100
+
+
+def test_a_refusal_says_when_money_held_in_flight_is_the_reason() -> None:
+    view = _view("0.203")  # two worst cases of 0.101, and not the prompt of a third
+    view.reserve("team_a", "g1", QUOTE)
+    view.reserve("team_a", "g2", QUOTE)
+    with pytest.raises(InsufficientFunds) as held:
+        view.reserve("team_a", "g3", QUOTE)
+    assert held.value.metadata == {"code": "in_flight_credit_exhausted", "retry_after": "1"}
+    # Once the two settle at their cost the balance itself is short: out of credit, no wait.
+    for hold_id in ("g1", "g2"):
+        _charge(view, WORST, hold_id)
+    with pytest.raises(InsufficientFunds) as out:
+        view.reserve("team_a", "g4", QUOTE)
+    assert out.value.metadata == {}
+
+
+def test_money_a_returned_lease_keeps_for_facts_on_their_way_is_spent_not_in_flight() -> None:
+    view = _view("0.45", LeasePolicy(share=D("1")))
+    assert view.reserve("team_a", "lease_1", QUOTE, lease=D("0.4495")).reserved == D("0.4495")
+    # Its router gave it back having spent all of it; the usage facts are on their way.
+    view.release("team_a", "lease_1", spent=D("0.4495"))
+    with pytest.raises(InsufficientFunds) as out:
+        view.reserve("team_a", "g2", QUOTE)
+    assert out.value.metadata == {}  # no use waiting: once they arrive 0.0005 is left

@@ -136,6 +136,11 @@ class _Team:
         """What the account's holds hold (``Account.held``) plus those held one by one."""
         return self.account.held + sum((hold.amount for hold in self.holds.values()), ZERO)
 
+    def owed(self) -> Decimal:
+        """What holds given back keep for generations that have ended but whose usage facts
+        have not been applied yet: already spent, not in flight."""
+        return sum((hold.amount for hold in self.holds.values() if hold.returned), ZERO)
+
     def held_in(self, state: BudgetState) -> Decimal:
         """What the holds that count in ``state``'s budget hold."""
         return sum(
@@ -182,14 +187,30 @@ def grant(available: Decimal, quote: Quote) -> Reservation | None:
     )
 
 
-def quote_reservation(available: Decimal, quote: Quote) -> Reservation:
-    """:func:`grant`, or InsufficientFunds."""
+# The answer's ``code`` when the balance would pay but the team's generations in flight hold
+# it, and the seconds after which to retry (a generation's hold goes when it settles).
+IN_FLIGHT = "in_flight_credit_exhausted"
+IN_FLIGHT_RETRY_SECONDS = "1"
+
+
+def quote_reservation(
+    available: Decimal, quote: Quote, balance: Decimal | None = None
+) -> Reservation:
+    """:func:`grant`, or InsufficientFunds: saying so (code :data:`IN_FLIGHT`, retry after a
+    second) when ``balance`` (less what ended generations owe) would pay for it with nothing
+    in flight."""
     reservation = grant(available, quote)
-    if reservation is None:
+    if reservation is not None:
+        return reservation
+    if balance is not None and grant(balance, quote) is not None:
         raise InsufficientFunds(
-            "Insufficient funds: add credits to your team (POST /v1/credits/top-up) to continue."
+            "Insufficient funds for now: the team's credit is held by its generations in "
+            "flight; retry when they finish, or add credits (POST /v1/credits/top-up).",
+            metadata={"code": IN_FLIGHT, "retry_after": IN_FLIGHT_RETRY_SECONDS},
         )
-    return reservation
+    raise InsufficientFunds(
+        "Insufficient funds: add credits to your team (POST /v1/credits/top-up) to continue."
+    )
 
 
 def _within_budget(state: BudgetState, available: Decimal, quote: Quote) -> Reservation | None:
@@ -290,7 +311,7 @@ class BalanceView:
             budgets.append((state, state.budget.amount - state.spent_in(at) - team.held_in(state)))
         least = min([available, *(left for _, left in budgets)])
         quote = pressed(least, quote, self._leases)
-        reservation = quote_reservation(available, quote)
+        reservation = quote_reservation(available, quote, team.account.balance - team.owed())
         for state, left in budgets:
             capped = _within_budget(state, left, quote)
             if capped is not None and capped.reserved < reservation.reserved:

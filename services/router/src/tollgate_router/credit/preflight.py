@@ -484,8 +484,10 @@ class BillingPreflight:
         the team's own (BYOK) credentials may still serve it."""
         byok = tuple(c for c in plan.candidates if c.credential_type == BYOK)
         if not byok:
-            refusal = _REFUSALS.get(error_details(exc).reason, InsufficientFunds)
-            raise refusal(exc.details() or "insufficient funds")
+            details = error_details(exc)
+            refusal = _REFUSALS.get(details.reason, InsufficientFunds)
+            # Billing's code and retry_after (money held in flight) reach the client as given.
+            raise refusal(exc.details() or "insufficient funds", metadata=dict(details.metadata))
         return Admission(NO_HOLD, Plan(byok, plan.skipped))
 
     def _during_outage(self, team_id: str, worst: Decimal) -> Hold:
