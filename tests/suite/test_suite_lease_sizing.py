@@ -110,6 +110,20 @@ def one_dollar(upstream: Upstream, anthropic_upstream: Upstream, tmp_path: Path)
     upstream.reset()
 
 
+def _burst(
+    stack: Stack, model: str, label: str, count: int, concurrency: int
+) -> tuple[list[Any], list[openai.APIStatusError]]:
+    """``count`` generations of ``model`` by the bootstrap key, ``concurrency`` at a time."""
+
+    async def burst() -> tuple[list[Any], list[openai.APIStatusError]]:
+        async with openai.AsyncOpenAI(
+            base_url=stack.base_url, api_key=stack.bootstrap_key(), max_retries=0, timeout=120
+        ) as api:
+            return await asks(api, model, label, count, concurrency=concurrency)
+
+    return asyncio.run(burst())
+
+
 def _bodies(fake: Upstream) -> list[dict[str, Any]]:
     return [request["body"] for request in fake.requests()]  # type: ignore[misc]
 
@@ -145,13 +159,7 @@ def test_a_20_dollar_team_draws_its_generations_without_a_round_trip_each(
     upstream.script(latency_ms=40, times=1000)
     before = grpc_calls(metrics_url, "Reserve"), grpc_calls(metrics_url, "Release")
 
-    async def burst() -> tuple[list[Any], list[openai.APIStatusError]]:
-        async with openai.AsyncOpenAI(
-            base_url=stack.base_url, api_key=stack.bootstrap_key(), max_retries=0, timeout=120
-        ) as api:
-            return await asks(api, GPT, "burst", 192, concurrency=64)
-
-    served, refused = asyncio.run(burst())
+    served, refused = _burst(stack, GPT, "burst", 192, concurrency=64)
     assert not refused and len(served) == 192
     reserves = grpc_calls(metrics_url, "Reserve") - before[0]
     releases = grpc_calls(metrics_url, "Release") - before[1]
@@ -291,13 +299,7 @@ def test_a_small_balance_runs_many_claude_generations_at_once_each_held_for_its_
     anthropic_upstream.script(latency_ms=300, times=1000)
     before = grpc_calls(metrics_url, "Reserve")
 
-    async def burst() -> tuple[list[Any], list[openai.APIStatusError]]:
-        async with openai.AsyncOpenAI(
-            base_url=stack.base_url, api_key=stack.bootstrap_key(), max_retries=0, timeout=120
-        ) as api:
-            return await asks(api, ANTHROPIC_MODEL, "burst", 96, concurrency=32)
-
-    served, refused = asyncio.run(burst())
+    served, refused = _burst(stack, ANTHROPIC_MODEL, "burst", 96, concurrency=32)
     # Holding the whole window, $3 ran three at once and refused the rest (402).
     assert not refused and len(served) == 96
     assert {b["max_tokens"] for b in _bodies(anthropic_upstream)} == {ALLOWANCE}
@@ -312,15 +314,7 @@ def test_answers_longer_than_the_allowance_end_at_length_then_teach_it_and_money
     anthropic_upstream.reset()
     words = 5000
     anthropic_upstream.script(reply=" ".join(["word"] * words), latency_ms=50, times=1000)
-    client = openai.AsyncOpenAI(
-        base_url=stack.base_url, api_key=stack.bootstrap_key(), max_retries=0, timeout=120
-    )
-
-    async def burst() -> tuple[list[Any], list[openai.APIStatusError]]:
-        async with client:
-            return await asks(client, ANTHROPIC_MODEL, "long", 32, concurrency=12)
-
-    served, refused = asyncio.run(burst())
+    served, refused = _burst(stack, ANTHROPIC_MODEL, "long", 32, concurrency=12)
     assert len(served) >= 12 and {e.status_code for e in refused} <= {402}
     bodies = _bodies(anthropic_upstream)
     assert len(bodies) == len(served)  # nothing sent upstream for a 402
