@@ -5,6 +5,7 @@ router never gave back is listed as unsettled."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -142,4 +143,19 @@ async def test_a_lease_shrunk_in_use_frees_what_it_does_not_need(world: World) -
     [dead] = await world.credits.unsettled("team_a")
     assert (dead.hold_id, dead.debited, dead.held) == ("lease_1", D("0.3"), D("0.5"))
     assert await world.credits.available("team_a") == D("109.1")
+    await world.audit()
+
+
+async def test_a_hold_under_pressure_keeps_its_output_allowance_across_a_restart(
+    world: World,
+) -> None:
+    for i in range(17):  # $10 less 17 worst cases of 0.5: 1.5 left, under four of them
+        await world.credits.reserve("team_a", f"gen_{i}", QUOTE)
+    pressed = replace(QUOTE, output_allowance=20)  # 20 of its 100 output tokens: 0.18
+    first = (await world.credits.reserve("team_a", "lease_p", pressed, D(1))).reservation
+    assert (first.reserved, first.max_output_tokens, first.output_allowance) == (D("0.75"), 0, 20)
+    # A new process over the same database (as after kill -9) answers a repeat as it was made:
+    # without the allowance the router would let each draw write the whole limit.
+    again = (await world.restart().reserve("team_a", "lease_p", pressed, D(1))).reservation
+    assert again == first
     await world.audit()
