@@ -81,3 +81,14 @@ def test_a_router_that_sends_no_allowance_is_held_for_the_whole_window_as_before
     old = replace(SONNET, output_allowance=0)
     held = view.reserve("team_a", "g1", old)
     assert (held.reserved, held.output_allowance) == (WHOLE, 0)
+
+
+def test_in_a_burst_whole_windows_stop_when_what_is_left_matches_those_running() -> None:
+    # $20 pays for 20 whole windows; 64 arriving at once would leave 44 refused. Whole windows
+    # go while what is left covers as many as are already held, then allowances.
+    view = _view("20")
+    held = [view.reserve("team_a", f"g{n}", SONNET) for n in range(64)]
+    whole = [h for h in held if h.output_allowance == 0]
+    assert len(whole) == 11 and all(h.reserved == WHOLE for h in whole)
+    assert all(h.output_allowance == 4096 for h in held[11:])
+    assert view.available("team_a") == D("20") - 11 * WHOLE - 53 * ALLOWED

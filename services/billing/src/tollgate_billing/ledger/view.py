@@ -136,6 +136,10 @@ class _Team:
         """What the account's holds hold (``Account.held``) plus those held one by one."""
         return self.account.held + sum((hold.amount for hold in self.holds.values()), ZERO)
 
+    def running(self) -> int:
+        """Holds of generations that may still be running (not given back)."""
+        return sum(1 for hold in self.holds.values() if not hold.returned)
+
     def owed(self) -> Decimal:
         """What holds given back keep for generations that have ended but whose usage facts
         have not been applied yet: already spent, not in flight."""
@@ -153,16 +157,18 @@ class _Team:
         )
 
 
-def pressed(available: Decimal, quote: Quote, policy: LeasePolicy) -> Quote:
+def pressed(available: Decimal, quote: Quote, policy: LeasePolicy, running: int = 0) -> Quote:
     """``quote`` as held out of ``available``: its whole output limit while the team could pay
-    ``policy.min_worst_cases`` worst cases (when a lease could be granted), else no more than
-    its output allowance. So a team near the end of its money runs many ordinary generations at
-    once instead of a few that may each write the model's whole window; the output sent
-    upstream never exceeds what is held either way."""
+    ``policy.min_worst_cases`` worst cases (when a lease could be granted) and as many as it has
+    holds ``running``, else no more than its output allowance. So a team near the end of its
+    money, or whose generations arrive in a burst, runs many ordinary generations at once
+    instead of a few that may each write the model's whole window (whole windows take at most
+    about half of what is left); the output sent upstream never exceeds what is held."""
     allowance = quote.output_allowance
     if not allowance:
         return quote
-    if allowance >= quote.limit() or available >= quote.worst() * policy.min_worst_cases:
+    whole = quote.worst() * max(policy.min_worst_cases, running)
+    if allowance >= quote.limit() or available >= whole:
         return replace(quote, output_allowance=0)
     return replace(quote, max_output_tokens=allowance)
 
@@ -310,7 +316,7 @@ class BalanceView:
                 continue
             budgets.append((state, state.budget.amount - state.spent_in(at) - team.held_in(state)))
         least = min([available, *(left for _, left in budgets)])
-        quote = pressed(least, quote, self._leases)
+        quote = pressed(least, quote, self._leases, team.running())
         reservation = quote_reservation(available, quote, team.account.balance - team.owed())
         for state, left in budgets:
             capped = _within_budget(state, left, quote)
