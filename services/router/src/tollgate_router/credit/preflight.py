@@ -8,10 +8,9 @@ billing (where the money is) answers with a hold, the output tokens the team can
 fewer, or INSUFFICIENT_FUNDS (nothing sent upstream). The tokens held become the request's
 hard cap (``output_cap``), which every adapter applies to the body it sends. Holds are credit
 leases (:mod:`tollgate_router.credit.leases`): while a team's lease covers the next
-generation's worst case, the generation draws from it with no round trip to billing. Under
-money pressure billing holds a generation's output allowance instead of its whole limit
-(:mod:`tollgate_router.credit.allowance`), and that becomes its cap. The usage fact settles
-what a generation spent; a generation that never reaches a provider gives its share back.
+generation's worst case, the generation draws from it with no round trip to billing (under
+money pressure, its output allowance: :mod:`tollgate_router.credit.allowance`). The usage fact
+settles what a generation spent; one that never reaches a provider gives its share back.
 
 When billing cannot be reached the policy is ``last-known`` (default) or ``closed``: see
 docs/billing.md, "When billing is unreachable".
@@ -416,10 +415,9 @@ class BillingPreflight:
         *,
         lease: bool,
     ) -> Admission:
-        """Hold ``worst`` (``need``) at billing: a new lease or a one-off hold; under money
-        pressure billing holds each generation's output allowance instead of its whole limit.
-        Billing clamping or refusing it while this router's leases of the team hold money
-        their generations do not need is no shortage: those leases are shrunk to what their
+        """Hold ``worst`` (``need``) at billing: a new lease or a one-off hold. Billing
+        clamping or refusing it while this router's leases of the team hold money their
+        generations do not need is no shortage: those leases are shrunk to what their
         generations may cost, and billing is asked once more."""
         team_id, reclaim = message.team_id, True
         while True:
@@ -486,7 +484,6 @@ class BillingPreflight:
         if not byok:
             details = error_details(exc)
             refusal = _REFUSALS.get(details.reason, InsufficientFunds)
-            # Billing's code and retry_after (money held in flight) reach the client as given.
             raise refusal(exc.details() or "insufficient funds", metadata=dict(details.metadata))
         return Admission(NO_HOLD, Plan(byok, plan.skipped))
 
