@@ -15,12 +15,12 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, bindparam, delete, select, update
+from sqlalchemy import RowMapping, and_, bindparam, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tollgate_common.money import ZERO
 
-from tollgate_billing.ledger.view import Hold, Requester, Reservation
+from tollgate_billing.ledger.view import Hold, HoldTally, Requester, Reservation
 from tollgate_billing.models import holds
 
 
@@ -68,6 +68,18 @@ def _hold(row: RowMapping) -> Hold:
         row["debited"],
         row["returned"],
         Requester(row["project_id"], row["key_id"]),
+    )
+
+
+async def tally(conn: AsyncConnection, team_id: str) -> HoldTally:
+    """The team's :class:`HoldTally`: running ones counted by the database, what returned
+    ones owe summed here (money is never summed in SQL: SQLite has no exact decimal)."""
+    live = (holds.c.team_id == team_id, holds.c.state == HoldState.LIVE)
+    running = select(func.count()).where(*live, holds.c.returned.is_(False))
+    owed = select(holds.c.held).where(*live, holds.c.returned.is_(True))
+    return HoldTally(
+        (await conn.execute(running)).scalar_one(),
+        sum((await conn.execute(owed)).scalars(), ZERO),
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Generic, TypeVar
@@ -22,7 +22,6 @@ from typing import Generic, TypeVar
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from tollgate_common.errors import DomainError
 from tollgate_common.inbox import Stored, refuses_values
 from tollgate_common.money import ZERO
 
@@ -40,7 +39,7 @@ from tollgate_billing.ledger.account import (
     free_grant_due,
 )
 from tollgate_billing.ledger.holds import NewHold, UnsettledHold
-from tollgate_billing.ledger.view import Hold
+from tollgate_billing.ledger.view import Hold, HoldTally
 from tollgate_billing.models import balances, generations, ledger_entries
 
 log = logging.getLogger(__name__)
@@ -66,20 +65,21 @@ BudgetLoader = Callable[[AsyncConnection], Awaitable[list[BudgetState]]]
 
 @dataclass(frozen=True, slots=True)
 class TeamState:
-    """What a reservation decides on, read under the team's row lock: the account (its
-    ``held`` is what all its live holds hold), the hold of the asked id if there is one, and
-    the budgets with their spend; with budgets, the live holds one by one too (``held`` then
-    still counts them: take them out before summing both)."""
+    """What reservations decide on, read under the team's row lock: the account (its ``held``
+    is what all its live holds hold), the holds stored under the asked ids, and the budgets
+    with their spend; with budgets, the live holds one by one too (``held`` then still counts
+    them: take them out before summing both), without them their :class:`HoldTally`."""
 
     account: Account
-    existing: Hold | None
+    existing: dict[str, Hold]
     holds: dict[str, Hold]
     budgets: list[BudgetState]
+    tally: HoldTally = field(default_factory=HoldTally)
 
 
-# Given the team's state, decide a hold: the new one to write (None for a repeat of a hold id)
-# and what to answer.
-HoldDecision = Callable[[TeamState], tuple[NewHold | None, Answer]]
+# Given the team's state, decide the holds of a batch of reservations: the new ones to write
+# (none for an id stored before) and what to answer.
+HoldDecision = Callable[[TeamState], tuple[list[NewHold], Answer]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,14 +168,15 @@ class LedgerRepository:
     async def reserve(
         self,
         team_id: str,
-        hold_id: str,
+        hold_ids: Sequence[str],
         at: datetime,
         budgets: BudgetLoader | None,
         decide: HoldDecision[Answer],
     ) -> Reserved[Answer]:
         """Lock (or create) the team's account, post its free grant if one is due at ``at``,
-        read what the decision needs (:class:`TeamState`), let ``decide`` say which hold to add,
-        write it and the account's new ``held``: one transaction."""
+        read what the decisions on ``hold_ids`` need (:class:`TeamState`), let ``decide`` say
+        which holds to add, write them and the account's new ``held``: one transaction for a
+        whole batch of the team's reservations."""
         async with self._engine.begin() as conn:
             await self._hold_commit(conn)
             [account] = (await rows.lock_accounts(conn, [team_id], at)).values()
@@ -186,19 +187,17 @@ class LedgerRepository:
                 for written in await rows.new_postings(conn, team_id, [posting] if posting else []):
                     account, grant = apply(account, written), written
                 await rows.insert_entries(conn, [(team_id, grant)] if grant else [], at)
-            try:
-                new, answer = decide(await _team_state(conn, account, "", budgets))
-            except DomainError:  # refused; unless it repeats a hold made before
-                state = await _team_state(conn, account, hold_id, budgets)
-                if state.existing is None:
-                    raise
-                new, answer = decide(state)
-            if new is not None and not await holds.insert_hold(conn, new):
-                # A repeat of a hold id (rare): answer the hold made before.
-                new, answer = decide(await _team_state(conn, account, hold_id, budgets))
-            if new is not None:
-                account = replace(account, held=account.held + new.hold.amount)
-            if due is not None or new is not None:
+            new, answer = decide(await _team_state(conn, account, hold_ids, budgets))
+            inserted = [hold for hold in new if await holds.insert_hold(conn, hold)]
+            if len(inserted) < len(new):
+                # An id stored meanwhile (not under this lock: never, short of a bug): decide
+                # again, answering the holds stored under those ids.
+                new, answer = decide(await _team_state(conn, account, hold_ids, budgets))
+                inserted += [hold for hold in new if await holds.insert_hold(conn, hold)]
+            if inserted:
+                held = sum((hold.hold.amount for hold in inserted), ZERO)
+                account = replace(account, held=account.held + held)
+            if due is not None or inserted:
                 await conn.execute(_UPDATE_ACCOUNT, [rows.account_row(account, at)])
         return Reserved(account, grant, answer)
 
@@ -210,7 +209,7 @@ class LedgerRepository:
         """The team's committed state as a reservation would read it (no lock: a figure)."""
         async with self._engine.connect() as conn:
             account = (await rows.read_accounts(conn, [team_id])).get(team_id) or Account(team_id)
-            return await _team_state(conn, account, "", budgets)
+            return await _team_state(conn, account, (), budgets)
 
     async def release(
         self, team_id: str, hold_id: str, spent: Decimal | None, in_use: bool = False
@@ -388,19 +387,18 @@ async def _settle_holds(conn: AsyncConnection, new: Sequence[Generation]) -> dic
 
 
 async def _team_state(
-    conn: AsyncConnection, account: Account, hold_id: str, budgets: BudgetLoader | None
+    conn: AsyncConnection, account: Account, hold_ids: Sequence[str], budgets: BudgetLoader | None
 ) -> TeamState:
-    """What a reservation decides on: the account, the hold of ``hold_id`` if it exists, the
+    """What reservations decide on: the account, the holds stored under ``hold_ids``, the
     team's budgets and, only when it has some (they count the holds of their scope), its live
-    holds one by one."""
+    holds one by one; else their tally."""
     team_id = account.team_id
-    existing = None
-    if hold_id:
-        found = await holds.holds_named(conn, [(team_id, hold_id)])
-        existing = found[(team_id, hold_id)][0] if found else None
+    found = await holds.holds_named(conn, [(team_id, hold_id) for hold_id in hold_ids])
+    existing = {hold_id: hold for (_, hold_id), (hold, _) in found.items()}
     states = await budgets(conn) if budgets is not None else []
-    live = await holds.live_holds(conn, team_id) if states else {}
-    return TeamState(account, existing, live, states)
+    if states:
+        return TeamState(account, existing, await holds.live_holds(conn, team_id), states)
+    return TeamState(account, existing, {}, states, await holds.tally(conn, team_id))
 
 
 __all__ = [

@@ -2,7 +2,8 @@
 
 Postings and usage batches run one at a time per process (``_write_lock``); reservations and
 give-backs too on SQLite, which has one writer anyway (waiting here is cheaper than waiting on
-its busy timeout). Across processes the team's row lock decides: a reservation reads the
+its busy timeout). A team's reservations that arrive together are decided in one transaction
+(:mod:`tollgate_billing.ledger.batches`). Across processes the team's row lock decides: a reservation reads the
 committed balance and what the team's live holds hold under it, so several billing replicas on
 one database can run side by side (docs/billing.md, "Replicas").
 """
@@ -19,7 +20,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 from tollgate.events.v1 import activity_pb2
-from tollgate_common.errors import InvalidArgument
+from tollgate_common.errors import DomainError, InvalidArgument
 from tollgate_common.ids import new_id
 from tollgate_common.inbox import Stored
 from tollgate_common.money import ZERO, format_usd
@@ -39,6 +40,7 @@ from tollgate_billing.ledger.account import (
     Posting,
     with_free_tier,
 )
+from tollgate_billing.ledger.batches import Item, TeamBatches
 from tollgate_billing.ledger.holds import NewHold, UnsettledHold
 from tollgate_billing.ledger.repository import BudgetLoader, LedgerRepository, TeamState
 from tollgate_billing.ledger.view import (
@@ -109,6 +111,25 @@ class Granted:
     available: Decimal
 
 
+@dataclass(frozen=True, slots=True)
+class _Ask:
+    """A reservation waiting for its team's next batch."""
+
+    hold_id: str
+    quote: Quote
+    lease: Decimal
+    requester: Requester
+    instance_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Decided:
+    """A batch's answers, in the order asked, and the hold ids it wrote."""
+
+    answers: list[Granted | DomainError]
+    new: frozenset[str]
+
+
 def _actor(actor_type: str) -> ActorType:
     try:
         return ActorType(actor_type)
@@ -135,6 +156,9 @@ class CreditsService:
         self._budgets = budgets
         self._holds = holds if holds is not None else HoldPolicy()
         self._write_lock = asyncio.Lock()
+        self._reservations: TeamBatches[_Ask, Granted] = TeamBatches(
+            self._reserve_batch, self._writes
+        )
 
     # -- reads --------------------------------------------------------------------------
 
@@ -242,32 +266,62 @@ class CreditsService:
         covers it: see :mod:`tollgate_billing.ledger.view`), against the committed balance, every
         live hold of the team and every budget of the team, ``requester``'s project and key, all
         read under the team's row lock; the hold is written in the same transaction. A team's
-        first request of a free period posts its grant there too."""
+        first request of a free period posts its grant there too. Reservations of one team
+        that arrive together are decided in one transaction, in turn
+        (:mod:`tollgate_billing.ledger.batches`)."""
         if not team_id:
             raise missing_field("team_id")
         if not hold_id:
             raise missing_field("hold_id")
+        return await self._reservations.submit(
+            team_id, _Ask(hold_id, quote, lease, requester, instance_id)
+        )
+
+    async def _reserve_batch(self, team_id: str, batch: list[Item[_Ask, Granted]]) -> None:
         at = self._clock()
+        expires = at + timedelta(seconds=self._holds.hold_seconds)
 
-        def decide(state: TeamState) -> tuple[NewHold | None, Granted]:
+        def decide(state: TeamState) -> tuple[list[NewHold], _Decided]:
             view = self._view(state)
-            if state.existing is not None:  # a repeat answers the hold made before
-                available = view.available(team_id, requester, at)
-                return None, Granted(state.existing.reservation, available)
-            reservation = view.reserve(team_id, hold_id, quote, lease, requester, at)
-            granted = Granted(reservation, view.available(team_id, requester, at))
-            hold = view.hold(team_id, hold_id)
-            assert hold is not None
-            expires = at + timedelta(seconds=self._holds.hold_seconds)
-            return NewHold(team_id, hold_id, hold, instance_id, at, expires), granted
+            new: dict[str, NewHold] = {}
+            answers: list[Granted | DomainError] = []
+            for ask in (item.ask for item in batch):
+                stored = state.existing.get(ask.hold_id)
+                try:  # a repeat answers the hold made before
+                    reservation = (
+                        stored.reservation
+                        if stored
+                        else view.reserve(
+                            team_id, ask.hold_id, ask.quote, ask.lease, ask.requester, at
+                        )
+                    )
+                except DomainError as refused:
+                    answers.append(refused)
+                    continue
+                answers.append(Granted(reservation, view.available(team_id, ask.requester, at)))
+                hold = view.hold(team_id, ask.hold_id)
+                if stored is None and hold is not None and ask.hold_id not in new:
+                    new[ask.hold_id] = NewHold(
+                        team_id, ask.hold_id, hold, ask.instance_id, at, expires
+                    )
+            return list(new.values()), _Decided(answers, frozenset(new))
 
-        async with self._writes():
-            reserved = await self._ledger.reserve(
-                team_id, hold_id, at, self._budget_loader(team_id, at), decide
-            )
+        hold_ids = [item.ask.hold_id for item in batch]
+        reserved = await self._ledger.reserve(
+            team_id, hold_ids, at, self._budget_loader(team_id, at), decide
+        )
         if reserved.grant is not None:
             self._activity.put(activity_fact(team_id, reserved.grant, reserved.account, at))
-        return reserved.answer
+        decided = reserved.answer
+        left = set()
+        for item, answer in zip(batch, decided.answers, strict=True):
+            if item.abandoned() and item.ask.hold_id in decided.new:
+                left.add(item.ask.hold_id)
+            item.answer(answer)
+        if left:  # their callers gave up waiting: no generation will draw on these holds
+            log.warning("gave back %d holds of team %s whose callers left", len(left), team_id)
+            for hold_id in left:
+                await self._ledger.release(team_id, hold_id, None)
 
     async def available(self, team_id: str, requester: Requester = NOBODY) -> Decimal:
         """What the team may hold now: its balance less its live holds, capped by what the
@@ -298,6 +352,7 @@ class CreditsService:
         view.put(replace(account, held=account.held - one_by_one))
         for hold_id, hold in state.holds.items():
             view.put_hold(account.team_id, hold_id, hold)
+        view.put_tally(account.team_id, state.tally)
         view.put_budgets(account.team_id, state.budgets)
         return view
 

@@ -126,11 +126,24 @@ class Hold:
         return self.returned and self.amount == 0
 
 
+@dataclass(frozen=True, slots=True)
+class HoldTally:
+    """What a reservation needs to know of a team's live holds when it does not read them one
+    by one: how many may belong to generations still running (not given back), and what those
+    given back still hold for generations that ended and whose usage facts are not applied."""
+
+    running: int = 0
+    owed: Decimal = ZERO
+
+
 @dataclass(slots=True)
 class _Team:
     account: Account
     holds: dict[str, Hold] = field(default_factory=dict)
     budgets: list[BudgetState] | None = None  # None: not loaded yet
+    tally: HoldTally = field(
+        default_factory=HoldTally
+    )  # of the holds in ``account.held`` not in ``holds``
 
     def held(self) -> Decimal:
         """What the account's holds hold (``Account.held``) plus those held one by one."""
@@ -138,12 +151,13 @@ class _Team:
 
     def running(self) -> int:
         """Holds of generations that may still be running (not given back)."""
-        return sum(1 for hold in self.holds.values() if not hold.returned)
+        return self.tally.running + sum(1 for hold in self.holds.values() if not hold.returned)
 
     def owed(self) -> Decimal:
         """What holds given back keep for generations that have ended but whose usage facts
         have not been applied yet: already spent, not in flight."""
-        return sum((hold.amount for hold in self.holds.values() if hold.returned), ZERO)
+        returned = (hold.amount for hold in self.holds.values() if hold.returned)
+        return self.tally.owed + sum(returned, ZERO)
 
     def held_in(self, state: BudgetState) -> Decimal:
         """What the holds that count in ``state``'s budget hold."""
@@ -286,6 +300,11 @@ class BalanceView:
                 headroom = state.budget.amount - state.spent_in(at) - team.held_in(state)
                 left = min(left, headroom)
         return left
+
+    def put_tally(self, team_id: str, tally: HoldTally) -> None:
+        """How many holds counted in the account's ``held`` (and not put one by one) may
+        still be running, and what those given back owe (the team's account must be loaded)."""
+        self._teams[team_id].tally = tally
 
     def put_budgets(self, team_id: str, states: Iterable[BudgetState]) -> None:
         """The team's budgets with their spend (the team's account must be loaded)."""
