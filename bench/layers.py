@@ -160,7 +160,7 @@ def main() -> None:
         print(f"{layer:36s} {ms:7.3f} ms")
     print("CPU ms per request:", result["cpu_ms_per_request"])
     args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"written to {args.out.relative_to(ROOT)}")
+    print(f"written to {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
 
 
 if __name__ == "__main__":

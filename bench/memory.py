@@ -227,7 +227,7 @@ def main() -> None:
     runs[args.label] = report
     out.write_text(json.dumps({"runs": runs}, indent=2) + "\n")
     print(_table(report))
-    print(f"\nwritten to {out.relative_to(ROOT)}")
+    print(f"\nwritten to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
 
 
 if __name__ == "__main__":

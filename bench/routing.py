@@ -133,7 +133,7 @@ def main() -> None:
     print(f"{'routing decision':<{width}}  mean µs  best µs")
     for name, figures in results.items():
         print(f"{name:<{width}}  {figures['mean_us']:7.1f}  {figures['best_us']:7.1f}")
-    print(f"\nwritten to {out.relative_to(ROOT)}")
+    print(f"\nwritten to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
 
 
 if __name__ == "__main__":

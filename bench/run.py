@@ -274,7 +274,7 @@ def main() -> None:
     print()
     print("CPU ms per request at concurrency 64, by process:")
     print(report.by_process(result["rows"], result["raw"]))
-    print(f"\nwritten to {out.relative_to(ROOT)}")
+    print(f"\nwritten to {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
 
 
 if __name__ == "__main__":
