@@ -4,11 +4,12 @@ wire protocols: OpenAI Chat Completions, Anthropic Messages and the Gemini API."
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 from tollgate_cli.stack import Stack
 
+from tests.support.service_logs import log_dirs, notable_lines
 from tests.support.stacks import suite_config
 from tests.support.upstreams import (
     ANTHROPIC_KEY,
@@ -66,3 +67,16 @@ def fresh_anthropic(anthropic_upstream: Upstream) -> Upstream:
 def fresh_gemini(gemini_upstream: Upstream) -> Upstream:
     gemini_upstream.reset()
     return gemini_upstream
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """A failed test's report carries what its stack's processes logged above INFO."""
+    report = yield
+    if report.failed and isinstance(item, pytest.Function):
+        for log_dir in log_dirs(item.funcargs.values()):
+            if lines := notable_lines(log_dir):
+                report.sections.append((f"service logs ({log_dir})", lines))
+    return report
