@@ -115,6 +115,9 @@ def test_a_key_budget_holds_under_150_concurrent_requests(suite: Stack, upstream
     body = refused[0].body
     assert isinstance(body, dict) and body["type"] == "budget_exceeded"
     assert f"key {key_id} budget ($5.00 per day)" in body["message"]
+    # While the served ones run, the budget is held, not spent: each refusal says to wait.
+    assert {e.response.headers.get("retry-after") for e in refused} == {"1"}
+    assert {e.code for e in refused} == {"in_flight_credit_exhausted"}
     assert len(upstream.requests()) == len(served)  # nothing sent upstream for a 402
     total = charged_exactly(suite, served)
     assert total <= 5

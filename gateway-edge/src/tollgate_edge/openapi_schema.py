@@ -19,7 +19,8 @@ ERROR_STATUSES: Final = {
     "401": "Missing or invalid credential",
     "402": "Insufficient funds (`insufficient_funds`; `in_flight_credit_exhausted` with "
     "`Retry-After` when the balance would pay but the team's generations in flight hold it), "
-    "or a budget used up for its period (`budget_exceeded`)",
+    "or a budget used up for its period (`budget_exceeded`; `in_flight_credit_exhausted` with "
+    "`Retry-After` when what it has left is held by generations in flight)",
     "403": "The caller's role may not do this",
     "404": "Not found — also anything in a team the caller does not belong to",
     "409": "Conflict (slug taken, already a member, last owner, last member; "

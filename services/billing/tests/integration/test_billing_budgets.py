@@ -67,6 +67,8 @@ async def test_a_key_budget_clamps_then_refuses_naming_the_budget(world: Budgets
     with pytest.raises(BudgetExceeded) as refused:
         await world.credits.reserve("team_a", "gen_3", QUOTE, requester=KEY)
     assert "key key_1 budget ($1.00 per day)" in refused.value.message
+    # Its money is held by generations in flight, not spent: the client is told to wait.
+    assert refused.value.metadata == {"code": "in_flight_credit_exhausted", "retry_after": "1"}
     # Another key of the team is not held back by it.
     assert (
         await world.credits.reserve("team_a", "gen_4", QUOTE, requester=OTHER_KEY)
@@ -102,8 +104,9 @@ async def test_periods_are_utc_days_and_months(world: Budgets) -> None:
     await world.budgets.put("team_a", "key", "key_1", "0.60", "month", True, "u")
     await world.credits.reserve("team_a", "gen_1", QUOTE, requester=KEY)
     await world.credits.apply_usage([generation("gen_1", "0.5", created_at=world.clock.now)])
-    with pytest.raises(BudgetExceeded, match="team budget"):
+    with pytest.raises(BudgetExceeded, match="team budget") as used_up:
         await world.credits.reserve("team_a", "gen_2", QUOTE, requester=KEY)
+    assert used_up.value.metadata == {}  # spent, not in flight: no use waiting
 
     world.clock.now = datetime(2026, 3, 11, 0, 0, 1, tzinfo=UTC)  # a new UTC day
     with pytest.raises(BudgetExceeded, match="key key_1 budget"):  # 0.1 left this month

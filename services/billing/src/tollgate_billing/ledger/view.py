@@ -159,13 +159,15 @@ class _Team:
         returned = (hold.amount for hold in self.holds.values() if hold.returned)
         return self.tally.owed + sum(returned, ZERO)
 
-    def held_in(self, state: BudgetState) -> Decimal:
-        """What the holds that count in ``state``'s budget hold."""
+    def held_in(self, state: BudgetState, *, returned_only: bool = False) -> Decimal:
+        """What the holds that count in ``state``'s budget hold (``returned_only``: those
+        given back, whose generations have ended: already spent, not in flight)."""
         return sum(
             (
                 hold.amount
                 for hold in self.holds.values()
                 if applies(state.budget, hold.requester.project_id, hold.requester.key_id)
+                and (hold.returned or not returned_only)
             ),
             ZERO,
         )
@@ -233,12 +235,23 @@ def quote_reservation(
     )
 
 
-def _within_budget(state: BudgetState, available: Decimal, quote: Quote) -> Reservation | None:
-    """The hold ``state``'s budget allows (None: no limit of its own); BudgetExceeded when it
-    allows none. A soft budget refuses only once its cap is reached and never clamps."""
+def _within_budget(
+    state: BudgetState, available: Decimal, quote: Quote, unheld: Decimal
+) -> Reservation | None:
+    """The hold ``state``'s budget allows out of ``available`` (None: no limit of its own);
+    BudgetExceeded when it allows none — saying so (code :data:`IN_FLIGHT`, retry after a
+    second) when what is left of it with nothing in flight (``unheld``) would allow it. A soft
+    budget refuses only once its cap is reached and never clamps."""
     budget = state.budget
     reservation = grant(available, quote) if budget.hard else None
     if (budget.hard and reservation is None) or (not budget.hard and available <= 0):
+        would = grant(unheld, quote) is not None if budget.hard else unheld > 0
+        if would:
+            raise BudgetExceeded(
+                f"Budget exceeded for now: {budget.label} is held by generations in flight for "
+                f"the current {budget.period.value}; retry when they finish.",
+                metadata={"code": IN_FLIGHT, "retry_after": IN_FLIGHT_RETRY_SECONDS},
+            )
         raise BudgetExceeded(
             f"Budget exceeded: {budget.label} is used up for the current {budget.period.value} "
             "(periods are UTC calendar days and months)."
@@ -329,16 +342,18 @@ class BalanceView:
         if existing is not None:
             return existing.reservation
         available = team.account.balance - team.held()
-        budgets: list[tuple[BudgetState, Decimal]] = []
+        budgets: list[tuple[BudgetState, Decimal, Decimal]] = []  # left, and left unheld
         for state in team.budgets or ():
             if at is None or not applies(state.budget, requester.project_id, requester.key_id):
                 continue
-            budgets.append((state, state.budget.amount - state.spent_in(at) - team.held_in(state)))
-        least = min([available, *(left for _, left in budgets)])
+            unspent = state.budget.amount - state.spent_in(at)
+            owed = team.held_in(state, returned_only=True)
+            budgets.append((state, unspent - team.held_in(state), unspent - owed))
+        least = min([available, *(left for _, left, _ in budgets)])
         quote = pressed(least, quote, self._leases, team.running())
         reservation = quote_reservation(available, quote, team.account.balance - team.owed())
-        for state, left in budgets:
-            capped = _within_budget(state, left, quote)
+        for state, left, unheld in budgets:
+            capped = _within_budget(state, left, quote, unheld)
             if capped is not None and capped.reserved < reservation.reserved:
                 reservation = capped
         reservation = grant_lease(least, reservation, lease, self._leases)
