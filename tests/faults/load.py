@@ -111,7 +111,7 @@ class Load:
                 else:
                     await _embed(api, text, attempt)
             except openai.APIStatusError as exc:
-                attempt.status, attempt.error = exc.status_code, str(exc.body)[:200]
+                attempt.status, attempt.error = exc.status_code, _refusal(exc)
             except Exception as exc:  # any failure is recorded: that is what the load is for
                 attempt.error = f"{type(exc).__name__}: {exc}"[:200]
             attempt.ended = time.monotonic()
@@ -129,6 +129,14 @@ async def _chat(api: openai.AsyncOpenAI, text: str, attempt: Attempt) -> None:
         attempt.prompt_tokens = answer.usage.prompt_tokens
         attempt.completion_tokens = answer.usage.completion_tokens
         attempt.completed = True
+
+
+def _refusal(exc: openai.APIStatusError) -> str:
+    """An error answer as ``type (code): message``: what it is first, however long its
+    message."""
+    body = exc.body if isinstance(exc.body, dict) else {}
+    kind, code = body.get("type"), body.get("code")
+    return f"{kind} ({code}): {body.get('message', exc.body)}"[:200]
 
 
 async def _stream(api: openai.AsyncOpenAI, text: str, attempt: Attempt) -> None:
