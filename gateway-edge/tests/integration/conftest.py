@@ -176,6 +176,15 @@ class FakeRouter(router_pb2_grpc.RouterServiceServicer):
         events = [event async for event in self._events(request, context)]
         return router_pb2.StreamGenerateResponse(batch=router_pb2.EventBatch(events=events))
 
+    async def Generations(  # type: ignore[override]
+        self, request_iterator: Any, context: Any
+    ) -> AsyncIterator[router_pb2.GenerationsResponse]:
+        """As a router of the release before lanes answers it (the edge then falls back to
+        ``Generate``): said with the status, not by raising as the generated base does, whose
+        status a racing client may read as UNKNOWN (a 500) rather than UNIMPLEMENTED."""
+        await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Method not found!")
+        yield router_pb2.GenerationsResponse()  # never reached: makes this a stream handler
+
     async def StreamGenerate(  # type: ignore[override]
         self, request: router_pb2.StreamGenerateRequest, context: Any
     ) -> AsyncIterator[router_pb2.StreamGenerateResponse]:
