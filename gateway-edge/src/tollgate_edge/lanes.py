@@ -15,6 +15,7 @@ since. A router without ``Generations`` (an earlier release, during a rolling up
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import itertools
 import time
@@ -37,6 +38,8 @@ _DETAILS = "grpc-status-details-bin"
 # tried again.
 _UNSUPPORTED_SECONDS = 60.0
 _MAX_TIMEOUT_MS = 2**32 - 1  # GenerationsRequest.timeout_ms is a uint32 (49 days)
+# How long a new lane waits for the router to accept its stream before it writes anyway.
+_ACCEPT_SECONDS = 0.5
 
 
 def rpc_error(code: grpc.StatusCode, message: str, details: bytes = b"") -> grpc.aio.AioRpcError:
@@ -59,6 +62,16 @@ class _Lane:
         self.ended = asyncio.create_task(self._read(), name="generation-lane")
 
     async def _requests(self) -> AsyncIterator[pb.GenerationsRequest]:
+        # Nothing is written before the router accepted the stream (its initial metadata, sent
+        # at once since this release; a router of the release before waits for its first
+        # answer to send it, so after a moment the lane writes anyway). A router without
+        # Generations ends the call at once with UNIMPLEMENTED, and a write racing that end
+        # would fail it as INTERNAL instead: the request would get a 500, not a fallback.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(_ACCEPT_SECONDS):
+                await self._call.initial_metadata()
+        if self._call.done():
+            return
         while (request := await self._outgoing.get()) is not None:
             yield request
 

@@ -33,9 +33,12 @@ def not_found() -> pb.GenerationsError:
 
 class LanesRouter(router_pb2_grpc.RouterServiceServicer):
     """Answers each request by its model: ``test/ok`` at once (its text says which request it
-    was), ``test/held`` once :attr:`release` is set, ``test/unknown`` with NOT_FOUND."""
+    was), ``test/held`` once :attr:`release` is set, ``test/unknown`` with NOT_FOUND. Accepts
+    each stream at once, as the router does (``accepts`` False: as the release before did,
+    with its first answer)."""
 
-    def __init__(self) -> None:
+    def __init__(self, accepts: bool = True) -> None:
+        self.accepts = accepts
         self.streams = 0
         self.half_closed = 0
         self.metadata: list[dict[str, str]] = []
@@ -53,6 +56,8 @@ class LanesRouter(router_pb2_grpc.RouterServiceServicer):
     ) -> AsyncIterator[pb.GenerationsResponse]:
         self.streams += 1
         self.metadata.append(dict(context.invocation_metadata()))
+        if self.accepts:
+            await context.send_initial_metadata(())
         output: asyncio.Queue[pb.GenerationsResponse | None] = asyncio.Queue()
         self._outputs.append(output)
         tasks: set[asyncio.Task[None]] = set()
@@ -260,6 +265,20 @@ async def test_lanes_are_renewed_after_their_max_age(
 
     assert [said(a) for a in answers] == ["0", "1", "2"]
     assert servicer.streams == 3
+
+
+async def test_a_router_of_the_release_before_that_accepts_streams_late_is_answered() -> None:
+    older = Router(LanesRouter(accepts=False))
+    await older.server.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{older.port}")
+    lanes = lanes_over(channel)
+    try:
+        answers = await asyncio.gather(*(lanes.generate(ask(which=str(n)), (), 10) for n in "01"))
+        assert [said(a) for a in answers] == ["0", "1"]
+    finally:
+        await lanes.close()
+        await channel.close()
+        await older.server.stop(0)
 
 
 async def test_a_router_without_generations_is_sent_generate_calls_instead() -> None:

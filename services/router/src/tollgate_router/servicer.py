@@ -113,6 +113,8 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
     async def Generations(
         self, request_iterator: AsyncIterator[pb.GenerationsRequest], context: Context
     ) -> AsyncIterator[pb.GenerationsResponse]:
+        # Said at once: the edge writes on a new stream only once it knows it is accepted.
+        await context.send_initial_metadata(())
         async for message in self.lanes.serve(request_iterator):
             yield message
 
