@@ -180,8 +180,7 @@ class FakeRouter(router_pb2_grpc.RouterServiceServicer):
         self, request_iterator: Any, context: Any
     ) -> AsyncIterator[router_pb2.GenerationsResponse]:
         """As a router of the release before lanes answers it (the edge then falls back to
-        ``Generate``): said with the status, not by raising as the generated base does, whose
-        status a racing client may read as UNKNOWN (a 500) rather than UNIMPLEMENTED."""
+        ``Generate``), with the status itself rather than the generated base's exception."""
         await context.abort(grpc.StatusCode.UNIMPLEMENTED, "Method not found!")
         yield router_pb2.GenerationsResponse()  # never reached: makes this a stream handler
 
