@@ -107,7 +107,9 @@ async def test_150_reservations_at_once_are_a_few_transactions_and_the_budget_is
     # $5 pays ten worst cases of $0.50 exactly; the rest are refused naming the budget.
     assert [g.reservation.reserved for g in granted] == [D("0.5")] * 10
     assert len(refused) == 140 and all(isinstance(r, BudgetExceeded) for r in refused)
-    assert [g.available for g in granted] == [D("4.5") - D("0.5") * i for i in range(10)]
+    # Each answer says what is left once the whole batch holds: what a router relies on when
+    # billing cannot be reached next (its last-known figure), whichever answer it reads last.
+    assert {g.available for g in granted} == {D(0)}
     held, live = await world.held()
     assert held == D(5) and len(live) == 10
     # A repeat of a granted id, in the next batch or the same one, answers the same hold.

@@ -284,7 +284,7 @@ class CreditsService:
         def decide(state: TeamState) -> tuple[list[NewHold], _Decided]:
             view = self._view(state)
             new: dict[str, NewHold] = {}
-            answers: list[Granted | DomainError] = []
+            decided: list[Reservation | DomainError] = []
             for ask in (item.ask for item in batch):
                 stored = state.existing.get(ask.hold_id)
                 try:  # a repeat answers the hold made before
@@ -296,14 +296,26 @@ class CreditsService:
                         )
                     )
                 except DomainError as refused:
-                    answers.append(refused)
+                    decided.append(refused)
                     continue
-                answers.append(Granted(reservation, view.available(team_id, ask.requester, at)))
+                decided.append(reservation)
                 hold = view.hold(team_id, ask.hold_id)
                 if stored is None and hold is not None and ask.hold_id not in new:
                     new[ask.hold_id] = NewHold(
                         team_id, ask.hold_id, hold, ask.instance_id, at, expires
                     )
+            # What is left once the whole batch holds (the router takes the last answer it
+            # reads as the team's figure: an earlier one of the batch would say too much).
+            left: dict[Requester, Decimal] = {}
+            answers: list[Granted | DomainError] = []
+            for item, outcome in zip(batch, decided, strict=True):
+                if isinstance(outcome, DomainError):
+                    answers.append(outcome)
+                    continue
+                requester = item.ask.requester
+                if requester not in left:
+                    left[requester] = view.available(team_id, requester, at)
+                answers.append(Granted(outcome, left[requester]))
             return list(new.values()), _Decided(answers, frozenset(new))
 
         hold_ids = [item.ask.hold_id for item in batch]
