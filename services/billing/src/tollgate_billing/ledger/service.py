@@ -3,9 +3,9 @@
 Postings and usage batches run one at a time per process (``_write_lock``); reservations and
 give-backs too on SQLite, which has one writer anyway (waiting here is cheaper than waiting on
 its busy timeout). A team's reservations that arrive together are decided in one transaction
-(:mod:`tollgate_billing.ledger.batches`). Across processes the team's row lock decides: a reservation reads the
-committed balance and what the team's live holds hold under it, so several billing replicas on
-one database can run side by side (docs/billing.md, "Replicas").
+(:mod:`tollgate_billing.ledger.batches`). Across processes the team's row lock decides: a
+reservation reads the committed balance and what the team's live holds hold under it, so
+several billing replicas on one database can run side by side (docs/billing.md, "Replicas").
 """
 
 from __future__ import annotations
@@ -325,14 +325,14 @@ class CreditsService:
         if reserved.grant is not None:
             self._activity.put(activity_fact(team_id, reserved.grant, reserved.account, at))
         decided = reserved.answer
-        left = set()
+        unclaimed = set()
         for item, answer in zip(batch, decided.answers, strict=True):
             if item.abandoned() and item.ask.hold_id in decided.new:
-                left.add(item.ask.hold_id)
+                unclaimed.add(item.ask.hold_id)
             item.answer(answer)
-        if left:  # their callers gave up waiting: no generation will draw on these holds
-            log.warning("gave back %d holds of team %s whose callers left", len(left), team_id)
-            for hold_id in left:
+        if unclaimed:  # their callers gave up waiting: no generation will draw on these holds
+            log.warning("gave back %d holds of team %s whose callers left", len(unclaimed), team_id)
+            for hold_id in unclaimed:
                 await self._ledger.release(team_id, hold_id, None)
 
     async def available(self, team_id: str, requester: Requester = NOBODY) -> Decimal:
