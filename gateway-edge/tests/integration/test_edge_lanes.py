@@ -14,6 +14,7 @@ from google.rpc import error_details_pb2, status_pb2
 from tollgate.router.v1 import router_pb2 as pb
 from tollgate.router.v1 import router_pb2_grpc
 from tollgate_common.errors import error_details
+from tollgate_common.together import MORE
 from tollgate_edge.errors import from_rpc
 from tollgate_edge.lanes import GenerationLanes
 
@@ -35,10 +36,15 @@ class LanesRouter(router_pb2_grpc.RouterServiceServicer):
     """Answers each request by its model: ``test/ok`` at once (its text says which request it
     was), ``test/held`` once :attr:`release` is set, ``test/unknown`` with NOT_FOUND. Accepts
     each stream at once, as the router does (``accepts`` False: as the release before did,
-    with its first answer)."""
+    with its first answer). ``together``: says it reads several requests in one message, as
+    the router does, and sends the answers that are ready together in one (the release before:
+    neither)."""
 
-    def __init__(self, accepts: bool = True) -> None:
+    def __init__(self, accepts: bool = True, together: bool = False) -> None:
         self.accepts = accepts
+        self.together = together
+        self.messages: list[int] = []  # the requests each message carried
+        self.answer_messages = 0
         self.streams = 0
         self.half_closed = 0
         self.metadata: list[dict[str, str]] = []
@@ -57,16 +63,19 @@ class LanesRouter(router_pb2_grpc.RouterServiceServicer):
         self.streams += 1
         self.metadata.append(dict(context.invocation_metadata()))
         if self.accepts:
-            await context.send_initial_metadata(())
+            await context.send_initial_metadata((MORE,) if self.together else ())
+        answers_together = self.together and MORE in tuple(context.invocation_metadata())
         output: asyncio.Queue[pb.GenerationsResponse | None] = asyncio.Queue()
         self._outputs.append(output)
         tasks: set[asyncio.Task[None]] = set()
 
         async def read() -> None:
-            async for request in request_iterator:
-                self.per_request.append(dict(request.metadata))
-                task = asyncio.create_task(self._answer(request, output))
-                tasks.add(task)
+            async for message in request_iterator:
+                self.messages.append(1 + len(message.more))
+                for request in (message, *message.more):
+                    self.per_request.append(dict(request.metadata))
+                    task = asyncio.create_task(self._answer(request, output))
+                    tasks.add(task)
             self.half_closed += 1
             await asyncio.gather(*tasks)
             output.put_nowait(None)
@@ -74,6 +83,13 @@ class LanesRouter(router_pb2_grpc.RouterServiceServicer):
         reader = asyncio.create_task(read())
         try:
             while (message := await output.get()) is not None:
+                while answers_together and not output.empty():
+                    more = output.get_nowait()
+                    if more is None:
+                        output.put_nowait(None)
+                        break
+                    message.more.append(more)
+                self.answer_messages += 1
                 yield message
         finally:
             reader.cancel()
@@ -152,6 +168,30 @@ async def test_concurrent_generations_share_the_lanes_and_each_gets_its_own_answ
     assert servicer.streams == 2  # 40 generations, two streams
     assert all(m["x-tollgate-internal-token"] == "edge-token" for m in servicer.metadata)
     assert servicer.per_request[0] == dict(metadata)  # per generation: request id, trace
+    assert servicer.messages == [1] * 40  # a router that did not say it reads them together
+
+
+async def test_requests_queued_together_share_a_message_to_a_router_that_reads_them() -> None:
+    together = Router(LanesRouter(together=True))
+    await together.server.start()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{together.port}")
+    lanes = lanes_over(channel, count=1)
+    try:
+        answers = await asyncio.gather(
+            *(lanes.generate(ask(which=f"request {i}"), (), 10) for i in range(100))
+        )
+    finally:
+        await lanes.close()
+        await channel.close()
+        await together.server.stop(0)
+
+    assert [said(a) for a in answers] == [f"request {i}" for i in range(100)]
+    servicer = together.servicer
+    assert isinstance(servicer, LanesRouter)
+    # The hundred were queued while the lane waited for the router to accept it: they went
+    # out 64 (the most a message carries) and 36, and their answers came back together too.
+    assert servicer.messages == [64, 36]
+    assert servicer.answer_messages < 100
 
 
 async def test_a_failure_is_the_error_the_generate_call_would_raise(

@@ -66,6 +66,7 @@ def quote_from_proto(request: billing_pb2.ReserveRequest) -> Quote:
         "max_output_tokens",
         "model_max_output_tokens",
         "output_allowance",
+        "running_generations",
     ):
         if getattr(request, name) < 0:
             raise InvalidArgument(f"{name} must not be negative", metadata={"param": name})
@@ -76,6 +77,7 @@ def quote_from_proto(request: billing_pb2.ReserveRequest) -> Quote:
         input_price=price(request.input_price, "input_price"),
         output_price=price(request.output_price, "output_price"),
         output_allowance=request.output_allowance,
+        running_generations=request.running_generations,
     )
 
 

@@ -160,7 +160,7 @@ async def test_a_caller_that_leaves_holds_nothing(world: World) -> None:
 
 async def test_whole_windows_in_a_burst_count_the_holds_stored_before(engine: AsyncEngine) -> None:
     """A team without budgets, $20, Claude generations one after another each in a new
-    process: whole windows go while what is left also covers as many as are running (11 of
+    process: whole windows go while what is left also covers half as many as are running (14 of
     them), then allowances: the count of running holds is read from the database."""
     world = World(engine)
     await world.credits.top_up("team_a", "20", "seed", "user", "u")
@@ -168,9 +168,9 @@ async def test_whole_windows_in_a_burst_count_the_holds_stored_before(engine: As
         (await world.restart().reserve("team_a", f"gen_{n}", SONNET)).reservation for n in range(64)
     ]
     whole = [h for h in held if h.output_allowance == 0]
-    assert len(whole) == 11 and all(h.reserved == WHOLE for h in whole)
-    assert all(h.reserved == ALLOWED and h.output_allowance == 4096 for h in held[11:])
-    assert (await world.held())[0] == 11 * WHOLE + 53 * ALLOWED
+    assert len(whole) == 14 and all(h.reserved == WHOLE for h in whole)
+    assert all(h.reserved == ALLOWED and h.output_allowance == 4096 for h in held[14:])
+    assert (await world.held())[0] == 14 * WHOLE + 50 * ALLOWED
 
 
 async def test_money_owed_by_ended_generations_is_spent_not_in_flight(world: World) -> None:

@@ -85,10 +85,32 @@ def test_a_router_that_sends_no_allowance_is_held_for_the_whole_window_as_before
 
 def test_in_a_burst_whole_windows_stop_when_what_is_left_matches_those_running() -> None:
     # $20 pays for 20 whole windows; 64 arriving at once would leave 44 refused. Whole windows
-    # go while what is left covers as many as are already held, then allowances.
+    # go while what is left covers half as many as are already held, then allowances.
     view = _view("20")
     held = [view.reserve("team_a", f"g{n}", SONNET) for n in range(64)]
     whole = [h for h in held if h.output_allowance == 0]
-    assert len(whole) == 11 and all(h.reserved == WHOLE for h in whole)
-    assert all(h.output_allowance == 4096 for h in held[11:])
-    assert view.available("team_a") == D("20") - 11 * WHOLE - 53 * ALLOWED
+    assert len(whole) == 14 and all(h.reserved == WHOLE for h in whole)
+    assert all(h.output_allowance == 4096 for h in held[14:])
+    assert view.available("team_a") == D("20") - 14 * WHOLE - 50 * ALLOWED
+
+
+def test_generations_running_on_a_lease_count_as_running() -> None:
+    # One lease is one hold, however many generations draw on it. $20 pays for 20 whole
+    # windows: a lease asked for while the router says 64 of the team's generations run or
+    # start there is held for allowances (half of them at whole windows would not leave as
+    # much again); 40 leave room, as does a router that says nothing (as before).
+    for said, allowance in ((0, 0), (40, 0), (64, 4096)):
+        view = _view("20")
+        lease = view.reserve(
+            "team_a",
+            "lease_1",
+            replace(SONNET, running_generations=said),
+            lease=40 * 2 * WHOLE,
+        )
+        assert lease.output_allowance == allowance
+    # What the view counts itself still counts when the router says fewer.
+    view = _view("20")
+    held = [
+        view.reserve("team_a", f"g{n}", replace(SONNET, running_generations=1)) for n in range(64)
+    ]
+    assert sum(h.output_allowance == 0 for h in held) == 14

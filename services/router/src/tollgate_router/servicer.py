@@ -10,6 +10,7 @@ from typing import Any
 import grpc
 from tollgate.router.v1 import router_pb2 as pb
 from tollgate.router.v1 import router_pb2_grpc
+from tollgate_common.together import MORE, says_more
 
 from tollgate_router import convert
 from tollgate_router.credentials.check import CredentialTester
@@ -113,9 +114,11 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
     async def Generations(
         self, request_iterator: AsyncIterator[pb.GenerationsRequest], context: Context
     ) -> AsyncIterator[pb.GenerationsResponse]:
-        # Said at once: the edge writes on a new stream only once it knows it is accepted.
-        await context.send_initial_metadata(())
-        async for message in self.lanes.serve(request_iterator):
+        # Said at once: the edge writes on a new stream only once it knows it is accepted (and
+        # learns that this router reads several requests in one message).
+        await context.send_initial_metadata((MORE,))
+        together = says_more(context.invocation_metadata())
+        async for message in self.lanes.serve(request_iterator, together):
             yield message
 
     async def _answer(

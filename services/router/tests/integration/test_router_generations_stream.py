@@ -31,7 +31,10 @@ class Stream:
             yield message
 
     def send(self, id_: int, req: pb.StreamGenerateRequest, **fields: Any) -> None:
-        self._outgoing.put_nowait(pb.GenerationsRequest(id=id_, request=req, **fields))
+        self.put(pb.GenerationsRequest(id=id_, request=req, **fields))
+
+    def put(self, message: pb.GenerationsRequest) -> None:
+        self._outgoing.put_nowait(message)
 
     def half_close(self) -> None:
         self._outgoing.put_nowait(None)
@@ -161,3 +164,27 @@ async def test_a_stopping_router_drains_the_stream_and_answers_what_it_received(
     assert await stream.call.read() is grpc.aio.EOF
     assert await stream.call.code() == grpc.StatusCode.OK
     await stopping
+
+
+async def test_requests_sent_in_one_message_are_each_answered_and_the_router_says_it_reads_them(
+    router: RouterUnderTest,
+) -> None:
+    stream = Stream(router)
+    message = pb.GenerationsRequest(id=1, request=asking("first"))
+    message.more.add(id=2, request=asking("second"))
+    message.more.add(id=3, request=request("acme/no-such-model", stream=False))
+    stream.put(message)
+
+    replies: dict[int, pb.GenerationsResponse] = {}
+    while len(replies) < 3:
+        got = await stream.read()
+        assert not got.more  # this caller did not say it reads several in one message
+        replies[got.id] = got
+    stream.half_close()
+
+    assert ("tollgate-generations-more", "1") in tuple(await stream.call.initial_metadata())
+    assert text(events(replies[1].answer)) == "Echo: first"
+    assert text(events(replies[2].answer)) == "Echo: second"
+    assert replies[3].WhichOneof("result") == "error"
+    assert replies[3].error.code == grpc.StatusCode.NOT_FOUND.value[0]
+    assert await stream.call.code() == grpc.StatusCode.OK

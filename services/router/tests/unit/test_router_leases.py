@@ -271,3 +271,30 @@ async def test_billing_clamping_while_a_lease_holds_unused_money_is_no_shortage(
     assert short.request.params.output_cap == int(
         (D("0.05") - 2 * WORST - D("0.000042")) / D("0.00001")
     )
+
+
+async def test_billing_is_told_how_many_generations_of_the_team_run_here() -> None:
+    """A lease is one hold at billing however many generations draw on it: each Reserve says
+    how many of the team's generations this router has running or starting (this one
+    included), so that billing knows a burst for one when it decides on whole windows."""
+    billing = LeasingBilling(cap="0")  # each generation asks: billing sees every count
+    preflight = _preflight(billing)
+    first, second, third = [await preflight.reserve(_generation(max_tokens=1000)) for _ in range(3)]
+    assert [r.running_generations for r in billing.reserved] == [1, 2, 3]
+
+    second.settle(D("0.001"))
+    third.settle(D("0.002"))
+    await preflight.reserve(_generation(max_tokens=1000))
+    assert len(billing.reserved) == 4
+    assert billing.reserved[-1].running_generations == 2  # the first, and this one
+
+    # Generations starting together count each other while they wait for billing.
+    billing.pause = asyncio.Event()
+    pending = [
+        asyncio.create_task(preflight.reserve(_generation(max_tokens=1000))) for _ in range(3)
+    ]
+    await asyncio.sleep(0.01)
+    billing.pause.set()
+    await asyncio.gather(*pending)
+    assert max(r.running_generations for r in billing.reserved[-3:]) == 5
+    first.settle(D("0.001"))

@@ -108,7 +108,7 @@ class TopUpResponse(_message.Message):
     def __init__(self, credits: _Optional[_Union[Credits, _Mapping]] = ...) -> None: ...
 
 class ReserveRequest(_message.Message):
-    __slots__ = ("team_id", "hold_id", "input_tokens", "max_output_tokens", "model_max_output_tokens", "input_price", "output_price", "lease_amount", "output_allowance", "project_id", "key_id", "instance_id")
+    __slots__ = ("team_id", "hold_id", "input_tokens", "max_output_tokens", "model_max_output_tokens", "input_price", "output_price", "lease_amount", "output_allowance", "running_generations", "project_id", "key_id", "instance_id")
     TEAM_ID_FIELD_NUMBER: _ClassVar[int]
     HOLD_ID_FIELD_NUMBER: _ClassVar[int]
     INPUT_TOKENS_FIELD_NUMBER: _ClassVar[int]
@@ -118,6 +118,7 @@ class ReserveRequest(_message.Message):
     OUTPUT_PRICE_FIELD_NUMBER: _ClassVar[int]
     LEASE_AMOUNT_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_ALLOWANCE_FIELD_NUMBER: _ClassVar[int]
+    RUNNING_GENERATIONS_FIELD_NUMBER: _ClassVar[int]
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     KEY_ID_FIELD_NUMBER: _ClassVar[int]
     INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -130,10 +131,11 @@ class ReserveRequest(_message.Message):
     output_price: str
     lease_amount: str
     output_allowance: int
+    running_generations: int
     project_id: str
     key_id: str
     instance_id: str
-    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ..., input_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., model_max_output_tokens: _Optional[int] = ..., input_price: _Optional[str] = ..., output_price: _Optional[str] = ..., lease_amount: _Optional[str] = ..., output_allowance: _Optional[int] = ..., project_id: _Optional[str] = ..., key_id: _Optional[str] = ..., instance_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, team_id: _Optional[str] = ..., hold_id: _Optional[str] = ..., input_tokens: _Optional[int] = ..., max_output_tokens: _Optional[int] = ..., model_max_output_tokens: _Optional[int] = ..., input_price: _Optional[str] = ..., output_price: _Optional[str] = ..., lease_amount: _Optional[str] = ..., output_allowance: _Optional[int] = ..., running_generations: _Optional[int] = ..., project_id: _Optional[str] = ..., key_id: _Optional[str] = ..., instance_id: _Optional[str] = ...) -> None: ...
 
 class ReserveResponse(_message.Message):
     __slots__ = ("reserved", "max_output_tokens", "available", "output_allowance")

@@ -282,7 +282,7 @@ class IdempotencyKey(_message.Message):
     def __init__(self, key: _Optional[str] = ..., body_hash: _Optional[str] = ...) -> None: ...
 
 class GenerationsRequest(_message.Message):
-    __slots__ = ("id", "request", "metadata", "timeout_ms")
+    __slots__ = ("id", "request", "metadata", "timeout_ms", "more")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -294,23 +294,27 @@ class GenerationsRequest(_message.Message):
     REQUEST_FIELD_NUMBER: _ClassVar[int]
     METADATA_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    MORE_FIELD_NUMBER: _ClassVar[int]
     id: int
     request: StreamGenerateRequest
     metadata: _containers.ScalarMap[str, str]
     timeout_ms: int
-    def __init__(self, id: _Optional[int] = ..., request: _Optional[_Union[StreamGenerateRequest, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., timeout_ms: _Optional[int] = ...) -> None: ...
+    more: _containers.RepeatedCompositeFieldContainer[GenerationsRequest]
+    def __init__(self, id: _Optional[int] = ..., request: _Optional[_Union[StreamGenerateRequest, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., timeout_ms: _Optional[int] = ..., more: _Optional[_Iterable[_Union[GenerationsRequest, _Mapping]]] = ...) -> None: ...
 
 class GenerationsResponse(_message.Message):
-    __slots__ = ("id", "answer", "error", "draining")
+    __slots__ = ("id", "answer", "error", "draining", "more")
     ID_FIELD_NUMBER: _ClassVar[int]
     ANSWER_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     DRAINING_FIELD_NUMBER: _ClassVar[int]
+    MORE_FIELD_NUMBER: _ClassVar[int]
     id: int
     answer: StreamGenerateResponse
     error: GenerationsError
     draining: bool
-    def __init__(self, id: _Optional[int] = ..., answer: _Optional[_Union[StreamGenerateResponse, _Mapping]] = ..., error: _Optional[_Union[GenerationsError, _Mapping]] = ..., draining: _Optional[bool] = ...) -> None: ...
+    more: _containers.RepeatedCompositeFieldContainer[GenerationsResponse]
+    def __init__(self, id: _Optional[int] = ..., answer: _Optional[_Union[StreamGenerateResponse, _Mapping]] = ..., error: _Optional[_Union[GenerationsError, _Mapping]] = ..., draining: _Optional[bool] = ..., more: _Optional[_Iterable[_Union[GenerationsResponse, _Mapping]]] = ...) -> None: ...
 
 class GenerationsError(_message.Message):
     __slots__ = ("code", "message", "details")

@@ -125,7 +125,9 @@ class RouterServiceServicer:
         so the edge sends its non-streaming generations this way (docs/internal-contracts.md,
         "Generations"). A router that is shutting down sends `draining` (id 0): the caller sends
         nothing more on that stream and half-closes it; the router answers what it had received,
-        then ends the stream.
+        then ends the stream. Requests (answers) ready together may share one message (`more`),
+        each side only when the other said it reads them: the router in its initial metadata, the
+        caller in the call's metadata (`tollgate-generations-more: 1`).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

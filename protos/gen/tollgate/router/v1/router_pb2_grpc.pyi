@@ -59,7 +59,9 @@ class RouterServiceStub:
     so the edge sends its non-streaming generations this way (docs/internal-contracts.md,
     "Generations"). A router that is shutting down sends `draining` (id 0): the caller sends
     nothing more on that stream and half-closes it; the router answers what it had received,
-    then ends the stream.
+    then ends the stream. Requests (answers) ready together may share one message (`more`),
+    each side only when the other said it reads them: the router in its initial metadata, the
+    caller in the call's metadata (`tollgate-generations-more: 1`).
     """
     ListModels: _grpc.UnaryUnaryMultiCallable[_router_pb2.ListModelsRequest, _router_pb2.ListModelsResponse]
     """ListModels returns the catalog."""
@@ -119,7 +121,9 @@ class RouterServiceAsyncStub(RouterServiceStub):
     so the edge sends its non-streaming generations this way (docs/internal-contracts.md,
     "Generations"). A router that is shutting down sends `draining` (id 0): the caller sends
     nothing more on that stream and half-closes it; the router answers what it had received,
-    then ends the stream.
+    then ends the stream. Requests (answers) ready together may share one message (`more`),
+    each side only when the other said it reads them: the router in its initial metadata, the
+    caller in the call's metadata (`tollgate-generations-more: 1`).
     """
     ListModels: _aio.UnaryUnaryMultiCallable[_router_pb2.ListModelsRequest, _router_pb2.ListModelsResponse]  # type: ignore[assignment]
     """ListModels returns the catalog."""
@@ -194,7 +198,9 @@ class RouterServiceServicer(metaclass=_abc_1.ABCMeta):
         so the edge sends its non-streaming generations this way (docs/internal-contracts.md,
         "Generations"). A router that is shutting down sends `draining` (id 0): the caller sends
         nothing more on that stream and half-closes it; the router answers what it had received,
-        then ends the stream.
+        then ends the stream. Requests (answers) ready together may share one message (`more`),
+        each side only when the other said it reads them: the router in its initial metadata, the
+        caller in the call's metadata (`tollgate-generations-more: 1`).
         """
 
     @_abc_1.abstractmethod

@@ -62,6 +62,9 @@ class Quote:
     # none. Under money pressure a hold pays for no more (:func:`pressed`), and then it is
     # also the limit: a quote :func:`pressed` left an allowance in is held for it.
     output_allowance: int = 0
+    # The generations of the team the asking router has running or starting, this one
+    # included (a lease is one hold for many of them); 0: not said.
+    running_generations: int = 0
 
     def limit(self) -> int:
         """The output tokens the upstream request may produce."""
@@ -175,15 +178,16 @@ class _Team:
 
 def pressed(available: Decimal, quote: Quote, policy: LeasePolicy, running: int = 0) -> Quote:
     """``quote`` as held out of ``available``: its whole output limit while the team could pay
-    ``policy.min_worst_cases`` worst cases (when a lease could be granted) and as many as it has
-    holds ``running``, else no more than its output allowance. So a team near the end of its
-    money, or whose generations arrive in a burst, runs many ordinary generations at once
-    instead of a few that may each write the model's whole window (whole windows take at most
-    about half of what is left); the output sent upstream never exceeds what is held."""
+    ``policy.min_worst_cases`` worst cases (when a lease could be granted) and half as many as
+    it has generations ``running``, else no more than its output allowance. So a team near the
+    end of its money, or whose generations arrive in a burst, runs many ordinary generations at
+    once instead of a few that may each write the model's whole window (whole windows take at
+    most about two thirds of what is left); the output sent upstream never exceeds what is
+    held."""
     allowance = quote.output_allowance
     if not allowance:
         return quote
-    whole = quote.worst() * max(policy.min_worst_cases, running)
+    whole = quote.worst() * max(policy.min_worst_cases, -(-running // 2))
     if allowance >= quote.limit() or available >= whole:
         return replace(quote, output_allowance=0)
     return replace(quote, max_output_tokens=allowance)
@@ -350,7 +354,8 @@ class BalanceView:
             owed = team.held_in(state, returned_only=True)
             budgets.append((state, unspent - team.held_in(state), unspent - owed))
         least = min([available, *(left for _, left, _ in budgets)])
-        quote = pressed(least, quote, self._leases, team.running())
+        running = max(team.running(), quote.running_generations)
+        quote = pressed(least, quote, self._leases, running)
         reservation = quote_reservation(available, quote, team.account.balance - team.owed())
         for state, left, unheld in budgets:
             capped = _within_budget(state, left, quote, unheld)

@@ -67,6 +67,7 @@ class Need:
 GiveBack = Callable[[str, Lease], None]
 Shrink = Callable[[str, Lease], None]
 Observe = Callable[[str, int], None]
+Finished = Callable[[str], None]
 
 
 @dataclass(slots=True)
@@ -103,6 +104,10 @@ def _unobserved(model: str, output_tokens: int) -> None:
     return None
 
 
+def _unheard(book: str) -> None:
+    return None
+
+
 class LeaseBook:
     """Each book's current leases in this router, and the retired ones still in use."""
 
@@ -113,9 +118,12 @@ class LeaseBook:
         monotonic: Callable[[], float] = time.monotonic,
         shrink: Shrink = _noop,
         observe: Observe = _unobserved,
+        finished: Finished = _unheard,
     ) -> None:
         self._give_back = give_back
         self._shrink = shrink
+        # A draw of the book settled (its generation ended, or never reached a provider).
+        self._finished = finished
         # A generation that drew from a lease succeeded: its model's output tokens.
         self.observe = observe
         self._seconds = lease_seconds
@@ -165,6 +173,7 @@ class LeaseBook:
         lease.in_flight -= 1
         if lease.retired and lease.in_flight == 0:
             self._give_back(draw.team_id, lease)
+        self._finished(draw.team_id)
 
     def in_flight(self, book: str) -> int:
         """Generations running on the book's current leases."""

@@ -35,7 +35,7 @@ from tollgate_common.money import ZERO, format_usd, parse_usd
 from tollgate_router.credit.allowance import OutputAllowances
 from tollgate_router.credit.give_backs import GiveBacks, team_of_book
 from tollgate_router.credit.holds import NO_HOLD, Hold
-from tollgate_router.credit.leases import LeaseBook, Need
+from tollgate_router.credit.leases import Draw, LeaseBook, Need
 from tollgate_router.domain import (
     Caller,
     FilePart,
@@ -317,7 +317,12 @@ class BillingPreflight:
             lease_seconds,
             shrink=self._give_backs.shrink,
             observe=self._allowances.observe,
+            finished=self._finished,
         )
+        # Per team: its generations this router has running or starting (from pre-flight until
+        # their draw settles), told to billing with each Reserve: a lease is one hold there
+        # however many generations draw on it.
+        self._running: dict[str, int] = {}
         self._lease_wait = lease_wait_seconds
         # Per book: the lease request in flight (done when it has an answer).
         self._acquiring: dict[str, asyncio.Future[None]] = {}
@@ -353,6 +358,28 @@ class BillingPreflight:
         return admission.hold
 
     async def admit(self, ask: Ask) -> Admission:
+        team_id = ask.caller.team_id
+        self._started(team_id)
+        try:
+            admission = await self._admit(ask)
+        except BaseException:
+            self._ended(team_id)
+            raise
+        if not isinstance(admission.hold, Draw):  # nothing held: nothing to settle later
+            self._ended(team_id)
+        return admission
+
+    def _started(self, team_id: str) -> None:
+        self._running[team_id] = self._running.get(team_id, 0) + 1
+
+    def _ended(self, team_id: str) -> None:
+        if (running := self._running.pop(team_id, 0) - 1) > 0:
+            self._running[team_id] = running
+
+    def _finished(self, book: str) -> None:
+        self._ended(team_of_book(book))
+
+    async def _admit(self, ask: Ask) -> Admission:
         system = tuple(c for c in ask.plan.candidates if c.credential_type != BYOK)
         found = worst_prices(system, ask.input_tokens, ask.images)
         prices = Prices(found.input, found.output if ask.output else ZERO)
@@ -381,6 +408,7 @@ class BillingPreflight:
             key_id=caller.key_id,
             instance_id=self._instance_id,
             output_allowance=self._allowances.allowance(models) if ask.output else 0,
+            running_generations=self._running.get(caller.team_id, 0),
         )
         leasing = self._acquiring.get(book)
         if leasing is None:
