@@ -7,7 +7,7 @@ The baseline runs the router and the edge from ``git archive <commit>`` put firs
 ``PYTHONPATH``; every other process is the working tree's. Logging stays at the default (INFO),
 as people run it. Per round and stack it measures CPU time (user + system, psutil) by process:
 
-* per non-streaming request (concurrency 4);
+* per non-streaming request (concurrency 4; ``--concurrency`` to change it);
 * per streamed chunk, as a provider sends tokens (each SSE chunk its own network write, 1 ms
   apart): the CPU of a stream 400 chunks longer minus that of a short one, over 400;
 * the same with the whole stream written at once (chunks read together, coalesced).
@@ -89,9 +89,15 @@ async def _script(upstream: str, **behaviour: Any) -> None:
 
 
 async def _phase(
-    target: Target, upstream: str, body: bytes, total: int, stream: bool, **behaviour: Any
+    target: Target,
+    upstream: str,
+    body: bytes,
+    total: int,
+    stream: bool,
+    concurrency: int = 4,
+    **behaviour: Any,
 ) -> tuple[int, dict[str, float]]:
-    """CPU seconds by process spent on ``total`` requests (concurrency 4)."""
+    """CPU seconds by process spent on ``total`` requests."""
     await _script(upstream, times=total, **behaviour) if behaviour else await _script(upstream)
     await _quiet(target)
     before = _cpu(target.processes)
@@ -99,7 +105,7 @@ async def _phase(
         f"{target.url}/chat/completions",
         body,
         {"authorization": f"Bearer {TOLLGATE_KEY}", "content-type": "application/json"},
-        concurrency=4,
+        concurrency=concurrency,
         total=total,
         stream=stream,
     )
@@ -115,7 +121,9 @@ def _per(seconds: dict[str, float], count: int, scale: float) -> dict[str, float
 
 async def _measure(target: Target, upstream: str, counts: dict[str, int]) -> dict[str, Any]:
     figures: dict[str, Any] = {}
-    n, cpu = await _phase(target, upstream, _body(False), counts["plain"], False)
+    n, cpu = await _phase(
+        target, upstream, _body(False), counts["plain"], False, counts["concurrency"]
+    )
     figures["plain_ms_per_request"] = _per(cpu, n, 1e3)
     long_prompt = " ".join([PROMPT, *["word"] * EXTRA_CHUNKS])
     for label, delay in (("spaced", 1), ("together", 0)):
@@ -198,7 +206,12 @@ async def _profiled_load(
 
 
 async def main_async(args: argparse.Namespace) -> dict[str, Any]:
-    counts = {"plain": args.plain, "spaced": args.spaced, "together": args.together}
+    counts = {
+        "plain": args.plain,
+        "spaced": args.spaced,
+        "together": args.together,
+        "concurrency": args.concurrency,
+    }
     upstream_process, upstream_port = start_upstream()
     upstream = f"http://127.0.0.1:{upstream_port}"
     results: dict[str, list[dict[str, Any]]] = {"base": [], "tree": []}
@@ -282,6 +295,7 @@ def main() -> None:
     parser.add_argument("--plain", type=int, default=300)
     parser.add_argument("--spaced", type=int, default=24)
     parser.add_argument("--together", type=int, default=60)
+    parser.add_argument("--concurrency", type=int, default=4, help="of the non-streaming requests")
     parser.add_argument("--profile", default="", help="directory for py-spy flame graphs")
     parser.add_argument("--profile-seconds", type=int, default=20)
     parser.add_argument("--native", action="store_true", help="py-spy --native (C frames)")
