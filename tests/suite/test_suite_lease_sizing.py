@@ -102,6 +102,18 @@ def twenty(
 
 
 @pytest.fixture
+def five(
+    upstream: Upstream, anthropic_upstream: Upstream, tmp_path: Path
+) -> Iterator[tuple[Stack, str]]:
+    """A suite whose teams get $5 (the default free tier)."""
+    upstream.reset()
+    metrics = f"127.0.0.1:{free_port()}"
+    with _stack(tmp_path, upstream, anthropic_upstream, "5.00", metrics) as running:
+        yield running, f"http://{metrics}/metrics"
+    upstream.reset()
+
+
+@pytest.fixture
 def one_dollar(upstream: Upstream, anthropic_upstream: Upstream, tmp_path: Path) -> Iterator[Stack]:
     """A suite whose teams get $1."""
     upstream.reset()
@@ -169,6 +181,33 @@ def test_a_20_dollar_team_draws_its_generations_without_a_round_trip_each(
     assert reserves < len(served) / 2 and releases < len(served) / 2, (reserves, releases)
     # $20 covers 64 worst cases of $0.16 at once: none was clamped.
     assert all(_unclamped(b) for b in _bodies(upstream))
+
+
+def test_a_free_tier_team_at_concurrency_64_is_served_and_a_refusal_says_wait(
+    five: tuple[Stack, str], upstream: Upstream
+) -> None:
+    """$5 and gpt-4o ($0.16 a whole window): 64 generations in flight need allowances (64
+    whole windows are $10.50), and they all fit in $5 at 4,096 tokens ($0.04) each. Billing
+    sees the burst as the generations the router runs, not as the few leases they draw on
+    (counting leases, the first arrivals took whole windows and whole stretches of a burst were
+    refused). Only in the first moments of the first burst, before the router has seen its
+    generations, may the last arrivals find the money held: they are told to retry in a
+    second, and they are few."""
+    stack, metrics_url = five
+    upstream.script(latency_ms=40, times=2000)
+    before = grpc_calls(metrics_url, "Reserve")
+
+    served, refused = _burst(stack, GPT, "free tier", 1280, concurrency=64)
+
+    # 1 or 2 measured; 2 to 25 when billing counted a lease as one running generation.
+    assert len(refused) < 1280 / 100, len(refused)
+    assert {(e.status_code, _code(e)) for e in refused} <= {(402, "in_flight_credit_exhausted")}
+    assert all(e.response.headers["retry-after"] == "1" for e in refused)
+    # Most generations draw on a lease: 65 to 162 Reserve calls measured (175 to 329 then).
+    assert grpc_calls(metrics_url, "Reserve") - before < len(served) / 5
+    # Each body allows upstream the whole window, or no more than the allowance (the last
+    # cents of a burst clamped below it).
+    assert all(_unclamped(b) or _limit(b) <= 4096 for b in _bodies(upstream))
 
 
 def _limit(body: dict[str, Any]) -> int:
