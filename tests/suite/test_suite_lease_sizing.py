@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -87,18 +88,28 @@ def _stack(
     )
 
 
+@contextmanager
+def _metered(
+    tmp_path: Path, upstream: Upstream, anthropic: Upstream, free_tier: str
+) -> Iterator[tuple[Stack, str]]:
+    """A suite whose teams get ``free_tier``, and the URL of billing's metrics; both fakes start
+    and end reset."""
+    upstream.reset()
+    anthropic.reset()
+    metrics = f"127.0.0.1:{free_port()}"
+    with _stack(tmp_path, upstream, anthropic, free_tier, metrics) as running:
+        yield running, f"http://{metrics}/metrics"
+    upstream.reset()
+    anthropic.reset()
+
+
 @pytest.fixture
 def twenty(
     upstream: Upstream, anthropic_upstream: Upstream, tmp_path: Path
 ) -> Iterator[tuple[Stack, str]]:
     """A suite whose teams get $20."""
-    upstream.reset()
-    anthropic_upstream.reset()
-    metrics = f"127.0.0.1:{free_port()}"
-    with _stack(tmp_path, upstream, anthropic_upstream, "20.00", metrics) as running:
-        yield running, f"http://{metrics}/metrics"
-    upstream.reset()
-    anthropic_upstream.reset()
+    with _metered(tmp_path, upstream, anthropic_upstream, "20.00") as running:
+        yield running
 
 
 @pytest.fixture
@@ -106,11 +117,8 @@ def five(
     upstream: Upstream, anthropic_upstream: Upstream, tmp_path: Path
 ) -> Iterator[tuple[Stack, str]]:
     """A suite whose teams get $5 (the default free tier)."""
-    upstream.reset()
-    metrics = f"127.0.0.1:{free_port()}"
-    with _stack(tmp_path, upstream, anthropic_upstream, "5.00", metrics) as running:
-        yield running, f"http://{metrics}/metrics"
-    upstream.reset()
+    with _metered(tmp_path, upstream, anthropic_upstream, "5.00") as running:
+        yield running
 
 
 @pytest.fixture
@@ -207,7 +215,7 @@ def test_a_free_tier_team_at_concurrency_64_is_served_and_a_refusal_says_wait(
     assert grpc_calls(metrics_url, "Reserve") - before < len(served) / 5
     # Each body allows upstream the whole window, or no more than the allowance (the last
     # cents of a burst clamped below it).
-    assert all(_unclamped(b) or _limit(b) <= 4096 for b in _bodies(upstream))
+    assert all(_unclamped(b) or _limit(b) <= ALLOWANCE for b in _bodies(upstream))
 
 
 def _limit(body: dict[str, Any]) -> int:
@@ -324,11 +332,8 @@ def three_dollars(
     upstream: Upstream, anthropic_upstream: Upstream, tmp_path: Path
 ) -> Iterator[tuple[Stack, str]]:
     """A suite whose teams get $3: three whole Claude worst cases."""
-    anthropic_upstream.reset()
-    metrics = f"127.0.0.1:{free_port()}"
-    with _stack(tmp_path, upstream, anthropic_upstream, "3.00", metrics) as running:
-        yield running, f"http://{metrics}/metrics"
-    anthropic_upstream.reset()
+    with _metered(tmp_path, upstream, anthropic_upstream, "3.00") as running:
+        yield running
 
 
 def test_a_small_balance_runs_many_claude_generations_at_once_each_held_for_its_allowance(

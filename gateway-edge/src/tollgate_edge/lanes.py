@@ -25,6 +25,7 @@ import contextvars
 import itertools
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import grpc
@@ -48,15 +49,14 @@ _MAX_TIMEOUT_MS = 2**32 - 1  # GenerationsRequest.timeout_ms is a uint32 (49 day
 _ACCEPT_SECONDS = 0.5
 
 
+@dataclass(frozen=True, slots=True)
 class _Request:
     """A generation waiting to go out: the fields of its GenerationsRequest."""
 
-    __slots__ = ("id", "metadata", "rpc", "timeout_ms")
-
-    def __init__(
-        self, id_: int, rpc: pb.StreamGenerateRequest, metadata: dict[str, str], timeout_ms: int
-    ) -> None:
-        self.id, self.rpc, self.metadata, self.timeout_ms = id_, rpc, metadata, timeout_ms
+    id: int
+    rpc: pb.StreamGenerateRequest
+    metadata: dict[str, str]
+    timeout_ms: int
 
     def size(self) -> int:
         return self.rpc.ByteSize()

@@ -14,7 +14,7 @@ from tollgate_common.money import format_usd
 
 from tollgate_router.catalog.catalog import ModelInfo, Pricing, ProviderOffer
 from tollgate_router.credentials.check import CheckOutcome
-from tollgate_router.credit.preflight import estimate_embedding_tokens, estimate_prompt_tokens
+from tollgate_router.credit.estimates import estimate_embedding_tokens, estimate_prompt_tokens
 from tollgate_router.domain import (
     Attempt,
     ByokKey,

@@ -17,12 +17,8 @@ from tollgate_common.errors import InvalidArgument
 from tollgate_common.money import format_usd
 from tollgate_router.catalog.catalog import build_catalog
 from tollgate_router.credentials.system import SystemCredential
-from tollgate_router.credit.preflight import (
-    BillingPreflight,
-    InsufficientFunds,
-    estimate_prompt_tokens,
-    worst_case,
-)
+from tollgate_router.credit.estimates import estimate_prompt_tokens
+from tollgate_router.credit.preflight import BillingPreflight, InsufficientFunds, worst_case
 from tollgate_router.domain import (
     Caller,
     FunctionTool,

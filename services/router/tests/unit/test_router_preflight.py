@@ -17,14 +17,13 @@ from tollgate_common.errors import DomainError
 from tollgate_common.money import format_usd
 from tollgate_router.catalog.catalog import build_catalog
 from tollgate_router.credentials.system import SystemCredential
+from tollgate_router.credit.estimates import estimate_embedding_tokens, estimate_prompt_tokens
 from tollgate_router.credit.preflight import (
     Ask,
     BillingPreflight,
     BillingUnavailable,
     BudgetExceeded,
     InsufficientFunds,
-    estimate_embedding_tokens,
-    estimate_prompt_tokens,
     worst_case,
     worst_prices,
 )

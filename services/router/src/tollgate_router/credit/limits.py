@@ -29,11 +29,8 @@ from tollgate.billing.v1 import billing_pb2
 from tollgate_common.errors import DomainError, InvalidArgument, error_details
 from tollgate_common.ids import new_id
 
-from tollgate_router.credit.preflight import (
-    DEFAULT_OUTPUT_RESERVE,
-    estimate_prompt_tokens,
-    planned,
-)
+from tollgate_router.credit.estimates import estimate_prompt_tokens
+from tollgate_router.credit.preflight import DEFAULT_OUTPUT_RESERVE, planned
 from tollgate_router.domain import Caller, GenerationRequest
 from tollgate_router.events import RateLimitStatus
 from tollgate_router.routing.planning import Plan

@@ -20,32 +20,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import grpc
-import orjson
 from tollgate.billing.v1 import billing_pb2
 from tollgate_common.errors import DomainError, InvalidArgument, Unavailable, error_details
 from tollgate_common.ids import new_id
 from tollgate_common.money import ZERO, format_usd, parse_usd
 
 from tollgate_router.credit.allowance import OutputAllowances
+from tollgate_router.credit.estimates import estimate_prompt_tokens
 from tollgate_router.credit.give_backs import GiveBacks, team_of_book
 from tollgate_router.credit.holds import NO_HOLD, Hold
 from tollgate_router.credit.leases import Draw, LeaseBook, Need
-from tollgate_router.domain import (
-    Caller,
-    FilePart,
-    GenerationParams,
-    GenerationRequest,
-    ImagePart,
-    Message,
-)
+from tollgate_router.domain import Caller, GenerationRequest
 from tollgate_router.providers import (
-    EmbeddingInput,
     Output,
     ProviderError,
     UpstreamCall,
@@ -62,12 +53,6 @@ log = logging.getLogger(__name__)
 OutagePolicy = Literal["last-known", "closed"]
 
 BYOK = "byok"
-# An upper estimate of tokens: no tokenizer yields fewer than one token per 2 bytes of UTF-8
-# text in practice (English runs ~4 characters a token); plus framing per message.
-_BYTES_PER_TOKEN = 2
-_TOKENS_PER_MESSAGE = 8
-_TOKENS_PER_IMAGE = 2000
-_TOKENS_PER_TOOL = 16
 # Output tokens one generated image takes (Gemini's image models: 1,290 per image up to
 # 1024x1024), the fewest an image may occupy within the output limit.
 TOKENS_PER_IMAGE = 1290
@@ -100,59 +85,6 @@ class BillingUnavailable(Unavailable):
 
     def __init__(self) -> None:
         super().__init__("billing is unavailable; try again shortly")
-
-
-def estimate_prompt_tokens(
-    messages: tuple[Message, ...],
-    params: GenerationParams | None = None,
-    provider_options: Mapping[str, Mapping[str, Any]] | None = None,
-) -> int:
-    """An upper estimate of a prompt's tokens from its size. Providers bill the tools (names,
-    descriptions, JSON schemas), a response format's schema and what provider options add to
-    the prompt as input too, so they count as their JSON text."""
-    text_bytes, images, tokens = 0, 0, 0
-    if params is not None:
-        for tool in params.tools.tools:
-            tokens += _TOKENS_PER_TOOL
-            text_bytes += len(tool.name.encode()) + len(tool.description.encode())
-            text_bytes += _json_bytes(tool.parameters) if tool.parameters else 0
-        if (fmt := params.response_format) is not None and fmt.type != "text":
-            tokens += _TOKENS_PER_TOOL
-            text_bytes += len(fmt.name.encode()) + len(fmt.description.encode())
-            text_bytes += _json_bytes(fmt.schema) if fmt.schema else 0
-    if provider_options:
-        text_bytes += _json_bytes(provider_options)
-    for message in messages:
-        tokens += _TOKENS_PER_MESSAGE
-        text_bytes += len(message.name.encode()) + len(message.tool_call_id.encode())
-        for call in message.tool_calls:
-            text_bytes += len(call.name.encode()) + len(call.arguments.encode())
-        if isinstance(message.content, str):
-            text_bytes += len(message.content.encode())
-        elif message.content is not None:
-            for part in message.content:
-                if isinstance(part, ImagePart):
-                    images += 1
-                elif isinstance(part, FilePart):
-                    text_bytes += len(part.data) * 3 // 4  # base64 → bytes
-                else:
-                    text_bytes += len(part.text.encode())
-    return tokens + -(-text_bytes // _BYTES_PER_TOKEN) + images * _TOKENS_PER_IMAGE
-
-
-def _json_bytes(value: Mapping[str, Any]) -> int:
-    return len(orjson.dumps(value, default=dict))
-
-
-def estimate_embedding_tokens(inputs: tuple[EmbeddingInput, ...]) -> int:
-    """An upper estimate of the tokens of embedding inputs (token ids count as themselves)."""
-    tokens = 0
-    for item in inputs:
-        if isinstance(item, str):
-            tokens += -(-len(item.encode()) // _BYTES_PER_TOKEN) + 1
-        else:
-            tokens += len(item)
-    return tokens
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,9 +22,10 @@ from tollgate_common.errors import InvalidArgument
 from tollgate_common.ids import new_id
 
 from tollgate_router.catalog.pricing import TokenUsage, cost
+from tollgate_router.credit.estimates import estimate_embedding_tokens
 from tollgate_router.credit.holds import Hold
 from tollgate_router.credit.limits import NoRateLimits, RateLimits
-from tollgate_router.credit.preflight import Ask, NoPreflight, Preflight, estimate_embedding_tokens
+from tollgate_router.credit.preflight import Ask, NoPreflight, Preflight
 from tollgate_router.domain import Attempt, Caller, GatewayMetadata, RoutingOptions
 from tollgate_router.errors import UnsupportedModel
 from tollgate_router.events import RateLimitStatus
