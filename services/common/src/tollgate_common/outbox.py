@@ -14,9 +14,11 @@ Two ways in:
 * :meth:`Outbox.deliver` returns once the fact is durable: acknowledged by JetStream (a
   file-stored stream) or committed to the table. The router awaits it before the last byte of a
   generation goes out, so a generation whose answer reached the client is billed whatever
-  process dies afterwards. The facts of concurrent generations share one relay batch; the
-  relay does not linger while someone waits, and when NATS is not connected it writes at once
-  instead of waiting out the publish timeout.
+  process dies afterwards. While NATS is connected the caller's own task publishes the fact
+  and waits for the ack (a detour through the relay task costs a generation about as much time
+  again as the ack itself); what is not acknowledged within the publish timeout goes to the
+  relay, which writes it to the table without publishing it a second time. When NATS is not
+  connected the relay writes at once instead of waiting out the publish timeout.
 
 Memory is bounded: at most ``max_pending`` facts wait in memory (they pile up only while
 neither NATS nor the table takes them); beyond that the oldest is dropped and counted as lost.
@@ -90,6 +92,9 @@ class Tally:
 class _Entry:
     fact: Fact
     durable: asyncio.Future[bool] | None = field(default=None)
+    # Its producer published it and JetStream did not acknowledge it in time: written, not
+    # published again (waiting out a second timeout would only delay the write).
+    tried: bool = False
 
     def done(self, durable: bool) -> None:
         if self.durable is not None and not self.durable.done():
@@ -119,6 +124,7 @@ class Outbox:
         self._durable_timeout = durable_timeout
         self._pending: list[_Entry] = []
         self._in_flight: list[_Entry] = []  # taken by the relay, not acknowledged or stored yet
+        self._direct = 0  # facts being published by their producer's own task (deliver)
         self._wake = asyncio.Event()
         self._closing = False
         self._bus: Bus | None = None
@@ -140,10 +146,31 @@ class Outbox:
         self._enqueue(_Entry(fact))
 
     async def deliver(self, fact: Fact) -> bool:
-        """Queue ``fact`` and wait until it is durable (acknowledged by JetStream or committed
-        to the table); False if it is not within ``durable_timeout`` (NATS and the database
-        both failing), in which case it stays queued in memory."""
-        entry = _Entry(fact, asyncio.get_running_loop().create_future())
+        """Return once ``fact`` is durable (acknowledged by JetStream or committed to the
+        table); False if it is not within ``durable_timeout`` (NATS and the database both
+        failing), in which case it stays queued in memory.
+
+        While NATS is connected the fact is published from here; one JetStream does not
+        acknowledge within the publish timeout is handed to the relay to be written."""
+        tried = False
+        bus = self._bus
+        if bus is not None and bus.nc.is_connected and not self._closing:
+            self._direct += 1
+            try:
+                tried = True
+                await self._publish_one(bus, fact)
+                self.tally.published += 1
+                return True
+            except asyncio.CancelledError:
+                self.put(fact)  # its producer is gone, not the fact (a repeat is dropped)
+                raise
+            except Exception:  # written by the relay, below
+                log.debug("outbox: %s not acknowledged in time", fact.msg_id, exc_info=True)
+            finally:
+                self._direct -= 1
+                if self._closing:
+                    self._wake.set()  # the relay may be waiting for this one to stop
+        entry = _Entry(fact, asyncio.get_running_loop().create_future(), tried)
         self._enqueue(entry)
         assert entry.durable is not None
         try:
@@ -187,7 +214,7 @@ class Outbox:
     async def _relay(self) -> None:
         backlog = True  # rows of an earlier run may be waiting
         while True:
-            if not self._pending and not self._closing:
+            if not self._pending and (not self._closing or self._direct):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), timeout=self._retry_seconds)
                 if self._linger_seconds and self._pending and not self._awaited():
@@ -214,7 +241,7 @@ class Outbox:
                 self._drop_excess()
                 backlog = True
                 await asyncio.sleep(self._retry_seconds)
-            if self._closing and not self._pending:
+            if self._closing and not self._pending and not self._direct:
                 return
 
     def _awaited(self) -> bool:
@@ -247,9 +274,16 @@ class Outbox:
         )
 
     async def _publish_entries(self, entries: list[_Entry]) -> list[_Entry]:
-        """Publish ``entries`` at once; returns those JetStream did not acknowledge."""
+        """Publish ``entries`` at once; returns those JetStream did not acknowledge (and
+        those their producer tried to publish already, untried)."""
+        unpublished = [e for e in entries if e.tried]
+        if unpublished:
+            log.warning(
+                "outbox: %d facts not acknowledged by JetStream in time; keeping them for later",
+                len(unpublished),
+            )
+        entries = [e for e in entries if not e.tried]
         acked = await self._acked([e.fact for e in entries])
-        unpublished = []
         for entry, ok in zip(entries, acked, strict=True):
             if ok:
                 self.tally.published += 1
@@ -275,10 +309,8 @@ class Outbox:
         return acked
 
     async def _publish_one(self, bus: Bus, fact: Fact) -> None:
-        await asyncio.wait_for(
-            bus.publish(fact.subject, fact.payload, fact.msg_id, dict(fact.headers) or None),
-            timeout=self._publish_timeout,
-        )
+        async with asyncio.timeout(self._publish_timeout):
+            await bus.publish(fact.subject, fact.payload, fact.msg_id, dict(fact.headers) or None)
 
     async def _store(self, facts: list[Fact]) -> None:
         now = datetime.now(UTC)
