@@ -39,6 +39,7 @@ sys.path.insert(0, str(ROOT))
 from tollgate_cli.stack import Ports, Stack, StackConfig  # noqa: E402
 
 from bench.load import run  # noqa: E402
+from bench.stacks import sources_at  # noqa: E402
 from bench.standalone import TOLLGATE_KEY, UPSTREAM_KEY, start_upstream  # noqa: E402
 
 MODEL = "openai/gpt-4o"
@@ -142,18 +143,6 @@ async def _measure(target: Target, upstream: str, counts: dict[str, int]) -> dic
     return figures
 
 
-def _baseline(commit: str, into: Path) -> str:
-    """The router's and the edge's sources at ``commit``, as a PYTHONPATH."""
-    archive = subprocess.run(
-        ["git", "archive", commit, "services/router/src", "gateway-edge/src"],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    ).stdout
-    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return f"{into / 'services/router/src'}:{into / 'gateway-edge/src'}"
-
-
 def _profile(
     target: Target, out: Path, seconds: int, native: bool
 ) -> list[subprocess.Popen[bytes]]:
@@ -218,7 +207,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         base_path = Path(tmp) / "base"
         base_path.mkdir()
-        pythonpath = _baseline(args.base, base_path)
+        pythonpath = sources_at(args.base, base_path)
         env = {
             "TOLLGATE_PROVIDER_OPENAI_BASE_URL": f"{upstream}/v1",
             "TOLLGATE_PROVIDER_OPENAI_API_KEY": UPSTREAM_KEY,

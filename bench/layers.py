@@ -3,6 +3,11 @@ histograms: one default stack (INFO logging, a team topped up with $20, ``openai
 front of the fake OpenAI, with the router's and the edge's Prometheus endpoints on.
 
     .venv/bin/python bench/layers.py [--requests 2000] [--out bench/results/<date>-layers.json]
+    .venv/bin/python bench/layers.py --ab <commit> <commit> [--rounds 3] --out <file>
+
+``--ab`` runs the router and the edge of each commit (``git archive``, first on their
+``PYTHONPATH``; every other process is the working tree's), alternately, a fresh stack per
+measurement, and prints each layer's mean per commit: an A/B of the latency at concurrency 1.
 
 Mean milliseconds per non-streaming request (means, not medians: the layers' means add up):
 
@@ -89,11 +94,13 @@ def _scrape(ports: tuple[int, int]) -> str:
     return "\n".join(httpx.get(f"http://127.0.0.1:{p}/metrics").text for p in ports)
 
 
-async def measure(requests: int) -> dict[str, Any]:
+async def measure(requests: int, pythonpath: str | None = None) -> dict[str, Any]:
     router_port, edge_port = free_port(), free_port()
     with ExitStack() as stack:
         f = stack.enter_context(fakes())
         env = stacks.stack_env(f, None)
+        if pythonpath is not None:
+            env["PYTHONPATH"] = pythonpath
         env["TOLLGATE_ROUTER_METRICS_ADDR"] = f"127.0.0.1:{router_port}"
         env["TOLLGATE_EDGE_METRICS_ADDR"] = f"127.0.0.1:{edge_port}"
         data = Path(stack.enter_context(tempfile.TemporaryDirectory()))
@@ -147,14 +154,56 @@ async def measure(requests: int) -> dict[str, Any]:
     }
 
 
+async def ab(commits: list[str], requests: int, rounds: int) -> dict[str, Any]:
+    """Each commit's layers, measured alternately ``rounds`` times."""
+    runs: dict[str, list[dict[str, Any]]] = {c: [] for c in commits}
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = {}
+        for commit in commits:
+            into = Path(tmp) / commit
+            into.mkdir()
+            paths[commit] = stacks.sources_at(commit, into)
+        for number in range(rounds):
+            for commit in commits:
+                result = await measure(requests, paths[commit])
+                runs[commit].append(result)
+                print(f"round {number + 1} {commit}: " + _line(result["mean_ms"]), flush=True)
+    means = {
+        commit: {
+            layer: round(sum(r["mean_ms"][layer] for r in results) / len(results), 3)
+            for layer in results[0]["mean_ms"]
+        }
+        for commit, results in runs.items()
+    }
+    return {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "commits": commits,
+        "rounds": rounds,
+        "mean_ms": means,
+        "runs": runs,
+    }
+
+
+def _line(means: Mapping[str, float]) -> str:
+    return ", ".join(f"{layer} {ms:.3f}" for layer, ms in means.items())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--ab", nargs=2, metavar="COMMIT", help="A/B of two commits")
+    parser.add_argument("--rounds", type=int, default=3)
     today = dt.datetime.now(dt.UTC).date().isoformat()
     parser.add_argument(
         "--out", type=Path, default=ROOT / "bench" / "results" / f"{today}-layers.json"
     )
     args = parser.parse_args()
+    if args.ab:
+        result = asyncio.run(ab(args.ab, args.requests, args.rounds))
+        for commit, means in result["mean_ms"].items():
+            print(f"mean {commit}: {_line(means)}")
+        args.out.write_text(json.dumps(result, indent=2) + "\n")
+        return
     result = asyncio.run(measure(args.requests))
     for layer, ms in result["mean_ms"].items():
         print(f"{layer:36s} {ms:7.3f} ms")

@@ -24,8 +24,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import aiohttp
-
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -34,6 +32,7 @@ from tollgate_router.credentials.system import load_system_credentials  # noqa: 
 from tollgate_router.credentials.team import TeamCredentialStore  # noqa: E402
 from tollgate_router.domain import RoutingOptions  # noqa: E402
 from tollgate_router.providers import build_adapters  # noqa: E402
+from tollgate_router.providers.http_client import HttpClient  # noqa: E402
 from tollgate_router.routing.planning import plan  # noqa: E402
 from tollgate_router.routing.provider_stats import ProviderStats  # noqa: E402
 
@@ -59,8 +58,8 @@ async def _scenarios() -> dict[str, dict[str, float]]:
     providers = sorted(catalog.providers())
     environ = {f"TOLLGATE_PROVIDER_{p.upper().replace('-', '_')}_API_KEY": "k" for p in providers}
     credentials = load_system_credentials(providers, environ)
-    async with aiohttp.ClientSession() as session:
-        adapters = build_adapters(session)
+    async with HttpClient() as client:
+        adapters = build_adapters(client)
     stats = ProviderStats()
     busiest = max(catalog.models, key=lambda m: len(m.providers))
     for index, offer in enumerate(busiest.providers):  # some history, as in a warm router

@@ -4,6 +4,7 @@ an operator would (docs/admin-api.md, docs/billing.md "Credits")."""
 
 from __future__ import annotations
 
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ import httpx
 from tollgate_cli.stack import Ports, Stack, StackConfig
 
 from bench.upstreams import ANTHROPIC_KEY, OPENAI_KEY, Fakes
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def stack_env(fakes: Fakes, log_level: str | None) -> dict[str, str]:
@@ -87,3 +90,16 @@ def credits(running: Stack, key: str) -> dict[str, str]:
     reply.raise_for_status()
     answer: dict[str, str] = reply.json()
     return answer
+
+
+def sources_at(commit: str, into: Path) -> str:
+    """The router's and the edge's sources at ``commit`` (``git archive`` into ``into``), as a
+    PYTHONPATH that puts them before the working tree's."""
+    archive = subprocess.run(
+        ["git", "archive", commit, "services/router/src", "gateway-edge/src"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return f"{into / 'services/router/src'}:{into / 'gateway-edge/src'}"

@@ -1,4 +1,4 @@
-"""Wiring: settings → engine + outbox, the upstream HTTP session, the channels to auth and
+"""Wiring: settings → engine + outbox, the upstream HTTP client, the channels to auth and
 billing → the generation, embedding and credential-test services, the idempotency keys and the
 stored responses → servicer, plus the BYOK change follower, the credit-lease sweep and the
 sweeps of expired keys and responses, all registered with the service runtime (which starts,
@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import aiohttp
 from tollgate.auth.v1 import auth_pb2, auth_pb2_grpc
 from tollgate.billing.v1 import billing_pb2_grpc
 from tollgate.router.v1 import router_pb2_grpc
@@ -40,7 +39,7 @@ from tollgate_router.idempotency.repository import IdempotencyRepository
 from tollgate_router.idempotency.service import Idempotency
 from tollgate_router.metrics import RouterMetrics
 from tollgate_router.providers import build_adapters
-from tollgate_router.providers.transport import pool_tracing
+from tollgate_router.providers.http_client import HttpClient
 from tollgate_router.routing.failover import Failover
 from tollgate_router.routing.provider_stats import ProviderStats
 from tollgate_router.servicer import RouterServicer
@@ -60,26 +59,15 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _SWEEP_SECONDS = 300.0
 
 
-def upstream_session(settings: RouterSettings) -> aiohttp.ClientSession:
+def upstream_client(settings: RouterSettings) -> HttpClient:
     """The one HTTP client of the process: pooled keep-alive connections to every provider.
     It keeps no cookie: every team's requests share it, and a cookie a provider set in an
     answer to one team (a CDN's visitor id) would go out with the next team's key."""
-    connector = aiohttp.TCPConnector(
-        limit=settings.upstream_max_connections,
-        limit_per_host=0,
-        ttl_dns_cache=300,
-        keepalive_timeout=30,
-    )
-    timeout = aiohttp.ClientTimeout(
-        total=None,
-        connect=settings.upstream_connect_timeout_seconds,
-        sock_read=settings.upstream_read_timeout_seconds,
-    )
-    return aiohttp.ClientSession(
-        connector=connector,
-        timeout=timeout,
-        cookie_jar=aiohttp.DummyCookieJar(),
-        trace_configs=[pool_tracing()],
+    return HttpClient(
+        max_connections=settings.upstream_max_connections,
+        connect_seconds=settings.upstream_connect_timeout_seconds,
+        read_seconds=settings.upstream_read_timeout_seconds,
+        keepalive_seconds=30,
     )
 
 
@@ -130,14 +118,14 @@ class RouterApp(ServiceApp):
             max_teams=settings.byok_cache_teams,
         )
         runtime.follow("byok-changes", byok.follow, byok.close)
-        session = upstream_session(settings)
-        runtime.on_close(session.close)
+        client = upstream_client(settings)
+        runtime.on_close(client.close)
         # The one failover engine: chat and embeddings share its view of provider health; the
         # credential test uses its catalog, base URLs and adapters.
         failover = Failover(
             self.catalog,
             self.credentials,
-            build_adapters(session),
+            build_adapters(client),
             stats=ProviderStats(),
             metrics=RouterMetrics(runtime.registry),
             byok=byok,

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp
 import pytest
 from aiohttp import web
 from tollgate_router.domain import GenerationParams, Message
@@ -14,6 +13,7 @@ from tollgate_router.events import ResponseStart, TextDelta, UsageReport
 from tollgate_router.providers import EmbeddingCall, ProviderError, UpstreamCall
 from tollgate_router.providers import gemini_embeddings as gemini
 from tollgate_router.providers import openai_embeddings as openai
+from tollgate_router.providers.http_client import HttpClient
 from tollgate_router.providers.openai_chat import OpenAIChatAdapter
 
 from tests.fakes.embedding_vectors import fake_vector
@@ -37,8 +37,8 @@ def embedding_call(*inputs: str, **kwargs: object) -> EmbeddingCall:
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as opened:
+async def session() -> AsyncIterator[HttpClient]:
+    async with HttpClient() as opened:
         yield opened
 
 
@@ -64,7 +64,7 @@ async def upstream_url() -> AsyncIterator[str]:
 
 
 async def test_adapter_streams_a_recorded_response_over_http(
-    upstream_url: str, session: aiohttp.ClientSession
+    upstream_url: str, session: HttpClient
 ) -> None:
     adapter = OpenAIChatAdapter(session)
     messages = (Message("user", "hi"),)
@@ -79,7 +79,7 @@ async def test_adapter_streams_a_recorded_response_over_http(
     assert isinstance(events[-1], UsageReport)
 
 
-async def test_openai_adapter_against_the_fake(session: aiohttp.ClientSession) -> None:
+async def test_openai_adapter_against_the_fake(session: HttpClient) -> None:
     fake = FakeOpenAI("sk-right")
     await fake.start()
     try:
@@ -101,7 +101,7 @@ async def test_openai_adapter_against_the_fake(session: aiohttp.ClientSession) -
         await fake.stop()
 
 
-async def test_gemini_adapter_batches_by_100(session: aiohttp.ClientSession) -> None:
+async def test_gemini_adapter_batches_by_100(session: HttpClient) -> None:
     fake = FakeGemini("AIza-right")
     await fake.start()
     try:

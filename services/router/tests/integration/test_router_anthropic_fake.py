@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 from tollgate_router.domain import GenerationParams, Message
 from tollgate_router.events import (
@@ -19,6 +18,7 @@ from tollgate_router.events import (
 )
 from tollgate_router.providers import ProviderError, UpstreamCall
 from tollgate_router.providers.anthropic import AnthropicMessagesAdapter
+from tollgate_router.providers.http_client import HttpClient
 
 from tests.fakes.anthropic_upstream import FakeAnthropic
 
@@ -35,7 +35,7 @@ async def fake() -> AsyncIterator[FakeAnthropic]:
 
 @pytest.fixture
 async def adapter() -> AsyncIterator[AnthropicMessagesAdapter]:
-    async with aiohttp.ClientSession() as session:
+    async with HttpClient() as session:
         yield AnthropicMessagesAdapter(session)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 from tollgate_router.domain import GenerationParams, Message
 from tollgate_router.events import (
@@ -19,6 +18,7 @@ from tollgate_router.events import (
 )
 from tollgate_router.providers import ProviderError, UpstreamCall
 from tollgate_router.providers.gemini import GeminiAdapter
+from tollgate_router.providers.http_client import HttpClient
 from tollgate_router.routing.planning import falls_back, passes_through
 
 from tests.fakes.gemini_upstream import FakeGemini
@@ -36,7 +36,7 @@ async def fake() -> AsyncIterator[FakeGemini]:
 
 @pytest.fixture
 async def adapter() -> AsyncIterator[GeminiAdapter]:
-    async with aiohttp.ClientSession() as session:
+    async with HttpClient() as session:
         yield GeminiAdapter(session)
 
 

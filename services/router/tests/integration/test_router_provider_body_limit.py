@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-import aiohttp
 import pytest
 from aiohttp import web
 from tollgate_router.providers import ProviderError
 from tollgate_router.providers.embedding import post_json
+from tollgate_router.providers.http_client import HttpClient
 from tollgate_router.providers.openai_wire import (
     ChunkParser,
     error_from_response,
@@ -58,7 +58,7 @@ async def server() -> AsyncIterator[str]:
 @pytest.mark.parametrize("length", [False, True], ids=["chunked", "content-length"])
 async def test_an_answer_over_64_mib_is_a_failed_attempt(server: str, length: bool) -> None:
     url = f"{server}?size={MAX_BODY_BYTES + 1}" + ("&length=1" if length else "")
-    async with aiohttp.ClientSession() as session:
+    async with HttpClient() as session:
         with pytest.raises(ProviderError) as whole:
             await exchange(
                 session,
@@ -78,19 +78,25 @@ async def test_an_answer_over_64_mib_is_a_failed_attempt(server: str, length: bo
 
 
 async def test_an_answer_within_the_limit_is_read_whole(server: str) -> None:
-    async with aiohttp.ClientSession() as session:
-        async with session.post(f"{server}?size={3 * MIB + 5}") as response:
+    async with HttpClient() as client:
+        response = await client.post(f"{server}?size={3 * MIB + 5}", b"", {})
+        try:
             assert len(await read_body(response, limit=3 * MIB + 5)) == 3 * MIB + 5
-        async with session.post(f"{server}?size={3 * MIB + 6}") as response:
+        finally:
+            response.release()
+        response = await client.post(f"{server}?size={3 * MIB + 6}", b"", {})
+        try:
             with pytest.raises(ProviderError):
                 await read_body(response, limit=3 * MIB + 5)
+        finally:
+            response.release()
 
 
 async def test_an_ordinary_answer_is_parsed_as_before() -> None:
     fake = FakeOpenAI("sk-test")
     await fake.start()
     try:
-        async with aiohttp.ClientSession() as session:
+        async with HttpClient() as session:
             events = await exchange(
                 session,
                 f"{fake.base_url}/chat/completions",

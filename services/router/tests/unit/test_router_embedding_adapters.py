@@ -8,11 +8,11 @@ import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import aiohttp
 import pytest
 from tollgate_router.providers import Adapters, EmbeddingCall, ProviderError
 from tollgate_router.providers import gemini_embeddings as gemini
 from tollgate_router.providers import openai_embeddings as openai
+from tollgate_router.providers.http_client import HttpClient
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -160,12 +160,12 @@ def test_embedding_adapters_are_chosen_by_wire_protocol() -> None:
 
 
 @pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as opened:
+async def session() -> AsyncIterator[HttpClient]:
+    async with HttpClient() as opened:
         yield opened
 
 
-async def test_no_answer_is_a_status_0_error(session: aiohttp.ClientSession) -> None:
+async def test_no_answer_is_a_status_0_error(session: HttpClient) -> None:
     with pytest.raises(ProviderError) as failed:
         await openai.OpenAIEmbeddingsAdapter(session).embed(
             call("x", base_url="http://127.0.0.1:9/v1")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import aiohttp
 import pytest
 from tollgate_router.domain import (
     FilePart,
@@ -23,6 +22,7 @@ from tollgate_router.events import (
     UsageReport,
 )
 from tollgate_router.providers import ProviderError, UpstreamCall
+from tollgate_router.providers.http_client import HttpClient
 from tollgate_router.providers.openai_chat import OpenAIChatAdapter
 from tollgate_router.providers.openai_wire import (
     ChunkParser,
@@ -253,7 +253,7 @@ def test_the_call_repr_hides_the_key() -> None:
 
 
 async def test_adapter_reports_an_unreachable_provider() -> None:
-    async with aiohttp.ClientSession() as session:
+    async with HttpClient() as session:
         adapter = OpenAIChatAdapter(session)
         request = call((Message("user", "hi"),), True)
 

@@ -3,16 +3,16 @@ their system credentials come from the documented environment variables."""
 
 from __future__ import annotations
 
-import aiohttp
 import pytest
 from tollgate_router.credentials.system import load_system_credentials
 from tollgate_router.providers import build_adapters
 from tollgate_router.providers.anthropic import AnthropicMessagesAdapter
 from tollgate_router.providers.gemini import GeminiAdapter
+from tollgate_router.providers.http_client import HttpClient
 
 
 async def test_anthropic_and_google_have_their_own_adapters() -> None:
-    async with aiohttp.ClientSession() as session:
+    async with HttpClient() as session:
         adapters = build_adapters(session)
 
         assert isinstance(adapters.for_provider("anthropic"), AnthropicMessagesAdapter)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import aiohttp
 import pytest
 from tollgate_router.catalog.catalog import build_catalog
 from tollgate_router.credentials.system import load_system_credentials
 from tollgate_router.domain import ByokKey, RoutingOptions
 from tollgate_router.providers import Adapters, ProviderError
+from tollgate_router.providers.http_client import HttpClient
 from tollgate_router.routing.planning import falls_back, passes_through, plan
 
 CATALOG = build_catalog(
@@ -97,7 +97,7 @@ def test_which_errors_fall_back_and_which_pass_through(
 
 
 async def test_adapter_registry_matches_wire_protocols() -> None:
-    async with aiohttp.ClientSession() as session:
+    async with HttpClient() as session:
         from tollgate_router.providers import build_adapters
 
         adapters = build_adapters(session)

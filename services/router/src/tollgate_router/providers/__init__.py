@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import aiohttp
-
 from tollgate_router.events import ProviderEvent, UsageReport
 from tollgate_router.providers import (
     anthropic_wire,
@@ -32,6 +30,7 @@ from tollgate_router.providers.embedding import (
 )
 from tollgate_router.providers.gemini import GeminiAdapter
 from tollgate_router.providers.gemini_embeddings import GeminiEmbeddingsAdapter
+from tollgate_router.providers.http_client import HttpClient
 from tollgate_router.providers.openai_chat import OpenAIChatAdapter
 from tollgate_router.providers.openai_embeddings import OpenAIEmbeddingsAdapter
 from tollgate_router.providers.openai_responses import OpenAIResponsesAdapter
@@ -57,7 +56,7 @@ __all__ = [
 
 @dataclass(frozen=True)
 class Adapters:
-    """One adapter per wire protocol, sharing the process's HTTP session."""
+    """One adapter per wire protocol, sharing the process's HTTP client."""
 
     openai_chat: ProviderAdapter
     # None: not built (a protocol without an adapter is skipped by routing).
@@ -100,14 +99,14 @@ class Adapters:
         return self.for_protocol(wire_protocol)
 
 
-def build_adapters(session: aiohttp.ClientSession) -> Adapters:
+def build_adapters(client: HttpClient) -> Adapters:
     return Adapters(
-        openai_chat=OpenAIChatAdapter(session),
-        anthropic_messages=AnthropicMessagesAdapter(session),
-        google_gemini=GeminiAdapter(session),
-        openai_embeddings=OpenAIEmbeddingsAdapter(session),
-        google_embeddings=GeminiEmbeddingsAdapter(session),
-        openai_responses=OpenAIResponsesAdapter(session),
+        openai_chat=OpenAIChatAdapter(client),
+        anthropic_messages=AnthropicMessagesAdapter(client),
+        google_gemini=GeminiAdapter(client),
+        openai_embeddings=OpenAIEmbeddingsAdapter(client),
+        google_embeddings=GeminiEmbeddingsAdapter(client),
+        openai_responses=OpenAIResponsesAdapter(client),
     )
 
 

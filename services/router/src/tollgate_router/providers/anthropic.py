@@ -1,11 +1,10 @@
-"""Anthropic Messages over HTTP: ``POST {base}/messages`` on the process's shared session with
+"""Anthropic Messages over HTTP: ``POST {base}/messages`` on the process's shared HTTP client with
 ``x-api-key`` and ``anthropic-version``, JSON or SSE back (the format is in ``anthropic_wire``)."""
 
 from __future__ import annotations
 
 from functools import partial
 
-import aiohttp
 import orjson
 
 from tollgate_router.providers.anthropic_options import answer_tool
@@ -17,18 +16,19 @@ from tollgate_router.providers.anthropic_wire import (
     request_headers,
 )
 from tollgate_router.providers.base import ProviderStream, UpstreamCall
+from tollgate_router.providers.http_client import HttpClient
 from tollgate_router.providers.transport import exchange
 
 
 class AnthropicMessagesAdapter:
-    def __init__(self, session: aiohttp.ClientSession) -> None:
-        self._session = session
+    def __init__(self, client: HttpClient) -> None:
+        self._client = client
 
     async def open(self, call: UpstreamCall) -> ProviderStream:
         body = orjson.dumps(request_body(call))
         answer = answer_tool(call.params)
         return await exchange(
-            self._session,
+            self._client,
             f"{call.base_url}/messages",
             body,
             request_headers(call),

@@ -12,9 +12,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-import aiohttp
-
 from tollgate_router.providers.base import ProviderError
+from tollgate_router.providers.http_client import HttpClient, HttpError
 from tollgate_router.providers.transport import post, read_body
 
 # One input: text, or token ids of the model's tokenizer.
@@ -61,7 +60,7 @@ def estimate_tokens(texts: tuple[str, ...]) -> int:
 
 
 async def post_json(
-    session: aiohttp.ClientSession,
+    client: HttpClient,
     url: str,
     body: bytes,
     headers: Mapping[str, str],
@@ -71,20 +70,16 @@ async def post_json(
 ) -> bytes:
     """POST ``body``; the whole answer's bytes on HTTP 200, else ``parse_error(status, body)``.
     No answer (connection refused, timeout, a body cut short) is a status-0 ProviderError."""
-    base = session.timeout
-    timeout = aiohttp.ClientTimeout(
-        total=deadline,
-        connect=base.connect,
-        sock_connect=base.sock_connect,
-        sock_read=base.sock_read,
-    )
     try:
-        async with await post(session, url, body, headers, timeout) as response:
+        response = await post(client, url, body, headers, deadline)
+        try:
             raw = await read_body(response)
-            status = response.status
+        finally:
+            response.release()
+        status = response.status
     except TimeoutError as exc:
         raise ProviderError(0, "timed out waiting for the provider", type="timeout") from exc
-    except aiohttp.ClientError as exc:
+    except HttpError as exc:
         raise ProviderError(
             0, f"cannot reach the provider ({type(exc).__name__})", type="api_error"
         ) from exc

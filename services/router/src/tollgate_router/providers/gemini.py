@@ -1,10 +1,9 @@
 """Google Gemini over HTTP: ``POST {base}/models/{model}:generateContent`` (or
-``:streamGenerateContent?alt=sse``) with ``x-goog-api-key`` on the process's shared session
+``:streamGenerateContent?alt=sse``) with ``x-goog-api-key`` on the process's shared HTTP client
 (the format is in ``gemini_wire``)."""
 
 from __future__ import annotations
 
-import aiohttp
 import orjson
 
 from tollgate_router.providers.base import ProviderStream, UpstreamCall
@@ -16,17 +15,18 @@ from tollgate_router.providers.gemini_wire import (
     request_headers,
     request_url,
 )
+from tollgate_router.providers.http_client import HttpClient
 from tollgate_router.providers.transport import exchange
 
 
 class GeminiAdapter:
-    def __init__(self, session: aiohttp.ClientSession) -> None:
-        self._session = session
+    def __init__(self, client: HttpClient) -> None:
+        self._client = client
 
     async def open(self, call: UpstreamCall) -> ProviderStream:
         body = orjson.dumps(request_body(call))
         return await exchange(
-            self._session,
+            self._client,
             request_url(call),
             body,
             request_headers(call),

@@ -17,7 +17,6 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-import aiohttp
 import orjson
 
 from tollgate_router.providers.base import ProviderError
@@ -28,6 +27,7 @@ from tollgate_router.providers.embedding import (
     post_json,
 )
 from tollgate_router.providers.gemini_wire import error_from_body, error_from_response
+from tollgate_router.providers.http_client import HttpClient
 from tollgate_router.providers.wire import SHAPE_ERRORS, load_object, malformed
 
 MAX_BATCH = 100
@@ -89,8 +89,8 @@ def parse_response(raw: bytes, texts: tuple[str, ...]) -> EmbeddingResult:
 class GeminiEmbeddingsAdapter:
     takes_token_ids = False  # the Gemini API embeds text only
 
-    def __init__(self, session: aiohttp.ClientSession) -> None:
-        self._session = session
+    def __init__(self, client: HttpClient) -> None:
+        self._client = client
 
     async def embed(self, call: EmbeddingCall) -> EmbeddingResult:
         texts = texts_of(call)
@@ -105,7 +105,7 @@ class GeminiEmbeddingsAdapter:
         for start in range(0, len(texts), MAX_BATCH):
             batch = texts[start : start + MAX_BATCH]
             raw = await post_json(
-                self._session,
+                self._client,
                 request_url(call),
                 orjson.dumps(request_body(call, batch)),
                 headers,

@@ -14,7 +14,6 @@ import binascii
 import struct
 from typing import Any
 
-import aiohttp
 import orjson
 
 from tollgate_router.providers.base import ProviderError
@@ -24,6 +23,7 @@ from tollgate_router.providers.embedding import (
     estimate_tokens,
     post_json,
 )
+from tollgate_router.providers.http_client import HttpClient
 from tollgate_router.providers.openai_wire import (
     error_from_body,
     error_from_response,
@@ -88,17 +88,17 @@ def parse_response(raw: bytes, call: EmbeddingCall) -> EmbeddingResult:
 
 
 class OpenAIEmbeddingsAdapter:
-    """Speaks ``POST {base_url}/embeddings`` over the process's shared HTTP session."""
+    """Speaks ``POST {base_url}/embeddings`` over the process's shared HTTP client."""
 
     takes_token_ids = True
 
-    def __init__(self, session: aiohttp.ClientSession) -> None:
-        self._session = session
+    def __init__(self, client: HttpClient) -> None:
+        self._client = client
 
     async def embed(self, call: EmbeddingCall) -> EmbeddingResult:
         headers = request_headers(call.api_key, stream=False)
         raw = await post_json(
-            self._session,
+            self._client,
             f"{call.base_url}/embeddings",
             orjson.dumps(request_body(call)),
             headers,

@@ -1,5 +1,5 @@
-"""HTTP transport shared by the adapters: POST a JSON body on the process's session, then read
-either an SSE stream (through a wire format's stream parser) or a whole JSON body.
+"""HTTP transport shared by the adapters: POST a JSON body on the process's HTTP client, then
+read either an SSE stream (through a wire format's stream parser) or a whole JSON body.
 
 Wire formats stay free of I/O; this module knows HTTP, timeouts and connection reuse, nothing
 about any provider's JSON.
@@ -9,12 +9,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncGenerator, Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
-from types import SimpleNamespace
+from dataclasses import replace
 from typing import Protocol
 from urllib.parse import urljoin, urlsplit, urlunsplit
-
-import aiohttp
 
 from tollgate_router.events import (
     ProviderEvent,
@@ -26,6 +23,13 @@ from tollgate_router.providers.base import (
     ProviderError,
     ProviderStream,
 )
+from tollgate_router.providers.http_client import (
+    BodyTooLarge,
+    HttpClient,
+    HttpError,
+    RequestRefused,
+    Response,
+)
 from tollgate_router.providers.sse import SseDecoder, SseEvent
 
 _DRAIN_SECONDS = 1.0
@@ -33,10 +37,6 @@ _DRAIN_SECONDS = 1.0
 # may pass on over gRPC, so a provider (or whatever a base URL points at) sending more is a
 # failed attempt instead of memory the router cannot give back.
 MAX_BODY_BYTES = 64 * 1024 * 1024
-_READ_CHUNK = 64 * 1024
-# Dead pooled connections a POST may meet in a row (a provider that closed all of its idle
-# connections) before its last try.
-_STALE_RETRIES = 4
 
 
 class StreamParser(Protocol):
@@ -129,7 +129,7 @@ class SseStream:
     """A streaming response: SSE decoded and parsed as it arrives. A body that ends before the
     response is complete, or breaks off, is a :class:`ProviderError` (status 0)."""
 
-    def __init__(self, response: aiohttp.ClientResponse, parser: StreamParser) -> None:
+    def __init__(self, response: Response, parser: StreamParser) -> None:
         self._response = response
         self._parser = parser
 
@@ -137,10 +137,9 @@ class SseStream:
         return self._iterate()
 
     async def _iterate(self) -> AsyncGenerator[ProviderEvent, None]:
-        decoder, parser = SseDecoder(), self._parser
-        content = self._response.content
+        decoder, parser, response = SseDecoder(), self._parser, self._response
         try:
-            async for data in content.iter_any():
+            while data := await response.read_some():
                 batch: list[ProviderEvent] = []
                 failure: ProviderError | None = None
                 try:
@@ -158,10 +157,11 @@ class SseStream:
                 for sse in decoder.close():
                     for event in parser.feed(sse):
                         yield event
-            if parser.done and not content.at_eof():
+            if parser.done and not response.at_eof:
                 # Read the end of the body so the connection goes back to the pool.
-                await asyncio.wait_for(content.read(), _DRAIN_SECONDS)
-        except (aiohttp.ClientError, TimeoutError) as exc:
+                async with asyncio.timeout(_DRAIN_SECONDS):
+                    await response.read()
+        except (HttpError, TimeoutError) as exc:
             if not (parser.done or parser.finished):
                 raise ProviderError(
                     0, f"the provider's stream broke off ({type(exc).__name__})", type="api_error"
@@ -175,87 +175,35 @@ class SseStream:
         self._response.release()
 
 
-@dataclass
-class _Attempt:
-    """One POST: whether it went out on a pooled keep-alive connection (set by the trace)."""
-
-    reused: bool = False
-
-
-async def _mark_reused(
-    _session: aiohttp.ClientSession,
-    context: SimpleNamespace,
-    _params: aiohttp.TraceConnectionReuseconnParams,
-) -> None:
-    attempt = context.trace_request_ctx
-    if isinstance(attempt, _Attempt):
-        attempt.reused = True
-
-
-def pool_tracing() -> aiohttp.TraceConfig:
-    """For the session's ``trace_configs``: lets :func:`post` tell a pooled connection from a
-    new one (without it, no POST is ever sent twice)."""
-    config = aiohttp.TraceConfig()
-    config.on_connection_reuseconn.append(_mark_reused)
-    return config
-
-
-def _stale(exc: aiohttp.ClientError, attempt: _Attempt) -> bool:
-    """The pooled connection was dead: closed or reset before any byte of an answer."""
-    if not attempt.reused or isinstance(exc, aiohttp.ClientConnectorError):
-        return False
-    if isinstance(exc, aiohttp.ServerDisconnectedError):
-        return isinstance(exc.message, str)  # else the answer's head had begun to arrive
-    return isinstance(exc, aiohttp.ClientOSError)
-
-
 async def post(
-    session: aiohttp.ClientSession,
+    client: HttpClient,
     url: str,
     body: bytes,
     headers: Mapping[str, str],
-    limits: aiohttp.ClientTimeout,
-) -> aiohttp.ClientResponse:
-    """POST ``body``, again when the pooled keep-alive connection it went out on turned out
-    closed before any byte came back: the provider closed it while it was idle, as servers may
-    at any time, so it never took the request (RFC 9112 §9.3.1). Each such failure drops one
-    dead connection from the pool; a POST that failed on a fresh connection is never resent
-    (aiohttp itself retries only idempotent methods).
+    deadline: float | None,
+) -> Response:
+    """POST ``body`` (the client sends it again only when the pooled keep-alive connection it
+    went out on turned out closed before any byte came back: the provider never took it).
 
     A redirect is not followed: it is a :class:`ProviderError` naming where it pointed. Followed,
     a 307 or 308 would send the body and the credential headers (``x-api-key``, ``api-key``:
     an HTTP client drops only ``Authorization`` on the way to another host) wherever the
     answer says, and a 301 or 302 would turn the POST into a GET the provider answers with a
     confusing 404 or 405."""
-    for _ in range(_STALE_RETRIES):
-        attempt = _Attempt()
-        try:
-            response = await session.post(
-                url,
-                data=body,
-                headers=headers,
-                timeout=limits,
-                allow_redirects=False,
-                trace_request_ctx=attempt,
-            )
-            break
-        except aiohttp.ClientError as exc:
-            if not _stale(exc, attempt):
-                raise
-    else:
-        response = await session.post(
-            url, data=body, headers=headers, timeout=limits, allow_redirects=False
-        )
+    try:
+        response = await client.post(url, body, headers, deadline=deadline)
+    except RequestRefused as exc:
+        raise ProviderError(0, f"the request cannot be sent: {exc}", type="api_error") from exc
     return _not_redirected(response)
 
 
-def _not_redirected(response: aiohttp.ClientResponse) -> aiohttp.ClientResponse:
+def _not_redirected(response: Response) -> Response:
     if not 300 <= response.status < 400:
         return response
-    response.release()
-    location = response.headers.get("Location", "")
+    response.close()
+    location = response.headers.get("Location") or ""
     # Where it pointed, without a query (it may carry a token).
-    target = urlsplit(urljoin(str(response.url), location))._replace(query="", fragment="")
+    target = urlsplit(urljoin(response.url, location))._replace(query="", fragment="")
     where = f" to {urlunsplit(target)}" if location else ""
     raise ProviderError(
         response.status,
@@ -265,33 +213,18 @@ def _not_redirected(response: aiohttp.ClientResponse) -> aiohttp.ClientResponse:
     )
 
 
-def _timeout(session: aiohttp.ClientSession, total: float | None) -> aiohttp.ClientTimeout:
-    """The session's connect / idle-read timeouts, bounded by the caller's deadline."""
-    base = session.timeout
-    return aiohttp.ClientTimeout(
-        total=total,
-        connect=base.connect,
-        sock_connect=base.sock_connect,
-        sock_read=base.sock_read,
-    )
-
-
-async def read_body(response: aiohttp.ClientResponse, limit: int = MAX_BODY_BYTES) -> bytes:
+async def read_body(response: Response, limit: int = MAX_BODY_BYTES) -> bytes:
     """The whole body of ``response``, or a ProviderError once it exceeds ``limit`` bytes (a
     ``Content-Length`` over it is refused before a byte is read)."""
     if response.content_length is not None and response.content_length > limit:
         raise _too_large(response, limit)
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.content.iter_chunked(_READ_CHUNK):
-        size += len(chunk)
-        if size > limit:
-            raise _too_large(response, limit)
-        chunks.append(chunk)
-    return b"".join(chunks)
+    try:
+        return await response.read(limit)
+    except BodyTooLarge:
+        raise _too_large(response, limit) from None
 
 
-def _too_large(response: aiohttp.ClientResponse, limit: int) -> ProviderError:
+def _too_large(response: Response, limit: int) -> ProviderError:
     response.close()  # the rest is never read: the connection cannot be reused
     return ProviderError(
         0, f"the provider's answer is larger than {limit // (1024 * 1024)} MiB", type="api_error"
@@ -299,7 +232,7 @@ def _too_large(response: aiohttp.ClientResponse, limit: int) -> ProviderError:
 
 
 async def exchange(
-    session: aiohttp.ClientSession,
+    client: HttpClient,
     url: str,
     body: bytes,
     headers: Mapping[str, str],
@@ -313,10 +246,10 @@ async def exchange(
     """POST ``body`` to ``url`` (``deadline``: total seconds); an SSE stream when ``stream`` and the provider answered with
     one, else the whole body parsed. Non-200 answers raise ``parse_error(status, body)``."""
     try:
-        response = await post(session, url, body, headers, _timeout(session, deadline))
+        response = await post(client, url, body, headers, deadline)
     except TimeoutError as exc:
         raise ProviderError(0, "timed out waiting for the provider", type="timeout") from exc
-    except aiohttp.ClientError as exc:
+    except HttpError as exc:
         raise ProviderError(
             0, f"cannot reach the provider ({type(exc).__name__})", type="api_error"
         ) from exc
@@ -324,7 +257,7 @@ async def exchange(
         return SseStream(response, parser())
     try:
         raw = await read_body(response)
-    except (aiohttp.ClientError, TimeoutError) as exc:
+    except (HttpError, TimeoutError) as exc:
         raise ProviderError(
             0, f"the provider's response broke off ({type(exc).__name__})", type="api_error"
         ) from exc
