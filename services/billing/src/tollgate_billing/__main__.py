@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from tollgate_common import grpc_defaults
+from tollgate_common import grpc_defaults, optional_imports
 
 grpc_defaults.apply()  # before gRPC is first imported
+optional_imports.leave_out()  # aiohttp: this service makes no use of it
 
 from collections.abc import Sequence  # noqa: E402
 
