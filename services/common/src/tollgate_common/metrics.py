@@ -11,7 +11,7 @@ import logging
 import time
 from collections import Counter as Tally
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
@@ -42,6 +42,24 @@ LATENCY_BUCKETS = (
 
 # Messages per fetched batch: from a fact at a time to a full fetch (512).
 BATCH_BUCKETS = (1, 2, 5, 10, 20, 50, 100, 200, 512)
+
+Metric = TypeVar("Metric", Counter, Gauge, Histogram)
+
+
+class Series(Generic[Metric]):
+    """A labelled metric's series, each looked up at the metric once per label values: its
+    ``labels()`` takes a lock and converts every value on each call, about what counting
+    costs. For the metrics counted on every request."""
+
+    def __init__(self, metric: Metric) -> None:
+        self._metric: Metric = metric
+        self._series: dict[tuple[str, ...], Metric] = {}
+
+    def __call__(self, *values: str) -> Metric:
+        series = self._series.get(values)
+        if series is None:
+            series = self._series[values] = self._metric.labels(*values)
+        return series
 
 
 class MetricsServer:
@@ -78,18 +96,22 @@ class GrpcServerMetrics(grpc.aio.ServerInterceptor):
     """Handled calls and their duration per method and status code."""
 
     def __init__(self, service: str, registry: CollectorRegistry) -> None:
-        self._handled = Counter(
-            "tollgate_grpc_server_handled",
-            "gRPC calls handled, by method and status code.",
-            ["service", "method", "code"],
-            registry=registry,
+        self._handled = Series(
+            Counter(
+                "tollgate_grpc_server_handled",
+                "gRPC calls handled, by method and status code.",
+                ["service", "method", "code"],
+                registry=registry,
+            )
         )
-        self._seconds = Histogram(
-            "tollgate_grpc_server_handling_seconds",
-            "Time to handle a gRPC call (streams: until the last message).",
-            ["service", "method"],
-            buckets=LATENCY_BUCKETS,
-            registry=registry,
+        self._seconds = Series(
+            Histogram(
+                "tollgate_grpc_server_handling_seconds",
+                "Time to handle a gRPC call (streams: until the last message).",
+                ["service", "method"],
+                buckets=LATENCY_BUCKETS,
+                registry=registry,
+            )
         )
         self._service = service
         self._wrapped: dict[tuple[str, int], tuple[Any, Any]] = {}
@@ -112,8 +134,8 @@ class GrpcServerMetrics(grpc.aio.ServerInterceptor):
     def observe(self, method: str, code: str, seconds: float) -> None:
         """Count one call of ``method`` (its name, ``Generate``) that ended with ``code`` (a
         status code's name) after ``seconds``."""
-        self._handled.labels(self._service, method, code).inc()
-        self._seconds.labels(self._service, method).observe(seconds)
+        self._handled(self._service, method, code).inc()
+        self._seconds(self._service, method).observe(seconds)
 
     def _observe(
         self, method: str, started: float, context: grpc.aio.ServicerContext[Any, Any], failed: bool

@@ -141,15 +141,20 @@ def extract(carrier: Mapping[str, str] | None) -> otel_context.Context | None:
     return propagate.extract(carrier)
 
 
-@contextlib.contextmanager
-def rpc_span(method: str, kind: str, carrier: MutableMapping[str, str]) -> Iterator[None]:
+def rpc_span(
+    method: str, kind: str, carrier: MutableMapping[str, str]
+) -> contextlib.AbstractContextManager[None]:
     """A span for one RPC carried as a message on a long-lived stream (the router's
     Generations), where no gRPC instrumentation sees the call: ``kind`` ``"client"`` starts it
     under the current context and writes its context into ``carrier``; ``"server"`` starts it
     under the context ``carrier`` holds and makes it current. Nothing when tracing is off."""
     if not tracing_enabled():
-        yield
-        return
+        return contextlib.nullcontext()
+    return _rpc_span(method, kind, carrier)
+
+
+@contextlib.contextmanager
+def _rpc_span(method: str, kind: str, carrier: MutableMapping[str, str]) -> Iterator[None]:
     from opentelemetry import context as otel_context
     from opentelemetry import propagate
 

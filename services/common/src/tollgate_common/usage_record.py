@@ -19,13 +19,13 @@ from typing import Any, Generic, TypeVar
 
 from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
-from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy import Column, LargeBinary, String, Table, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.expression import ColumnClause
 from tollgate.events.v1.usage_pb2 import UsageRecorded
 
 from tollgate_common.money import format_usd, parse_usd
+from tollgate_common.timestamps import timestamp
 
 # The column holding the whole fact.
 USAGE_COLUMN = "usage"
@@ -52,9 +52,10 @@ class FactFields:
     puts on the fact without naming each field (derived once)."""
 
     source: type[Any]
-    # Taken as they are; USD amounts (Decimal) and times (datetime), written as the fact
-    # writes them.
+    # Taken as they are; repeated ones (given only when not empty: an empty one is the fact's
+    # default); USD amounts (Decimal) and times (datetime), written as the fact writes them.
     _plain: tuple[str, ...] = field(init=False)
+    _repeated: tuple[str, ...] = field(init=False)
     _money: tuple[str, ...] = field(init=False)
     _times: tuple[str, ...] = field(init=False)
 
@@ -62,19 +63,23 @@ class FactFields:
         names = [f.name for f in fields(self.source) if f.name in _FIELDS]
         times = tuple(n for n in names if _FIELDS[n].type == FieldDescriptor.TYPE_MESSAGE)
         money = tuple(n for n in names if n in MONEY_FIELDS)
-        plain = tuple(n for n in names if n not in times and n not in money)
+        repeated = tuple(n for n in names if _FIELDS[n].is_repeated)
+        plain = tuple(n for n in names if n not in (*times, *money, *repeated))
         object.__setattr__(self, "_plain", plain)
+        object.__setattr__(self, "_repeated", repeated)
         object.__setattr__(self, "_money", money)
         object.__setattr__(self, "_times", times)
 
     def values(self, source: object) -> dict[str, Any]:
         """The fact's values of ``source``, as keyword arguments of ``UsageRecorded``."""
         values = {name: getattr(source, name) for name in self._plain}
-        values.update((name, format_usd(getattr(source, name))) for name in self._money)
+        for name in self._repeated:
+            if items := getattr(source, name):
+                values[name] = items
+        for name in self._money:
+            values[name] = format_usd(getattr(source, name))
         for name in self._times:
-            stamp = Timestamp()
-            stamp.FromDatetime(getattr(source, name))
-            values[name] = stamp
+            values[name] = timestamp(getattr(source, name))
         return values
 
 

@@ -3,14 +3,16 @@ events, models and answers out. No rule of the service lives here."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 from google.protobuf.timestamp_pb2 import Timestamp
 from tollgate.router.v1 import router_pb2 as pb
 from tollgate_common.money import format_usd
+from tollgate_common.timestamps import timestamp
 
 from tollgate_router.catalog.catalog import ModelInfo, Pricing, ProviderOffer
 from tollgate_router.credentials.check import CheckOutcome
@@ -51,15 +53,16 @@ from tollgate_router.events import (
 )
 from tollgate_router.idempotency.service import IdempotencyKey
 
-
-def timestamp(value: datetime) -> Timestamp:
-    """A time as the protos carry it."""
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
 # -- proto → domain ---------------------------------------------------------------------------
+#
+# Most requests set few fields: an empty repeated field or map becomes ``()`` / ``{}`` without
+# a pass over it.
+
+T = TypeVar("T")
+
+
+def _tuple(values: Collection[T]) -> tuple[T, ...]:
+    return tuple(values) if values else ()
 
 
 def _part(part: pb.ContentPart) -> ContentPart:
@@ -88,12 +91,16 @@ def _message(message: pb.ChatMessage) -> Message:
         tool_calls=tuple(
             ToolCall(id=c.id, name=c.name, arguments=c.arguments, type=c.type or "function")
             for c in message.tool_calls
-        ),
+        )
+        if message.tool_calls
+        else (),
         tool_call_id=message.tool_call_id,
         reasoning_details=tuple(
             ReasoningDetail(d.type, d.text, d.signature, d.data, d.format)
             for d in message.reasoning_details
-        ),
+        )
+        if message.reasoning_details
+        else (),
     )
 
 
@@ -119,7 +126,9 @@ def _tools(request: pb.StreamGenerateRequest) -> ToolOptions:
                 t.strict if t.HasField("strict") else None,
             )
             for t in request.tools
-        ),
+        )
+        if request.tools
+        else (),
         choice=choice,
         parallel=request.parallel_tool_calls if request.HasField("parallel_tool_calls") else None,
     )
@@ -152,24 +161,23 @@ def _reasoning(request: pb.StreamGenerateRequest) -> Reasoning | None:
 
 def _params(request: pb.StreamGenerateRequest) -> GenerationParams:
     params = request.params
-
-    def opt(name: str) -> Any:
-        return getattr(params, name) if params.HasField(name) else None
-
+    given = params.HasField
     return GenerationParams(
-        temperature=opt("temperature"),
-        max_tokens=opt("max_tokens"),
-        max_completion_tokens=opt("max_completion_tokens"),
-        top_p=opt("top_p"),
-        frequency_penalty=opt("frequency_penalty"),
-        presence_penalty=opt("presence_penalty"),
-        stop=tuple(params.stop),
-        seed=opt("seed"),
+        temperature=params.temperature if given("temperature") else None,
+        max_tokens=params.max_tokens if given("max_tokens") else None,
+        max_completion_tokens=(
+            params.max_completion_tokens if given("max_completion_tokens") else None
+        ),
+        top_p=params.top_p if given("top_p") else None,
+        frequency_penalty=params.frequency_penalty if given("frequency_penalty") else None,
+        presence_penalty=params.presence_penalty if given("presence_penalty") else None,
+        stop=_tuple(params.stop),
+        seed=params.seed if given("seed") else None,
         user=params.user,
         tools=_tools(request),
         response_format=_response_format(request),
         reasoning=_reasoning(request),
-        modalities=tuple(dict.fromkeys(request.modalities)),
+        modalities=tuple(dict.fromkeys(request.modalities)) if request.modalities else (),
     )
 
 
@@ -183,7 +191,7 @@ def _caller(caller: pb.CallerContext, routing: pb.RoutingOptions) -> Caller:
         app_title=caller.app_title,
         app_referer=caller.app_referer,
         end_user=routing.user,
-        tags=tuple(routing.tags),
+        tags=_tuple(routing.tags),
         surface=caller.surface,
     )
 
@@ -192,21 +200,25 @@ def _caller(caller: pb.CallerContext, routing: pb.RoutingOptions) -> Caller:
 TYPICAL_OUTPUT_TOKENS = 500
 
 
+def _seconds(milliseconds: Mapping[str, int]) -> dict[str, float]:
+    return {key: ms / 1000 for key, ms in milliseconds.items()} if milliseconds else {}
+
+
 def _routing(
     options: pb.RoutingOptions, input_tokens: int = 0, output_tokens: int = 0
 ) -> RoutingOptions:
     """The routing options; ``input_tokens``/``output_tokens``: the request's estimated size."""
     return RoutingOptions(
-        order=tuple(options.order),
-        only=tuple(options.only),
-        models=tuple(options.models),
-        byok=tuple(ByokKey(c.provider, c.api_key) for c in options.byok),
+        order=_tuple(options.order),
+        only=_tuple(options.only),
+        models=_tuple(options.models),
+        byok=tuple(ByokKey(c.provider, c.api_key) for c in options.byok) if options.byok else (),
         sort=options.sort,
-        has=tuple(options.has),
+        has=_tuple(options.has),
         zero_data_retention=options.zero_data_retention,
         disallow_prompt_training=options.disallow_prompt_training,
-        byok_timeouts={p: ms / 1000 for p, ms in options.byok_timeouts_ms.items()},
-        system_timeouts={p: ms / 1000 for p, ms in options.system_timeouts_ms.items()},
+        byok_timeouts=_seconds(options.byok_timeouts_ms),
+        system_timeouts=_seconds(options.system_timeouts_ms),
         input_tokens=input_tokens,
         output_tokens=output_tokens,
     )
@@ -229,13 +241,20 @@ def generation_request_from_proto(
         ),
         caller=_caller(request.caller, request.routing),
         timeout=timeout,
-        provider_headers=dict(request.provider_headers),
-        provider_options={
-            provider: options
-            for provider, text in request.provider_options.items()
-            if isinstance(options := orjson.loads(text), dict)
-        },
+        provider_headers=dict(request.provider_headers) if request.provider_headers else {},
+        provider_options=_provider_options(request.provider_options),
     )
+
+
+def _provider_options(given: Mapping[str, str]) -> dict[str, dict[str, Any]]:
+    """``providerOptions``: provider slug → its options, each a JSON object."""
+    if not given:
+        return {}
+    return {
+        provider: options
+        for provider, text in given.items()
+        if isinstance(options := orjson.loads(text), dict)
+    }
 
 
 def idempotency_key_from_proto(
@@ -249,10 +268,17 @@ def idempotency_key_from_proto(
 
 
 # -- domain → proto ---------------------------------------------------------------------------
+#
+# The answer's messages are written where they lie (``_write_event`` into a message of the
+# answer's batch): a message given to a constructor is copied, with every message inside it.
+
+
+def _time(value: datetime | None) -> Timestamp | None:
+    return None if value is None else timestamp(value)
 
 
 def _attempt(attempt: Attempt) -> pb.ProviderAttempt:
-    message = pb.ProviderAttempt(
+    return pb.ProviderAttempt(
         provider=attempt.provider,
         provider_api_model_id=attempt.provider_model_id,
         credential_type=attempt.credential_type,
@@ -262,95 +288,98 @@ def _attempt(attempt: Attempt) -> pb.ProviderAttempt:
         error_message=attempt.error_message,
         model_id=attempt.model_id,
         skipped=attempt.skipped,
+        start_time=_time(attempt.start_time),
+        end_time=_time(attempt.end_time),
     )
-    if attempt.start_time is not None:
-        message.start_time.CopyFrom(timestamp(attempt.start_time))
-    if attempt.end_time is not None:
-        message.end_time.CopyFrom(timestamp(attempt.end_time))
-    return message
+
+
+def _write_gateway(message: pb.GatewayMetadata, gateway: GatewayMetadata) -> None:
+    routing = gateway.routing
+    message.generation_id = gateway.generation_id
+    message.cost = gateway.cost
+    message.market_cost = gateway.market_cost
+    info = message.routing
+    info.original_model_id = routing.original_model_id
+    info.resolved_provider = routing.resolved_provider
+    info.resolved_provider_api_model_id = routing.resolved_provider_api_model_id
+    info.final_provider = routing.final_provider
+    info.attempts.extend([_attempt(a) for a in routing.attempts])
+    info.fallbacks_available.extend(routing.fallbacks_available)
+    info.canonical_slug = routing.canonical_slug
+    info.planning_reasoning = routing.planning_reasoning
+    info.skipped.extend([_attempt(a) for a in routing.skipped])
 
 
 def _gateway(gateway: GatewayMetadata) -> pb.ProviderMetadata:
-    routing = gateway.routing
-    return pb.ProviderMetadata(
-        gateway=pb.GatewayMetadata(
-            generation_id=gateway.generation_id,
-            cost=gateway.cost,
-            market_cost=gateway.market_cost,
-            routing=pb.RoutingInfo(
-                original_model_id=routing.original_model_id,
-                resolved_provider=routing.resolved_provider,
-                resolved_provider_api_model_id=routing.resolved_provider_api_model_id,
-                final_provider=routing.final_provider,
-                attempts=[_attempt(a) for a in routing.attempts],
-                fallbacks_available=list(routing.fallbacks_available),
-                canonical_slug=routing.canonical_slug,
-                planning_reasoning=routing.planning_reasoning,
-                skipped=[_attempt(a) for a in routing.skipped],
-            ),
-        )
-    )
+    message = pb.ProviderMetadata()
+    _write_gateway(message.gateway, gateway)
+    return message
 
 
-def _finished(event: Finished) -> pb.GenerationFinished:
-    return pb.GenerationFinished(
-        finish_reason=event.finish_reason, provider_metadata=_gateway(event.gateway)
-    )
+def _write_event(message: pb.StreamGenerateResponse, event: GenerationEvent) -> None:
+    """Write ``event`` into ``message``, an empty one."""
+    match event:
+        case TextDelta(text=text):
+            message.text_delta.text = text
+        case ToolCallDelta():
+            delta = message.tool_call_delta
+            delta.index = event.index
+            delta.id = event.id
+            delta.name = event.name
+            delta.arguments = event.arguments
+        case ReasoningDelta():
+            reasoning = message.reasoning_delta
+            reasoning.text = event.text
+            reasoning.signature = event.signature
+            reasoning.data = event.data
+            reasoning.format = event.format
+        case ImageDelta(url=url):
+            message.image_delta.url = url
+        case Started():
+            started = message.started
+            started.generation_id = event.generation_id
+            started.model = event.model
+            started.provider = event.provider
+            started.created.CopyFrom(timestamp(event.created))
+            started.provider_model_id = event.provider_model_id
+            started.system_fingerprint = event.system_fingerprint
+            if event.rate_limit is not None:
+                started.rate_limit.CopyFrom(_rate_limit(event.rate_limit))
+        case UsageReported(usage=usage):
+            counts = message.usage
+            counts.input_tokens = usage.input_tokens
+            counts.output_tokens = usage.output_tokens
+            counts.total_tokens = usage.total_tokens
+            counts.cached_input_tokens = usage.cached_input_tokens
+            counts.cache_write_tokens = usage.cache_write_tokens
+            counts.reasoning_tokens = usage.reasoning_tokens
+            counts.images = usage.images
+        case Finished():
+            finished = message.finished
+            finished.finish_reason = event.finish_reason
+            _write_gateway(finished.provider_metadata.gateway, event.gateway)
+        case Failed():
+            error = message.error
+            error.reason = event.reason
+            error.message = event.message
+            error.provider_status = event.provider_status
+            error.code = event.code
 
 
 def event_to_proto(event: GenerationEvent) -> pb.StreamGenerateResponse:
-    match event:
-        case TextDelta(text=text):
-            return pb.StreamGenerateResponse(text_delta=pb.TextDelta(text=text))
-        case ToolCallDelta():
-            return pb.StreamGenerateResponse(
-                tool_call_delta=pb.ToolCallDelta(
-                    index=event.index, id=event.id, name=event.name, arguments=event.arguments
-                )
-            )
-        case ReasoningDelta():
-            return pb.StreamGenerateResponse(
-                reasoning_delta=pb.ReasoningDelta(
-                    text=event.text, signature=event.signature, data=event.data, format=event.format
-                )
-            )
-        case ImageDelta(url=url):
-            return pb.StreamGenerateResponse(image_delta=pb.ImageDelta(url=url))
-        case Started():
-            return pb.StreamGenerateResponse(
-                started=pb.GenerationStarted(
-                    generation_id=event.generation_id,
-                    model=event.model,
-                    provider=event.provider,
-                    created=timestamp(event.created),
-                    provider_model_id=event.provider_model_id,
-                    system_fingerprint=event.system_fingerprint,
-                    rate_limit=rate_limit_to_proto(event.rate_limit),
-                )
-            )
-        case UsageReported(usage=usage):
-            return pb.StreamGenerateResponse(
-                usage=pb.Usage(
-                    input_tokens=usage.input_tokens,
-                    output_tokens=usage.output_tokens,
-                    total_tokens=usage.total_tokens,
-                    cached_input_tokens=usage.cached_input_tokens,
-                    cache_write_tokens=usage.cache_write_tokens,
-                    reasoning_tokens=usage.reasoning_tokens,
-                    images=usage.images,
-                )
-            )
-        case Finished():
-            return pb.StreamGenerateResponse(finished=_finished(event))
-        case Failed():
-            return pb.StreamGenerateResponse(
-                error=pb.GenerationError(
-                    reason=event.reason,
-                    message=event.message,
-                    provider_status=event.provider_status,
-                    code=event.code,
-                )
-            )
+    message = pb.StreamGenerateResponse()
+    _write_event(message, event)
+    return message
+
+
+def answer_to_proto(events: Iterable[GenerationEvent]) -> pb.StreamGenerateResponse:
+    """A whole generation's answer: its events in one batch."""
+    message = pb.StreamGenerateResponse()
+    message.batch.SetInParent()  # an answer of no event is still a batch
+    batch = message.batch.events
+    for event in events:
+        _write_event(batch.add(), event)
+    return message
 
 
 def _usd(value: Decimal | None) -> str:
@@ -448,8 +477,10 @@ def embeddings_to_proto(result: Embeddings) -> pb.EmbedResponse:
 
 
 def rate_limit_to_proto(status: RateLimitStatus | None) -> pb.RateLimitStatus | None:
-    if status is None:
-        return None
+    return None if status is None else _rate_limit(status)
+
+
+def _rate_limit(status: RateLimitStatus) -> pb.RateLimitStatus:
     return pb.RateLimitStatus(
         limit_requests=status.limit_requests,
         remaining_requests=status.remaining_requests,

@@ -141,7 +141,7 @@ class Lanes:
 
     async def _one(self, request: pb.GenerationsRequest, put: Callable[[_Reply], None]) -> None:
         started = time.perf_counter()
-        metadata = dict(request.metadata)
+        metadata = request.metadata
         token = request_id_var.set(metadata.get(REQUEST_ID_METADATA, ""))
         seconds = request.timeout_ms / 1000 if request.timeout_ms else None
         try:

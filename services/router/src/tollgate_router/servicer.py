@@ -10,6 +10,7 @@ from typing import Any
 import grpc
 from tollgate.router.v1 import router_pb2 as pb
 from tollgate.router.v1 import router_pb2_grpc
+from tollgate_common.timestamps import timestamp
 from tollgate_common.together import MORE, says_more
 
 from tollgate_router import convert
@@ -144,8 +145,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         return pb.StreamGenerateResponse.FromString(kept)
 
     async def _complete(self, generation: GenerationRequest) -> pb.StreamGenerateResponse:
-        events = await self._service.complete(generation)
-        return _batch([convert.event_to_proto(event) for event in events])
+        return convert.answer_to_proto(await self._service.complete(generation))
 
     async def _kept(
         self, claim: Claim, groups: AsyncIterator[list[pb.StreamGenerateResponse]]
@@ -234,7 +234,7 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         expires = await stored.store(
             request.caller.team_id, kept.id, kept.response_json, kept.input_json
         )
-        return pb.StoreResponseResponse(expires=convert.timestamp(expires))
+        return pb.StoreResponseResponse(expires=timestamp(expires))
 
     async def GetStoredResponse(
         self, request: pb.GetStoredResponseRequest, context: Context
@@ -246,8 +246,8 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
                 id=kept.id,
                 response_json=kept.response_json,
                 input_json=kept.input_json,
-                created=convert.timestamp(kept.created_at),
-                expires=convert.timestamp(kept.expires_at),
+                created=timestamp(kept.created_at),
+                expires=timestamp(kept.expires_at),
             )
         )
 

@@ -1,14 +1,21 @@
 """The router's Generations lanes: requests that came in one message are each answered, and
 answers ready together go out in one message to a caller that reads them, one by one to one
-that does not; a message is bounded in count and size."""
+that does not; a message is bounded in count and size; each request runs with the request id
+and trace context its metadata carries."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
 
+import pytest
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from tollgate.router.v1 import router_pb2 as pb
-from tollgate_common import together
+from tollgate_common import telemetry, together
+from tollgate_common.context import request_id_var
 from tollgate_router.lanes import Lanes
 
 
@@ -73,3 +80,35 @@ async def test_a_message_carries_no_more_than_its_bounds() -> None:
     out = await _serve([_request(n, big) for n in range(1, 5)], together=True, count=4)
     assert [1 + len(m.more) for m in out] == [2, 2]
     assert all(m.ByteSize() < together.MAX_TOGETHER_BYTES for m in out)
+
+
+async def test_a_request_runs_with_its_request_id_and_continues_its_callers_trace(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(telemetry, "tracing_enabled", lambda: True)
+    monkeypatch.setattr(trace, "get_tracer", provider.get_tracer)
+    seen: list[tuple[str, int]] = []
+
+    async def answer(
+        request: pb.StreamGenerateRequest, seconds: float | None
+    ) -> pb.StreamGenerateResponse:
+        seen.append((request_id_var.get(), trace.get_current_span().get_span_context().trace_id))
+        return pb.StreamGenerateResponse()
+
+    request = _request(1)
+    trace_id = "0af7651916cd43dd8448eb211c80319c"
+    request.metadata.update(
+        {"x-request-id": "req_9", "traceparent": f"00-{trace_id}-b7ad6b7169203331-01"}
+    )
+    replies: list[object] = []
+    await Lanes(answer)._one(request, replies.append)
+
+    assert seen == [("req_9", int(trace_id, 16))]
+    assert request_id_var.get() == ""  # reset once answered
+    [span] = exporter.get_finished_spans()
+    assert span.kind is trace.SpanKind.SERVER and span.parent is not None
+    assert span.parent.span_id == int("b7ad6b7169203331", 16)
+    assert len(replies) == 1

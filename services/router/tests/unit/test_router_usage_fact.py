@@ -82,3 +82,50 @@ def test_the_fact_carries_every_value_of_the_record() -> None:
         (("traceparent", "00-x"),),
     )
     assert fact.payload == expected.SerializeToString()
+
+
+def test_a_fact_read_back_has_every_value_and_defaults_for_the_empty_ones() -> None:
+    """No tags, no hold, a failed generation: what billing and activity parse has every field,
+    the empty ones at the fact's defaults (an empty list is no field on the wire)."""
+    record = UsageRecord(
+        generation_id="gen_2",
+        caller=Caller(team_id="team_a", project_id="prj_1", key_id="key_1"),
+        model="openai/gpt-4o",
+        provider="openai",
+        provider_model_id="gpt-4o",
+        credential_type="byok",
+        usage=TokenUsage(input_tokens=15),
+        cost=Decimal(0),
+        market_cost=Decimal("0.0000375"),
+        price_version="v",
+        ttft_ms=0,
+        latency_ms=31,
+        streamed=False,
+        finish_reason="",
+        status="error",
+        created_at=datetime(1969, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        attempts=1,
+    )
+
+    fact = UsageRecorded.FromString(usage_fact(record).payload)
+
+    assert fact == UsageRecorded(
+        generation_id="gen_2",
+        team_id="team_a",
+        project_id="prj_1",
+        key_id="key_1",
+        model="openai/gpt-4o",
+        provider="openai",
+        provider_model_id="gpt-4o",
+        credential_type="byok",
+        input_tokens=15,
+        cost="0",
+        market_cost="0.0000375",
+        price_version="v",
+        latency_ms=31,
+        status="error",
+        created_at=Timestamp(seconds=-1, nanos=999_999_000),
+        attempts=1,
+    )
+    assert fact.created_at.ToDatetime(UTC) == record.created_at
+    assert list(fact.tags) == [] and fact.hold_id == "" and fact.end_user == ""

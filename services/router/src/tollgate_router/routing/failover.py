@@ -208,7 +208,9 @@ class Outcome:
 
 
 def gateway_metadata(outcome: Outcome) -> GatewayMetadata:
-    first, candidate = outcome.plan.candidates[0].offer, outcome.served
+    plan, candidate = outcome.plan, outcome.served
+    first, attempts = plan.candidates[0].offer, outcome.attempts
+    skipped = tuple(a for a in attempts if a.skipped)
     return GatewayMetadata(
         generation_id=outcome.generation_id,
         cost=format_usd(outcome.cost),
@@ -218,13 +220,13 @@ def gateway_metadata(outcome: Outcome) -> GatewayMetadata:
             resolved_provider=first.provider,
             resolved_provider_api_model_id=first.provider_model_id,
             final_provider=candidate.offer.provider,
-            attempts=tuple(a for a in outcome.attempts if not a.skipped),
-            skipped=tuple(a for a in outcome.attempts if a.skipped),
-            fallbacks_available=tuple(
-                dict.fromkeys(c.offer.provider for c in outcome.plan.candidates[1:])
-            ),
+            attempts=tuple(a for a in attempts if not a.skipped) if skipped else attempts,
+            skipped=skipped,
+            fallbacks_available=tuple(dict.fromkeys(c.offer.provider for c in plan.candidates[1:]))
+            if len(plan.candidates) > 1
+            else (),
             canonical_slug=candidate.model.id,
-            planning_reasoning=outcome.plan.reasoning,
+            planning_reasoning=plan.reasoning,
         ),
     )
 
