@@ -22,6 +22,10 @@ Mean milliseconds per non-streaming request (means, not medians: the layers' mea
   answer conversions, and the wait for the usage fact to be durable (JetStream's ack);
 * ``generation``: routing, the credit hold, the provider call (the direct figure is in it).
 
+The generation's histogram is observed in whole milliseconds (the usage record's
+``latency_ms``): where a generation takes about a millisecond, the split between the last two
+layers is coarse (their sum is not).
+
 CPU per request by process (user + system) is printed beside it: at concurrency 1 the latency is
 the CPU on the request's path plus one wake-up per hop.
 """
