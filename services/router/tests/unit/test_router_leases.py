@@ -15,6 +15,7 @@ import grpc
 import pytest
 from tollgate.billing.v1 import billing_pb2
 from tollgate_common.money import format_usd
+from tollgate_router.credit.holds import Hold
 from tollgate_router.credit.leases import Lease, LeaseBook, Need
 from tollgate_router.credit.preflight import BillingPreflight, worst_case
 
@@ -298,3 +299,19 @@ async def test_billing_is_told_how_many_generations_of_the_team_run_here() -> No
     await asyncio.gather(*pending)
     assert max(r.running_generations for r in billing.reserved[-3:]) == 5
     first.settle(D("0.001"))
+
+
+async def test_a_burst_that_arrives_together_is_counted_whole_by_its_first_reserve() -> None:
+    """64 generations that reached the router in one message (the edge sends a burst's
+    queued requests together): the first to ask billing waits for the others to start, so
+    its count is the burst's, not 1 — billing then holds the burst for allowances instead of
+    granting whole windows the last of it would find held."""
+    billing = LeasingBilling(cap="0")
+    preflight = _preflight(billing)
+
+    async def arriving() -> Hold:
+        await asyncio.sleep(0)  # each first goes through a step of its own, as in the router
+        return await preflight.reserve(_generation(max_tokens=1000))
+
+    await asyncio.gather(*(arriving() for _ in range(64)))
+    assert billing.reserved[0].running_generations == 64

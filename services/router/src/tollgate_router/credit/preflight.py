@@ -58,6 +58,8 @@ BYOK = "byok"
 TOKENS_PER_IMAGE = 1290
 # Output tokens held when neither the caller nor the catalog gives a limit (as billing does).
 DEFAULT_OUTPUT_RESERVE = 4096
+# Turns of the event loop a Reserve waits at most for generations arriving with it.
+_ARRIVAL_TURNS = 8
 _OUTAGE_CODES = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
 
 
@@ -340,7 +342,6 @@ class BillingPreflight:
             key_id=caller.key_id,
             instance_id=self._instance_id,
             output_allowance=self._allowances.allowance(models) if ask.output else 0,
-            running_generations=self._running.get(caller.team_id, 0),
         )
         leasing = self._acquiring.get(book)
         if leasing is None:
@@ -380,8 +381,10 @@ class BillingPreflight:
         generations do not need is no shortage: those leases are shrunk to what their
         generations may cost, and billing is asked once more."""
         team_id, reclaim = message.team_id, True
+        await self._arrivals(team_id)
         while True:
             await self._give_backs.settled(team_id)
+            message.running_generations = self._running.get(team_id, 0)
             if lease and self._lease > 0:
                 # Sized to the book's demand: twice the worst cases its generations would draw.
                 demand = worst * 2 * (self._leases.in_flight(book) + 1)
@@ -411,6 +414,20 @@ class BillingPreflight:
         add = self._leases.add if lease else self._leases.single
         draw = add(book, message.hold_id, reserved, need, reply.output_allowance)
         return Admission(draw, plan, draw.tokens)
+
+    async def _arrivals(self, team_id: str) -> None:
+        """Let the team's generations that reached the router with this one (the edge sends
+        those queued together in one message: a burst's first dozens at once) get this far
+        before it asks billing, so that the count it sends includes them: a burst's first
+        ``Reserve`` otherwise says 1 and billing grants whole windows the rest of the burst
+        then finds held. A few turns of the event loop, for as long as the count grows."""
+        count = self._running.get(team_id, 0)
+        for _ in range(_ARRIVAL_TURNS):
+            await asyncio.sleep(0)
+            now = self._running.get(team_id, 0)
+            if now == count:
+                return
+            count = now
 
     def _books(self, team_id: str) -> list[str]:
         return [book for book in self._leases.books() if team_of_book(book) == team_id]
