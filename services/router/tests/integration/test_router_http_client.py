@@ -1,20 +1,30 @@
 """The router's HTTP/1.1 client against servers on real sockets that write exactly the bytes a
 test gives them: bodies framed by chunks (split anywhere, with extensions and trailers), by
 length or by the connection's end; gzip; which connections are kept; what is refused before a
-byte is sent; timeouts; the connection limit; and the same under uvloop, the router's loop."""
+byte is sent; timeouts; the connection limit; TLS with the certificate checked; and the same
+under uvloop, the router's loop."""
 
 from __future__ import annotations
 
 import asyncio
 import gzip
+import ssl
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from ipaddress import ip_address
+from pathlib import Path
 
 import pytest
 import uvloop
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from tollgate_router.providers import ProviderError
 from tollgate_router.providers.http_client import (
     BadAnswer,
+    ConnectError,
     HttpClient,
     RequestRefused,
     ServerDisconnected,
@@ -261,3 +271,55 @@ def test_an_exchange_under_uvloop() -> None:
 
     run: Callable[..., tuple[tuple[int, bytes], tuple[int, bytes]]] = uvloop.run
     assert run(scenario()) == ((200, b"hi"), (200, b""))
+
+
+def _self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 signed by its own key: (certificate, key) PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=1))
+        .not_valid_after(now + timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ip_address("127.0.0.1"))]), False
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+async def test_https_with_the_providers_certificate_checked(tmp_path: Path) -> None:
+    """Providers are called over TLS: the certificate is verified against the trusted CAs
+    (here the test's own), and the pooled TLS connection is reused."""
+    cert, key = _self_signed(tmp_path)
+    served = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    served.load_cert_chain(cert, key)
+    answers = [[OK + b"Content-Length: 3\r\n\r\none"], [OK + b"Content-Length: 3\r\n\r\ntwo"]]
+    server = ScriptedServer(answers)
+    running = await asyncio.start_server(server.handle, "127.0.0.1", 0, ssl=served)
+    url = f"https://127.0.0.1:{running.sockets[0].getsockname()[1]}/v1/chat/completions"
+    trusting = ssl.create_default_context(cafile=str(cert))
+    async with running:
+        async with HttpClient(ssl_context=trusting) as client:
+            assert await _body(client, url) == (200, b"one")
+            assert await _body(client, url) == (200, b"two")
+        assert server.connections == 1
+        async with HttpClient() as default:  # the system's CAs do not know this certificate
+            with pytest.raises(ConnectError):
+                await _body(default, url)

@@ -527,7 +527,9 @@ class HttpClient:
         loop = asyncio.get_running_loop()
         context = None
         if scheme == "https":
-            context = self._ssl or ssl.create_default_context()
+            if self._ssl is None:  # built once: loading the system's CAs takes milliseconds
+                self._ssl = ssl.create_default_context()
+            context = self._ssl
         try:
             async with asyncio.timeout(self.connect_seconds):
                 _, connection = await loop.create_connection(
