@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from tollgate_common import grpc_defaults
+from tollgate_common import grpc_defaults, optional_imports
 
 grpc_defaults.apply()  # before gRPC is first imported
+# aiohttp only when an OIDC issuer's keys are fetched, not for nats-py's WebSocket transport
+optional_imports.import_without("nats")
 
 import argparse  # noqa: E402
 import asyncio  # noqa: E402

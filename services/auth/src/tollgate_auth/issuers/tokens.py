@@ -20,9 +20,8 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import aiohttp
 import jwt
 
 from tollgate_auth.domain import Principal, TrustedIssuer
@@ -30,12 +29,15 @@ from tollgate_auth.errors import InvalidToken, OidcTokenExpired
 from tollgate_auth.issuers.repository import IssuersRepository
 from tollgate_auth.tenancy.project_check import ProjectCheck
 
+if TYPE_CHECKING:  # imported when a key set is first fetched: most installations never do
+    import aiohttp
+
 log = logging.getLogger(__name__)
 
 ASYMMETRIC: Final = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
 )
-_FETCH_TIMEOUT: Final = aiohttp.ClientTimeout(total=5)
+_FETCH_SECONDS: Final = 5.0
 _MAX_JWKS_BYTES: Final = 256 * 1024
 
 
@@ -188,7 +190,11 @@ class TrustedIssuers:
         if not (uri.startswith("https://") or (self._allow_insecure and uri.startswith("http://"))):
             raise ValueError("JWKS location not allowed")
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=_FETCH_TIMEOUT)
+            import aiohttp
+
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=_FETCH_SECONDS)
+            )
         async with self._session.get(uri, allow_redirects=False) as reply:
             reply.raise_for_status()
             body = await reply.content.read(_MAX_JWKS_BYTES + 1)
