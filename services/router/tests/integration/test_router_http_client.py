@@ -112,6 +112,7 @@ async def test_a_chunked_body_split_anywhere_with_extensions_and_trailers_is_rea
     assert [number for number, _, _ in server.requests] == [0, 0]
     first_head = server.requests[0][1]
     assert first_head.startswith(b"POST /v1/chat/completions?alt=sse HTTP/1.1\r\n")
+    assert f"\r\nHost: 127.0.0.1:{url.split(':')[2].split('/')[0]}\r\n".encode() in first_head
     assert b"\r\nContent-Length: 8\r\n" in first_head and server.requests[0][2] == b'{"n": 1}'
 
 
@@ -323,3 +324,13 @@ async def test_https_with_the_providers_certificate_checked(tmp_path: Path) -> N
         async with HttpClient() as default:  # the system's CAs do not know this certificate
             with pytest.raises(ConnectError):
                 await _body(default, url)
+
+
+async def test_a_base_url_with_a_user_and_password_never_sends_them(client: HttpClient) -> None:
+    server = ScriptedServer([[OK + b"Content-Length: 2\r\n\r\nok"]])
+    running, url = await _serve(server)
+    async with running:
+        with_user = url.replace("http://", "http://someone:secret@")
+        assert await _body(client, with_user) == (200, b"ok")
+    head = server.requests[0][1]
+    assert b"secret" not in head and b"someone" not in head

@@ -448,7 +448,10 @@ class HttpClient:
             raise ConnectError(f"not an http(s) URL: {scheme}://")
         port = parts.port or (443 if scheme == "https" else 80)
         origin = (scheme, parts.hostname, port)
-        head = _request_head(parts.path or "/", parts.query, parts.netloc, headers, len(body))
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        if parts.port is not None:
+            host = f"{host}:{parts.port}"  # never the URL's user:password@, if it has one
+        head = _request_head(parts.path or "/", parts.query, host, headers, len(body))
         request = (head, body)
         stale = 0
         async with asyncio.timeout_at(None if ends is None else _loop_time(ends)):
