@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 from nats.js.errors import NotFoundError
 
 if TYPE_CHECKING:
+    import pytest
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
     from prometheus_client import CollectorRegistry
 
     from tollgate_common.bus import Bus
@@ -196,3 +198,21 @@ def consumer_metric(
         metric, {"stream": stream, "consumer": consumer.durable, **labels}
     )
     return value or 0.0
+
+
+def recorded_spans(monkeypatch: pytest.MonkeyPatch) -> InMemorySpanExporter:
+    """Tracing on for the test, every finished span kept in memory (what an exporter would
+    send): ``telemetry.tracing_enabled`` says yes and tracers come from a provider of its own."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from tollgate_common import telemetry
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    monkeypatch.setattr(telemetry, "tracing_enabled", lambda: True)
+    monkeypatch.setattr(trace, "get_tracer", provider.get_tracer)
+    return exporter

@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-from tollgate_common import telemetry
 from tollgate_common.telemetry import rpc_span, tracing_requested
+from tollgate_common.testing import recorded_spans
 
 
 @pytest.mark.parametrize(
@@ -40,11 +37,7 @@ def test_an_rpc_span_is_nothing_when_tracing_is_off() -> None:
 def test_an_rpc_span_carries_the_trace_from_client_to_server(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    monkeypatch.setattr(telemetry, "tracing_enabled", lambda: True)
-    monkeypatch.setattr(trace, "get_tracer", provider.get_tracer)
+    exporter = recorded_spans(monkeypatch)
 
     carrier: dict[str, str] = {}
     with rpc_span("/tollgate.router.v1.RouterService/Generate", "client", carrier):

@@ -472,12 +472,8 @@ def embeddings_to_proto(result: Embeddings) -> pb.EmbedResponse:
         usage=pb.Usage(input_tokens=usage.input_tokens, total_tokens=usage.total_tokens),
         provider_metadata=_gateway(result.gateway),
         created=timestamp(result.created),
-        rate_limit=rate_limit_to_proto(result.rate_limit),
+        rate_limit=None if result.rate_limit is None else _rate_limit(result.rate_limit),
     )
-
-
-def rate_limit_to_proto(status: RateLimitStatus | None) -> pb.RateLimitStatus | None:
-    return None if status is None else _rate_limit(status)
 
 
 def _rate_limit(status: RateLimitStatus) -> pb.RateLimitStatus:

@@ -10,12 +10,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from tollgate.router.v1 import router_pb2 as pb
-from tollgate_common import telemetry, together
+from tollgate_common import together
 from tollgate_common.context import request_id_var
+from tollgate_common.testing import recorded_spans
 from tollgate_router.lanes import Lanes
 
 
@@ -85,11 +83,7 @@ async def test_a_message_carries_no_more_than_its_bounds() -> None:
 async def test_a_request_runs_with_its_request_id_and_continues_its_callers_trace(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    monkeypatch.setattr(telemetry, "tracing_enabled", lambda: True)
-    monkeypatch.setattr(trace, "get_tracer", provider.get_tracer)
+    exporter = recorded_spans(monkeypatch)
     seen: list[tuple[str, int]] = []
 
     async def answer(
