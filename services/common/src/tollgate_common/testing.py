@@ -7,6 +7,7 @@ import contextlib
 import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -56,6 +57,18 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def freeze(process: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
+    """SIGSTOP ``process`` and return once it is stopped (the signal is delivered
+    asynchronously: a process may still read a message sent right after ``send_signal``)."""
+    process.send_signal(signal.SIGSTOP)
+    stat = Path(f"/proc/{process.pid}/stat")
+    deadline = time.monotonic() + timeout
+    while stat.exists() and stat.read_text().rpartition(")")[2].split()[0] not in ("T", "t"):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"process {process.pid} did not stop")
+        time.sleep(0.001)
 
 
 def nats_server_binary() -> str:

@@ -5,7 +5,6 @@ table goes out from a new relay after a restart, oldest first."""
 from __future__ import annotations
 
 import asyncio
-import signal
 import subprocess
 from pathlib import Path
 
@@ -14,7 +13,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tollgate_common.bus import USAGE_RECORDED, Bus
 from tollgate_common.db import create_engine
 from tollgate_common.outbox import Fact, Outbox, outbox_table
-from tollgate_common.testing import free_port, nats_server, nats_server_binary, wait_for_port
+from tollgate_common.testing import (
+    free_port,
+    freeze,
+    nats_server,
+    nats_server_binary,
+    wait_for_port,
+)
 
 
 async def _stored(engine: AsyncEngine, table: Table) -> int:
@@ -148,7 +153,7 @@ async def test_a_producer_cancelled_while_it_publishes_does_not_lose_its_fact(
         outbox = Outbox(engine, table, publish_timeout=5, retry_seconds=0.05)
         outbox.connect(bus)
         relay = asyncio.create_task(outbox.run())
-        nats.send_signal(signal.SIGSTOP)
+        freeze(nats)
         waiting = asyncio.create_task(outbox.deliver(Fact(USAGE_RECORDED, "gen_cut", b"x")))
         await asyncio.sleep(0.2)  # published; NATS does not read it
         waiting.cancel()
