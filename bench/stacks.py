@@ -93,13 +93,21 @@ def credits(running: Stack, key: str) -> dict[str, str]:
 
 
 def sources_at(commit: str, into: Path) -> str:
-    """The router's and the edge's sources at ``commit`` (``git archive`` into ``into``), as a
-    PYTHONPATH that puts them before the working tree's."""
+    """The router's and the edge's sources at ``commit``, and the common code they run
+    (``git archive`` into ``into``), as a PYTHONPATH that puts them before the working tree's."""
     archive = subprocess.run(
-        ["git", "archive", commit, "services/router/src", "gateway-edge/src"],
+        [
+            "git",
+            "archive",
+            commit,
+            "services/router/src",
+            "gateway-edge/src",
+            "services/common/src",
+        ],
         cwd=ROOT,
         check=True,
         capture_output=True,
     ).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
-    return f"{into / 'services/router/src'}:{into / 'gateway-edge/src'}"
+    paths = ("services/router/src", "gateway-edge/src", "services/common/src")
+    return ":".join(str(into / path) for path in paths)

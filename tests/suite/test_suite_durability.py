@@ -9,7 +9,8 @@ the session's fake OpenAI upstream, with the priced model ``test/pricey`` of the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import subprocess
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -19,7 +20,7 @@ import httpx
 import openai
 import pytest
 from tollgate_cli.stack import Stack
-from tollgate_common.testing import wait_for_port
+from tollgate_common.testing import freeze, wait_for_port
 
 from tests.support.api import auth, client, credits, generation
 from tests.support.billing import CATALOG, PRICEY, ask, billing_suite, charged_exactly, settled
@@ -68,18 +69,16 @@ def ask_streaming(stack: Stack, text: str) -> tuple[str, Any]:
     return chunks[0].id, usage
 
 
-def test_answered_generations_are_billed_once_after_a_router_kill(suite: Stack) -> None:
+def billed_once_across(suite: Stack, before: Callable[[], None], crash: Callable[[], None]) -> None:
+    """A generation, ``before()``, a non-streaming and a streaming answer, ``crash()`` (which
+    leaves the router and NATS dead); once both are restarted, each of the three generations
+    is charged once and in the request log."""
     first = ask(suite, "warm up")  # billing knows the team, the router holds a lease
     charged_exactly(suite, [first])
-    nats = suite.child("nats").process
-    nats.terminate()  # no acknowledgement can come: the facts are only where the router put them
-    nats.wait(timeout=30)
-
+    before()
     completion = ask(suite, "kept through a crash")
     streamed_id, streamed_usage = ask_streaming(suite, "streamed through a crash")
-    router = suite.child("router").process
-    router.kill()  # right after both answers reached the client
-    router.wait(timeout=30)
+    crash()
 
     suite.respawn("nats")
     wait_for_port(suite.config.ports.nats)
@@ -92,6 +91,52 @@ def test_answered_generations_are_billed_once_after_a_router_kill(suite: Stack) 
     made = {first.id, completion.id, streamed_id}
     rows = eventually(lambda: r if len(r := logged(suite, made)) == 3 else None)
     assert sorted(r["generationId"] for r in rows) == sorted(made)
+
+
+def killed(process: subprocess.Popen[bytes]) -> None:
+    process.kill()
+    process.wait(timeout=30)
+
+
+def test_answered_generations_are_billed_once_after_a_router_kill(suite: Stack) -> None:
+    nats, router = suite.child("nats").process, suite.child("router").process
+
+    def nats_down() -> None:  # no acknowledgement can come, no journal is needed to see it
+        nats.terminate()
+        nats.wait(timeout=30)
+
+    billed_once_across(suite, nats_down, lambda: killed(router))  # right after both answers
+
+
+@pytest.fixture
+def patient_suite(upstream: Upstream, tmp_path: Path) -> Iterator[Stack]:
+    """A router that waits 30 s for JetStream's acknowledgement before it writes a fact to
+    its outbox table: within that, a fact is only in its journal (and its memory)."""
+    env = {"TOLLGATE_ROUTER_FACT_ACK_TIMEOUT_SECONDS": "30"}
+    with billing_suite(upstream, tmp_path, CATALOG, env) as running:
+        yield running
+
+
+def test_answers_wait_for_no_acknowledgement_and_survive_a_kill_of_router_and_nats(
+    patient_suite: Stack,
+) -> None:
+    """NATS frozen (connected, reading nothing): the answers go out at once, their facts in the
+    router's journal only — neither acknowledged nor in the table. The router and NATS are then
+    killed with kill -9 (what the router had sent NATS, unread, is gone with it); the restarted
+    router finds the facts in its predecessor's journal and both generations are billed once."""
+    suite = patient_suite
+    nats, router = suite.child("nats").process, suite.child("router").process
+    left: set[Path] = set()
+
+    def crash() -> None:
+        killed(router)
+        killed(nats)
+        left.update((suite.config.data_dir / "router-journal").glob("*.journal"))
+
+    billed_once_across(suite, lambda: freeze(nats), crash)
+    assert left  # what the dead router left
+    # Its facts stored in the table, the dead router's journal is deleted.
+    eventually(lambda: not any(path.exists() for path in left))
 
 
 def test_a_non_streaming_generation_whose_client_left_is_billed(

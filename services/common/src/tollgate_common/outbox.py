@@ -20,6 +20,14 @@ Two ways in:
   relay, which writes it to the table without publishing it a second time. When NATS is not
   connected the relay writes at once instead of waiting out the publish timeout.
 
+With a :class:`~tollgate_common.fact_journal.FactJournal` (the router's, beside its SQLite
+file) a fact is durable once appended to the journal (one ``write(2)``, as durable there as a
+commit to that file): :meth:`Outbox.deliver` returns at once and the relay publishes the fact
+after the answer went out; a fact is settled in the journal once JetStream acknowledged it or
+the table has it. The segments of a producer killed before that are claimed by its successor's
+relay when it starts, their facts stored in the table and published from there. Where the
+journal cannot be written (a full disk) a fact takes the way above.
+
 Memory is bounded: at most ``max_pending`` facts wait in memory (they pile up only while
 neither NATS nor the table takes them); beyond that the oldest is dropped and counted as lost.
 The relay counts what it published, stored and lost, and says so when it stops.
@@ -47,6 +55,8 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tollgate_common.fact_journal import FactJournal, Mark, Orphan
 
 if TYPE_CHECKING:  # the migrations import the outbox table: they need no NATS client
     from tollgate_common.bus import Bus
@@ -86,6 +96,8 @@ class Tally:
     lost: int = 0
     cut: int = 0  # being published or written when the relay was cancelled: fate unknown
     backlog_published: int = 0  # rows of the table published (and deleted)
+    kept: int = 0  # left in the fact journal at the stop (or dropped from memory): next start
+    recovered: int = 0  # facts of a dead producer's journal stored in the table
 
 
 @dataclass(eq=False)
@@ -95,10 +107,14 @@ class _Entry:
     # Its producer published it and JetStream did not acknowledge it in time: written, not
     # published again (waiting out a second timeout would only delay the write).
     tried: bool = False
+    mark: Mark | None = None  # where the fact is in the journal, until it is settled there
 
     def done(self, durable: bool) -> None:
         if self.durable is not None and not self.durable.done():
             self.durable.set_result(durable)
+        if durable and self.mark is not None:
+            self.mark.settle()
+            self.mark = None
 
 
 class Outbox:
@@ -113,8 +129,11 @@ class Outbox:
         retry_seconds: float = 1.0,
         max_pending: int = 10_000,
         durable_timeout: float = 10.0,
+        journal: FactJournal | None = None,
     ) -> None:
         self._engine = engine
+        self._journal = journal
+        self._journal_failures = 0
         self._table = table
         self._publish_timeout = publish_timeout
         self._linger_seconds = linger_seconds
@@ -142,16 +161,21 @@ class Outbox:
         return len(self._in_flight) + len(self._pending)
 
     def put(self, fact: Fact) -> None:
-        """Queue ``fact`` for the relay; never blocks."""
-        self._enqueue(_Entry(fact))
+        """Queue ``fact`` for the relay (in the journal first, if there is one); never blocks."""
+        self._enqueue(_Entry(fact, mark=self._journaled(fact)))
 
     async def deliver(self, fact: Fact) -> bool:
-        """Return once ``fact`` is durable (acknowledged by JetStream or committed to the
-        table); False if it is not within ``durable_timeout`` (NATS and the database both
-        failing), in which case it stays queued in memory.
+        """Return once ``fact`` is durable (in the journal, acknowledged by JetStream or
+        committed to the table); False if it is not within ``durable_timeout`` (NATS and the
+        database both failing), in which case it stays queued in memory.
 
-        While NATS is connected the fact is published from here; one JetStream does not
-        acknowledge within the publish timeout is handed to the relay to be written."""
+        Without a journal, while NATS is connected, the fact is published from here; one
+        JetStream does not acknowledge within the publish timeout is handed to the relay to be
+        written."""
+        mark = self._journaled(fact)
+        if mark is not None:
+            self._enqueue(_Entry(fact, mark=mark))
+            return True
         tried = False
         bus = self._bus
         if bus is not None and bus.nc.is_connected and not self._closing:
@@ -184,6 +208,24 @@ class Outbox:
             )
             return False
 
+    def _journaled(self, fact: Fact) -> Mark | None:
+        """``fact`` appended to the journal; None without one, or when it cannot be written."""
+        journal = self._journal
+        if journal is None or not journal.is_open:
+            return None
+        try:
+            return journal.append(fact.subject, fact.msg_id, fact.payload)
+        except OSError:
+            self._journal_failures += 1
+            if self._journal_failures == 1 or self._journal_failures % 1000 == 0:
+                log.exception(
+                    "outbox: cannot write the fact journal in %s (%d facts so far); they wait "
+                    "for JetStream or the table instead",
+                    journal.directory,
+                    self._journal_failures,
+                )
+            return None
+
     def _enqueue(self, entry: _Entry) -> None:
         self._pending.append(entry)
         self._drop_excess()
@@ -193,7 +235,11 @@ class Outbox:
         """Keep at most ``max_pending`` facts in memory (those the relay holds included): the
         oldest beyond are lost."""
         while self._pending and self.pending > self._max_pending:
-            self._pending.pop(0).done(False)
+            dropped = self._pending.pop(0)
+            dropped.done(False)
+            if dropped.mark is not None:
+                self.tally.kept += 1  # in the journal: stored from there at the next start
+                continue
             self.tally.lost += 1
             if self.tally.lost == 1 or self.tally.lost % 1000 == 0:
                 log.error(
@@ -205,11 +251,38 @@ class Outbox:
 
     async def run(self) -> None:
         """The relay loop; stops after :meth:`close` once everything put is published or
-        stored (and says how many facts went where)."""
+        stored (and says how many facts went where). With a journal, it first stores the facts
+        of the journal segments a dead producer left."""
+        orphans = self._journal.open() if self._journal is not None else []
         try:
+            await self._store_orphans(orphans)
             await self._relay()
         finally:
             self._stopped()
+
+    async def _store_orphans(self, orphans: list[Orphan]) -> None:
+        assert self._journal is not None or not orphans
+        for orphan in orphans:
+            while orphan.facts and not self._closing:
+                try:
+                    await self._store([Fact(f.subject, f.msg_id, f.payload) for f in orphan.facts])
+                except Exception:
+                    log.exception("outbox: cannot store a dead producer's journal; retrying")
+                    await asyncio.sleep(self._retry_seconds)
+                    continue
+                self.tally.recovered += len(orphan.facts)
+                log.warning(
+                    "outbox: %d facts of a producer that stopped before they were published "
+                    "recovered from %s (stored in the table, published from there)",
+                    len(orphan.facts),
+                    orphan.segment.path.name,
+                )
+                break
+            else:
+                if self._closing:
+                    return  # the segment stays: the next start claims it again
+            assert self._journal is not None
+            self._journal.forget(orphan)
 
     async def _relay(self) -> None:
         backlog = True  # rows of an earlier run may be waiting
@@ -255,21 +328,30 @@ class Outbox:
         """Whatever is still in memory is lost now: count it, release its waiters, and say
         exactly what became of the facts of this run. A batch the relay was publishing or
         writing when it was cancelled is counted apart: JetStream or the table may have it."""
-        for entry in self._in_flight + self._pending:
-            entry.done(False)
         tally = self.tally
-        tally.cut += len(self._in_flight)
-        tally.lost += len(self._pending)
+        for entries, cut in ((self._in_flight, True), (self._pending, False)):
+            for entry in entries:
+                entry.done(False)
+                if entry.mark is not None:
+                    tally.kept += 1
+                elif cut:
+                    tally.cut += 1
+                else:
+                    tally.lost += 1
         self._in_flight, self._pending = [], []
+        if self._journal is not None:
+            self._journal.close()
         report = log.error if tally.lost or tally.cut else log.info
         report(
             "outbox stopped: %d facts published, %d stored in the table (they go out from there, "
             "also after a restart), %d lost, %d cut while being published or stored (JetStream "
-            "or the table may have them); %d stored facts published from the table",
+            "or the table may have them), %d kept in the fact journal (stored at the next "
+            "start); %d stored facts published from the table",
             tally.published,
             tally.stored,
             tally.lost,
             tally.cut,
+            tally.kept,
             tally.backlog_published,
         )
 

@@ -22,6 +22,7 @@ from tollgate.auth.v1 import auth_pb2, auth_pb2_grpc
 from tollgate.billing.v1 import billing_pb2_grpc
 from tollgate.router.v1 import router_pb2_grpc
 from tollgate_common.db import create_engine, migrate_in_child_async
+from tollgate_common.fact_journal import FactJournal
 from tollgate_common.grpc_client import open_channel
 from tollgate_common.outbox import Outbox
 from tollgate_common.runtime import ServiceApp, ServiceRuntime
@@ -107,8 +108,14 @@ class RouterApp(ServiceApp):
         if settings.migrate_on_start:
             runtime.on_start(lambda: migrate_in_child_async("router", url, MIGRATIONS))
         engine = runtime.engine(create_engine(url, settings.database_timeouts()))
+        journal_dir = settings.fact_journal_dir()
         outbox = runtime.outbox(
-            Outbox(engine, models.outbox, publish_timeout=settings.fact_ack_timeout_seconds)
+            Outbox(
+                engine,
+                models.outbox,
+                publish_timeout=settings.fact_ack_timeout_seconds,
+                journal=FactJournal(journal_dir) if journal_dir is not None else None,
+            )
         )
         auth_channel = open_channel(settings.auth_addr, runtime.keys, "router")
         runtime.on_close(auth_channel.close)

@@ -17,9 +17,13 @@ class RouterSettings(CommonSettings):
     # Empty means the SQLite file `<data dir>/router.db` (the outbox only).
     database_url: str = ""
     migrate_on_start: bool = True
-    # A generation's last event waits for its usage fact to be durable: acknowledged by
-    # JetStream within this many seconds, else committed to the outbox table (docs/architecture.md,
-    # "The fact path").
+    # A generation's last event waits for its usage fact to be durable (docs/architecture.md,
+    # "The fact path"): appended to a fact journal ("auto": in `<data dir>/router-journal` while
+    # the database is a SQLite file, beside which a journal is as durable as the table; none
+    # with PostgreSQL. "off": never. Else the directory); without one, acknowledged by JetStream
+    # within this many seconds, else committed to the outbox table (with one, the relay waits as
+    # long before it writes the fact to the table).
+    fact_journal: str = "auto"
     fact_ack_timeout_seconds: float = setting(default=0.5, gt=0)
     # Extra catalog entries (same format as the shipped catalog.json); they add or override by id.
     catalog_file: Path | None = setting(default=None, env="TOLLGATE_CATALOG_FILE")
@@ -69,3 +73,13 @@ class RouterSettings(CommonSettings):
 
     def effective_database_url(self) -> str:
         return self.database_url or self.sqlite_url("router")
+
+    def fact_journal_dir(self) -> Path | None:
+        """The fact journal's directory; None for none."""
+        if self.fact_journal == "off":
+            return None
+        if self.fact_journal != "auto":
+            return Path(self.fact_journal)
+        if not self.effective_database_url().startswith("sqlite"):
+            return None
+        return (self.data_dir / "router-journal").resolve()
