@@ -39,6 +39,8 @@ from pathlib import Path
 
 from ulid import ULID
 
+from tollgate_common.fact import Fact
+
 log = logging.getLogger(__name__)
 
 _CRC = struct.Struct(">I")
@@ -47,24 +49,16 @@ _HEAD_SIZE = _CRC.size + _LENGTHS.size
 _SUFFIX = ".journal"
 
 
-@dataclass(frozen=True)
-class JournalFact:
-    """A fact as the journal keeps it (no message headers: like the table, the journal keeps
-    what is needed to publish the fact again, not its trace context)."""
-
-    subject: str
-    msg_id: str
-    payload: bytes
-
-
-def encode(fact: JournalFact) -> bytes:
+def encode(fact: Fact) -> bytes:
+    """One record (no message headers: like the table, the journal keeps what is needed to
+    publish the fact again, not its trace context)."""
     subject, msg_id = fact.subject.encode(), fact.msg_id.encode()
     body = _LENGTHS.pack(len(fact.payload), len(subject), len(msg_id)) + subject + msg_id
     body += fact.payload
     return _CRC.pack(zlib.crc32(body)) + body
 
 
-def decode(data: bytes) -> list[JournalFact]:
+def decode(data: bytes) -> list[Fact]:
     """The whole records at the start of ``data``: a torn or damaged record ends them."""
     facts, at = [], 0
     while at + _HEAD_SIZE <= len(data):
@@ -76,7 +70,7 @@ def decode(data: bytes) -> list[JournalFact]:
         start = at + _HEAD_SIZE
         subject = data[start : start + subject_len].decode()
         msg_id = data[start + subject_len : start + subject_len + msg_id_len].decode()
-        facts.append(JournalFact(subject, msg_id, data[start + subject_len + msg_id_len : end]))
+        facts.append(Fact(subject, msg_id, data[start + subject_len + msg_id_len : end]))
         at = end
     if at != len(data):
         log.warning("fact journal: %d bytes after the last whole record ignored", len(data) - at)
@@ -128,7 +122,7 @@ class Orphan:
     """The facts of a segment whose writer died: stored elsewhere, then :meth:`FactJournal.forget`."""
 
     segment: _Segment
-    facts: list[JournalFact]
+    facts: list[Fact]
 
 
 class FactJournal:
@@ -150,14 +144,14 @@ class FactJournal:
         self._current = self._new_segment()
         return orphans
 
-    def append(self, subject: str, msg_id: str, payload: bytes) -> Mark:
+    def append(self, fact: Fact) -> Mark:
         """Write one fact (one ``write(2)``); raises OSError when it is not written whole."""
         segment = self._current
         if segment is None:
             raise OSError("the fact journal is not open")
         if segment.size >= self._segment_bytes:
             segment = self._rotate()
-        record = encode(JournalFact(subject, msg_id, payload))
+        record = encode(fact)
         written = os.write(segment.fd, record)
         segment.size += written
         if written != len(record):  # what follows a torn record would not be read back

@@ -56,6 +56,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tollgate_common.fact import Fact as Fact  # where the producers import it from
 from tollgate_common.fact_journal import FactJournal, Mark, Orphan
 
 if TYPE_CHECKING:  # the migrations import the outbox table: they need no NATS client
@@ -74,16 +75,6 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("payload", LargeBinary, nullable=False),
         Column("created_at", DateTime(timezone=True), nullable=False),
     )
-
-
-@dataclass(frozen=True)
-class Fact:
-    subject: str
-    msg_id: str
-    payload: bytes
-    # Message headers besides Nats-Msg-Id, e.g. the trace context (``traceparent``). Not kept
-    # in the table: a fact published from the backlog travels without them.
-    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -214,7 +205,7 @@ class Outbox:
         if journal is None or not journal.is_open:
             return None
         try:
-            return journal.append(fact.subject, fact.msg_id, fact.payload)
+            return journal.append(fact)
         except OSError:
             self._journal_failures += 1
             if self._journal_failures == 1 or self._journal_failures % 1000 == 0:
@@ -265,7 +256,7 @@ class Outbox:
         for orphan in orphans:
             while orphan.facts and not self._closing:
                 try:
-                    await self._store([Fact(f.subject, f.msg_id, f.payload) for f in orphan.facts])
+                    await self._store(orphan.facts)
                 except Exception:
                     log.exception("outbox: cannot store a dead producer's journal; retrying")
                     await asyncio.sleep(self._retry_seconds)

@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import MetaData, select
 from tollgate_common.bus import USAGE_RECORDED
 from tollgate_common.db import create_engine
-from tollgate_common.fact_journal import FactJournal, JournalFact, decode, encode
+from tollgate_common.fact_journal import FactJournal, decode, encode
 from tollgate_common.outbox import Fact, Outbox, outbox_table
 
 
@@ -31,12 +31,12 @@ def _abandon(directory: Path) -> None:
 
 
 def test_a_record_reads_back_as_it_was_written() -> None:
-    fact = JournalFact("tollgate.usage.recorded.v1", "gen_01", b"\x00\x01payload\xff")
+    fact = Fact("tollgate.usage.recorded.v1", "gen_01", b"\x00\x01payload\xff")
     assert decode(encode(fact) * 2) == [fact, fact]
 
 
 def test_a_torn_or_damaged_record_ends_what_is_read(tmp_path: Path) -> None:
-    a, b = JournalFact("s", "gen_a", b"aa"), JournalFact("s", "gen_b", b"bb")
+    a, b = Fact("s", "gen_a", b"aa"), Fact("s", "gen_b", b"bb")
     whole = encode(a) + encode(b)
     assert decode(whole[:-1]) == [a]  # cut in the middle of its write
     damaged = bytearray(whole)
@@ -47,7 +47,7 @@ def test_a_torn_or_damaged_record_ends_what_is_read(tmp_path: Path) -> None:
 def test_unsettled_facts_are_claimed_by_the_next_journal(tmp_path: Path) -> None:
     first = FactJournal(tmp_path)
     assert first.open() == []
-    marks = [first.append(USAGE_RECORDED, f"gen_{i}", f"p{i}".encode()) for i in range(3)]
+    marks = [first.append(Fact(USAGE_RECORDED, f"gen_{i}", f"p{i}".encode())) for i in range(3)]
     marks[1].settle()  # published; the other two are not
     [left] = _segments(tmp_path)
     _abandon(tmp_path)
@@ -65,14 +65,14 @@ def test_unsettled_facts_are_claimed_by_the_next_journal(tmp_path: Path) -> None
 def test_a_segment_whose_writer_is_alive_is_not_claimed(tmp_path: Path) -> None:
     alive = FactJournal(tmp_path)
     alive.open()
-    alive.append(USAGE_RECORDED, "gen_live", b"x")
+    alive.append(Fact(USAGE_RECORDED, "gen_live", b"x"))
     assert FactJournal(tmp_path).open() == []  # its lock is held
 
 
 def test_settled_segments_are_deleted_and_a_full_one_is_sealed(tmp_path: Path) -> None:
     journal = FactJournal(tmp_path, segment_bytes=100)
     journal.open()
-    marks = [journal.append(USAGE_RECORDED, f"gen_{i}", b"x" * 40) for i in range(6)]
+    marks = [journal.append(Fact(USAGE_RECORDED, f"gen_{i}", b"x" * 40)) for i in range(6)]
     assert len(_segments(tmp_path)) > 1  # 100 bytes hold two records
     for mark in marks[:-1]:
         mark.settle()
@@ -85,7 +85,7 @@ def test_settled_segments_are_deleted_and_a_full_one_is_sealed(tmp_path: Path) -
 def test_a_journal_closed_with_unsettled_facts_leaves_them(tmp_path: Path) -> None:
     journal = FactJournal(tmp_path)
     journal.open()
-    journal.append(USAGE_RECORDED, "gen_kept", b"x")
+    journal.append(Fact(USAGE_RECORDED, "gen_kept", b"x"))
     journal.close()
     [orphan] = FactJournal(tmp_path).open()
     assert [f.msg_id for f in orphan.facts] == ["gen_kept"]
