@@ -4,6 +4,11 @@ front of the fake OpenAI, with the router's and the edge's Prometheus endpoints 
 
     .venv/bin/python bench/layers.py [--requests 2000] [--out bench/results/<date>-layers.json]
     .venv/bin/python bench/layers.py --ab <commit> <commit> [--rounds 3] --out <file>
+    .venv/bin/python bench/layers.py --stream [--ab ...]
+
+``--stream`` measures streaming requests instead: the time to the first SSE data line, direct
+and through Tollgate, and the CPU per request by process (histograms of a stream's handling
+time end with the stream, so it has no layers).
 
 ``--ab`` runs the router and the edge of each commit (``git archive``, first on their
 ``PYTHONPATH``; every other process is the working tree's), alternately, a fresh stack per
@@ -98,7 +103,9 @@ def _scrape(ports: tuple[int, int]) -> str:
     return "\n".join(httpx.get(f"http://127.0.0.1:{p}/metrics").text for p in ports)
 
 
-async def measure(requests: int, pythonpath: str | None = None) -> dict[str, Any]:
+async def measure(
+    requests: int, pythonpath: str | None = None, stream: bool = False
+) -> dict[str, Any]:
     router_port, edge_port = free_port(), free_port()
     with ExitStack() as stack:
         f = stack.enter_context(fakes())
@@ -117,18 +124,23 @@ async def measure(requests: int, pythonpath: str | None = None) -> dict[str, Any
         processes = stacks.processes(running)
         tollgate = Target("tollgate", running.base_url, team.key, MODEL, processes)
         direct = Target("direct", f.openai_url, OPENAI_KEY, MODEL.split("/")[1], {})
-        body = tollgate.body(False)
+        body = tollgate.body(stream)
         await run(
-            tollgate.endpoint, body, tollgate.headers, concurrency=8, total=1000, stream=False
+            tollgate.endpoint, body, tollgate.headers, concurrency=8, total=1000, stream=stream
         )
         direct_run = await run(
-            direct.endpoint, direct.body(False), direct.headers, concurrency=1, total=requests
+            direct.endpoint,
+            direct.body(stream),
+            direct.headers,
+            concurrency=1,
+            total=requests,
+            stream=stream,
         )
         await asyncio.sleep(2)  # the facts of the warm-up drained
         before = _scrape((router_port, edge_port))
         cpu_before = {name: cpu_seconds([pid]) for name, pid in processes.items()}
         through = await run(
-            tollgate.endpoint, body, tollgate.headers, concurrency=1, total=requests
+            tollgate.endpoint, body, tollgate.headers, concurrency=1, total=requests, stream=stream
         )
         await asyncio.sleep(2)
         cpu = {
@@ -136,6 +148,21 @@ async def measure(requests: int, pythonpath: str | None = None) -> dict[str, Any
             for name, pid in processes.items()
         }
         after = _scrape((router_port, edge_port))
+    if stream:
+        return {
+            "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "requests": through.requests,
+            "errors": through.errors + direct_run.errors,
+            "mean_ms": {
+                "direct first chunk": round(direct_run.mean_ms, 3),
+                "through Tollgate first chunk": round(through.mean_ms, 3),
+            },
+            "p50_ms": {
+                "direct": direct_run.percentile(50),
+                "through Tollgate": through.percentile(50),
+            },
+            "cpu_ms_per_request": cpu,
+        }
     handler = mean_ms(before, after, *EDGE_HANDLER)
     generate = mean_ms(before, after, *ROUTER_GENERATE)
     generation = mean_ms(before, after, *GENERATION)
@@ -158,7 +185,9 @@ async def measure(requests: int, pythonpath: str | None = None) -> dict[str, Any
     }
 
 
-async def ab(commits: list[str], requests: int, rounds: int) -> dict[str, Any]:
+async def ab(
+    commits: list[str], requests: int, rounds: int, stream: bool = False
+) -> dict[str, Any]:
     """Each commit's layers, measured alternately ``rounds`` times."""
     runs: dict[str, list[dict[str, Any]]] = {c: [] for c in commits}
     with tempfile.TemporaryDirectory() as tmp:
@@ -169,7 +198,7 @@ async def ab(commits: list[str], requests: int, rounds: int) -> dict[str, Any]:
             paths[commit] = stacks.sources_at(commit, into)
         for number in range(rounds):
             for commit in commits:
-                result = await measure(requests, paths[commit])
+                result = await measure(requests, paths[commit], stream)
                 runs[commit].append(result)
                 print(f"round {number + 1} {commit}: " + _line(result["mean_ms"]), flush=True)
     means = {
@@ -183,6 +212,7 @@ async def ab(commits: list[str], requests: int, rounds: int) -> dict[str, Any]:
         "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "commits": commits,
         "rounds": rounds,
+        "stream": stream,
         "mean_ms": means,
         "runs": runs,
     }
@@ -197,18 +227,19 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--ab", nargs=2, metavar="COMMIT", help="A/B of two commits")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--stream", action="store_true", help="streaming requests: first chunk")
     today = dt.datetime.now(dt.UTC).date().isoformat()
     parser.add_argument(
         "--out", type=Path, default=ROOT / "bench" / "results" / f"{today}-layers.json"
     )
     args = parser.parse_args()
     if args.ab:
-        result = asyncio.run(ab(args.ab, args.requests, args.rounds))
+        result = asyncio.run(ab(args.ab, args.requests, args.rounds, args.stream))
         for commit, means in result["mean_ms"].items():
             print(f"mean {commit}: {_line(means)}")
         args.out.write_text(json.dumps(result, indent=2) + "\n")
         return
-    result = asyncio.run(measure(args.requests))
+    result = asyncio.run(measure(args.requests, stream=args.stream))
     for layer, ms in result["mean_ms"].items():
         print(f"{layer:36s} {ms:7.3f} ms")
     print("CPU ms per request:", result["cpu_ms_per_request"])

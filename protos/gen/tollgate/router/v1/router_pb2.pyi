@@ -282,7 +282,7 @@ class IdempotencyKey(_message.Message):
     def __init__(self, key: _Optional[str] = ..., body_hash: _Optional[str] = ...) -> None: ...
 
 class GenerationsRequest(_message.Message):
-    __slots__ = ("id", "request", "metadata", "timeout_ms", "more")
+    __slots__ = ("id", "request", "metadata", "timeout_ms", "more", "window", "credit", "cancel")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -295,26 +295,36 @@ class GenerationsRequest(_message.Message):
     METADATA_FIELD_NUMBER: _ClassVar[int]
     TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     MORE_FIELD_NUMBER: _ClassVar[int]
+    WINDOW_FIELD_NUMBER: _ClassVar[int]
+    CREDIT_FIELD_NUMBER: _ClassVar[int]
+    CANCEL_FIELD_NUMBER: _ClassVar[int]
     id: int
     request: StreamGenerateRequest
     metadata: _containers.ScalarMap[str, str]
     timeout_ms: int
     more: _containers.RepeatedCompositeFieldContainer[GenerationsRequest]
-    def __init__(self, id: _Optional[int] = ..., request: _Optional[_Union[StreamGenerateRequest, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., timeout_ms: _Optional[int] = ..., more: _Optional[_Iterable[_Union[GenerationsRequest, _Mapping]]] = ...) -> None: ...
+    window: int
+    credit: int
+    cancel: bool
+    def __init__(self, id: _Optional[int] = ..., request: _Optional[_Union[StreamGenerateRequest, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., timeout_ms: _Optional[int] = ..., more: _Optional[_Iterable[_Union[GenerationsRequest, _Mapping]]] = ..., window: _Optional[int] = ..., credit: _Optional[int] = ..., cancel: _Optional[bool] = ...) -> None: ...
 
 class GenerationsResponse(_message.Message):
-    __slots__ = ("id", "answer", "error", "draining", "more")
+    __slots__ = ("id", "answer", "error", "draining", "event", "more", "last")
     ID_FIELD_NUMBER: _ClassVar[int]
     ANSWER_FIELD_NUMBER: _ClassVar[int]
     ERROR_FIELD_NUMBER: _ClassVar[int]
     DRAINING_FIELD_NUMBER: _ClassVar[int]
+    EVENT_FIELD_NUMBER: _ClassVar[int]
     MORE_FIELD_NUMBER: _ClassVar[int]
+    LAST_FIELD_NUMBER: _ClassVar[int]
     id: int
     answer: StreamGenerateResponse
     error: GenerationsError
     draining: bool
+    event: StreamGenerateResponse
     more: _containers.RepeatedCompositeFieldContainer[GenerationsResponse]
-    def __init__(self, id: _Optional[int] = ..., answer: _Optional[_Union[StreamGenerateResponse, _Mapping]] = ..., error: _Optional[_Union[GenerationsError, _Mapping]] = ..., draining: _Optional[bool] = ..., more: _Optional[_Iterable[_Union[GenerationsResponse, _Mapping]]] = ...) -> None: ...
+    last: bool
+    def __init__(self, id: _Optional[int] = ..., answer: _Optional[_Union[StreamGenerateResponse, _Mapping]] = ..., error: _Optional[_Union[GenerationsError, _Mapping]] = ..., draining: _Optional[bool] = ..., event: _Optional[_Union[StreamGenerateResponse, _Mapping]] = ..., more: _Optional[_Iterable[_Union[GenerationsResponse, _Mapping]]] = ..., last: _Optional[bool] = ...) -> None: ...
 
 class GenerationsError(_message.Message):
     __slots__ = ("code", "message", "details")

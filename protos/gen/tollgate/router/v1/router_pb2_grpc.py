@@ -128,6 +128,11 @@ class RouterServiceServicer:
         then ends the stream. Requests (answers) ready together may share one message (`more`),
         each side only when the other said it reads them: the router in its initial metadata, the
         caller in the call's metadata (`tollgate-generations-more: 1`).
+        Streaming generations travel the same way to a router whose initial metadata says
+        `tollgate-generations-streams: 1`: a request with `stream` true is answered with `event`
+        messages of its id (StreamGenerate's messages, within the caller's `window`, widened by
+        `credit`), the last one marked `last` (or an `error`); `cancel` stops one whose caller went
+        away.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

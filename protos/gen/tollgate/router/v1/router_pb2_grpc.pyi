@@ -62,6 +62,11 @@ class RouterServiceStub:
     then ends the stream. Requests (answers) ready together may share one message (`more`),
     each side only when the other said it reads them: the router in its initial metadata, the
     caller in the call's metadata (`tollgate-generations-more: 1`).
+    Streaming generations travel the same way to a router whose initial metadata says
+    `tollgate-generations-streams: 1`: a request with `stream` true is answered with `event`
+    messages of its id (StreamGenerate's messages, within the caller's `window`, widened by
+    `credit`), the last one marked `last` (or an `error`); `cancel` stops one whose caller went
+    away.
     """
     ListModels: _grpc.UnaryUnaryMultiCallable[_router_pb2.ListModelsRequest, _router_pb2.ListModelsResponse]
     """ListModels returns the catalog."""
@@ -124,6 +129,11 @@ class RouterServiceAsyncStub(RouterServiceStub):
     then ends the stream. Requests (answers) ready together may share one message (`more`),
     each side only when the other said it reads them: the router in its initial metadata, the
     caller in the call's metadata (`tollgate-generations-more: 1`).
+    Streaming generations travel the same way to a router whose initial metadata says
+    `tollgate-generations-streams: 1`: a request with `stream` true is answered with `event`
+    messages of its id (StreamGenerate's messages, within the caller's `window`, widened by
+    `credit`), the last one marked `last` (or an `error`); `cancel` stops one whose caller went
+    away.
     """
     ListModels: _aio.UnaryUnaryMultiCallable[_router_pb2.ListModelsRequest, _router_pb2.ListModelsResponse]  # type: ignore[assignment]
     """ListModels returns the catalog."""
@@ -201,6 +211,11 @@ class RouterServiceServicer(metaclass=_abc_1.ABCMeta):
         then ends the stream. Requests (answers) ready together may share one message (`more`),
         each side only when the other said it reads them: the router in its initial metadata, the
         caller in the call's metadata (`tollgate-generations-more: 1`).
+        Streaming generations travel the same way to a router whose initial metadata says
+        `tollgate-generations-streams: 1`: a request with `stream` true is answered with `event`
+        messages of its id (StreamGenerate's messages, within the caller's `window`, widened by
+        `credit`), the last one marked `last` (or an `error`); `cancel` stops one whose caller went
+        away.
         """
 
     @_abc_1.abstractmethod
