@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterable, AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Protocol
 
 import grpc
 from aiohttp import web
@@ -36,6 +37,19 @@ from tollgate_edge.responses import JSON
 log = logging.getLogger(__name__)
 
 Events = AsyncIterator[router_pb2.StreamGenerateResponse]
+
+
+class Cancellable(Protocol):
+    """A call to the router, or a stream on a lane: cancelled when its reader leaves early."""
+
+    def done(self) -> bool: ...
+
+    def cancel(self) -> bool: ...
+
+
+class _Stream(Cancellable, Protocol):
+    def __aiter__(self) -> AsyncIterator[router_pb2.StreamGenerateResponse]: ...
+
 
 SSE_HEADERS = {
     "Content-Type": "text/event-stream; charset=utf-8",
@@ -102,13 +116,9 @@ async def generation(
     peers = request.app[PEERS]
     metadata = call_metadata(request, rid)
     deadline = request.app[SETTINGS].generation_deadline_seconds
-    calls: list[grpc.aio.Call] = []
+    calls: list[Cancellable] = []
     if chat.rpc.stream:
-        stream = peers.generations.StreamGenerate(
-            chat.rpc, metadata=metadata + peers.generation_token, timeout=deadline
-        )
-        calls.append(stream)
-        messages: AsyncIterable[router_pb2.StreamGenerateResponse] = stream
+        messages = _streamed(peers, chat.rpc, metadata, deadline, calls)
     else:
         messages = _answer(peers, chat.rpc, metadata, deadline, calls)
     try:
@@ -120,12 +130,38 @@ async def generation(
                 call.cancel()
 
 
+async def _streamed(
+    peers: Peers,
+    rpc: router_pb2.StreamGenerateRequest,
+    metadata: Metadata,
+    deadline: float,
+    calls: list[Cancellable],
+) -> AsyncIterator[router_pb2.StreamGenerateResponse]:
+    """A streaming generation: on a lane to the router (:mod:`tollgate_edge.lanes`), else (a
+    router of an earlier release) one ``StreamGenerate`` call; the same messages either way."""
+    lanes = peers.lanes
+    stream: _Stream | None = None
+    if lanes is not None and lanes.streams_usable():
+        try:
+            stream = await lanes.stream(rpc, metadata, deadline)
+        except grpc.aio.AioRpcError as exc:
+            if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise
+    if stream is None:
+        stream = peers.generations.StreamGenerate(
+            rpc, metadata=metadata + peers.generation_token, timeout=deadline
+        )
+    calls.append(stream)
+    async for message in stream:
+        yield message
+
+
 async def _answer(
     peers: Peers,
     rpc: router_pb2.StreamGenerateRequest,
     metadata: Metadata,
     deadline: float,
-    calls: list[grpc.aio.Call],
+    calls: list[Cancellable],
 ) -> AsyncIterator[router_pb2.StreamGenerateResponse]:
     """A generation read whole: one message on a lane to the router (:mod:`tollgate_edge.lanes`),
     else one unary ``Generate`` call; both cheaper for the edge and the router than a stream. A

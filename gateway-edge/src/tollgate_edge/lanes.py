@@ -15,6 +15,13 @@ Requests queued together go out in one message (``more``) to a router that says 
 in its initial metadata (:mod:`tollgate_common.together`): a message costs the edge and the
 router about as much as the rest of a generation's handling, and under load several are ready
 each time the stream can write. Nothing waits for company.
+
+Streaming generations go the same way to a router that says it serves them
+(:meth:`GenerationLanes.stream`): a :class:`LaneStream` reads as a ``StreamGenerate`` call does
+(the same messages, the same error on failure) and is cancelled like one. Its events come back
+within a window the edge widens as its handler reads them (``credit``, half a window at a time),
+so one slow client holds back its own generation, not the lane. A retired lane half-closes only
+once its streams have ended: until then it must still be able to send their credit and cancels.
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ import contextlib
 import contextvars
 import itertools
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,7 +39,7 @@ import grpc
 from tollgate.router.v1 import router_pb2 as pb
 from tollgate_common import telemetry
 from tollgate_common.errors import status_code
-from tollgate_common.together import MORE, join_queued, says_more
+from tollgate_common.together import MORE, join_queued, says_more, says_streams
 
 if TYPE_CHECKING:
     from tollgate.router.v1.router_pb2_grpc import RouterServiceAsyncStub
@@ -40,6 +47,7 @@ if TYPE_CHECKING:
 Metadata = tuple[tuple[str, str], ...]
 
 GENERATE = "/tollgate.router.v1.RouterService/Generate"
+STREAM_GENERATE = "/tollgate.router.v1.RouterService/StreamGenerate"
 _DETAILS = "grpc-status-details-bin"
 # How long a router that does not know Generations is sent Generate calls before lanes are
 # tried again.
@@ -47,6 +55,9 @@ _UNSUPPORTED_SECONDS = 60.0
 _MAX_TIMEOUT_MS = 2**32 - 1  # GenerationsRequest.timeout_ms is a uint32 (49 days)
 # How long a new lane waits for the router to accept its stream before it writes anyway.
 _ACCEPT_SECONDS = 0.5
+# How many events of a stream the router may send ahead of the edge's handler; the edge grants
+# more half a window at a time, so a stream shorter than that costs no credit message.
+STREAM_WINDOW = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +68,7 @@ class _Request:
     rpc: pb.StreamGenerateRequest
     metadata: dict[str, str]
     timeout_ms: int
+    window: int = 0
 
     def size(self) -> int:
         return self.rpc.ByteSize()
@@ -65,6 +77,34 @@ class _Request:
         message.id, message.timeout_ms = self.id, self.timeout_ms
         message.request.CopyFrom(self.rpc)
         message.metadata.update(self.metadata)
+        if self.window:
+            message.window = self.window
+
+
+@dataclass(frozen=True, slots=True)
+class _Control:
+    """A message about a stream sent before: ``credit`` more events read, or ``cancel``."""
+
+    id: int
+    credit: int = 0
+    cancel: bool = False
+
+    def size(self) -> int:
+        return 16
+
+    def add_to(self, message: pb.GenerationsRequest) -> None:
+        message.id = self.id
+        if self.cancel:
+            message.cancel = True
+        else:
+            message.credit = self.credit
+
+
+_Outgoing = _Request | _Control
+
+
+def _size(item: _Outgoing) -> int:
+    return item.size()
 
 
 def rpc_error(code: grpc.StatusCode, message: str, details: bytes = b"") -> grpc.aio.AioRpcError:
@@ -80,11 +120,28 @@ class _Lane:
     def __init__(self, stub: RouterServiceAsyncStub, metadata: Metadata) -> None:
         self.born = time.monotonic()
         self.open = True  # takes new requests
-        self._outgoing: asyncio.Queue[_Request | None] = asyncio.Queue()
+        self._outgoing: asyncio.Queue[_Outgoing | None] = asyncio.Queue()
         self._waiting: dict[int, asyncio.Future[pb.GenerationsResponse]] = {}
+        self._streams: dict[int, LaneStream] = {}
+        self._half_closed = False
+        self._error: grpc.aio.AioRpcError | None = None  # how the stream ended
+        # Whether the router serves streams here: known once it accepted the stream.
+        self._serves_streams: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._call = stub.Generations(self._requests(), metadata=(*metadata, MORE))
         # Done once the stream ended and every request left waiting was failed.
         self.ended = asyncio.create_task(self._read(), name="generation-lane")
+
+    async def serves_streams(self) -> bool:
+        """Whether the router said it serves streaming requests on this lane (False for one of
+        an earlier release); waits until it accepted the stream."""
+        return await asyncio.shield(self._serves_streams)
+
+    async def refusal(self) -> grpc.aio.AioRpcError | None:
+        """How the lane ended, if it ended before it was accepted (None while it runs)."""
+        if not self._call.done():
+            return None
+        await asyncio.gather(self.ended, return_exceptions=True)
+        return self._error
 
     async def _requests(self) -> AsyncIterator[pb.GenerationsRequest]:
         # Nothing is written before the router accepted the stream (its initial metadata, sent
@@ -92,19 +149,24 @@ class _Lane:
         # answer to send it, so after a moment the lane writes anyway). A router without
         # Generations ends the call at once with UNIMPLEMENTED, and a write racing that end
         # would fail it as INTERNAL instead: the request would get a 500, not a fallback.
-        together = False
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(_ACCEPT_SECONDS):
-                together = says_more(await self._call.initial_metadata())
+        together = streams = False
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(_ACCEPT_SECONDS):
+                    accepted = await self._call.initial_metadata()
+                    together, streams = says_more(accepted), says_streams(accepted)
+        finally:
+            if not self._serves_streams.done():
+                self._serves_streams.set_result(streams)
         if self._call.done():
             return
-        held: _Request | None = None  # taken from the queue, too large for the message before
+        held: _Outgoing | None = None  # taken from the queue, too large for the message before
         ended = False
         while not ended and (request := held or await self._outgoing.get()) is not None:
             message = pb.GenerationsRequest()
             request.add_to(message)
             if together:
-                queued = join_queued(request, self._outgoing, _Request.size)
+                queued = join_queued(request, self._outgoing, _size)
                 for more in queued.items:
                     more.add_to(message.more.add())
                 held, ended = queued.held, queued.ended
@@ -116,16 +178,35 @@ class _Lane:
         self._outgoing.put_nowait(request)
         return answer
 
+    def send_stream(self, request: _Request, stream: LaneStream) -> None:
+        self._streams[request.id] = stream
+        self._outgoing.put_nowait(request)
+
+    def control(self, control: _Control) -> None:
+        """Credit for, or the cancel of, a stream sent before."""
+        if not self._half_closed:
+            self._outgoing.put_nowait(control)
+
+    def stream_ended(self, request_id: int) -> None:
+        """The stream of that id ended (read to its end, failed, or cancelled)."""
+        self._streams.pop(request_id, None)
+        self._half_close_when_done()
+
     def forget(self, request_id: int) -> None:
         """The request's caller stopped waiting (its client went away, its deadline passed);
         the router finishes the generation anyway, as it does a Generate whose caller left."""
         self._waiting.pop(request_id, None)
 
     def retire(self) -> None:
-        """No new requests: half-close once those sent are answered (the router then ends the
-        stream)."""
+        """No new requests: half-close once those sent are answered and its streams have ended
+        (the router then ends the stream)."""
         if self.open:
             self.open = False
+            self._half_close_when_done()
+
+    def _half_close_when_done(self) -> None:
+        if not self.open and not self._streams and not self._half_closed:
+            self._half_closed = True
             self._outgoing.put_nowait(None)
 
     async def close(self) -> None:
@@ -141,6 +222,10 @@ class _Lane:
                     if reply.WhichOneof("result") == "draining":
                         self.retire()
                         continue
+                    stream = self._streams.get(reply.id)
+                    if stream is not None:
+                        stream.put(reply)
+                        continue
                     answer = self._waiting.pop(reply.id, None)
                     if answer is not None and not answer.done():
                         answer.set_result(reply)
@@ -151,10 +236,95 @@ class _Lane:
             raise
         finally:
             self.open = False
+            self._half_closed = True
+            self._error = error
+            if not self._serves_streams.done():
+                self._serves_streams.set_result(False)
             waiting, self._waiting = self._waiting, {}
             for answer in waiting.values():
                 if not answer.done():
                     answer.set_exception(error)
+            streams, self._streams = self._streams, {}
+            for stream in streams.values():
+                stream.fail(error)
+
+
+class LaneStream:
+    """A streaming generation on a lane, read as a ``StreamGenerate`` call is: its messages in
+    order, then the end; a failure is the :class:`grpc.aio.AioRpcError` the call would raise.
+    :meth:`cancel` tells the router that nobody reads it any more."""
+
+    def __init__(
+        self, lane: _Lane, request: _Request, deadline: float, end_span: Callable[[], None]
+    ) -> None:
+        self._lane = lane
+        self._id = request.id
+        self._window = request.window
+        self._unacknowledged = 0  # read since the last credit
+        self._deadline = asyncio.get_running_loop().time() + deadline
+        self._replies: asyncio.Queue[pb.GenerationsResponse | grpc.aio.AioRpcError] = (
+            asyncio.Queue()
+        )
+        self._ended = False
+        self._end_span = end_span
+
+    def put(self, reply: pb.GenerationsResponse) -> None:
+        """A reply of this stream, from the lane's reader."""
+        if reply.last or reply.WhichOneof("result") != "event":
+            self._lane.stream_ended(self._id)  # nothing more of it will come
+        self._replies.put_nowait(reply)
+
+    def fail(self, error: grpc.aio.AioRpcError) -> None:
+        """The lane ended before the stream did."""
+        self._replies.put_nowait(error)
+
+    def done(self) -> bool:
+        return self._ended
+
+    def cancel(self) -> bool:
+        """Stop reading: the router cancels the generation (as a cancelled call's)."""
+        if self._ended:
+            return False
+        self._end()
+        self._lane.control(_Control(self._id, cancel=True))
+        self._lane.stream_ended(self._id)
+        return True
+
+    def _end(self) -> None:
+        self._ended = True
+        self._end_span()
+
+    def __aiter__(self) -> LaneStream:
+        return self
+
+    async def __anext__(self) -> pb.StreamGenerateResponse:
+        if self._ended:
+            raise StopAsyncIteration
+        try:
+            async with asyncio.timeout_at(self._deadline):
+                reply = await self._replies.get()
+        except TimeoutError:
+            self.cancel()
+            raise rpc_error(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded") from None
+        if isinstance(reply, grpc.aio.AioRpcError):
+            self._end()
+            raise reply
+        kind = reply.WhichOneof("result")
+        if kind == "error":
+            self._end()
+            error = reply.error
+            raise rpc_error(status_code(error.code), error.message, error.details)
+        if kind != "event":
+            self.cancel()
+            raise rpc_error(grpc.StatusCode.INTERNAL, f"unexpected {kind} on a stream")
+        if reply.last:
+            self._end()
+        elif self._window:
+            self._unacknowledged += 1
+            if self._unacknowledged * 2 >= self._window:
+                self._lane.control(_Control(self._id, credit=self._unacknowledged))
+                self._unacknowledged = 0
+        return reply.event
 
 
 class GenerationLanes:
@@ -175,11 +345,38 @@ class GenerationLanes:
         self._turn = itertools.cycle(range(count))
         self._ids = itertools.count(1)
         self._unsupported_until = 0.0
+        self._streams_unsupported_until = 0.0
         self._retired: set[_Lane] = set()
 
     def usable(self) -> bool:
         """False while the router is known not to serve Generations."""
         return bool(self._lanes) and time.monotonic() >= self._unsupported_until
+
+    def streams_usable(self) -> bool:
+        """False while the router is known not to serve streams on them."""
+        return self.usable() and time.monotonic() >= self._streams_unsupported_until
+
+    async def stream(
+        self, rpc: pb.StreamGenerateRequest, metadata: Metadata, deadline: float
+    ) -> LaneStream:
+        """What ``StreamGenerate(rpc, metadata=metadata, timeout=deadline)`` would return; a
+        router that does not serve streams on lanes raises ``UNIMPLEMENTED`` at once."""
+        lane = self._lane()
+        if not await lane.serves_streams():
+            refusal = await lane.refusal()
+            if refusal is not None:  # the router refused the lane itself, or is gone
+                if refusal.code() == grpc.StatusCode.UNIMPLEMENTED:
+                    self._unsupported_until = time.monotonic() + _UNSUPPORTED_SECONDS
+                raise refusal
+            self._streams_unsupported_until = time.monotonic() + _UNSUPPORTED_SECONDS
+            raise rpc_error(grpc.StatusCode.UNIMPLEMENTED, "no streams on generation lanes")
+        carrier = dict(metadata)
+        end_span = telemetry.start_rpc_span(STREAM_GENERATE, carrier)
+        timeout_ms = min(max(1, int(deadline * 1000)), _MAX_TIMEOUT_MS)
+        request = _Request(next(self._ids), rpc, carrier, timeout_ms, STREAM_WINDOW)
+        stream = LaneStream(lane, request, deadline, end_span)
+        lane.send_stream(request, stream)
+        return stream
 
     async def generate(
         self, rpc: pb.StreamGenerateRequest, metadata: Metadata, deadline: float

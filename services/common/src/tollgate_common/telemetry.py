@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator, Mapping, MutableMapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import trace
@@ -168,6 +168,25 @@ def _rpc_span(method: str, kind: str, carrier: MutableMapping[str, str]) -> Iter
         if not server:
             propagate.inject(carrier, context=otel_context.get_current())
         yield
+
+
+def start_rpc_span(method: str, carrier: MutableMapping[str, str]) -> Callable[[], None]:
+    """A client span for one streaming RPC carried on a long-lived stream, started under the
+    current context (not made current: the caller goes on with its own work while the stream
+    runs) and written into ``carrier``; returns what ends it. Nothing when tracing is off."""
+    if not tracing_enabled():
+        return _nothing
+    from opentelemetry import propagate
+
+    span = trace.get_tracer("tollgate.rpc").start_span(
+        method.lstrip("/"), kind=trace.SpanKind.CLIENT, attributes={"rpc.system": "grpc"}
+    )
+    propagate.inject(carrier, context=trace.set_span_in_context(span))
+    return span.end
+
+
+def _nothing() -> None:
+    return None
 
 
 def current_trace_id() -> str:

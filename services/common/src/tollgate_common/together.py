@@ -14,6 +14,8 @@ from typing import Generic, TypeVar
 
 # "I read messages that carry several requests (answers)".
 MORE = ("tollgate-generations-more", "1")
+# The router's "I answer streaming requests with their events" (in its initial metadata).
+STREAMS = ("tollgate-generations-streams", "1")
 # The most a message carries, and the size beyond which nothing more joins it (gRPC refuses a
 # message over 64 MiB; one answer alone may come close).
 MAX_TOGETHER = 64
@@ -25,6 +27,11 @@ T = TypeVar("T")
 def says_more(metadata: Iterable[tuple[str, str | bytes]] | None) -> bool:
     """Whether call or initial metadata carries :data:`MORE`."""
     return MORE in tuple(metadata or ())
+
+
+def says_streams(metadata: Iterable[tuple[str, str | bytes]] | None) -> bool:
+    """Whether the router's initial metadata carries :data:`STREAMS`."""
+    return STREAMS in tuple(metadata or ())
 
 
 class Queued(Generic[T]):

@@ -10,7 +10,6 @@ in its table: a generation ends only once its fact is durable).
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import socket
@@ -170,7 +169,7 @@ class RouterApp(ServiceApp):
             tester,
             idempotency,
             stored,
-            observe=functools.partial(runtime.observe_call, "Generate"),
+            observe=runtime.observe_call,
         )
         runtime.serve(SERVICE_NAME, router_pb2_grpc.add_RouterServiceServicer_to_server, servicer)
         runtime.on_drain(servicer.lanes.drain)

@@ -24,9 +24,11 @@ the release before reads one each).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 
 import grpc
 from tollgate.router.v1 import router_pb2 as pb
@@ -37,33 +39,79 @@ from tollgate_common.together import join_queued
 
 log = logging.getLogger(__name__)
 
-GENERATE = "/tollgate.router.v1.RouterService/Generate"
-# What goes out: (id, the answer or the error); (0, None) says the stream is draining.
-_Reply = tuple[int, pb.StreamGenerateResponse | pb.GenerationsError | None]
-_DRAINING: _Reply = (0, None)
+GENERATE = "Generate"
+STREAM_GENERATE = "StreamGenerate"
+_METHOD = "/tollgate.router.v1.RouterService/"
+# What goes out: (id, the result's field, the result, whether a stream ends with it);
+# (0, "draining", None, False) says the stream is draining.
+_Result = pb.StreamGenerateResponse | pb.GenerationsError | None
+_Reply = tuple[int, str, _Result, bool]
+_DRAINING: _Reply = (0, "draining", None, False)
+# A stream's end when its last message has gone out already: an empty batch.
+_END = pb.StreamGenerateResponse(batch=pb.EventBatch())
+# A stream's message after which only its end can come.
+_LAST_EVENTS = frozenset({"finished", "error"})
 
 # ``answer(request, seconds left)``: what Generate answers, or a DomainError.
 Answer = Callable[[pb.StreamGenerateRequest, float | None], Awaitable[pb.StreamGenerateResponse]]
-# ``observe(status code name, seconds)``: the call metrics of one Generate.
-Observe = Callable[[str, float], None]
+# ``stream(request, seconds left)``: StreamGenerate's messages; a DomainError before the first
+# is the call's status.
+Stream = Callable[
+    [pb.StreamGenerateRequest, float | None], AsyncGenerator[pb.StreamGenerateResponse, None]
+]
+# ``observe(method, status code name, seconds)``: the call metrics of one carried call.
+Observe = Callable[[str, str, float], None]
 
 
-def _no_metrics(code: str, seconds: float) -> None:
+def _no_metrics(method: str, code: str, seconds: float) -> None:
     return None
 
 
 def _fill(message: pb.GenerationsResponse, reply: _Reply) -> None:
-    message.id, result = reply
+    message.id, field, result, last = reply
     if result is None:
         message.draining = True
-    elif isinstance(result, pb.GenerationsError):
-        message.error.CopyFrom(result)
     else:
-        message.answer.CopyFrom(result)
+        getattr(message, field).CopyFrom(result)
+        if last:
+            message.last = True
 
 
 def _size(reply: _Reply) -> int:
-    return 0 if reply[1] is None else reply[1].ByteSize()
+    return 0 if reply[2] is None else reply[2].ByteSize()
+
+
+def _ends(message: pb.StreamGenerateResponse) -> bool:
+    """Whether nothing but the stream's end follows ``message``."""
+    kind = message.WhichOneof("event")
+    if kind == "batch":
+        events = message.batch.events
+        return bool(events) and events[-1].WhichOneof("event") in _LAST_EVENTS
+    return kind in _LAST_EVENTS
+
+
+class _Window:
+    """How many more events a stream may send: ``size`` ahead of what its caller has read
+    (0: no limit)."""
+
+    __slots__ = ("_allowed", "_credited", "_sent", "_unlimited")
+
+    def __init__(self, size: int) -> None:
+        self._unlimited = size == 0
+        self._allowed = size
+        self._sent = 0
+        self._credited = asyncio.Event()
+
+    def credit(self, count: int) -> None:
+        self._allowed += count
+        self._credited.set()
+
+    async def take(self) -> None:
+        """Wait until one more event may go out, and count it."""
+        while not self._unlimited and self._sent >= self._allowed:
+            self._credited.clear()
+            await self._credited.wait()
+        self._sent += 1
 
 
 def failure(exc: BaseException) -> tuple[grpc.StatusCode, pb.GenerationsError]:
@@ -77,11 +125,22 @@ def failure(exc: BaseException) -> tuple[grpc.StatusCode, pb.GenerationsError]:
     return status.code, error
 
 
+# The streams of one lane that are running: their task and window, by id.
+_Streams = dict[int, tuple[asyncio.Task[None], _Window]]
+
+
+def _forget(streams: _Streams, id_: int, _: object) -> None:
+    streams.pop(id_, None)
+
+
 class Lanes:
     """Serves the Generations streams of one router process."""
 
-    def __init__(self, answer: Answer, observe: Observe | None = None) -> None:
+    def __init__(
+        self, answer: Answer, stream: Stream | None = None, observe: Observe | None = None
+    ) -> None:
         self._answer = answer
+        self._stream = stream
         self._observe = observe if observe is not None else _no_metrics
         self._draining = False
         self._outputs: set[asyncio.Queue[_Reply | None]] = set()
@@ -128,10 +187,22 @@ class Lanes:
         output: asyncio.Queue[_Reply | None],
         running: set[asyncio.Task[None]],
     ) -> None:
+        streams: _Streams = {}
         try:
             async for message in requests:
                 for request in (message, *message.more):
-                    task = asyncio.create_task(self._one(request, output.put_nowait))
+                    if not request.HasField("request"):
+                        self._control(request, streams)
+                        continue
+                    if request.request.stream and self._stream is not None:
+                        window = _Window(request.window)
+                        task = asyncio.create_task(
+                            self._stream_one(self._stream, request, window, output.put_nowait)
+                        )
+                        streams[request.id] = (task, window)
+                        task.add_done_callback(functools.partial(_forget, streams, request.id))
+                    else:
+                        task = asyncio.create_task(self._one(request, output.put_nowait))
                     running.add(task)
                     task.add_done_callback(running.discard)
             while running:
@@ -139,20 +210,73 @@ class Lanes:
         finally:
             output.put_nowait(None)
 
+    @staticmethod
+    def _control(request: pb.GenerationsRequest, streams: _Streams) -> None:
+        """A message about a stream sent before: more credit, or its caller went away (a stream
+        that has ended already is not there)."""
+        running = streams.get(request.id)
+        if running is None:
+            return
+        task, window = running
+        if request.cancel:
+            task.cancel()
+        elif request.credit:
+            window.credit(request.credit)
+
     async def _one(self, request: pb.GenerationsRequest, put: Callable[[_Reply], None]) -> None:
         started = time.perf_counter()
         metadata = request.metadata
         token = request_id_var.set(metadata.get(REQUEST_ID_METADATA, ""))
         seconds = request.timeout_ms / 1000 if request.timeout_ms else None
         try:
-            with telemetry.rpc_span(GENERATE, "server", metadata):
+            with telemetry.rpc_span(_METHOD + GENERATE, "server", metadata):
                 answer = await self._answer(request.request, seconds)
-            reply: _Reply = (request.id, answer)
+            reply: _Reply = (request.id, "answer", answer, False)
             code = grpc.StatusCode.OK
         except Exception as exc:
             code, error = failure(exc)
-            reply = (request.id, error)
+            reply = (request.id, "error", error, True)
         finally:
             request_id_var.reset(token)
         put(reply)
-        self._observe(code.name, time.perf_counter() - started)
+        self._observe(GENERATE, code.name, time.perf_counter() - started)
+
+    async def _stream_one(
+        self,
+        stream: Stream,
+        request: pb.GenerationsRequest,
+        window: _Window,
+        put: Callable[[_Reply], None],
+    ) -> None:
+        """One streaming request: its messages as they come, each within the window; the one
+        after which only the end can come is held until the end, to carry ``last``."""
+        started = time.perf_counter()
+        metadata, id_ = request.metadata, request.id
+        token = request_id_var.set(metadata.get(REQUEST_ID_METADATA, ""))
+        seconds = request.timeout_ms / 1000 if request.timeout_ms else None
+        code = grpc.StatusCode.CANCELLED
+        try:
+            with telemetry.rpc_span(_METHOD + STREAM_GENERATE, "server", metadata):
+                held: pb.StreamGenerateResponse | None = None
+                async with contextlib.aclosing(stream(request.request, seconds)) as messages:
+                    async for message in messages:
+                        if held is not None:
+                            await window.take()
+                            put((id_, "event", held, False))
+                            held = None
+                        if _ends(message):
+                            held = message
+                        else:
+                            await window.take()
+                            put((id_, "event", message, False))
+                await window.take()
+                put((id_, "event", _END if held is None else held, True))
+            code = grpc.StatusCode.OK
+        except asyncio.CancelledError:
+            raise  # its caller cancelled it, or the lane ended: nobody reads what it would say
+        except Exception as exc:
+            code, error = failure(exc)
+            put((id_, "error", error, True))
+        finally:
+            request_id_var.reset(token)
+            self._observe(STREAM_GENERATE, code.name, time.perf_counter() - started)

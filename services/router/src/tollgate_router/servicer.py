@@ -11,7 +11,7 @@ import grpc
 from tollgate.router.v1 import router_pb2 as pb
 from tollgate.router.v1 import router_pb2_grpc
 from tollgate_common.timestamps import timestamp
-from tollgate_common.together import MORE, says_more
+from tollgate_common.together import MORE, STREAMS, says_more
 
 from tollgate_router import convert
 from tollgate_router.credentials.check import CredentialTester
@@ -79,8 +79,9 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         observe: Observe | None = None,
     ) -> None:
         self._service = service
-        # Generate calls carried on Generations streams (``observe``: their call metrics).
-        self.lanes = Lanes(self._answer, observe)
+        # Generate and StreamGenerate calls carried on Generations streams (``observe``: their
+        # call metrics).
+        self.lanes = Lanes(self._answer, self._messages, observe)
         self._embeddings = embeddings
         self._tester = tester
         self._idempotency = idempotency
@@ -89,7 +90,17 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
     async def StreamGenerate(
         self, request: pb.StreamGenerateRequest, context: Context
     ) -> AsyncIterator[pb.StreamGenerateResponse]:
-        generation = convert.generation_request_from_proto(request, context.time_remaining())
+        async with contextlib.aclosing(
+            self._messages(request, context.time_remaining())
+        ) as messages:
+            async for message in messages:
+                yield message
+
+    async def _messages(
+        self, request: pb.StreamGenerateRequest, seconds: float | None
+    ) -> AsyncGenerator[pb.StreamGenerateResponse, None]:
+        """What StreamGenerate sends (``seconds``: what is left of the caller's deadline)."""
+        generation = convert.generation_request_from_proto(request, seconds)
         claim = await self._claim(request, "generate")
         if isinstance(claim, Replay):
             replay = _replayed(claim.answer)
@@ -116,8 +127,8 @@ class RouterServicer(router_pb2_grpc.RouterServiceServicer):
         self, request_iterator: AsyncIterator[pb.GenerationsRequest], context: Context
     ) -> AsyncIterator[pb.GenerationsResponse]:
         # Said at once: the edge writes on a new stream only once it knows it is accepted (and
-        # learns that this router reads several requests in one message).
-        await context.send_initial_metadata((MORE,))
+        # learns that this router reads several requests in one message and serves streams).
+        await context.send_initial_metadata((MORE, STREAMS))
         together = says_more(context.invocation_metadata())
         async for message in self.lanes.serve(request_iterator, together):
             yield message
