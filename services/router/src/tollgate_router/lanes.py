@@ -129,8 +129,11 @@ def failure(exc: BaseException) -> tuple[grpc.StatusCode, pb.GenerationsError]:
 _Streams = dict[int, tuple[asyncio.Task[None], _Window]]
 
 
-def _forget(streams: _Streams, id_: int, _: object) -> None:
-    streams.pop(id_, None)
+def _forget(streams: _Streams, id_: int, task: asyncio.Task[None]) -> None:
+    """A stream's task ended: forget it, unless its id was reused by a new stream since."""
+    running = streams.get(id_)
+    if running is not None and running[0] is task:
+        del streams[id_]
 
 
 class Lanes:
