@@ -58,6 +58,8 @@ _ACCEPT_SECONDS = 0.5
 # How many events of a stream the router may send ahead of the edge's handler; the edge grants
 # more half a window at a time, so a stream shorter than that costs no credit message.
 STREAM_WINDOW = 64
+# How many lanes a stream tries when the one chosen closes while it waits for it to be accepted.
+_STREAM_LANE_TRIES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +181,9 @@ class _Lane:
         return answer
 
     def send_stream(self, request: _Request, stream: LaneStream) -> None:
+        if not self.open:  # it ended or was retired since it was chosen: as a broken call
+            stream.fail(self._error or rpc_error(grpc.StatusCode.UNAVAILABLE, "lane closed"))
+            return
         self._streams[request.id] = stream
         self._outgoing.put_nowait(request)
 
@@ -362,6 +367,11 @@ class GenerationLanes:
         """What ``StreamGenerate(rpc, metadata=metadata, timeout=deadline)`` would return; a
         router that does not serve streams on lanes raises ``UNIMPLEMENTED`` at once."""
         lane = self._lane()
+        for _ in range(_STREAM_LANE_TRIES):
+            # The wait below may outlast the lane (retired or broken meanwhile): then a new one.
+            if not await lane.serves_streams() or lane.open:
+                break
+            lane = self._lane()
         if not await lane.serves_streams():
             refusal = await lane.refusal()
             if refusal is not None:  # the router refused the lane itself, or is gone
