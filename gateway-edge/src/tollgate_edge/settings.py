@@ -29,8 +29,8 @@ class EdgeSettings(CommonSettings):
     # Deadline of one generation (the whole stream), and of every other RPC.
     generation_deadline_seconds: float = setting(default=600.0, gt=0)
     rpc_deadline_seconds: float = setting(default=10.0, gt=0)
-    # Long-lived streams that carry the non-streaming generations to the router (a Generate
-    # call each costs both sides several times more); 0: a Generate call per generation.
+    # Long-lived streams that carry the generations to the router (a Generate or StreamGenerate
+    # call each costs both sides several times more); 0: a call per generation.
     generation_lanes: int = setting(default=4, ge=0, le=64)
     # How long a /readyz answer is reused.
     readiness_cache_seconds: float = setting(default=1.0, ge=0)
