@@ -266,21 +266,24 @@ class LaneStream:
         self._id = request.id
         self._window = request.window
         self._unacknowledged = 0  # read since the last credit
-        self._deadline = asyncio.get_running_loop().time() + deadline
         self._replies: asyncio.Queue[pb.GenerationsResponse | grpc.aio.AioRpcError] = (
             asyncio.Queue()
         )
-        self._ended = False
+        self._ended = False  # read to its end, failed or cancelled: nothing more to read
+        self._detached = False  # the lane hands it nothing more
         self._end_span = end_span
+        # One timer for the whole stream, as a call's deadline: not one per message read.
+        self._timer = asyncio.get_running_loop().call_later(deadline, self._expire)
 
     def put(self, reply: pb.GenerationsResponse) -> None:
         """A reply of this stream, from the lane's reader."""
         if reply.last or reply.WhichOneof("result") != "event":
-            self._lane.stream_ended(self._id)  # nothing more of it will come
+            self._detach()  # nothing more of it will come
         self._replies.put_nowait(reply)
 
     def fail(self, error: grpc.aio.AioRpcError) -> None:
-        """The lane ended before the stream did."""
+        """The lane ended (or was closed) before the stream did."""
+        self._detached = True
         self._replies.put_nowait(error)
 
     def done(self) -> bool:
@@ -291,12 +294,28 @@ class LaneStream:
         if self._ended:
             return False
         self._end()
-        self._lane.control(_Control(self._id, cancel=True))
-        self._lane.stream_ended(self._id)
+        self._leave()
         return True
+
+    def _leave(self) -> None:
+        """Tell the router that nobody reads the stream, unless it has ended there."""
+        if not self._detached:
+            self._lane.control(_Control(self._id, cancel=True))
+            self._detach()
+
+    def _detach(self) -> None:
+        self._detached = True
+        self._lane.stream_ended(self._id)
+
+    def _expire(self) -> None:
+        """The deadline passed: the router stops the generation, the reader gets
+        ``DEADLINE_EXCEEDED`` after what had come."""
+        self._leave()
+        self._replies.put_nowait(rpc_error(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded"))
 
     def _end(self) -> None:
         self._ended = True
+        self._timer.cancel()
         self._end_span()
 
     def __aiter__(self) -> LaneStream:
@@ -305,12 +324,7 @@ class LaneStream:
     async def __anext__(self) -> pb.StreamGenerateResponse:
         if self._ended:
             raise StopAsyncIteration
-        try:
-            async with asyncio.timeout_at(self._deadline):
-                reply = await self._replies.get()
-        except TimeoutError:
-            self.cancel()
-            raise rpc_error(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded") from None
+        reply = await self._replies.get()
         if isinstance(reply, grpc.aio.AioRpcError):
             self._end()
             raise reply
