@@ -55,7 +55,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tollgate_cli.stack import Ports, Stack, StackConfig  # noqa: E402
-from tollgate_common.testing import free_port  # noqa: E402
+from tollgate_common.testing import free_ports  # noqa: E402
 
 from bench import stacks  # noqa: E402
 from bench.load import run  # noqa: E402
@@ -106,7 +106,7 @@ def _scrape(ports: tuple[int, int]) -> str:
 async def measure(
     requests: int, pythonpath: str | None = None, stream: bool = False
 ) -> dict[str, Any]:
-    router_port, edge_port = free_port(), free_port()
+    router_port, edge_port = free_ports(2)
     with ExitStack() as stack:
         f = stack.enter_context(fakes())
         env = stacks.stack_env(f, None)
@@ -116,7 +116,11 @@ async def measure(
         env["TOLLGATE_EDGE_METRICS_ADDR"] = f"127.0.0.1:{edge_port}"
         data = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         running = stack.enter_context(
-            Stack(StackConfig(data_dir=data, ports=Ports.free(), env=env))
+            Stack(
+                StackConfig(
+                    data_dir=data, ports=Ports.free(taken=(router_port, edge_port)), env=env
+                )
+            )
         )
         admin = stacks.Admin(running)
         stack.callback(admin.close)

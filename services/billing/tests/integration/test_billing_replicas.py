@@ -19,7 +19,7 @@ from tollgate.billing.v1 import billing_pb2, billing_pb2_grpc
 from tollgate_billing.app import MIGRATIONS_DIR
 from tollgate_common.db import migrate
 from tollgate_common.errors import error_details
-from tollgate_common.testing import free_port, nats_server, wait_for_port
+from tollgate_common.testing import free_ports, nats_server, wait_for_port
 
 D = Decimal
 TEAM = "team_replicas"
@@ -31,7 +31,7 @@ REFUSED = "INSUFFICIENT_FUNDS"  # each reservation: 500 input tokens at $0.001, 
 def _spawn(
     index: int, database_url: str, nats_url: str, tmp_path: Path
 ) -> tuple[int, subprocess.Popen[bytes]]:
-    port = free_port()
+    port, metrics = free_ports(2)
     env = {
         **os.environ,
         "TOLLGATE_DATA_DIR": str(tmp_path / f"data-{index}"),
@@ -39,7 +39,7 @@ def _spawn(
         "TOLLGATE_BILLING_DATABASE_URL": database_url,
         "TOLLGATE_BILLING_MIGRATE_ON_START": "false",
         "TOLLGATE_BILLING_LISTEN_ADDR": f"127.0.0.1:{port}",
-        "TOLLGATE_BILLING_METRICS_ADDR": f"127.0.0.1:{free_port()}",
+        "TOLLGATE_BILLING_METRICS_ADDR": f"127.0.0.1:{metrics}",
         # One commits its holds without waiting for PostgreSQL's WAL flush: the same decisions.
         "TOLLGATE_BILLING_HOLDS_ASYNC_COMMIT": "true" if index else "false",
     }

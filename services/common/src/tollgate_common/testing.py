@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -13,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,30 @@ def _below_ephemeral() -> range:
 
 def free_port() -> int:
     """A port nobody listens on now, outside the ephemeral range where possible."""
+    return free_ports(1)[0]
+
+
+def free_ports(count: int, taken: Iterable[int] = ()) -> list[int]:
+    """``count`` distinct ports nobody listens on now, none of them in ``taken``. No port is
+    held: ports that will all be bound later must come from one call (or name the others in
+    ``taken``), or two of them may be the same."""
+    avoid = set(taken)
+    ports: list[int] = []
+    while len(ports) < count:
+        port = _unbound_port()
+        if port not in avoid:
+            avoid.add(port)
+            ports.append(port)
+    return ports
+
+
+def ports_in(values: Iterable[str]) -> list[int]:
+    """The ports named by ``host:port`` values (the addresses in an environment)."""
+    found = (re.fullmatch(r"[\w.\-\[\]:]*:(\d+)", value) for value in values)
+    return [int(match[1]) for match in found if match]
+
+
+def _unbound_port() -> int:
     candidates = _below_ephemeral()
     rng = random.SystemRandom()
     for _ in range(200 if candidates else 0):

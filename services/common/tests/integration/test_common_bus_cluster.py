@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 from tollgate_common.bus import STREAMS, USAGE_RECORDED, Bus
-from tollgate_common.testing import free_port, nats_server_binary, wait_for_port
+from tollgate_common.testing import free_ports, nats_server_binary, wait_for_port
 
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[list[tuple[str, subprocess.Popen[bytes]]]]:
-    clients = [free_port() for _ in range(3)]
-    routes = [free_port() for _ in range(3)]
+    ports = free_ports(6)
+    clients, routes = ports[:3], ports[3:]
     route_urls = ",".join(f"nats://127.0.0.1:{p}" for p in routes)
     nodes = []
     for index, (client, route) in enumerate(zip(clients, routes, strict=True)):
