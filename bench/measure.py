@@ -1,17 +1,21 @@
-"""The phases the benchmark runs against one target, and what it reads off its processes.
+"""The phases the benchmark runs against its targets, and what it reads off their processes.
 
-Each phase starts with the target's processes idle and ends when they are idle again: the CPU a
-phase is charged with includes what its processes spend after the last response (Tollgate's
-usage facts draining through NATS into billing and activity), and how long that drain took is
-reported beside it."""
+Each phase starts with every process of the run idle and ends when the target's are idle again:
+the CPU a phase is charged with includes what its processes spend after the last response
+(Tollgate's usage facts draining through NATS into billing and activity), and how long that
+drain took is reported beside it. The targets take each phase in turns, interleaved
+(``schedule``): the machine's speed drifts by tens of percent over minutes, and a ratio of two
+targets measured minutes apart would carry that drift."""
 
 from __future__ import annotations
 
 import asyncio
 import struct
+import sys
 import time
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -37,10 +41,11 @@ class Phases:
     ttft: tuple[int, float]
     chunks: tuple[int, float]
     drain_patience: float
+    rounds: int  # each phase split in this many turns per target, interleaved (``schedule``)
 
 
-QUICK = Phases((100, 1.5), (300, 3), (2000, 4), (200, 2.5), (60, 3), 20)
-FULL = Phases((400, 4), (2000, 12), (10000, 20), (1000, 10), (300, 10), 30)
+QUICK = Phases((100, 1.5), (300, 3), (2000, 4), (200, 2.5), (60, 3), 20, 2)
+FULL = Phases((400, 4), (2000, 12), (10000, 20), (1000, 10), (300, 10), 30, 4)
 
 
 @dataclass
@@ -196,26 +201,93 @@ async def phase(
     return Measured(result, {n: after[n] - before[n] for n in before}, drain, drained)
 
 
-async def measure(
-    target: Target, phases: Phases, neighbours: tuple[int, ...] = ()
-) -> dict[str, Any]:
-    """The raw figures of one target: latency, throughput, CPU, memory (the largest seen after a
-    phase)."""
-    plain, streaming = target.body(False), target.body(True)
-    patience = phases.drain_patience
-    rss = 0.0
-    together: float | None = None
-    figures: dict[str, Any] = {}
+@dataclass
+class Tally:
+    """One phase of one target over every round: its samples and counts added up, so that its
+    figures are those of one phase as long as all of them together."""
 
-    def sample_memory() -> None:
-        nonlocal rss, together
+    requests: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    latencies_ms: list[float] = field(default_factory=list)
+    failures: Counter[str] = field(default_factory=Counter)
+    cpu_by_process: Counter[str] = field(default_factory=Counter)
+    drain_s: float = 0.0
+    drained: bool = True
+
+    def add(self, m: Measured) -> None:
+        self.requests += m.result.requests
+        self.errors += m.result.errors
+        self.seconds += m.result.seconds
+        self.latencies_ms.extend(m.result.latencies_ms)
+        self.failures.update(m.result.failures)
+        self.cpu_by_process.update(m.cpu_by_process)
+        self.drain_s += m.drain_s
+        self.drained = self.drained and m.drained
+
+    @property
+    def result(self) -> Result:
+        return Result(
+            self.requests, self.errors, self.seconds, self.latencies_ms, dict(self.failures)
+        )
+
+    @property
+    def cpu(self) -> float:
+        return sum(self.cpu_by_process.values())
+
+
+def schedule(names: list[str], rounds: int) -> list[str]:
+    """The order in which the targets take a phase: every target once per round, every other
+    round in reverse (A B C C B A A B C ...), so that a machine slowing down or speeding up
+    during the phase weighs on every target alike rather than on whichever came last."""
+    order: list[str] = []
+    for r in range(rounds):
+        order.extend(names if r % 2 == 0 else reversed(names))
+    return order
+
+
+def _share(bound: tuple[int, float], rounds: int) -> tuple[int, float]:
+    total, seconds = bound
+    return -(-total // rounds), seconds / rounds
+
+
+# The phases every target takes, in this order: (name, concurrency, streaming, long prompt).
+_PHASES = (
+    ("c1", 1, False, False),
+    ("c64", 64, False, False),
+    ("ttft", 1, True, False),
+    ("short", 4, True, False),
+    ("long", 4, True, True),
+)
+
+
+async def measure_all(targets: list[Target], phases: Phases) -> dict[str, dict[str, Any]]:
+    """The raw figures of every target: latency, throughput, CPU, memory (the largest seen after
+    a phase). Each phase is taken by every target in turn, ``phases.rounds`` times (each time
+    for its share of the phase's bound: the same requests and seconds in all), in the order of
+    ``schedule``; a target's figures are those of its rounds together (the latencies pooled,
+    the requests/s of all its requests over all its seconds, the CPU of all over all)."""
+    everyone = {pid for target in targets for pid in target.pids}
+    by_name = {target.name: target for target in targets}
+    patience = phases.drain_patience
+    rss: dict[str, float] = {}
+    together: dict[str, float] = {}
+    tallies: dict[str, dict[str, Tally]] = {t.name: {} for t in targets}
+    warm_errors: dict[str, int] = {}
+
+    def sample_memory(target: Target) -> None:
         now_rss, now_together = memory_mib(target.pids)
-        rss = max(rss, now_rss)
+        rss[target.name] = max(rss.get(target.name, 0.0), now_rss)
         if now_together is not None:
-            together = max(together or 0.0, now_together)
+            together[target.name] = max(together.get(target.name, 0.0), now_together)
+
+    def body(target: Target, stream: bool, long: bool) -> bytes:
+        if long:
+            return target.body(True, " ".join([PROMPT, *["word"] * EXTRA_CHUNKS]))
+        return target.body(stream)
 
     async def run_phase(
-        body: bytes, concurrency: int, bound: tuple[int, float], stream: bool
+        target: Target, body: bytes, concurrency: int, bound: tuple[int, float], stream: bool
     ) -> Measured:
         return await phase(
             target,
@@ -224,52 +296,79 @@ async def measure(
             bound=bound,
             stream=stream,
             patience=patience,
-            neighbours=neighbours,
+            neighbours=tuple(sorted(everyone - set(target.pids))),
         )
 
-    warm = await run_phase(plain, 8, phases.warmup, False)
-    sample_memory()
-    for concurrency, bound in ((1, phases.c1), (64, phases.c64)):
-        m = await run_phase(plain, concurrency, bound, False)
-        sample_memory()
-        requests = max(m.result.requests, 1)
-        figures[f"c{concurrency}"] = {
-            "requests": m.result.requests,
-            "errors": m.result.errors,
-            "failures": m.result.failures,
-            "p50_ms": round(m.result.percentile(50), 3),
-            "p99_ms": round(m.result.percentile(99), 3),
-            "rps": round(m.result.rps, 1),
-            "cpu_ms_per_request": round(m.cpu * 1000 / requests, 3),
-            "cpu_ms_per_request_by_process": {
-                name: round(s * 1000 / requests, 3) for name, s in m.cpu_by_process.items()
-            },
-            "drain_s": round(m.drain_s, 2),
-            "drained": m.drained,
-        }
-    m = await run_phase(streaming, 1, phases.ttft, True)
-    figures["ttft"] = {
-        "requests": m.result.requests,
-        "errors": m.result.errors,
-        "p50_ms": round(m.result.percentile(50), 3),
-        "p99_ms": round(m.result.percentile(99), 3),
+    for target in targets:
+        print(f"warming {target.name} ...", file=sys.stderr, flush=True)
+        warm = await run_phase(target, target.body(False), 8, phases.warmup, False)
+        warm_errors[target.name] = warm.result.errors
+        sample_memory(target)
+    for name, concurrency, stream, long in _PHASES:
+        bound = _share(
+            getattr(phases, "chunks" if name in ("short", "long") else name), phases.rounds
+        )
+        print(f"phase {name}: {phases.rounds} rounds ...", file=sys.stderr, flush=True)
+        for target_name in schedule(list(by_name), phases.rounds):
+            target = by_name[target_name]
+            m = await run_phase(target, body(target, stream, long), concurrency, bound, stream)
+            tallies[target_name].setdefault(name, Tally()).add(m)
+            if name != "c1" and name != "ttft":
+                sample_memory(target)
+    return {
+        t.name: _figures(
+            t, tallies[t.name], rss.get(t.name, 0.0), together.get(t.name), warm_errors[t.name]
+        )
+        for t in targets
     }
-    long_body = target.body(True, " ".join([PROMPT, *["word"] * EXTRA_CHUNKS]))
-    per_stream = {}
-    for name, body in (("short", streaming), ("long", long_body)):
-        m = await run_phase(body, 4, phases.chunks, True)
-        sample_memory()
-        per_stream[name] = (m.cpu / max(m.result.requests, 1), m.result.requests, m.result.errors)
+
+
+def _figures(
+    target: Target,
+    tally: dict[str, Tally],
+    rss: float,
+    together: float | None,
+    warm_errors: int,
+) -> dict[str, Any]:
+    figures: dict[str, Any] = {}
+    for name in ("c1", "c64"):
+        t = tally[name]
+        result = t.result
+        requests = max(t.requests, 1)
+        figures[name] = {
+            "requests": t.requests,
+            "errors": t.errors,
+            "failures": dict(t.failures),
+            "p50_ms": round(result.percentile(50), 3),
+            "p99_ms": round(result.percentile(99), 3),
+            "rps": round(result.rps, 1),
+            "cpu_ms_per_request": round(t.cpu * 1000 / requests, 3),
+            "cpu_ms_per_request_by_process": {
+                process: round(t.cpu_by_process[process] * 1000 / requests, 3)
+                for process in target.processes
+            },
+            "drain_s": round(t.drain_s, 2),
+            "drained": t.drained,
+        }
+    ttft = tally["ttft"]
+    figures["ttft"] = {
+        "requests": ttft.requests,
+        "errors": ttft.errors,
+        "p50_ms": round(ttft.result.percentile(50), 3),
+        "p99_ms": round(ttft.result.percentile(99), 3),
+    }
+    short, long = tally["short"], tally["long"]
+    per_stream = {n: t.cpu / max(t.requests, 1) for n, t in (("short", short), ("long", long))}
     figures["stream_chunk"] = {
-        "streams": {k: v[1] for k, v in per_stream.items()},
-        "errors": sum(v[2] for v in per_stream.values()),
+        "streams": {"short": short.requests, "long": long.requests},
+        "errors": short.errors + long.errors,
         "extra_chunks_per_stream": EXTRA_CHUNKS,
         "cpu_us_per_chunk": round(
-            (per_stream["long"][0] - per_stream["short"][0]) * 1e6 / EXTRA_CHUNKS, 2
+            (per_stream["long"] - per_stream["short"]) * 1e6 / EXTRA_CHUNKS, 2
         ),
     }
     figures["rss_mib"] = round(rss, 1)
     figures["together_mib"] = None if together is None else round(together, 1)
     figures["processes"] = sorted(target.processes)
-    figures["warmup_errors"] = warm.result.errors
+    figures["warmup_errors"] = warm_errors
     return figures

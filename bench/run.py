@@ -19,7 +19,8 @@ Figures per row: added p50/p99 at concurrency 1 and added time to the first SSE 
 direct row of the same provider), requests/s at concurrency 64, CPU per request at
 concurrency 64 summed over every process of the target (Tollgate's: NATS, Envoy, auth, edge,
 router, billing, activity; the facts' drain after the load counted) and by process, CPU per
-streamed chunk, the memory of all its processes (summed RSS, and together); ratios to LiteLLM's row for the same model.
+streamed chunk, the memory of all its processes (summed RSS, and together); ratios to LiteLLM's
+row for the same model. The targets take each phase in turns, interleaved (bench/measure.py).
 Writes bench/results/<date>-peers[-quick].json and prints a Markdown table. Asserts nothing.
 """
 
@@ -48,7 +49,7 @@ sys.path.insert(0, str(ROOT))
 from tollgate_common.testing import free_ports, wait_for_port  # noqa: E402
 
 from bench import report, stacks  # noqa: E402
-from bench.measure import FULL, QUICK, Phases, Target, measure  # noqa: E402
+from bench.measure import FULL, QUICK, Phases, Target, measure_all  # noqa: E402
 from bench.peers import litellm  # noqa: E402
 from bench.upstreams import ANTHROPIC_KEY, OPENAI_KEY, Fakes, fakes  # noqa: E402
 
@@ -122,18 +123,14 @@ def _direct(model: str) -> str:
 
 
 async def _run_targets(targets: list[Target], phases: Phases) -> dict[str, dict[str, Any]]:
-    raw: dict[str, dict[str, Any]] = {}
-    everyone = {pid for target in targets for pid in target.pids}
+    before = {t.name: t.probe() for t in targets if t.probe}
+    raw = await measure_all(targets, phases)
     for target in targets:
-        print(f"measuring {target.name} ...", file=sys.stderr, flush=True)
-        before = target.probe() if target.probe else None
-        neighbours = tuple(sorted(everyone - set(target.pids)))
-        raw[target.name] = await measure(target, phases, neighbours)
         raw[target.name]["exited"] = [
             name for name, pid in target.processes.items() if not psutil.pid_exists(pid)
         ] + [name for name, pid in target.processes.items() if _zombie(pid)]
         if target.probe:
-            raw[target.name]["probe"] = {"before": before, "after": target.probe()}
+            raw[target.name]["probe"] = {"before": before[target.name], "after": target.probe()}
     return raw
 
 
@@ -249,7 +246,10 @@ async def main_async(quick: bool) -> dict[str, Any]:
             "resident page counted once (/proc/<pid>/pagemap; for one process, its RSS); each "
             "phase starts once every process of the run is "
             "idle; the favourable and free-tier rows "
-            "are compared with litellm/gpt-4o."
+            "are compared with litellm/gpt-4o; every phase is taken by the targets in turns, "
+            f"{phases.rounds} rounds, every other round in reverse order, and a row's figures "
+            "are its rounds together; the probe is read before the first phase and after the "
+            "last."
         ),
         "rows": rows,
         "raw": raw,
