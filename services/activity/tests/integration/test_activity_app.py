@@ -22,7 +22,11 @@ from tollgate_common.db import migrate_async
 from tollgate_common.errors import error_details
 from tollgate_common.testing import nats_server
 
-T0 = datetime(2026, 3, 1, 9, 0, 0, tzinfo=UTC)
+# The facts' time: a whole hour (the observability test reads one hour bucket) of yesterday.
+# Not a fixed date: the app's retention sweep (at start, then hourly) deletes request rows older
+# than TOLLGATE_ACTIVITY_REQUEST_RETENTION_DAYS (30), so a fact from a date past that is logged
+# and then swept, whenever the sweep at start happens to come after the consumer stored it.
+T0 = (datetime.now(UTC) - timedelta(days=1)).replace(minute=0, second=0, microsecond=0)
 
 
 @dataclass
@@ -208,6 +212,24 @@ async def test_poison_messages_do_not_block_the_consumer(running: Running) -> No
     await running.publish(usage_fact("gen_good"))
     await until(lambda: _has(running, "team_a", 1))
     assert await running.ids("team_a") == ["gen_good"]
+
+
+async def test_the_retention_sweep_keeps_recent_requests_and_deletes_older_ones(
+    running: Running,
+) -> None:
+    async def recent_logged() -> bool:
+        return "gen_recent" in await running.ids("team_a")
+
+    retention = timedelta(days=running.app.settings.request_retention_days)
+    old = usage_fact("gen_old")
+    old.created_at.FromDatetime(datetime.now(UTC) - retention - timedelta(days=1))
+    await running.publish(old)
+    await running.publish(usage_fact("gen_recent"))
+    # Delivered in order: once the recent fact is logged, the old one was stored (or swept).
+    await until(recent_logged)
+    # The sweep at start may have run before or after the consumer stored them; this one after.
+    await running.app.retention.sweep()
+    assert await running.ids("team_a") == ["gen_recent"]
 
 
 async def test_health_reports_the_service_serving(running: Running) -> None:
