@@ -113,6 +113,10 @@ class RouterApp(ServiceApp):
                 engine,
                 models.outbox,
                 publish_timeout=settings.fact_ack_timeout_seconds,
+                # With the journal a fact is durable before its relay publishes it: waiting
+                # 25 ms lets the facts of several requests go out together (one wake-up of the
+                # relay and of the NATS client for all) instead of one by one between requests.
+                linger_seconds=0.025,
                 journal=FactJournal(journal_dir) if journal_dir is not None else None,
             )
         )
