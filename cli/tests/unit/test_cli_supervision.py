@@ -54,10 +54,18 @@ def test_status_without_a_status_file_names_the_file(
     assert str(tmp_path / STATUS_FILE) in capsys.readouterr().err
 
 
-def test_a_stacks_free_ports_are_distinct(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_stacks_free_ports_are_distinct_and_not_the_taken_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from tollgate_cli import stack
+    from tollgate_common import testing
 
+    # The probe may find the same unbound port twice: nothing holds a port between picks.
     given = iter([20001, 20002, 20001, 20003, 20004, 20002, 20005, 20006, 20007, 20008])
-    monkeypatch.setattr(stack, "free_port", lambda: next(given))
+    monkeypatch.setattr(testing, "_unbound_port", lambda: next(given))
     ports = stack.Ports.free()
     assert sorted(vars(ports).values()) == list(range(20001, 20009))
+
+    given = iter([20009, 20010, 20011, 20012, 20013, 20014, 20015, 20016, 20017, 20018])
+    ports = stack.Ports.free(taken=[20010, 20013])
+    assert sorted(vars(ports).values()) == [20009, 20011, 20012, *range(20014, 20019)]
