@@ -251,13 +251,25 @@ def _share(bound: tuple[int, float], rounds: int) -> tuple[int, float]:
     return -(-total // rounds), seconds / rounds
 
 
-# The phases every target takes, in this order: (name, concurrency, streaming, long prompt).
-_PHASES = (
-    ("c1", 1, False, False),
-    ("c64", 64, False, False),
-    ("ttft", 1, True, False),
-    ("short", 4, True, False),
-    ("long", 4, True, True),
+@dataclass(frozen=True)
+class _Step:
+    """One phase every target takes: its name, its bound in ``Phases``, its load, and whether
+    the targets' memory is read after it (after the loads that hold the most)."""
+
+    name: str
+    bound: str
+    concurrency: int
+    stream: bool = False
+    long: bool = False  # the prompt EXTRA_CHUNKS words longer
+    memory: bool = False
+
+
+_STEPS = (
+    _Step("c1", "c1", 1),
+    _Step("c64", "c64", 64, memory=True),
+    _Step("ttft", "ttft", 1, stream=True),
+    _Step("short", "chunks", 4, stream=True, memory=True),
+    _Step("long", "chunks", 4, stream=True, long=True, memory=True),
 )
 
 
@@ -281,10 +293,10 @@ async def measure_all(targets: list[Target], phases: Phases) -> dict[str, dict[s
         if now_together is not None:
             together[target.name] = max(together.get(target.name, 0.0), now_together)
 
-    def body(target: Target, stream: bool, long: bool) -> bytes:
-        if long:
+    def body(target: Target, step: _Step) -> bytes:
+        if step.long:
             return target.body(True, " ".join([PROMPT, *["word"] * EXTRA_CHUNKS]))
-        return target.body(stream)
+        return target.body(step.stream)
 
     async def run_phase(
         target: Target, body: bytes, concurrency: int, bound: tuple[int, float], stream: bool
@@ -304,16 +316,14 @@ async def measure_all(targets: list[Target], phases: Phases) -> dict[str, dict[s
         warm = await run_phase(target, target.body(False), 8, phases.warmup, False)
         warm_errors[target.name] = warm.result.errors
         sample_memory(target)
-    for name, concurrency, stream, long in _PHASES:
-        bound = _share(
-            getattr(phases, "chunks" if name in ("short", "long") else name), phases.rounds
-        )
-        print(f"phase {name}: {phases.rounds} rounds ...", file=sys.stderr, flush=True)
+    for step in _STEPS:
+        bound = _share(getattr(phases, step.bound), phases.rounds)
+        print(f"phase {step.name}: {phases.rounds} rounds ...", file=sys.stderr, flush=True)
         for target_name in schedule(list(by_name), phases.rounds):
             target = by_name[target_name]
-            m = await run_phase(target, body(target, stream, long), concurrency, bound, stream)
-            tallies[target_name].setdefault(name, Tally()).add(m)
-            if name != "c1" and name != "ttft":
+            m = await run_phase(target, body(target, step), step.concurrency, bound, step.stream)
+            tallies[target_name].setdefault(step.name, Tally()).add(m)
+            if step.memory:
                 sample_memory(target)
     return {
         t.name: _figures(
