@@ -78,6 +78,10 @@ def setup_tracing(service: str, environ: Mapping[str, str] | None = None) -> Tra
     :func:`tracing_enabled` whether to instrument)."""
     env = os.environ if environ is None else environ
     if not tracing_requested(env):
+        # Installed so that the API's global lookup stops consulting the environment on every
+        # call (it does while no provider is set): asking :func:`tracing_enabled` on the
+        # request path is then one isinstance check.
+        trace.set_tracer_provider(trace.NoOpTracerProvider())
         return None
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
