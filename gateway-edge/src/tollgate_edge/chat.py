@@ -8,7 +8,7 @@ a failure is one ``data: {"error": ...}`` event followed by ``data: [DONE]``.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Protocol
 
@@ -30,13 +30,13 @@ from tollgate_edge.errors import ApiError, from_generation_error, from_rpc
 from tollgate_edge.idempotency import idempotency_key, replayed_headers
 from tollgate_edge.identity import Caller, inference_caller
 from tollgate_edge.json_body import json_object
+from tollgate_edge.lanes import LaneStream
 from tollgate_edge.peers import PEERS, SETTINGS, Metadata, Peers, call_metadata, request_id
 from tollgate_edge.rate_limit_headers import served_headers
 from tollgate_edge.responses import JSON
+from tollgate_edge.sse import SseBody
 
 log = logging.getLogger(__name__)
-
-Events = AsyncIterator[router_pb2.StreamGenerateResponse]
 
 
 class Cancellable(Protocol):
@@ -51,11 +51,43 @@ class _Stream(Cancellable, Protocol):
     def __aiter__(self) -> AsyncIterator[router_pb2.StreamGenerateResponse]: ...
 
 
-SSE_HEADERS = {
-    "Content-Type": "text/event-stream; charset=utf-8",
-    "Cache-Control": "no-cache",
-    "X-Accel-Buffering": "no",
-}
+def _never() -> bool:
+    return False
+
+
+class Events:
+    """The router's events one by one, whether they came alone or in an EventBatch, and
+    :meth:`ready`: whether the next one is here already (the rest of a batch, or a message the
+    stream has received), so that a writer sends what arrived together at once
+    (:mod:`tollgate_edge.sse`)."""
+
+    def __init__(
+        self,
+        messages: AsyncIterator[router_pb2.StreamGenerateResponse],
+        received: Callable[[], bool] = _never,
+    ) -> None:
+        self._messages = messages
+        self._received = received
+        self._batch: Sequence[router_pb2.StreamGenerateResponse] = ()
+        self._next = 0  # the batch's next event
+
+    def ready(self) -> bool:
+        return self._next < len(self._batch) or self._received()
+
+    def __aiter__(self) -> Events:
+        return self
+
+    async def __anext__(self) -> router_pb2.StreamGenerateResponse:
+        while self._next >= len(self._batch):
+            message = await anext(self._messages)
+            if message.WhichOneof("event") != "batch":
+                return message
+            self._batch, self._next = message.batch.events, 0
+        event = self._batch[self._next]
+        self._next += 1
+        return event
+
+
 _MAX_ATTRIBUTION = 512
 # Client headers passed on to the provider they belong to (the router's adapter decides).
 PROVIDER_HEADERS = ("anthropic-beta",)
@@ -118,11 +150,11 @@ async def generation(
     deadline = request.app[SETTINGS].generation_deadline_seconds
     calls: list[Cancellable] = []
     if chat.rpc.stream:
-        messages = _streamed(peers, chat.rpc, metadata, deadline, calls)
+        streamed = _Streamed(peers, chat.rpc, metadata, deadline, calls)
+        events = Events(streamed, streamed.received)
     else:
-        messages = _answer(peers, chat.rpc, metadata, deadline, calls)
+        events = Events(_answer(peers, chat.rpc, metadata, deadline, calls))
     try:
-        events = unbatched(messages)
         yield await first_event(events), events
     finally:
         for call in calls:
@@ -130,30 +162,57 @@ async def generation(
                 call.cancel()
 
 
-async def _streamed(
-    peers: Peers,
-    rpc: router_pb2.StreamGenerateRequest,
-    metadata: Metadata,
-    deadline: float,
-    calls: list[Cancellable],
-) -> AsyncIterator[router_pb2.StreamGenerateResponse]:
-    """A streaming generation: on a lane to the router (:mod:`tollgate_edge.lanes`), else (a
-    router of an earlier release) one ``StreamGenerate`` call; the same messages either way."""
-    lanes = peers.lanes
-    stream: _Stream | None = None
-    if lanes is not None and lanes.streams_usable():
-        try:
-            stream = await lanes.stream(rpc, metadata, deadline)
-        except grpc.aio.AioRpcError as exc:
-            if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
-                raise
-    if stream is None:
-        stream = peers.generations.StreamGenerate(
+class _Streamed:
+    """A streaming generation's messages, opened at the first read: on a lane to the router
+    (:mod:`tollgate_edge.lanes`), else (a router of an earlier release) one ``StreamGenerate``
+    call; the same messages either way."""
+
+    def __init__(
+        self,
+        peers: Peers,
+        rpc: router_pb2.StreamGenerateRequest,
+        metadata: Metadata,
+        deadline: float,
+        calls: list[Cancellable],
+    ) -> None:
+        self._open = (peers, rpc, metadata, deadline)
+        self._calls = calls
+        self._messages: AsyncIterator[router_pb2.StreamGenerateResponse] | None = None
+        self._lane: LaneStream | None = None
+
+    def received(self) -> bool:
+        """Whether a message has come that was not read yet (known on a lane only)."""
+        return self._lane is not None and self._lane.received()
+
+    def __aiter__(self) -> _Streamed:
+        return self
+
+    async def __anext__(self) -> router_pb2.StreamGenerateResponse:
+        if self._messages is None:
+            stream = await self._start(*self._open)
+            self._calls.append(stream)
+            self._messages = aiter(stream)
+        return await anext(self._messages)
+
+    async def _start(
+        self,
+        peers: Peers,
+        rpc: router_pb2.StreamGenerateRequest,
+        metadata: Metadata,
+        deadline: float,
+    ) -> _Stream:
+        lanes = peers.lanes
+        if lanes is not None and lanes.streams_usable():
+            try:
+                self._lane = await lanes.stream(rpc, metadata, deadline)
+                return self._lane
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
+                    raise
+        call: _Stream = peers.generations.StreamGenerate(
             rpc, metadata=metadata + peers.generation_token, timeout=deadline
         )
-    calls.append(stream)
-    async for message in stream:
-        yield message
+        return call
 
 
 async def _answer(
@@ -189,16 +248,6 @@ async def _answer(
     calls.append(stream)
     async for message in stream:
         yield message
-
-
-async def unbatched(call: AsyncIterable[router_pb2.StreamGenerateResponse]) -> Events:
-    """The router's events one by one, whether they came alone or in an EventBatch."""
-    async for message in call:
-        if message.WhichOneof("event") == "batch":
-            for event in message.batch.events:
-                yield event
-        else:
-            yield message
 
 
 def generation_error(event: router_pb2.StreamGenerateResponse) -> ApiError:
@@ -262,15 +311,13 @@ async def _stream(
     events: Events,
 ) -> web.StreamResponse:
     encoder = ChunkEncoder(started, model, chat.include_usage)
-    headers = SSE_HEADERS | replayed_headers(started.replayed) | served_headers(started.rate_limit)
-    response = web.StreamResponse(headers=headers)
-    await response.prepare(request)
+    body = SseBody(replayed_headers(started.replayed) | served_headers(started.rate_limit), events)
     try:
-        await response.write(encoder.role())
+        await body.open(request, encoder.role())
         reasoning = None if chat.exclude_reasoning else ReasoningDetails()
         last: list[bytes] = []  # the finish chunk, written with the end of the stream
         try:
-            usage, failure = await _relay(response, encoder, started, events, reasoning, last)
+            usage, failure = await _relay(body, encoder, started, events, reasoning, last)
         except grpc.aio.AioRpcError as exc:
             usage, failure = None, from_rpc(exc)
         except ConnectionResetError:
@@ -286,43 +333,47 @@ async def _stream(
         else:
             tail = DONE
         # One write for the last events and the end of the chunked body.
-        await response.write_eof(b"".join(last) + tail)
+        await body.end(b"".join(last) + tail)
     except ConnectionResetError:
         pass  # the client went away; the caller cancels the RPC
-    return response
+    return body.response
 
 
 async def _relay(
-    response: web.StreamResponse,
+    body: SseBody,
     encoder: ChunkEncoder,
     started: router_pb2.GenerationStarted,
     events: Events,
     reasoning: ReasoningDetails | None,
     last: list[bytes],
 ) -> tuple[router_pb2.Usage | None, ApiError | None]:
-    """Write each delta as it arrives (reasoning only when ``reasoning`` collects it); returns
+    """Send each delta as it arrives (reasoning only when ``reasoning`` collects it); returns
     the usage and the failure, if any. The finish chunk goes to ``last``: the router sends it
     with the usage, right before the stream ends, so it is written together with the tail."""
     usage: router_pb2.Usage | None = None
     finished = False
     async for event in events:
         kind = event.WhichOneof("event")
+        data = b""
         if kind == "text_delta":
-            await response.write(encoder.text(event.text_delta.text))
+            data = encoder.text(event.text_delta.text)
         elif kind == "tool_call_delta":
-            await response.write(encoder.tool_call(event.tool_call_delta))
+            data = encoder.tool_call(event.tool_call_delta)
         elif kind == "image_delta":
-            await response.write(encoder.delta({"images": [image_entry(event.image_delta)]}))
+            data = encoder.delta({"images": [image_entry(event.image_delta)]})
         elif kind == "reasoning_delta":
             if reasoning is not None:
                 delta = event.reasoning_delta
-                await response.write(encoder.reasoning(delta.text, reasoning.add(delta)))
+                data = encoder.reasoning(delta.text, reasoning.add(delta))
         elif kind == "usage":
             usage = event.usage
+            continue  # the end follows: what is held goes out with it
         elif kind == "finished":
             metadata = gateway_metadata(event.finished, started.generation_id)
             last.append(encoder.finish(event.finished.finish_reason, metadata))
             finished = True
+            continue
         elif kind == "error":
             return usage, generation_error(event)
+        await body.send(data)
     return usage, None if finished else broken_stream()

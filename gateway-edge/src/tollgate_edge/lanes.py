@@ -115,6 +115,12 @@ def rpc_error(code: grpc.StatusCode, message: str, details: bytes = b"") -> grpc
     return grpc.aio.AioRpcError(code, grpc.aio.Metadata(), trailing, details=message)
 
 
+def _expire(answer: asyncio.Future[pb.GenerationsResponse]) -> None:
+    """A request's deadline passed before its answer came: it fails as a call would."""
+    if not answer.done():
+        answer.set_exception(rpc_error(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded"))
+
+
 class _Lane:
     """One Generations stream: requests go out through a queue (gRPC sends one message at a
     time), a reader task hands each answer to the request of its id."""
@@ -289,6 +295,10 @@ class LaneStream:
     def done(self) -> bool:
         return self._ended
 
+    def received(self) -> bool:
+        """Whether a reply has come that was not read yet: the next read does not wait."""
+        return not self._ended and not self._replies.empty()
+
     def cancel(self) -> bool:
         """Stop reading: the router cancels the generation (as a cancelled call's)."""
         if self._ended:
@@ -414,16 +424,17 @@ class GenerationLanes:
             )
             lane = self._lane()
             answer = lane.send(request)
+            # One timer that fails the answer at the deadline (an asyncio.timeout would be a
+            # context object and a cancellation to undo per request).
+            timer = asyncio.get_running_loop().call_later(deadline, _expire, answer)
             try:
-                async with asyncio.timeout(deadline):
-                    reply = await answer
-            except TimeoutError:
-                raise rpc_error(grpc.StatusCode.DEADLINE_EXCEEDED, "Deadline Exceeded") from None
+                reply = await answer
             except grpc.aio.AioRpcError as exc:
                 if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
                     self._unsupported_until = time.monotonic() + _UNSUPPORTED_SECONDS
                 raise
             finally:
+                timer.cancel()
                 lane.forget(request.id)
         if reply.WhichOneof("result") == "answer":
             return reply.answer

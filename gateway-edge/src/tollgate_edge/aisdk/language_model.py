@@ -22,7 +22,6 @@ from tollgate_edge.aisdk.errors import native_errors, required_header
 from tollgate_edge.aisdk.parts import Part, PartEncoder, generate_result
 from tollgate_edge.aisdk.versions import spec_of
 from tollgate_edge.chat import (
-    SSE_HEADERS,
     Events,
     broken_stream,
     caller_context,
@@ -37,6 +36,7 @@ from tollgate_edge.json_body import json_object
 from tollgate_edge.peers import request_id
 from tollgate_edge.rate_limit_headers import served_headers
 from tollgate_edge.responses import JSON
+from tollgate_edge.sse import SseBody
 
 log = logging.getLogger(__name__)
 
@@ -101,15 +101,12 @@ async def _collect(
     return web.Response(body=orjson.dumps(body), content_type=JSON)
 
 
-async def _relay(
-    response: web.StreamResponse, encoder: PartEncoder, events: Events
-) -> ApiError | None:
-    """Write each event's parts as it arrives; the failure that ended the stream, if any."""
+async def _relay(body: SseBody, encoder: PartEncoder, events: Events) -> ApiError | None:
+    """Send each event's parts as it arrives; the failure that ended the stream, if any."""
     async for event in events:
         if event.WhichOneof("event") == "error":
             return generation_error(event)
-        if parts := encoder.event(event):
-            await response.write(_sse(parts))
+        await body.send(_sse(encoder.event(event)))
     return None if encoder.finished is not None else broken_stream()
 
 
@@ -120,12 +117,11 @@ async def _stream(
     events: Events,
     headers: dict[str, str],
 ) -> web.StreamResponse:
-    response = web.StreamResponse(headers=SSE_HEADERS | headers)
-    await response.prepare(request)
+    body = SseBody(headers, events)
     try:
-        await response.write(_sse(head))
+        await body.open(request, _sse(head))
         try:
-            failure = await _relay(response, encoder, events)
+            failure = await _relay(body, encoder, events)
         except grpc.aio.AioRpcError as exc:
             failure = from_rpc(exc)
         except ConnectionResetError:
@@ -138,7 +134,7 @@ async def _stream(
         if failure is not None:
             tail.append({"type": "error", "error": failure.envelope()["error"]})
         tail.append(encoder.finish(failed=failure is not None))
-        await response.write_eof(_sse(tail))
+        await body.end(_sse(tail))
     except ConnectionResetError:
         pass  # the client went away; leaving `generation` cancels the RPC
-    return response
+    return body.response

@@ -13,7 +13,7 @@ import grpc
 from aiohttp import web
 from tollgate.router.v1 import router_pb2
 
-from tollgate_edge.chat import SSE_HEADERS, Events, broken_stream, caller_context, generation
+from tollgate_edge.chat import Events, broken_stream, caller_context, generation
 from tollgate_edge.chat import generation_error as router_error
 from tollgate_edge.chat_request import ChatRequest
 from tollgate_edge.errors import ApiError, from_rpc
@@ -33,6 +33,7 @@ from tollgate_edge.messages.response import (
 from tollgate_edge.peers import PEERS, SETTINGS, call_metadata, request_id
 from tollgate_edge.rate_limit_headers import served_headers
 from tollgate_edge.responses import JSON, json_response
+from tollgate_edge.sse import SseBody
 
 log = logging.getLogger(__name__)
 
@@ -112,13 +113,12 @@ async def _collect(
 async def _stream(
     request: web.Request, message_id: str, model: str, events: Events, headers: dict[str, str]
 ) -> web.StreamResponse:
-    response = web.StreamResponse(headers=SSE_HEADERS | headers)
-    await response.prepare(request)
+    body = SseBody(headers, events)
     try:
-        await response.write(message_start(message_id, model) + PING)
+        await body.open(request, message_start(message_id, model) + PING)
         blocks = Blocks()
         try:
-            tail = await _relay(response, blocks, events)
+            tail = await _relay(body, blocks, events)
         except grpc.aio.AioRpcError as exc:
             tail = sse_error(from_rpc(exc))
         except ConnectionResetError:
@@ -127,18 +127,19 @@ async def _stream(
             # The status line has gone out: a bug here can only end the stream in-band.
             log.exception("relaying a message failed")
             tail = sse_error(ApiError(500, "api_error", "internal error"))
-        await response.write_eof(tail)
+        await body.end(tail)
     except ConnectionResetError:
         pass  # the client went away; leaving the generation block cancels the RPC
-    return response
+    return body.response
 
 
-async def _relay(response: web.StreamResponse, blocks: Blocks, events: Events) -> bytes:
-    """Write each delta as it arrives; returns the closing events (or the error event)."""
+async def _relay(body: SseBody, blocks: Blocks, events: Events) -> bytes:
+    """Send each delta as it arrives; returns the closing events (or the error event)."""
     usage: router_pb2.Usage | None = None
     finish_reason: str | None = None
     async for item in events:
         kind = item.WhichOneof("event")
+        out: list[bytes] = []
         if kind == "text_delta":
             out = blocks.text(item.text_delta.text)
         elif kind == "tool_call_delta":
@@ -147,16 +148,13 @@ async def _relay(response: web.StreamResponse, blocks: Blocks, events: Events) -
             out = blocks.reasoning(item.reasoning_delta)
         elif kind == "usage":
             usage = item.usage
-            continue
+            continue  # the end follows: what is held goes out with it
         elif kind == "finished":
             finish_reason = item.finished.finish_reason
             continue
         elif kind == "error":
             return b"".join(blocks.close()) + sse_error(router_error(item))
-        else:
-            continue
-        if out:
-            await response.write(b"".join(out))
+        await body.send(b"".join(out))
     if finish_reason is None:
         return sse_error(broken_stream())
     return b"".join(blocks.close()) + message_end(finish_reason, usage)

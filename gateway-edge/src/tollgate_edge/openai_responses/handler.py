@@ -16,7 +16,7 @@ import grpc
 from aiohttp import web
 from tollgate.router.v1 import router_pb2
 
-from tollgate_edge.chat import SSE_HEADERS, Events, broken_stream, caller_context, generation
+from tollgate_edge.chat import Events, broken_stream, caller_context, generation
 from tollgate_edge.chat import generation_error as router_error
 from tollgate_edge.chat_request import ChatRequest
 from tollgate_edge.errors import ApiError, from_rpc, not_found
@@ -31,11 +31,12 @@ from tollgate_edge.openai_responses.body import (
     response_object,
 )
 from tollgate_edge.openai_responses.items import messages_of
-from tollgate_edge.openai_responses.output import Output
+from tollgate_edge.openai_responses.output import Event, Output
 from tollgate_edge.openai_responses.request import ResponsesRequest, parse_responses_request
 from tollgate_edge.peers import request_id
 from tollgate_edge.rate_limit_headers import served_headers
 from tollgate_edge.responses import JSON, json_response
+from tollgate_edge.sse import SseBody
 
 log = logging.getLogger(__name__)
 
@@ -148,16 +149,16 @@ def _item_status(finish_reason: str) -> str:
 
 
 async def _stream(answer: _Answer, events: Events, headers: dict[str, str]) -> web.StreamResponse:
-    response = web.StreamResponse(headers=SSE_HEADERS | headers)
-    await response.prepare(answer.request)
+    body = SseBody(headers, events)
     writer = EventWriter()
     try:
-        await response.write(
+        await body.open(
+            answer.request,
             writer.frame("response.created", {"response": answer.body})
-            + writer.frame("response.in_progress", {"response": answer.body})
+            + writer.frame("response.in_progress", {"response": answer.body}),
         )
         try:
-            tail = await _relay(response, writer, answer, events)
+            tail = await _relay(body, writer, answer, events)
         except grpc.aio.AioRpcError as exc:
             tail = await _failed(writer, answer, from_rpc(exc))
         except ConnectionResetError:
@@ -167,10 +168,10 @@ async def _stream(answer: _Answer, events: Events, headers: dict[str, str]) -> w
             log.exception("relaying a response failed")
             error = ApiError(500, "internal_server_error", "internal error")
             tail = await _failed(writer, answer, error)
-        await response.write_eof(tail)
+        await body.end(tail)
     except ConnectionResetError:
         pass  # the client went away; leaving the generation block cancels the RPC
-    return response
+    return body.response
 
 
 async def _failed(writer: EventWriter, answer: _Answer, error: ApiError) -> bytes:
@@ -180,14 +181,13 @@ async def _failed(writer: EventWriter, answer: _Answer, error: ApiError) -> byte
     return closing + writer.frame("response.failed", {"response": answer.body})
 
 
-async def _relay(
-    response: web.StreamResponse, writer: EventWriter, answer: _Answer, events: Events
-) -> bytes:
-    """Write each delta as it arrives; returns the closing events."""
+async def _relay(body: SseBody, writer: EventWriter, answer: _Answer, events: Events) -> bytes:
+    """Send each delta as it arrives; returns the closing events."""
     output = answer.output
     finished: router_pb2.GenerationFinished | None = None
     async for item in events:
         kind = item.WhichOneof("event")
+        out: list[Event] = []
         if kind == "text_delta":
             out = output.text(item.text_delta.text)
         elif kind == "tool_call_delta":
@@ -196,16 +196,13 @@ async def _relay(
             out = output.reasoning(item.reasoning_delta)
         elif kind == "usage":
             answer.usage = item.usage
-            continue
+            continue  # the end follows: what is held goes out with it
         elif kind == "finished":
             finished = item.finished
             continue
         elif kind == "error":
             return await _failed(writer, answer, router_error(item))
-        else:
-            continue
-        if out:
-            await response.write(writer.frames(out))
+        await body.send(writer.frames(out) if out else b"")
     if finished is None:
         return await _failed(writer, answer, broken_stream())
     closing = writer.frames(output.close(_item_status(finished.finish_reason)))
