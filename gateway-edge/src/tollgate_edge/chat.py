@@ -175,7 +175,7 @@ class _Streamed:
         deadline: float,
         calls: list[Cancellable],
     ) -> None:
-        self._open = (peers, rpc, metadata, deadline)
+        self._peers, self._rpc, self._metadata, self._deadline = peers, rpc, metadata, deadline
         self._calls = calls
         self._messages: AsyncIterator[router_pb2.StreamGenerateResponse] | None = None
         self._lane: LaneStream | None = None
@@ -189,18 +189,13 @@ class _Streamed:
 
     async def __anext__(self) -> router_pb2.StreamGenerateResponse:
         if self._messages is None:
-            stream = await self._start(*self._open)
+            stream = await self._start()
             self._calls.append(stream)
             self._messages = aiter(stream)
         return await anext(self._messages)
 
-    async def _start(
-        self,
-        peers: Peers,
-        rpc: router_pb2.StreamGenerateRequest,
-        metadata: Metadata,
-        deadline: float,
-    ) -> _Stream:
+    async def _start(self) -> _Stream:
+        peers, rpc, metadata, deadline = self._peers, self._rpc, self._metadata, self._deadline
         lanes = peers.lanes
         if lanes is not None and lanes.streams_usable():
             try:

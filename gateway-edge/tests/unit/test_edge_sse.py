@@ -5,6 +5,7 @@ held while nothing more is there."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from unittest import mock
 
 import pytest
@@ -97,7 +98,7 @@ async def test_the_events_of_a_batch_are_ready_together_and_the_last_waits_for_t
     )
     alone = router_pb2.StreamGenerateResponse(text_delta=router_pb2.TextDelta(text="c"))
 
-    async def messages():  # type: ignore[no-untyped-def]
+    async def messages() -> AsyncIterator[router_pb2.StreamGenerateResponse]:
         yield batch
         yield router_pb2.StreamGenerateResponse(batch=router_pb2.EventBatch())  # an end
         yield alone

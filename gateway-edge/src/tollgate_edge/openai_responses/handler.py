@@ -202,7 +202,7 @@ async def _relay(body: SseBody, writer: EventWriter, answer: _Answer, events: Ev
             continue
         elif kind == "error":
             return await _failed(writer, answer, router_error(item))
-        await body.send(writer.frames(out) if out else b"")
+        await body.send(writer.frames(out))
     if finished is None:
         return await _failed(writer, answer, broken_stream())
     closing = writer.frames(output.close(_item_status(finished.finish_reason)))
